@@ -1,0 +1,56 @@
+// The whole test suite: build, then every test under dist/test with Node's test runner on the
+// machine's Node and the devDependency Node-RED (4.1), then the Node-RED runtime tests again with
+// Node-RED 5.x on Node 22 (both installed on demand into .cache/, never as project dependencies).
+//   node scripts/test.mjs [--no-matrix] [--only <substring>]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const matrix = !args.includes('--no-matrix') && process.env.DDNS_TEST_MATRIX !== '0';
+
+execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+
+function find(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
+  }).sort();
+}
+const all = find(join(root, 'dist/test')).filter((f) => !only || f.includes(only));
+// Runtime tests load Node-RED: they run once per Node-RED version of the matrix.
+const runtime = all.filter((f) => /[/\\](runtime|e2e)[/\\]/.test(f));
+
+function run(label, node, files, env = {}) {
+  if (files.length === 0) return 0;
+  console.log(`\n=== ${label}: ${files.length} test files ===`);
+  const r = spawnSync(node, ['--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec',
+    ...files.map((f) => relative(root, f))], { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+let failed = run(`Node ${process.version}, Node-RED ${require_('node-red/package.json').version}`, process.execPath, all);
+
+if (matrix && runtime.length) {
+  const cache = join(root, '.cache');
+  const node22 = join(cache, 'node22/node_modules/node/bin/node');
+  const nr5 = join(cache, 'nr5/node_modules/node-red');
+  if (!existsSync(node22)) {
+    execFileSync('npm', ['install', '--prefix', join(cache, 'node22'), '--no-save', '--no-audit', '--no-fund', 'node@22'], { stdio: 'inherit' });
+  }
+  if (!existsSync(join(nr5, 'package.json'))) {
+    execFileSync('npm', ['install', '--prefix', join(cache, 'nr5'), '--no-save', '--no-audit', '--no-fund', 'node-red@5'], { stdio: 'inherit' });
+  }
+  const v = JSON.parse(readFileSync(join(nr5, 'package.json'), 'utf8')).version;
+  const nv = execFileSync(node22, ['--version']).toString().trim();
+  failed = run(`Node ${nv}, Node-RED ${v}`, node22, runtime, { NODE_RED_PATH: nr5 }) || failed;
+}
+
+function require_(m) {
+  return JSON.parse(readFileSync(join(root, 'node_modules', m), 'utf8'));
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,195 @@
+/**
+ * The one HTTP client of the package (undici 7).
+ *
+ * Every request has: a total timeout (headers and body), a cap on the response body (a provider
+ * that answers with a huge body cannot exhaust memory), the package's User-Agent, proxy support
+ * through the standard environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), an optional
+ * local address to send from (multi-WAN) and an optional address family (an IPv4 lookup must
+ * travel over IPv4). Errors are DdnsErrors whose text has been through the redactor: a URL that
+ * carries a token never reaches a log in clear.
+ */
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { DdnsError, transient } from './errors';
+import { Redactor } from './redact';
+import { USER_AGENT } from './version';
+
+export interface HttpRequest {
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  /** A string body is sent as is; an object is sent as JSON. */
+  body?: string | object;
+  /** Total time for the whole exchange, in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** Largest body accepted, in bytes. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Send from this local address (multi-WAN). */
+  localAddress?: string;
+  /** Connect over this address family only. */
+  family?: 4 | 6;
+  /** Ignore proxy environment variables for this request. */
+  noProxy?: boolean;
+  /** Secrets to remove from any error text. */
+  redactor?: Redactor;
+  signal?: AbortSignal;
+  /** Replaces the default User-Agent (some providers want their own format). */
+  userAgent?: string;
+  /** Extra CA certificates to trust (PEM), e.g. a private CA. */
+  ca?: string | string[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Time from the start of the request to the end of the body, ms. */
+  ms: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BODY = 64 * 1024;
+
+const dispatchers = new Map<string, Dispatcher>();
+
+function dispatcherFor(r: HttpRequest): Dispatcher {
+  const key = JSON.stringify([r.localAddress ?? '', r.family ?? 0, r.noProxy ? 1 : 0, r.ca ?? '',
+    process.env.HTTP_PROXY ?? process.env.http_proxy ?? '', process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    process.env.NO_PROXY ?? process.env.no_proxy ?? '']);
+  let d = dispatchers.get(key);
+  if (!d) {
+    const connect: Record<string, unknown> = { timeout: r.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    if (r.localAddress) connect.localAddress = r.localAddress;
+    if (r.family) connect.family = r.family;
+    if (r.ca) connect.ca = r.ca;
+    const opts = { connect, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000 };
+    d = r.noProxy ? new Agent(opts) : new EnvHttpProxyAgent(opts);
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+/** Close every pooled connection (tests and Node-RED shutdown). */
+export async function closeHttpPools(): Promise<void> {
+  const all = [...dispatchers.values()];
+  dispatchers.clear();
+  await Promise.allSettled(all.map((d) => d.close()));
+}
+
+function describeNetworkError(e: unknown): { code: string; text: string } {
+  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'network';
+  const map: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset by the server',
+    ENOTFOUND: 'name not found',
+    EAI_AGAIN: 'name lookup failed (temporary)',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable (no route for this address family?)',
+    EADDRNOTAVAIL: 'local address not available',
+    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for an answer',
+    UND_ERR_BODY_TIMEOUT: 'timed out reading the answer',
+    UND_ERR_SOCKET: 'connection closed unexpectedly',
+    CERT_HAS_EXPIRED: 'the server certificate has expired',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the name',
+  };
+  return { code, text: map[code] ?? err?.cause?.message ?? err?.message ?? String(e) };
+}
+
+/** Parse a Retry-After header (seconds or HTTP date) into ms from now. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const s = value.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/**
+ * Perform one request. Resolves for any HTTP status (the caller interprets it); rejects with a
+ * transient DdnsError on network failure, timeout, or a body over the cap.
+ */
+export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
+  const redactor = r.redactor ?? new Redactor();
+  const timeoutMs = r.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBody = r.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = r.signal ? AbortSignal.any([r.signal, timeout]) : timeout;
+  const headers: Record<string, string> = { 'user-agent': r.userAgent ?? USER_AGENT, accept: '*/*', ...r.headers };
+  let body: string | undefined;
+  if (r.body !== undefined) {
+    if (typeof r.body === 'string') body = r.body;
+    else {
+      body = JSON.stringify(r.body);
+      headers['content-type'] ??= 'application/json';
+    }
+  }
+  const safeUrl = redactor.text(r.url);
+  const where = (() => {
+    try {
+      const u = new URL(r.url);
+      return u.host;
+    } catch {
+      return safeUrl;
+    }
+  })();
+  try {
+    const res = await request(r.url, {
+      method: r.method ?? 'GET',
+      headers,
+      body,
+      signal,
+      dispatcher: dispatcherFor(r),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBody) {
+      res.body.destroy();
+      throw transient(`${where} sent an answer of ${declared} bytes, more than the ${maxBody} accepted`, {
+        code: 'body_too_large',
+      });
+    }
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBody) {
+        res.body.destroy();
+        throw transient(`${where} sent an answer larger than the ${maxBody} bytes accepted`, { code: 'body_too_large' });
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+    return { status: res.statusCode, headers: flat, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started };
+  } catch (e) {
+    if (e instanceof DdnsError) throw redactor.error(e);
+    if (r.signal?.aborted) {
+      throw redactor.error(transient(`request to ${where} was cancelled`, { code: 'aborted' }));
+    }
+    if (timeout.aborted) {
+      throw redactor.error(transient(`${where} did not answer within ${timeoutMs} ms`, { code: 'timeout' }));
+    }
+    const { code, text } = describeNetworkError(e);
+    throw redactor.error(transient(`${where}: ${text}`, { code, detail: redactor.text(String((e as Error)?.message ?? e)) }));
+  }
+}
+
+/** A short, single-line, redacted excerpt of a body for error messages (HTML reduced to its text). */
+export function excerpt(body: string, redactor?: Redactor, max = 120): string {
+  let t = body;
+  if (/<\s*(html|!doctype|body|head)\b/i.test(t)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(t)?.[1];
+    t = `HTML page${title ? ` "${title.trim()}"` : ''}`;
+  }
+  t = t.replace(/\s+/g, ' ').trim();
+  if (redactor) t = redactor.text(t);
+  return t.length > max ? `${t.slice(0, max)}…` : t || '(empty)';
+}

@@ -1,0 +1,49 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeHttpPools, excerpt, httpRequest, parseRetryAfter } from '../../src/core/http';
+import { Redactor } from '../../src/core/redact';
+import { DdnsError } from '../../src/core/errors';
+import { startServer, text } from '../support/http-server';
+import { USER_AGENT } from '../../src/core/version';
+
+after(closeHttpPools);
+
+test('http: user agent, body, status; body cap; timeout; redacted errors', async () => {
+  const srv = await startServer((req, res) => {
+    if (req.path === '/big') return text(res, 'x'.repeat(200_000));
+    if (req.path === '/chunked-big') {
+      res.writeHead(200);
+      for (let i = 0; i < 100; i++) res.write('y'.repeat(10_000));
+      return void res.end();
+    }
+    if (req.path === '/slow') return; // never answers
+    text(res, 'hello', 201, { 'retry-after': '7' });
+  });
+  try {
+    const r = await httpRequest({ url: `${srv.url}/ok?token=SECRET123` });
+    assert.equal(r.status, 201);
+    assert.equal(r.body, 'hello');
+    assert.equal(r.headers['retry-after'], '7');
+    assert.equal(srv.requests[0].headers['user-agent'], USER_AGENT);
+
+    await assert.rejects(httpRequest({ url: `${srv.url}/big`, maxBodyBytes: 1000 }), (e: DdnsError) => e.code === 'body_too_large' && e.kind === 'transient');
+    await assert.rejects(httpRequest({ url: `${srv.url}/chunked-big`, maxBodyBytes: 1000 }), (e: DdnsError) => e.code === 'body_too_large');
+    await assert.rejects(httpRequest({ url: `${srv.url}/slow`, timeoutMs: 300 }), (e: DdnsError) => e.code === 'timeout' && /did not answer within 300 ms/.test(e.message));
+  } finally {
+    await srv.close();
+  }
+  const red = new Redactor(['SECRET123']);
+  await assert.rejects(httpRequest({ url: `http://127.0.0.1:1/u/SECRET123/?token=SECRET123`, redactor: red, timeoutMs: 2000 }), (e: DdnsError) => {
+    assert.doesNotMatch(String(e.message) + String(e.stack) + String(e.detail), /SECRET123/);
+    assert.equal(e.kind, 'transient');
+    return true;
+  });
+});
+
+test('http: helpers', () => {
+  assert.equal(parseRetryAfter('120'), 120_000);
+  assert.equal(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())! > 55_000, true);
+  assert.equal(parseRetryAfter('nonsense'), undefined);
+  assert.equal(excerpt('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>'), 'HTML page "502 Bad Gateway"');
+  assert.equal(excerpt('https://x/u/TOKEN/?a=1', new Redactor()), 'https://x/u/***/?a=1');
+});

@@ -1,0 +1,151 @@
+/**
+ * Node-RED for tests, in the version under test: the devDependency (4.1) by default, or the one at
+ * NODE_RED_PATH (the matrix run: Node-RED 5.x on Node 22).
+ *
+ * - `helper`: node-red-node-test-helper initialised with that Node-RED.
+ * - `startNodeRed()`: a real started Node-RED process (red.js) with a fresh user directory in which
+ *   this package is installed (a symlink to the checkout, as `npm install <path>` would make), its
+ *   admin API on a loopback port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { freePort } from './ports';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require('node-red-node-test-helper') as NodeTestHelper;
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+export const NODE_RED_PATH = process.env.NODE_RED_PATH ?? dirname(require.resolve('node-red/package.json'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const NODE_RED_VERSION: string = require(join(NODE_RED_PATH, 'package.json')).version;
+
+helper.init(require.resolve(NODE_RED_PATH));
+
+export interface NodeTestHelper {
+  init(nodeRedRuntime: string, userSettings?: object): void;
+  load(nodes: unknown, flow: object[], credentials?: object): Promise<void>;
+  unload(): Promise<void>;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  getNode(id: string): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  settings(s: object): void;
+  log(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  clearFlows(): Promise<void>;
+  request(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** The compiled node module (dist/src/nodes/<name>.js) for helper.load(). */
+export function nodeModule(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(REPO_ROOT, 'dist/src/nodes', `${name}.js`));
+}
+
+export interface StartedNodeRed {
+  url: string;
+  userDir: string;
+  process: ChildProcess;
+  log(): string;
+  /** GET/POST the admin API (JSON). */
+  api(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  flows?: object[];
+  /** Extra settings.js properties (JSON-serialisable). */
+  settings?: Record<string, unknown>;
+  /** Install the package into the user directory (default true). */
+  installPackage?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNodeRed> {
+  const userDir = mkdtempSync(join(tmpdir(), 'ddns-nr-'));
+  const port = await freePort();
+  if (opts.installPackage !== false) {
+    mkdirSync(join(userDir, 'node_modules'), { recursive: true });
+    symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
+    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': 'file:' + REPO_ROOT } }));
+  }
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: 'test-credential-secret',
+    telemetry: { enabled: false, updateNotification: false },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    ...opts.settings,
+  };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  if (opts.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(opts.flows));
+  const red = join(NODE_RED_PATH, 'red.js');
+  const child = spawn(process.execPath, [red, '-u', userDir, '-s', join(userDir, 'settings.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...opts.env },
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 60 s:\n${out}`)), 60_000);
+    const check = setInterval(() => {
+      if (out.includes('Server now running') || out.includes('Started flows')) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolveStart();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`Node-RED exited with ${code}:\n${out}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    userDir,
+    process: child,
+    log: () => out,
+    api: async (path, init = {}) => {
+      const res = await fetch(url + path, {
+        method: init.method ?? 'GET',
+        headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const t = await res.text();
+      let body: unknown = t;
+      try {
+        body = JSON.parse(t);
+      } catch {
+        /* text */
+      }
+      return { status: res.status, body };
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wait until cond() is truthy, polling every `everyMs`, or throw after `timeoutMs`. */
+export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
