@@ -1,0 +1,87 @@
+/**
+ * The flow library's package rules (what `node-red-dev validate` checks, which needs the internet)
+ * and what the Home Assistant add-on needs: checked locally on the built package.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+test('package.json follows the Node-RED flow library rules', () => {
+  assert.match(pkg.name, /^node-red-contrib-/);
+  assert.ok(pkg.keywords.includes('node-red'), 'keyword node-red');
+  assert.equal(pkg.license, 'MIT');
+  assert.ok(existsSync(join(root, 'LICENSE')), 'LICENSE file');
+  assert.match(pkg.repository.url, /^git\+https:\/\//);
+  assert.match(pkg['node-red'].version, /^>=4\./);
+  assert.match(pkg.engines.node, /^>=20/);
+  assert.ok(!pkg.dependencies['node-red'], 'node-red is not a runtime dependency');
+  for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.ok(!pkg.scripts?.[s], `no ${s} script`);
+  const deps = Object.keys(pkg.dependencies);
+  assert.ok(deps.length <= 6, `at most 6 runtime dependencies (has ${deps.join(', ')})`);
+  assert.match(pkg.dependencies.undici, /^\^?7\./, 'undici stays on 7 (8 needs Node >= 22.19)');
+});
+
+test('every registered node has its runtime file, editor file, help and catalog beside it', () => {
+  for (const [type, file] of Object.entries<string>(pkg['node-red'].nodes)) {
+    const js = join(root, file);
+    assert.ok(existsSync(js), `${type}: ${file} built`);
+    assert.ok(existsSync(js.replace(/\.js$/, '.html')), `${type}: editor html beside the js`);
+    const base = file.split('/').pop()!.replace(/\.js$/, '');
+    assert.ok(existsSync(join(root, 'dist/src/nodes/locales/en-US', `${base}.json`)), `${type}: message catalog`);
+    assert.ok(existsSync(join(root, 'dist/src/nodes/locales/en-US', `${base}.html`)), `${type}: help`);
+  }
+});
+
+test('every node type appears in an example flow, and every example is a valid flow', () => {
+  const dir = join(root, 'examples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length > 0);
+  const used = new Set<string>();
+  for (const f of files) {
+    const flow = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    assert.ok(Array.isArray(flow), `${f} is an array of nodes`);
+    const ids = new Set<string>();
+    for (const n of flow) {
+      assert.equal(typeof n.id, 'string', `${f}: every node has an id`);
+      assert.ok(!ids.has(n.id), `${f}: duplicate id ${n.id}`);
+      ids.add(n.id);
+      used.add(n.type);
+    }
+    for (const n of flow) {
+      for (const port of n.wires ?? []) for (const target of port) assert.ok(ids.has(target), `${f}: ${n.id} wired to missing ${target}`);
+    }
+    const text = JSON.stringify(flow);
+    assert.doesNotMatch(text, /"credentials"\s*:\s*\{[^}]*"(token|password|tsigSecret)"\s*:\s*"[^"]+"/, `${f}: no credentials in examples`);
+  }
+  for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(used.has(type), `node type ${type} appears in an example`);
+});
+
+test('the published tarball holds what runs and nothing else; no native code, no install scripts', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+  const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
+  assert.ok(files.includes('package.json') && files.includes('README.md') && files.includes('LICENSE'));
+  for (const file of Object.values<string>(pkg['node-red'].nodes)) {
+    assert.ok(files.includes(file), `${file} packed`);
+    assert.ok(files.includes(file.replace(/\.js$/, '.html')), `${file} editor packed`);
+  }
+  assert.ok(files.some((f) => f.startsWith('examples/')), 'examples packed');
+  assert.ok(files.some((f) => f.startsWith('dist/src/nodes/icons/')), 'icons packed');
+  for (const f of files) {
+    assert.doesNotMatch(f, /^(test|src|bench|scripts|\.ci)\//, `${f} should not be packed`);
+    assert.doesNotMatch(f, /^dist\/(test|bench)\//, `${f} should not be packed`);
+  }
+  // Runtime dependency tree: pure JavaScript, no install scripts (the add-on has no compiler).
+  const paths = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
+    .split('\n').filter((p) => p && p !== root);
+  for (const p of paths) {
+    const dep = JSON.parse(readFileSync(join(p, 'package.json'), 'utf8'));
+    for (const s of ['preinstall', 'install', 'postinstall']) assert.ok(!dep.scripts?.[s], `${dep.name} has a ${s} script`);
+    assert.ok(!existsSync(join(p, 'binding.gyp')), `${dep.name} is a native module`);
+    assert.ok(!dep.gypfile, `${dep.name} is a native module`);
+  }
+});
