@@ -1,0 +1,129 @@
+/**
+ * One certificate's life: look at what is on disk, decide whether to renew (lifetime rule or the
+ * CA's ARI window), and if so order a new one through DNS-01 and install it atomically.
+ * No Node-RED here; the cert-renew node schedules calls and turns results into messages.
+ */
+import { join } from 'node:path';
+import * as acme from 'acme-client';
+import { DdnsError, badInput } from '../errors';
+import type { DnsProvider } from '../providers/types';
+import { openAccount, orderCertificate, renewalInfo, type AcmeSession } from './client';
+import { assertWritable, loadOrCreateKey, pathsIn, readCertificateSet, writeCertificateSet, type CertificatePaths } from './storage';
+import { daysLeft, renewalDecision } from './timing';
+import { certInfo, splitPem } from './x509';
+import { createHash } from 'node:crypto';
+
+export type KeyType = 'ecdsa-p256' | 'rsa-2048' | 'rsa-4096';
+
+export interface CertificateJob {
+  names: string[];
+  directoryUrl: string;
+  email?: string;
+  eab?: { kid: string; hmacKey: string };
+  caPem?: string;
+  keyType: KeyType;
+  /** Keep the same certificate key across renewals (for key pinning). Default: a fresh key each time. */
+  pinKey?: boolean;
+  /** Renew when fewer than this many days are left. Default: a third of the lifetime. */
+  renewDaysBefore?: number;
+  profile?: string;
+  /** Where cert.pem, chain.pem, fullchain.pem, privkey.pem go. */
+  outDir: string;
+  /** Directory for ACME account keys (one per CA and e-mail), mode 0700, keys 0600. */
+  accountDir: string;
+}
+
+export interface CertificateResult {
+  ok: true;
+  renewed: boolean;
+  names: string[];
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  serial: string;
+  paths: CertificatePaths;
+  /** Why it was (not) renewed, in words. */
+  reason: string;
+  /** When the next renewal is due (ISO), when known. */
+  renewAt?: string;
+}
+
+export interface ManagerDeps {
+  provider: DnsProvider;
+  waitVisible(name: string, value: string, signal?: AbortSignal): Promise<void>;
+  now?: () => Date;
+  log?: (text: string) => void;
+  signal?: AbortSignal;
+  /** Renew even if not due (msg.force). */
+  force?: boolean;
+}
+
+const NAME_RE = /^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
+
+export function validateNames(names: string[]): string[] {
+  const out = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
+  if (out.length === 0) throw badInput('no certificate names given');
+  if (out.length > 100) throw badInput('at most 100 names per certificate');
+  for (const n of out) if (!NAME_RE.test(n)) throw badInput(`"${n}" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")`);
+  return out;
+}
+
+async function makeKey(type: KeyType): Promise<string> {
+  const k = type === 'ecdsa-p256' ? await acme.crypto.createPrivateEcdsaKey('P-256') : await acme.crypto.createPrivateRsaKey(type === 'rsa-4096' ? 4096 : 2048);
+  return k.toString();
+}
+
+export function accountKeyPath(job: Pick<CertificateJob, 'accountDir' | 'directoryUrl' | 'email'>): string {
+  const id = createHash('sha256').update(`${job.directoryUrl}\n${job.email ?? ''}`).digest('hex').slice(0, 16);
+  return join(job.accountDir, `account-${id}.key`);
+}
+
+const sameNames = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
+/** Check the certificate and renew it when due. Throws DdnsError on failure (nothing half-written). */
+export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, sessionCache?: { session?: AcmeSession }): Promise<CertificateResult> {
+  const names = validateNames(job.names);
+  const now = (deps.now ?? (() => new Date()))();
+  const log = deps.log ?? (() => undefined);
+  const current = await readCertificateSet(job.outDir);
+  const info = current ? certInfo(current.cert) : null;
+
+  const session = async () => {
+    if (sessionCache?.session) return sessionCache.session;
+    const { pem } = await loadOrCreateKey(accountKeyPath(job), () => acme.crypto.createPrivateEcdsaKey('P-256').then((b) => b.toString()));
+    const s = await openAccount({ directoryUrl: job.directoryUrl, accountKeyPem: pem, email: job.email, eab: job.eab, caPem: job.caPem });
+    if (sessionCache) sessionCache.session = s;
+    return s;
+  };
+
+  let reason: string;
+  if (!current || !info) reason = 'no certificate yet';
+  else if (!sameNames(info.names, names)) reason = `the names changed (certificate has ${info.names.join(', ')})`;
+  else {
+    const ari = await renewalInfo(await session(), current.cert);
+    const d = renewalDecision(info, now, { renewDaysBefore: job.renewDaysBefore, ari });
+    if (!d.due && !deps.force) {
+      return {
+        ok: true, renewed: false, names, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(),
+        daysLeft: daysLeft(info.notAfter, now), serial: info.serial, paths: pathsIn(job.outDir), reason: d.reason, renewAt: d.at.toISOString(),
+      };
+    }
+    reason = deps.force && !d.due ? 'renewal forced' : d.reason;
+  }
+  log(`ordering a certificate for ${names.join(', ')}: ${reason}`);
+  await assertWritable(job.outDir);
+  const keyPem = job.pinKey && current ? current.privkey : await makeKey(job.keyType);
+  const s = await session();
+  const chainPem = await orderCertificate(s, { provider: deps.provider, waitVisible: deps.waitVisible, log }, {
+    names, keyPem, profile: job.profile, replacesCertPem: current?.cert, signal: deps.signal,
+  });
+  const certs = splitPem(chainPem);
+  if (certs.length === 0) throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });
+  const paths = await writeCertificateSet(job.outDir, { cert: certs[0], chain: certs.slice(1).join(''), fullchain: certs.join(''), privkey: keyPem });
+  const ni = certInfo(certs[0]);
+  const next = renewalDecision(ni, now, { renewDaysBefore: job.renewDaysBefore });
+  return {
+    ok: true, renewed: true, names, notBefore: ni.notBefore.toISOString(), notAfter: ni.notAfter.toISOString(),
+    daysLeft: daysLeft(ni.notAfter, now), serial: ni.serial, paths, reason, renewAt: next.at.toISOString(),
+  };
+}
