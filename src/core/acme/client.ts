@@ -10,7 +10,6 @@
  *   visible at the zone's authoritative servers (no fixed sleep) and removing it afterwards,
  *   also on failure; providers that hold one TXT value per name (DuckDNS) go one at a time.
  */
-import https from 'node:https';
 import tls from 'node:tls';
 import * as acme from 'acme-client';
 import { DdnsError, fatal, transient } from '../errors';
@@ -22,26 +21,29 @@ import type { RenewalWindow } from './timing';
 export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
-// ---- HTTP policy for our CAs (acme-client shares one axios instance per module copy) ----------
+// ---- HTTP for our CAs ------------------------------------------------------------------------
+// acme-client talks through one shared axios instance. For the CAs this package uses, its
+// requests are carried by our own HTTP client (undici: timeouts, body cap, proxy variables, a
+// private CA's root) through an axios adapter, and acme-client's hidden retry loop (it sleeps and
+// retries 429/5xx/network errors up to five times, then fails with a TypeError on network errors)
+// is switched off: a rate-limit answer becomes a transient DdnsError carrying the CA's
+// Retry-After, and the node decides when to try again (never a loop).
 
 interface CaPolicy {
-  agent: https.Agent;
+  caPem?: string;
 }
 const policies = new Map<string, CaPolicy>(); // origin → policy
 let interceptorsInstalled = false;
 
-type AxiosLike = {
-  interceptors: {
-    request: { use(f: (c: Record<string, unknown>) => unknown): void };
-    response: { use(ok: (r: AxiosResp) => unknown, err?: (e: unknown) => unknown): void };
-  };
-};
-interface AxiosResp {
-  status: number;
-  headers: Record<string, string>;
-  data: unknown;
-  config: { url?: string };
+interface AxiosConfig {
+  url?: string;
+  method?: string;
+  data?: unknown;
+  headers?: { toJSON?(): Record<string, unknown> } & Record<string, unknown>;
+  adapter?: unknown;
+  retryAttempt?: number;
 }
+type AxiosLike = { interceptors: { request: { use(f: (c: AxiosConfig) => AxiosConfig): void } } };
 
 function originOf(url: string | undefined): string | null {
   try {
@@ -51,30 +53,48 @@ function originOf(url: string | undefined): string | null {
   }
 }
 
-function installInterceptors(): void {
-  if (interceptorsInstalled) return;
-  interceptorsInstalled = true;
-  const ax = (acme as unknown as { axios: AxiosLike }).axios;
-  ax.interceptors.request.use((config) => {
-    const p = policies.get(originOf(config.url as string) ?? '');
-    if (p) {
-      config.httpsAgent = p.agent;
-      config.timeout = 30_000;
-      // acme-client retries 429/5xx by sleeping inside the request; for our CAs: no hidden loops.
-      config.retryAttempt = Number.MAX_SAFE_INTEGER - 1;
-    }
-    return config;
-  });
-  ax.interceptors.response.use((resp) => {
-    if (resp.status === 429 && policies.has(originOf(resp.config.url) ?? '')) {
-      const retryAfterMs = parseRetryAfter(resp.headers['retry-after']) ?? 3_600_000;
-      const detail = (resp.data as { detail?: string })?.detail ?? 'too many requests';
+function undiciAdapter(policy: CaPolicy) {
+  return async (config: AxiosConfig) => {
+    const raw = typeof config.headers?.toJSON === 'function' ? config.headers.toJSON() : { ...config.headers };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== null && typeof v !== 'object') headers[k.toLowerCase()] = String(v);
+    const r = await httpRequest({
+      url: config.url!,
+      method: (config.method ?? 'get').toUpperCase() as 'GET',
+      headers,
+      body: typeof config.data === 'string' ? config.data : config.data === undefined || config.data === null ? undefined : JSON.stringify(config.data),
+      timeoutMs: 30_000,
+      maxBodyBytes: 1024 * 1024,
+      ca: policy.caPem ? [...tls.rootCertificates, policy.caPem] : undefined,
+    });
+    if (r.status === 429) {
+      const retryAfterMs = parseRetryAfter(r.headers['retry-after']) ?? 3_600_000;
+      let detail = 'too many requests';
+      try {
+        detail = (JSON.parse(r.body) as { detail?: string }).detail ?? detail;
+      } catch {
+        /* not a problem document */
+      }
       throw transient(`the certificate authority is rate limiting: ${detail}. Next attempt in ${Math.ceil(retryAfterMs / 60_000)} minutes.`, {
         code: 'acme_rate_limited',
         retryAfterMs,
       });
     }
-    return resp;
+    return { data: r.body, status: r.status, statusText: '', headers: r.headers, config, request: {} };
+  };
+}
+
+function installInterceptors(): void {
+  if (interceptorsInstalled) return;
+  interceptorsInstalled = true;
+  const ax = (acme as unknown as { axios: AxiosLike }).axios;
+  ax.interceptors.request.use((config) => {
+    const p = policies.get(originOf(config.url) ?? '');
+    if (p) {
+      config.adapter = undiciAdapter(p);
+      config.retryAttempt = Number.MAX_SAFE_INTEGER - 1; // no retries inside acme-client
+    }
+    return config;
   });
 }
 
@@ -96,7 +116,12 @@ export interface AcmeSession {
 
 /** acme-client and network errors as DdnsErrors with words a person understands. */
 export function acmeError(e: unknown, what: string): DdnsError {
-  if (e instanceof DdnsError) return e;
+  if (e instanceof DdnsError) {
+    if (e.code === 'acme_rate_limited') return e;
+    const tlsProblem = /certificate|self-signed/i.test(e.message);
+    if (tlsProblem) return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
+    return transient(`${what}: the certificate authority cannot be reached (${e.message})`, { code: 'acme_unreachable', retryAfterMs: e.retryAfterMs, cause: e });
+  }
   const err = e as { code?: string; message?: string; response?: { status?: number } };
   const msg = err?.message ?? String(e);
   if (/rateLimited/i.test(msg)) return transient(`${what}: the certificate authority's rate limit was reached (${msg})`, { code: 'acme_rate_limited', retryAfterMs: 3_600_000 });
@@ -117,7 +142,8 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
   installInterceptors();
   const origin = originOf(opts.directoryUrl);
   if (!origin) throw new DdnsError('input', `"${opts.directoryUrl}" is not a valid ACME directory URL`, { code: 'invalid_input' });
-  policies.set(origin, { agent: new https.Agent({ keepAlive: false, ...(opts.caPem ? { ca: [...tls.rootCertificates, opts.caPem] } : {}) }) });
+  const policy: CaPolicy = { caPem: opts.caPem };
+  policies.set(origin, policy);
   const client = new acme.Client({
     directoryUrl: opts.directoryUrl,
     accountKey: opts.accountKeyPem,
@@ -129,6 +155,11 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
   let directory: Record<string, unknown>;
   try {
     directory = (await (client as unknown as { http: { getDirectory(): Promise<Record<string, unknown>> } }).http.getDirectory()) ?? {};
+    // The directory may point at other origins (newNonce, newOrder…): they get the same policy.
+    for (const v of Object.values(directory)) {
+      const o = typeof v === 'string' ? originOf(v) : null;
+      if (o && !policies.has(o)) policies.set(o, policy);
+    }
     // An existing account is looked up first (a repeated newAccount with data would be an
     // "empty update" that CAs reject); a new one is created with the terms agreed.
     try {

@@ -86,7 +86,13 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
   const now = (deps.now ?? (() => new Date()))();
   const log = deps.log ?? (() => undefined);
   const current = await readCertificateSet(job.outDir);
-  const info = current ? certInfo(current.cert) : null;
+  let info: ReturnType<typeof certInfo> | null = null;
+  let unreadable = false;
+  try {
+    info = current ? certInfo(current.cert) : null;
+  } catch {
+    unreadable = true; // not a certificate (damaged, or written by something else): replace it
+  }
 
   const session = async () => {
     if (sessionCache?.session) return sessionCache.session;
@@ -97,7 +103,8 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
   };
 
   let reason: string;
-  if (!current || !info) reason = 'no certificate yet';
+  if (unreadable) reason = `the current certificate in ${job.outDir} cannot be read`;
+  else if (!current || !info) reason = 'no certificate yet';
   else if (!sameNames(info.names, names)) reason = `the names changed (certificate has ${info.names.join(', ')})`;
   else {
     const ari = await renewalInfo(await session(), current.cert);
@@ -112,10 +119,10 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
   }
   log(`ordering a certificate for ${names.join(', ')}: ${reason}`);
   await assertWritable(job.outDir);
-  const keyPem = job.pinKey && current ? current.privkey : await makeKey(job.keyType);
+  const keyPem = job.pinKey && current && info ? current.privkey : await makeKey(job.keyType);
   const s = await session();
   const chainPem = await orderCertificate(s, { provider: deps.provider, waitVisible: deps.waitVisible, log }, {
-    names, keyPem, profile: job.profile, replacesCertPem: current?.cert, signal: deps.signal,
+    names, keyPem, profile: job.profile, replacesCertPem: info ? current?.cert : undefined, signal: deps.signal,
   });
   const certs = splitPem(chainPem);
   if (certs.length === 0) throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });

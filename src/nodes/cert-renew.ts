@@ -1,0 +1,230 @@
+/**
+ * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
+ * account of this package for the TXT records. The Node-RED adapter around
+ * src/core/acme/manager.ts: configuration (zod), scheduling (at start, every N hours, on input),
+ * retries with backoff for passing trouble, a stop on fatal answers, messages, status, alerts.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DdnsError, toDdnsError } from '../core/errors';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, type AcmeSession } from '../core/acme/client';
+import { ensureCertificate, validateNames, type CertificateJob, type CertificateResult } from '../core/acme/manager';
+import { waitForPropagation, describePropagation } from '../core/dns/propagation';
+import { parseServer } from '../core/dns/transport';
+import { backoffDelay, withJitter } from '../core/retry';
+import { Redactor } from '../core/redact';
+import type { DnsProvider } from '../core/providers/types';
+import type { Msg, Red, RedNode } from './red-types';
+
+/** What cert-renew needs of a ddns-account config node. */
+interface AccountNode {
+  getProvider(): DnsProvider;
+  provider?: string;
+  name?: string;
+}
+
+const blank = (v: unknown) => v === '' || v === undefined || v === null;
+const numberIn = (label: string, min: number, max: number) =>
+  z.number({ error: `${label} must be a number` }).min(min, `${label} must be at least ${min}`).max(max, `${label} must be at most ${max}`);
+const toNumber = (v: unknown) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
+const num = (label: string, min: number, max: number, def: number) => z.preprocess(toNumber, numberIn(label, min, max).default(def));
+const optNum = (label: string, min: number, max: number) => z.preprocess(toNumber, numberIn(label, min, max).optional());
+const bool = (def: boolean) => z.preprocess((v) => (blank(v) ? def : v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const text = () => z.preprocess((v) => (blank(v) ? '' : v), z.string().trim());
+
+const certConfigSchema = z
+  .object({
+    account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
+    names: z.preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v), z.array(z.string()).min(1, 'enter at least one name')),
+    ca: z.enum(['letsencrypt', 'letsencrypt-staging', 'custom']).default('letsencrypt-staging'),
+    directoryUrl: text(),
+    email: text().refine((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'the e-mail address is not valid'),
+    eabKid: text(),
+    caCert: text().refine((s) => s === '' || s.includes('-----BEGIN CERTIFICATE-----'), 'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)'),
+    keyType: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']).default('ecdsa-p256'),
+    pinKey: bool(false),
+    renewDays: optNum('renew days', 1, 365),
+    profile: text(),
+    outDir: text(),
+    propagationTimeout: num('propagation timeout', 10, 3600, 300),
+    authServers: text(),
+    discovery: text(),
+    checkHours: num('check interval', 1, 24 * 7, 24),
+    checkOnStart: bool(true),
+    output: z.enum(['issued', 'always']).default('issued'),
+    topic: z.preprocess((v) => (blank(v) ? 'certificate' : v), z.string()),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ca === 'custom') {
+      try {
+        const u = new URL(c.directoryUrl);
+        if (u.protocol !== 'https:') ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'the ACME directory URL must use https://' });
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'enter the ACME directory URL of your CA' });
+      }
+    }
+    try {
+      validateNames(c.names);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
+    }
+  });
+
+
+const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
+
+const RETRY = { baseMs: 5 * 60_000, capMs: 6 * 3_600_000 };
+
+function describe(e: z.ZodError): string {
+  return e.issues.map((i) => i.message).join('; ');
+}
+
+export = function register(RED: Red): void {
+  function CertRenewNode(this: RedNode, raw: Record<string, unknown>): void {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const redactor = new Redactor([node.credentials?.eabHmacKey]);
+    const idle = (reason: string) => {
+      node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.invalid-config') });
+      node.error(`${RED._('cert-renew.errors.invalid-config')}: ${reason}`);
+      node.on('input', (_m, _s, done) => done(new Error(`${RED._('cert-renew.errors.invalid-config')}: ${reason}`)));
+    };
+    const parsed = certConfigSchema.safeParse(raw);
+    if (!parsed.success) return idle(describe(parsed.error));
+    const cfg = parsed.data;
+    const account = RED.nodes.getNode(cfg.account) as AccountNode | null;
+    if (!account || typeof account.getProvider !== 'function') return idle(RED._('cert-renew.errors.no-account'));
+    let provider: DnsProvider;
+    try {
+      provider = account.getProvider();
+    } catch (e) {
+      return idle(redactor.text((e as Error).message));
+    }
+    if (!provider.setTxt || !provider.deleteTxt) return idle(RED._('cert-renew.errors.no-txt'));
+
+    const names = validateNames(cfg.names);
+    const userDir = RED.settings.userDir ?? process.cwd();
+    const eabKey = node.credentials?.eabHmacKey;
+    let authServers: ReturnType<typeof parseServer>[] | undefined;
+    let discovery: ReturnType<typeof parseServer>[] | undefined;
+    try {
+      authServers = cfg.authServers ? cfg.authServers.split(/[\s,]+/).filter(Boolean).map((s) => parseServer(s)) : undefined;
+      discovery = cfg.discovery ? cfg.discovery.split(/[\s,]+/).filter(Boolean).map((s) => parseServer(s)) : undefined;
+    } catch (e) {
+      return idle((e as Error).message);
+    }
+    const job: CertificateJob = {
+      names,
+      directoryUrl: cfg.ca === 'letsencrypt' ? LETS_ENCRYPT : cfg.ca === 'letsencrypt-staging' ? LETS_ENCRYPT_STAGING : cfg.directoryUrl,
+      email: cfg.email || undefined,
+      eab: cfg.eabKid && eabKey ? { kid: cfg.eabKid, hmacKey: eabKey } : undefined,
+      caPem: cfg.caCert || undefined,
+      keyType: cfg.keyType,
+      pinKey: cfg.pinKey,
+      renewDaysBefore: cfg.renewDays,
+      profile: cfg.profile || undefined,
+      outDir: cfg.outDir || join(userDir, 'certificates', names[0].replace(/^\*\./, '_wildcard.')),
+      accountDir: join(userDir, 'ddns-acme'),
+    };
+
+    const session: { session?: AcmeSession } = {};
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> | null = null;
+    let abort: AbortController | null = null;
+    let failures = 0;
+    let failingSince: string | null = null;
+    let stopped: DdnsError | null = null; // a fatal answer: no automatic retries until input or redeploy
+    let closed = false;
+
+    const schedule = (ms: number) => {
+      if (closed) return;
+      clearTimeout(timer);
+      // setTimeout overflows past ~24.8 days: re-check at most every 7 days.
+      timer = setTimeout(() => void run({}, null), Math.min(ms, 7 * 86_400_000));
+    };
+
+    const waitVisible = async (name: string, value: string, signal?: AbortSignal) => {
+      const r = await waitForPropagation({
+        name, type: 'TXT', expected: [value], servers: authServers, discovery,
+        timeoutMs: cfg.propagationTimeout * 1000, intervalMs: 2000, signal,
+        onRound: (per) => node.status({ fill: 'yellow', shape: 'ring', text: RED._('cert-renew.status.propagating', { ok: per.filter((p) => p.matchedAfterMs !== null).length, all: per.length }) }),
+      });
+      if (!r.ok) throw new DdnsError('transient', `the TXT record is not visible at the authoritative servers: ${describePropagation(r, name)}`, { code: 'txt_not_visible' });
+    };
+
+    const statusFor = (r: CertificateResult) =>
+      node.status({ fill: r.daysLeft > 7 ? 'green' : 'yellow', shape: 'dot', text: RED._('cert-renew.status.days-left', { days: r.daysLeft, date: r.notAfter.slice(0, 10) }) });
+
+    async function run(msg: Msg, done: ((e?: Error) => void) | null, force = false): Promise<void> {
+      if (running) {
+        await running; // one order at a time; an input during a run gets that run's outcome
+        if (!force) {
+          done?.();
+          return;
+        }
+      }
+      clearTimeout(timer);
+      abort = new AbortController();
+      node.status({ fill: 'blue', shape: 'ring', text: RED._('cert-renew.status.checking') });
+      const p = (async () => {
+        try {
+          const r = await ensureCertificate(job, { provider, waitVisible, force, signal: abort!.signal, log: (t) => node.log(redactor.text(t)) }, session);
+          stopped = null;
+          statusFor(r);
+          const out: Msg = { ...msg, topic: cfg.topic, payload: r };
+          const alert = failingSince ? { topic: cfg.topic, payload: { state: 'recovered', names, since: failingSince, failures } } : null;
+          failures = 0;
+          failingSince = null;
+          if (r.renewed || cfg.output === 'always' || done) node.send([out, alert]);
+          else if (alert) node.send([null, alert]);
+          schedule(withJitter(cfg.checkHours * 3_600_000, 0.05));
+          done?.();
+        } catch (e) {
+          if (closed) return done?.();
+          const err = redactor.error(toDdnsError(e));
+          failures++;
+          const first = failingSince === null;
+          failingSince ??= new Date().toISOString();
+          const payload = { ok: false, names, error: err.message, code: err.code, failures, retryable: err.kind === 'transient' };
+          if (first) node.send([null, { topic: cfg.topic, payload: { state: 'failing', names, error: err.message, since: failingSince } }]);
+          if (err.kind === 'transient') {
+            const wait = backoffDelay(failures, RETRY, err.retryAfterMs ?? 0);
+            node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.retry', { error: err.message.slice(0, 40), minutes: Math.ceil(wait / 60_000) }) });
+            schedule(wait);
+          } else {
+            stopped = err;
+            node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.stopped', { error: err.message.slice(0, 48) }) });
+          }
+          const errMsg: Msg = { ...msg, topic: cfg.topic, payload };
+          if (done) done(err);
+          else node.error(err, errMsg);
+        } finally {
+          abort = null;
+        }
+      })();
+      running = p;
+      await p;
+      running = null;
+    }
+
+    node.on('input', (msg, _send, done) => {
+      const m = inputSchema.safeParse(msg);
+      if (!m.success) return done(new Error(describe(m.error)));
+      if (stopped) node.log(RED._('cert-renew.log.retry-after-fatal'));
+      void run(msg, done, m.data.force === true);
+    });
+    node.on('close', (_removed, done) => {
+      closed = true;
+      clearTimeout(timer);
+      abort?.abort();
+      const finish = () => done();
+      if (running) running.then(finish, finish);
+      else finish();
+    });
+    node.status({ fill: 'grey', shape: 'ring', text: RED._('cert-renew.status.waiting') });
+    if (cfg.checkOnStart) schedule(2000);
+    else schedule(withJitter(cfg.checkHours * 3_600_000, 0.05));
+  }
+
+  RED.nodes.registerType('cert-renew', CertRenewNode, { credentials: { eabHmacKey: { type: 'password' } } });
+};
