@@ -151,6 +151,9 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
     let size = 0;
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) {
+      // Destroying an unread undici body emits an 'error' (RequestAbortedError): without a
+      // listener it would be an uncaught exception that takes the whole process down.
+      res.body.on('error', () => {});
       res.body.destroy();
       throw transient(`${where} sent an answer of ${declared} bytes, more than the ${maxBody} accepted`, {
         code: 'body_too_large',

@@ -23,6 +23,8 @@ export interface ExchangeOptions {
   retransmitMs?: number; // default 1000
   tcp?: boolean;
   signal?: AbortSignal;
+  /** Send from this local address (multi-WAN); must be of the server's family. */
+  localAddress?: string;
 }
 
 /** Parse "1.2.3.4", "1.2.3.4:5353", "[::1]:5353", "::1" into a DnsServer. */
@@ -73,6 +75,7 @@ export function exchangeUdp(server: DnsServer, msg: Buffer, opts: ExchangeOption
       if (rinfo.port !== port || rinfo.address.replace(/^::ffff:/, '') !== server.host.replace(/^::ffff:/, '')) return;
       finish(null, buf);
     });
+    if (opts.localAddress) sock.bind({ address: opts.localAddress, port: 0 });
     const send = () => sock.send(msg, port, server.host, (e) => e && finish(transient(`DNS server ${serverLabel(server)}: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'dns_error' })));
     const total = setTimeout(() => finish(transient(`no answer from DNS server ${serverLabel(server)} within ${timeoutMs} ms`, { code: 'timeout' })), timeoutMs);
     const again = setInterval(send, retransmitMs);
@@ -85,7 +88,7 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
   const timeoutMs = opts.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(aborted());
-    const sock = net.connect({ host: server.host, port: server.port ?? 53 });
+    const sock = net.connect({ host: server.host, port: server.port ?? 53, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     let done = false;
     let buf = Buffer.alloc(0);
     const finish = (err: Error | null, out?: Buffer) => {

@@ -8,6 +8,15 @@
  */
 import type { z } from 'zod';
 import type { DnsProvider, ProviderEnv } from './types';
+import * as dryrun from './dryrun';
+import * as duckdns from './duckdns';
+import * as freedns from './freedns';
+import * as dyndns2 from './dyndns2';
+import * as noip from './noip';
+import * as dynu from './dynu';
+import * as dyndns from './dyndns';
+import * as cloudflare from './cloudflare';
+import * as rfc2136 from './rfc2136';
 
 /** The only setting names that hold secrets, shared by all providers. */
 export const SECRET_KEYS = ['password', 'token', 'tsigSecret'] as const;
@@ -43,6 +52,15 @@ export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
 }
 
 export const PROVIDERS: ProviderDefinition[] = [
+  dryrun.definition,
+  duckdns.definition,
+  freedns.definition,
+  dyndns2.definition,
+  noip.definition,
+  dynu.definition,
+  dyndns.definition,
+  cloudflare.definition,
+  rfc2136.definition,
   // one line per provider file, e.g. duckdns.definition,
 ];
 

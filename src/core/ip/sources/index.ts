@@ -1,0 +1,192 @@
+/**
+ * The address sources a user can choose: their settings (zod), a catalog for the editor, a
+ * default order, and `buildSource` that turns one validated setting into an IpSource.
+ *
+ * Every endpoint can be overridden (tests, mirrors, a provider's own check-IP service). Empty
+ * strings — what the Node-RED editor stores for an untouched field — count as "not set".
+ */
+import net from 'node:net';
+import { z } from 'zod';
+import { parseServer } from '../../dns/transport';
+import type { Family } from '../classify';
+import type { IpSource } from '../types';
+import { CLOUDFLARE_TRACE, cloudflareTraceSource } from './cloudflare-trace';
+import { customUrlSource } from './custom-url';
+import { DNS_PRESETS, dnsSource } from './dns-based';
+import { PLAIN_PRESETS, plainTextSource } from './https-plain';
+import { interfaceSource } from './interface';
+
+const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optional = <T extends z.ZodType>(s: T) => z.preprocess(blankIsUnset, s.optional());
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be a full http:// or https:// URL' });
+
+/** "host", "host:port" or "[v6]:port", where host is an IP address of `family`. */
+const dnsServer = (family: Family) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (s) => {
+        const srv = parseServer(s);
+        const port = srv.port ?? 53;
+        return net.isIP(srv.host) === (family === 'ipv4' ? 4 : 6) && Number.isInteger(port) && port > 0 && port < 65536;
+      },
+      {
+        message:
+          family === 'ipv4'
+            ? 'must be an IPv4 address, optionally with a port (e.g. 208.67.222.222 or 127.0.0.1:5353)'
+            : 'must be an IPv6 address, optionally in brackets with a port (e.g. 2620:119:35::35 or [::1]:5353)',
+      },
+    );
+
+const urls = { urlV4: optional(httpUrl), urlV6: optional(httpUrl) };
+const servers = { serverV4: optional(dnsServer('ipv4')), serverV6: optional(dnsServer('ipv6')) };
+
+const validRegex = (s: string) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const customSchema = z
+  .object({
+    type: z.literal('custom'),
+    url: httpUrl,
+    format: z.enum(['text', 'json', 'regex']).default('text'),
+    jsonPath: optional(z.string().trim().max(200)),
+    regex: optional(z.string().max(500).refine(validRegex, { message: 'is not a valid regular expression' })),
+    family: optional(z.enum(['ipv4', 'ipv6', 'any'])),
+  })
+  .refine((c) => c.format !== 'json' || !!c.jsonPath, { message: 'a JSON path (e.g. data.ip) is needed for the JSON format', path: ['jsonPath'] })
+  .refine((c) => c.format !== 'regex' || !!c.regex, { message: 'a regular expression is needed for the regex format', path: ['regex'] });
+
+export const sourceConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ipify'), ...urls }),
+  z.object({ type: z.literal('icanhazip'), ...urls }),
+  z.object({ type: z.literal('aws'), ...urls }),
+  z.object({ type: z.literal('cloudflare-trace'), ...urls }),
+  z.object({ type: z.literal('opendns'), ...servers }),
+  z.object({ type: z.literal('google-dns'), ...servers }),
+  z.object({
+    type: z.literal('interface'),
+    interface: optional(z.string().trim().max(64).regex(/^\S+$/, { message: 'an interface name has no spaces' })),
+    allowTemporary: z.boolean().optional(),
+  }),
+  customSchema,
+]);
+
+export type SourceConfig = z.infer<typeof sourceConfigSchema>;
+
+/** One validated setting → its source. */
+export function buildSource(cfg: SourceConfig): IpSource {
+  switch (cfg.type) {
+    case 'ipify':
+    case 'icanhazip':
+    case 'aws':
+      return plainTextSource(cfg.type, { ipv4: cfg.urlV4, ipv6: cfg.urlV6 });
+    case 'cloudflare-trace':
+      return cloudflareTraceSource({ ipv4: cfg.urlV4, ipv6: cfg.urlV6 });
+    case 'opendns':
+    case 'google-dns':
+      return dnsSource(cfg.type, { ipv4: cfg.serverV4, ipv6: cfg.serverV6 });
+    case 'interface':
+      return interfaceSource({ interface: cfg.interface, allowTemporary: cfg.allowTemporary });
+    case 'custom':
+      return customUrlSource({ url: cfg.url, format: cfg.format, jsonPath: cfg.jsonPath, regex: cfg.regex, family: cfg.family });
+  }
+}
+
+export interface SourceCatalogEntry {
+  type: SourceConfig['type'];
+  label: string;
+  families: Family[];
+  kind: 'external' | 'local';
+  endpoints: { ipv4?: string; ipv6?: string };
+  note: string;
+}
+
+/** What the editor shows about each source. */
+export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
+  {
+    type: 'cloudflare-trace',
+    label: 'Cloudflare trace',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: { ...CLOUDFLARE_TRACE },
+    note: 'Asks Cloudflare (1.1.1.1) over HTTPS, by IP address, so no DNS lookup is involved. A good first choice.',
+  },
+  {
+    type: 'ipify',
+    label: 'ipify',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: { ...PLAIN_PRESETS.ipify.endpoints },
+    note: 'A popular free service over HTTPS that answers with your address as plain text.',
+  },
+  {
+    type: 'icanhazip',
+    label: 'icanhazip',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: { ...PLAIN_PRESETS.icanhazip.endpoints },
+    note: 'A long-running free service (operated by Cloudflare) over HTTPS, plain text.',
+  },
+  {
+    type: 'aws',
+    label: 'AWS checkip',
+    families: ['ipv4'],
+    kind: 'external',
+    endpoints: { ...PLAIN_PRESETS.aws.endpoints },
+    note: "Amazon's check-IP service over HTTPS. IPv4 only.",
+  },
+  {
+    type: 'opendns',
+    label: 'OpenDNS',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: { ...DNS_PRESETS.opendns.servers },
+    note: 'Asks the OpenDNS resolver for myip.opendns.com over plain DNS. Quick, but not encrypted: someone on the network path could change the answer, so keep an HTTPS source before it.',
+  },
+  {
+    type: 'google-dns',
+    label: 'Google DNS',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: { ...DNS_PRESETS['google-dns'].servers },
+    note: "Asks Google's name server (ns1.google.com) for o-o.myaddr.l.google.com over plain DNS. Not encrypted.",
+  },
+  {
+    type: 'interface',
+    label: 'Network interface',
+    families: ['ipv4', 'ipv6'],
+    kind: 'local',
+    endpoints: {},
+    note: 'Reads the address of one of this computer\'s network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.',
+  },
+  {
+    type: 'custom',
+    label: 'Custom URL',
+    families: ['ipv4', 'ipv6'],
+    kind: 'external',
+    endpoints: {},
+    note: 'Your own service or your router\'s status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.',
+  },
+];
+
+/** HTTPS first, so a network attacker cannot easily steer the answer; plain DNS last. */
+export const DEFAULT_SOURCES: SourceConfig[] = [
+  { type: 'cloudflare-trace' },
+  { type: 'ipify' },
+  { type: 'icanhazip' },
+  { type: 'opendns' },
+];
+
+export { cloudflareTraceSource, parseTrace } from './cloudflare-trace';
+export { customUrlSource } from './custom-url';
+export { dnsSource } from './dns-based';
+export { plainTextSource } from './https-plain';
+export { interfaceSource, parseIf6Flags, type InterfaceReaders } from './interface';

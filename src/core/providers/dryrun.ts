@@ -1,0 +1,63 @@
+/**
+ * Dry run: a provider that sends nothing and reports what it would send, for the getting-started
+ * flow and for trying a flow before entering real credentials.
+ *
+ * It keeps its "records" in memory (per provider instance, i.e. per deployed account), so a second
+ * identical update reports `unchanged`, and it offers a read (getAddresses) of that memory like a
+ * provider with an API would. No TXT records (cert-renew needs a real DNS provider). No settings.
+ */
+import { z } from 'zod';
+import { badInput } from '../errors';
+import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import type { ProviderDefinition } from './registry';
+import type { DnsProvider, ProviderCall, RecordResult } from './types';
+
+export const dryrunSettings = z.object({});
+
+const RECORD_TYPE: Record<Family, string> = { ipv4: 'A', ipv6: 'AAAA' };
+
+export class DryRunProvider implements DnsProvider {
+  readonly id = 'dryrun';
+  readonly maxHostsPerCall = 20;
+  /** name|family → address, what a real provider would now hold. */
+  private readonly records = new Map<string, string>();
+
+  async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    const results: RecordResult[] = [];
+    for (const hostname of call.hostnames) {
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const text = call.addresses[family];
+        if (text === undefined) continue;
+        const parsed = parseAddress(text);
+        if (!parsed || parsed.family !== family) {
+          const error = badInput(`"${text}" is not an ${familyLabel(family)} address.`, 'invalid_address');
+          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+          continue;
+        }
+        const key = `${hostname}|${family}`;
+        const type = RECORD_TYPE[family];
+        if (this.records.get(key) === parsed.address) {
+          results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${parsed.address} (nothing sent)` });
+        } else {
+          this.records.set(key, parsed.address);
+          results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${parsed.address} (nothing sent)` });
+        }
+      }
+    }
+    return results;
+  }
+
+  async getAddresses(hostname: string, family: Family): Promise<string[]> {
+    const a = this.records.get(`${hostname}|${family}`);
+    return a === undefined ? [] : [a];
+  }
+}
+
+export const definition: ProviderDefinition<typeof dryrunSettings> = {
+  id: 'dryrun',
+  label: 'Dry run (sends nothing)',
+  settings: dryrunSettings,
+  fields: [],
+  txt: false,
+  create: () => new DryRunProvider(),
+};

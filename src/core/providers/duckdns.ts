@@ -1,0 +1,253 @@
+/**
+ * DuckDNS (https://www.duckdns.org/spec.jsp).
+ *
+ * One GET per name: `/update?domains=<sub>&token=<token>[&ip=<v4>][&ipv6=<v6>]&verbose=true`.
+ * - The address of every family asked is always sent explicitly: DuckDNS would otherwise take the
+ *   request's IPv4 source. An IPv6-only update sends only `ipv6=`, which turns that detection off
+ *   and leaves the A record as it is; a dual-stack update sends `ip=<v4>&ipv6=<v6>` together.
+ * - The body says everything, the HTTP status nothing: `KO` (bad token, or a name the account does
+ *   not own) or `OK`; with verbose `OK\n<ipv4>\n<ipv6>\nUPDATED|NOCHANGE`.
+ * - maxHostsPerCall is 1: DuckDNS accepts several names per call, but both its answers are about
+ *   the whole call: `KO` does not say which name is not owned, `UPDATED` does not say which name
+ *   changed. One name per call keeps every result true (a home has one or two names).
+ * - TXT (ACME DNS-01): `txt=<value>` sets, `txt=<value>&clear=true` removes. One TXT value per name
+ *   and every name under `<sub>.duckdns.org` answers with it: `txtSerialised`.
+ * - The token travels in the URL: every text that leaves this file went through the Redactor.
+ * - No read API exists (a request without an address would update the record), so no getAddresses.
+ */
+import { z } from 'zod';
+import { badInput, DdnsError, fatal, transient } from '../errors';
+import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { Redactor } from '../redact';
+import type { ProviderDefinition } from './registry';
+import type { AddressSet, DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+
+export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
+const SUFFIX = '.duckdns.org';
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Answers are a few lines; anything bigger is not DuckDNS. */
+const MAX_BODY = 16 * 1024;
+
+/** An empty editor field means "not set". */
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+export const duckdnsSettings = z.object({
+  token: z
+    .string({ error: 'The DuckDNS token is required.' })
+    .trim()
+    .min(1, 'The DuckDNS token is required.')
+    .regex(/^\S+$/, 'The DuckDNS token cannot contain spaces.'),
+  endpoint: z.preprocess(
+    blankToUndefined,
+    z.url({ protocol: /^https?$/, error: 'The endpoint must be an http:// or https:// URL.' }).optional(),
+  ),
+});
+export type DuckDnsSettings = z.infer<typeof duckdnsSettings>;
+
+/**
+ * The DuckDNS sub-name of a name: `myhome` and `myhome.duckdns.org` give `myhome`. With
+ * `underneath`, names below it (`_acme-challenge.myhome.duckdns.org`) give it too: DuckDNS answers
+ * every name under `myhome.duckdns.org` from myhome's records. Returns a reason when not usable.
+ */
+export function duckdnsSubName(name: string, underneath = false): { sub: string } | { reason: string } {
+  const n = name.trim().toLowerCase().replace(/\.$/, '');
+  let labels: string[];
+  if (n.endsWith(SUFFIX)) labels = n.slice(0, -SUFFIX.length).split('.');
+  else if (!n.includes('.')) labels = [n];
+  else return { reason: `"${name}" is not a DuckDNS name: use "myname" or "myname.duckdns.org"` };
+  const sub = labels[labels.length - 1];
+  if (!LABEL.test(sub)) {
+    return { reason: `"${name}" is not a DuckDNS name: the name before .duckdns.org may only hold letters, digits and hyphens` };
+  }
+  if (labels.length > 1 && !underneath) {
+    return {
+      reason: `"${name}" cannot have an address of its own at DuckDNS: every name under ${sub}${SUFFIX} ` +
+        `follows ${sub}${SUFFIX}; use "${sub}"`,
+    };
+  }
+  return { sub };
+}
+
+/** `base` + `/update`, whether or not the base already ends with it. */
+function updateUrl(base: string): URL {
+  const u = new URL(base);
+  const path = u.pathname.replace(/\/+$/, '');
+  u.pathname = path.endsWith('/update') ? path : `${path}/update`;
+  u.search = '';
+  return u;
+}
+
+class DuckDnsProvider implements DnsProvider {
+  readonly id = 'duckdns';
+  readonly maxHostsPerCall = 1;
+  readonly txtSerialised = true;
+  private readonly token: string;
+  private readonly base: string;
+  private readonly redactor: Redactor;
+
+  constructor(settings: DuckDnsSettings, private readonly env: ProviderEnv) {
+    this.token = settings.token.trim();
+    this.base = settings.endpoint || DUCKDNS_ENDPOINT;
+    this.redactor = new Redactor([this.token]);
+  }
+
+  async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    const addresses = this.checkAddresses(call.addresses);
+    const families = (['ipv4', 'ipv6'] as const).filter((f) => addresses[f] !== undefined);
+    if (families.length === 0) return []; // never send a request without an address: DuckDNS would guess one
+    const results: RecordResult[] = [];
+    for (const hostname of call.hostnames) {
+      const name = duckdnsSubName(hostname);
+      if ('reason' in name) {
+        const error = badInput(this.redactor.text(name.reason), 'invalid_name');
+        for (const family of families) results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        continue;
+      }
+      const params: Record<string, string> = { domains: name.sub, token: this.token };
+      if (addresses.ipv4) params.ip = addresses.ipv4;
+      if (addresses.ipv6) params.ipv6 = addresses.ipv6;
+      params.verbose = 'true';
+      const res = await this.get(params, call.signal);
+      results.push(...this.interpretUpdate(res, hostname, name.sub, addresses, families));
+    }
+    return results;
+  }
+
+  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.txt(name, value, false, signal);
+  }
+
+  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.txt(name, value, true, signal);
+  }
+
+  private async txt(name: string, value: string, clear: boolean, signal?: AbortSignal): Promise<void> {
+    const n = duckdnsSubName(name, true);
+    if ('reason' in n) throw badInput(this.redactor.text(n.reason), 'invalid_name');
+    if (!/^[\x21-\x7e]{1,255}$/.test(value)) {
+      throw badInput('A DuckDNS TXT value must be 1 to 255 visible ASCII characters without spaces', 'invalid_txt');
+    }
+    const params: Record<string, string> = { domains: n.sub, token: this.token, txt: value };
+    if (clear) params.clear = 'true';
+    const res = await this.get(params, signal);
+    const first = firstLine(res.body);
+    if (first === 'OK') return;
+    throw this.failure(res, first, `${n.sub}${SUFFIX}`);
+  }
+
+  private async get(params: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
+    const u = updateUrl(this.base);
+    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+    return httpRequest({
+      url: u.toString(),
+      timeoutMs: this.env.timeoutMs,
+      localAddress: this.env.localAddress,
+      maxBodyBytes: MAX_BODY,
+      redactor: this.redactor,
+      signal,
+    });
+  }
+
+  /** Addresses must be of their family; nothing is sent otherwise. */
+  private checkAddresses(a: AddressSet): AddressSet {
+    const out: AddressSet = {};
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const v = a[family];
+      if (v === undefined || v === null || v === '') continue;
+      const p = parseAddress(String(v));
+      if (!p || p.family !== family) {
+        throw badInput(this.redactor.text(`"${String(v).slice(0, 60)}" is not an ${familyLabel(family)} address`), 'invalid_address');
+      }
+      out[family] = p.address;
+    }
+    return out;
+  }
+
+  private interpretUpdate(res: HttpResponse, hostname: string, sub: string, sent: AddressSet, families: Family[]): RecordResult[] {
+    const fqdn = `${sub}${SUFFIX}`;
+    const lines = res.body.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim());
+    if (lines[0] !== 'OK') throw this.failure(res, lines[0], fqdn);
+    // verbose: OK / current IPv4 / current IPv6 / UPDATED|NOCHANGE (a plain OK says less)
+    const echoed: Record<Family, string | undefined> = { ipv4: lines[1], ipv6: lines[2] };
+    const state = lines[3]?.toUpperCase();
+    const together = families.length === 2 ? ' (both addresses went in one request; DuckDNS reports them together)' : '';
+    return families.map((family): RecordResult => {
+      const want = sent[family]!;
+      const echo = echoed[family];
+      if (state === 'UPDATED' || state === 'NOCHANGE') {
+        const got = echo ? parseAddress(echo)?.address : undefined;
+        if (got !== want) {
+          const error = transient(
+            this.redactor.text(`DuckDNS answered OK for ${fqdn} but reports ${familyLabel(family)} ` +
+              `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`),
+            { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
+          );
+          return { hostname, family, outcome: 'failed', message: error.message, error };
+        }
+        return state === 'UPDATED'
+          ? { hostname, family, outcome: 'updated', message: `DuckDNS updated ${fqdn} to ${want}${together}` }
+          : { hostname, family, outcome: 'unchanged', message: `DuckDNS already had ${want} for ${fqdn} (no change)` };
+      }
+      // A plain OK (a compatible server that ignores verbose): accepted, change unknown.
+      return { hostname, family, outcome: 'updated', message: `DuckDNS accepted ${want} for ${fqdn}` };
+    });
+  }
+
+  /** The error for an answer that is not OK. */
+  private failure(res: HttpResponse, first: string | undefined, fqdn: string): DdnsError {
+    const detail = excerpt(res.body, this.redactor);
+    if (first === 'KO') {
+      return this.redactor.error(fatal(
+        `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
+          `duckdns.org after signing in, and that ${fqdn} is one of that account's domains`,
+        { code: 'ko', scope: 'account', detail },
+      ));
+    }
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    const code = res.status === 429 ? 'http_429' : res.status >= 500 ? `http_${res.status}` : 'unexpected_answer';
+    return this.redactor.error(transient(
+      `DuckDNS sent an answer that is neither OK nor KO (HTTP ${res.status}): ${detail}`,
+      // a rate limit holds for the whole account: every name waits
+      { code, retryAfterMs, detail, scope: res.status === 429 ? 'account' : 'host' },
+    ));
+  }
+}
+
+/** Settings as given (already parsed or not), validated; messages name the field, never its value. */
+function checkSettings(settings: unknown): DuckDnsSettings {
+  const r = duckdnsSettings.safeParse(settings);
+  if (!r.success) throw badInput(`DuckDNS account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+  return r.data;
+}
+
+function firstLine(body: string): string {
+  return body.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0].trim();
+}
+
+export const definition: ProviderDefinition<typeof duckdnsSettings> = {
+  id: 'duckdns',
+  label: 'DuckDNS',
+  settings: duckdnsSettings,
+  fields: [
+    {
+      key: 'token',
+      label: 'Token',
+      kind: 'password',
+      required: true,
+      placeholder: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx',
+      help: 'Your DuckDNS token, shown at the top of duckdns.org once you are signed in.',
+    },
+    {
+      key: 'endpoint',
+      label: 'Server URL',
+      kind: 'url',
+      placeholder: DUCKDNS_ENDPOINT,
+      help: 'Leave empty to use DuckDNS itself; change it only for testing or a DuckDNS-compatible server.',
+      advanced: true,
+    },
+  ],
+  txt: true,
+  docsUrl: 'https://www.duckdns.org/spec.jsp',
+  create: (settings, env) => new DuckDnsProvider(checkSettings(settings), env),
+};

@@ -1,0 +1,498 @@
+/**
+ * The dyndns2 protocol ("Remote Access API" of Dyn, spoken also by No-IP, Dynu and many servers),
+ * and the generic "dyndns2" provider for any server that speaks it.
+ *
+ * The protocol, as the providers document it (help.dyn.com/remote-access-api/perform-update,
+ * help.dyn.com/return-codes, noip.com/integrate/request, dynu.com/DynamicDNS/IP-Update-Protocol):
+ * - `GET <endpoint>?hostname=<h1,h2,…>&myip=<ip>` with HTTP Basic auth and a User-Agent that names
+ *   the client. `myip` is always sent: without it the server takes the request's source address.
+ * - At most 20 names per request. The answer has one line per name, in the order of the request;
+ *   an answer about the account or the server comes back once, for every name.
+ * - `good <ip>` (changed), `nochg <ip>` (already so); every other answer needs the user to act
+ *   (`badauth`, `!donator`, `notfqdn`, `nohost`, `numhost`, `abuse`, `badagent`), except `dnserr`,
+ *   `911` (and Dynu's `servererror`): server trouble, try again later (No-IP: 30 minutes at the
+ *   earliest), and No-IP's `w<N><s|m|h>`: wait that long.
+ *
+ * This module turns one provider call into requests (`planRequests`), interprets each answer
+ * (`interpretAnswer`, with the answer table `ANSWERS`) and runs them (`createDyndns2Provider`). The
+ * flavours (No-IP, Dynu, Dyn) differ only in their `Dyndns2Flavour` and their settings.
+ *
+ * Providers do not retry or remember: errors carry what the update engine needs (kind, code,
+ * scope, retryAfterMs, detail), and every text has been through the account's Redactor.
+ */
+import { domainToASCII } from 'node:url';
+import { z } from 'zod';
+import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
+import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { Redactor } from '../redact';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import type { ProviderDefinition, ProviderField } from './registry';
+import type { AddressSet, DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+
+/** Names per request allowed by the protocol. */
+export const MAX_HOSTS_PER_REQUEST = 20;
+/** Where a provider's support (or a blocked user) can reach the maintainers of this client. */
+export const MAINTAINER_CONTACT = 'https://github.com/node-red-contrib-ddns/node-red-contrib-ddns/issues';
+const MINUTE = 60_000;
+/** dyndns2 answers are a few lines; anything larger is not an answer. */
+const MAX_ANSWER_BYTES = 16 * 1024;
+
+/**
+ * The User-Agent the dyndns2 providers require, in No-IP's format
+ * `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact`, which also satisfies Dyn's
+ * "company, model and build revision".
+ */
+export function dyndns2UserAgent(os: string = process.platform): string {
+  return `${PACKAGE_NAME} ${PACKAGE_NAME}/${os}-${PACKAGE_VERSION} ${MAINTAINER_CONTACT}`;
+}
+
+/**
+ * How a flavour sends the two address families:
+ * - `combined`: one request, `myip=<v4>,<v6>` (No-IP, Dyn `/v3/update`, many self-hosted servers);
+ * - `separate`: one request per family, `myip=<address>` (the original protocol);
+ * - `dynu`: one request, `myip=<v4|no>&myipv6=<v6|no>`: Dynu fills an omitted family from the
+ *   request's source address, and `no` leaves that family as it is.
+ */
+export type DualStack = 'combined' | 'separate' | 'dynu';
+
+export interface Dyndns2Flavour {
+  /** Provider id (registry). */
+  id: string;
+  /** The provider's name as users know it, used in messages. */
+  name: string;
+  dualStack: DualStack;
+  /** Earliest retry after `911`, `dnserr` or `servererror`, ms. */
+  serverTroubleWaitMs: number;
+  /** No-IP blocks the whole username on `abuse`; Dyn and others block the host. */
+  abuseScope: 'account' | 'host';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answer table
+
+interface AnswerContext {
+  /** Provider name. */
+  name: string;
+  /** The names the answer is about (one, or all of the request's when returned once). */
+  hosts: string[];
+  flavour: Dyndns2Flavour;
+}
+
+export interface ErrorAnswer {
+  kind: 'fatal' | 'transient';
+  /** Whose problem it is; a function when it depends on the flavour. */
+  scope: 'account' | 'host' | ((f: Dyndns2Flavour) => 'account' | 'host');
+  /** The answer concerns the account or the server: it is thrown, never reported per name. */
+  accountWide: boolean;
+  /** Earliest retry for transient answers. */
+  waitMs?: (f: Dyndns2Flavour) => number;
+  message(c: AnswerContext): string;
+}
+
+const names = (hosts: string[]) =>
+  hosts.length === 0 ? 'the names' : hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+const minutes = (ms: number) => `${Math.round(ms / MINUTE)} minutes`;
+const serverTrouble = (what: string) => (c: AnswerContext) =>
+  `${c.name} ${what}; the update is tried again in ${minutes(c.flavour.serverTroubleWaitMs)} at the earliest.`;
+
+/**
+ * Every answer word of the protocol that is not a success, with what it means for the user.
+ * Codes of the DdnsErrors are these words.
+ */
+export const ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
+  badauth: {
+    kind: 'fatal', scope: 'account', accountWide: true,
+    message: (c) => `${c.name} rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.`,
+  },
+  '!donator': {
+    kind: 'fatal', scope: 'account', accountWide: true,
+    message: (c) => `${c.name} says this update needs a paid account (!donator). Upgrade the account or remove the feature; no update is sent until the settings are changed.`,
+  },
+  badagent: {
+    kind: 'fatal', scope: 'account', accountWide: true,
+    message: (c) => `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${MAINTAINER_CONTACT}.`,
+  },
+  notfqdn: {
+    kind: 'fatal', scope: 'host', accountWide: false,
+    message: (c) => `${c.name} says ${names(c.hosts)} is not a complete host name (notfqdn). Enter the full name, e.g. myhome.example.net; this name is not updated until then.`,
+  },
+  nohost: {
+    kind: 'fatal', scope: 'host', accountWide: false,
+    message: (c) => `${c.name} does not know ${names(c.hosts)} in this account (nohost). Check the spelling, or create the name in the provider's control panel; it is not updated until then.`,
+  },
+  numhost: {
+    kind: 'fatal', scope: 'host', accountWide: false,
+    message: (c) => `${c.name} refused ${names(c.hosts)}: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.`,
+  },
+  abuse: {
+    kind: 'fatal', scope: (f) => f.abuseScope, accountWide: false,
+    message: (c) =>
+      c.flavour.abuseScope === 'account'
+        ? `${c.name} has blocked this account for update abuse (abuse). Unblock it with ${c.name}'s support; no update is sent until the settings are changed.`
+        : `${c.name} has blocked ${names(c.hosts)} for update abuse (abuse). Unblock it in the provider's control panel or with their support; it is not updated until then.`,
+  },
+  dnserr: {
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    message: serverTrouble('reported a DNS error on its side (dnserr)'),
+  },
+  '911': {
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    message: serverTrouble('reported a problem or maintenance on its side (911)'),
+  },
+  servererror: {
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    message: serverTrouble('reported an error on its side (servererror)'),
+  },
+};
+
+const WAIT_UNITS = { s: [1000, 'seconds'], m: [MINUTE, 'minutes'], h: [60 * MINUTE, 'hours'] } as const;
+
+/** A No-IP wait instruction `w<N>` followed by s, m or h: its length in ms and in words. */
+export function parseWait(word: string): { ms: number; words: string } | undefined {
+  const m = /^w(\d{1,6})([smh])$/i.exec(word);
+  if (!m) return undefined;
+  const [unit, label] = WAIT_UNITS[m[2].toLowerCase() as keyof typeof WAIT_UNITS];
+  return { ms: Number(m[1]) * unit, words: `${Number(m[1])} ${label}` };
+}
+
+const has = (table: object, word: string) => Object.prototype.hasOwnProperty.call(table, word);
+
+function answerError(word: string, c: AnswerContext, detail: string): DdnsError {
+  const a = ANSWERS[word];
+  const scope = typeof a.scope === 'function' ? a.scope(c.flavour) : a.scope;
+  const opts = { code: word, scope, detail, retryAfterMs: a.waitMs?.(c.flavour) };
+  return a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation
+
+/**
+ * A host name as the providers want it: lower case, ASCII (IDN converted to punycode), no final
+ * dot, at least two labels of letters, digits and inner hyphens, at most 253 characters.
+ * Returns null when the text is not such a name.
+ */
+export function normaliseHostname(input: string): string | null {
+  if (typeof input !== 'string') return null;
+  let s = input.trim().toLowerCase();
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (!s || s.length > 253 || /[\s/,?#@:]/.test(s)) return null;
+  const ascii = domainToASCII(s);
+  if (!ascii || ascii.length > 253) return null;
+  const labels = ascii.split('.');
+  if (labels.length < 2) return null;
+  if (!labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) return null;
+  if (/^\d+$/.test(labels[labels.length - 1])) return null; // an IP address, not a name
+  return ascii;
+}
+
+function validateCall(call: ProviderCall, max: number): { hostnames: string[]; addresses: AddressSet } {
+  if (!Array.isArray(call.hostnames) || call.hostnames.length === 0) throw badInput('No host name to update was given.', 'no_hostname');
+  if (call.hostnames.length > max) {
+    throw badInput(`${call.hostnames.length} names were given for one update; at most ${max} fit in one request.`, 'too_many_hostnames');
+  }
+  const hostnames: string[] = [];
+  for (const h of call.hostnames) {
+    const n = normaliseHostname(h);
+    const shown = String(h).length > 80 ? `${String(h).slice(0, 80)}…` : String(h);
+    if (!n) throw badInput(`"${shown}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
+    if (hostnames.includes(n)) throw badInput(`${n} is listed twice.`, 'duplicate_hostname');
+    hostnames.push(n);
+  }
+  const addresses: AddressSet = {};
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const text = call.addresses?.[family];
+    if (text === undefined || text === null || text === '') continue;
+    const p = typeof text === 'string' ? parseAddress(text) : null;
+    if (!p || p.family !== family) {
+      throw badInput(`"${String(text).slice(0, 60)}" is not an ${familyLabel(family)} address.`, 'invalid_address');
+    }
+    if (p.address === '0.0.0.0' || p.address === '::') throw badInput(`${p.address} is not an address a name can point to.`, 'invalid_address');
+    addresses[family] = p.address;
+  }
+  if (!addresses.ipv4 && !addresses.ipv6) throw badInput('No address to publish was given (neither IPv4 nor IPv6).', 'no_address');
+  return { hostnames, addresses };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export interface PlannedRequest {
+  /** The families this request sets; each answer line reports on all of them. */
+  families: Family[];
+  /** Query parameters besides `hostname`, in order. */
+  params: Array<[string, string]>;
+}
+
+/** The requests one call needs, in the order they are sent (IPv4 first). */
+export function planRequests(dualStack: DualStack, addresses: AddressSet): PlannedRequest[] {
+  const families = (['ipv4', 'ipv6'] as const).filter((f) => addresses[f]);
+  switch (dualStack) {
+    case 'combined':
+      return [{ families: [...families], params: [['myip', families.map((f) => addresses[f]).join(',')]] }];
+    case 'dynu':
+      return [{ families: [...families], params: [['myip', addresses.ipv4 ?? 'no'], ['myipv6', addresses.ipv6 ?? 'no']] }];
+    case 'separate':
+      return families.map((f) => ({ families: [f], params: [['myip', addresses[f]!]] }));
+  }
+}
+
+/** Names and addresses only hold [a-z0-9.:-] after validation; `,` and `:` stay literal as the providers show them. */
+const enc = (v: string) => encodeURIComponent(v).replace(/%2C/gi, ',').replace(/%3A/gi, ':');
+
+/** The request URL: the endpoint (its own query kept) plus `hostname` and the request's parameters. */
+export function buildUrl(endpoint: string, hostnames: string[], req: PlannedRequest): string {
+  const u = new URL(endpoint);
+  const own = u.search.replace(/^\?/, '');
+  const ours = [['hostname', hostnames.join(',')], ...req.params].map(([k, v]) => `${k}=${enc(v)}`).join('&');
+  return `${u.origin}${u.pathname}?${own ? `${own}&` : ''}${ours}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+export interface AnswerInput {
+  response: Pick<HttpResponse, 'status' | 'headers' | 'body'>;
+  hostnames: string[];
+  families: Family[];
+  /** The addresses sent. */
+  addresses: AddressSet;
+  flavour: Dyndns2Flavour;
+  /** Provider name for messages (the flavour's, or the server's host for the generic provider). */
+  name: string;
+  redactor: Redactor;
+}
+
+const SUCCESS: Record<string, { outcome: 'updated' | 'unchanged'; says: string }> = {
+  good: { outcome: 'updated', says: 'record updated' },
+  nochg: { outcome: 'unchanged', says: 'the record already held this address' },
+};
+
+/**
+ * The results of one answer: one RecordResult per name and family of the request, in order.
+ * Throws a DdnsError when the answer concerns the whole request (account, server, wait, HTTP
+ * status, an answer that cannot be read).
+ */
+export function interpretAnswer(a: AnswerInput): RecordResult[] {
+  const { response: res, hostnames, families, flavour, name, redactor } = a;
+  const detail = excerpt(res.body, redactor);
+  const ctx = (hosts: string[]): AnswerContext => ({ name, hosts, flavour });
+  const lines = res.body.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const words = lines.map((l) => l.split(/\s+/)[0].toLowerCase());
+  const known = (w: string) => has(SUCCESS, w) || has(ANSWERS, w);
+
+  if (res.status === 401) throw redactor.error(answerError('badauth', ctx(hostnames), detail));
+  const readable = lines.length > 0 && words.every((w) => known(w) || parseWait(w) !== undefined);
+  if ((res.status < 200 || res.status >= 300) && !readable) {
+    const wait = parseRetryAfter(res.headers['retry-after']);
+    const location = res.headers.location ? redactor.text(res.headers.location).slice(0, 200) : '';
+    const hint = res.status === 404 ? ' Check the server address (endpoint).'
+      : res.status >= 300 && res.status < 400 && location ? ` The server moved to ${location}: use that address as the endpoint.` : '';
+    throw redactor.error(transient(`${name} answered with HTTP status ${res.status}: ${detail}.${hint}`, {
+      code: `http_${res.status}`, scope: 'account', detail, retryAfterMs: wait,
+    }));
+  }
+  const waitWord = words.find((w) => parseWait(w) !== undefined);
+  if (waitWord) {
+    const wait = parseWait(waitWord)!;
+    throw redactor.error(transient(`${name} asks to wait ${wait.words} before the next update (${waitWord}).`, {
+      code: 'wait', scope: 'account', detail, retryAfterMs: wait.ms,
+    }));
+  }
+  if (!lines.some((_, i) => known(words[i]))) {
+    throw redactor.error(transient(`${name} sent an answer that is not a dyndns2 answer: ${detail}`, { code: 'bad_answer', scope: 'account', detail }));
+  }
+  // An answer about the account or the server, wherever it appears, concerns every name.
+  const wide = words.find((w) => has(ANSWERS, w) && ANSWERS[w].accountWide);
+  if (wide) throw redactor.error(answerError(wide, ctx(hostnames), detail));
+  // Returned once for several names: applies to all of them.
+  if (lines.length === 1 && hostnames.length > 1) {
+    if (has(ANSWERS, words[0])) throw redactor.error(answerError(words[0], ctx(hostnames), detail));
+    throw redactor.error(transient(`${name} answered once (${detail}) for ${hostnames.length} names; one answer per name was expected.`, { code: 'bad_answer', scope: 'account', detail }));
+  }
+  if (lines.length !== hostnames.length) {
+    throw redactor.error(transient(`${name} sent ${lines.length} answer lines for ${hostnames.length} names: ${detail}`, { code: 'bad_answer', scope: 'account', detail }));
+  }
+  // An account-level abuse block (No-IP) is not per name either.
+  if (words.includes('abuse') && flavour.abuseScope === 'account') throw redactor.error(answerError('abuse', ctx(hostnames), detail));
+
+  const out: RecordResult[] = [];
+  lines.forEach((line, i) => {
+    const host = hostnames[i];
+    const shown = excerpt(line, redactor);
+    const each = (outcome: RecordResult['outcome'], message: string, error?: DdnsError) =>
+      families.forEach((family) => out.push({ hostname: host, family, outcome, message, ...(error ? { error } : {}) }));
+    const w = words[i];
+    if (has(ANSWERS, w)) {
+      const err = redactor.error(answerError(w, ctx([host]), shown));
+      return each('failed', `${shown}: ${err.message}`, err);
+    }
+    const ok = has(SUCCESS, w) ? SUCCESS[w] : undefined;
+    if (!ok) {
+      const err = redactor.error(transient(`${name} sent an unexpected answer for ${host}: ${shown}`, { code: 'bad_answer', detail: shown }));
+      return each('failed', err.message, err);
+    }
+    // The addresses the server says the name now has must be the ones sent.
+    const echoed = line.split(/[\s,]+/).slice(1).map((t) => parseAddress(t)).filter((p) => p !== null);
+    for (const family of families) {
+      const got = echoed.filter((p) => p.family === family).map((p) => p.address);
+      if (got.length === 0 || got.includes(a.addresses[family]!)) {
+        out.push({ hostname: host, family, outcome: ok.outcome, message: `${shown}: ${ok.says}` });
+      } else if (got.includes('127.0.0.1')) {
+        // Dyn's signal for a refused client: the update was ignored.
+        throw redactor.error(answerError('badagent', ctx(hostnames), detail));
+      } else {
+        const err = redactor.error(fatal(
+          `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
+          { code: 'address_mismatch', scope: 'host', detail: shown },
+        ));
+        out.push({ hostname: host, family, outcome: 'failed', message: err.message, error: err });
+      }
+    }
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider
+
+export interface Dyndns2Options {
+  flavour: Dyndns2Flavour;
+  endpoint: string;
+  username: string;
+  password: string;
+  env?: ProviderEnv;
+  /** Name used in messages; default the flavour's name. */
+  name?: string;
+}
+
+/**
+ * A DnsProvider speaking dyndns2 to `endpoint`. One call sends one request (or one per family for
+ * `separate` flavours, IPv4 first). When a later request of the same call fails after an earlier
+ * one was answered, the earlier results are returned and the later records are `failed` with the
+ * error (scope `account` when it concerned the whole request), so that a record that was written
+ * is never reported as not written. A name that got a fatal answer in the first request is not
+ * sent again in the second.
+ */
+export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
+  const name = o.name ?? o.flavour.name;
+  const redactor = new Redactor([o.password, `${o.username}:${o.password}`]);
+  const authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
+  const userAgent = dyndns2UserAgent();
+
+  async function send(hostnames: string[], req: PlannedRequest, addresses: AddressSet, signal?: AbortSignal): Promise<RecordResult[]> {
+    const response = await httpRequest({
+      url: buildUrl(o.endpoint, hostnames, req),
+      method: 'GET',
+      headers: { authorization },
+      userAgent,
+      timeoutMs: o.env?.timeoutMs,
+      localAddress: o.env?.localAddress,
+      maxBodyBytes: MAX_ANSWER_BYTES,
+      redactor,
+      signal,
+    });
+    return interpretAnswer({ response, hostnames, families: req.families, addresses, flavour: o.flavour, name, redactor });
+  }
+
+  return {
+    id: o.flavour.id,
+    maxHostsPerCall: MAX_HOSTS_PER_REQUEST,
+    async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+      const { hostnames, addresses } = validateCall(call, MAX_HOSTS_PER_REQUEST);
+      const plan = planRequests(o.flavour.dualStack, addresses);
+      const results: RecordResult[] = [];
+      const fail = (hostname: string, family: Family, error: DdnsError) =>
+        results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+      let failure: DdnsError | undefined;
+      for (const req of plan) {
+        // A name that got a fatal answer is not sent again in this call.
+        const stopped = new Map(results.filter((r) => r.error?.kind === 'fatal').map((r) => [r.hostname, r.error!]));
+        for (const [h, error] of stopped) for (const family of req.families) fail(h, family, error);
+        const sendTo = hostnames.filter((h) => !stopped.has(h));
+        if (sendTo.length === 0) continue;
+        try {
+          results.push(...(await send(sendTo, req, addresses, call.signal)));
+        } catch (e) {
+          failure = redactor.error(toDdnsError(e));
+          if (results.length === 0) throw failure;
+          break;
+        }
+      }
+      // Records of requests that were not answered carry the failure that stopped the call.
+      if (failure) {
+        for (const req of plan) for (const h of hostnames) for (const family of req.families) {
+          if (!results.some((r) => r.hostname === h && r.family === family)) fail(h, family, failure);
+        }
+      }
+      return results;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings shared by the dyndns2 providers
+
+const endpointUrl = z
+  .url({ protocol: /^https?$/, error: 'Enter a web address starting with https:// (or http://).' })
+  .refine((s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s), 'Put the username and password in their own fields, not in the address.');
+const emptyToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
+
+/** Username, password and an optional endpoint override (default: the provider's real server). */
+export const accountSettings = z.object({
+  username: z.string().trim().min(1, 'Enter the username.').refine((s) => !s.includes(':'), 'A username cannot contain ":".'),
+  password: z.string().min(1, 'Enter the password.'),
+  endpoint: z.preprocess(emptyToUndefined, endpointUrl.optional()),
+});
+export type AccountSettings = z.infer<typeof accountSettings>;
+
+/** The editor fields of `accountSettings`. */
+export function accountFields(o: { username: string; password: string; defaultEndpoint: string }): ProviderField[] {
+  return [
+    { key: 'username', label: 'Username', kind: 'text', required: true, help: o.username },
+    { key: 'password', label: 'Password', kind: 'password', required: true, help: o.password },
+    {
+      key: 'endpoint', label: 'Update server', kind: 'url', advanced: true, placeholder: o.defaultEndpoint,
+      help: `Leave empty to use ${o.defaultEndpoint}.`,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generic provider: any dyndns2 server by URL
+
+const genericSettings = z.object({
+  endpoint: endpointUrl,
+  username: accountSettings.shape.username,
+  password: accountSettings.shape.password,
+  /** Send both families in one request as `myip=<v4>,<v6>` (servers that accept it). */
+  combined: z.preprocess(emptyToUndefined, z.boolean().optional()),
+});
+
+export const definition: ProviderDefinition<typeof genericSettings> = {
+  id: 'dyndns2',
+  label: 'Other dyndns2 server',
+  settings: genericSettings,
+  fields: [
+    {
+      key: 'endpoint', label: 'Update URL', kind: 'url', required: true, placeholder: 'https://dyn.example.net/nic/update',
+      help: 'The full address of the server\'s update page, usually ending in /nic/update.',
+    },
+    { key: 'username', label: 'Username', kind: 'text', required: true, help: 'The user name for this server.' },
+    { key: 'password', label: 'Password', kind: 'password', required: true, help: 'The password or update key for this server.' },
+    {
+      key: 'combined', label: 'IPv4 and IPv6 in one request', kind: 'checkbox', advanced: true, default: false,
+      help: 'Send both addresses together (myip=IPv4,IPv6) when the server accepts it; otherwise one request per address.',
+    },
+  ],
+  txt: false,
+  docsUrl: 'https://help.dyn.com/remote-access-api/perform-update/',
+  create(s, env) {
+    const flavour: Dyndns2Flavour = {
+      id: 'dyndns2', name: new URL(s.endpoint).host, dualStack: s.combined ? 'combined' : 'separate',
+      serverTroubleWaitMs: 10 * MINUTE, abuseScope: 'host',
+    };
+    return createDyndns2Provider({ flavour, endpoint: s.endpoint, username: s.username, password: s.password, env });
+  },
+};

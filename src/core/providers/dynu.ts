@@ -1,0 +1,38 @@
+/**
+ * Dynu (dynu.com), over its dyndns2-style IP update protocol
+ * (https://www.dynu.com/DynamicDNS/IP-Update-Protocol).
+ *
+ * - GET only; Basic auth with the account's username and its password (Dynu also accepts the MD5
+ *   or SHA-256 of the password there: whatever the user enters is sent as it is).
+ * - IPv4 in `myip`, IPv6 in `myipv6`. Dynu fills a family that is left out from the request's
+ *   source address, so both are always sent: the one not being updated as `no`, which leaves it
+ *   as it is (IPv6 only: `myip=no&myipv6=<v6>`; IPv4 only: `myip=<v4>&myipv6=no`).
+ * - `911` (maintenance), `dnserr` and `servererror`: try again in 10 minutes at the earliest.
+ */
+import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
+import type { ProviderDefinition } from './registry';
+
+export const DYNU_ENDPOINT = 'https://api.dynu.com/nic/update';
+
+export const dynuFlavour: Dyndns2Flavour = {
+  id: 'dynu',
+  name: 'Dynu',
+  dualStack: 'dynu',
+  serverTroubleWaitMs: 10 * 60_000,
+  abuseScope: 'host',
+};
+
+export const definition: ProviderDefinition<typeof accountSettings> = {
+  id: 'dynu',
+  label: 'Dynu',
+  settings: accountSettings,
+  fields: accountFields({
+    username: 'Your Dynu username (shown in the control panel).',
+    password: 'Your Dynu password, its MD5 or SHA-256 hash, or the IP update password set in the control panel.',
+    defaultEndpoint: DYNU_ENDPOINT,
+  }),
+  txt: false,
+  docsUrl: 'https://www.dynu.com/en-US/ControlPanel/ManageCredentials',
+  create: (s, env) =>
+    createDyndns2Provider({ flavour: dynuFlavour, endpoint: s.endpoint ?? DYNU_ENDPOINT, username: s.username, password: s.password, env }),
+};

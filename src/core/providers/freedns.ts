@@ -1,0 +1,295 @@
+/**
+ * FreeDNS (freedns.afraid.org), dynamic update interface v2 (https://freedns.afraid.org/dynamic/v2/).
+ *
+ * - One update token identifies one record: `GET https://sync.afraid.org/u/<TOKEN>/?address=<v4>`
+ *   and, for an AAAA record, `GET https://v6.sync.afraid.org/u/<TOKEN>/?address=<v6>`. The
+ *   hostname is not sent; it selects the token and is checked against the answer, which names the
+ *   record it changed. The address is always sent: without it FreeDNS takes the request's source.
+ * - A record with both an A and an AAAA entry has two tokens. The `token` setting therefore holds
+ *   one token for the common case, or a list (see parseFreeDnsTokens).
+ * - Answers: `Updated <host> from <old> to <new>` → updated; `No IP change detected for <host>
+ *   with IP <ip>, skipping update` → unchanged. `ERROR: …` (e.g. `ERROR: Unable to locate this
+ *   record`) is FreeDNS refusing this token: fatal for that record, the user must act. Everything
+ *   else (HTML pages, garbage, 5xx, 429, timeouts, resets) is transient: the engine retries later.
+ * - maxHostsPerCall is 1 (one token, one request, one record). Each family is its own request and
+ *   its own result: a failure of one does not hide the other's outcome.
+ * - Tokens travel in the URL path: every text that leaves this file went through the Redactor.
+ */
+import { z } from 'zod';
+import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
+import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { Redactor } from '../redact';
+import type { ProviderDefinition } from './registry';
+import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+
+export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
+export const FREEDNS_ENDPOINT_V6 = 'https://v6.sync.afraid.org';
+const V2_PAGE = 'freedns.afraid.org/dynamic/v2/';
+const MAX_BODY = 16 * 1024;
+const TOKEN = /^[A-Za-z0-9_-]{8,128}$/;
+const HOSTNAME = /^(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}$/;
+
+/** One token of the `token` setting: `name` null means "any name of this account". */
+export interface FreeDnsToken {
+  name: string | null;
+  family: Family;
+  token: string;
+}
+
+const normalName = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
+const recordType = (f: Family) => (f === 'ipv4' ? 'A' : 'AAAA');
+
+/**
+ * Parse the `token` setting. Entries are separated by spaces, commas or semicolons; each is
+ *   `<token>` | `<update URL>` | `<key>=<token or URL>`, key = `ipv4` | `ipv6` | `<name>` | `<name>/ipv4` | `<name>/ipv6`.
+ * A bare token is the A record of every name; `ipv6=` marks an AAAA record's token; a
+ * `https://v6.sync.afraid.org/u/<token>/` URL is an AAAA token too. Error texts never contain a token.
+ */
+export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | { error: string } {
+  const items = text.split(/[\s,;]+/).filter(Boolean);
+  if (items.length === 0) return { error: `The FreeDNS update token is required (see ${V2_PAGE}).` };
+  const tokens: FreeDnsToken[] = [];
+  for (const [i, item] of items.entries()) {
+    const where = items.length > 1 ? `entry ${i + 1} of the token field` : 'the token field';
+    let name: string | null = null;
+    let family: Family | undefined;
+    let value = item;
+    const kv = /^([a-z0-9.*_-]+)(?:\/(ipv4|ipv6|a|aaaa))?=(.+)$/i.exec(item);
+    if (kv) {
+      const key = kv[1].toLowerCase();
+      const fam = kv[2]?.toLowerCase();
+      value = kv[3];
+      if (!fam && (key === 'ipv4' || key === 'ipv6')) family = key;
+      else {
+        name = normalName(key);
+        if (!HOSTNAME.test(name)) return { error: `In ${where}, "${kv[1]}" is not a host name.` };
+        if (fam) family = fam === 'ipv6' || fam === 'aaaa' ? 'ipv6' : 'ipv4';
+      }
+    }
+    let token = value;
+    if (/^https?:\/\//i.test(value)) {
+      let u: URL;
+      try {
+        u = new URL(value);
+      } catch {
+        return { error: `In ${where}, the update URL is not a valid URL.` };
+      }
+      if (/update\.php$/i.test(u.pathname)) {
+        return { error: `In ${where}, the URL is a FreeDNS version 1 update URL: open ${V2_PAGE} and copy the version 2 URL (…/u/<token>/).` };
+      }
+      const m = /^\/u\/([^/]+)\/?$/.exec(u.pathname);
+      if (!m) return { error: `In ${where}, the URL is not a FreeDNS update URL (https://sync.afraid.org/u/<token>/).` };
+      token = decodeURIComponent(m[1]);
+      const urlFamily: Family = /^v6\./i.test(u.hostname) ? 'ipv6' : 'ipv4';
+      if (family && /^v6\./i.test(u.hostname) && family !== 'ipv6') {
+        return { error: `In ${where}, an IPv6 (v6.sync.afraid.org) URL is given for an A record.` };
+      }
+      family ??= urlFamily;
+    }
+    if (!TOKEN.test(token)) {
+      return { error: `In ${where}, the value does not look like a FreeDNS update token (letters and digits, the part after /u/ in the update URL).` };
+    }
+    family ??= 'ipv4';
+    if (tokens.some((t) => t.name === name && t.family === family)) {
+      return { error: `The token field gives two tokens for the ${recordType(family)} record of ${name ?? 'every name'}.` };
+    }
+    tokens.push({ name, family, token });
+  }
+  return { tokens };
+}
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalUrl = z.preprocess(
+  blankToUndefined,
+  z.url({ protocol: /^https?$/, error: 'The endpoint must be an http:// or https:// URL.' }).optional(),
+);
+
+export const freednsSettings = z.object({
+  token: z
+    .string({ error: 'The FreeDNS update token is required.' })
+    .trim()
+    .superRefine((v, ctx) => {
+      const r = parseFreeDnsTokens(v);
+      if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error });
+    }),
+  endpoint: optionalUrl,
+  endpointIpv6: optionalUrl,
+});
+export type FreeDnsSettings = z.infer<typeof freednsSettings>;
+
+function checkSettings(settings: unknown): FreeDnsSettings {
+  const r = freednsSettings.safeParse(settings);
+  if (!r.success) throw badInput(`FreeDNS account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+  return r.data;
+}
+
+/** `<base>/u/<token>/?address=<address>` */
+function updateUrl(base: string, token: string, address: string): string {
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/u/${encodeURIComponent(token)}/`;
+  u.search = '';
+  u.searchParams.set('address', address);
+  return u.toString();
+}
+
+class FreeDnsProvider implements DnsProvider {
+  readonly id = 'freedns';
+  readonly maxHostsPerCall = 1;
+  private readonly tokens: FreeDnsToken[];
+  private readonly endpoints: Record<Family, string>;
+  private readonly redactor: Redactor;
+
+  constructor(settings: FreeDnsSettings, private readonly env: ProviderEnv) {
+    const parsed = parseFreeDnsTokens(settings.token);
+    if ('error' in parsed) throw badInput(parsed.error, 'invalid_settings');
+    this.tokens = parsed.tokens;
+    this.endpoints = { ipv4: settings.endpoint || FREEDNS_ENDPOINT, ipv6: settings.endpointIpv6 || FREEDNS_ENDPOINT_V6 };
+    this.redactor = new Redactor(this.tokens.map((t) => t.token));
+  }
+
+  async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    const sent: Partial<Record<Family, string>> = {};
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const v = call.addresses[family];
+      if (v === undefined || v === null || v === '') continue;
+      const p = parseAddress(String(v));
+      if (!p || p.family !== family) {
+        throw badInput(this.redactor.text(`"${String(v).slice(0, 60)}" is not an ${familyLabel(family)} address`), 'invalid_address');
+      }
+      sent[family] = p.address;
+    }
+    const results: RecordResult[] = [];
+    for (const hostname of call.hostnames) {
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const address = sent[family];
+        if (address === undefined) continue;
+        try {
+          results.push(await this.updateOne(hostname, family, address, call.signal));
+        } catch (e) {
+          if (call.signal?.aborted) throw e;
+          const error = this.redactor.error(toDdnsError(e));
+          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        }
+      }
+    }
+    return results;
+  }
+
+  private tokenFor(host: string, family: Family): string | undefined {
+    return (this.tokens.find((t) => t.name === host && t.family === family) ??
+      this.tokens.find((t) => t.name === null && t.family === family))?.token;
+  }
+
+  private async updateOne(hostname: string, family: Family, address: string, signal?: AbortSignal): Promise<RecordResult> {
+    const host = normalName(hostname);
+    if (!HOSTNAME.test(host)) throw badInput(this.redactor.text(`"${hostname}" is not a host name`), 'invalid_name');
+    const token = this.tokenFor(host, family);
+    if (!token) {
+      const key = family === 'ipv6' ? `ipv6=<token> (or ${host}/ipv6=<token>)` : `${host}=<token>`;
+      throw fatal(
+        `No FreeDNS update token for the ${recordType(family)} record of ${host}: add ${key} to the token field, ` +
+          `with the token of that record from ${V2_PAGE}`,
+        { code: 'no_token', scope: 'host' },
+      );
+    }
+    const res = await httpRequest({
+      url: updateUrl(this.endpoints[family], token, address),
+      timeoutMs: this.env.timeoutMs,
+      localAddress: this.env.localAddress,
+      maxBodyBytes: MAX_BODY,
+      redactor: this.redactor,
+      signal,
+    });
+    return this.interpret(res, hostname, host, family, address);
+  }
+
+  private interpret(res: HttpResponse, hostname: string, host: string, family: Family, address: string): RecordResult {
+    const text = res.body.replace(/^\uFEFF/, '').trim();
+    const line = this.redactor.text(text.split(/\r?\n/, 1)[0].trim()).slice(0, 200);
+    const detail = excerpt(res.body, this.redactor);
+    const type = recordType(family);
+    const updated = /^Updated\b/i.test(text);
+    if (updated || /^No IP change detected\b/i.test(text)) {
+      const m = updated
+        ? /^Updated\s+(\S+)\s+from\s+\S+\s+to\s+([^\s,]+)/i.exec(text)
+        : /^No IP change detected for\s+(\S+)\s+with IP\s+([^\s,]+)/i.exec(text);
+      const answeredHost = m ? normalName(m[1]) : undefined;
+      if (answeredHost && answeredHost !== host) {
+        throw fatal(
+          `The FreeDNS token used for the ${type} record of ${host} belongs to ${answeredHost} (FreeDNS: "${line}"): ` +
+            `give ${host} its own token from ${V2_PAGE}`,
+          { code: 'token_other_host', scope: 'host', detail },
+        );
+      }
+      const answered = m ? parseAddress(m[2])?.address : undefined;
+      if (answered && answered !== address) {
+        throw transient(`FreeDNS set the ${type} record of ${host} to ${answered} instead of ${address} (FreeDNS: "${line}")`, {
+          code: 'address_not_taken',
+          detail,
+        });
+      }
+      return updated
+        ? { hostname, family, outcome: 'updated', message: `FreeDNS: ${line}` }
+        : { hostname, family, outcome: 'unchanged', message: `FreeDNS: ${line}` };
+    }
+    throw this.failure(res, text, line, detail, host, type);
+  }
+
+  private failure(res: HttpResponse, text: string, line: string, detail: string, host: string, type: string): DdnsError {
+    if (/^ERROR\b/i.test(text)) {
+      const unknown = /unable to locate|not found|no such|invalid update url|token|record/i.test(text);
+      return unknown
+        ? fatal(
+          `FreeDNS does not know the token of the ${type} record of ${host} ("${line}"): copy the token again from ${V2_PAGE}`,
+          { code: 'unknown_token', scope: 'host', detail },
+        )
+        : fatal(`FreeDNS refused the update of the ${type} record of ${host}: "${line}"`, { code: 'refused', scope: 'host', detail });
+    }
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    const code = res.status === 429 ? 'http_429' : res.status >= 500 ? `http_${res.status}` : 'unexpected_answer';
+    return transient(`FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${res.status}): ${detail}`, {
+      code,
+      retryAfterMs,
+      detail,
+      scope: res.status === 429 ? 'account' : 'host', // a rate limit holds for every record
+    });
+  }
+}
+
+export const definition: ProviderDefinition<typeof freednsSettings> = {
+  id: 'freedns',
+  label: 'FreeDNS (afraid.org)',
+  settings: freednsSettings,
+  fields: [
+    {
+      key: 'token',
+      label: 'Update token',
+      kind: 'password',
+      required: true,
+      placeholder: 'token, or https://sync.afraid.org/u/<token>/',
+      help:
+        `On ${V2_PAGE}, each dynamic record shows an update URL ending in /u/<token>/: paste the token or the whole URL. ` +
+        'For an AAAA (IPv6) record add ipv6=<token>; for several names write name=<token> (name/ipv6=<token> for AAAA), separated by commas.',
+    },
+    {
+      key: 'endpoint',
+      label: 'IPv4 server URL',
+      kind: 'url',
+      placeholder: FREEDNS_ENDPOINT,
+      help: 'Leave empty to use FreeDNS itself; change it only for testing.',
+      advanced: true,
+    },
+    {
+      key: 'endpointIpv6',
+      label: 'IPv6 server URL',
+      kind: 'url',
+      placeholder: FREEDNS_ENDPOINT_V6,
+      help: 'Leave empty to use FreeDNS itself; change it only for testing.',
+      advanced: true,
+    },
+  ],
+  txt: false,
+  docsUrl: 'https://freedns.afraid.org/dynamic/v2/',
+  create: (settings, env) => new FreeDnsProvider(checkSettings(settings), env),
+};

@@ -1,0 +1,35 @@
+/**
+ * No-IP (noip.com), over dyndns2 (https://www.noip.com/integrate/request).
+ *
+ * - Basic auth with the account's username or e-mail and password, or a DDNS key pair.
+ * - IPv4 and IPv6 in one request: `myip=<v4>,<v6>`; the answer line of each name lists both.
+ * - `911` means trouble on No-IP's side: no update before 30 minutes. `abuse` blocks the username,
+ *   not one name. Wait instructions (`w<N><s|m|h>`) are honoured.
+ */
+import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
+import type { ProviderDefinition } from './registry';
+
+export const NOIP_ENDPOINT = 'https://dynupdate.no-ip.com/nic/update';
+
+export const noipFlavour: Dyndns2Flavour = {
+  id: 'noip',
+  name: 'No-IP',
+  dualStack: 'combined',
+  serverTroubleWaitMs: 30 * 60_000,
+  abuseScope: 'account',
+};
+
+export const definition: ProviderDefinition<typeof accountSettings> = {
+  id: 'noip',
+  label: 'No-IP',
+  settings: accountSettings,
+  fields: accountFields({
+    username: 'Your No-IP username or e-mail address, or the username of a DDNS key.',
+    password: 'Your No-IP password, or the password of the DDNS key.',
+    defaultEndpoint: NOIP_ENDPOINT,
+  }),
+  txt: false,
+  docsUrl: 'https://my.noip.com/dynamic-dns',
+  create: (s, env) =>
+    createDyndns2Provider({ flavour: noipFlavour, endpoint: s.endpoint ?? NOIP_ENDPOINT, username: s.username, password: s.password, env }),
+};

@@ -1,0 +1,270 @@
+/**
+ * A local dyndns2 server for tests and benchmarks: it keeps the A/AAAA values of its hosts and
+ * answers as the providers document it, per flavour.
+ *
+ * Documentation reproduced:
+ * - Dyn:   https://help.dyn.com/remote-access-api/perform-update/ and https://help.dyn.com/return-codes/
+ *          (one line per host in request order, account/system errors once, up to 20 hosts,
+ *          `good`/`nochg`/`badauth`/`!donator`/`notfqdn`/`nohost`/`numhost`/`abuse`/`badagent`/
+ *          `dnserr`/`911`; `/v3/update` takes `myip=<v4>,<v6>`, `/nic/update` one address).
+ * - No-IP: https://www.noip.com/integrate/request (`myip=<v4>,<v6>`, the answer lists both;
+ *          User-Agent `Company NameOfProgram/OSVersion-ReleaseVersion contact`; 401 + `badauth`).
+ * - Dynu:  https://www.dynu.com/DynamicDNS/IP-Update-Protocol (GET only; Basic auth or
+ *          `username`/`password` parameters, the password plain, MD5 or SHA-256; `myip`/`myipv6`,
+ *          `no` leaves a family as it is; an omitted family is taken from the source address).
+ * Where the documents say nothing (the address list of a dual-stack answer line, the answer to a
+ * malformed `myip`), the choice made here is stated beside the code; clients should not depend on it.
+ *
+ * API:
+ *   const srv = await startDyndns2({ flavour: 'noip', users: { alice: 'pw' }, hosts: ['a.example.net'] });
+ *   srv.url                      endpoint URL (http://127.0.0.1:<port>/nic/update)
+ *   srv.requests                 every request received (method, path, query, headers, basic auth…)
+ *   srv.record(host)             { ipv4?, ipv6? } the server holds now
+ *   srv.setAddress(host, family, address | undefined)
+ *   srv.addHost(host, { owner?, ipv4?, ipv6? }) / srv.block(host)  (block: answers `abuse`)
+ *   srv.answerNext(lines | canned) queue one canned answer (lines, status, headers, delayMs, reset, hang, hugeBytes)
+ *   srv.updates                  number of requests that changed at least one record
+ *   srv.close()
+ */
+import { createHash } from 'node:crypto';
+import type http from 'node:http';
+import { isIP } from 'node:net';
+import { startServer, type RecordedRequest } from '../http-server';
+
+export type Dyndns2Flavour = 'noip' | 'dynu' | 'dyn' | 'generic';
+export type Family = 'ipv4' | 'ipv6';
+
+export interface HostState {
+  /** Username owning the host; undefined: any user of the server. */
+  owner?: string;
+  ipv4?: string;
+  ipv6?: string;
+  /** Answers `abuse` (blocked for update abuse). */
+  blocked?: boolean;
+}
+
+export interface Dyndns2ServerOptions {
+  flavour: Dyndns2Flavour;
+  /** username → password. */
+  users: Record<string, string>;
+  /** Host names the server knows (owned by any user), or their full state. */
+  hosts: string[] | Record<string, HostState>;
+  /** Listen address; default 127.0.0.1. */
+  listen?: string;
+  /** Update path; default `/nic/update` (Dyn also serves `/v3/update`). */
+  path?: string;
+  /**
+   * Block a host (answer `abuse` from then on) after this many `nochg` answers in a row for it,
+   * as the providers warn they do. Default: never.
+   */
+  nochgLimit?: number;
+}
+
+/** One canned answer, used for exactly one request (which is still recorded). */
+export interface CannedAnswer {
+  /** Answer lines, joined with `\n`. */
+  lines?: string[];
+  /** Raw body (wins over lines). */
+  body?: string;
+  status?: number;
+  headers?: Record<string, string>;
+  /** Answer after this many ms. */
+  delayMs?: number;
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+  /** Never answer (until close). */
+  hang?: boolean;
+  /** Stream a body of this many bytes (chunked, no content-length). */
+  hugeBytes?: number;
+}
+
+export interface Dyndns2Server {
+  url: string;
+  origin: string;
+  requests: RecordedRequest[];
+  /** Requests that changed at least one record. */
+  readonly updates: number;
+  record(host: string): { ipv4?: string; ipv6?: string } | undefined;
+  setAddress(host: string, family: Family, address: string | undefined): void;
+  addHost(host: string, state?: HostState): void;
+  block(host: string): void;
+  answerNext(answer: string | string[] | CannedAnswer): void;
+  close(): Promise<void>;
+}
+
+/** No-IP's documented format: `Company NameOfProgram/OSVersion-ReleaseVersion contact`. */
+const NOIP_AGENT = /^\S.* [^\s/]+\/[^\s-]+-\S+ \S+$/;
+const FQDN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i;
+
+export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2Server> {
+  const path = opts.path ?? '/nic/update';
+  const hosts = new Map<string, HostState & { nochgs: number }>();
+  const addHost = (h: string, s: HostState = {}) => hosts.set(h.toLowerCase(), { ...s, nochgs: 0 });
+  if (Array.isArray(opts.hosts)) opts.hosts.forEach((h) => addHost(h));
+  else for (const [h, s] of Object.entries(opts.hosts)) addHost(h, s);
+  const queue: CannedAnswer[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let updates = 0;
+
+  const send = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+
+  function canned(c: CannedAnswer, res: http.ServerResponse): void {
+    if (c.reset) return void res.socket?.destroy();
+    if (c.hang) return;
+    const go = () => {
+      if (c.hugeBytes) {
+        res.writeHead(c.status ?? 200, { 'content-type': 'text/plain', ...c.headers });
+        const chunk = 'nochg 1.2.3.4\n'.repeat(1024);
+        for (let n = 0; n < c.hugeBytes; n += chunk.length) res.write(chunk);
+        return void res.end();
+      }
+      send(res, c.status ?? 200, c.body ?? (c.lines ?? []).join('\n'), c.headers);
+    };
+    if (c.delayMs) {
+      const t = setTimeout(() => { timers.delete(t); if (!res.destroyed) go(); }, c.delayMs);
+      timers.add(t);
+    } else go();
+  }
+
+  function authenticate(req: RecordedRequest): string | undefined {
+    const pairs: Array<[string, string]> = [];
+    if (req.basic) pairs.push([req.basic.user, req.basic.password]);
+    if (opts.flavour === 'dynu' && req.query.get('password') !== null) {
+      pairs.push([req.query.get('username') ?? '', req.query.get('password') ?? '']);
+    }
+    for (const [user, pass] of pairs) {
+      const want = opts.users[user];
+      if (want === undefined) continue;
+      const forms = [want];
+      // Dynu accepts the password, its MD5 or its SHA-256.
+      if (opts.flavour === 'dynu') forms.push(createHash('md5').update(want).digest('hex'), createHash('sha256').update(want).digest('hex'));
+      if (forms.includes(pass)) return user;
+    }
+    return undefined;
+  }
+
+  /** The addresses a request sets, per family, from myip (and Dynu's myipv6); null: malformed. */
+  function addressesOf(req: RecordedRequest): Partial<Record<Family, string>> | null {
+    const out: Partial<Record<Family, string>> = {};
+    const source = req.remoteAddress.replace(/^::ffff:/, '');
+    const put = (text: string) => {
+      const v = isIP(text);
+      if (v === 0) return false;
+      const f: Family = v === 4 ? 'ipv4' : 'ipv6';
+      if (out[f]) return false;
+      out[f] = text.toLowerCase();
+      return true;
+    };
+    if (opts.flavour === 'dynu') {
+      for (const [param, family] of [['myip', 'ipv4'], ['myipv6', 'ipv6']] as const) {
+        const v = req.query.get(param);
+        if (v === 'no') continue;
+        if (v === null || v === '') {
+          // Left out: taken from the source address when it is of this family.
+          if (isIP(source) === (family === 'ipv4' ? 4 : 6)) out[family] = source;
+          continue;
+        }
+        if (isIP(v) !== (family === 'ipv4' ? 4 : 6)) return null;
+        out[family] = v.toLowerCase();
+      }
+      return out;
+    }
+    const myip = req.query.get('myip');
+    if (myip === null || myip === '') {
+      put(source); // the documented fallback: the request's source address
+      return out;
+    }
+    const parts = myip.split(',');
+    const commaOk = opts.flavour === 'noip' || opts.flavour === 'generic' || path.endsWith('/v3/update');
+    if (parts.length > (commaOk ? 2 : 1)) return null;
+    for (const p of parts) if (!put(p.trim())) return null;
+    return out;
+  }
+
+  function update(req: RecordedRequest, user: string): string[] {
+    const hostnames = (req.query.get('hostname') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    if (hostnames.length === 0) return ['notfqdn']; // "If no hosts are specified, notfqdn is returned once"
+    if (hostnames.length > 20) return ['numhost'];
+    const addrs = addressesOf(req)!;
+    let changed = false;
+    const lines = hostnames.map((h) => {
+      if (!FQDN.test(h)) return 'notfqdn';
+      const st = hosts.get(h);
+      if (!st || (st.owner !== undefined && st.owner !== user)) return 'nohost';
+      if (st.blocked) return 'abuse';
+      let good = false;
+      for (const f of ['ipv4', 'ipv6'] as const) {
+        if (addrs[f] !== undefined && st[f] !== addrs[f]) {
+          st[f] = addrs[f];
+          good = true;
+        }
+      }
+      st.nochgs = good ? 0 : st.nochgs + 1;
+      if (!good && opts.nochgLimit !== undefined && st.nochgs > opts.nochgLimit) {
+        st.blocked = true;
+        return 'abuse';
+      }
+      changed ||= good;
+      const list = [addrs.ipv4, addrs.ipv6].filter(Boolean);
+      // The address list format of a dual-stack line is not documented: No-IP-style comma here,
+      // Dynu space-separated (the client accepts both).
+      return `${good ? 'good' : 'nochg'} ${list.join(opts.flavour === 'dynu' ? ' ' : ',')}`;
+    });
+    if (changed) updates++;
+    return lines;
+  }
+
+  const srv = await startServer((req, res) => {
+    const c = queue.shift();
+    if (c) return canned(c, res);
+    if (req.path !== path) {
+      return send(res, 404, '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>Not Found</body></html>', { 'content-type': 'text/html' });
+    }
+    if (req.method !== 'GET') return send(res, 405, 'Method Not Allowed');
+    const ua = req.headers['user-agent'] ?? '';
+    if (!ua.trim() || (opts.flavour === 'noip' && !NOIP_AGENT.test(ua))) return send(res, 200, 'badagent');
+    const user = authenticate(req);
+    if (!user) return send(res, opts.flavour === 'noip' ? 401 : 200, 'badauth');
+    // A malformed address is not covered by the documents: answered here with HTTP 400.
+    if (addressesOf(req) === null) return send(res, 400, 'bad address');
+    send(res, 200, update(req, user).join('\n'));
+  }, opts.listen ?? '127.0.0.1');
+
+  return {
+    url: `${srv.url}${path}`,
+    origin: srv.url,
+    requests: srv.requests,
+    get updates() {
+      return updates;
+    },
+    record(h) {
+      const st = hosts.get(h.toLowerCase());
+      return st ? { ...(st.ipv4 ? { ipv4: st.ipv4 } : {}), ...(st.ipv6 ? { ipv6: st.ipv6 } : {}) } : undefined;
+    },
+    setAddress(h, family, address) {
+      const st = hosts.get(h.toLowerCase());
+      if (!st) throw new Error(`unknown host ${h}`);
+      st[family] = address;
+    },
+    addHost,
+    block(h) {
+      const st = hosts.get(h.toLowerCase());
+      if (!st) throw new Error(`unknown host ${h}`);
+      st.blocked = true;
+    },
+    answerNext(a) {
+      queue.push(typeof a === 'string' ? { lines: [a] } : Array.isArray(a) ? { lines: a } : a);
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await srv.close();
+    },
+  };
+}
+
+/** Same as startDyndns2 (the short name other tests use). */
+export const start = startDyndns2;
