@@ -1,0 +1,307 @@
+/**
+ * RFC 2136 dynamic updates: build an UPDATE message, sign it with TSIG, send it, judge the answer.
+ *
+ * Contracts:
+ * - `sendUpdate` sends ONE message for ONE zone (prerequisites, then deletes, then adds: the server
+ *   applies them in that order, all or nothing) over UDP, or TCP when the message is larger than
+ *   512 bytes, the answer is truncated, or `tcp` is set. It resolves when the server answered
+ *   NOERROR (and, with a key, the answer's signature verified); otherwise it throws a DdnsError:
+ *   - fatal (the user must act): REFUSED, NOTAUTH, NOTZONE, FORMERR, NOTIMP, and the TSIG errors
+ *     BADSIG / BADKEY / BADTIME;
+ *   - transient: SERVFAIL, timeouts and connection errors, a failed prerequisite (YXRRSET, NXRRSET,
+ *     YXDOMAIN, NXDOMAIN: the records changed meanwhile), an answer whose signature is missing or wrong.
+ * - `findZone` asks the server for the SOA of the name, then of each parent, and returns the zone
+ *   that contains the name (the SOA comes in the answer, or in the authority section of a negative
+ *   answer). Queries are unsigned.
+ * - Names are written uncompressed; messages and errors never contain the TSIG secret.
+ * dns-packet has no class NONE, no empty-RDATA records and no TSIG, so UPDATE messages are built here.
+ */
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type * as dnsPacket from 'dns-packet';
+import { badInput, fatal, transient, type DdnsError } from '../errors';
+import { exchange, newId, query, RCODES, serverLabel, type DnsServer, type ExchangeOptions } from './transport';
+import { canonicalName, checkResponse, encodeName, signRequest, tsigServerError, type TsigKey } from './tsig';
+
+/** Record types this module can write. */
+export type UpdateType = 'A' | 'AAAA' | 'TXT' | 'CNAME';
+
+const TYPE: Record<UpdateType | 'SOA' | 'ANY', number> = { A: 1, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28, ANY: 255 };
+const CLASS_IN = 1;
+const CLASS_NONE = 254;
+const CLASS_ANY = 255;
+const OPCODE_UPDATE = 5;
+
+/** One record value: A/AAAA an address, TXT one text value (split into 255-byte strings), CNAME a name. */
+export interface RecordValue {
+  name: string;
+  type: UpdateType;
+  data: string;
+}
+
+export interface AddRecord extends RecordValue {
+  ttl: number;
+}
+
+/**
+ * What to delete: every RRset of the name (no type), one RRset (type), or one record (type and data).
+ */
+export interface DeleteSpec {
+  name: string;
+  type?: UpdateType;
+  data?: string;
+}
+
+/** RFC 2136 §2.4 prerequisites: the update is applied only when all hold. */
+export type Prereq =
+  | { kind: 'rrset-exists'; name: string; type: UpdateType }
+  /** The RRset holds exactly these values. */
+  | { kind: 'rrset-equals'; name: string; type: UpdateType; data: string[] }
+  | { kind: 'rrset-absent'; name: string; type: UpdateType }
+  | { kind: 'name-in-use'; name: string }
+  | { kind: 'name-unused'; name: string };
+
+export interface UpdateRequest {
+  zone: string;
+  prereqs?: Prereq[];
+  deletes?: DeleteSpec[];
+  adds?: AddRecord[];
+}
+
+export interface UpdateOptions extends ExchangeOptions {
+  /** Clock for TSIG (ms since 1970); tests shift it. Default Date.now. */
+  now?: () => number;
+  /** TSIG fudge, seconds. Default 300. */
+  fudge?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the message
+
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+
+/** The RDATA of one value, or an input error when the value does not fit the type. */
+export function encodeRdata(type: UpdateType, data: string): Buffer {
+  switch (type) {
+    case 'A':
+      if (!net.isIPv4(data)) throw badInput(`"${data}" is not an IPv4 address`, 'invalid_address');
+      return Buffer.from(ipaddr.IPv4.parse(data).toByteArray());
+    case 'AAAA':
+      if (!net.isIPv6(data) || data.includes('%')) throw badInput(`"${data}" is not an IPv6 address`, 'invalid_address');
+      return Buffer.from(ipaddr.IPv6.parse(data).toByteArray());
+    case 'TXT': {
+      const bytes = Buffer.from(data, 'utf8');
+      if (bytes.length > 60_000) throw badInput('TXT value too long', 'invalid_txt');
+      const parts: Buffer[] = [];
+      for (let i = 0; i === 0 || i < bytes.length; i += 255) {
+        const chunk = bytes.subarray(i, i + 255);
+        parts.push(Buffer.from([chunk.length]), chunk);
+      }
+      return Buffer.concat(parts);
+    }
+    case 'CNAME':
+      return encodeName(data);
+    default:
+      throw badInput(`record type ${String(type)} is not supported`, 'invalid_type');
+  }
+}
+
+function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(10);
+  head.writeUInt16BE(type, 0);
+  head.writeUInt16BE(klass, 2);
+  head.writeUInt32BE(ttl >>> 0, 4);
+  head.writeUInt16BE(rdata.length, 8);
+  return Buffer.concat([encodeName(name), head, rdata]);
+}
+
+function prereqRecords(p: Prereq): Buffer[] {
+  switch (p.kind) {
+    case 'rrset-exists':
+      return [rr(p.name, TYPE[p.type], CLASS_ANY, 0)];
+    case 'rrset-equals':
+      return p.data.map((d) => rr(p.name, TYPE[p.type], CLASS_IN, 0, encodeRdata(p.type, d)));
+    case 'rrset-absent':
+      return [rr(p.name, TYPE[p.type], CLASS_NONE, 0)];
+    case 'name-in-use':
+      return [rr(p.name, TYPE.ANY, CLASS_ANY, 0)];
+    case 'name-unused':
+      return [rr(p.name, TYPE.ANY, CLASS_NONE, 0)];
+  }
+}
+
+function deleteRecord(d: DeleteSpec): Buffer {
+  if (!d.type) return rr(d.name, TYPE.ANY, CLASS_ANY, 0); // every RRset of the name
+  if (d.data === undefined) return rr(d.name, TYPE[d.type], CLASS_ANY, 0); // one RRset
+  return rr(d.name, TYPE[d.type], CLASS_NONE, 0, encodeRdata(d.type, d.data)); // one record
+}
+
+/** The unsigned UPDATE message (RFC 2136 §2). Throws an input error for an invalid name or value. */
+export function buildUpdate(req: UpdateRequest, id: number = newId()): Buffer {
+  const prereqs = (req.prereqs ?? []).flatMap(prereqRecords);
+  const updates = [...(req.deletes ?? []).map(deleteRecord), ...(req.adds ?? []).map((a) => {
+    if (!Number.isInteger(a.ttl) || a.ttl < 0 || a.ttl > 0x7fffffff) throw badInput(`invalid TTL ${a.ttl}`, 'invalid_ttl');
+    return rr(a.name, TYPE[a.type], CLASS_IN, a.ttl, encodeRdata(a.type, a.data));
+  })];
+  if (prereqs.length > 0xffff || updates.length > 0xffff) throw badInput('too many records for one update', 'too_many_records');
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(OPCODE_UPDATE << 11, 2);
+  header.writeUInt16BE(1, 4); // ZOCOUNT
+  header.writeUInt16BE(prereqs.length, 6); // PRCOUNT
+  header.writeUInt16BE(updates.length, 8); // UPCOUNT
+  const zone = Buffer.concat([encodeName(req.zone), u16(TYPE.SOA), u16(CLASS_IN)]);
+  const msg = Buffer.concat([header, zone, ...prereqs, ...updates]);
+  if (msg.length > 65_000) throw badInput('the update is too large for one DNS message: send fewer names at once', 'too_large');
+  return msg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging the answer
+
+export interface UpdateContext {
+  server: string;
+  zone: string;
+  key: TsigKey | null;
+  /** The answer carried no signature although the request was signed. */
+  unsigned?: boolean;
+}
+
+/** The DdnsError for an UPDATE answer's rcode, or null for NOERROR. */
+export function updateRcodeError(rcode: number, ctx: UpdateContext): DdnsError | null {
+  const name = RCODES[rcode] ?? `RCODE${rcode}`;
+  const where = `DNS server ${ctx.server}`;
+  const keyText = ctx.key ? `the key "${canonicalName(ctx.key.name)}"` : 'an unsigned update';
+  const note = ctx.unsigned ? ' (this answer was not signed)' : '';
+  const opts = { detail: name + note };
+  switch (name) {
+    case 'NOERROR':
+      return null;
+    case 'REFUSED':
+      return ctx.key
+        ? fatal(`${where} refused the update of zone ${ctx.zone} (REFUSED): the key is not allowed to update this name: check update-policy (or allow-update) of the zone on the server.${note}`, { code: 'refused', ...opts })
+        : fatal(`${where} refused ${keyText} of zone ${ctx.zone} (REFUSED): the server probably requires a TSIG key: set the key name and secret, or check allow-update / update-policy of the zone.${note}`, { code: 'refused', ...opts });
+    case 'NOTAUTH':
+      return fatal(`${where} is not authoritative for zone ${ctx.zone} (NOTAUTH): check the zone name, and send updates to the zone's primary server.${note}`, { code: 'notauth', ...opts });
+    case 'NOTZONE':
+      return fatal(`a name in the update is not inside zone ${ctx.zone} (NOTZONE): check the zone setting.${note}`, { code: 'notzone', ...opts });
+    case 'FORMERR':
+      return fatal(`${where} could not understand the update (FORMERR): it may not support dynamic updates or this key algorithm.${note}`, { code: 'formerr', ...opts });
+    case 'NOTIMP':
+      return fatal(`${where} does not support dynamic updates (NOTIMP).${note}`, { code: 'notimp', ...opts });
+    case 'SERVFAIL':
+      return transient(`${where} failed to apply the update of zone ${ctx.zone} (SERVFAIL): a temporary server problem.${note}`, { code: 'servfail', ...opts });
+    case 'YXRRSET':
+    case 'NXRRSET':
+    case 'YXDOMAIN':
+    case 'NXDOMAIN':
+      return transient(`${where} did not apply the update of zone ${ctx.zone}: the records changed in the meantime (${name}, a prerequisite did not hold).${note}`, { code: name.toLowerCase(), ...opts });
+    default:
+      return transient(`${where} answered the update of zone ${ctx.zone} with ${name}.${note}`, { code: name.toLowerCase(), ...opts });
+  }
+}
+
+/** Judge a raw answer to `request` (signed with `key` and `requestMac` when given). */
+export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer | null, now = Date.now()): void {
+  if (raw.length < 12) throw transient(`DNS server ${ctx.server} sent an answer that is too short`, { code: 'dns_malformed' });
+  const flags = raw.readUInt16BE(2);
+  if (!(flags & 0x8000) || ((flags >> 11) & 0xf) !== OPCODE_UPDATE) {
+    throw transient(`DNS server ${ctx.server} sent something that is not an answer to an update`, { code: 'dns_malformed' });
+  }
+  const rcode = flags & 0xf;
+  if (ctx.key && requestMac) {
+    const check = checkResponse(raw, requestMac, ctx.key, { now });
+    switch (check.status) {
+      case 'server-error':
+        throw tsigServerError(check.tsig, ctx.key, ctx.server, now);
+      case 'invalid':
+        throw transient(`the answer from DNS server ${ctx.server} cannot be trusted: ${check.reason}. The update may or may not have been applied.`, { code: 'tsig_invalid_answer', scope: 'account' });
+      case 'missing':
+        if (rcode === 0) throw transient(`the answer from DNS server ${ctx.server} is not signed although the update was: it cannot be trusted. The update may or may not have been applied.`, { code: 'tsig_unsigned_answer', scope: 'account' });
+        throw updateRcodeError(rcode, { ...ctx, unsigned: true })!;
+      case 'verified':
+        if (check.tsig.error !== 0) throw tsigServerError(check.tsig, ctx.key, ctx.server, now);
+    }
+  }
+  const err = updateRcodeError(rcode, ctx);
+  if (err) throw err;
+}
+
+/**
+ * Send one UPDATE for one zone to `server`, signed with `key` (null: unsigned). Resolves on NOERROR.
+ */
+export async function sendUpdate(server: DnsServer, req: UpdateRequest, key: TsigKey | null | undefined, opts: UpdateOptions = {}): Promise<void> {
+  const now = opts.now ?? Date.now;
+  const msg = buildUpdate(req);
+  const signed = key ? signRequest(msg, key, { now: now(), fudge: opts.fudge }) : null;
+  const raw = await exchange(server, signed ? signed.message : msg, opts);
+  judgeAnswer(raw, { server: serverLabel(server), zone: canonicalName(req.zone), key: key ?? null }, signed?.mac ?? null, now());
+}
+
+/** Replace the RRset (name, type) with exactly `values` in one message (delete RRset, then add). */
+export function replaceRRset(server: DnsServer, zone: string, name: string, type: UpdateType, values: string[], ttl: number, key: TsigKey | null | undefined, opts: UpdateOptions = {}): Promise<void> {
+  return sendUpdate(server, { zone, deletes: [{ name, type }], adds: values.map((data) => ({ name, type, data, ttl })) }, key, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading from the server
+
+/** True when `name` is `zone` or below it (both canonical). */
+export function inZone(name: string, zone: string): boolean {
+  return zone === '' || name === zone || name.endsWith(`.${zone}`);
+}
+
+/**
+ * The zone that contains `name`, asking `server` for SOA records of the name and its parents.
+ * Throws fatal `zone_not_found` when the server serves no enclosing zone, fatal `zone_delegated`
+ * when it hands the name to other servers, transient errors when it does not answer.
+ */
+export async function findZone(server: DnsServer, name: string, opts: ExchangeOptions = {}): Promise<string> {
+  const target = canonicalName(name);
+  encodeName(target); // validates
+  const labels = target.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const qname = labels.slice(i).join('.');
+    const r = await query(server, qname, 'SOA', opts);
+    const owner = (a: dnsPacket.Answer) => canonicalName(a.name);
+    const answer = r.answers.find((a) => a.type === 'SOA' && owner(a) === qname);
+    if (answer) return qname;
+    const negative = r.authorities.find((a) => a.type === 'SOA' && inZone(target, owner(a)));
+    if (negative) return owner(negative);
+    const referral = r.authorities.filter((a) => a.type === 'NS' && inZone(target, owner(a)));
+    if (r.rcode === 'NOERROR' && !r.authoritative && referral.length) {
+      const ns = referral.map((a) => String((a as { data: unknown }).data)).join(', ');
+      throw fatal(`${target} belongs to zone ${owner(referral[0])}, which DNS server ${serverLabel(server)} delegates to other servers (${ns}): send the updates to that zone's primary server.`, { code: 'zone_delegated' });
+    }
+  }
+  throw fatal(`DNS server ${serverLabel(server)} serves no zone that contains ${target}: check the server address, or set the zone.`, { code: 'zone_not_found' });
+}
+
+export interface RRsetRead {
+  /** Values of the RRset: addresses for A/AAAA, the joined strings for TXT, names for CNAME. */
+  values: string[];
+  /** The name is an alias (CNAME) of this target: it cannot hold other records. */
+  cname?: string;
+  rcode: string;
+}
+
+/** Read the RRset (name, type) from `server` (unsigned query). */
+export async function readRRset(server: DnsServer, name: string, type: UpdateType, opts: ExchangeOptions = {}): Promise<RRsetRead> {
+  const target = canonicalName(name);
+  const r = await query(server, target, type, opts);
+  const own = r.answers.filter((a) => canonicalName(a.name) === target);
+  const cname = type === 'CNAME' ? undefined : own.find((a) => a.type === 'CNAME');
+  const values = own
+    .filter((a) => a.type === type)
+    .map((a) => {
+      const d = (a as { data: unknown }).data;
+      if (type === 'TXT') return (Array.isArray(d) ? d : [d]).map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))).join('');
+      if (type === 'AAAA') return ipaddr.IPv6.parse(String(d)).toString();
+      return type === 'CNAME' ? canonicalName(String(d)) : String(d);
+    });
+  return { values, rcode: r.rcode, ...(cname ? { cname: canonicalName(String((cname as { data: unknown }).data)) } : {}) };
+}

@@ -1,0 +1,395 @@
+/**
+ * RFC 2136 dynamic DNS updates signed with TSIG (BIND, Knot, PowerDNS, Windows DNS with TSIG …).
+ * Protocol: RFC 2136 (UPDATE), RFC 8945 (TSIG). Wire code in ../dns/update.ts and ../dns/tsig.ts.
+ *
+ * Contract (beyond DnsProvider's):
+ * - The zone of a name is the account's `zone`, or found by SOA queries to the same server.
+ * - setAddresses reads the current A/AAAA RRset of each name from the server first (one unsigned
+ *   query); a name that already holds exactly the address is `unchanged` and not written. The others
+ *   are written with ONE UPDATE message per zone: per name and type, "delete the RRset, add the
+ *   address" (the RRset ends up holding exactly that one address), with the prerequisite "the name
+ *   is not an alias (CNAME)".
+ * - A name that is an alias (CNAME), outside the configured zone, or in no zone the server serves is
+ *   a `failed` RecordResult (fatal). A zone's update refused by the server fails that zone's names.
+ *   Errors concerning the whole account (TSIG key/secret/clock, server unreachable) are thrown
+ *   when nothing was updated in the call.
+ * - setTxt adds one TXT record and leaves other values of the name alone; deleteTxt removes exactly
+ *   that value.
+ * - The TSIG secret is used only to sign; every error passes through the Redactor.
+ */
+import { promises as dnsPromises } from 'node:dns';
+import net from 'node:net';
+import { domainToASCII } from 'node:url';
+import { z } from 'zod';
+import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
+import { parseAddress, type Family } from '../ip/classify';
+import { Redactor } from '../redact';
+import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
+import { encodeName, type TsigKey } from '../dns/tsig';
+import { findZone, inZone, readRRset, sendUpdate, type UpdateOptions, type UpdateRequest } from '../dns/update';
+import type { ProviderDefinition } from './registry';
+import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+
+/** Names per call: one UPDATE message per zone carries them all (TCP when large). */
+const MAX_HOSTS_PER_CALL = 100;
+const DEFAULT_TIMEOUT_MS = 5000;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const blankToUndefined = (v: unknown) => (v === '' || v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v);
+
+/** `name`, `name.` → `name` in ASCII lower case, or null when it is not a usable DNS name. */
+export function dnsName(text: string): string | null {
+  const ascii = domainToASCII(text.trim().replace(/\.$/, '')).toLowerCase();
+  if (!ascii || !ascii.split('.').every((l) => /^[a-z0-9_*-]{1,63}$/.test(l))) return null;
+  try {
+    encodeName(ascii);
+  } catch {
+    return null;
+  }
+  return ascii;
+}
+
+function validServer(text: string): boolean {
+  const s = parseServer(text);
+  if (!Number.isInteger(s.port) || s.port! < 1 || s.port! > 65535) return false;
+  return net.isIP(s.host) !== 0 || dnsName(s.host) !== null;
+}
+
+export const rfc2136Settings = z
+  .object({
+    server: z
+      .string({ error: 'enter the DNS server (its name or address, optionally with :port)' })
+      .trim()
+      .min(1, 'enter the DNS server (its name or address, optionally with :port)')
+      .refine(validServer, 'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)'),
+    zone: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .transform((s, ctx) => {
+          const n = dnsName(s);
+          if (n === null) ctx.addIssue({ code: 'custom', message: 'the zone must be a domain such as example.com' });
+          return n ?? '';
+        })
+        .optional(),
+    ),
+    keyName: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .transform((s, ctx) => {
+          const n = dnsName(s);
+          if (n === null) ctx.addIssue({ code: 'custom', message: 'the key name must look like a DNS name, e.g. ddns-key' });
+          return n ?? '';
+        })
+        .optional(),
+    ),
+    algorithm: z.preprocess(
+      (v) => {
+        const b = blankToUndefined(v);
+        if (typeof b !== 'string') return b;
+        const a = b.trim().toLowerCase();
+        return a.startsWith('hmac-') ? a : `hmac-${a}`;
+      },
+      z.enum(['hmac-sha256', 'hmac-sha512'], { error: 'the TSIG algorithm must be hmac-sha256 or hmac-sha512' }).default('hmac-sha256'),
+    ),
+    tsigSecret: z.preprocess(
+      (v) => (typeof v === 'string' ? blankToUndefined(v.trim().replace(/^secret\s+/i, '').replace(/;$/, '').replace(/^"(.*)"$/, '$1').replace(/\s+/g, '')) : blankToUndefined(v)),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'the TSIG secret must be the base64 text of the key (the "secret" line of the key file)')
+        .optional(),
+    ),
+    ttl: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v)),
+      z
+        .number({ error: 'the TTL must be a number of seconds' })
+        .int('the TTL must be a whole number of seconds')
+        .min(0, 'the TTL cannot be negative')
+        .max(604_800, 'the TTL must be at most 604800 seconds (a week)')
+        .default(60),
+    ),
+    tcp: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v)), z.boolean().default(false)),
+  })
+  .refine((s) => (s.keyName === undefined) === (s.tsigSecret === undefined), {
+    message: 'enter both the TSIG key name and its secret (or neither, for a server that accepts unsigned updates)',
+    path: ['tsigSecret'],
+  });
+export type Rfc2136Settings = z.infer<typeof rfc2136Settings>;
+
+function checkSettings(settings: unknown): Rfc2136Settings {
+  const r = rfc2136Settings.safeParse(settings);
+  if (!r.success) throw badInput(`RFC 2136 account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+  return r.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider
+
+type AddressType = 'A' | 'AAAA';
+const TYPE_OF: Record<Family, AddressType> = { ipv4: 'A', ipv6: 'AAAA' };
+
+interface Item {
+  hostname: string; // as asked
+  name: string; // canonical
+  family: Family;
+  type: AddressType;
+  address: string;
+  previous: string[];
+}
+
+/** The same error, marked as concerning the whole account (the server or the key). */
+function accountWide(e: DdnsError): DdnsError {
+  if (e.scope === 'account') return e;
+  return new DdnsError(e.kind, e.message, { code: e.code, scope: 'account', retryAfterMs: e.retryAfterMs, detail: e.detail, cause: e });
+}
+
+/** Codes meaning "no usable answer from the server at all" or "the key / clock is wrong". */
+const serverWide = (code: string) => code.startsWith('tsig_') || /^(timeout|dns_closed|dns_oversize|dns_error|dns_malformed|E[A-Z]+)$/.test(code);
+
+class Rfc2136Provider implements DnsProvider {
+  readonly id = 'rfc2136';
+  readonly maxHostsPerCall = MAX_HOSTS_PER_CALL;
+  private readonly key: TsigKey | null;
+  private readonly redactor: Redactor;
+  private readonly zones = new Map<string, string>();
+
+  constructor(private readonly s: Rfc2136Settings, private readonly env: ProviderEnv) {
+    this.key = s.keyName && s.tsigSecret ? { name: s.keyName, algorithm: s.algorithm, secret: s.tsigSecret } : null;
+    this.redactor = new Redactor([s.tsigSecret]);
+  }
+
+  private opts(signal?: AbortSignal): UpdateOptions & ExchangeOptions {
+    return { timeoutMs: this.env.timeoutMs ?? DEFAULT_TIMEOUT_MS, tcp: this.s.tcp, signal };
+  }
+
+  /** The server as an address (a host name is looked up through the system resolver each call). */
+  private async server(): Promise<DnsServer> {
+    const s = parseServer(this.s.server);
+    if (net.isIP(s.host)) return s;
+    try {
+      const { address } = await dnsPromises.lookup(s.host);
+      return { host: address, port: s.port };
+    } catch (e) {
+      throw transient(`cannot find the address of DNS server ${this.s.server}: ${(e as Error).message}`, { code: 'server_lookup', scope: 'account', cause: e });
+    }
+  }
+
+  /** The zone of `name` (canonical): the configured one, or found by SOA queries (cached). */
+  private async zoneOf(server: DnsServer, name: string, signal?: AbortSignal): Promise<string> {
+    if (this.s.zone) {
+      if (!inZone(name, this.s.zone)) throw fatal(`${name} is not inside zone ${this.s.zone} set in the account: check the name, or the zone setting.`, { code: 'notzone' });
+      return this.s.zone;
+    }
+    let zone = this.zones.get(name);
+    if (!zone) {
+      zone = await findZone(server, name, this.opts(signal));
+      this.zones.set(name, zone);
+    }
+    return zone;
+  }
+
+  private name(hostname: string): string {
+    const n = dnsName(hostname);
+    if (n === null) throw badInput(`"${hostname}" is not a valid DNS name`, 'invalid_hostname');
+    return n;
+  }
+
+  /** Run `fn`, rethrowing any error as a redacted DdnsError. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.redactor.error(toDdnsError(e));
+    }
+  }
+
+  private async update(server: DnsServer, req: UpdateRequest, signal?: AbortSignal): Promise<void> {
+    try {
+      await sendUpdate(server, req, this.key, this.opts(signal));
+    } catch (e) {
+      const err = toDdnsError(e);
+      if (err.code === 'notauth' || err.code === 'notzone') for (const [n, z] of this.zones) if (z === req.zone) this.zones.delete(n);
+      // no answer at all, or a key / clock problem: every name of the account is concerned
+      throw serverWide(err.code) ? accountWide(err) : err;
+    }
+  }
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return this.guard(async () => {
+      // validate everything before sending anything
+      const wanted: Array<Omit<Item, 'previous'>> = [];
+      for (const hostname of call.hostnames) {
+        const name = this.name(hostname);
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          const text = call.addresses[family];
+          if (text === undefined || text === null || text === '') continue;
+          const parsed = parseAddress(text);
+          if (!parsed || parsed.family !== family) throw badInput(`"${text}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
+          wanted.push({ hostname, name, family, type: TYPE_OF[family], address: parsed.address });
+        }
+      }
+      const server = await this.server();
+      const results: RecordResult[] = [];
+      const fail = (it: { hostname: string; family: Family }, err: DdnsError) => {
+        const e = this.redactor.error(err);
+        results.push({ hostname: it.hostname, family: it.family, outcome: 'failed', message: e.message, error: e });
+      };
+      const byZone = new Map<string, Item[]>();
+      for (const it of wanted) {
+        let zone: string;
+        try {
+          zone = await this.zoneOf(server, it.name, call.signal);
+        } catch (e) {
+          const err = toDdnsError(e);
+          if (err.kind === 'transient') throw accountWide(err);
+          fail(it, err);
+          continue;
+        }
+        const current = await readRRset(server, it.name, it.type, this.opts(call.signal)).catch((e) => {
+          throw accountWide(toDdnsError(e));
+        });
+        if (current.cname) {
+          fail(it, fatal(`${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`, { code: 'cname' }));
+          continue;
+        }
+        if (current.values.length === 1 && current.values[0] === it.address) {
+          results.push({ hostname: it.hostname, family: it.family, outcome: 'unchanged', message: `${it.type} record of ${it.name} already holds ${it.address}` });
+          continue;
+        }
+        const list = byZone.get(zone) ?? [];
+        list.push({ ...it, previous: current.values });
+        byZone.set(zone, list);
+      }
+
+      let updated = 0;
+      let stop: DdnsError | null = null;
+      for (const [zone, items] of byZone) {
+        if (stop) {
+          for (const it of items) fail(it, stop);
+          continue;
+        }
+        const names = [...new Set(items.map((i) => i.name))];
+        try {
+          await this.update(server, {
+            zone,
+            prereqs: names.map((name) => ({ kind: 'rrset-absent' as const, name, type: 'CNAME' as const })),
+            deletes: items.map((i) => ({ name: i.name, type: i.type })),
+            adds: items.map((i) => ({ name: i.name, type: i.type, data: i.address, ttl: this.s.ttl })),
+          }, call.signal);
+        } catch (e) {
+          const err = toDdnsError(e);
+          if (err.scope === 'account') stop = err;
+          for (const it of items) fail(it, err);
+          continue;
+        }
+        for (const it of items) {
+          updated++;
+          const was = it.previous.length ? `was ${[...it.previous].sort().join(', ')}` : 'new record';
+          results.push({ hostname: it.hostname, family: it.family, outcome: 'updated', message: `${it.type} record of ${it.name} set to ${it.address} (${was})` });
+        }
+      }
+      if (stop && updated === 0) throw stop;
+      return results;
+    });
+  }
+
+  getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return this.guard(async () => {
+      const name = this.name(hostname);
+      const server = await this.server();
+      const r = await readRRset(server, name, TYPE_OF[family], this.opts(signal));
+      if (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN') return r.values;
+      const where = `DNS server ${serverLabel(server)}`;
+      if (r.rcode === 'REFUSED') throw fatal(`${where} refuses to answer queries for ${name} (REFUSED): check allow-query, or the server address.`, { code: 'query_refused' });
+      throw transient(`${where} answered ${r.rcode} for ${name}`, { code: r.rcode.toLowerCase() });
+    });
+  }
+
+  setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.guard(async () => {
+      const n = this.name(name);
+      const server = await this.server();
+      const zone = await this.zoneOf(server, n, signal);
+      await this.update(server, { zone, adds: [{ name: n, type: 'TXT', data: value, ttl: this.s.ttl }] }, signal);
+    });
+  }
+
+  deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.guard(async () => {
+      const n = this.name(name);
+      const server = await this.server();
+      const zone = await this.zoneOf(server, n, signal);
+      await this.update(server, { zone, deletes: [{ name: n, type: 'TXT', data: value }] }, signal);
+    });
+  }
+}
+
+export const definition: ProviderDefinition<typeof rfc2136Settings> = {
+  id: 'rfc2136',
+  label: 'RFC 2136 (BIND, Knot, PowerDNS…)',
+  settings: rfc2136Settings,
+  fields: [
+    {
+      key: 'server',
+      label: 'DNS server',
+      kind: 'text',
+      required: true,
+      placeholder: 'ns1.example.com or 192.0.2.53:53',
+      help: "The zone's primary server, which accepts updates: a name or an address, with :port when it is not 53 (IPv6 in brackets).",
+    },
+    {
+      key: 'zone',
+      label: 'Zone',
+      kind: 'text',
+      placeholder: 'example.com',
+      help: 'Leave empty to find the zone of each name automatically (asked from the server).',
+    },
+    {
+      key: 'keyName',
+      label: 'TSIG key name',
+      kind: 'text',
+      placeholder: 'ddns-key',
+      help: 'The name of the key in the server configuration (key "ddns-key" { … }).',
+    },
+    {
+      key: 'algorithm',
+      label: 'Algorithm',
+      kind: 'select',
+      options: [
+        { value: 'hmac-sha256', label: 'hmac-sha256' },
+        { value: 'hmac-sha512', label: 'hmac-sha512' },
+      ],
+      default: 'hmac-sha256',
+      help: 'The algorithm of the key, as in its definition on the server.',
+    },
+    {
+      key: 'tsigSecret',
+      label: 'TSIG secret',
+      kind: 'password',
+      placeholder: 'base64 text from the key file',
+      help: 'The "secret" of the key (tsig-keygen prints it). Stored encrypted in Node-RED credentials.',
+    },
+    {
+      key: 'ttl',
+      label: 'TTL (seconds)',
+      kind: 'number',
+      default: 60,
+      help: 'Time to live of the records written; short values let a new address reach everyone quickly.',
+      advanced: true,
+    },
+    {
+      key: 'tcp',
+      label: 'Always use TCP',
+      kind: 'checkbox',
+      default: false,
+      help: 'Send updates over TCP even when they would fit in UDP (for firewalls that block DNS over UDP).',
+      advanced: true,
+    },
+  ],
+  txt: true,
+  docsUrl: 'https://manpages.debian.org/trixie/bind9/tsig-keygen.8.en.html',
+  create: (settings, env) => new Rfc2136Provider(checkSettings(settings), env),
+};
