@@ -1,7 +1,8 @@
 // `npm start`: build, then run Node-RED (the devDependency) on 127.0.0.1:1880 with a user
 // directory under the checkout (.node-red/, git-ignored), this package installed in it (a link
 // to the checkout, as `npm install <path>` makes) and the getting-started flow deployed on first
-// start. Environment: PORT (default 1880), DDNS_USER_DIR (default .node-red), NODE_RED_PATH.
+// start. Environment: PORT (default 1880), DDNS_USER_DIR (default .node-red), NODE_RED_PATH,
+// DDNS_SKIP_BUILD=1 (tests: dist/ is already built).
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +15,7 @@ const userDir = resolve(root, process.env.DDNS_USER_DIR ?? '.node-red');
 const port = Number(process.env.PORT ?? 1880);
 const nodeRed = process.env.NODE_RED_PATH ?? dirname(require.resolve('node-red/package.json'));
 
-execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+if (process.env.DDNS_SKIP_BUILD !== '1') execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
 
 mkdirSync(join(userDir, 'node_modules'), { recursive: true });
 const link = join(userDir, 'node_modules', 'node-red-contrib-ddns');
