@@ -20,7 +20,7 @@ export interface RedNode {
   credentials?: Record<string, string | undefined>;
   on(event: 'input', fn: (msg: Msg, send: Send, done: Done) => void): void;
   on(event: 'close', fn: (removed: boolean, done: () => void) => void): void;
-  send(m: Msg | Array<Msg | null> | null): void;
+  send(m: Msg | Array<Msg | Msg[] | null> | null): void;
   status(s: { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ring' | 'dot'; text?: string } | Record<string, never>): void;
   error(err: unknown, msg?: Msg): void;
   warn(m: unknown): void;

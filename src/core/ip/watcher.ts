@@ -1,0 +1,374 @@
+/**
+ * The check loop of public-ip-watch, free of Node-RED.
+ *
+ * Contract:
+ * - `start()` loads the last known addresses from the injected store, runs a first check at once
+ *   and then one every `intervalMs` (default 5 min, ±10 % jitter, never below 30 s).
+ * - After a check in which a family failed, the next check comes sooner, with exponential backoff
+ *   (30 s, 60 s, 120 s, … capped at the interval), so a short outage is noticed quickly without
+ *   hammering anyone.
+ * - `checkNow({ force })` runs a check immediately (after the running one, checks never overlap);
+ *   `force` re-sends the current addresses even when nothing changed.
+ * - Families are tracked independently: one failing family neither hides nor resets the other.
+ *   A failed lookup keeps the last known address (a failure is never a "change").
+ * - A change is reported only when a found address differs from the last known one. The first
+ *   successful check after start is reported once, marked `initial`, when `emitOnStart` is set;
+ *   a restart that finds the stored address again reports `changed: []`.
+ * - After `alertAfter` consecutive failures of a family exactly one `failing` alert is raised, and
+ *   exactly one `recovered` alert when that family works again.
+ * - `stop()` cancels the timer, aborts the running check and resolves once it has settled; no timer
+ *   of the watcher survives it.
+ */
+import { z } from 'zod';
+import { backoffDelay, withJitter } from '../retry';
+import { parseAddress, type Family } from './classify';
+import type { DetectionResult, SourceReport } from './types';
+
+export const DEFAULT_INTERVAL_MS = 300_000;
+/** Providers and what's-my-IP services ban clients that ask more often than this. */
+export const MIN_INTERVAL_MS = 30_000;
+export const DEFAULT_ALERT_AFTER = 3;
+
+export type WatchFamilies = 'ipv4' | 'ipv6' | 'both';
+
+export function familiesOf(f: WatchFamilies): Family[] {
+  return f === 'both' ? ['ipv4', 'ipv6'] : [f];
+}
+
+export interface KnownAddresses {
+  ipv4: string | null;
+  ipv6: string | null;
+}
+
+/** What the store holds; anything else found there is ignored (treated as "nothing known"). */
+export const knownAddressesSchema = z.object({
+  ipv4: z.string().nullable().catch(null).default(null),
+  ipv6: z.string().nullable().catch(null).default(null),
+});
+
+/** Where the last known addresses live between restarts (the node uses its context). */
+export interface StateStore {
+  load(): Promise<unknown>;
+  save(state: KnownAddresses): Promise<void>;
+}
+
+/** One detection round for one family; must resolve (a rejection counts as a failure). */
+export type DetectFn = (family: Family, signal: AbortSignal) => Promise<DetectionResult>;
+
+export type CheckOrigin = 'start' | 'timer' | 'input';
+
+/** The payload of output 1 (see the node's help for the user-facing contract). */
+export interface AddressChange {
+  ipv4: string | null;
+  ipv6: string | null;
+  previous: KnownAddresses;
+  changed: Family[];
+  initial?: true;
+  sources: Partial<Record<Family, { agreedBy: string[]; reports: SourceReport[] }>>;
+  cgnat?: NonNullable<DetectionResult['cgnatSuspected']> & { family: Family };
+  checkedAt: string;
+}
+
+/** The payload of output 2. */
+export interface AlertEvent {
+  state: 'failing' | 'recovered';
+  family: Family;
+  /** Consecutive failures (for `recovered`: how many there were before it worked again). */
+  failures: number;
+  /** The last failure's reason; null for `recovered`. */
+  error: string | null;
+  /** When the failures began (ISO time). */
+  since: string;
+}
+
+export interface CheckResult {
+  origin: CheckOrigin;
+  /** The check was cut short by stop(): nothing was changed, nothing is to be sent. */
+  aborted: boolean;
+  checkedAt: string;
+  families: Family[];
+  detections: Partial<Record<Family, DetectionResult>>;
+  /** Present when something is to be sent on output 1. */
+  change?: AddressChange;
+  alerts: AlertEvent[];
+  /** Why a family failed in this check (families that worked are absent). */
+  errors: Partial<Record<Family, string>>;
+  /** Consecutive failures per tracked family after this check. */
+  failures: Partial<Record<Family, number>>;
+  known: KnownAddresses;
+  /** When the next timer check is due, ms from the end of this check (absent once stopped). */
+  nextCheckInMs?: number;
+}
+
+export interface WatcherEvents {
+  /** A check begins. */
+  checking?(origin: CheckOrigin): void;
+  /** A check has finished (every origin, not for aborted checks). */
+  checked?(result: CheckResult): void;
+  /** Something the user should know that is not a detection failure (store errors). */
+  warning?(message: string): void;
+}
+
+export interface WatcherOptions {
+  families: WatchFamilies;
+  detect: DetectFn;
+  store: StateStore;
+  intervalMs?: number;
+  /** Fraction of random spread of the interval, default 0.1. */
+  jitter?: number;
+  emitOnStart?: boolean;
+  /** Consecutive failures of a family before the `failing` alert, default 3. */
+  alertAfter?: number;
+  events?: WatcherEvents;
+  now?: () => Date;
+  random?: () => number;
+  /**
+   * For tests only: lowers the 30 s floor of the interval and the backoff base. Never wire this
+   * to user configuration.
+   */
+  testOnly?: { minIntervalMs: number };
+}
+
+interface FamilyState {
+  failures: number;
+  since?: string;
+  lastError?: string;
+  alerted: boolean;
+}
+
+const failed = (family: Family, error: string): DetectionResult => ({ family, address: null, agreedBy: [], reports: [], error });
+
+export class IpWatcher {
+  private readonly families: Family[];
+  private readonly minIntervalMs: number;
+  private readonly intervalMs: number;
+  private readonly alertAfter: number;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly events: WatcherEvents;
+  private readonly state: Record<Family, FamilyState> = {
+    ipv4: { failures: 0, alerted: false },
+    ipv6: { failures: 0, alerted: false },
+  };
+  private knownAddresses: KnownAddresses = { ipv4: null, ipv6: null };
+  private ready: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private current: AbortController | undefined;
+  private stopped = false;
+  private started = false;
+  /** Whether the first successful check (the one reported as `initial`) has happened. */
+  private firstSuccessDone = false;
+
+  constructor(private readonly opts: WatcherOptions) {
+    this.families = familiesOf(opts.families);
+    this.minIntervalMs = opts.testOnly?.minIntervalMs ?? MIN_INTERVAL_MS;
+    this.intervalMs = Math.max(this.minIntervalMs, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.alertAfter = Math.max(1, Math.floor(opts.alertAfter ?? DEFAULT_ALERT_AFTER));
+    this.now = opts.now ?? (() => new Date());
+    this.random = opts.random ?? Math.random;
+    this.events = opts.events ?? {};
+  }
+
+  /** The last known addresses (null for families never found or not tracked). */
+  get known(): KnownAddresses {
+    return { ...this.knownAddresses };
+  }
+
+  /** Whether a check is running right now. */
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Load the stored addresses and run the first check; later checks follow on the timer. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    void this.enqueue('start', false);
+  }
+
+  /**
+   * Run a check now (queued behind a running one); the timer starts over after it. Resolves with
+   * `aborted: true` after stop().
+   */
+  checkNow(o: { force?: boolean } = {}): Promise<CheckResult> {
+    return this.enqueue('input', o.force === true);
+  }
+
+  /** Cancel the timer and the running check; resolves when nothing of the watcher runs any more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    this.current?.abort(new Error('stopped'));
+    await this.chain.catch(() => undefined);
+    this.clearTimer();
+  }
+
+  private loadOnce(): Promise<void> {
+    this.ready ??= (async () => {
+      try {
+        const raw = await this.opts.store.load();
+        if (raw === undefined || raw === null) return;
+        const parsed = knownAddressesSchema.safeParse(raw);
+        if (!parsed.success) {
+          this.warn('the stored last known addresses are not readable and were ignored');
+          return;
+        }
+        for (const f of ['ipv4', 'ipv6'] as const) {
+          const v = parsed.data[f];
+          const p = v === null ? null : parseAddress(v);
+          this.knownAddresses[f] = p && p.family === f ? p.address : null;
+        }
+      } catch (e) {
+        this.warn(`could not read the last known addresses: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    })();
+    return this.ready;
+  }
+
+  private enqueue(origin: CheckOrigin, force: boolean): Promise<CheckResult> {
+    const run = this.chain.then(() => this.check(origin, force));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private abortedResult(origin: CheckOrigin, checkedAt: string): CheckResult {
+    return {
+      origin, aborted: true, checkedAt, families: this.families, detections: {}, alerts: [], errors: {},
+      failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
+    };
+  }
+
+  private async check(origin: CheckOrigin, force: boolean): Promise<CheckResult> {
+    await this.loadOnce();
+    const checkedAt = this.now().toISOString();
+    if (this.stopped) return this.abortedResult(origin, checkedAt);
+    this.clearTimer();
+    const ac = new AbortController();
+    this.current = ac;
+    this.emit(() => this.events.checking?.(origin));
+    let detections: DetectionResult[];
+    try {
+      detections = await Promise.all(
+        this.families.map((f) =>
+          this.opts.detect(f, ac.signal).then(
+            (r) => r ?? failed(f, 'no result'),
+            (e: unknown) => failed(f, e instanceof Error ? e.message : String(e)),
+          ),
+        ),
+      );
+    } finally {
+      this.current = undefined;
+    }
+    if (ac.signal.aborted || this.stopped) return this.abortedResult(origin, checkedAt);
+
+    const result = await this.evaluate(origin, force, checkedAt, detections);
+    if (!this.stopped) result.nextCheckInMs = this.schedule();
+    this.emit(() => this.events.checked?.(result));
+    return result;
+  }
+
+  /** Alerts, change detection and state update for one finished round. */
+  private async evaluate(origin: CheckOrigin, force: boolean, checkedAt: string, detections: DetectionResult[]): Promise<CheckResult> {
+    const alerts: AlertEvent[] = [];
+    const errors: Partial<Record<Family, string>> = {};
+    const found: KnownAddresses = { ipv4: null, ipv6: null };
+    const byFamily: Partial<Record<Family, DetectionResult>> = {};
+    for (const d of detections) {
+      const f = d.family;
+      byFamily[f] = d;
+      const st = this.state[f];
+      if (d.address) {
+        found[f] = d.address;
+        if (st.alerted) {
+          alerts.push({ state: 'recovered', family: f, failures: st.failures, error: null, since: st.since ?? checkedAt });
+        }
+        this.state[f] = { failures: 0, alerted: false };
+      } else {
+        const error = d.error ?? 'no address found';
+        errors[f] = error;
+        st.failures += 1;
+        st.since ??= checkedAt;
+        st.lastError = error;
+        if (!st.alerted && st.failures >= this.alertAfter) {
+          st.alerted = true;
+          alerts.push({ state: 'failing', family: f, failures: st.failures, error, since: st.since });
+        }
+      }
+    }
+
+    const tracked = (f: Family) => this.families.includes(f);
+    const previous: KnownAddresses = {
+      ipv4: tracked('ipv4') ? this.knownAddresses.ipv4 : null,
+      ipv6: tracked('ipv6') ? this.knownAddresses.ipv6 : null,
+    };
+    const anyFound = this.families.some((f) => found[f] !== null);
+    const changed = this.families.filter((f) => found[f] !== null && found[f] !== previous[f]);
+    const initial = anyFound && !this.firstSuccessDone && this.opts.emitOnStart === true;
+    if (anyFound) this.firstSuccessDone = true;
+
+    let change: AddressChange | undefined;
+    if (changed.length > 0 || (anyFound && (force || initial))) {
+      const sources: AddressChange['sources'] = {};
+      let cgnat: AddressChange['cgnat'];
+      for (const f of this.families) {
+        const d = byFamily[f]!;
+        sources[f] = { agreedBy: d.agreedBy, reports: d.reports };
+        if (d.cgnatSuspected && !cgnat) cgnat = { family: f, ...d.cgnatSuspected };
+      }
+      change = { ipv4: found.ipv4, ipv6: found.ipv6, previous, changed, sources, checkedAt };
+      if (initial) change.initial = true;
+      if (cgnat) change.cgnat = cgnat;
+    }
+
+    if (changed.length > 0) {
+      for (const f of changed) this.knownAddresses[f] = found[f];
+      try {
+        await this.opts.store.save(this.known);
+      } catch (e) {
+        this.warn(`could not save the last known addresses: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+
+    return {
+      origin, aborted: false, checkedAt, families: this.families, detections: byFamily, change, alerts, errors,
+      failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
+    };
+  }
+
+  /** Arm the timer for the next check: the interval, or a backoff delay after a failure. */
+  private schedule(): number {
+    this.clearTimer();
+    const failures = Math.max(...this.families.map((f) => this.state[f].failures));
+    const delay = failures > 0
+      ? backoffDelay(failures, { baseMs: this.minIntervalMs, capMs: this.intervalMs, random: this.random }, this.minIntervalMs)
+      : Math.max(this.minIntervalMs, withJitter(this.intervalMs, this.opts.jitter ?? 0.1, this.random));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.enqueue('timer', false);
+    }, delay);
+    return delay;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private warn(message: string): void {
+    this.emit(() => this.events.warning?.(message));
+  }
+
+  /** Listener errors must not break the loop. */
+  private emit(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      try {
+        this.events.warning?.(`listener failed: ${e instanceof Error ? e.message : String(e)}`);
+      } catch {
+        /* nothing more to do */
+      }
+    }
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * public-ip-watch in the real Node-RED runtime (node-red-node-test-helper), with its sources
+ * pointed at loopback servers that answer like the real services:
+ * - ipify / icanhazip / AWS checkip: the address as plain text (https://www.ipify.org/,
+ *   https://major.io/icanhazip-com-faq/, https://checkip.amazonaws.com/).
+ * Catch, Status and Complete are Node-RED's own core nodes.
+ */
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { closeHttpPools } from '../../src/core/http';
+import { startServer, text, type TestServer } from '../support/http-server';
+import { helper, nodeModule, waitFor } from '../support/node-red';
+
+type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One loopback server; each path is one "service" whose answer a test sets. */
+let srv: TestServer;
+const answers = new Map<string, (res: ServerResponse) => void>();
+const say = (body: string, status = 200) => (res: ServerResponse) => text(res, body, status);
+
+before(async () => {
+  srv = await startServer((req, res) => {
+    const a = answers.get(req.path);
+    if (!a) return text(res, 'not found', 404);
+    a(res);
+  });
+  await helper.startServer();
+});
+let loaded = false;
+async function unload(): Promise<void> {
+  if (!loaded) return;
+  loaded = false;
+  await helper.unload();
+}
+afterEach(async () => {
+  await unload();
+  answers.clear();
+});
+after(async () => {
+  await helper.stopServer();
+  await srv.close();
+  await closeHttpPools();
+});
+
+interface Harness {
+  out: Msg[];
+  alerts: Msg[];
+  caught: Msg[];
+  statuses: Msg[];
+  completed: Msg[];
+  /** Send a msg to the node and wait until it has been handled (Complete or Catch). */
+  input(msg?: Msg): Promise<void>;
+}
+
+/** A flow with one public-ip-watch (id `w`) and Node-RED's catch/status/complete nodes watching it. */
+function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
+  const nodes = [
+    { id: 'w', type: 'public-ip-watch', name: 'watch', families: 'ipv4', emitOnStart: false, timeout: 2, hedge: 0.3, interval: 300, ...config, wires: [['out'], ['alerts']] },
+    { id: 'out', type: 'helper' },
+    { id: 'alerts', type: 'helper' },
+    { id: 'catch1', type: 'catch', scope: ['w'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'status1', type: 'status', scope: ['w'], wires: [['statuses']] },
+    { id: 'statuses', type: 'helper' },
+    { id: 'complete1', type: 'complete', scope: ['w'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+    ...extraFlow,
+  ];
+  // Catch, Status and Complete work within a flow (tab).
+  return [{ id: 'f1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
+}
+
+async function load(config: Msg, extraFlow: Msg[] = []): Promise<Harness> {
+  await helper.load(nodeModule('public-ip-watch'), flowFor(config, extraFlow));
+  loaded = true;
+  return attach();
+}
+
+/** A full redeploy of the flow: every node is closed and created again (node context stays). */
+async function redeploy(config: Msg): Promise<Harness> {
+  await (helper as unknown as { setFlows(f: object[], t: string): Promise<void> }).setFlows(flowFor(config), 'full');
+  return attach();
+}
+
+function attach(): Harness {
+  const h: Harness = { out: [], alerts: [], caught: [], statuses: [], completed: [], input: async () => undefined };
+  helper.getNode('out').on('input', (m: Msg) => h.out.push(m));
+  helper.getNode('alerts').on('input', (m: Msg) => h.alerts.push(m));
+  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
+  helper.getNode('statuses').on('input', (m: Msg) => h.statuses.push(m));
+  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
+  h.input = async (msg: Msg = { payload: 'check' }) => {
+    const tagged = { ...msg, tag: `t${Math.random()}` };
+    helper.getNode('w').receive(tagged);
+    await waitFor(() => h.completed.some((c) => c.tag === tagged.tag) || h.caught.some((c) => c.tag === tagged.tag), 15_000, 10, 'the input to be handled');
+  };
+  return h;
+}
+
+const url = (path: string) => `${srv.url}${path}`;
+const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+
+test('public-ip-watch: the first address is sent, unchanged addresses are not, force and real changes are', async () => {
+  answers.set('/ip', say('8.8.8.8\n'));
+  const h = await load({ sources: [{ type: 'ipify', urlV4: url('/ip') }], topic: 'wan' });
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  const first = h.out[0];
+  assert.equal(first.topic, 'wan');
+  assert.equal(first.payload.ipv4, '8.8.8.8');
+  assert.equal(first.payload.ipv6, null);
+  assert.deepEqual(first.payload.previous, { ipv4: null, ipv6: null });
+  assert.deepEqual(first.payload.changed, ['ipv4']);
+  assert.deepEqual(first.payload.sources.ipv4.agreedBy, ['ipify']);
+  assert.equal(first.payload.sources.ipv4.reports[0].ok, true);
+  assert.equal(typeof first.payload.checkedAt, 'string');
+  await waitFor(() => lastStatus(h)?.fill === 'green', 5000, 10, 'a green status');
+  assert.equal(lastStatus(h)?.shape, 'dot');
+  assert.match(lastStatus(h)!.text, /^v4 8\.8\.8\.8 · \d\d:\d\d$/);
+
+  // Any input msg checks at once; unchanged → nothing on output 1.
+  await h.input();
+  assert.ok(h.statuses.some((s) => s.status.fill === 'blue' && s.status.shape === 'ring'), 'a "checking" status while running');
+  assert.equal(h.out.length, 1);
+  assert.equal(srv.requests.filter((r) => r.path === '/ip').length, 2);
+
+  // msg.force re-sends the unchanged address, on the input msg itself.
+  await h.input({ payload: 'again', force: true, extra: 42 });
+  assert.equal(h.out.length, 2);
+  assert.deepEqual(h.out[1].payload.changed, []);
+  assert.equal(h.out[1].payload.ipv4, '8.8.8.8');
+  assert.equal(h.out[1].extra, 42, 'the triggering msg is carried through');
+
+  answers.set('/ip', say('8.8.4.4'));
+  await h.input();
+  assert.equal(h.out.length, 3);
+  assert.deepEqual(h.out[2].payload.changed, ['ipv4']);
+  assert.deepEqual(h.out[2].payload.previous, { ipv4: '8.8.8.8', ipv6: null });
+  assert.equal(h.caught.length, 0);
+  assert.equal(h.alerts.length, 0);
+  assert.deepEqual(helper.getNode('w').context().get('lastAddresses'), { ipv4: '8.8.4.4', ipv6: null });
+});
+
+test('public-ip-watch: fallback in order, with every rejected answer explained', async () => {
+  answers.set('/html', say('<!DOCTYPE html><html><head><title>Captive portal</title></head><body>Log in</body></html>'));
+  answers.set('/private', say('192.168.1.10'));
+  answers.set('/big', say('8'.repeat(1024 * 1024)));
+  answers.set('/error', say('busy', 503));
+  answers.set('/silent', () => undefined); // never answers
+  answers.set('/v6', say('2001:4860:4860::8888'));
+  answers.set('/good', say('8.8.8.8'));
+  const sources = [
+    { type: 'ipify', urlV4: url('/html') },
+    { type: 'icanhazip', urlV4: url('/private') },
+    { type: 'aws', urlV4: url('/big') },
+    { type: 'cloudflare-trace', urlV4: url('/error') },
+    { type: 'ipify', urlV4: url('/silent') },
+    { type: 'custom', url: url('/v6'), format: 'text' },
+    { type: 'custom', url: url('/good'), format: 'text' },
+  ];
+  const h = await load({ sources, timeout: 1, hedge: 0.05 });
+  await waitFor(() => h.out.length === 1, 15_000, 10, 'the address from the last source');
+  const p = h.out[0].payload;
+  assert.equal(p.ipv4, '8.8.8.8');
+  assert.deepEqual(p.sources.ipv4.agreedBy, ['custom#2']);
+  const why = Object.fromEntries(p.sources.ipv4.reports.map((r: Msg) => [r.source, r.error ?? 'ok']));
+  assert.match(why['ipify'], /web page/);
+  assert.match(why['icanhazip'], /192\.168\.1\.10 is a private address/);
+  assert.match(why['aws'], /bytes/);
+  assert.match(why['cloudflare-trace'], /HTTP 503/);
+  assert.match(why['ipify#2'], /no answer within 1000 ms|did not answer|stopped/);
+  assert.match(why['custom'], /IPv6 address where an IPv4 address was expected/);
+  assert.equal(why['custom#2'], 'ok');
+  assert.equal(h.caught.length, 0, 'a fallback that works is not an error');
+});
+
+test('public-ip-watch: bad answers from the only source are errors for Catch, never published', async () => {
+  const cases: Array<[string, (res: ServerResponse) => void, RegExp]> = [
+    ['html', say('<html><head><title>Router login</title></head></html>'), /web page/],
+    ['private', say('10.0.0.1'), /10\.0\.0\.1 is a private address/],
+    ['cgnat', say('100.64.1.2'), /carrier-grade NAT/],
+    ['megabyte', say('1'.repeat(1024 * 1024)), /bytes/],
+    ['silent', () => undefined, /(no answer|did not answer) within 1000 ms/],
+    ['wrong-family', say('2001:4860:4860::8888'), /IPv6 address where an IPv4 address was expected/],
+  ];
+  for (const [name, answer, reason] of cases) {
+    answers.set(`/${name}`, answer);
+    const h = await load({ sources: [{ type: 'ipify', urlV4: url(`/${name}`) }], timeout: 1 });
+    // The start check runs on its own: its error goes to node.error(err, msg) → Catch.
+    await waitFor(() => h.caught.length === 1, 10_000, 10, `the ${name} error`);
+    assert.match(h.caught[0].error.message, reason, name);
+    assert.match(h.caught[0].error.message, /IPv4: /);
+    assert.equal(h.caught[0].topic, 'public-ip');
+    assert.equal(h.caught[0].payload.failures.ipv4, 1);
+    await waitFor(() => lastStatus(h)?.fill === 'red', 5000, 10, 'a red status');
+    assert.equal(lastStatus(h)?.shape, 'ring');
+    assert.match(lastStatus(h)!.text, /\d\d:\d\d$/);
+    // A check started by a msg reports through done(err): Catch sees that msg.
+    await h.input({ payload: 'x', mine: name });
+    assert.equal(h.caught.length, 2);
+    assert.equal(h.caught[1].mine, name);
+    assert.match(h.caught[1].error.message, reason);
+    assert.equal(h.out.length, 0, `${name}: nothing published`);
+    await unload();
+  }
+});
+
+test('public-ip-watch: quorum — agreement publishes, disagreement does not', async () => {
+  answers.set('/a', say('8.8.8.8'));
+  answers.set('/b', say('9.9.9.9'));
+  answers.set('/c', say('8.8.8.8'));
+  const agree = await load({ policy: 'quorum', quorum: 2, sources: [{ type: 'ipify', urlV4: url('/a') }, { type: 'icanhazip', urlV4: url('/b') }, { type: 'aws', urlV4: url('/c') }] });
+  await waitFor(() => agree.out.length === 1, 10_000, 10, 'the agreed address');
+  assert.equal(agree.out[0].payload.ipv4, '8.8.8.8');
+  assert.deepEqual([...agree.out[0].payload.sources.ipv4.agreedBy].sort(), ['aws', 'ipify']);
+  await unload();
+
+  answers.set('/c', say('1.0.0.1'));
+  const disagree = await load({ policy: 'quorum', quorum: 2, sources: [{ type: 'ipify', urlV4: url('/a') }, { type: 'icanhazip', urlV4: url('/b') }, { type: 'aws', urlV4: url('/c') }] });
+  await waitFor(() => disagree.caught.length === 1, 10_000, 10, 'the disagreement error');
+  assert.match(disagree.caught[0].error.message, /did not agree/);
+  assert.equal(disagree.out.length, 0);
+  await waitFor(() => lastStatus(disagree)?.fill === 'red', 5000, 10, 'a red status');
+});
+
+test('public-ip-watch: both families — yellow status when one fails, alerts after N failures and on recovery', async () => {
+  answers.set('/v4', say('8.8.8.8'));
+  answers.set('/v6', say('down', 500));
+  const h = await load({ families: 'both', alertAfter: 2, sources: [{ type: 'ipify', urlV4: url('/v4'), urlV6: `http://[::1]:${srv.port}/v6` }] });
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the IPv4 address');
+  // The server listens on 127.0.0.1 only: the IPv6 lookup must not be answered over IPv4.
+  assert.deepEqual(h.out[0].payload.changed, ['ipv4']);
+  assert.equal(h.out[0].payload.ipv6, null);
+  await waitFor(() => lastStatus(h)?.fill === 'yellow', 5000, 10, 'a yellow status');
+  assert.match(lastStatus(h)!.text, /^v4 8\.8\.8\.8 · v6 .+ · \d\d:\d\d$/);
+  assert.equal(h.caught.length, 1);
+  assert.match(h.caught[0].error.message, /IPv6: /);
+  assert.equal(h.alerts.length, 0);
+
+  await h.input();
+  assert.equal(h.alerts.length, 1, 'one alert after two failures');
+  assert.equal(h.alerts[0].topic, 'public-ip');
+  assert.equal(h.alerts[0].payload.state, 'failing');
+  assert.equal(h.alerts[0].payload.family, 'ipv6');
+  assert.equal(h.alerts[0].payload.failures, 2);
+  assert.equal(typeof h.alerts[0].payload.since, 'string');
+  await h.input();
+  assert.equal(h.alerts.length, 1, 'no alert storm');
+  assert.equal(h.out.length, 1);
+});
+
+test('public-ip-watch: IPv6 recovery sends one "recovered" alert and the new address', async () => {
+  const v6 = await startServer((req, res) => (req.path === '/v6' && v6ok ? text(res, '2001:4860:4860::8888') : text(res, 'down', 500)), '::1');
+  let v6ok = false;
+  try {
+    const h = await load({ families: 'ipv6', alertAfter: 1, sources: [{ type: 'icanhazip', urlV6: `${v6.url}/v6` }] });
+    await waitFor(() => h.alerts.length === 1, 10_000, 10, 'the failing alert');
+    assert.equal(h.alerts[0].payload.state, 'failing');
+    v6ok = true;
+    await h.input();
+    assert.equal(h.alerts.length, 2);
+    assert.deepEqual({ ...h.alerts[1].payload, since: 'x' }, { state: 'recovered', family: 'ipv6', failures: 1, error: null, since: 'x' });
+    assert.equal(h.out.length, 1);
+    assert.equal(h.out[0].payload.ipv6, '2001:4860:4860::8888');
+    assert.equal(h.out[0].payload.ipv4, null);
+    assert.equal(v6.requests[0].remoteAddress, '::1', 'the IPv6 lookup travelled over IPv6');
+  } finally {
+    await v6.close();
+  }
+});
+
+test('public-ip-watch: a redeploy (restart of the node) is not a change', async () => {
+  answers.set('/ip', say('8.8.8.8'));
+  const config = { sources: [{ type: 'ipify', urlV4: url('/ip') }] };
+  const h = await load(config);
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  assert.deepEqual(helper.getNode('w').context().get('lastAddresses'), { ipv4: '8.8.8.8', ipv6: null });
+  const requests = srv.requests.length;
+
+  // Full redeploy: every node is closed and created again. Without a context store in settings.js
+  // (as here) Node-RED drops the node's context on close; the node remembers the addresses for as
+  // long as the process runs. (Restarts of Node-RED with a persistent store: started-node-red.test.ts.)
+  const h2 = await redeploy(config);
+  await waitFor(() => srv.requests.length > requests && h2.statuses.length > 0 && lastStatus(h2)?.fill === 'green', 10_000, 10, 'the check after the redeploy');
+  assert.equal(h2.out.length, 0, 'the same address after a redeploy is not a change');
+  assert.deepEqual(helper.getNode('w').context().get('lastAddresses'), undefined, 'Node-RED dropped the context (no store configured)');
+
+  // With "emit on start": one msg, marked initial, nothing changed.
+  const h3 = await redeploy({ ...config, emitOnStart: true });
+  await waitFor(() => h3.out.length === 1, 10_000, 10, 'the initial msg');
+  assert.equal(h3.out[0].payload.initial, true);
+  assert.deepEqual(h3.out[0].payload.changed, []);
+  assert.deepEqual(h3.out[0].payload.previous, { ipv4: '8.8.8.8', ipv6: null });
+
+  // Another address after a redeploy is a change.
+  answers.set('/ip', say('8.8.4.4'));
+  const h4 = await redeploy(config);
+  await waitFor(() => h4.out.length === 1, 10_000, 10, 'the change');
+  assert.deepEqual(h4.out[0].payload.changed, ['ipv4']);
+  assert.deepEqual(h4.out[0].payload.previous, { ipv4: '8.8.8.8', ipv6: null });
+});
+
+test('public-ip-watch: closing during a running check aborts it and leaves no timer', async () => {
+  answers.set('/silent', () => undefined);
+  const seen = srv.requests.length;
+  const h = await load({ sources: [{ type: 'ipify', urlV4: url('/silent') }], timeout: 60 });
+  await waitFor(() => srv.requests.length > seen, 10_000, 10, 'the lookup to start');
+  await unload(); // close handler: stops the watcher, aborts the lookup
+  assert.equal(h.out.length + h.caught.length, 0, 'a cancelled check reports nothing');
+  // If a timer or socket were left, this test file would never finish (the runner waits for exit).
+});
+
+test('public-ip-watch: an invalid configuration shows a red status and an error; the node stays idle', async () => {
+  const cases: Array<[Msg, RegExp]> = [
+    [{ interval: 10, sources: [{ type: 'ipify' }] }, /interval \(seconds\) must be at least 30/],
+    [{ sources: [{ type: 'nonsense' }] }, /source 1 \(type\): is not a known source type/],
+    [{ sources: [{ type: 'ipify' }, { type: 'custom', url: 'not a url' }] }, /source 2 \(url\): .*URL/],
+    [{ families: 'ipv6', sources: [{ type: 'aws' }] }, /no source in the list can find an IPv6 address/],
+    [{ policy: 'quorum', quorum: 3, sources: [{ type: 'ipify' }, { type: 'aws' }] }, /quorum 3 is more than the 2 sources/],
+    [{ localAddress: 'eth0' }, /local address/],
+  ];
+  for (const [config, reason] of cases) {
+    const h = await load(config);
+    // Set while the node is created, before any Status node runs: read from the runtime's spy.
+    const calls = helper.getNode('w').status.getCalls().filter((c: { thisValue: { id: string } }) => c.thisValue.id === 'w');
+    assert.deepEqual(calls.at(-1)?.args[0], { fill: 'red', shape: 'ring', text: 'public-ip-watch.status.invalid-config' });
+    const errors = helper.log().args.filter((a: Msg[]) => a[0].level === helper.log().ERROR && a[0].id === 'w');
+    assert.ok(errors.length >= 1, 'node.error was called');
+    assert.match(String(errors[0][0].msg), reason);
+    await h.input({ payload: 1 });
+    assert.match(h.caught[0].error.message, reason);
+    await unload();
+  }
+});
+
+test('public-ip-watch: msg.force that is not a boolean is refused with a clear error', async () => {
+  answers.set('/ip', say('8.8.8.8'));
+  const h = await load({ sources: [{ type: 'ipify', urlV4: url('/ip') }] });
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  await h.input({ payload: 1, force: 'yes' });
+  assert.match(h.caught[0].error.message, /msg\.force must be true or false/);
+});
+
+test('public-ip-watch: the editor gets the source catalog from the admin API', async () => {
+  await load({ sources: [{ type: 'ipify', urlV4: url('/ip') }] });
+  answers.set('/ip', say('8.8.8.8'));
+  const res = await helper.request().get('/ddns/ip-sources').expect(200);
+  const types = res.body.catalog.map((e: Msg) => e.type);
+  for (const t of ['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface', 'custom']) assert.ok(types.includes(t), t);
+  assert.ok(Array.isArray(res.body.defaults) && res.body.defaults.length > 0);
+});
