@@ -14,14 +14,9 @@ import { parseServer } from '../core/dns/transport';
 import { backoffDelay, withJitter } from '../core/retry';
 import { Redactor } from '../core/redact';
 import type { DnsProvider } from '../core/providers/types';
+import type { DdnsAccount } from '../core/update/account';
 import type { Msg, Red, RedNode } from './red-types';
 
-/** What cert-renew needs of a ddns-account config node. */
-interface AccountNode {
-  getProvider(): DnsProvider;
-  provider?: string;
-  name?: string;
-}
 
 const blank = (v: unknown) => v === '' || v === undefined || v === null;
 const numberIn = (label: string, min: number, max: number) =>
@@ -92,13 +87,16 @@ export = function register(RED: Red): void {
     const parsed = certConfigSchema.safeParse(raw);
     if (!parsed.success) return idle(describe(parsed.error));
     const cfg = parsed.data;
-    const account = RED.nodes.getNode(cfg.account) as AccountNode | null;
-    if (!account || typeof account.getProvider !== 'function') return idle(RED._('cert-renew.errors.no-account'));
+    const found = RED.nodes.getNode(cfg.account) as DdnsAccount | null;
+    if (!found || typeof found.getProvider !== 'function') return idle(RED._('cert-renew.errors.no-account'));
+    const account: DdnsAccount = found;
+    if (account.configError) return idle(account.configError);
+    const clean = (t: string) => account.redactor.text(redactor.text(t));
     let provider: DnsProvider;
     try {
       provider = account.getProvider();
     } catch (e) {
-      return idle(redactor.text((e as Error).message));
+      return idle(clean((e as Error).message));
     }
     if (!provider.setTxt || !provider.deleteTxt) return idle(RED._('cert-renew.errors.no-txt'));
 
@@ -168,7 +166,9 @@ export = function register(RED: Red): void {
       node.status({ fill: 'blue', shape: 'ring', text: RED._('cert-renew.status.checking') });
       const p = (async () => {
         try {
-          const r = await ensureCertificate(job, { provider, waitVisible, force, signal: abort!.signal, log: (t) => node.log(redactor.text(t)) }, session);
+          const stop = account.gate.stop;
+          if (stop) throw new DdnsError('fatal', `the provider account "${account.label}" is stopped after an answer that needs your attention: ${stop.message}`, { code: 'account_stopped' });
+          const r = await ensureCertificate(job, { provider, waitVisible, force, signal: abort!.signal, log: (t) => node.log(clean(t)) }, session);
           stopped = null;
           statusFor(r);
           const out: Msg = { ...msg, topic: cfg.topic, payload: r };
@@ -181,7 +181,13 @@ export = function register(RED: Red): void {
           done?.();
         } catch (e) {
           if (closed) return done?.();
-          const err = redactor.error(toDdnsError(e));
+          const err = toDdnsError(e);
+          err.message = clean(err.message);
+          if (err.stack) err.stack = clean(err.stack);
+          // A fatal answer about the account (bad credentials…) stops every user of the account.
+          if (err.kind === 'fatal' && err.scope === 'account' && err.code !== 'account_stopped') {
+            account.gate.block({ code: err.code, message: err.message, since: Date.now() });
+          }
           failures++;
           const first = failingSince === null;
           failingSince ??= new Date().toISOString();

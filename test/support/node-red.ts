@@ -8,7 +8,7 @@
  *   admin API on a loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort } from './ports';
@@ -59,12 +59,22 @@ export interface StartOptions {
   /** Install the package into the user directory (default true). */
   installPackage?: boolean;
   env?: Record<string, string>;
+  /**
+   * Run in this existing user directory (e.g. the one of an earlier, stopped instance: a restart
+   * with its flows, credentials and context files). stop() then leaves it in place.
+   */
+  userDir?: string;
+  /**
+   * Rewrite the command line that starts Node-RED (argv[0] is the node executable), e.g. to run it
+   * in a network namespace of its own. Gets the admin API's port and the user directory.
+   */
+  launcher?: (argv: string[], ctx: { port: number; userDir: string }) => string[];
 }
 
 export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNodeRed> {
-  const userDir = mkdtempSync(join(tmpdir(), 'ddns-nr-'));
+  const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'ddns-nr-'));
   const port = await freePort();
-  if (opts.installPackage !== false) {
+  if (opts.installPackage !== false && !existsSync(join(userDir, 'node_modules', 'node-red-contrib-ddns'))) {
     mkdirSync(join(userDir, 'node_modules'), { recursive: true });
     symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
     writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': 'file:' + REPO_ROOT } }));
@@ -82,7 +92,9 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   if (opts.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(opts.flows));
   const red = join(NODE_RED_PATH, 'red.js');
-  const child = spawn(process.execPath, [red, '-u', userDir, '-s', join(userDir, 'settings.js')], {
+  const argv = [process.execPath, red, '-u', userDir, '-s', join(userDir, 'settings.js')];
+  const [command, ...args] = opts.launcher ? opts.launcher(argv, { port, userDir }) : argv;
+  const child = spawn(command!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...opts.env },
   });
@@ -91,7 +103,10 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a process behind
+      reject(new Error(`Node-RED did not start within 60 s:\n${out}`));
+    }, 60_000);
     const check = setInterval(() => {
       if (out.includes('Server now running') || out.includes('Started flows')) {
         clearInterval(check);
@@ -134,7 +149,7 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
         await exited;
         clearTimeout(t);
       }
-      rmSync(userDir, { recursive: true, force: true });
+      if (!opts.userDir) rmSync(userDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,622 @@
+/**
+ * The update engine: makes the A/AAAA records of names hold the current addresses, through any
+ * registered provider, exactly once, without ever hurting the provider account. One engine per
+ * caller (dns-update node) and account. No Node-RED here.
+ *
+ * Contract:
+ * - `update({ hostnames, addresses, force })` returns one result per name and family present in
+ *   `addresses`, in the order of `hostnames` (ipv4 before ipv6): `updated`, `unchanged`,
+ *   `failed` or `skipped` (see UpdateResult). Invalid names or addresses throw an `input`
+ *   DdnsError and nothing is sent.
+ * - Idempotent: what a provider CONFIRMED (or a read showed) is remembered per name and family in
+ *   the injected store, under the account's `accountKey`. A remembered address is not sent again:
+ *   `unchanged`, no request, also after a restart. Without anything remembered, a provider with a
+ *   cheap read (`getAddresses`) is read first and written only when the record differs; one
+ *   without a read is written once. `force` writes even a remembered address.
+ * - A failed write is never remembered as done (and forgets what was remembered: the record's
+ *   state is unknown). Transient failures are retried by the engine's own timer with exponential
+ *   backoff and jitter, capped, and never sooner than the provider's `retryAfterMs`; an account-
+ *   wide wait (`scope: 'account'` with retryAfterMs, e.g. a rate limit) delays every name. A newer
+ *   address replaces the pending one (it is sent at the scheduled time, not earlier). Results of
+ *   these later writes go to `onResults`.
+ * - A fatal answer stops every request for the account (`scope: 'account'`, shared through the
+ *   AccountGate) or for that name (`scope: 'host'`) until `reset()` or a configuration change
+ *   (another accountKey / configKey): exactly one request is ever made after a fatal answer, the
+ *   one that got it. Stopped names report `skipped` with `stopped: true`; their newest address is
+ *   kept and sent after `reset()`.
+ * - Minimum interval (default 60 s) between writes of one record: a write inside it is delayed
+ *   (reported `skipped` with `nextRetryAt`), not dropped.
+ * - Names are batched per `provider.maxHostsPerCall`; names that need the same addresses share a
+ *   call. Calls are made one after another, never in parallel.
+ * - Alerts (`onAlert`): one `failing` when the account starts failing (the first fatal answer, or
+ *   `alertAfter` consecutive failed calls), one `recovered` when a write succeeds again with no
+ *   stop left. Never one per failure.
+ * - Operations are serialised; `stop()` clears the timer, aborts a running request and drops its
+ *   results: nothing of the engine survives it.
+ */
+import { DdnsError, toDdnsError, transient } from '../errors';
+import type { Family } from '../ip/classify';
+import type { DnsProvider, RecordResult } from '../providers/types';
+import { Redactor } from '../redact';
+import { backoffDelay, type BackoffOptions } from '../retry';
+import { AccountGate } from './gate';
+import { checkAddresses, parseHostnames } from './names';
+import { adoptState, recordKey, type StateDoc } from './state';
+import {
+  MemoryStore,
+  systemClock,
+  type AccountAlert,
+  type Clock,
+  type SkipReason,
+  type StateStore,
+  type StopInfo,
+  type UpdateRequest,
+  type UpdateResult,
+} from './types';
+
+export const DEFAULT_MIN_INTERVAL_MS = 60_000;
+export const DEFAULT_ALERT_AFTER = 3;
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 30_000, capMs: 30 * 60_000, jitter: 0.2 };
+/** setTimeout's largest delay; longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
+
+export interface UpdateEngineOptions {
+  provider: DnsProvider;
+  /** Identity of the account settings (ddns-account's accountKey). */
+  accountKey: string;
+  /** Shown in alerts. Default: the provider id. */
+  accountLabel?: string;
+  /** Identity of the caller's own configuration; per-host stops of another configKey are dropped. */
+  configKey?: string;
+  /** Default: in memory (nothing survives a restart). */
+  store?: StateStore;
+  /** The account-wide stop shared with other users of the account. Default: a private one. */
+  gate?: AccountGate;
+  clock?: Clock;
+  minIntervalMs?: number;
+  backoff?: BackoffOptions;
+  /** Consecutive failed calls before the `failing` alert (a fatal answer alerts at once). */
+  alertAfter?: number;
+  /** Results of writes the engine made on its own (retries, delayed writes). */
+  onResults?: (results: UpdateResult[]) => void;
+  onAlert?: (alert: AccountAlert) => void;
+  /** Problems that are not update failures (the store could not be read or written). */
+  onWarning?: (message: string) => void;
+  /** Second line of defence: every text the engine produces goes through it. */
+  redactor?: Redactor;
+}
+
+type Wait = 'retry' | 'interval' | 'account';
+
+interface Rec {
+  hostname: string;
+  family: Family;
+  key: string;
+  /** Confirmed by the provider (or seen by a read). Mirrors doc.records. */
+  confirmed?: { address: string; at: number };
+  /** The address to publish that is not confirmed yet. */
+  desired?: string;
+  force: boolean;
+  /** When a pending write of `desired` is due. Absent: none pending (stopped, or nothing to do). */
+  dueAt?: number;
+  wait?: Wait;
+  /** Requests made for `desired`. */
+  attempts: number;
+  /** Consecutive transient failures (backoff). */
+  failures: number;
+  lastError?: DdnsError;
+  /** Read from the provider since this engine started. */
+  read: boolean;
+  /** Last confirmed write (min interval). */
+  lastWriteAt?: number;
+}
+
+export class UpdateEngine {
+  private readonly provider: DnsProvider;
+  private readonly clock: Clock;
+  private readonly store: StateStore;
+  readonly gate: AccountGate;
+  private readonly minIntervalMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly alertAfter: number;
+  private readonly redactor: Redactor;
+  private readonly label: string;
+  private readonly recs = new Map<string, Rec>();
+  private doc?: StateDoc;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: unknown;
+  private timerAt?: number;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private consecutiveFailures = 0;
+  private accountNotBefore = 0;
+  private clearingGate = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly opts: UpdateEngineOptions) {
+    this.provider = opts.provider;
+    this.clock = opts.clock ?? systemClock;
+    this.store = opts.store ?? new MemoryStore();
+    this.gate = opts.gate ?? new AccountGate();
+    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.alertAfter = Math.max(1, opts.alertAfter ?? DEFAULT_ALERT_AFTER);
+    this.redactor = opts.redactor ?? new Redactor();
+    this.label = opts.accountLabel ?? opts.provider.id;
+    this.unsubscribe = this.gate.subscribe((stop) => this.onGateChange(stop));
+  }
+
+  /** One result per name and family; see the contract above. */
+  async update(req: UpdateRequest): Promise<UpdateResult[]> {
+    const hostnames = parseHostnames(req.hostnames);
+    const addresses = checkAddresses(req.addresses);
+    return this.exclusive(async () => {
+      await this.load();
+      const now = this.clock.now();
+      const order: Rec[] = [];
+      const results = new Map<Rec, UpdateResult>();
+      const toWrite: Rec[] = [];
+      for (const hostname of hostnames) {
+        for (const family of FAMILIES) {
+          const address = addresses[family];
+          if (address === undefined) continue;
+          const r = this.rec(hostname, family);
+          order.push(r);
+          const planned = this.plan(r, address, req.force === true, now);
+          if (planned === 'write') toWrite.push(r);
+          else results.set(r, planned);
+        }
+      }
+      await this.send(toWrite, results);
+      this.arm();
+      await this.persist();
+      return order.map((r) => results.get(r)!).filter((x) => x !== undefined);
+    });
+  }
+
+  /**
+   * Lift every stop (account and names) and send what was held back by them; pending retries and
+   * provider waits stay as they are. Returns the results of what was sent.
+   */
+  reset(): Promise<UpdateResult[]> {
+    return this.exclusive(async () => {
+      await this.load();
+      this.doc!.stops = { hosts: {} };
+      this.clearingGate = true;
+      try {
+        this.gate.clear();
+      } finally {
+        this.clearingGate = false;
+      }
+      const results = await this.release();
+      this.arm();
+      await this.persist();
+      return results;
+    });
+  }
+
+  /** Why updates of this name are stopped (account-wide or for the name), if they are. */
+  stoppedFor(hostname: string): StopInfo | undefined {
+    return this.gate.stop ?? this.doc?.stops.hosts[hostname];
+  }
+
+  /** Whether the account is in the failing state (an alert `failing` is open). */
+  get failing(): boolean {
+    return this.doc?.failing !== undefined;
+  }
+
+  /** Cancel the timer and any running request; later results are dropped. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe();
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abort.abort(new DdnsError('transient', 'The update was cancelled because the node stopped.', { code: 'stopped' }));
+  }
+
+  // ---------------------------------------------------------------- planning
+
+  /** What to do with one record asked to hold `address`: a result now, or 'write'. */
+  private plan(r: Rec, address: string, force: boolean, now: number): UpdateResult | 'write' {
+    const stop = this.stoppedFor(r.hostname);
+    if (stop) {
+      this.setDesired(r, address);
+      r.force ||= force;
+      r.dueAt = undefined;
+      return this.stoppedResult(r, stop);
+    }
+    if (!force && r.confirmed?.address === address) {
+      if (r.desired !== undefined) this.cancelPending(r); // flapped back: nothing to send
+      return this.result(r, 'unchanged', address, `${r.hostname} already points to ${address}: nothing sent.`);
+    }
+    this.setDesired(r, address);
+    r.force ||= force;
+    if (r.dueAt !== undefined) return this.waitingResult(r);
+    if (this.accountNotBefore > now) return this.delay(r, this.accountNotBefore, 'account');
+    if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs) {
+      return this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval');
+    }
+    return 'write';
+  }
+
+  private setDesired(r: Rec, address: string): void {
+    if (r.desired !== address) {
+      r.desired = address;
+      r.attempts = 0;
+    }
+  }
+
+  private cancelPending(r: Rec): void {
+    r.desired = undefined;
+    r.force = false;
+    r.dueAt = undefined;
+    r.wait = undefined;
+    r.attempts = 0;
+  }
+
+  private delay(r: Rec, at: number, wait: Wait): UpdateResult {
+    r.dueAt = at;
+    r.wait = wait;
+    return this.waitingResult(r);
+  }
+
+  private waitingResult(r: Rec): UpdateResult {
+    const at = new Date(r.dueAt!).toISOString();
+    let reason: SkipReason;
+    let why: string;
+    if (r.wait === 'retry') {
+      reason = 'retry-pending';
+      why = `the last attempt failed (${r.lastError?.message ?? 'unknown error'}); the next attempt is at ${at}`;
+    } else if (r.wait === 'account') {
+      reason = 'account-wait';
+      why = `the provider asked to wait until ${at} before the next request`;
+    } else {
+      reason = 'min-interval';
+      why = `it was written less than ${Math.round(this.minIntervalMs / 1000)} s ago; it will be sent at ${at}`;
+    }
+    return { ...this.result(r, 'skipped', r.desired!, `${r.hostname} → ${r.desired} not sent yet: ${why}.`), reason, nextRetryAt: at };
+  }
+
+  private stoppedResult(r: Rec, stop: StopInfo): UpdateResult {
+    const scope = this.gate.stop ? 'this account' : r.hostname;
+    return {
+      ...this.result(r, 'skipped', r.desired!,
+        `Not sent: updates for ${scope} are stopped since the provider answered "${stop.message}". ` +
+        'Fix the account or name and deploy, or send msg.reset = true.'),
+      reason: 'stopped',
+      stopped: true,
+      cause: stop.code,
+    };
+  }
+
+  private result(r: Rec, status: UpdateResult['status'], address: string, message: string, ms = 0): UpdateResult {
+    // Nothing was sent for an `unchanged` result made here; a skipped one reports the attempts so far.
+    const attempts = status === 'unchanged' ? 0 : r.attempts;
+    return { hostname: r.hostname, family: r.family, status, address, message: this.redactor.text(message), attempts, ms };
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Read (when useful) and write the records, in batches; one result per record into `out`. */
+  private async send(recs: Rec[], out: Map<Rec, UpdateResult>): Promise<void> {
+    let pending = recs;
+    if (this.provider.getAddresses && pending.length) pending = await this.readFirst(pending, out);
+    for (const batch of this.batches(pending)) {
+      if (this.stopped) return;
+      const live: Rec[] = [];
+      for (const r of batch.recs) {
+        const stop = this.stoppedFor(r.hostname);
+        if (stop) out.set(r, this.stoppedResult(r, stop));
+        else live.push(r);
+      }
+      const hostnames = [...new Set(live.map((r) => r.hostname))];
+      if (hostnames.length === 0) continue;
+      for (const r of live) r.attempts++;
+      const t0 = this.clock.now();
+      let answer: RecordResult[];
+      try {
+        answer = await this.provider.setAddresses({ hostnames, addresses: batch.addresses, signal: this.abort.signal });
+      } catch (e) {
+        if (this.stopped) return;
+        const err = this.clean(toDdnsError(e));
+        const ms = this.clock.now() - t0;
+        this.callFailed(err);
+        for (const r of live) out.set(r, this.failed(r, err, ms));
+        continue;
+      }
+      if (this.stopped) return;
+      const ms = this.clock.now() - t0;
+      let anyOk = false;
+      let lastErr: DdnsError | undefined;
+      for (const r of live) {
+        const a = answer.find((x) => sameName(x.hostname, r.hostname) && x.family === r.family);
+        if (!a) {
+          lastErr = this.clean(transient(`The provider's answer said nothing about ${r.hostname} (${r.family}).`, { code: 'no_answer' }));
+          out.set(r, this.failed(r, lastErr, ms));
+        } else if (a.outcome === 'failed') {
+          lastErr = this.clean(a.error ?? transient(a.message, { code: 'failed' }));
+          out.set(r, this.failed(r, lastErr, ms, a.message));
+        } else {
+          anyOk = true;
+          out.set(r, this.succeeded(r, a.outcome, this.redactor.text(a.message), ms, true));
+        }
+      }
+      if (anyOk) this.callSucceeded();
+      else if (lastErr) this.callFailed(lastErr);
+    }
+  }
+
+  /** Records whose state is unknown are read first; those already right are confirmed. */
+  private async readFirst(recs: Rec[], out: Map<Rec, UpdateResult>): Promise<Rec[]> {
+    const rest: Rec[] = [];
+    for (const r of recs) {
+      if (this.stopped) return [];
+      if (r.force || r.confirmed !== undefined || r.read) {
+        rest.push(r);
+        continue;
+      }
+      const stop = this.stoppedFor(r.hostname);
+      if (stop) {
+        out.set(r, this.stoppedResult(r, stop));
+        continue;
+      }
+      const t0 = this.clock.now();
+      let held: string[];
+      try {
+        held = await this.provider.getAddresses!(r.hostname, r.family, this.abort.signal);
+      } catch (e) {
+        if (this.stopped) return [];
+        const err = this.clean(toDdnsError(e));
+        r.attempts++;
+        this.callFailed(err);
+        out.set(r, this.failed(r, err, this.clock.now() - t0));
+        continue;
+      }
+      if (this.stopped) return [];
+      r.read = true;
+      const ms = this.clock.now() - t0;
+      const normalised = held.map((h) => h.trim().toLowerCase());
+      if (normalised.length === 1 && normalised[0] === r.desired!.toLowerCase()) {
+        this.callSucceeded();
+        out.set(r, this.succeeded(r, 'unchanged', `${r.hostname} already holds ${r.desired} (read from the provider): nothing written.`, ms, false));
+      } else rest.push(r);
+    }
+    return rest;
+  }
+
+  /** Names grouped by the addresses they need, in order, cut to maxHostsPerCall. */
+  private batches(recs: Rec[]): Array<{ addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }> {
+    const byHost = new Map<string, { addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }>();
+    for (const r of recs) {
+      let h = byHost.get(r.hostname);
+      if (!h) byHost.set(r.hostname, (h = { addresses: {}, recs: [] }));
+      h.addresses[r.family] = r.desired;
+      h.recs.push(r);
+    }
+    const groups = new Map<string, { addresses: { ipv4?: string; ipv6?: string }; hosts: Array<{ recs: Rec[] }> }>();
+    for (const h of byHost.values()) {
+      const sig = `${h.addresses.ipv4 ?? ''}|${h.addresses.ipv6 ?? ''}`;
+      let g = groups.get(sig);
+      if (!g) groups.set(sig, (g = { addresses: h.addresses, hosts: [] }));
+      g.hosts.push(h);
+    }
+    const max = Math.max(1, Math.floor(this.provider.maxHostsPerCall) || 1);
+    const out: Array<{ addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }> = [];
+    for (const g of groups.values()) {
+      for (let i = 0; i < g.hosts.length; i += max) {
+        out.push({ addresses: g.addresses, recs: g.hosts.slice(i, i + max).flatMap((h) => h.recs) });
+      }
+    }
+    return out;
+  }
+
+  private succeeded(r: Rec, outcome: 'updated' | 'unchanged', message: string, ms: number, written: boolean): UpdateResult {
+    const now = this.clock.now();
+    const address = r.desired!;
+    const res: UpdateResult = { hostname: r.hostname, family: r.family, status: outcome, address, message, attempts: r.attempts, ms };
+    r.confirmed = { address, at: now };
+    this.doc!.records[r.key] = { address, at: now };
+    if (written) r.lastWriteAt = now;
+    r.failures = 0;
+    r.lastError = undefined;
+    this.cancelPending(r);
+    return res;
+  }
+
+  private failed(r: Rec, err: DdnsError, ms: number, answer?: string): UpdateResult {
+    const now = this.clock.now();
+    const address = r.desired!;
+    const message = this.redactor.text(answer && !err.message.includes(answer) ? `${err.message} (${answer})` : err.message);
+    const res: UpdateResult = { hostname: r.hostname, family: r.family, status: 'failed', address, message, attempts: r.attempts, ms, reason: err.code };
+    // The record's state is unknown now: never remembered as done.
+    r.confirmed = undefined;
+    delete this.doc!.records[r.key];
+    r.lastError = err;
+    if (err.kind === 'fatal') {
+      const stop: StopInfo = { code: err.code, message: this.redactor.text(err.message), since: now };
+      if (err.scope === 'account') {
+        this.gate.block(stop);
+        for (const o of this.recs.values()) if (o.desired !== undefined) o.dueAt = undefined;
+      } else {
+        this.doc!.stops.hosts[r.hostname] ??= stop;
+        for (const o of this.recs.values()) if (o.hostname === r.hostname && o.desired !== undefined) o.dueAt = undefined;
+      }
+      this.enterFailing(err, now);
+      return { ...res, stopped: true, cause: err.code };
+    }
+    if (err.kind === 'input') {
+      // Nothing was sent and sending again cannot help: not retried, not stopped.
+      this.cancelPending(r);
+      return res;
+    }
+    r.failures++;
+    const waitMs = backoffDelay(r.failures, this.backoff, err.retryAfterMs ?? 0);
+    if (err.scope === 'account' && err.retryAfterMs) this.accountNotBefore = Math.max(this.accountNotBefore, now + err.retryAfterMs);
+    r.dueAt = now + waitMs;
+    r.wait = 'retry';
+    return { ...res, nextRetryAt: new Date(r.dueAt).toISOString() };
+  }
+
+  private callSucceeded(): void {
+    this.consecutiveFailures = 0;
+    const f = this.doc!.failing;
+    if (f && !this.gate.stop && Object.keys(this.doc!.stops.hosts).length === 0) {
+      this.doc!.failing = undefined;
+      const now = this.clock.now();
+      this.opts.onAlert?.({ state: 'recovered', account: this.label, error: f.error, code: f.code, since: new Date(f.since).toISOString(), at: new Date(now).toISOString() });
+    }
+  }
+
+  private callFailed(err: DdnsError): void {
+    this.consecutiveFailures++;
+    if (err.kind === 'transient' && this.consecutiveFailures >= this.alertAfter) this.enterFailing(err, this.clock.now());
+  }
+
+  private enterFailing(err: DdnsError, now: number): void {
+    if (this.doc!.failing) return;
+    const error = this.redactor.text(err.message);
+    this.doc!.failing = { since: now, error, code: err.code };
+    this.opts.onAlert?.({ state: 'failing', account: this.label, error, code: err.code, since: new Date(now).toISOString() });
+  }
+
+  private clean(err: DdnsError): DdnsError {
+    return this.redactor.error(err);
+  }
+
+  // ---------------------------------------------------------------- timer
+
+  /** One timer, for the earliest pending write. */
+  private arm(): void {
+    if (this.stopped) return;
+    let next: number | undefined;
+    for (const r of this.recs.values()) {
+      if (r.dueAt !== undefined && r.desired !== undefined && (next === undefined || r.dueAt < next)) next = r.dueAt;
+    }
+    if (next === this.timerAt && this.timer !== undefined) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = next;
+    if (next === undefined) return;
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      void this.exclusive(() => this.runDue()).catch((e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`));
+    }, ms);
+  }
+
+  private async runDue(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const due: Rec[] = [];
+    for (const r of this.recs.values()) {
+      if (r.dueAt === undefined || r.desired === undefined || r.dueAt > now) continue;
+      if (this.accountNotBefore > now) {
+        r.dueAt = this.accountNotBefore;
+        r.wait = 'account';
+        continue;
+      }
+      r.dueAt = undefined;
+      r.wait = undefined;
+      due.push(r);
+    }
+    const results = await this.writeHeld(due);
+    this.arm();
+    await this.persist();
+    if (results.length && !this.stopped) this.opts.onResults?.(results);
+  }
+
+  /** Send records whose address is held (due retries, released stops), skipping confirmed ones. */
+  private async writeHeld(recs: Rec[]): Promise<UpdateResult[]> {
+    const out = new Map<Rec, UpdateResult>();
+    const toWrite: Rec[] = [];
+    for (const r of recs) {
+      if (!r.force && r.confirmed?.address === r.desired) {
+        out.set(r, this.result(r, 'unchanged', r.desired!, `${r.hostname} already points to ${r.desired}: nothing sent.`));
+        this.cancelPending(r);
+      } else toWrite.push(r);
+    }
+    await this.send(toWrite, out);
+    return recs.map((r) => out.get(r)!).filter((x) => x !== undefined);
+  }
+
+  /** After a stop is lifted: held addresses are sent now (or when their wait ends). */
+  private async release(): Promise<UpdateResult[]> {
+    const now = this.clock.now();
+    const ready: Rec[] = [];
+    const out: UpdateResult[] = [];
+    for (const r of this.recs.values()) {
+      if (r.desired === undefined || r.dueAt !== undefined) continue;
+      if (this.accountNotBefore > now) out.push(this.delay(r, this.accountNotBefore, 'account'));
+      else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs) out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
+      else ready.push(r);
+    }
+    return [...out, ...(await this.writeHeld(ready))];
+  }
+
+  private onGateChange(stop: StopInfo | undefined): void {
+    if (stop || this.clearingGate || this.stopped) return;
+    // Another user of the account lifted the stop: send what this engine held back.
+    void this.exclusive(async () => {
+      if (this.stopped || !this.doc) return;
+      const results = await this.release();
+      this.arm();
+      await this.persist();
+      if (results.length && !this.stopped) this.opts.onResults?.(results);
+    }).catch((e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`));
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private rec(hostname: string, family: Family): Rec {
+    const key = recordKey(hostname, family);
+    let r = this.recs.get(key);
+    if (!r) {
+      const c = this.doc!.records[key];
+      r = { hostname, family, key, confirmed: c ? { ...c } : undefined, force: false, attempts: 0, failures: 0, read: false, lastWriteAt: c?.at };
+      this.recs.set(key, r);
+    }
+    return r;
+  }
+
+  private async load(): Promise<void> {
+    if (this.doc) return;
+    let raw: unknown;
+    try {
+      raw = await this.store.load();
+    } catch (e) {
+      this.warn(`could not read the saved update state (${toDdnsError(e).message}); starting without it`);
+    }
+    const { doc, note } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
+    if (note) this.warn(note);
+    this.doc = doc;
+    if (doc.stops.account) this.gate.block(doc.stops.account);
+  }
+
+  private async persist(): Promise<void> {
+    if (!this.doc || this.stopped) return;
+    this.doc.stops.account = this.gate.stop;
+    try {
+      await this.store.save(this.doc);
+    } catch (e) {
+      this.warn(`could not save the update state (${toDdnsError(e).message}); after a restart, names may be sent once more`);
+    }
+  }
+
+  private warn(message: string): void {
+    if (!this.stopped) this.opts.onWarning?.(this.redactor.text(message));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new DdnsError('input', 'The update engine is stopped.', { code: 'stopped' }));
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.trim().toLowerCase().replace(/\.$/, '') === b;
+}

@@ -1,0 +1,105 @@
+/**
+ * The update engine's public shapes: what callers give it (requests, a store, a clock) and what it
+ * gives back (one result per name and family, alerts). These are the user-facing contract of
+ * dns-update's outputs, so keep them stable.
+ */
+import type { Family } from '../ip/classify';
+import type { AddressSet } from '../providers/types';
+
+export type UpdateStatus = 'updated' | 'unchanged' | 'failed' | 'skipped';
+
+/**
+ * Short machine-readable reasons of `skipped` results (a `failed` result carries the provider's
+ * error code instead, e.g. `badauth`, `timeout`, `http_503`).
+ * - `min-interval`: the record was written less than the minimum interval ago; the write is
+ *   delayed until `nextRetryAt`, not dropped.
+ * - `retry-pending`: an earlier write failed and its retry is scheduled at `nextRetryAt`; the
+ *   newest address is the one that will be sent.
+ * - `account-wait`: the provider asked the whole account to wait (rate limit, maintenance).
+ * - `stopped`: a fatal answer stopped updates (see `stopped`).
+ * - `no-address`: the input carried no address of a family the caller asked for.
+ */
+export type SkipReason = 'min-interval' | 'retry-pending' | 'account-wait' | 'stopped' | 'no-address';
+
+export interface UpdateResult {
+  hostname: string;
+  family: Family;
+  status: UpdateStatus;
+  /** The address that was (or is to be) published. */
+  address: string;
+  /** What happened, in plain words: the provider's answer, or why nothing was sent. */
+  message: string;
+  /** Requests made for this address (0 when nothing had to be sent). */
+  attempts: number;
+  /** Time spent on the provider request that produced this result, ms (0 when none). */
+  ms: number;
+  /** For failed/skipped: the error code or SkipReason. */
+  reason?: string;
+  /** For failed/skipped results that will be sent later: when (ISO time). */
+  nextRetryAt?: string;
+  /** Set when a fatal answer stops updates for this name or account until reset/config change. */
+  stopped?: true;
+  /** With `stopped`: the code of the fatal answer (e.g. `badauth`). */
+  cause?: string;
+}
+
+export interface UpdateRequest {
+  hostnames: readonly string[];
+  addresses: AddressSet;
+  /** Write even when the address is known to be in place (never bypasses waits or stops). */
+  force?: boolean;
+}
+
+/** One msg on the alert output: the account started failing, or works again. */
+export interface AccountAlert {
+  state: 'failing' | 'recovered';
+  /** The account's label (name of the config node, or the provider's name). */
+  account: string;
+  /** The failure (for `recovered`: the failure that has now been overcome). */
+  error: string;
+  code: string;
+  /** ISO time the failing state began. */
+  since: string;
+  /** For `recovered`: ISO time it recovered. */
+  at?: string;
+}
+
+/** Where the engine keeps what it must remember across restarts (dns-update: node context). */
+export interface StateStore {
+  load(): Promise<unknown>;
+  save(doc: unknown): Promise<void>;
+}
+
+/** A store in memory (tests, and callers without persistence). */
+export class MemoryStore implements StateStore {
+  doc: unknown;
+  saves = 0;
+  async load(): Promise<unknown> {
+    return this.doc === undefined ? undefined : structuredClone(this.doc);
+  }
+  async save(doc: unknown): Promise<void> {
+    this.saves++;
+    this.doc = structuredClone(doc);
+  }
+}
+
+/** Time and timers, injectable so that tests are exact. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** Why updates are stopped after a fatal answer. */
+export interface StopInfo {
+  code: string;
+  message: string;
+  /** epoch ms */
+  since: number;
+}

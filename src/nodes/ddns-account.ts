@@ -1,0 +1,113 @@
+/**
+ * ddns-account: a provider account (config node). Holds the provider id, its non-secret settings
+ * (`settings`, an object) and its secrets as Node-RED credentials (exactly SECRET_KEYS, password
+ * type, encrypted, never exported).
+ *
+ * Runtime API for the nodes that use an account (dns-update, cert-renew):
+ * - `configError`: why the settings are invalid (already redacted), or undefined;
+ * - `getProvider()`: the provider, created once per deploy and closed with the node; throws an
+ *   `input` DdnsError with `configError` when the settings are invalid;
+ * - `accountKey`: a stable identity of provider + settings + (a slow hash of) the secrets: it
+ *   changes whenever anything of the account changes and never reveals a secret;
+ * - `gate`: the shared account-wide stop after a fatal answer (see core/update/gate.ts);
+ * - `redactor`: removes this account's secrets from any text;
+ * - `label`, `providerId`, `definition` (txt support: `definition.txt`).
+ *
+ * The editor gets the providers' field descriptions from GET /ddns/providers (never a secret).
+ */
+import { z } from 'zod';
+import { DdnsError, badInput } from '../core/errors';
+import { providerById, type ProviderDefinition } from '../core/providers/registry';
+import type { DnsProvider } from '../core/providers/types';
+import { Redactor } from '../core/redact';
+import { AccountGate } from '../core/update/gate';
+import { accountKeyOf, plainSettings, providerCatalog, secretValues, type DdnsAccount } from '../core/update/account';
+import type { Red, RedNode } from './red-types';
+
+/** The node's own properties as the editor saves them. */
+const accountConfigSchema = z.object({
+  name: z.preprocess((v) => (v === null ? undefined : v), z.string({ error: 'the name must be text' }).optional()),
+  provider: z.preprocess((v) => (v === null || v === undefined ? '' : v), z.string({ error: 'the provider must be a provider id' })),
+  settings: z.preprocess((v) => (v === null || v === undefined || v === '' ? {} : v),
+    z.record(z.string(), z.unknown(), { error: 'the provider settings must be an object' })),
+});
+
+/** A zod error as sentences naming the fields by their labels (values are never shown). */
+function describeIssues(def: ProviderDefinition, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map((i) => {
+      const key = String(i.path[0] ?? '');
+      const field = def.fields.find((f) => f.key === key);
+      return field ? `${field.label}: ${i.message}` : key ? `${key}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}
+
+export = function register(RED: Red): void {
+  if (RED.httpAdmin && RED.auth) {
+    RED.httpAdmin.get('/ddns/providers', RED.auth.needsPermission('ddns-account.read'), (_req: unknown, res: { json(v: unknown): void }) => {
+      res.json(providerCatalog());
+    });
+  }
+
+  function DdnsAccountNode(this: RedNode, raw: Record<string, unknown>) {
+    RED.nodes.createNode(this, raw);
+    const node = this as RedNode & { -readonly [K in keyof DdnsAccount]: DdnsAccount[K] };
+    const cfg = accountConfigSchema.safeParse(raw);
+    const config = cfg.success ? cfg.data : { name: undefined, provider: '', settings: {} };
+    const secrets = secretValues(this.credentials);
+    const settings = plainSettings(config.settings);
+    const providerId = config.provider.trim();
+    const def = providerById(providerId);
+    node.providerId = providerId;
+    node.definition = def;
+    node.label = (config.name ?? '').trim() || def?.label || providerId || 'DDNS account';
+    node.redactor = new Redactor(Object.values(secrets));
+    node.gate = new AccountGate();
+    node.accountKey = accountKeyOf(providerId, settings, secrets);
+
+    let parsed: unknown;
+    if (!cfg.success) {
+      node.configError = `The account settings are damaged: ${cfg.error.issues.map((i) => i.message).join('; ')}. Open the account and save it again.`;
+    } else if (!def) {
+      node.configError = providerId
+        ? `The provider "${providerId}" is not known to this version of node-red-contrib-ddns.`
+        : 'No provider is chosen in the account settings.';
+    } else {
+      const r = def.settings.safeParse({ ...settings, ...secrets });
+      if (r.success) parsed = r.data;
+      else node.configError = node.redactor.text(`The ${def.label} account settings are not valid: ${describeIssues(def, r.error.issues)}.`);
+    }
+    if (node.configError) node.error(node.configError);
+
+    let provider: DnsProvider | undefined;
+    node.getProvider = () => {
+      if (node.configError || !def) throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
+      if (!provider) {
+        try {
+          provider = def.create(parsed, {});
+        } catch (e) {
+          const msg = e instanceof DdnsError ? e.message : e instanceof Error ? e.message : String(e);
+          throw badInput(node.redactor.text(`The ${def.label} account could not be set up: ${msg}`), 'invalid_account');
+        }
+      }
+      return provider;
+    };
+
+    this.on('close', (_removed, done) => {
+      const p = provider;
+      provider = undefined;
+      // The gate is not cleared: users of the account are closing too, and the next deploy makes a new one.
+      if (!p?.close) return done();
+      p.close().then(done, () => done());
+    });
+  }
+
+  RED.nodes.registerType('ddns-account', DdnsAccountNode, {
+    credentials: {
+      password: { type: 'password' },
+      token: { type: 'password' },
+      tsigSecret: { type: 'password' },
+    },
+  });
+};

@@ -1,0 +1,263 @@
+/**
+ * dns-update: the Node-RED adapter around the update engine (src/core/update/engine.ts).
+ *
+ * It validates its configuration and every input msg (zod; a bad name or address is an error and
+ * nothing is sent), gets the provider from its ddns-account, keeps the engine's state in the
+ * node's context (in the store the user names), and turns results into msgs (output 1: one msg
+ * per input, plus one per automatic retry; output 2: alerts), status and node.error / done(err).
+ * Every text leaves through the account's Redactor.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { toDdnsError } from '../core/errors';
+import type { Family } from '../core/ip/classify';
+import type { AddressSet, DnsProvider } from '../core/providers/types';
+import type { Redactor } from '../core/redact';
+import { UpdateEngine } from '../core/update/engine';
+import { checkAddresses, parseHostnames } from '../core/update/names';
+import { resultsOk, statusLine } from '../core/update/summary';
+import type { AccountAlert, UpdateResult } from '../core/update/types';
+import type { DdnsAccount } from '../core/update/account';
+import type { Msg, Red, RedNode } from './red-types';
+
+/** Context key of the engine's state. */
+const STATE_KEY = 'ddnsUpdate';
+
+const blank = (v: unknown) => v === '' || v === undefined || v === null;
+const num = (label: string, min: number, max: number, def: number, integer = false) =>
+  z.preprocess(
+    (v) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v),
+    (integer ? z.number({ error: `${label} must be a number` }).int(`${label} must be a whole number`) : z.number({ error: `${label} must be a number` }))
+      .min(min, `${label} must be at least ${min}`)
+      .max(max, `${label} must be at most ${max}`)
+      .default(def),
+  );
+
+type Families = 'auto' | 'ipv4' | 'ipv6' | 'both';
+
+/** The node's configuration as the editor saves it (numbers may arrive as strings). */
+const configSchema = z.object({
+  name: z.string().optional(),
+  account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
+  hostnames: z.preprocess((v) => (blank(v) ? '' : v), z.string({ error: 'host names must be text' })),
+  families: z.preprocess((v) => (blank(v) ? undefined : v),
+    z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto')),
+  /** Seconds between two writes of the same record. */
+  minInterval: num('minimum interval', 0, 86_400, 60),
+  contextStore: z
+    .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
+    .refine((s) => /^[A-Za-z0-9_]*$/.test(s), 'context store names contain only letters, digits and _'),
+  alertAfter: num('alert after', 1, 1000, 3, true),
+});
+
+const address = z.string({ error: 'must be an address as text' }).nullable().optional();
+
+/** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */
+const inputSchema = z.looseObject({
+  payload: z
+    .union([z.string(), z.looseObject({ ipv4: address, ipv6: address })], {
+      error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
+    })
+    .optional()
+    .nullable(),
+  hostname: z.string({ error: 'msg.hostname must be text' }).optional(),
+  hostnames: z.union([z.string(), z.array(z.string())], { error: 'msg.hostnames must be text or a list of texts' }).optional(),
+  force: z.boolean({ error: 'msg.force must be true or false' }).optional(),
+  reset: z.boolean({ error: 'msg.reset must be true or false' }).optional(),
+});
+
+function describeIssues(e: z.ZodError): string {
+  return e.issues
+    .map((i) => {
+      const path = i.path.join('.');
+      const where = i.path[0] === 'payload' || i.path[0] === 'hostname' || i.path[0] === 'hostnames' || i.path[0] === 'force' || i.path[0] === 'reset' ? `msg.${path}` : path;
+      return where && !i.message.includes(where) ? `${where}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}
+
+/** The addresses of the payload for the configured families. */
+function pickAddresses(payload: z.infer<typeof inputSchema>['payload'], families: Families): { addresses: AddressSet; missing: Family[] } {
+  let raw: { ipv4?: unknown; ipv6?: unknown } = {};
+  if (typeof payload === 'string') {
+    const t = payload.trim();
+    raw = t.includes(':') ? { ipv6: t } : { ipv4: t };
+  } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6 };
+  const wanted: Family[] = families === 'auto' ? ['ipv4', 'ipv6'] : families === 'both' ? ['ipv4', 'ipv6'] : [families];
+  const picked = checkAddresses({
+    ipv4: wanted.includes('ipv4') ? raw.ipv4 : undefined,
+    ipv6: wanted.includes('ipv6') ? raw.ipv6 : undefined,
+  });
+  const missing = families === 'auto' ? [] : wanted.filter((f) => picked[f] === undefined);
+  return { addresses: picked, missing };
+}
+
+export = function register(RED: Red): void {
+  /**
+   * The engine state of every node, for as long as the process runs. Without a context store in
+   * settings.js, Node-RED drops a node's context whenever the node is redeployed; this copy keeps
+   * a redeploy from sending the same address again (which some providers punish). Across restarts
+   * of Node-RED only a persistent context store (localfilesystem) remembers.
+   */
+  const processMemory = new Map<string, unknown>();
+
+  function DnsUpdateNode(this: RedNode, raw: Record<string, unknown>): void {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    /** A configuration that cannot work: say why, then stay idle (every input msg gets the same error). */
+    const idle = (reason: string, status: string) => {
+      node.status({ fill: 'red', shape: 'ring', text: status });
+      node.on('input', (_msg, _send, done) => done(new Error(reason)));
+    };
+    const parsed = configSchema.safeParse(raw);
+    if (!parsed.success) {
+      const reason = `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`;
+      node.error(reason);
+      return idle(reason, 'invalid settings');
+    }
+    const cfg = parsed.data;
+    let configNames: string[];
+    try {
+      configNames = parseHostnames(cfg.hostnames);
+    } catch (e) {
+      const reason = toDdnsError(e).message;
+      node.error(reason);
+      return idle(reason, 'invalid host name');
+    }
+    const account = RED.nodes.getNode(cfg.account) as (DdnsAccount & object) | null;
+    if (!account || typeof account.getProvider !== 'function') {
+      return idle('No provider account is chosen, or it is not deployed: open the node and choose one.', 'no account');
+    }
+    const redactor: Redactor = account.redactor;
+    let provider: DnsProvider;
+    try {
+      provider = account.getProvider();
+    } catch (e) {
+      return idle(redactor.text(toDdnsError(e).message), 'account settings invalid');
+    }
+
+    const store = cfg.contextStore || undefined;
+    const ctx = node.context();
+    const last = new Map<string, UpdateResult[]>();
+    let closed = false;
+
+    const engine = new UpdateEngine({
+      provider,
+      accountKey: account.accountKey,
+      accountLabel: account.label,
+      configKey: createHash('sha256').update(JSON.stringify([configNames, cfg.families])).digest('hex').slice(0, 16),
+      gate: account.gate,
+      redactor,
+      minIntervalMs: cfg.minInterval * 1000,
+      alertAfter: cfg.alertAfter,
+      store: {
+        load: () => new Promise((resolve, reject) => ctx.get(STATE_KEY, store, (err, v) => (err ? reject(err) : resolve(v ?? processMemory.get(node.id))))),
+        save: (doc) => {
+          processMemory.set(node.id, structuredClone(doc));
+          return new Promise((resolve, reject) => ctx.set(STATE_KEY, doc, store, (err) => (err ? reject(err) : resolve())));
+        },
+      },
+      onResults: (results) => {
+        if (closed) return;
+        remember(results);
+        const msg: Msg = { topic: 'dns-update', payload: { ok: resultsOk(results), results, automatic: true } };
+        node.send([msg, null]);
+        const err = failure(results);
+        if (err) node.error(err.message, msg);
+      },
+      onAlert: (a: AccountAlert) => {
+        if (!closed) node.send([null, { topic: 'dns-update/alert', payload: a }]);
+      },
+      onWarning: (m) => {
+        if (!closed) node.warn(redactor.text(m));
+      },
+    });
+
+    function remember(results: readonly UpdateResult[]): void {
+      const byName = new Map<string, UpdateResult[]>();
+      for (const r of results) byName.set(r.hostname, [...(byName.get(r.hostname) ?? []), r]);
+      for (const [name, rs] of byName) {
+        // keep the other family's last result when only one family was updated
+        const kept = (last.get(name) ?? []).filter((o) => !rs.some((r) => r.family === o.family));
+        last.set(name, [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)));
+      }
+      const s = statusLine(last);
+      if (s) node.status({ ...s, text: redactor.text(s.text) });
+    }
+
+    /** After msg.reset: the status no longer shows stops that have been lifted. */
+    function forgetStops(): void {
+      for (const [name, rs] of last) {
+        const kept = rs.filter((r) => !r.stopped);
+        if (kept.length) last.set(name, kept);
+        else last.delete(name);
+      }
+      if (last.size === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
+    }
+
+    /** One error naming every failed result, or null. */
+    function failure(results: readonly UpdateResult[]): Error | null {
+      const bad = results.filter((r) => r.status === 'failed');
+      if (!bad.length) return null;
+      const text = bad
+        .map((r) => `${r.hostname} (${r.family === 'ipv4' ? 'IPv4' : 'IPv6'}): ${r.message}` +
+          (r.stopped ? ' — updates are stopped until the account is fixed and deployed, or msg.reset = true is sent' : r.nextRetryAt ? ` — next attempt at ${r.nextRetryAt}` : ''))
+        .join('; ');
+      return new Error(redactor.text(text));
+    }
+
+    node.on('input', (msg, send, done) => {
+      void (async () => {
+        const m = inputSchema.safeParse(msg);
+        if (!m.success) throw new Error(describeIssues(m.error));
+        const input = m.data;
+        const names = input.hostnames !== undefined ? parseHostnames(input.hostnames)
+          : input.hostname !== undefined ? parseHostnames(input.hostname) : configNames;
+        const { addresses, missing } = pickAddresses(input.payload, cfg.families);
+        const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined;
+        if (!hasAddress && !input.reset) {
+          throw new Error(cfg.families === 'auto' || cfg.families === 'both'
+            ? 'msg.payload carries no address: send { ipv4, ipv6 } (what public-ip-watch sends) or one address as text.'
+            : `msg.payload carries no ${cfg.families === 'ipv4' ? 'IPv4' : 'IPv6'} address, and this node updates only that family.`);
+        }
+        if (hasAddress && names.length === 0) throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
+        const results: UpdateResult[] = [];
+        if (input.reset) {
+          results.push(...(await engine.reset()));
+          forgetStops();
+        }
+        if (hasAddress) results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
+        for (const hostname of hasAddress ? names : []) {
+          for (const family of missing) {
+            results.push({ hostname, family, status: 'skipped', address: '', message: `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`, attempts: 0, ms: 0, reason: 'no-address' });
+          }
+        }
+        return results;
+      })().then(
+        (results) => {
+          if (closed) return done();
+          remember(results);
+          msg.payload = { ok: resultsOk(results), results };
+          send([msg, null]);
+          const err = failure(results);
+          done(err ?? undefined);
+        },
+        (e) => {
+          if (closed) return done();
+          const text = redactor.text(e instanceof Error ? e.message : String(e));
+          node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
+          done(new Error(text));
+        },
+      );
+    });
+
+    node.on('close', (removed, done) => {
+      closed = true;
+      engine.stop();
+      if (removed) processMemory.delete(node.id);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('dns-update', DnsUpdateNode);
+};

@@ -1,0 +1,423 @@
+/**
+ * ddns-account + dns-update in the real Node-RED runtime (node-red-node-test-helper), against:
+ * - the dry-run provider;
+ * - a local dyndns2 server (test/support/contracts/dyndns2.ts) that answers as the protocol is
+ *   documented (https://help.dyn.com/remote-access-api/perform-update/,
+ *   https://help.dyn.com/remote-access-api/return-codes/): `good`/`nochg`, `badauth`, `nohost`;
+ * - a real BIND 9 (named) for RFC 2136 with TSIG (https://www.rfc-editor.org/rfc/rfc2136);
+ * - public-ip-watch wired in front, its source a loopback server;
+ * - a real Node-RED process restarted with a file context store.
+ * Catch, Status and Complete are Node-RED's own core nodes. Every test checks that the account's
+ * secret appears in no captured log line, status, msg or error.
+ */
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeHttpPools } from '../../src/core/http';
+import { skipWithoutBind, startBind } from '../support/bind';
+import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
+import { startServer, text, type TestServer } from '../support/http-server';
+import { helper, nodeModule, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
+
+type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PASSWORD = 'Pw-9f8e7d6c5b4a';
+const WRONG = 'Wrong-1a2b3c4d5e';
+const HOST = 'home.example.com';
+const hasPublicIpWatch = existsSync(join(REPO_ROOT, 'dist/src/nodes/public-ip-watch.js'));
+
+let srv: Dyndns2Server;
+before(async () => {
+  await helper.startServer();
+});
+let loaded = false;
+afterEach(async () => {
+  if (loaded) {
+    loaded = false;
+    await helper.unload();
+  }
+  if (srv) await srv.close();
+  srv = undefined as unknown as Dyndns2Server;
+});
+after(async () => {
+  await helper.stopServer();
+  await closeHttpPools();
+});
+
+interface Harness {
+  out: Msg[];
+  alerts: Msg[];
+  caught: Msg[];
+  statuses: Msg[];
+  completed: Msg[];
+  /** Send a msg to dns-update and wait until it has been handled (Complete or Catch). */
+  input(msg: Msg): Promise<Msg>;
+  /** Everything a person could see: msgs, statuses, errors and every log line. */
+  visible(): string;
+}
+
+function flowFor(account: Msg, update: Msg = {}, extra: Msg[] = []): Msg[] {
+  return [
+    { id: 'acc', type: 'ddns-account', name: 'Test account', provider: 'dryrun', settings: {}, ...account },
+    {
+      id: 'u', type: 'dns-update', name: '', account: 'acc', hostnames: HOST, families: 'auto', minInterval: 0,
+      contextStore: '', alertAfter: 3, ...update, wires: [['out'], ['alerts']],
+    },
+    { id: 'out', type: 'helper' },
+    { id: 'alerts', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['u'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'statuser', type: 'status', scope: ['u'], wires: [['statuses']] },
+    { id: 'statuses', type: 'helper' },
+    { id: 'completer', type: 'complete', scope: ['u'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+    ...extra,
+  ];
+}
+
+const modules = () => [nodeModule('ddns-account'), nodeModule('dns-update'), ...(hasPublicIpWatch ? [nodeModule('public-ip-watch')] : [])];
+
+async function load(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
+  await helper.load(modules(), flow, credentials);
+  loaded = true;
+  return attach();
+}
+
+async function redeploy(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
+  await (helper as unknown as { setFlows(f: object[], t: string, c: object): Promise<void> }).setFlows(flow, 'full', credentials);
+  return attach();
+}
+
+function attach(): Harness {
+  const h: Harness = {
+    out: [], alerts: [], caught: [], statuses: [], completed: [],
+    input: async () => ({}),
+    visible: () => JSON.stringify([h.out, h.alerts, h.caught, h.statuses, h.completed, helper.log().args]),
+  };
+  helper.getNode('out').on('input', (m: Msg) => h.out.push(m));
+  helper.getNode('alerts').on('input', (m: Msg) => h.alerts.push(m));
+  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
+  helper.getNode('statuses').on('input', (m: Msg) => h.statuses.push(m));
+  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
+  h.input = async (msg: Msg) => {
+    const tag = `t${Math.random()}`;
+    helper.getNode('u').receive({ ...msg, tag });
+    return waitFor<Msg | undefined>(() => h.completed.find((c) => c.tag === tag) ?? h.caught.find((c) => c.tag === tag), 15_000, 10, 'the input to be handled') as Promise<Msg>;
+  };
+  return h;
+}
+
+const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+const results = (m: Msg) => m.payload.results as Msg[];
+
+function assertNoSecret(h: Harness, ...secrets: string[]): void {
+  const seen = h.visible();
+  for (const s of secrets) {
+    assert.ok(!seen.includes(s), `the secret ${s.slice(0, 3)}… is visible`);
+    assert.ok(!seen.includes(Buffer.from(s).toString('base64')), 'the secret is visible in base64');
+  }
+}
+
+const dyndnsAccount = (password = PASSWORD): { account: Msg; credentials: Msg } => ({
+  account: { provider: 'dyndns2', settings: { endpoint: srv.url, username: 'alice' } },
+  credentials: { acc: { password } },
+});
+
+test('dns-update with the dry-run account: what would be sent, then nothing for the same address', async () => {
+  const h = await load(flowFor({}));
+  const first = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7', previous: { ipv4: null, ipv6: null }, changed: ['ipv4', 'ipv6'] }, topic: 'wan' });
+  assert.equal(first.payload.ok, true);
+  assert.equal(first.topic, 'wan', 'the msg is carried through');
+  assert.deepEqual(results(first).map((r) => [r.hostname, r.family, r.status, r.address]), [
+    [HOST, 'ipv4', 'updated', '203.0.113.7'],
+    [HOST, 'ipv6', 'updated', '2001:db8::7'],
+  ]);
+  assert.equal(results(first)[0].message, `dry run: would set the A record of ${HOST} to 203.0.113.7 (nothing sent)`);
+  assert.equal(results(first)[0].attempts, 1);
+  assert.equal(typeof results(first)[0].ms, 'number');
+  assert.equal(h.out.length, 1);
+  assert.deepEqual({ ...lastStatus(h), source: undefined }, { fill: 'green', shape: 'dot', text: `${HOST} ✓ 203.0.113.7 2001:db8::7`, source: undefined });
+
+  const again = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
+  assert.deepEqual(results(again).map((r) => r.status), ['unchanged']);
+  assert.equal(results(again)[0].attempts, 0);
+  // names from msg, one address as text, force
+  const forced = await h.input({ payload: '203.0.113.7', hostnames: ['a.example.com', 'b.example.com'], force: true });
+  assert.deepEqual(results(forced).map((r) => `${r.hostname}:${r.status}`), ['a.example.com:updated', 'b.example.com:updated']);
+  assert.equal(h.caught.length, 0);
+  assert.equal(h.alerts.length, 0);
+  assert.equal(lastStatus(h)?.text, '3 names ✓ 203.0.113.7 2001:db8::7');
+});
+
+test('dns-update: an invalid msg is an error for Catch, with a red status, and nothing is sent', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const { account, credentials } = dyndnsAccount();
+  const h = await load(flowFor(account), credentials);
+  const cases: Array<[Msg, RegExp]> = [
+    [{ payload: { ipv4: '203.0.113.300' } }, /Invalid IPv4 address: "203\.0\.113\.300" is not an IP address/],
+    [{ payload: { ipv4: '2001:db8::1' } }, /IPv6 address where an IPv4 address was expected/],
+    [{ payload: { ipv4: 42 } }, /msg\.payload/],
+    [{ payload: 42 }, /msg\.payload must be/],
+    [{ payload: {} }, /msg\.payload carries no address/],
+    [{ payload: { ipv4: '203.0.113.7' }, hostname: 'not valid!' }, /Invalid host name/],
+    [{ payload: { ipv4: '203.0.113.7' }, hostname: 'nodomain' }, /not a full host name/],
+    [{ payload: { ipv4: '203.0.113.7' }, hostnames: [HOST, 'bad_name.example.com'] }, /"bad_name\.example\.com" is not a valid host name/],
+    [{ payload: { ipv4: '203.0.113.7' }, force: 'yes' }, /msg\.force must be true or false/],
+  ];
+  for (const [msg, why] of cases) {
+    const got = await h.input(msg);
+    assert.ok(got.error, `an error for ${JSON.stringify(msg)}`);
+    assert.match(got.error.message, why);
+    assert.equal(lastStatus(h)?.fill, 'red');
+  }
+  assert.equal(h.caught.length, cases.length);
+  assert.equal(h.out.length, 0);
+  assert.equal(srv.requests.length, 0, 'nothing sent');
+  assertNoSecret(h, PASSWORD);
+});
+
+test('dns-update with a dyndns2 server: sent once, nothing at steady state, nothing after a redeploy', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST, 'www.example.com'] });
+  const { account, credentials } = dyndnsAccount();
+  const flow = flowFor(account, { hostnames: `${HOST},\nwww.example.com` });
+  let h = await load(flow, credentials);
+  const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
+  assert.deepEqual(results(r1).map((r) => r.status), ['updated', 'updated']);
+  assert.equal(srv.requests.length, 1, 'both names in one request');
+  const q = srv.requests[0].query;
+  assert.equal(q.get('hostname'), `${HOST},www.example.com`);
+  assert.equal(q.get('myip'), '203.0.113.7');
+  assert.equal(srv.requests[0].basic?.user, 'alice');
+  assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
+  assert.match(results(r1)[0].message, /good|updated|203\.0\.113\.7/);
+
+  const r2 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
+  assert.deepEqual(results(r2).map((r) => r.status), ['unchanged', 'unchanged']);
+  assert.equal(srv.requests.length, 1, 'steady state: the provider receives nothing');
+  assertNoSecret(h, PASSWORD);
+
+  // A full redeploy recreates every node (and, without a context store in settings.js, Node-RED
+  // drops their context): the saved state means nothing is sent.
+  h = await redeploy(flow, credentials);
+  const r3 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
+  assert.deepEqual(results(r3).map((r) => r.status), ['unchanged', 'unchanged']);
+  assert.equal(srv.requests.length, 1, 'restart: nothing sent');
+
+  const r4 = await h.input({ payload: { ipv4: '203.0.113.8' }, hostname: HOST });
+  assert.deepEqual(results(r4).map((r) => r.status), ['updated']);
+  assert.equal(srv.requests.length, 2);
+  assert.equal(srv.record(HOST)?.ipv4, '203.0.113.8');
+  assert.equal(srv.record('www.example.com')?.ipv4, '203.0.113.7');
+  assertNoSecret(h, PASSWORD);
+});
+
+test('dns-update: badauth stops the account after exactly one request, with one alert; new credentials start afresh', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST, 'www.example.com'] });
+  const wrong = dyndnsAccount(WRONG);
+  const flow = flowFor(wrong.account);
+  const h = await load(flow, wrong.credentials);
+  const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.ok(r1.error, 'the failure goes to Catch');
+  assert.match(r1.error.message, /badauth/);
+  assert.match(r1.error.message, /msg\.reset = true/);
+  assert.equal(h.out.length, 1, 'the results are sent too');
+  const res = results(h.out[0])[0];
+  assert.equal(h.out[0].payload.ok, false);
+  assert.equal(res.status, 'failed');
+  assert.equal(res.stopped, true);
+  assert.equal(res.cause, 'badauth');
+  assert.equal(srv.requests.length, 1);
+  await waitFor(() => h.alerts.length === 1, 5000, 10, 'the failing alert');
+  assert.equal(h.alerts[0].payload.state, 'failing');
+  assert.equal(h.alerts[0].payload.account, 'Test account');
+  assert.match(h.alerts[0].payload.error, /badauth/);
+  assert.equal(lastStatus(h)?.fill, 'red');
+  assert.match(lastStatus(h)!.text, /stopped: badauth/);
+
+  // Whatever comes next: not one more request, not one more alert.
+  for (const msg of [{ payload: { ipv4: '203.0.113.8' } }, { payload: { ipv4: '203.0.113.9' }, hostname: 'www.example.com', force: true }]) {
+    const r = await h.input(msg);
+    assert.equal(results(h.out.at(-1)!)[0].status, 'skipped');
+    assert.equal(results(h.out.at(-1)!)[0].reason, 'stopped');
+    assert.equal(r.error, undefined, 'a held-back update is not a new failure');
+  }
+  assert.equal(srv.requests.length, 1);
+  assert.equal(h.alerts.length, 1);
+  assertNoSecret(h, WRONG, PASSWORD);
+
+  // The user fixes the password and deploys: the account's identity changed, the stop is gone.
+  const fixed = dyndnsAccount(PASSWORD);
+  const h2 = await redeploy(flowFor(fixed.account), fixed.credentials);
+  const r2 = await h2.input({ payload: { ipv4: '203.0.113.8' } });
+  assert.deepEqual(results(r2).map((r) => r.status), ['updated']);
+  assert.equal(srv.requests.length, 2);
+  assertNoSecret(h2, WRONG, PASSWORD);
+});
+
+test('dns-update: nohost stops that name; msg.reset sends the held address and the account recovers', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const { account, credentials } = dyndnsAccount();
+  const h = await load(flowFor(account, { hostnames: `${HOST}, new.example.com` }), credentials);
+  const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.match(r1.error.message, /new\.example\.com/);
+  assert.deepEqual(results(h.out[0]).map((r) => `${r.hostname}:${r.status}`), [`${HOST}:updated`, 'new.example.com:failed']);
+  assert.equal(results(h.out[0])[1].stopped, true);
+  await waitFor(() => h.alerts.length === 1, 5000, 10, 'the failing alert');
+  await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.equal(srv.requests.length, 1);
+
+  srv.addHost('new.example.com'); // the user creates the name at the provider, then resets
+  const r2 = await h.input({ reset: true });
+  assert.deepEqual(results(r2).map((r) => `${r.hostname}:${r.status}`), ['new.example.com:updated']);
+  assert.equal(srv.record('new.example.com')?.ipv4, '203.0.113.7');
+  assert.equal(srv.requests.length, 2);
+  await waitFor(() => h.alerts.length === 2, 5000, 10, 'the recovered alert');
+  assert.equal(h.alerts[1].payload.state, 'recovered');
+  assert.equal(lastStatus(h)?.fill, 'green');
+  assertNoSecret(h, PASSWORD);
+});
+
+test('dns-update: invalid account settings give a red status and an error, without the secret', async () => {
+  const h = await load(flowFor({ provider: 'dyndns2', settings: { endpoint: 'not a url', username: 'alice' } }), { acc: { password: PASSWORD } });
+  const got = await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.match(got.error.message, /account settings are not valid/);
+  assert.equal(h.out.length, 0);
+  const unknown = await redeploy(flowFor({ provider: 'nosuchprovider' }));
+  const got2 = await unknown.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.match(got2.error.message, /"nosuchprovider" is not known/);
+  assertNoSecret(h, PASSWORD);
+});
+
+test('ddns-account: the editor gets every provider\'s fields, and never a secret', async () => {
+  await load(flowFor({}));
+  const res = await helper.request().get('/ddns/providers').expect(200);
+  const list = res.body as Msg[];
+  const ids = list.map((p) => p.id);
+  assert.ok(ids.includes('dryrun'));
+  for (const p of list) {
+    assert.equal(typeof p.label, 'string');
+    assert.ok(Array.isArray(p.fields));
+    assert.equal(typeof p.txt, 'boolean');
+    for (const f of p.fields) {
+      if (f.kind === 'password') {
+        assert.ok(['password', 'token', 'tsigSecret'].includes(f.key), `${p.id}.${f.key} is a declared secret key`);
+        assert.equal(f.default, undefined);
+      }
+    }
+  }
+});
+
+test('dns-update with RFC 2136: the record is written on a real BIND and read back', { skip: skipWithoutBind() }, async () => {
+  const bind = await startBind([{ name: 'home.test' }]);
+  try {
+    const key = bind.keys.sha256;
+    const account = { provider: 'rfc2136', settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm } };
+    const h = await load(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: key.secret } });
+    const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
+    assert.equal(r1.error, undefined, r1.error?.message);
+    assert.deepEqual(results(r1).map((r) => r.status), ['updated', 'updated']);
+    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.7']);
+    assert.deepEqual(bind.dig('nas.home.test', 'AAAA'), ['2001:db8::7']);
+    const r2 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
+    assert.deepEqual(results(r2).map((r) => r.status), ['unchanged', 'unchanged']);
+    const r3 = await h.input({ payload: { ipv4: '203.0.113.8' } });
+    assert.deepEqual(results(r3).map((r) => r.status), ['updated']);
+    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
+    assertNoSecret(h, key.secret);
+
+    // A wrong TSIG secret: one signed request, refused, and the account stops.
+    const bad = await redeploy(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: Buffer.alloc(32, 7).toString('base64') } });
+    const r4 = await bad.input({ payload: { ipv4: '203.0.113.9' } });
+    assert.ok(r4.error);
+    assert.equal(results(bad.out[0])[0].stopped, true, results(bad.out[0])[0].message);
+    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
+  } finally {
+    await bind.stop();
+  }
+});
+
+test('public-ip-watch → dns-update: an address change reaches the record once', { skip: hasPublicIpWatch ? false : 'public-ip-watch is not built' }, async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  let address = '203.0.113.7';
+  const ipService: TestServer = await startServer((_req, res) => text(res, `${address}\n`));
+  try {
+    const { account, credentials } = dyndnsAccount();
+    const watch = {
+      id: 'w', type: 'public-ip-watch', families: 'ipv4', sources: [{ type: 'custom', url: `${ipService.url}/ip`, format: 'text' }],
+      allowNonPublic: true, emitOnStart: true, interval: 300, timeout: 2, hedge: 0, alertAfter: 3, wires: [['u'], []],
+    };
+    const h = await load(flowFor(account, {}, [watch]), credentials);
+    await waitFor(() => h.out.length === 1, 10_000, 10, 'the first update');
+    assert.deepEqual(results(h.out[0]).map((r) => r.status), ['updated']);
+    assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
+
+    helper.getNode('w').receive({ payload: 'check' }); // same address: public-ip-watch sends nothing
+    await waitFor(() => ipService.requests.length === 2, 10_000, 10, 'the second check');
+    address = '203.0.113.8';
+    helper.getNode('w').receive({ payload: 'check' });
+    await waitFor(() => h.out.length === 2, 10_000, 10, 'the change');
+    assert.deepEqual(results(h.out[1]).map((r) => `${r.address}:${r.status}`), ['203.0.113.8:updated']);
+    assert.equal(srv.record(HOST)?.ipv4, '203.0.113.8');
+    assert.equal(srv.requests.length, 2, 'one request per change');
+    assertNoSecret(h, PASSWORD);
+  } finally {
+    await ipService.close();
+  }
+});
+
+test('a real Node-RED restart with a file context store sends nothing; secrets stay in the credentials', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const posted: Msg[] = [];
+  const recorder = await startServer((req, res) => {
+    posted.push(JSON.parse(req.body));
+    text(res, 'ok');
+  });
+  const userDir = mkdtempSync(join(tmpdir(), 'ddns-restart-'));
+  const settings = { contextStorage: { default: { module: 'localfilesystem' } } };
+  const flows = [
+    { id: 't1', type: 'tab', label: 'ddns' },
+    { id: 'acc', type: 'ddns-account', name: 'Home', provider: 'dyndns2', settings: { endpoint: srv.url, username: 'alice' }, credentials: { password: PASSWORD } },
+    {
+      id: 'inj', type: 'inject', z: 't1', name: '', props: [{ p: 'payload' }], repeat: '', crontab: '', once: true, onceDelay: 0.1, topic: '',
+      payload: '{"ipv4":"203.0.113.7","ipv6":null}', payloadType: 'json', wires: [['u']],
+    },
+    { id: 'u', type: 'dns-update', z: 't1', name: '', account: 'acc', hostnames: HOST, families: 'auto', minInterval: 60, contextStore: '', alertAfter: 3, wires: [['post'], []] },
+    { id: 'post', type: 'http request', z: 't1', name: '', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: `${recorder.url}/result`, tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], wires: [] },
+  ];
+  try {
+    const first = await startNodeRed({ userDir, settings });
+    let log = '';
+    try {
+      const dep = await first.api('/flows', { method: 'POST', body: flows, headers: { 'Node-RED-Deployment-Type': 'full' } });
+      assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
+      await waitFor(() => posted.length === 1, 20_000, 25, 'the first result');
+    } finally {
+      log += first.log();
+      await first.stop();
+    }
+    assert.equal(posted[0].ok, true);
+    assert.equal(posted[0].results[0].status, 'updated');
+    assert.equal(srv.requests.length, 1);
+    assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
+
+    const second = await startNodeRed({ userDir, settings });
+    try {
+      await waitFor(() => posted.length === 2, 20_000, 25, 'the result after the restart');
+    } finally {
+      log += second.log();
+      await second.stop();
+    }
+    assert.equal(posted[1].results[0].status, 'unchanged');
+    assert.equal(srv.requests.length, 1, 'nothing sent after the restart');
+
+    const flowFile = readFileSync(join(userDir, 'flows.json'), 'utf8');
+    assert.ok(!flowFile.includes(PASSWORD), 'the password is not in flows.json');
+    assert.ok(!log.includes(PASSWORD), 'the password is not in the log');
+    assert.ok(!JSON.stringify(posted).includes(PASSWORD));
+  } finally {
+    await recorder.close();
+    rmSync(userDir, { recursive: true, force: true });
+  }
+});
