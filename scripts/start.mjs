@@ -2,9 +2,10 @@
 // directory under the checkout (.node-red/, git-ignored), this package installed in it (a link
 // to the checkout, as `npm install <path>` makes) and the getting-started flow deployed on first
 // start. Environment: PORT (default 1880), DDNS_USER_DIR (default .node-red), NODE_RED_PATH,
-// DDNS_SKIP_BUILD=1 (tests: dist/ is already built).
+// DDNS_SKIP_BUILD=1 (tests: dist/ is already built). `--prepare`: set up the user directory and stop
+// there (to look at or edit flows.json and settings.js before the first start).
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,17 @@ module.exports = {
 `);
 }
 const flowsFile = join(userDir, 'flows.json');
-if (!existsSync(flowsFile)) copyFileSync(join(root, 'examples', 'getting-started.json'), flowsFile);
+if (!existsSync(flowsFile)) {
+  // The example has no tab of its own (Import puts it on the current one): give it one.
+  const nodes = JSON.parse(readFileSync(join(root, 'examples', 'getting-started.json'), 'utf8'));
+  const tab = { id: 'gettingstarted01', type: 'tab', label: 'Getting started', disabled: false, info: '' };
+  writeFileSync(flowsFile, JSON.stringify([tab, ...nodes.map((n) => ('x' in n && !n.z ? { ...n, z: tab.id } : n))], null, 2));
+}
+
+if (process.argv.includes('--prepare')) {
+  console.log(`User directory ready: ${userDir}`);
+  process.exit(0);
+}
 
 const version = JSON.parse(readFileSync(join(nodeRed, 'package.json'), 'utf8')).version;
 console.log(`Starting Node-RED ${version} with node-red-contrib-ddns: http://127.0.0.1:${port}/  (user directory ${userDir})`);

@@ -3,7 +3,8 @@
 // Node-RED 5.x on Node 22 (both installed on demand into .cache/, never as project dependencies).
 //   node scripts/test.mjs [--no-matrix] [--only <substring>]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,11 +26,20 @@ const all = find(join(root, 'dist/test')).filter((f) => !only || f.includes(only
 // Runtime tests load Node-RED: they run once per Node-RED version of the matrix.
 const runtime = all.filter((f) => /[/\\](runtime|e2e)[/\\]/.test(f));
 
+// Every Node process of the run (test files, the Node-RED processes they start, npm) loads the
+// network guard: traffic beyond loopback is blocked and recorded, and the run fails if any was tried.
+const guardDir = mkdtempSync(join(tmpdir(), 'ddns-net-guard-'));
+const guardLog = join(guardDir, 'blocked.log');
+const guardEnv = {
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require "${join(root, 'dist/test/support/net-guard.js')}"`.trim(),
+  DDNS_NET_GUARD_LOG: guardLog,
+};
+
 function run(label, node, files, env = {}) {
   if (files.length === 0) return 0;
   console.log(`\n=== ${label}: ${files.length} test files ===`);
   const r = spawnSync(node, ['--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec',
-    ...files.map((f) => relative(root, f))], { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+    ...files.map((f) => relative(root, f))], { stdio: 'inherit', cwd: root, env: { ...process.env, ...guardEnv, ...env } });
   return r.status ?? 1;
 }
 
@@ -52,5 +62,11 @@ if (matrix && runtime.length) {
 
 function require_(m) {
   return JSON.parse(readFileSync(join(root, 'node_modules', m), 'utf8'));
+}
+const blocked = existsSync(guardLog) ? readFileSync(guardLog, 'utf8').trim() : '';
+rmSync(guardDir, { recursive: true, force: true });
+if (blocked) {
+  console.error(`\nThe network guard blocked traffic beyond loopback (a test must only use local servers):\n${blocked}`);
+  failed = 1;
 }
 process.exit(failed ? 1 : 0);
