@@ -3,7 +3,7 @@
 // Node-RED 5.x on Node 22 (both installed on demand into .cache/, never as project dependencies).
 //   node scripts/test.mjs [--no-matrix] [--only <substring>]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,13 @@ const guardLog = join(guardDir, 'blocked.log');
 const guardEnv = {
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require "${join(root, 'dist/test/support/net-guard.js')}"`.trim(),
   DDNS_NET_GUARD_LOG: guardLog,
+  DDNS_NET_GUARD_HOST_NETNS: (() => {
+    try {
+      return readlinkSync('/proc/self/ns/net');
+    } catch {
+      return '';
+    }
+  })(),
 };
 
 function run(label, node, files, env = {}) {

@@ -1,0 +1,368 @@
+/**
+ * What a user sees and touches in the Node-RED editor, in a real browser (Debian's Chromium,
+ * headless, see ./browser.ts) against a real Node-RED with this package installed, isolated from
+ * the internet (./isolated.ts):
+ * - the DDNS palette category shows every node type of the package (config nodes: registered);
+ * - each node is dragged from the palette onto the workspace, its edit dialog opened, the required
+ *   fields filled (dns-update: a new dry-run account; cert-renew: a new RFC 2136 account, since
+ *   DNS-01 needs TXT records), closed with Done; then it must not show the red "invalid" triangle;
+ *   the flow is deployed and the admin API (GET /flows) must hold those nodes, without secrets;
+ * - an example of this package is imported through the menu (Import › Examples ›
+ *   node-red-contrib-ddns) and deployed: no unknown node types, no deploy warning or error;
+ * - the README's picture of a real flow (test-output/screenshots/readme-flow.png; copied to
+ *   docs/flow.png when DDNS_UPDATE_SCREENSHOTS=1).
+ * Screenshots of every step go to test-output/screenshots/ (editor-*.png).
+ * Version-neutral: runs on Node-RED 4.1 and 5 (the test matrix).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT, waitFor } from '../support/node-red';
+import { errorLines } from './isolated';
+import {
+  clickDone, deploy, dropFromPalette, nodeState, openEditDialog, openEditor, SCREENSHOT_DIR, skipWithoutBrowser, triangleShown, WORKSPACE,
+  type EditorSession,
+} from './browser';
+
+// The editor's globals, inside page.evaluate() callbacks.
+declare const RED: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const $: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PKG = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+const MODULE: string = PKG.name;
+/** The node types of this package (each node set registers the type of its name). */
+const TYPES = Object.keys(PKG['node-red'].nodes);
+const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
+const TSIG_SECRET = Buffer.from('e2e-test-secret-never-in-flows!!').toString('base64');
+
+const skip = skipWithoutBrowser();
+
+describe('the Node-RED editor in a real browser', { skip }, () => {
+  let s: EditorSession;
+  before(async () => {
+    s = await openEditor();
+  }, { timeout: 120_000 });
+  after(async () => {
+    await s?.close();
+  }, { timeout: 60_000 });
+
+  /** Run a step; on failure save test-output/screenshots/editor-failed-<name>.png first. */
+  async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await s.screenshot(`editor-failed-${name}`).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  test('the DDNS palette category shows every node type of this package', { timeout: 60_000 }, async (t) => {
+    const { page, red } = s;
+    const sets: Json[] = (await red.api('/nodes')).body;
+    for (const type of TYPES) {
+      await t.test(type, async () => {
+        const set = sets.find((x) => x.id === `${MODULE}/${type}`);
+        assert.ok(set, `Node-RED did not load the node set ${MODULE}/${type}`);
+        assert.equal(set.err, undefined, `${type} failed to load: ${set.err}`);
+        assert.ok(set.types.includes(type), `${type} registered (set types: ${set.types.join(', ')})`);
+        const def = await page.evaluate((ty) => {
+          const d = RED.nodes.getType(ty);
+          return d ? { category: d.category, help: String(RED.nodes.getNodeHelp(ty) ?? '').length } : null;
+        }, type);
+        assert.ok(def, `the editor has no definition for ${type} (its .html did not load)`);
+        assert.ok(def.help > 0, `${type} has help text`);
+        if (def.category === 'config') return; // config nodes live in the config sidebar, not in the palette
+        assert.equal(def.category, 'DDNS', `${type} belongs to the DDNS category`);
+        await page.locator(`#red-ui-palette-container-DDNS .red-ui-palette-node[data-palette-type="${type}"]`).waitFor({ state: 'visible' });
+      });
+    }
+    await page.locator('#red-ui-palette-container-DDNS').scrollIntoViewIfNeeded();
+    await s.screenshot('editor-palette', { selector: '#red-ui-palette-container-DDNS' });
+    assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
+  });
+
+  test('each node: dragged onto the workspace, edited, Done, valid; the flow deploys', { timeout: 90_000 }, async (t) => {
+    const { page, red } = s;
+    const paletteTypes: string[] = await page.evaluate(
+      (types) => types.filter((ty: string) => RED.nodes.getType(ty) && RED.nodes.getType(ty).category !== 'config'),
+      TYPES,
+    );
+    const notLoaded: string[] = await page.evaluate((types) => types.filter((ty: string) => !RED.nodes.getType(ty)), TYPES);
+    if (notLoaded.length) t.diagnostic(`not in the editor, so not exercised here: ${notLoaded.join(', ')} (see the palette test)`);
+    const placed = new Map<string, string>(); // type → node id
+    let row = 0;
+    for (const type of paletteTypes) {
+      await t.test(type, async () => {
+        await step(type, async () => {
+          const id = await dropFromPalette(page, type, 220, 80 + row++ * 70);
+          placed.set(type, id);
+          // A node with a required config node (an account) starts invalid: the triangle shows.
+          const needsConfig: boolean = await page.evaluate((ty) => {
+            const d = RED.nodes.getType(ty).defaults;
+            return Object.keys(d).some((k) => d[k].type && d[k].required && RED.nodes.getType(d[k].type)?.category === 'config');
+          }, type);
+          if (needsConfig) assert.equal(await triangleShown(page, id), true, `${type} without its account shows the invalid triangle`);
+
+          await openEditDialog(page, id);
+          await (FILL[type] ?? fillName)(page, type);
+          await s.screenshot(`editor-dialog-${type}`);
+          await clickDone(page);
+
+          const state = await nodeState(page, id);
+          assert.equal(state.valid, true, `${type} is valid after Done (invalid: ${JSON.stringify(state.validationErrors)})`);
+          assert.equal(await triangleShown(page, id), false, `${type} shows no red triangle after Done`);
+          for (const acc of state.configNodes) {
+            assert.equal(acc.valid, true, `${type}'s ${acc.type} "${acc.label}" is valid (invalid: ${JSON.stringify(acc.validationErrors)})`);
+          }
+        });
+      });
+    }
+    await s.screenshot('editor-nodes-placed', { selector: WORKSPACE });
+
+    await step('deploy', async () => {
+      const before = red.log().length;
+      await deploy(page);
+      await waitFor(() => red.log().slice(before).includes('Started flows'), 20_000, 50, 'Node-RED to start the deployed flows');
+      const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+      assert.deepEqual(startErrors, [], 'no errors while the deployed nodes start');
+    });
+
+    const flows: Json[] = (await red.api('/flows')).body;
+    const byId = new Map(flows.map((n) => [n.id, n]));
+    for (const [type, id] of placed) {
+      const n = byId.get(id);
+      assert.ok(n, `the deployed flow holds the ${type} node ${id}`);
+      assert.equal(n.type, type);
+      assert.equal(n.name, `e2e ${type}`, `${type}: the name typed in the dialog was deployed`);
+    }
+    const account = (type: string) => byId.get(byId.get(placed.get(type)!)?.account);
+    if (placed.has('dns-update')) {
+      assert.equal(byId.get(placed.get('dns-update')!)!.hostnames, 'home.example.com');
+      assert.equal(account('dns-update')?.provider, 'dryrun', 'dns-update uses the dry-run account created in its dialog');
+    }
+    if (placed.has('cert-renew')) {
+      assert.equal(account('cert-renew')?.provider, 'rfc2136', 'cert-renew uses the RFC 2136 account created in its dialog');
+      assert.equal(account('cert-renew')?.settings?.server, '127.0.0.1:53053');
+    }
+    assert.ok(!JSON.stringify(flows).includes(TSIG_SECRET), 'the TSIG secret is not in the flows (credentials only)');
+    await s.screenshot('editor-flow-deployed');
+    assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
+  });
+
+  test('an example of this package is imported through the menu and deployed', { timeout: 60_000 }, async (t) => {
+    const { page, red } = s;
+    const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
+    if (files.length === 0) return t.skip('examples/ holds no flows yet');
+    // Only this package's and Node-RED's own types: third-party nodes (Home Assistant) are not installed here.
+    const known: string[] = await page.evaluate(() => {
+      const out: string[] = [];
+      RED.nodes.registry.getNodeTypes().forEach((ty: string) => out.push(ty));
+      return out;
+    });
+    const typesOf = (f: string) => new Set<string>(JSON.parse(readFileSync(join(EXAMPLES_DIR, f), 'utf8')).map((n: Json) => n.type));
+    const usable = files.filter((f) => [...typesOf(f)].every((ty) => ['tab', 'group', 'junction'].includes(ty) || known.includes(ty)));
+    const file = usable.find((f) => f === 'getting-started.json') ?? usable[0];
+    if (!file) return t.skip(`every example needs node types that are not installed here (${files.join(', ')})`);
+    const name = file.replace(/\.json$/, '');
+    t.diagnostic(`importing examples/${file}`);
+
+    const existing: string[] = await page.evaluate(() => {
+      const ids: string[] = [];
+      RED.nodes.eachNode((n: Json) => {
+        ids.push(n.id);
+      });
+      return ids;
+    });
+    await step(`import-${name}`, async () => {
+      await page.locator('#red-ui-header-button-sidemenu').click();
+      await page.locator('#menu-item-import').click();
+      await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'visible' });
+      await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').first().click();
+      const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      await tab.locator('.red-ui-treeList-label', { hasText: MODULE }).first().click();
+      await tab.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${name}$`) }).first().click();
+      await page.locator('#red-ui-clipboard-dialog-import-opt-new').click(); // into a new flow tab
+      await s.screenshot(`editor-import-dialog`);
+      await page.locator('#red-ui-clipboard-dialog-ok').click();
+      await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'hidden' });
+      // The editor fetches the example from the runtime, then adds its nodes.
+      await page.waitForFunction((old) => {
+        let added = 0;
+        RED.nodes.eachNode((n: Json) => {
+          if (!old.includes(n.id)) added++;
+        });
+        return added > 0;
+      }, existing, { timeout: 15_000 });
+      // Imported nodes may hang on the mouse until placed: put them down.
+      if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
+        await page.locator('#red-ui-workspace-chart').click({ position: { x: 60, y: 60 } });
+      }
+    });
+    const imported: Json = await page.evaluate((old) => {
+      const nodes: Json[] = [];
+      RED.nodes.eachNode((n: Json) => {
+        if (!old.includes(n.id)) nodes.push(n);
+      });
+      return {
+        types: nodes.map((n) => n.type),
+        unknown: nodes.filter((n) => n.type === 'unknown').map((n) => n.name),
+      };
+    }, existing);
+    t.diagnostic(`imported: ${JSON.stringify(imported)}`);
+    assert.deepEqual(imported.unknown, [], `examples/${file}: no unknown node types after import`);
+    for (const ty of typesOf(file)) {
+      if (ty !== 'tab' && (await page.evaluate((x) => RED.nodes.getType(x)?.category !== 'config', ty))) {
+        assert.ok(imported.types.includes(ty), `the imported flow holds a ${ty} node`);
+      }
+    }
+    await page.evaluate(() => RED.view.clearSelection?.());
+    await s.screenshot(`editor-example-${name}`, { selector: WORKSPACE });
+
+    await step(`deploy-${name}`, async () => {
+      const before = red.log().length;
+      await deploy(page);
+      await waitFor(() => red.log().slice(before).includes('Started flows'), 20_000, 50, 'Node-RED to start the example');
+      const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+      assert.deepEqual(startErrors, [], `examples/${file}: no errors while its nodes start`);
+    });
+    const deployed = new Set<string>(((await red.api('/flows')).body as Json[]).map((n) => n.type));
+    for (const ty of typesOf(file)) assert.ok(deployed.has(ty), `the deployed flows hold a ${ty} node from examples/${file}`);
+    assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
+  });
+
+  test('README screenshot: a real flow in the editor', { timeout: 60_000 }, async () => {
+    const { page, red } = s;
+    // Complete the hand-written nodes with the editor's defaults (as an export from the editor would be).
+    const flows: Json[] = await page.evaluate((nodes) => nodes.map((n: Json) => {
+      const d = RED.nodes.getType(n.type)?.defaults ?? {};
+      const full: Json = {};
+      for (const k of Object.keys(d)) full[k] = JSON.parse(JSON.stringify(d[k].value ?? ''));
+      return { ...full, ...n };
+    }), readmeFlow(new URL(red.url).port));
+    const res = await red.api('/flows', { method: 'POST', body: flows, headers: { 'Node-RED-Deployment-Type': 'full' } });
+    assert.ok(res.status === 200 || res.status === 204, `deploy through the admin API: ${res.status} ${JSON.stringify(res.body)}`);
+    await step('readme', async () => {
+      await s.reload();
+      await page.evaluate(() => {
+        RED.workspaces.show('readme-tab');
+        RED.workspaces.hide?.('readme-svc-tab'); // the helper service runs, out of the picture
+        RED.menu.setSelected('menu-item-sidebar', false); // the whole width for the flow
+      });
+      // Let the nodes report: the watcher finds the address, the dry-run account "updates" the name,
+      // the reachability check answers.
+      const statuses = await page.waitForFunction(() => {
+        const st = (id: string) => RED.nodes.node(id)?.status?.text;
+        return st('readme-watch') && st('readme-update') && st('readme-reach') ? ['readme-watch', 'readme-update', 'readme-reach'].map(st) : false;
+      }, undefined, { timeout: 30_000 }).then((h) => h.jsonValue()).catch(() => null);
+      await page.evaluate(() => RED.view.clearSelection?.());
+      await page.mouse.move(2, 2); // no hover highlight in the picture
+      // The flow and a margin around it, not the empty canvas.
+      const chart = (await page.locator('#red-ui-workspace-chart').boundingBox())!;
+      const extent: { w: number; h: number } = await page.evaluate(() => {
+        let w = 0;
+        let h = 0;
+        RED.nodes.eachNode((n: Json) => {
+          if (n.z !== 'readme-tab') return;
+          w = Math.max(w, n.x + (n.w ?? 140) / 2);
+          h = Math.max(h, n.y + (n.h ?? 30) / 2 + 20); // + the status line
+        });
+        return { w, h };
+      });
+      const clip = { x: chart.x, y: chart.y, width: Math.min(chart.width, extent.w + 40), height: Math.min(chart.height, extent.h + 30) };
+      const path = await s.screenshot('readme-flow', { clip });
+      await page.evaluate(() => RED.menu.setSelected('menu-item-sidebar', true));
+      assert.ok(statuses, 'every node of the README flow shows a status');
+      assert.deepEqual(await page.evaluate(() => ['readme-watch', 'readme-update', 'readme-reach'].filter((id) => !RED.nodes.node(id).valid)), [], 'no invalid node in the README flow');
+      if (process.env.DDNS_UPDATE_SCREENSHOTS === '1') {
+        mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
+        copyFileSync(path, join(REPO_ROOT, 'docs', 'flow.png'));
+      }
+    });
+  });
+});
+
+// ---- filling the dialogs -------------------------------------------------------------------------
+
+type Filler = (page: Page, type: string) => Promise<void>;
+
+const fillName: Filler = async (page, type) => {
+  await page.locator('#node-input-name').fill(`e2e ${type}`);
+};
+
+/** Create a new ddns-account from the node's account field (the + button), with these settings. */
+async function addAccount(page: Page, provider: string, name: string, fields: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<void> {
+  await page.locator('#node-input-btn-account-add').click();
+  await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+  await page.waitForFunction((p) => $(`#node-config-input-provider option[value="${p}"]`).length > 0, provider);
+  await page.locator('#node-config-input-provider').selectOption(provider);
+  await page.locator('#node-config-input-name').fill(name);
+  for (const [key, value] of Object.entries(fields)) await page.locator(`#ddns-account-setting-${key}`).fill(value);
+  for (const [key, value] of Object.entries(secrets)) await page.locator(`#node-config-input-${key}`).fill(value);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `editor-dialog-ddns-account-${provider}.png`) });
+  await page.locator('#node-config-dialog-ok').click();
+  await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+  await page.waitForFunction(() => RED.nodes.node($('#node-input-account').val())?.type === 'ddns-account');
+}
+
+const FILL: Record<string, Filler> = {
+  'dns-update': async (page, type) => {
+    await fillName(page, type);
+    await addAccount(page, 'dryrun', 'e2e dry run');
+    await page.locator('#node-input-hostnames').fill('home.example.com');
+  },
+  'reachability-check': async (page, type) => {
+    await fillName(page, type);
+    await page.locator('#node-input-names').fill('home.example.com');
+  },
+  'cert-renew': async (page, type) => {
+    await fillName(page, type);
+    // DNS-01 needs TXT records: a dry-run account cannot do that, an RFC 2136 one can.
+    await addAccount(page, 'rfc2136', 'e2e BIND', { server: '127.0.0.1:53053', zone: 'example.com', keyName: 'ddns-key' }, { tsigSecret: TSIG_SECRET });
+    await page.locator('#node-input-names').fill('home.example.com');
+  },
+};
+
+// ---- the README flow -----------------------------------------------------------------------------
+
+/**
+ * public-ip-watch → dns-update (dry-run account) → reachability-check, with debug nodes. The
+ * watcher asks a what's-my-IP service that a second tab of the same Node-RED serves on loopback
+ * (it answers 203.0.113.7, a documentation address), so the statuses are live without the internet.
+ */
+function readmeFlow(port: string): Json[] {
+  const ipService = `http://127.0.0.1:${port}/e2e/what-is-my-ip`;
+  return [
+    { id: 'readme-tab', type: 'tab', label: 'Home DDNS' },
+    { id: 'readme-svc-tab', type: 'tab', label: 'what-is-my-ip (test service)' },
+    { id: 'readme-account', type: 'ddns-account', name: 'Dry run (sends nothing)', provider: 'dryrun', settings: {} },
+    { id: 'readme-comment', type: 'comment', z: 'readme-tab', x: 230, y: 40, name: 'Keep home.example.com pointed at this connection', wires: [] },
+    {
+      id: 'readme-watch', type: 'public-ip-watch', z: 'readme-tab', x: 130, y: 120, name: 'Public IP',
+      sources: [{ type: 'custom', url: ipService, format: 'text' }], allowNonPublic: true, emitOnStart: true,
+      wires: [['readme-update'], ['readme-alerts']],
+    },
+    {
+      id: 'readme-update', type: 'dns-update', z: 'readme-tab', x: 370, y: 120, account: 'readme-account', hostnames: 'home.example.com',
+      wires: [['readme-reach'], ['readme-alerts']],
+    },
+    {
+      // No DNS checks here (nothing answers for home.example.com offline): the web service behind the name.
+      id: 'readme-reach', type: 'reachability-check', z: 'readme-tab', x: 630, y: 120, name: 'Reachable from outside?',
+      dnsAuthoritative: false, dnsPublic: false, natDiagnosis: false, httpUrls: ipService,
+      wires: [['readme-report'], ['readme-alerts']],
+    },
+    { id: 'readme-report', type: 'debug', z: 'readme-tab', x: 900, y: 100, name: 'report', wires: [] },
+    { id: 'readme-alerts', type: 'debug', z: 'readme-tab', x: 900, y: 180, name: 'alerts (notify me)', wires: [] },
+    { id: 'readme-svc-in', type: 'http in', z: 'readme-svc-tab', x: 150, y: 60, url: '/e2e/what-is-my-ip', method: 'get', wires: [['readme-svc-answer']] },
+    {
+      id: 'readme-svc-answer', type: 'change', z: 'readme-svc-tab', x: 350, y: 60,
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '203.0.113.7', tot: 'str' }], wires: [['readme-svc-out']],
+    },
+    { id: 'readme-svc-out', type: 'http response', z: 'readme-svc-tab', x: 530, y: 60, wires: [] },
+  ];
+}
