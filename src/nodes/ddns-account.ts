@@ -38,7 +38,8 @@ function describeIssues(def: ProviderDefinition, issues: ReadonlyArray<{ path: P
     .map((i) => {
       const key = String(i.path[0] ?? '');
       const field = def.fields.find((f) => f.key === key);
-      return field ? `${field.label}: ${i.message}` : key ? `${key}: ${i.message}` : i.message;
+      const message = i.message.replace(/\.$/, '');
+      return field ? `${field.label}: ${message}` : key ? `${key}: ${message}` : message;
     })
     .join('; ');
 }

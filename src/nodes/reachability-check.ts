@@ -294,7 +294,7 @@ export = function register(RED: Red): void {
       const warnings = report.checks.filter((c) => c.ok && c.warning).length;
       if (!failed.length) {
         const n = report.checks.length;
-        const text = `${t('status.ok', `ok · ${n} checks`, { n })}${warnings ? `, ${t('status.warnings', `${warnings} warning(s)`, { n: warnings })}` : ''} · ${time}`;
+        const text = `${n === 1 ? t('status.ok-one', 'ok · 1 check', { n }) : t('status.ok', `ok · ${n} checks`, { n })}${warnings ? `, ${t('status.warnings', `${warnings} warning(s)`, { n: warnings })}` : ''} · ${time}`;
         node.status({ fill: warnings ? 'yellow' : 'green', shape: 'dot', text });
       } else if (state === 'down') {
         node.status({ fill: 'red', shape: 'ring', text: `${t('status.down', 'down')}: ${short(`${failed[0].target}: ${failed[0].detail}`)} · ${time}` });
