@@ -15,17 +15,11 @@ import { backoffDelay, withJitter } from '../core/retry';
 import { Redactor } from '../core/redact';
 import type { DnsProvider } from '../core/providers/types';
 import type { DdnsAccount } from '../core/update/account';
+import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
 
-const blank = (v: unknown) => v === '' || v === undefined || v === null;
-const numberIn = (label: string, min: number, max: number) =>
-  z.number({ error: `${label} must be a number` }).min(min, `${label} must be at least ${min}`).max(max, `${label} must be at most ${max}`);
-const toNumber = (v: unknown) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
-const num = (label: string, min: number, max: number, def: number) => z.preprocess(toNumber, numberIn(label, min, max).default(def));
-const optNum = (label: string, min: number, max: number) => z.preprocess(toNumber, numberIn(label, min, max).optional());
-const bool = (def: boolean) => z.preprocess((v) => (blank(v) ? def : v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const text = () => z.preprocess((v) => (blank(v) ? '' : v), z.string().trim());
+const text = textField;
 
 const certConfigSchema = z
   .object({
@@ -37,15 +31,15 @@ const certConfigSchema = z
     eabKid: text(),
     caCert: text().refine((s) => s === '' || s.includes('-----BEGIN CERTIFICATE-----'), 'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)'),
     keyType: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']).default('ecdsa-p256'),
-    pinKey: bool(false),
-    renewDays: optNum('renew days', 1, 365),
+    pinKey: boolField(false),
+    renewDays: optionalNumberField('renew days', 1, 365),
     profile: text(),
     outDir: text(),
-    propagationTimeout: num('propagation timeout', 10, 3600, 300),
+    propagationTimeout: numberField('propagation timeout', 10, 3600, 300),
     authServers: text(),
     discovery: text(),
-    checkHours: num('check interval', 1, 24 * 7, 24),
-    checkOnStart: bool(true),
+    checkHours: numberField('check interval', 1, 24 * 7, 24),
+    checkOnStart: boolField(true),
     output: z.enum(['issued', 'always']).default('issued'),
     topic: z.preprocess((v) => (blank(v) ? 'certificate' : v), z.string()),
   })

@@ -18,20 +18,11 @@ import { checkAddresses, parseHostnames } from '../core/update/names';
 import { resultsOk, statusLine } from '../core/update/summary';
 import type { AccountAlert, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
+import { blank, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
 /** Context key of the engine's state. */
 const STATE_KEY = 'ddnsUpdate';
-
-const blank = (v: unknown) => v === '' || v === undefined || v === null;
-const num = (label: string, min: number, max: number, def: number, integer = false) =>
-  z.preprocess(
-    (v) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v),
-    (integer ? z.number({ error: `${label} must be a number` }).int(`${label} must be a whole number`) : z.number({ error: `${label} must be a number` }))
-      .min(min, `${label} must be at least ${min}`)
-      .max(max, `${label} must be at most ${max}`)
-      .default(def),
-  );
 
 type Families = 'auto' | 'ipv4' | 'ipv6' | 'both';
 
@@ -43,11 +34,9 @@ const configSchema = z.object({
   families: z.preprocess((v) => (blank(v) ? undefined : v),
     z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto')),
   /** Seconds between two writes of the same record. */
-  minInterval: num('minimum interval', 0, 86_400, 60),
-  contextStore: z
-    .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
-    .refine((s) => /^[A-Za-z0-9_]*$/.test(s), 'context store names contain only letters, digits and _'),
-  alertAfter: num('alert after', 1, 1000, 3, true),
+  minInterval: numberField('minimum interval', 0, 86_400, 60),
+  contextStore: contextStoreField(),
+  alertAfter: numberField('alert after', 1, 1000, 3, true),
 });
 
 const address = z.string({ error: 'must be an address as text' }).nullable().optional();

@@ -12,22 +12,11 @@ import { buildSource, DEFAULT_SOURCES, SOURCE_CATALOG, sourceConfigSchema } from
 import type { IpSource } from '../core/ip/types';
 import { Redactor } from '../core/redact';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
+import { blank, boolField, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode, Send } from './red-types';
 
 /** Context key of the last known addresses. */
 const STATE_KEY = 'lastAddresses';
-
-const blank = (v: unknown) => v === '' || v === undefined || v === null;
-const numberField = (label: string, min: number, max: number, def: number, integer = false) =>
-  z.preprocess(
-    (v) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v),
-    (integer ? z.number({ error: `${label} must be a number` }).int(`${label} must be a whole number`) : z.number({ error: `${label} must be a number` }))
-      .min(min, `${label} must be at least ${min}`)
-      .max(max, `${label} must be at most ${max}`)
-      .default(def),
-  );
-const boolField = (def: boolean) =>
-  z.preprocess((v) => (blank(v) ? undefined : v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(def));
 
 /** The node's configuration as the editor saves it (numbers may arrive as strings). */
 const watchConfigSchema = z
@@ -49,9 +38,7 @@ const watchConfigSchema = z
       .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
       .refine((s) => s === '' || parseAddress(s) !== null, 'local address must be an IPv4 or IPv6 address of this host'),
     emitOnStart: boolField(true),
-    store: z
-      .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
-      .refine((s) => /^[A-Za-z0-9_]*$/.test(s), 'context store names contain only letters, digits and _'),
+    store: contextStoreField(),
     alertAfter: numberField('alert after', 1, 1000, 3, true),
     topic: z.preprocess((v) => (blank(v) ? 'public-ip' : v), z.string()),
   })

@@ -17,26 +17,14 @@ import { DEFAULT_PUBLIC_RESOLVERS } from '../core/dns/resolvers';
 import { parseServer, type DnsServer } from '../core/dns/transport';
 import { checkName, runChecks, type Check, type ExpectedAddresses, type ReachReport } from '../core/reach/checks';
 import { parseCheckUrl, parseStatusSpec } from '../core/reach/http';
+import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
-const blank = (v: unknown) => v === '' || v === undefined || v === null;
-const numberField = (label: string, min: number, max: number, def: number, integer = false) =>
-  z.preprocess(
-    (v) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v),
-    (integer ? z.number({ error: `${label} must be a number` }).int(`${label} must be a whole number`) : z.number({ error: `${label} must be a number` }))
-      .min(min, `${label} must be at least ${min}`)
-      .max(max, `${label} must be at most ${max}`)
-      .default(def),
-  );
-const boolField = (def: boolean) =>
-  z.preprocess((v) => (blank(v) ? undefined : v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(def));
-/** A list typed as text: one item per line, or separated by commas or spaces. */
-const listField = z.preprocess((v) => (Array.isArray(v) ? v.map(String) : blank(v) ? [] : String(v).split(/[\s,;]+/)), z.array(z.string()))
-  .transform((a) => a.map((s) => s.trim()).filter(Boolean));
-const text = z.preprocess((v) => (blank(v) ? '' : v), z.string().trim());
+const listOf = listField();
+const text = textField();
 
 function serverList(label: string) {
-  return listField.transform((items, ctx): DnsServer[] => {
+  return listOf.transform((items, ctx): DnsServer[] => {
     const out: DnsServer[] = [];
     for (const s of items) {
       const srv = parseServer(s);
@@ -56,7 +44,7 @@ const optionalAddress = (label: string, family: 'ipv4' | 'ipv6' | 'any') =>
 /** The configuration as the editor saves it. */
 const configSchema = z.object({
   name: z.string().optional(),
-  names: listField,
+  names: listOf,
   expectedIpv4: optionalAddress('expected IPv4 address', 'ipv4'),
   expectedIpv6: optionalAddress('expected IPv6 address', 'ipv6'),
   dnsAuthoritative: boolField(true),
@@ -66,9 +54,9 @@ const configSchema = z.object({
   discovery: serverList('discovery resolvers'),
   authServers: serverList('authoritative servers'),
   authPort: numberField('authoritative port', 1, 65535, 53, true),
-  tcpPorts: listField,
+  tcpPorts: listOf,
   tcpFamily: z.enum(['any', 'ipv4', 'ipv6', 'both'], { error: 'IP version must be any, ipv4, ipv6 or both' }).default('any'),
-  httpUrls: listField,
+  httpUrls: listOf,
   httpStatus: text,
   certWarnDays: numberField('certificate warning', 0, 365, 14, true),
   natDiagnosis: boolField(true),

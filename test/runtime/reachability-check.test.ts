@@ -106,7 +106,7 @@ test('reachability-check: alerts only on transitions, after N failed runs in a r
     assert.equal(first.payload.diagnosis.nat, null);
     assert.equal(first.tag !== undefined, true, 'the incoming msg is reused');
     assert.equal(lastStatus(h)?.fill, 'green');
-    assert.match(lastStatus(h)!.text, /^ok · 1 checks · \d\d:\d\d$/);
+    assert.match(lastStatus(h)!.text, /^ok · 1 check · \d\d:\d\d$/);
 
     await closeServer(server);
     server = null;

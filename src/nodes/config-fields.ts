@@ -1,0 +1,39 @@
+/**
+ * zod pieces for node configurations as the editor saves them: numbers and booleans may arrive as
+ * strings, empty fields as '' (meaning "the default"). Shared by every node of the package.
+ */
+import { z } from 'zod';
+
+export const blank = (v: unknown): boolean => v === '' || v === undefined || v === null;
+
+const toNumber = (v: unknown) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
+
+function numberIn(label: string, min: number, max: number, integer: boolean) {
+  const n = z.number({ error: `${label} must be a number` });
+  return (integer ? n.int(`${label} must be a whole number`) : n).min(min, `${label} must be at least ${min}`).max(max, `${label} must be at most ${max}`);
+}
+
+/** A number within [min, max]; empty means `def`. */
+export const numberField = (label: string, min: number, max: number, def: number, integer = false) =>
+  z.preprocess(toNumber, numberIn(label, min, max, integer).default(def));
+
+/** A number within [min, max], or undefined when empty. */
+export const optionalNumberField = (label: string, min: number, max: number, integer = false) =>
+  z.preprocess(toNumber, numberIn(label, min, max, integer).optional());
+
+/** A checkbox; empty means `def`. */
+export const boolField = (def: boolean) =>
+  z.preprocess((v) => (blank(v) ? undefined : v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(def));
+
+/** Free text, trimmed; empty stays ''. */
+export const textField = () => z.preprocess((v) => (blank(v) ? '' : v), z.string().trim());
+
+/** A list typed as text: one item per line, or separated by commas, semicolons or spaces. */
+export const listField = () =>
+  z
+    .preprocess((v) => (Array.isArray(v) ? v.map(String) : blank(v) ? [] : String(v).split(/[\s,;]+/)), z.array(z.string()))
+    .transform((a) => a.map((s) => s.trim()).filter(Boolean));
+
+/** The name of a context store from settings.js ('' = the default store). */
+export const contextStoreField = () =>
+  textField().refine((s) => /^[A-Za-z0-9_]*$/.test(s), 'context store names contain only letters, digits and _');
