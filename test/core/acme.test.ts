@@ -185,8 +185,69 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
       assert.equal(due.renewed, true);
       assert.match(due.reason, /ACME Renewal Information/);
       await assert.rejects(ensureCertificate({ ...j, profile: 'tlsserver' }, { provider, waitVisible, force: true }), /does not offer the profile "tlsserver" \(it offers: classic, shortlived\)/);
+      // The next order names the certificate it replaces (RFC 9773 §5) and the chosen profile:
+      // the shim answers newOrder itself (rate limit) to show what the client sent.
+      const renewedCert = (await readCertificateSet(j.outDir))!.cert;
+      shim.options.rateLimitNewOrder = { retryAfterSeconds: 60 };
+      await assert.rejects(ensureCertificate({ ...j, profile: 'shortlived' }, { provider, waitVisible: waitVisible, force: true }, {}), /rate limiting/);
+      const sent = shim.newOrderPayloads.at(-1)!;
+      assert.equal(sent.replaces, ariCertId(renewedCert));
+      assert.equal(sent.profile, 'shortlived');
+      assert.deepEqual(sent.identifiers, [{ type: 'dns', value: `ari.${ZONE}` }]);
     } finally {
       await shim.close();
+    }
+  });
+});
+
+describe('External Account Binding (ZeroSSL, Google, private CAs)', { skip }, () => {
+  test('a CA that requires EAB: refused without it, issues with it', async () => {
+    const bind = await startBind([{ name: ZONE }]);
+    const kid = 'kid-ddns-test';
+    const hmacKey = Buffer.from('a-32-byte-secret-for-eab-testing!').toString('base64url');
+    const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, eab: { [kid]: hmacKey } });
+    const dir = mkdtempSync(join(tmpdir(), 'ddns-eab-'));
+    const k = bind.keys.sha256;
+    const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
+    const waitVisible = async (name: string, value: string) => {
+      const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
+      if (!r.ok) throw new Error('not visible');
+    };
+    const base: CertificateJob = { names: [`eab.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, 'live'), accountDir: join(dir, 'accounts') };
+    try {
+      await assert.rejects(ensureCertificate(base, { provider, waitVisible }), (e: DdnsError) => e.kind === 'fatal' && /external account/i.test(e.message));
+      const r = await ensureCertificate({ ...base, accountDir: join(dir, 'accounts-eab'), eab: { kid, hmacKey } }, { provider, waitVisible });
+      assert.equal(r.renewed, true);
+    } finally {
+      await provider.close?.();
+      await pebble.stop();
+      await bind.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Pebble with its own defaults (5 % badNonce rejections, authorization reuse)', { skip }, () => {
+  test('four orders in a row succeed: acme-client retries a rejected nonce', async () => {
+    const bind = await startBind([{ name: ZONE }]);
+    const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, defaults: true });
+    const dir = mkdtempSync(join(tmpdir(), 'ddns-nonce-'));
+    const k = bind.keys.sha256;
+    const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
+    const waitVisible = async (name: string, value: string) => {
+      const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
+      if (!r.ok) throw new Error('not visible');
+    };
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await ensureCertificate({ names: [`n${i}.${ZONE}`, `*.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, `live${i}`), accountDir: join(dir, 'accounts') }, { provider, waitVisible });
+        assert.equal(r.renewed, true);
+      }
+    } finally {
+      await provider.close?.();
+      await pebble.stop();
+      await bind.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

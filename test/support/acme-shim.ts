@@ -28,6 +28,8 @@ export interface Shim {
   caPem: string; // a bundle trusting both the shim and Pebble
   ariRequests: string[];
   newOrderRequests: number;
+  /** The JWS payloads of the newOrder requests the shim received (rate-limit mode). */
+  newOrderPayloads: Array<Record<string, unknown>>;
   options: ShimOptions;
   close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startShim(options: ShimOptions): Promise<Shim> {
     caPem: `${readFileSync(tls.caFile, 'utf8')}\n${options.pebbleCaPem}`,
     ariRequests: [],
     newOrderRequests: 0,
+    newOrderPayloads: [],
     options,
     close: async () => undefined,
   };
@@ -73,7 +76,16 @@ export async function startShim(options: ShimOptions): Promise<Shim> {
     }
     if (req.url === '/new-order') {
       shim.newOrderRequests++;
-      req.resume();
+      const body = await new Promise<string>((r) => {
+        let b = '';
+        req.on('data', (c) => (b += c));
+        req.on('end', () => r(b));
+      });
+      try {
+        shim.newOrderPayloads.push(JSON.parse(Buffer.from(JSON.parse(body).payload, 'base64url').toString('utf8')));
+      } catch {
+        /* not a JWS: recorded as a request only */
+      }
       res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': String(options.rateLimitNewOrder?.retryAfterSeconds ?? 3600) });
       return res.end(JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates already issued for this exact set of identifiers', status: 429 }));
     }

@@ -131,7 +131,10 @@ export function acmeError(e: unknown, what: string): DdnsError {
   if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(err?.code ?? '') || /self.signed|unable to verify/i.test(msg)) {
     return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
   }
-  if (/unauthorized|accountDoesNotExist|externalAccountRequired|malformed|rejectedIdentifier|unsupportedIdentifier|caa/i.test(msg)) {
+  if (/externalAccountBinding|externalAccountRequired|external account/i.test(msg)) {
+    return fatal(`${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`, { code: 'acme_eab_required', cause: e });
+  }
+  if (/unauthorized|accountDoesNotExist|malformed|rejectedIdentifier|unsupportedIdentifier|caa/i.test(msg)) {
     return fatal(`${what}: ${msg}`, { code: 'acme_refused', cause: e });
   }
   return transient(`${what}: ${msg}`, { code: 'acme_error', cause: e });
