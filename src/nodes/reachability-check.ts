@@ -120,6 +120,8 @@ interface RunInput {
   expected: ExpectedAddresses;
   expectedByName: Record<string, ExpectedAddresses>;
   wanAddress: string | null;
+  /** The router said it has no public address (public-ip-watch's router source: NAT-PMP result 3…). */
+  routerNoPublicAddress: boolean;
   /** Names and families that dns-update just changed (the propagation wait watches them). */
   updated: Array<{ name: string; family: 'ipv4' | 'ipv6'; address: string }>;
 }
@@ -131,6 +133,7 @@ function readInput(cfg: Config, msg: Msg | null): RunInput {
   const updated: RunInput['updated'] = [];
   let names = cfg.names;
   let wanAddress: string | null = cfg.wanAddress || null;
+  let routerNoPublicAddress = false;
   if (msg) {
     const m = inputSchema.safeParse(msg);
     if (!m.success) throw badInput(describeIssues(m.error));
@@ -146,6 +149,8 @@ function readInput(cfg: Config, msg: Msg | null): RunInput {
       }
       if (pl.wanAddress) wanAddress = pl.wanAddress;
       else if (pl.cgnat?.localClass === 'cgnat' && pl.cgnat.localAddress) wanAddress = pl.cgnat.localAddress;
+      // The router answered "no public address" without naming one (NAT-PMP result 3).
+      if (pl.cgnat?.localClass === 'none') routerNoPublicAddress = true;
       for (const r of pl.results ?? []) {
         if (!r.address) continue;
         const name = checkName(r.hostname);
@@ -157,7 +162,7 @@ function readInput(cfg: Config, msg: Msg | null): RunInput {
     if (!names.length && m.data.hostname) names = ([] as string[]).concat(m.data.hostname);
   }
   if (wanAddress && parseAddress(wanAddress)?.family !== 'ipv4') throw badInput(`WAN address ${wanAddress} must be an IPv4 address`);
-  return { names, expected, expectedByName, wanAddress, updated };
+  return { names, expected, expectedByName, wanAddress, routerNoPublicAddress, updated };
 }
 
 const hhmm = () => new Date().toTimeString().slice(0, 5);
@@ -242,7 +247,7 @@ export = function register(RED: Red): void {
         tcp: { ports: cfg.tcpPorts.map(Number), family: cfg.tcpFamily },
         http: { urls: cfg.httpUrls, expectStatus: cfg.httpStatus, certWarnDays: cfg.certWarnDays },
         externalUrl: externalUrl || undefined,
-        nat: cfg.natDiagnosis ? { wanAddress: input.wanAddress } : undefined,
+        nat: cfg.natDiagnosis ? { wanAddress: input.wanAddress, routerNoPublicAddress: input.routerNoPublicAddress } : undefined,
         timeoutMs,
         concurrency: cfg.concurrency,
         signal: closing.signal,

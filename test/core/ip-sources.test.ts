@@ -101,7 +101,7 @@ describe('settings', () => {
     for (const d of DEFAULT_SOURCES) assert.deepEqual(sourceConfigSchema.parse(d), d);
     assert.deepEqual(DEFAULT_SOURCES.map((d) => d.type), ['cloudflare-trace', 'ipify', 'icanhazip', 'opendns']);
     const types = SOURCE_CATALOG.map((c) => c.type).sort();
-    assert.deepEqual(types, ['aws', 'cloudflare-trace', 'custom', 'google-dns', 'icanhazip', 'interface', 'ipify', 'opendns']);
+    assert.deepEqual(types, ['aws', 'cloudflare-trace', 'custom', 'google-dns', 'icanhazip', 'interface', 'ipify', 'opendns', 'router']);
     assert.deepEqual(SOURCE_CATALOG.find((c) => c.type === 'aws')!.families, ['ipv4']);
     assert.equal(SOURCE_CATALOG.find((c) => c.type === 'cloudflare-trace')!.endpoints.ipv6, 'https://[2606:4700:4700::1111]/cdn-cgi/trace');
     // the editor stores "" for untouched fields: they mean "not set"

@@ -3,10 +3,15 @@
  * pointed at loopback servers that answer like the real services:
  * - ipify / icanhazip / AWS checkip: the address as plain text (https://www.ipify.org/,
  *   https://major.io/icanhazip-com-faq/, https://checkip.amazonaws.com/).
+ * - the home router: a NAT-PMP server on a loopback address, port 5351, answering the external
+ *   address request and sending change announcements like a router (RFC 6886 §3.2 and §3.2.1,
+ *   https://www.rfc-editor.org/rfc/rfc6886#section-3.2); the announcements go to the port the
+ *   node is told to listen on instead of 224.0.0.1:5350. (A real router: test/router/.)
  * Catch, Status and Complete are Node-RED's own core nodes.
  */
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import type { ServerResponse } from 'node:http';
 import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
@@ -100,6 +105,71 @@ function attach(): Harness {
 
 const url = (path: string) => `${srv.url}${path}`;
 const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+/** What node w logged at a level (helper.log().WARN, …). */
+const logged = (level: number): string[] =>
+  helper.log().args.filter((a: Msg[]) => a[0].level === level && a[0].id === 'w').map((a: Msg[]) => String(a[0].msg));
+
+/** A free UDP port on 127.0.0.1. */
+const freeUdpPort = () =>
+  new Promise<number>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+
+/**
+ * A home router on a random loopback address (so that parallel runs do not compete for port
+ * 5351): NAT-PMP external address answers from port 5351, and `announce()` sends the change
+ * announcement (the same 12-byte answer, epoch 0) to the node's announcement port. Null when the
+ * port is taken on this machine.
+ */
+async function loopbackRouter() {
+  const n = (k: number) => Math.floor(Math.random() * k);
+  const gateway = `127.${1 + n(250)}.${n(250)}.${1 + n(250)}`;
+  const s = dgram.createSocket('udp4');
+  const bound = await new Promise<boolean>((r) => {
+    s.once('error', () => r(false));
+    s.bind(5351, gateway, () => r(true));
+  });
+  if (!bound) {
+    s.close();
+    return null;
+  }
+  const state = { address: '8.8.8.8', result: 0, epoch: 5000 };
+  const answer = () => {
+    const b = Buffer.alloc(12);
+    b[1] = 128;
+    b.writeUInt16BE(state.result, 2);
+    b.writeUInt32BE(state.epoch, 4);
+    state.address.split('.').forEach((o, i) => (b[8 + i] = Number(o)));
+    return b;
+  };
+  let queries = 0;
+  s.on('message', (m, from) => {
+    if (m.length !== 2 || m[0] !== 0 || m[1] !== 0) return;
+    queries++;
+    s.send(answer(), from.port, from.address);
+  });
+  const announcePort = await freeUdpPort();
+  return {
+    gateway,
+    state,
+    announcePort,
+    get queries() {
+      return queries;
+    },
+    /** The node's source settings for this router (no safety poll: only announcements). */
+    source: (extra: Msg = {}) => ({ type: 'router', gateway, announcePort: String(announcePort), announceGroup: '127.0.0.1', safetyPoll: '0', ...extra }),
+    /** The address changed: the epoch starts again, the router multicasts the answer (RFC 6886 §3.2.1). */
+    announce: () => {
+      state.epoch = 0;
+      return new Promise<void>((r) => s.send(answer(), announcePort, '127.0.0.1', () => r()));
+    },
+    close: () => new Promise<void>((r) => s.close(() => r())),
+  };
+}
 
 test('public-ip-watch: the first address is sent, unchanged addresses are not, force and real changes are', async () => {
   answers.set('/ip', say('8.8.8.8\n'));
@@ -318,6 +388,10 @@ test('public-ip-watch: an invalid configuration shows a red status and an error;
     [{ families: 'ipv6', sources: [{ type: 'aws' }] }, /no source in the list can find an IPv6 address/],
     [{ policy: 'quorum', quorum: 3, sources: [{ type: 'ipify' }, { type: 'aws' }] }, /quorum 3 is more than the 2 sources/],
     [{ localAddress: 'eth0' }, /local address/],
+    [{ sources: [{ type: 'router', gateway: 'fritz.box' }] }, /source 1 \(gateway\): must be the router's IPv4 address/],
+    [{ sources: [{ type: 'router', gateway: '127.0.0.1', safetyPoll: '2' }] }, /source 1 \(safetyPoll\): the safety poll must be 0 \(off\) or between 5 and 3600 seconds/],
+    [{ families: 'ipv6', sources: [{ type: 'router', gateway: '127.0.0.1' }] }, /no source in the list can find an IPv6 address/],
+    [{ policy: 'quorum', quorum: 2, sources: [{ type: 'router', gateway: '127.0.0.1' }, { type: 'ipify' }] }, /quorum 2 is more than the 1 outside services that can confirm the IPv4 address/],
   ];
   for (const [config, reason] of cases) {
     const h = await load(config);
@@ -346,6 +420,118 @@ test('public-ip-watch: the editor gets the source catalog from the admin API', a
   answers.set('/ip', say('8.8.8.8'));
   const res = await helper.request().get('/ddns/ip-sources').expect(200);
   const types = res.body.catalog.map((e: Msg) => e.type);
-  for (const t of ['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface', 'custom']) assert.ok(types.includes(t), t);
+  for (const t of ['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface', 'router', 'custom']) assert.ok(types.includes(t), t);
   assert.ok(Array.isArray(res.body.defaults) && res.body.defaults.length > 0);
+  assert.ok(!res.body.defaults.some((d: Msg) => d.type === 'router'), 'the router is offered, not chosen by default (many routers have UPnP/NAT-PMP off)');
+  assert.equal(res.body.routerSafetyPoll, 30);
+});
+
+test('public-ip-watch + router: the router answers first, an announcement is followed at once without any outside request, outside services confirm', async (t) => {
+  const router = await loopbackRouter();
+  if (!router) return t.skip('port 5351 on a loopback address is in use on this machine');
+  try {
+    answers.set('/rip', say('8.8.8.8'));
+    const h = await load({ sources: [router.source(), { type: 'ipify', urlV4: url('/rip') }] });
+    await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+    const first = h.out[0].payload;
+    assert.equal(first.ipv4, '8.8.8.8');
+    assert.deepEqual(first.sources.ipv4.agreedBy, ['router']);
+    assert.deepEqual(first.sources.ipv4.confirmedBy, ['ipify'], 'the outside service confirms');
+    assert.equal(first.wanAddress, '8.8.8.8', 'the WAN address the router reported (for reachability-check)');
+    assert.equal(first.disagreement, undefined);
+    await waitFor(() => lastStatus(h)?.fill === 'green', 5000, 10, 'a green status');
+    assert.match(lastStatus(h)!.text, /^v4 8\.8\.8\.8 · \d\d:\d\d$/);
+    const outside = () => srv.requests.filter((r) => r.path === '/rip').length;
+    assert.equal(outside(), 1);
+
+    // The router's address changes and it announces it: the node asks the router (only) at once.
+    router.state.address = '8.8.4.4';
+    const statuses = h.statuses.length;
+    await router.announce();
+    await waitFor(() => h.out.length === 2, 10_000, 10, 'the change after the announcement');
+    const moved = h.out[1].payload;
+    assert.equal(moved.ipv4, '8.8.4.4');
+    assert.deepEqual(moved.changed, ['ipv4']);
+    assert.deepEqual(moved.previous, { ipv4: '8.8.8.8', ipv6: null });
+    assert.deepEqual(moved.sources.ipv4.agreedBy, ['router']);
+    assert.equal(moved.sources.ipv4.confirmedBy, undefined, 'not confirmed yet: the outside services are asked on their schedule');
+    assert.equal(outside(), 1, 'zero requests left the network');
+    assert.ok(!h.statuses.slice(statuses).some((s) => s.status.fill === 'blue'), 'no "checking…" flicker for router hints');
+    await waitFor(() => /^v4 8\.8\.4\.4 · /.test(lastStatus(h)?.text ?? ''), 5000, 10, 'the new address in the status');
+
+    // The next regular check asks the outside service, which still sees 8.8.8.8: reported, not hidden.
+    await h.input();
+    assert.equal(outside(), 2);
+    assert.equal(h.out.length, 2, 'the router still says 8.8.4.4: no change');
+    await waitFor(() => lastStatus(h)?.fill === 'yellow', 5000, 10, 'a yellow status');
+    // (the test helper loads no message catalog: the words are the catalog key here)
+    assert.match(lastStatus(h)!.text, /^v4 8\.8\.4\.4 \((outside sees|public-ip-watch\.status\.outside-sees) 8\.8\.8\.8\) · \d\d:\d\d$/);
+    const warnings = () => logged(helper.log().WARN).filter((m) => /8\.8\.4\.4/.test(m) && /8\.8\.8\.8/.test(m));
+    assert.equal(warnings().length, 1, 'a warning naming both answers');
+    assert.match(warnings()[0], /^IPv4: Home router \(127\.\d+\.\d+\.\d+\) says the public IPv4 address is 8\.8\.4\.4, but outside services \(ipify\) see 8\.8\.8\.8\. 8\.8\.4\.4 is used\./);
+    await h.input({ payload: 'again', force: true });
+    assert.equal(warnings().length, 1, 'said once while it lasts');
+    const d = h.out[2].payload.disagreement;
+    assert.deepEqual({ ...d, note: '' }, { family: 'ipv4', local: { address: '8.8.4.4', sources: ['router'] }, outside: { address: '8.8.8.8', sources: ['ipify'] }, note: '' });
+
+    answers.set('/rip', say('8.8.4.4'));
+    await h.input({ payload: 'agreed', force: true });
+    assert.equal(h.out[3].payload.disagreement, undefined);
+    assert.deepEqual(h.out[3].payload.sources.ipv4.confirmedBy, ['ipify']);
+    await waitFor(() => lastStatus(h)?.fill === 'green', 5000, 10, 'green again');
+    assert.equal(h.caught.length, 0);
+
+    // Closing the node closes the announcement listener: the port can be bound without sharing.
+    await unload();
+    const probe = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(router.announcePort, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => probe.close(() => r()));
+  } finally {
+    await router.close();
+  }
+});
+
+test('public-ip-watch + router: "no public address" from the router is CGNAT evidence in payload.cgnat; the outside answer carries on', async (t) => {
+  const router = await loopbackRouter();
+  if (!router) return t.skip('port 5351 on a loopback address is in use on this machine');
+  try {
+    router.state.result = 3; // NAT-PMP "network failure": the router holds no public address
+    answers.set('/ip', say('8.8.8.8'));
+    const h = await load({ sources: [router.source(), { type: 'ipify', urlV4: url('/ip') }] });
+    await waitFor(() => h.out.length === 1, 10_000, 10, 'the address from the outside service');
+    const p = h.out[0].payload;
+    assert.equal(p.ipv4, '8.8.8.8');
+    assert.deepEqual(p.sources.ipv4.agreedBy, ['ipify']);
+    assert.equal(p.cgnat.family, 'ipv4');
+    assert.equal(p.cgnat.localClass, 'none');
+    assert.equal(p.cgnat.publicAddress, '8.8.8.8');
+    assert.match(p.cgnat.note, /Your router \(127\.\d+\.\d+\.\d+\) says it has no public IPv4 address \(NAT-PMP result 3 \(network failure\)\), while outside services see 8\.8\.8\.8\. Your provider probably uses carrier-grade NAT \(CGNAT\)/);
+    assert.equal(p.wanAddress, undefined, 'the router named no address');
+    await waitFor(() => lastStatus(h)?.fill === 'green', 5000, 10, 'a green status');
+    assert.match(lastStatus(h)!.text, /^v4 8\.8\.8\.8 · CGNAT · \d\d:\d\d$/);
+    assert.equal(logged(helper.log().WARN).filter((m) => /carrier-grade NAT/.test(m)).length, 1, 'one warning with the evidence');
+
+    // A router that reports a CGNAT address as its external address: that is its WAN address.
+    router.state.result = 0;
+    router.state.address = '100.64.7.7';
+    await h.input({ payload: 'x', force: true });
+    assert.equal(h.out[1].payload.wanAddress, '100.64.7.7');
+    assert.equal(h.out[1].payload.cgnat.localAddress, '100.64.7.7');
+    assert.equal(h.out[1].payload.cgnat.localClass, 'cgnat');
+    assert.equal(h.caught.length, 0);
+    await unload();
+
+    // The router as the only source: an error for Catch, with the evidence beside it.
+    router.state.result = 3;
+    const alone = await load({ sources: [router.source()] });
+    await waitFor(() => alone.caught.length === 1, 10_000, 10, 'the error');
+    assert.match(alone.caught[0].error.message, /IPv4: .*says it has no public address.*carrier-grade NAT/);
+    assert.match(alone.caught[0].payload.cgnat.note, /carrier-grade NAT/);
+    assert.equal(alone.out.length, 0);
+  } finally {
+    await router.close();
+  }
 });

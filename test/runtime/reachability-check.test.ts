@@ -185,6 +185,10 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   // public-ip-watch's own CGNAT hint counts as the WAN address
   await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null, cgnat: { localAddress: '100.100.1.1', localClass: 'cgnat', family: 'ipv4' } } });
   assert.equal(h.out[1].payload.diagnosis.nat.wanAddress, '100.100.1.1');
+  // the router said it has no public address without naming one (NAT-PMP result 3)
+  await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null, cgnat: { localAddress: '', localClass: 'none', family: 'ipv4', publicAddress: '203.0.113.7' } } });
+  assert.equal(h.out[2].payload.diagnosis.nat.verdict, 'cgnat');
+  assert.equal(h.out[2].payload.ok, false);
   // a configured WAN address: double NAT
   await unload();
   const d = await load({ natDiagnosis: true, wanAddress: '192.168.1.2', expectedIpv4: '203.0.113.7' });

@@ -14,11 +14,16 @@
  * Validation happens here, in one place: an answer must be a public unicast address of the family
  * (acceptAddress). Rejected answers, failures and timeouts appear in `reports` with their reason.
  * `detect` never throws because of a source: a failed detection has `address: null` and `error`.
+ *
+ * `detectRound` (below) is what public-ip-watch runs: the local sources (router, network
+ * interface) answer at once and outside services confirm them; a push hint asks only the local ones.
  */
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { toDdnsError } from '../errors';
 import type { Redactor } from '../redact';
 import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from './classify';
+import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 
 export interface DetectorOptions {
@@ -267,13 +272,23 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
  * outside source sees a public one: the line is probably behind carrier-grade NAT.
  */
 function cgnatCheck(attempts: Attempt[], winner: string | null): DetectionResult['cgnatSuspected'] {
-  const local = attempts.find((a) => a.source.kind === 'local' && a.outcome && 'cls' in a.outcome && (a.outcome.cls === 'private' || a.outcome.cls === 'cgnat'));
-  if (!local) return undefined;
-  const lo = local.outcome as { address?: string; cls: AddressClass };
-  if (!lo.address) return undefined;
+  const locals = attempts
+    .filter((a) => a.source.kind === 'local' && a.outcome && 'cls' in a.outcome)
+    .map((a) => ({ label: a.source.label, address: (a.outcome as { address?: string }).address, cls: (a.outcome as { cls: AddressClass }).cls }));
   const outside = attempts
     .filter((a) => a.source.kind === 'external' && a.outcome?.kind === 'valid' && a.outcome.cls === 'public')
     .map((a) => (a.outcome as { address: string }).address);
+  return cgnatFromLocal(locals, outside, winner);
+}
+
+/** The CGNAT suspicion from what local sources held (`cls` of their answer) and what outside sources saw. */
+function cgnatFromLocal(
+  locals: Array<{ label: string; address?: string; cls: AddressClass }>,
+  outside: string[],
+  winner: string | null,
+): DetectionResult['cgnatSuspected'] {
+  const lo = locals.find((l) => l.cls === 'private' || l.cls === 'cgnat');
+  if (!lo?.address) return undefined;
   const publicAddress = winner && outside.includes(winner) ? winner : (outside[0] ?? null);
   if (lo.cls === 'cgnat') {
     const seen = publicAddress ? ` Outside services see ${publicAddress} instead.` : '';
@@ -281,7 +296,7 @@ function cgnatCheck(attempts: Attempt[], winner: string | null): DetectionResult
       localAddress: lo.address,
       localClass: 'cgnat',
       publicAddress,
-      note: `Your connection is probably behind carrier-grade NAT (CGNAT): ${local.source.label} has ${lo.address}, an address from the range 100.64.0.0/10 that internet providers share between many customers.${seen} Connections from the internet will most likely not reach you on this address; ask your provider for a public IPv4 address, or use IPv6.`,
+      note: `Your connection is probably behind carrier-grade NAT (CGNAT): ${lo.label} has ${lo.address}, an address from the range 100.64.0.0/10 that internet providers share between many customers.${seen} Connections from the internet will most likely not reach you on this address; ask your provider for a public IPv4 address, or use IPv6.`,
     };
   }
   if (!publicAddress) return undefined;
@@ -289,6 +304,136 @@ function cgnatCheck(attempts: Attempt[], winner: string | null): DetectionResult
     localAddress: lo.address,
     localClass: 'private',
     publicAddress,
-    note: `${local.source.label} has the private address ${lo.address}, while outside services see ${publicAddress}. If this interface is your internet connection (WAN), your provider probably puts you behind carrier-grade NAT (CGNAT) and connections from the internet will not reach you. If this computer sits behind your own router, this is normal.`,
+    note: `${lo.label} has the private address ${lo.address}, while outside services see ${publicAddress}. If this interface is your internet connection (WAN), your provider probably puts you behind carrier-grade NAT (CGNAT) and connections from the internet will not reach you. If this computer sits behind your own router, this is normal.`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rounds: local sources (router, interfaces) answer at once, outside services confirm.
+
+/** Which sources a round asks: `full` every chosen source, `local` only this network's own (a push hint). */
+export type DetectScope = 'full' | 'local';
+
+/** The local answer and the outside answer of one round differ. */
+export interface Disagreement {
+  /** What the router / network interface said (the address that is used). */
+  local: { address: string; sources: string[] };
+  /** What the outside services saw. */
+  outside: { address: string; sources: string[] };
+  /** A sentence for a person. */
+  note: string;
+}
+
+/** A detection round: the detector's result plus what the combination of local and outside sources found. */
+export interface RoundDetection extends DetectionResult {
+  /** Outside sources that saw the same address as the local answer (same /64 network for IPv6). */
+  confirmedBy?: string[];
+  disagreement?: Disagreement;
+  /** The router's WAN address as the router reported it in this round (public or not). */
+  wanAddress?: string;
+  /** What the router said in this round, when it was asked. */
+  router?: RouterEvidence;
+}
+
+export interface RoundOptions extends DetectorOptions {
+  scope: DetectScope;
+}
+
+const isRouterSource = (s: IpSource): s is RouterSource => s.id === 'router' && typeof (s as Partial<RouterSource>).lastEvidence === 'function';
+
+/**
+ * IPv6 answers of a local source and of outside services agree when they are in the same /64:
+ * outside services see the temporary (privacy) address that connections leave from, while the
+ * interface source publishes the stable one of the same network.
+ */
+function sameAnswer(family: Family, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (family !== 'ipv6') return false;
+  const p = (x: string) => ipaddr.IPv6.parse(x).parts.slice(0, 4).join(':');
+  try {
+    return p(a) === p(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One round for one family, as public-ip-watch runs it.
+ *
+ * - scope `local` (a push hint: a router announcement, an interface event): only the local
+ *   sources (kind `local`) are asked, first answer wins; no request leaves the network.
+ * - scope `full` with both local and outside sources for the family: both groups are asked at
+ *   once; the local answer is the result (it is what the router or this host holds), the outside
+ *   services, with the configured policy and quorum, confirm it (`confirmedBy`) or not
+ *   (`disagreement`, reported, never hidden). When the local sources find no public address the
+ *   outside answer is used: the outside sources carry on.
+ * - scope `full` otherwise: exactly `detect()`.
+ * In every scope, when a router source was asked in this round, `router` holds what it said,
+ * `wanAddress` the address it reported, and a "no public address" answer becomes the CGNAT
+ * evidence (`cgnatSuspected`, with the outside answer as the public address).
+ */
+export async function detectRound(family: Family, opts: RoundOptions): Promise<RoundDetection> {
+  const all = opts.sources.filter((s) => s.families.includes(family));
+  const local = all.filter((s) => s.kind === 'local');
+  const outside = all.filter((s) => s.kind !== 'local');
+  const routers = local.filter(isRouterSource);
+  const before = routers.map((r) => r.lastEvidence());
+
+  let result: RoundDetection;
+  /** What the outside services saw in this round, when they were asked beside local sources. */
+  let outsideSaw: string | null = null;
+  if (opts.scope === 'local') {
+    result = local.length
+      ? await detect(family, { ...opts, sources: local, policy: 'first' })
+      : { family, address: null, agreedBy: [], reports: [], error: `None of the chosen sources on this network can find an ${familyLabel(family)} address.` };
+  } else if (!local.length || !outside.length) {
+    result = await detect(family, opts);
+  } else {
+    const [l, o] = await Promise.all([detect(family, { ...opts, sources: local, policy: 'first' }), detect(family, { ...opts, sources: outside })]);
+    result = combine(family, all, local, l, o);
+    outsideSaw = o.address;
+  }
+
+  // What the router said in this round (a lookup sets a new evidence object).
+  const ev = routers.map((r, i) => {
+    const now = r.lastEvidence();
+    return now && now !== before[i] ? now : null;
+  }).find((e): e is RouterEvidence => e !== null);
+  if (ev) {
+    result.router = ev;
+    if (ev.address) result.wanAddress = ev.address;
+    // The router's own words are the strongest evidence: they replace an interface-based guess.
+    if (ev.outcome === 'no_public') result.cgnatSuspected = cgnatFromRouter(ev, outsideSaw);
+  }
+  return result;
+}
+
+/** The local answer `l` is used when there is one; the outside answer `o` confirms it, contradicts it, or stands in. */
+function combine(family: Family, all: IpSource[], local: IpSource[], l: DetectionResult, o: DetectionResult): RoundDetection {
+  const names = uniqueNames(all);
+  const localNames = uniqueNames(local);
+  const labelOf = (n: string) => local[localNames.indexOf(n)]?.label ?? n;
+  const order = (n: string) => {
+    const i = names.indexOf(n);
+    return i < 0 ? names.length : i;
+  };
+  const reports = [...l.reports, ...o.reports].sort((a, b) => order(a.source) - order(b.source));
+  const r: RoundDetection = { family, address: l.address ?? o.address, agreedBy: l.address ? l.agreedBy : o.agreedBy, reports };
+  if (l.address && o.address) {
+    if (sameAnswer(family, l.address, o.address)) r.confirmedBy = o.agreedBy;
+    else {
+      const who = l.agreedBy.map(labelOf).join(' and ');
+      r.disagreement = {
+        local: { address: l.address, sources: l.agreedBy },
+        outside: { address: o.address, sources: o.agreedBy },
+        note: `${who[0].toUpperCase()}${who.slice(1)} says the public ${familyLabel(family)} address is ${l.address}, but outside services (${o.agreedBy.join(', ')}) see ${o.address}. ${l.address} is used. This happens when connections to the internet leave through a VPN, a proxy or another line than the router's, or when another router sits in front of yours; if ${o.address} is the address your DNS name should have, remove the ${who} from the sources.`,
+      };
+    }
+  }
+  if (!r.address) r.error = `Neither this network's own sources nor the outside services found an address. ${l.error ?? ''} ${o.error ?? ''}`.replace(/\s+$/, '');
+  // An interface holding a private or CGNAT address while outside services see a public one.
+  const locals = l.reports.filter((x) => x.address).map((x) => ({ label: labelOf(x.source), address: x.address, cls: classify(x.address!).class }));
+  const cg = cgnatFromLocal(locals, o.address ? [o.address] : [], o.address);
+  if (cg) r.cgnatSuspected = cg;
+  return r;
 }

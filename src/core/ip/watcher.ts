@@ -9,6 +9,12 @@
  *   hammering anyone.
  * - `checkNow({ force })` runs a check immediately (after the running one, checks never overlap);
  *   `force` re-sends the current addresses even when nothing changed.
+ * - `hint(families)` (a push: a router announcement, an interface event) queues a check of those
+ *   families with the local sources only (DetectFn scope `local`), under the same rules: never
+ *   overlapping another check, reported only when an address changed. Hints that arrive while one
+ *   is waiting to run join it. A hint check neither moves the timer (the regular checks, which
+ *   also ask the outside services, keep their schedule) nor counts as a failure when the local
+ *   sources do not answer (`unanswered`); an address it finds counts as a success.
  * - Families are tracked independently: one failing family neither hides nor resets the other.
  *   A failed lookup keeps the last known address (a failure is never a "change").
  * - A change is reported only when a found address differs from the last known one. The first
@@ -22,6 +28,7 @@
 import { z } from 'zod';
 import { backoffDelay, withJitter } from '../retry';
 import { parseAddress, type Family } from './classify';
+import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { DetectionResult, SourceReport } from './types';
 
 export const DEFAULT_INTERVAL_MS = 300_000;
@@ -52,10 +59,13 @@ export interface StateStore {
   save(state: KnownAddresses): Promise<void>;
 }
 
-/** One detection round for one family; must resolve (a rejection counts as a failure). */
-export type DetectFn = (family: Family, signal: AbortSignal) => Promise<DetectionResult>;
+/**
+ * One detection round for one family; must resolve (a rejection counts as a failure). `scope` is
+ * `full` for regular checks and `local` for hint checks (only this network's own sources).
+ */
+export type DetectFn = (family: Family, signal: AbortSignal, scope: DetectScope) => Promise<RoundDetection>;
 
-export type CheckOrigin = 'start' | 'timer' | 'input';
+export type CheckOrigin = 'start' | 'timer' | 'input' | 'hint';
 
 /** The payload of output 1 (see the node's help for the user-facing contract). */
 export interface AddressChange {
@@ -64,8 +74,12 @@ export interface AddressChange {
   previous: KnownAddresses;
   changed: Family[];
   initial?: true;
-  sources: Partial<Record<Family, { agreedBy: string[]; reports: SourceReport[] }>>;
+  sources: Partial<Record<Family, { agreedBy: string[]; reports: SourceReport[]; confirmedBy?: string[]; disagreement?: Disagreement }>>;
   cgnat?: NonNullable<DetectionResult['cgnatSuspected']> & { family: Family };
+  /** The local answer and the outside services' answer differ (the first family where they do). */
+  disagreement?: Disagreement & { family: Family };
+  /** The router's WAN address, when the router reported it in this check. */
+  wanAddress?: string;
   checkedAt: string;
 }
 
@@ -86,17 +100,20 @@ export interface CheckResult {
   /** The check was cut short by stop(): nothing was changed, nothing is to be sent. */
   aborted: boolean;
   checkedAt: string;
+  /** The families looked up in this check (for a hint check: the hinted ones that are tracked). */
   families: Family[];
-  detections: Partial<Record<Family, DetectionResult>>;
+  detections: Partial<Record<Family, RoundDetection>>;
   /** Present when something is to be sent on output 1. */
   change?: AddressChange;
   alerts: AlertEvent[];
   /** Why a family failed in this check (families that worked are absent). */
   errors: Partial<Record<Family, string>>;
+  /** Hint checks only: families the local sources gave no address for (not a failure). */
+  unanswered: Partial<Record<Family, string>>;
   /** Consecutive failures per tracked family after this check. */
   failures: Partial<Record<Family, number>>;
   known: KnownAddresses;
-  /** When the next timer check is due, ms from the end of this check (absent once stopped). */
+  /** When the next timer check is due, ms from the end of this check (absent for hint checks and once stopped). */
   nextCheckInMs?: number;
 }
 
@@ -136,7 +153,7 @@ interface FamilyState {
   alerted: boolean;
 }
 
-const failed = (family: Family, error: string): DetectionResult => ({ family, address: null, agreedBy: [], reports: [], error });
+const failed = (family: Family, error: string): RoundDetection => ({ family, address: null, agreedBy: [], reports: [], error });
 
 export class IpWatcher {
   private readonly families: Family[];
@@ -159,6 +176,8 @@ export class IpWatcher {
   private started = false;
   /** Whether the first successful check (the one reported as `initial`) has happened. */
   private firstSuccessDone = false;
+  /** A hint check that is queued but has not started: later hints join it. */
+  private queuedHint: { families: Set<Family>; run: Promise<CheckResult> } | undefined;
 
   constructor(private readonly opts: WatcherOptions) {
     this.families = familiesOf(opts.families);
@@ -193,6 +212,32 @@ export class IpWatcher {
    */
   checkNow(o: { force?: boolean } = {}): Promise<CheckResult> {
     return this.enqueue('input', o.force === true);
+  }
+
+  /**
+   * A push hint: check `families` (those tracked) with the local sources only, after the running
+   * check. Joins a hint check that is already waiting. Resolves with the check's result (with no
+   * families when none of them is tracked; `aborted: true` after stop()).
+   */
+  hint(families: readonly Family[]): Promise<CheckResult> {
+    const wanted = this.families.filter((f) => families.includes(f));
+    if (wanted.length === 0 || this.stopped) {
+      const r = this.abortedResult('hint', this.now().toISOString(), wanted);
+      r.aborted = this.stopped;
+      return Promise.resolve(r);
+    }
+    if (this.queuedHint) {
+      for (const f of wanted) this.queuedHint.families.add(f);
+      return this.queuedHint.run;
+    }
+    const joined = new Set(wanted);
+    const run = this.chain.then(() => {
+      if (this.queuedHint?.families === joined) this.queuedHint = undefined; // from now on, hints queue a new check
+      return this.check('hint', false, this.families.filter((f) => joined.has(f)));
+    });
+    this.queuedHint = { families: joined, run };
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /** Cancel the timer and the running check; resolves when nothing of the watcher runs any more. */
@@ -232,26 +277,28 @@ export class IpWatcher {
     return run;
   }
 
-  private abortedResult(origin: CheckOrigin, checkedAt: string): CheckResult {
+  private abortedResult(origin: CheckOrigin, checkedAt: string, families: Family[] = this.families): CheckResult {
     return {
-      origin, aborted: true, checkedAt, families: this.families, detections: {}, alerts: [], errors: {},
+      origin, aborted: true, checkedAt, families, detections: {}, alerts: [], errors: {}, unanswered: {},
       failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
     };
   }
 
-  private async check(origin: CheckOrigin, force: boolean): Promise<CheckResult> {
+  /** One check of `families` (all tracked ones, except for hint checks). */
+  private async check(origin: CheckOrigin, force: boolean, families: Family[] = this.families): Promise<CheckResult> {
     await this.loadOnce();
     const checkedAt = this.now().toISOString();
-    if (this.stopped) return this.abortedResult(origin, checkedAt);
-    this.clearTimer();
+    if (this.stopped) return this.abortedResult(origin, checkedAt, families);
+    const scope: DetectScope = origin === 'hint' ? 'local' : 'full';
+    if (scope === 'full') this.clearTimer();
     const ac = new AbortController();
     this.current = ac;
     this.emit(() => this.events.checking?.(origin));
-    let detections: DetectionResult[];
+    let detections: RoundDetection[];
     try {
       detections = await Promise.all(
-        this.families.map((f) =>
-          this.opts.detect(f, ac.signal).then(
+        families.map((f) =>
+          this.opts.detect(f, ac.signal, scope).then(
             (r) => r ?? failed(f, 'no result'),
             (e: unknown) => failed(f, e instanceof Error ? e.message : String(e)),
           ),
@@ -260,20 +307,22 @@ export class IpWatcher {
     } finally {
       this.current = undefined;
     }
-    if (ac.signal.aborted || this.stopped) return this.abortedResult(origin, checkedAt);
+    if (ac.signal.aborted || this.stopped) return this.abortedResult(origin, checkedAt, families);
 
-    const result = await this.evaluate(origin, force, checkedAt, detections);
-    if (!this.stopped) result.nextCheckInMs = this.schedule();
+    const result = await this.evaluate(origin, force, checkedAt, families, detections);
+    // A hint check leaves the timer alone: the regular checks (with the outside services) keep their pace.
+    if (!this.stopped && scope === 'full') result.nextCheckInMs = this.schedule();
     this.emit(() => this.events.checked?.(result));
     return result;
   }
 
   /** Alerts, change detection and state update for one finished round. */
-  private async evaluate(origin: CheckOrigin, force: boolean, checkedAt: string, detections: DetectionResult[]): Promise<CheckResult> {
+  private async evaluate(origin: CheckOrigin, force: boolean, checkedAt: string, families: Family[], detections: RoundDetection[]): Promise<CheckResult> {
     const alerts: AlertEvent[] = [];
     const errors: Partial<Record<Family, string>> = {};
+    const unanswered: Partial<Record<Family, string>> = {};
     const found: KnownAddresses = { ipv4: null, ipv6: null };
-    const byFamily: Partial<Record<Family, DetectionResult>> = {};
+    const byFamily: Partial<Record<Family, RoundDetection>> = {};
     for (const d of detections) {
       const f = d.family;
       byFamily[f] = d;
@@ -284,6 +333,8 @@ export class IpWatcher {
           alerts.push({ state: 'recovered', family: f, failures: st.failures, error: null, since: st.since ?? checkedAt });
         }
         this.state[f] = { failures: 0, alerted: false };
+      } else if (origin === 'hint') {
+        unanswered[f] = d.error ?? 'no address found';
       } else {
         const error = d.error ?? 'no address found';
         errors[f] = error;
@@ -302,8 +353,8 @@ export class IpWatcher {
       ipv4: tracked('ipv4') ? this.knownAddresses.ipv4 : null,
       ipv6: tracked('ipv6') ? this.knownAddresses.ipv6 : null,
     };
-    const anyFound = this.families.some((f) => found[f] !== null);
-    const changed = this.families.filter((f) => found[f] !== null && found[f] !== previous[f]);
+    const anyFound = families.some((f) => found[f] !== null);
+    const changed = families.filter((f) => found[f] !== null && found[f] !== previous[f]);
     const initial = anyFound && !this.firstSuccessDone && this.opts.emitOnStart === true;
     if (anyFound) this.firstSuccessDone = true;
 
@@ -311,14 +362,22 @@ export class IpWatcher {
     if (changed.length > 0 || (anyFound && (force || initial))) {
       const sources: AddressChange['sources'] = {};
       let cgnat: AddressChange['cgnat'];
-      for (const f of this.families) {
+      let disagreement: AddressChange['disagreement'];
+      let wanAddress: string | undefined;
+      for (const f of families) {
         const d = byFamily[f]!;
         sources[f] = { agreedBy: d.agreedBy, reports: d.reports };
+        if (d.confirmedBy) sources[f]!.confirmedBy = d.confirmedBy;
+        if (d.disagreement) sources[f]!.disagreement = d.disagreement;
         if (d.cgnatSuspected && !cgnat) cgnat = { family: f, ...d.cgnatSuspected };
+        if (d.disagreement && !disagreement) disagreement = { family: f, ...d.disagreement };
+        wanAddress ??= d.wanAddress;
       }
       change = { ipv4: found.ipv4, ipv6: found.ipv6, previous, changed, sources, checkedAt };
       if (initial) change.initial = true;
       if (cgnat) change.cgnat = cgnat;
+      if (disagreement) change.disagreement = disagreement;
+      if (wanAddress) change.wanAddress = wanAddress;
     }
 
     if (changed.length > 0) {
@@ -331,7 +390,7 @@ export class IpWatcher {
     }
 
     return {
-      origin, aborted: false, checkedAt, families: this.families, detections: byFamily, change, alerts, errors,
+      origin, aborted: false, checkedAt, families, detections: byFamily, change, alerts, errors, unanswered,
       failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
     };
   }

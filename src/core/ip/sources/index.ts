@@ -9,6 +9,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { parseServer } from '../../dns/transport';
 import type { Family } from '../classify';
+import { createRouterSource, DEFAULT_SAFETY_POLL_MS, routerSourceOptionsSchema } from '../router';
 import type { IpSource } from '../types';
 import { CLOUDFLARE_TRACE, cloudflareTraceSource } from './cloudflare-trace';
 import { customUrlSource } from './custom-url';
@@ -43,6 +44,37 @@ const dnsServer = (family: Family) =>
 const urls = { urlV4: optional(httpUrl), urlV6: optional(httpUrl) };
 const servers = { serverV4: optional(dnsServer('ipv4')), serverV6: optional(dnsServer('ipv6')) };
 
+/** Numbers typed into the editor arrive as text; empty means "not set". */
+const toNumber = (v: unknown) => (blankIsUnset(v) === undefined ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
+const toBool = (v: unknown) => (blankIsUnset(v) === undefined ? undefined : v === 'true' ? true : v === 'false' ? false : v);
+const udpPort = z.preprocess(toNumber, z.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65_535).optional());
+const ipv4Text = z.string().trim().refine((s) => net.isIP(s) === 4, { message: 'must be an IPv4 address' });
+
+/** Default safety poll of the router source, seconds. */
+export const DEFAULT_ROUTER_SAFETY_POLL_S = DEFAULT_SAFETY_POLL_MS / 1000;
+
+/**
+ * The router source (IPv4 only, kind `local`). Besides the source itself, public-ip-watch listens
+ * for the router's change announcements and asks it again every `safetyPoll` seconds (0 = only
+ * announcements). `natpmpPort`, `announcePort` and `announceGroup` are for test benches (not in
+ * the editor): the router's NAT-PMP/PCP port (5351) and where announcements arrive (224.0.0.1:5350).
+ */
+const routerSchema = z.object({
+  type: z.literal('router'),
+  gateway: routerSourceOptionsSchema.shape.gateway,
+  enablePcp: z.preprocess(toBool, z.boolean({ error: 'must be true or false' }).optional()),
+  safetyPoll: z.preprocess(
+    toNumber,
+    z
+      .number({ error: 'the safety poll must be a number of seconds' })
+      .refine((n) => n === 0 || (n >= 5 && n <= 3600), { message: 'the safety poll must be 0 (off) or between 5 and 3600 seconds' })
+      .optional(),
+  ),
+  natpmpPort: udpPort,
+  announcePort: udpPort,
+  announceGroup: optional(ipv4Text),
+});
+
 const validRegex = (s: string) => {
   try {
     new RegExp(s);
@@ -76,6 +108,7 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
     interface: optional(z.string().trim().max(64).regex(/^\S+$/, { message: 'an interface name has no spaces' })),
     allowTemporary: z.boolean().optional(),
   }),
+  routerSchema,
   customSchema,
 ]);
 
@@ -95,6 +128,8 @@ export function buildSource(cfg: SourceConfig): IpSource {
       return dnsSource(cfg.type, { ipv4: cfg.serverV4, ipv6: cfg.serverV6 });
     case 'interface':
       return interfaceSource({ interface: cfg.interface, allowTemporary: cfg.allowTemporary });
+    case 'router':
+      return createRouterSource({ gateway: cfg.gateway, enablePcp: cfg.enablePcp === true, natpmpPort: cfg.natpmpPort });
     case 'custom':
       return customUrlSource({ url: cfg.url, format: cfg.format, jsonPath: cfg.jsonPath, regex: cfg.regex, family: cfg.family });
   }
@@ -111,6 +146,15 @@ export interface SourceCatalogEntry {
 
 /** What the editor shows about each source. */
 export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
+  {
+    type: 'router',
+    label: 'Home router',
+    families: ['ipv4'],
+    kind: 'local',
+    endpoints: {},
+    note:
+      'Asks your home router for its public IPv4 address on your own network (NAT-PMP or UPnP, which many routers offer): no request leaves your network, and the router announces changes, so a new address is noticed within about a second. The router must have UPnP or NAT-PMP switched on. PCP is used only if you allow it, because it briefly creates a port mapping on the router (deleted at once).',
+  },
   {
     type: 'cloudflare-trace',
     label: 'Cloudflare trace',
