@@ -24,7 +24,9 @@ function find(dir) {
 }
 const all = find(join(root, 'dist/test')).filter((f) => !only || f.includes(only));
 // Runtime tests load Node-RED: they run once per Node-RED version of the matrix.
-const runtime = all.filter((f) => /[/\\](runtime|e2e)[/\\]/.test(f));
+// Tests that load Node-RED run once per Node-RED version of the matrix: the runtime and browser
+// tests, and the router test that runs public-ip-watch inside a test-made namespace.
+const runtime = all.filter((f) => /[/\\](runtime|e2e)[/\\]|public-ip-watch-router/.test(f));
 
 // Every Node process of the run (test files, the Node-RED processes they start, npm) loads the
 // network guard: traffic beyond loopback is blocked and recorded, and the run fails if any was tried.

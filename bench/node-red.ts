@@ -1,0 +1,73 @@
+/**
+ * A started Node-RED (red.js of the devDependency, or NODE_RED_PATH) for the bench, in a fresh user
+ * directory, admin API on a loopback port. Like test/support/node-red.ts's startNodeRed, but
+ * without loading the test helper (sinon, should) into the bench process, and registered with the
+ * bench's cleanup so that it is stopped by its pid on Ctrl-C and errors.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { freePort } from '../test/support/ports';
+import { launch, pollUntil, tempDir, type Managed } from './util';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+export const NODE_RED_PATH = process.env.NODE_RED_PATH ?? dirname(require.resolve('node-red/package.json'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const NODE_RED_VERSION: string = require(join(NODE_RED_PATH, 'package.json')).version;
+
+export interface BenchNodeRed {
+  url: string;
+  proc: Managed;
+  /** POST /flows (full deployment), credentials inline in the nodes. */
+  deploy(flows: object[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNodeRed(name: string, opts: { withPackage: boolean }): Promise<BenchNodeRed> {
+  const userDir = tempDir('nr');
+  const port = await freePort();
+  if (opts.withPackage) {
+    mkdirSync(join(userDir, 'node_modules'), { recursive: true });
+    symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
+    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` } }));
+  }
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: 'bench-credential-secret',
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    logging: { console: { level: 'warn', metrics: false, audit: false } },
+  };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  const proc = launch(name, process.execPath, [join(NODE_RED_PATH, 'red.js'), '-u', userDir, '-s', join(userDir, 'settings.js')], {
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const up = await pollUntil(async () => {
+    if (!proc.running()) throw new Error(`${name} exited while starting:\n${proc.output()}`);
+    try {
+      return (await fetch(`${url}/settings`, { headers: { accept: 'application/json' } })).ok;
+    } catch {
+      return false;
+    }
+  }, 90_000, 200);
+  if (!up) {
+    await proc.stop();
+    throw new Error(`${name} did not start within 90 s:\n${proc.output()}`);
+  }
+  return {
+    url,
+    proc,
+    deploy: async (flows) => {
+      const res = await fetch(`${url}/flows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flows),
+      });
+      if (res.status !== 204 && res.status !== 200) throw new Error(`${name}: deploy answered ${res.status}: ${await res.text()}`);
+    },
+    stop: () => proc.stop(10_000),
+  };
+}

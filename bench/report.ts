@@ -1,0 +1,218 @@
+/**
+ * The markdown report: the machine, then one table per figure, then the gaps the numbers show.
+ * The same text is printed and written to bench/RESULTS.md.
+ */
+import type { RunningClient } from './clients';
+import type { CertRow } from './certs';
+import type { Machine } from './env';
+import type { ScaleRow } from './scale';
+import type { StalenessFigures } from './staleness';
+import type { Footprint, LoadCost, SteadyCost } from './steady';
+import { max, median, msText, secs } from './util';
+
+export interface Report {
+  mode: 'full' | 'quick';
+  startedAt: Date;
+  durationMs: number;
+  machine: Machine;
+  periodS: number;
+  budgetPeriodS: number;
+  stalenessWindowMs: number;
+  clients: RunningClient[];
+  staleness: Map<string, StalenessFigures>;
+  costs: SteadyCost[];
+  footprints: Footprint[];
+  loadCosts: LoadCost[];
+  scale: ScaleRow[];
+  certs: CertRow[];
+  notes: string[];
+}
+
+const table = (head: string[], rows: string[][]): string =>
+  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const mb = (b: number) => (Number.isFinite(b) ? `${(b / 2 ** 20).toFixed(1)} MB` : '—');
+const perDay = (count: number, windowMs: number) => Math.round((count * 86_400_000) / windowMs).toLocaleString('en-US');
+
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const lookupsPerHour = Math.round(3600 / r.periodS);
+  const budgetPerHour = Math.round(3600 / r.budgetPeriodS);
+  out.push(
+    '# Benchmark results',
+    '',
+    `Run of \`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\` on ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${Math.round(r.durationMs / 60_000)} min, loopback only. How each figure is measured and why it is fair: [README.md](README.md).` +
+      (r.mode === 'quick' ? ' **Quick mode: few samples, indicative only.**' : ''),
+    '',
+    '## Machine',
+    '',
+    table(['', ''], r.machine.rows.map(([k, v]) => [k, v])),
+    '',
+  );
+
+  // 1–2
+  out.push(
+    '## 1–2. Staleness and reaction',
+    '',
+    `Every client polls its own what's-my-IP path at the same budget of ${lookupsPerHour} lookups/h (one every ${r.periodS} s, ` +
+      `the shortest period ddclient allows); the address changed at random moments over ${Math.round(r.stalenessWindowMs / 60_000)} min. ` +
+      `Staleness: change → named answers the new address. The ${budgetPerHour}/h columns are derived from the same samples ` +
+      `(the polling wait × ${r.budgetPeriodS / r.periodS}, the rest as measured). Reaction: the lookup that first saw the new ` +
+      'address → the update request arrived. Provider: that request → the provider answered (record written).',
+    '',
+  );
+  out.push(table(
+    ['Client', 'Protocol', 'Changes', 'Staleness median', 'worst', `At ${budgetPerHour}/h: median`, 'worst', 'Reaction median', 'worst', 'Provider median'],
+    r.clients.map((c) => {
+      const f = r.staleness.get(c.id);
+      if (!f) return [c.software, c.protocol, '—', '—', '—', '—', '—', '—', '—', '—'];
+      const n = f.failed ? `${f.n} (+${f.failed} not visible)` : String(f.n);
+      return [
+        c.software, c.protocol, n,
+        secs(median(f.stalenessMs)), secs(max(f.stalenessMs)),
+        secs(median(f.derivedMs)), secs(max(f.derivedMs)),
+        msText(median(f.reactionMs)), msText(max(f.reactionMs)),
+        msText(median(f.applyMs)),
+      ];
+    }),
+  ));
+  out.push(
+    '',
+    '_Router source (issue 8): public-ip-watch asking the home router (NAT-PMP/PCP/UPnP) at zero external lookups belongs ' +
+      'in this table; it is not measured by this bench yet (see "Adding the router row" in README.md)._',
+    '',
+  );
+
+  // 3
+  const window = r.costs[0]?.windowMs ?? NaN;
+  out.push(
+    '## 3. Steady-state cost (no address change)',
+    '',
+    `Counted at the servers over a window of ${secs(window)} with no change. Lookups/day: from the mean time between ` +
+      `consecutive lookups; provider requests/day: the count scaled to a day. At ${lookupsPerHour} lookups/h a client should make ` +
+      `${(lookupsPerHour * 24).toLocaleString('en-US')} lookups/day (${budgetPerHour * 24}/day at ${budgetPerHour}/h) and no provider request. ` +
+      'Not visible in a window this short: ddclient re-sends every name after 25–30 days without change (max-interval), ' +
+      'inadyn after 30 days (forced-update); this package does not.',
+    '',
+  );
+  out.push(table(
+    ['Client', 'Protocol', 'Lookups (window)', 'Provider requests (window)', 'Lookups/day', 'Provider requests/day'],
+    r.costs.map((k) => {
+      const c = r.clients.find((x) => x.id === k.client)!;
+      const req = k.updates + k.queries;
+      const lookupsPerDay = Number.isFinite(k.lookupIntervalMs) ? Math.round(86_400_000 / k.lookupIntervalMs).toLocaleString('en-US') : `${perDay(k.lookups, k.windowMs)} (from the count)`;
+      return [c.software, c.protocol, String(k.lookups), `${req}${k.queries ? ` (${k.updates} updates, ${k.queries} queries)` : ''}`, lookupsPerDay, perDay(req, k.windowMs)];
+    }),
+  ));
+  out.push('');
+
+  // 4
+  out.push(
+    '## 4. Footprint (idle, same window)',
+    '',
+    'Resident memory (VmRSS, median of samples every 5 s, and the largest) and CPU time (user + system, with finished ' +
+      `children such as nsupdate) over the window, scaled to an hour, while polling at ${lookupsPerHour} lookups/h.`,
+    '',
+  );
+  out.push(table(
+    ['Process', 'RSS median', 'RSS max', 'CPU per hour'],
+    r.footprints.map((f) => [f.label, mb(f.rssMedian), mb(f.rssMax), Number.isFinite(f.cpuSeconds) ? `${((f.cpuSeconds * 3_600_000) / f.windowMs).toFixed(1)} s` : '—']),
+  ));
+  const withPkg = r.footprints.find((f) => f.label.startsWith('Node-RED + node-red-contrib-ddns'));
+  const bare = r.footprints.find((f) => f.label.startsWith('Node-RED alone'));
+  if (withPkg && bare) {
+    out.push('', `The package and its deployed nodes add ${mb(withPkg.rssMedian - bare.rssMedian)} of resident memory and ` +
+      `${(((withPkg.cpuSeconds - bare.cpuSeconds) * 3_600_000) / withPkg.windowMs).toFixed(1)} s of CPU per hour to Node-RED.`);
+  }
+  if (r.loadCosts.length) {
+    out.push('', 'Where it goes: resident memory a fresh Node.js gains by loading each module (shared dependencies counted in each; approximate):', '',
+      table(['Module', 'RSS added'], r.loadCosts.map((l) => [l.what, mb(l.rss)])));
+  }
+  out.push('');
+
+  // 5
+  out.push(
+    '## 5. Scale: N names after one change',
+    '',
+    'Every name held the old address and the client knew it; then one change. This package: the core (update engine + ' +
+      'provider) directly, timed from update() to its return. Peers: one run of the client, timed from the answer to its ' +
+      'lookup to the provider\'s answer to its last update request. Requests are counted at the relay (RFC 2136) or the ' +
+      'dyndns2 server; "names updated" is asked from named afterwards.',
+    '',
+  );
+  out.push(table(
+    ['Client', 'Protocol', 'Names', 'Time', 'Lookups', 'Update requests', 'Other DNS queries', 'Names updated', 'Note'],
+    r.scale.map((s) => [s.software, s.protocol, String(s.n), s.ms === null ? 'not done' : msText(s.ms), String(s.lookups), String(s.updates), String(s.queries), `${s.updated}/${s.n}`, s.note ?? '']),
+  ));
+  const growth = growthRows(r.scale);
+  if (growth.length) {
+    out.push('', 'Growth from the smallest to the largest N:', '', table(['Client', 'Protocol', 'Names', 'Time', 'Requests (updates + queries)'], growth));
+  }
+  out.push('');
+
+  // 6
+  out.push(
+    '## 6. Certificates (DNS-01 against the same Pebble and named)',
+    '',
+    'From the start of the order (call or process) to the certificate files written; each starts with a fresh ACME account.',
+    '',
+  );
+  out.push(table(['Client', 'Propagation wait', 'Order → files written', 'Note'], r.certs.map((c) => [c.client, c.wait, c.ms === null ? 'failed' : secs(c.ms), c.note ?? ''])));
+  out.push('');
+
+  const gaps = findGaps(r);
+  if (gaps.length) out.push('## What the numbers show', '', ...gaps.map((g) => `- ${g}`), '');
+  if (r.notes.length) out.push('## Notes from this run', '', ...r.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}
+
+function growthRows(rows: ScaleRow[]): string[][] {
+  const keys = [...new Set(rows.map((s) => `${s.software}|${s.protocol}`))];
+  const out: string[][] = [];
+  for (const k of keys) {
+    const rs = rows.filter((s) => `${s.software}|${s.protocol}` === k && s.ms !== null && s.updated === s.n).sort((a, b) => a.n - b.n);
+    if (rs.length < 2) continue;
+    const a = rs[0];
+    const b = rs[rs.length - 1];
+    out.push([a.software, a.protocol, `${a.n} → ${b.n}`, `${msText(a.ms!)} → ${msText(b.ms!)} (×${(b.ms! / a.ms!).toFixed(1)})`, `${a.updates + a.queries} → ${b.updates + b.queries}`]);
+  }
+  return out;
+}
+
+/** Plain statements computed from the figures (the closing note names the biggest). */
+function findGaps(r: Report): string[] {
+  const gaps: string[] = [];
+  const medOf = (id: string) => median(r.staleness.get(id)?.derivedMs ?? []);
+  const ours = r.clients.filter((c) => c.software === 'node-red-contrib-ddns');
+  const peers = r.clients.filter((c) => c.software !== 'node-red-contrib-ddns');
+  const budgetPerHour = Math.round(3600 / r.budgetPeriodS);
+  if (ours.length && peers.length) {
+    const bestOurs = ours.map((c) => medOf(c.id)).filter(Number.isFinite);
+    const peerMeds = peers.map((c) => [c, medOf(c.id)] as const).filter(([, m]) => Number.isFinite(m));
+    if (bestOurs.length && peerMeds.length) {
+      const o = Math.min(...bestOurs);
+      const [bp, p] = peerMeds.reduce((a, b) => (b[1] < a[1] ? b : a));
+      const n = Math.min(...r.clients.map((c) => r.staleness.get(c.id)?.n ?? 0).filter((x) => x > 0));
+      const noise = n > 0 ? r.budgetPeriodS / (2 * Math.sqrt(n)) : NaN;
+      gaps.push(`Staleness at ${budgetPerHour} lookups/h: median ${secs(o)} for this package, ${secs(p)} for the best peer (${bp.software}, ${bp.protocol}). ` +
+        `At an equal lookup budget every poller is bound by its period (${r.budgetPeriodS} s): with ${n} change${n === 1 ? '' : 's'} per client a median is known to about ` +
+        `±${Math.round(noise)} s, so differences below that are chance. The reaction after the lookup is milliseconds to a few hundred ms for all.`);
+    }
+  }
+  const cert = r.certs.find((c) => c.client === 'node-red-contrib-ddns');
+  const certbot = r.certs.find((c) => c.client.startsWith('certbot') && c.wait.includes('default'));
+  if (cert?.ms && certbot?.ms) gaps.push(`Certificates: ${secs(cert.ms)} for this package against ${secs(certbot.ms)} for certbot with its default fixed wait (×${(certbot.ms / cert.ms).toFixed(1)}).`);
+  const big = Math.max(...r.scale.map((s) => s.n));
+  const at = r.scale.filter((s) => s.n === big);
+  if (at.length) {
+    gaps.push(`At ${big} names: ` + at.map((s) => `${s.software} ${s.protocol} ${s.ms === null ? `not done (${s.note ?? 'see table'})` : msText(s.ms)} with ${s.updates + s.queries} request${s.updates + s.queries === 1 ? '' : 's'}`).join('; ') + '.');
+  }
+  const withPkg = r.footprints.find((f) => f.label.startsWith('Node-RED + node-red-contrib-ddns'));
+  const peerFp = r.footprints.filter((f) => !f.label.startsWith('Node-RED'));
+  if (withPkg && peerFp.length) {
+    gaps.push(`Memory: Node-RED with the package ${mb(withPkg.rssMedian)} against ${peerFp.map((f) => `${f.label} ${mb(f.rssMedian)}`).join(', ')} — ` +
+      'the package is meant for a Node-RED that is running anyway; its own share is the difference to Node-RED alone.');
+  }
+  return gaps;
+}
