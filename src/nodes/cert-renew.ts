@@ -7,8 +7,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DdnsError, toDdnsError } from '../core/errors';
-import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, type AcmeSession } from '../core/acme/client';
-import { ensureCertificate, validateNames, type CertificateJob, type CertificateResult } from '../core/acme/manager';
+import type { AcmeSession } from '../core/acme/client';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, validateNames } from '../core/acme/names';
+import type { CertificateJob, CertificateResult } from '../core/acme/manager';
 import { waitForPropagation, describePropagation } from '../core/dns/propagation';
 import { parseServer } from '../core/dns/transport';
 import { backoffDelay, withJitter } from '../core/retry';
@@ -162,6 +163,8 @@ export = function register(RED: Red): void {
         try {
           const stop = account.gate.stop;
           if (stop) throw new DdnsError('fatal', `the provider account "${account.label}" is stopped after an answer that needs your attention: ${stop.message}`, { code: 'account_stopped' });
+          // The ACME client is large: loaded when a certificate is first checked, not at start-up.
+          const { ensureCertificate } = await import('../core/acme/manager');
           const r = await ensureCertificate(job, { provider, waitVisible, force, signal: abort!.signal, log: (t) => node.log(clean(t)) }, session);
           stopped = null;
           statusFor(r);

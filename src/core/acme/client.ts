@@ -18,8 +18,7 @@ import type { DnsProvider } from '../providers/types';
 import { ariCertId } from './x509';
 import type { RenewalWindow } from './timing';
 
-export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
-export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+export { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './names';
 
 // ---- HTTP for our CAs ------------------------------------------------------------------------
 // acme-client talks through one shared axios instance. For the CAs this package uses, its

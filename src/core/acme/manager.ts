@@ -5,13 +5,16 @@
  */
 import { join } from 'node:path';
 import * as acme from 'acme-client';
-import { DdnsError, badInput } from '../errors';
+import { DdnsError } from '../errors';
 import type { DnsProvider } from '../providers/types';
 import { openAccount, orderCertificate, renewalInfo, type AcmeSession } from './client';
 import { assertWritable, loadOrCreateKey, pathsIn, readCertificateSet, writeCertificateSet, type CertificatePaths } from './storage';
 import { daysLeft, renewalDecision } from './timing';
 import { certInfo, splitPem } from './x509';
 import { createHash } from 'node:crypto';
+import { validateNames } from './names';
+
+export { validateNames };
 
 export type KeyType = 'ecdsa-p256' | 'rsa-2048' | 'rsa-4096';
 
@@ -56,16 +59,6 @@ export interface ManagerDeps {
   signal?: AbortSignal;
   /** Renew even if not due (msg.force). */
   force?: boolean;
-}
-
-const NAME_RE = /^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
-
-export function validateNames(names: string[]): string[] {
-  const out = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
-  if (out.length === 0) throw badInput('no certificate names given');
-  if (out.length > 100) throw badInput('at most 100 names per certificate');
-  for (const n of out) if (!NAME_RE.test(n)) throw badInput(`"${n}" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")`);
-  return out;
 }
 
 async function makeKey(type: KeyType): Promise<string> {
