@@ -21,7 +21,7 @@ import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
 
-type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
 const PASSWORD = 'Pw-9f8e7d6c5b4a';
 const WRONG = 'Wrong-1a2b3c4d5e';
@@ -46,14 +46,7 @@ after(async () => {
   await closeHttpPools();
 });
 
-interface Harness {
-  out: Msg[];
-  alerts: Msg[];
-  caught: Msg[];
-  statuses: Msg[];
-  completed: Msg[];
-  /** Send a msg to dns-update and wait until it has been handled (Complete or Catch). */
-  input(msg: Msg): Promise<Msg>;
+interface Harness extends Observed {
   /** Everything a person could see: msgs, statuses, errors and every log line. */
   visible(): string;
 }
@@ -65,14 +58,7 @@ function flowFor(account: Msg, update: Msg = {}, extra: Msg[] = []): Msg[] {
       id: 'u', type: 'dns-update', name: '', account: 'acc', hostnames: HOST, families: 'auto', minInterval: 0,
       contextStore: '', alertAfter: 3, ...update, wires: [['out'], ['alerts']],
     },
-    { id: 'out', type: 'helper' },
-    { id: 'alerts', type: 'helper' },
-    { id: 'catcher', type: 'catch', scope: ['u'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'statuser', type: 'status', scope: ['u'], wires: [['statuses']] },
-    { id: 'statuses', type: 'helper' },
-    { id: 'completer', type: 'complete', scope: ['u'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...observerNodes('u'),
     ...extra,
   ];
 }
@@ -91,25 +77,11 @@ async function redeploy(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
 }
 
 function attach(): Harness {
-  const h: Harness = {
-    out: [], alerts: [], caught: [], statuses: [], completed: [],
-    input: async () => ({}),
-    visible: () => JSON.stringify([h.out, h.alerts, h.caught, h.statuses, h.completed, helper.log().args]),
-  };
-  helper.getNode('out').on('input', (m: Msg) => h.out.push(m));
-  helper.getNode('alerts').on('input', (m: Msg) => h.alerts.push(m));
-  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  helper.getNode('statuses').on('input', (m: Msg) => h.statuses.push(m));
-  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
-  h.input = async (msg: Msg) => {
-    const tag = `t${Math.random()}`;
-    helper.getNode('u').receive({ ...msg, tag });
-    return waitFor<Msg | undefined>(() => h.completed.find((c) => c.tag === tag) ?? h.caught.find((c) => c.tag === tag), 15_000, 10, 'the input to be handled') as Promise<Msg>;
-  };
-  return h;
+  const o = observe('u');
+  return Object.assign(o, { visible: () => JSON.stringify([o.out, o.alerts, o.caught, o.statuses, o.completed, helper.log().args]) });
 }
 
-const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+const lastStatus = (h: Harness) => h.lastStatus();
 const results = (m: Msg) => m.payload.results as Msg[];
 
 function assertNoSecret(h: Harness, ...secrets: string[]): void {

@@ -17,7 +17,7 @@ import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule, waitFor } from '../support/node-red';
 
-type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
 /** One loopback server; each path is one "service" whose answer a test sets. */
 let srv: TestServer;
@@ -48,28 +48,13 @@ after(async () => {
   await closeHttpPools();
 });
 
-interface Harness {
-  out: Msg[];
-  alerts: Msg[];
-  caught: Msg[];
-  statuses: Msg[];
-  completed: Msg[];
-  /** Send a msg to the node and wait until it has been handled (Complete or Catch). */
-  input(msg?: Msg): Promise<void>;
-}
+type Harness = Observed;
 
 /** A flow with one public-ip-watch (id `w`) and Node-RED's catch/status/complete nodes watching it. */
 function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
   const nodes = [
     { id: 'w', type: 'public-ip-watch', name: 'watch', families: 'ipv4', emitOnStart: false, timeout: 2, hedge: 0.3, interval: 300, ...config, wires: [['out'], ['alerts']] },
-    { id: 'out', type: 'helper' },
-    { id: 'alerts', type: 'helper' },
-    { id: 'catch1', type: 'catch', scope: ['w'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'status1', type: 'status', scope: ['w'], wires: [['statuses']] },
-    { id: 'statuses', type: 'helper' },
-    { id: 'complete1', type: 'complete', scope: ['w'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...observerNodes('w'),
     ...extraFlow,
   ];
   // Catch, Status and Complete work within a flow (tab).
@@ -89,22 +74,11 @@ async function redeploy(config: Msg): Promise<Harness> {
 }
 
 function attach(): Harness {
-  const h: Harness = { out: [], alerts: [], caught: [], statuses: [], completed: [], input: async () => undefined };
-  helper.getNode('out').on('input', (m: Msg) => h.out.push(m));
-  helper.getNode('alerts').on('input', (m: Msg) => h.alerts.push(m));
-  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  helper.getNode('statuses').on('input', (m: Msg) => h.statuses.push(m));
-  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
-  h.input = async (msg: Msg = { payload: 'check' }) => {
-    const tagged = { ...msg, tag: `t${Math.random()}` };
-    helper.getNode('w').receive(tagged);
-    await waitFor(() => h.completed.some((c) => c.tag === tagged.tag) || h.caught.some((c) => c.tag === tagged.tag), 15_000, 10, 'the input to be handled');
-  };
-  return h;
+  return observe('w');
 }
 
 const url = (path: string) => `${srv.url}${path}`;
-const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+const lastStatus = (h: Harness) => h.lastStatus();
 /** What node w logged at a level (helper.log().WARN, …). */
 const logged = (level: number): string[] =>
   helper.log().args.filter((a: Msg[]) => a[0].level === level && a[0].id === 'w').map((a: Msg[]) => String(a[0].msg));

@@ -17,7 +17,7 @@ import { freePort } from '../support/ports';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { helper, nodeModule, waitFor } from '../support/node-red';
 
-type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
 before(async () => {
   await helper.startServer();
@@ -34,15 +34,7 @@ after(async () => {
   await closeHttpPools();
 });
 
-interface Harness {
-  out: Msg[];
-  alerts: Msg[];
-  caught: Msg[];
-  statuses: Msg[];
-  completed: Msg[];
-  /** Send a msg and wait until it has been handled (Complete or Catch). */
-  input(msg?: Msg): Promise<void>;
-}
+type Harness = Observed;
 
 /** DNS checks off by default (the defaults would ask the public resolvers); tests turn on what they use. */
 const QUIET = { dnsAuthoritative: false, dnsPublic: false, dnsSystem: false, natDiagnosis: false, timeout: 2, alertAfter: 2 };
@@ -53,32 +45,14 @@ async function load(config: Msg, credentials: Msg = {}): Promise<Harness> {
   const flow = [
     { id: 'f1', type: 'tab', label: 'reach' },
     { id: 'w', type: 'reachability-check', ...at, name: 'reach', ...QUIET, ...config, wires: [['out'], ['alerts']] },
-    { id: 'out', type: 'helper', ...at },
-    { id: 'alerts', type: 'helper', ...at },
-    { id: 'catcher', type: 'catch', ...at, scope: ['w'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', ...at },
-    { id: 'watcher', type: 'status', ...at, scope: ['w'], wires: [['statuses']] },
-    { id: 'statuses', type: 'helper', ...at },
-    { id: 'completer', type: 'complete', ...at, scope: ['w'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper', ...at },
+    ...observerNodes('w', at),
   ];
   await helper.load(nodeModule('reachability-check'), flow, { w: credentials });
   loaded = true;
-  const h: Harness = { out: [], alerts: [], caught: [], statuses: [], completed: [], input: async () => undefined };
-  helper.getNode('out').on('input', (m: Msg) => h.out.push(m));
-  helper.getNode('alerts').on('input', (m: Msg) => h.alerts.push(m));
-  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  helper.getNode('statuses').on('input', (m: Msg) => h.statuses.push(m));
-  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
-  h.input = async (msg: Msg = { payload: 'check' }) => {
-    const tagged = { ...msg, tag: `t${Math.random()}` };
-    helper.getNode('w').receive(tagged);
-    await waitFor(() => h.completed.some((c) => c.tag === tagged.tag) || h.caught.some((c) => c.tag === tagged.tag), 20_000, 10, 'the input to be handled');
-  };
-  return h;
+  return observe('w', 20_000);
 }
 
-const lastStatus = (h: Harness) => h.statuses.at(-1)?.status as { fill: string; shape: string; text: string } | undefined;
+const lastStatus = (h: Harness) => h.lastStatus();
 
 async function listenOn(port: number): Promise<net.Server> {
   const s = net.createServer((sock) => sock.destroy());

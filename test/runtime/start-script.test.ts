@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE_RED_PATH, REPO_ROOT, waitFor } from '../support/node-red';
 import { freePort } from '../support/ports';
-import { offlineFlow, readExample } from '../support/examples';
+import { offlineFlow } from '../support/examples';
 import { startServer, text } from '../support/http-server';
 
 test('npm start: Node-RED with this package and the getting-started flow', async () => {

@@ -1,0 +1,50 @@
+/**
+ * Watching one node under test in node-red-node-test-helper the way a user's flow would: helper
+ * nodes on its two outputs (`out`, `alerts`) and Node-RED's own Catch, Status and Complete nodes
+ * scoped to it. `input()` sends a msg and waits until the node has handled it (Complete or Catch).
+ */
+import { helper, waitFor } from './node-red';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Msg = Record<string, any>;
+
+export interface Observed {
+  out: Msg[];
+  alerts: Msg[];
+  caught: Msg[];
+  statuses: Msg[];
+  completed: Msg[];
+  /** Send a msg to the node and resolve with the Complete (or Catch) msg that ends it. */
+  input(msg?: Msg): Promise<Msg>;
+  /** The node's last status ({ fill, shape, text }). */
+  lastStatus(): { fill: string; shape: string; text: string } | undefined;
+}
+
+/** The observing nodes for node `id`; wire the node's outputs to `out` and `alerts`. */
+export function observerNodes(id: string, at: Msg = {}): Msg[] {
+  return [
+    { id: 'out', type: 'helper', ...at },
+    { id: 'alerts', type: 'helper', ...at },
+    { id: 'catcher', type: 'catch', ...at, scope: [id], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', ...at },
+    { id: 'statuser', type: 'status', ...at, scope: [id], wires: [['statuses']] },
+    { id: 'statuses', type: 'helper', ...at },
+    { id: 'completer', type: 'complete', ...at, scope: [id], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper', ...at },
+  ];
+}
+
+/** Attach to the observing nodes after helper.load() (or a redeploy). */
+export function observe(id: string, timeoutMs = 15_000): Observed {
+  const o: Observed = {
+    out: [], alerts: [], caught: [], statuses: [], completed: [],
+    input: async (msg: Msg = { payload: 'check' }) => {
+      const tag = `t${Math.random()}`;
+      helper.getNode(id).receive({ ...msg, tag });
+      return waitFor<Msg | undefined>(() => o.completed.find((c) => c.tag === tag) ?? o.caught.find((c) => c.tag === tag), timeoutMs, 10, 'the input to be handled') as Promise<Msg>;
+    },
+    lastStatus: () => o.statuses.at(-1)?.status,
+  };
+  for (const k of ['out', 'alerts', 'caught', 'statuses', 'completed'] as const) helper.getNode(k).on('input', (m: Msg) => o[k].push(m));
+  return o;
+}
