@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports';
+import { freePort, stopProcess } from './ports';
 
 export const NAMED = process.env.NAMED_BIN ?? '/usr/sbin/named';
 
@@ -141,13 +141,7 @@ ${zoneConf}
     dig: (name, type = 'A') => digRaw(name, type, ['+short']),
     digAnswer: (name, type = 'A') => digRaw(name, type, ['+noall', '+answer']),
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopProcess(child, 'SIGTERM', 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { freePort } from './ports';
+import { freePort, stopProcess } from './ports';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper') as NodeTestHelper;
@@ -142,13 +142,7 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
       return { status: res.status, body };
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopProcess(child, 'SIGINT', 10_000);
       if (!opts.userDir) rmSync(userDir, { recursive: true, force: true });
     },
   };

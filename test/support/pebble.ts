@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports';
+import { freePort, stopProcess } from './ports';
 
 export const PEBBLE = process.env.PEBBLE_BIN ?? '/usr/bin/pebble';
 
@@ -124,13 +124,7 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
           .on('error', reject);
       }),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopProcess(child, 'SIGTERM', 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
