@@ -40,6 +40,24 @@ export interface RunningClient {
    * its router queries in `ip.lookups`.)
    */
   change?(address: string): Promise<void> | void;
+  /** The k-th address of the change schedule for this client (default: staleness.ts changeAddress). */
+  addressFor?(k: number): string;
+  /** The address its name holds before the first change (default: the bench's start address). */
+  startAddress?: string;
+  /**
+   * At least this long between a change becoming visible and the next change (default 0), before
+   * the random part of the wait. The router row uses dns-update's minInterval (30 s): its updates
+   * follow a change within a second, so a change sooner than that would measure the rate limit.
+   */
+  minGapMs?: number;
+  /** Time a change needs to finish, kept free before the window closes (default: 1.25 periods + 5 s). */
+  roomMs?: number;
+  /**
+   * Its lookups are not external (the router row: queries to the home router on the LAN), so no
+   * lookup budget applies and the derived figures for the issue's budget are its measured ones.
+   * Returns the number of external lookups (requests that left the LAN) it made.
+   */
+  external?(): number;
 }
 
 export const BRIDGE_USER = 'bench';

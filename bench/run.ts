@@ -1,10 +1,12 @@
 /**
  * `npm run bench` — this package side by side with ddclient, inadyn and certbot, on loopback only.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]
  *
  * Full run (~15 min): writes bench/RESULTS.md. --quick (~4 min): fewer samples, prints only
  * (unless --out is given). --skip-missing runs without the peers that are not installed.
+ * --only router: only the router row of issue 8 (staleness, steady cost and footprint of
+ * public-ip-watch with the router source; needs root and miniupnpd), prints only.
  * Phases: set-up → 1–2 staleness/reaction → 3–4 steady state and footprint (6 certificates run
  * meanwhile) → 5 scale → report. Everything started is stopped by its pid, on errors and Ctrl-C too.
  */
@@ -22,6 +24,7 @@ import { REPO_ROOT, startNodeRed } from './node-red';
 import { renderReport } from './report';
 import { measureScale } from './scale';
 import { DnsProxy, countHolding, preset } from './dns-relay';
+import { ROUTER_START, routerUnavailable, startRouterClient, type RouterClient } from './router';
 import { Dyndns2Bridge, IpService } from './servers';
 import { figures, measureStaleness, type StalenessFigures } from './staleness';
 import { loadCosts, measureSteady, type WatchedProcess } from './steady';
@@ -40,31 +43,41 @@ interface Args {
   out?: string;
   skipMissing: boolean;
   seed: number;
+  /** Only the router row (issue 8). */
+  onlyRouter: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101 };
+  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101, onlyRouter: false };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
     else if (v === '--skip-missing') a.skipMissing = true;
     else if (v === '--out') a.out = argv[++i];
     else if (v === '--seed') a.seed = Number(argv[++i]);
+    else if (v === '--only') {
+      const what = argv[++i];
+      if (what !== 'router') throw new Error(`--only knows "router", not ${what}`);
+      a.onlyRouter = true;
+    }
     else if (v === '--help' || v === '-h') {
-      process.stdout.write('usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N]\n');
+      process.stdout.write('usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${v} (try --help)`);
   }
-  if (!a.quick && a.out === undefined) a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
+  if (!a.quick && !a.onlyRouter && a.out === undefined) a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
   return a;
 }
 
 async function main(): Promise<void> {
   installExitHandlers();
   const args = parseArgs(process.argv.slice(2));
-  const plan = args.quick
-    ? { stalenessMs: 150_000, steadyMs: 60_000, sizes: [1, 10, 100] }
-    : { stalenessMs: 11 * 60_000, steadyMs: 4 * 60_000, sizes: [1, 10, 100, 1000] };
+  const plan = args.onlyRouter
+    // the router row waits at least 30 s between changes: a longer window for a few samples
+    ? (args.quick ? { stalenessMs: 4 * 60_000, steadyMs: 60_000, sizes: [] } : { stalenessMs: 11 * 60_000, steadyMs: 2 * 60_000, sizes: [] })
+    : args.quick
+      ? { stalenessMs: 150_000, steadyMs: 60_000, sizes: [1, 10, 100] }
+      : { stalenessMs: 11 * 60_000, steadyMs: 4 * 60_000, sizes: [1, 10, 100, 1000] };
   const startedAt = new Date();
   const t0 = now();
   const notes: string[] = [];
@@ -80,10 +93,20 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const has = {
-    ddclient: !env.peers.some((p) => p.pkg === 'ddclient'),
-    inadyn: !env.peers.some((p) => p.pkg === 'inadyn'),
-    certbot: !env.peers.some((p) => p.pkg.includes('certbot')),
+    ddclient: !args.onlyRouter && !env.peers.some((p) => p.pkg === 'ddclient'),
+    inadyn: !args.onlyRouter && !env.peers.some((p) => p.pkg === 'inadyn'),
+    certbot: !args.onlyRouter && !env.peers.some((p) => p.pkg.includes('certbot')),
   };
+  // the router row (issue 8) needs root, network namespaces and miniupnpd: without them it is skipped
+  const routerWhy = routerUnavailable();
+  if (routerWhy) {
+    log(`router row skipped: ${routerWhy}`);
+    notes.push(`Not measured: the router row (public-ip-watch with the router source) — ${routerWhy}.`);
+    if (args.onlyRouter) {
+      process.stderr.write(`--only router: the router row cannot run here: ${routerWhy}\n`);
+      process.exit(2);
+    }
+  }
   for (const p of env.peers) notes.push(`Not measured: ${p.what} is not installed (apt-get install ${p.pkg}).`);
   for (const s of env.strays) {
     log(`warning: ${s} is already running on this machine (not started by the bench; left alone)`);
@@ -97,12 +120,12 @@ async function main(): Promise<void> {
   onCleanup('named', () => named.stop());
   const ns: DnsServer = { host: '127.0.0.1', port: named.port };
   const key = named.keys.sha256;
-  const pebble = await startPebble({ dnsServer: `127.0.0.1:${named.port}` });
-  onCleanup('pebble', () => pebble.stop());
+  const pebble = args.onlyRouter ? undefined : await startPebble({ dnsServer: `127.0.0.1:${named.port}` });
+  if (pebble) onCleanup('pebble', () => pebble.stop());
   const ipService = await new IpService().start();
   const bridgePassword = randomBytes(12).toString('hex');
   const newBridge = () => new Dyndns2Bridge({ named: ns, key, zone: ZONE, username: 'bench', password: bridgePassword }).start();
-  log(`named on 127.0.0.1:${named.port}, Pebble at ${pebble.directoryUrl}, what's-my-IP on port ${ipService.port}`);
+  log(`named on 127.0.0.1:${named.port}, Pebble at ${pebble?.directoryUrl ?? '(not needed)'}, what's-my-IP on port ${ipService.port}`);
 
   // ------------------------------------------------------------------ the clients
   const clients: RunningClient[] = [];
@@ -116,28 +139,40 @@ async function main(): Promise<void> {
     clients.push(c);
     return c;
   };
-  const oursRfc = await add('ours-rfc2136', 'node-red-contrib-ddns', 'RFC 2136');
-  const oursD2 = await add('ours-dyndns2', 'node-red-contrib-ddns', 'dyndns2');
+  const oursRfc = args.onlyRouter ? undefined : await add('ours-rfc2136', 'node-red-contrib-ddns', 'RFC 2136');
+  const oursD2 = args.onlyRouter ? undefined : await add('ours-dyndns2', 'node-red-contrib-ddns', 'dyndns2');
   const ddRfc = has.ddclient ? await add('ddclient-nsupdate', 'ddclient', 'RFC 2136') : undefined;
   const ddD2 = has.ddclient ? await add('ddclient-dyndns2', 'ddclient', 'dyndns2') : undefined;
   const ina = has.inadyn ? await add('inadyn-dyndns2', 'inadyn', 'dyndns2') : undefined;
-  // Issue 8 adds its row here: public-ip-watch with the router source (miniupnpd in network
-  // namespaces), a RunningClient whose `ip.lookups` are the router queries and whose address
-  // change is made on the router's WAN side, at zero external lookups.
+  // Issue 8: public-ip-watch with only the router source (miniupnpd in network namespaces the
+  // bench makes), its `ip.lookups` the router's answers seen at the router, its address change
+  // made on the router's WAN side, at zero external lookups (router.ts).
+  let routerClient: RouterClient | undefined;
+  if (!routerWhy) {
+    const id = 'ours-router';
+    routerClient = await startRouterClient({ id, name: `${id}.${ZONE}`, bridge: await newBridge(), bridgePassword, periodS: PERIOD_S });
+    routerClient.minGapMs = 30_000; // dns-update's minInterval: a sooner change would measure the rate limit
+    routerClient.roomMs = 40_000; // a lost announcement: the 30 s safety poll, then the update
+    clients.push(routerClient);
+    procs.push({ label: 'Node-RED + node-red-contrib-ddns (router flow, in the client namespace)', pid: routerClient.nodeRedPid });
+  }
 
-  await preset(ns, key, ZONE, clients.map((c) => c.name), START_ADDRESS);
-  for (const c of clients) if (c.provider instanceof Dyndns2Bridge) c.provider.assume(c.name, START_ADDRESS);
+  const startOf = (c: RunningClient) => c.startAddress ?? START_ADDRESS;
+  for (const start of new Set(clients.map(startOf))) await preset(ns, key, ZONE, clients.filter((c) => startOf(c) === start).map((c) => c.name), start);
+  for (const c of clients) if (c.provider instanceof Dyndns2Bridge) c.provider.assume(c.name, startOf(c));
 
-  const redWith = await startNodeRed('Node-RED + package', { withPackage: true });
-  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2].map((c) => ({
+  const redWith = args.onlyRouter ? undefined : await startNodeRed('Node-RED + package', { withPackage: true });
+  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2].filter((c) => c !== undefined).map((c) => ({
     id: c.id, name: c.name, ip: c.ip,
     relay: c.provider instanceof DnsProxy ? c.provider : undefined,
     bridge: c.provider instanceof Dyndns2Bridge ? c.provider : undefined,
   }));
-  await redWith.deploy(oursFlows({ clients: oursFlowClients, ipService, key, zone: ZONE, bridgePassword, periodS: PERIOD_S }));
-  procs.push({ label: 'Node-RED + node-red-contrib-ddns (2 flows: RFC 2136 and dyndns2)', pid: redWith.proc.pid });
-  const redBare = await startNodeRed('Node-RED alone', { withPackage: false });
-  procs.push({ label: 'Node-RED alone (no package, no flows)', pid: redBare.proc.pid });
+  if (redWith) {
+    await redWith.deploy(oursFlows({ clients: oursFlowClients, ipService, key, zone: ZONE, bridgePassword, periodS: PERIOD_S }));
+    procs.unshift({ label: 'Node-RED + node-red-contrib-ddns (2 flows: RFC 2136 and dyndns2)', pid: redWith.proc.pid });
+  }
+  const redBare = args.onlyRouter ? undefined : await startNodeRed('Node-RED alone', { withPackage: false });
+  if (redBare) procs.splice(1, 0, { label: 'Node-RED alone (no package, no flows)', pid: redBare.proc.pid });
 
   // ddclient's nsupdate protocol never marks an update "good" in its cache (3.10), so its
   // min-error-interval (5 min) would hold back a change that comes within 5 minutes of the
@@ -163,7 +198,7 @@ async function main(): Promise<void> {
   }
 
   // every client has looked once and every name holds the start address
-  const ready = await pollUntil(async () => clients.every((c) => c.ip.lookups.length > 0) && (await countHolding(ns, clients.map((c) => c.name), START_ADDRESS)) === clients.length, 120_000, 500);
+  const ready = await pollUntil(async () => clients.every((c) => c.ip.lookups.length > 0) && (await Promise.all(clients.map((c) => countHolding(ns, [c.name], startOf(c))))).every((n) => n === 1), 120_000, 500);
   if (!ready) throw new Error(`not every client started: ${clients.filter((c) => c.ip.lookups.length === 0).map((c) => c.id).join(', ') || 'records not in place'}`);
   log(`set-up done in ${Math.round((now() - t0) / 1000)} s: ${clients.map((c) => c.id).join(', ')}`);
 
@@ -183,16 +218,25 @@ async function main(): Promise<void> {
 
   // ------------------------------------------------------------------ 3–4 steady, 6 certificates meanwhile
   log(`steady state and footprint for ${plan.steadyMs / 60_000} min; certificates meanwhile`);
-  const certsDone: Promise<CertRow[]> = measureCerts({ named: ns, key, zone: ZONE, pebble }, has.certbot);
+  const certsDone: Promise<CertRow[]> = pebble ? measureCerts({ named: ns, key, zone: ZONE, pebble }, has.certbot) : Promise.resolve([]);
   const steady = await measureSteady(clients, procs, plan.steadyMs);
   const certs = await certsDone;
 
   // the long-running clients are not needed any more: stopped by pid before the scale runs
-  await Promise.all([redWith.stop(), redBare.stop(), ...daemons.map((d) => d.stop())]);
+  await Promise.all([redWith?.stop(), redBare?.stop(), ...daemons.map((d) => d.stop())]);
+  if (routerClient) {
+    const k = routerClient.counts();
+    const q = Object.entries(k.queries).map(([p, n]) => `${n} ${p === 'natpmp' ? 'NAT-PMP' : 'UPnP'}`).join(' and ') || 'no';
+    notes.push(`Router row: public-ip-watch with only the router source (default safety poll 30 s, regular check every ${PERIOD_S} s) against miniupnpd ` +
+      `in network namespaces made by the bench; ${routerClient.external()} packet(s) from the client went beyond the router (external lookups, DNS …) ` +
+      `during the whole run; the router saw ${q} queries and sent ${k.announcements} announcement(s). Its changes are made on the router's WAN side ` +
+      `(${ROUTER_START} → 192.0.3.x: miniupnpd does not report documentation addresses) and come at least 30 s (dns-update's minInterval) + ` +
+      `a random 0–${PERIOD_S} s after the previous one; its dyndns2 requests reach the bridge through a Unix socket.`);
+  }
 
   // ------------------------------------------------------------------ 5 scale
-  log(`scale: ${plan.sizes.join(', ')} names`);
-  const scale = await measureScale(
+  if (plan.sizes.length) log(`scale: ${plan.sizes.join(', ')} names`);
+  const scale = plan.sizes.length === 0 ? [] : await measureScale(
     { named: ns, key, zone: ZONE, ipService, relay: await new DnsProxy(ns).start(), bridge: await newBridge(), bridgePassword },
     plan.sizes,
     has,

@@ -60,10 +60,10 @@ export async function measureStaleness(clients: RunningClient[], o: StalenessOpt
     const samples: ChangeSample[] = [];
     out.set(c.id, samples);
     for (let k = 0; k < 1000; k++) {
-      const gap = rng() * o.periodMs;
-      if (now() + gap + room > end) break;
+      const gap = (c.minGapMs ?? 0) + rng() * o.periodMs;
+      if (now() + gap + (c.roomMs ?? room) > end) break;
       await sleep(gap);
-      const address = changeAddress(k);
+      const address = c.addressFor?.(k) ?? changeAddress(k);
       const change = now();
       if (c.change) await c.change(address);
       else c.ip.address = address;
