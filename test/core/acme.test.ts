@@ -25,15 +25,23 @@ import type { DdnsError } from '../../src/core/errors';
 const skip = skipWithoutBind() || skipWithoutPebble();
 const ZONE = 'home.test';
 
+/** The DNS-01 parts against one named: our RFC 2136 provider and a wait on that server. */
+function dnsRig(bind: BindServer) {
+  const k = bind.keys.sha256;
+  const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
+  const waitVisible = async (name: string, value: string) => {
+    const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
+    if (!r.ok) throw new Error(`TXT ${name} not visible`);
+  };
+  return { provider, waitVisible };
+}
+
 describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   let bind: BindServer;
   let pebble: PebbleServer;
   let provider: DnsProvider;
   let dir: string;
-  const waitVisible = async (name: string, value: string) => {
-    const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
-    if (!r.ok) throw new Error(`TXT ${name} not visible`);
-  };
+  let waitVisible: (name: string, value: string) => Promise<void>;
   const job = (over: Partial<CertificateJob> = {}): CertificateJob => ({
     names: [`www.${ZONE}`, `*.${ZONE}`],
     directoryUrl: pebble.directoryUrl,
@@ -48,8 +56,7 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   before(async () => {
     bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
     pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}` });
-    const k = bind.keys.sha256;
-    provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
+    ({ provider, waitVisible } = dnsRig(bind));
     dir = mkdtempSync(join(tmpdir(), 'ddns-acme-test-'));
   });
   after(async () => {
@@ -207,12 +214,7 @@ describe('External Account Binding (ZeroSSL, Google, private CAs)', { skip }, ()
     const hmacKey = Buffer.from('a-32-byte-secret-for-eab-testing!').toString('base64url');
     const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, eab: { [kid]: hmacKey } });
     const dir = mkdtempSync(join(tmpdir(), 'ddns-eab-'));
-    const k = bind.keys.sha256;
-    const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
-    const waitVisible = async (name: string, value: string) => {
-      const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
-      if (!r.ok) throw new Error('not visible');
-    };
+    const { provider, waitVisible } = dnsRig(bind);
     const base: CertificateJob = { names: [`eab.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, 'live'), accountDir: join(dir, 'accounts') };
     try {
       await assert.rejects(ensureCertificate(base, { provider, waitVisible }), (e: DdnsError) => e.kind === 'fatal' && /external account/i.test(e.message));
@@ -232,12 +234,7 @@ describe('Pebble with its own defaults (5 % badNonce rejections, authorization r
     const bind = await startBind([{ name: ZONE }]);
     const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, defaults: true });
     const dir = mkdtempSync(join(tmpdir(), 'ddns-nonce-'));
-    const k = bind.keys.sha256;
-    const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
-    const waitVisible = async (name: string, value: string) => {
-      const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
-      if (!r.ok) throw new Error('not visible');
-    };
+    const { provider, waitVisible } = dnsRig(bind);
     try {
       for (let i = 0; i < 4; i++) {
         const r = await ensureCertificate({ names: [`n${i}.${ZONE}`, `*.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, `live${i}`), accountDir: join(dir, 'accounts') }, { provider, waitVisible });
