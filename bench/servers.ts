@@ -13,11 +13,10 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { DnsServer } from '../src/core/dns/transport';
 import { sendUpdate } from '../src/core/dns/update';
 import type { TsigKey } from '../src/core/dns/tsig';
-import { now, onCleanup } from './util';
+import { listenLoopback, now, onCleanup, type Listening } from './util';
 
 // ------------------------------------------------------------------------------ what's-my-IP
 
@@ -37,7 +36,7 @@ export interface IpPath {
 export class IpService {
   private readonly paths = new Map<string, IpPath>();
   private server!: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private listening?: Listening;
   port = 0;
 
   async start(): Promise<this> {
@@ -56,15 +55,8 @@ export class IpService {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = await listenLoopback(this.server);
+    this.port = this.listening.port;
     onCleanup('what\'s-my-IP service', () => this.close());
     return this;
   }
@@ -81,8 +73,7 @@ export class IpService {
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
+    return this.listening?.close() ?? Promise.resolve();
   }
 }
 
@@ -126,7 +117,7 @@ export interface BridgeOptions {
 export class Dyndns2Bridge implements ProviderLog {
   readonly entries: ProviderEntry[] = [];
   private server!: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private listening?: Listening;
   /** What each name holds (so that a repeated address answers `nochg` without a DNS write). */
   private readonly held = new Map<string, string>();
   port = 0;
@@ -147,15 +138,8 @@ export class Dyndns2Bridge implements ProviderLog {
         res.end(body);
       });
     });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = await listenLoopback(this.server);
+    this.port = this.listening.port;
     onCleanup('dyndns2 bridge', () => this.close());
     return this;
   }
@@ -203,7 +187,6 @@ export class Dyndns2Bridge implements ProviderLog {
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
+    return this.listening?.close() ?? Promise.resolve();
   }
 }

@@ -213,3 +213,29 @@ export function rssBytes(pid: number): number | null {
     return null;
   }
 }
+
+export interface Listening {
+  port: number;
+  /** Close the server and every open connection. */
+  close(): Promise<void>;
+}
+
+/** Listen on a free port of 127.0.0.1, keeping track of the connections so that close() ends them. */
+export async function listenLoopback(server: import('node:net').Server): Promise<Listening> {
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as import('node:net').AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}

@@ -238,27 +238,28 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    return this.guard(async () => {
-      const host = this.host(name);
-      checkTxtValue(value);
-      await this.withFreshRetry(host, async () => {
-        const zone = await this.zoneFor(host, signal);
-        const existing = await this.list(zone, 'TXT', host, signal);
-        if (existing.some((r) => unquoteTxt(r.content) === value)) return;
-        await this.create(zone, { type: 'TXT', name: host, content: quoteTxt(value), ttl: TXT_TTL, comment: TXT_COMMENT }, signal);
-      });
+    return this.withTxt(name, value, signal, async (zone, host, same) => {
+      if (same.length) return;
+      await this.create(zone, { type: 'TXT', name: host, content: quoteTxt(value), ttl: TXT_TTL, comment: TXT_COMMENT }, signal);
     });
   }
 
   /** Deletes only the TXT records of `name` whose content is exactly `value`; none is not an error. */
   async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.withTxt(name, value, signal, async (zone, host, same) => {
+      for (const r of same) await this.remove(zone, r, signal);
+    });
+  }
+
+  /** The TXT records of `name` whose content is exactly `value`, in their zone, handed to `fn`. */
+  private withTxt(name: string, value: string, signal: AbortSignal | undefined, fn: (zone: Zone, host: string, same: CfRecord[]) => Promise<void>): Promise<void> {
     return this.guard(async () => {
       const host = this.host(name);
       checkTxtValue(value);
       await this.withFreshRetry(host, async () => {
         const zone = await this.zoneFor(host, signal);
         const existing = await this.list(zone, 'TXT', host, signal);
-        for (const r of existing.filter((x) => unquoteTxt(x.content) === value)) await this.remove(zone, r, signal);
+        await fn(zone, host, existing.filter((r) => unquoteTxt(r.content) === value));
       });
     });
   }

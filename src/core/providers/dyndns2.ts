@@ -20,7 +20,7 @@
  * Providers do not retry or remember: errors carry what the update engine needs (kind, code,
  * scope, retryAfterMs, detail), and every text has been through the account's Redactor.
  */
-import { domainToASCII } from 'node:url';
+import { normaliseHostname as checkHostname } from '../hostname';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
@@ -175,16 +175,9 @@ function answerError(word: string, c: AnswerContext, detail: string): DdnsError 
  */
 export function normaliseHostname(input: string): string | null {
   if (typeof input !== 'string') return null;
-  let s = input.trim().toLowerCase();
-  if (s.endsWith('.')) s = s.slice(0, -1);
-  if (!s || s.length > 253 || /[\s/,?#@:]/.test(s)) return null;
-  const ascii = domainToASCII(s);
-  if (!ascii || ascii.length > 253) return null;
-  const labels = ascii.split('.');
-  if (labels.length < 2) return null;
-  if (!labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) return null;
-  if (/^\d+$/.test(labels[labels.length - 1])) return null; // an IP address, not a name
-  return ascii;
+  const r = checkHostname(input);
+  // dyndns2 servers update named hosts: a wildcard is not a host they know.
+  return r.ok && !r.name.startsWith('*.') ? r.name : null;
 }
 
 function validateCall(call: ProviderCall, max: number): { hostnames: string[]; addresses: AddressSet } {

@@ -10,42 +10,12 @@
  *   addresses are accepted (split-horizon and lab setups publish them on purpose); the
  *   unspecified addresses (0.0.0.0, ::) are not.
  */
-import { domainToASCII } from 'node:url';
 import { badInput } from '../errors';
+import { normaliseHostname } from '../hostname';
 import { acceptAddress, familyLabel, type Family } from '../ip/classify';
 import type { AddressSet } from '../providers/types';
 
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** The normalised name, or why it is not a usable host name. */
-export function normaliseHostname(input: string): { ok: true; name: string } | { ok: false; reason: string } {
-  const shown = input.length > 80 ? `${input.slice(0, 80)}…` : input;
-  let n = input.trim().toLowerCase();
-  if (n.endsWith('.')) n = n.slice(0, -1);
-  if (n === '') return { ok: false, reason: 'a host name is empty' };
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(n)) {
-    const ascii = domainToASCII(n);
-    if (!ascii) return { ok: false, reason: `"${shown}" is not a valid host name` };
-    n = ascii;
-  }
-  if (n.length > 253) return { ok: false, reason: `"${shown}" is longer than the 253 characters a host name may have` };
-  const labels = n.split('.');
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (i === 0 && l === '*') continue;
-    if (l === '') return { ok: false, reason: `"${shown}" has an empty part between two dots` };
-    if (l.length > 63) return { ok: false, reason: `"${shown}" has a part longer than 63 characters` };
-    if (!LABEL.test(l)) {
-      return { ok: false, reason: `"${shown}" is not a valid host name: each part may only hold letters, digits and hyphens (not at its start or end)` };
-    }
-  }
-  if (labels.length < 2) {
-    return { ok: false, reason: `"${shown}" is not a full host name: write it with its domain, e.g. ${n}.duckdns.org or ${n}.example.com` };
-  }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) return { ok: false, reason: `"${shown}" looks like an address, not a host name` };
-  return { ok: true, name: n };
-}
+export { normaliseHostname };
 
 /**
  * Names from text (separated by commas, spaces or new lines) or from an array of such texts,
