@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toDdnsError } from '../core/errors';
-import type { Family } from '../core/ip/classify';
+import type { Family } from '../core/address';
 import type { AddressSet, DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';

@@ -11,7 +11,7 @@
  * their hints is a watcher hint check of the local sources only; the close handler closes them.
  */
 import { z } from 'zod';
-import { familyLabel, parseAddress, type Family } from '../core/ip/classify';
+import { familyLabel, parseAddress, type Family } from '../core/address';
 import { detectRound, type RoundDetection } from '../core/ip/detector';
 import { watchInterfaces, watchRouter, type InterfaceSnapshot } from '../core/ip/router';
 import { buildSource, DEFAULT_ROUTER_SAFETY_POLL_S, DEFAULT_SOURCES, SOURCE_CATALOG, sourceConfigSchema, type SourceConfig } from '../core/ip/sources';

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { badInput, isDdnsError } from '../core/errors';
-import { parseAddress } from '../core/ip/classify';
+import { parseAddress } from '../core/address';
 import { Redactor } from '../core/redact';
 import { waitForPropagation, type PropagationResult } from '../core/dns/propagation';
 import { DEFAULT_PUBLIC_RESOLVERS } from '../core/dns/resolvers';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptAddress, classify } from '../../src/core/ip/classify';
+import { acceptAddress, classify } from '../../src/core/address';
 
 test('classify: public and non-public addresses of both families', () => {
   const cases: Array<[string, string]> = [

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import type os from 'node:os';
 import { closeHttpPools } from '../../src/core/http';
 import type { DdnsError } from '../../src/core/errors';
-import type { Family } from '../../src/core/ip/classify';
+import type { Family } from '../../src/core/address';
 import type { SourceContext } from '../../src/core/ip/types';
 import {
   DEFAULT_SOURCES,

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DdnsError, fatal, transient } from '../../src/core/errors';
-import type { Family } from '../../src/core/ip/classify';
+import type { Family } from '../../src/core/address';
 import { definition as dryrun } from '../../src/core/providers/dryrun';
 import type { DnsProvider, ProviderCall, RecordResult } from '../../src/core/providers/types';
 import { Redactor } from '../../src/core/redact';

@@ -18,7 +18,7 @@
 import dns from 'node:dns';
 import type * as dnsPacket from 'dns-packet';
 import { isDdnsError, transient } from '../errors';
-import { parseAddress } from '../ip/classify';
+import { parseAddress } from '../address';
 import { parseServer, query, serverLabel, type DnsServer } from './transport';
 
 export type RecordKind = 'A' | 'AAAA' | 'TXT';

@@ -22,7 +22,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { toDdnsError } from '../errors';
 import type { Redactor } from '../redact';
-import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from './classify';
+import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from '../address';
 import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 

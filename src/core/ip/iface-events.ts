@@ -28,7 +28,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { z } from 'zod';
 import { toDdnsError, transient, type DdnsError } from '../errors';
-import { classify, type AddressClass, type Family } from './classify';
+import { classify, type AddressClass, type Family } from '../address';
 import { IFA_F, parseIf6Flags } from './sources/interface';
 
 export const DEFAULT_POLL_MS = 2000;

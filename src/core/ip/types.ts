@@ -6,7 +6,7 @@
  * throws a DdnsError saying why it could not answer. A source never retries by itself: the
  * detector decides about fallback, hedging and quorum.
  */
-import type { Family } from './classify';
+import type { Family } from '../address';
 import type { Redactor } from '../redact';
 
 export interface SourceContext {

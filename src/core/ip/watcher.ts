@@ -27,7 +27,7 @@
  */
 import { z } from 'zod';
 import { backoffDelay, withJitter } from '../retry';
-import { parseAddress, type Family } from './classify';
+import { parseAddress, type Family } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { DetectionResult, SourceReport } from './types';
 

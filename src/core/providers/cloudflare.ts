@@ -20,10 +20,9 @@ import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { badInput, fatal, isDdnsError, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { parseAddress, type Family } from '../ip/classify';
+import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import type { ProviderDefinition } from './registry';
-import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const CLOUDFLARE_ENDPOINT = 'https://api.cloudflare.com/client/v4';
 /** Cloudflare blocks every call for five minutes once the rate limit is exceeded. */

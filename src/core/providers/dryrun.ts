@@ -8,9 +8,8 @@
  */
 import { z } from 'zod';
 import { badInput } from '../errors';
-import { familyLabel, parseAddress, type Family } from '../ip/classify';
-import type { ProviderDefinition } from './registry';
-import type { DnsProvider, ProviderCall, RecordResult } from './types';
+import { familyLabel, parseAddress, type Family } from '../address';
+import type { DnsProvider, ProviderCall, ProviderDefinition, RecordResult } from './types';
 
 export const dryrunSettings = z.object({});
 

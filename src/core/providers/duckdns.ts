@@ -18,10 +18,9 @@
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import type { ProviderDefinition } from './registry';
-import type { AddressSet, DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
 const SUFFIX = '.duckdns.org';

@@ -10,7 +10,7 @@
  *   `dnserr`), which waits at least 10 minutes.
  */
 import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
-import type { ProviderDefinition } from './registry';
+import type { ProviderDefinition } from './types';
 
 export const DYNDNS_ENDPOINT = 'https://members.dyndns.org/nic/update';
 

@@ -24,11 +24,10 @@ import { normaliseHostname as checkHostname } from '../hostname';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
-import type { ProviderDefinition, ProviderField } from './registry';
-import type { AddressSet, DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, ProviderField, RecordResult } from './types';
 
 /** Names per request allowed by the protocol. */
 export const MAX_HOSTS_PER_REQUEST = 20;

@@ -10,7 +10,7 @@
  * - `911` (maintenance), `dnserr` and `servererror`: try again in 10 minutes at the earliest.
  */
 import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
-import type { ProviderDefinition } from './registry';
+import type { ProviderDefinition } from './types';
 
 export const DYNU_ENDPOINT = 'https://api.dynu.com/nic/update';
 

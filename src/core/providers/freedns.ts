@@ -18,10 +18,9 @@
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { familyLabel, parseAddress, type Family } from '../ip/classify';
+import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import type { ProviderDefinition } from './registry';
-import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
 export const FREEDNS_ENDPOINT_V6 = 'https://v6.sync.afraid.org';

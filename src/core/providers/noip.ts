@@ -7,7 +7,7 @@
  *   not one name. Wait instructions (`w<N><s|m|h>`) are honoured.
  */
 import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
-import type { ProviderDefinition } from './registry';
+import type { ProviderDefinition } from './types';
 
 export const NOIP_ENDPOINT = 'https://dynupdate.no-ip.com/nic/update';
 

@@ -22,13 +22,12 @@ import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
-import { parseAddress, type Family } from '../ip/classify';
+import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
 import { encodeName, type TsigKey } from '../dns/tsig';
 import { findZone, inZone, readRRset, sendUpdate, type UpdateOptions, type UpdateRequest } from '../dns/update';
-import type { ProviderDefinition } from './registry';
-import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 /** Names per call: one UPDATE message per zone carries them all (TCP when large). */
 const MAX_HOSTS_PER_CALL = 100;

@@ -14,7 +14,8 @@
  * Providers do not retry, remember or throttle: the update engine does that, for every provider.
  * Every message they produce is already redacted.
  */
-import type { Family } from '../ip/classify';
+import type { z } from 'zod';
+import type { Family } from '../address';
 
 export type Outcome = 'updated' | 'unchanged' | 'failed';
 
@@ -59,3 +60,42 @@ export interface ProviderEnv {
   /** Local address to send from. */
   localAddress?: string;
 }
+
+/**
+ * Secrets: every provider names its secret settings with one of SECRET_KEYS. The account config
+ * node stores exactly these as Node-RED credentials (encrypted, never exported); all other settings
+ * are ordinary config properties.
+ */
+/** The only setting names that hold secrets, shared by all providers. */
+export const SECRET_KEYS = ['password', 'token', 'tsigSecret'] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** One field of the account edit dialog (rendered by the editor from this description). */
+export interface ProviderField {
+  /** Settings key; a SecretKey when kind is `password`. */
+  key: string;
+  label: string;
+  kind: 'text' | 'password' | 'number' | 'select' | 'checkbox' | 'url';
+  required?: boolean;
+  placeholder?: string;
+  /** One sentence of help shown under the field. */
+  help?: string;
+  options?: Array<{ value: string; label: string }>;
+  default?: string | number | boolean;
+  /** Advanced fields (endpoint overrides …) are shown folded. */
+  advanced?: boolean;
+}
+
+export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
+  id: string;
+  label: string;
+  /** Validates the account settings (config fields and credentials together). */
+  settings: S;
+  fields: readonly ProviderField[];
+  /** Whether this provider can manage TXT records (ACME DNS-01). */
+  txt: boolean;
+  /** Where the user gets the token or password (shown in the editor). */
+  docsUrl?: string;
+  create(settings: z.infer<S>, env: ProviderEnv): DnsProvider;
+}
+

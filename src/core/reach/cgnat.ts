@@ -16,7 +16,7 @@
  * Pure function, no network. Throws a DdnsError of kind `input` for an address that is not valid.
  */
 import { badInput } from '../errors';
-import { classify, type AddressClass } from '../ip/classify';
+import { classify, type AddressClass } from '../address';
 
 export interface NatEvidence {
   /** The router's WAN address (IPv4), as the router shows it or as the router protocol reported it. */

@@ -16,7 +16,7 @@
 import net from 'node:net';
 import { badInput, transient } from '../errors';
 import { excerpt, httpRequest } from '../http';
-import { parseAddress, type Family } from '../ip/classify';
+import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { askAuthoritative, findAuthoritativeServers, normName, unreachableIpv6, type AuthoritativeServer, type RecordKind, type ServerAnswer } from '../dns/authoritative';
 import { askPublicResolvers, askSystemResolver, defaultPublicResolvers, withVerdict, type ResolverAnswer } from '../dns/resolvers';

@@ -12,7 +12,8 @@
  *   every text shown → account.redactor.text(text).
  */
 import { createHash, scryptSync } from 'node:crypto';
-import { PROVIDERS, SECRET_KEYS, type ProviderDefinition } from '../providers/registry';
+import { PROVIDERS } from '../providers/registry';
+import { SECRET_KEYS, type ProviderDefinition } from '../providers/types';
 import type { DnsProvider } from '../providers/types';
 import type { Redactor } from '../redact';
 import type { AccountGate } from './gate';

@@ -35,7 +35,7 @@
  *   results: nothing of the engine survives it.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
-import type { Family } from '../ip/classify';
+import type { Family } from '../address';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
 import { backoffDelay, type BackoffOptions } from '../retry';

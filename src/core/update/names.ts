@@ -12,7 +12,7 @@
  */
 import { badInput } from '../errors';
 import { normaliseHostname } from '../hostname';
-import { acceptAddress, familyLabel, type Family } from '../ip/classify';
+import { acceptAddress, familyLabel, type Family } from '../address';
 import type { AddressSet } from '../providers/types';
 
 export { normaliseHostname };

@@ -3,7 +3,7 @@
  * gives back (one result per name and family, alerts). These are the user-facing contract of
  * dns-update's outputs, so keep them stable.
  */
-import type { Family } from '../ip/classify';
+import type { Family } from '../address';
 import type { AddressSet } from '../providers/types';
 
 export type UpdateStatus = 'updated' | 'unchanged' | 'failed' | 'skipped';

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { transient } from '../../errors';
-import { classify } from '../classify';
+import { classify } from '../../address';
 import { RouterNoPublicError } from './no-public';
 import { udpExchange } from './udp';
 

@@ -25,7 +25,7 @@
  *   sending address) does not apply and is ignored.
  */
 import { transient, toDdnsError } from '../../errors';
-import { classify } from '../classify';
+import { classify } from '../../address';
 import type { DetectionResult } from '../types';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 import { containerHint, findGateway, type ContainerProbe, type GatewayInfo, type GatewayReaders } from './gateway';

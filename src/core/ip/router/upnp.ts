@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { transient } from '../../errors';
 import { excerpt, httpRequest } from '../../http';
 import { USER_AGENT } from '../../version';
-import { classify } from '../classify';
+import { classify } from '../../address';
 import { RouterNoPublicError } from './no-public';
 
 export const SSDP_PORT = 1900;

@@ -4,7 +4,7 @@
  */
 import { transient } from '../../errors';
 import { excerpt, httpRequest, type HttpResponse } from '../../http';
-import { familyLabel, type Family } from '../classify';
+import { familyLabel, type Family } from '../../address';
 import type { SourceContext } from '../types';
 
 /** Body cap of plain-text address services: an address is at most 45 characters. */

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { transient } from '../../errors';
 import { excerpt } from '../../http';
-import type { Family } from '../classify';
+import type { Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 import { PLAIN_BODY_CAP, getOverFamily, hostOf, refuseHtml } from './common';
 

@@ -9,7 +9,7 @@
  */
 import { transient } from '../../errors';
 import { parseServer, query, serverLabel, type DnsServer, type QueryResult } from '../../dns/transport';
-import type { Family } from '../classify';
+import type { Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 import { endpointFor, familiesOf, type Endpoints } from './common';
 

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { parseServer } from '../../dns/transport';
-import type { Family } from '../classify';
+import type { Family } from '../../address';
 import { createRouterSource, DEFAULT_SAFETY_POLL_MS, routerSourceOptionsSchema } from '../router';
 import type { IpSource } from '../types';
 import { CLOUDFLARE_TRACE, cloudflareTraceSource } from './cloudflare-trace';

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import ipaddr from 'ipaddr.js';
 import { transient } from '../../errors';
-import { classify, familyLabel, type Family } from '../classify';
+import { classify, familyLabel, type Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 
 /** Kernel address flags (linux/if_addr.h) as shown in /proc/net/if_inet6 (low 8 bits). */

@@ -1,5 +1,5 @@
 /**
- * What kind of address is this? The single place that decides whether an address may be
+ * Addresses, the ground floor: what kind of address is this? The single place that decides whether an address may be
  * published as a home's public address.
  */
 import ipaddr from 'ipaddr.js';
