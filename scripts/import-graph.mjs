@@ -1,5 +1,8 @@
 // The import graph of src/, type-only imports included (ESLint's import-x/no-cycle sees only the
-// imports that survive compilation): fails on any cycle. Runs in `npm test` beside ESLint.
+// imports that survive compilation): fails on any cycle. Also fails when two files of src/ export
+// one name (one StateStore, one normaliseHostname…: no two things of one name doing different
+// things); a provider's `definition` is the one name every provider file exports by convention.
+// Runs in `npm test` beside ESLint.
 //   node scripts/import-graph.mjs [--print]
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -62,10 +65,24 @@ function visit(v) {
 for (const f of files) if (!idx.has(f)) visit(f);
 
 const rel = (f) => relative(root, f);
+
+const SAME_NAME_BY_CONVENTION = new Set(['definition']);
+const exporters = new Map();
+for (const f of files) {
+  for (const m of readFileSync(f, 'utf8').matchAll(/^export (?:declare )?(?:default )?(?:async )?(?:function\*?|const|let|class|interface|type|enum|abstract class) ([A-Za-z0-9_$]+)/gm)) {
+    if (SAME_NAME_BY_CONVENTION.has(m[1])) continue;
+    exporters.set(m[1], [...(exporters.get(m[1]) ?? []), rel(f)]);
+  }
+}
+const clashes = [...exporters].filter(([, fs]) => new Set(fs).size > 1);
+if (clashes.length) {
+  console.error(`exported names: ${clashes.length} name(s) exported by more than one file of src/:`);
+  for (const [n, fs] of clashes) console.error(`  ${n}: ${[...new Set(fs)].join(', ')}`);
+}
 if (process.argv.includes('--print')) for (const [f, deps] of graph) console.log(`${rel(f)} -> ${deps.map(rel).join(', ')}`);
 if (cycles.length) {
   console.error(`import graph: ${cycles.length} cycle(s), type-only imports included:`);
   for (const c of cycles) console.error(`  ${c.map(rel).sort().join(' <-> ')}`);
-  process.exit(1);
 }
+if (cycles.length || clashes.length) process.exit(1);
 console.log(`import graph: ${files.length} files, ${[...graph.values()].reduce((n, d) => n + d.length, 0)} imports, no cycle`);
