@@ -6,8 +6,8 @@
  * Contract:
  * - `update({ hostnames, addresses, force })` returns one result per name and family present in
  *   `addresses`, in the order of `hostnames` (ipv4 before ipv6): `updated`, `unchanged`,
- *   `failed` or `skipped` (see UpdateResult). Invalid names or addresses throw an `input`
- *   DdnsError and nothing is sent.
+ *   `failed` or `skipped` (see UpdateResult). Names and addresses arrive parsed (`Hostname`,
+ *   `AddressSet`: src/core/hostname.ts, src/core/address.ts); the engine does not check them again.
  * - Idempotent: what a provider CONFIRMED (or a read showed) is remembered per name and family in
  *   the injected store, under the account's `accountKey`. A remembered address is not sent again:
  *   `unchanged`, no request, also after a restart. Without anything remembered, a provider with a
