@@ -14,6 +14,8 @@
  * Afterwards named is asked for every name: "names updated" counts those holding the new address.
  */
 import { writeFileSync } from 'node:fs';
+import { parseAddressSet } from '../src/core/address';
+import { parseHostnames } from '../src/core/hostname';
 import type { DnsServer } from '../src/core/dns/transport';
 import type { TsigKey } from '../src/core/dns/tsig';
 import { closeHttpPools } from '../src/core/http';
@@ -83,10 +85,10 @@ export async function scaleOurs(c: ScaleContext, protocol: Protocol, n: number):
   const log_: ProviderLog = protocol === 'RFC 2136' ? c.relay : c.bridge;
   const engine = new UpdateEngine({ provider, accountKey: `bench-${protocol}-${n}`, minIntervalMs: 0 });
   try {
-    await engine.update({ hostnames: names, addresses: { ipv4: SCALE_OLD } }); // learn the old state
+    await engine.update({ hostnames: parseHostnames(names), addresses: parseAddressSet({ ipv4: SCALE_OLD }) }); // learn the old state
     const mark = log_.entries.length;
     const t0 = now();
-    const results = await engine.update({ hostnames: names, addresses: { ipv4: SCALE_NEW } });
+    const results = await engine.update({ hostnames: parseHostnames(names), addresses: parseAddressSet({ ipv4: SCALE_NEW }) });
     const ms = now() - t0;
     const k = counts(log_, mark);
     const failed = results.filter((r) => r.status === 'failed');

@@ -3,13 +3,22 @@
  * least two labels, letters/digits/hyphens (no hyphen at either end of a label), 1–63 characters
  * per label, 253 in all; the first label may be `*` (wildcard record). Returned lower-case,
  * without a trailing dot, in punycode when typed in Unicode.
+ *
+ * Untrusted text becomes a `Hostname` here and nowhere else; code below the boundary that parsed it
+ * trusts the type. A provider's own shape rules (DuckDNS sub-names, dyndns2's "no wildcard") are
+ * small predicates on a `Hostname` in that provider.
  */
 import { domainToASCII } from 'node:url';
+import { badInput } from './errors';
+
+declare const hostnameBrand: unique symbol;
+/** A normalised host name, made only by this module's parsers. */
+export type Hostname = string & { readonly [hostnameBrand]: true };
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The normalised name, or why it is not a usable host name. */
-export function normaliseHostname(input: string): { ok: true; name: string } | { ok: false; reason: string } {
+export function normaliseHostname(input: string): { ok: true; name: Hostname } | { ok: false; reason: string } {
   const shown = input.length > 80 ? `${input.slice(0, 80)}…` : input;
   let n = input.trim().toLowerCase();
   if (n.endsWith('.')) n = n.slice(0, -1);
@@ -35,5 +44,23 @@ export function normaliseHostname(input: string): { ok: true; name: string } | {
     return { ok: false, reason: `"${shown}" is not a full host name: write it with its domain, e.g. ${n}.duckdns.org or ${n}.example.com` };
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1])) return { ok: false, reason: `"${shown}" looks like an address, not a host name` };
-  return { ok: true, name: n };
+  return { ok: true, name: n as Hostname };
+}
+
+/**
+ * Names from text (separated by commas, spaces or new lines) or from an array of such texts,
+ * normalised and without duplicates. Throws an `input` DdnsError naming every bad entry.
+ */
+export function parseHostnames(input: string | readonly string[]): Hostname[] {
+  const parts = (typeof input === 'string' ? [input] : input).flatMap((s) => s.split(/[\s,;]+/)).filter((s) => s !== '');
+  const names: Hostname[] = [];
+  const bad: string[] = [];
+  for (const p of parts) {
+    const r = normaliseHostname(p);
+    if (r.ok) {
+      if (!names.includes(r.name)) names.push(r.name);
+    } else bad.push(r.reason);
+  }
+  if (bad.length) throw badInput(`Invalid host name: ${bad.join('; ')}.`, 'invalid_hostname');
+  return names;
 }

@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toDdnsError } from '../core/errors';
-import type { Family } from '../core/address';
-import type { AddressSet, DnsProvider } from '../core/providers/types';
+import { parseAddressSet, type AddressSet, type Family } from '../core/address';
+import { parseHostnames, type Hostname } from '../core/hostname';
+import { ipWatchPayloadSchema } from '../core/ip/payload';
+import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
-import { checkAddresses, parseHostnames } from '../core/update/names';
 import { resultsOk, statusLine } from '../core/update/summary';
 import type { AccountAlert, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
@@ -39,12 +40,10 @@ const configSchema = z.object({
   alertAfter: numberField('alert after', 1, 1000, 3, true),
 });
 
-const address = z.string({ error: 'must be an address as text' }).nullable().optional();
-
 /** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */
 const inputSchema = z.looseObject({
   payload: z
-    .union([z.string(), z.looseObject({ ipv4: address, ipv6: address })], {
+    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true })], {
       error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
     })
     .optional()
@@ -73,7 +72,7 @@ function pickAddresses(payload: z.infer<typeof inputSchema>['payload'], families
     raw = t.includes(':') ? { ipv6: t } : { ipv4: t };
   } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6 };
   const wanted: Family[] = families === 'auto' ? ['ipv4', 'ipv6'] : families === 'both' ? ['ipv4', 'ipv6'] : [families];
-  const picked = checkAddresses({
+  const picked = parseAddressSet({
     ipv4: wanted.includes('ipv4') ? raw.ipv4 : undefined,
     ipv6: wanted.includes('ipv6') ? raw.ipv6 : undefined,
   });
@@ -105,7 +104,7 @@ export = function register(RED: Red): void {
       return idle(reason, 'invalid settings');
     }
     const cfg = parsed.data;
-    let configNames: string[];
+    let configNames: Hostname[];
     try {
       configNames = parseHostnames(cfg.hostnames);
     } catch (e) {

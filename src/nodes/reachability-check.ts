@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { badInput, isDdnsError } from '../core/errors';
 import { parseAddress } from '../core/address';
+import { ipWatchPayloadSchema, payloadAddress } from '../core/ip/payload';
 import { Redactor } from '../core/redact';
 import { waitForPropagation, type PropagationResult } from '../core/dns/propagation';
 import { DEFAULT_PUBLIC_RESOLVERS } from '../core/dns/resolvers';
@@ -88,7 +89,7 @@ const configSchema = z.object({
 });
 type Config = z.infer<typeof configSchema>;
 
-const addressOrNull = (label: string) => z.union([z.null(), z.string()]).optional().superRefine((v, ctx) => {
+const addressOrNull = (label: string) => payloadAddress.superRefine((v, ctx) => {
   if (typeof v === 'string' && v !== '' && !parseAddress(v)) ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 60)}" is not an IP address` });
 });
 const resultSchema = z.looseObject({
@@ -103,12 +104,13 @@ const inputSchema = z.looseObject({
   hostname: z.union([z.string(), z.array(z.string())], { error: 'msg.hostname must be a name or a list of names' }).optional(),
   wanAddress: addressOrNull('msg.wanAddress'),
 });
+/** public-ip-watch's payload (the fields read here, addresses checked), or dns-update's results. */
 const payloadSchema = z.looseObject({
   ipv4: addressOrNull('msg.payload.ipv4'),
   ipv6: addressOrNull('msg.payload.ipv6'),
   wanAddress: addressOrNull('msg.payload.wanAddress'),
   results: z.array(resultSchema, { error: 'msg.payload.results must be a list of dns-update results' }).optional(),
-  cgnat: z.looseObject({ localAddress: z.string().optional(), localClass: z.string().optional() }).optional(),
+  cgnat: ipWatchPayloadSchema.shape.cgnat,
 });
 
 function describeIssues(e: z.ZodError): string {

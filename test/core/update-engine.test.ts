@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { updateRequest } from '../support/parsed';
 import { DdnsError, fatal, transient } from '../../src/core/errors';
 import type { Family } from '../../src/core/address';
 import { definition as dryrun } from '../../src/core/providers/dryrun';
@@ -12,7 +13,8 @@ import type { DnsProvider, ProviderCall, RecordResult } from '../../src/core/pro
 import { Redactor } from '../../src/core/redact';
 import { UpdateEngine, type UpdateEngineOptions } from '../../src/core/update/engine';
 import { AccountGate } from '../../src/core/update/gate';
-import { checkAddresses, normaliseHostname, parseHostnames } from '../../src/core/update/names';
+import { parseAddressSet as checkAddresses } from '../../src/core/address';
+import { normaliseHostname, parseHostnames } from '../../src/core/hostname';
 import { resultsOk, statusLine } from '../../src/core/update/summary';
 import { MemoryStore, type AccountAlert, type UpdateResult } from '../../src/core/update/types';
 import { FakeClock } from '../support/fake-clock';
@@ -91,26 +93,26 @@ const statuses = (rs: UpdateResult[]) => rs.map((r) => `${r.hostname}/${r.family
 
 test('engine: idempotent — a confirmed address is not sent again; force sends it; a new address is sent', async () => {
   const s = setup();
-  const r1 = await s.engine.update({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } });
+  const r1 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } }));
   assert.deepEqual(statuses(r1), ['home.example.com/ipv4:updated', 'home.example.com/ipv6:updated']);
   assert.equal(s.provider.calls.length, 1, 'both families in one call');
   assert.deepEqual(s.provider.calls[0].addresses, { ipv4: '203.0.113.7', ipv6: '2001:db8::7' });
   assert.equal(r1[0].attempts, 1);
   assert.equal(r1[0].message, 'good 203.0.113.7');
 
-  const r2 = await s.engine.update({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } });
+  const r2 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } }));
   assert.deepEqual(statuses(r2), ['home.example.com/ipv4:unchanged', 'home.example.com/ipv6:unchanged']);
   assert.equal(s.provider.calls.length, 1, 'steady state: nothing sent');
   assert.equal(r2[0].attempts, 0);
   assert.match(r2[0].message, /already points to 203\.0\.113\.7: nothing sent/);
 
   // only the family that changed is sent
-  const r3 = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::7' } });
+  const r3 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::7' } }));
   assert.deepEqual(statuses(r3), ['home.example.com/ipv4:updated', 'home.example.com/ipv6:unchanged']);
   assert.deepEqual(s.provider.calls[1].addresses, { ipv4: '203.0.113.8' });
 
   s.provider.answers = [answerAll('unchanged')];
-  const r4 = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8' }, force: true });
+  const r4 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' }, force: true }));
   assert.deepEqual(statuses(r4), ['home.example.com/ipv4:unchanged']);
   assert.equal(s.provider.calls.length, 3, 'force sends a known address');
   assert.equal(r4[0].message, 'nochg 203.0.113.8');
@@ -121,18 +123,18 @@ test('engine: idempotent — a confirmed address is not sent again; force sends 
 test('engine: restart with the saved state sends nothing; other account settings start afresh', async () => {
   const store = new MemoryStore();
   const a = setup({ store });
-  await a.engine.update({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 });
+  await a.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 }));
   assert.equal(a.provider.calls.length, 1);
   a.engine.stop();
 
   const b = setup({ store });
-  const r = await b.engine.update({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 });
+  const r = await b.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 }));
   assert.deepEqual(r.map((x) => x.status), ['unchanged', 'unchanged']);
   assert.equal(b.provider.calls.length, 0, 'no request after a restart');
   b.engine.stop();
 
   const c = setup({ store, accountKey: 'acct-2' });
-  const rc = await c.engine.update({ hostnames: ['a.example.com'], addresses: V4 });
+  const rc = await c.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
   assert.equal(rc[0].status, 'updated');
   assert.equal(c.provider.calls.length, 1, 'changed account settings: written once');
   c.engine.stop();
@@ -142,27 +144,27 @@ test('engine: first run reads before writing where the provider can read; withou
   // record already right: read, nothing written
   const p1 = new TestProvider(20, { 'home.example.com|ipv4': ['203.0.113.7'] });
   const s1 = setup({ provider: p1 });
-  const r1 = await s1.engine.update({ hostnames: H, addresses: V4 });
+  const r1 = await s1.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r1[0].status, 'unchanged');
   assert.match(r1[0].message, /read from the provider/);
   assert.equal(p1.reads.length, 1);
   assert.equal(p1.calls.length, 0);
-  await s1.engine.update({ hostnames: H, addresses: V4 });
+  await s1.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(p1.reads.length, 1, 'read once');
   s1.engine.stop();
 
   // record differs (or holds two addresses): read, then written; a later change is not read again
   const p2 = new TestProvider(20, { 'home.example.com|ipv4': ['203.0.113.7', '203.0.113.9'] });
   const s2 = setup({ provider: p2 });
-  const r2 = await s2.engine.update({ hostnames: H, addresses: V4 });
+  const r2 = await s2.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r2[0].status, 'updated');
   assert.equal(p2.reads.length, 1);
   assert.equal(p2.calls.length, 1);
-  await s2.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.10' } });
+  await s2.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.10' } }));
   assert.equal(p2.reads.length, 1);
   assert.equal(p2.calls.length, 2);
   // force does not read
-  await s2.engine.update({ hostnames: ['other.example.com'], addresses: V4, force: true });
+  await s2.engine.update(updateRequest({ hostnames: ['other.example.com'], addresses: V4, force: true }));
   assert.equal(p2.reads.length, 1);
   s2.engine.stop();
 
@@ -170,8 +172,8 @@ test('engine: first run reads before writing where the provider can read; withou
   const p3 = new TestProvider();
   p3.answers = [answerAll('unchanged')];
   const s3 = setup({ provider: p3 });
-  assert.equal((await s3.engine.update({ hostnames: H, addresses: V4 }))[0].status, 'unchanged');
-  assert.equal((await s3.engine.update({ hostnames: H, addresses: V4 }))[0].status, 'unchanged');
+  assert.equal((await s3.engine.update(updateRequest({ hostnames: H, addresses: V4 })))[0].status, 'unchanged');
+  assert.equal((await s3.engine.update(updateRequest({ hostnames: H, addresses: V4 })))[0].status, 'unchanged');
   assert.equal(p3.calls.length, 1);
   s3.engine.stop();
 });
@@ -184,14 +186,14 @@ test('engine: transient failures retry on the engine timer with exponential back
     transient('The server answered 503.', { code: 'http_503' }),
     answerAll(),
   ];
-  const r = await s.engine.update({ hostnames: H, addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r[0].status, 'failed');
   assert.equal(r[0].reason, 'timeout');
   assert.equal(r[0].nextRetryAt, new Date(t0 + 30_000).toISOString(), 'first retry after the base delay');
   assert.equal(s.later.length, 0);
 
   // a msg in between does not send: the retry is already scheduled
-  const mid = await s.engine.update({ hostnames: H, addresses: V4 });
+  const mid = await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(mid[0].status, 'skipped');
   assert.equal(mid[0].reason, 'retry-pending');
   assert.equal(s.provider.calls.length, 1);
@@ -212,7 +214,7 @@ test('engine: transient failures retry on the engine timer with exponential back
   // Retry-After (No-IP: 30 minutes after 911) beats the backoff
   s.provider.answers = [transient('911: server trouble; retry in 30 minutes.', { code: '911', retryAfterMs: 30 * 60_000 }), answerAll()];
   const t1 = s.clock.now();
-  const r2 = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8' } });
+  const r2 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
   assert.equal(r2[0].nextRetryAt, new Date(t1 + 30 * 60_000).toISOString());
   await s.clock.advance(30 * 60_000 - 1);
   assert.equal(s.provider.calls.length, 4);
@@ -224,11 +226,11 @@ test('engine: transient failures retry on the engine timer with exponential back
 
 test('engine: a failed write is never remembered; an account-wide wait delays every name', async () => {
   const s = setup();
-  await s.engine.update({ hostnames: H, addresses: V4 });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   s.provider.answers = [transient('timeout', { code: 'timeout' }), answerAll()];
-  await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8' } });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
   // the address flaps back to the old one: its state is unknown after the failure, so it is written
-  const back = await s.engine.update({ hostnames: H, addresses: V4 });
+  const back = await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(back[0].status, 'skipped');
   await s.clock.advance(30_000);
   assert.deepEqual(s.provider.calls.at(-1)!.addresses, V4);
@@ -238,8 +240,8 @@ test('engine: a failed write is never remembered; an account-wide wait delays ev
   // 429 for the whole account: other names wait too
   const a = setup();
   a.provider.answers = [transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' }), answerAll()];
-  await a.engine.update({ hostnames: ['a.example.com'], addresses: V4 });
-  const other = await a.engine.update({ hostnames: ['b.example.com'], addresses: V4 });
+  await a.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
+  const other = await a.engine.update(updateRequest({ hostnames: ['b.example.com'], addresses: V4 }));
   assert.equal(other[0].status, 'skipped');
   assert.equal(other[0].reason, 'account-wait');
   assert.equal(a.provider.calls.length, 1);
@@ -252,8 +254,8 @@ test('engine: a failed write is never remembered; an account-wide wait delays ev
 test('engine: a newer address replaces a pending retry (sent once, at the scheduled time)', async () => {
   const s = setup();
   s.provider.answers = [transient('timeout', { code: 'timeout' }), answerAll()];
-  await s.engine.update({ hostnames: H, addresses: V4 });
-  const r = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.99' } });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  const r = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.99' } }));
   assert.equal(r[0].status, 'skipped');
   assert.equal(r[0].address, '203.0.113.99');
   assert.equal(r[0].reason, 'retry-pending');
@@ -272,10 +274,10 @@ test('engine: a fatal answer stops the account — exactly one request — until
   const s = setup({ provider: new TestProvider(1) });
   // a pending retry for another name exists before the fatal answer
   s.provider.answers = [transient('timeout', { code: 'timeout' }), fatal('badauth: the user name or password is wrong.', { code: 'badauth', scope: 'account' }), answerAll()];
-  await s.engine.update({ hostnames: ['z.example.com'], addresses: V4 });
+  await s.engine.update(updateRequest({ hostnames: ['z.example.com'], addresses: V4 }));
   assert.equal(s.clock.pending, 1);
 
-  const r = await s.engine.update({ hostnames: ['a.example.com', 'b.example.com', 'c.example.com'], addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com', 'c.example.com'], addresses: V4 }));
   assert.equal(s.provider.calls.length, 2, 'the later batches are not sent');
   assert.deepEqual(r.map((x) => x.status), ['failed', 'skipped', 'skipped']);
   assert.equal(r[0].stopped, true);
@@ -287,7 +289,7 @@ test('engine: a fatal answer stops the account — exactly one request — until
   assert.equal(s.alerts[0].state, 'failing');
 
   // nothing more, whatever comes: new addresses, force, time
-  const again = await s.engine.update({ hostnames: ['a.example.com', 'd.example.com'], addresses: { ipv4: '203.0.113.8' }, force: true });
+  const again = await s.engine.update(updateRequest({ hostnames: ['a.example.com', 'd.example.com'], addresses: { ipv4: '203.0.113.8' }, force: true }));
   assert.deepEqual(again.map((x) => x.status), ['skipped', 'skipped']);
   await s.clock.advance(24 * 3_600_000);
   assert.equal(s.provider.calls.length, 2);
@@ -312,10 +314,10 @@ test('engine: a host-scoped fatal answer stops that name only; the stop survives
     ? { hostname, family: 'ipv4' as Family, outcome: 'failed' as const, message: 'nohost', error: fatal('nohost: this name does not exist in the account.', { code: 'nohost' }) }
     : { hostname, family: 'ipv4' as Family, outcome: 'updated' as const, message: 'good' })];
   const s = setup({ provider: p, store, configKey: 'names-1' });
-  const r = await s.engine.update({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: V4 }));
   assert.deepEqual(r.map((x) => x.status), ['failed', 'updated']);
   assert.equal(r[0].stopped, true);
-  const r2 = await s.engine.update({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: { ipv4: '203.0.113.8' } });
+  const r2 = await s.engine.update(updateRequest({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: { ipv4: '203.0.113.8' } }));
   assert.deepEqual(r2.map((x) => x.status), ['skipped', 'updated']);
   assert.deepEqual(p.calls[1].hostnames, ['ok.example.com']);
   s.engine.stop();
@@ -323,7 +325,7 @@ test('engine: a host-scoped fatal answer stops that name only; the stop survives
   // restart, same configuration: still stopped, no request for it
   const p2 = new TestProvider();
   const s2 = setup({ provider: p2, store, configKey: 'names-1' });
-  const r3 = await s2.engine.update({ hostnames: ['gone.example.com'], addresses: V4 });
+  const r3 = await s2.engine.update(updateRequest({ hostnames: ['gone.example.com'], addresses: V4 }));
   assert.equal(r3[0].status, 'skipped');
   assert.equal(p2.calls.length, 0);
   s2.engine.stop();
@@ -331,7 +333,7 @@ test('engine: a host-scoped fatal answer stops that name only; the stop survives
   // the caller's configuration changed: the stop is gone
   const p3 = new TestProvider();
   const s3 = setup({ provider: p3, store, configKey: 'names-2' });
-  const r4 = await s3.engine.update({ hostnames: ['gone.example.com'], addresses: V4 });
+  const r4 = await s3.engine.update(updateRequest({ hostnames: ['gone.example.com'], addresses: V4 }));
   assert.equal(r4[0].status, 'updated');
   assert.equal(p3.calls.length, 1);
   s3.engine.stop();
@@ -343,13 +345,13 @@ test('engine: the account stop is shared through the gate, persisted, and cleare
   const p = new TestProvider();
   p.answers = [fatal('badauth', { code: 'badauth', scope: 'account' })];
   const a = setup({ provider: p, store, gate });
-  await a.engine.update({ hostnames: H, addresses: V4 });
+  await a.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.ok(gate.stop);
 
   // another user of the same account sends nothing; when the first one resets, its held name goes out
   const p2 = new TestProvider();
   const b = setup({ provider: p2, gate, clock: a.clock });
-  const rb = await b.engine.update({ hostnames: ['other.example.com'], addresses: V4 });
+  const rb = await b.engine.update(updateRequest({ hostnames: ['other.example.com'], addresses: V4 }));
   assert.equal(rb[0].status, 'skipped');
   assert.equal(p2.calls.length, 0);
   a.engine.stop();
@@ -358,14 +360,14 @@ test('engine: the account stop is shared through the gate, persisted, and cleare
   const gate2 = new AccountGate();
   const p3 = new TestProvider();
   const c = setup({ provider: p3, store, gate: gate2 });
-  assert.equal((await c.engine.update({ hostnames: H, addresses: V4 }))[0].status, 'skipped');
+  assert.equal((await c.engine.update(updateRequest({ hostnames: H, addresses: V4 })))[0].status, 'skipped');
   assert.equal(p3.calls.length, 0);
   c.engine.stop();
 
   // new account settings (another accountKey): works again
   const p4 = new TestProvider();
   const d = setup({ provider: p4, store, gate: new AccountGate(), accountKey: 'acct-fixed' });
-  assert.equal((await d.engine.update({ hostnames: H, addresses: V4 }))[0].status, 'updated');
+  assert.equal((await d.engine.update(updateRequest({ hostnames: H, addresses: V4 })))[0].status, 'updated');
   d.engine.stop();
 
   // the shared gate cleared elsewhere: b sends what it held
@@ -379,14 +381,14 @@ test('engine: the account stop is shared through the gate, persisted, and cleare
 test('engine: the minimum interval delays (never drops) a write of the same record', async () => {
   const s = setup({ minIntervalMs: 60_000 });
   const t0 = s.clock.now();
-  await s.engine.update({ hostnames: H, addresses: V4 });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   await s.clock.advance(10_000);
-  const r = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8' } });
+  const r = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
   assert.equal(r[0].status, 'skipped');
   assert.equal(r[0].reason, 'min-interval');
   assert.equal(r[0].nextRetryAt, new Date(t0 + 60_000).toISOString());
   await s.clock.advance(10_000);
-  await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.9' } });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.9' } }));
   assert.equal(s.provider.calls.length, 1);
   await s.clock.advance(40_000);
   assert.equal(s.provider.calls.length, 2, 'sent when the interval ends');
@@ -395,8 +397,8 @@ test('engine: the minimum interval delays (never drops) a write of the same reco
 
   // flapping back to the record's address inside the interval: nothing to send at all
   await s.clock.advance(5_000);
-  await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.10' } });
-  const back = await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.9' } });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.10' } }));
+  const back = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.9' } }));
   assert.equal(back[0].status, 'unchanged');
   await s.clock.advance(120_000);
   assert.equal(s.provider.calls.length, 2);
@@ -408,14 +410,14 @@ test('engine: names are batched per maxHostsPerCall and grouped by the addresses
   const p = new TestProvider(2);
   const s = setup({ provider: p });
   const names = ['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com', 'e.example.com'];
-  const r = await s.engine.update({ hostnames: names, addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: names, addresses: V4 }));
   assert.equal(r.length, 5);
   assert.deepEqual(p.calls.map((c) => c.hostnames), [['a.example.com', 'b.example.com'], ['c.example.com', 'd.example.com'], ['e.example.com']]);
 
   // a and b now need IPv4 and IPv6, the others only IPv6 (their IPv4 is known)
-  await s.engine.update({ hostnames: ['c.example.com', 'd.example.com', 'e.example.com'], addresses: { ipv6: '2001:db8::1' } });
+  await s.engine.update(updateRequest({ hostnames: ['c.example.com', 'd.example.com', 'e.example.com'], addresses: { ipv6: '2001:db8::1' } }));
   p.calls = [];
-  await s.engine.update({ hostnames: names, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::1' } });
+  await s.engine.update(updateRequest({ hostnames: names, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::1' } }));
   assert.deepEqual(p.calls.map((c) => [c.hostnames, c.addresses]), [
     [['a.example.com', 'b.example.com'], { ipv4: '203.0.113.8', ipv6: '2001:db8::1' }],
     [['c.example.com', 'd.example.com'], { ipv4: '203.0.113.8' }],
@@ -427,7 +429,7 @@ test('engine: names are batched per maxHostsPerCall and grouped by the addresses
 test('engine: alerts on transitions only (N consecutive failures → failing; success → recovered)', async () => {
   const s = setup({ alertAfter: 2 });
   s.provider.answers = [transient('timeout', { code: 'timeout' }), transient('timeout', { code: 'timeout' }), transient('timeout', { code: 'timeout' }), answerAll()];
-  await s.engine.update({ hostnames: H, addresses: V4 });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(s.alerts.length, 0, 'one failure is no alert');
   await s.clock.advance(30_000);
   assert.equal(s.alerts.length, 1);
@@ -438,7 +440,7 @@ test('engine: alerts on transitions only (N consecutive failures → failing; su
   await s.clock.advance(120_000);
   assert.equal(s.alerts.length, 2);
   assert.equal(s.alerts[1].state, 'recovered');
-  await s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.8' } });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
   assert.equal(s.alerts.length, 2, 'no alert while working');
   s.engine.stop();
 });
@@ -447,12 +449,12 @@ test('engine: the failing state survives a restart (no second failing alert; rec
   const store = new MemoryStore();
   const a = setup({ store, alertAfter: 1 });
   a.provider.answers = [transient('timeout', { code: 'timeout' })];
-  await a.engine.update({ hostnames: H, addresses: V4 });
+  await a.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(a.alerts.length, 1);
   a.engine.stop();
   const b = setup({ store, alertAfter: 1 });
   b.provider.answers = [transient('timeout', { code: 'timeout' }), answerAll()];
-  await b.engine.update({ hostnames: H, addresses: V4 });
+  await b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(b.alerts.length, 0);
   await b.clock.advance(30_000);
   assert.deepEqual(b.alerts.map((x) => x.state), ['recovered']);
@@ -460,14 +462,15 @@ test('engine: the failing state survives a restart (no second failing alert; rec
 });
 
 test('engine: invalid input throws an input error and sends nothing', async () => {
+  // refused where the request is parsed (dns-update's input, the boundary), before the engine
   const s = setup();
-  await assert.rejects(s.engine.update({ hostnames: ['bad_name!.example.com'], addresses: V4 }), (e: DdnsError) => e.kind === 'input' && /Invalid host name: "bad_name!.example.com" is not a valid host name/.test(e.message));
-  await assert.rejects(s.engine.update({ hostnames: ['single'], addresses: V4 }), /not a full host name/);
-  await assert.rejects(s.engine.update({ hostnames: H, addresses: { ipv4: '2001:db8::1' } }), /IPv6 address where an IPv4 address was expected/);
-  await assert.rejects(s.engine.update({ hostnames: H, addresses: { ipv4: '203.0.113.300' } }), /not an IP address/);
+  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: ['bad_name!.example.com'], addresses: V4 })), (e: DdnsError) => e.kind === 'input' && /Invalid host name: "bad_name!.example.com" is not a valid host name/.test(e.message));
+  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: ['single'], addresses: V4 })), /not a full host name/);
+  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '2001:db8::1' } })), /IPv6 address where an IPv4 address was expected/);
+  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.300' } })), /not an IP address/);
   assert.equal(s.provider.calls.length, 0);
   // names are normalised
-  const r = await s.engine.update({ hostnames: ['Home.Example.COM.', 'home.example.com'], addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: ['Home.Example.COM.', 'home.example.com'], addresses: V4 }));
   assert.deepEqual(r.map((x) => x.hostname), ['home.example.com']);
   s.engine.stop();
 });
@@ -479,11 +482,11 @@ test('engine: input errors of a name are not retried; secrets never reach a resu
     new Error('request to https://x/u/s3cr3t-token/?token=s3cr3t-token failed'),
   ];
   const s = setup({ provider: p, redactor: new Redactor(['s3cr3t-token']) });
-  const r = await s.engine.update({ hostnames: H, addresses: V4 });
+  const r = await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r[0].status, 'failed');
   assert.equal(r[0].nextRetryAt, undefined);
   assert.equal(s.clock.pending, 0);
-  const r2 = await s.engine.update({ hostnames: H, addresses: V4 });
+  const r2 = await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r2[0].status, 'failed');
   assert.doesNotMatch(JSON.stringify(r2), /s3cr3t/);
   assert.match(r2[0].message, /\*\*\*/);
@@ -493,11 +496,11 @@ test('engine: input errors of a name are not retried; secrets never reach a resu
 test('engine: stop() clears every timer and drops the result of a running request', async () => {
   const s = setup();
   s.provider.answers = [transient('timeout', { code: 'timeout' })];
-  await s.engine.update({ hostnames: H, addresses: V4 });
+  await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(s.clock.pending, 1);
   s.engine.stop();
   assert.equal(s.clock.pending, 0);
-  await assert.rejects(s.engine.update({ hostnames: H, addresses: V4 }), /stopped/);
+  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: H, addresses: V4 })), /stopped/);
 
   // a request in flight is aborted through its signal
   let signal: AbortSignal | undefined;
@@ -508,7 +511,7 @@ test('engine: stop() clears every timer and drops the result of a running reques
     signal.addEventListener('abort', () => reject(signal!.reason));
   })];
   const b = setup({ provider: p });
-  const running = b.engine.update({ hostnames: H, addresses: V4 });
+  const running = b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   await new Promise((r) => setImmediate(r));
   b.engine.stop();
   const out = await running;
@@ -523,18 +526,18 @@ test('engine with the dry-run provider: reports what it would send, remembers it
   assert.equal(dryrun.txt, false);
   const clock = new FakeClock();
   const engine = new UpdateEngine({ provider, accountKey: 'dry', clock, minIntervalMs: 0 });
-  const r1 = await engine.update({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } });
+  const r1 = await engine.update(updateRequest({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } }));
   assert.deepEqual(r1.map((x) => x.status), ['updated', 'updated']);
   assert.equal(r1[0].message, 'dry run: would set the A record of home.example.com to 203.0.113.7 (nothing sent)');
   assert.equal(r1[1].message, 'dry run: would set the AAAA record of home.example.com to 2001:db8::7 (nothing sent)');
-  const r2 = await engine.update({ hostnames: H, addresses: V4 });
+  const r2 = await engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r2[0].status, 'unchanged');
-  const r3 = await engine.update({ hostnames: H, addresses: V4, force: true });
+  const r3 = await engine.update(updateRequest({ hostnames: H, addresses: V4, force: true }));
   assert.equal(r3[0].status, 'unchanged');
   assert.match(r3[0].message, /dry run: the A record of home\.example\.com already holds 203\.0\.113\.7/);
   // a new engine on the same provider instance (no saved state) reads it first
   const engine2 = new UpdateEngine({ provider, accountKey: 'dry', clock, minIntervalMs: 0 });
-  const r4 = await engine2.update({ hostnames: H, addresses: V4 });
+  const r4 = await engine2.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(r4[0].status, 'unchanged');
   assert.match(r4[0].message, /read from the provider/);
   engine.stop();

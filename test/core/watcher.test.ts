@@ -16,6 +16,7 @@ import { closeHttpPools } from '../../src/core/http';
 import { detect, detectRound, type DetectorOptions } from '../../src/core/ip/detector';
 import { buildSource, interfaceSource } from '../../src/core/ip/sources';
 import type { IpSource } from '../../src/core/ip/types';
+import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
 import { IpWatcher, MIN_INTERVAL_MS, type CheckResult, type DetectFn, type KnownAddresses, type StateStore, type WatcherOptions } from '../../src/core/ip/watcher';
 import { startServer, text, type TestServer } from '../support/http-server';
 
@@ -136,6 +137,7 @@ test('watcher: first address is a change, then only real changes are reported an
     assert.equal(first.change?.initial, undefined, 'emitOnStart is off');
     assert.deepEqual(first.change?.sources.ipv4?.agreedBy, ['ipify']);
     assert.ok(first.change?.checkedAt);
+    assert.ok(ipWatchPayloadSchema.safeParse(first.change).success, 'the payload fits the schema its readers use');
     assert.deepEqual(store.value, { ipv4: '8.8.8.8', ipv6: null });
 
     const same = await w.checkNow();

@@ -30,6 +30,7 @@ import { backoffDelay, withJitter } from '../retry';
 import { parseAddress, type Family } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { DetectionResult, SourceReport } from './types';
+import type { IpWatchPayload } from './payload';
 
 export const DEFAULT_INTERVAL_MS = 300_000;
 /** Providers and what's-my-IP services ban clients that ask more often than this. */
@@ -67,8 +68,8 @@ export type DetectFn = (family: Family, signal: AbortSignal, scope: DetectScope)
 
 export type CheckOrigin = 'start' | 'timer' | 'input' | 'hint';
 
-/** The payload of output 1 (see the node's help for the user-facing contract). */
-export interface AddressChange {
+/** The payload of output 1 (see the node's help for the user-facing contract; its schema: ./payload.ts). */
+export interface AddressChange extends IpWatchPayload {
   ipv4: string | null;
   ipv6: string | null;
   previous: KnownAddresses;

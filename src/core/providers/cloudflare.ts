@@ -20,7 +20,7 @@ import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { badInput, fatal, isDdnsError, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { parseAddress, type Family } from '../address';
+import { parseAddress, type Family, type Ip } from '../address';
 import { Redactor } from '../redact';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -275,14 +275,10 @@ export class CloudflareProvider implements DnsProvider {
    * One name and family. Problems of this name become a `failed` result; problems of the API or the
    * account (authentication, rate limit, outage, unreadable answers) are thrown.
    */
-  private async setOne(hostname: string, family: Family, address: string, signal?: AbortSignal): Promise<RecordResult> {
+  private async setOne(hostname: string, family: Family, address: Ip, signal?: AbortSignal): Promise<RecordResult> {
     try {
       const host = this.host(hostname);
-      const parsed = parseAddress(address);
-      if (!parsed || parsed.family !== family) {
-        throw badInput(`"${address}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
-      }
-      const done = await this.withFreshRetry(host, () => this.converge(host, typeOf(family), parsed.address, signal));
+      const done = await this.withFreshRetry(host, () => this.converge(host, typeOf(family), address, signal));
       return { hostname, family, outcome: done.outcome, message: this.redactor.text(done.message) };
     } catch (e) {
       const err = this.redactor.error(toDdnsError(e));

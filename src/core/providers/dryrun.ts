@@ -7,8 +7,7 @@
  * provider with an API would. No TXT records (cert-renew needs a real DNS provider). No settings.
  */
 import { z } from 'zod';
-import { badInput } from '../errors';
-import { familyLabel, parseAddress, type Family } from '../address';
+import type { Family } from '../address';
 import type { DnsProvider, ProviderCall, ProviderDefinition, RecordResult } from './types';
 
 export const dryrunSettings = z.object({});
@@ -25,21 +24,15 @@ export class DryRunProvider implements DnsProvider {
     const results: RecordResult[] = [];
     for (const hostname of call.hostnames) {
       for (const family of ['ipv4', 'ipv6'] as const) {
-        const text = call.addresses[family];
-        if (text === undefined) continue;
-        const parsed = parseAddress(text);
-        if (!parsed || parsed.family !== family) {
-          const error = badInput(`"${text}" is not an ${familyLabel(family)} address.`, 'invalid_address');
-          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
-          continue;
-        }
+        const address = call.addresses[family];
+        if (address === undefined) continue;
         const key = `${hostname}|${family}`;
         const type = RECORD_TYPE[family];
-        if (this.records.get(key) === parsed.address) {
-          results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${parsed.address} (nothing sent)` });
+        if (this.records.get(key) === address) {
+          results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)` });
         } else {
-          this.records.set(key, parsed.address);
-          results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${parsed.address} (nothing sent)` });
+          this.records.set(key, address);
+          results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)` });
         }
       }
     }

@@ -92,7 +92,7 @@ class DuckDnsProvider implements DnsProvider {
   }
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    const addresses = this.checkAddresses(call.addresses);
+    const addresses = call.addresses;
     const families = (['ipv4', 'ipv6'] as const).filter((f) => addresses[f] !== undefined);
     if (families.length === 0) return []; // never send a request without an address: DuckDNS would guess one
     const results: RecordResult[] = [];
@@ -146,21 +146,6 @@ class DuckDnsProvider implements DnsProvider {
       redactor: this.redactor,
       signal,
     });
-  }
-
-  /** Addresses must be of their family; nothing is sent otherwise. */
-  private checkAddresses(a: AddressSet): AddressSet {
-    const out: AddressSet = {};
-    for (const family of ['ipv4', 'ipv6'] as const) {
-      const v = a[family];
-      if (v === undefined || v === null || v === '') continue;
-      const p = parseAddress(String(v));
-      if (!p || p.family !== family) {
-        throw badInput(this.redactor.text(`"${String(v).slice(0, 60)}" is not an ${familyLabel(family)} address`), 'invalid_address');
-      }
-      out[family] = p.address;
-    }
-    return out;
   }
 
   private interpretUpdate(res: HttpResponse, hostname: string, sub: string, sent: AddressSet, families: Family[]): RecordResult[] {

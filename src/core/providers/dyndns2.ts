@@ -20,11 +20,11 @@
  * Providers do not retry or remember: errors carry what the update engine needs (kind, code,
  * scope, retryAfterMs, detail), and every text has been through the account's Redactor.
  */
-import { normaliseHostname as checkHostname } from '../hostname';
+import type { Hostname } from '../hostname';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { familyLabel, parseAddress, type Family } from '../address';
+import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, ProviderField, RecordResult } from './types';
@@ -167,42 +167,21 @@ function answerError(word: string, c: AnswerContext, detail: string): DdnsError 
 // ---------------------------------------------------------------------------------------------
 // Input validation
 
-/**
- * A host name as the providers want it: lower case, ASCII (IDN converted to punycode), no final
- * dot, at least two labels of letters, digits and inner hyphens, at most 253 characters.
- * Returns null when the text is not such a name.
- */
-export function normaliseHostname(input: string): string | null {
-  if (typeof input !== 'string') return null;
-  const r = checkHostname(input);
-  // dyndns2 servers update named hosts: a wildcard is not a host they know.
-  return r.ok && !r.name.startsWith('*.') ? r.name : null;
-}
+/** dyndns2 servers update named hosts: a wildcard is not a host they know. */
+export const isDyndns2Host = (name: Hostname): boolean => !name.startsWith('*.');
 
-function validateCall(call: ProviderCall, max: number): { hostnames: string[]; addresses: AddressSet } {
+function validateCall(call: ProviderCall, max: number): { hostnames: Hostname[]; addresses: AddressSet } {
   if (!Array.isArray(call.hostnames) || call.hostnames.length === 0) throw badInput('No host name to update was given.', 'no_hostname');
   if (call.hostnames.length > max) {
     throw badInput(`${call.hostnames.length} names were given for one update; at most ${max} fit in one request.`, 'too_many_hostnames');
   }
-  const hostnames: string[] = [];
-  for (const h of call.hostnames) {
-    const n = normaliseHostname(h);
-    const shown = String(h).length > 80 ? `${String(h).slice(0, 80)}…` : String(h);
-    if (!n) throw badInput(`"${shown}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
+  const hostnames: Hostname[] = [];
+  for (const n of call.hostnames) {
+    if (!isDyndns2Host(n)) throw badInput(`"${n}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
     if (hostnames.includes(n)) throw badInput(`${n} is listed twice.`, 'duplicate_hostname');
     hostnames.push(n);
   }
-  const addresses: AddressSet = {};
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const text = call.addresses?.[family];
-    if (text === undefined || text === null || text === '') continue;
-    const p = typeof text === 'string' ? parseAddress(text) : null;
-    if (!p || p.family !== family) {
-      throw badInput(`"${String(text).slice(0, 60)}" is not an ${familyLabel(family)} address.`, 'invalid_address');
-    }
-    if (p.address === '0.0.0.0' || p.address === '::') throw badInput(`${p.address} is not an address a name can point to.`, 'invalid_address');
-    addresses[family] = p.address;
-  }
+  const addresses = call.addresses;
   if (!addresses.ipv4 && !addresses.ipv6) throw badInput('No address to publish was given (neither IPv4 nor IPv6).', 'no_address');
   return { hostnames, addresses };
 }
@@ -331,7 +310,7 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
       const got = echoed.filter((p) => p.family === family).map((p) => p.address);
       if (got.length === 0 || got.includes(a.addresses[family]!)) {
         out.push({ hostname: host, family, outcome: ok.outcome, message: `${shown}: ${ok.says}` });
-      } else if (got.includes('127.0.0.1')) {
+      } else if (got.some((g) => g === '127.0.0.1')) {
         // Dyn's signal for a refused client: the update was ignored.
         throw redactor.error(answerError('badagent', ctx(hostnames), detail));
       } else {

@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
-import { familyLabel, parseAddress, type Family } from '../address';
+import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -148,16 +148,7 @@ class FreeDnsProvider implements DnsProvider {
   }
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    const sent: Partial<Record<Family, string>> = {};
-    for (const family of ['ipv4', 'ipv6'] as const) {
-      const v = call.addresses[family];
-      if (v === undefined || v === null || v === '') continue;
-      const p = parseAddress(String(v));
-      if (!p || p.family !== family) {
-        throw badInput(this.redactor.text(`"${String(v).slice(0, 60)}" is not an ${familyLabel(family)} address`), 'invalid_address');
-      }
-      sent[family] = p.address;
-    }
+    const sent = call.addresses;
     const results: RecordResult[] = [];
     for (const hostname of call.hostnames) {
       for (const family of ['ipv4', 'ipv6'] as const) {

@@ -22,7 +22,7 @@ import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
-import { parseAddress, type Family } from '../address';
+import type { Family } from '../address';
 import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
 import { encodeName, type TsigKey } from '../dns/tsig';
@@ -223,11 +223,9 @@ class Rfc2136Provider implements DnsProvider {
       for (const hostname of call.hostnames) {
         const name = this.name(hostname);
         for (const family of ['ipv4', 'ipv6'] as const) {
-          const text = call.addresses[family];
-          if (text === undefined || text === null || text === '') continue;
-          const parsed = parseAddress(text);
-          if (!parsed || parsed.family !== family) throw badInput(`"${text}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
-          wanted.push({ hostname, name, family, type: TYPE_OF[family], address: parsed.address });
+          const address = call.addresses[family];
+          if (address === undefined) continue;
+          wanted.push({ hostname, name, family, type: TYPE_OF[family], address });
         }
       }
       const server = await this.server();

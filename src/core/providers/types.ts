@@ -15,14 +15,12 @@
  * Every message they produce is already redacted.
  */
 import type { z } from 'zod';
-import type { Family } from '../address';
+import type { AddressSet, Family } from '../address';
+import type { Hostname } from '../hostname';
+
+export type { AddressSet };
 
 export type Outcome = 'updated' | 'unchanged' | 'failed';
-
-export interface AddressSet {
-  ipv4?: string;
-  ipv6?: string;
-}
 
 export interface RecordResult {
   hostname: string;
@@ -34,8 +32,9 @@ export interface RecordResult {
   error?: import('../errors').DdnsError;
 }
 
+/** Names and addresses already parsed (src/core/hostname.ts, src/core/address.ts): a provider trusts them. */
 export interface ProviderCall {
-  hostnames: string[];
+  hostnames: Hostname[];
   addresses: AddressSet;
   signal?: AbortSignal;
 }

@@ -6,8 +6,8 @@
  * Contract:
  * - `update({ hostnames, addresses, force })` returns one result per name and family present in
  *   `addresses`, in the order of `hostnames` (ipv4 before ipv6): `updated`, `unchanged`,
- *   `failed` or `skipped` (see UpdateResult). Invalid names or addresses throw an `input`
- *   DdnsError and nothing is sent.
+ *   `failed` or `skipped` (see UpdateResult). Names and addresses arrive parsed (`Hostname`,
+ *   `AddressSet`: src/core/hostname.ts, src/core/address.ts); the engine does not check them again.
  * - Idempotent: what a provider CONFIRMED (or a read showed) is remembered per name and family in
  *   the injected store, under the account's `accountKey`. A remembered address is not sent again:
  *   `unchanged`, no request, also after a restart. Without anything remembered, a provider with a
@@ -35,12 +35,12 @@
  *   results: nothing of the engine survives it.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
-import type { Family } from '../address';
+import type { AddressSet, Family, Ip } from '../address';
+import type { Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
 import { backoffDelay, type BackoffOptions } from '../retry';
 import { AccountGate } from './gate';
-import { checkAddresses, parseHostnames } from './names';
 import { adoptState, recordKey, type StateDoc } from './state';
 import {
   MemoryStore,
@@ -90,13 +90,13 @@ export interface UpdateEngineOptions {
 type Wait = 'retry' | 'interval' | 'account';
 
 interface Rec {
-  hostname: string;
+  hostname: Hostname;
   family: Family;
   key: string;
   /** Confirmed by the provider (or seen by a read). Mirrors doc.records. */
   confirmed?: { address: string; at: number };
   /** The address to publish that is not confirmed yet. */
-  desired?: string;
+  desired?: Ip;
   force: boolean;
   /** When a pending write of `desired` is due. Absent: none pending (stopped, or nothing to do). */
   dueAt?: number;
@@ -149,8 +149,7 @@ export class UpdateEngine {
 
   /** One result per name and family; see the contract above. */
   async update(req: UpdateRequest): Promise<UpdateResult[]> {
-    const hostnames = parseHostnames(req.hostnames);
-    const addresses = checkAddresses(req.addresses);
+    const { hostnames, addresses } = req;
     return this.exclusive(async () => {
       await this.load();
       const now = this.clock.now();
@@ -219,7 +218,7 @@ export class UpdateEngine {
   // ---------------------------------------------------------------- planning
 
   /** What to do with one record asked to hold `address`: a result now, or 'write'. */
-  private plan(r: Rec, address: string, force: boolean, now: number): UpdateResult | 'write' {
+  private plan(r: Rec, address: Ip, force: boolean, now: number): UpdateResult | 'write' {
     const stop = this.stoppedFor(r.hostname);
     if (stop) {
       this.setDesired(r, address);
@@ -241,7 +240,7 @@ export class UpdateEngine {
     return 'write';
   }
 
-  private setDesired(r: Rec, address: string): void {
+  private setDesired(r: Rec, address: Ip): void {
     if (r.desired !== address) {
       r.desired = address;
       r.attempts = 0;
@@ -387,15 +386,15 @@ export class UpdateEngine {
   }
 
   /** Names grouped by the addresses they need, in order, cut to maxHostsPerCall. */
-  private batches(recs: Rec[]): Array<{ addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }> {
-    const byHost = new Map<string, { addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }>();
+  private batches(recs: Rec[]): Array<{ addresses: AddressSet; recs: Rec[] }> {
+    const byHost = new Map<string, { addresses: AddressSet; recs: Rec[] }>();
     for (const r of recs) {
       let h = byHost.get(r.hostname);
       if (!h) byHost.set(r.hostname, (h = { addresses: {}, recs: [] }));
-      h.addresses[r.family] = r.desired;
+      (h.addresses as Partial<Record<Family, Ip>>)[r.family] = r.desired; // desired is of r.family: it came from addresses[family]
       h.recs.push(r);
     }
-    const groups = new Map<string, { addresses: { ipv4?: string; ipv6?: string }; hosts: Array<{ recs: Rec[] }> }>();
+    const groups = new Map<string, { addresses: AddressSet; hosts: Array<{ recs: Rec[] }> }>();
     for (const h of byHost.values()) {
       const sig = `${h.addresses.ipv4 ?? ''}|${h.addresses.ipv6 ?? ''}`;
       let g = groups.get(sig);
@@ -403,7 +402,7 @@ export class UpdateEngine {
       g.hosts.push(h);
     }
     const max = Math.max(1, Math.floor(this.provider.maxHostsPerCall) || 1);
-    const out: Array<{ addresses: { ipv4?: string; ipv6?: string }; recs: Rec[] }> = [];
+    const out: Array<{ addresses: AddressSet; recs: Rec[] }> = [];
     for (const g of groups.values()) {
       for (let i = 0; i < g.hosts.length; i += max) {
         out.push({ addresses: g.addresses, recs: g.hosts.slice(i, i + max).flatMap((h) => h.recs) });
@@ -570,7 +569,7 @@ export class UpdateEngine {
 
   // ---------------------------------------------------------------- state
 
-  private rec(hostname: string, family: Family): Rec {
+  private rec(hostname: Hostname, family: Family): Rec {
     const key = recordKey(hostname, family);
     let r = this.recs.get(key);
     if (!r) {

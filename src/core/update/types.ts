@@ -4,7 +4,8 @@
  * dns-update's outputs, so keep them stable.
  */
 import type { Family } from '../address';
-import type { AddressSet } from '../providers/types';
+import type { AddressSet } from '../address';
+import type { Hostname } from '../hostname';
 
 export type UpdateStatus = 'updated' | 'unchanged' | 'failed' | 'skipped';
 
@@ -43,8 +44,9 @@ export interface UpdateResult {
   cause?: string;
 }
 
+/** Names and addresses parsed at the boundary (dns-update's input): the engine trusts them. */
 export interface UpdateRequest {
-  hostnames: readonly string[];
+  hostnames: readonly Hostname[];
   addresses: AddressSet;
   /** Write even when the address is known to be in place (never bypasses waits or stops). */
   force?: boolean;

@@ -15,6 +15,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
 import { DdnsError } from '../../../src/core/errors';
 import { asciiName, cloudflareSettings, definition, zoneCandidates } from '../../../src/core/providers/cloudflare';
@@ -48,7 +49,7 @@ function make(cf: CloudflareContract, extra: Record<string, unknown> = {}, env: 
 }
 
 async function set(p: DnsProvider, hostnames: string[], addresses: { ipv4?: string; ipv6?: string }): Promise<RecordResult[]> {
-  const r = await p.setAddresses({ hostnames, addresses });
+  const r = await p.setAddresses(providerCall({ hostnames, addresses }, 'as-given'));
   see(r);
   return r;
 }
@@ -269,8 +270,10 @@ describe('cloudflare: updates', () => {
 
   test('invalid names and addresses: input errors, nothing sent', async () => {
     await withCf({}, async (cf) => {
-      const rs = await set(make(cf), ['not a name', 'x.example.com'], { ipv4: '2001:db8::1' });
-      assert.deepEqual(rs.map((r) => [r.outcome, r.error?.kind]), [['failed', 'input'], ['failed', 'input']]);
+      // an address of the wrong family is refused where it is parsed, before it reaches a provider
+      await assert.rejects(async () => set(make(cf), ['x.example.com'], { ipv4: '2001:db8::1' }), (e: DdnsError) => e.kind === 'input' && e.code === 'invalid_address');
+      const rs = await set(make(cf), ['not a name'], { ipv4: '203.0.113.7' });
+      assert.deepEqual(rs.map((r) => [r.outcome, r.error?.kind]), [['failed', 'input']]);
       assert.equal(cf.requests.length, 0);
     });
   });

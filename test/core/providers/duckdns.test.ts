@@ -5,6 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import { definition, duckdnsSettings, duckdnsSubName } from '../../../src/core/providers/duckdns';
 import { providerById, SECRET_KEYS } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
@@ -26,7 +27,7 @@ function create(duck: DuckDnsContract | { url: string }, timeoutMs = 3000): DnsP
 }
 
 async function update(p: DnsProvider, hostnames: string[], addresses: { ipv4?: string; ipv6?: string }) {
-  const r = await p.setAddresses({ hostnames, addresses });
+  const r = await p.setAddresses(providerCall({ hostnames, addresses }, 'as-given'));
   seen.push(r);
   return r;
 }
@@ -146,9 +147,9 @@ describe('duckdns: updates', () => {
         assert.equal(x.outcome, 'failed');
         assert.equal(x.error?.kind, 'input');
       }
-      const e1 = await failure(() => p.setAddresses({ hostnames: ['myhome'], addresses: { ipv4: V6 } }));
+      const e1 = await failure(() => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V6 } }, 'as-given')));
       assert.equal(e1.kind, 'input');
-      const e2 = await failure(() => p.setAddresses({ hostnames: ['myhome'], addresses: { ipv6: 'not-an-ip' } }));
+      const e2 = await failure(() => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv6: 'not-an-ip' } }, 'as-given')));
       assert.equal(e2.code, 'invalid_address');
       assert.deepEqual(await update(p, ['myhome'], {}), [], 'no address: no request (DuckDNS would guess one)');
       assert.equal(duck.requests.length, 0);
@@ -157,7 +158,7 @@ describe('duckdns: updates', () => {
   test('KO for a wrong token or a domain of another account: fatal, account scope, says what to check', async () => {
     const duck = await startDuckDns({ token: 'another-token-000', domains: ['myhome'] });
     try {
-      const e = await failure(() => create(duck).setAddresses({ hostnames: ['myhome'], addresses: { ipv4: V4 } }));
+      const e = await failure(() => create(duck).setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given')));
       assert.equal(e.kind, 'fatal');
       assert.equal(e.code, 'ko');
       assert.equal(e.scope, 'account');
@@ -168,7 +169,7 @@ describe('duckdns: updates', () => {
       await duck.close();
     }
     await withDuck(async (duck, p) => {
-      const e = await failure(() => p.setAddresses({ hostnames: ['stranger'], addresses: { ipv4: V4 } }));
+      const e = await failure(() => p.setAddresses(providerCall({ hostnames: ['stranger'], addresses: { ipv4: V4 } }, 'as-given')));
       assert.equal(e.code, 'ko');
       duck.failNext('ko');
       const e2 = await failure(() => p.setTxt!('myhome.duckdns.org', 'abc'));
@@ -197,7 +198,7 @@ describe('duckdns: updates', () => {
 
   test('answers that are neither OK nor KO, whatever the HTTP status: transient', () =>
     withDuck(async (duck, p) => {
-      const call = () => p.setAddresses({ hostnames: ['myhome'], addresses: { ipv4: V4 } });
+      const call = () => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given'));
       duck.failNext('html');
       let e = await failure(call);
       assert.equal(e.kind, 'transient');
@@ -226,7 +227,7 @@ describe('duckdns: updates', () => {
   test('a 1 MB body, a server that never answers, a connection reset: transient', () =>
     withDuck(async (duck) => {
       const p = create(duck, 400);
-      const call = () => p.setAddresses({ hostnames: ['myhome'], addresses: { ipv4: V4 } });
+      const call = () => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given'));
       duck.failNext('huge');
       let e = await failure(call);
       assert.equal(e.kind, 'transient');
@@ -246,7 +247,7 @@ describe('duckdns: updates', () => {
     }));
 
   test('nobody listening: transient, redacted', async () => {
-    const e = await failure(() => create({ url: 'http://127.0.0.1:1' }).setAddresses({ hostnames: ['myhome'], addresses: { ipv4: V4 } }));
+    const e = await failure(() => create({ url: 'http://127.0.0.1:1' }).setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given')));
     assert.equal(e.kind, 'transient');
   });
 });

@@ -7,12 +7,15 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
+import { parsePublishable } from '../../../src/core/address';
+import { normaliseHostname as parseHostname } from '../../../src/core/hostname';
 import { closeHttpPools } from '../../../src/core/http';
 import { DdnsError } from '../../../src/core/errors';
 import { Redactor } from '../../../src/core/redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../../src/core/version';
 import {
-  ANSWERS, buildUrl, definition as generic, dyndns2UserAgent, interpretAnswer, MAINTAINER_CONTACT, normaliseHostname,
+  ANSWERS, buildUrl, definition as generic, dyndns2UserAgent, interpretAnswer, MAINTAINER_CONTACT,
   parseWait, planRequests, type Dyndns2Flavour,
 } from '../../../src/core/providers/dyndns2';
 import { definition as dyndns, DYNDNS_ENDPOINT } from '../../../src/core/providers/dyndns';
@@ -24,11 +27,16 @@ after(closeHttpPools);
 
 const PASSWORD = 'Sup3r-Secret-Pa55';
 const USER = 'alice';
-const V4 = '198.51.100.7';
-const V6 = '2001:db8::7';
+const V4 = parsePublishable('198.51.100.7', 'ipv4').address;
+const V6 = parsePublishable('2001:db8::7', 'ipv6').address;
 
 const flavour: Dyndns2Flavour = { id: 'dyndns2', name: 'dyn.example', dualStack: 'separate', serverTroubleWaitMs: 600_000, abuseScope: 'host' };
 const red = new Redactor([PASSWORD]);
+/** The shared host-name parser, as text or null (dyndns2 takes what it accepts, wildcards aside). */
+const normaliseHostname = (text: string): string | null => {
+  const r = parseHostname(text);
+  return r.ok ? r.name : null;
+};
 const answer = (body: string, hostnames = ['a.example.net'], status = 200, headers: Record<string, string> = {}) =>
   interpretAnswer({ response: { status, headers, body }, hostnames, families: ['ipv4'], addresses: { ipv4: V4 }, flavour, name: 'dyn.example', redactor: red });
 const thrown = (fn: () => unknown): DdnsError => {
@@ -204,7 +212,7 @@ describe('generic dyndns2 provider', () => {
       const p = create(srv.url);
       assert.equal(p.id, 'dyndns2');
       assert.equal(p.maxHostsPerCall, 20);
-      const rs = await p.setAddresses({ hostnames: ['A.example.net', 'b.example.net'], addresses: { ipv4: V4, ipv6: '2001:DB8:0::7' } });
+      const rs = await p.setAddresses(providerCall({ hostnames: ['A.example.net', 'b.example.net'], addresses: { ipv4: V4, ipv6: '2001:DB8:0::7' } }));
       assert.deepEqual(rs.map((r) => [r.hostname, r.family, r.outcome]), [
         ['a.example.net', 'ipv4', 'updated'], ['b.example.net', 'ipv4', 'updated'],
         ['a.example.net', 'ipv6', 'updated'], ['b.example.net', 'ipv6', 'updated']]);
@@ -222,7 +230,7 @@ describe('generic dyndns2 provider', () => {
       }
       assert.deepEqual(srv.record('a.example.net'), { ipv4: V4, ipv6: V6 });
       // the same addresses again: nochg
-      const again = await p.setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } });
+      const again = await p.setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }));
       assert.equal(again[0].outcome, 'unchanged');
     } finally {
       await srv.close();
@@ -232,7 +240,7 @@ describe('generic dyndns2 provider', () => {
   test('combined option: both families in one request (myip=v4,v6)', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
-      const rs = await create(srv.url, { combined: true }).setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv.url, { combined: true }).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.deepEqual(rs.map((r) => [r.family, r.outcome]), [['ipv4', 'updated'], ['ipv6', 'updated']]);
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
@@ -245,7 +253,7 @@ describe('generic dyndns2 provider', () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
       const p = create(srv.url);
-      const cases: Array<[Parameters<typeof p.setAddresses>[0], string]> = [
+      const cases: Array<[Parameters<typeof providerCall>[0], string]> = [
         [{ hostnames: [], addresses: { ipv4: V4 } }, 'no_hostname'],
         [{ hostnames: ['not a host'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
         [{ hostnames: ['a.example.net', 'A.example.net.'], addresses: { ipv4: V4 } }, 'duplicate_hostname'],
@@ -259,7 +267,8 @@ describe('generic dyndns2 provider', () => {
         [{ hostnames: ['a.example.net'], addresses: { ipv4: `${V4}&myip=1.1.1.1` } }, 'invalid_address'],
       ];
       for (const [call, code] of cases) {
-        await assert.rejects(p.setAddresses(call), (e: DdnsError) => e.kind === 'input' && e.code === code, code);
+        // refused where it is parsed (the boundary) or by dyndns2's own rules: either way before sending
+        await assert.rejects(async () => p.setAddresses(providerCall(call)), (e: DdnsError) => e.kind === 'input' && e.code === code, code);
       }
       assert.equal(srv.requests.length, 0);
     } finally {
@@ -272,7 +281,7 @@ describe('generic dyndns2 provider', () => {
     try {
       srv.answerNext(`good ${V4}`);
       srv.answerNext({ lines: ['911'] });
-      const rs = await create(srv.url).setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.deepEqual(rs.map((r) => [r.family, r.outcome, r.error?.code, r.error?.retryAfterMs]), [
         ['ipv4', 'updated', undefined, undefined], ['ipv6', 'failed', '911', 600_000]]);
       assert.equal(rs[1].error!.scope, 'account');
@@ -284,7 +293,7 @@ describe('generic dyndns2 provider', () => {
   test('a name with a fatal answer in the first request is not sent again in the second', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
-      const rs = await create(srv.url).setAddresses({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.equal(srv.requests.length, 2);
       assert.equal(srv.requests[1].query.get('hostname'), 'a.example.net');
       const byKey = Object.fromEntries(rs.map((r) => [`${r.hostname}/${r.family}`, `${r.outcome}:${r.error?.code ?? ''}`]));
@@ -301,7 +310,7 @@ describe('generic dyndns2 provider', () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
       const p = create(srv.url, {}, { timeoutMs: 300 });
-      const call = { hostnames: ['a.example.net'], addresses: { ipv4: V4 } };
+      const call = providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } });
       const cases: Array<[Parameters<typeof srv.answerNext>[0], string]> = [
         [{ delayMs: 2_000, lines: [`good ${V4}`] }, 'timeout'],
         [{ hang: true }, 'timeout'],
@@ -332,14 +341,14 @@ describe('generic dyndns2 provider', () => {
     const srv = await startDyndns2({ flavour: 'generic', users: {}, hosts: [] });
     const url = srv.url;
     await srv.close();
-    await assert.rejects(create(url, {}, { timeoutMs: 2_000 }).setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }),
+    await assert.rejects(async () => create(url, {}, { timeoutMs: 2_000 }).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
       (e: DdnsError) => e.kind === 'transient' && e.code === 'ECONNREFUSED');
   });
 
   test('wrong password: badauth from the server, fatal for the account; password never shown', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: 'other' }, hosts: ['a.example.net'] });
     try {
-      await assert.rejects(create(srv.url).setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }), (e: DdnsError) => {
+      await assert.rejects(async () => create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })), (e: DdnsError) => {
         assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
         assert.match(e.message, /^127\.0\.0\.1:\d+ rejected the username or password/);
         assertNoSecret(e);
@@ -365,7 +374,7 @@ describe('DynDNS (Dyn) provider', () => {
   test('/nic/update: one address per request; multi-host answer in order with a nohost', async () => {
     const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net', 'c.example.net'] });
     try {
-      const rs = await create(srv.url).setAddresses({ hostnames: ['a.example.net', 'b.example.net', 'c.example.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'b.example.net', 'c.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.equal(srv.requests.length, 2);
       assert.deepEqual(srv.requests.map((r) => r.query.get('myip')), [V4, V6]);
       assert.deepEqual(srv.requests.map((r) => r.query.get('hostname')), ['a.example.net,b.example.net,c.example.net', 'a.example.net,c.example.net']);
@@ -379,7 +388,7 @@ describe('DynDNS (Dyn) provider', () => {
   test('/v3/update (updater client key): both families in one request', async () => {
     const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net'], path: '/v3/update' });
     try {
-      const rs = await create(srv.url).setAddresses({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.deepEqual(rs.map((r) => r.outcome), ['updated', 'updated']);
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
@@ -392,7 +401,7 @@ describe('DynDNS (Dyn) provider', () => {
     const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net', 'b.example.net'] });
     try {
       srv.block('b.example.net');
-      const rs = await create(srv.url).setAddresses({ hostnames: ['a.example.net', 'b.example.net'], addresses: { ipv4: V4 } });
+      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'b.example.net'], addresses: { ipv4: V4 } }));
       assert.equal(rs[0].outcome, 'updated');
       assert.deepEqual([rs[1].outcome, rs[1].error!.code, rs[1].error!.scope, rs[1].error!.kind], ['failed', 'abuse', 'host', 'fatal']);
       assert.match(rs[1].message, /blocked b\.example\.net for update abuse/);

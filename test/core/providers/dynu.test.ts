@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
 import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
@@ -49,7 +50,7 @@ describe('Dynu', () => {
   test('IPv4 only: myip=<v4>&myipv6=no, and the IPv6 record is left as it was', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
+      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } }));
       assert.equal(srv.requests.length, 1);
       const r = srv.requests[0];
       assert.equal(r.method, 'GET');
@@ -68,7 +69,7 @@ describe('Dynu', () => {
   test('IPv6 only: myip=no&myipv6=<v6>, and the IPv4 record is left as it was', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses({ hostnames: ['home.dynu.net'], addresses: { ipv6: V6 } });
+      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv6: V6 } }));
       assert.deepEqual([...srv.requests[0].query.entries()], [['hostname', 'home.dynu.net'], ['myip', 'no'], ['myipv6', V6]]);
       assert.deepEqual(rs.map((x) => [x.family, x.outcome]), [['ipv6', 'updated']]);
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: OLD4, ipv6: V6 });
@@ -94,7 +95,7 @@ describe('Dynu', () => {
   test('dual stack and several hosts: one request, one line per host', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses({ hostnames: ['home.dynu.net', 'nope.dynu.net', 'other.dynu.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net', 'nope.dynu.net', 'other.dynu.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.equal(srv.requests.length, 1);
       assert.deepEqual([...srv.requests[0].query.entries()], [['hostname', 'home.dynu.net,nope.dynu.net,other.dynu.net'], ['myip', V4], ['myipv6', V6]]);
       assert.deepEqual(rs.map((r) => [r.hostname, r.family, r.outcome, r.error?.code ?? null]), [
@@ -113,7 +114,7 @@ describe('Dynu', () => {
     try {
       for (const algo of ['md5', 'sha256']) {
         const hashed = createHash(algo).update(PASSWORD).digest('hex');
-        const rs = await create(srv, hashed).setAddresses({ hostnames: ['other.dynu.net'], addresses: { ipv4: V4 } });
+        const rs = await create(srv, hashed).setAddresses(providerCall({ hostnames: ['other.dynu.net'], addresses: { ipv4: V4 } }));
         assert.ok(['updated', 'unchanged'].includes(rs[0].outcome), algo);
         assert.equal(srv.requests.at(-1)!.basic!.password, hashed);
       }
@@ -126,7 +127,7 @@ describe('Dynu', () => {
     const srv = await serve();
     try {
       const p = create(srv);
-      const call = { hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } };
+      const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
       srv.answerNext('good');
       assert.equal((await p.setAddresses(call))[0].outcome, 'updated');
       srv.answerNext('nochg');
@@ -154,7 +155,7 @@ describe('Dynu', () => {
     const srv = await startDyndns2({ flavour: 'dynu', users: { [USER]: 'not-this' }, hosts: ['home.dynu.net'] });
     try {
       const p = create(srv, PASSWORD, { timeoutMs: 250 });
-      const call = { hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } };
+      const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
       await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'badauth' && e.kind === 'fatal'));
       srv.answerNext({ hang: true });
       await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'timeout'));

@@ -6,6 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import { definition, freednsSettings, parseFreeDnsTokens } from '../../../src/core/providers/freedns';
 import { providerById, SECRET_KEYS } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
@@ -30,7 +31,7 @@ function create(fd: FreeDnsContract | { url: string; urlIpv6: string }, token: s
 }
 
 async function update(p: DnsProvider, hostnames: string[], addresses: { ipv4?: string; ipv6?: string }) {
-  const r = await p.setAddresses({ hostnames, addresses });
+  const r = await p.setAddresses(providerCall({ hostnames, addresses }, 'as-given'));
   seen.push(r);
   return r;
 }
@@ -240,7 +241,7 @@ describe('freedns: updates', () => {
     assert.deepEqual(r.map((x) => [x.outcome, x.error?.kind]), [['failed', 'transient'], ['failed', 'transient']]);
     for (const bad of [{ ipv4: V6 }, { ipv6: V4 }, { ipv4: '1.2.3' }]) {
       try {
-        await p.setAddresses({ hostnames: [HOST], addresses: bad });
+        await p.setAddresses(providerCall({ hostnames: [HOST], addresses: bad }, 'as-given'));
         assert.fail('expected an input error');
       } catch (e) {
         assert.ok(e instanceof DdnsError);

@@ -7,6 +7,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
 import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
@@ -61,7 +62,7 @@ describe('No-IP', () => {
       const p = create(srv);
       assert.equal(p.id, 'noip');
       assert.equal(p.maxHostsPerCall, 20);
-      const rs = await p.setAddresses({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } });
+      const rs = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } }));
       assert.equal(srv.requests.length, 1);
       const r = srv.requests[0];
       assert.equal(r.method, 'GET');
@@ -73,7 +74,7 @@ describe('No-IP', () => {
         ['ipv4', 'updated', `good ${V4},${V6}: record updated`], ['ipv6', 'updated', `good ${V4},${V6}: record updated`]]);
       assert.deepEqual(srv.record('home.ddns.net'), { ipv4: V4, ipv6: V6 });
 
-      const again = await p.setAddresses({ hostnames: ['home.ddns.net'], addresses: { ipv6: V6 } });
+      const again = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv6: V6 } }));
       assert.equal(srv.requests[1].query.get('myip'), V6);
       assert.deepEqual(again.map((x) => [x.family, x.outcome]), [['ipv6', 'unchanged']]);
     } finally {
@@ -85,7 +86,7 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       srv.setAddress('cam.ddns.net', 'ipv4', V4);
-      const rs = await create(srv).setAddresses({ hostnames: ['home.ddns.net', 'unknown.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } });
+      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.ddns.net', 'unknown.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }));
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('hostname'), 'home.ddns.net,unknown.ddns.net,cam.ddns.net');
       assert.deepEqual(rs.map((r) => [r.hostname, r.outcome, r.error?.code ?? null]), [
@@ -102,11 +103,11 @@ describe('No-IP', () => {
     const many = Array.from({ length: 20 }, (_, i) => `h${i}.ddns.net`);
     const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: many });
     try {
-      const rs = await create(srv).setAddresses({ hostnames: many, addresses: { ipv4: V4 } });
+      const rs = await create(srv).setAddresses(providerCall({ hostnames: many, addresses: { ipv4: V4 } }));
       assert.equal(srv.requests.length, 1);
       assert.deepEqual(rs.map((r) => r.hostname), many);
       assert.ok(rs.every((r) => r.outcome === 'updated'));
-      await assert.rejects(create(srv).setAddresses({ hostnames: [...many, 'x.ddns.net'], addresses: { ipv4: V4 } }), (e: DdnsError) => e.kind === 'input');
+      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: [...many, 'x.ddns.net'], addresses: { ipv4: V4 } })), (e: DdnsError) => e.kind === 'input');
       assert.equal(srv.requests.length, 1);
     } finally {
       await srv.close();
@@ -116,7 +117,7 @@ describe('No-IP', () => {
   test('wrong password: HTTP 401 badauth, fatal for the account, password never shown', async () => {
     const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: 'something else' }, hosts: HOSTS });
     try {
-      await assert.rejects(create(srv).setAddresses({ hostnames: HOSTS, addresses: { ipv4: V4 } }), (e: DdnsError) => {
+      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: HOSTS, addresses: { ipv4: V4 } })), (e: DdnsError) => {
         assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
         assert.match(e.message, /^No-IP rejected the username or password \(badauth\)/);
         assertNoSecret(e);
@@ -131,7 +132,7 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       const p = create(srv);
-      const call = { hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } };
+      const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } });
       // [answer, thrown?, kind, code, scope, retryAfterMs]
       const table: Array<[string, boolean, string, string, string, number | undefined]> = [
         ['badauth', true, 'fatal', 'badauth', 'account', undefined],
@@ -176,7 +177,7 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       srv.block('cam.ddns.net');
-      await assert.rejects(create(srv).setAddresses({ hostnames: ['home.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }),
+      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: ['home.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } })),
         (e: DdnsError) => e.code === 'abuse' && e.scope === 'account' && e.kind === 'fatal');
     } finally {
       await srv.close();
@@ -187,7 +188,7 @@ describe('No-IP', () => {
     const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: HOSTS, nochgLimit: 1 });
     try {
       const p = create(srv);
-      const call = { hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } };
+      const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } });
       assert.equal((await p.setAddresses(call))[0].outcome, 'updated');
       assert.equal((await p.setAddresses(call))[0].outcome, 'unchanged');
       await assert.rejects(p.setAddresses(call), (e: DdnsError) => e.code === 'abuse');
@@ -200,7 +201,7 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       const p = create(srv, { timeoutMs: 250 });
-      const call = { hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } };
+      const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } });
       for (const canned of [{ delayMs: 1_500, lines: [`good ${V4}`] }, { reset: true }, { hugeBytes: 100_000 },
         { status: 503, body: '<html><head><title>Service Unavailable</title></head></html>', headers: { 'retry-after': '60' } },
         { body: '' }, { body: `good ${V4}\ngood ${V4}\ngood ${V4}` }]) {

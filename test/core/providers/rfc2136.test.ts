@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providerCall } from '../../support/parsed';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { DdnsError } from '../../../src/core/errors';
@@ -102,7 +103,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     const p = provider();
     const [home, sub] = [serial('home.test'), serial('sub.home.test')];
     const names = ['a.home.test', 'b.home.test', 'Deep.Er.Sub.Home.Test.', 'home.test'];
-    const r = await p.setAddresses({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:DB8::10' } });
+    const r = await p.setAddresses(providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:DB8::10' } }, 'as-given'));
     see(r);
     assert.deepEqual(outcomes(r), names.flatMap((n) => [`${n}/ipv4:updated`, `${n}/ipv6:updated`]).sort());
     assert.match(r[0].message, /^A record of a\.home\.test set to 192\.0\.2\.10 \(new record\)$/);
@@ -114,20 +115,20 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(serial('home.test'), home + 1, 'one message for the three names of home.test');
     assert.equal(serial('sub.home.test'), sub + 1, 'one message for sub.home.test');
 
-    const again = await p.setAddresses({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:db8:0::10' } });
+    const again = await p.setAddresses(providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:db8:0::10' } }, 'as-given'));
     assert.ok(again.every((x) => x.outcome === 'unchanged'), JSON.stringify(again));
     assert.equal(serial('home.test'), home + 1, 'nothing written when the records already hold the addresses');
     assert.deepEqual(await p.getAddresses!('b.home.test', 'ipv6'), ['2001:db8::10']);
     assert.deepEqual(await p.getAddresses!('nothing.home.test', 'ipv4'), []);
 
-    const changed = await p.setAddresses({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.11' } });
+    const changed = await p.setAddresses(providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.11' } }, 'as-given'));
     assert.equal(changed[0].message, 'A record of a.home.test set to 192.0.2.11 (was 192.0.2.10)');
     assert.deepEqual(bind.dig('a.home.test', 'AAAA'), ['2001:db8::10'], 'the other family is left alone');
   });
 
   test('hmac-sha512; an RRset holding two addresses ends up holding exactly the new one', async () => {
     const p = provider({}, bind.keys.sha512);
-    const r = await p.setAddresses({ hostnames: ['multi.home.test'], addresses: { ipv4: '192.0.2.3' } });
+    const r = await p.setAddresses(providerCall({ hostnames: ['multi.home.test'], addresses: { ipv4: '192.0.2.3' } }, 'as-given'));
     assert.equal(r[0].outcome, 'updated');
     assert.match(r[0].message, /was 192\.0\.2\.1, 192\.0\.2\.2/);
     assert.deepEqual(bind.dig('multi.home.test'), ['192.0.2.3']);
@@ -161,7 +162,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
   test('wrong secret (BADSIG), unknown key and wrong algorithm (BADKEY): fatal for the account, nothing written, secret never shown', async () => {
     const before = serial('home.test');
     const wrong = { ...bind.keys.sha256, secret: Buffer.alloc(32, 9).toString('base64') };
-    const e1 = await failure(provider({}, wrong).setAddresses({ hostnames: ['c.home.test', 'd.example.test'], addresses: { ipv4: '192.0.2.20' } }));
+    const e1 = await failure(provider({}, wrong).setAddresses(providerCall({ hostnames: ['c.home.test', 'd.example.test'], addresses: { ipv4: '192.0.2.20' } }, 'as-given')));
     assert.equal(e1.kind, 'fatal');
     assert.equal(e1.code, 'tsig_badsig');
     assert.equal(e1.scope, 'account');
@@ -177,7 +178,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
   });
 
   test('no key: REFUSED, fatal, with a hint, nothing written', async () => {
-    const r = await provider({}, null).setAddresses({ hostnames: ['e.home.test'], addresses: { ipv4: '192.0.2.21' } });
+    const r = await provider({}, null).setAddresses(providerCall({ hostnames: ['e.home.test'], addresses: { ipv4: '192.0.2.21' } }, 'as-given'));
     see(r);
     assert.equal(r[0].outcome, 'failed');
     assert.equal(r[0].error!.kind, 'fatal');
@@ -190,7 +191,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
 
   test('names outside the served zones: zone not found, NOTZONE, NOTAUTH, outside the configured zone', async () => {
     const p = provider();
-    const r = await p.setAddresses({ hostnames: ['x.elsewhere.test', 'f.home.test'], addresses: { ipv4: '192.0.2.22' } });
+    const r = await p.setAddresses(providerCall({ hostnames: ['x.elsewhere.test', 'f.home.test'], addresses: { ipv4: '192.0.2.22' } }, 'as-given'));
     see(r);
     const byName = Object.fromEntries(r.map((x) => [x.hostname, x]));
     assert.equal(byName['x.elsewhere.test'].outcome, 'failed');
@@ -207,11 +208,11 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.match(notauth.message, /not authoritative for zone elsewhere\.test/);
 
     const zoned = provider({ zone: 'example.test' });
-    const z = await zoned.setAddresses({ hostnames: ['g.home.test', 'g.example.test'], addresses: { ipv4: '192.0.2.24' } });
+    const z = await zoned.setAddresses(providerCall({ hostnames: ['g.home.test', 'g.example.test'], addresses: { ipv4: '192.0.2.24' } }, 'as-given'));
     assert.deepEqual(outcomes(z), ['g.example.test/ipv4:updated', 'g.home.test/ipv4:failed']);
     assert.match(z.find((x) => x.outcome === 'failed')!.message, /not inside zone example\.test set in the account/);
     // a zone set wrongly (the server does not serve it): NOTAUTH for those names
-    const wrongZone = await provider({ zone: 'test' }).setAddresses({ hostnames: ['h.home.test'], addresses: { ipv4: '192.0.2.25' } });
+    const wrongZone = await provider({ zone: 'test' }).setAddresses(providerCall({ hostnames: ['h.home.test'], addresses: { ipv4: '192.0.2.25' } }, 'as-given'));
     assert.equal(wrongZone[0].error!.code, 'notauth');
   });
 
@@ -222,7 +223,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(await findZone(server, 'home.test'), 'home.test');
     await assert.rejects(findZone(server, 'test'), (e: DdnsError) => e.code === 'zone_not_found' && e.kind === 'fatal');
 
-    const r = await provider().setAddresses({ hostnames: ['cn.home.test', 'alias.home.test'], addresses: { ipv4: '192.0.2.26' } });
+    const r = await provider().setAddresses(providerCall({ hostnames: ['cn.home.test', 'alias.home.test'], addresses: { ipv4: '192.0.2.26' } }, 'as-given'));
     see(r);
     assert.deepEqual(outcomes(r), ['alias.home.test/ipv4:failed', 'cn.home.test/ipv4:failed']);
     assert.match(r.find((x) => x.hostname === 'cn.home.test')!.message, /alias \(CNAME\) of www\.home\.test/);
@@ -236,7 +237,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     closers.push(() => new Promise<void>((r) => silent.close(() => r())));
     const port = (silent.address() as net.AddressInfo).port;
     const p = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, keyName: 'k', tsigSecret: bind.keys.sha256.secret }), { timeoutMs: 300 });
-    const e = await failure(p.setAddresses({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.27' } }));
+    const e = await failure(p.setAddresses(providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.27' } }, 'as-given')));
     assert.equal(e.kind, 'transient');
     assert.equal(e.code, 'timeout');
     assert.equal(e.scope, 'account');
@@ -261,7 +262,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     const port = (proxy.address() as net.AddressInfo).port;
 
     const p = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, keyName: bind.keys.sha256.name, tsigSecret: bind.keys.sha256.secret, tcp: true }), { timeoutMs: 2000 });
-    const r = await p.setAddresses({ hostnames: ['tcp.home.test'], addresses: { ipv6: '2001:db8::53' } });
+    const r = await p.setAddresses(providerCall({ hostnames: ['tcp.home.test'], addresses: { ipv6: '2001:db8::53' } }, 'as-given'));
     assert.equal(r[0].outcome, 'updated');
     assert.deepEqual(bind.dig('tcp.home.test', 'AAAA'), ['2001:db8::53']);
     assert.ok(connections >= 3, 'zone lookup, read and update all went over TCP');
@@ -338,11 +339,11 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.deepEqual(bind.dig('fresh.home.test'), ['192.0.2.42']);
 
     const byName = provider({ server: `localhost:${bind.port}` });
-    assert.equal((await byName.setAddresses({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.43' } }))[0].outcome, 'updated');
+    assert.equal((await byName.setAddresses(providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.43' } }, 'as-given')))[0].outcome, 'updated');
     const v6 = provider({ server: `[::1]:${bind.port}` }, bind.keys.sha512);
-    assert.equal((await v6.setAddresses({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.44' } }))[0].outcome, 'updated');
+    assert.equal((await v6.setAddresses(providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.44' } }, 'as-given')))[0].outcome, 'updated');
     assert.deepEqual(bind.dig('name.home.test'), ['192.0.2.44']);
-    await assert.rejects(byName.setAddresses({ hostnames: ['bad name.home.test'], addresses: { ipv4: '192.0.2.45' } }), (x: DdnsError) => x.kind === 'input');
-    await assert.rejects(byName.setAddresses({ hostnames: ['ok.home.test'], addresses: { ipv4: '2001:db8::1' } }), (x: DdnsError) => x.kind === 'input' && x.code === 'invalid_address');
+    await assert.rejects(async () => byName.setAddresses(providerCall({ hostnames: ['bad name.home.test'], addresses: { ipv4: '192.0.2.45' } }, 'as-given')), (x: DdnsError) => x.kind === 'input');
+    await assert.rejects(async () => byName.setAddresses(providerCall({ hostnames: ['ok.home.test'], addresses: { ipv4: '2001:db8::1' } }, 'as-given')), (x: DdnsError) => x.kind === 'input' && x.code === 'invalid_address');
   });
 });
