@@ -9,11 +9,10 @@
 import { z } from 'zod';
 import { badInput } from '../errors';
 import { familyLabel, parseAddress, type Family } from '../address';
+import { failed, recordType, records } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, RecordResult } from './types';
 
 export const dryrunSettings = z.object({});
-
-const RECORD_TYPE: Record<Family, string> = { ipv4: 'A', ipv6: 'AAAA' };
 
 export class DryRunProvider implements DnsProvider {
   readonly id = 'dryrun';
@@ -23,24 +22,19 @@ export class DryRunProvider implements DnsProvider {
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
     const results: RecordResult[] = [];
-    for (const hostname of call.hostnames) {
-      for (const family of ['ipv4', 'ipv6'] as const) {
-        const text = call.addresses[family];
-        if (text === undefined) continue;
-        const parsed = parseAddress(text);
-        if (!parsed || parsed.family !== family) {
-          const error = badInput(`"${text}" is not an ${familyLabel(family)} address.`, 'invalid_address');
-          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
-          continue;
-        }
-        const key = `${hostname}|${family}`;
-        const type = RECORD_TYPE[family];
-        if (this.records.get(key) === parsed.address) {
-          results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${parsed.address} (nothing sent)` });
-        } else {
-          this.records.set(key, parsed.address);
-          results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${parsed.address} (nothing sent)` });
-        }
+    for (const { hostname, family, address } of records(call)) {
+      const parsed = parseAddress(address);
+      if (!parsed || parsed.family !== family) {
+        results.push(failed(hostname, family, badInput(`"${address}" is not an ${familyLabel(family)} address.`, 'invalid_address')));
+        continue;
+      }
+      const key = `${hostname}|${family}`;
+      const type = recordType(family);
+      if (this.records.get(key) === parsed.address) {
+        results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${parsed.address} (nothing sent)` });
+      } else {
+        this.records.set(key, parsed.address);
+        results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${parsed.address} (nothing sent)` });
       }
     }
     return results;

@@ -20,7 +20,7 @@ import { badInput, DdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { answerError, checkSettings, excerpt, firstLine, hasAnswer, httpFault, optionalEndpoint, providerRequest, tokenSetting, type AnswerTable } from './kit';
+import { answerError, checkSettings, failed, excerpt, firstLine, hasAnswer, httpFault, optionalEndpoint, providerRequest, tokenSetting, type AnswerTable } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
@@ -100,7 +100,7 @@ class DuckDnsProvider implements DnsProvider {
       const name = duckdnsSubName(hostname);
       if ('reason' in name) {
         const error = badInput(this.redactor.text(name.reason), 'invalid_name');
-        for (const family of families) results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        for (const family of families) results.push(failed(hostname, family, error));
         continue;
       }
       const params: Record<string, string> = { domains: name.sub, token: this.token };
@@ -175,7 +175,7 @@ class DuckDnsProvider implements DnsProvider {
               `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`),
             { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
           );
-          return { hostname, family, outcome: 'failed', message: error.message, error };
+          return failed(hostname, family, error);
         }
         return state === 'UPDATED'
           ? { hostname, family, outcome: 'updated', message: `DuckDNS updated ${fqdn} to ${want}${together}` }

@@ -27,7 +27,7 @@ import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
-import { answerError as tableError, blankToUndefined, excerpt, hasAnswer, httpFault, httpUrl, providerRequest, type AnswerTable } from './kit';
+import { answerError as tableError, blankToUndefined, failed, excerpt, hasAnswer, httpFault, httpUrl, providerRequest, type AnswerTable } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, ProviderField, RecordResult } from './types';
 
 /** Names per request allowed by the protocol. */
@@ -328,7 +328,7 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
           `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
           { code: 'address_mismatch', scope: 'host', detail: shown },
         ));
-        out.push({ hostname: host, family, outcome: 'failed', message: err.message, error: err });
+        out.push(failed(host, family, err));
       }
     }
   });
@@ -376,7 +376,7 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
       const plan = planRequests(o.flavour.dualStack, addresses);
       const results: RecordResult[] = [];
       const fail = (hostname: string, family: Family, error: DdnsError) =>
-        results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        results.push(failed(hostname, family, error));
       let failure: DdnsError | undefined;
       for (const req of plan) {
         // A name that got a fatal answer is not sent again in this call.

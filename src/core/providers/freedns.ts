@@ -20,7 +20,7 @@ import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { answerError, checkSettings, excerpt, firstLine, httpFault, optionalEndpoint, providerRequest, type AnswerTable } from './kit';
+import { answerError, checkSettings, failed, recordType, excerpt, firstLine, httpFault, optionalEndpoint, providerRequest, type AnswerTable } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
@@ -38,7 +38,6 @@ export interface FreeDnsToken {
 }
 
 const normalName = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
-const recordType = (f: Family) => (f === 'ipv4' ? 'A' : 'AAAA');
 
 /**
  * Parse the `token` setting. Entries are separated by spaces, commas or semicolons; each is
@@ -171,7 +170,7 @@ class FreeDnsProvider implements DnsProvider {
         } catch (e) {
           if (call.signal?.aborted) throw e;
           const error = this.redactor.error(toDdnsError(e));
-          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+          results.push(failed(hostname, family, error));
         }
       }
     }

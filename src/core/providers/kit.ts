@@ -16,7 +16,8 @@ import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt as httpExcerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import type { Redactor } from '../redact';
-import type { ProviderEnv } from './types';
+import type { Family } from '../address';
+import type { ProviderCall, ProviderEnv, RecordResult } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -24,6 +25,9 @@ import type { ProviderEnv } from './types';
 /** An empty editor field (``, blanks, null) means "not set". */
 export const blankToUndefined = (v: unknown): unknown =>
   v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v;
+
+/** A number field as the editor may save it (text); empty means "not set". */
+export const numberInput = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v));
 
 /** An http(s) URL without credentials in it (they belong in their own fields). */
 export function httpUrl(error: string) {
@@ -42,9 +46,12 @@ export function tokenSetting(required: string) {
   return z.string({ error: required }).trim().min(1, required);
 }
 
+/** A checkbox value as the editor may save it (also `"true"`/`"false"`); empty means "not set". */
+export const boolInput = (v: unknown): unknown => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v));
+
 /** A checkbox: true/false, also as the strings the editor may save; empty means `def`. */
 export function boolSetting(def: boolean) {
-  return z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v)), z.boolean().default(def));
+  return z.preprocess(boolInput, z.boolean().default(def));
 }
 
 /** Settings as given (parsed or not), validated; messages name the field, never its value. */
@@ -181,4 +188,25 @@ export function answerError<C>(table: AnswerTable<C>, answer: string, c: C, o: {
   const scope = typeof a.scope === 'function' ? a.scope(c) : a.scope;
   const opts = { code: a.code ?? answer, scope, detail: o.detail, retryAfterMs: a.waitMs?.(c) };
   return o.redactor.error(a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** The DNS record type of an address family. */
+export const recordType = (family: Family): 'A' | 'AAAA' => (family === 'ipv4' ? 'A' : 'AAAA');
+
+/** Every name and family of a call that has an address, in order (names first, IPv4 before IPv6). */
+export function* records(call: Pick<ProviderCall, 'hostnames' | 'addresses'>): Generator<{ hostname: string; family: Family; address: string }> {
+  for (const hostname of call.hostnames) {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const address = call.addresses[family];
+      if (address !== undefined) yield { hostname, family, address };
+    }
+  }
+}
+
+/** A `failed` RecordResult carrying its error (the message is the error's). */
+export function failed(hostname: string, family: Family, error: DdnsError): RecordResult {
+  return { hostname, family, outcome: 'failed', message: error.message, error };
 }
