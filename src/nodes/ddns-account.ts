@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { DdnsError, badInput } from '../core/errors';
 import { providerById, type ProviderDefinition } from '../core/providers/registry';
-import type { DnsProvider } from '../core/providers/types';
+import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
 import { Redactor } from '../core/redact';
 import { AccountGate } from '../core/update/gate';
 import { accountKeyOf, plainSettings, providerCatalog, secretValues, type DdnsAccount } from '../core/update/account';
@@ -104,11 +104,7 @@ export = function register(RED: Red): void {
     });
   }
 
-  RED.nodes.registerType('ddns-account', DdnsAccountNode, {
-    credentials: {
-      password: { type: 'password' },
-      token: { type: 'password' },
-      tsigSecret: { type: 'password' },
-    },
-  });
+  // The secrets are exactly SECRET_KEYS (the editor derives the same list from the catalog's password fields).
+  const credentials = Object.fromEntries(SECRET_KEYS.map((k) => [k, { type: 'password' as const }]));
+  RED.nodes.registerType('ddns-account', DdnsAccountNode, { credentials });
 };

@@ -8,11 +8,10 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
+import { recordType, records } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, RecordResult } from './types';
 
 export const dryrunSettings = z.object({});
-
-const RECORD_TYPE: Record<Family, string> = { ipv4: 'A', ipv6: 'AAAA' };
 
 export class DryRunProvider implements DnsProvider {
   readonly id = 'dryrun';
@@ -22,18 +21,14 @@ export class DryRunProvider implements DnsProvider {
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
     const results: RecordResult[] = [];
-    for (const hostname of call.hostnames) {
-      for (const family of ['ipv4', 'ipv6'] as const) {
-        const address = call.addresses[family];
-        if (address === undefined) continue;
-        const key = `${hostname}|${family}`;
-        const type = RECORD_TYPE[family];
-        if (this.records.get(key) === address) {
-          results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)` });
-        } else {
-          this.records.set(key, address);
-          results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)` });
-        }
+    for (const { hostname, family, address } of records(call)) {
+      const key = `${hostname}|${family}`;
+      const type = recordType(family);
+      if (this.records.get(key) === address) {
+        results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)` });
+      } else {
+        this.records.set(key, address);
+        results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)` });
       }
     }
     return results;

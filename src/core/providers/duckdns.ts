@@ -16,10 +16,11 @@
  * - No read API exists (a request without an address would update the record), so no getAddresses.
  */
 import { z } from 'zod';
-import { badInput, DdnsError, fatal, transient } from '../errors';
-import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import { badInput, DdnsError, transient } from '../errors';
+import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
+import { answerError, checkSettings, failed, excerpt, firstLine, hasAnswer, httpFault, optionalEndpoint, providerRequest, tokenSetting, type AnswerTable } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
@@ -28,19 +29,9 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Answers are a few lines; anything bigger is not DuckDNS. */
 const MAX_BODY = 16 * 1024;
 
-/** An empty editor field means "not set". */
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-
 export const duckdnsSettings = z.object({
-  token: z
-    .string({ error: 'The DuckDNS token is required.' })
-    .trim()
-    .min(1, 'The DuckDNS token is required.')
-    .regex(/^\S+$/, 'The DuckDNS token cannot contain spaces.'),
-  endpoint: z.preprocess(
-    blankToUndefined,
-    z.url({ protocol: /^https?$/, error: 'The endpoint must be an http:// or https:// URL.' }).optional(),
-  ),
+  token: tokenSetting('The DuckDNS token is required.').regex(/^\S+$/, 'The DuckDNS token cannot contain spaces.'),
+  endpoint: optionalEndpoint('The endpoint must be an http:// or https:// URL.'),
 });
 export type DuckDnsSettings = z.infer<typeof duckdnsSettings>;
 
@@ -67,6 +58,15 @@ export function duckdnsSubName(name: string, underneath = false): { sub: string 
   }
   return { sub };
 }
+
+/** DuckDNS's answers that are not OK (the HTTP status says nothing). */
+const ANSWERS: AnswerTable<{ fqdn: string }> = {
+  KO: {
+    kind: 'fatal', code: 'ko', scope: 'account',
+    message: ({ fqdn }) => `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
+      `duckdns.org after signing in, and that ${fqdn} is one of that account's domains`,
+  },
+};
 
 /** `base` + `/update`, whether or not the base already ends with it. */
 function updateUrl(base: string): URL {
@@ -100,7 +100,7 @@ class DuckDnsProvider implements DnsProvider {
       const name = duckdnsSubName(hostname);
       if ('reason' in name) {
         const error = badInput(this.redactor.text(name.reason), 'invalid_name');
-        for (const family of families) results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        for (const family of families) results.push(failed(hostname, family, error));
         continue;
       }
       const params: Record<string, string> = { domains: name.sub, token: this.token };
@@ -130,7 +130,7 @@ class DuckDnsProvider implements DnsProvider {
     const params: Record<string, string> = { domains: n.sub, token: this.token, txt: value };
     if (clear) params.clear = 'true';
     const res = await this.get(params, signal);
-    const first = firstLine(res.body);
+    const first = firstLine(res.body, this.redactor);
     if (first === 'OK') return;
     throw this.failure(res, first, `${n.sub}${SUFFIX}`);
   }
@@ -138,14 +138,7 @@ class DuckDnsProvider implements DnsProvider {
   private async get(params: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
     const u = updateUrl(this.base);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-    return httpRequest({
-      url: u.toString(),
-      timeoutMs: this.env.timeoutMs,
-      localAddress: this.env.localAddress,
-      maxBodyBytes: MAX_BODY,
-      redactor: this.redactor,
-      signal,
-    });
+    return providerRequest({ redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY }, { url: u.toString(), signal });
   }
 
   private interpretUpdate(res: HttpResponse, hostname: string, sub: string, sent: AddressSet, families: Family[]): RecordResult[] {
@@ -167,7 +160,7 @@ class DuckDnsProvider implements DnsProvider {
               `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`),
             { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
           );
-          return { hostname, family, outcome: 'failed', message: error.message, error };
+          return failed(hostname, family, error);
         }
         return state === 'UPDATED'
           ? { hostname, family, outcome: 'updated', message: `DuckDNS updated ${fqdn} to ${want}${together}` }
@@ -180,33 +173,12 @@ class DuckDnsProvider implements DnsProvider {
 
   /** The error for an answer that is not OK. */
   private failure(res: HttpResponse, first: string | undefined, fqdn: string): DdnsError {
-    const detail = excerpt(res.body, this.redactor);
-    if (first === 'KO') {
-      return this.redactor.error(fatal(
-        `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
-          `duckdns.org after signing in, and that ${fqdn} is one of that account's domains`,
-        { code: 'ko', scope: 'account', detail },
-      ));
-    }
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-    const code = res.status === 429 ? 'http_429' : res.status >= 500 ? `http_${res.status}` : 'unexpected_answer';
-    return this.redactor.error(transient(
-      `DuckDNS sent an answer that is neither OK nor KO (HTTP ${res.status}): ${detail}`,
-      // a rate limit holds for the whole account: every name waits
-      { code, retryAfterMs, detail, scope: res.status === 429 ? 'account' : 'host' },
-    ));
+    if (first && hasAnswer(ANSWERS, first)) return answerError(ANSWERS, first, { fqdn }, { detail: excerpt(res.body, this.redactor), redactor: this.redactor });
+    return httpFault(res, {
+      name: 'DuckDNS', redactor: this.redactor,
+      message: (f) => `DuckDNS sent an answer that is neither OK nor KO (HTTP ${f.status}): ${f.detail}`,
+    });
   }
-}
-
-/** Settings as given (already parsed or not), validated; messages name the field, never its value. */
-function checkSettings(settings: unknown): DuckDnsSettings {
-  const r = duckdnsSettings.safeParse(settings);
-  if (!r.success) throw badInput(`DuckDNS account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
-  return r.data;
-}
-
-function firstLine(body: string): string {
-  return body.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0].trim();
 }
 
 export const definition: ProviderDefinition<typeof duckdnsSettings> = {
@@ -233,5 +205,5 @@ export const definition: ProviderDefinition<typeof duckdnsSettings> = {
   ],
   txt: true,
   docsUrl: 'https://www.duckdns.org/spec.jsp',
-  create: (settings, env) => new DuckDnsProvider(checkSettings(settings), env),
+  create: (settings, env) => new DuckDnsProvider(checkSettings(duckdnsSettings, 'DuckDNS', settings), env),
 };

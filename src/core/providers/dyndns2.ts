@@ -23,10 +23,11 @@
 import type { Hostname } from '../hostname';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
-import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import { answerError as tableError, blankToUndefined, failed, excerpt, hasAnswer, httpFault, httpUrl, providerRequest, type AnswerTable } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, ProviderField, RecordResult } from './types';
 
 /** Names per request allowed by the protocol. */
@@ -78,15 +79,9 @@ interface AnswerContext {
   flavour: Dyndns2Flavour;
 }
 
-export interface ErrorAnswer {
-  kind: 'fatal' | 'transient';
-  /** Whose problem it is; a function when it depends on the flavour. */
-  scope: 'account' | 'host' | ((f: Dyndns2Flavour) => 'account' | 'host');
-  /** The answer concerns the account or the server: it is thrown, never reported per name. */
+/** The answer concerns the account or the server: it is thrown, never reported per name. */
+export interface AccountWide {
   accountWide: boolean;
-  /** Earliest retry for transient answers. */
-  waitMs?: (f: Dyndns2Flavour) => number;
-  message(c: AnswerContext): string;
 }
 
 const names = (hosts: string[]) =>
@@ -99,7 +94,7 @@ const serverTrouble = (what: string) => (c: AnswerContext) =>
  * Every answer word of the protocol that is not a success, with what it means for the user.
  * Codes of the DdnsErrors are these words.
  */
-export const ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
+export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
   badauth: {
     kind: 'fatal', scope: 'account', accountWide: true,
     message: (c) => `${c.name} rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.`,
@@ -125,22 +120,22 @@ export const ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
     message: (c) => `${c.name} refused ${names(c.hosts)}: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.`,
   },
   abuse: {
-    kind: 'fatal', scope: (f) => f.abuseScope, accountWide: false,
+    kind: 'fatal', scope: (c) => c.flavour.abuseScope, accountWide: false,
     message: (c) =>
       c.flavour.abuseScope === 'account'
         ? `${c.name} has blocked this account for update abuse (abuse). Unblock it with ${c.name}'s support; no update is sent until the settings are changed.`
         : `${c.name} has blocked ${names(c.hosts)} for update abuse (abuse). Unblock it in the provider's control panel or with their support; it is not updated until then.`,
   },
   dnserr: {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported a DNS error on its side (dnserr)'),
   },
   '911': {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported a problem or maintenance on its side (911)'),
   },
   servererror: {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (f) => f.serverTroubleWaitMs,
+    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported an error on its side (servererror)'),
   },
 };
@@ -155,13 +150,10 @@ export function parseWait(word: string): { ms: number; words: string } | undefin
   return { ms: Number(m[1]) * unit, words: `${Number(m[1])} ${label}` };
 }
 
-const has = (table: object, word: string) => Object.prototype.hasOwnProperty.call(table, word);
+const has = hasAnswer;
 
-function answerError(word: string, c: AnswerContext, detail: string): DdnsError {
-  const a = ANSWERS[word];
-  const scope = typeof a.scope === 'function' ? a.scope(c.flavour) : a.scope;
-  const opts = { code: word, scope, detail, retryAfterMs: a.waitMs?.(c.flavour) };
-  return a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts);
+function answerError(word: string, c: AnswerContext, detail: string, redactor: Redactor): DdnsError {
+  return tableError(ANSWERS, word, c, { detail, redactor });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,16 +245,13 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const words = lines.map((l) => l.split(/\s+/)[0].toLowerCase());
   const known = (w: string) => has(SUCCESS, w) || has(ANSWERS, w);
 
-  if (res.status === 401) throw redactor.error(answerError('badauth', ctx(hostnames), detail));
+  if (res.status === 401) throw answerError('badauth', ctx(hostnames), detail, redactor);
   const readable = lines.length > 0 && words.every((w) => known(w) || parseWait(w) !== undefined);
   if ((res.status < 200 || res.status >= 300) && !readable) {
-    const wait = parseRetryAfter(res.headers['retry-after']);
     const location = res.headers.location ? redactor.text(res.headers.location).slice(0, 200) : '';
     const hint = res.status === 404 ? ' Check the server address (endpoint).'
       : res.status >= 300 && res.status < 400 && location ? ` The server moved to ${location}: use that address as the endpoint.` : '';
-    throw redactor.error(transient(`${name} answered with HTTP status ${res.status}: ${detail}.${hint}`, {
-      code: `http_${res.status}`, scope: 'account', detail, retryAfterMs: wait,
-    }));
+    throw httpFault(res, { name, redactor, scope: 'account', message: (f) => `${name} answered with HTTP status ${f.status}: ${f.detail}.${hint}` });
   }
   const waitWord = words.find((w) => parseWait(w) !== undefined);
   if (waitWord) {
@@ -272,21 +261,21 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
     }));
   }
   if (!lines.some((_, i) => known(words[i]))) {
-    throw redactor.error(transient(`${name} sent an answer that is not a dyndns2 answer: ${detail}`, { code: 'bad_answer', scope: 'account', detail }));
+    throw httpFault(res, { name, redactor, scope: 'account', unreadableCode: 'bad_answer', message: (f) => `${name} sent an answer that is not a dyndns2 answer: ${f.detail}` });
   }
   // An answer about the account or the server, wherever it appears, concerns every name.
   const wide = words.find((w) => has(ANSWERS, w) && ANSWERS[w].accountWide);
-  if (wide) throw redactor.error(answerError(wide, ctx(hostnames), detail));
+  if (wide) throw answerError(wide, ctx(hostnames), detail, redactor);
   // Returned once for several names: applies to all of them.
   if (lines.length === 1 && hostnames.length > 1) {
-    if (has(ANSWERS, words[0])) throw redactor.error(answerError(words[0], ctx(hostnames), detail));
+    if (has(ANSWERS, words[0])) throw answerError(words[0], ctx(hostnames), detail, redactor);
     throw redactor.error(transient(`${name} answered once (${detail}) for ${hostnames.length} names; one answer per name was expected.`, { code: 'bad_answer', scope: 'account', detail }));
   }
   if (lines.length !== hostnames.length) {
     throw redactor.error(transient(`${name} sent ${lines.length} answer lines for ${hostnames.length} names: ${detail}`, { code: 'bad_answer', scope: 'account', detail }));
   }
   // An account-level abuse block (No-IP) is not per name either.
-  if (words.includes('abuse') && flavour.abuseScope === 'account') throw redactor.error(answerError('abuse', ctx(hostnames), detail));
+  if (words.includes('abuse') && flavour.abuseScope === 'account') throw answerError('abuse', ctx(hostnames), detail, redactor);
 
   const out: RecordResult[] = [];
   lines.forEach((line, i) => {
@@ -296,7 +285,7 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
       families.forEach((family) => out.push({ hostname: host, family, outcome, message, ...(error ? { error } : {}) }));
     const w = words[i];
     if (has(ANSWERS, w)) {
-      const err = redactor.error(answerError(w, ctx([host]), shown));
+      const err = answerError(w, ctx([host]), shown, redactor);
       return each('failed', `${shown}: ${err.message}`, err);
     }
     const ok = has(SUCCESS, w) ? SUCCESS[w] : undefined;
@@ -312,13 +301,13 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
         out.push({ hostname: host, family, outcome: ok.outcome, message: `${shown}: ${ok.says}` });
       } else if (got.some((g) => g === '127.0.0.1')) {
         // Dyn's signal for a refused client: the update was ignored.
-        throw redactor.error(answerError('badagent', ctx(hostnames), detail));
+        throw answerError('badagent', ctx(hostnames), detail, redactor);
       } else {
         const err = redactor.error(fatal(
           `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
           { code: 'address_mismatch', scope: 'host', detail: shown },
         ));
-        out.push({ hostname: host, family, outcome: 'failed', message: err.message, error: err });
+        out.push(failed(host, family, err));
       }
     }
   });
@@ -353,17 +342,8 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
   const userAgent = dyndns2UserAgent();
 
   async function send(hostnames: string[], req: PlannedRequest, addresses: AddressSet, signal?: AbortSignal): Promise<RecordResult[]> {
-    const response = await httpRequest({
-      url: buildUrl(o.endpoint, hostnames, req),
-      method: 'GET',
-      headers: { authorization },
-      userAgent,
-      timeoutMs: o.env?.timeoutMs,
-      localAddress: o.env?.localAddress,
-      maxBodyBytes: MAX_ANSWER_BYTES,
-      redactor,
-      signal,
-    });
+    const http = { redactor, env: o.env ?? {}, maxBodyBytes: MAX_ANSWER_BYTES, userAgent };
+    const response = await providerRequest(http, { url: buildUrl(o.endpoint, hostnames, req), method: 'GET', headers: { authorization }, signal });
     return interpretAnswer({ response, hostnames, families: req.families, addresses, flavour: o.flavour, name, redactor });
   }
 
@@ -375,7 +355,7 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
       const plan = planRequests(o.flavour.dualStack, addresses);
       const results: RecordResult[] = [];
       const fail = (hostname: string, family: Family, error: DdnsError) =>
-        results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+        results.push(failed(hostname, family, error));
       let failure: DdnsError | undefined;
       for (const req of plan) {
         // A name that got a fatal answer is not sent again in this call.
@@ -405,16 +385,13 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
 // ---------------------------------------------------------------------------------------------
 // Settings shared by the dyndns2 providers
 
-const endpointUrl = z
-  .url({ protocol: /^https?$/, error: 'Enter a web address starting with https:// (or http://).' })
-  .refine((s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s), 'Put the username and password in their own fields, not in the address.');
-const emptyToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
+const endpointUrl = httpUrl('Enter a web address starting with https:// (or http://).');
 
 /** Username, password and an optional endpoint override (default: the provider's real server). */
 export const accountSettings = z.object({
   username: z.string().trim().min(1, 'Enter the username.').refine((s) => !s.includes(':'), 'A username cannot contain ":".'),
   password: z.string().min(1, 'Enter the password.'),
-  endpoint: z.preprocess(emptyToUndefined, endpointUrl.optional()),
+  endpoint: z.preprocess(blankToUndefined, endpointUrl.optional()),
 });
 export type AccountSettings = z.infer<typeof accountSettings>;
 
@@ -438,7 +415,7 @@ const genericSettings = z.object({
   username: accountSettings.shape.username,
   password: accountSettings.shape.password,
   /** Send both families in one request as `myip=<v4>,<v6>` (servers that accept it). */
-  combined: z.preprocess(emptyToUndefined, z.boolean().optional()),
+  combined: z.preprocess(blankToUndefined, z.boolean().optional()),
 });
 
 export const definition: ProviderDefinition<typeof genericSettings> = {

@@ -17,9 +17,10 @@
  */
 import { z } from 'zod';
 import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
-import { excerpt, httpRequest, parseRetryAfter, type HttpResponse } from '../http';
+import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
+import { answerError, checkSettings, failed, recordType, excerpt, firstLine, httpFault, optionalEndpoint, providerRequest, type AnswerTable } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
@@ -37,7 +38,6 @@ export interface FreeDnsToken {
 }
 
 const normalName = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
-const recordType = (f: Family) => (f === 'ipv4' ? 'A' : 'AAAA');
 
 /**
  * Parse the `token` setting. Entries are separated by spaces, commas or semicolons; each is
@@ -98,11 +98,7 @@ export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | {
   return { tokens };
 }
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const optionalUrl = z.preprocess(
-  blankToUndefined,
-  z.url({ protocol: /^https?$/, error: 'The endpoint must be an http:// or https:// URL.' }).optional(),
-);
+const optionalUrl = optionalEndpoint('The endpoint must be an http:// or https:// URL.');
 
 export const freednsSettings = z.object({
   token: z
@@ -117,11 +113,17 @@ export const freednsSettings = z.object({
 });
 export type FreeDnsSettings = z.infer<typeof freednsSettings>;
 
-function checkSettings(settings: unknown): FreeDnsSettings {
-  const r = freednsSettings.safeParse(settings);
-  if (!r.success) throw badInput(`FreeDNS account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
-  return r.data;
-}
+/** FreeDNS's `ERROR: …` answers: the token is unknown, or the update is refused. */
+const ANSWERS: AnswerTable<{ host: string; type: string; line: string }> = {
+  unknown_token: {
+    kind: 'fatal', scope: 'host',
+    message: (c) => `FreeDNS does not know the token of the ${c.type} record of ${c.host} ("${c.line}"): copy the token again from ${V2_PAGE}`,
+  },
+  refused: {
+    kind: 'fatal', scope: 'host',
+    message: (c) => `FreeDNS refused the update of the ${c.type} record of ${c.host}: "${c.line}"`,
+  },
+};
 
 /** `<base>/u/<token>/?address=<address>` */
 function updateUrl(base: string, token: string, address: string): string {
@@ -159,7 +161,7 @@ class FreeDnsProvider implements DnsProvider {
         } catch (e) {
           if (call.signal?.aborted) throw e;
           const error = this.redactor.error(toDdnsError(e));
-          results.push({ hostname, family, outcome: 'failed', message: error.message, error });
+          results.push(failed(hostname, family, error));
         }
       }
     }
@@ -183,20 +185,14 @@ class FreeDnsProvider implements DnsProvider {
         { code: 'no_token', scope: 'host' },
       );
     }
-    const res = await httpRequest({
-      url: updateUrl(this.endpoints[family], token, address),
-      timeoutMs: this.env.timeoutMs,
-      localAddress: this.env.localAddress,
-      maxBodyBytes: MAX_BODY,
-      redactor: this.redactor,
-      signal,
-    });
+    const url = updateUrl(this.endpoints[family], token, address);
+    const res = await providerRequest({ redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY }, { url, signal });
     return this.interpret(res, hostname, host, family, address);
   }
 
   private interpret(res: HttpResponse, hostname: string, host: string, family: Family, address: string): RecordResult {
     const text = res.body.replace(/^\uFEFF/, '').trim();
-    const line = this.redactor.text(text.split(/\r?\n/, 1)[0].trim()).slice(0, 200);
+    const line = firstLine(text, this.redactor);
     const detail = excerpt(res.body, this.redactor);
     const type = recordType(family);
     const updated = /^Updated\b/i.test(text);
@@ -229,20 +225,11 @@ class FreeDnsProvider implements DnsProvider {
   private failure(res: HttpResponse, text: string, line: string, detail: string, host: string, type: string): DdnsError {
     if (/^ERROR\b/i.test(text)) {
       const unknown = /unable to locate|not found|no such|invalid update url|token|record/i.test(text);
-      return unknown
-        ? fatal(
-          `FreeDNS does not know the token of the ${type} record of ${host} ("${line}"): copy the token again from ${V2_PAGE}`,
-          { code: 'unknown_token', scope: 'host', detail },
-        )
-        : fatal(`FreeDNS refused the update of the ${type} record of ${host}: "${line}"`, { code: 'refused', scope: 'host', detail });
+      return answerError(ANSWERS, unknown ? 'unknown_token' : 'refused', { host, type, line }, { detail, redactor: this.redactor });
     }
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-    const code = res.status === 429 ? 'http_429' : res.status >= 500 ? `http_${res.status}` : 'unexpected_answer';
-    return transient(`FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${res.status}): ${detail}`, {
-      code,
-      retryAfterMs,
-      detail,
-      scope: res.status === 429 ? 'account' : 'host', // a rate limit holds for every record
+    return httpFault(res, {
+      name: 'FreeDNS', redactor: this.redactor,
+      message: (f) => `FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${f.status}): ${f.detail}`,
     });
   }
 }
@@ -281,5 +268,5 @@ export const definition: ProviderDefinition<typeof freednsSettings> = {
   ],
   txt: false,
   docsUrl: 'https://freedns.afraid.org/dynamic/v2/',
-  create: (settings, env) => new FreeDnsProvider(checkSettings(settings), env),
+  create: (settings, env) => new FreeDnsProvider(checkSettings(freednsSettings, 'FreeDNS', settings), env),
 };

@@ -13,7 +13,7 @@ import * as dyndns2 from './dyndns2';
 import * as noip from './noip';
 import * as dynu from './dynu';
 import * as dyndns from './dyndns';
-import * as cloudflare from './cloudflare';
+import * as cloudflare from './cloudflare/index';
 import * as rfc2136 from './rfc2136';
 
 export const PROVIDERS: ProviderDefinition[] = [

@@ -27,6 +27,7 @@ import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
 import { encodeName, type TsigKey } from '../dns/tsig';
 import { findZone, inZone, readRRset, sendUpdate, type UpdateOptions, type UpdateRequest } from '../dns/update';
+import { blankToUndefined, boolSetting, checkSettings, failed, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 /** Names per call: one UPDATE message per zone carries them all (TCP when large). */
@@ -36,7 +37,6 @@ const DEFAULT_TIMEOUT_MS = 5000;
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const blankToUndefined = (v: unknown) => (v === '' || v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v);
 
 /** `name`, `name.` → `name` in ASCII lower case, or null when it is not a usable DNS name. */
 export function dnsName(text: string): string | null {
@@ -102,7 +102,7 @@ export const rfc2136Settings = z
         .optional(),
     ),
     ttl: z.preprocess(
-      (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v)),
+      numberInput,
       z
         .number({ error: 'the TTL must be a number of seconds' })
         .int('the TTL must be a whole number of seconds')
@@ -110,19 +110,13 @@ export const rfc2136Settings = z
         .max(604_800, 'the TTL must be at most 604800 seconds (a week)')
         .default(60),
     ),
-    tcp: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v)), z.boolean().default(false)),
+    tcp: boolSetting(false),
   })
   .refine((s) => (s.keyName === undefined) === (s.tsigSecret === undefined), {
     message: 'enter both the TSIG key name and its secret (or neither, for a server that accepts unsigned updates)',
     path: ['tsigSecret'],
   });
 export type Rfc2136Settings = z.infer<typeof rfc2136Settings>;
-
-function checkSettings(settings: unknown): Rfc2136Settings {
-  const r = rfc2136Settings.safeParse(settings);
-  if (!r.success) throw badInput(`RFC 2136 account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
-  return r.data;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The provider
@@ -232,7 +226,7 @@ class Rfc2136Provider implements DnsProvider {
       const results: RecordResult[] = [];
       const fail = (it: { hostname: string; family: Family }, err: DdnsError) => {
         const e = this.redactor.error(err);
-        results.push({ hostname: it.hostname, family: it.family, outcome: 'failed', message: e.message, error: e });
+        results.push(failed(it.hostname, it.family, e));
       };
       const byZone = new Map<string, Item[]>();
       for (const it of wanted) {
@@ -388,5 +382,5 @@ export const definition: ProviderDefinition<typeof rfc2136Settings> = {
   ],
   txt: true,
   docsUrl: 'https://manpages.debian.org/trixie/bind9/tsig-keygen.8.en.html',
-  create: (settings, env) => new Rfc2136Provider(checkSettings(settings), env),
+  create: (settings, env) => new Rfc2136Provider(checkSettings(rfc2136Settings, 'RFC 2136', settings), env),
 };

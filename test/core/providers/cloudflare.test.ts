@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
 import { DdnsError } from '../../../src/core/errors';
-import { asciiName, cloudflareSettings, definition, zoneCandidates } from '../../../src/core/providers/cloudflare';
+import { asciiName, cloudflareSettings, definition, zoneCandidates } from '../../../src/core/providers/cloudflare/index';
 import { providerById } from '../../../src/core/providers/registry';
 import type { DnsProvider, ProviderEnv, RecordResult } from '../../../src/core/providers/types';
 import { startCloudflare, type CloudflareContract, type CloudflareOptions } from '../../support/contracts/cloudflare';

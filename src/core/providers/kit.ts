@@ -1,0 +1,213 @@
+/**
+ * The provider kit: what every HTTP provider uses instead of writing it again.
+ *
+ * - Settings: `blankToUndefined`, `httpUrl` / `optionalEndpoint` (an http(s) endpoint override, never
+ *   with user:password inside), `tokenSetting`, `boolSetting`, `checkSettings`.
+ * - Requests: `providerRequest` (the package HTTP client with the account's env, redactor and body
+ *   cap), `excerpt` (redact first, then shorten).
+ * - One classifier of HTTP failures, `httpFault`: 429 (+ Retry-After), 5xx, any other status, HTML
+ *   or unreadable bodies → a transient DdnsError with code, scope, retryAfterMs and a redacted
+ *   detail. Transport failures (timeout, reset, oversized body) already leave `httpRequest` as
+ *   transient DdnsErrors (`timeout`, `ECONNRESET`, `body_too_large`); `transportError` redacts them.
+ * - Answer tables (`AnswerTable`, `answerError`): a provider's own answer codes, each mapped to
+ *   kind, scope, wait and a message with the hint for the user, in the style of dyndns2's `ANSWERS`.
+ */
+import { z } from 'zod';
+import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
+import { excerpt as httpExcerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
+import type { Redactor } from '../redact';
+import type { Family, Ip } from '../address';
+import type { Hostname } from '../hostname';
+import type { ProviderCall, ProviderEnv, RecordResult } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** An empty editor field (``, blanks, null) means "not set". */
+export const blankToUndefined = (v: unknown): unknown =>
+  v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v;
+
+/** A number field as the editor may save it (text); empty means "not set". */
+export const numberInput = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v));
+
+/** An http(s) URL without credentials in it (they belong in their own fields). */
+export function httpUrl(error: string) {
+  return z
+    .url({ protocol: /^https?$/, error })
+    .refine((s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s), 'Put the username and password in their own fields, not in the address.');
+}
+
+/** An endpoint override: empty means the provider's own server. */
+export function optionalEndpoint(error: string) {
+  return z.preprocess(blankToUndefined, httpUrl(error).optional());
+}
+
+/** A required secret (token, password): trimmed, not empty. */
+export function tokenSetting(required: string) {
+  return z.string({ error: required }).trim().min(1, required);
+}
+
+/** A checkbox value as the editor may save it (also `"true"`/`"false"`); empty means "not set". */
+export const boolInput = (v: unknown): unknown => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v));
+
+/** A checkbox: true/false, also as the strings the editor may save; empty means `def`. */
+export function boolSetting(def: boolean) {
+  return z.preprocess(boolInput, z.boolean().default(def));
+}
+
+/** Settings as given (parsed or not), validated; messages name the field, never its value. */
+export function checkSettings<S extends z.ZodType>(schema: S, label: string, settings: unknown): z.infer<S> {
+  const r = schema.safeParse(settings);
+  if (!r.success) throw badInput(`${label} account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+  return r.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export interface ProviderHttp {
+  redactor: Redactor;
+  env: ProviderEnv;
+  /** Largest answer accepted; provider answers are small. */
+  maxBodyBytes: number;
+  userAgent?: string;
+}
+
+/** One request with the account's timeout, local address, body cap and redactor. */
+export function providerRequest(
+  o: ProviderHttp,
+  r: Pick<HttpRequest, 'url' | 'method' | 'headers' | 'body' | 'signal'>,
+): Promise<HttpResponse> {
+  return httpRequest({
+    ...r,
+    timeoutMs: o.env.timeoutMs,
+    localAddress: o.env.localAddress,
+    maxBodyBytes: o.maxBodyBytes,
+    redactor: o.redactor,
+    userAgent: o.userAgent,
+  });
+}
+
+/** A short single-line excerpt of provider text: redacted first, then shortened. */
+export function excerpt(body: string, redactor: Redactor, max = 120): string {
+  return httpExcerpt(redactor.text(body), redactor, max);
+}
+
+/** A redacted first line of provider text (redact first, then shorten). */
+export function firstLine(body: string, redactor: Redactor, max = 200): string {
+  return redactor.text(body.replace(/^\uFEFF/, '').trim().split(/\r?\n/, 1)[0].trim()).slice(0, max);
+}
+
+/** A failure thrown by the HTTP client (timeout, reset, oversized body …), redacted, optionally prefixed. */
+export function transportError(e: unknown, redactor: Redactor, prefix?: string): DdnsError {
+  const err = toDdnsError(e);
+  if (!prefix) return redactor.error(err);
+  return redactor.error(transient(`${prefix}${err.message}`, { code: err.code, detail: err.detail, scope: err.scope, cause: e }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The classifier of HTTP failures
+
+export type HttpFaultClass = 'rate_limit' | 'server_error' | 'http_status' | 'unreadable';
+
+export interface HttpFault {
+  class: HttpFaultClass;
+  status: number;
+  code: string;
+  scope: 'account' | 'host';
+  retryAfterMs?: number;
+  /** The answer's excerpt, redacted. */
+  detail: string;
+  /** The answer is an HTML page (a proxy, a load balancer, a login page). */
+  html: boolean;
+}
+
+export interface HttpFaultOptions {
+  redactor: Redactor;
+  /** Scope of failures other than 429 (a rate limit always holds for the whole account). Default host. */
+  scope?: 'account' | 'host';
+  /** Code of a 2xx answer that is not the protocol's. Default `unexpected_answer`. */
+  unreadableCode?: string;
+  /** Code of a 429. Default `http_429`. */
+  rateLimitCode?: string;
+  /** Wait after a 429 without Retry-After. Default none. */
+  rateLimitWaitMs?: number;
+}
+
+/** What an answer that the provider could not read as its own protocol means. */
+export function classifyHttp(res: Pick<HttpResponse, 'status' | 'headers' | 'body'>, o: HttpFaultOptions): HttpFault {
+  const detail = excerpt(res.body, o.redactor);
+  const html = /<\s*(html|!doctype|body|head)\b/i.test(res.body);
+  const base = { status: res.status, detail, html, scope: o.scope ?? 'host' } as const;
+  if (res.status === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']) ?? o.rateLimitWaitMs;
+    return { ...base, class: 'rate_limit', code: o.rateLimitCode ?? 'http_429', scope: 'account', retryAfterMs };
+  }
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+  if (res.status >= 500) return { ...base, class: 'server_error', code: `http_${res.status}`, retryAfterMs };
+  if (res.status < 200 || res.status >= 300) return { ...base, class: 'http_status', code: `http_${res.status}`, retryAfterMs };
+  return { ...base, class: 'unreadable', code: o.unreadableCode ?? 'unexpected_answer' };
+}
+
+/**
+ * The transient DdnsError for an answer that is not the protocol's: `message` words it for the
+ * user from the fault (default: "<name> sent an unexpected answer (HTTP n): excerpt").
+ */
+export function httpFault(
+  res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
+  o: HttpFaultOptions & { name: string; message?: (f: HttpFault) => string },
+): DdnsError {
+  const f = classifyHttp(res, o);
+  const message = o.message?.(f) ?? `${o.name} sent an unexpected answer (HTTP ${f.status}): ${f.detail}`;
+  return o.redactor.error(transient(message, { code: f.code, scope: f.scope, retryAfterMs: f.retryAfterMs, detail: f.detail }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answer tables
+
+/** One answer code of a provider's protocol that is not a success, with what it means for the user. */
+export interface AnswerRow<C> {
+  kind: 'fatal' | 'transient';
+  /** The DdnsError code; default the answer code itself. */
+  code?: string;
+  /** Whose problem it is; a function when it depends on the context (e.g. the flavour). */
+  scope: 'account' | 'host' | ((c: C) => 'account' | 'host');
+  /** Earliest retry for transient answers. */
+  waitMs?: (c: C) => number | undefined;
+  /** What happened and what the user should do (the hint), for this context. */
+  message(c: C): string;
+}
+
+export type AnswerTable<C, X = object> = Readonly<Record<string, AnswerRow<C> & X>>;
+
+/** Whether `code` is a row of `table` (own property, so `constructor` is not an answer). */
+export const hasAnswer = (table: object, code: string): boolean => Object.prototype.hasOwnProperty.call(table, code);
+
+/** The DdnsError of answer `answer` of `table` in context `c`, redacted. */
+export function answerError<C>(table: AnswerTable<C>, answer: string, c: C, o: { detail?: string; redactor: Redactor }): DdnsError {
+  const a = table[answer];
+  const scope = typeof a.scope === 'function' ? a.scope(c) : a.scope;
+  const opts = { code: a.code ?? answer, scope, detail: o.detail, retryAfterMs: a.waitMs?.(c) };
+  return o.redactor.error(a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** The DNS record type of an address family. */
+export const recordType = (family: Family): 'A' | 'AAAA' => (family === 'ipv4' ? 'A' : 'AAAA');
+
+/** Every name and family of a call that has an address, in order (names first, IPv4 before IPv6). */
+export function* records(call: Pick<ProviderCall, 'hostnames' | 'addresses'>): Generator<{ hostname: Hostname; family: Family; address: Ip }> {
+  for (const hostname of call.hostnames) {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const address = call.addresses[family];
+      if (address !== undefined) yield { hostname, family, address };
+    }
+  }
+}
+
+/** A `failed` RecordResult carrying its error (the message is the error's). */
+export function failed(hostname: string, family: Family, error: DdnsError): RecordResult {
+  return { hostname, family, outcome: 'failed', message: error.message, error };
+}

@@ -1,0 +1,230 @@
+/**
+ * How to exercise each provider of PROVIDERS for the conformance suite
+ * (test/core/providers/conformance.test.ts, modelled on libdns's libdnstest): per provider, how to
+ * start its contract server, the account settings that work, how to make the server produce each
+ * fault, and which behaviours do not apply (always with the reason).
+ *
+ * Adding a provider: add one entry to HARNESSES (the suite fails for a provider without one).
+ */
+import dgram from 'node:dgram';
+import { skipWithoutBind, startBind } from '../bind';
+import { startCloudflare } from '../contracts/cloudflare';
+import { startDuckDns } from '../contracts/duckdns';
+import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
+import { startFreeDns } from '../contracts/freedns';
+
+/** The behaviours every provider is checked for. */
+export const BEHAVIOURS = [
+  'update', 'unchanged', 'auth', 'notOwned', 'server-error', 'rate-limit', 'html', 'huge', 'timeout', 'txt',
+] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+/** Faults the contract server is told to produce for the next request. */
+export type Fault = 'server-error' | 'rate-limit' | 'html' | 'huge' | 'hang';
+
+export interface Rig {
+  /** Settings of a working account (secrets included), as the editor would save them. */
+  settings: Record<string, unknown>;
+  /** The same account with a wrong secret. */
+  badAuth: Record<string, unknown>;
+  /** Every secret of the rig: none may appear in any text. */
+  secrets: string[];
+  /** A name the account owns. */
+  hostname: string;
+  /** A name the account does not own. */
+  notOwned: string;
+  /** The next request fails this way. */
+  fault(f: Fault): void;
+  /** Ends a fault that lasts (rate limit) once the check is done. */
+  clearFaults?(): void;
+  /** A name for TXT records and what the server now holds there (for `definition.txt`). */
+  txtName?: string;
+  txtValues?(name: string): Promise<string[]> | string[];
+  close(): Promise<void>;
+}
+
+/** A behaviour that differs from the common expectation, and why (the provider's protocol). */
+export interface Deviation {
+  scope?: 'account' | 'host';
+  reason: string;
+}
+
+export interface Harness {
+  /** Provider id (registry). */
+  id: string;
+  /** Why the provider cannot be run here (e.g. no named installed), or false. */
+  skip?: () => string | false;
+  start(): Promise<Rig>;
+  /** Behaviours that do not apply, each with its reason. */
+  notApplicable?: Partial<Record<Behaviour, string>>;
+  deviations?: Partial<Record<Behaviour, Deviation>>;
+  /** Request timeout given to the provider (ms). */
+  timeoutMs?: number;
+}
+
+const TOKEN = 'c0nformance-t0ken-c0nformance-t0ken-0001';
+const OTHER = 'c0nformance-wr0ng-t0ken-c0nformance-002';
+const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+
+const dyndns2Harness = (id: string, flavour: Dyndns2Flavour): Harness => ({
+  id,
+  notApplicable: { txt: 'definition.txt is false: the dyndns2 protocol sets addresses only' },
+  async start() {
+    const password = 'c0nformance-passw0rd';
+    const srv = await startDyndns2({ flavour, users: { alice: password }, hosts: ['a.example.net'] });
+    return {
+      settings: { username: 'alice', password, endpoint: srv.url },
+      badAuth: { username: 'alice', password: 'wrong-passw0rd', endpoint: srv.url },
+      secrets: [password],
+      hostname: 'a.example.net',
+      notOwned: 'b.example.net',
+      fault: (f) =>
+        srv.answerNext(
+          f === 'server-error' ? { status: 500, body: `Internal Server Error for alice:${password}` }
+            : f === 'rate-limit' ? { status: 429, body: 'Too Many Requests', headers: { 'retry-after': '120' } }
+              : f === 'html' ? { status: 502, body: HTML_PAGE, headers: { 'content-type': 'text/html' } }
+                : f === 'huge' ? { hugeBytes: 1 << 20 }
+                  : { hang: true },
+        ),
+      close: () => srv.close(),
+    };
+  },
+});
+
+const NO_SERVER = 'the dry run sends nothing: there is no server to fail, no secret and no account';
+
+export const HARNESSES: Harness[] = [
+  {
+    id: 'dryrun',
+    async start() {
+      return {
+        settings: {}, badAuth: {}, secrets: [], hostname: 'home.example.com', notOwned: 'x.example.org',
+        fault: () => assertNever(), close: async () => undefined,
+      };
+    },
+    notApplicable: {
+      auth: NO_SERVER, notOwned: 'the dry run owns every name', 'server-error': NO_SERVER, 'rate-limit': NO_SERVER,
+      html: NO_SERVER, huge: NO_SERVER, timeout: NO_SERVER, txt: 'definition.txt is false',
+    },
+  },
+  {
+    id: 'duckdns',
+    async start() {
+      const duck = await startDuckDns({ token: TOKEN, domains: ['myhome'] });
+      return {
+        settings: { token: TOKEN, endpoint: duck.url },
+        badAuth: { token: OTHER, endpoint: duck.url },
+        secrets: [TOKEN, OTHER],
+        hostname: 'myhome',
+        notOwned: 'someoneelse.duckdns.org',
+        fault: (f) => duck.failNext(f),
+        txtName: '_acme-challenge.myhome.duckdns.org',
+        txtValues: () => [duck.records.get('myhome')?.txt].filter((v): v is string => v !== undefined),
+        close: () => duck.close(),
+      };
+    },
+    deviations: {
+      notOwned: {
+        scope: 'account',
+        reason: 'DuckDNS answers KO both for a wrong token and for a name the account does not own: the provider cannot tell them apart',
+      },
+    },
+  },
+  {
+    id: 'freedns',
+    async start() {
+      const fd = await startFreeDns({ tokens: { [TOKEN.replace(/-/g, '')]: 'home.mooo.com' } });
+      const token = TOKEN.replace(/-/g, '');
+      return {
+        settings: { token, endpoint: fd.url, endpointIpv6: fd.urlIpv6 },
+        badAuth: { token: OTHER.replace(/-/g, ''), endpoint: fd.url, endpointIpv6: fd.urlIpv6 },
+        secrets: [token, OTHER.replace(/-/g, '')],
+        hostname: 'home.mooo.com',
+        notOwned: 'other.mooo.com',
+        fault: (f) => fd.failNext(f),
+        close: () => fd.close(),
+      };
+    },
+    notApplicable: { txt: 'definition.txt is false (the FreeDNS update URL sets addresses only)' },
+    deviations: {
+      auth: {
+        scope: 'host',
+        reason: 'FreeDNS has no account secret: each update token belongs to one record, so an unknown token stops that record only',
+      },
+    },
+  },
+  dyndns2Harness('dyndns2', 'generic'),
+  dyndns2Harness('noip', 'noip'),
+  dyndns2Harness('dynu', 'dynu'),
+  dyndns2Harness('dyndns', 'dyn'),
+  {
+    id: 'cloudflare',
+    async start() {
+      const cf = await startCloudflare({ token: TOKEN, zones: ['example.com'] });
+      return {
+        settings: { token: TOKEN, endpoint: cf.url },
+        badAuth: { token: OTHER, endpoint: cf.url },
+        secrets: [TOKEN, OTHER],
+        hostname: 'h.example.com',
+        notOwned: 'h.example.org',
+        fault: (f) => {
+          if (f === 'rate-limit') cf.rateLimit({ retryAfter: 120 });
+          else cf.failNext(f === 'hang' ? 'slow' : f);
+        },
+        clearFaults: () => cf.rateLimit(false),
+        txtName: '_acme-challenge.example.com',
+        txtValues: (name) => cf.find(name, 'TXT').map((r) => r.content.replace(/^"|"$/g, '')),
+        close: () => cf.close(),
+      };
+    },
+  },
+  {
+    id: 'rfc2136',
+    skip: skipWithoutBind,
+    timeoutMs: 1500,
+    async start() {
+      const bind = await startBind([{ name: 'home.test' }]);
+      const key = bind.keys.sha256;
+      // A UDP port that receives and never answers: the request must time out.
+      const silent = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+      let hang = false;
+      const base = { keyName: key.name, algorithm: key.algorithm, zone: 'home.test' };
+      const server = () => (hang ? `127.0.0.1:${silent.address().port}` : `127.0.0.1:${bind.port}`);
+      const rig: Rig = {
+        get settings() {
+          return { ...base, server: server(), tsigSecret: key.secret };
+        },
+        get badAuth() {
+          return { ...base, server: server(), tsigSecret: Buffer.from('not-the-key-not-the-key-not-the!').toString('base64') };
+        },
+        secrets: [key.secret, bind.keys.sha512.secret],
+        hostname: 'h.home.test',
+        notOwned: 'h.elsewhere.test',
+        fault: (f) => {
+          if (f !== 'hang') throw new Error(`rfc2136 has no HTTP fault ${f}`);
+          hang = true;
+        },
+        clearFaults: () => {
+          hang = false;
+        },
+        txtName: '_acme-challenge.home.test',
+        txtValues: (name) => bind.dig(name, 'TXT').map((v) => v.replace(/^"|"$/g, '')),
+        close: async () => {
+          silent.close();
+          await bind.stop();
+        },
+      };
+      return rig;
+    },
+    notApplicable: {
+      'server-error': 'DNS UPDATE over UDP/TCP, no HTTP: server failures are rcodes, tested in rfc2136.test.ts',
+      'rate-limit': 'DNS UPDATE has no rate-limit answer',
+      html: 'DNS UPDATE answers are DNS messages, never HTML',
+      huge: 'DNS answers are bounded by the message size (checked by the wire code in dns/*.test.ts)',
+    },
+  },
+];
+
+function assertNever(): never {
+  throw new Error('no fault for this provider');
+}
