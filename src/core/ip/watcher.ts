@@ -35,7 +35,6 @@ import type { DetectionResult, SourceReport } from './types';
 export const DEFAULT_INTERVAL_MS = 300_000;
 /** Providers and what's-my-IP services ban clients that ask more often than this. */
 export const MIN_INTERVAL_MS = 30_000;
-export { DEFAULT_ALERT_AFTER };
 
 export type WatchFamilies = 'ipv4' | 'ipv6' | 'both';
 

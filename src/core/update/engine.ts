@@ -19,8 +19,10 @@
  *   wide wait (`scope: 'account'` with retryAfterMs, e.g. a rate limit) delays every name. A newer
  *   address replaces the pending one (it is sent at the scheduled time, not earlier). Results of
  *   these later writes go to `onResults`.
- * - A fatal answer stops every request for the account (`scope: 'account'`, shared through the
- *   AccountGate) or for that name (`scope: 'host'`) until `reset()` or a configuration change
+ * - A fatal answer stops every request for the account (`scope: 'account'`: the provider is
+ *   guarded by the account's AccountGate, see guardProvider in gate.ts, which stops the gate and
+ *   refuses later calls, also calls already queued by other users) or for that name
+ *   (`scope: 'host'`, the engine's own) until `reset()` or a configuration change
  *   (another accountKey / configKey): exactly one request is ever made after a fatal answer, the
  *   one that got it. Stopped names report `skipped` with `stopped: true`; their newest address is
  *   kept and sent after `reset()`.
@@ -31,8 +33,9 @@
  * - Alerts (`onAlert`): one `failing` when the account starts failing (the first fatal answer, or
  *   `alertAfter` consecutive failed calls), one `recovered` when a write succeeds again with no
  *   stop left. Never one per failure.
- * - Operations are serialised; `stop()` clears the timer, aborts a running request and drops its
- *   results: nothing of the engine survives it.
+ * - Operations are serialised and the retry timer is one (core/schedule.ts); the failing/recovered
+ *   alerts come from one AlertLatch (core/alert-latch.ts). `stop()` clears the timer, aborts a
+ *   running request and drops its results: nothing of the engine survives it.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
 import type { Family } from '../address';
@@ -55,7 +58,6 @@ import {
 } from './types';
 
 export const DEFAULT_MIN_INTERVAL_MS = 60_000;
-export { DEFAULT_ALERT_AFTER };
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 30_000, capMs: 30 * 60_000, jitter: 0.2 };
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 
@@ -471,7 +473,8 @@ export class UpdateEngine {
     }
     r.failures++;
     const waitMs = retryDelay(r.failures, this.backoff, err.retryAfterMs);
-    if (err.scope === 'account' && serverWait(err.retryAfterMs)) this.accountNotBefore = Math.max(this.accountNotBefore, now + serverWait(err.retryAfterMs));
+    const serverMs = serverWait(err.retryAfterMs);
+    if (err.scope === 'account' && serverMs) this.accountNotBefore = Math.max(this.accountNotBefore, now + serverMs);
     r.dueAt = now + waitMs;
     r.wait = 'retry';
     return { ...res, nextRetryAt: new Date(r.dueAt).toISOString() };
