@@ -1,18 +1,17 @@
 /**
  * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
  * account of this package for the TXT records. The Node-RED adapter around
- * src/core/acme/manager.ts: configuration (zod), scheduling (at start, every N hours, on input),
- * retries with backoff for passing trouble, a stop on fatal answers, messages, status, alerts.
+ * the renewal loop (src/core/acme/renewal.ts: when to check, retries, the stop on fatal answers,
+ * the failing/recovered latch): configuration (zod), messages, status, alerts.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DdnsError, toDdnsError } from '../core/errors';
-import type { AcmeSession } from '../core/acme/client';
+import { DdnsError } from '../core/errors';
 import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, validateNames } from '../core/acme/names';
 import type { CertificateJob, CertificateResult } from '../core/acme/manager';
+import { RenewalLoop, type RenewalOutcome } from '../core/acme/renewal';
 import { waitForPropagation, describePropagation } from '../core/dns/propagation';
 import { parseServer } from '../core/dns/transport';
-import { backoffDelay, withJitter } from '../core/retry';
 import { Redactor } from '../core/redact';
 import type { DnsProvider } from '../core/providers/types';
 import type { DdnsAccount } from '../core/update/account';
@@ -62,8 +61,6 @@ const certConfigSchema = z
 
 
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
-
-const RETRY = { baseMs: 5 * 60_000, capMs: 6 * 3_600_000 };
 
 function describe(e: z.ZodError): string {
   return e.issues.map((i) => i.message).join('; ');
@@ -120,22 +117,6 @@ export = function register(RED: Red): void {
       accountDir: join(userDir, 'ddns-acme'),
     };
 
-    const session: { session?: AcmeSession } = {};
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | null = null;
-    let abort: AbortController | null = null;
-    let failures = 0;
-    let failingSince: string | null = null;
-    let stopped: DdnsError | null = null; // a fatal answer: no automatic retries until input or redeploy
-    let closed = false;
-
-    const schedule = (ms: number) => {
-      if (closed) return;
-      clearTimeout(timer);
-      // setTimeout overflows past ~24.8 days: re-check at most every 7 days.
-      timer = setTimeout(() => void run({}, null), Math.min(ms, 7 * 86_400_000));
-    };
-
     const waitVisible = async (name: string, value: string, signal?: AbortSignal) => {
       const r = await waitForPropagation({
         name, type: 'TXT', expected: [value], servers: authServers, discovery,
@@ -148,85 +129,54 @@ export = function register(RED: Red): void {
     const statusFor = (r: CertificateResult) =>
       node.status({ fill: r.daysLeft > 7 ? 'green' : 'yellow', shape: 'dot', text: RED._('cert-renew.status.days-left', { days: r.daysLeft, date: r.notAfter.slice(0, 10) }) });
 
-    async function run(msg: Msg, done: ((e?: Error) => void) | null, force = false): Promise<void> {
-      if (running) {
-        await running; // one order at a time; an input during a run gets that run's outcome
-        if (!force) {
-          done?.();
-          return;
-        }
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const loop = new RenewalLoop({
+      job, provider, waitVisible,
+      checkEveryMs: cfg.checkHours * 3_600_000,
+      checkOnStart: cfg.checkOnStart,
+      log: (t) => node.log(clean(t)),
+      clean,
+      onChecking: () => node.status({ fill: 'blue', shape: 'ring', text: RED._('cert-renew.status.checking') }),
+      onTimerOutcome: (o) => report(o, {}, null),
+    });
+
+    /** One outcome as status, messages and error (done: a run asked for by a msg). */
+    function report(o: RenewalOutcome, msg: Msg, done: ((e?: Error) => void) | null): void {
+      if (o.kind === 'joined' || o.kind === 'closed') return done?.();
+      if (o.kind === 'ok') {
+        const r = o.result;
+        statusFor(r);
+        const out: Msg = { ...msg, topic: cfg.topic, payload: r };
+        const alert = o.recovered ? { topic: cfg.topic, payload: { state: 'recovered', names, since: iso(o.recovered.since), failures: o.recovered.failures } } : null;
+        if (r.renewed || cfg.output === 'always' || done) node.send([out, alert]);
+        else if (alert) node.send([null, alert]);
+        return done?.();
       }
-      clearTimeout(timer);
-      abort = new AbortController();
-      node.status({ fill: 'blue', shape: 'ring', text: RED._('cert-renew.status.checking') });
-      const p = (async () => {
-        try {
-          const stop = account.gate.stop;
-          if (stop) throw new DdnsError('fatal', `the provider account "${account.label}" is stopped after an answer that needs your attention: ${stop.message}`, { code: 'account_stopped' });
-          // The ACME client is large: loaded when a certificate is first checked, not at start-up.
-          const { ensureCertificate } = await import('../core/acme/manager');
-          const r = await ensureCertificate(job, { provider, waitVisible, force, signal: abort!.signal, log: (t) => node.log(clean(t)) }, session);
-          stopped = null;
-          statusFor(r);
-          const out: Msg = { ...msg, topic: cfg.topic, payload: r };
-          const alert = failingSince ? { topic: cfg.topic, payload: { state: 'recovered', names, since: failingSince, failures } } : null;
-          failures = 0;
-          failingSince = null;
-          if (r.renewed || cfg.output === 'always' || done) node.send([out, alert]);
-          else if (alert) node.send([null, alert]);
-          schedule(withJitter(cfg.checkHours * 3_600_000, 0.05));
-          done?.();
-        } catch (e) {
-          if (closed) return done?.();
-          const err = toDdnsError(e);
-          err.message = clean(err.message);
-          if (err.stack) err.stack = clean(err.stack);
-          // A fatal answer about the account (bad credentials…) stops every user of the account.
-          if (err.kind === 'fatal' && err.scope === 'account' && err.code !== 'account_stopped') {
-            account.gate.block({ code: err.code, message: err.message, since: Date.now() });
-          }
-          failures++;
-          const first = failingSince === null;
-          failingSince ??= new Date().toISOString();
-          const payload = { ok: false, names, error: err.message, code: err.code, failures, retryable: err.kind === 'transient' };
-          if (first) node.send([null, { topic: cfg.topic, payload: { state: 'failing', names, error: err.message, since: failingSince } }]);
-          if (err.kind === 'transient') {
-            const wait = backoffDelay(failures, RETRY, err.retryAfterMs ?? 0);
-            node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.retry', { error: err.message.slice(0, 40), minutes: Math.ceil(wait / 60_000) }) });
-            schedule(wait);
-          } else {
-            stopped = err;
-            node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.stopped', { error: err.message.slice(0, 48) }) });
-          }
-          const errMsg: Msg = { ...msg, topic: cfg.topic, payload };
-          if (done) done(err);
-          else node.error(err, errMsg);
-        } finally {
-          abort = null;
-        }
-      })();
-      running = p;
-      await p;
-      running = null;
+      const err = o.error;
+      const payload = { ok: false, names, error: err.message, code: err.code, failures: o.failures, retryable: err.kind === 'transient' };
+      if (o.failing) node.send([null, { topic: cfg.topic, payload: { state: 'failing', names, error: err.message, since: iso(o.failing.since) } }]);
+      if (o.retryInMs !== undefined) {
+        node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.retry', { error: err.message.slice(0, 40), minutes: Math.ceil(o.retryInMs / 60_000) }) });
+      } else {
+        node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.stopped', { error: err.message.slice(0, 48) }) });
+      }
+      const errMsg: Msg = { ...msg, topic: cfg.topic, payload };
+      if (done) done(err);
+      else node.error(err, errMsg);
     }
 
     node.on('input', (msg, _send, done) => {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describe(m.error)));
-      if (stopped) node.log(RED._('cert-renew.log.retry-after-fatal'));
-      void run(msg, done, m.data.force === true);
+      if (loop.stoppedBy) node.log(RED._('cert-renew.log.retry-after-fatal'));
+      loop.check({ force: m.data.force === true }).then((o) => report(o, msg, done), (e) => done(e as Error));
     });
     node.on('close', (_removed, done) => {
-      closed = true;
-      clearTimeout(timer);
-      abort?.abort();
       const finish = () => done();
-      if (running) running.then(finish, finish);
-      else finish();
+      loop.stop().then(finish, finish);
     });
     node.status({ fill: 'grey', shape: 'ring', text: RED._('cert-renew.status.waiting') });
-    if (cfg.checkOnStart) schedule(2000);
-    else schedule(withJitter(cfg.checkHours * 3_600_000, 0.05));
+    loop.start();
   }
 
   RED.nodes.registerType('cert-renew', CertRenewNode, { credentials: { eabHmacKey: { type: 'password' } } });

@@ -5,8 +5,9 @@
  *
  * Runtime API for the nodes that use an account (dns-update, cert-renew):
  * - `configError`: why the settings are invalid (already redacted), or undefined;
- * - `getProvider()`: the provider, created once per deploy and closed with the node; throws an
- *   `input` DdnsError with `configError` when the settings are invalid;
+ * - `getProvider()`: the provider, created once per deploy and closed with the node, with the
+ *   account stop built in (see guardProvider in core/update/gate.ts); throws an `input` DdnsError
+ *   with `configError` when the settings are invalid;
  * - `accountKey`: a stable identity of provider + settings + (a slow hash of) the secrets: it
  *   changes whenever anything of the account changes and never reveals a secret;
  * - `gate`: the shared account-wide stop after a fatal answer (see core/update/gate.ts);
@@ -20,7 +21,7 @@ import { DdnsError, badInput } from '../core/errors';
 import { providerById, type ProviderDefinition } from '../core/providers/registry';
 import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
 import { Redactor } from '../core/redact';
-import { AccountGate } from '../core/update/gate';
+import { AccountGate, guardProvider } from '../core/update/gate';
 import { accountKeyOf, plainSettings, providerCatalog, secretValues, type DdnsAccount } from '../core/update/account';
 import type { Red, RedNode } from './red-types';
 
@@ -86,7 +87,7 @@ export = function register(RED: Red): void {
       if (node.configError || !def) throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
       if (!provider) {
         try {
-          provider = def.create(parsed, {});
+          provider = guardProvider(def.create(parsed, {}), node.gate, { label: node.label, redact: (t) => node.redactor.text(t) });
         } catch (e) {
           const msg = e instanceof DdnsError ? e.message : e instanceof Error ? e.message : String(e);
           throw badInput(node.redactor.text(`The ${def.label} account could not be set up: ${msg}`), 'invalid_account');

@@ -4,9 +4,9 @@
  *
  * It validates the configuration (zod), reads the expected addresses from the incoming msg
  * (public-ip-watch `{ ipv4, ipv6 }`, dns-update `{ results: [...] }`) or from the configuration,
- * runs the checks on input and/or on an interval (never two runs at once), and turns the report
- * into output 1 (every run), output 2 (alerts on transitions only, after `alertAfter` failed runs
- * in a row: one `down`, one `recovered`), the status, and node.error / done(err).
+ * runs the checks on input and/or on an interval (the loop and the debounce: core/reach/monitor.ts),
+ * and turns the report into output 1 (every run), output 2 (alerts on transitions only, after
+ * `alertAfter` failed runs in a row: one `down`, one `recovered`), the status, and node.error / done(err).
  */
 import { z } from 'zod';
 import { badInput, isDdnsError } from '../core/errors';
@@ -18,6 +18,7 @@ import { DEFAULT_PUBLIC_RESOLVERS } from '../core/dns/resolvers';
 import { parseServer, type DnsServer } from '../core/dns/transport';
 import { checkName, runChecks, type Check, type ExpectedAddresses, type ReachReport } from '../core/reach/checks';
 import { parseCheckUrl, parseStatusSpec } from '../core/reach/http';
+import { ReachMonitor, type MonitorOutcome } from '../core/reach/monitor';
 import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -211,33 +212,25 @@ export = function register(RED: Red): void {
     }
     const publicResolvers = cfg.publicResolvers.length ? cfg.publicResolvers : DEFAULT_PUBLIC_RESOLVERS.map((s) => parseServer(s));
     const timeoutMs = Math.round(cfg.timeout * 1000);
-    const closing = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let queue: Promise<unknown> = Promise.resolve();
-    let busy = false;
-    // Debounce: `alertAfter` failed runs in a row turn the state to down (one alert); one ok run back to up.
-    let state: 'unknown' | 'up' | 'down' = 'unknown';
-    let failures = 0;
-    let failingSince: string | null = null;
 
-    async function propagate(input: RunInput): Promise<PropagationResult[] | undefined> {
+    async function propagate(input: RunInput, signal: AbortSignal): Promise<PropagationResult[] | undefined> {
       if (!(cfg.propagationWait > 0) || !input.updated.length || !cfg.dnsAuthoritative) return undefined;
       node.status({ fill: 'yellow', shape: 'ring', text: t('status.propagating', 'waiting for the update to reach the name servers…') });
       return Promise.all(input.updated.map(async (u) => {
         const r = await waitForPropagation({
           name: u.name, type: u.family === 'ipv4' ? 'A' : 'AAAA', expected: [u.address],
           servers: cfg.authServers.length ? cfg.authServers : undefined, discovery: cfg.discovery.length ? cfg.discovery : undefined,
-          authPort: cfg.authPort, timeoutMs: cfg.propagationWait * 1000, intervalMs: 2000, queryTimeoutMs: timeoutMs, signal: closing.signal,
+          authPort: cfg.authPort, timeoutMs: cfg.propagationWait * 1000, intervalMs: 2000, queryTimeoutMs: timeoutMs, signal,
         });
         return { name: u.name, family: u.family, ...r };
       }));
     }
 
-    /** One run: propagation wait (after an update), the checks, the debounce. */
-    async function run(msg: Msg | null): Promise<{ report: ReachReport; out: Msg; alert: Msg | null; downError: Error | null }> {
+    /** One run: propagation wait (after an update), the checks. */
+    async function check(msg: Msg | null, signal: AbortSignal): Promise<{ ok: boolean; report: ReachReport; propagation?: PropagationResult[] }> {
       const input = readInput(cfg, msg);
       node.status({ fill: 'yellow', shape: 'ring', text: t('status.checking', 'checking…') });
-      const propagation = await propagate(input);
+      const propagation = await propagate(input, signal);
       const report = await runChecks({
         names: input.names,
         expected: input.expected,
@@ -252,38 +245,52 @@ export = function register(RED: Red): void {
         nat: cfg.natDiagnosis ? { wanAddress: input.wanAddress, routerNoPublicAddress: input.routerNoPublicAddress } : undefined,
         timeoutMs,
         concurrency: cfg.concurrency,
-        signal: closing.signal,
+        signal,
         redactor,
       });
-      const checkedAt = new Date().toISOString();
+      return { ok: report.ok, report, propagation };
+    }
+
+    // Runs one after another, the interval, and the down/recovered debounce (core/reach/monitor.ts).
+    const monitor = new ReachMonitor<Msg, Awaited<ReturnType<typeof check>>>({
+      check, alertAfter: cfg.alertAfter, intervalMs: cfg.interval * 1000,
+      onTimerOutcome: (o) => {
+        const { out, alert, downError } = present(o, null);
+        node.send([out, alert]);
+        if (downError) node.error(downError, out);
+      },
+      onTimerError: (e) => {
+        if (cancelled(e)) return;
+        const err = asError(e);
+        showError(err);
+        node.error(err);
+      },
+    });
+
+    /** A run's outcome as output 1, the alert msg (transitions only), the status and the error of a transition to down. */
+    function present(o: MonitorOutcome<Awaited<ReturnType<typeof check>>>, msg: Msg | null): { out: Msg; alert: Msg | null; downError: Error | null } {
+      const { report, propagation } = o.report;
+      const checkedAt = new Date(o.at).toISOString();
       const payload: Record<string, unknown> = { ...report, checkedAt };
       if (propagation) payload.propagation = propagation;
       const out: Msg = msg ?? {};
       out.payload = payload;
       out.topic = cfg.topic;
-
       let alert: Msg | null = null;
       let downError: Error | null = null;
-      const failed = report.checks.filter((c: Check) => !c.ok);
-      if (report.ok) {
-        if (state === 'down') alert = { topic: cfg.topic, payload: { state: 'recovered', ok: true, failures, since: failingSince, checkedAt, summary: report.diagnosis.summary, failed: [], diagnosis: report.diagnosis } };
-        state = 'up';
-        failures = 0;
-        failingSince = null;
-      } else {
-        failures++;
-        failingSince ??= checkedAt;
-        if (state !== 'down' && failures >= cfg.alertAfter) {
-          state = 'down';
-          alert = { topic: cfg.topic, payload: { state: 'down', ok: false, failures, since: failingSince, checkedAt, summary: report.diagnosis.summary, failed, diagnosis: report.diagnosis } };
-          downError = new Error(`not reachable: ${report.diagnosis.summary}`);
-        }
+      const since = o.alert ? new Date(o.alert.since).toISOString() : null;
+      if (o.alert?.state === 'recovered') {
+        alert = { topic: cfg.topic, payload: { state: 'recovered', ok: true, failures: o.alert.failures, since, checkedAt, summary: report.diagnosis.summary, failed: [], diagnosis: report.diagnosis } };
+      } else if (o.alert?.state === 'down') {
+        const failed = report.checks.filter((c: Check) => !c.ok);
+        alert = { topic: cfg.topic, payload: { state: 'down', ok: false, failures: o.alert.failures, since, checkedAt, summary: report.diagnosis.summary, failed, diagnosis: report.diagnosis } };
+        downError = new Error(`not reachable: ${report.diagnosis.summary}`);
       }
-      showStatus(report);
-      return { report, out, alert, downError };
+      showStatus(report, o.down, o.failures);
+      return { out, alert, downError };
     }
 
-    function showStatus(report: ReachReport): void {
+    function showStatus(report: ReachReport, down: boolean, failures: number): void {
       const time = hhmm();
       const failed = report.checks.filter((c) => !c.ok);
       const warnings = report.checks.filter((c) => c.ok && c.warning).length;
@@ -291,7 +298,7 @@ export = function register(RED: Red): void {
         const n = report.checks.length;
         const text = `${n === 1 ? t('status.ok-one', 'ok · 1 check', { n }) : t('status.ok', `ok · ${n} checks`, { n })}${warnings ? `, ${t('status.warnings', `${warnings} warning(s)`, { n: warnings })}` : ''} · ${time}`;
         node.status({ fill: warnings ? 'yellow' : 'green', shape: 'dot', text });
-      } else if (state === 'down') {
+      } else if (down) {
         node.status({ fill: 'red', shape: 'ring', text: `${t('status.down', 'down')}: ${short(`${failed[0].target}: ${failed[0].detail}`)} · ${time}` });
       } else {
         node.status({ fill: 'yellow', shape: 'dot', text: `${t('status.failing', `${failed.length} of ${report.checks.length} failed (${failures}/${cfg.alertAfter})`, { failed: failed.length, total: report.checks.length, n: failures, of: cfg.alertAfter })} · ${time}` });
@@ -299,26 +306,13 @@ export = function register(RED: Red): void {
     }
 
     const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
-    const cancelled = (e: unknown) => closing.signal.aborted || (isDdnsError(e) && e.code === 'aborted');
+    const cancelled = (e: unknown) => monitor.signal.aborted || (isDdnsError(e) && e.code === 'aborted');
     const showError = (e: Error) => node.status({ fill: 'red', shape: 'ring', text: short(isDdnsError(e) && e.kind === 'input' ? `${t('status.invalid-input', 'invalid input')}: ${e.message}` : e.message) });
 
-    /** Runs one after another: a msg arriving during a run waits its turn. */
-    function enqueue<T>(job: () => Promise<T>): Promise<T> {
-      const p = queue.then(async () => {
-        busy = true;
-        try {
-          return await job();
-        } finally {
-          busy = false;
-        }
-      });
-      queue = p.catch(() => undefined);
-      return p;
-    }
-
     node.on('input', (msg, send, done) => {
-      enqueue(() => run(msg)).then(
-        ({ out, alert, downError }) => {
+      monitor.run(msg).then(
+        (o) => {
+          const { out, alert, downError } = present(o, msg);
           send([out, alert]);
           done(downError ?? undefined);
         },
@@ -331,32 +325,10 @@ export = function register(RED: Red): void {
       );
     });
 
-    if (cfg.interval > 0) {
-      const tick = () => {
-        if (busy || closing.signal.aborted) return;
-        enqueue(() => run(null)).then(
-          ({ out, alert, downError }) => {
-            node.send([out, alert]);
-            if (downError) node.error(downError, out);
-          },
-          (e: unknown) => {
-            if (cancelled(e)) return;
-            const err = asError(e);
-            showError(err);
-            node.error(err);
-          },
-        );
-      };
-      timer = setInterval(tick, cfg.interval * 1000);
-      // first run shortly after deploy, so that a flow does not wait a whole interval
-      const first = setTimeout(tick, 1000);
-      closing.signal.addEventListener('abort', () => clearTimeout(first), { once: true });
-    }
+    monitor.start();
 
     node.on('close', (_removed, done) => {
-      clearInterval(timer);
-      closing.abort();
-      queue.then(() => {
+      void monitor.stop().then(() => {
         node.status({});
         done();
       });

@@ -5,19 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { updateRequest } from '../support/parsed';
+import { providerCall, updateRequest } from '../support/parsed';
 import { DdnsError, fatal, transient } from '../../src/core/errors';
 import type { Family } from '../../src/core/address';
 import { definition as dryrun } from '../../src/core/providers/dryrun';
 import type { DnsProvider, ProviderCall, RecordResult } from '../../src/core/providers/types';
 import { Redactor } from '../../src/core/redact';
 import { UpdateEngine, type UpdateEngineOptions } from '../../src/core/update/engine';
-import { AccountGate } from '../../src/core/update/gate';
+import { AccountGate, AccountStoppedError, gateOf, guardProvider } from '../../src/core/update/gate';
 import { parseAddressSet as checkAddresses } from '../../src/core/address';
 import { normaliseHostname, parseHostnames } from '../../src/core/hostname';
 import { resultsOk, statusLine } from '../../src/core/update/summary';
 import { MemoryStore, type AccountAlert, type UpdateResult } from '../../src/core/update/types';
-import { FakeClock } from '../support/fake-clock';
+import { FakeClock, settle } from '../support/fake-clock';
 
 type Answer = (call: ProviderCall) => RecordResult[] | Promise<RecordResult[]>;
 
@@ -375,6 +375,55 @@ test('engine: the account stop is shared through the gate, persisted, and cleare
   await b.clock.advance(0);
   assert.equal(p2.calls.length, 1);
   assert.equal(b.later[0][0].status, 'updated');
+  b.engine.stop();
+});
+
+test('account stop: two engines on one guarded provider; a call queued behind a fatal account answer is never sent', async () => {
+  const gate = new AccountGate();
+  const inner = new TestProvider();
+  let answerFirst!: () => void;
+  const firstAnswered = new Promise<void>((r) => (answerFirst = r));
+  inner.answers = [
+    async () => {
+      await firstAnswered;
+      throw fatal('badauth: the credentials are wrong.', { code: 'badauth', scope: 'account' });
+    },
+    answerAll(),
+  ];
+  // What ddns-account's getProvider() returns: one guarded provider for every user of the account.
+  const provider = guardProvider(inner, gate, { label: 'Shared account' });
+  assert.equal(gateOf(provider), gate);
+  assert.equal(guardProvider(provider, gate), provider, 'guarding twice changes nothing');
+  const clock = new FakeClock();
+  const a = setup({ provider: provider as TestProvider, clock });
+  const b = setup({ provider: provider as TestProvider, clock });
+  const ra = a.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
+  await settle();
+  assert.equal(inner.calls.length, 1, 'the first request is on its way');
+  const rb = b.engine.update(updateRequest({ hostnames: ['b.example.com'], addresses: V4 }));
+  await settle();
+  assert.equal(inner.calls.length, 1, 'the second waits its turn');
+  answerFirst();
+  const [resA, resB] = await Promise.all([ra, rb]);
+  assert.equal(resA[0].status, 'failed');
+  assert.equal(resA[0].stopped, true);
+  assert.equal(gate.stop?.code, 'badauth', 'the provider stopped the account itself');
+  assert.equal(inner.calls.length, 1, 'no second request after the fatal account answer');
+  assert.equal(resB[0].status, 'skipped');
+  assert.equal(resB[0].reason, 'stopped');
+  assert.equal(resB[0].stopped, true);
+  assert.equal(resB[0].cause, 'badauth');
+  assert.equal(resB[0].attempts, 0, 'nothing was sent for it');
+  assert.equal(b.clock.pending, 0, 'held, not retried');
+  // the stopped provider refuses any call without a request, for any user (cert-renew's TXT calls too)
+  await assert.rejects(provider.setAddresses(providerCall({ hostnames: ['c.example.com'], addresses: V4 })), (e: unknown) =>
+    e instanceof AccountStoppedError && e.kind === 'fatal' && /Shared account/.test(e.message));
+  assert.equal(inner.calls.length, 1);
+  // lifting the stop (msg.reset on one node) lets the other send what it held
+  await a.engine.reset();
+  await settle();
+  assert.ok(inner.calls.some((c) => c.hostnames[0] === 'b.example.com'));
+  a.engine.stop();
   b.engine.stop();
 });
 

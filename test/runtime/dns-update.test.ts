@@ -228,6 +228,33 @@ test('dns-update: badauth stops the account after exactly one request, with one 
   assertNoSecret(h2, WRONG, PASSWORD);
 });
 
+test('dns-update: two nodes on one account; a request queued behind a fatal account answer is never sent', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST, 'www.example.com'] });
+  srv.answerNext({ lines: ['badauth'], delayMs: 300 });
+  const wrong = dyndnsAccount(WRONG);
+  const second: Msg = {
+    id: 'u2', type: 'dns-update', name: '', account: 'acc', hostnames: 'www.example.com', families: 'auto', minInterval: 0,
+    contextStore: '', alertAfter: 3, wires: [['out2'], []],
+  };
+  const h = await load(flowFor(wrong.account, {}, [second, { id: 'out2', type: 'helper' }]), wrong.credentials);
+  const out2: Msg[] = [];
+  helper.getNode('out2').on('input', (m: Msg) => out2.push(m));
+  const first = h.input({ payload: { ipv4: '203.0.113.7' } });
+  await waitFor(() => srv.requests.length === 1, 5000, 5, 'the first request');
+  // the second node's update comes while the first request waits for its (fatal) answer
+  helper.getNode('u2').receive({ payload: { ipv4: '203.0.113.7' } });
+  await first;
+  await waitFor(() => out2.length === 1, 5000, 10, 'the second node\'s results');
+  const r = results(out2[0])[0];
+  assert.equal(r.status, 'skipped');
+  assert.equal(r.reason, 'stopped');
+  assert.equal(r.stopped, true);
+  assert.equal(r.cause, 'badauth');
+  assert.equal(r.attempts, 0);
+  assert.equal(srv.requests.length, 1, 'exactly one request for the whole account');
+  assertNoSecret(h, WRONG, PASSWORD);
+});
+
 test('dns-update: nohost stops that name; msg.reset sends the held address and the account recovers', async () => {
   srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
   const { account, credentials } = dyndnsAccount();

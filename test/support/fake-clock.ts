@@ -23,6 +23,10 @@ export class FakeClock {
     this.timers.delete(h as number);
   };
 
+  /** The core's Clock (src/core/schedule.ts). */
+  setTimer = this.setTimeout;
+  clearTimer = this.clearTimeout;
+
   /** Timers still set. */
   get pending(): number {
     return this.timers.size;

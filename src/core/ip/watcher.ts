@@ -26,7 +26,8 @@
  *   of the watcher survives it.
  */
 import { z } from 'zod';
-import { backoffDelay, withJitter } from '../retry';
+import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
+import { Scheduler, systemClock, type Clock } from '../schedule';
 import { parseAddress, type Family } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { DetectionResult, SourceReport } from './types';
@@ -35,7 +36,6 @@ import type { IpWatchPayload } from './payload';
 export const DEFAULT_INTERVAL_MS = 300_000;
 /** Providers and what's-my-IP services ban clients that ask more often than this. */
 export const MIN_INTERVAL_MS = 30_000;
-export const DEFAULT_ALERT_AFTER = 3;
 
 export type WatchFamilies = 'ipv4' | 'ipv6' | 'both';
 
@@ -138,6 +138,9 @@ export interface WatcherOptions {
   /** Consecutive failures of a family before the `failing` alert, default 3. */
   alertAfter?: number;
   events?: WatcherEvents;
+  /** Time and the timer (default: the system clock). */
+  clock?: Clock;
+  /** Default: the clock's time. */
   now?: () => Date;
   random?: () => number;
   /**
@@ -145,13 +148,6 @@ export interface WatcherOptions {
    * to user configuration.
    */
   testOnly?: { minIntervalMs: number };
-}
-
-interface FamilyState {
-  failures: number;
-  since?: string;
-  lastError?: string;
-  alerted: boolean;
 }
 
 const failed = (family: Family, error: string): RoundDetection => ({ family, address: null, agreedBy: [], reports: [], error });
@@ -164,14 +160,12 @@ export class IpWatcher {
   private readonly now: () => Date;
   private readonly random: () => number;
   private readonly events: WatcherEvents;
-  private readonly state: Record<Family, FamilyState> = {
-    ipv4: { failures: 0, alerted: false },
-    ipv6: { failures: 0, alerted: false },
-  };
+  /** Failing/recovered per family; their failure counts drive the backoff. */
+  private readonly latches: Record<Family, AlertLatch>;
   private knownAddresses: KnownAddresses = { ipv4: null, ipv6: null };
   private ready: Promise<void> | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  /** Serialises the checks; its timer is the next regular check. */
+  private readonly sched: Scheduler;
   private current: AbortController | undefined;
   private stopped = false;
   private started = false;
@@ -185,9 +179,21 @@ export class IpWatcher {
     this.minIntervalMs = opts.testOnly?.minIntervalMs ?? MIN_INTERVAL_MS;
     this.intervalMs = Math.max(this.minIntervalMs, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.alertAfter = Math.max(1, Math.floor(opts.alertAfter ?? DEFAULT_ALERT_AFTER));
-    this.now = opts.now ?? (() => new Date());
+    const clock = opts.clock ?? systemClock;
+    this.now = opts.now ?? (() => new Date(clock.now()));
     this.random = opts.random ?? Math.random;
     this.events = opts.events ?? {};
+    this.latches = { ipv4: new AlertLatch({ after: this.alertAfter }), ipv6: new AlertLatch({ after: this.alertAfter }) };
+    this.sched = new Scheduler({
+      clock,
+      run: () => this.check('timer', false),
+      intervalMs: this.intervalMs,
+      jitter: opts.jitter ?? 0.1,
+      backoff: { baseMs: this.minIntervalMs, capMs: this.intervalMs, random: this.random },
+      minDelayMs: this.minIntervalMs,
+      random: this.random,
+      onError: (e) => this.warn(`the timed check failed: ${e instanceof Error ? e.message : String(e)}`),
+    });
   }
 
   /** The last known addresses (null for families never found or not tracked). */
@@ -232,22 +238,20 @@ export class IpWatcher {
       return this.queuedHint.run;
     }
     const joined = new Set(wanted);
-    const run = this.chain.then(() => {
+    const run = this.sched.exclusive(() => {
       if (this.queuedHint?.families === joined) this.queuedHint = undefined; // from now on, hints queue a new check
       return this.check('hint', false, this.families.filter((f) => joined.has(f)));
     });
     this.queuedHint = { families: joined, run };
-    this.chain = run.catch(() => undefined);
     return run;
   }
 
   /** Cancel the timer and the running check; resolves when nothing of the watcher runs any more. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.clearTimer();
+    const settled = this.sched.stop();
     this.current?.abort(new Error('stopped'));
-    await this.chain.catch(() => undefined);
-    this.clearTimer();
+    await settled;
   }
 
   private loadOnce(): Promise<void> {
@@ -273,16 +277,19 @@ export class IpWatcher {
   }
 
   private enqueue(origin: CheckOrigin, force: boolean): Promise<CheckResult> {
-    const run = this.chain.then(() => this.check(origin, force));
-    this.chain = run.catch(() => undefined);
-    return run;
+    if (this.sched.isStopped) return Promise.resolve(this.abortedResult(origin, this.now().toISOString()));
+    return this.sched.exclusive(() => this.check(origin, force));
   }
 
   private abortedResult(origin: CheckOrigin, checkedAt: string, families: Family[] = this.families): CheckResult {
     return {
       origin, aborted: true, checkedAt, families, detections: {}, alerts: [], errors: {}, unanswered: {},
-      failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
+      failures: this.failureCounts(), known: this.known,
     };
+  }
+
+  private failureCounts(): Partial<Record<Family, number>> {
+    return Object.fromEntries(this.families.map((f) => [f, this.latches[f].failures]));
   }
 
   /** One check of `families` (all tracked ones, except for hint checks). */
@@ -291,7 +298,7 @@ export class IpWatcher {
     const checkedAt = this.now().toISOString();
     if (this.stopped) return this.abortedResult(origin, checkedAt, families);
     const scope: DetectScope = origin === 'hint' ? 'local' : 'full';
-    if (scope === 'full') this.clearTimer();
+    if (scope === 'full') this.sched.cancel();
     const ac = new AbortController();
     this.current = ac;
     this.emit(() => this.events.checking?.(origin));
@@ -324,28 +331,21 @@ export class IpWatcher {
     const unanswered: Partial<Record<Family, string>> = {};
     const found: KnownAddresses = { ipv4: null, ipv6: null };
     const byFamily: Partial<Record<Family, RoundDetection>> = {};
+    const at = Date.parse(checkedAt);
     for (const d of detections) {
       const f = d.family;
       byFamily[f] = d;
-      const st = this.state[f];
       if (d.address) {
         found[f] = d.address;
-        if (st.alerted) {
-          alerts.push({ state: 'recovered', family: f, failures: st.failures, error: null, since: st.since ?? checkedAt });
-        }
-        this.state[f] = { failures: 0, alerted: false };
+        const ev = this.latches[f].success(at);
+        if (ev) alerts.push({ state: 'recovered', family: f, failures: ev.failures, error: null, since: new Date(ev.since).toISOString() });
       } else if (origin === 'hint') {
         unanswered[f] = d.error ?? 'no address found';
       } else {
         const error = d.error ?? 'no address found';
         errors[f] = error;
-        st.failures += 1;
-        st.since ??= checkedAt;
-        st.lastError = error;
-        if (!st.alerted && st.failures >= this.alertAfter) {
-          st.alerted = true;
-          alerts.push({ state: 'failing', family: f, failures: st.failures, error, since: st.since });
-        }
+        const ev = this.latches[f].failure(at);
+        if (ev) alerts.push({ state: 'failing', family: f, failures: ev.failures, error, since: new Date(ev.since).toISOString() });
       }
     }
 
@@ -392,27 +392,13 @@ export class IpWatcher {
 
     return {
       origin, aborted: false, checkedAt, families, detections: byFamily, change, alerts, errors, unanswered,
-      failures: Object.fromEntries(this.families.map((f) => [f, this.state[f].failures])), known: this.known,
+      failures: this.failureCounts(), known: this.known,
     };
   }
 
   /** Arm the timer for the next check: the interval, or a backoff delay after a failure. */
   private schedule(): number {
-    this.clearTimer();
-    const failures = Math.max(...this.families.map((f) => this.state[f].failures));
-    const delay = failures > 0
-      ? backoffDelay(failures, { baseMs: this.minIntervalMs, capMs: this.intervalMs, random: this.random }, this.minIntervalMs)
-      : Math.max(this.minIntervalMs, withJitter(this.intervalMs, this.opts.jitter ?? 0.1, this.random));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.enqueue('timer', false);
-    }, delay);
-    return delay;
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    return this.sched.plan(Math.max(...this.families.map((f) => this.latches[f].failures)));
   }
 
   private warn(message: string): void {

@@ -7,9 +7,9 @@
  *   const account = RED.nodes.getNode(config.account) as DdnsAccount | null;
  *   if (!account || account.configError) → red status, error (the text is safe to show);
  *   const provider = account.getProvider();            // the same instance for every user
- *   if (account.gate.stop) → do not send (a fatal answer stopped the account);
- *   on a fatal DdnsError with scope 'account': account.gate.block({ code, message, since });
  *   every text shown → account.redactor.text(text).
+ * The account stop is part of that provider: while `account.gate` is stopped it sends nothing and
+ * throws an `AccountStoppedError` (fatal), and a fatal account-scope answer stops the gate.
  */
 import { createHash, scryptSync } from 'node:crypto';
 import { PROVIDERS } from '../providers/registry';
@@ -35,7 +35,10 @@ export interface DdnsAccount {
   readonly gate: AccountGate;
   /** Removes this account's secrets from any text. */
   readonly redactor: Redactor;
-  /** The provider, created once per deploy. Throws an `input` DdnsError when the settings are invalid. */
+  /**
+   * The provider, created once per deploy, guarded by `gate` (core/update/gate.ts guardProvider).
+   * Throws an `input` DdnsError when the settings are invalid.
+   */
   getProvider(): DnsProvider;
 }
 

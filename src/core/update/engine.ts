@@ -19,8 +19,10 @@
  *   wide wait (`scope: 'account'` with retryAfterMs, e.g. a rate limit) delays every name. A newer
  *   address replaces the pending one (it is sent at the scheduled time, not earlier). Results of
  *   these later writes go to `onResults`.
- * - A fatal answer stops every request for the account (`scope: 'account'`, shared through the
- *   AccountGate) or for that name (`scope: 'host'`) until `reset()` or a configuration change
+ * - A fatal answer stops every request for the account (`scope: 'account'`: the provider is
+ *   guarded by the account's AccountGate, see guardProvider in gate.ts, which stops the gate and
+ *   refuses later calls, also calls already queued by other users) or for that name
+ *   (`scope: 'host'`, the engine's own) until `reset()` or a configuration change
  *   (another accountKey / configKey): exactly one request is ever made after a fatal answer, the
  *   one that got it. Stopped names report `skipped` with `stopped: true`; their newest address is
  *   kept and sent after `reset()`.
@@ -31,22 +33,23 @@
  * - Alerts (`onAlert`): one `failing` when the account starts failing (the first fatal answer, or
  *   `alertAfter` consecutive failed calls), one `recovered` when a write succeeds again with no
  *   stop left. Never one per failure.
- * - Operations are serialised; `stop()` clears the timer, aborts a running request and drops its
- *   results: nothing of the engine survives it.
+ * - Operations are serialised and the retry timer is one (core/schedule.ts); the failing/recovered
+ *   alerts come from one AlertLatch (core/alert-latch.ts). `stop()` clears the timer, aborts a
+ *   running request and drops its results: nothing of the engine survives it.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
 import type { AddressSet, Family, Ip } from '../address';
 import type { Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
-import { backoffDelay, type BackoffOptions } from '../retry';
-import { AccountGate } from './gate';
+import { AlertLatch, DEFAULT_ALERT_AFTER, type LatchEvent } from '../alert-latch';
+import type { BackoffOptions } from '../retry';
+import { Scheduler, retryDelay, serverWait, systemClock, type Clock } from '../schedule';
+import { AccountGate, AccountStoppedError, gateOf, guardProvider } from './gate';
 import { adoptState, recordKey, type StateDoc } from './state';
 import {
   MemoryStore,
-  systemClock,
   type AccountAlert,
-  type Clock,
   type SkipReason,
   type StateStore,
   type StopInfo,
@@ -55,10 +58,7 @@ import {
 } from './types';
 
 export const DEFAULT_MIN_INTERVAL_MS = 60_000;
-export const DEFAULT_ALERT_AFTER = 3;
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 30_000, capMs: 30 * 60_000, jitter: 0.2 };
-/** setTimeout's largest delay; longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 
 export interface UpdateEngineOptions {
@@ -71,7 +71,11 @@ export interface UpdateEngineOptions {
   configKey?: string;
   /** Default: in memory (nothing survives a restart). */
   store?: StateStore;
-  /** The account-wide stop shared with other users of the account. Default: a private one. */
+  /**
+   * The account-wide stop shared with other users of the account. Default: the gate the provider
+   * is guarded by (ddns-account's getProvider()), else a private one. An unguarded provider is
+   * guarded with it here.
+   */
   gate?: AccountGate;
   clock?: Clock;
   minIntervalMs?: number;
@@ -124,26 +128,34 @@ export class UpdateEngine {
   private readonly label: string;
   private readonly recs = new Map<string, Rec>();
   private doc?: StateDoc;
-  private chain: Promise<unknown> = Promise.resolve();
-  private timer: unknown;
-  private timerAt?: number;
+  /** Serialises operations; its timer is the one for the earliest pending write. */
+  private readonly sched: Scheduler;
+  /** Failing/recovered of the account (mirrored in doc.failing). */
+  private readonly latch: AlertLatch<'failing', 'recovered', { error: string; code: string }>;
   private stopped = false;
   private readonly abort = new AbortController();
-  private consecutiveFailures = 0;
   private accountNotBefore = 0;
   private clearingGate = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: UpdateEngineOptions) {
-    this.provider = opts.provider;
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
-    this.gate = opts.gate ?? new AccountGate();
+    this.gate = opts.gate ?? gateOf(opts.provider) ?? new AccountGate();
     this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.alertAfter = Math.max(1, opts.alertAfter ?? DEFAULT_ALERT_AFTER);
     this.redactor = opts.redactor ?? new Redactor();
     this.label = opts.accountLabel ?? opts.provider.id;
+    // The account stop is the provider's own (a no-op for a provider the account guards already).
+    this.provider = guardProvider(opts.provider, this.gate, { label: this.label, now: () => this.clock.now(), redact: (t) => this.redactor.text(t) });
+    this.latch = new AlertLatch({ after: this.alertAfter, since: 'trip' });
+    this.sched = new Scheduler({
+      clock: this.clock,
+      run: () => this.runDue(),
+      onError: (e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`),
+      onStopped: () => new DdnsError('input', 'The update engine is stopped.', { code: 'stopped' }),
+    });
     this.unsubscribe = this.gate.subscribe((stop) => this.onGateChange(stop));
   }
 
@@ -210,8 +222,7 @@ export class UpdateEngine {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe();
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    void this.sched.stop();
     this.abort.abort(new DdnsError('transient', 'The update was cancelled because the node stopped.', { code: 'stopped' }));
   }
 
@@ -306,7 +317,7 @@ export class UpdateEngine {
       if (this.stopped) return;
       const live: Rec[] = [];
       for (const r of batch.recs) {
-        const stop = this.stoppedFor(r.hostname);
+        const stop = this.doc!.stops.hosts[r.hostname];
         if (stop) out.set(r, this.stoppedResult(r, stop));
         else live.push(r);
       }
@@ -319,6 +330,10 @@ export class UpdateEngine {
         answer = await this.provider.setAddresses({ hostnames, addresses: batch.addresses, signal: this.abort.signal });
       } catch (e) {
         if (this.stopped) return;
+        if (e instanceof AccountStoppedError) {
+          for (const r of live) out.set(r, this.heldByStop(r, e));
+          continue;
+        }
         const err = this.clean(toDdnsError(e));
         const ms = this.clock.now() - t0;
         this.callFailed(err);
@@ -356,7 +371,7 @@ export class UpdateEngine {
         rest.push(r);
         continue;
       }
-      const stop = this.stoppedFor(r.hostname);
+      const stop = this.doc!.stops.hosts[r.hostname];
       if (stop) {
         out.set(r, this.stoppedResult(r, stop));
         continue;
@@ -367,6 +382,11 @@ export class UpdateEngine {
         held = await this.provider.getAddresses!(r.hostname, r.family, this.abort.signal);
       } catch (e) {
         if (this.stopped) return [];
+        if (e instanceof AccountStoppedError) {
+          r.attempts++; // undone by heldByStop: nothing was sent
+          out.set(r, this.heldByStop(r, e));
+          continue;
+        }
         const err = this.clean(toDdnsError(e));
         r.attempts++;
         this.callFailed(err);
@@ -436,7 +456,7 @@ export class UpdateEngine {
     if (err.kind === 'fatal') {
       const stop: StopInfo = { code: err.code, message: this.redactor.text(err.message), since: now };
       if (err.scope === 'account') {
-        this.gate.block(stop);
+        // The guarded provider has stopped the account (gate): everything waits for the stop to be lifted.
         for (const o of this.recs.values()) if (o.desired !== undefined) o.dueAt = undefined;
       } else {
         this.doc!.stops.hosts[r.hostname] ??= stop;
@@ -451,33 +471,48 @@ export class UpdateEngine {
       return res;
     }
     r.failures++;
-    const waitMs = backoffDelay(r.failures, this.backoff, err.retryAfterMs ?? 0);
-    if (err.scope === 'account' && err.retryAfterMs) this.accountNotBefore = Math.max(this.accountNotBefore, now + err.retryAfterMs);
+    const waitMs = retryDelay(r.failures, this.backoff, err.retryAfterMs);
+    const serverMs = serverWait(err.retryAfterMs);
+    if (err.scope === 'account' && serverMs) this.accountNotBefore = Math.max(this.accountNotBefore, now + serverMs);
     r.dueAt = now + waitMs;
     r.wait = 'retry';
     return { ...res, nextRetryAt: new Date(r.dueAt).toISOString() };
   }
 
+  /** The account is stopped (the provider refused to send): the address is held until the stop is lifted. */
+  private heldByStop(r: Rec, e: AccountStoppedError): UpdateResult {
+    r.attempts = Math.max(0, r.attempts - 1);
+    r.dueAt = undefined;
+    r.wait = undefined;
+    return this.stoppedResult(r, e.stop);
+  }
+
   private callSucceeded(): void {
-    this.consecutiveFailures = 0;
-    const f = this.doc!.failing;
-    if (f && !this.gate.stop && Object.keys(this.doc!.stops.hosts).length === 0) {
-      this.doc!.failing = undefined;
-      const now = this.clock.now();
-      this.opts.onAlert?.({ state: 'recovered', account: this.label, error: f.error, code: f.code, since: new Date(f.since).toISOString(), at: new Date(now).toISOString() });
-    }
+    const now = this.clock.now();
+    const ev = this.latch.success(now, { recover: !this.gate.stop && Object.keys(this.doc!.stops.hosts).length === 0 });
+    if (!ev?.detail) return;
+    this.doc!.failing = undefined;
+    this.opts.onAlert?.({ state: 'recovered', account: this.label, error: ev.detail.error, code: ev.detail.code, since: iso(ev.since), at: iso(now) });
   }
 
   private callFailed(err: DdnsError): void {
-    this.consecutiveFailures++;
-    if (err.kind === 'transient' && this.consecutiveFailures >= this.alertAfter) this.enterFailing(err, this.clock.now());
+    // Fatal answers alert through enterFailing, input errors never: both only count here.
+    this.alertIf(this.latch.failure(this.clock.now(), { quiet: err.kind !== 'transient', detail: this.alertDetail(err) }));
   }
 
   private enterFailing(err: DdnsError, now: number): void {
-    if (this.doc!.failing) return;
-    const error = this.redactor.text(err.message);
-    this.doc!.failing = { since: now, error, code: err.code };
-    this.opts.onAlert?.({ state: 'failing', account: this.label, error, code: err.code, since: new Date(now).toISOString() });
+    this.alertIf(this.latch.trip(now, this.alertDetail(err)));
+  }
+
+  private alertDetail(err: DdnsError): { error: string; code: string } {
+    return { error: this.redactor.text(err.message), code: err.code };
+  }
+
+  private alertIf(ev: LatchEvent<'failing', { error: string; code: string }> | undefined): void {
+    if (!ev?.detail) return;
+    const { error, code } = ev.detail;
+    this.doc!.failing = { since: ev.since, error, code };
+    this.opts.onAlert?.({ state: 'failing', account: this.label, error, code, since: iso(ev.since) });
   }
 
   private clean(err: DdnsError): DdnsError {
@@ -493,17 +528,8 @@ export class UpdateEngine {
     for (const r of this.recs.values()) {
       if (r.dueAt !== undefined && r.desired !== undefined && (next === undefined || r.dueAt < next)) next = r.dueAt;
     }
-    if (next === this.timerAt && this.timer !== undefined) return;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = next;
-    if (next === undefined) return;
-    const ms = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      void this.exclusive(() => this.runDue()).catch((e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`));
-    }, ms);
+    if (next === undefined) this.sched.cancel();
+    else this.sched.at(next);
   }
 
   private async runDue(): Promise<void> {
@@ -591,6 +617,7 @@ export class UpdateEngine {
     const { doc, note } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
     if (note) this.warn(note);
     this.doc = doc;
+    if (doc.failing) this.latch.restore({ alerted: true, since: doc.failing.since, failures: 0, detail: { error: doc.failing.error, code: doc.failing.code } });
     if (doc.stops.account) this.gate.block(doc.stops.account);
   }
 
@@ -609,12 +636,11 @@ export class UpdateEngine {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.stopped) return Promise.reject(new DdnsError('input', 'The update engine is stopped.', { code: 'stopped' }));
-    const run = this.chain.then(fn, fn);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.sched.exclusive(fn);
   }
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 function sameName(a: string, b: string): boolean {
   return a.trim().toLowerCase().replace(/\.$/, '') === b;

@@ -85,18 +85,8 @@ export class MemoryStore implements StateStore {
   }
 }
 
-/** Time and timers, injectable so that tests are exact. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+/** Time and timers: the core's one clock (src/core/schedule.ts). */
+export { systemClock, type Clock } from '../schedule';
 
 /** Why updates are stopped after a fatal answer. */
 export interface StopInfo {
