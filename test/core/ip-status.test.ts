@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import type os from 'node:os';
 import type { Family } from '../../src/core/address';
 import type { RoundDetection } from '../../src/core/ip/detector';
@@ -16,6 +15,7 @@ import { sourceListIssues } from '../../src/core/ip/source-list';
 import { AddressStatusView, type StatusWord } from '../../src/core/ip/status-view';
 import type { CheckResult } from '../../src/core/ip/watcher';
 import { WarnOnce } from '../../src/core/warn-once';
+import { freePort, routerSocketOnLoopback } from '../support/ports';
 
 const AT = '2024-05-01T10:15:00.000Z';
 const time = new Date(AT).toTimeString().slice(0, 5);
@@ -136,24 +136,10 @@ test('push: an interface event hints only the family that moved; nothing after c
 
 test('push: a router announcement hints IPv4; a failing hint is reported as a router problem; no router watch without IPv4', async (t) => {
   assert.equal(startPush({ sources: [{ type: 'router' }], families: ['ipv6'], hint: () => undefined }).count, 0);
-  // The router's side: announcements come from port 5351 (RFC 6886 §3.2.1), from a random loopback address.
-  const gw = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-  const router = dgram.createSocket('udp4');
-  const bound = await new Promise<boolean>((r) => {
-    router.once('error', () => r(false));
-    router.bind(5351, gw, () => r(true));
-  });
-  if (!bound) {
-    router.close();
-    return t.skip(`${gw}:5351 is in use on this machine`);
-  }
-  const port = await new Promise<number>((r) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
+  const r = await routerSocketOnLoopback();
+  if (!r) return t.skip('port 5351 is in use on this loopback address');
+  const { gateway: gw, socket: router } = r;
+  const port = await freePort();
   const hints: Family[][] = [];
   const problems: Array<{ watch: string; key: string }> = [];
   let failHint = false;
