@@ -16,10 +16,12 @@ import { ipWatchPayloadSchema } from '../core/ip/payload';
 import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
-import { resultsOk, statusLine } from '../core/update/summary';
+import { resultsFailure, ResultsView } from '../core/update/results-view';
+import { resultsOk } from '../core/update/summary';
 import type { AccountAlert, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
+import { contextStore, fail, stayIdle } from './adapter';
 import type { Msg, Red, RedNode } from './red-types';
 
 /** Context key of the engine's state. */
@@ -81,52 +83,34 @@ function pickAddresses(payload: z.infer<typeof inputSchema>['payload'], families
 }
 
 export = function register(RED: Red): void {
-  /**
-   * The engine state of every node, for as long as the process runs. Without a context store in
-   * settings.js, Node-RED drops a node's context whenever the node is redeployed; this copy keeps
-   * a redeploy from sending the same address again (which some providers punish). Across restarts
-   * of Node-RED only a persistent context store (localfilesystem) remembers.
-   */
+  /** The engine state of every node, for as long as the process runs: a redeploy must not send the same address again (see contextStore). */
   const processMemory = new Map<string, unknown>();
 
   function DnsUpdateNode(this: RedNode, raw: Record<string, unknown>): void {
     RED.nodes.createNode(this, raw);
     const node = this;
-    /** A configuration that cannot work: say why, then stay idle (every input msg gets the same error). */
-    const idle = (reason: string, status: string) => {
-      node.status({ fill: 'red', shape: 'ring', text: status });
-      node.on('input', (_msg, _send, done) => done(new Error(reason)));
-    };
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) {
-      const reason = `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`;
-      node.error(reason);
-      return idle(reason, 'invalid settings');
-    }
+    if (!parsed.success) return stayIdle(node, `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`, 'invalid settings');
     const cfg = parsed.data;
     let configNames: Hostname[];
     try {
       configNames = parseHostnames(cfg.hostnames);
     } catch (e) {
-      const reason = toDdnsError(e).message;
-      node.error(reason);
-      return idle(reason, 'invalid host name');
+      return stayIdle(node, toDdnsError(e).message, 'invalid host name');
     }
     const account = RED.nodes.getNode(cfg.account) as (DdnsAccount & object) | null;
     if (!account || typeof account.getProvider !== 'function') {
-      return idle('No provider account is chosen, or it is not deployed: open the node and choose one.', 'no account');
+      return stayIdle(node, 'No provider account is chosen, or it is not deployed: open the node and choose one.', 'no account', { logged: false });
     }
     const redactor: Redactor = account.redactor;
     let provider: DnsProvider;
     try {
       provider = account.getProvider();
     } catch (e) {
-      return idle(redactor.text(toDdnsError(e).message), 'account settings invalid');
+      return stayIdle(node, redactor.text(toDdnsError(e).message), 'account settings invalid', { logged: false });
     }
 
-    const store = cfg.contextStore || undefined;
-    const ctx = node.context();
-    const last = new Map<string, UpdateResult[]>();
+    const view = new ResultsView();
     let closed = false;
 
     const engine = new UpdateEngine({
@@ -138,13 +122,7 @@ export = function register(RED: Red): void {
       redactor,
       minIntervalMs: cfg.minInterval * 1000,
       alertAfter: cfg.alertAfter,
-      store: {
-        load: () => new Promise((resolve, reject) => ctx.get(STATE_KEY, store, (err, v) => (err ? reject(err) : resolve(v ?? processMemory.get(node.id))))),
-        save: (doc) => {
-          processMemory.set(node.id, structuredClone(doc));
-          return new Promise((resolve, reject) => ctx.set(STATE_KEY, doc, store, (err) => (err ? reject(err) : resolve())));
-        },
-      },
+      store: contextStore(node, STATE_KEY, cfg.contextStore, processMemory),
       onResults: (results) => {
         if (closed) return;
         remember(results);
@@ -161,37 +139,16 @@ export = function register(RED: Red): void {
       },
     });
 
+    /** The status line for the last results (secrets removed). */
     function remember(results: readonly UpdateResult[]): void {
-      const byName = new Map<string, UpdateResult[]>();
-      for (const r of results) byName.set(r.hostname, [...(byName.get(r.hostname) ?? []), r]);
-      for (const [name, rs] of byName) {
-        // keep the other family's last result when only one family was updated
-        const kept = (last.get(name) ?? []).filter((o) => !rs.some((r) => r.family === o.family));
-        last.set(name, [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)));
-      }
-      const s = statusLine(last);
+      const s = view.take(results);
       if (s) node.status({ ...s, text: redactor.text(s.text) });
     }
 
-    /** After msg.reset: the status no longer shows stops that have been lifted. */
-    function forgetStops(): void {
-      for (const [name, rs] of last) {
-        const kept = rs.filter((r) => !r.stopped);
-        if (kept.length) last.set(name, kept);
-        else last.delete(name);
-      }
-      if (last.size === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
-    }
-
-    /** One error naming every failed result, or null. */
+    /** One error naming every failed result (secrets removed), or null. */
     function failure(results: readonly UpdateResult[]): Error | null {
-      const bad = results.filter((r) => r.status === 'failed');
-      if (!bad.length) return null;
-      const text = bad
-        .map((r) => `${r.hostname} (${r.family === 'ipv4' ? 'IPv4' : 'IPv6'}): ${r.message}` +
-          (r.stopped ? ' — updates are stopped until the account is fixed and deployed, or msg.reset = true is sent' : r.nextRetryAt ? ` — next attempt at ${r.nextRetryAt}` : ''))
-        .join('; ');
-      return new Error(redactor.text(text));
+      const text = resultsFailure(results);
+      return text === null ? null : new Error(redactor.text(text));
     }
 
     node.on('input', (msg, send, done) => {
@@ -212,7 +169,8 @@ export = function register(RED: Red): void {
         const results: UpdateResult[] = [];
         if (input.reset) {
           results.push(...(await engine.reset()));
-          forgetStops();
+          // the status no longer shows stops that have been lifted
+          if (view.forgetStops()) node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
         }
         if (hasAddress) results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
         for (const hostname of hasAddress ? names : []) {
@@ -230,12 +188,7 @@ export = function register(RED: Red): void {
           const err = failure(results);
           done(err ?? undefined);
         },
-        (e) => {
-          if (closed) return done();
-          const text = redactor.text(e instanceof Error ? e.message : String(e));
-          node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
-          done(new Error(text));
-        },
+        (e) => (closed ? done() : fail(node, e, { done, redact: (t) => redactor.text(t), status: true })),
       );
     });
 

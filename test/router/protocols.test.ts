@@ -45,6 +45,7 @@ import {
 } from '../../src/core/ip/router';
 import type { DdnsError } from '../../src/core/errors';
 import { startServer, type TestServer } from '../support/http-server';
+import { freePort, routerSocketOnLoopback } from '../support/ports';
 
 const ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t0000A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0
@@ -498,23 +499,10 @@ describe('announcements', () => {
   test('hints: debounced, merged, a follow-up, the safety poll, and a clean close (unicast on loopback)', async (t) => {
     // The router's side: announcements come from port 5351 (RFC 6886 §3.2.1), here from a random
     // loopback address so that parallel runs do not compete for the port.
-    const gw = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-    const router = dgram.createSocket('udp4');
-    const bound = await new Promise<boolean>((r) => {
-      router.once('error', () => r(false));
-      router.bind(5351, gw, () => r(true));
-    });
-    if (!bound) {
-      router.close();
-      return t.skip(`${gw}:5351 is in use on this machine`);
-    }
-    const port = await new Promise<number>((r) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => {
-        const p = s.address().port;
-        s.close(() => r(p));
-      });
-    });
+    const r = await routerSocketOnLoopback();
+    if (!r) return t.skip('port 5351 is in use on this loopback address');
+    const { gateway: gw, socket: router } = r;
+    const port = await freePort();
     const hints: RouterHint[] = [];
     const w = watchRouter({ gateway: gw, group: '127.0.0.1', port, debounceMs: 50, followUpMs: 200, safetyPollMs: 500, onHint: (h) => void hints.push(h) });
     try {

@@ -16,6 +16,7 @@ import type { ServerResponse } from 'node:http';
 import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule, waitFor } from '../support/node-red';
+import { routerSocketOnLoopback } from '../support/ports';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -100,17 +101,9 @@ const freeUdpPort = () =>
  * port is taken on this machine.
  */
 async function loopbackRouter() {
-  const n = (k: number) => Math.floor(Math.random() * k);
-  const gateway = `127.${1 + n(250)}.${n(250)}.${1 + n(250)}`;
-  const s = dgram.createSocket('udp4');
-  const bound = await new Promise<boolean>((r) => {
-    s.once('error', () => r(false));
-    s.bind(5351, gateway, () => r(true));
-  });
-  if (!bound) {
-    s.close();
-    return null;
-  }
+  const bound = await routerSocketOnLoopback();
+  if (!bound) return null;
+  const { gateway, socket: s } = bound;
   const state = { address: '8.8.8.8', result: 0, epoch: 5000 };
   const answer = () => {
     const b = Buffer.alloc(12);

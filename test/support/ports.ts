@@ -31,3 +31,21 @@ export async function stopProcess(child: import('node:child_process').ChildProce
   await exited;
   clearTimeout(t);
 }
+
+/**
+ * A home router's NAT-PMP/PCP socket on loopback: port 5351 (where announcements come from, RFC
+ * 6886 §3.2.1) on a random 127.x.y.z address, so that parallel runs do not compete for the port.
+ * Null when that port is taken on this machine.
+ */
+export async function routerSocketOnLoopback(): Promise<{ gateway: string; socket: dgram.Socket } | null> {
+  const n = (k: number) => Math.floor(Math.random() * k);
+  const gateway = `127.${1 + n(250)}.${n(250)}.${1 + n(250)}`;
+  const socket = dgram.createSocket('udp4');
+  const bound = await new Promise<boolean>((r) => {
+    socket.once('error', () => r(false));
+    socket.bind(5351, gateway, () => r(true));
+  });
+  if (bound) return { gateway, socket };
+  socket.close();
+  return null;
+}

@@ -7,6 +7,7 @@
  * - status colour: red ring when something is stopped or failed without a retry, yellow ring
  *   while a write is pending (retry, delay), green dot when every name is in place.
  */
+import { clip } from '../text';
 import type { UpdateResult } from './types';
 
 export function resultsOk(results: readonly UpdateResult[]): boolean {
@@ -20,7 +21,6 @@ export interface StatusLine {
 }
 
 const hhmm = (iso: string) => new Date(iso).toTimeString().slice(0, 5);
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 type Level = 0 | 1 | 2; // ok, pending, broken
 

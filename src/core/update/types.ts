@@ -67,23 +67,7 @@ export interface AccountAlert {
 }
 
 /** Where the engine keeps what it must remember across restarts (dns-update: node context). */
-export interface StateStore {
-  load(): Promise<unknown>;
-  save(doc: unknown): Promise<void>;
-}
-
-/** A store in memory (tests, and callers without persistence). */
-export class MemoryStore implements StateStore {
-  doc: unknown;
-  saves = 0;
-  async load(): Promise<unknown> {
-    return this.doc === undefined ? undefined : structuredClone(this.doc);
-  }
-  async save(doc: unknown): Promise<void> {
-    this.saves++;
-    this.doc = structuredClone(doc);
-  }
-}
+export { MemoryStore, type StateStore } from '../store';
 
 /** Time and timers: the core's one clock (src/core/schedule.ts). */
 export { systemClock, type Clock } from '../schedule';

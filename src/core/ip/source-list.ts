@@ -1,0 +1,40 @@
+/**
+ * Whether a list of address sources can work for the watched families and the policy: every
+ * family needs a source that can find it, and a quorum cannot ask for more votes than there are.
+ * Used by public-ip-watch's configuration check.
+ */
+import { familyLabel, type Family } from '../address';
+import { buildSource, type SourceConfig } from './sources';
+
+export interface SourceListIssue {
+  path: 'sources' | 'quorum';
+  message: string;
+}
+
+export function sourceListIssues(configs: readonly SourceConfig[], families: readonly Family[], policy: 'first' | 'quorum', quorum: number): SourceListIssue[] {
+  const issues: SourceListIssue[] = [];
+  for (const f of families) {
+    let local = 0;
+    let outside = 0;
+    for (const s of configs) {
+      try {
+        const src = buildSource(s);
+        if (src.families.includes(f)) src.kind === 'local' ? local++ : outside++;
+      } catch {
+        /* reported when the sources are built */
+      }
+    }
+    const able = local + outside;
+    if (able === 0) issues.push({ path: 'sources', message: `no source in the list can find an ${familyLabel(f)} address` });
+    else if (policy === 'quorum' && local > 0 && outside > 0 && quorum > outside) {
+      // Local answers (router, interface) are confirmed by the outside services; they do not vote.
+      issues.push({
+        path: 'quorum',
+        message: `quorum ${quorum} is more than the ${outside} outside services that can confirm the ${familyLabel(f)} address (the router and network interface answers are confirmed by them, they do not vote)`,
+      });
+    } else if (policy === 'quorum' && quorum > able) {
+      issues.push({ path: 'quorum', message: `quorum ${quorum} is more than the ${able} sources that can find an ${familyLabel(f)} address` });
+    }
+  }
+  return issues;
+}

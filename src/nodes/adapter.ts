@@ -1,0 +1,81 @@
+/**
+ * Pieces every adapter in src/nodes/ shares: the node's state in its context store, texts from the
+ * message catalog, a configuration that cannot work (stay idle), failures of an input or a timed
+ * run (node.error / done + a red status), warnings said once.
+ */
+import type { StateStore } from '../core/store';
+import { clip } from '../core/text';
+import { WarnOnce } from '../core/warn-once';
+import type { Done, Msg, Red, RedNode } from './red-types';
+
+export type { StatusView } from '../core/ip/status-view';
+
+/**
+ * The node's state under `key` in the context store the user names ('' = the default store).
+ * `memory` (one Map per node type, per process) keeps a copy: Node-RED drops a node's context at
+ * every deploy unless settings.js configures a store, and a redeploy must not look like a fresh
+ * start. Across restarts only a persistent store helps. Delete `memory`'s entry when the node is
+ * removed (close handler, `removed`).
+ */
+export function contextStore<T>(node: RedNode, key: string, store: string, memory: Map<string, unknown>): StateStore<T> {
+  const ctx = node.context();
+  const name = store || undefined;
+  return {
+    load: () => new Promise((resolve, reject) => ctx.get(key, name, (err, v) => (err ? reject(err) : resolve(v ?? memory.get(node.id))))),
+    save: (v: T) => {
+      memory.set(node.id, structuredClone(v));
+      return new Promise((resolve, reject) => ctx.set(key, v, name, (err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+/**
+ * Texts of the node's message catalog: `t('status.checking')` is `RED._('<type>.status.checking')`.
+ * With a `fallback`, that is said when the catalog is not loaded (tests, embedding).
+ */
+export function catalog(RED: Red, type: string): (key: string, fallback?: string, subs?: Record<string, unknown>) => string {
+  return (key, fallback, subs) => {
+    const v = RED._(`${type}.${key}`, subs);
+    return fallback !== undefined && (!v || v === `${type}.${key}`) ? fallback : v;
+  };
+}
+
+/**
+ * A configuration that cannot work: a red status, `reason` as an error in the log (unless
+ * `logged: false`), and every input msg gets the same error (the status shown again).
+ */
+export function stayIdle(node: RedNode, reason: string, status: string, opts: { logged?: boolean } = {}): void {
+  const red = () => node.status({ fill: 'red', shape: 'ring', text: status });
+  red();
+  if (opts.logged !== false) node.error(reason);
+  node.on('input', (_msg, _send, done) => {
+    red();
+    done(new Error(reason));
+  });
+}
+
+export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+export interface FailOptions {
+  /** The input's done: the error goes there (Catch nodes see it with the msg); else node.error(err, msg). */
+  done?: Done | null;
+  msg?: Msg;
+  /** Clean the text (remove secrets) before anyone sees it. */
+  redact?: (text: string) => string;
+  /** The red status: true (the error, clipped to 60 characters), a text of its own, or false (none). */
+  status?: boolean | string;
+}
+
+/** An input msg or a timed run failed: red status, then done(err) or node.error(err, msg). Returns the (cleaned) error. */
+export function fail(node: RedNode, e: unknown, o: FailOptions = {}): Error {
+  const err = o.redact ? new Error(o.redact(asError(e).message)) : asError(e);
+  if (o.status !== false && o.status !== undefined) {
+    node.status({ fill: 'red', shape: 'ring', text: typeof o.status === 'string' ? o.status : clip(err.message, 60) });
+  }
+  if (o.done) o.done(err);
+  else node.error(err, o.msg);
+  return err;
+}
+
+/** Warnings to the node's log, each said once while its cause lasts (see core/warn-once.ts). */
+export const warnOnce = (node: RedNode): WarnOnce => new WarnOnce((text) => node.warn(text));
