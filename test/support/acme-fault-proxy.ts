@@ -26,6 +26,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTlsCa } from './pebble';
+import { seededRandom as seeded } from '../../bench/util';
 
 export type AcmeStep = 'newAccount' | 'newOrder' | 'challenge' | 'authz' | 'finalize' | 'orderPoll' | 'certificate';
 export const ACME_STEPS: AcmeStep[] = ['newAccount', 'newOrder', 'challenge', 'authz', 'finalize', 'orderPoll', 'certificate'];
@@ -60,18 +61,6 @@ export interface FaultProxy {
 }
 
 const zero = (): Record<AcmeStep, number> => Object.fromEntries(ACME_STEPS.map((s) => [s, 0])) as Record<AcmeStep, number>;
-
-/** A small seeded generator (mulberry32), so that a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The step of a request, from its method, path and (for the challenge) whether the JWS payload is empty. */
 function stepOf(method: string, path: string, body: string): AcmeStep | null {
