@@ -13,28 +13,16 @@ import { join } from 'node:path';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startShim } from '../support/acme-shim';
+import { dnsRig } from '../support/acme-dns-rig';
 import { ensureCertificate, type CertificateJob } from '../../src/core/acme/manager';
 import { certInfo, keyMatchesCert, signedBy, splitPem, ariCertId } from '../../src/core/acme/x509';
 import { writeCertificateSet, readCertificateSet } from '../../src/core/acme/storage';
 import { renewalDecision } from '../../src/core/acme/timing';
-import { waitForPropagation } from '../../src/core/dns/propagation';
-import { definition as rfc2136 } from '../../src/core/providers/rfc2136';
 import type { DnsProvider } from '../../src/core/providers/types';
 import type { DdnsError } from '../../src/core/errors';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
 const ZONE = 'home.test';
-
-/** The DNS-01 parts against one named: our RFC 2136 provider and a wait on that server. */
-function dnsRig(bind: BindServer) {
-  const k = bind.keys.sha256;
-  const provider = rfc2136.create(rfc2136.settings.parse({ server: `127.0.0.1:${bind.port}`, keyName: k.name, algorithm: k.algorithm, tsigSecret: k.secret }), {});
-  const waitVisible = async (name: string, value: string) => {
-    const r = await waitForPropagation({ name, type: 'TXT', expected: [value], servers: [{ host: '127.0.0.1', port: bind.port }], timeoutMs: 10_000, intervalMs: 100 });
-    if (!r.ok) throw new Error(`TXT ${name} not visible`);
-  };
-  return { provider, waitVisible };
-}
 
 describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   let bind: BindServer;

@@ -8,12 +8,18 @@
  * - ACME profiles (a CA's `meta.profiles`), chosen by name;
  * - DNS-01 through any provider account that can set TXT records, waiting until the record is
  *   visible at the zone's authoritative servers (no fixed sleep) and removing it afterwards,
- *   also on failure; providers that hold one TXT value per name (DuckDNS) go one at a time.
+ *   also on failure; providers that hold one TXT value per name (DuckDNS) go one at a time;
+ * - what stops and what is retried: only the CA's answer that a challenge/authorization is
+ *   `invalid` is fatal (`acme_validation`); a 5xx, a 429 (with the CA's Retry-After), a reset
+ *   connection or exhausted badNonce retries end the attempt as a transient error, and the
+ *   caller retries the whole order with backoff. The authorization and the order are polled
+ *   here (not by acme-client's blind retry loop), so that a long Retry-After is honoured.
  */
 import tls from 'node:tls';
 import * as acme from 'acme-client';
 import { DdnsError, fatal, transient } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
+import { sleep } from '../retry';
 import type { DnsProvider } from '../providers/types';
 import { ariCertId } from './x509';
 import type { RenewalWindow } from './timing';
@@ -79,6 +85,13 @@ function undiciAdapter(policy: CaPolicy) {
         retryAfterMs,
       });
     }
+    if (r.status >= 500) {
+      // A passing fault of the CA (or of a proxy in front of it): try again later, never a stop.
+      throw transient(`the certificate authority answered HTTP ${r.status} (temporarily unavailable)`, {
+        code: 'acme_unavailable',
+        retryAfterMs: parseRetryAfter(r.headers['retry-after']),
+      });
+    }
     return { data: r.body, status: r.status, statusText: '', headers: r.headers, config, request: {} };
   };
 }
@@ -117,6 +130,7 @@ export interface AcmeSession {
 export function acmeError(e: unknown, what: string): DdnsError {
   if (e instanceof DdnsError) {
     if (e.code === 'acme_rate_limited') return e;
+    if (e.code === 'acme_unavailable') return transient(`${what}: ${e.message}`, { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
     const tlsProblem = /certificate|self-signed/i.test(e.message);
     if (tlsProblem) return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
     return transient(`${what}: the certificate authority cannot be reached (${e.message})`, { code: 'acme_unreachable', retryAfterMs: e.retryAfterMs, cause: e });
@@ -129,6 +143,10 @@ export function acmeError(e: unknown, what: string): DdnsError {
   }
   if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(err?.code ?? '') || /self.signed|unable to verify/i.test(msg)) {
     return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
+  }
+  // acme-client retries a rejected nonce a few times, then gives up with the CA's detail
+  if (/badNonce|anti-replay nonce/i.test(msg)) {
+    return transient(`${what}: the certificate authority rejected the request's nonce again and again (${msg})`, { code: 'acme_bad_nonce', cause: e });
   }
   if (/externalAccountBinding|externalAccountRequired|external account/i.test(msg)) {
     return fatal(`${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`, { code: 'acme_eab_required', cause: e });
@@ -213,6 +231,49 @@ export interface OrderOptions {
   signal?: AbortSignal;
 }
 
+/** An ACME resource as read by POST-as-GET (authorization or order), as far as used here. */
+interface AcmeResource {
+  status?: string;
+  error?: { detail?: string };
+  challenges?: Array<{ type: string; status?: string; error?: { detail?: string } }>;
+  [k: string]: unknown;
+}
+type AcmeApi = { apiRequest(url: string, payload: null, codes: number[]): Promise<{ data: AcmeResource; headers: Record<string, string | undefined> }> };
+
+/** Polling: the first wait, its growth and cap, the whole budget, passing faults tolerated in a row. */
+const POLL = { firstMs: 1000, factor: 1.5, capMs: 10_000, budgetMs: 180_000, faultsInARow: 3 };
+
+/**
+ * POST-as-GET `url` until its status is no longer one of `waiting`, and return it. A passing
+ * fault (5xx, reset, badNonce, a 429 asking for at most POLL.capMs) is retried a few times with
+ * backoff; more of them, a longer Retry-After or an answer that is still waiting after the budget
+ * end the attempt with a transient error that carries the CA's wait.
+ */
+async function pollStatus(client: acme.Client, url: string, what: string, waiting: string[], signal?: AbortSignal): Promise<AcmeResource> {
+  const api = (client as unknown as { api: AcmeApi }).api;
+  const started = Date.now();
+  let faults = 0;
+  for (let n = 0; ; n++) {
+    let delay = Math.min(POLL.capMs, POLL.firstMs * POLL.factor ** n);
+    let asked: number | undefined;
+    try {
+      const resp = await api.apiRequest(url, null, [200]);
+      faults = 0;
+      if (!waiting.includes(resp.data.status ?? '')) return resp.data;
+      asked = parseRetryAfter(resp.headers['retry-after']);
+    } catch (e) {
+      const err = acmeError(e, what);
+      if (err.kind !== 'transient' || ++faults > POLL.faultsInARow || (err.retryAfterMs ?? 0) > POLL.capMs) throw err;
+      asked = err.retryAfterMs;
+    }
+    delay = Math.max(delay, asked ?? 0);
+    if (Date.now() - started + delay > POLL.budgetMs) {
+      throw transient(`${what}: the certificate authority has not finished after ${Math.round((Date.now() - started) / 1000)} s`, { code: 'acme_pending', retryAfterMs: asked });
+    }
+    await sleep(delay, signal);
+  }
+}
+
 const challengeName = (identifier: string) => `_acme-challenge.${identifier.replace(/^\*\./, '')}`;
 
 /** Order, prove control of every name through DNS-01, finalize; returns the PEM chain (leaf first). */
@@ -258,14 +319,17 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
       log(`TXT ${name} is visible; asking the CA to validate ${shown}`);
       try {
         await client.completeChallenge(ch);
-        await client.waitForValidStatus(ch);
       } catch (e) {
-        const detail = await client
-          .getAuthorizations(order)
-          .then((as) => as.find((a) => a.url === authz.url)?.challenges.find((c) => c.type === 'dns-01') as { error?: { detail?: string } } | undefined)
-          .then((c) => c?.error?.detail)
-          .catch(() => undefined);
-        throw fatal(`the certificate authority could not validate ${shown} through DNS-01: ${detail ?? (e as Error).message}`, { code: 'acme_validation', cause: e });
+        throw acmeError(e, `asking the certificate authority to validate ${shown}`);
+      }
+      // Only the CA's own verdict "invalid" stops for good; any trouble on the way is transient.
+      const now = await pollStatus(client, authz.url, `waiting for the validation of ${shown}`, ['pending'], o.signal);
+      if (now.status === 'invalid') {
+        const detail = now.challenges?.find((c) => c.type === 'dns-01')?.error?.detail ?? now.error?.detail ?? 'the authorization is invalid';
+        throw fatal(`the certificate authority could not validate ${shown} through DNS-01: ${detail}`, { code: 'acme_validation' });
+      }
+      if (now.status !== 'valid') {
+        throw transient(`the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`, { code: `acme_authz_${now.status ?? 'unknown'}` });
       }
     } finally {
       await dns.provider.deleteTxt(name, value).then(
@@ -279,15 +343,30 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     for (const a of authzs) await prove(a);
   } else {
     const results = await Promise.allSettled(authzs.map(prove));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // a name the CA found invalid outweighs a passing fault on another
+    if (failed.length) throw (failed.find((r) => r.reason instanceof DdnsError && r.reason.kind === 'fatal') ?? failed[0]).reason;
   }
 
+  let final: acme.Order;
   try {
     const [, csr] = await acme.crypto.createCsr({ altNames: o.names, ...(o.names[0].length <= 64 ? { commonName: o.names[0] } : {}) }, o.keyPem);
-    const final = await client.finalizeOrder(order, csr);
-    return await client.getCertificate(final);
+    final = await client.finalizeOrder(order, csr);
   } catch (e) {
     throw acmeError(e, 'finalizing the order');
+  }
+  if (final.status !== 'valid') {
+    const now = await pollStatus(client, order.url, 'waiting for the certificate', ['processing', 'ready'], o.signal);
+    if (now.status !== 'valid') {
+      throw transient(`the certificate authority did not issue the certificate (order ${now.status ?? 'in an unknown state'}${now.error?.detail ? `: ${now.error.detail}` : ''})`, {
+        code: 'acme_order_not_valid',
+      });
+    }
+    final = { ...(now as unknown as acme.Order), url: order.url };
+  }
+  try {
+    return await client.getCertificate(final);
+  } catch (e) {
+    throw acmeError(e, 'downloading the certificate');
   }
 }
