@@ -38,22 +38,56 @@ export interface CertContext {
 export async function certOurs(c: CertContext): Promise<CertRow> {
   const dir = tempDir('cert-ours');
   const name = `cert-ours.${c.zone}`;
-  const provider = rfc2136.create(rfc2136.settings.parse({ server: `${c.named.host}:${c.named.port}`, keyName: c.key.name, algorithm: c.key.algorithm, tsigSecret: c.key.secret, ttl: 60 }), {});
+  const provider = rfc2136.create(
+    rfc2136.settings.parse({
+      server: `${c.named.host}:${c.named.port}`,
+      keyName: c.key.name,
+      algorithm: c.key.algorithm,
+      tsigSecret: c.key.secret,
+      ttl: 60,
+    }),
+    {},
+  );
   const waitVisible = async (n: string, value: string, signal?: AbortSignal) => {
-    const r = await waitForPropagation({ name: n, type: 'TXT', expected: [value], servers: [c.named], timeoutMs: 120_000, intervalMs: 2000, signal });
+    const r = await waitForPropagation({
+      name: n,
+      type: 'TXT',
+      expected: [value],
+      servers: [c.named],
+      timeoutMs: 120_000,
+      intervalMs: 2000,
+      signal,
+    });
     if (!r.ok) throw new Error(`TXT ${n} not visible`);
   };
   const t0 = now();
   try {
     const r = await ensureCertificate(
-      { names: [name], directoryUrl: c.pebble.directoryUrl, caPem: c.pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, 'live'), accountDir: join(dir, 'accounts') },
+      {
+        names: [name],
+        directoryUrl: c.pebble.directoryUrl,
+        caPem: c.pebble.caPem,
+        keyType: 'ecdsa-p256',
+        outDir: join(dir, 'live'),
+        accountDir: join(dir, 'accounts'),
+      },
       { provider, waitVisible },
     );
     const ms = now() - t0;
     const ok = Object.values(r.paths).every((p) => existsSync(p));
-    return { client: 'node-red-contrib-ddns', wait: 'until named answers the TXT record (checked every 2 s)', ms: ok ? ms : null, note: ok ? undefined : 'files missing' };
+    return {
+      client: 'node-red-contrib-ddns',
+      wait: 'until named answers the TXT record (checked every 2 s)',
+      ms: ok ? ms : null,
+      note: ok ? undefined : 'files missing',
+    };
   } catch (e) {
-    return { client: 'node-red-contrib-ddns', wait: 'until named answers the TXT record (checked every 2 s)', ms: null, note: (e as Error).message };
+    return {
+      client: 'node-red-contrib-ddns',
+      wait: 'until named answers the TXT record (checked every 2 s)',
+      ms: null,
+      note: (e as Error).message,
+    };
   } finally {
     await provider.close?.();
   }
@@ -63,23 +97,41 @@ export async function certCertbot(c: CertContext, propagationSeconds?: number): 
   const dir = tempDir('certbot');
   const name = `cert-certbot${propagationSeconds === undefined ? '' : `-${propagationSeconds}`}.${c.zone}`;
   const ini = join(dir, 'rfc2136.ini');
-  writeFileSync(ini, [
-    `dns_rfc2136_server = ${c.named.host}`,
-    `dns_rfc2136_port = ${c.named.port}`,
-    `dns_rfc2136_name = ${c.key.name}`,
-    `dns_rfc2136_secret = ${c.key.secret}`,
-    `dns_rfc2136_algorithm = ${c.key.algorithm.toUpperCase()}`,
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    ini,
+    [
+      `dns_rfc2136_server = ${c.named.host}`,
+      `dns_rfc2136_port = ${c.named.port}`,
+      `dns_rfc2136_name = ${c.key.name}`,
+      `dns_rfc2136_secret = ${c.key.secret}`,
+      `dns_rfc2136_algorithm = ${c.key.algorithm.toUpperCase()}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   const args = [
-    'certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email',
-    '--server', c.pebble.directoryUrl,
-    '--config-dir', join(dir, 'config'), '--work-dir', join(dir, 'work'), '--logs-dir', join(dir, 'logs'),
-    '--authenticator', 'dns-rfc2136', '--dns-rfc2136-credentials', ini,
-    '-d', name,
+    'certonly',
+    '--non-interactive',
+    '--agree-tos',
+    '--register-unsafely-without-email',
+    '--server',
+    c.pebble.directoryUrl,
+    '--config-dir',
+    join(dir, 'config'),
+    '--work-dir',
+    join(dir, 'work'),
+    '--logs-dir',
+    join(dir, 'logs'),
+    '--authenticator',
+    'dns-rfc2136',
+    '--dns-rfc2136-credentials',
+    ini,
+    '-d',
+    name,
   ];
   if (propagationSeconds !== undefined) args.push('--dns-rfc2136-propagation-seconds', String(propagationSeconds));
-  const wait = propagationSeconds === undefined ? 'fixed 60 s (default)' : `fixed ${propagationSeconds} s (not the default)`;
+  const wait =
+    propagationSeconds === undefined ? 'fixed 60 s (default)' : `fixed ${propagationSeconds} s (not the default)`;
   const t0 = now();
   const proc = launch('certbot', 'certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: c.pebble.caFile } });
   const limit = setTimeout(() => void proc.stop(), 5 * 60_000);
@@ -87,7 +139,9 @@ export async function certCertbot(c: CertContext, propagationSeconds?: number): 
   const ms = now() - t0;
   clearTimeout(limit);
   await proc.stop();
-  const files = ['cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem'].map((f) => join(dir, 'config', 'live', name, f));
+  const files = ['cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem'].map((f) =>
+    join(dir, 'config', 'live', name, f),
+  );
   const ok = code === 0 && files.every((f) => existsSync(f));
   if (!ok) log(`certbot failed (exit ${code}):\n${proc.output().slice(-2000)}`);
   return { client: 'certbot + dns-rfc2136', wait, ms: ok ? ms : null, note: ok ? undefined : `exit ${code}` };
@@ -96,11 +150,17 @@ export async function certCertbot(c: CertContext, propagationSeconds?: number): 
 export async function measureCerts(c: CertContext, withCertbot: boolean): Promise<CertRow[]> {
   const rows: CertRow[] = [];
   rows.push(await certOurs(c));
-  log(`certificates: this package ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`);
+  log(
+    `certificates: this package ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
+  );
   if (!withCertbot) return rows;
   rows.push(await certCertbot(c));
-  log(`certificates: certbot (default wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`);
+  log(
+    `certificates: certbot (default wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
+  );
   rows.push(await certCertbot(c, 1));
-  log(`certificates: certbot (1 s wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`);
+  log(
+    `certificates: certbot (1 s wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
+  );
   return rows;
 }

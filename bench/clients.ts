@@ -77,33 +77,74 @@ export interface OursFlowClient {
  * Node-RED flows: per client a ddns-account, a public-ip-watch (one custom-URL source, the given
  * interval) wired to a dns-update for one name. minInterval 30 s = ddclient's default min-interval.
  */
-export function oursFlows(o: { clients: OursFlowClient[]; ipService: IpService; key: TsigKey; zone: string; bridgePassword: string; periodS: number }): object[] {
+export function oursFlows(o: {
+  clients: OursFlowClient[];
+  ipService: IpService;
+  key: TsigKey;
+  zone: string;
+  bridgePassword: string;
+  periodS: number;
+}): object[] {
   const flows: object[] = [{ id: 'bench-tab', type: 'tab', label: 'bench' }];
   for (const c of o.clients) {
     const account = c.relay
       ? {
-        id: `acc-${c.id}`, type: 'ddns-account', name: `bench ${c.id}`, provider: 'rfc2136',
-        settings: { server: c.relay.endpoint, zone: o.zone, keyName: o.key.name, algorithm: o.key.algorithm, ttl: 60 },
-        credentials: { tsigSecret: o.key.secret },
-      }
+          id: `acc-${c.id}`,
+          type: 'ddns-account',
+          name: `bench ${c.id}`,
+          provider: 'rfc2136',
+          settings: {
+            server: c.relay.endpoint,
+            zone: o.zone,
+            keyName: o.key.name,
+            algorithm: o.key.algorithm,
+            ttl: 60,
+          },
+          credentials: { tsigSecret: o.key.secret },
+        }
       : {
-        id: `acc-${c.id}`, type: 'ddns-account', name: `bench ${c.id}`, provider: 'dyndns2',
-        settings: { endpoint: c.bridge!.endpoint, username: BRIDGE_USER },
-        credentials: { password: o.bridgePassword },
-      };
+          id: `acc-${c.id}`,
+          type: 'ddns-account',
+          name: `bench ${c.id}`,
+          provider: 'dyndns2',
+          settings: { endpoint: c.bridge!.endpoint, username: BRIDGE_USER },
+          credentials: { password: o.bridgePassword },
+        };
     flows.push(
       account,
       {
-        id: `watch-${c.id}`, type: 'public-ip-watch', z: 'bench-tab', name: c.id, families: 'ipv4',
+        id: `watch-${c.id}`,
+        type: 'public-ip-watch',
+        z: 'bench-tab',
+        name: c.id,
+        families: 'ipv4',
         sources: [{ type: 'custom', url: o.ipService.url(c.ip), format: 'text' }],
-        policy: 'first', quorum: 2, interval: o.periodS, timeout: 10, hedge: 2,
+        policy: 'first',
+        quorum: 2,
+        interval: o.periodS,
+        timeout: 10,
+        hedge: 2,
         // the bench hands out documentation addresses (198.51.100.0/24), which inadyn also accepts
-        allowNonPublic: true, localAddress: '', emitOnStart: true, store: '', alertAfter: 3, topic: 'public-ip',
+        allowNonPublic: true,
+        localAddress: '',
+        emitOnStart: true,
+        store: '',
+        alertAfter: 3,
+        topic: 'public-ip',
         wires: [[`update-${c.id}`], []],
       },
       {
-        id: `update-${c.id}`, type: 'dns-update', z: 'bench-tab', name: c.id, account: `acc-${c.id}`,
-        hostnames: c.name, families: 'ipv4', minInterval: 30, contextStore: '', alertAfter: 3, wires: [[], []],
+        id: `update-${c.id}`,
+        type: 'dns-update',
+        z: 'bench-tab',
+        name: c.id,
+        account: `acc-${c.id}`,
+        hostnames: c.name,
+        families: 'ipv4',
+        minInterval: 30,
+        contextStore: '',
+        alertAfter: 3,
+        wires: [[], []],
       },
     );
   }
@@ -142,15 +183,27 @@ export function ddclientFiles(o: DdclientOptions): DdclientFiles {
   if (o.daemonS !== undefined) lines.unshift(`daemon=${o.daemonS}`);
   if (o.relay) {
     const keyFile = join(o.dir, 'tsig.key');
-    writeFileSync(keyFile, `key "${o.key.name}" { algorithm ${o.key.algorithm}; secret "${o.key.secret}"; };\n`, { mode: 0o600 });
+    writeFileSync(keyFile, `key "${o.key.name}" { algorithm ${o.key.algorithm}; secret "${o.key.secret}"; };\n`, {
+      mode: 0o600,
+    });
     // nsupdate wants "host port"; ddclient turns the colon into a space itself
     lines.push('protocol=nsupdate', `server=${o.relay.endpoint}`, `password=${keyFile}`, `zone=${o.zone}`);
   } else {
     const u = new URL(o.bridge!.endpoint);
-    lines.push('protocol=dyndns2', `server=${u.host}`, `script=${u.pathname}`, `login=${BRIDGE_USER}`, `password=${o.bridgePassword}`);
+    lines.push(
+      'protocol=dyndns2',
+      `server=${u.host}`,
+      `script=${u.pathname}`,
+      `login=${BRIDGE_USER}`,
+      `password=${o.bridgePassword}`,
+    );
   }
   lines.push(...(o.extra ?? []), ...o.names);
-  const files = { conf: join(o.dir, 'ddclient.conf'), cache: join(o.dir, 'ddclient.cache'), pid: join(o.dir, 'ddclient.pid') };
+  const files = {
+    conf: join(o.dir, 'ddclient.conf'),
+    cache: join(o.dir, 'ddclient.cache'),
+    pid: join(o.dir, 'ddclient.pid'),
+  };
   writeFileSync(files.conf, lines.join('\n') + '\n', { mode: 0o600 });
   chmodSync(files.conf, 0o600);
   return files;
@@ -201,7 +254,10 @@ export function startInadyn(o: InadynOptions): Managed {
       '    checkip-ssl = false',
       `    ddns-server = 127.0.0.1:${o.bridge.port}`,
       '    ddns-path = "/nic/update?hostname=%h&myip=%i"',
-      `    hostname = { ${o.names.slice(i, i + INADYN_MAX_ALIASES).map((n) => `"${n}"`).join(', ')} }`,
+      `    hostname = { ${o.names
+        .slice(i, i + INADYN_MAX_ALIASES)
+        .map((n) => `"${n}"`)
+        .join(', ')} }`,
       '}',
     );
   }

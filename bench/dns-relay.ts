@@ -50,7 +50,14 @@ function readName(buf: Buffer, off: number): [string, number] {
 
 /** The few fields the bench needs; any malformation gives what was read so far. */
 export function parseMessage(buf: Buffer): ParsedMessage {
-  const m: ParsedMessage = { id: buf.readUInt16BE(0), opcode: (buf[2] >> 3) & 0x0f, rcode: buf[3] & 0x0f, qname: '', updated: [], added: [] };
+  const m: ParsedMessage = {
+    id: buf.readUInt16BE(0),
+    opcode: (buf[2] >> 3) & 0x0f,
+    rcode: buf[3] & 0x0f,
+    qname: '',
+    updated: [],
+    added: [],
+  };
   try {
     const qd = buf.readUInt16BE(4);
     const an = buf.readUInt16BE(6);
@@ -69,7 +76,8 @@ export function parseMessage(buf: Buffer): ParsedMessage {
       const rdata = next + 10;
       if (i >= an && m.opcode === 5) {
         if (!m.updated.includes(name)) m.updated.push(name);
-        if (type === 1 && klass === 1 && rdlen === 4) m.added.push(`${buf[rdata]}.${buf[rdata + 1]}.${buf[rdata + 2]}.${buf[rdata + 3]}`);
+        if (type === 1 && klass === 1 && rdlen === 4)
+          m.added.push(`${buf[rdata]}.${buf[rdata + 1]}.${buf[rdata + 2]}.${buf[rdata + 3]}`);
       }
       off = rdata + rdlen;
     }
@@ -103,9 +111,10 @@ export class DnsProxy implements ProviderLog {
 
   private record(msg: Buffer): ProviderEntry {
     const p = parseMessage(msg);
-    const e: ProviderEntry = p.opcode === 5
-      ? { t: now(), kind: 'update', names: p.updated, address: p.added[p.added.length - 1] }
-      : { t: now(), kind: p.opcode === 0 ? 'query' : 'other', names: p.qname ? [p.qname] : [] };
+    const e: ProviderEntry =
+      p.opcode === 5
+        ? { t: now(), kind: 'update', names: p.updated, address: p.added[p.added.length - 1] }
+        : { t: now(), kind: p.opcode === 0 ? 'query' : 'other', names: p.qname ? [p.qname] : [] };
     this.entries.push(e);
     return e;
   }
@@ -162,10 +171,13 @@ export class DnsProxy implements ProviderLog {
   /** A client socket with nothing pending is forgotten after a short while (bounded sockets). */
   private idle(key: string, peer: UdpPeer): void {
     if (peer.idle) clearTimeout(peer.idle);
-    peer.idle = setTimeout(() => {
-      peer.sock.close();
-      this.peers.delete(key);
-    }, peer.pending.size ? 10_000 : 2_000);
+    peer.idle = setTimeout(
+      () => {
+        peer.sock.close();
+        this.peers.delete(key);
+      },
+      peer.pending.size ? 10_000 : 2_000,
+    );
   }
 
   private relayTcp(client: net.Socket): void {
@@ -184,11 +196,17 @@ export class DnsProxy implements ProviderLog {
         }
       };
     };
-    client.on('data', frames((m) => pending.set(m.readUInt16BE(0), this.record(m))));
-    up.on('data', frames((m) => {
-      this.answered(pending.get(m.readUInt16BE(0)), m);
-      pending.delete(m.readUInt16BE(0));
-    }));
+    client.on(
+      'data',
+      frames((m) => pending.set(m.readUInt16BE(0), this.record(m))),
+    );
+    up.on(
+      'data',
+      frames((m) => {
+        this.answered(pending.get(m.readUInt16BE(0)), m);
+        pending.delete(m.readUInt16BE(0));
+      }),
+    );
     client.pipe(up);
     up.pipe(client);
     const end = () => {
@@ -229,7 +247,14 @@ export async function addressesOf(named: DnsServer, name: string): Promise<strin
  * Poll named every `everyMs` until `name` answers exactly `address`: the time it first did, or
  * null after `timeoutMs`.
  */
-export async function visibleAt(named: DnsServer, name: string, address: string, timeoutMs: number, everyMs = 50, stop?: () => boolean): Promise<number | null> {
+export async function visibleAt(
+  named: DnsServer,
+  name: string,
+  address: string,
+  timeoutMs: number,
+  everyMs = 50,
+  stop?: () => boolean,
+): Promise<number | null> {
   const end = now() + timeoutMs;
   while (now() < end && !stop?.()) {
     const t = now();
@@ -251,13 +276,24 @@ export async function countHolding(named: DnsServer, names: string[], address: s
 }
 
 /** Give `names` the A record `address` directly (the state before a measured change). */
-export async function preset(named: DnsServer, key: TsigKey, zone: string, names: string[], address: string): Promise<void> {
+export async function preset(
+  named: DnsServer,
+  key: TsigKey,
+  zone: string,
+  names: string[],
+  address: string,
+): Promise<void> {
   for (let i = 0; i < names.length; i += 200) {
     const part = names.slice(i, i + 200);
-    await sendUpdate(named, {
-      zone,
-      deletes: part.map((name) => ({ name, type: 'A' as const })),
-      adds: part.map((name) => ({ name, type: 'A' as const, data: address, ttl: 60 })),
-    }, key, { timeoutMs: 10_000 });
+    await sendUpdate(
+      named,
+      {
+        zone,
+        deletes: part.map((name) => ({ name, type: 'A' as const })),
+        adds: part.map((name) => ({ name, type: 'A' as const, data: address, ttl: 60 })),
+      },
+      key,
+      { timeoutMs: 10_000 },
+    );
   }
 }

@@ -20,7 +20,7 @@ const REQUIRED: Need[] = [
   { what: 'the authoritative server (named)', pkg: 'bind9', bin: process.env.NAMED_BIN ?? '/usr/sbin/named' },
   { what: 'dig and nsupdate', pkg: 'bind9-dnsutils', bin: 'nsupdate' },
   { what: 'the ACME server (Pebble)', pkg: 'pebble', bin: process.env.PEBBLE_BIN ?? '/usr/bin/pebble' },
-  { what: 'openssl (Pebble\'s TLS certificate)', pkg: 'openssl', bin: 'openssl' },
+  { what: "openssl (Pebble's TLS certificate)", pkg: 'openssl', bin: 'openssl' },
 ];
 
 /** The peers compared with this package. */
@@ -28,7 +28,7 @@ const PEERS: Need[] = [
   { what: 'ddclient', pkg: 'ddclient', bin: 'ddclient' },
   { what: 'inadyn', pkg: 'inadyn', bin: 'inadyn' },
   { what: 'certbot', pkg: 'certbot', bin: 'certbot' },
-  { what: 'certbot\'s RFC 2136 plugin', pkg: 'python3-certbot-dns-rfc2136' },
+  { what: "certbot's RFC 2136 plugin", pkg: 'python3-certbot-dns-rfc2136' },
 ];
 
 function onPath(bin: string): boolean {
@@ -100,7 +100,13 @@ export function describeMachine(): Machine {
       ['Memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
       ['Kernel', `${os.type()} ${os.release()}`],
       ['System', distro],
-      ['Load average at start (1/5/15 min)', os.loadavg().map((l) => l.toFixed(2)).join(' / ')],
+      [
+        'Load average at start (1/5/15 min)',
+        os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' / '),
+      ],
       ['Node.js', process.version],
       ['Node-RED', NODE_RED_VERSION],
       ['node-red-contrib-ddns', pkg.version],

@@ -28,7 +28,14 @@ export async function startNodeRed(name: string, opts: { withPackage: boolean })
   if (opts.withPackage) {
     mkdirSync(join(userDir, 'node_modules'), { recursive: true });
     symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` } }));
+    writeFileSync(
+      join(userDir, 'package.json'),
+      JSON.stringify({
+        name: 'node-red-project',
+        private: true,
+        dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` },
+      }),
+    );
   }
   const settings = {
     uiHost: '127.0.0.1',
@@ -41,18 +48,27 @@ export async function startNodeRed(name: string, opts: { withPackage: boolean })
     logging: { console: { level: 'warn', metrics: false, audit: false } },
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-  const proc = launch(name, process.execPath, [join(NODE_RED_PATH, 'red.js'), '-u', userDir, '-s', join(userDir, 'settings.js')], {
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
-  });
+  const proc = launch(
+    name,
+    process.execPath,
+    [join(NODE_RED_PATH, 'red.js'), '-u', userDir, '-s', join(userDir, 'settings.js')],
+    {
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
-  const up = await pollUntil(async () => {
-    if (!proc.running()) throw new Error(`${name} exited while starting:\n${proc.output()}`);
-    try {
-      return (await fetch(`${url}/settings`, { headers: { accept: 'application/json' } })).ok;
-    } catch {
-      return false;
-    }
-  }, 90_000, 200);
+  const up = await pollUntil(
+    async () => {
+      if (!proc.running()) throw new Error(`${name} exited while starting:\n${proc.output()}`);
+      try {
+        return (await fetch(`${url}/settings`, { headers: { accept: 'application/json' } })).ok;
+      } catch {
+        return false;
+      }
+    },
+    90_000,
+    200,
+  );
   if (!up) {
     await proc.stop();
     throw new Error(`${name} did not start within 90 s:\n${proc.output()}`);
@@ -66,7 +82,8 @@ export async function startNodeRed(name: string, opts: { withPackage: boolean })
         headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
         body: JSON.stringify(flows),
       });
-      if (res.status !== 204 && res.status !== 200) throw new Error(`${name}: deploy answered ${res.status}: ${await res.text()}`);
+      if (res.status !== 204 && res.status !== 200)
+        throw new Error(`${name}: deploy answered ${res.status}: ${await res.text()}`);
     },
     stop: () => proc.stop(10_000),
   };

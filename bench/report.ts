@@ -29,7 +29,11 @@ export interface Report {
 }
 
 const table = (head: string[], rows: string[][]): string =>
-  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 
 const mb = (b: number) => (Number.isFinite(b) ? `${(b / 2 ** 20).toFixed(1)} MB` : '—');
 const perDay = (count: number, windowMs: number) => Math.round((count * 86_400_000) / windowMs).toLocaleString('en-US');
@@ -47,7 +51,10 @@ export function renderReport(r: Report): string {
     '',
     '## Machine',
     '',
-    table(['', ''], r.machine.rows.map(([k, v]) => [k, v])),
+    table(
+      ['', ''],
+      r.machine.rows.map(([k, v]) => [k, v]),
+    ),
     '',
   );
 
@@ -62,32 +69,50 @@ export function renderReport(r: Report): string {
       'address → the update request arrived. Provider: that request → the provider answered (record written).',
     '',
   );
-  out.push(table(
-    ['Client', 'Protocol', 'Changes', 'Staleness median', 'worst', `At ${budgetPerHour}/h: median`, 'worst', 'Reaction median', 'worst', 'Provider median'],
-    r.clients.map((c) => {
-      const f = r.staleness.get(c.id);
-      if (!f) return [c.software, c.protocol, '—', '—', '—', '—', '—', '—', '—', '—'];
-      const n = f.failed ? `${f.n} (+${f.failed} not visible)` : String(f.n);
-      // the router row makes no external lookup: its measured figures hold at any budget
-      const budgetFree = c.external !== undefined;
-      const ext = budgetFree ? ` (${c.external!()} external lookups)` : '';
-      return [
-        `${c.software}${ext}`, c.protocol, n,
-        secs(median(f.stalenessMs)), secs(max(f.stalenessMs)),
-        budgetFree ? `${secs(median(f.stalenessMs))} (as measured)` : secs(median(f.derivedMs)), budgetFree ? secs(max(f.stalenessMs)) : secs(max(f.derivedMs)),
-        msText(median(f.reactionMs)), msText(max(f.reactionMs)),
-        msText(median(f.applyMs)),
-      ];
-    }),
-  ));
+  out.push(
+    table(
+      [
+        'Client',
+        'Protocol',
+        'Changes',
+        'Staleness median',
+        'worst',
+        `At ${budgetPerHour}/h: median`,
+        'worst',
+        'Reaction median',
+        'worst',
+        'Provider median',
+      ],
+      r.clients.map((c) => {
+        const f = r.staleness.get(c.id);
+        if (!f) return [c.software, c.protocol, '—', '—', '—', '—', '—', '—', '—', '—'];
+        const n = f.failed ? `${f.n} (+${f.failed} not visible)` : String(f.n);
+        // the router row makes no external lookup: its measured figures hold at any budget
+        const budgetFree = c.external !== undefined;
+        const ext = budgetFree ? ` (${c.external!()} external lookups)` : '';
+        return [
+          `${c.software}${ext}`,
+          c.protocol,
+          n,
+          secs(median(f.stalenessMs)),
+          secs(max(f.stalenessMs)),
+          budgetFree ? `${secs(median(f.stalenessMs))} (as measured)` : secs(median(f.derivedMs)),
+          budgetFree ? secs(max(f.stalenessMs)) : secs(max(f.derivedMs)),
+          msText(median(f.reactionMs)),
+          msText(max(f.reactionMs)),
+          msText(median(f.applyMs)),
+        ];
+      }),
+    ),
+  );
   const router = r.clients.find((c) => c.external !== undefined);
   out.push(
     '',
     router
       ? `_Router source (issue 8): public-ip-watch with only the router source (NAT-PMP/UPnP to miniupnpd in network namespaces; ` +
-        'announcements plus the default 30 s safety poll) makes no external lookup at all, so no budget applies and its 12/h columns ' +
-        'are its measured figures. Its "lookup" is the router\'s answer that first carried the new address, seen at the router; ' +
-        'its changes are made on the router\'s WAN side, at least 30 s (dns-update\'s minInterval) + a random 0–60 s apart (README.md)._'
+          'announcements plus the default 30 s safety poll) makes no external lookup at all, so no budget applies and its 12/h columns ' +
+          'are its measured figures. Its "lookup" is the router\'s answer that first carried the new address, seen at the router; ' +
+          "its changes are made on the router's WAN side, at least 30 s (dns-update's minInterval) + a random 0–60 s apart (README.md)._"
       : '_Router source (issue 8): not measured in this run (see the notes)._',
     '',
   );
@@ -104,15 +129,26 @@ export function renderReport(r: Report): string {
       'inadyn after 30 days (forced-update); this package does not.',
     '',
   );
-  out.push(table(
-    ['Client', 'Protocol', 'Lookups (window)', 'Provider requests (window)', 'Lookups/day', 'Provider requests/day'],
-    r.costs.map((k) => {
-      const c = r.clients.find((x) => x.id === k.client)!;
-      const req = k.updates + k.queries;
-      const lookupsPerDay = Number.isFinite(k.lookupIntervalMs) ? Math.round(86_400_000 / k.lookupIntervalMs).toLocaleString('en-US') : `${perDay(k.lookups, k.windowMs)} (from the count)`;
-      return [c.external ? `${c.software} (lookups: router queries on the LAN)` : c.software, c.protocol, String(k.lookups), `${req}${k.queries ? ` (${k.updates} updates, ${k.queries} queries)` : ''}`, lookupsPerDay, perDay(req, k.windowMs)];
-    }),
-  ));
+  out.push(
+    table(
+      ['Client', 'Protocol', 'Lookups (window)', 'Provider requests (window)', 'Lookups/day', 'Provider requests/day'],
+      r.costs.map((k) => {
+        const c = r.clients.find((x) => x.id === k.client)!;
+        const req = k.updates + k.queries;
+        const lookupsPerDay = Number.isFinite(k.lookupIntervalMs)
+          ? Math.round(86_400_000 / k.lookupIntervalMs).toLocaleString('en-US')
+          : `${perDay(k.lookups, k.windowMs)} (from the count)`;
+        return [
+          c.external ? `${c.software} (lookups: router queries on the LAN)` : c.software,
+          c.protocol,
+          String(k.lookups),
+          `${req}${k.queries ? ` (${k.updates} updates, ${k.queries} queries)` : ''}`,
+          lookupsPerDay,
+          perDay(req, k.windowMs),
+        ];
+      }),
+    ),
+  );
   out.push('');
 
   // 4
@@ -123,19 +159,36 @@ export function renderReport(r: Report): string {
       `children such as nsupdate) over the window, scaled to an hour, while polling at ${lookupsPerHour} lookups/h.`,
     '',
   );
-  out.push(table(
-    ['Process', 'RSS median', 'RSS max', 'CPU per hour'],
-    r.footprints.map((f) => [f.label, mb(f.rssMedian), mb(f.rssMax), Number.isFinite(f.cpuSeconds) ? `${((f.cpuSeconds * 3_600_000) / f.windowMs).toFixed(1)} s` : '—']),
-  ));
+  out.push(
+    table(
+      ['Process', 'RSS median', 'RSS max', 'CPU per hour'],
+      r.footprints.map((f) => [
+        f.label,
+        mb(f.rssMedian),
+        mb(f.rssMax),
+        Number.isFinite(f.cpuSeconds) ? `${((f.cpuSeconds * 3_600_000) / f.windowMs).toFixed(1)} s` : '—',
+      ]),
+    ),
+  );
   const withPkg = r.footprints.find((f) => f.label.startsWith('Node-RED + node-red-contrib-ddns'));
   const bare = r.footprints.find((f) => f.label.startsWith('Node-RED alone'));
   if (withPkg && bare) {
-    out.push('', `The package and its deployed nodes add ${mb(withPkg.rssMedian - bare.rssMedian)} of resident memory and ` +
-      `${(((withPkg.cpuSeconds - bare.cpuSeconds) * 3_600_000) / withPkg.windowMs).toFixed(1)} s of CPU per hour to Node-RED.`);
+    out.push(
+      '',
+      `The package and its deployed nodes add ${mb(withPkg.rssMedian - bare.rssMedian)} of resident memory and ` +
+        `${(((withPkg.cpuSeconds - bare.cpuSeconds) * 3_600_000) / withPkg.windowMs).toFixed(1)} s of CPU per hour to Node-RED.`,
+    );
   }
   if (r.loadCosts.length) {
-    out.push('', 'Where it goes: resident memory a fresh Node.js gains by loading each module (shared dependencies counted in each; approximate):', '',
-      table(['Module', 'RSS added'], r.loadCosts.map((l) => [l.what, mb(l.rss)])));
+    out.push(
+      '',
+      'Where it goes: resident memory a fresh Node.js gains by loading each module (shared dependencies counted in each; approximate):',
+      '',
+      table(
+        ['Module', 'RSS added'],
+        r.loadCosts.map((l) => [l.what, mb(l.rss)]),
+      ),
+    );
   }
   out.push('');
 
@@ -145,18 +198,46 @@ export function renderReport(r: Report): string {
     '',
     'Every name held the old address and the client knew it; then one change. This package: the core (update engine + ' +
       'provider) directly, timed from update() to its return. Peers: one run of the client, timed from the answer to its ' +
-      'lookup to the provider\'s answer to its last update request. Requests are counted at the relay (RFC 2136) or the ' +
+      "lookup to the provider's answer to its last update request. Requests are counted at the relay (RFC 2136) or the " +
       'dyndns2 server; "names updated" is asked from named afterwards.',
     '',
   );
   if (r.scale.length === 0) out.push('Not run in this run (--only router).');
-  else out.push(table(
-    ['Client', 'Protocol', 'Names', 'Time', 'Lookups', 'Update requests', 'Other DNS queries', 'Names updated', 'Note'],
-    r.scale.map((s) => [s.software, s.protocol, String(s.n), s.ms === null ? 'not done' : msText(s.ms), String(s.lookups), String(s.updates), String(s.queries), `${s.updated}/${s.n}`, s.note ?? '']),
-  ));
+  else
+    out.push(
+      table(
+        [
+          'Client',
+          'Protocol',
+          'Names',
+          'Time',
+          'Lookups',
+          'Update requests',
+          'Other DNS queries',
+          'Names updated',
+          'Note',
+        ],
+        r.scale.map((s) => [
+          s.software,
+          s.protocol,
+          String(s.n),
+          s.ms === null ? 'not done' : msText(s.ms),
+          String(s.lookups),
+          String(s.updates),
+          String(s.queries),
+          `${s.updated}/${s.n}`,
+          s.note ?? '',
+        ]),
+      ),
+    );
   const growth = growthRows(r.scale);
   if (growth.length) {
-    out.push('', 'Growth from the smallest to the largest N:', '', table(['Client', 'Protocol', 'Names', 'Time', 'Requests (updates + queries)'], growth));
+    out.push(
+      '',
+      'Growth from the smallest to the largest N:',
+      '',
+      table(['Client', 'Protocol', 'Names', 'Time', 'Requests (updates + queries)'], growth),
+    );
   }
   out.push('');
 
@@ -168,7 +249,13 @@ export function renderReport(r: Report): string {
     '',
   );
   if (r.certs.length === 0) out.push('Not run in this run (--only router).');
-  else out.push(table(['Client', 'Propagation wait', 'Order → files written', 'Note'], r.certs.map((c) => [c.client, c.wait, c.ms === null ? 'failed' : secs(c.ms), c.note ?? ''])));
+  else
+    out.push(
+      table(
+        ['Client', 'Propagation wait', 'Order → files written', 'Note'],
+        r.certs.map((c) => [c.client, c.wait, c.ms === null ? 'failed' : secs(c.ms), c.note ?? '']),
+      ),
+    );
   out.push('');
 
   const gaps = findGaps(r);
@@ -181,11 +268,19 @@ function growthRows(rows: ScaleRow[]): string[][] {
   const keys = [...new Set(rows.map((s) => `${s.software}|${s.protocol}`))];
   const out: string[][] = [];
   for (const k of keys) {
-    const rs = rows.filter((s) => `${s.software}|${s.protocol}` === k && s.ms !== null && s.updated === s.n).sort((a, b) => a.n - b.n);
+    const rs = rows
+      .filter((s) => `${s.software}|${s.protocol}` === k && s.ms !== null && s.updated === s.n)
+      .sort((a, b) => a.n - b.n);
     if (rs.length < 2) continue;
     const a = rs[0];
     const b = rs[rs.length - 1];
-    out.push([a.software, a.protocol, `${a.n} → ${b.n}`, `${msText(a.ms!)} → ${msText(b.ms!)} (×${(b.ms! / a.ms!).toFixed(1)})`, `${a.updates + a.queries} → ${b.updates + b.queries}`]);
+    out.push([
+      a.software,
+      a.protocol,
+      `${a.n} → ${b.n}`,
+      `${msText(a.ms!)} → ${msText(b.ms!)} (×${(b.ms! / a.ms!).toFixed(1)})`,
+      `${a.updates + a.queries} → ${b.updates + b.queries}`,
+    ]);
   }
   return out;
 }
@@ -198,8 +293,10 @@ function findGaps(r: Report): string[] {
   const router = r.clients.find((c) => c.external !== undefined);
   const rf = router ? r.staleness.get(router.id) : undefined;
   if (router && rf && rf.n > 0) {
-    gaps.push(`Router source: staleness median ${secs(median(rf.stalenessMs))}, worst ${secs(max(rf.stalenessMs))} over ${rf.n} change${rf.n === 1 ? '' : 's'}, ` +
-      `with ${router.external!()} external lookups — against pollers bound by their period at any budget of external lookups.`);
+    gaps.push(
+      `Router source: staleness median ${secs(median(rf.stalenessMs))}, worst ${secs(max(rf.stalenessMs))} over ${rf.n} change${rf.n === 1 ? '' : 's'}, ` +
+        `with ${router.external!()} external lookups — against pollers bound by their period at any budget of external lookups.`,
+    );
   }
   const peers = r.clients.filter((c) => !c.software.startsWith('node-red-contrib-ddns'));
   const budgetPerHour = Math.round(3600 / r.budgetPeriodS);
@@ -209,26 +306,47 @@ function findGaps(r: Report): string[] {
     if (bestOurs.length && peerMeds.length) {
       const o = Math.min(...bestOurs);
       const [bp, p] = peerMeds.reduce((a, b) => (b[1] < a[1] ? b : a));
-      const n = Math.min(...r.clients.filter((c) => c.external === undefined).map((c) => r.staleness.get(c.id)?.n ?? 0).filter((x) => x > 0));
+      const n = Math.min(
+        ...r.clients
+          .filter((c) => c.external === undefined)
+          .map((c) => r.staleness.get(c.id)?.n ?? 0)
+          .filter((x) => x > 0),
+      );
       const noise = n > 0 ? r.budgetPeriodS / (2 * Math.sqrt(n)) : NaN;
-      gaps.push(`Staleness at ${budgetPerHour} lookups/h: median ${secs(o)} for this package, ${secs(p)} for the best peer (${bp.software}, ${bp.protocol}). ` +
-        `At an equal lookup budget every poller is bound by its period (${r.budgetPeriodS} s): with ${n} change${n === 1 ? '' : 's'} per client a median is known to about ` +
-        `±${Math.round(noise)} s, so differences below that are chance. The reaction after the lookup is milliseconds to a few hundred ms for all.`);
+      gaps.push(
+        `Staleness at ${budgetPerHour} lookups/h: median ${secs(o)} for this package, ${secs(p)} for the best peer (${bp.software}, ${bp.protocol}). ` +
+          `At an equal lookup budget every poller is bound by its period (${r.budgetPeriodS} s): with ${n} change${n === 1 ? '' : 's'} per client a median is known to about ` +
+          `±${Math.round(noise)} s, so differences below that are chance. The reaction after the lookup is milliseconds to a few hundred ms for all.`,
+      );
     }
   }
   const cert = r.certs.find((c) => c.client === 'node-red-contrib-ddns');
   const certbot = r.certs.find((c) => c.client.startsWith('certbot') && c.wait.includes('default'));
-  if (cert?.ms && certbot?.ms) gaps.push(`Certificates: ${secs(cert.ms)} for this package against ${secs(certbot.ms)} for certbot with its default fixed wait (×${(certbot.ms / cert.ms).toFixed(1)}).`);
+  if (cert?.ms && certbot?.ms)
+    gaps.push(
+      `Certificates: ${secs(cert.ms)} for this package against ${secs(certbot.ms)} for certbot with its default fixed wait (×${(certbot.ms / cert.ms).toFixed(1)}).`,
+    );
   const big = Math.max(...r.scale.map((s) => s.n));
   const at = r.scale.filter((s) => s.n === big);
   if (at.length) {
-    gaps.push(`At ${big} names: ` + at.map((s) => `${s.software} ${s.protocol} ${s.ms === null ? `not done (${s.note ?? 'see table'})` : msText(s.ms)} with ${s.updates + s.queries} request${s.updates + s.queries === 1 ? '' : 's'}`).join('; ') + '.');
+    gaps.push(
+      `At ${big} names: ` +
+        at
+          .map(
+            (s) =>
+              `${s.software} ${s.protocol} ${s.ms === null ? `not done (${s.note ?? 'see table'})` : msText(s.ms)} with ${s.updates + s.queries} request${s.updates + s.queries === 1 ? '' : 's'}`,
+          )
+          .join('; ') +
+        '.',
+    );
   }
   const withPkg = r.footprints.find((f) => f.label.startsWith('Node-RED + node-red-contrib-ddns'));
   const peerFp = r.footprints.filter((f) => !f.label.startsWith('Node-RED'));
   if (withPkg && peerFp.length) {
-    gaps.push(`Memory: Node-RED with the package ${mb(withPkg.rssMedian)} against ${peerFp.map((f) => `${f.label} ${mb(f.rssMedian)}`).join(', ')} — ` +
-      'the package is meant for a Node-RED that is running anyway; its own share is the difference to Node-RED alone.');
+    gaps.push(
+      `Memory: Node-RED with the package ${mb(withPkg.rssMedian)} against ${peerFp.map((f) => `${f.label} ${mb(f.rssMedian)}`).join(', ')} — ` +
+        'the package is meant for a Node-RED that is running anyway; its own share is the difference to Node-RED alone.',
+    );
   }
   return gaps;
 }

@@ -42,7 +42,8 @@ export function routerUnavailable(): string | null {
   const why = netnsUnavailable({ miniupnpd: true });
   if (why) return why;
   if (!existsSync(join(__dirname, 'ns-forward.js'))) return 'dist/bench/ns-forward.js is missing (build first)';
-  if (!existsSync(PYTHON)) return `${PYTHON} not found (the packet capture at the router uses Python's standard library)`;
+  if (!existsSync(PYTHON))
+    return `${PYTHON} not found (the packet capture at the router uses Python's standard library)`;
   return null;
 }
 
@@ -107,20 +108,30 @@ export async function startRouterClient(o: RouterClientOptions): Promise<RouterC
   try {
     lab = await createRouterLab({ wanAddress: ROUTER_START, nftables: false });
   } finally {
-    for (const [sig, had] of [['SIGINT', before.INT], ['SIGTERM', before.TERM]] as const) {
+    for (const [sig, had] of [
+      ['SIGINT', before.INT],
+      ['SIGTERM', before.TERM],
+    ] as const) {
       for (const l of process.listeners(sig)) if (!had.includes(l)) process.removeListener(sig, l as () => void);
     }
   }
   onCleanup('router namespaces and miniupnpd', () => lab.close());
   await lab.startMiniupnpd();
-  log(`router row: namespaces ${lab.client} / ${lab.router} / ${lab.wan}, miniupnpd pid ${lab.miniupnpdPid()}, WAN ${ROUTER_START}`);
+  log(
+    `router row: namespaces ${lab.client} / ${lab.router} / ${lab.wan}, miniupnpd pid ${lab.miniupnpdPid()}, WAN ${ROUTER_START}`,
+  );
 
   // ---- the capture at the router's LAN interface
   const ip: IpPath = { path: `router ${lab.gateway} (NAT-PMP/UPnP)`, address: ROUTER_START, lookups: [] };
   const outside: unknown[] = [];
   const queries: Record<string, number> = {};
   let announcements = 0;
-  const cap = launch('router capture', 'ip', ['netns', 'exec', lab.router, PYTHON, '-u', '-c', CAPTURE, 'lan0', lab.gateway, lab.clientAddress], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cap = launch(
+    'router capture',
+    'ip',
+    ['netns', 'exec', lab.router, PYTHON, '-u', '-c', CAPTURE, 'lan0', lab.gateway, lab.clientAddress],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let capReady = false;
   readline.createInterface({ input: cap.child.stdout! }).on('line', (line) => {
     const t = now();
@@ -136,7 +147,8 @@ export async function startRouterClient(o: RouterClientOptions): Promise<RouterC
     else if (e.k === 'query') queries[e.p!] = (queries[e.p!] ?? 0) + 1;
     else if (e.k === 'outside') outside.push(e);
   });
-  if (!(await pollUntil(() => capReady || !cap.running(), 10_000, 20)) || !capReady) throw new Error(`the capture at the router did not start:\n${cap.output()}`);
+  if (!(await pollUntil(() => capReady || !cap.running(), 10_000, 20)) || !capReady)
+    throw new Error(`the capture at the router did not start:\n${cap.output()}`);
 
   // ---- the provider path: client ns 127.0.0.1:FORWARD_PORT → Unix socket → host 127.0.0.1 bridge
   const dir = tempDir('router');
@@ -154,15 +166,30 @@ export async function startRouterClient(o: RouterClientOptions): Promise<RouterC
   });
   await new Promise<void>((r, j) => relay.once('error', j).listen(sock, () => r()));
   onCleanup('router row socket relay', () => new Promise<void>((r) => relay.close(() => r())));
-  const fwd = launch('router row forwarder', 'ip', ['netns', 'exec', lab.client, process.execPath, join(__dirname, 'ns-forward.js'), String(FORWARD_PORT), sock]);
-  if (!(await pollUntil(() => /listening/.test(fwd.output()) || !fwd.running(), 10_000, 20)) || !fwd.running()) throw new Error(`the forwarder did not start:\n${fwd.output()}`);
+  const fwd = launch('router row forwarder', 'ip', [
+    'netns',
+    'exec',
+    lab.client,
+    process.execPath,
+    join(__dirname, 'ns-forward.js'),
+    String(FORWARD_PORT),
+    sock,
+  ]);
+  if (!(await pollUntil(() => /listening/.test(fwd.output()) || !fwd.running(), 10_000, 20)) || !fwd.running())
+    throw new Error(`the forwarder did not start:\n${fwd.output()}`);
 
   // ---- Node-RED in the client namespace, flows and (unencrypted, temporary) credentials on disk
   const red = startNodeRedInNs(lab.client, o);
   const started = await pollUntil(() => /Started flows/.test(red.output()) || !red.running(), 90_000, 100);
   if (!started || !red.running()) throw new Error(`Node-RED in the client namespace did not start:\n${red.output()}`);
   return {
-    id: o.id, software: 'node-red-contrib-ddns, router source', protocol: 'dyndns2', name: o.name, ip, provider: o.bridge, periodS: o.periodS,
+    id: o.id,
+    software: 'node-red-contrib-ddns, router source',
+    protocol: 'dyndns2',
+    name: o.name,
+    ip,
+    provider: o.bridge,
+    periodS: o.periodS,
     startAddress: ROUTER_START,
     addressFor: routerAddress,
     change: (address: string) => {
@@ -180,7 +207,14 @@ function startNodeRedInNs(ns: string, o: RouterClientOptions): Managed {
   mkdirSync(join(userDir, 'node_modules'), { recursive: true });
   // the package as a user installs it (as node-red.ts does): a link to this checkout
   symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` } }));
+  writeFileSync(
+    join(userDir, 'package.json'),
+    JSON.stringify({
+      name: 'node-red-project',
+      private: true,
+      dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` },
+    }),
+  );
   const settings = {
     uiHost: '127.0.0.1', // of the client namespace: not reachable from the host, not needed
     uiPort: 1880,
@@ -195,23 +229,68 @@ function startNodeRedInNs(ns: string, o: RouterClientOptions): Managed {
   const acc = `acc-${o.id}`;
   const flows = [
     { id: 'bench-router-tab', type: 'tab', label: 'bench router' },
-    { id: acc, type: 'ddns-account', name: `bench ${o.id}`, provider: 'dyndns2', settings: { endpoint: `http://127.0.0.1:${FORWARD_PORT}/nic/update`, username: BRIDGE_USER } },
     {
-      id: `watch-${o.id}`, type: 'public-ip-watch', z: 'bench-router-tab', name: o.id, families: 'ipv4',
+      id: acc,
+      type: 'ddns-account',
+      name: `bench ${o.id}`,
+      provider: 'dyndns2',
+      settings: { endpoint: `http://127.0.0.1:${FORWARD_PORT}/nic/update`, username: BRIDGE_USER },
+    },
+    {
+      id: `watch-${o.id}`,
+      type: 'public-ip-watch',
+      z: 'bench-router-tab',
+      name: o.id,
+      families: 'ipv4',
       // ONLY the router source; safetyPoll left out = the default (30 s)
       sources: [{ type: 'router' }],
-      policy: 'first', quorum: 2, interval: o.periodS, timeout: 10, hedge: 2,
-      allowNonPublic: false, localAddress: '', emitOnStart: true, store: '', alertAfter: 3, topic: 'public-ip',
+      policy: 'first',
+      quorum: 2,
+      interval: o.periodS,
+      timeout: 10,
+      hedge: 2,
+      allowNonPublic: false,
+      localAddress: '',
+      emitOnStart: true,
+      store: '',
+      alertAfter: 3,
+      topic: 'public-ip',
       wires: [[`update-${o.id}`], []],
     },
     {
-      id: `update-${o.id}`, type: 'dns-update', z: 'bench-router-tab', name: o.id, account: acc,
-      hostnames: o.name, families: 'ipv4', minInterval: 30, contextStore: '', alertAfter: 3, wires: [[], []],
+      id: `update-${o.id}`,
+      type: 'dns-update',
+      z: 'bench-router-tab',
+      name: o.id,
+      account: acc,
+      hostnames: o.name,
+      families: 'ipv4',
+      minInterval: 30,
+      contextStore: '',
+      alertAfter: 3,
+      wires: [[], []],
     },
   ];
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-  writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify({ [acc]: { password: o.bridgePassword } }), { mode: 0o600 });
-  return launch('Node-RED (router row, client namespace)', 'ip', ['netns', 'exec', ns, process.execPath, resolve(NODE_RED_PATH, 'red.js'), '-u', userDir, '-s', join(userDir, 'settings.js')], {
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+  writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify({ [acc]: { password: o.bridgePassword } }), {
+    mode: 0o600,
   });
+  return launch(
+    'Node-RED (router row, client namespace)',
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      resolve(NODE_RED_PATH, 'red.js'),
+      '-u',
+      userDir,
+      '-s',
+      join(userDir, 'settings.js'),
+    ],
+    {
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    },
+  );
 }

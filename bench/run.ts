@@ -59,9 +59,10 @@ function parseArgs(argv: string[]): Args {
       const what = argv[++i];
       if (what !== 'router') throw new Error(`--only knows "router", not ${what}`);
       a.onlyRouter = true;
-    }
-    else if (v === '--help' || v === '-h') {
-      process.stdout.write('usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]\n');
+    } else if (v === '--help' || v === '-h') {
+      process.stdout.write(
+        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${v} (try --help)`);
   }
@@ -73,8 +74,10 @@ async function main(): Promise<void> {
   installExitHandlers();
   const args = parseArgs(process.argv.slice(2));
   const plan = args.onlyRouter
-    // the router row waits at least 30 s between changes: a longer window for a few samples
-    ? (args.quick ? { stalenessMs: 4 * 60_000, steadyMs: 60_000, sizes: [] } : { stalenessMs: 11 * 60_000, steadyMs: 2 * 60_000, sizes: [] })
+    ? // the router row waits at least 30 s between changes: a longer window for a few samples
+      args.quick
+      ? { stalenessMs: 4 * 60_000, steadyMs: 60_000, sizes: [] }
+      : { stalenessMs: 11 * 60_000, steadyMs: 2 * 60_000, sizes: [] }
     : args.quick
       ? { stalenessMs: 150_000, steadyMs: 60_000, sizes: [1, 10, 100] }
       : { stalenessMs: 11 * 60_000, steadyMs: 4 * 60_000, sizes: [1, 10, 100, 1000] };
@@ -85,11 +88,15 @@ async function main(): Promise<void> {
   // ------------------------------------------------------------------ what the machine has
   const env = checkEnvironment();
   if (env.required.length || bindUnavailable()) {
-    process.stderr.write(`The bench needs ${describeMissing(env.required)}${bindUnavailable() ? ` (${bindUnavailable()})` : ''}.\n`);
+    process.stderr.write(
+      `The bench needs ${describeMissing(env.required)}${bindUnavailable() ? ` (${bindUnavailable()})` : ''}.\n`,
+    );
     process.exit(2);
   }
   if (env.peers.length && !args.skipMissing) {
-    process.stderr.write(`Missing peers: ${describeMissing(env.peers)}.\nOr run with --skip-missing to leave them out.\n`);
+    process.stderr.write(
+      `Missing peers: ${describeMissing(env.peers)}.\nOr run with --skip-missing to leave them out.\n`,
+    );
     process.exit(2);
   }
   const has = {
@@ -113,7 +120,9 @@ async function main(): Promise<void> {
     notes.push(`A ${s} not started by the bench was running during the run.`);
   }
   const machine = describeMachine();
-  log(`${args.quick ? 'quick' : 'full'} run; staleness window ${plan.stalenessMs / 60_000} min, steady window ${plan.steadyMs / 60_000} min, scale ${plan.sizes.join('/')}`);
+  log(
+    `${args.quick ? 'quick' : 'full'} run; staleness window ${plan.stalenessMs / 60_000} min, steady window ${plan.steadyMs / 60_000} min, scale ${plan.sizes.join('/')}`,
+  );
 
   // ------------------------------------------------------------------ the real servers
   const named = await startBind([{ name: ZONE, ttl: 60 }]);
@@ -124,15 +133,22 @@ async function main(): Promise<void> {
   if (pebble) onCleanup('pebble', () => pebble.stop());
   const ipService = await new IpService().start();
   const bridgePassword = randomBytes(12).toString('hex');
-  const newBridge = () => new Dyndns2Bridge({ named: ns, key, zone: ZONE, username: 'bench', password: bridgePassword }).start();
-  log(`named on 127.0.0.1:${named.port}, Pebble at ${pebble?.directoryUrl ?? '(not needed)'}, what's-my-IP on port ${ipService.port}`);
+  const newBridge = () =>
+    new Dyndns2Bridge({ named: ns, key, zone: ZONE, username: 'bench', password: bridgePassword }).start();
+  log(
+    `named on 127.0.0.1:${named.port}, Pebble at ${pebble?.directoryUrl ?? '(not needed)'}, what's-my-IP on port ${ipService.port}`,
+  );
 
   // ------------------------------------------------------------------ the clients
   const clients: RunningClient[] = [];
   const procs: WatchedProcess[] = [];
   const add = async (id: string, software: string, protocol: RunningClient['protocol']) => {
     const c: RunningClient = {
-      id, software, protocol, name: `${id}.${ZONE}`, ip: ipService.add(id, START_ADDRESS),
+      id,
+      software,
+      protocol,
+      name: `${id}.${ZONE}`,
+      ip: ipService.add(id, START_ADDRESS),
       provider: protocol === 'RFC 2136' ? await new DnsProxy(ns).start() : await newBridge(),
       periodS: PERIOD_S,
     };
@@ -150,25 +166,47 @@ async function main(): Promise<void> {
   let routerClient: RouterClient | undefined;
   if (!routerWhy) {
     const id = 'ours-router';
-    routerClient = await startRouterClient({ id, name: `${id}.${ZONE}`, bridge: await newBridge(), bridgePassword, periodS: PERIOD_S });
+    routerClient = await startRouterClient({
+      id,
+      name: `${id}.${ZONE}`,
+      bridge: await newBridge(),
+      bridgePassword,
+      periodS: PERIOD_S,
+    });
     routerClient.minGapMs = 30_000; // dns-update's minInterval: a sooner change would measure the rate limit
     routerClient.roomMs = 40_000; // a lost announcement: the 30 s safety poll, then the update
     clients.push(routerClient);
-    procs.push({ label: 'Node-RED + node-red-contrib-ddns (router flow, in the client namespace)', pid: routerClient.nodeRedPid });
+    procs.push({
+      label: 'Node-RED + node-red-contrib-ddns (router flow, in the client namespace)',
+      pid: routerClient.nodeRedPid,
+    });
   }
 
   const startOf = (c: RunningClient) => c.startAddress ?? START_ADDRESS;
-  for (const start of new Set(clients.map(startOf))) await preset(ns, key, ZONE, clients.filter((c) => startOf(c) === start).map((c) => c.name), start);
+  for (const start of new Set(clients.map(startOf)))
+    await preset(
+      ns,
+      key,
+      ZONE,
+      clients.filter((c) => startOf(c) === start).map((c) => c.name),
+      start,
+    );
   for (const c of clients) if (c.provider instanceof Dyndns2Bridge) c.provider.assume(c.name, startOf(c));
 
   const redWith = args.onlyRouter ? undefined : await startNodeRed('Node-RED + package', { withPackage: true });
-  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2].filter((c) => c !== undefined).map((c) => ({
-    id: c.id, name: c.name, ip: c.ip,
-    relay: c.provider instanceof DnsProxy ? c.provider : undefined,
-    bridge: c.provider instanceof Dyndns2Bridge ? c.provider : undefined,
-  }));
+  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2]
+    .filter((c) => c !== undefined)
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      ip: c.ip,
+      relay: c.provider instanceof DnsProxy ? c.provider : undefined,
+      bridge: c.provider instanceof Dyndns2Bridge ? c.provider : undefined,
+    }));
   if (redWith) {
-    await redWith.deploy(oursFlows({ clients: oursFlowClients, ipService, key, zone: ZONE, bridgePassword, periodS: PERIOD_S }));
+    await redWith.deploy(
+      oursFlows({ clients: oursFlowClients, ipService, key, zone: ZONE, bridgePassword, periodS: PERIOD_S }),
+    );
     procs.unshift({ label: 'Node-RED + node-red-contrib-ddns (2 flows: RFC 2136 and dyndns2)', pid: redWith.proc.pid });
   }
   const redBare = args.onlyRouter ? undefined : await startNodeRed('Node-RED alone', { withPackage: false });
@@ -182,43 +220,98 @@ async function main(): Promise<void> {
   const daemons: Managed[] = [];
   const ddRfcDir = tempDir('ddclient-rfc');
   if (ddRfc) {
-    const p = startDdclient({ id: ddRfc.id, dir: ddRfcDir, ipUrl: ipService.url(ddRfc.ip), names: [ddRfc.name], zone: ZONE, key, relay: ddRfc.provider as DnsProxy, daemonS: PERIOD_S, extra: ddExtra });
+    const p = startDdclient({
+      id: ddRfc.id,
+      dir: ddRfcDir,
+      ipUrl: ipService.url(ddRfc.ip),
+      names: [ddRfc.name],
+      zone: ZONE,
+      key,
+      relay: ddRfc.provider as DnsProxy,
+      daemonS: PERIOD_S,
+      extra: ddExtra,
+    });
     daemons.push(p);
     procs.push({ label: 'ddclient (nsupdate)', pid: p.pid });
   }
   if (ddD2) {
-    const p = startDdclient({ id: ddD2.id, dir: tempDir('ddclient-d2'), ipUrl: ipService.url(ddD2.ip), names: [ddD2.name], zone: ZONE, key, bridge: ddD2.provider as Dyndns2Bridge, bridgePassword, daemonS: PERIOD_S, extra: ddExtra });
+    const p = startDdclient({
+      id: ddD2.id,
+      dir: tempDir('ddclient-d2'),
+      ipUrl: ipService.url(ddD2.ip),
+      names: [ddD2.name],
+      zone: ZONE,
+      key,
+      bridge: ddD2.provider as Dyndns2Bridge,
+      bridgePassword,
+      daemonS: PERIOD_S,
+      extra: ddExtra,
+    });
     daemons.push(p);
     procs.push({ label: 'ddclient (dyndns2)', pid: p.pid });
   }
   if (ina) {
-    const p = startInadyn({ id: ina.id, dir: tempDir('inadyn'), ipService, ip: ina.ip, bridge: ina.provider as Dyndns2Bridge, bridgePassword, names: [ina.name], cachedAddress: START_ADDRESS, periodS: PERIOD_S });
+    const p = startInadyn({
+      id: ina.id,
+      dir: tempDir('inadyn'),
+      ipService,
+      ip: ina.ip,
+      bridge: ina.provider as Dyndns2Bridge,
+      bridgePassword,
+      names: [ina.name],
+      cachedAddress: START_ADDRESS,
+      periodS: PERIOD_S,
+    });
     daemons.push(p);
     procs.push({ label: 'inadyn', pid: p.pid });
   }
 
   // every client has looked once and every name holds the start address
-  const ready = await pollUntil(async () => clients.every((c) => c.ip.lookups.length > 0) && (await Promise.all(clients.map((c) => countHolding(ns, [c.name], startOf(c))))).every((n) => n === 1), 120_000, 500);
-  if (!ready) throw new Error(`not every client started: ${clients.filter((c) => c.ip.lookups.length === 0).map((c) => c.id).join(', ') || 'records not in place'}`);
+  const ready = await pollUntil(
+    async () =>
+      clients.every((c) => c.ip.lookups.length > 0) &&
+      (await Promise.all(clients.map((c) => countHolding(ns, [c.name], startOf(c))))).every((n) => n === 1),
+    120_000,
+    500,
+  );
+  if (!ready)
+    throw new Error(
+      `not every client started: ${
+        clients
+          .filter((c) => c.ip.lookups.length === 0)
+          .map((c) => c.id)
+          .join(', ') || 'records not in place'
+      }`,
+    );
   log(`set-up done in ${Math.round((now() - t0) / 1000)} s: ${clients.map((c) => c.id).join(', ')}`);
 
   // ------------------------------------------------------------------ 1–2 staleness
   log(`staleness: changes at random moments for ${plan.stalenessMs / 60_000} min`);
-  const samples = await measureStaleness(clients, { named: ns, windowMs: plan.stalenessMs, periodMs: PERIOD_S * 1000, seed: args.seed });
+  const samples = await measureStaleness(clients, {
+    named: ns,
+    windowMs: plan.stalenessMs,
+    periodMs: PERIOD_S * 1000,
+    seed: args.seed,
+  });
   const staleness = new Map<string, StalenessFigures>();
-  for (const c of clients) staleness.set(c.id, figures(samples.get(c.id) ?? [], PERIOD_S * 1000, BUDGET_PERIOD_S * 1000));
+  for (const c of clients)
+    staleness.set(c.id, figures(samples.get(c.id) ?? [], PERIOD_S * 1000, BUDGET_PERIOD_S * 1000));
   if (ddRfc && (staleness.get(ddRfc.id)?.n ?? 0) > 0) {
     const status = /(?:^|,)status=([a-z]+)/m.exec(safeRead(join(ddRfcDir, 'ddclient.cache')))?.[1];
     if (status && status !== 'good') {
-      notes.push(`ddclient's nsupdate protocol records its successful updates as \`status=${status}\` in its cache (seen after the ${staleness.get(ddRfc.id)!.n} ` +
-        'successful change(s) of this run). With its default min-error-interval (5 min) a change that comes within 5 minutes of the previous ' +
-        'update is therefore held back until those 5 minutes have passed; the bench sets min-error-interval=30s for both ddclient instances.');
+      notes.push(
+        `ddclient's nsupdate protocol records its successful updates as \`status=${status}\` in its cache (seen after the ${staleness.get(ddRfc.id)!.n} ` +
+          'successful change(s) of this run). With its default min-error-interval (5 min) a change that comes within 5 minutes of the previous ' +
+          'update is therefore held back until those 5 minutes have passed; the bench sets min-error-interval=30s for both ddclient instances.',
+      );
     }
   }
 
   // ------------------------------------------------------------------ 3–4 steady, 6 certificates meanwhile
   log(`steady state and footprint for ${plan.steadyMs / 60_000} min; certificates meanwhile`);
-  const certsDone: Promise<CertRow[]> = pebble ? measureCerts({ named: ns, key, zone: ZONE, pebble }, has.certbot) : Promise.resolve([]);
+  const certsDone: Promise<CertRow[]> = pebble
+    ? measureCerts({ named: ns, key, zone: ZONE, pebble }, has.certbot)
+    : Promise.resolve([]);
   const steady = await measureSteady(clients, procs, plan.steadyMs);
   const certs = await certsDone;
 
@@ -226,26 +319,55 @@ async function main(): Promise<void> {
   await Promise.all([redWith?.stop(), redBare?.stop(), ...daemons.map((d) => d.stop())]);
   if (routerClient) {
     const k = routerClient.counts();
-    const q = Object.entries(k.queries).map(([p, n]) => `${n} ${p === 'natpmp' ? 'NAT-PMP' : 'UPnP'}`).join(' and ') || 'no';
-    notes.push(`Router row: public-ip-watch with only the router source (default safety poll 30 s, regular check every ${PERIOD_S} s) against miniupnpd ` +
-      `in network namespaces made by the bench; ${routerClient.external()} packet(s) from the client went beyond the router (external lookups, DNS …) ` +
-      `during the whole run; the router saw ${q} queries and sent ${k.announcements} announcement(s). Its changes are made on the router's WAN side ` +
-      `(${ROUTER_START} → 192.0.3.x: miniupnpd does not report documentation addresses) and come at least 30 s (dns-update's minInterval) + ` +
-      `a random 0–${PERIOD_S} s after the previous one; its dyndns2 requests reach the bridge through a Unix socket.`);
+    const q =
+      Object.entries(k.queries)
+        .map(([p, n]) => `${n} ${p === 'natpmp' ? 'NAT-PMP' : 'UPnP'}`)
+        .join(' and ') || 'no';
+    notes.push(
+      `Router row: public-ip-watch with only the router source (default safety poll 30 s, regular check every ${PERIOD_S} s) against miniupnpd ` +
+        `in network namespaces made by the bench; ${routerClient.external()} packet(s) from the client went beyond the router (external lookups, DNS …) ` +
+        `during the whole run; the router saw ${q} queries and sent ${k.announcements} announcement(s). Its changes are made on the router's WAN side ` +
+        `(${ROUTER_START} → 192.0.3.x: miniupnpd does not report documentation addresses) and come at least 30 s (dns-update's minInterval) + ` +
+        `a random 0–${PERIOD_S} s after the previous one; its dyndns2 requests reach the bridge through a Unix socket.`,
+    );
   }
 
   // ------------------------------------------------------------------ 5 scale
   if (plan.sizes.length) log(`scale: ${plan.sizes.join(', ')} names`);
-  const scale = plan.sizes.length === 0 ? [] : await measureScale(
-    { named: ns, key, zone: ZONE, ipService, relay: await new DnsProxy(ns).start(), bridge: await newBridge(), bridgePassword },
-    plan.sizes,
-    has,
-  );
+  const scale =
+    plan.sizes.length === 0
+      ? []
+      : await measureScale(
+          {
+            named: ns,
+            key,
+            zone: ZONE,
+            ipService,
+            relay: await new DnsProxy(ns).start(),
+            bridge: await newBridge(),
+            bridgePassword,
+          },
+          plan.sizes,
+          has,
+        );
 
   // ------------------------------------------------------------------ report
   const report = renderReport({
-    mode: args.quick ? 'quick' : 'full', startedAt, durationMs: now() - t0, machine, periodS: PERIOD_S, budgetPeriodS: BUDGET_PERIOD_S,
-    stalenessWindowMs: plan.stalenessMs, clients, staleness, costs: steady.costs, footprints: steady.footprints, loadCosts: loadCosts(REPO_ROOT), scale, certs, notes,
+    mode: args.quick ? 'quick' : 'full',
+    startedAt,
+    durationMs: now() - t0,
+    machine,
+    periodS: PERIOD_S,
+    budgetPeriodS: BUDGET_PERIOD_S,
+    stalenessWindowMs: plan.stalenessMs,
+    clients,
+    staleness,
+    costs: steady.costs,
+    footprints: steady.footprints,
+    loadCosts: loadCosts(REPO_ROOT),
+    scale,
+    certs,
+    notes,
   });
   process.stdout.write(`${report}\n`);
   if (args.out) {

@@ -57,15 +57,22 @@ export interface ScaleContext {
   bridgePassword: string;
 }
 
-const namesFor = (client: string, n: number, zone: string) => Array.from({ length: n }, (_, i) => `h${i}.n${n}.${client}.${zone}`);
+const namesFor = (client: string, n: number, zone: string) =>
+  Array.from({ length: n }, (_, i) => `h${i}.n${n}.${client}.${zone}`);
 
-function counts(p: ProviderLog, from: number): { updates: number; queries: number; lastDone: number | undefined; answers: string[] } {
+function counts(
+  p: ProviderLog,
+  from: number,
+): { updates: number; queries: number; lastDone: number | undefined; answers: string[] } {
   const es = p.entries.slice(from);
   const ups = es.filter((e) => e.kind === 'update');
   return {
     updates: ups.length,
     queries: es.length - ups.length,
-    lastDone: ups.reduce<number | undefined>((m, e) => (e.tDone !== undefined && (m === undefined || e.tDone > m) ? e.tDone : m), undefined),
+    lastDone: ups.reduce<number | undefined>(
+      (m, e) => (e.tDone !== undefined && (m === undefined || e.tDone > m) ? e.tDone : m),
+      undefined,
+    ),
     answers: [...new Set(ups.map((e) => e.answer ?? '?'))],
   };
 }
@@ -79,22 +86,46 @@ async function prepare(c: ScaleContext, names: string[]): Promise<void> {
 export async function scaleOurs(c: ScaleContext, protocol: Protocol, n: number): Promise<ScaleRow> {
   const names = namesFor(protocol === 'RFC 2136' ? 'ours-rfc' : 'ours-d2', n, c.zone);
   await prepare(c, names);
-  const provider: DnsProvider = protocol === 'RFC 2136'
-    ? rfc2136.create(rfc2136.settings.parse({ server: c.relay.endpoint, zone: c.zone, keyName: c.key.name, algorithm: c.key.algorithm, tsigSecret: c.key.secret, ttl: 60 }), {})
-    : dyndns2.create(dyndns2.settings.parse({ endpoint: c.bridge.endpoint, username: BRIDGE_USER, password: c.bridgePassword }), {});
+  const provider: DnsProvider =
+    protocol === 'RFC 2136'
+      ? rfc2136.create(
+          rfc2136.settings.parse({
+            server: c.relay.endpoint,
+            zone: c.zone,
+            keyName: c.key.name,
+            algorithm: c.key.algorithm,
+            tsigSecret: c.key.secret,
+            ttl: 60,
+          }),
+          {},
+        )
+      : dyndns2.create(
+          dyndns2.settings.parse({ endpoint: c.bridge.endpoint, username: BRIDGE_USER, password: c.bridgePassword }),
+          {},
+        );
   const log_: ProviderLog = protocol === 'RFC 2136' ? c.relay : c.bridge;
   const engine = new UpdateEngine({ provider, accountKey: `bench-${protocol}-${n}`, minIntervalMs: 0 });
   try {
     await engine.update({ hostnames: parseHostnames(names), addresses: parseAddressSet({ ipv4: SCALE_OLD }) }); // learn the old state
     const mark = log_.entries.length;
     const t0 = now();
-    const results = await engine.update({ hostnames: parseHostnames(names), addresses: parseAddressSet({ ipv4: SCALE_NEW }) });
+    const results = await engine.update({
+      hostnames: parseHostnames(names),
+      addresses: parseAddressSet({ ipv4: SCALE_NEW }),
+    });
     const ms = now() - t0;
     const k = counts(log_, mark);
     const failed = results.filter((r) => r.status === 'failed');
     const updated = await countHolding(c.named, names, SCALE_NEW);
     return {
-      software: 'node-red-contrib-ddns', protocol, n, ms, lookups: 0, updates: k.updates, queries: k.queries, updated,
+      software: 'node-red-contrib-ddns',
+      protocol,
+      n,
+      ms,
+      lookups: 0,
+      updates: k.updates,
+      queries: k.queries,
+      updated,
       note: failed.length ? `${failed.length} failed: ${failed[0].message}` : undefined,
     };
   } finally {
@@ -105,7 +136,15 @@ export async function scaleOurs(c: ScaleContext, protocol: Protocol, n: number):
 }
 
 /** A peer run: returns the row, measured at the servers. */
-async function peerRun(c: ScaleContext, software: string, protocol: Protocol, n: number, names: string[], start: (ipUrl: string, path: IpPath) => Managed, remark?: string): Promise<ScaleRow> {
+async function peerRun(
+  c: ScaleContext,
+  software: string,
+  protocol: Protocol,
+  n: number,
+  names: string[],
+  start: (ipUrl: string, path: IpPath) => Managed,
+  remark?: string,
+): Promise<ScaleRow> {
   await prepare(c, names);
   const path = c.ipService.add(`scale-${software}-${protocol === 'RFC 2136' ? 'rfc' : 'd2'}-${n}`, SCALE_NEW);
   const provider: ProviderLog = protocol === 'RFC 2136' ? c.relay : c.bridge;
@@ -122,10 +161,25 @@ async function peerRun(c: ScaleContext, software: string, protocol: Protocol, n:
   let note = remark;
   if (updated < n) {
     const bad = k.answers.filter((a) => a !== 'good' && a !== 'nochg' && a !== '0');
-    note = k.updates === 0 ? `no update sent (exit ${code})` : bad.length ? `provider answered ${bad.join(', ')}` : `exit ${code}`;
+    note =
+      k.updates === 0
+        ? `no update sent (exit ${code})`
+        : bad.length
+          ? `provider answered ${bad.join(', ')}`
+          : `exit ${code}`;
     if (bad.includes('numhost')) note = `numhost: all ${n} names in one request (the protocol allows ${20})`;
   }
-  return { software, protocol, n, ms, lookups: path.lookups.length, updates: k.updates, queries: k.queries, updated, note };
+  return {
+    software,
+    protocol,
+    n,
+    ms,
+    lookups: path.lookups.length,
+    updates: k.updates,
+    queries: k.queries,
+    updated,
+    note,
+  };
 }
 
 export function scaleDdclient(c: ScaleContext, protocol: Protocol, n: number): Promise<ScaleRow> {
@@ -133,11 +187,24 @@ export function scaleDdclient(c: ScaleContext, protocol: Protocol, n: number): P
   const names = namesFor(id, n, c.zone);
   const dir = tempDir(`scale-${id}-${n}`);
   return peerRun(c, 'ddclient', protocol, n, names, (ipUrl) => {
-    const opts = { id, dir, ipUrl, names, zone: c.zone, key: c.key, relay: protocol === 'RFC 2136' ? c.relay : undefined, bridge: protocol === 'dyndns2' ? c.bridge : undefined, bridgePassword: c.bridgePassword };
+    const opts = {
+      id,
+      dir,
+      ipUrl,
+      names,
+      zone: c.zone,
+      key: c.key,
+      relay: protocol === 'RFC 2136' ? c.relay : undefined,
+      bridge: protocol === 'dyndns2' ? c.bridge : undefined,
+      bridgePassword: c.bridgePassword,
+    };
     const f = ddclientFiles(opts);
     // the cache says: every name holds the old address, last written a day ago, successfully
     const t = Math.floor(Date.now() / 1000) - 86_400;
-    writeFileSync(f.cache, `## ddclient-3.10.0\n${names.map((h) => `atime=${t},host=${h},ip=${SCALE_OLD},mtime=${t},status=good,wtime=0 ${h}`).join('\n')}\n`);
+    writeFileSync(
+      f.cache,
+      `## ddclient-3.10.0\n${names.map((h) => `atime=${t},host=${h},ip=${SCALE_OLD},mtime=${t},status=good,wtime=0 ${h}`).join('\n')}\n`,
+    );
     return startDdclient(opts);
   });
 }
@@ -146,13 +213,37 @@ export function scaleInadyn(c: ScaleContext, n: number): Promise<ScaleRow> {
   const names = namesFor('inadyn', n, c.zone);
   const dir = tempDir(`scale-inadyn-${n}`);
   const sections = Math.ceil(n / INADYN_MAX_ALIASES);
-  return peerRun(c, 'inadyn', 'dyndns2', n, names, (_ipUrl, path) =>
-    startInadyn({ id: `scale-${n}`, dir, ipService: c.ipService, ip: path, bridge: c.bridge, bridgePassword: c.bridgePassword, names, cachedAddress: SCALE_OLD, periodS: 60, once: true }),
-  sections > 1 ? `${sections} provider sections of ${INADYN_MAX_ALIASES} names (inadyn's limit per section)` : undefined);
+  return peerRun(
+    c,
+    'inadyn',
+    'dyndns2',
+    n,
+    names,
+    (_ipUrl, path) =>
+      startInadyn({
+        id: `scale-${n}`,
+        dir,
+        ipService: c.ipService,
+        ip: path,
+        bridge: c.bridge,
+        bridgePassword: c.bridgePassword,
+        names,
+        cachedAddress: SCALE_OLD,
+        periodS: 60,
+        once: true,
+      }),
+    sections > 1
+      ? `${sections} provider sections of ${INADYN_MAX_ALIASES} names (inadyn's limit per section)`
+      : undefined,
+  );
 }
 
 /** Every row of the scale figure for the sizes given; a failing row never stops the others. */
-export async function measureScale(c: ScaleContext, sizes: number[], peers: { ddclient: boolean; inadyn: boolean }): Promise<ScaleRow[]> {
+export async function measureScale(
+  c: ScaleContext,
+  sizes: number[],
+  peers: { ddclient: boolean; inadyn: boolean },
+): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   const jobs: Array<[string, Protocol, number, () => Promise<ScaleRow>]> = [];
   for (const n of sizes) {
@@ -166,9 +257,21 @@ export async function measureScale(c: ScaleContext, sizes: number[], peers: { dd
     try {
       const r = await job();
       rows.push(r);
-      log(`scale: ${software} ${protocol} ${n} names: ${r.ms === null ? 'not done' : `${Math.round(r.ms)} ms`}, ${r.lookups} lookups, ${r.updates} updates + ${r.queries} queries, ${r.updated}/${n} updated${r.note ? ` (${r.note})` : ''}`);
+      log(
+        `scale: ${software} ${protocol} ${n} names: ${r.ms === null ? 'not done' : `${Math.round(r.ms)} ms`}, ${r.lookups} lookups, ${r.updates} updates + ${r.queries} queries, ${r.updated}/${n} updated${r.note ? ` (${r.note})` : ''}`,
+      );
     } catch (e) {
-      rows.push({ software, protocol, n, ms: null, lookups: 0, updates: 0, queries: 0, updated: 0, note: `bench error: ${(e as Error).message}` });
+      rows.push({
+        software,
+        protocol,
+        n,
+        ms: null,
+        lookups: 0,
+        updates: 0,
+        queries: 0,
+        updated: 0,
+        note: `bench error: ${(e as Error).message}`,
+      });
       log(`scale: ${software} ${protocol} ${n}: ${(e as Error).message}`);
     }
   }

@@ -57,7 +57,7 @@ export class IpService {
     });
     this.listening = await listenLoopback(this.server);
     this.port = this.listening.port;
-    onCleanup('what\'s-my-IP service', () => this.close());
+    onCleanup("what's-my-IP service", () => this.close());
     return this;
   }
 
@@ -151,7 +151,10 @@ export class Dyndns2Bridge implements ProviderLog {
 
   private async handle(req: http.IncomingMessage, t: number): Promise<string> {
     const u = new URL(req.url ?? '/', 'http://x');
-    const hosts = (u.searchParams.get('hostname') ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean);
+    const hosts = (u.searchParams.get('hostname') ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase().replace(/\.$/, ''))
+      .filter(Boolean);
     const address = (u.searchParams.get('myip') ?? '').split(',')[0].trim();
     const entry: ProviderEntry = { t, kind: 'update', names: hosts, address };
     this.entries.push(entry);
@@ -173,17 +176,26 @@ export class Dyndns2Bridge implements ProviderLog {
     const change = hosts.filter((h) => this.held.get(h) !== address);
     if (change.length) {
       try {
-        await sendUpdate(this.o.named, {
-          zone: this.o.zone,
-          deletes: change.map((name) => ({ name, type: 'A' as const })),
-          adds: change.map((name) => ({ name, type: 'A' as const, data: address, ttl: 60 })),
-        }, this.o.key, { timeoutMs: 10_000 });
+        await sendUpdate(
+          this.o.named,
+          {
+            zone: this.o.zone,
+            deletes: change.map((name) => ({ name, type: 'A' as const })),
+            adds: change.map((name) => ({ name, type: 'A' as const, data: address, ttl: 60 })),
+          },
+          this.o.key,
+          { timeoutMs: 10_000 },
+        );
       } catch {
         return finish('dnserr', false, hosts.map(() => 'dnserr').join('\n') + '\n');
       }
       for (const h of change) this.held.set(h, address);
     }
-    return finish(change.length ? 'good' : 'nochg', true, hosts.map((h) => `${change.includes(h) ? 'good' : 'nochg'} ${address}`).join('\n') + '\n');
+    return finish(
+      change.length ? 'good' : 'nochg',
+      true,
+      hosts.map((h) => `${change.includes(h) ? 'good' : 'nochg'} ${address}`).join('\n') + '\n',
+    );
   }
 
   close(): Promise<void> {

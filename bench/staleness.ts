@@ -48,39 +48,52 @@ export function changeAddress(k: number): string {
   return `198.51.100.${10 + (k % 240)}`;
 }
 
-export async function measureStaleness(clients: RunningClient[], o: StalenessOptions): Promise<Map<string, ChangeSample[]>> {
+export async function measureStaleness(
+  clients: RunningClient[],
+  o: StalenessOptions,
+): Promise<Map<string, ChangeSample[]>> {
   const start = now();
   const end = start + o.windowMs;
   const out = new Map<string, ChangeSample[]>();
   // a change must be able to finish (a whole period, jitter, the update) before the window closes
   const room = o.periodMs * 1.25 + 5000;
   const allowed = o.periodMs * 2.5 + 10_000;
-  await Promise.all(clients.map(async (c) => {
-    const rng = seededRandom(o.seed);
-    const samples: ChangeSample[] = [];
-    out.set(c.id, samples);
-    for (let k = 0; k < 1000; k++) {
-      const gap = (c.minGapMs ?? 0) + rng() * o.periodMs;
-      if (now() + gap + (c.roomMs ?? room) > end) break;
-      await sleep(gap);
-      const address = c.addressFor?.(k) ?? changeAddress(k);
-      const change = now();
-      if (c.change) await c.change(address);
-      else c.ip.address = address;
-      const visible = await visibleAt(o.named, c.name, address, allowed);
-      samples.push({ address, change, visible });
-      if (visible === null) {
-        log(`${c.id}: ${c.name} did not get ${address} within ${Math.round(allowed / 1000)} s; no more changes for it`);
-        break;
+  await Promise.all(
+    clients.map(async (c) => {
+      const rng = seededRandom(o.seed);
+      const samples: ChangeSample[] = [];
+      out.set(c.id, samples);
+      for (let k = 0; k < 1000; k++) {
+        const gap = (c.minGapMs ?? 0) + rng() * o.periodMs;
+        if (now() + gap + (c.roomMs ?? room) > end) break;
+        await sleep(gap);
+        const address = c.addressFor?.(k) ?? changeAddress(k);
+        const change = now();
+        if (c.change) await c.change(address);
+        else c.ip.address = address;
+        const visible = await visibleAt(o.named, c.name, address, allowed);
+        samples.push({ address, change, visible });
+        if (visible === null) {
+          log(
+            `${c.id}: ${c.name} did not get ${address} within ${Math.round(allowed / 1000)} s; no more changes for it`,
+          );
+          break;
+        }
+        log(`${c.id}: change ${k + 1} (${address}) visible after ${((visible - change) / 1000).toFixed(1)} s`);
       }
-      log(`${c.id}: change ${k + 1} (${address}) visible after ${((visible - change) / 1000).toFixed(1)} s`);
-    }
-  }));
+    }),
+  );
   for (const c of clients) {
     for (const s of out.get(c.id)!) {
       s.seen = c.ip.lookups.find((l) => l.t >= s.change && l.address === s.address)?.t;
       const from = s.seen ?? s.change;
-      const req = c.provider.entries.find((e) => e.kind === 'update' && e.t >= from && e.names.includes(c.name) && (e.address === undefined || e.address === s.address));
+      const req = c.provider.entries.find(
+        (e) =>
+          e.kind === 'update' &&
+          e.t >= from &&
+          e.names.includes(c.name) &&
+          (e.address === undefined || e.address === s.address),
+      );
       s.request = req?.t;
       s.answered = req?.tDone;
     }
@@ -99,7 +112,14 @@ export interface StalenessFigures {
 
 export function figures(samples: ChangeSample[], periodMs: number, budgetPeriodMs: number): StalenessFigures {
   const ok = samples.filter((s) => s.visible !== null);
-  const f: StalenessFigures = { n: ok.length, failed: samples.length - ok.length, stalenessMs: [], derivedMs: [], reactionMs: [], applyMs: [] };
+  const f: StalenessFigures = {
+    n: ok.length,
+    failed: samples.length - ok.length,
+    stalenessMs: [],
+    derivedMs: [],
+    reactionMs: [],
+    applyMs: [],
+  };
   for (const s of ok) {
     const staleness = s.visible! - s.change;
     f.stalenessMs.push(staleness);

@@ -39,14 +39,20 @@ export interface WatchedProcess {
   pid: number;
 }
 
-export async function measureSteady(clients: RunningClient[], procs: WatchedProcess[], windowMs: number, sampleEveryMs = 5000): Promise<{ costs: SteadyCost[]; footprints: Footprint[] }> {
+export async function measureSteady(
+  clients: RunningClient[],
+  procs: WatchedProcess[],
+  windowMs: number,
+  sampleEveryMs = 5000,
+): Promise<{ costs: SteadyCost[]; footprints: Footprint[] }> {
   const start = now();
   const cpu0 = procs.map((p) => cpuSeconds(p.pid));
   const rss: number[][] = procs.map(() => []);
-  const sample = () => procs.forEach((p, i) => {
-    const r = rssBytes(p.pid);
-    if (r !== null) rss[i].push(r);
-  });
+  const sample = () =>
+    procs.forEach((p, i) => {
+      const r = rssBytes(p.pid);
+      if (r !== null) rss[i].push(r);
+    });
   sample();
   for (let i = 0; i < 100_000 && now() - start < windowMs; i++) {
     await sleep(Math.min(sampleEveryMs, windowMs - (now() - start)));
@@ -58,12 +64,12 @@ export async function measureSteady(clients: RunningClient[], procs: WatchedProc
   const costs = clients.map((c) => {
     const ts = c.ip.lookups.filter((l) => inWindow(l.t)).map((l) => l.t);
     return {
-    client: c.id,
-    windowMs: end - start,
-    lookups: ts.length,
-    lookupIntervalMs: ts.length >= 2 ? (ts[ts.length - 1] - ts[0]) / (ts.length - 1) : NaN,
-    updates: c.provider.entries.filter((e) => e.kind === 'update' && inWindow(e.t)).length,
-    queries: c.provider.entries.filter((e) => e.kind !== 'update' && inWindow(e.t)).length,
+      client: c.id,
+      windowMs: end - start,
+      lookups: ts.length,
+      lookupIntervalMs: ts.length >= 2 ? (ts[ts.length - 1] - ts[0]) / (ts.length - 1) : NaN,
+      updates: c.provider.entries.filter((e) => e.kind === 'update' && inWindow(e.t)).length,
+      queries: c.provider.entries.filter((e) => e.kind !== 'update' && inWindow(e.t)).length,
     };
   });
   const footprints = procs.map((p, i) => ({
@@ -89,9 +95,13 @@ export interface LoadCost {
  */
 export function loadCosts(repoRoot: string): LoadCost[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pkg = require(join(repoRoot, 'package.json')) as { 'node-red': { nodes: Record<string, string> }; dependencies: Record<string, string> };
+  const pkg = require(join(repoRoot, 'package.json')) as {
+    'node-red': { nodes: Record<string, string> };
+    dependencies: Record<string, string>;
+  };
   const measure = (what: string, modules: string[]): LoadCost => {
-    const code = `const a = process.memoryUsage().rss; for (const m of ${JSON.stringify(modules)}) require(m); ` +
+    const code =
+      `const a = process.memoryUsage().rss; for (const m of ${JSON.stringify(modules)}) require(m); ` +
       'const b = process.memoryUsage().rss; process.stdout.write(String(b - a));';
     const r = spawnSync(process.execPath, ['-e', code], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     return { what, rss: r.status === 0 ? Number(r.stdout) : NaN };
@@ -99,7 +109,10 @@ export function loadCosts(repoRoot: string): LoadCost[] {
   const nodes = Object.entries(pkg['node-red'].nodes).map(([name, file]) => [name, join(repoRoot, file)] as const);
   return [
     ...nodes.map(([name, file]) => measure(`node ${name}`, [file])),
-    measure('all nodes of the package', nodes.map(([, f]) => f)),
+    measure(
+      'all nodes of the package',
+      nodes.map(([, f]) => f),
+    ),
     ...Object.keys(pkg.dependencies).map((d) => measure(`dependency ${d}`, [d])),
   ];
 }

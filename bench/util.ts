@@ -161,7 +161,9 @@ export function launch(name: string, command: string, args: string[], opts: Spaw
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   const running = () => child.exitCode === null && child.signalCode === null;
   const pid = child.pid;
   const stop = async (graceMs = 5000) => {

@@ -69,7 +69,9 @@ const rel = (f) => relative(root, f);
 const SAME_NAME_BY_CONVENTION = new Set(['definition']);
 const exporters = new Map();
 for (const f of files) {
-  for (const m of readFileSync(f, 'utf8').matchAll(/^export (?:declare )?(?:default )?(?:async )?(?:function\*?|const|let|class|interface|type|enum|abstract class) ([A-Za-z0-9_$]+)/gm)) {
+  for (const m of readFileSync(f, 'utf8').matchAll(
+    /^export (?:declare )?(?:default )?(?:async )?(?:function\*?|const|let|class|interface|type|enum|abstract class) ([A-Za-z0-9_$]+)/gm,
+  )) {
     if (SAME_NAME_BY_CONVENTION.has(m[1])) continue;
     exporters.set(m[1], [...(exporters.get(m[1]) ?? []), rel(f)]);
   }
@@ -79,10 +81,13 @@ if (clashes.length) {
   console.error(`exported names: ${clashes.length} name(s) exported by more than one file of src/:`);
   for (const [n, fs] of clashes) console.error(`  ${n}: ${[...new Set(fs)].join(', ')}`);
 }
-if (process.argv.includes('--print')) for (const [f, deps] of graph) console.log(`${rel(f)} -> ${deps.map(rel).join(', ')}`);
+if (process.argv.includes('--print'))
+  for (const [f, deps] of graph) console.log(`${rel(f)} -> ${deps.map(rel).join(', ')}`);
 if (cycles.length) {
   console.error(`import graph: ${cycles.length} cycle(s), type-only imports included:`);
   for (const c of cycles) console.error(`  ${c.map(rel).sort().join(' <-> ')}`);
 }
 if (cycles.length || clashes.length) process.exit(1);
-console.log(`import graph: ${files.length} files, ${[...graph.values()].reduce((n, d) => n + d.length, 0)} imports, no cycle`);
+console.log(
+  `import graph: ${files.length} files, ${[...graph.values()].reduce((n, d) => n + d.length, 0)} imports, no cycle`,
+);

@@ -16,19 +16,39 @@ const userDir = resolve(root, process.env.DDNS_USER_DIR ?? '.node-red');
 const port = Number(process.env.PORT ?? 1880);
 const nodeRed = process.env.NODE_RED_PATH ?? dirname(require.resolve('node-red/package.json'));
 
-if (process.env.DDNS_SKIP_BUILD !== '1') execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+if (process.env.DDNS_SKIP_BUILD !== '1')
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
 
 mkdirSync(join(userDir, 'node_modules'), { recursive: true });
 const link = join(userDir, 'node_modules', 'node-red-contrib-ddns');
-if (existsSync(link) || (() => { try { return lstatSync(link).isSymbolicLink(); } catch { return false; } })()) rmSync(link, { recursive: true, force: true });
+if (
+  existsSync(link) ||
+  (() => {
+    try {
+      return lstatSync(link).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  })()
+)
+  rmSync(link, { recursive: true, force: true });
 symlinkSync(root, link, 'dir');
 const pkgFile = join(userDir, 'package.json');
 if (!existsSync(pkgFile)) {
-  writeFileSync(pkgFile, JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': `file:${root}` } }, null, 2));
+  writeFileSync(
+    pkgFile,
+    JSON.stringify(
+      { name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': `file:${root}` } },
+      null,
+      2,
+    ),
+  );
 }
 const settingsFile = join(userDir, 'settings.js');
 if (!existsSync(settingsFile)) {
-  writeFileSync(settingsFile, `// Development settings written by \`npm start\` (node-red-contrib-ddns). Edit freely; not overwritten.
+  writeFileSync(
+    settingsFile,
+    `// Development settings written by \`npm start\` (node-red-contrib-ddns). Edit freely; not overwritten.
 module.exports = {
   uiHost: '127.0.0.1',
   uiPort: process.env.PORT || 1880,
@@ -45,14 +65,18 @@ module.exports = {
   editorTheme: { tours: false, projects: { enabled: false } },
   logging: { console: { level: 'info', metrics: false, audit: false } },
 };
-`);
+`,
+  );
 }
 const flowsFile = join(userDir, 'flows.json');
 if (!existsSync(flowsFile)) {
   // The example has no tab of its own (Import puts it on the current one): give it one.
   const nodes = JSON.parse(readFileSync(join(root, 'examples', 'getting-started.json'), 'utf8'));
   const tab = { id: 'gettingstarted01', type: 'tab', label: 'Getting started', disabled: false, info: '' };
-  writeFileSync(flowsFile, JSON.stringify([tab, ...nodes.map((n) => ('x' in n && !n.z ? { ...n, z: tab.id } : n))], null, 2));
+  writeFileSync(
+    flowsFile,
+    JSON.stringify([tab, ...nodes.map((n) => ('x' in n && !n.z ? { ...n, z: tab.id } : n))], null, 2),
+  );
 }
 
 if (process.argv.includes('--prepare')) {
@@ -61,7 +85,9 @@ if (process.argv.includes('--prepare')) {
 }
 
 const version = JSON.parse(readFileSync(join(nodeRed, 'package.json'), 'utf8')).version;
-console.log(`Starting Node-RED ${version} with node-red-contrib-ddns: http://127.0.0.1:${port}/  (user directory ${userDir})`);
+console.log(
+  `Starting Node-RED ${version} with node-red-contrib-ddns: http://127.0.0.1:${port}/  (user directory ${userDir})`,
+);
 const child = spawn(process.execPath, [join(nodeRed, 'red.js'), '-u', userDir, '-s', settingsFile], {
   stdio: 'inherit',
   env: { ...process.env, PORT: String(port) },

@@ -17,10 +17,12 @@ execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inhe
 
 function find(dir) {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
+    })
+    .sort();
 }
 const all = find(join(root, 'dist/test')).filter((f) => !only || f.includes(only));
 // Runtime tests load Node-RED: they run once per Node-RED version of the matrix.
@@ -47,22 +49,61 @@ const guardEnv = {
 function run(label, node, files, env = {}) {
   if (files.length === 0) return 0;
   console.log(`\n=== ${label}: ${files.length} test files ===`);
-  const r = spawnSync(node, ['--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec',
-    ...files.map((f) => relative(root, f))], { stdio: 'inherit', cwd: root, env: { ...process.env, ...guardEnv, ...env } });
+  const r = spawnSync(
+    node,
+    [
+      '--test',
+      '--test-concurrency=1',
+      '--test-timeout=180000',
+      '--test-reporter=spec',
+      ...files.map((f) => relative(root, f)),
+    ],
+    { stdio: 'inherit', cwd: root, env: { ...process.env, ...guardEnv, ...env } },
+  );
   return r.status ?? 1;
 }
 
-let failed = run(`Node ${process.version}, Node-RED ${require_('node-red/package.json').version}`, process.execPath, all);
+// Lint first: ESLint (typescript-eslint; the architecture map as import rules, no cycle), the import
+// graph with type-only imports (no cycle, one exporter per name), and Prettier's formatting.
+function lint() {
+  const steps = [
+    ['ESLint', [join(root, 'node_modules/eslint/bin/eslint.js'), '.']],
+    ['import graph', [join(root, 'scripts/import-graph.mjs')]],
+    ['Prettier', [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']],
+  ];
+  let bad = 0;
+  for (const [label, argv] of steps) {
+    console.log(`\n=== lint: ${label} ===`);
+    const r = spawnSync(process.execPath, argv, { stdio: 'inherit', cwd: root });
+    if (r.status !== 0) bad = 1;
+  }
+  return bad;
+}
+const lintFailed = only ? 0 : lint();
+
+let failed = run(
+  `Node ${process.version}, Node-RED ${require_('node-red/package.json').version}`,
+  process.execPath,
+  all,
+);
 
 if (matrix && runtime.length) {
   const cache = join(root, '.cache');
   const node22 = join(cache, 'node22/node_modules/node/bin/node');
   const nr5 = join(cache, 'nr5/node_modules/node-red');
   if (!existsSync(node22)) {
-    execFileSync('npm', ['install', '--prefix', join(cache, 'node22'), '--no-save', '--no-audit', '--no-fund', 'node@22'], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', join(cache, 'node22'), '--no-save', '--no-audit', '--no-fund', 'node@22'],
+      { stdio: 'inherit' },
+    );
   }
   if (!existsSync(join(nr5, 'package.json'))) {
-    execFileSync('npm', ['install', '--prefix', join(cache, 'nr5'), '--no-save', '--no-audit', '--no-fund', 'node-red@5'], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', join(cache, 'nr5'), '--no-save', '--no-audit', '--no-fund', 'node-red@5'],
+      { stdio: 'inherit' },
+    );
   }
   const v = JSON.parse(readFileSync(join(nr5, 'package.json'), 'utf8')).version;
   const nv = execFileSync(node22, ['--version']).toString().trim();
@@ -75,7 +116,10 @@ function require_(m) {
 const blocked = existsSync(guardLog) ? readFileSync(guardLog, 'utf8').trim() : '';
 rmSync(guardDir, { recursive: true, force: true });
 if (blocked) {
-  console.error(`\nThe network guard blocked traffic beyond loopback (a test must only use local servers):\n${blocked}`);
+  console.error(
+    `\nThe network guard blocked traffic beyond loopback (a test must only use local servers):\n${blocked}`,
+  );
   failed = 1;
 }
-process.exit(failed ? 1 : 0);
+if (lintFailed) console.error('\nLint failed (see above): npm run lint, npm run format.');
+process.exit(failed || lintFailed ? 1 : 0);

@@ -40,12 +40,12 @@ export type AddressClass =
 /** An address that parsed: its canonical form, its family and its class. */
 export type ParsedAddress<F extends Family = Family> = F extends Family
   ? {
-    address: Ip<F>;
-    family: F;
-    class: Exclude<AddressClass, 'invalid'>;
-    /** A sentence for a person: why this address is (not) acceptable. */
-    reason: string;
-  }
+      address: Ip<F>;
+      family: F;
+      class: Exclude<AddressClass, 'invalid'>;
+      /** A sentence for a person: why this address is (not) acceptable. */
+      reason: string;
+    }
   : never;
 
 /** What `classify` says: a parsed address, or the text that is none. */
@@ -54,7 +54,12 @@ export type Classification = ParsedAddress | { address: string; family: null; cl
 const V4_RANGES: Array<[string, number, AddressClass, string]> = [
   ['0.0.0.0', 8, 'unspecified', '"this network" (0.0.0.0/8)'],
   ['10.0.0.0', 8, 'private', 'a private address (10.0.0.0/8)'],
-  ['100.64.0.0', 10, 'cgnat', 'a carrier-grade NAT address (100.64.0.0/10): your ISP shares one public address among many customers'],
+  [
+    '100.64.0.0',
+    10,
+    'cgnat',
+    'a carrier-grade NAT address (100.64.0.0/10): your ISP shares one public address among many customers',
+  ],
   ['127.0.0.0', 8, 'loopback', 'a loopback address (127.0.0.0/8)'],
   ['169.254.0.0', 16, 'link-local', 'a link-local address (169.254.0.0/16)'],
   ['172.16.0.0', 12, 'private', 'a private address (172.16.0.0/12)'],
@@ -90,9 +95,12 @@ const v4 = V4_RANGES.map(([a, p, c, r]) => [ipaddr.IPv4.parse(a), p, c, r] as co
 const v6 = V6_RANGES.map(([a, p, c, r]) => [ipaddr.IPv6.parse(a), p, c, r] as const);
 
 /** Strict parse: dotted-quad IPv4 (no octal, no short forms) or IPv6 (no zone id). */
-export function parseAddress(text: string): { address: Ipv4; family: 'ipv4' } | { address: Ipv6; family: 'ipv6' } | null {
+export function parseAddress(
+  text: string,
+): { address: Ipv4; family: 'ipv4' } | { address: Ipv6; family: 'ipv6' } | null {
   const s = text.trim();
-  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return { address: ipaddr.IPv4.parse(s).toString() as Ipv4, family: 'ipv4' };
+  if (ipaddr.IPv4.isValidFourPartDecimal(s))
+    return { address: ipaddr.IPv4.parse(s).toString() as Ipv4, family: 'ipv4' };
   if (s.includes(':') && !s.includes('%') && ipaddr.IPv6.isValid(s)) {
     return { address: ipaddr.IPv6.parse(s).toString() as Ipv6, family: 'ipv6' };
   }
@@ -107,13 +115,21 @@ export function classify(text: string): Classification {
   }
   if (parsed.family === 'ipv4') {
     const a = ipaddr.IPv4.parse(parsed.address);
-    for (const [net, p, c, r] of v4) if (a.match(net, p)) return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
+    for (const [net, p, c, r] of v4)
+      if (a.match(net, p))
+        return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
   } else {
     const a = ipaddr.IPv6.parse(parsed.address);
-    for (const [net, p, c, r] of v6) if (a.match(net, p)) return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
+    for (const [net, p, c, r] of v6)
+      if (a.match(net, p))
+        return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
     // Global unicast is 2000::/3 only
     if (!a.match(ipaddr.IPv6.parse('2000::'), 3)) {
-      return { ...parsed, class: 'reserved', reason: `${parsed.address} is outside the global unicast range (2000::/3)` };
+      return {
+        ...parsed,
+        class: 'reserved',
+        reason: `${parsed.address} is outside the global unicast range (2000::/3)`,
+      };
     }
   }
   return { ...parsed, class: 'public', reason: `${parsed.address} is a public address` };
@@ -128,20 +144,31 @@ export interface AcceptOptions {
  * Is `text` acceptable as the public address of `family`? Returns the normalised address, or the
  * reason why not.
  */
-export function acceptAddress<F extends Family>(text: string, family: F, opts: AcceptOptions = {}):
-  { ok: true; address: Ip<F>; class: AddressClass } | { ok: false; reason: string; class: AddressClass } {
+export function acceptAddress<F extends Family>(
+  text: string,
+  family: F,
+  opts: AcceptOptions = {},
+): { ok: true; address: Ip<F>; class: AddressClass } | { ok: false; reason: string; class: AddressClass } {
   const r = accept(text, family, opts);
   return r.ok ? { ok: true, address: r.parsed.address as Ip<F>, class: r.parsed.class } : r;
 }
 
-function accept<F extends Family>(text: string, family: F, opts: AcceptOptions):
-  { ok: true; parsed: ParsedAddress<F> } | { ok: false; reason: string; class: AddressClass } {
+function accept<F extends Family>(
+  text: string,
+  family: F,
+  opts: AcceptOptions,
+): { ok: true; parsed: ParsedAddress<F> } | { ok: false; reason: string; class: AddressClass } {
   const c = classify(text);
   if (c.class === 'invalid') return { ok: false, reason: c.reason, class: c.class };
   if (c.family !== family) {
-    return { ok: false, reason: `${c.address} is an ${familyLabel(c.family)} address where an ${familyLabel(family)} address was expected`, class: c.class };
+    return {
+      ok: false,
+      reason: `${c.address} is an ${familyLabel(c.family)} address where an ${familyLabel(family)} address was expected`,
+      class: c.class,
+    };
   }
-  if (c.class === 'public' || (opts.allowNonPublic && c.class !== 'unspecified')) return { ok: true, parsed: c as ParsedAddress<F> };
+  if (c.class === 'public' || (opts.allowNonPublic && c.class !== 'unspecified'))
+    return { ok: true, parsed: c as ParsedAddress<F> };
   return { ok: false, reason: `${c.reason}, not a public address`, class: c.class };
 }
 
@@ -151,7 +178,11 @@ function accept<F extends Family>(text: string, family: F, opts: AcceptOptions):
  * (0.0.0.0, ::) are not. Throws an `input` DdnsError (`invalid_address`) saying why not.
  */
 export function parsePublishable<F extends Family>(text: unknown, family: F): ParsedAddress<F> {
-  if (typeof text !== 'string') throw badInput(`The ${familyLabel(family)} address must be text such as ${family === 'ipv4' ? '203.0.113.7' : '2001:db8::7'}.`, 'invalid_address');
+  if (typeof text !== 'string')
+    throw badInput(
+      `The ${familyLabel(family)} address must be text such as ${family === 'ipv4' ? '203.0.113.7' : '2001:db8::7'}.`,
+      'invalid_address',
+    );
   const r = accept(text, family, { allowNonPublic: true });
   if (!r.ok) throw badInput(`Invalid ${familyLabel(family)} address: ${r.reason}.`, 'invalid_address');
   return r.parsed;

@@ -108,7 +108,12 @@ export class AlertLatch<F extends string = 'failing', R extends string = 'recove
   }
 
   state(): LatchState<D> {
-    return { failures: this.count, since: this.first, alerted: this.tripped, ...(this.info === undefined ? {} : { detail: this.info }) };
+    return {
+      failures: this.count,
+      since: this.first,
+      alerted: this.tripped,
+      ...(this.info === undefined ? {} : { detail: this.info }),
+    };
   }
 
   restore(s: Partial<LatchState<D>> | undefined): void {

@@ -37,13 +37,20 @@ export function normaliseHostname(input: string): { ok: true; name: Hostname } |
     if (l === '') return { ok: false, reason: `"${shown}" has an empty part between two dots` };
     if (l.length > 63) return { ok: false, reason: `"${shown}" has a part longer than 63 characters` };
     if (!LABEL.test(l)) {
-      return { ok: false, reason: `"${shown}" is not a valid host name: each part may only hold letters, digits and hyphens (not at its start or end)` };
+      return {
+        ok: false,
+        reason: `"${shown}" is not a valid host name: each part may only hold letters, digits and hyphens (not at its start or end)`,
+      };
     }
   }
   if (labels.length < 2) {
-    return { ok: false, reason: `"${shown}" is not a full host name: write it with its domain, e.g. ${n}.duckdns.org or ${n}.example.com` };
+    return {
+      ok: false,
+      reason: `"${shown}" is not a full host name: write it with its domain, e.g. ${n}.duckdns.org or ${n}.example.com`,
+    };
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) return { ok: false, reason: `"${shown}" looks like an address, not a host name` };
+  if (/^[0-9]+$/.test(labels[labels.length - 1]))
+    return { ok: false, reason: `"${shown}" looks like an address, not a host name` };
   return { ok: true, name: n as Hostname };
 }
 
@@ -52,7 +59,9 @@ export function normaliseHostname(input: string): { ok: true; name: Hostname } |
  * normalised and without duplicates. Throws an `input` DdnsError naming every bad entry.
  */
 export function parseHostnames(input: string | readonly string[]): Hostname[] {
-  const parts = (typeof input === 'string' ? [input] : input).flatMap((s) => s.split(/[\s,;]+/)).filter((s) => s !== '');
+  const parts = (typeof input === 'string' ? [input] : input)
+    .flatMap((s) => s.split(/[\s,;]+/))
+    .filter((s) => s !== '');
   const names: Hostname[] = [];
   const bad: string[] = [];
   for (const p of parts) {

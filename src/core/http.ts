@@ -52,9 +52,15 @@ export const DEFAULT_MAX_BODY = 64 * 1024;
 const dispatchers = new Map<string, Dispatcher>();
 
 function dispatcherFor(r: HttpRequest): Dispatcher {
-  const key = JSON.stringify([r.localAddress ?? '', r.family ?? 0, r.noProxy ? 1 : 0, r.ca ?? '',
-    process.env.HTTP_PROXY ?? process.env.http_proxy ?? '', process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
-    process.env.NO_PROXY ?? process.env.no_proxy ?? '']);
+  const key = JSON.stringify([
+    r.localAddress ?? '',
+    r.family ?? 0,
+    r.noProxy ? 1 : 0,
+    r.ca ?? '',
+    process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+    process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+  ]);
   let d = dispatchers.get(key);
   if (!d) {
     const connect: Record<string, unknown> = { timeout: r.timeoutMs ?? DEFAULT_TIMEOUT_MS };
@@ -163,7 +169,9 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       size += (chunk as Buffer).length;
       if (size > maxBody) {
         res.body.destroy();
-        throw transient(`${where} sent an answer larger than the ${maxBody} bytes accepted`, { code: 'body_too_large' });
+        throw transient(`${where} sent an answer larger than the ${maxBody} bytes accepted`, {
+          code: 'body_too_large',
+        });
       }
       chunks.push(chunk as Buffer);
     }
@@ -171,7 +179,12 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
     }
-    return { status: res.statusCode, headers: flat, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started };
+    return {
+      status: res.statusCode,
+      headers: flat,
+      body: Buffer.concat(chunks).toString('utf8'),
+      ms: performance.now() - started,
+    };
   } catch (e) {
     if (e instanceof DdnsError) throw redactor.error(e);
     if (r.signal?.aborted) {
@@ -181,7 +194,9 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       throw redactor.error(transient(`${where} did not answer within ${timeoutMs} ms`, { code: 'timeout' }));
     }
     const { code, text } = describeNetworkError(e);
-    throw redactor.error(transient(`${where}: ${text}`, { code, detail: redactor.text(String((e as Error)?.message ?? e)) }));
+    throw redactor.error(
+      transient(`${where}: ${text}`, { code, detail: redactor.text(String((e as Error)?.message ?? e)) }),
+    );
   }
 }
 

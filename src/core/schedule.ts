@@ -171,9 +171,17 @@ export class Scheduler {
     const o = this.opts;
     const min = o.minDelayMs ?? 0;
     const interval = o.intervalMs ?? 0;
-    const delay = failures > 0
-      ? Math.max(min, retryDelay(failures, o.backoff ?? { baseMs: 30_000, capMs: Math.max(30_000, interval), random: o.random }, retryAfterMs))
-      : Math.max(min, withJitter(interval, o.jitter ?? 0.1, o.random));
+    const delay =
+      failures > 0
+        ? Math.max(
+            min,
+            retryDelay(
+              failures,
+              o.backoff ?? { baseMs: 30_000, capMs: Math.max(30_000, interval), random: o.random },
+              retryAfterMs,
+            ),
+          )
+        : Math.max(min, withJitter(interval, o.jitter ?? 0.1, o.random));
     this.in(delay);
     return delay;
   }
@@ -185,7 +193,8 @@ export class Scheduler {
   /** Take a saved state: the failure count, and the timer (a past due time runs at once). */
   restore(s: Partial<ScheduleState> | undefined): void {
     if (!s) return;
-    if (typeof s.failures === 'number' && Number.isFinite(s.failures) && s.failures >= 0) this.fails = Math.floor(s.failures);
+    if (typeof s.failures === 'number' && Number.isFinite(s.failures) && s.failures >= 0)
+      this.fails = Math.floor(s.failures);
     if (typeof s.dueAt === 'number' && Number.isFinite(s.dueAt)) this.at(s.dueAt);
   }
 

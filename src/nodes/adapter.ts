@@ -17,11 +17,19 @@ export type { StatusView } from '../core/ip/status-view';
  * start. Across restarts only a persistent store helps. Delete `memory`'s entry when the node is
  * removed (close handler, `removed`).
  */
-export function contextStore<T>(node: RedNode, key: string, store: string, memory: Map<string, unknown>): StateStore<T> {
+export function contextStore<T>(
+  node: RedNode,
+  key: string,
+  store: string,
+  memory: Map<string, unknown>,
+): StateStore<T> {
   const ctx = node.context();
   const name = store || undefined;
   return {
-    load: () => new Promise((resolve, reject) => ctx.get(key, name, (err, v) => (err ? reject(err) : resolve(v ?? memory.get(node.id))))),
+    load: () =>
+      new Promise((resolve, reject) =>
+        ctx.get(key, name, (err, v) => (err ? reject(err) : resolve(v ?? memory.get(node.id)))),
+      ),
     save: (v: T) => {
       memory.set(node.id, structuredClone(v));
       return new Promise((resolve, reject) => ctx.set(key, v, name, (err) => (err ? reject(err) : resolve())));
@@ -33,7 +41,10 @@ export function contextStore<T>(node: RedNode, key: string, store: string, memor
  * Texts of the node's message catalog: `t('status.checking')` is `RED._('<type>.status.checking')`.
  * With a `fallback`, that is said when the catalog is not loaded (tests, embedding).
  */
-export function catalog(RED: Red, type: string): (key: string, fallback?: string, subs?: Record<string, unknown>) => string {
+export function catalog(
+  RED: Red,
+  type: string,
+): (key: string, fallback?: string, subs?: Record<string, unknown>) => string {
   return (key, fallback, subs) => {
     const v = RED._(`${type}.${key}`, subs);
     return fallback !== undefined && (!v || v === `${type}.${key}`) ? fallback : v;

@@ -18,18 +18,23 @@ import type { DdnsAccount } from '../core/update/account';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
-
 const text = textField;
 
 const certConfigSchema = z
   .object({
     account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
-    names: z.preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v), z.array(z.string()).min(1, 'enter at least one name')),
+    names: z.preprocess(
+      (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
+      z.array(z.string()).min(1, 'enter at least one name'),
+    ),
     ca: z.enum(['letsencrypt', 'letsencrypt-staging', 'custom']).default('letsencrypt-staging'),
     directoryUrl: text(),
     email: text().refine((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'the e-mail address is not valid'),
     eabKid: text(),
-    caCert: text().refine((s) => s === '' || s.includes('-----BEGIN CERTIFICATE-----'), 'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)'),
+    caCert: text().refine(
+      (s) => s === '' || s.includes('-----BEGIN CERTIFICATE-----'),
+      'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)',
+    ),
     keyType: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']).default('ecdsa-p256'),
     pinKey: boolField(false),
     renewDays: optionalNumberField('renew days', 1, 365),
@@ -47,7 +52,8 @@ const certConfigSchema = z
     if (c.ca === 'custom') {
       try {
         const u = new URL(c.directoryUrl);
-        if (u.protocol !== 'https:') ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'the ACME directory URL must use https://' });
+        if (u.protocol !== 'https:')
+          ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'the ACME directory URL must use https://' });
       } catch {
         ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'enter the ACME directory URL of your CA' });
       }
@@ -58,7 +64,6 @@ const certConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
     }
   });
-
 
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
 
@@ -98,14 +103,29 @@ export = function register(RED: Red): void {
     let authServers: ReturnType<typeof parseServer>[] | undefined;
     let discovery: ReturnType<typeof parseServer>[] | undefined;
     try {
-      authServers = cfg.authServers ? cfg.authServers.split(/[\s,]+/).filter(Boolean).map((s) => parseServer(s)) : undefined;
-      discovery = cfg.discovery ? cfg.discovery.split(/[\s,]+/).filter(Boolean).map((s) => parseServer(s)) : undefined;
+      authServers = cfg.authServers
+        ? cfg.authServers
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map((s) => parseServer(s))
+        : undefined;
+      discovery = cfg.discovery
+        ? cfg.discovery
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map((s) => parseServer(s))
+        : undefined;
     } catch (e) {
       return idle((e as Error).message);
     }
     const job: CertificateJob = {
       names,
-      directoryUrl: cfg.ca === 'letsencrypt' ? LETS_ENCRYPT : cfg.ca === 'letsencrypt-staging' ? LETS_ENCRYPT_STAGING : cfg.directoryUrl,
+      directoryUrl:
+        cfg.ca === 'letsencrypt'
+          ? LETS_ENCRYPT
+          : cfg.ca === 'letsencrypt-staging'
+            ? LETS_ENCRYPT_STAGING
+            : cfg.directoryUrl,
       email: cfg.email || undefined,
       eab: cfg.eabKid && eabKey ? { kid: cfg.eabKid, hmacKey: eabKey } : undefined,
       caPem: cfg.caCert || undefined,
@@ -119,19 +139,44 @@ export = function register(RED: Red): void {
 
     const waitVisible = async (name: string, value: string, signal?: AbortSignal) => {
       const r = await waitForPropagation({
-        name, type: 'TXT', expected: [value], servers: authServers, discovery,
-        timeoutMs: cfg.propagationTimeout * 1000, intervalMs: 2000, signal,
-        onRound: (per) => node.status({ fill: 'yellow', shape: 'ring', text: RED._('cert-renew.status.propagating', { ok: per.filter((p) => p.matchedAfterMs !== null).length, all: per.length }) }),
+        name,
+        type: 'TXT',
+        expected: [value],
+        servers: authServers,
+        discovery,
+        timeoutMs: cfg.propagationTimeout * 1000,
+        intervalMs: 2000,
+        signal,
+        onRound: (per) =>
+          node.status({
+            fill: 'yellow',
+            shape: 'ring',
+            text: RED._('cert-renew.status.propagating', {
+              ok: per.filter((p) => p.matchedAfterMs !== null).length,
+              all: per.length,
+            }),
+          }),
       });
-      if (!r.ok) throw new DdnsError('transient', `the TXT record is not visible at the authoritative servers: ${describePropagation(r, name)}`, { code: 'txt_not_visible' });
+      if (!r.ok)
+        throw new DdnsError(
+          'transient',
+          `the TXT record is not visible at the authoritative servers: ${describePropagation(r, name)}`,
+          { code: 'txt_not_visible' },
+        );
     };
 
     const statusFor = (r: CertificateResult) =>
-      node.status({ fill: r.daysLeft > 7 ? 'green' : 'yellow', shape: 'dot', text: RED._('cert-renew.status.days-left', { days: r.daysLeft, date: r.notAfter.slice(0, 10) }) });
+      node.status({
+        fill: r.daysLeft > 7 ? 'green' : 'yellow',
+        shape: 'dot',
+        text: RED._('cert-renew.status.days-left', { days: r.daysLeft, date: r.notAfter.slice(0, 10) }),
+      });
 
     const iso = (ms: number) => new Date(ms).toISOString();
     const loop = new RenewalLoop({
-      job, provider, waitVisible,
+      job,
+      provider,
+      waitVisible,
       checkEveryMs: cfg.checkHours * 3_600_000,
       checkOnStart: cfg.checkOnStart,
       log: (t) => node.log(clean(t)),
@@ -147,18 +192,45 @@ export = function register(RED: Red): void {
         const r = o.result;
         statusFor(r);
         const out: Msg = { ...msg, topic: cfg.topic, payload: r };
-        const alert = o.recovered ? { topic: cfg.topic, payload: { state: 'recovered', names, since: iso(o.recovered.since), failures: o.recovered.failures } } : null;
+        const alert = o.recovered
+          ? {
+              topic: cfg.topic,
+              payload: { state: 'recovered', names, since: iso(o.recovered.since), failures: o.recovered.failures },
+            }
+          : null;
         if (r.renewed || cfg.output === 'always' || done) node.send([out, alert]);
         else if (alert) node.send([null, alert]);
         return done?.();
       }
       const err = o.error;
-      const payload = { ok: false, names, error: err.message, code: err.code, failures: o.failures, retryable: err.kind === 'transient' };
-      if (o.failing) node.send([null, { topic: cfg.topic, payload: { state: 'failing', names, error: err.message, since: iso(o.failing.since) } }]);
+      const payload = {
+        ok: false,
+        names,
+        error: err.message,
+        code: err.code,
+        failures: o.failures,
+        retryable: err.kind === 'transient',
+      };
+      if (o.failing)
+        node.send([
+          null,
+          { topic: cfg.topic, payload: { state: 'failing', names, error: err.message, since: iso(o.failing.since) } },
+        ]);
       if (o.retryInMs !== undefined) {
-        node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.retry', { error: err.message.slice(0, 40), minutes: Math.ceil(o.retryInMs / 60_000) }) });
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('cert-renew.status.retry', {
+            error: err.message.slice(0, 40),
+            minutes: Math.ceil(o.retryInMs / 60_000),
+          }),
+        });
       } else {
-        node.status({ fill: 'red', shape: 'ring', text: RED._('cert-renew.status.stopped', { error: err.message.slice(0, 48) }) });
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('cert-renew.status.stopped', { error: err.message.slice(0, 48) }),
+        });
       }
       const errMsg: Msg = { ...msg, topic: cfg.topic, payload };
       if (done) done(err);
@@ -169,7 +241,10 @@ export = function register(RED: Red): void {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describe(m.error)));
       if (loop.stoppedBy) node.log(RED._('cert-renew.log.retry-after-fatal'));
-      loop.check({ force: m.data.force === true }).then((o) => report(o, msg, done), (e) => done(e as Error));
+      loop.check({ force: m.data.force === true }).then(
+        (o) => report(o, msg, done),
+        (e) => done(e as Error),
+      );
     });
     node.on('close', (_removed, done) => {
       const finish = () => done();

@@ -10,7 +10,9 @@ const toNumber = (v: unknown) => (blank(v) ? undefined : typeof v === 'string' ?
 
 function numberIn(label: string, min: number, max: number, integer: boolean) {
   const n = z.number({ error: `${label} must be a number` });
-  return (integer ? n.int(`${label} must be a whole number`) : n).min(min, `${label} must be at least ${min}`).max(max, `${label} must be at most ${max}`);
+  return (integer ? n.int(`${label} must be a whole number`) : n)
+    .min(min, `${label} must be at least ${min}`)
+    .max(max, `${label} must be at most ${max}`);
 }
 
 /** A number within [min, max]; empty means `def`. */
@@ -23,7 +25,10 @@ export const optionalNumberField = (label: string, min: number, max: number, int
 
 /** A checkbox; empty means `def`. */
 export const boolField = (def: boolean) =>
-  z.preprocess((v) => (blank(v) ? undefined : v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(def));
+  z.preprocess(
+    (v) => (blank(v) ? undefined : v === 'true' ? true : v === 'false' ? false : v),
+    z.boolean().default(def),
+  );
 
 /** Free text, trimmed; empty stays ''. */
 export const textField = () => z.preprocess((v) => (blank(v) ? '' : v), z.string().trim());
@@ -31,7 +36,10 @@ export const textField = () => z.preprocess((v) => (blank(v) ? '' : v), z.string
 /** A list typed as text: one item per line, or separated by commas, semicolons or spaces. */
 export const listField = () =>
   z
-    .preprocess((v) => (Array.isArray(v) ? v.map(String) : blank(v) ? [] : String(v).split(/[\s,;]+/)), z.array(z.string()))
+    .preprocess(
+      (v) => (Array.isArray(v) ? v.map(String) : blank(v) ? [] : String(v).split(/[\s,;]+/)),
+      z.array(z.string()),
+    )
     .transform((a) => a.map((s) => s.trim()).filter(Boolean));
 
 /** The name of a context store from settings.js ('' = the default store). */

@@ -28,13 +28,21 @@ import type { Red, RedNode } from './red-types';
 /** The node's own properties as the editor saves them. */
 const accountConfigSchema = z.object({
   name: z.preprocess((v) => (v === null ? undefined : v), z.string({ error: 'the name must be text' }).optional()),
-  provider: z.preprocess((v) => (v === null || v === undefined ? '' : v), z.string({ error: 'the provider must be a provider id' })),
-  settings: z.preprocess((v) => (v === null || v === undefined || v === '' ? {} : v),
-    z.record(z.string(), z.unknown(), { error: 'the provider settings must be an object' })),
+  provider: z.preprocess(
+    (v) => (v === null || v === undefined ? '' : v),
+    z.string({ error: 'the provider must be a provider id' }),
+  ),
+  settings: z.preprocess(
+    (v) => (v === null || v === undefined || v === '' ? {} : v),
+    z.record(z.string(), z.unknown(), { error: 'the provider settings must be an object' }),
+  ),
 });
 
 /** A zod error as sentences naming the fields by their labels (values are never shown). */
-function describeIssues(def: ProviderDefinition, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+function describeIssues(
+  def: ProviderDefinition,
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+): string {
   return issues
     .map((i) => {
       const key = String(i.path[0] ?? '');
@@ -47,9 +55,13 @@ function describeIssues(def: ProviderDefinition, issues: ReadonlyArray<{ path: P
 
 export = function register(RED: Red): void {
   if (RED.httpAdmin && RED.auth) {
-    RED.httpAdmin.get('/ddns/providers', RED.auth.needsPermission('ddns-account.read'), (_req: unknown, res: { json(v: unknown): void }) => {
-      res.json(providerCatalog());
-    });
+    RED.httpAdmin.get(
+      '/ddns/providers',
+      RED.auth.needsPermission('ddns-account.read'),
+      (_req: unknown, res: { json(v: unknown): void }) => {
+        res.json(providerCatalog());
+      },
+    );
   }
 
   function DdnsAccountNode(this: RedNode, raw: Record<string, unknown>) {
@@ -78,16 +90,23 @@ export = function register(RED: Red): void {
     } else {
       const r = def.settings.safeParse({ ...settings, ...secrets });
       if (r.success) parsed = r.data;
-      else node.configError = node.redactor.text(`The ${def.label} account settings are not valid: ${describeIssues(def, r.error.issues)}.`);
+      else
+        node.configError = node.redactor.text(
+          `The ${def.label} account settings are not valid: ${describeIssues(def, r.error.issues)}.`,
+        );
     }
     if (node.configError) node.error(node.configError);
 
     let provider: DnsProvider | undefined;
     node.getProvider = () => {
-      if (node.configError || !def) throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
+      if (node.configError || !def)
+        throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
       if (!provider) {
         try {
-          provider = guardProvider(def.create(parsed, {}), node.gate, { label: node.label, redact: (t) => node.redactor.text(t) });
+          provider = guardProvider(def.create(parsed, {}), node.gate, {
+            label: node.label,
+            redact: (t) => node.redactor.text(t),
+          });
         } catch (e) {
           const msg = e instanceof DdnsError ? e.message : e instanceof Error ? e.message : String(e);
           throw badInput(node.redactor.text(`The ${def.label} account could not be set up: ${msg}`), 'invalid_account');

@@ -34,8 +34,10 @@ const configSchema = z.object({
   name: z.string().optional(),
   account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
   hostnames: z.preprocess((v) => (blank(v) ? '' : v), z.string({ error: 'host names must be text' })),
-  families: z.preprocess((v) => (blank(v) ? undefined : v),
-    z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto')),
+  families: z.preprocess(
+    (v) => (blank(v) ? undefined : v),
+    z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto'),
+  ),
   /** Seconds between two writes of the same record. */
   minInterval: numberField('minimum interval', 0, 86_400, 60),
   contextStore: contextStoreField(),
@@ -51,7 +53,9 @@ const inputSchema = z.looseObject({
     .optional()
     .nullable(),
   hostname: z.string({ error: 'msg.hostname must be text' }).optional(),
-  hostnames: z.union([z.string(), z.array(z.string())], { error: 'msg.hostnames must be text or a list of texts' }).optional(),
+  hostnames: z
+    .union([z.string(), z.array(z.string())], { error: 'msg.hostnames must be text or a list of texts' })
+    .optional(),
   force: z.boolean({ error: 'msg.force must be true or false' }).optional(),
   reset: z.boolean({ error: 'msg.reset must be true or false' }).optional(),
 });
@@ -60,14 +64,24 @@ function describeIssues(e: z.ZodError): string {
   return e.issues
     .map((i) => {
       const path = i.path.join('.');
-      const where = i.path[0] === 'payload' || i.path[0] === 'hostname' || i.path[0] === 'hostnames' || i.path[0] === 'force' || i.path[0] === 'reset' ? `msg.${path}` : path;
+      const where =
+        i.path[0] === 'payload' ||
+        i.path[0] === 'hostname' ||
+        i.path[0] === 'hostnames' ||
+        i.path[0] === 'force' ||
+        i.path[0] === 'reset'
+          ? `msg.${path}`
+          : path;
       return where && !i.message.includes(where) ? `${where}: ${i.message}` : i.message;
     })
     .join('; ');
 }
 
 /** The addresses of the payload for the configured families. */
-function pickAddresses(payload: z.infer<typeof inputSchema>['payload'], families: Families): { addresses: AddressSet; missing: Family[] } {
+function pickAddresses(
+  payload: z.infer<typeof inputSchema>['payload'],
+  families: Families,
+): { addresses: AddressSet; missing: Family[] } {
   let raw: { ipv4?: unknown; ipv6?: unknown } = {};
   if (typeof payload === 'string') {
     const t = payload.trim();
@@ -90,7 +104,12 @@ export = function register(RED: Red): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return stayIdle(node, `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`, 'invalid settings');
+    if (!parsed.success)
+      return stayIdle(
+        node,
+        `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`,
+        'invalid settings',
+      );
     const cfg = parsed.data;
     let configNames: Hostname[];
     try {
@@ -100,7 +119,12 @@ export = function register(RED: Red): void {
     }
     const account = RED.nodes.getNode(cfg.account) as (DdnsAccount & object) | null;
     if (!account || typeof account.getProvider !== 'function') {
-      return stayIdle(node, 'No provider account is chosen, or it is not deployed: open the node and choose one.', 'no account', { logged: false });
+      return stayIdle(
+        node,
+        'No provider account is chosen, or it is not deployed: open the node and choose one.',
+        'no account',
+        { logged: false },
+      );
     }
     const redactor: Redactor = account.redactor;
     let provider: DnsProvider;
@@ -117,7 +141,10 @@ export = function register(RED: Red): void {
       provider,
       accountKey: account.accountKey,
       accountLabel: account.label,
-      configKey: createHash('sha256').update(JSON.stringify([configNames, cfg.families])).digest('hex').slice(0, 16),
+      configKey: createHash('sha256')
+        .update(JSON.stringify([configNames, cfg.families]))
+        .digest('hex')
+        .slice(0, 16),
       gate: account.gate,
       redactor,
       minIntervalMs: cfg.minInterval * 1000,
@@ -156,26 +183,44 @@ export = function register(RED: Red): void {
         const m = inputSchema.safeParse(msg);
         if (!m.success) throw new Error(describeIssues(m.error));
         const input = m.data;
-        const names = input.hostnames !== undefined ? parseHostnames(input.hostnames)
-          : input.hostname !== undefined ? parseHostnames(input.hostname) : configNames;
+        const names =
+          input.hostnames !== undefined
+            ? parseHostnames(input.hostnames)
+            : input.hostname !== undefined
+              ? parseHostnames(input.hostname)
+              : configNames;
         const { addresses, missing } = pickAddresses(input.payload, cfg.families);
         const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined;
         if (!hasAddress && !input.reset) {
-          throw new Error(cfg.families === 'auto' || cfg.families === 'both'
-            ? 'msg.payload carries no address: send { ipv4, ipv6 } (what public-ip-watch sends) or one address as text.'
-            : `msg.payload carries no ${cfg.families === 'ipv4' ? 'IPv4' : 'IPv6'} address, and this node updates only that family.`);
+          throw new Error(
+            cfg.families === 'auto' || cfg.families === 'both'
+              ? 'msg.payload carries no address: send { ipv4, ipv6 } (what public-ip-watch sends) or one address as text.'
+              : `msg.payload carries no ${cfg.families === 'ipv4' ? 'IPv4' : 'IPv6'} address, and this node updates only that family.`,
+          );
         }
-        if (hasAddress && names.length === 0) throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
+        if (hasAddress && names.length === 0)
+          throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
         const results: UpdateResult[] = [];
         if (input.reset) {
           results.push(...(await engine.reset()));
           // the status no longer shows stops that have been lifted
-          if (view.forgetStops()) node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
+          if (view.forgetStops())
+            node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
         }
-        if (hasAddress) results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
+        if (hasAddress)
+          results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
         for (const hostname of hasAddress ? names : []) {
           for (const family of missing) {
-            results.push({ hostname, family, status: 'skipped', address: '', message: `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`, attempts: 0, ms: 0, reason: 'no-address' });
+            results.push({
+              hostname,
+              family,
+              status: 'skipped',
+              address: '',
+              message: `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
+              attempts: 0,
+              ms: 0,
+              reason: 'no-address',
+            });
           }
         }
         return results;

@@ -12,7 +12,13 @@ import { detectRound } from '../core/ip/detector';
 import { startPush } from '../core/ip/push';
 import { checkFailure, failurePayload, reviewCheck } from '../core/ip/report';
 import { sourceListIssues } from '../core/ip/source-list';
-import { buildSource, DEFAULT_ROUTER_SAFETY_POLL_S, DEFAULT_SOURCES, SOURCE_CATALOG, sourceConfigSchema } from '../core/ip/sources';
+import {
+  buildSource,
+  DEFAULT_ROUTER_SAFETY_POLL_S,
+  DEFAULT_SOURCES,
+  SOURCE_CATALOG,
+  sourceConfigSchema,
+} from '../core/ip/sources';
 import { AddressStatusView } from '../core/ip/status-view';
 import type { IpSource } from '../core/ip/types';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
@@ -42,14 +48,22 @@ const watchConfigSchema = z
     allowNonPublic: boolField(false),
     localAddress: z
       .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
-      .refine((s) => s === '' || parseAddress(s) !== null, 'local address must be an IPv4 or IPv6 address of this host'),
+      .refine(
+        (s) => s === '' || parseAddress(s) !== null,
+        'local address must be an IPv4 or IPv6 address of this host',
+      ),
     emitOnStart: boolField(true),
     store: contextStoreField(),
     alertAfter: numberField('alert after', 1, 1000, 3, true),
     topic: z.preprocess((v) => (blank(v) ? 'public-ip' : v), z.string()),
   })
   .superRefine((c, ctx) => {
-    const issues = sourceListIssues(c.sources.length ? c.sources : DEFAULT_SOURCES, familiesOf(c.families), c.policy, c.quorum);
+    const issues = sourceListIssues(
+      c.sources.length ? c.sources : DEFAULT_SOURCES,
+      familiesOf(c.families),
+      c.policy,
+      c.quorum,
+    );
     for (const i of issues) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   });
 
@@ -61,7 +75,10 @@ function describeIssues(e: z.ZodError): string {
   return e.issues
     .map((i) => {
       const options = (i as { options?: unknown[] }).options;
-      const message = i.code === 'invalid_union' && Array.isArray(options) ? `is not a known source type (one of ${options.join(', ')})` : i.message;
+      const message =
+        i.code === 'invalid_union' && Array.isArray(options)
+          ? `is not a known source type (one of ${options.join(', ')})`
+          : i.message;
       if (i.path[0] === 'sources' && typeof i.path[1] === 'number') {
         const field = i.path.slice(2).join('.');
         return `source ${i.path[1] + 1}${field ? ` (${field})` : ''}: ${message}`;
@@ -74,9 +91,17 @@ function describeIssues(e: z.ZodError): string {
 export = function register(RED: Red): void {
   // The source catalog for the edit dialog (labels, families, default endpoints).
   if (RED.httpAdmin && RED.auth) {
-    RED.httpAdmin.get('/ddns/ip-sources', RED.auth.needsPermission('public-ip-watch.read'), (_req: unknown, res: { json(v: unknown): void }) => {
-      res.json({ catalog: SOURCE_CATALOG, defaults: DEFAULT_SOURCES, routerSafetyPoll: DEFAULT_ROUTER_SAFETY_POLL_S });
-    });
+    RED.httpAdmin.get(
+      '/ddns/ip-sources',
+      RED.auth.needsPermission('public-ip-watch.read'),
+      (_req: unknown, res: { json(v: unknown): void }) => {
+        res.json({
+          catalog: SOURCE_CATALOG,
+          defaults: DEFAULT_SOURCES,
+          routerSafetyPoll: DEFAULT_ROUTER_SAFETY_POLL_S,
+        });
+      },
+    );
   }
   const t = catalog(RED, 'public-ip-watch');
   /** The last known addresses per node id, for as long as this Node-RED process runs (see contextStore). */
@@ -86,7 +111,8 @@ export = function register(RED: Red): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     /** A configuration that cannot work: say why, then stay idle. */
-    const idle = (reason: string) => stayIdle(node, `${t('errors.invalid-config')}: ${reason}`, t('status.invalid-config'));
+    const idle = (reason: string) =>
+      stayIdle(node, `${t('errors.invalid-config')}: ${reason}`, t('status.invalid-config'));
     const parsed = watchConfigSchema.safeParse(raw);
     if (!parsed.success) return idle(describeIssues(parsed.error));
     const cfg = parsed.data;
@@ -114,7 +140,12 @@ export = function register(RED: Red): void {
       alertAfter: cfg.alertAfter,
       detect: (family, signal, scope) =>
         detectRound(family, {
-          scope, sources, policy: cfg.policy, quorum: cfg.quorum, hedgeMs: cfg.hedge * 1000, timeoutMs: cfg.timeout * 1000,
+          scope,
+          sources,
+          policy: cfg.policy,
+          quorum: cfg.quorum,
+          hedgeMs: cfg.hedge * 1000,
+          timeoutMs: cfg.timeout * 1000,
           allowNonPublic: cfg.allowNonPublic,
           // The local address applies to lookups of its own family (an IPv4 address cannot send IPv6).
           localAddress: local && local.family === family ? local.address : undefined,
@@ -124,7 +155,8 @@ export = function register(RED: Red): void {
       store: contextStore<KnownAddresses>(node, STATE_KEY, cfg.store, inProcess),
       events: {
         // Hint checks (router announcements, safety polls, interface events) run quietly.
-        checking: (origin) => origin !== 'hint' && node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
+        checking: (origin) =>
+          origin !== 'hint' && node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
         checked: (r) => {
           if (closing) return;
           if (view.update(r)) node.status(view.render(r.checkedAt, (w) => t(`status.${w}`)));
@@ -170,7 +202,8 @@ export = function register(RED: Red): void {
       sources: configs,
       families: tracked,
       hint: (families) => (closing ? undefined : watcher.hint(families)),
-      onProblem: (p) => warnings.warn(p.key, `${t(p.watch === 'router' ? 'warn.router-watch' : 'warn.interface-watch')} ${p.message}`),
+      onProblem: (p) =>
+        warnings.warn(p.key, `${t(p.watch === 'router' ? 'warn.router-watch' : 'warn.interface-watch')} ${p.message}`),
       onNote: (m) => node.log(m),
     });
 

@@ -21,7 +21,11 @@ export interface RedNode {
   on(event: 'input', fn: (msg: Msg, send: Send, done: Done) => void): void;
   on(event: 'close', fn: (removed: boolean, done: () => void) => void): void;
   send(m: Msg | Array<Msg | Msg[] | null> | null): void;
-  status(s: { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ring' | 'dot'; text?: string } | Record<string, never>): void;
+  status(
+    s:
+      | { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ring' | 'dot'; text?: string }
+      | Record<string, never>,
+  ): void;
   error(err: unknown, msg?: Msg): void;
   warn(m: unknown): void;
   log(m: unknown): void;
@@ -32,7 +36,11 @@ export interface RedNode {
 export interface Red {
   nodes: {
     createNode(node: unknown, config: unknown): void;
-    registerType(type: string, ctor: (this: RedNode, config: Record<string, unknown>) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }> }): void;
+    registerType(
+      type: string,
+      ctor: (this: RedNode, config: Record<string, unknown>) => void,
+      opts?: { credentials?: Record<string, { type: 'text' | 'password' }> },
+    ): void;
     getNode(id: string): unknown;
   };
   settings: { userDir?: string; [k: string]: unknown };

@@ -39,7 +39,11 @@ const STEPS: Array<{ label: string; step: AcmeStep; skip?: number }> = [
 const FAULTS: AcmeFault[] = ['503', '429', 'reset', 'badNonce'];
 
 type Outcome = { ok: CertificateResult } | { err: unknown };
-const attempt = (p: Promise<CertificateResult>): Promise<Outcome> => p.then((ok) => ({ ok }), (err: unknown) => ({ err }));
+const attempt = (p: Promise<CertificateResult>): Promise<Outcome> =>
+  p.then(
+    (ok) => ({ ok }),
+    (err: unknown) => ({ err }),
+  );
 
 describe('ACME faults through a proxy in front of Pebble', { skip }, () => {
   let bind: BindServer;
@@ -78,7 +82,8 @@ describe('ACME faults through a proxy in front of Pebble', { skip }, () => {
     proxy.resetCounters();
     const r = await ensureCertificate(job('clean'), { provider, waitVisible });
     assert.equal(r.renewed, true);
-    for (const s of ['newAccount', 'newOrder', 'challenge', 'authz', 'finalize', 'certificate'] as const) assert.ok(proxy.seen[s] > 0, `the proxy saw ${s}`);
+    for (const s of ['newAccount', 'newOrder', 'challenge', 'authz', 'finalize', 'certificate'] as const)
+      assert.ok(proxy.seen[s] > 0, `the proxy saw ${s}`);
   });
 
   for (const { label, step, skip: skipFirst } of STEPS) {
@@ -95,7 +100,7 @@ describe('ACME faults through a proxy in front of Pebble', { skip }, () => {
           assert.ok(e instanceof DdnsError, `a DdnsError, not ${String(e)}`);
           assert.equal(e.kind, 'transient', `transient, got ${e.kind} ${e.code}: ${e.message}`);
           assert.notEqual(e.code, 'acme_validation');
-          if (fault === '429') assert.equal(e.retryAfterMs, RETRY_AFTER_S * 1000, 'the CA\'s Retry-After is carried');
+          if (fault === '429') assert.equal(e.retryAfterMs, RETRY_AFTER_S * 1000, "the CA's Retry-After is carried");
         } else {
           assert.equal(first.ok.renewed, true); // acme-client's own retry carried it through
         }
@@ -149,7 +154,10 @@ describe('ACME faults through a proxy in front of Pebble', { skip }, () => {
       deleteTxt: (name, value) => provider.deleteTxt!(name, `wrong-${value}`),
     };
     await assert.rejects(
-      ensureCertificate(job('wrong'), { provider: wrong, waitVisible: (name, value) => waitVisible(name, `wrong-${value}`) }),
+      ensureCertificate(job('wrong'), {
+        provider: wrong,
+        waitVisible: (name, value) => waitVisible(name, `wrong-${value}`),
+      }),
       (e: DdnsError) => {
         assert.equal(e.kind, 'fatal');
         assert.equal(e.code, 'acme_validation');

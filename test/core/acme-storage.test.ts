@@ -47,8 +47,15 @@ describe('certificate storage on a failing disk', { skip: mountUnavailable() }, 
     const dir = mount('ro', '64k');
     await writeCertificateSet(join(dir, 'live'), old);
     sh('mount', ['-o', 'remount,ro', dir]);
-    await assert.rejects(assertWritable(join(dir, 'live')), (e: DdnsError) => e.kind === 'fatal' && /read-only/.test(e.message) && /previous certificate is unchanged/.test(e.message));
-    await assert.rejects(writeCertificateSet(join(dir, 'live'), { ...old, cert: 'NEW' }), (e: DdnsError) => e.code === 'disk_EROFS');
+    await assert.rejects(
+      assertWritable(join(dir, 'live')),
+      (e: DdnsError) =>
+        e.kind === 'fatal' && /read-only/.test(e.message) && /previous certificate is unchanged/.test(e.message),
+    );
+    await assert.rejects(
+      writeCertificateSet(join(dir, 'live'), { ...old, cert: 'NEW' }),
+      (e: DdnsError) => e.code === 'disk_EROFS',
+    );
     assert.deepEqual(await readCertificateSet(join(dir, 'live')), old);
   });
 
@@ -57,15 +64,23 @@ describe('certificate storage on a failing disk', { skip: mountUnavailable() }, 
     const live = join(dir, 'live');
     await writeCertificateSet(live, old);
     const big = 'X'.repeat(12_000);
-    await assert.rejects(writeCertificateSet(live, { cert: big, chain: big, fullchain: big, privkey: big }), (e: DdnsError) => e.code === 'disk_ENOSPC' && /disk is full/.test(e.message));
+    await assert.rejects(
+      writeCertificateSet(live, { cert: big, chain: big, fullchain: big, privkey: big }),
+      (e: DdnsError) => e.code === 'disk_ENOSPC' && /disk is full/.test(e.message),
+    );
     assert.deepEqual(await readCertificateSet(live), old);
-    assert.deepEqual(readdirSync(live).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(live).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   test('a path through a file: ENOTDIR explained', async () => {
     const dir = mount('file', '64k');
     sh('touch', [join(dir, 'afile')]);
-    await assert.rejects(assertWritable(join(dir, 'afile', 'live')), (e: DdnsError) => /a part of the path is a file/.test(e.message));
+    await assert.rejects(assertWritable(join(dir, 'afile', 'live')), (e: DdnsError) =>
+      /a part of the path is a file/.test(e.message),
+    );
   });
 
   test('a successful write: modes, and the replaced set in previous/', async () => {

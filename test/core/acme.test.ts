@@ -39,7 +39,10 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
     accountDir: join(dir, 'accounts'),
     ...over,
   });
-  const txtLeft = () => [...bind.dig(`_acme-challenge.www.${ZONE}`, 'TXT'), ...bind.dig(`_acme-challenge.${ZONE}`, 'TXT')];
+  const txtLeft = () => [
+    ...bind.dig(`_acme-challenge.www.${ZONE}`, 'TXT'),
+    ...bind.dig(`_acme-challenge.${ZONE}`, 'TXT'),
+  ];
 
   before(async () => {
     bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
@@ -69,17 +72,22 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
     const chain = splitPem(set.fullchain);
     assert.equal(chain[0], set.cert);
     assert.ok(chain.length >= 2);
-    for (let i = 0; i + 1 < chain.length; i++) assert.ok(signedBy(chain[i], chain[i + 1]), `certificate ${i} is signed by ${i + 1}`);
-    assert.ok(signedBy(chain[chain.length - 1], await pebble.issuingRoot()), 'the chain ends at Pebble\'s root');
+    for (let i = 0; i + 1 < chain.length; i++)
+      assert.ok(signedBy(chain[i], chain[i + 1]), `certificate ${i} is signed by ${i + 1}`);
+    assert.ok(signedBy(chain[chain.length - 1], await pebble.issuingRoot()), "the chain ends at Pebble's root");
     assert.equal(set.chain, chain.slice(1).join(''));
     // cross-check with openssl, the reference tool
     const rootFile = join(dir, 'root.pem');
     writeFileSync(rootFile, await pebble.issuingRoot());
-    const v = spawnSync('openssl', ['verify', '-CAfile', rootFile, '-untrusted', r.paths.chain, r.paths.cert], { encoding: 'utf8' });
+    const v = spawnSync('openssl', ['verify', '-CAfile', rootFile, '-untrusted', r.paths.chain, r.paths.cert], {
+      encoding: 'utf8',
+    });
     assert.equal(v.status, 0, v.stderr + v.stdout);
     assert.equal(statSync(r.paths.privkey).mode & 0o777, 0o600);
     assert.equal(statSync(r.paths.fullchain).mode & 0o777, 0o644);
-    const acct = spawnSync('sh', ['-c', `stat -c %a ${join(dir, 'accounts')}/*.key`], { encoding: 'utf8' }).stdout.trim();
+    const acct = spawnSync('sh', ['-c', `stat -c %a ${join(dir, 'accounts')}/*.key`], {
+      encoding: 'utf8',
+    }).stdout.trim();
     assert.equal(acct, '600', 'the ACME account key is 0600');
     assert.deepEqual(txtLeft(), [], 'no _acme-challenge TXT record is left behind');
   });
@@ -105,11 +113,20 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   });
 
   test('RSA keys and a changed name list', async () => {
-    const r = await ensureCertificate(job({ names: [`rsa.${ZONE}`], keyType: 'rsa-2048', outDir: join(dir, 'rsa') }), { provider, waitVisible });
+    const r = await ensureCertificate(job({ names: [`rsa.${ZONE}`], keyType: 'rsa-2048', outDir: join(dir, 'rsa') }), {
+      provider,
+      waitVisible,
+    });
     assert.equal(r.renewed, true);
     const set = (await readCertificateSet(join(dir, 'rsa')))!;
-    assert.match(spawnSync('openssl', ['pkey', '-noout', '-text'], { input: set.privkey, encoding: 'utf8' }).stdout, /2048 bit/);
-    const r2 = await ensureCertificate(job({ names: [`rsa.${ZONE}`, `rsa2.${ZONE}`], keyType: 'rsa-2048', outDir: join(dir, 'rsa') }), { provider, waitVisible });
+    assert.match(
+      spawnSync('openssl', ['pkey', '-noout', '-text'], { input: set.privkey, encoding: 'utf8' }).stdout,
+      /2048 bit/,
+    );
+    const r2 = await ensureCertificate(
+      job({ names: [`rsa.${ZONE}`, `rsa2.${ZONE}`], keyType: 'rsa-2048', outDir: join(dir, 'rsa') }),
+      { provider, waitVisible },
+    );
     assert.equal(r2.renewed, true);
     assert.match(r2.reason, /names changed/);
   });
@@ -122,7 +139,10 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
       const old = { cert: 'OLD CERT', chain: 'OLD CHAIN', fullchain: 'OLD FULLCHAIN', privkey: 'OLD KEY' };
       await writeCertificateSet(out, old);
       await assert.rejects(
-        ensureCertificate(job({ directoryUrl: blind.directoryUrl, caPem: blind.caPem, outDir: out, names: [`fail.${ZONE}`] }), { provider, waitVisible, force: true }),
+        ensureCertificate(
+          job({ directoryUrl: blind.directoryUrl, caPem: blind.caPem, outDir: out, names: [`fail.${ZONE}`] }),
+          { provider, waitVisible, force: true },
+        ),
         (e: DdnsError) => {
           assert.equal(e.code, 'acme_validation');
           assert.equal(e.kind, 'fatal');
@@ -140,16 +160,26 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
 
   test('CA unreachable: a transient error that says so', async () => {
     await assert.rejects(
-      ensureCertificate(job({ directoryUrl: 'https://127.0.0.1:1/dir', outDir: join(dir, 'unreachable') }), { provider, waitVisible }),
+      ensureCertificate(job({ directoryUrl: 'https://127.0.0.1:1/dir', outDir: join(dir, 'unreachable') }), {
+        provider,
+        waitVisible,
+      }),
       (e: DdnsError) => e.kind === 'transient' && /cannot be reached/.test(e.message),
     );
   });
 
-  test('rate limited: one newOrder, the CA\'s Retry-After carried, no retry loop', async () => {
-    const shim = await startShim({ pebbleDirectoryUrl: pebble.directoryUrl, pebbleCaPem: pebble.caPem, rateLimitNewOrder: { retryAfterSeconds: 7200 } });
+  test("rate limited: one newOrder, the CA's Retry-After carried, no retry loop", async () => {
+    const shim = await startShim({
+      pebbleDirectoryUrl: pebble.directoryUrl,
+      pebbleCaPem: pebble.caPem,
+      rateLimitNewOrder: { retryAfterSeconds: 7200 },
+    });
     try {
       await assert.rejects(
-        ensureCertificate(job({ directoryUrl: shim.directoryUrl, caPem: shim.caPem, outDir: join(dir, 'limited') }), { provider, waitVisible }),
+        ensureCertificate(job({ directoryUrl: shim.directoryUrl, caPem: shim.caPem, outDir: join(dir, 'limited') }), {
+          provider,
+          waitVisible,
+        }),
         (e: DdnsError) => {
           assert.equal(e.code, 'acme_rate_limited');
           assert.equal(e.kind, 'transient');
@@ -163,11 +193,24 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
     }
   });
 
-  test('ARI: the CA\'s window triggers renewal and the new order names the certificate it replaces; profiles are checked', async () => {
-    let window: { start: Date; end: Date } | null = { start: new Date(Date.now() + 30 * 86_400_000), end: new Date(Date.now() + 31 * 86_400_000) };
-    const shim = await startShim({ pebbleDirectoryUrl: pebble.directoryUrl, pebbleCaPem: pebble.caPem, ariWindow: () => window, profiles: { classic: 'the usual', shortlived: '6 days' } });
+  test("ARI: the CA's window triggers renewal and the new order names the certificate it replaces; profiles are checked", async () => {
+    let window: { start: Date; end: Date } | null = {
+      start: new Date(Date.now() + 30 * 86_400_000),
+      end: new Date(Date.now() + 31 * 86_400_000),
+    };
+    const shim = await startShim({
+      pebbleDirectoryUrl: pebble.directoryUrl,
+      pebbleCaPem: pebble.caPem,
+      ariWindow: () => window,
+      profiles: { classic: 'the usual', shortlived: '6 days' },
+    });
     try {
-      const j = job({ directoryUrl: shim.directoryUrl, caPem: shim.caPem, outDir: join(dir, 'ari'), names: [`ari.${ZONE}`] });
+      const j = job({
+        directoryUrl: shim.directoryUrl,
+        caPem: shim.caPem,
+        outDir: join(dir, 'ari'),
+        names: [`ari.${ZONE}`],
+      });
       const first = await ensureCertificate(j, { provider, waitVisible });
       assert.equal(first.renewed, true);
       const cert = (await readCertificateSet(j.outDir))!.cert;
@@ -179,12 +222,18 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
       const due = await ensureCertificate(j, { provider, waitVisible });
       assert.equal(due.renewed, true);
       assert.match(due.reason, /ACME Renewal Information/);
-      await assert.rejects(ensureCertificate({ ...j, profile: 'tlsserver' }, { provider, waitVisible, force: true }), /does not offer the profile "tlsserver" \(it offers: classic, shortlived\)/);
+      await assert.rejects(
+        ensureCertificate({ ...j, profile: 'tlsserver' }, { provider, waitVisible, force: true }),
+        /does not offer the profile "tlsserver" \(it offers: classic, shortlived\)/,
+      );
       // The next order names the certificate it replaces (RFC 9773 §5) and the chosen profile:
       // the shim answers newOrder itself (rate limit) to show what the client sent.
       const renewedCert = (await readCertificateSet(j.outDir))!.cert;
       shim.options.rateLimitNewOrder = { retryAfterSeconds: 60 };
-      await assert.rejects(ensureCertificate({ ...j, profile: 'shortlived' }, { provider, waitVisible: waitVisible, force: true }, {}), /rate limiting/);
+      await assert.rejects(
+        ensureCertificate({ ...j, profile: 'shortlived' }, { provider, waitVisible: waitVisible, force: true }, {}),
+        /rate limiting/,
+      );
       const sent = shim.newOrderPayloads.at(-1)!;
       assert.equal(sent.replaces, ariCertId(renewedCert));
       assert.equal(sent.profile, 'shortlived');
@@ -203,10 +252,23 @@ describe('External Account Binding (ZeroSSL, Google, private CAs)', { skip }, ()
     const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, eab: { [kid]: hmacKey } });
     const dir = mkdtempSync(join(tmpdir(), 'ddns-eab-'));
     const { provider, waitVisible } = dnsRig(bind);
-    const base: CertificateJob = { names: [`eab.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, 'live'), accountDir: join(dir, 'accounts') };
+    const base: CertificateJob = {
+      names: [`eab.${ZONE}`],
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.caPem,
+      keyType: 'ecdsa-p256',
+      outDir: join(dir, 'live'),
+      accountDir: join(dir, 'accounts'),
+    };
     try {
-      await assert.rejects(ensureCertificate(base, { provider, waitVisible }), (e: DdnsError) => e.kind === 'fatal' && /external account/i.test(e.message));
-      const r = await ensureCertificate({ ...base, accountDir: join(dir, 'accounts-eab'), eab: { kid, hmacKey } }, { provider, waitVisible });
+      await assert.rejects(
+        ensureCertificate(base, { provider, waitVisible }),
+        (e: DdnsError) => e.kind === 'fatal' && /external account/i.test(e.message),
+      );
+      const r = await ensureCertificate(
+        { ...base, accountDir: join(dir, 'accounts-eab'), eab: { kid, hmacKey } },
+        { provider, waitVisible },
+      );
       assert.equal(r.renewed, true);
     } finally {
       await provider.close?.();
@@ -225,7 +287,17 @@ describe('Pebble with its own defaults (5 % badNonce rejections, authorization r
     const { provider, waitVisible } = dnsRig(bind);
     try {
       for (let i = 0; i < 4; i++) {
-        const r = await ensureCertificate({ names: [`n${i}.${ZONE}`, `*.${ZONE}`], directoryUrl: pebble.directoryUrl, caPem: pebble.caPem, keyType: 'ecdsa-p256', outDir: join(dir, `live${i}`), accountDir: join(dir, 'accounts') }, { provider, waitVisible });
+        const r = await ensureCertificate(
+          {
+            names: [`n${i}.${ZONE}`, `*.${ZONE}`],
+            directoryUrl: pebble.directoryUrl,
+            caPem: pebble.caPem,
+            keyType: 'ecdsa-p256',
+            outDir: join(dir, `live${i}`),
+            accountDir: join(dir, 'accounts'),
+          },
+          { provider, waitVisible },
+        );
         assert.equal(r.renewed, true);
       }
     } finally {
@@ -242,12 +314,22 @@ test('renewal timing: a third of the lifetime by default, days when set, ARI win
   const na = new Date('2026-04-01T00:00:00Z'); // 90 days
   assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-03-01T00:00:00Z')).due, false);
   assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-03-03T00:00:00Z')).due, true);
-  assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-03-20T00:00:00Z'), { renewDaysBefore: 10 }).due, false);
+  assert.equal(
+    renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-03-20T00:00:00Z'), { renewDaysBefore: 10 }).due,
+    false,
+  );
   const six = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2026-01-07T00:00:00Z') };
   assert.equal(renewalDecision(six, new Date('2026-01-04T23:00:00Z')).due, false);
-  assert.equal(renewalDecision(six, new Date('2026-01-05T01:00:00Z')).due, true, 'short-lived: renew with 2 of 6 days left');
+  assert.equal(
+    renewalDecision(six, new Date('2026-01-05T01:00:00Z')).due,
+    true,
+    'short-lived: renew with 2 of 6 days left',
+  );
   const ari = { start: new Date('2026-02-01T00:00:00Z'), end: new Date('2026-02-02T00:00:00Z') };
   assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-02-03T00:00:00Z'), { ari }).due, true);
   assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-01-20T00:00:00Z'), { ari }).due, false);
-  assert.equal(renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-05-01T00:00:00Z')).reason, 'the certificate has expired');
+  assert.equal(
+    renewalDecision({ notBefore: nb, notAfter: na }, new Date('2026-05-01T00:00:00Z')).reason,
+    'the certificate has expired',
+  );
 });

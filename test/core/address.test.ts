@@ -5,10 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify, parseAddress, parseAddressSet, parsePublishable, type Ipv4, type Ipv6 } from '../../src/core/address';
+import {
+  classify,
+  parseAddress,
+  parseAddressSet,
+  parsePublishable,
+  type Ipv4,
+  type Ipv6,
+} from '../../src/core/address';
 import { DdnsError } from '../../src/core/errors';
 
-const inputError = (re: RegExp) => (e: unknown) => e instanceof DdnsError && e.kind === 'input' && e.code === 'invalid_address' && re.test(e.message);
+const inputError = (re: RegExp) => (e: unknown) =>
+  e instanceof DdnsError && e.kind === 'input' && e.code === 'invalid_address' && re.test(e.message);
 
 test('parseAddress: canonical form and family, strict syntax', () => {
   assert.deepEqual(parseAddress(' 203.0.113.7\n'), { address: '203.0.113.7', family: 'ipv4' });
@@ -29,13 +37,27 @@ test('classify: a parsed address carries its family and class; text that is none
 
 test('parsePublishable: non-public accepted, unspecified refused, family checked, text only', () => {
   const p = parsePublishable(' 192.168.1.10 ', 'ipv4');
-  assert.deepEqual(p, { address: '192.168.1.10', family: 'ipv4', class: 'private', reason: '192.168.1.10 is a private address (192.168.0.0/16)' });
+  assert.deepEqual(p, {
+    address: '192.168.1.10',
+    family: 'ipv4',
+    class: 'private',
+    reason: '192.168.1.10 is a private address (192.168.0.0/16)',
+  });
   const v6: Ipv6 = parsePublishable('2001:0DB8::0:1', 'ipv6').address;
   assert.equal(v6, '2001:db8::1');
   assert.equal(parsePublishable('8.8.8.8', 'ipv4').class, 'public');
-  assert.throws(() => parsePublishable('0.0.0.0', 'ipv4'), inputError(/Invalid IPv4 address: 0\.0\.0\.0 is "this network"/));
-  assert.throws(() => parsePublishable('::', 'ipv6'), inputError(/Invalid IPv6 address: :: is the unspecified address/));
-  assert.throws(() => parsePublishable('2001:db8::1', 'ipv4'), inputError(/IPv6 address where an IPv4 address was expected/));
+  assert.throws(
+    () => parsePublishable('0.0.0.0', 'ipv4'),
+    inputError(/Invalid IPv4 address: 0\.0\.0\.0 is "this network"/),
+  );
+  assert.throws(
+    () => parsePublishable('::', 'ipv6'),
+    inputError(/Invalid IPv6 address: :: is the unspecified address/),
+  );
+  assert.throws(
+    () => parsePublishable('2001:db8::1', 'ipv4'),
+    inputError(/IPv6 address where an IPv4 address was expected/),
+  );
   assert.throws(() => parsePublishable('203.0.113.7&myip=1.1.1.1', 'ipv4'), inputError(/is not an IP address/));
   assert.throws(() => parsePublishable(42, 'ipv6'), inputError(/must be text/));
 });
@@ -46,5 +68,8 @@ test('parseAddressSet: each family parsed, absent ones left out', () => {
   assert.equal(v4, '203.0.113.7');
   assert.deepEqual(set, { ipv4: '203.0.113.7', ipv6: '2001:db8::7' });
   assert.deepEqual(parseAddressSet({ ipv4: null, ipv6: undefined }), {});
-  assert.throws(() => parseAddressSet({ ipv4: '203.0.113.7', ipv6: '203.0.113.8' }), inputError(/Invalid IPv6 address/));
+  assert.throws(
+    () => parseAddressSet({ ipv4: '203.0.113.7', ipv6: '203.0.113.8' }),
+    inputError(/Invalid IPv6 address/),
+  );
 });

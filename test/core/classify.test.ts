@@ -49,5 +49,8 @@ test('acceptAddress: family mismatch, non-public and the lab option', () => {
   assert.match((cg as { reason: string }).reason, /carrier-grade NAT/);
   assert.equal(acceptAddress('192.168.1.1', 'ipv4', { allowNonPublic: true }).ok, true);
   assert.equal(acceptAddress('2001:0db8:0000::0001', 'ipv6', { allowNonPublic: true }).ok, true);
-  assert.equal((acceptAddress('2001:0db8:0000::0001', 'ipv6', { allowNonPublic: true }) as { address: string }).address, '2001:db8::1');
+  assert.equal(
+    (acceptAddress('2001:0db8:0000::0001', 'ipv6', { allowNonPublic: true }) as { address: string }).address,
+    '2001:db8::1',
+  );
 });

@@ -34,7 +34,8 @@ after(async () => {
 });
 
 const ctx = (): SourceContext => ({ family: 'ipv4', timeoutMs: 5000, signal: new AbortController().signal });
-const source = (path: string, regex: string) => buildSource(sourceConfigSchema.parse({ type: 'custom', url: `${server.url}${path}`, format: 'regex', regex }));
+const source = (path: string, regex: string) =>
+  buildSource(sourceConfigSchema.parse({ type: 'custom', url: `${server.url}${path}`, format: 'regex', regex }));
 
 /** Run `fn` while a 20 ms ticker measures the largest gap between ticks. */
 async function withTicker<T>(fn: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; maxGapMs: number }> {
@@ -85,7 +86,8 @@ describe('custom URL source: a catastrophic regular expression', () => {
   test('an invalid pattern is refused when the source is configured', () => {
     assert.throws(
       () => customUrlSource({ url: `${server.url}/ok`, format: 'regex', regex: '([' }),
-      (e: DdnsError) => e.kind === 'input' && e.code === 'invalid_regex' && /regular expression .* not valid: .*\(\[/.test(e.message),
+      (e: DdnsError) =>
+        e.kind === 'input' && e.code === 'invalid_regex' && /regular expression .* not valid: .*\(\[/.test(e.message),
     );
   });
 });

@@ -60,8 +60,10 @@ const at = (type: Preset | 'custom', path4: string, path6?: string): IpSource =>
     ),
   );
 /** cloudflare-trace answers `ip=` lines: point it at a path that answers a trace body. */
-const run = (family: 'ipv4' | 'ipv6', o: Partial<DetectorOptions> & { sources: IpSource[] }): Promise<DetectionResult> =>
-  detect(family, { policy: 'first', hedgeMs: 10_000, timeoutMs: 5_000, ...o });
+const run = (
+  family: 'ipv4' | 'ipv6',
+  o: Partial<DetectorOptions> & { sources: IpSource[] },
+): Promise<DetectionResult> => detect(family, { policy: 'first', hedgeMs: 10_000, timeoutMs: 5_000, ...o });
 const reportOf = (r: DetectionResult, source: string) => r.reports.find((x) => x.source === source)!;
 
 describe('first answer wins', () => {
@@ -83,26 +85,46 @@ describe('first answer wins', () => {
     assert.equal(r.address, '8.8.8.8');
     assert.deepEqual(r.agreedBy, ['custom#5']);
     assert.equal(r.error, undefined);
-    assert.deepEqual(r.reports.map((x) => x.source), ['ipify', 'icanhazip', 'aws', 'custom', 'custom#2', 'custom#3', 'custom#4', 'cloudflare-trace', 'custom#5']);
+    assert.deepEqual(
+      r.reports.map((x) => x.source),
+      ['ipify', 'icanhazip', 'aws', 'custom', 'custom#2', 'custom#3', 'custom#4', 'cloudflare-trace', 'custom#5'],
+    );
     const err = (s: string) => reportOf(r, s).error ?? '';
     assert.match(err('ipify'), /answered with a web page \(HTML page "Router login"\)/);
-    assert.match(err('icanhazip'), /answer rejected: 10\.1\.2\.3 is a private address \(10\.0\.0\.0\/8\), not a public address/);
+    assert.match(
+      err('icanhazip'),
+      /answer rejected: 10\.1\.2\.3 is a private address \(10\.0\.0\.0\/8\), not a public address/,
+    );
     assert.equal(reportOf(r, 'icanhazip').address, '10.1.2.3');
     assert.match(err('aws'), /answer rejected: 100\.64\.1\.2 is a carrier-grade NAT address/);
-    assert.match(err('custom'), /answer rejected: 2001:4860:4860::8888 is an IPv6 address where an IPv4 address was expected/);
+    assert.match(
+      err('custom'),
+      /answer rejected: 2001:4860:4860::8888 is an IPv6 address where an IPv4 address was expected/,
+    );
     assert.match(err('custom#2'), /more than the 4096 accepted/);
     assert.match(err('custom#3'), /answer rejected: "it works!" is not an IP address/);
     assert.match(err('custom#4'), /documentation address/);
     assert.match(err('cloudflare-trace'), /without an "ip=" line/);
-    assert.deepEqual(reportOf(r, 'custom#5'), { ...reportOf(r, 'custom#5'), ok: true, address: '8.8.8.8', family: 'ipv4' });
+    assert.deepEqual(reportOf(r, 'custom#5'), {
+      ...reportOf(r, 'custom#5'),
+      ok: true,
+      address: '8.8.8.8',
+      family: 'ipv4',
+    });
     // the source after the winner was never asked
-    assert.equal(srv4.requests.some((q) => q.path === '/1.1.1.1'), false);
+    assert.equal(
+      srv4.requests.some((q) => q.path === '/1.1.1.1'),
+      false,
+    );
   });
 
   test('when nothing works, the error names every source and its reason', async () => {
     const r = await run('ipv4', { sources: [at('ipify', '/192.168.0.1'), at('icanhazip', '/html')] });
     assert.equal(r.address, null);
-    assert.match(r.error!, /^No source found a public IPv4 address\. ipify: 192\.168\.0\.1 is a private address .*; icanhazip: .*web page/);
+    assert.match(
+      r.error!,
+      /^No source found a public IPv4 address\. ipify: 192\.168\.0\.1 is a private address .*; icanhazip: .*web page/,
+    );
     const none = await run('ipv6', { sources: [at('aws', '/8.8.8.8')] });
     assert.equal(none.address, null);
     assert.equal(none.error, 'None of the chosen sources can find an IPv6 address.');
@@ -119,7 +141,11 @@ describe('first answer wins', () => {
   test('a slow source is hedged: the next one answers without waiting for its timeout', async () => {
     const before = closed.length;
     const started = Date.now();
-    const r = await run('ipv4', { hedgeMs: 100, timeoutMs: 30_000, sources: [at('ipify', '/silent'), at('icanhazip', '/delay/50/8.8.8.8'), at('aws', '/9.9.9.9')] });
+    const r = await run('ipv4', {
+      hedgeMs: 100,
+      timeoutMs: 30_000,
+      sources: [at('ipify', '/silent'), at('icanhazip', '/delay/50/8.8.8.8'), at('aws', '/9.9.9.9')],
+    });
     // correctness bound, far below the 30 s timeout of the silent source
     assert.ok(Date.now() - started < 15_000);
     assert.equal(r.address, '8.8.8.8');
@@ -133,7 +159,10 @@ describe('first answer wins', () => {
     const n6 = srv6.requests.length;
     const r = await run('ipv6', { sources: [at('aws', '/8.8.8.8'), at('ipify', '/8.8.8.8', '/2001:4860:4860::8888')] });
     assert.equal(r.address, '2001:4860:4860::8888');
-    assert.deepEqual(r.reports.map((x) => x.source), ['ipify']);
+    assert.deepEqual(
+      r.reports.map((x) => x.source),
+      ['ipify'],
+    );
     assert.equal(srv6.requests[n6].remoteAddress, '::1');
     // a local address of the other family is not used for this lookup; one of the family is
     const lo = await run('ipv4', { localAddress: '::1', sources: [at('ipify', '/8.8.8.8')] });
@@ -151,10 +180,17 @@ describe('first answer wins', () => {
     const before = closed.length;
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const r = await run('ipv4', { signal: ac.signal, hedgeMs: 0, sources: [at('ipify', '/silent'), at('icanhazip', '/silent')] });
+    const r = await run('ipv4', {
+      signal: ac.signal,
+      hedgeMs: 0,
+      sources: [at('ipify', '/silent'), at('icanhazip', '/silent')],
+    });
     assert.equal(r.address, null);
     assert.equal(r.error, 'The address check was cancelled.');
-    assert.deepEqual(r.reports.map((x) => x.error), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      r.reports.map((x) => x.error),
+      ['cancelled', 'cancelled'],
+    );
     await Promise.all([closed[before], closed[before + 1]]);
   });
 });
@@ -170,26 +206,49 @@ describe('quorum', () => {
     assert.deepEqual(r.agreedBy, ['ipify', 'aws']);
     assert.equal(reportOf(r, 'icanhazip').error, 'said 9.9.9.9, but ipify and aws said 8.8.8.8');
     assert.equal(reportOf(r, 'icanhazip').ok, false);
-    assert.equal(r.reports.some((x) => x.source === 'custom'), false, 'the fourth source was not needed');
+    assert.equal(
+      r.reports.some((x) => x.source === 'custom'),
+      false,
+      'the fourth source was not needed',
+    );
   });
 
   test('HTTPS and DNS sources can agree', async () => {
     const r = await run('ipv4', {
       policy: 'quorum',
-      sources: [at('ipify', '/8.8.8.8'), buildSource(sourceConfigSchema.parse({ type: 'opendns', serverV4: dns4.address }))],
+      sources: [
+        at('ipify', '/8.8.8.8'),
+        buildSource(sourceConfigSchema.parse({ type: 'opendns', serverV4: dns4.address })),
+      ],
     });
     assert.equal(r.address, '8.8.8.8');
     assert.deepEqual(r.agreedBy, ['ipify', 'opendns']);
   });
 
   test('disagreement: no address, and the error says who said what', async () => {
-    const r = await run('ipv4', { policy: 'quorum', sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/9.9.9.9'), at('aws', '/html')] });
+    const r = await run('ipv4', {
+      policy: 'quorum',
+      sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/9.9.9.9'), at('aws', '/html')],
+    });
     assert.equal(r.address, null);
     assert.deepEqual(r.agreedBy, []);
-    assert.match(r.error!, /^The sources did not agree on the IPv4 address \(2 must agree\): ipify said 8\.8\.8\.8; icanhazip said 9\.9\.9\.9; aws: .*web page/);
-    const lonely = await run('ipv4', { policy: 'quorum', sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/10.0.0.1')] });
-    assert.match(lonely.error!, /^Not enough sources confirmed the IPv4 address \(2 must agree\): ipify said 8\.8\.8\.8; icanhazip: 10\.0\.0\.1 is a private address/);
-    const few = await run('ipv4', { policy: 'quorum', quorum: 3, sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/8.8.8.8')] });
+    assert.match(
+      r.error!,
+      /^The sources did not agree on the IPv4 address \(2 must agree\): ipify said 8\.8\.8\.8; icanhazip said 9\.9\.9\.9; aws: .*web page/,
+    );
+    const lonely = await run('ipv4', {
+      policy: 'quorum',
+      sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/10.0.0.1')],
+    });
+    assert.match(
+      lonely.error!,
+      /^Not enough sources confirmed the IPv4 address \(2 must agree\): ipify said 8\.8\.8\.8; icanhazip: 10\.0\.0\.1 is a private address/,
+    );
+    const few = await run('ipv4', {
+      policy: 'quorum',
+      quorum: 3,
+      sources: [at('ipify', '/8.8.8.8'), at('icanhazip', '/8.8.8.8')],
+    });
     assert.equal(few.error, '3 sources must agree, but only 2 of the chosen sources can find an IPv4 address.');
     assert.equal(few.reports.length, 0);
   });
@@ -197,17 +256,33 @@ describe('quorum', () => {
 
 describe('CGNAT suspicion', () => {
   const nic = (address: string): os.NetworkInterfaceInfo =>
-    ({ address, netmask: '255.192.0.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: `${address}/10` }) as os.NetworkInterfaceInfo;
+    ({
+      address,
+      netmask: '255.192.0.0',
+      family: 'IPv4',
+      mac: '02:00:00:00:00:01',
+      internal: false,
+      cidr: `${address}/10`,
+    }) as os.NetworkInterfaceInfo;
   const wan = (address: string) =>
-    interfaceSource({ interface: 'ppp0', readers: { interfaces: () => ({ ppp0: [nic(address)] }), if6Flags: async () => null } });
+    interfaceSource({
+      interface: 'ppp0',
+      readers: { interfaces: () => ({ ppp0: [nic(address)] }), if6Flags: async () => null },
+    });
 
   test('the interface holds a 100.64/10 address while outside services see a public one', async () => {
     const r = await run('ipv4', { sources: [wan('100.64.5.6'), at('ipify', '/8.8.8.8')] });
     assert.equal(r.address, '8.8.8.8');
     assert.match(reportOf(r, 'interface').error!, /answer rejected: 100\.64\.5\.6 is a carrier-grade NAT address/);
     assert.equal(reportOf(r, 'interface').address, '100.64.5.6');
-    assert.deepEqual({ ...r.cgnatSuspected, note: undefined }, { localAddress: '100.64.5.6', localClass: 'cgnat', publicAddress: '8.8.8.8', note: undefined });
-    assert.match(r.cgnatSuspected!.note, /probably behind carrier-grade NAT \(CGNAT\).*network interface ppp0 has 100\.64\.5\.6.*Outside services see 8\.8\.8\.8/);
+    assert.deepEqual(
+      { ...r.cgnatSuspected, note: undefined },
+      { localAddress: '100.64.5.6', localClass: 'cgnat', publicAddress: '8.8.8.8', note: undefined },
+    );
+    assert.match(
+      r.cgnatSuspected!.note,
+      /probably behind carrier-grade NAT \(CGNAT\).*network interface ppp0 has 100\.64\.5\.6.*Outside services see 8\.8\.8\.8/,
+    );
   });
 
   test('a private WAN address is reported too; a public one is not', async () => {

@@ -32,7 +32,10 @@ test('query: real named over UDP, TCP and IPv6; a silent server times out', { sk
     const big = await query({ host: '127.0.0.1', port: bind.port }, 'big.home.test', 'TXT');
     assert.equal(big.answers.length, 30);
     const port = (silent.address() as { port: number }).port;
-    await assert.rejects(query({ host: '127.0.0.1', port }, 'www.home.test', 'A', { timeoutMs: 300, retransmitMs: 100 }), (e: DdnsError) => e.code === 'timeout');
+    await assert.rejects(
+      query({ host: '127.0.0.1', port }, 'www.home.test', 'A', { timeoutMs: 300, retransmitMs: 100 }),
+      (e: DdnsError) => e.code === 'timeout',
+    );
   } finally {
     silent.close();
     await bind.stop();

@@ -39,9 +39,22 @@ test('normaliseHostname: what is refused, with a reason', () => {
 });
 
 test('parseHostnames: separators, duplicates dropped, every bad entry named in one input error', () => {
-  assert.deepEqual(parseHostnames('a.example.com, B.example.com\nc.example.com;a.example.com.'), ['a.example.com', 'b.example.com', 'c.example.com']);
-  assert.deepEqual(parseHostnames(['a.example.com b.example.com', 'A.EXAMPLE.COM']), ['a.example.com', 'b.example.com']);
+  assert.deepEqual(parseHostnames('a.example.com, B.example.com\nc.example.com;a.example.com.'), [
+    'a.example.com',
+    'b.example.com',
+    'c.example.com',
+  ]);
+  assert.deepEqual(parseHostnames(['a.example.com b.example.com', 'A.EXAMPLE.COM']), [
+    'a.example.com',
+    'b.example.com',
+  ]);
   assert.deepEqual(parseHostnames(''), []);
-  assert.throws(() => parseHostnames('ok.example.com, x, -y.example.com'), (e: unknown) =>
-    e instanceof DdnsError && e.kind === 'input' && e.code === 'invalid_hostname' && /"x" is not a full host name.*"-y\.example\.com" is not a valid host name/.test(e.message));
+  assert.throws(
+    () => parseHostnames('ok.example.com, x, -y.example.com'),
+    (e: unknown) =>
+      e instanceof DdnsError &&
+      e.kind === 'input' &&
+      e.code === 'invalid_hostname' &&
+      /"x" is not a full host name.*"-y\.example\.com" is not a valid host name/.test(e.message),
+  );
 });

@@ -26,24 +26,39 @@ test('http: user agent, body, status; body cap; timeout; redacted errors', async
     assert.equal(r.headers['retry-after'], '7');
     assert.equal(srv.requests[0].headers['user-agent'], USER_AGENT);
 
-    await assert.rejects(httpRequest({ url: `${srv.url}/big`, maxBodyBytes: 1000 }), (e: DdnsError) => e.code === 'body_too_large' && e.kind === 'transient');
-    await assert.rejects(httpRequest({ url: `${srv.url}/chunked-big`, maxBodyBytes: 1000 }), (e: DdnsError) => e.code === 'body_too_large');
-    await assert.rejects(httpRequest({ url: `${srv.url}/slow`, timeoutMs: 300 }), (e: DdnsError) => e.code === 'timeout' && /did not answer within 300 ms/.test(e.message));
+    await assert.rejects(
+      httpRequest({ url: `${srv.url}/big`, maxBodyBytes: 1000 }),
+      (e: DdnsError) => e.code === 'body_too_large' && e.kind === 'transient',
+    );
+    await assert.rejects(
+      httpRequest({ url: `${srv.url}/chunked-big`, maxBodyBytes: 1000 }),
+      (e: DdnsError) => e.code === 'body_too_large',
+    );
+    await assert.rejects(
+      httpRequest({ url: `${srv.url}/slow`, timeoutMs: 300 }),
+      (e: DdnsError) => e.code === 'timeout' && /did not answer within 300 ms/.test(e.message),
+    );
   } finally {
     await srv.close();
   }
   const red = new Redactor(['SECRET123']);
-  await assert.rejects(httpRequest({ url: `http://127.0.0.1:1/u/SECRET123/?token=SECRET123`, redactor: red, timeoutMs: 2000 }), (e: DdnsError) => {
-    assert.doesNotMatch(String(e.message) + String(e.stack) + String(e.detail), /SECRET123/);
-    assert.equal(e.kind, 'transient');
-    return true;
-  });
+  await assert.rejects(
+    httpRequest({ url: `http://127.0.0.1:1/u/SECRET123/?token=SECRET123`, redactor: red, timeoutMs: 2000 }),
+    (e: DdnsError) => {
+      assert.doesNotMatch(String(e.message) + String(e.stack) + String(e.detail), /SECRET123/);
+      assert.equal(e.kind, 'transient');
+      return true;
+    },
+  );
 });
 
 test('http: helpers', () => {
   assert.equal(parseRetryAfter('120'), 120_000);
   assert.equal(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())! > 55_000, true);
   assert.equal(parseRetryAfter('nonsense'), undefined);
-  assert.equal(excerpt('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>'), 'HTML page "502 Bad Gateway"');
+  assert.equal(
+    excerpt('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>'),
+    'HTML page "502 Bad Gateway"',
+  );
   assert.equal(excerpt('https://x/u/TOKEN/?a=1', new Redactor()), 'https://x/u/***/?a=1');
 });

@@ -45,7 +45,10 @@ function routes(v6: boolean) {
       case '/plain':
         return text(res, `  \n${me}\r\n \t`);
       case '/trace':
-        return text(res, `fl=29f1\nh=1.1.1.1\nip=${me}\nts=1700000000.1\nvisit_scheme=https\nuag=x\ncolo=FRA\nhttp=http/1.1\nloc=DE\ntls=TLSv1.3\nsni=off\nwarp=off\ngateway=off\n`);
+        return text(
+          res,
+          `fl=29f1\nh=1.1.1.1\nip=${me}\nts=1700000000.1\nvisit_scheme=https\nuag=x\ncolo=FRA\nhttp=http/1.1\nloc=DE\ntls=TLSv1.3\nsni=off\nwarp=off\ngateway=off\n`,
+        );
       case '/trace-no-ip':
         return text(res, 'fl=29f1\nh=1.1.1.1\n');
       case '/json':
@@ -55,7 +58,12 @@ function routes(v6: boolean) {
       case '/regex':
         return text(res, `<html><body>Your WAN address: <b>${me}</b> (up 3 days)</body></html>`);
       case '/html':
-        return text(res, '<!DOCTYPE html><html><head><title>Sign in to the hotel Wi-Fi</title></head><body>…</body></html>', 200, { 'content-type': 'text/html' });
+        return text(
+          res,
+          '<!DOCTYPE html><html><head><title>Sign in to the hotel Wi-Fi</title></head><body>…</body></html>',
+          200,
+          { 'content-type': 'text/html' },
+        );
       case '/big':
         return text(res, 'x'.repeat(1024 * 1024));
       case '/busy':
@@ -68,15 +76,21 @@ function routes(v6: boolean) {
   };
 }
 
-const ctx = (family: Family, timeoutMs = 3000): SourceContext => ({ family, timeoutMs, signal: new AbortController().signal });
+const ctx = (family: Family, timeoutMs = 3000): SourceContext => ({
+  family,
+  timeoutMs,
+  signal: new AbortController().signal,
+});
 
 before(async () => {
   http4 = await startServer(routes(false), '127.0.0.1');
   http6 = await startServer(routes(true), '::1');
   const dnsHandler = (v6: boolean) => (q: { name: string; type: string }) => {
     const me = v6 ? V6 : V4;
-    if (q.name === 'myip.opendns.com' && q.type === 'A') return [{ type: 'A' as const, name: q.name, ttl: 0, data: V4 }];
-    if (q.name === 'myip.opendns.com' && q.type === 'AAAA') return [{ type: 'AAAA' as const, name: q.name, ttl: 0, data: V6 }];
+    if (q.name === 'myip.opendns.com' && q.type === 'A')
+      return [{ type: 'A' as const, name: q.name, ttl: 0, data: V4 }];
+    if (q.name === 'myip.opendns.com' && q.type === 'AAAA')
+      return [{ type: 'AAAA' as const, name: q.name, ttl: 0, data: V6 }];
     if (q.name === 'o-o.myaddr.l.google.com' && q.type === 'TXT') {
       return [
         { type: 'TXT' as const, name: q.name, ttl: 60, data: ['edns0-client-subnet 8.8.0.0/24'] },
@@ -99,17 +113,38 @@ const build = (cfg: unknown) => buildSource(sourceConfigSchema.parse(cfg));
 describe('settings', () => {
   test('defaults, catalog and empty editor fields', () => {
     for (const d of DEFAULT_SOURCES) assert.deepEqual(sourceConfigSchema.parse(d), d);
-    assert.deepEqual(DEFAULT_SOURCES.map((d) => d.type), ['cloudflare-trace', 'ipify', 'icanhazip', 'opendns']);
+    assert.deepEqual(
+      DEFAULT_SOURCES.map((d) => d.type),
+      ['cloudflare-trace', 'ipify', 'icanhazip', 'opendns'],
+    );
     const types = SOURCE_CATALOG.map((c) => c.type).sort();
-    assert.deepEqual(types, ['aws', 'cloudflare-trace', 'custom', 'google-dns', 'icanhazip', 'interface', 'ipify', 'opendns', 'router']);
+    assert.deepEqual(types, [
+      'aws',
+      'cloudflare-trace',
+      'custom',
+      'google-dns',
+      'icanhazip',
+      'interface',
+      'ipify',
+      'opendns',
+      'router',
+    ]);
     assert.deepEqual(SOURCE_CATALOG.find((c) => c.type === 'aws')!.families, ['ipv4']);
-    assert.equal(SOURCE_CATALOG.find((c) => c.type === 'cloudflare-trace')!.endpoints.ipv6, 'https://[2606:4700:4700::1111]/cdn-cgi/trace');
+    assert.equal(
+      SOURCE_CATALOG.find((c) => c.type === 'cloudflare-trace')!.endpoints.ipv6,
+      'https://[2606:4700:4700::1111]/cdn-cgi/trace',
+    );
     // the editor stores "" for untouched fields: they mean "not set"
     const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
     assert.deepEqual(plain(sourceConfigSchema.parse({ type: 'ipify', urlV4: '', urlV6: ' ' })), { type: 'ipify' });
-    assert.deepEqual(plain(sourceConfigSchema.parse({ type: 'custom', url: 'https://router.lan/status', jsonPath: '' })), {
-      type: 'custom', url: 'https://router.lan/status', format: 'text',
-    });
+    assert.deepEqual(
+      plain(sourceConfigSchema.parse({ type: 'custom', url: 'https://router.lan/status', jsonPath: '' })),
+      {
+        type: 'custom',
+        url: 'https://router.lan/status',
+        format: 'text',
+      },
+    );
   });
 
   test('bad settings are refused with a reason', () => {
@@ -122,25 +157,36 @@ describe('settings', () => {
     assert.match(issues({ type: 'ipify', urlV4: 'ftp://x/' }), /urlV4: must be a full http/);
     assert.match(issues({ type: 'custom' }), /url/);
     assert.match(issues({ type: 'custom', url: 'https://x/', format: 'json' }), /jsonPath: a JSON path/);
-    assert.match(issues({ type: 'custom', url: 'https://x/', format: 'regex', regex: '([' }), /regex: is not a valid regular expression/);
+    assert.match(
+      issues({ type: 'custom', url: 'https://x/', format: 'regex', regex: '([' }),
+      /regex: is not a valid regular expression/,
+    );
     assert.match(issues({ type: 'opendns', serverV4: '2620:119:35::35' }), /serverV4: must be an IPv4 address/);
     assert.match(issues({ type: 'opendns', serverV6: 'resolver1.opendns.com' }), /serverV6: must be an IPv6 address/);
     assert.match(issues({ type: 'google-dns', serverV4: '127.0.0.1:99999' }), /serverV4/);
     assert.match(issues({ type: 'interface', interface: 'eth 0' }), /no spaces/);
-    assert.equal(sourceConfigSchema.safeParse({ type: 'opendns', serverV4: '127.0.0.1:5353', serverV6: '[::1]:5353' }).success, true);
+    assert.equal(
+      sourceConfigSchema.safeParse({ type: 'opendns', serverV4: '127.0.0.1:5353', serverV6: '[::1]:5353' }).success,
+      true,
+    );
   });
 
   test('families, kinds and labels of built sources', () => {
-    const all = (['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface'] as const).map((type) => build({ type }));
-    assert.deepEqual(all.map((s) => [s.id, s.families.join('+'), s.kind]), [
-      ['ipify', 'ipv4+ipv6', 'external'],
-      ['icanhazip', 'ipv4+ipv6', 'external'],
-      ['aws', 'ipv4', 'external'],
-      ['cloudflare-trace', 'ipv4+ipv6', 'external'],
-      ['opendns', 'ipv4+ipv6', 'external'],
-      ['google-dns', 'ipv4+ipv6', 'external'],
-      ['interface', 'ipv4+ipv6', 'local'],
-    ]);
+    const all = (['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface'] as const).map(
+      (type) => build({ type }),
+    );
+    assert.deepEqual(
+      all.map((s) => [s.id, s.families.join('+'), s.kind]),
+      [
+        ['ipify', 'ipv4+ipv6', 'external'],
+        ['icanhazip', 'ipv4+ipv6', 'external'],
+        ['aws', 'ipv4', 'external'],
+        ['cloudflare-trace', 'ipv4+ipv6', 'external'],
+        ['opendns', 'ipv4+ipv6', 'external'],
+        ['google-dns', 'ipv4+ipv6', 'external'],
+        ['interface', 'ipv4+ipv6', 'local'],
+      ],
+    );
     assert.equal(all[0].label, 'ipify (api.ipify.org, api6.ipify.org)');
     assert.equal(all[4].label, 'OpenDNS (208.67.222.222:53, [2620:119:35::35]:53)');
     assert.deepEqual(build({ type: 'custom', url: 'http://x/?token=abc', family: 'ipv6' }).families, ['ipv6']);
@@ -156,7 +202,10 @@ describe('HTTPS plain-text services', () => {
       assert.deepEqual(await s.lookup(ctx('ipv4')), { address: V4, info: { host: `127.0.0.1:${http4.port}` } });
       assert.equal((await s.lookup(ctx('ipv6'))).address, V6);
     }
-    assert.ok(http4.requests.length >= 3 && http4.requests.every((r) => r.remoteAddress.replace(/^::ffff:/, '') === '127.0.0.1'));
+    assert.ok(
+      http4.requests.length >= 3 &&
+        http4.requests.every((r) => r.remoteAddress.replace(/^::ffff:/, '') === '127.0.0.1'),
+    );
     assert.ok(http6.requests.length >= 3 && http6.requests.every((r) => r.remoteAddress === '::1'));
     assert.match(String(http4.requests[0].headers['user-agent']), /node-red-contrib-ddns/);
   });
@@ -165,12 +214,24 @@ describe('HTTPS plain-text services', () => {
     const src = (path: string) => build({ type: 'ipify', urlV4: `${http4.url}${path}` });
     await assert.rejects(src('/html').lookup(ctx('ipv4')), (e: DdnsError) => {
       assert.equal(e.code, 'html_answer');
-      assert.match(e.message, /answered with a web page \(HTML page "Sign in to the hotel Wi-Fi"\) instead of an address/);
+      assert.match(
+        e.message,
+        /answered with a web page \(HTML page "Sign in to the hotel Wi-Fi"\) instead of an address/,
+      );
       return true;
     });
-    await assert.rejects(src('/big').lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'body_too_large' && /more than the 4096/.test(e.message));
-    await assert.rejects(src('/busy').lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'http_503' && /HTTP 503: Service Unavailable/.test(e.message));
-    await assert.rejects(src('/silent').lookup(ctx('ipv4', 300)), (e: DdnsError) => e.code === 'timeout' && /within 300 ms/.test(e.message));
+    await assert.rejects(
+      src('/big').lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'body_too_large' && /more than the 4096/.test(e.message),
+    );
+    await assert.rejects(
+      src('/busy').lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'http_503' && /HTTP 503: Service Unavailable/.test(e.message),
+    );
+    await assert.rejects(
+      src('/silent').lookup(ctx('ipv4', 300)),
+      (e: DdnsError) => e.code === 'timeout' && /within 300 ms/.test(e.message),
+    );
     const ac = new AbortController();
     const p = src('/silent').lookup({ ...ctx('ipv4'), signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
@@ -186,7 +247,10 @@ describe('Cloudflare trace', () => {
     assert.equal(parseTrace('h=x\r\nip= 8.8.8.8 \r\nts=1'), '8.8.8.8');
     assert.equal(parseTrace('visit_scheme=https'), null);
     const none = build({ type: 'cloudflare-trace', urlV4: `${http4.url}/trace-no-ip` });
-    await assert.rejects(none.lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'trace_no_ip' && /without an "ip=" line/.test(e.message));
+    await assert.rejects(
+      none.lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'trace_no_ip' && /without an "ip=" line/.test(e.message),
+    );
   });
 });
 
@@ -194,21 +258,57 @@ describe('custom URL', () => {
   test('text, JSON path and regular expression', async () => {
     const c = (o: object) => build({ type: 'custom', url: `${http4.url}/plain`, ...o });
     assert.equal((await c({}).lookup(ctx('ipv4'))).address, V4);
-    assert.equal((await c({ url: `${http4.url}/json`, format: 'json', jsonPath: 'data.ip' }).lookup(ctx('ipv4'))).address, V4);
-    assert.equal((await c({ url: `${http6.url}/json`, format: 'json', jsonPath: 'data.list[0].addr' }).lookup(ctx('ipv6'))).address, V6);
-    assert.equal((await c({ url: `${http4.url}/regex`, format: 'regex', regex: 'WAN address: <b>([^<]+)</b>' }).lookup(ctx('ipv4'))).address, V4);
+    assert.equal(
+      (await c({ url: `${http4.url}/json`, format: 'json', jsonPath: 'data.ip' }).lookup(ctx('ipv4'))).address,
+      V4,
+    );
+    assert.equal(
+      (await c({ url: `${http6.url}/json`, format: 'json', jsonPath: 'data.list[0].addr' }).lookup(ctx('ipv6')))
+        .address,
+      V6,
+    );
+    assert.equal(
+      (
+        await c({ url: `${http4.url}/regex`, format: 'regex', regex: 'WAN address: <b>([^<]+)</b>' }).lookup(
+          ctx('ipv4'),
+        )
+      ).address,
+      V4,
+    );
     // no group: the whole match
-    assert.equal((await c({ url: `${http4.url}/regex`, format: 'regex', regex: '\\d+\\.\\d+\\.\\d+\\.\\d+' }).lookup(ctx('ipv4'))).address, V4);
+    assert.equal(
+      (await c({ url: `${http4.url}/regex`, format: 'regex', regex: '\\d+\\.\\d+\\.\\d+\\.\\d+' }).lookup(ctx('ipv4')))
+        .address,
+      V4,
+    );
   });
 
   test('answers that do not fit the format', async () => {
     const c = (o: object) => build({ type: 'custom', ...o });
-    await assert.rejects(c({ url: `${http4.url}/html`, format: 'json', jsonPath: 'ip' }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'not_json' && /HTML page/.test(e.message));
-    await assert.rejects(c({ url: `${http4.url}/json`, format: 'json', jsonPath: 'data.addr' }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'json_path_missing' && /"data.addr"/.test(e.message));
-    await assert.rejects(c({ url: `${http4.url}/json-number`, format: 'json', jsonPath: 'data.ip' }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'json_path_missing');
-    await assert.rejects(c({ url: `${http4.url}/plain`, format: 'regex', regex: 'WAN: (\\S+)' }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'regex_no_match');
-    await assert.rejects(c({ url: `${http4.url}/html` }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'html_answer');
-    await assert.rejects(c({ url: `${http4.url}/big`, format: 'regex', regex: 'x' }).lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'body_too_large' && /more than the 65536/.test(e.message));
+    await assert.rejects(
+      c({ url: `${http4.url}/html`, format: 'json', jsonPath: 'ip' }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'not_json' && /HTML page/.test(e.message),
+    );
+    await assert.rejects(
+      c({ url: `${http4.url}/json`, format: 'json', jsonPath: 'data.addr' }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'json_path_missing' && /"data.addr"/.test(e.message),
+    );
+    await assert.rejects(
+      c({ url: `${http4.url}/json-number`, format: 'json', jsonPath: 'data.ip' }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'json_path_missing',
+    );
+    await assert.rejects(
+      c({ url: `${http4.url}/plain`, format: 'regex', regex: 'WAN: (\\S+)' }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'regex_no_match',
+    );
+    await assert.rejects(
+      c({ url: `${http4.url}/html` }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'html_answer',
+    );
+    await assert.rejects(
+      c({ url: `${http4.url}/big`, format: 'regex', regex: 'x' }).lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'body_too_large' && /more than the 65536/.test(e.message),
+    );
     assert.equal(pick({ a: { b: [1, { c: 'x' }] } }, 'a.b.1.c'), 'x');
     assert.equal(pick({ a: 1 }, 'a.toString'), undefined);
   });
@@ -222,23 +322,35 @@ describe('DNS-based sources', () => {
     assert.equal((await open.lookup(ctx('ipv6'))).address, V6);
     assert.equal((await google.lookup(ctx('ipv4'))).address, V4);
     assert.deepEqual(await google.lookup(ctx('ipv6')), { address: V6, info: { server: dns6.address } });
-    assert.deepEqual(dns4.queries.map((q) => [q.name, q.type, q.from, q.recursionDesired]), [
-      ['myip.opendns.com', 'A', '127.0.0.1', true],
-      ['o-o.myaddr.l.google.com', 'TXT', '127.0.0.1', false],
-    ]);
-    assert.deepEqual(dns6.queries.map((q) => [q.name, q.type, q.from]), [
-      ['myip.opendns.com', 'AAAA', '::1'],
-      ['o-o.myaddr.l.google.com', 'TXT', '::1'],
-    ]);
+    assert.deepEqual(
+      dns4.queries.map((q) => [q.name, q.type, q.from, q.recursionDesired]),
+      [
+        ['myip.opendns.com', 'A', '127.0.0.1', true],
+        ['o-o.myaddr.l.google.com', 'TXT', '127.0.0.1', false],
+      ],
+    );
+    assert.deepEqual(
+      dns6.queries.map((q) => [q.name, q.type, q.from]),
+      [
+        ['myip.opendns.com', 'AAAA', '::1'],
+        ['o-o.myaddr.l.google.com', 'TXT', '::1'],
+      ],
+    );
   });
 
   test('an error code, an empty answer and a silent server', async () => {
     const srv = await startDnsServer(() => ({ rcode: 'REFUSED' }));
     try {
       const s = build({ type: 'opendns', serverV4: srv.address });
-      await assert.rejects(s.lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'dns_refused' && /answered REFUSED to myip.opendns.com A/.test(e.message));
+      await assert.rejects(
+        s.lookup(ctx('ipv4')),
+        (e: DdnsError) => e.code === 'dns_refused' && /answered REFUSED to myip.opendns.com A/.test(e.message),
+      );
       srv.setHandler(() => []);
-      await assert.rejects(s.lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'dns_no_answer' && /gave no A record/.test(e.message));
+      await assert.rejects(
+        s.lookup(ctx('ipv4')),
+        (e: DdnsError) => e.code === 'dns_no_answer' && /gave no A record/.test(e.message),
+      );
       srv.setHandler(() => null);
       await assert.rejects(s.lookup(ctx('ipv4', 400)), (e: DdnsError) => e.code === 'timeout');
     } finally {
@@ -250,9 +362,28 @@ describe('DNS-based sources', () => {
 describe('network interface', () => {
   const nic = (address: string, extra: Partial<os.NetworkInterfaceInfo> = {}): os.NetworkInterfaceInfo => {
     const v6 = address.includes(':');
-    return (v6
-      ? { address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:01', internal: false, cidr: `${address}/64`, scopeid: 0, ...extra }
-      : { address, netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: `${address}/24`, ...extra }) as os.NetworkInterfaceInfo;
+    return (
+      v6
+        ? {
+            address,
+            netmask: 'ffff:ffff:ffff:ffff::',
+            family: 'IPv6',
+            mac: '02:00:00:00:00:01',
+            internal: false,
+            cidr: `${address}/64`,
+            scopeid: 0,
+            ...extra,
+          }
+        : {
+            address,
+            netmask: '255.255.255.0',
+            family: 'IPv4',
+            mac: '02:00:00:00:00:01',
+            internal: false,
+            cidr: `${address}/24`,
+            ...extra,
+          }
+    ) as os.NetworkInterfaceInfo;
   };
   const interfaces = () => ({
     lo: [nic('127.0.0.1', { internal: true }), nic('::1', { internal: true })],
@@ -269,27 +400,41 @@ describe('network interface', () => {
     wwan0: [nic('100.64.7.8')],
   });
   // /proc/net/if_inet6: address, ifindex, prefix length, scope, flags, name (all hex but the name)
-  const if6 = [
-    '00000000000000000000000000000001 01 80 10 80       lo',
-    'fe800000000000000000000000000001 02 40 20 80     eth0',
-    '20014860486000000000000000001234 02 40 00 01     eth0',
-    '2001486048600000000000000000dead 02 40 00 20     eth0',
-    '2001486048600000000000000000beef 02 40 00 40     eth0',
-    '20014860486000000000000000000bad 02 40 00 08     eth0',
-    '20014860486000000000000000008888 02 40 00 80     eth0',
-  ].join('\n') + '\n';
-  const src = (o: { interface?: string; allowTemporary?: boolean; flags?: string | null; nics?: ReturnType<typeof interfaces> } = {}) =>
+  const if6 =
+    [
+      '00000000000000000000000000000001 01 80 10 80       lo',
+      'fe800000000000000000000000000001 02 40 20 80     eth0',
+      '20014860486000000000000000001234 02 40 00 01     eth0',
+      '2001486048600000000000000000dead 02 40 00 20     eth0',
+      '2001486048600000000000000000beef 02 40 00 40     eth0',
+      '20014860486000000000000000000bad 02 40 00 08     eth0',
+      '20014860486000000000000000008888 02 40 00 80     eth0',
+    ].join('\n') + '\n';
+  const src = (
+    o: {
+      interface?: string;
+      allowTemporary?: boolean;
+      flags?: string | null;
+      nics?: ReturnType<typeof interfaces>;
+    } = {},
+  ) =>
     interfaceSource({
       interface: o.interface,
       allowTemporary: o.allowTemporary,
-      readers: { interfaces: () => o.nics ?? interfaces(), if6Flags: async () => (o.flags === undefined ? if6 : o.flags) },
+      readers: {
+        interfaces: () => o.nics ?? interfaces(),
+        if6Flags: async () => (o.flags === undefined ? if6 : o.flags),
+      },
     });
 
   test('the first public address of the family, on any interface or the named one', async () => {
     assert.deepEqual(await src().lookup(ctx('ipv4')), { address: '8.8.4.4', info: { interface: 'ppp0' } });
     assert.deepEqual(await src().lookup(ctx('ipv6')), { address: V6, info: { interface: 'eth0' } });
     // no public address on the named interface: the private one, so that the detector can say why
-    assert.deepEqual(await src({ interface: 'eth0' }).lookup(ctx('ipv4')), { address: '192.168.1.10', info: { interface: 'eth0' } });
+    assert.deepEqual(await src({ interface: 'eth0' }).lookup(ctx('ipv4')), {
+      address: '192.168.1.10',
+      info: { interface: 'eth0' },
+    });
     assert.equal((await src({ interface: 'wwan0' }).lookup(ctx('ipv4'))).address, '100.64.7.8');
   });
 
@@ -313,10 +458,17 @@ describe('network interface', () => {
   });
 
   test('a missing interface is named with the ones that exist; the real system is readable', async () => {
-    await assert.rejects(src({ interface: 'ppp1' }).lookup(ctx('ipv4')), (e: DdnsError) =>
-      e.code === 'no_interface' && /no network interface "ppp1" right now \(this host has: lo, eth0, ppp0, wwan0\)/.test(e.message));
+    await assert.rejects(
+      src({ interface: 'ppp1' }).lookup(ctx('ipv4')),
+      (e: DdnsError) =>
+        e.code === 'no_interface' &&
+        /no network interface "ppp1" right now \(this host has: lo, eth0, ppp0, wwan0\)/.test(e.message),
+    );
     // the real os.networkInterfaces() and /proc/net/if_inet6 of this machine: loopback is never usable
     const real = buildSource({ type: 'interface', interface: 'lo' } as SourceConfig);
-    await assert.rejects(real.lookup(ctx('ipv4')), (e: DdnsError) => e.code === 'no_address' && /127\.0\.0\.1 \(loopback\)/.test(e.message));
+    await assert.rejects(
+      real.lookup(ctx('ipv4')),
+      (e: DdnsError) => e.code === 'no_address' && /127\.0\.0\.1 \(loopback\)/.test(e.message),
+    );
   });
 });

@@ -53,12 +53,18 @@ test('every node type appears in an example flow, and every example is a valid f
       used.add(n.type);
     }
     for (const n of flow) {
-      for (const port of n.wires ?? []) for (const target of port) assert.ok(ids.has(target), `${f}: ${n.id} wired to missing ${target}`);
+      for (const port of n.wires ?? [])
+        for (const target of port) assert.ok(ids.has(target), `${f}: ${n.id} wired to missing ${target}`);
     }
     const text = JSON.stringify(flow);
-    assert.doesNotMatch(text, /"credentials"\s*:\s*\{[^}]*"(token|password|tsigSecret)"\s*:\s*"[^"]+"/, `${f}: no credentials in examples`);
+    assert.doesNotMatch(
+      text,
+      /"credentials"\s*:\s*\{[^}]*"(token|password|tsigSecret)"\s*:\s*"[^"]+"/,
+      `${f}: no credentials in examples`,
+    );
   }
-  for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(used.has(type), `node type ${type} appears in an example`);
+  for (const type of Object.keys(pkg['node-red'].nodes))
+    assert.ok(used.has(type), `node type ${type} appears in an example`);
 });
 
 test('the published tarball holds what runs and nothing else; no native code, no install scripts', () => {
@@ -69,18 +75,26 @@ test('the published tarball holds what runs and nothing else; no native code, no
     assert.ok(files.includes(file), `${file} packed`);
     assert.ok(files.includes(file.replace(/\.js$/, '.html')), `${file} editor packed`);
   }
-  assert.ok(files.some((f) => f.startsWith('examples/')), 'examples packed');
-  assert.ok(files.some((f) => f.startsWith('dist/src/nodes/icons/')), 'icons packed');
+  assert.ok(
+    files.some((f) => f.startsWith('examples/')),
+    'examples packed',
+  );
+  assert.ok(
+    files.some((f) => f.startsWith('dist/src/nodes/icons/')),
+    'icons packed',
+  );
   for (const f of files) {
     assert.doesNotMatch(f, /^(test|src|bench|scripts|\.ci)\//, `${f} should not be packed`);
     assert.doesNotMatch(f, /^dist\/(test|bench)\//, `${f} should not be packed`);
   }
   // Runtime dependency tree: pure JavaScript, no install scripts (the add-on has no compiler).
   const paths = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
-    .split('\n').filter((p) => p && p !== root);
+    .split('\n')
+    .filter((p) => p && p !== root);
   for (const p of paths) {
     const dep = JSON.parse(readFileSync(join(p, 'package.json'), 'utf8'));
-    for (const s of ['preinstall', 'install', 'postinstall']) assert.ok(!dep.scripts?.[s], `${dep.name} has a ${s} script`);
+    for (const s of ['preinstall', 'install', 'postinstall'])
+      assert.ok(!dep.scripts?.[s], `${dep.name} has a ${s} script`);
     assert.ok(!existsSync(join(p, 'binding.gyp')), `${dep.name} is a native module`);
     assert.ok(!dep.gypfile, `${dep.name} is a native module`);
   }

@@ -8,8 +8,12 @@ import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
 
 test('payload: the full form, the short form { ipv4?, ipv6? }, nulls, extra fields kept', () => {
   const full = {
-    ipv4: '203.0.113.7', ipv6: null, previous: { ipv4: null, ipv6: null }, changed: ['ipv4'],
-    sources: { ipv4: { agreedBy: ['ipify'], reports: [] } }, checkedAt: '2024-01-01T00:00:00.000Z',
+    ipv4: '203.0.113.7',
+    ipv6: null,
+    previous: { ipv4: null, ipv6: null },
+    changed: ['ipv4'],
+    sources: { ipv4: { agreedBy: ['ipify'], reports: [] } },
+    checkedAt: '2024-01-01T00:00:00.000Z',
   };
   assert.deepEqual(ipWatchPayloadSchema.parse(full), full);
   assert.deepEqual(ipWatchPayloadSchema.parse({ ipv6: '2001:db8::7' }), { ipv6: '2001:db8::7' });
@@ -21,5 +25,9 @@ test('payload: the full form, the short form { ipv4?, ipv6? }, nulls, extra fiel
 
 test('payload: a reader picks the fields it reads and stays loose', () => {
   const addresses = ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true });
-  assert.deepEqual(addresses.parse({ ipv4: '203.0.113.7', previous: 'anything', topic: 'x' }), { ipv4: '203.0.113.7', previous: 'anything', topic: 'x' });
+  assert.deepEqual(addresses.parse({ ipv4: '203.0.113.7', previous: 'anything', topic: 'x' }), {
+    ipv4: '203.0.113.7',
+    previous: 'anything',
+    topic: 'x',
+  });
 });

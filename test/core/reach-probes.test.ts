@@ -64,7 +64,10 @@ describe('TCP probe', () => {
       await assert.rejects(probeTcp({ host: '', port: 22 }), isInput());
       const ac = new AbortController();
       ac.abort();
-      await assert.rejects(probeTcp({ host: '127.0.0.1', port: p4, signal: ac.signal }), (e: DdnsError) => e.code === 'aborted');
+      await assert.rejects(
+        probeTcp({ host: '127.0.0.1', port: p4, signal: ac.signal }),
+        (e: DdnsError) => e.code === 'aborted',
+      );
     } finally {
       await close(v4);
       await close(v6);
@@ -143,24 +146,88 @@ interface Pki {
 function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-pki-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-days', '3650', '-subj', '/O=DDNS Test/CN=DDNS Test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '3650',
+    '-subj',
+    '/O=DDNS Test/CN=DDNS Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
-  writeFileSync(join(dir, 'ca.cnf'), [
-    '[ ca ]', 'default_ca = test', '[ test ]', `database = ${dir}/index.txt`, `new_certs_dir = ${dir}`, `serial = ${dir}/serial`,
-    `certificate = ${dir}/ca.pem`, `private_key = ${dir}/ca.key`, 'default_md = sha256', 'policy = anything', 'unique_subject = no',
-    'email_in_dn = no', '[ anything ]', 'commonName = supplied', '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = test',
+      '[ test ]',
+      `database = ${dir}/index.txt`,
+      `new_certs_dir = ${dir}`,
+      `serial = ${dir}/serial`,
+      `certificate = ${dir}/ca.pem`,
+      `private_key = ${dir}/ca.key`,
+      'default_md = sha256',
+      'policy = anything',
+      'unique_subject = no',
+      'email_in_dn = no',
+      '[ anything ]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
   let n = 0;
   return {
     dir,
     ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
     leaf(name, sans, dates) {
       const id = `leaf${n++}`;
-      writeFileSync(join(dir, `${id}.ext`), `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-      run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', `/CN=${name}`]);
-      run(['ca', '-batch', '-config', 'ca.cnf', '-in', `${id}.csr`, '-out', `${id}.pem`, '-extfile', `${id}.ext`, '-notext', ...dates]);
+      writeFileSync(
+        join(dir, `${id}.ext`),
+        `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+      );
+      run([
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${id}.key`,
+        '-out',
+        `${id}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      ]);
+      run([
+        'ca',
+        '-batch',
+        '-config',
+        'ca.cnf',
+        '-in',
+        `${id}.csr`,
+        '-out',
+        `${id}.pem`,
+        '-extfile',
+        `${id}.ext`,
+        '-notext',
+        ...dates,
+      ]);
       return { key: readFileSync(join(dir, `${id}.key`), 'utf8'), cert: readFileSync(join(dir, `${id}.pem`), 'utf8') };
     },
   };
@@ -218,7 +285,10 @@ describe('HTTPS probe with certificates made by openssl', { skip: opensslMissing
     const r = await probeHttp({ url: `https://127.0.0.1:${ports.soon}/`, ca: pki.ca, timeoutMs: 3000 });
     assert.equal(r.ok, true);
     assert.match(r.warning!, /expires in [45] days/);
-    assert.equal((await probeHttp({ url: `https://127.0.0.1:${ports.soon}/`, ca: pki.ca, certWarnDays: 2 })).warning, undefined);
+    assert.equal(
+      (await probeHttp({ url: `https://127.0.0.1:${ports.soon}/`, ca: pki.ca, certWarnDays: 2 })).warning,
+      undefined,
+    );
   });
 
   test('an expired certificate fails; the report still has its dates and issuer', async () => {
@@ -226,7 +296,10 @@ describe('HTTPS probe with certificates made by openssl', { skip: opensslMissing
     assert.equal(r.ok, false);
     assert.equal(r.code, 'certificate');
     assert.equal(r.status, undefined); // no status obtained over a connection that failed verification
-    assert.match(r.detail, /^certificate problem: the certificate has expired \(issued by DDNS Test \/ DDNS Test CA, valid until 2020-02-01\)$/);
+    assert.match(
+      r.detail,
+      /^certificate problem: the certificate has expired \(issued by DDNS Test \/ DDNS Test CA, valid until 2020-02-01\)$/,
+    );
     assert.equal(r.certificate!.trusted, false);
     assert.ok(r.certificate!.daysToExpiry < -1000);
     assert.equal(r.certificate!.validTo, '2020-02-01T00:00:00.000Z');
@@ -274,7 +347,10 @@ describe('NAT diagnosis', () => {
     assert.equal(d.verdict, 'cgnat');
     assert.equal(d.portForwardingPossible, false);
     assert.match(d.summary, /^CGNAT/);
-    assert.match(d.explanation, /100\.72\.3\.4 is in 100\.64\.0\.0\/10.*no port forward can make an IPv4 service reachable/);
+    assert.match(
+      d.explanation,
+      /100\.72\.3\.4 is in 100\.64\.0\.0\/10.*no port forward can make an IPv4 service reachable/,
+    );
     assert.match(d.advice[0], /Ask your internet provider for a public IPv4 address/);
     assert.match(d.advice[1], /public IPv6 address \(2001:db8::7\)/);
     assert.match(d.advice[2], /Cloudflare Tunnel.*Tailscale/);
@@ -326,11 +402,14 @@ describe('runChecks: probes, diagnosis and validation', () => {
         timeoutMs: 2000,
       });
       assert.equal(r.ok, false);
-      assert.deepEqual(r.checks.map((c) => [c.kind, c.target, c.ok]), [
-        ['tcp', `127.0.0.1:${port}`, true],
-        ['tcp', `127.0.0.1:${closedPort}`, false],
-        ['nat', 'WAN 100.64.0.9', false],
-      ]);
+      assert.deepEqual(
+        r.checks.map((c) => [c.kind, c.target, c.ok]),
+        [
+          ['tcp', `127.0.0.1:${port}`, true],
+          ['tcp', `127.0.0.1:${closedPort}`, false],
+          ['nat', 'WAN 100.64.0.9', false],
+        ],
+      );
       assert.equal(r.diagnosis.nat!.verdict, 'cgnat');
       assert.equal(r.diagnosis.nat!.publicIpv4, '203.0.113.7');
       assert.ok(r.diagnosis.notes.some((n) => /fail as expected behind CGNAT/.test(n)));
@@ -341,10 +420,19 @@ describe('runChecks: probes, diagnosis and validation', () => {
   });
 
   test('a failing service without NAT trouble mentions hairpin NAT; the external check URL gives the outside view', async () => {
-    const outside = await startServer((req, res) => (req.query.get('key') === 'k1' ? json(res, { ok: false, message: 'port 443 closed from outside' }) : json(res, { ok: true })));
+    const outside = await startServer((req, res) =>
+      req.query.get('key') === 'k1'
+        ? json(res, { ok: false, message: 'port 443 closed from outside' })
+        : json(res, { ok: true }),
+    );
     const closedPort = await freePort();
     try {
-      const r = await runChecks({ names: ['127.0.0.1'], tcp: { ports: [closedPort], family: 'both' }, externalUrl: `${outside.url}/check?key=k1`, timeoutMs: 2000 });
+      const r = await runChecks({
+        names: ['127.0.0.1'],
+        tcp: { ports: [closedPort], family: 'both' },
+        externalUrl: `${outside.url}/check?key=k1`,
+        timeoutMs: 2000,
+      });
       assert.equal(r.checks.length, 2); // IPv6 skipped for an IPv4 literal
       const ext = r.checks.find((c) => c.kind === 'external')!;
       assert.equal(ext.ok, false);
@@ -365,11 +453,20 @@ describe('runChecks: probes, diagnosis and validation', () => {
     await assert.rejects(runChecks({ names: ['-x.example.com'], tcp: { ports: [22] } }), isInput('invalid_name'));
     await assert.rejects(runChecks({ names: ['ok.example.com'], tcp: { ports: [0] } }), isInput('invalid_port'));
     await assert.rejects(runChecks({ names: [], http: { urls: ['mailto:me@example.com'] } }), isInput('invalid_url'));
-    await assert.rejects(runChecks({ names: ['ok.example.com'], expected: { ipv4: '2001:db8::1' }, tcp: { ports: [22] } }), isInput('invalid_address'));
-    await assert.rejects(runChecks({ names: ['ok.example.com'], expected: { ipv4: '300.1.1.1' }, tcp: { ports: [22] } }), isInput('invalid_address'));
+    await assert.rejects(
+      runChecks({ names: ['ok.example.com'], expected: { ipv4: '2001:db8::1' }, tcp: { ports: [22] } }),
+      isInput('invalid_address'),
+    );
+    await assert.rejects(
+      runChecks({ names: ['ok.example.com'], expected: { ipv4: '300.1.1.1' }, tcp: { ports: [22] } }),
+      isInput('invalid_address'),
+    );
     await assert.rejects(runChecks({ names: [], tcp: { ports: [22] } }), isInput('no_names'));
     await assert.rejects(runChecks({ names: ['ok.example.com'] }), isInput('no_checks'));
-    await assert.rejects(runChecks({ names: [], http: { urls: ['http://127.0.0.1/'], expectStatus: 'ok' } }), isInput('invalid_status'));
+    await assert.rejects(
+      runChecks({ names: [], http: { urls: ['http://127.0.0.1/'], expectStatus: 'ok' } }),
+      isInput('invalid_status'),
+    );
   });
 
   test('mapLimit never runs more than the limit at once and keeps the order', async () => {

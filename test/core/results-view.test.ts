@@ -5,15 +5,36 @@ import { MemoryStore, type StateStore } from '../../src/core/store';
 import { ResultsView, resultsFailure } from '../../src/core/update/results-view';
 import type { UpdateResult } from '../../src/core/update/types';
 
-const result = (hostname: string, family: 'ipv4' | 'ipv6', status: UpdateResult['status'], more: Partial<UpdateResult> = {}): UpdateResult =>
-  ({ hostname, family, status, address: family === 'ipv4' ? '192.0.2.1' : '2001:db8::1', message: status, attempts: 1, ms: 1, ...more });
+const result = (
+  hostname: string,
+  family: 'ipv4' | 'ipv6',
+  status: UpdateResult['status'],
+  more: Partial<UpdateResult> = {},
+): UpdateResult => ({
+  hostname,
+  family,
+  status,
+  address: family === 'ipv4' ? '192.0.2.1' : '2001:db8::1',
+  message: status,
+  attempts: 1,
+  ms: 1,
+  ...more,
+});
 
-test('results view: a family updated alone keeps the other family\'s last result; a reset forgets lifted stops', () => {
+test("results view: a family updated alone keeps the other family's last result; a reset forgets lifted stops", () => {
   const v = new ResultsView();
-  assert.equal(v.take([result('a.example.com', 'ipv4', 'updated'), result('a.example.com', 'ipv6', 'updated')])?.fill, 'green');
+  assert.equal(
+    v.take([result('a.example.com', 'ipv4', 'updated'), result('a.example.com', 'ipv6', 'updated')])?.fill,
+    'green',
+  );
   v.take([result('a.example.com', 'ipv6', 'unchanged')]);
-  assert.deepEqual(v.last.get('a.example.com')!.map((r) => `${r.family}:${r.status}`), ['ipv4:updated', 'ipv6:unchanged']);
-  const stopped = v.take([result('b.example.com', 'ipv4', 'failed', { stopped: true, cause: 'badauth', reason: 'badauth' })]);
+  assert.deepEqual(
+    v.last.get('a.example.com')!.map((r) => `${r.family}:${r.status}`),
+    ['ipv4:updated', 'ipv6:unchanged'],
+  );
+  const stopped = v.take([
+    result('b.example.com', 'ipv4', 'failed', { stopped: true, cause: 'badauth', reason: 'badauth' }),
+  ]);
   assert.equal(stopped?.fill, 'red');
   assert.equal(v.forgetStops(), false, 'a.example.com is still shown');
   assert.deepEqual([...v.last.keys()], ['a.example.com']);
@@ -34,7 +55,7 @@ test('failure text: every failed result, with its retry time or its stop', () =>
   );
 });
 
-test('memory store: keeps a copy, never the caller\'s object', async () => {
+test("memory store: keeps a copy, never the caller's object", async () => {
   const store: StateStore<{ n: number }> = new MemoryStore<{ n: number }>();
   assert.equal(await store.load(), undefined);
   const doc = { n: 1 };

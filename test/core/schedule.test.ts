@@ -40,7 +40,16 @@ test('schedule: one timer; runs are serialised; a due timer queues a run or is s
   assert.equal(clock.pending, 1);
   assert.equal(s.dueAt, clock.now() + 500);
   // an operation in progress: the timer run waits for it
-  const op = s.exclusive(() => new Promise<void>((r) => (release = () => { log.push('op'); r(); })));
+  const op = s.exclusive(
+    () =>
+      new Promise<void>(
+        (r) =>
+          (release = () => {
+            log.push('op');
+            r();
+          }),
+      ),
+  );
   assert.equal(s.busy, true);
   await clock.advance(500);
   assert.deepEqual(log, [], 'never two at once');
@@ -68,7 +77,7 @@ test('schedule: one timer; runs are serialised; a due timer queues a run or is s
   assert.deepEqual(skipLog, ['timer']);
 });
 
-test('schedule: waits beyond setTimeout\'s limit re-arm until due; repeat keeps a fixed cadence', async () => {
+test("schedule: waits beyond setTimeout's limit re-arm until due; repeat keeps a fixed cadence", async () => {
   const clock = new FakeClock();
   const ran: number[] = [];
   const s = new Scheduler({ clock, run: () => void ran.push(clock.now()) });
@@ -97,7 +106,12 @@ test('schedule: waits beyond setTimeout\'s limit re-arm until due; repeat keeps 
 test('schedule: interval with jitter, backoff after failures that honours the server, state as JSON', async () => {
   const clock = new FakeClock();
   const s = new Scheduler({
-    clock, run: () => undefined, intervalMs: 60_000, jitter: 0.1, random: () => 1, minDelayMs: 5000,
+    clock,
+    run: () => undefined,
+    intervalMs: 60_000,
+    jitter: 0.1,
+    random: () => 1,
+    minDelayMs: 5000,
     backoff: { baseMs: 10_000, capMs: 60_000, random: noJitter },
   });
   assert.equal(s.succeeded(), 66_000, 'interval + 10 % at random = 1');
@@ -111,7 +125,11 @@ test('schedule: interval with jitter, backoff after failures that honours the se
   await s.stop();
 
   let ran = 0;
-  const t = new Scheduler({ clock, run: () => void ran++, backoff: { baseMs: 10_000, capMs: 60_000, random: noJitter } });
+  const t = new Scheduler({
+    clock,
+    run: () => void ran++,
+    backoff: { baseMs: 10_000, capMs: 60_000, random: noJitter },
+  });
   t.restore(saved);
   assert.equal(t.failures, 4);
   assert.equal(t.dueAt, saved.dueAt);
@@ -150,7 +168,7 @@ test('alert latch: N failures → one failing (with since); one recovered; fatal
   assert.equal(f.trip(2), undefined);
 });
 
-const cert = (renewed: boolean): CertificateResult => ({ renewed, daysLeft: 60 } as unknown as CertificateResult);
+const cert = (renewed: boolean): CertificateResult => ({ renewed, daysLeft: 60 }) as unknown as CertificateResult;
 
 test('renewal loop: start after 2 s, interval after success, backoff after passing trouble, no timer after a fatal answer', async () => {
   const clock = new FakeClock();
@@ -164,8 +182,13 @@ test('renewal loop: start after 2 s, interval after success, backoff after passi
   const outcomes: RenewalOutcome[] = [];
   let calls = 0;
   const loop = new RenewalLoop({
-    job: {} as never, provider: {} as never, waitVisible: async () => undefined,
-    checkEveryMs: 24 * 3_600_000, checkOnStart: true, clock, random: noJitter,
+    job: {} as never,
+    provider: {} as never,
+    waitVisible: async () => undefined,
+    checkEveryMs: 24 * 3_600_000,
+    checkOnStart: true,
+    clock,
+    random: noJitter,
     clean: (t) => t.replace('credentials', '***'),
     ensure: async () => {
       calls++;
@@ -212,7 +235,10 @@ test('reach monitor: interval runs 1 s after start then every interval; down aft
   const oks = [false, false, false, true, true];
   const outcomes: Array<MonitorOutcome<{ ok: boolean }>> = [];
   const m = new ReachMonitor<string, { ok: boolean }>({
-    check: async () => ({ ok: oks.shift() ?? true }), alertAfter: 2, intervalMs: 60_000, clock,
+    check: async () => ({ ok: oks.shift() ?? true }),
+    alertAfter: 2,
+    intervalMs: 60_000,
+    clock,
     onTimerOutcome: (o) => outcomes.push(o),
   });
   const t0 = clock.now();
@@ -221,7 +247,13 @@ test('reach monitor: interval runs 1 s after start then every interval; down aft
   assert.equal(outcomes.length, 1);
   assert.equal(outcomes[0].alert, undefined);
   await clock.advance(60_000);
-  assert.deepEqual(outcomes[1].alert, { state: 'down', since: t0 + FIRST_RUN_MS, at: t0 + FIRST_RUN_MS + 60_000, failures: 2, detail: undefined });
+  assert.deepEqual(outcomes[1].alert, {
+    state: 'down',
+    since: t0 + FIRST_RUN_MS,
+    at: t0 + FIRST_RUN_MS + 60_000,
+    failures: 2,
+    detail: undefined,
+  });
   const byInput = await m.run('msg');
   assert.equal(byInput.alert, undefined, 'no storm');
   assert.equal(byInput.down, true);

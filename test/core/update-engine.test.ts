@@ -22,12 +22,19 @@ import { FakeClock, settle } from '../support/fake-clock';
 type Answer = (call: ProviderCall) => RecordResult[] | Promise<RecordResult[]>;
 
 /** Answers every name and family of a call with `outcome` (default: updated). */
-const answerAll = (outcome: 'updated' | 'unchanged' = 'updated'): Answer => (call) =>
-  call.hostnames.flatMap((hostname) =>
-    (['ipv4', 'ipv6'] as Family[])
-      .filter((f) => call.addresses[f] !== undefined)
-      .map((family) => ({ hostname, family, outcome, message: `${outcome === 'updated' ? 'good' : 'nochg'} ${call.addresses[family]}` })),
-  );
+const answerAll =
+  (outcome: 'updated' | 'unchanged' = 'updated'): Answer =>
+  (call) =>
+    call.hostnames.flatMap((hostname) =>
+      (['ipv4', 'ipv6'] as Family[])
+        .filter((f) => call.addresses[f] !== undefined)
+        .map((family) => ({
+          hostname,
+          family,
+          outcome,
+          message: `${outcome === 'updated' ? 'good' : 'nochg'} ${call.addresses[family]}`,
+        })),
+    );
 
 class TestProvider implements DnsProvider {
   readonly id = 'test';
@@ -37,7 +44,10 @@ class TestProvider implements DnsProvider {
   answers: Array<Answer | Error> = [answerAll()];
   getAddresses?: (hostname: string, family: Family) => Promise<string[]>;
 
-  constructor(readonly maxHostsPerCall = 20, held?: Record<string, string[]>) {
+  constructor(
+    readonly maxHostsPerCall = 20,
+    held?: Record<string, string[]>,
+  ) {
     if (held) {
       this.getAddresses = async (hostname, family) => {
         this.reads.push({ hostname, family });
@@ -107,7 +117,9 @@ test('engine: idempotent — a confirmed address is not sent again; force sends 
   assert.match(r2[0].message, /already points to 203\.0\.113\.7: nothing sent/);
 
   // only the family that changed is sent
-  const r3 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::7' } }));
+  const r3 = await s.engine.update(
+    updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::7' } }),
+  );
   assert.deepEqual(statuses(r3), ['home.example.com/ipv4:updated', 'home.example.com/ipv6:unchanged']);
   assert.deepEqual(s.provider.calls[1].addresses, { ipv4: '203.0.113.8' });
 
@@ -129,7 +141,10 @@ test('engine: restart with the saved state sends nothing; other account settings
 
   const b = setup({ store });
   const r = await b.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 }));
-  assert.deepEqual(r.map((x) => x.status), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['unchanged', 'unchanged'],
+  );
   assert.equal(b.provider.calls.length, 0, 'no request after a restart');
   b.engine.stop();
 
@@ -212,7 +227,10 @@ test('engine: transient failures retry on the engine timer with exponential back
   assert.equal(s.clock.pending, 0, 'no timer left once done');
 
   // Retry-After (No-IP: 30 minutes after 911) beats the backoff
-  s.provider.answers = [transient('911: server trouble; retry in 30 minutes.', { code: '911', retryAfterMs: 30 * 60_000 }), answerAll()];
+  s.provider.answers = [
+    transient('911: server trouble; retry in 30 minutes.', { code: '911', retryAfterMs: 30 * 60_000 }),
+    answerAll(),
+  ];
   const t1 = s.clock.now();
   const r2 = await s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
   assert.equal(r2[0].nextRetryAt, new Date(t1 + 30 * 60_000).toISOString());
@@ -239,7 +257,10 @@ test('engine: a failed write is never remembered; an account-wide wait delays ev
 
   // 429 for the whole account: other names wait too
   const a = setup();
-  a.provider.answers = [transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' }), answerAll()];
+  a.provider.answers = [
+    transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' }),
+    answerAll(),
+  ];
   await a.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
   const other = await a.engine.update(updateRequest({ hostnames: ['b.example.com'], addresses: V4 }));
   assert.equal(other[0].status, 'skipped');
@@ -273,13 +294,22 @@ test('engine: a newer address replaces a pending retry (sent once, at the schedu
 test('engine: a fatal answer stops the account — exactly one request — until reset', async () => {
   const s = setup({ provider: new TestProvider(1) });
   // a pending retry for another name exists before the fatal answer
-  s.provider.answers = [transient('timeout', { code: 'timeout' }), fatal('badauth: the user name or password is wrong.', { code: 'badauth', scope: 'account' }), answerAll()];
+  s.provider.answers = [
+    transient('timeout', { code: 'timeout' }),
+    fatal('badauth: the user name or password is wrong.', { code: 'badauth', scope: 'account' }),
+    answerAll(),
+  ];
   await s.engine.update(updateRequest({ hostnames: ['z.example.com'], addresses: V4 }));
   assert.equal(s.clock.pending, 1);
 
-  const r = await s.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com', 'c.example.com'], addresses: V4 }));
+  const r = await s.engine.update(
+    updateRequest({ hostnames: ['a.example.com', 'b.example.com', 'c.example.com'], addresses: V4 }),
+  );
   assert.equal(s.provider.calls.length, 2, 'the later batches are not sent');
-  assert.deepEqual(r.map((x) => x.status), ['failed', 'skipped', 'skipped']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['failed', 'skipped', 'skipped'],
+  );
   assert.equal(r[0].stopped, true);
   assert.equal(r[0].reason, 'badauth');
   assert.equal(r[1].reason, 'stopped');
@@ -289,8 +319,13 @@ test('engine: a fatal answer stops the account — exactly one request — until
   assert.equal(s.alerts[0].state, 'failing');
 
   // nothing more, whatever comes: new addresses, force, time
-  const again = await s.engine.update(updateRequest({ hostnames: ['a.example.com', 'd.example.com'], addresses: { ipv4: '203.0.113.8' }, force: true }));
-  assert.deepEqual(again.map((x) => x.status), ['skipped', 'skipped']);
+  const again = await s.engine.update(
+    updateRequest({ hostnames: ['a.example.com', 'd.example.com'], addresses: { ipv4: '203.0.113.8' }, force: true }),
+  );
+  assert.deepEqual(
+    again.map((x) => x.status),
+    ['skipped', 'skipped'],
+  );
   await s.clock.advance(24 * 3_600_000);
   assert.equal(s.provider.calls.length, 2);
   assert.equal(s.alerts.length, 1, 'one alert, not one per msg');
@@ -298,9 +333,21 @@ test('engine: a fatal answer stops the account — exactly one request — until
   // reset: the held addresses go out (the newest ones), in batches
   const rr = await s.engine.reset();
   assert.equal(rr.length, 5);
-  assert.ok(rr.every((x) => x.status === 'updated'), JSON.stringify(rr));
-  const sent = s.provider.calls.slice(2).map((c) => `${c.hostnames[0]}=${c.addresses.ipv4}`).sort();
-  assert.deepEqual(sent, ['a.example.com=203.0.113.8', 'b.example.com=203.0.113.7', 'c.example.com=203.0.113.7', 'd.example.com=203.0.113.8', 'z.example.com=203.0.113.7']);
+  assert.ok(
+    rr.every((x) => x.status === 'updated'),
+    JSON.stringify(rr),
+  );
+  const sent = s.provider.calls
+    .slice(2)
+    .map((c) => `${c.hostnames[0]}=${c.addresses.ipv4}`)
+    .sort();
+  assert.deepEqual(sent, [
+    'a.example.com=203.0.113.8',
+    'b.example.com=203.0.113.7',
+    'c.example.com=203.0.113.7',
+    'd.example.com=203.0.113.8',
+    'z.example.com=203.0.113.7',
+  ]);
   assert.equal(s.alerts.length, 2);
   assert.equal(s.alerts[1].state, 'recovered');
   assert.equal(s.alerts[1].code, 'badauth');
@@ -310,15 +357,34 @@ test('engine: a fatal answer stops the account — exactly one request — until
 test('engine: a host-scoped fatal answer stops that name only; the stop survives a restart but not a config change', async () => {
   const store = new MemoryStore();
   const p = new TestProvider();
-  p.answers = [(call) => call.hostnames.map((hostname) => hostname === 'gone.example.com'
-    ? { hostname, family: 'ipv4' as Family, outcome: 'failed' as const, message: 'nohost', error: fatal('nohost: this name does not exist in the account.', { code: 'nohost' }) }
-    : { hostname, family: 'ipv4' as Family, outcome: 'updated' as const, message: 'good' })];
+  p.answers = [
+    (call) =>
+      call.hostnames.map((hostname) =>
+        hostname === 'gone.example.com'
+          ? {
+              hostname,
+              family: 'ipv4' as Family,
+              outcome: 'failed' as const,
+              message: 'nohost',
+              error: fatal('nohost: this name does not exist in the account.', { code: 'nohost' }),
+            }
+          : { hostname, family: 'ipv4' as Family, outcome: 'updated' as const, message: 'good' },
+      ),
+  ];
   const s = setup({ provider: p, store, configKey: 'names-1' });
   const r = await s.engine.update(updateRequest({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: V4 }));
-  assert.deepEqual(r.map((x) => x.status), ['failed', 'updated']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['failed', 'updated'],
+  );
   assert.equal(r[0].stopped, true);
-  const r2 = await s.engine.update(updateRequest({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: { ipv4: '203.0.113.8' } }));
-  assert.deepEqual(r2.map((x) => x.status), ['skipped', 'updated']);
+  const r2 = await s.engine.update(
+    updateRequest({ hostnames: ['gone.example.com', 'ok.example.com'], addresses: { ipv4: '203.0.113.8' } }),
+  );
+  assert.deepEqual(
+    r2.map((x) => x.status),
+    ['skipped', 'updated'],
+  );
   assert.deepEqual(p.calls[1].hostnames, ['ok.example.com']);
   s.engine.stop();
 
@@ -416,8 +482,10 @@ test('account stop: two engines on one guarded provider; a call queued behind a 
   assert.equal(resB[0].attempts, 0, 'nothing was sent for it');
   assert.equal(b.clock.pending, 0, 'held, not retried');
   // the stopped provider refuses any call without a request, for any user (cert-renew's TXT calls too)
-  await assert.rejects(provider.setAddresses(providerCall({ hostnames: ['c.example.com'], addresses: V4 })), (e: unknown) =>
-    e instanceof AccountStoppedError && e.kind === 'fatal' && /Shared account/.test(e.message));
+  await assert.rejects(
+    provider.setAddresses(providerCall({ hostnames: ['c.example.com'], addresses: V4 })),
+    (e: unknown) => e instanceof AccountStoppedError && e.kind === 'fatal' && /Shared account/.test(e.message),
+  );
   assert.equal(inner.calls.length, 1);
   // lifting the stop (msg.reset on one node) lets the other send what it held
   await a.engine.reset();
@@ -461,28 +529,47 @@ test('engine: names are batched per maxHostsPerCall and grouped by the addresses
   const names = ['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com', 'e.example.com'];
   const r = await s.engine.update(updateRequest({ hostnames: names, addresses: V4 }));
   assert.equal(r.length, 5);
-  assert.deepEqual(p.calls.map((c) => c.hostnames), [['a.example.com', 'b.example.com'], ['c.example.com', 'd.example.com'], ['e.example.com']]);
+  assert.deepEqual(
+    p.calls.map((c) => c.hostnames),
+    [['a.example.com', 'b.example.com'], ['c.example.com', 'd.example.com'], ['e.example.com']],
+  );
 
   // a and b now need IPv4 and IPv6, the others only IPv6 (their IPv4 is known)
-  await s.engine.update(updateRequest({ hostnames: ['c.example.com', 'd.example.com', 'e.example.com'], addresses: { ipv6: '2001:db8::1' } }));
+  await s.engine.update(
+    updateRequest({
+      hostnames: ['c.example.com', 'd.example.com', 'e.example.com'],
+      addresses: { ipv6: '2001:db8::1' },
+    }),
+  );
   p.calls = [];
   await s.engine.update(updateRequest({ hostnames: names, addresses: { ipv4: '203.0.113.8', ipv6: '2001:db8::1' } }));
-  assert.deepEqual(p.calls.map((c) => [c.hostnames, c.addresses]), [
-    [['a.example.com', 'b.example.com'], { ipv4: '203.0.113.8', ipv6: '2001:db8::1' }],
-    [['c.example.com', 'd.example.com'], { ipv4: '203.0.113.8' }],
-    [['e.example.com'], { ipv4: '203.0.113.8' }],
-  ]);
+  assert.deepEqual(
+    p.calls.map((c) => [c.hostnames, c.addresses]),
+    [
+      [['a.example.com', 'b.example.com'], { ipv4: '203.0.113.8', ipv6: '2001:db8::1' }],
+      [['c.example.com', 'd.example.com'], { ipv4: '203.0.113.8' }],
+      [['e.example.com'], { ipv4: '203.0.113.8' }],
+    ],
+  );
   s.engine.stop();
 });
 
 test('engine: alerts on transitions only (N consecutive failures → failing; success → recovered)', async () => {
   const s = setup({ alertAfter: 2 });
-  s.provider.answers = [transient('timeout', { code: 'timeout' }), transient('timeout', { code: 'timeout' }), transient('timeout', { code: 'timeout' }), answerAll()];
+  s.provider.answers = [
+    transient('timeout', { code: 'timeout' }),
+    transient('timeout', { code: 'timeout' }),
+    transient('timeout', { code: 'timeout' }),
+    answerAll(),
+  ];
   await s.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(s.alerts.length, 0, 'one failure is no alert');
   await s.clock.advance(30_000);
   assert.equal(s.alerts.length, 1);
-  assert.deepEqual({ ...s.alerts[0], since: '' }, { state: 'failing', account: 'Test account', error: 'timeout', code: 'timeout', since: '' });
+  assert.deepEqual(
+    { ...s.alerts[0], since: '' },
+    { state: 'failing', account: 'Test account', error: 'timeout', code: 'timeout', since: '' },
+  );
   assert.equal(s.alerts[0].since, new Date(s.clock.now()).toISOString());
   await s.clock.advance(60_000);
   assert.equal(s.alerts.length, 1, 'no repeat while failing');
@@ -506,28 +593,57 @@ test('engine: the failing state survives a restart (no second failing alert; rec
   await b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   assert.equal(b.alerts.length, 0);
   await b.clock.advance(30_000);
-  assert.deepEqual(b.alerts.map((x) => x.state), ['recovered']);
+  assert.deepEqual(
+    b.alerts.map((x) => x.state),
+    ['recovered'],
+  );
   b.engine.stop();
 });
 
 test('engine: invalid input throws an input error and sends nothing', async () => {
   // refused where the request is parsed (dns-update's input, the boundary), before the engine
   const s = setup();
-  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: ['bad_name!.example.com'], addresses: V4 })), (e: DdnsError) => e.kind === 'input' && /Invalid host name: "bad_name!.example.com" is not a valid host name/.test(e.message));
-  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: ['single'], addresses: V4 })), /not a full host name/);
-  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '2001:db8::1' } })), /IPv6 address where an IPv4 address was expected/);
-  await assert.rejects(async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.300' } })), /not an IP address/);
+  await assert.rejects(
+    async () => s.engine.update(updateRequest({ hostnames: ['bad_name!.example.com'], addresses: V4 })),
+    (e: DdnsError) =>
+      e.kind === 'input' && /Invalid host name: "bad_name!.example.com" is not a valid host name/.test(e.message),
+  );
+  await assert.rejects(
+    async () => s.engine.update(updateRequest({ hostnames: ['single'], addresses: V4 })),
+    /not a full host name/,
+  );
+  await assert.rejects(
+    async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '2001:db8::1' } })),
+    /IPv6 address where an IPv4 address was expected/,
+  );
+  await assert.rejects(
+    async () => s.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.300' } })),
+    /not an IP address/,
+  );
   assert.equal(s.provider.calls.length, 0);
   // names are normalised
-  const r = await s.engine.update(updateRequest({ hostnames: ['Home.Example.COM.', 'home.example.com'], addresses: V4 }));
-  assert.deepEqual(r.map((x) => x.hostname), ['home.example.com']);
+  const r = await s.engine.update(
+    updateRequest({ hostnames: ['Home.Example.COM.', 'home.example.com'], addresses: V4 }),
+  );
+  assert.deepEqual(
+    r.map((x) => x.hostname),
+    ['home.example.com'],
+  );
   s.engine.stop();
 });
 
 test('engine: input errors of a name are not retried; secrets never reach a result', async () => {
   const p = new TestProvider();
   p.answers = [
-    (call) => [{ hostname: call.hostnames[0], family: 'ipv4', outcome: 'failed', message: 'notfqdn', error: new DdnsError('input', 'notfqdn', { code: 'notfqdn' }) }],
+    (call) => [
+      {
+        hostname: call.hostnames[0],
+        family: 'ipv4',
+        outcome: 'failed',
+        message: 'notfqdn',
+        error: new DdnsError('input', 'notfqdn', { code: 'notfqdn' }),
+      },
+    ],
     new Error('request to https://x/u/s3cr3t-token/?token=s3cr3t-token failed'),
   ];
   const s = setup({ provider: p, redactor: new Redactor(['s3cr3t-token']) });
@@ -554,11 +670,14 @@ test('engine: stop() clears every timer and drops the result of a running reques
   // a request in flight is aborted through its signal
   let signal: AbortSignal | undefined;
   const p = new TestProvider();
-  p.answers = [(call) => new Promise((_, reject) => {
-    signal = call.signal;
-    if (!signal) return reject(new Error('no signal'));
-    signal.addEventListener('abort', () => reject(signal!.reason));
-  })];
+  p.answers = [
+    (call) =>
+      new Promise((_, reject) => {
+        signal = call.signal;
+        if (!signal) return reject(new Error('no signal'));
+        signal.addEventListener('abort', () => reject(signal!.reason));
+      }),
+  ];
   const b = setup({ provider: p });
   const running = b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
   await new Promise((r) => setImmediate(r));
@@ -576,7 +695,10 @@ test('engine with the dry-run provider: reports what it would send, remembers it
   const clock = new FakeClock();
   const engine = new UpdateEngine({ provider, accountKey: 'dry', clock, minIntervalMs: 0 });
   const r1 = await engine.update(updateRequest({ hostnames: H, addresses: { ...V4, ipv6: '2001:db8::7' } }));
-  assert.deepEqual(r1.map((x) => x.status), ['updated', 'updated']);
+  assert.deepEqual(
+    r1.map((x) => x.status),
+    ['updated', 'updated'],
+  );
   assert.equal(r1[0].message, 'dry run: would set the A record of home.example.com to 203.0.113.7 (nothing sent)');
   assert.equal(r1[1].message, 'dry run: would set the AAAA record of home.example.com to 2001:db8::7 (nothing sent)');
   const r2 = await engine.update(updateRequest({ hostnames: H, addresses: V4 }));
@@ -595,29 +717,74 @@ test('engine with the dry-run provider: reports what it would send, remembers it
 });
 
 test('names: full host names, normalised; addresses checked per family', () => {
-  assert.deepEqual(parseHostnames('Home.Example.com., *.example.com\nwww.example.com;www.example.com'), ['home.example.com', '*.example.com', 'www.example.com']);
+  assert.deepEqual(parseHostnames('Home.Example.com., *.example.com\nwww.example.com;www.example.com'), [
+    'home.example.com',
+    '*.example.com',
+    'www.example.com',
+  ]);
   assert.deepEqual(parseHostnames(['bücher.example.de']), ['xn--bcher-kva.example.de']);
   assert.equal(normaliseHostname('-bad.example.com').ok, false);
   assert.equal(normaliseHostname(`${'a'.repeat(64)}.example.com`).ok, false);
   assert.equal(normaliseHostname('1.2.3.4').ok, false);
   assert.equal(normaliseHostname('a..example.com').ok, false);
-  assert.throws(() => parseHostnames('ok.example.com, x y'), /"x" is not a full host name.*"y" is not a full host name/);
-  assert.deepEqual(checkAddresses({ ipv4: ' 203.0.113.7 ', ipv6: '2001:DB8::0:7' }), { ipv4: '203.0.113.7', ipv6: '2001:db8::7' });
+  assert.throws(
+    () => parseHostnames('ok.example.com, x y'),
+    /"x" is not a full host name.*"y" is not a full host name/,
+  );
+  assert.deepEqual(checkAddresses({ ipv4: ' 203.0.113.7 ', ipv6: '2001:DB8::0:7' }), {
+    ipv4: '203.0.113.7',
+    ipv6: '2001:db8::7',
+  });
   assert.deepEqual(checkAddresses({ ipv4: null }), {});
   assert.throws(() => checkAddresses({ ipv4: '0.0.0.0' }), /Invalid IPv4 address/);
   assert.throws(() => checkAddresses({ ipv6: 42 }), /must be text/);
 });
 
 test('summary: ok and the status line (last result per name)', () => {
-  const r = (hostname: string, status: UpdateResult['status'], extra: Partial<UpdateResult> = {}): UpdateResult =>
-    ({ hostname, family: 'ipv4', status, address: '203.0.113.7', message: '', attempts: 1, ms: 1, ...extra });
-  assert.equal(resultsOk([r('a.example.com', 'updated'), r('b.example.com', 'skipped', { reason: 'min-interval', nextRetryAt: '2025-01-01T12:01:00Z' })]), true);
+  const r = (hostname: string, status: UpdateResult['status'], extra: Partial<UpdateResult> = {}): UpdateResult => ({
+    hostname,
+    family: 'ipv4',
+    status,
+    address: '203.0.113.7',
+    message: '',
+    attempts: 1,
+    ms: 1,
+    ...extra,
+  });
+  assert.equal(
+    resultsOk([
+      r('a.example.com', 'updated'),
+      r('b.example.com', 'skipped', { reason: 'min-interval', nextRetryAt: '2025-01-01T12:01:00Z' }),
+    ]),
+    true,
+  );
   assert.equal(resultsOk([r('a.example.com', 'skipped', { reason: 'stopped', stopped: true })]), false);
   assert.equal(resultsOk([r('a.example.com', 'failed', { nextRetryAt: '2025-01-01T12:01:00Z' })]), false);
-  const one = new Map([['home.example.com', [r('home.example.com', 'updated'), { ...r('home.example.com', 'unchanged'), family: 'ipv6' as Family, address: '2001:db8::7' }]]]);
-  assert.deepEqual(statusLine(one), { fill: 'green', shape: 'dot', text: 'home.example.com ✓ 203.0.113.7 2001:db8::7' });
-  const retry = new Map([['home.example.com', [r('home.example.com', 'failed', { reason: 'timeout', nextRetryAt: new Date(2025, 0, 1, 12, 30).toISOString() })]]]);
-  assert.deepEqual(statusLine(retry), { fill: 'yellow', shape: 'ring', text: 'home.example.com ✗ timeout, retry 12:30' });
+  const one = new Map([
+    [
+      'home.example.com',
+      [
+        r('home.example.com', 'updated'),
+        { ...r('home.example.com', 'unchanged'), family: 'ipv6' as Family, address: '2001:db8::7' },
+      ],
+    ],
+  ]);
+  assert.deepEqual(statusLine(one), {
+    fill: 'green',
+    shape: 'dot',
+    text: 'home.example.com ✓ 203.0.113.7 2001:db8::7',
+  });
+  const retry = new Map([
+    [
+      'home.example.com',
+      [r('home.example.com', 'failed', { reason: 'timeout', nextRetryAt: new Date(2025, 0, 1, 12, 30).toISOString() })],
+    ],
+  ]);
+  assert.deepEqual(statusLine(retry), {
+    fill: 'yellow',
+    shape: 'ring',
+    text: 'home.example.com ✗ timeout, retry 12:30',
+  });
   const many = new Map([
     ['a.example.com', [r('a.example.com', 'updated')]],
     ['b.example.com', [r('b.example.com', 'failed', { reason: 'badauth', stopped: true, cause: 'badauth' })]],

@@ -17,7 +17,16 @@ import { detect, detectRound, type DetectorOptions } from '../../src/core/ip/det
 import { buildSource, interfaceSource } from '../../src/core/ip/sources';
 import type { IpSource } from '../../src/core/ip/types';
 import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
-import { IpWatcher, MIN_INTERVAL_MS, type CheckResult, type DetectFn, type KnownAddresses, type StateStore, type WatcherOptions } from '../../src/core/ip/watcher';
+import {
+  IpWatcher,
+  MIN_INTERVAL_MS,
+  type CheckResult,
+  type DetectFn,
+  type KnownAddresses,
+  type WatcherOptions,
+} from '../../src/core/ip/watcher';
+import type { StateStore as Store } from '../../src/core/store';
+type StateStore = Store<KnownAddresses>;
 import { startServer, text, type TestServer } from '../support/http-server';
 
 after(closeHttpPools);
@@ -83,11 +92,20 @@ function routerAt(port: number): IpSource {
 
 /** The detect function public-ip-watch uses: local sources answer, outside ones confirm. */
 function roundWith(sources: IpSource[], o: Partial<DetectorOptions> = {}): DetectFn {
-  return (family, signal, scope) => detectRound(family, { sources, policy: 'first', timeoutMs: 3000, hedgeMs: 1000, signal, scope, ...o });
+  return (family, signal, scope) =>
+    detectRound(family, { sources, policy: 'first', timeoutMs: 3000, hedgeMs: 1000, signal, scope, ...o });
 }
 
 const nic = (address: string, family: 'IPv4' | 'IPv6' = 'IPv4'): os.NetworkInterfaceInfo =>
-  ({ address, netmask: family === 'IPv4' ? '255.255.255.0' : 'ffff:ffff:ffff:ffff::', family, mac: '02:00:00:00:00:01', internal: false, cidr: null, scopeid: 0 }) as os.NetworkInterfaceInfo;
+  ({
+    address,
+    netmask: family === 'IPv4' ? '255.255.255.0' : 'ffff:ffff:ffff:ffff::',
+    family,
+    mac: '02:00:00:00:00:01',
+    internal: false,
+    cidr: null,
+    scopeid: 0,
+  }) as os.NetworkInterfaceInfo;
 
 function ipify(v4?: TestServer, v6?: TestServer): IpSource {
   return buildSource({ type: 'ipify', urlV4: v4?.url, urlV6: v6?.url });
@@ -165,14 +183,21 @@ test('watcher: a restart that finds the stored address is not a change; emitOnSt
   const { srv, state } = await ipService();
   try {
     // Without emitOnStart: nothing at all.
-    const quiet = watcher({ detect: detectWith([ipify(srv)]), store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }) });
+    const quiet = watcher({
+      detect: detectWith([ipify(srv)]),
+      store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }),
+    });
     quiet.w.start();
     await until(() => quiet.checked.length === 1, 'the start check');
     assert.equal(quiet.checked[0].change, undefined);
     await quiet.w.stop();
 
     // With emitOnStart: one message, marked initial, changed [].
-    const loud = watcher({ detect: detectWith([ipify(srv)]), store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }), emitOnStart: true });
+    const loud = watcher({
+      detect: detectWith([ipify(srv)]),
+      store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }),
+      emitOnStart: true,
+    });
     loud.w.start();
     await until(() => loud.checked.length === 1, 'the start check');
     assert.deepEqual(loud.checked[0].change?.changed, []);
@@ -184,7 +209,11 @@ test('watcher: a restart that finds the stored address is not a change; emitOnSt
 
     // A restart that finds another address: a change, still marked initial.
     state.answer = '8.8.4.4';
-    const moved = watcher({ detect: detectWith([ipify(srv)]), store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }), emitOnStart: true });
+    const moved = watcher({
+      detect: detectWith([ipify(srv)]),
+      store: new MemoryStore({ ipv4: '8.8.8.8', ipv6: null }),
+      emitOnStart: true,
+    });
     moved.w.start();
     await until(() => moved.checked.length === 1, 'the start check');
     assert.deepEqual(moved.checked[0].change?.changed, ['ipv4']);
@@ -222,7 +251,11 @@ test('watcher: IPv4 and IPv6 are tracked independently', async () => {
     assert.equal(half.change, undefined, 'a failing family is not a change');
     assert.match(half.errors.ipv6 ?? '', /503/);
     assert.equal(half.errors.ipv4, undefined);
-    assert.deepEqual(half.known, { ipv4: '8.8.8.8', ipv6: '2001:4860:4860::8888' }, 'the last known IPv6 address is kept');
+    assert.deepEqual(
+      half.known,
+      { ipv4: '8.8.8.8', ipv6: '2001:4860:4860::8888' },
+      'the last known IPv6 address is kept',
+    );
 
     v4.state.answer = '8.8.4.4';
     const moved = await w.checkNow();
@@ -258,7 +291,13 @@ test('watcher: one alert after N consecutive failures, one when it recovers', as
     state.status = 200;
     const ok = await w.checkNow();
     assert.equal(ok.alerts.length, 1);
-    assert.deepEqual(ok.alerts[0], { state: 'recovered', family: 'ipv4', failures: 4, error: null, since: r1.checkedAt });
+    assert.deepEqual(ok.alerts[0], {
+      state: 'recovered',
+      family: 'ipv4',
+      failures: 4,
+      error: null,
+      since: r1.checkedAt,
+    });
     assert.deepEqual(ok.change?.changed, ['ipv4']);
     const ok2 = await w.checkNow();
     assert.deepEqual(ok2.alerts, [], 'exactly one recovered alert');
@@ -377,7 +416,13 @@ test('watcher + router: the router answers, outside services confirm, a disagree
     assert.deepEqual(first.sources.ipv4?.confirmedBy, ['ipify'], 'the outside service saw the same address');
     assert.equal(first.wanAddress, '8.8.8.8', "the router's WAN address");
     assert.equal(first.disagreement, undefined);
-    assert.deepEqual(first.sources.ipv4?.reports.map((r) => [r.source, r.ok]), [['router', true], ['ipify', true]]);
+    assert.deepEqual(
+      first.sources.ipv4?.reports.map((r) => [r.source, r.ok]),
+      [
+        ['router', true],
+        ['ipify', true],
+      ],
+    );
     assert.equal(checked[0].nextCheckInMs, 270_000);
 
     // A hint (router announcement): the router alone is asked, nothing leaves the network.
@@ -398,8 +443,18 @@ test('watcher + router: the router answers, outside services confirm, a disagree
     assert.equal(full.change, undefined, 'the router still says 8.8.4.4: no change');
     const d = full.detections.ipv4!;
     assert.equal(d.address, '8.8.4.4', "the router's answer is used");
-    assert.deepEqual({ ...d.disagreement!, note: '' }, { local: { address: '8.8.4.4', sources: ['router'] }, outside: { address: '8.8.8.8', sources: ['ipify'] }, note: '' });
-    assert.match(d.disagreement!.note, /^Home router \(127\.0\.0\.1\) says the public IPv4 address is 8\.8\.4\.4, but outside services \(ipify\) see 8\.8\.8\.8\. 8\.8\.4\.4 is used\./);
+    assert.deepEqual(
+      { ...d.disagreement!, note: '' },
+      {
+        local: { address: '8.8.4.4', sources: ['router'] },
+        outside: { address: '8.8.8.8', sources: ['ipify'] },
+        note: '',
+      },
+    );
+    assert.match(
+      d.disagreement!.note,
+      /^Home router \(127\.0\.0\.1\) says the public IPv4 address is 8\.8\.4\.4, but outside services \(ipify\) see 8\.8\.8\.8\. 8\.8\.4\.4 is used\./,
+    );
     const forced = await w.checkNow({ force: true });
     assert.equal(forced.change?.disagreement?.family, 'ipv4');
     assert.equal(forced.change?.sources.ipv4?.disagreement?.outside.address, '8.8.8.8');
@@ -419,7 +474,11 @@ test('watcher + router: the router answers, outside services confirm, a disagree
 test('watcher + router: hint checks never postpone the regular check, never overlap it, and join while waiting', async () => {
   const router = await natpmpRouter();
   const { srv, state } = await ipService();
-  const { w, checked } = watcher({ detect: roundWith([routerAt(router.port), ipify(srv)]), intervalMs: 300, testOnly: { minIntervalMs: 100 } });
+  const { w, checked } = watcher({
+    detect: roundWith([routerAt(router.port), ipify(srv)]),
+    intervalMs: 300,
+    testOnly: { minIntervalMs: 100 },
+  });
   try {
     w.start();
     await until(() => checked.length === 1, 'the start check');
@@ -437,7 +496,10 @@ test('watcher + router: hint checks never postpone the regular check, never over
     state.delayMs = 200;
     const q0 = router.queries;
     const full = w2.w.checkNow();
-    await until(() => w2.w.busy && router.queries > q0, 'the full check to ask the router (the outside service is slow)');
+    await until(
+      () => w2.w.busy && router.queries > q0,
+      'the full check to ask the router (the outside service is slow)',
+    );
     const before = router.queries;
     const [a, b, c] = [w2.w.hint(['ipv4']), w2.w.hint(['ipv4']), w2.w.hint(['ipv4', 'ipv6'])];
     assert.equal(a, b, 'a waiting hint check is joined');
@@ -448,7 +510,10 @@ test('watcher + router: hint checks never postpone the regular check, never over
     assert.deepEqual(ra.families, ['ipv4'], 'only tracked families');
     assert.ok(Date.parse(ra.checkedAt) >= Date.parse(rf.checkedAt));
     assert.equal(router.queries - before, 1, 'three hints, one router query (the full check had asked before)');
-    assert.deepEqual(w2.checked.map((x) => x.origin), ['input', 'hint']);
+    assert.deepEqual(
+      w2.checked.map((x) => x.origin),
+      ['input', 'hint'],
+    );
     await w2.w.stop();
     assert.equal((await w2.w.hint(['ipv4'])).aborted, true, 'no hint check after stop()');
   } finally {
@@ -476,8 +541,14 @@ test('watcher + router: "no public address" is CGNAT evidence; hint checks witho
     assert.equal(c.ipv4, '8.8.8.8', 'the outside services carry on');
     assert.deepEqual(c.sources.ipv4?.agreedBy, ['ipify']);
     assert.equal(c.wanAddress, undefined, 'NAT-PMP result 3 names no address');
-    assert.deepEqual({ ...c.cgnat!, note: '' }, { family: 'ipv4', localAddress: '', localClass: 'none', publicAddress: '8.8.8.8', note: '' });
-    assert.match(c.cgnat!.note, /Your router \(127\.0\.0\.1\) says it has no public IPv4 address \(NAT-PMP result 3 \(network failure\)\), while outside services see 8\.8\.8\.8.*carrier-grade NAT/);
+    assert.deepEqual(
+      { ...c.cgnat!, note: '' },
+      { family: 'ipv4', localAddress: '', localClass: 'none', publicAddress: '8.8.8.8', note: '' },
+    );
+    assert.match(
+      c.cgnat!.note,
+      /Your router \(127\.0\.0\.1\) says it has no public IPv4 address \(NAT-PMP result 3 \(network failure\)\), while outside services see 8\.8\.8\.8.*carrier-grade NAT/,
+    );
     assert.equal(r.detections.ipv4?.router?.outcome, 'no_public');
 
     // A router that reports a CGNAT address: that is its WAN address (for reachability-check).

@@ -68,7 +68,10 @@ export interface EditorSession {
    * Save test-output/screenshots/<name>.png: the whole page, the element `selector`, or the region
    * `clip` (page coordinates); its path.
    */
-  screenshot(name: string, opts?: { selector?: string; clip?: { x: number; y: number; width: number; height: number } }): Promise<string>;
+  screenshot(
+    name: string,
+    opts?: { selector?: string; clip?: { x: number; y: number; width: number; height: number } },
+  ): Promise<string>;
   /** Load the editor again (e.g. after flows were deployed through the admin API) and wait for it. */
   reload(): Promise<void>;
   /** Close the browser, stop Node-RED and remove the profile; safe to call twice. */
@@ -80,7 +83,12 @@ export async function waitForEditor(page: Page): Promise<void> {
   await page.waitForFunction(
     () => {
       const w = globalThis as unknown as { RED?: Json; $?: unknown };
-      return !!(w.RED?.workspaces?.active?.() && w.$ && $('#red-ui-loading-progress').is(':hidden') && $('.red-ui-palette-node').length > 0);
+      return !!(
+        w.RED?.workspaces?.active?.() &&
+        w.$ &&
+        $('#red-ui-loading-progress').is(':hidden') &&
+        $('.red-ui-palette-node').length > 0
+      );
     },
     undefined,
     { timeout: 30_000 },
@@ -155,7 +163,10 @@ export async function openEditor(opts: StartOptions = {}): Promise<EditorSession
 
 /** Drag a node from the palette onto the workspace at (x, y) of the visible chart; its new id. */
 export async function dropFromPalette(page: Page, type: string, x: number, y: number): Promise<string> {
-  const before: string[] = await page.evaluate((ty) => RED.nodes.filterNodes({ type: ty }).map((n: Json) => n.id), type);
+  const before: string[] = await page.evaluate(
+    (ty) => RED.nodes.filterNodes({ type: ty }).map((n: Json) => n.id),
+    type,
+  );
   await page.locator('#red-ui-palette-search input').fill(''); // the palette unfiltered
   const item = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
   await item.scrollIntoViewIfNeeded();
@@ -188,7 +199,10 @@ export async function triangleShown(page: Page, id: string): Promise<boolean> {
   return !cls.split(/\s+/).includes('hide');
 }
 
-export async function nodeState(page: Page, id: string): Promise<{ valid: boolean; validationErrors: unknown; configNodes: Json[] }> {
+export async function nodeState(
+  page: Page,
+  id: string,
+): Promise<{ valid: boolean; validationErrors: unknown; configNodes: Json[] }> {
   return page.evaluate((nid) => {
     const n = RED.nodes.node(nid);
     const d = n._def.defaults;
@@ -205,13 +219,21 @@ export async function nodeState(page: Page, id: string): Promise<{ valid: boolea
 /** Press Deploy and wait until the editor says it is deployed; a warning or error fails with its text. */
 export async function deploy(page: Page): Promise<void> {
   await page.locator('#red-ui-header-button-deploy').click();
-  const outcome = await page.waitForFunction(() => {
-    if ($('#red-ui-deploy-dialog-confirm-deploy-deploy').is(':visible')) return 'warning';
-    if ($('.red-ui-notification-error:visible').length) return 'error';
-    return RED.nodes.dirty() ? false : 'deployed';
-  }, undefined, { timeout: 20_000 }).then((h) => h.jsonValue());
+  const outcome = await page
+    .waitForFunction(
+      () => {
+        if ($('#red-ui-deploy-dialog-confirm-deploy-deploy').is(':visible')) return 'warning';
+        if ($('.red-ui-notification-error:visible').length) return 'error';
+        return RED.nodes.dirty() ? false : 'deployed';
+      },
+      undefined,
+      { timeout: 20_000 },
+    )
+    .then((h) => h.jsonValue());
   if (outcome !== 'deployed') {
-    const text: string = await page.evaluate(() => $('.red-ui-notification:visible').text().replace(/\s+/g, ' ').trim());
+    const text: string = await page.evaluate(() =>
+      $('.red-ui-notification:visible').text().replace(/\s+/g, ' ').trim(),
+    );
     const invalid = await page.evaluate(() => {
       const out: string[] = [];
       const note = (n: Json) => {
@@ -221,6 +243,8 @@ export async function deploy(page: Page): Promise<void> {
       RED.nodes.eachConfig(note);
       return out;
     });
-    assert.fail(`the editor refused to deploy silently (${outcome}): ${text}${invalid.length ? `\ninvalid nodes: ${invalid.join('; ')}` : ''}`);
+    assert.fail(
+      `the editor refused to deploy silently (${outcome}): ${text}${invalid.length ? `\ninvalid nodes: ${invalid.join('; ')}` : ''}`,
+    );
   }
 }

@@ -22,7 +22,16 @@ import type { Page } from 'playwright-core';
 import { REPO_ROOT, waitFor } from '../support/node-red';
 import { errorLines } from './isolated';
 import {
-  clickDone, deploy, dropFromPalette, nodeState, openEditDialog, openEditor, SCREENSHOT_DIR, skipWithoutBrowser, triangleShown, WORKSPACE,
+  clickDone,
+  deploy,
+  dropFromPalette,
+  nodeState,
+  openEditDialog,
+  openEditor,
+  SCREENSHOT_DIR,
+  skipWithoutBrowser,
+  triangleShown,
+  WORKSPACE,
   type EditorSession,
 } from './browser';
 
@@ -43,12 +52,18 @@ const skip = skipWithoutBrowser();
 
 describe('the Node-RED editor in a real browser', { skip }, () => {
   let s: EditorSession;
-  before(async () => {
-    s = await openEditor();
-  }, { timeout: 120_000 });
-  after(async () => {
-    await s?.close();
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      s = await openEditor();
+    },
+    { timeout: 120_000 },
+  );
+  after(
+    async () => {
+      await s?.close();
+    },
+    { timeout: 60_000 },
+  );
 
   /** Run a step; on failure save test-output/screenshots/editor-failed-<name>.png first. */
   async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -77,7 +92,9 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         assert.ok(def.help > 0, `${type} has help text`);
         if (def.category === 'config') return; // config nodes live in the config sidebar, not in the palette
         assert.equal(def.category, 'DDNS', `${type} belongs to the DDNS category`);
-        await page.locator(`#red-ui-palette-container-DDNS .red-ui-palette-node[data-palette-type="${type}"]`).waitFor({ state: 'visible' });
+        await page
+          .locator(`#red-ui-palette-container-DDNS .red-ui-palette-node[data-palette-type="${type}"]`)
+          .waitFor({ state: 'visible' });
       });
     }
     await page.locator('#red-ui-palette-container-DDNS').scrollIntoViewIfNeeded();
@@ -85,77 +102,115 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
   });
 
-  test('each node: dragged onto the workspace, edited, Done, valid; the flow deploys', { timeout: 90_000 }, async (t) => {
-    const { page, red } = s;
-    const paletteTypes: string[] = await page.evaluate(
-      (types) => types.filter((ty: string) => RED.nodes.getType(ty) && RED.nodes.getType(ty).category !== 'config'),
-      TYPES,
-    );
-    const notLoaded: string[] = await page.evaluate((types) => types.filter((ty: string) => !RED.nodes.getType(ty)), TYPES);
-    if (notLoaded.length) t.diagnostic(`not in the editor, so not exercised here: ${notLoaded.join(', ')} (see the palette test)`);
-    const placed = new Map<string, string>(); // type → node id
-    let row = 0;
-    for (const type of paletteTypes) {
-      await t.test(type, async () => {
-        await step(type, async () => {
-          const id = await dropFromPalette(page, type, 220, 80 + row++ * 70);
-          placed.set(type, id);
-          // A node with a required config node (an account) starts invalid: the triangle shows.
-          const needsConfig: boolean = await page.evaluate((ty) => {
-            const d = RED.nodes.getType(ty).defaults;
-            return Object.keys(d).some((k) => d[k].type && d[k].required && RED.nodes.getType(d[k].type)?.category === 'config');
-          }, type);
-          if (needsConfig) assert.equal(await triangleShown(page, id), true, `${type} without its account shows the invalid triangle`);
+  test(
+    'each node: dragged onto the workspace, edited, Done, valid; the flow deploys',
+    { timeout: 90_000 },
+    async (t) => {
+      const { page, red } = s;
+      const paletteTypes: string[] = await page.evaluate(
+        (types) => types.filter((ty: string) => RED.nodes.getType(ty) && RED.nodes.getType(ty).category !== 'config'),
+        TYPES,
+      );
+      const notLoaded: string[] = await page.evaluate(
+        (types) => types.filter((ty: string) => !RED.nodes.getType(ty)),
+        TYPES,
+      );
+      if (notLoaded.length)
+        t.diagnostic(`not in the editor, so not exercised here: ${notLoaded.join(', ')} (see the palette test)`);
+      const placed = new Map<string, string>(); // type → node id
+      let row = 0;
+      for (const type of paletteTypes) {
+        await t.test(type, async () => {
+          await step(type, async () => {
+            const id = await dropFromPalette(page, type, 220, 80 + row++ * 70);
+            placed.set(type, id);
+            // A node with a required config node (an account) starts invalid: the triangle shows.
+            const needsConfig: boolean = await page.evaluate((ty) => {
+              const d = RED.nodes.getType(ty).defaults;
+              return Object.keys(d).some(
+                (k) => d[k].type && d[k].required && RED.nodes.getType(d[k].type)?.category === 'config',
+              );
+            }, type);
+            if (needsConfig)
+              assert.equal(
+                await triangleShown(page, id),
+                true,
+                `${type} without its account shows the invalid triangle`,
+              );
 
-          await openEditDialog(page, id);
-          await (FILL[type] ?? fillName)(page, type);
-          await s.screenshot(`editor-dialog-${type}`);
-          await clickDone(page);
+            await openEditDialog(page, id);
+            await (FILL[type] ?? fillName)(page, type);
+            await s.screenshot(`editor-dialog-${type}`);
+            await clickDone(page);
 
-          const state = await nodeState(page, id);
-          assert.equal(state.valid, true, `${type} is valid after Done (invalid: ${JSON.stringify(state.validationErrors)})`);
-          assert.equal(await triangleShown(page, id), false, `${type} shows no red triangle after Done`);
-          for (const acc of state.configNodes) {
-            assert.equal(acc.valid, true, `${type}'s ${acc.type} "${acc.label}" is valid (invalid: ${JSON.stringify(acc.validationErrors)})`);
-          }
+            const state = await nodeState(page, id);
+            assert.equal(
+              state.valid,
+              true,
+              `${type} is valid after Done (invalid: ${JSON.stringify(state.validationErrors)})`,
+            );
+            assert.equal(await triangleShown(page, id), false, `${type} shows no red triangle after Done`);
+            for (const acc of state.configNodes) {
+              assert.equal(
+                acc.valid,
+                true,
+                `${type}'s ${acc.type} "${acc.label}" is valid (invalid: ${JSON.stringify(acc.validationErrors)})`,
+              );
+            }
+          });
         });
+      }
+      await s.screenshot('editor-nodes-placed', { selector: WORKSPACE });
+
+      await step('deploy', async () => {
+        const before = red.log().length;
+        await deploy(page);
+        await waitFor(
+          () => red.log().slice(before).includes('Started flows'),
+          20_000,
+          50,
+          'Node-RED to start the deployed flows',
+        );
+        const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+        assert.deepEqual(startErrors, [], 'no errors while the deployed nodes start');
       });
-    }
-    await s.screenshot('editor-nodes-placed', { selector: WORKSPACE });
 
-    await step('deploy', async () => {
-      const before = red.log().length;
-      await deploy(page);
-      await waitFor(() => red.log().slice(before).includes('Started flows'), 20_000, 50, 'Node-RED to start the deployed flows');
-      const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
-      assert.deepEqual(startErrors, [], 'no errors while the deployed nodes start');
-    });
-
-    const flows: Json[] = (await red.api('/flows')).body;
-    const byId = new Map(flows.map((n) => [n.id, n]));
-    for (const [type, id] of placed) {
-      const n = byId.get(id);
-      assert.ok(n, `the deployed flow holds the ${type} node ${id}`);
-      assert.equal(n.type, type);
-      assert.equal(n.name, `e2e ${type}`, `${type}: the name typed in the dialog was deployed`);
-    }
-    const account = (type: string) => byId.get(byId.get(placed.get(type)!)?.account);
-    if (placed.has('dns-update')) {
-      assert.equal(byId.get(placed.get('dns-update')!)!.hostnames, 'home.example.com');
-      assert.equal(account('dns-update')?.provider, 'dryrun', 'dns-update uses the dry-run account created in its dialog');
-    }
-    if (placed.has('cert-renew')) {
-      assert.equal(account('cert-renew')?.provider, 'rfc2136', 'cert-renew uses the RFC 2136 account created in its dialog');
-      assert.equal(account('cert-renew')?.settings?.server, '127.0.0.1:53053');
-    }
-    assert.ok(!JSON.stringify(flows).includes(TSIG_SECRET), 'the TSIG secret is not in the flows (credentials only)');
-    await s.screenshot('editor-flow-deployed');
-    assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
-  });
+      const flows: Json[] = (await red.api('/flows')).body;
+      const byId = new Map(flows.map((n) => [n.id, n]));
+      for (const [type, id] of placed) {
+        const n = byId.get(id);
+        assert.ok(n, `the deployed flow holds the ${type} node ${id}`);
+        assert.equal(n.type, type);
+        assert.equal(n.name, `e2e ${type}`, `${type}: the name typed in the dialog was deployed`);
+      }
+      const account = (type: string) => byId.get(byId.get(placed.get(type)!)?.account);
+      if (placed.has('dns-update')) {
+        assert.equal(byId.get(placed.get('dns-update')!)!.hostnames, 'home.example.com');
+        assert.equal(
+          account('dns-update')?.provider,
+          'dryrun',
+          'dns-update uses the dry-run account created in its dialog',
+        );
+      }
+      if (placed.has('cert-renew')) {
+        assert.equal(
+          account('cert-renew')?.provider,
+          'rfc2136',
+          'cert-renew uses the RFC 2136 account created in its dialog',
+        );
+        assert.equal(account('cert-renew')?.settings?.server, '127.0.0.1:53053');
+      }
+      assert.ok(!JSON.stringify(flows).includes(TSIG_SECRET), 'the TSIG secret is not in the flows (credentials only)');
+      await s.screenshot('editor-flow-deployed');
+      assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
+    },
+  );
 
   test('an example of this package is imported through the menu and deployed', { timeout: 60_000 }, async (t) => {
     const { page, red } = s;
-    const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(EXAMPLES_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     if (files.length === 0) return t.skip('examples/ holds no flows yet');
     // Only this package's and Node-RED's own types: third-party nodes (Home Assistant) are not installed here.
     const known: string[] = await page.evaluate(() => {
@@ -163,8 +218,11 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       RED.nodes.registry.getNodeTypes().forEach((ty: string) => out.push(ty));
       return out;
     });
-    const typesOf = (f: string) => new Set<string>(JSON.parse(readFileSync(join(EXAMPLES_DIR, f), 'utf8')).map((n: Json) => n.type));
-    const usable = files.filter((f) => [...typesOf(f)].every((ty) => ['tab', 'group', 'junction'].includes(ty) || known.includes(ty)));
+    const typesOf = (f: string) =>
+      new Set<string>(JSON.parse(readFileSync(join(EXAMPLES_DIR, f), 'utf8')).map((n: Json) => n.type));
+    const usable = files.filter((f) =>
+      [...typesOf(f)].every((ty) => ['tab', 'group', 'junction'].includes(ty) || known.includes(ty)),
+    );
     const file = usable.find((f) => f === 'getting-started.json') ?? usable[0];
     if (!file) return t.skip(`every example needs node types that are not installed here (${files.join(', ')})`);
     const name = file.replace(/\.json$/, '');
@@ -184,19 +242,26 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').first().click();
       const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       await tab.locator('.red-ui-treeList-label', { hasText: MODULE }).first().click();
-      await tab.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${name}$`) }).first().click();
+      await tab
+        .locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${name}$`) })
+        .first()
+        .click();
       await page.locator('#red-ui-clipboard-dialog-import-opt-new').click(); // into a new flow tab
       await s.screenshot(`editor-import-dialog`);
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'hidden' });
       // The editor fetches the example from the runtime, then adds its nodes.
-      await page.waitForFunction((old) => {
-        let added = 0;
-        RED.nodes.eachNode((n: Json) => {
-          if (!old.includes(n.id)) added++;
-        });
-        return added > 0;
-      }, existing, { timeout: 15_000 });
+      await page.waitForFunction(
+        (old) => {
+          let added = 0;
+          RED.nodes.eachNode((n: Json) => {
+            if (!old.includes(n.id)) added++;
+          });
+          return added > 0;
+        },
+        existing,
+        { timeout: 15_000 },
+      );
       // Imported nodes may hang on the mouse until placed: put them down.
       if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
         await page.locator('#red-ui-workspace-chart').click({ position: { x: 60, y: 60 } });
@@ -225,26 +290,43 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     await step(`deploy-${name}`, async () => {
       const before = red.log().length;
       await deploy(page);
-      await waitFor(() => red.log().slice(before).includes('Started flows'), 20_000, 50, 'Node-RED to start the example');
+      await waitFor(
+        () => red.log().slice(before).includes('Started flows'),
+        20_000,
+        50,
+        'Node-RED to start the example',
+      );
       const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
       assert.deepEqual(startErrors, [], `examples/${file}: no errors while its nodes start`);
     });
     const deployed = new Set<string>(((await red.api('/flows')).body as Json[]).map((n) => n.type));
-    for (const ty of typesOf(file)) assert.ok(deployed.has(ty), `the deployed flows hold a ${ty} node from examples/${file}`);
+    for (const ty of typesOf(file))
+      assert.ok(deployed.has(ty), `the deployed flows hold a ${ty} node from examples/${file}`);
     assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
   });
 
   test('README screenshot: a real flow in the editor', { timeout: 60_000 }, async () => {
     const { page, red } = s;
     // Complete the hand-written nodes with the editor's defaults (as an export from the editor would be).
-    const flows: Json[] = await page.evaluate((nodes) => nodes.map((n: Json) => {
-      const d = RED.nodes.getType(n.type)?.defaults ?? {};
-      const full: Json = {};
-      for (const k of Object.keys(d)) full[k] = JSON.parse(JSON.stringify(d[k].value ?? ''));
-      return { ...full, ...n };
-    }), readmeFlow(new URL(red.url).port));
-    const res = await red.api('/flows', { method: 'POST', body: flows, headers: { 'Node-RED-Deployment-Type': 'full' } });
-    assert.ok(res.status === 200 || res.status === 204, `deploy through the admin API: ${res.status} ${JSON.stringify(res.body)}`);
+    const flows: Json[] = await page.evaluate(
+      (nodes) =>
+        nodes.map((n: Json) => {
+          const d = RED.nodes.getType(n.type)?.defaults ?? {};
+          const full: Json = {};
+          for (const k of Object.keys(d)) full[k] = JSON.parse(JSON.stringify(d[k].value ?? ''));
+          return { ...full, ...n };
+        }),
+      readmeFlow(new URL(red.url).port),
+    );
+    const res = await red.api('/flows', {
+      method: 'POST',
+      body: flows,
+      headers: { 'Node-RED-Deployment-Type': 'full' },
+    });
+    assert.ok(
+      res.status === 200 || res.status === 204,
+      `deploy through the admin API: ${res.status} ${JSON.stringify(res.body)}`,
+    );
     await step('readme', async () => {
       await s.reload();
       await page.evaluate(() => {
@@ -254,10 +336,19 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       });
       // Let the nodes report: the watcher finds the address, the dry-run account "updates" the name,
       // the reachability check answers.
-      const statuses = await page.waitForFunction(() => {
-        const st = (id: string) => RED.nodes.node(id)?.status?.text;
-        return st('readme-watch') && st('readme-update') && st('readme-reach') ? ['readme-watch', 'readme-update', 'readme-reach'].map(st) : false;
-      }, undefined, { timeout: 30_000 }).then((h) => h.jsonValue()).catch(() => null);
+      const statuses = await page
+        .waitForFunction(
+          () => {
+            const st = (id: string) => RED.nodes.node(id)?.status?.text;
+            return st('readme-watch') && st('readme-update') && st('readme-reach')
+              ? ['readme-watch', 'readme-update', 'readme-reach'].map(st)
+              : false;
+          },
+          undefined,
+          { timeout: 30_000 },
+        )
+        .then((h) => h.jsonValue())
+        .catch(() => null);
       await page.evaluate(() => RED.view.clearSelection?.());
       await page.mouse.move(2, 2); // no hover highlight in the picture
       // The flow and a margin around it, not the empty canvas.
@@ -272,11 +363,22 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         });
         return { w, h };
       });
-      const clip = { x: chart.x, y: chart.y, width: Math.min(chart.width, extent.w + 40), height: Math.min(chart.height, extent.h + 30) };
+      const clip = {
+        x: chart.x,
+        y: chart.y,
+        width: Math.min(chart.width, extent.w + 40),
+        height: Math.min(chart.height, extent.h + 30),
+      };
       const path = await s.screenshot('readme-flow', { clip });
       await page.evaluate(() => RED.menu.setSelected('menu-item-sidebar', true));
       assert.ok(statuses, 'every node of the README flow shows a status');
-      assert.deepEqual(await page.evaluate(() => ['readme-watch', 'readme-update', 'readme-reach'].filter((id) => !RED.nodes.node(id).valid)), [], 'no invalid node in the README flow');
+      assert.deepEqual(
+        await page.evaluate(() =>
+          ['readme-watch', 'readme-update', 'readme-reach'].filter((id) => !RED.nodes.node(id).valid),
+        ),
+        [],
+        'no invalid node in the README flow',
+      );
       if (process.env.DDNS_UPDATE_SCREENSHOTS === '1') {
         mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
         copyFileSync(path, join(REPO_ROOT, 'docs', 'flow.png'));
@@ -294,7 +396,13 @@ const fillName: Filler = async (page, type) => {
 };
 
 /** Create a new ddns-account from the node's account field (the + button), with these settings. */
-async function addAccount(page: Page, provider: string, name: string, fields: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<void> {
+async function addAccount(
+  page: Page,
+  provider: string,
+  name: string,
+  fields: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): Promise<void> {
   await page.locator('#node-input-btn-account-add').click();
   await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
   await page.waitForFunction((p) => $(`#node-config-input-provider option[value="${p}"]`).length > 0, provider);
@@ -322,7 +430,13 @@ const FILL: Record<string, Filler> = {
   'cert-renew': async (page, type) => {
     await fillName(page, type);
     // DNS-01 needs TXT records: a dry-run account cannot do that, an RFC 2136 one can.
-    await addAccount(page, 'rfc2136', 'e2e BIND', { server: '127.0.0.1:53053', zone: 'example.com', keyName: 'ddns-key' }, { tsigSecret: TSIG_SECRET });
+    await addAccount(
+      page,
+      'rfc2136',
+      'e2e BIND',
+      { server: '127.0.0.1:53053', zone: 'example.com', keyName: 'ddns-key' },
+      { tsigSecret: TSIG_SECRET },
+    );
     await page.locator('#node-input-names').fill('home.example.com');
   },
 };
@@ -340,28 +454,71 @@ function readmeFlow(port: string): Json[] {
     { id: 'readme-tab', type: 'tab', label: 'Home DDNS' },
     { id: 'readme-svc-tab', type: 'tab', label: 'what-is-my-ip (test service)' },
     { id: 'readme-account', type: 'ddns-account', name: 'Dry run (sends nothing)', provider: 'dryrun', settings: {} },
-    { id: 'readme-comment', type: 'comment', z: 'readme-tab', x: 230, y: 40, name: 'Keep home.example.com pointed at this connection', wires: [] },
     {
-      id: 'readme-watch', type: 'public-ip-watch', z: 'readme-tab', x: 130, y: 120, name: 'Public IP',
-      sources: [{ type: 'custom', url: ipService, format: 'text' }], allowNonPublic: true, emitOnStart: true,
+      id: 'readme-comment',
+      type: 'comment',
+      z: 'readme-tab',
+      x: 230,
+      y: 40,
+      name: 'Keep home.example.com pointed at this connection',
+      wires: [],
+    },
+    {
+      id: 'readme-watch',
+      type: 'public-ip-watch',
+      z: 'readme-tab',
+      x: 130,
+      y: 120,
+      name: 'Public IP',
+      sources: [{ type: 'custom', url: ipService, format: 'text' }],
+      allowNonPublic: true,
+      emitOnStart: true,
       wires: [['readme-update'], ['readme-alerts']],
     },
     {
-      id: 'readme-update', type: 'dns-update', z: 'readme-tab', x: 370, y: 120, account: 'readme-account', hostnames: 'home.example.com',
+      id: 'readme-update',
+      type: 'dns-update',
+      z: 'readme-tab',
+      x: 370,
+      y: 120,
+      account: 'readme-account',
+      hostnames: 'home.example.com',
       wires: [['readme-reach'], ['readme-alerts']],
     },
     {
       // No DNS checks here (nothing answers for home.example.com offline): the web service behind the name.
-      id: 'readme-reach', type: 'reachability-check', z: 'readme-tab', x: 630, y: 120, name: 'Reachable from outside?',
-      dnsAuthoritative: false, dnsPublic: false, natDiagnosis: false, httpUrls: ipService,
+      id: 'readme-reach',
+      type: 'reachability-check',
+      z: 'readme-tab',
+      x: 630,
+      y: 120,
+      name: 'Reachable from outside?',
+      dnsAuthoritative: false,
+      dnsPublic: false,
+      natDiagnosis: false,
+      httpUrls: ipService,
       wires: [['readme-report'], ['readme-alerts']],
     },
     { id: 'readme-report', type: 'debug', z: 'readme-tab', x: 900, y: 100, name: 'report', wires: [] },
     { id: 'readme-alerts', type: 'debug', z: 'readme-tab', x: 900, y: 180, name: 'alerts (notify me)', wires: [] },
-    { id: 'readme-svc-in', type: 'http in', z: 'readme-svc-tab', x: 150, y: 60, url: '/e2e/what-is-my-ip', method: 'get', wires: [['readme-svc-answer']] },
     {
-      id: 'readme-svc-answer', type: 'change', z: 'readme-svc-tab', x: 350, y: 60,
-      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '203.0.113.7', tot: 'str' }], wires: [['readme-svc-out']],
+      id: 'readme-svc-in',
+      type: 'http in',
+      z: 'readme-svc-tab',
+      x: 150,
+      y: 60,
+      url: '/e2e/what-is-my-ip',
+      method: 'get',
+      wires: [['readme-svc-answer']],
+    },
+    {
+      id: 'readme-svc-answer',
+      type: 'change',
+      z: 'readme-svc-tab',
+      x: 350,
+      y: 60,
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '203.0.113.7', tot: 'str' }],
+      wires: [['readme-svc-out']],
     },
     { id: 'readme-svc-out', type: 'http response', z: 'readme-svc-tab', x: 530, y: 60, wires: [] },
   ];

@@ -20,7 +20,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, waitFor, type StartedNodeRed } from '../support/node-red';
@@ -31,7 +40,10 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const PKG = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const MODULE: string = PKG.name;
 const TYPES = Object.keys(PKG['node-red'].nodes);
-const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''))
+  .sort();
 
 /**
  * Node types the examples may use without them being installed here: those of
@@ -40,11 +52,38 @@ const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples')).filter((f) => f.endsWi
  * for the Home Assistant examples. MQTT nodes are part of Node-RED itself.
  */
 const HOME_ASSISTANT_TYPES = new Set([
-  'server', 'ha-device-config', 'ha-entity-config',
-  'ha-api', 'api-call-service', 'api-current-state', 'ha-device', 'ha-entity', 'server-events', 'ha-events-calendar',
-  'server-state-changed', 'ha-fire-event', 'ha-get-entities', 'api-get-history', 'poll-state', 'api-render-template',
-  'ha-select', 'ha-sentence', 'trigger-state', 'ha-tag', 'ha-time', 'ha-wait-until', 'ha-webhook', 'ha-zone',
-  'ha-binary-sensor', 'ha-button', 'ha-number', 'ha-sensor', 'ha-switch', 'ha-text', 'ha-time-entity', 'ha-update-config',
+  'server',
+  'ha-device-config',
+  'ha-entity-config',
+  'ha-api',
+  'api-call-service',
+  'api-current-state',
+  'ha-device',
+  'ha-entity',
+  'server-events',
+  'ha-events-calendar',
+  'server-state-changed',
+  'ha-fire-event',
+  'ha-get-entities',
+  'api-get-history',
+  'poll-state',
+  'api-render-template',
+  'ha-select',
+  'ha-sentence',
+  'trigger-state',
+  'ha-tag',
+  'ha-time',
+  'ha-wait-until',
+  'ha-webhook',
+  'ha-zone',
+  'ha-binary-sensor',
+  'ha-button',
+  'ha-number',
+  'ha-sensor',
+  'ha-switch',
+  'ha-text',
+  'ha-time-entity',
+  'ha-update-config',
 ]);
 /** Not node types: the structure of a flow. */
 const STRUCTURE = new Set(['tab', 'subflow', 'group', 'junction']);
@@ -52,121 +91,157 @@ const STRUCTURE = new Set(['tab', 'subflow', 'group', 'junction']);
 function skipReason(): string | false {
   let why = isolationUnavailable();
   if (!why && spawnSync('npm', ['--version']).error) why = 'npm not found';
-  if (why && process.env.DDNS_REQUIRE_REAL === '1') throw new Error(`the Home Assistant add-on test must run in CI: ${why}`);
+  if (why && process.env.DDNS_REQUIRE_REAL === '1')
+    throw new Error(`the Home Assistant add-on test must run in CI: ${why}`);
   return why ?? false;
 }
 
-describe('installed like the Home Assistant add-on does (npm pack, npm install --omit=dev --ignore-scripts)', { skip: skipReason() }, () => {
-  let work = '';
-  let userDir = ''; // the add-on's /config/node-red
-  let packed: { filename: string; files: string[] };
-  let red: StartedNodeRed | undefined;
-  let registered: string[] = [];
-  const timings: string[] = [];
+describe(
+  'installed like the Home Assistant add-on does (npm pack, npm install --omit=dev --ignore-scripts)',
+  { skip: skipReason() },
+  () => {
+    let work = '';
+    let userDir = ''; // the add-on's /config/node-red
+    let packed: { filename: string; files: string[] };
+    let red: StartedNodeRed | undefined;
+    let registered: string[] = [];
+    const timings: string[] = [];
 
-  before(async () => {
-    for (const [type, file] of Object.entries<string>(PKG['node-red'].nodes)) {
-      assert.ok(existsSync(join(REPO_ROOT, file)), `${type}: ${file} is missing: build first (npm test builds)`);
-    }
-    work = mkdtempSync(join(tmpdir(), 'ddns-ha-addon-'));
-    userDir = join(work, 'node-red');
-    let t0 = Date.now();
-    // The tarball npm would publish (the build output is already there; no scripts).
-    const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: REPO_ROOT, encoding: 'utf8' });
-    const info = JSON.parse(out)[0];
-    packed = { filename: info.filename, files: info.files.map((f: Json) => f.path) };
-    timings.push(`npm pack ${Date.now() - t0} ms`);
+    before(
+      async () => {
+        for (const [type, file] of Object.entries<string>(PKG['node-red'].nodes)) {
+          assert.ok(existsSync(join(REPO_ROOT, file)), `${type}: ${file} is missing: build first (npm test builds)`);
+        }
+        work = mkdtempSync(join(tmpdir(), 'ddns-ha-addon-'));
+        userDir = join(work, 'node-red');
+        let t0 = Date.now();
+        // The tarball npm would publish (the build output is already there; no scripts).
+        const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+        });
+        const info = JSON.parse(out)[0];
+        packed = { filename: info.filename, files: info.files.map((f: Json) => f.path) };
+        timings.push(`npm pack ${Date.now() - t0} ms`);
 
-    t0 = Date.now();
-    installLikeTheAddon(join(work, packed.filename), userDir);
-    timings.push(`npm install ${Date.now() - t0} ms`);
+        t0 = Date.now();
+        installLikeTheAddon(join(work, packed.filename), userDir);
+        timings.push(`npm install ${Date.now() - t0} ms`);
 
-    t0 = Date.now();
-    red = await startIsolatedNodeRed({ userDir, installPackage: false });
-    timings.push(`Node-RED start ${Date.now() - t0} ms`);
-    registered = ((await red.api('/nodes')).body as Json[]).flatMap((s) => s.types ?? []);
-  }, { timeout: 150_000 });
+        t0 = Date.now();
+        red = await startIsolatedNodeRed({ userDir, installPackage: false });
+        timings.push(`Node-RED start ${Date.now() - t0} ms`);
+        registered = ((await red.api('/nodes')).body as Json[]).flatMap((s) => s.types ?? []);
+      },
+      { timeout: 150_000 },
+    );
 
-  after(async () => {
-    try {
-      await red?.stop();
-    } finally {
-      if (work) rmSync(work, { recursive: true, force: true }); // the user directory and the .tgz
-    }
-  }, { timeout: 30_000 });
+    after(
+      async () => {
+        try {
+          await red?.stop();
+        } finally {
+          if (work) rmSync(work, { recursive: true, force: true }); // the user directory and the .tgz
+        }
+      },
+      { timeout: 30_000 },
+    );
 
-  test('the tarball holds the built nodes, their editor files and the examples, and no sources or tests', (t) => {
-    t.diagnostic(timings.join(', '));
-    const files = new Set(packed.files);
-    for (const [type, file] of Object.entries<string>(PKG['node-red'].nodes)) {
-      const base = file.replace(/\.js$/, '');
-      const name = base.split('/').pop()!;
-      assert.ok(files.has(file), `${type}: ${file}`);
-      assert.ok(files.has(`${base}.html`), `${type}: ${base}.html (editor)`);
-      assert.ok(files.has(`dist/src/nodes/locales/en-US/${name}.json`), `${type}: message catalog`);
-      assert.ok(files.has(`dist/src/nodes/locales/en-US/${name}.html`), `${type}: help`);
-    }
-    for (const ex of EXAMPLES) assert.ok(files.has(`examples/${ex}.json`), `examples/${ex}.json`);
-    for (const f of files) {
-      assert.doesNotMatch(f, /^(src|test|bench|scripts)\/|^dist\/(test|bench)\/|\.ts$/, `${f} does not belong in the package`);
-    }
-  });
+    test('the tarball holds the built nodes, their editor files and the examples, and no sources or tests', (t) => {
+      t.diagnostic(timings.join(', '));
+      const files = new Set(packed.files);
+      for (const [type, file] of Object.entries<string>(PKG['node-red'].nodes)) {
+        const base = file.replace(/\.js$/, '');
+        const name = base.split('/').pop()!;
+        assert.ok(files.has(file), `${type}: ${file}`);
+        assert.ok(files.has(`${base}.html`), `${type}: ${base}.html (editor)`);
+        assert.ok(files.has(`dist/src/nodes/locales/en-US/${name}.json`), `${type}: message catalog`);
+        assert.ok(files.has(`dist/src/nodes/locales/en-US/${name}.html`), `${type}: help`);
+      }
+      for (const ex of EXAMPLES) assert.ok(files.has(`examples/${ex}.json`), `examples/${ex}.json`);
+      for (const f of files) {
+        assert.doesNotMatch(
+          f,
+          /^(src|test|bench|scripts)\/|^dist\/(test|bench)\/|\.ts$/,
+          `${f} does not belong in the package`,
+        );
+      }
+    });
 
-  test('every node type of package.json registers from the installed copy, without error', async (t) => {
-    const mod = (await red!.api(`/nodes/${MODULE}`)).body as Json;
-    assert.equal(mod.version, PKG.version);
-    assert.equal(realpathSync(mod.path), realpathSync(join(userDir, 'node_modules', MODULE)), 'loaded from the installed tarball, not the checkout');
-    const editorHtml = await (await fetch(`${red!.url}/nodes`, { headers: { accept: 'text/html' } })).text();
-    const catalogs = await (await fetch(`${red!.url}/nodes/messages?lng=en-US`, { headers: { accept: 'application/json' } })).json() as Json;
-    for (const type of TYPES) {
-      await t.test(type, () => {
-        const set = (mod.nodes as Json[]).find((s) => s.id === `${MODULE}/${type}`);
-        assert.ok(set, `node set ${MODULE}/${type} is known to Node-RED`);
-        assert.equal(set.err, undefined, `${type} failed to load: ${set.err}`);
-        assert.equal(set.enabled, true);
-        assert.ok(set.types.includes(type), `${type} registered (set types: ${set.types.join(', ') || 'none'})`);
-        assert.ok(editorHtml.includes(`data-template-name="${type}"`), `${type}: its edit dialog is served`);
-        assert.ok(editorHtml.includes(`data-help-name="${type}"`), `${type}: its help is served`);
-        assert.ok(catalogs[`${MODULE}/${type}`], `${type}: its message catalog is served`);
-      });
-    }
-    const icons: string[] = (await red!.api('/icons')).body[MODULE] ?? [];
-    const shipped = packed.files.filter((f) => f.startsWith('dist/src/nodes/icons/')).map((f) => f.split('/').pop()!);
-    assert.deepEqual([...icons].sort(), [...shipped].sort(), 'the icons of the package are served');
-  });
+    test('every node type of package.json registers from the installed copy, without error', async (t) => {
+      const mod = (await red!.api(`/nodes/${MODULE}`)).body as Json;
+      assert.equal(mod.version, PKG.version);
+      assert.equal(
+        realpathSync(mod.path),
+        realpathSync(join(userDir, 'node_modules', MODULE)),
+        'loaded from the installed tarball, not the checkout',
+      );
+      const editorHtml = await (await fetch(`${red!.url}/nodes`, { headers: { accept: 'text/html' } })).text();
+      const catalogs = (await (
+        await fetch(`${red!.url}/nodes/messages?lng=en-US`, { headers: { accept: 'application/json' } })
+      ).json()) as Json;
+      for (const type of TYPES) {
+        await t.test(type, () => {
+          const set = (mod.nodes as Json[]).find((s) => s.id === `${MODULE}/${type}`);
+          assert.ok(set, `node set ${MODULE}/${type} is known to Node-RED`);
+          assert.equal(set.err, undefined, `${type} failed to load: ${set.err}`);
+          assert.equal(set.enabled, true);
+          assert.ok(set.types.includes(type), `${type} registered (set types: ${set.types.join(', ') || 'none'})`);
+          assert.ok(editorHtml.includes(`data-template-name="${type}"`), `${type}: its edit dialog is served`);
+          assert.ok(editorHtml.includes(`data-help-name="${type}"`), `${type}: its help is served`);
+          assert.ok(catalogs[`${MODULE}/${type}`], `${type}: its message catalog is served`);
+        });
+      }
+      const icons: string[] = (await red!.api('/icons')).body[MODULE] ?? [];
+      const shipped = packed.files.filter((f) => f.startsWith('dist/src/nodes/icons/')).map((f) => f.split('/').pop()!);
+      assert.deepEqual([...icons].sort(), [...shipped].sort(), 'the icons of the package are served');
+    });
 
-  test('every example is listed under Import › Examples and deploys', { timeout: 90_000 }, async (t) => {
-    const listed = ((await red!.api(`/library/examples/flows/${MODULE}`)).body as Json[]).map((e) => e.fn).sort();
-    // What each provider keeps as a secret (the runtime's catalog, as the account dialog shows it).
-    const providers = (await red!.api('/ddns/providers')).body as Json[];
-    assert.deepEqual(listed, EXAMPLES, 'Node-RED lists every example of examples/');
-    for (const name of EXAMPLES) {
-      await t.test(name, async (tt) => {
-        const res = await red!.api(`/library/examples/flows/${MODULE}/${encodeURIComponent(name)}`);
-        assert.equal(res.status, 200, `examples/${name}.json is served`);
-        const flow = asDeployable(res.body as Json[], name);
-        const unknown = [...new Set(flow.map((n) => n.type as string))].filter((ty) => !STRUCTURE.has(ty) && !registered.includes(ty));
-        const notDocumented = unknown.filter((ty) => !HOME_ASSISTANT_TYPES.has(ty));
-        assert.deepEqual(notDocumented, [], `examples/${name}.json uses node types that no installed package provides`);
-        if (unknown.length) tt.diagnostic(`needs node-red-contrib-home-assistant-websocket: ${unknown.join(', ')}`);
+    test('every example is listed under Import › Examples and deploys', { timeout: 90_000 }, async (t) => {
+      const listed = ((await red!.api(`/library/examples/flows/${MODULE}`)).body as Json[]).map((e) => e.fn).sort();
+      // What each provider keeps as a secret (the runtime's catalog, as the account dialog shows it).
+      const providers = (await red!.api('/ddns/providers')).body as Json[];
+      assert.deepEqual(listed, EXAMPLES, 'Node-RED lists every example of examples/');
+      for (const name of EXAMPLES) {
+        await t.test(name, async (tt) => {
+          const res = await red!.api(`/library/examples/flows/${MODULE}/${encodeURIComponent(name)}`);
+          assert.equal(res.status, 200, `examples/${name}.json is served`);
+          const flow = asDeployable(res.body as Json[], name);
+          const unknown = [...new Set(flow.map((n) => n.type as string))].filter(
+            (ty) => !STRUCTURE.has(ty) && !registered.includes(ty),
+          );
+          const notDocumented = unknown.filter((ty) => !HOME_ASSISTANT_TYPES.has(ty));
+          assert.deepEqual(
+            notDocumented,
+            [],
+            `examples/${name}.json uses node types that no installed package provides`,
+          );
+          if (unknown.length) tt.diagnostic(`needs node-red-contrib-home-assistant-websocket: ${unknown.join(', ')}`);
 
-        // As imported: Node-RED accepts it. Accounts without their secrets say what is missing
-        // (examples never hold credentials; their comments tell the user what to fill in).
-        const asIs = await deploy(red!, flow);
-        if (unknown.length) assert.match(asIs.log, /Waiting for missing types/, 'Node-RED waits for the Home Assistant nodes');
-        if (asIs.errors.length) tt.diagnostic(`as imported, before the credentials are filled in:\n${asIs.errors.join('\n')}`);
+          // As imported: Node-RED accepts it. Accounts without their secrets say what is missing
+          // (examples never hold credentials; their comments tell the user what to fill in).
+          const asIs = await deploy(red!, flow);
+          if (unknown.length)
+            assert.match(asIs.log, /Waiting for missing types/, 'Node-RED waits for the Home Assistant nodes');
+          if (asIs.errors.length)
+            tt.diagnostic(`as imported, before the credentials are filled in:\n${asIs.errors.join('\n')}`);
 
-        // Filled in (secrets entered for every account) and without the third-party nodes: this
-        // package's nodes must start without any error.
-        const filled = withSecrets(withoutTypes(flow, new Set(unknown)), providers);
-        const started = await deploy(red!, filled);
-        assert.match(started.log, /Started flows/, `examples/${name}.json starts`);
-        assert.deepEqual(started.errors, [], `examples/${name}.json, credentials filled in: no errors while its nodes start`);
-        if (started.offline.length) tt.diagnostic(`expected without internet:\n${started.offline.join('\n')}`);
-      });
-    }
-  });
-});
+          // Filled in (secrets entered for every account) and without the third-party nodes: this
+          // package's nodes must start without any error.
+          const filled = withSecrets(withoutTypes(flow, new Set(unknown)), providers);
+          const started = await deploy(red!, filled);
+          assert.match(started.log, /Started flows/, `examples/${name}.json starts`);
+          assert.deepEqual(
+            started.errors,
+            [],
+            `examples/${name}.json, credentials filled in: no errors while its nodes start`,
+          );
+          if (started.offline.length) tt.diagnostic(`expected without internet:\n${started.offline.join('\n')}`);
+        });
+      }
+    });
+  },
+);
 
 /**
  * Install the tarball into a fresh user directory as the add-on does: production dependencies
@@ -176,11 +251,29 @@ describe('installed like the Home Assistant add-on does (npm pack, npm install -
 function installLikeTheAddon(tgz: string, userDir: string): void {
   mkdirSync(userDir, { recursive: true });
   const file = `file:${tgz}`;
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true, dependencies: { [MODULE]: file } }, null, 2));
+  writeFileSync(
+    join(userDir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'node-red-project',
+        description: 'A Node-RED Project',
+        version: '0.0.1',
+        private: true,
+        dependencies: { [MODULE]: file },
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(userDir, 'package-lock.json'), JSON.stringify(lockFor(file), null, 2));
-  const r = spawnSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], { cwd: userDir, encoding: 'utf8' });
+  const r = spawnSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
+    cwd: userDir,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
-    const hint = /ENOTCACHED/.test(r.stderr) ? ' (a dependency is not in npm\'s cache: run `npm ci` in the repository first)' : '';
+    const hint = /ENOTCACHED/.test(r.stderr)
+      ? " (a dependency is not in npm's cache: run `npm ci` in the repository first)"
+      : '';
     throw new Error(`npm install of the tarball failed${hint}:\n${r.stderr}`);
   }
   assert.ok(existsSync(join(userDir, 'node_modules', MODULE, 'package.json')), 'the package is installed');
@@ -192,7 +285,13 @@ function lockFor(file: string): Json {
   const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim().replace(/\/?$/, '/');
   const packages: Json = {
     '': { name: 'node-red-project', version: '0.0.1', dependencies: { [MODULE]: file } },
-    [`node_modules/${MODULE}`]: { version: PKG.version, resolved: file, license: PKG.license, dependencies: PKG.dependencies, engines: PKG.engines },
+    [`node_modules/${MODULE}`]: {
+      version: PKG.version,
+      resolved: file,
+      license: PKG.license,
+      dependencies: PKG.dependencies,
+      engines: PKG.engines,
+    },
   };
   for (const [path, entry] of Object.entries<Json>(repoLock.packages)) {
     if (!path.startsWith('node_modules/') || entry.dev || entry.devOptional || entry.link) continue;
@@ -216,7 +315,9 @@ function withoutTypes(flow: Json[], types: Set<string>): Json[] {
   const gone = new Set(flow.filter((n) => types.has(n.type)).map((n) => n.id));
   return flow
     .filter((n) => !gone.has(n.id))
-    .map((n) => (Array.isArray(n.wires) ? { ...n, wires: n.wires.map((port: string[]) => port.filter((id) => !gone.has(id))) } : n));
+    .map((n) =>
+      Array.isArray(n.wires) ? { ...n, wires: n.wires.map((port: string[]) => port.filter((id) => !gone.has(id))) } : n,
+    );
 }
 
 /** Example secrets, as a user would type them, for every account of the flow (per its provider). */
@@ -230,7 +331,9 @@ function withSecrets(flow: Json[], providers: Json[]): Json[] {
     if (n.type !== 'ddns-account') return n;
     const def = providers.find((p) => p.id === n.provider);
     const keys: string[] = (def?.fields ?? []).filter((f: Json) => f.kind === 'password').map((f: Json) => f.key);
-    return keys.length ? { ...n, credentials: Object.fromEntries(keys.map((k) => [k, sample[k] ?? 'example-secret'])) } : n;
+    return keys.length
+      ? { ...n, credentials: Object.fromEntries(keys.map((k) => [k, sample[k] ?? 'example-secret'])) }
+      : n;
   });
 }
 
@@ -239,13 +342,21 @@ function withSecrets(flow: Json[], providers: Json[]): Json[] {
  * missing types); the log of that deploy and its error lines up to that point (`offline`: those
  * that only say the internet is unreachable, as it is in here).
  */
-async function deploy(red: StartedNodeRed, flow: Json[]): Promise<{ log: string; errors: string[]; offline: string[] }> {
+async function deploy(
+  red: StartedNodeRed,
+  flow: Json[],
+): Promise<{ log: string; errors: string[]; offline: string[] }> {
   const from = red.log().length;
   const res = await red.api('/flows', { method: 'POST', body: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
   assert.ok(res.status === 200 || res.status === 204, `POST /flows: ${res.status} ${JSON.stringify(res.body)}`);
-  const log = await waitFor(() => {
-    const l = red.log().slice(from);
-    return /Started flows|Waiting for missing types/.test(l) ? l : '';
-  }, 20_000, 50, 'Node-RED to start the deployed flows');
+  const log = await waitFor(
+    () => {
+      const l = red.log().slice(from);
+      return /Started flows|Waiting for missing types/.test(l) ? l : '';
+    },
+    20_000,
+    50,
+    'Node-RED to start the deployed flows',
+  );
   return { log, ...errorLines(log.split('Started flows')[0]!) };
 }

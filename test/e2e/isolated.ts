@@ -20,7 +20,8 @@ import { startNodeRed, type StartOptions, type StartedNodeRed } from '../support
 export function isolationUnavailable(): string | null {
   const r = spawnSync('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (r.error) return `unshare not found (${r.error.message}); install util-linux and iproute2`;
-  if (r.status !== 0) return `cannot create a network namespace (unshare --net: ${(r.stderr || '').trim() || `exit ${r.status}`}); run as root`;
+  if (r.status !== 0)
+    return `cannot create a network namespace (unshare --net: ${(r.stderr || '').trim() || `exit ${r.status}`}); run as root`;
   return null;
 }
 
@@ -62,7 +63,20 @@ export async function startIsolatedNodeRed(opts: StartOptions = {}): Promise<Sta
         });
         listening.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
         const bridge = join(__dirname, 'netns-bridge.js');
-        return ['unshare', '--net', '--', 'sh', '-c', INNER_SCRIPT, 'sh', process.execPath, bridge, socketPath, String(port), ...argv];
+        return [
+          'unshare',
+          '--net',
+          '--',
+          'sh',
+          '-c',
+          INNER_SCRIPT,
+          'sh',
+          process.execPath,
+          bridge,
+          socketPath,
+          String(port),
+          ...argv,
+        ];
       },
     });
     await listening;

@@ -47,7 +47,9 @@ const errInfo = (e: unknown) => {
     code: d.code,
     message: d.message,
     kind: d.kind,
-    ...(isRouterNoPublic(e) ? { noPublic: { protocol: e.protocol, reported: e.reported, routerAddress: e.routerAddress } } : {}),
+    ...(isRouterNoPublic(e)
+      ? { noPublic: { protocol: e.protocol, reported: e.reported, routerAddress: e.routerAddress } }
+      : {}),
   };
 };
 
@@ -81,33 +83,61 @@ async function handle(o: Op & { id?: string; target?: string }, print: Print): P
   const signal = new AbortController().signal;
   switch (o.op) {
     case 'gateway':
-      return print({ done: true, ...(await attempt(async () => ({ ...(await findGateway({ gateway: o.gateway })) }))) });
+      return print({
+        done: true,
+        ...(await attempt(async () => ({ ...(await findGateway({ gateway: o.gateway })) }))),
+      });
     case 'natpmp':
       return print({
         done: true,
-        ...(await attempt(async () => ({ ...(await natpmpExternalAddress({ gateway: o.gateway ?? (await findGateway()).address, timeoutMs: o.timeoutMs })) }))),
+        ...(await attempt(async () => ({
+          ...(await natpmpExternalAddress({
+            gateway: o.gateway ?? (await findGateway()).address,
+            timeoutMs: o.timeoutMs,
+          })),
+        }))),
       });
     case 'pcp':
       return print({
         done: true,
-        ...(await attempt(async () => ({ ...(await pcpExternalAddress({ gateway: o.gateway ?? (await findGateway()).address, timeoutMs: o.timeoutMs })) }))),
+        ...(await attempt(async () => ({
+          ...(await pcpExternalAddress({
+            gateway: o.gateway ?? (await findGateway()).address,
+            timeoutMs: o.timeoutMs,
+          })),
+        }))),
       });
     case 'upnp':
       return print({
         done: true,
         ...(await attempt(async () => {
           const g = await findGateway({ gateway: o.gateway });
-          const a = await upnpExternalAddress({ gateway: g.address, localAddress: g.localAddress, timeoutMs: o.timeoutMs });
+          const a = await upnpExternalAddress({
+            gateway: g.address,
+            localAddress: g.localAddress,
+            timeoutMs: o.timeoutMs,
+          });
           return { address: a.address, service: a.service, services: a.services, ms: a.ms };
         })),
       });
     case 'source': {
-      const src = createRouterSource({ gateway: o.gateway, enablePcp: o.enablePcp, protocolTimeoutMs: o.protocolTimeoutMs });
+      const src = createRouterSource({
+        gateway: o.gateway,
+        enablePcp: o.enablePcp,
+        protocolTimeoutMs: o.protocolTimeoutMs,
+      });
       const results: Array<Record<string, unknown>> = [];
       for (let i = 0; i < (o.lookups ?? 1); i++) {
         const started = performance.now();
-        const r = await attempt(async () => ({ ...(await src.lookup({ family: 'ipv4', signal, timeoutMs: o.timeoutMs ?? 8000 })) }));
-        results.push({ ...r, ms: Math.round(performance.now() - started), learned: Object.fromEntries(src.learned()), evidence: src.lastEvidence() });
+        const r = await attempt(async () => ({
+          ...(await src.lookup({ family: 'ipv4', signal, timeoutMs: o.timeoutMs ?? 8000 })),
+        }));
+        results.push({
+          ...r,
+          ms: Math.round(performance.now() - started),
+          learned: Object.fromEntries(src.learned()),
+          evidence: src.lastEvidence(),
+        });
       }
       return print({ done: true, results });
     }
@@ -123,7 +153,14 @@ async function handle(o: Op & { id?: string; target?: string }, print: Print): P
         onHint: async (h: RouterHint) => {
           const hintAt = Date.now();
           const r = await attempt(async () => ({ ...(await src.lookup({ family: 'ipv4', signal, timeoutMs: 3000 })) }));
-          print({ event: 'hint', reason: h.reason, announced: h.announced, hintAt, ...r, queryMs: Date.now() - hintAt });
+          print({
+            event: 'hint',
+            reason: h.reason,
+            announced: h.announced,
+            hintAt,
+            ...r,
+            queryMs: Date.now() - hintAt,
+          });
         },
       });
       watches.set(o.id ?? '', w);
@@ -166,7 +203,9 @@ async function main(): Promise<void> {
       return out({ done: true, ok: false, message: `not JSON: ${line.slice(0, 80)}` });
     }
     const print: Print = (o) => out({ id: cmd.id, ...o });
-    const p = handle(cmd, print).catch((e) => print({ done: true, ok: false, crashed: true, message: String((e as Error)?.stack ?? e) }));
+    const p = handle(cmd, print).catch((e) =>
+      print({ done: true, ok: false, crashed: true, message: String((e as Error)?.stack ?? e) }),
+    );
     running.add(p);
     void p.finally(() => running.delete(p));
   });

@@ -8,12 +8,27 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createLinkLab, ipn, leftoverNamespaces, nsExec, skipWithoutNetns, spawnInNs, type NsChild, type NsTask } from '../support/netns';
+import {
+  createLinkLab,
+  ipn,
+  leftoverNamespaces,
+  nsExec,
+  skipWithoutNetns,
+  spawnInNs,
+  type NsChild,
+  type NsTask,
+} from '../support/netns';
 
 const CLIENT = join(__dirname, 'client.js');
 const skip = skipWithoutNetns({ miniupnpd: false });
 
-type Snapshot = { ipv4: string[]; ipv6: string[]; addresses: Array<{ address: string }>; skipped: string[]; via: string };
+type Snapshot = {
+  ipv4: string[];
+  ipv6: string[];
+  addresses: Array<{ address: string }>;
+  skipped: string[];
+  via: string;
+};
 type Line = Record<string, unknown>;
 const snap = (l: Line) => l.snapshot as Snapshot;
 
@@ -79,7 +94,11 @@ describe('interface events in a network namespace', { skip }, () => {
       const a = '2a01:4f8:10:20::50';
       ipn(lab.host, 'addr', 'add', `${a}/64`, 'dev', 'eth0');
       const flagsNow = nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'dev', 'eth0');
-      assert.match(flagsNow, /2a01:4f8:10:20::50\/64 scope global tentative/, 'the kernel runs duplicate detection first');
+      assert.match(
+        flagsNow,
+        /2a01:4f8:10:20::50\/64 scope global tentative/,
+        'the kernel runs duplicate detection first',
+      );
       const seen = await waitChange((s) => s.ipv6.includes(a), 'the IPv6 address after duplicate detection');
       const flags = (seen.if6 as Record<string, number>)[hex6(a)];
       assert.equal(flags & 0x40, 0, `published while tentative (flags 0x${flags.toString(16)})`);
@@ -102,20 +121,35 @@ describe('interface events in a network namespace', { skip }, () => {
       // The kernel now makes a temporary address from the mngtmpaddr prefix (after its own DAD).
       let temp = '';
       for (let i = 0; i < 60 && !temp; i++) {
-        const m = /inet6 (2a01:4f8:10:30:[0-9a-f:]+)\/64 scope global temporary/.exec(nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'dev', 'eth0'));
+        const m = /inet6 (2a01:4f8:10:30:[0-9a-f:]+)\/64 scope global temporary/.exec(
+          nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'dev', 'eth0'),
+        );
         if (m && !/tentative/.test(m[0])) temp = m[1];
         else await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(temp, 'the kernel made a temporary address');
-      for (let i = 0; i < 60 && !/dadfailed/.test(nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'to', dup)); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 60 && !/dadfailed/.test(nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'to', dup)); i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.match(nsExec(lab.host, 'ip', '-6', 'addr', 'show', 'to', dup), /dadfailed/);
       // A marker change after both: its snapshot must list neither as usable, and say why.
       ipn(lab.host, 'addr', 'add', '192.0.3.51/24', 'dev', 'eth0');
       const marker = snap(await waitChange((s) => s.ipv4.includes('192.0.3.51'), 'the marker address'));
-      assert.ok(!marker.ipv6.includes(temp) && !marker.addresses.some((x) => x.address === temp), 'temporary address not published');
-      assert.ok(!marker.ipv6.includes(dup) && !marker.addresses.some((x) => x.address === dup), 'failed duplicate not published');
-      assert.ok(marker.skipped.some((x) => x.startsWith(temp) && /temporary/.test(x)), `skipped lists the temporary one: ${marker.skipped.join('; ')}`);
-      assert.ok(marker.skipped.some((x) => x.startsWith(dup) && /dadfailed/.test(x)), `skipped lists the duplicate: ${marker.skipped.join('; ')}`);
+      assert.ok(
+        !marker.ipv6.includes(temp) && !marker.addresses.some((x) => x.address === temp),
+        'temporary address not published',
+      );
+      assert.ok(
+        !marker.ipv6.includes(dup) && !marker.addresses.some((x) => x.address === dup),
+        'failed duplicate not published',
+      );
+      assert.ok(
+        marker.skipped.some((x) => x.startsWith(temp) && /temporary/.test(x)),
+        `skipped lists the temporary one: ${marker.skipped.join('; ')}`,
+      );
+      assert.ok(
+        marker.skipped.some((x) => x.startsWith(dup) && /dadfailed/.test(x)),
+        `skipped lists the duplicate: ${marker.skipped.join('; ')}`,
+      );
       for (const l of changes()) {
         assert.ok(!snap(l).ipv6.includes(temp) && !snap(l).ipv6.includes(dup), 'never in any snapshot');
       }
@@ -132,7 +166,11 @@ describe('interface events in a network namespace', { skip }, () => {
     const fallback = w.lines.find(isFallback) ?? (await w.waitFor(isFallback, 10_000, 'the fallback notice'));
     assert.match(String(fallback.message), /checking the addresses every 0.3 s instead/);
     ipn(lab.host, 'addr', 'add', '192.0.3.60/24', 'dev', 'eth0');
-    const seen = await w.waitFor((l) => l.event === 'change' && snap(l).ipv4.includes('192.0.3.60'), 10_000, 'the polled change');
+    const seen = await w.waitFor(
+      (l) => l.event === 'change' && snap(l).ipv4.includes('192.0.3.60'),
+      10_000,
+      'the polled change',
+    );
     assert.equal(snap(seen).via, 'poll');
     ipn(lab.host, 'addr', 'del', '192.0.3.60/24', 'dev', 'eth0');
     await w.waitFor((l) => l.event === 'change' && !snap(l).ipv4.includes('192.0.3.60'), 10_000, 'the polled removal');

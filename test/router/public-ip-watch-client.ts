@@ -43,7 +43,16 @@ function resources(): Record<string, number> {
 
 function flow(config: Line): Line[] {
   const nodes = [
-    { id: 'w', type: 'public-ip-watch', name: 'watch', families: 'ipv4', emitOnStart: false, interval: 300, wires: [['out'], ['alerts']], ...config },
+    {
+      id: 'w',
+      type: 'public-ip-watch',
+      name: 'watch',
+      families: 'ipv4',
+      emitOnStart: false,
+      interval: 300,
+      wires: [['out'], ['alerts']],
+      ...config,
+    },
     { id: 'out', type: 'helper' },
     { id: 'alerts', type: 'helper' },
     { id: 'catch1', type: 'catch', scope: ['w'], uncaught: false, wires: [['caught']] },
@@ -71,7 +80,9 @@ async function handle(c: Cmd, print: (o: Line) => void): Promise<void> {
       await helper.load(nodeModule('public-ip-watch'), flow(c.config ?? {}));
       helper.getNode('out').on('input', (m: Line) => print({ event: 'out', payload: m.payload, topic: m.topic }));
       helper.getNode('alerts').on('input', (m: Line) => print({ event: 'alert', payload: m.payload }));
-      helper.getNode('caught').on('input', (m: Line) => print({ event: 'caught', error: (m.error as Line)?.message, payload: m.payload }));
+      helper
+        .getNode('caught')
+        .on('input', (m: Line) => print({ event: 'caught', error: (m.error as Line)?.message, payload: m.payload }));
       helper.getNode('statuses').on('input', (m: Line) => print({ event: 'status', status: m.status }));
       // Warnings and errors of node w, from the runtime's log spy.
       let seen = 0;
@@ -81,7 +92,8 @@ async function handle(c: Cmd, print: (o: Line) => void): Promise<void> {
         const args = log.args as Array<[Line]>;
         for (; seen < args.length; seen++) {
           const e = args[seen][0];
-          if (e.id === 'w' && (e.level === log.WARN || e.level === log.ERROR)) print({ event: 'log', level: e.level === log.WARN ? 'warn' : 'error', msg: String(e.msg) });
+          if (e.id === 'w' && (e.level === log.WARN || e.level === log.ERROR))
+            print({ event: 'log', level: e.level === log.WARN ? 'warn' : 'error', msg: String(e.msg) });
         }
       }, 20);
       return print({ event: 'loaded' });
@@ -112,7 +124,9 @@ async function main(): Promise<void> {
       return out({ done: true, ok: false, message: `not JSON: ${l.slice(0, 80)}` });
     }
     const print = (o: Line) => out({ id: c.id, ...o });
-    const p = handle(c, print).catch((e) => print({ done: true, ok: false, crashed: true, message: String((e as Error)?.stack ?? e) }));
+    const p = handle(c, print).catch((e) =>
+      print({ done: true, ok: false, crashed: true, message: String((e as Error)?.stack ?? e) }),
+    );
     running.add(p);
     void p.finally(() => running.delete(p));
   });

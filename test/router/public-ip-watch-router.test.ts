@@ -14,7 +14,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createRouterLab, ipn, leftoverNamespaces, sh, skipWithoutNetns, spawnInNs, type NsChild, type NsTask, type RouterLab } from '../support/netns';
+import {
+  createRouterLab,
+  ipn,
+  leftoverNamespaces,
+  sh,
+  skipWithoutNetns,
+  spawnInNs,
+  type NsChild,
+  type NsTask,
+  type RouterLab,
+} from '../support/netns';
 
 const RUNNER = join(__dirname, 'public-ip-watch-client.js');
 const skip = skipWithoutNetns();
@@ -29,12 +39,20 @@ const OWN_PUBLIC = '192.0.3.60';
 type Line = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Poll until cond() gives something, or fail after ms (a correctness timeout, not a performance bound). */
-async function until<T>(cond: () => T | undefined | null | false, ms: number, what: string, lines?: () => unknown): Promise<T> {
+async function until<T>(
+  cond: () => T | undefined | null | false,
+  ms: number,
+  what: string,
+  lines?: () => unknown,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = cond();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${lines ? `; lines: ${JSON.stringify(lines()).slice(-3000)}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${lines ? `; lines: ${JSON.stringify(lines()).slice(-3000)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -80,7 +98,10 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     const before = r.before as Record<string, number>;
     const afterwards = r.after as Record<string, number>;
     for (const kind of ['UDPWRAP', 'ProcessWrap', 'Timeout']) {
-      assert.ok((afterwards[kind] ?? 0) <= (before[kind] ?? 0), `no ${kind} left after close: before ${JSON.stringify(before)}, after ${JSON.stringify(afterwards)}`);
+      assert.ok(
+        (afterwards[kind] ?? 0) <= (before[kind] ?? 0),
+        `no ${kind} left after close: before ${JSON.stringify(before)}, after ${JSON.stringify(afterwards)}`,
+      );
     }
   }
 
@@ -89,7 +110,12 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     await client.request({ op: 'answer', text: PUBLIC_1 });
     const w = await load({ sources: [router(), ipify()] });
     try {
-      const first = await until(() => w.outs()[0], 15_000, 'the first address', () => w.lines);
+      const first = await until(
+        () => w.outs()[0],
+        15_000,
+        'the first address',
+        () => w.lines,
+      );
       assert.equal(first.ipv4, PUBLIC_1);
       assert.deepEqual(first.sources.ipv4.agreedBy, ['router']);
       assert.deepEqual(first.sources.ipv4.confirmedBy, ['ipify']);
@@ -99,9 +125,16 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
 
       const changedAt = Date.now();
       lab.setWanAddress(PUBLIC_2);
-      const moved = await until(() => w.outs().find((p) => p.ipv4 === PUBLIC_2), 10_000, `a message with ${PUBLIC_2}`, () => w.lines);
+      const moved = await until(
+        () => w.outs().find((p) => p.ipv4 === PUBLIC_2),
+        10_000,
+        `a message with ${PUBLIC_2}`,
+        () => w.lines,
+      );
       const msgAt = w.lines.find((l) => l.event === 'out' && (l.payload as Line).ipv4 === PUBLIC_2)!.t as number;
-      t.diagnostic(`WAN address change → message on output 1: ${msgAt - changedAt} ms (ip addr twice, announcement, 100 ms debounce, NAT-PMP query, Node-RED)`);
+      t.diagnostic(
+        `WAN address change → message on output 1: ${msgAt - changedAt} ms (ip addr twice, announcement, 100 ms debounce, NAT-PMP query, Node-RED)`,
+      );
       assert.deepEqual(moved.changed, ['ipv4']);
       assert.deepEqual(moved.previous, { ipv4: PUBLIC_1, ipv6: null });
       assert.equal(moved.wanAddress, PUBLIC_2);
@@ -109,14 +142,34 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
 
       // A regular check: the outside service still says the old address — reported, not hidden.
       await client.request({ op: 'input', msg: { payload: 'check', force: true } });
-      const forced = await until(() => w.outs()[2], 15_000, 'the forced message', () => w.lines);
+      const forced = await until(
+        () => w.outs()[2],
+        15_000,
+        'the forced message',
+        () => w.lines,
+      );
       assert.equal(forced.ipv4, PUBLIC_2, "the router's answer is used");
       assert.equal(forced.disagreement.family, 'ipv4');
       assert.deepEqual(forced.disagreement.local, { address: PUBLIC_2, sources: ['router'] });
       assert.deepEqual(forced.disagreement.outside, { address: PUBLIC_1, sources: ['ipify'] });
-      const status = await until(() => w.statuses().findLast((s) => s.fill === 'yellow'), 5000, 'a yellow status', () => w.lines);
-      assert.match(String(status.text), new RegExp(`^v4 ${PUBLIC_2.replace(/\./g, '\\.')} \\(.*${PUBLIC_1.replace(/\./g, '\\.')}\\)`));
-      const warn = await until(() => w.logs().find((l) => l.level === 'warn' && String(l.msg).includes(PUBLIC_1) && String(l.msg).includes(PUBLIC_2)), 5000, 'a warning naming both answers');
+      const status = await until(
+        () => w.statuses().findLast((s) => s.fill === 'yellow'),
+        5000,
+        'a yellow status',
+        () => w.lines,
+      );
+      assert.match(
+        String(status.text),
+        new RegExp(`^v4 ${PUBLIC_2.replace(/\./g, '\\.')} \\(.*${PUBLIC_1.replace(/\./g, '\\.')}\\)`),
+      );
+      const warn = await until(
+        () =>
+          w
+            .logs()
+            .find((l) => l.level === 'warn' && String(l.msg).includes(PUBLIC_1) && String(l.msg).includes(PUBLIC_2)),
+        5000,
+        'a warning naming both answers',
+      );
       assert.match(String(warn.msg), /outside services \(ipify\) see/);
     } finally {
       await unloadClean();
@@ -129,19 +182,38 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     try {
       const w = await load({ sources: [router(), ipify()] });
       try {
-        const p = await until(() => w.outs()[0], 15_000, 'the address from the outside service', () => w.lines);
+        const p = await until(
+          () => w.outs()[0],
+          15_000,
+          'the address from the outside service',
+          () => w.lines,
+        );
         assert.equal(p.ipv4, CGNAT_POOL, 'the outside service carries on');
         assert.deepEqual(p.sources.ipv4.agreedBy, ['ipify']);
         assert.equal(p.cgnat.family, 'ipv4');
         assert.equal(p.cgnat.publicAddress, CGNAT_POOL);
-        assert.match(p.cgnat.note, new RegExp(`Your router \\(${lab.gateway.replace(/\./g, '\\.')}\\) says it has no public IPv4 address \\(NAT-PMP result 3 \\(network failure\\)\\)`));
+        assert.match(
+          p.cgnat.note,
+          new RegExp(
+            `Your router \\(${lab.gateway.replace(/\./g, '\\.')}\\) says it has no public IPv4 address \\(NAT-PMP result 3 \\(network failure\\)\\)`,
+          ),
+        );
         assert.match(p.cgnat.note, /carrier-grade NAT \(CGNAT\)/);
         const report = p.sources.ipv4.reports.find((r: Line) => r.source === 'router');
         assert.equal(report.ok, false);
         assert.match(report.error, /no public address/);
-        const status = await until(() => w.statuses().findLast((s) => /CGNAT/.test(String(s.text))), 5000, 'CGNAT in the status', () => w.lines);
+        const status = await until(
+          () => w.statuses().findLast((s) => /CGNAT/.test(String(s.text))),
+          5000,
+          'CGNAT in the status',
+          () => w.lines,
+        );
         assert.equal(status.fill, 'green');
-        await until(() => w.logs().find((l) => l.level === 'warn' && /carrier-grade NAT/.test(String(l.msg))), 5000, 'the CGNAT warning');
+        await until(
+          () => w.logs().find((l) => l.level === 'warn' && /carrier-grade NAT/.test(String(l.msg))),
+          5000,
+          'the CGNAT warning',
+        );
         assert.ok(!w.lines.some((l) => l.event === 'caught'), 'not an error: an address was found');
       } finally {
         await unloadClean();
@@ -154,21 +226,49 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
   test('a router that does not answer: the outside service carries on; status and warning say why and what to do', async () => {
     lab.setWanAddress(PUBLIC_1);
     await client.request({ op: 'answer', text: PUBLIC_1 });
-    sh('ip', ['netns', 'exec', lab.router, 'nft', '-f', '-'], 'table inet ddnspiwblock {\n  chain input {\n    type filter hook input priority -10;\n    udp dport { 1900, 5351 } drop\n  }\n}\n');
+    sh(
+      'ip',
+      ['netns', 'exec', lab.router, 'nft', '-f', '-'],
+      'table inet ddnspiwblock {\n  chain input {\n    type filter hook input priority -10;\n    udp dport { 1900, 5351 } drop\n  }\n}\n',
+    );
     try {
       const w = await load({ sources: [router(), ipify()] });
       try {
-        const p = await until(() => w.outs()[0], 20_000, 'the address from the outside service', () => w.lines);
+        const p = await until(
+          () => w.outs()[0],
+          20_000,
+          'the address from the outside service',
+          () => w.lines,
+        );
         assert.equal(p.ipv4, PUBLIC_1);
         assert.deepEqual(p.sources.ipv4.agreedBy, ['ipify']);
-        assert.match(p.sources.ipv4.reports.find((r: Line) => r.source === 'router').error, /did not tell its public address/);
-        const status = await until(() => w.statuses().findLast((s) => s.fill === 'yellow'), 5000, 'a yellow status', () => w.lines);
-        assert.match(String(status.text), /^v4 192\.0\.3\.7 · (router not answering|public-ip-watch\.status\.router-silent) · \d\d:\d\d$/);
-        const warn = await until(() => w.logs().find((l) => l.level === 'warn' && /did not tell its public address/.test(String(l.msg))), 5000, 'the warning');
+        assert.match(
+          p.sources.ipv4.reports.find((r: Line) => r.source === 'router').error,
+          /did not tell its public address/,
+        );
+        const status = await until(
+          () => w.statuses().findLast((s) => s.fill === 'yellow'),
+          5000,
+          'a yellow status',
+          () => w.lines,
+        );
+        assert.match(
+          String(status.text),
+          /^v4 192\.0\.3\.7 · (router not answering|public-ip-watch\.status\.router-silent) · \d\d:\d\d$/,
+        );
+        const warn = await until(
+          () => w.logs().find((l) => l.level === 'warn' && /did not tell its public address/.test(String(l.msg))),
+          5000,
+          'the warning',
+        );
         assert.match(String(warn.msg), /NAT-PMP within/);
         // What to do: switch UPnP/NAT-PMP on, or (where Node-RED seems to run in a container, as on
         // some test machines) use host networking.
-        assert.match(String(warn.msg), /switch it on, or remove the router source|Run the container with host networking/, 'what to do');
+        assert.match(
+          String(warn.msg),
+          /switch it on, or remove the router source|Run the container with host networking/,
+          'what to do',
+        );
         assert.ok(!w.lines.some((l) => l.event === 'caught'), 'the outside service worked: no error');
       } finally {
         await unloadClean();
@@ -182,13 +282,23 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     await client.request({ op: 'answer', text: PUBLIC_1 });
     const w = await load({ sources: [{ type: 'interface', interface: 'eth0' }, ipify()] });
     try {
-      const first = await until(() => w.outs()[0], 15_000, 'the first address', () => w.lines);
+      const first = await until(
+        () => w.outs()[0],
+        15_000,
+        'the first address',
+        () => w.lines,
+      );
       assert.equal(first.ipv4, PUBLIC_1, 'eth0 holds a private address: the outside answer is used');
       assert.equal(first.cgnat?.localClass, 'private');
       const asked = await outsideRequests();
       ipn(lab.client, 'addr', 'add', `${OWN_PUBLIC}/32`, 'dev', 'eth0');
       try {
-        const moved = await until(() => w.outs().find((p) => p.ipv4 === OWN_PUBLIC), 10_000, `a message with ${OWN_PUBLIC}`, () => w.lines);
+        const moved = await until(
+          () => w.outs().find((p) => p.ipv4 === OWN_PUBLIC),
+          10_000,
+          `a message with ${OWN_PUBLIC}`,
+          () => w.lines,
+        );
         assert.deepEqual(moved.sources.ipv4.agreedBy, ['interface']);
         assert.equal(await outsideRequests(), asked, 'an interface event asks no outside service');
       } finally {

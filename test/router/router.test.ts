@@ -12,7 +12,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createRouterLab, leftoverNamespaces, sh, skipWithoutNetns, spawnInNs, type NsChild, type RouterLab } from '../support/netns';
+import {
+  createRouterLab,
+  leftoverNamespaces,
+  sh,
+  skipWithoutNetns,
+  spawnInNs,
+  type NsChild,
+  type RouterLab,
+} from '../support/netns';
 
 const CLIENT = join(__dirname, 'client.js');
 const skip = skipWithoutNetns();
@@ -87,7 +95,17 @@ describe('router source with a real miniupnpd', { skip }, () => {
     t.diagnostic(`PCP MAP: ${r.ms as number} ms`);
     assert.equal(r.address, PUBLIC_1);
     assert.equal(r.deleted, true);
-    const rules = sh('ip', ['netns', 'exec', lab.router, 'nft', 'list', 'chain', 'inet', 'filter', 'prerouting_miniupnpd']);
+    const rules = sh('ip', [
+      'netns',
+      'exec',
+      lab.router,
+      'nft',
+      'list',
+      'chain',
+      'inet',
+      'filter',
+      'prerouting_miniupnpd',
+    ]);
     assert.doesNotMatch(rules, /dnat/, `no mapping is left on the router:\n${rules}`);
   });
 
@@ -111,11 +129,18 @@ describe('router source with a real miniupnpd', { skip }, () => {
     assert.equal(ready.gateway, lab.gateway);
     const changedAt = Date.now();
     lab.setWanAddress(PUBLIC_2);
-    const hint = await w.waitFor((l) => l.event === 'hint' && l.address === PUBLIC_2, 10_000, `a hint with ${PUBLIC_2}`);
+    const hint = await w.waitFor(
+      (l) => l.event === 'hint' && l.address === PUBLIC_2,
+      10_000,
+      `a hint with ${PUBLIC_2}`,
+    );
     assert.equal(hint.reason, 'announcement');
     assert.equal(hint.ok, true);
     const announced = hint.announced as Array<{ protocol: string }>;
-    assert.ok(announced.some((a) => a.protocol === 'natpmp'), 'a NAT-PMP announcement triggered it');
+    assert.ok(
+      announced.some((a) => a.protocol === 'natpmp'),
+      'a NAT-PMP announcement triggered it',
+    );
     t.diagnostic(
       `address change → answer with the new address: ${(hint.t as number) - changedAt} ms (includes running "ip addr" twice, the 100 ms debounce and the router query of ${hint.queryMs as number} ms)`,
     );
@@ -130,9 +155,16 @@ describe('router source with a real miniupnpd', { skip }, () => {
       await w.waitFor((l) => l.event === 'ready', 15_000, 'the watcher to listen');
       const changedAt = Date.now();
       lab.setWanAddress(PUBLIC_3);
-      const hint = await w.waitFor((l) => l.event === 'hint' && l.address === PUBLIC_3, 10_000, `a hint with ${PUBLIC_3}`);
+      const hint = await w.waitFor(
+        (l) => l.event === 'hint' && l.address === PUBLIC_3,
+        10_000,
+        `a hint with ${PUBLIC_3}`,
+      );
       assert.equal(hint.reason, 'safety-poll');
-      assert.ok(!w.lines.some((l) => l.event === 'hint' && l.reason === 'announcement'), 'no announcement got through the drop rule');
+      assert.ok(
+        !w.lines.some((l) => l.event === 'hint' && l.reason === 'announcement'),
+        'no announcement got through the drop rule',
+      );
       t.diagnostic(`found by the safety poll (700 ms) after ${(hint.t as number) - changedAt} ms`);
       const closed = await client.stopTask(w);
       const stats = (closed.stats ?? {}) as Line;
@@ -171,13 +203,21 @@ describe('router source with a real miniupnpd', { skip }, () => {
       assert.equal(ev.protocol, 'natpmp');
       assert.equal(ev.gateway, lab.gateway);
       assert.match(String(ev.note), /carrier-grade NAT/);
-      assert.deepEqual(res.learned, { [lab.gateway]: 'natpmp' }, 'a "no public address" answer is an answer: NAT-PMP works');
+      assert.deepEqual(
+        res.learned,
+        { [lab.gateway]: 'natpmp' },
+        'a "no public address" answer is an answer: NAT-PMP works',
+      );
     });
   });
 
   describe('a gateway that does not answer', () => {
     test('every request dropped: router_timeout naming each protocol', async () => {
-      sh('ip', ['netns', 'exec', lab.router, 'nft', '-f', '-'], 'table inet ddnsblock {\n  chain input {\n    type filter hook input priority -10;\n    udp dport { 1900, 5351 } drop\n  }\n}\n');
+      sh(
+        'ip',
+        ['netns', 'exec', lab.router, 'nft', '-f', '-'],
+        'table inet ddnsblock {\n  chain input {\n    type filter hook input priority -10;\n    udp dport { 1900, 5351 } drop\n  }\n}\n',
+      );
       try {
         const r = await run({ op: 'source', protocolTimeoutMs: 400 });
         const [res] = r.results as Line[];
@@ -202,7 +242,11 @@ describe('router source with a real miniupnpd', { skip }, () => {
         await lab.startMiniupnpd();
       }
       const again = await run({ op: 'natpmp' });
-      assert.equal(again.address, PUBLIC_1, `works again once the router software is back: ${JSON.stringify(again)}\n${lab.log().slice(-1500)}`);
+      assert.equal(
+        again.address,
+        PUBLIC_1,
+        `works again once the router software is back: ${JSON.stringify(again)}\n${lab.log().slice(-1500)}`,
+      );
     });
   });
 });

@@ -2,6 +2,8 @@
  * cert-renew in a real Node-RED runtime (node-red-node-test-helper) with a real Pebble and a real
  * BIND 9: an RFC 2136 provider account sets the DNS-01 TXT records, the node writes the files.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
+type AnyMsg = Record<string, any>;
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -39,11 +41,30 @@ describe('cert-renew node', { skip }, () => {
   });
 
   const flow = (over: Record<string, unknown> = {}, provider = 'rfc2136') => [
-    { id: 'acc', type: 'ddns-account', name: 'bind', provider, settings: provider === 'rfc2136' ? { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' } : {} },
     {
-      id: 'cr', type: 'cert-renew', account: 'acc', names: `www.${ZONE}, *.${ZONE}`, ca: 'custom', directoryUrl: pebble.directoryUrl,
-      caCert: pebble.caPem, outDir: join(dir, 'out'), checkOnStart: false, propagationTimeout: 30,
-      authServers: `127.0.0.1:${bind.port}`, wires: [['out'], ['alerts']], ...over,
+      id: 'acc',
+      type: 'ddns-account',
+      name: 'bind',
+      provider,
+      settings:
+        provider === 'rfc2136'
+          ? { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' }
+          : {},
+    },
+    {
+      id: 'cr',
+      type: 'cert-renew',
+      account: 'acc',
+      names: `www.${ZONE}, *.${ZONE}`,
+      ca: 'custom',
+      directoryUrl: pebble.directoryUrl,
+      caCert: pebble.caPem,
+      outDir: join(dir, 'out'),
+      checkOnStart: false,
+      propagationTimeout: 30,
+      authServers: `127.0.0.1:${bind.port}`,
+      wires: [['out'], ['alerts']],
+      ...over,
     },
     { id: 'out', type: 'helper' },
     { id: 'alerts', type: 'helper' },
@@ -54,8 +75,8 @@ describe('cert-renew node', { skip }, () => {
     await helper.load(nodes, flow(), creds());
     const cr = helper.getNode('cr');
     const out = helper.getNode('out');
-    const got: Array<Record<string, any>> = [];
-    out.on('input', (m: Record<string, any>) => got.push(m));
+    const got: Array<AnyMsg> = [];
+    out.on('input', (m: AnyMsg) => got.push(m));
     const statuses: unknown[] = [];
     const origStatus = cr.status.bind(cr);
     cr.status = (s: unknown) => {
@@ -93,13 +114,19 @@ describe('cert-renew node', { skip }, () => {
       });
       setTimeout(resolve, 1000);
     });
-    const logged = helper.log().args.map((a: unknown[]) => JSON.stringify(a)).join('\n');
+    const logged = helper
+      .log()
+      .args.map((a: unknown[]) => JSON.stringify(a))
+      .join('\n');
     assert.match(logged + errors.join('\n'), /errors\.no-txt|cannot set TXT records/);
   });
 
   test('invalid configuration: red status, error, no crash', async () => {
     await helper.load(nodes, flow({ names: 'not a name!', directoryUrl: 'ftp://x' }), creds());
-    const logged = helper.log().args.map((a: unknown[]) => JSON.stringify(a)).join('\n');
+    const logged = helper
+      .log()
+      .args.map((a: unknown[]) => JSON.stringify(a))
+      .join('\n');
     assert.match(logged, /cert-renew\.errors\.invalid-config|configuration is invalid/);
     assert.match(logged, /not a valid certificate name/);
   });
@@ -108,10 +135,19 @@ describe('cert-renew node', { skip }, () => {
     // The account writes to a zone the node does not watch: the TXT never becomes visible there.
     const other = await startBind([{ name: ZONE }]);
     try {
-      await helper.load(nodes, flow({ names: `nope.${ZONE}`, outDir: join(dir, 'nope'), authServers: `127.0.0.1:${other.port}`, propagationTimeout: 10 }), creds());
+      await helper.load(
+        nodes,
+        flow({
+          names: `nope.${ZONE}`,
+          outDir: join(dir, 'nope'),
+          authServers: `127.0.0.1:${other.port}`,
+          propagationTimeout: 10,
+        }),
+        creds(),
+      );
       const cr = helper.getNode('cr');
-      const alerts: Array<Record<string, any>> = [];
-      helper.getNode('alerts').on('input', (m: Record<string, any>) => alerts.push(m));
+      const alerts: Array<AnyMsg> = [];
+      helper.getNode('alerts').on('input', (m: AnyMsg) => alerts.push(m));
       const failed = new Promise<void>((resolve) => cr.on('call:error', () => resolve()));
       cr.receive({ payload: 'x', _msgid: 'm1' });
       await failed;
@@ -121,7 +157,11 @@ describe('cert-renew node', { skip }, () => {
       assert.equal(alerts[0].payload.state, 'failing');
       assert.match(alerts[0].payload.error, /not visible at the authoritative servers/);
       assert.equal(existsSync(join(dir, 'nope', 'cert.pem')), false);
-      assert.deepEqual(bind.dig(`_acme-challenge.nope.${ZONE}`, 'TXT'), [], 'the TXT record was removed after the failure');
+      assert.deepEqual(
+        bind.dig(`_acme-challenge.nope.${ZONE}`, 'TXT'),
+        [],
+        'the TXT record was removed after the failure',
+      );
     } finally {
       await other.stop();
     }

@@ -55,15 +55,28 @@ function flowFor(account: Msg, update: Msg = {}, extra: Msg[] = []): Msg[] {
   return [
     { id: 'acc', type: 'ddns-account', name: 'Test account', provider: 'dryrun', settings: {}, ...account },
     {
-      id: 'u', type: 'dns-update', name: '', account: 'acc', hostnames: HOST, families: 'auto', minInterval: 0,
-      contextStore: '', alertAfter: 3, ...update, wires: [['out'], ['alerts']],
+      id: 'u',
+      type: 'dns-update',
+      name: '',
+      account: 'acc',
+      hostnames: HOST,
+      families: 'auto',
+      minInterval: 0,
+      contextStore: '',
+      alertAfter: 3,
+      ...update,
+      wires: [['out'], ['alerts']],
     },
     ...observerNodes('u'),
     ...extra,
   ];
 }
 
-const modules = () => [nodeModule('ddns-account'), nodeModule('dns-update'), ...(hasPublicIpWatch ? [nodeModule('public-ip-watch')] : [])];
+const modules = () => [
+  nodeModule('ddns-account'),
+  nodeModule('dns-update'),
+  ...(hasPublicIpWatch ? [nodeModule('public-ip-watch')] : []),
+];
 
 async function load(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
   await helper.load(modules(), flow, credentials);
@@ -72,13 +85,19 @@ async function load(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
 }
 
 async function redeploy(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
-  await (helper as unknown as { setFlows(f: object[], t: string, c: object): Promise<void> }).setFlows(flow, 'full', credentials);
+  await (helper as unknown as { setFlows(f: object[], t: string, c: object): Promise<void> }).setFlows(
+    flow,
+    'full',
+    credentials,
+  );
   return attach();
 }
 
 function attach(): Harness {
   const o = observe('u');
-  return Object.assign(o, { visible: () => JSON.stringify([o.out, o.alerts, o.caught, o.statuses, o.completed, helper.log().args]) });
+  return Object.assign(o, {
+    visible: () => JSON.stringify([o.out, o.alerts, o.caught, o.statuses, o.completed, helper.log().args]),
+  });
 }
 
 const lastStatus = (h: Harness) => h.lastStatus();
@@ -99,25 +118,45 @@ const dyndnsAccount = (password = PASSWORD): { account: Msg; credentials: Msg } 
 
 test('dns-update with the dry-run account: what would be sent, then nothing for the same address', async () => {
   const h = await load(flowFor({}));
-  const first = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7', previous: { ipv4: null, ipv6: null }, changed: ['ipv4', 'ipv6'] }, topic: 'wan' });
+  const first = await h.input({
+    payload: {
+      ipv4: '203.0.113.7',
+      ipv6: '2001:db8::7',
+      previous: { ipv4: null, ipv6: null },
+      changed: ['ipv4', 'ipv6'],
+    },
+    topic: 'wan',
+  });
   assert.equal(first.payload.ok, true);
   assert.equal(first.topic, 'wan', 'the msg is carried through');
-  assert.deepEqual(results(first).map((r) => [r.hostname, r.family, r.status, r.address]), [
-    [HOST, 'ipv4', 'updated', '203.0.113.7'],
-    [HOST, 'ipv6', 'updated', '2001:db8::7'],
-  ]);
+  assert.deepEqual(
+    results(first).map((r) => [r.hostname, r.family, r.status, r.address]),
+    [
+      [HOST, 'ipv4', 'updated', '203.0.113.7'],
+      [HOST, 'ipv6', 'updated', '2001:db8::7'],
+    ],
+  );
   assert.equal(results(first)[0].message, `dry run: would set the A record of ${HOST} to 203.0.113.7 (nothing sent)`);
   assert.equal(results(first)[0].attempts, 1);
   assert.equal(typeof results(first)[0].ms, 'number');
   assert.equal(h.out.length, 1);
-  assert.deepEqual({ ...lastStatus(h), source: undefined }, { fill: 'green', shape: 'dot', text: `${HOST} ✓ 203.0.113.7 2001:db8::7`, source: undefined });
+  assert.deepEqual(
+    { ...lastStatus(h), source: undefined },
+    { fill: 'green', shape: 'dot', text: `${HOST} ✓ 203.0.113.7 2001:db8::7`, source: undefined },
+  );
 
   const again = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
-  assert.deepEqual(results(again).map((r) => r.status), ['unchanged']);
+  assert.deepEqual(
+    results(again).map((r) => r.status),
+    ['unchanged'],
+  );
   assert.equal(results(again)[0].attempts, 0);
   // names from msg, one address as text, force
   const forced = await h.input({ payload: '203.0.113.7', hostnames: ['a.example.com', 'b.example.com'], force: true });
-  assert.deepEqual(results(forced).map((r) => `${r.hostname}:${r.status}`), ['a.example.com:updated', 'b.example.com:updated']);
+  assert.deepEqual(
+    results(forced).map((r) => `${r.hostname}:${r.status}`),
+    ['a.example.com:updated', 'b.example.com:updated'],
+  );
   assert.equal(h.caught.length, 0);
   assert.equal(h.alerts.length, 0);
   assert.equal(lastStatus(h)?.text, '3 names ✓ 203.0.113.7 2001:db8::7');
@@ -135,7 +174,10 @@ test('dns-update: an invalid msg is an error for Catch, with a red status, and n
     [{ payload: {} }, /msg\.payload carries no address/],
     [{ payload: { ipv4: '203.0.113.7' }, hostname: 'not valid!' }, /Invalid host name/],
     [{ payload: { ipv4: '203.0.113.7' }, hostname: 'nodomain' }, /not a full host name/],
-    [{ payload: { ipv4: '203.0.113.7' }, hostnames: [HOST, 'bad_name.example.com'] }, /"bad_name\.example\.com" is not a valid host name/],
+    [
+      { payload: { ipv4: '203.0.113.7' }, hostnames: [HOST, 'bad_name.example.com'] },
+      /"bad_name\.example\.com" is not a valid host name/,
+    ],
     [{ payload: { ipv4: '203.0.113.7' }, force: 'yes' }, /msg\.force must be true or false/],
   ];
   for (const [msg, why] of cases) {
@@ -156,7 +198,10 @@ test('dns-update with a dyndns2 server: sent once, nothing at steady state, noth
   const flow = flowFor(account, { hostnames: `${HOST},\nwww.example.com` });
   let h = await load(flow, credentials);
   const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
-  assert.deepEqual(results(r1).map((r) => r.status), ['updated', 'updated']);
+  assert.deepEqual(
+    results(r1).map((r) => r.status),
+    ['updated', 'updated'],
+  );
   assert.equal(srv.requests.length, 1, 'both names in one request');
   const q = srv.requests[0].query;
   assert.equal(q.get('hostname'), `${HOST},www.example.com`);
@@ -166,7 +211,10 @@ test('dns-update with a dyndns2 server: sent once, nothing at steady state, noth
   assert.match(results(r1)[0].message, /good|updated|203\.0\.113\.7/);
 
   const r2 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
-  assert.deepEqual(results(r2).map((r) => r.status), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    results(r2).map((r) => r.status),
+    ['unchanged', 'unchanged'],
+  );
   assert.equal(srv.requests.length, 1, 'steady state: the provider receives nothing');
   assertNoSecret(h, PASSWORD);
 
@@ -174,11 +222,17 @@ test('dns-update with a dyndns2 server: sent once, nothing at steady state, noth
   // drops their context): the saved state means nothing is sent.
   h = await redeploy(flow, credentials);
   const r3 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
-  assert.deepEqual(results(r3).map((r) => r.status), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    results(r3).map((r) => r.status),
+    ['unchanged', 'unchanged'],
+  );
   assert.equal(srv.requests.length, 1, 'restart: nothing sent');
 
   const r4 = await h.input({ payload: { ipv4: '203.0.113.8' }, hostname: HOST });
-  assert.deepEqual(results(r4).map((r) => r.status), ['updated']);
+  assert.deepEqual(
+    results(r4).map((r) => r.status),
+    ['updated'],
+  );
   assert.equal(srv.requests.length, 2);
   assert.equal(srv.record(HOST)?.ipv4, '203.0.113.8');
   assert.equal(srv.record('www.example.com')?.ipv4, '203.0.113.7');
@@ -209,7 +263,10 @@ test('dns-update: badauth stops the account after exactly one request, with one 
   assert.match(lastStatus(h)!.text, /stopped: badauth/);
 
   // Whatever comes next: not one more request, not one more alert.
-  for (const msg of [{ payload: { ipv4: '203.0.113.8' } }, { payload: { ipv4: '203.0.113.9' }, hostname: 'www.example.com', force: true }]) {
+  for (const msg of [
+    { payload: { ipv4: '203.0.113.8' } },
+    { payload: { ipv4: '203.0.113.9' }, hostname: 'www.example.com', force: true },
+  ]) {
     const r = await h.input(msg);
     assert.equal(results(h.out.at(-1)!)[0].status, 'skipped');
     assert.equal(results(h.out.at(-1)!)[0].reason, 'stopped');
@@ -223,7 +280,10 @@ test('dns-update: badauth stops the account after exactly one request, with one 
   const fixed = dyndnsAccount(PASSWORD);
   const h2 = await redeploy(flowFor(fixed.account), fixed.credentials);
   const r2 = await h2.input({ payload: { ipv4: '203.0.113.8' } });
-  assert.deepEqual(results(r2).map((r) => r.status), ['updated']);
+  assert.deepEqual(
+    results(r2).map((r) => r.status),
+    ['updated'],
+  );
   assert.equal(srv.requests.length, 2);
   assertNoSecret(h2, WRONG, PASSWORD);
 });
@@ -233,8 +293,16 @@ test('dns-update: two nodes on one account; a request queued behind a fatal acco
   srv.answerNext({ lines: ['badauth'], delayMs: 300 });
   const wrong = dyndnsAccount(WRONG);
   const second: Msg = {
-    id: 'u2', type: 'dns-update', name: '', account: 'acc', hostnames: 'www.example.com', families: 'auto', minInterval: 0,
-    contextStore: '', alertAfter: 3, wires: [['out2'], []],
+    id: 'u2',
+    type: 'dns-update',
+    name: '',
+    account: 'acc',
+    hostnames: 'www.example.com',
+    families: 'auto',
+    minInterval: 0,
+    contextStore: '',
+    alertAfter: 3,
+    wires: [['out2'], []],
   };
   const h = await load(flowFor(wrong.account, {}, [second, { id: 'out2', type: 'helper' }]), wrong.credentials);
   const out2: Msg[] = [];
@@ -244,7 +312,7 @@ test('dns-update: two nodes on one account; a request queued behind a fatal acco
   // the second node's update comes while the first request waits for its (fatal) answer
   helper.getNode('u2').receive({ payload: { ipv4: '203.0.113.7' } });
   await first;
-  await waitFor(() => out2.length === 1, 5000, 10, 'the second node\'s results');
+  await waitFor(() => out2.length === 1, 5000, 10, "the second node's results");
   const r = results(out2[0])[0];
   assert.equal(r.status, 'skipped');
   assert.equal(r.reason, 'stopped');
@@ -261,7 +329,10 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
   const h = await load(flowFor(account, { hostnames: `${HOST}, new.example.com` }), credentials);
   const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
   assert.match(r1.error.message, /new\.example\.com/);
-  assert.deepEqual(results(h.out[0]).map((r) => `${r.hostname}:${r.status}`), [`${HOST}:updated`, 'new.example.com:failed']);
+  assert.deepEqual(
+    results(h.out[0]).map((r) => `${r.hostname}:${r.status}`),
+    [`${HOST}:updated`, 'new.example.com:failed'],
+  );
   assert.equal(results(h.out[0])[1].stopped, true);
   await waitFor(() => h.alerts.length === 1, 5000, 10, 'the failing alert');
   await h.input({ payload: { ipv4: '203.0.113.7' } });
@@ -269,7 +340,10 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
 
   srv.addHost('new.example.com'); // the user creates the name at the provider, then resets
   const r2 = await h.input({ reset: true });
-  assert.deepEqual(results(r2).map((r) => `${r.hostname}:${r.status}`), ['new.example.com:updated']);
+  assert.deepEqual(
+    results(r2).map((r) => `${r.hostname}:${r.status}`),
+    ['new.example.com:updated'],
+  );
   assert.equal(srv.record('new.example.com')?.ipv4, '203.0.113.7');
   assert.equal(srv.requests.length, 2);
   await waitFor(() => h.alerts.length === 2, 5000, 10, 'the recovered alert');
@@ -279,7 +353,9 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
 });
 
 test('dns-update: invalid account settings give a red status and an error, without the secret', async () => {
-  const h = await load(flowFor({ provider: 'dyndns2', settings: { endpoint: 'not a url', username: 'alice' } }), { acc: { password: PASSWORD } });
+  const h = await load(flowFor({ provider: 'dyndns2', settings: { endpoint: 'not a url', username: 'alice' } }), {
+    acc: { password: PASSWORD },
+  });
   const got = await h.input({ payload: { ipv4: '203.0.113.7' } });
   assert.match(got.error.message, /account settings are not valid/);
   assert.equal(h.out.length, 0);
@@ -289,7 +365,7 @@ test('dns-update: invalid account settings give a red status and an error, witho
   assertNoSecret(h, PASSWORD);
 });
 
-test('ddns-account: the editor gets every provider\'s fields, and never a secret', async () => {
+test("ddns-account: the editor gets every provider's fields, and never a secret", async () => {
   await load(flowFor({}));
   const res = await helper.request().get('/ddns/providers').expect(200);
   const list = res.body as Msg[];
@@ -308,63 +384,100 @@ test('ddns-account: the editor gets every provider\'s fields, and never a secret
   }
 });
 
-test('dns-update with RFC 2136: the record is written on a real BIND and read back', { skip: skipWithoutBind() }, async () => {
-  const bind = await startBind([{ name: 'home.test' }]);
-  try {
-    const key = bind.keys.sha256;
-    const account = { provider: 'rfc2136', settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm } };
-    const h = await load(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: key.secret } });
-    const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
-    assert.equal(r1.error, undefined, r1.error?.message);
-    assert.deepEqual(results(r1).map((r) => r.status), ['updated', 'updated']);
-    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.7']);
-    assert.deepEqual(bind.dig('nas.home.test', 'AAAA'), ['2001:db8::7']);
-    const r2 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
-    assert.deepEqual(results(r2).map((r) => r.status), ['unchanged', 'unchanged']);
-    const r3 = await h.input({ payload: { ipv4: '203.0.113.8' } });
-    assert.deepEqual(results(r3).map((r) => r.status), ['updated']);
-    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
-    assertNoSecret(h, key.secret);
+test(
+  'dns-update with RFC 2136: the record is written on a real BIND and read back',
+  { skip: skipWithoutBind() },
+  async () => {
+    const bind = await startBind([{ name: 'home.test' }]);
+    try {
+      const key = bind.keys.sha256;
+      const account = {
+        provider: 'rfc2136',
+        settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm },
+      };
+      const h = await load(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: key.secret } });
+      const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
+      assert.equal(r1.error, undefined, r1.error?.message);
+      assert.deepEqual(
+        results(r1).map((r) => r.status),
+        ['updated', 'updated'],
+      );
+      assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.7']);
+      assert.deepEqual(bind.dig('nas.home.test', 'AAAA'), ['2001:db8::7']);
+      const r2 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
+      assert.deepEqual(
+        results(r2).map((r) => r.status),
+        ['unchanged', 'unchanged'],
+      );
+      const r3 = await h.input({ payload: { ipv4: '203.0.113.8' } });
+      assert.deepEqual(
+        results(r3).map((r) => r.status),
+        ['updated'],
+      );
+      assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
+      assertNoSecret(h, key.secret);
 
-    // A wrong TSIG secret: one signed request, refused, and the account stops.
-    const bad = await redeploy(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: Buffer.alloc(32, 7).toString('base64') } });
-    const r4 = await bad.input({ payload: { ipv4: '203.0.113.9' } });
-    assert.ok(r4.error);
-    assert.equal(results(bad.out[0])[0].stopped, true, results(bad.out[0])[0].message);
-    assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
-  } finally {
-    await bind.stop();
-  }
-});
+      // A wrong TSIG secret: one signed request, refused, and the account stops.
+      const bad = await redeploy(flowFor(account, { hostnames: 'nas.home.test' }), {
+        acc: { tsigSecret: Buffer.alloc(32, 7).toString('base64') },
+      });
+      const r4 = await bad.input({ payload: { ipv4: '203.0.113.9' } });
+      assert.ok(r4.error);
+      assert.equal(results(bad.out[0])[0].stopped, true, results(bad.out[0])[0].message);
+      assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
+    } finally {
+      await bind.stop();
+    }
+  },
+);
 
-test('public-ip-watch → dns-update: an address change reaches the record once', { skip: hasPublicIpWatch ? false : 'public-ip-watch is not built' }, async () => {
-  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
-  let address = '203.0.113.7';
-  const ipService: TestServer = await startServer((_req, res) => text(res, `${address}\n`));
-  try {
-    const { account, credentials } = dyndnsAccount();
-    const watch = {
-      id: 'w', type: 'public-ip-watch', families: 'ipv4', sources: [{ type: 'custom', url: `${ipService.url}/ip`, format: 'text' }],
-      allowNonPublic: true, emitOnStart: true, interval: 300, timeout: 2, hedge: 0, alertAfter: 3, wires: [['u'], []],
-    };
-    const h = await load(flowFor(account, {}, [watch]), credentials);
-    await waitFor(() => h.out.length === 1, 10_000, 10, 'the first update');
-    assert.deepEqual(results(h.out[0]).map((r) => r.status), ['updated']);
-    assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
+test(
+  'public-ip-watch → dns-update: an address change reaches the record once',
+  { skip: hasPublicIpWatch ? false : 'public-ip-watch is not built' },
+  async () => {
+    srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+    let address = '203.0.113.7';
+    const ipService: TestServer = await startServer((_req, res) => text(res, `${address}\n`));
+    try {
+      const { account, credentials } = dyndnsAccount();
+      const watch = {
+        id: 'w',
+        type: 'public-ip-watch',
+        families: 'ipv4',
+        sources: [{ type: 'custom', url: `${ipService.url}/ip`, format: 'text' }],
+        allowNonPublic: true,
+        emitOnStart: true,
+        interval: 300,
+        timeout: 2,
+        hedge: 0,
+        alertAfter: 3,
+        wires: [['u'], []],
+      };
+      const h = await load(flowFor(account, {}, [watch]), credentials);
+      await waitFor(() => h.out.length === 1, 10_000, 10, 'the first update');
+      assert.deepEqual(
+        results(h.out[0]).map((r) => r.status),
+        ['updated'],
+      );
+      assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
 
-    helper.getNode('w').receive({ payload: 'check' }); // same address: public-ip-watch sends nothing
-    await waitFor(() => ipService.requests.length === 2, 10_000, 10, 'the second check');
-    address = '203.0.113.8';
-    helper.getNode('w').receive({ payload: 'check' });
-    await waitFor(() => h.out.length === 2, 10_000, 10, 'the change');
-    assert.deepEqual(results(h.out[1]).map((r) => `${r.address}:${r.status}`), ['203.0.113.8:updated']);
-    assert.equal(srv.record(HOST)?.ipv4, '203.0.113.8');
-    assert.equal(srv.requests.length, 2, 'one request per change');
-    assertNoSecret(h, PASSWORD);
-  } finally {
-    await ipService.close();
-  }
-});
+      helper.getNode('w').receive({ payload: 'check' }); // same address: public-ip-watch sends nothing
+      await waitFor(() => ipService.requests.length === 2, 10_000, 10, 'the second check');
+      address = '203.0.113.8';
+      helper.getNode('w').receive({ payload: 'check' });
+      await waitFor(() => h.out.length === 2, 10_000, 10, 'the change');
+      assert.deepEqual(
+        results(h.out[1]).map((r) => `${r.address}:${r.status}`),
+        ['203.0.113.8:updated'],
+      );
+      assert.equal(srv.record(HOST)?.ipv4, '203.0.113.8');
+      assert.equal(srv.requests.length, 2, 'one request per change');
+      assertNoSecret(h, PASSWORD);
+    } finally {
+      await ipService.close();
+    }
+  },
+);
 
 test('a real Node-RED restart with a file context store sends nothing; secrets stay in the credentials', async () => {
   srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
@@ -377,19 +490,70 @@ test('a real Node-RED restart with a file context store sends nothing; secrets s
   const settings = { contextStorage: { default: { module: 'localfilesystem' } } };
   const flows = [
     { id: 't1', type: 'tab', label: 'ddns' },
-    { id: 'acc', type: 'ddns-account', name: 'Home', provider: 'dyndns2', settings: { endpoint: srv.url, username: 'alice' }, credentials: { password: PASSWORD } },
     {
-      id: 'inj', type: 'inject', z: 't1', name: '', props: [{ p: 'payload' }], repeat: '', crontab: '', once: true, onceDelay: 0.1, topic: '',
-      payload: '{"ipv4":"203.0.113.7","ipv6":null}', payloadType: 'json', wires: [['u']],
+      id: 'acc',
+      type: 'ddns-account',
+      name: 'Home',
+      provider: 'dyndns2',
+      settings: { endpoint: srv.url, username: 'alice' },
+      credentials: { password: PASSWORD },
     },
-    { id: 'u', type: 'dns-update', z: 't1', name: '', account: 'acc', hostnames: HOST, families: 'auto', minInterval: 60, contextStore: '', alertAfter: 3, wires: [['post'], []] },
-    { id: 'post', type: 'http request', z: 't1', name: '', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: `${recorder.url}/result`, tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], wires: [] },
+    {
+      id: 'inj',
+      type: 'inject',
+      z: 't1',
+      name: '',
+      props: [{ p: 'payload' }],
+      repeat: '',
+      crontab: '',
+      once: true,
+      onceDelay: 0.1,
+      topic: '',
+      payload: '{"ipv4":"203.0.113.7","ipv6":null}',
+      payloadType: 'json',
+      wires: [['u']],
+    },
+    {
+      id: 'u',
+      type: 'dns-update',
+      z: 't1',
+      name: '',
+      account: 'acc',
+      hostnames: HOST,
+      families: 'auto',
+      minInterval: 60,
+      contextStore: '',
+      alertAfter: 3,
+      wires: [['post'], []],
+    },
+    {
+      id: 'post',
+      type: 'http request',
+      z: 't1',
+      name: '',
+      method: 'POST',
+      ret: 'txt',
+      paytoqs: 'ignore',
+      url: `${recorder.url}/result`,
+      tls: '',
+      persist: false,
+      proxy: '',
+      insecureHTTPParser: false,
+      authType: '',
+      senderr: false,
+      headers: [],
+      wires: [],
+    },
   ];
   try {
     const first = await startNodeRed({ userDir, settings });
     let log = '';
     try {
-      const dep = await first.api('/flows', { method: 'POST', body: flows, headers: { 'Node-RED-Deployment-Type': 'full' } });
+      const dep = await first.api('/flows', {
+        method: 'POST',
+        body: flows,
+        headers: { 'Node-RED-Deployment-Type': 'full' },
+      });
       assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
       await waitFor(() => posted.length === 1, 20_000, 25, 'the first result');
     } finally {

@@ -23,7 +23,10 @@ import { observe, observerNodes, type Msg, type Observed } from '../support/obse
 /** One loopback server; each path is one "service" whose answer a test sets. */
 let srv: TestServer;
 const answers = new Map<string, (res: ServerResponse) => void>();
-const say = (body: string, status = 200) => (res: ServerResponse) => text(res, body, status);
+const say =
+  (body: string, status = 200) =>
+  (res: ServerResponse) =>
+    text(res, body, status);
 
 before(async () => {
   srv = await startServer((req, res) => {
@@ -54,7 +57,18 @@ type Harness = Observed;
 /** A flow with one public-ip-watch (id `w`) and Node-RED's catch/status/complete nodes watching it. */
 function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
   const nodes = [
-    { id: 'w', type: 'public-ip-watch', name: 'watch', families: 'ipv4', emitOnStart: false, timeout: 2, hedge: 0.3, interval: 300, ...config, wires: [['out'], ['alerts']] },
+    {
+      id: 'w',
+      type: 'public-ip-watch',
+      name: 'watch',
+      families: 'ipv4',
+      emitOnStart: false,
+      timeout: 2,
+      hedge: 0.3,
+      interval: 300,
+      ...config,
+      wires: [['out'], ['alerts']],
+    },
     ...observerNodes('w'),
     ...extraFlow,
   ];
@@ -82,7 +96,10 @@ const url = (path: string) => `${srv.url}${path}`;
 const lastStatus = (h: Harness) => h.lastStatus();
 /** What node w logged at a level (helper.log().WARN, …). */
 const logged = (level: number): string[] =>
-  helper.log().args.filter((a: Msg[]) => a[0].level === level && a[0].id === 'w').map((a: Msg[]) => String(a[0].msg));
+  helper
+    .log()
+    .args.filter((a: Msg[]) => a[0].level === level && a[0].id === 'w')
+    .map((a: Msg[]) => String(a[0].msg));
 
 /** A free UDP port on 127.0.0.1. */
 const freeUdpPort = () =>
@@ -128,7 +145,14 @@ async function loopbackRouter() {
       return queries;
     },
     /** The node's source settings for this router (no safety poll: only announcements). */
-    source: (extra: Msg = {}) => ({ type: 'router', gateway, announcePort: String(announcePort), announceGroup: '127.0.0.1', safetyPoll: '0', ...extra }),
+    source: (extra: Msg = {}) => ({
+      type: 'router',
+      gateway,
+      announcePort: String(announcePort),
+      announceGroup: '127.0.0.1',
+      safetyPoll: '0',
+      ...extra,
+    }),
     /** The address changed: the epoch starts again, the router multicasts the answer (RFC 6886 §3.2.1). */
     announce: () => {
       state.epoch = 0;
@@ -157,7 +181,10 @@ test('public-ip-watch: the first address is sent, unchanged addresses are not, f
 
   // Any input msg checks at once; unchanged → nothing on output 1.
   await h.input();
-  assert.ok(h.statuses.some((s) => s.status.fill === 'blue' && s.status.shape === 'ring'), 'a "checking" status while running');
+  assert.ok(
+    h.statuses.some((s) => s.status.fill === 'blue' && s.status.shape === 'ring'),
+    'a "checking" status while running',
+  );
   assert.equal(h.out.length, 1);
   assert.equal(srv.requests.filter((r) => r.path === '/ip').length, 2);
 
@@ -179,7 +206,10 @@ test('public-ip-watch: the first address is sent, unchanged addresses are not, f
 });
 
 test('public-ip-watch: fallback in order, with every rejected answer explained', async () => {
-  answers.set('/html', say('<!DOCTYPE html><html><head><title>Captive portal</title></head><body>Log in</body></html>'));
+  answers.set(
+    '/html',
+    say('<!DOCTYPE html><html><head><title>Captive portal</title></head><body>Log in</body></html>'),
+  );
   answers.set('/private', say('192.168.1.10'));
   answers.set('/big', say('8'.repeat(1024 * 1024)));
   answers.set('/error', say('busy', 503));
@@ -246,14 +276,30 @@ test('public-ip-watch: quorum — agreement publishes, disagreement does not', a
   answers.set('/a', say('8.8.8.8'));
   answers.set('/b', say('9.9.9.9'));
   answers.set('/c', say('8.8.8.8'));
-  const agree = await load({ policy: 'quorum', quorum: 2, sources: [{ type: 'ipify', urlV4: url('/a') }, { type: 'icanhazip', urlV4: url('/b') }, { type: 'aws', urlV4: url('/c') }] });
+  const agree = await load({
+    policy: 'quorum',
+    quorum: 2,
+    sources: [
+      { type: 'ipify', urlV4: url('/a') },
+      { type: 'icanhazip', urlV4: url('/b') },
+      { type: 'aws', urlV4: url('/c') },
+    ],
+  });
   await waitFor(() => agree.out.length === 1, 10_000, 10, 'the agreed address');
   assert.equal(agree.out[0].payload.ipv4, '8.8.8.8');
   assert.deepEqual([...agree.out[0].payload.sources.ipv4.agreedBy].sort(), ['aws', 'ipify']);
   await unload();
 
   answers.set('/c', say('1.0.0.1'));
-  const disagree = await load({ policy: 'quorum', quorum: 2, sources: [{ type: 'ipify', urlV4: url('/a') }, { type: 'icanhazip', urlV4: url('/b') }, { type: 'aws', urlV4: url('/c') }] });
+  const disagree = await load({
+    policy: 'quorum',
+    quorum: 2,
+    sources: [
+      { type: 'ipify', urlV4: url('/a') },
+      { type: 'icanhazip', urlV4: url('/b') },
+      { type: 'aws', urlV4: url('/c') },
+    ],
+  });
   await waitFor(() => disagree.caught.length === 1, 10_000, 10, 'the disagreement error');
   assert.match(disagree.caught[0].error.message, /did not agree/);
   assert.equal(disagree.out.length, 0);
@@ -263,7 +309,11 @@ test('public-ip-watch: quorum — agreement publishes, disagreement does not', a
 test('public-ip-watch: both families — yellow status when one fails, alerts after N failures and on recovery', async () => {
   answers.set('/v4', say('8.8.8.8'));
   answers.set('/v6', say('down', 500));
-  const h = await load({ families: 'both', alertAfter: 2, sources: [{ type: 'ipify', urlV4: url('/v4'), urlV6: `http://[::1]:${srv.port}/v6` }] });
+  const h = await load({
+    families: 'both',
+    alertAfter: 2,
+    sources: [{ type: 'ipify', urlV4: url('/v4'), urlV6: `http://[::1]:${srv.port}/v6` }],
+  });
   await waitFor(() => h.out.length === 1, 10_000, 10, 'the IPv4 address');
   // The server listens on 127.0.0.1 only: the IPv6 lookup must not be answered over IPv4.
   assert.deepEqual(h.out[0].payload.changed, ['ipv4']);
@@ -287,7 +337,10 @@ test('public-ip-watch: both families — yellow status when one fails, alerts af
 });
 
 test('public-ip-watch: IPv6 recovery sends one "recovered" alert and the new address', async () => {
-  const v6 = await startServer((req, res) => (req.path === '/v6' && v6ok ? text(res, '2001:4860:4860::8888') : text(res, 'down', 500)), '::1');
+  const v6 = await startServer(
+    (req, res) => (req.path === '/v6' && v6ok ? text(res, '2001:4860:4860::8888') : text(res, 'down', 500)),
+    '::1',
+  );
   let v6ok = false;
   try {
     const h = await load({ families: 'ipv6', alertAfter: 1, sources: [{ type: 'icanhazip', urlV6: `${v6.url}/v6` }] });
@@ -296,7 +349,10 @@ test('public-ip-watch: IPv6 recovery sends one "recovered" alert and the new add
     v6ok = true;
     await h.input();
     assert.equal(h.alerts.length, 2);
-    assert.deepEqual({ ...h.alerts[1].payload, since: 'x' }, { state: 'recovered', family: 'ipv6', failures: 1, error: null, since: 'x' });
+    assert.deepEqual(
+      { ...h.alerts[1].payload, since: 'x' },
+      { state: 'recovered', family: 'ipv6', failures: 1, error: null, since: 'x' },
+    );
     assert.equal(h.out.length, 1);
     assert.equal(h.out[0].payload.ipv6, '2001:4860:4860::8888');
     assert.equal(h.out[0].payload.ipv4, null);
@@ -318,9 +374,18 @@ test('public-ip-watch: a redeploy (restart of the node) is not a change', async 
   // (as here) Node-RED drops the node's context on close; the node remembers the addresses for as
   // long as the process runs. (Restarts of Node-RED with a persistent store: started-node-red.test.ts.)
   const h2 = await redeploy(config);
-  await waitFor(() => srv.requests.length > requests && h2.statuses.length > 0 && lastStatus(h2)?.fill === 'green', 10_000, 10, 'the check after the redeploy');
+  await waitFor(
+    () => srv.requests.length > requests && h2.statuses.length > 0 && lastStatus(h2)?.fill === 'green',
+    10_000,
+    10,
+    'the check after the redeploy',
+  );
   assert.equal(h2.out.length, 0, 'the same address after a redeploy is not a change');
-  assert.deepEqual(helper.getNode('w').context().get('lastAddresses'), undefined, 'Node-RED dropped the context (no store configured)');
+  assert.deepEqual(
+    helper.getNode('w').context().get('lastAddresses'),
+    undefined,
+    'Node-RED dropped the context (no store configured)',
+  );
 
   // With "emit on start": one msg, marked initial, nothing changed.
   const h3 = await redeploy({ ...config, emitOnStart: true });
@@ -353,18 +418,40 @@ test('public-ip-watch: an invalid configuration shows a red status and an error;
     [{ sources: [{ type: 'nonsense' }] }, /source 1 \(type\): is not a known source type/],
     [{ sources: [{ type: 'ipify' }, { type: 'custom', url: 'not a url' }] }, /source 2 \(url\): .*URL/],
     [{ families: 'ipv6', sources: [{ type: 'aws' }] }, /no source in the list can find an IPv6 address/],
-    [{ policy: 'quorum', quorum: 3, sources: [{ type: 'ipify' }, { type: 'aws' }] }, /quorum 3 is more than the 2 sources/],
+    [
+      { policy: 'quorum', quorum: 3, sources: [{ type: 'ipify' }, { type: 'aws' }] },
+      /quorum 3 is more than the 2 sources/,
+    ],
     [{ localAddress: 'eth0' }, /local address/],
-    [{ sources: [{ type: 'router', gateway: 'fritz.box' }] }, /source 1 \(gateway\): must be the router's IPv4 address/],
-    [{ sources: [{ type: 'router', gateway: '127.0.0.1', safetyPoll: '2' }] }, /source 1 \(safetyPoll\): the safety poll must be 0 \(off\) or between 5 and 3600 seconds/],
-    [{ families: 'ipv6', sources: [{ type: 'router', gateway: '127.0.0.1' }] }, /no source in the list can find an IPv6 address/],
-    [{ policy: 'quorum', quorum: 2, sources: [{ type: 'router', gateway: '127.0.0.1' }, { type: 'ipify' }] }, /quorum 2 is more than the 1 outside services that can confirm the IPv4 address/],
+    [
+      { sources: [{ type: 'router', gateway: 'fritz.box' }] },
+      /source 1 \(gateway\): must be the router's IPv4 address/,
+    ],
+    [
+      { sources: [{ type: 'router', gateway: '127.0.0.1', safetyPoll: '2' }] },
+      /source 1 \(safetyPoll\): the safety poll must be 0 \(off\) or between 5 and 3600 seconds/,
+    ],
+    [
+      { families: 'ipv6', sources: [{ type: 'router', gateway: '127.0.0.1' }] },
+      /no source in the list can find an IPv6 address/,
+    ],
+    [
+      { policy: 'quorum', quorum: 2, sources: [{ type: 'router', gateway: '127.0.0.1' }, { type: 'ipify' }] },
+      /quorum 2 is more than the 1 outside services that can confirm the IPv4 address/,
+    ],
   ];
   for (const [config, reason] of cases) {
     const h = await load(config);
     // Set while the node is created, before any Status node runs: read from the runtime's spy.
-    const calls = helper.getNode('w').status.getCalls().filter((c: { thisValue: { id: string } }) => c.thisValue.id === 'w');
-    assert.deepEqual(calls.at(-1)?.args[0], { fill: 'red', shape: 'ring', text: 'public-ip-watch.status.invalid-config' });
+    const calls = helper
+      .getNode('w')
+      .status.getCalls()
+      .filter((c: { thisValue: { id: string } }) => c.thisValue.id === 'w');
+    assert.deepEqual(calls.at(-1)?.args[0], {
+      fill: 'red',
+      shape: 'ring',
+      text: 'public-ip-watch.status.invalid-config',
+    });
     const errors = helper.log().args.filter((a: Msg[]) => a[0].level === helper.log().ERROR && a[0].id === 'w');
     assert.ok(errors.length >= 1, 'node.error was called');
     assert.match(String(errors[0][0].msg), reason);
@@ -387,9 +474,23 @@ test('public-ip-watch: the editor gets the source catalog from the admin API', a
   answers.set('/ip', say('8.8.8.8'));
   const res = await helper.request().get('/ddns/ip-sources').expect(200);
   const types = res.body.catalog.map((e: Msg) => e.type);
-  for (const t of ['ipify', 'icanhazip', 'aws', 'cloudflare-trace', 'opendns', 'google-dns', 'interface', 'router', 'custom']) assert.ok(types.includes(t), t);
+  for (const t of [
+    'ipify',
+    'icanhazip',
+    'aws',
+    'cloudflare-trace',
+    'opendns',
+    'google-dns',
+    'interface',
+    'router',
+    'custom',
+  ])
+    assert.ok(types.includes(t), t);
   assert.ok(Array.isArray(res.body.defaults) && res.body.defaults.length > 0);
-  assert.ok(!res.body.defaults.some((d: Msg) => d.type === 'router'), 'the router is offered, not chosen by default (many routers have UPnP/NAT-PMP off)');
+  assert.ok(
+    !res.body.defaults.some((d: Msg) => d.type === 'router'),
+    'the router is offered, not chosen by default (many routers have UPnP/NAT-PMP off)',
+  );
   assert.equal(res.body.routerSafetyPoll, 30);
 });
 
@@ -421,9 +522,16 @@ test('public-ip-watch + router: the router answers first, an announcement is fol
     assert.deepEqual(moved.changed, ['ipv4']);
     assert.deepEqual(moved.previous, { ipv4: '8.8.8.8', ipv6: null });
     assert.deepEqual(moved.sources.ipv4.agreedBy, ['router']);
-    assert.equal(moved.sources.ipv4.confirmedBy, undefined, 'not confirmed yet: the outside services are asked on their schedule');
+    assert.equal(
+      moved.sources.ipv4.confirmedBy,
+      undefined,
+      'not confirmed yet: the outside services are asked on their schedule',
+    );
     assert.equal(outside(), 1, 'zero requests left the network');
-    assert.ok(!h.statuses.slice(statuses).some((s) => s.status.fill === 'blue'), 'no "checking…" flicker for router hints');
+    assert.ok(
+      !h.statuses.slice(statuses).some((s) => s.status.fill === 'blue'),
+      'no "checking…" flicker for router hints',
+    );
     await waitFor(() => /^v4 8\.8\.4\.4 · /.test(lastStatus(h)?.text ?? ''), 5000, 10, 'the new address in the status');
 
     // The next regular check asks the outside service, which still sees 8.8.8.8: reported, not hidden.
@@ -432,14 +540,28 @@ test('public-ip-watch + router: the router answers first, an announcement is fol
     assert.equal(h.out.length, 2, 'the router still says 8.8.4.4: no change');
     await waitFor(() => lastStatus(h)?.fill === 'yellow', 5000, 10, 'a yellow status');
     // (the test helper loads no message catalog: the words are the catalog key here)
-    assert.match(lastStatus(h)!.text, /^v4 8\.8\.4\.4 \((outside sees|public-ip-watch\.status\.outside-sees) 8\.8\.8\.8\) · \d\d:\d\d$/);
+    assert.match(
+      lastStatus(h)!.text,
+      /^v4 8\.8\.4\.4 \((outside sees|public-ip-watch\.status\.outside-sees) 8\.8\.8\.8\) · \d\d:\d\d$/,
+    );
     const warnings = () => logged(helper.log().WARN).filter((m) => /8\.8\.4\.4/.test(m) && /8\.8\.8\.8/.test(m));
     assert.equal(warnings().length, 1, 'a warning naming both answers');
-    assert.match(warnings()[0], /^IPv4: Home router \(127\.\d+\.\d+\.\d+\) says the public IPv4 address is 8\.8\.4\.4, but outside services \(ipify\) see 8\.8\.8\.8\. 8\.8\.4\.4 is used\./);
+    assert.match(
+      warnings()[0],
+      /^IPv4: Home router \(127\.\d+\.\d+\.\d+\) says the public IPv4 address is 8\.8\.4\.4, but outside services \(ipify\) see 8\.8\.8\.8\. 8\.8\.4\.4 is used\./,
+    );
     await h.input({ payload: 'again', force: true });
     assert.equal(warnings().length, 1, 'said once while it lasts');
     const d = h.out[2].payload.disagreement;
-    assert.deepEqual({ ...d, note: '' }, { family: 'ipv4', local: { address: '8.8.4.4', sources: ['router'] }, outside: { address: '8.8.8.8', sources: ['ipify'] }, note: '' });
+    assert.deepEqual(
+      { ...d, note: '' },
+      {
+        family: 'ipv4',
+        local: { address: '8.8.4.4', sources: ['router'] },
+        outside: { address: '8.8.8.8', sources: ['ipify'] },
+        note: '',
+      },
+    );
 
     answers.set('/rip', say('8.8.4.4'));
     await h.input({ payload: 'agreed', force: true });
@@ -475,11 +597,18 @@ test('public-ip-watch + router: "no public address" from the router is CGNAT evi
     assert.equal(p.cgnat.family, 'ipv4');
     assert.equal(p.cgnat.localClass, 'none');
     assert.equal(p.cgnat.publicAddress, '8.8.8.8');
-    assert.match(p.cgnat.note, /Your router \(127\.\d+\.\d+\.\d+\) says it has no public IPv4 address \(NAT-PMP result 3 \(network failure\)\), while outside services see 8\.8\.8\.8\. Your provider probably uses carrier-grade NAT \(CGNAT\)/);
+    assert.match(
+      p.cgnat.note,
+      /Your router \(127\.\d+\.\d+\.\d+\) says it has no public IPv4 address \(NAT-PMP result 3 \(network failure\)\), while outside services see 8\.8\.8\.8\. Your provider probably uses carrier-grade NAT \(CGNAT\)/,
+    );
     assert.equal(p.wanAddress, undefined, 'the router named no address');
     await waitFor(() => lastStatus(h)?.fill === 'green', 5000, 10, 'a green status');
     assert.match(lastStatus(h)!.text, /^v4 8\.8\.8\.8 · CGNAT · \d\d:\d\d$/);
-    assert.equal(logged(helper.log().WARN).filter((m) => /carrier-grade NAT/.test(m)).length, 1, 'one warning with the evidence');
+    assert.equal(
+      logged(helper.log().WARN).filter((m) => /carrier-grade NAT/.test(m)).length,
+      1,
+      'one warning with the evidence',
+    );
 
     // A router that reports a CGNAT address as its external address: that is its WAN address.
     router.state.result = 0;

@@ -37,7 +37,14 @@ after(async () => {
 type Harness = Observed;
 
 /** DNS checks off by default (the defaults would ask the public resolvers); tests turn on what they use. */
-const QUIET = { dnsAuthoritative: false, dnsPublic: false, dnsSystem: false, natDiagnosis: false, timeout: 2, alertAfter: 2 };
+const QUIET = {
+  dnsAuthoritative: false,
+  dnsPublic: false,
+  dnsSystem: false,
+  natDiagnosis: false,
+  timeout: 2,
+  alertAfter: 2,
+};
 
 async function load(config: Msg, credentials: Msg = {}): Promise<Harness> {
   // Flow nodes need x/y (otherwise the runtime treats them as config nodes) and ids unlike their types.
@@ -74,7 +81,10 @@ test('reachability-check: alerts only on transitions, after N failed runs in a r
     const first = h.out[0];
     assert.equal(first.topic, 'home');
     assert.equal(first.payload.ok, true);
-    assert.deepEqual(first.payload.checks.map((c: Msg) => [c.kind, c.target, c.ok]), [['tcp', `127.0.0.1:${port}`, true]]);
+    assert.deepEqual(
+      first.payload.checks.map((c: Msg) => [c.kind, c.target, c.ok]),
+      [['tcp', `127.0.0.1:${port}`, true]],
+    );
     assert.equal(typeof first.payload.checks[0].ms, 'number');
     assert.equal(first.payload.diagnosis.summary, 'all 1 check passed');
     assert.equal(first.payload.diagnosis.nat, null);
@@ -155,12 +165,27 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   assert.equal(p.diagnosis.nat.publicIpv4, '203.0.113.7');
   assert.equal(p.diagnosis.nat.wanAddress, '100.64.12.34');
   assert.match(p.diagnosis.nat.advice.join(' '), /public IPv4 address.*IPv6.*Cloudflare Tunnel/s);
-  assert.deepEqual(p.checks.map((c: Msg) => [c.kind, c.ok]), [['nat', false]]);
+  assert.deepEqual(
+    p.checks.map((c: Msg) => [c.kind, c.ok]),
+    [['nat', false]],
+  );
   // public-ip-watch's own CGNAT hint counts as the WAN address
-  await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null, cgnat: { localAddress: '100.100.1.1', localClass: 'cgnat', family: 'ipv4' } } });
+  await h.input({
+    payload: {
+      ipv4: '203.0.113.7',
+      ipv6: null,
+      cgnat: { localAddress: '100.100.1.1', localClass: 'cgnat', family: 'ipv4' },
+    },
+  });
   assert.equal(h.out[1].payload.diagnosis.nat.wanAddress, '100.100.1.1');
   // the router said it has no public address without naming one (NAT-PMP result 3)
-  await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null, cgnat: { localAddress: '', localClass: 'none', family: 'ipv4', publicAddress: '203.0.113.7' } } });
+  await h.input({
+    payload: {
+      ipv4: '203.0.113.7',
+      ipv6: null,
+      cgnat: { localAddress: '', localClass: 'none', family: 'ipv4', publicAddress: '203.0.113.7' },
+    },
+  });
   assert.equal(h.out[2].payload.diagnosis.nat.verdict, 'cgnat');
   assert.equal(h.out[2].payload.ok, false);
   // a configured WAN address: double NAT
@@ -168,7 +193,11 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   const d = await load({ natDiagnosis: true, wanAddress: '192.168.1.2', expectedIpv4: '203.0.113.7' });
   await d.input();
   assert.equal(d.out[0].payload.diagnosis.nat.verdict, 'double-nat');
-  assert.equal(d.out[0].payload.ok, true, 'double NAT can work with forwards on both routers: a warning, not a failure');
+  assert.equal(
+    d.out[0].payload.ok,
+    true,
+    'double NAT can work with forwards on both routers: a warning, not a failure',
+  );
   assert.match(d.out[0].payload.checks[0].warning, /forward/);
   assert.equal(lastStatus(d)?.fill, 'yellow');
 });
@@ -179,7 +208,10 @@ test('reachability-check: invalid input is a clear error with a red status, and 
   const cases: Array<[Msg, RegExp]> = [
     [{ payload: { ipv4: 'not-an-ip' } }, /msg\.payload\.ipv4: "not-an-ip" is not an IP address/],
     [{ payload: { ipv4: '2001:db8::1' } }, /2001:db8::1 is not an IPv4 address/],
-    [{ payload: { results: [{ hostname: 'bad name!', family: 'ipv4', address: '203.0.113.1', status: 'updated' }] } }, /"bad name!" is not a valid host name/],
+    [
+      { payload: { results: [{ hostname: 'bad name!', family: 'ipv4', address: '203.0.113.1', status: 'updated' }] } },
+      /"bad name!" is not a valid host name/,
+    ],
     [{ payload: { results: 'x' } }, /msg\.payload\.results must be a list/],
     [{ payload: {}, wanAddress: 'router' }, /msg\.wanAddress: "router" is not an IP address/],
   ];
@@ -201,8 +233,14 @@ test('reachability-check: an invalid configuration shows a red status and an err
     [{ httpUrls: 'ftp://example.com/' }, /only http:\/\/ and https:\/\/ URLs/],
     [{ httpUrls: 'https://example.com/', httpStatus: 'fine' }, /"fine" is not an HTTP status/],
     [{ natDiagnosis: true, wanAddress: '2001:db8::1' }, /WAN address must be an IPv4 address/],
-    [{ interval: 10, names: 'ok.example.com', tcpPorts: '22' }, /interval must be 0 \(input only\) or at least 30 seconds/],
-    [{ publicResolvers: 'dns.google', dnsPublic: true, names: 'ok.example.com' }, /public resolvers: "dns.google" is not an IP address/],
+    [
+      { interval: 10, names: 'ok.example.com', tcpPorts: '22' },
+      /interval must be 0 \(input only\) or at least 30 seconds/,
+    ],
+    [
+      { publicResolvers: 'dns.google', dnsPublic: true, names: 'ok.example.com' },
+      /public resolvers: "dns.google" is not an IP address/,
+    ],
   ];
   for (const [config, reason] of cases) {
     const h = await load(config);
@@ -226,7 +264,12 @@ test('reachability-check: an invalid configuration shows a red status and an err
 });
 
 test('reachability-check: the external check URL comes from the credentials; tokens are hidden in the report', async () => {
-  const outside = await startServer((req, res) => json(res, req.query.get('token') === 's3cr3t-token' ? { ok: true, message: 'port 443 open from outside' } : { ok: false }));
+  const outside = await startServer((req, res) =>
+    json(
+      res,
+      req.query.get('token') === 's3cr3t-token' ? { ok: true, message: 'port 443 open from outside' } : { ok: false },
+    ),
+  );
   try {
     const h = await load({}, { externalUrl: `${outside.url}/check?token=s3cr3t-token` });
     await h.input();
@@ -269,7 +312,12 @@ test('reachability-check: closing the node during a run cancels it; nothing is s
     await unload();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(h.out.length + h.alerts.length + h.caught.length, 0, 'a cancelled run reports nothing');
-    await waitFor(() => [...sockets].every((s) => s.destroyed || s.readyState === 'closed'), 5000, 10, 'the check to hang up');
+    await waitFor(
+      () => [...sockets].every((s) => s.destroyed || s.readyState === 'closed'),
+      5000,
+      10,
+      'the check to hang up',
+    );
   } finally {
     sockets.forEach((s) => s.destroy());
     await new Promise<void>((r) => silent.close(() => r()));
@@ -280,7 +328,9 @@ test('reachability-check: closing the node during a run cancels it; nothing is s
 function nsupdate(b: BindServer, lines: string[]): Promise<void> {
   const k = b.keys.sha256;
   return new Promise((resolve, reject) => {
-    const child = spawn('nsupdate', ['-y', `${k.algorithm}:${k.name}:${k.secret}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('nsupdate', ['-y', `${k.algorithm}:${k.name}:${k.secret}`], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.on('error', reject);
@@ -289,47 +339,71 @@ function nsupdate(b: BindServer, lines: string[]): Promise<void> {
   });
 }
 
-test('reachability-check: DNS checks against real named, dns-update results, stale server, propagation wait', { skip: skipWithoutBind() }, async () => {
-  const fresh = await startBind([{ name: 'home.test', records: ['www 60 IN A 192.0.2.20', 'nas 60 IN A 192.0.2.30'] }]);
-  const stale = await startBind([{ name: 'home.test', records: ['www 60 IN A 192.0.2.10', 'nas 60 IN A 192.0.2.30'] }]);
-  try {
-    const servers = `127.0.0.1:${fresh.port}, 127.0.0.1:${stale.port}`;
-    const h = await load({ dnsAuthoritative: true, dnsPublic: true, publicResolvers: `127.0.0.1:${fresh.port}`, authServers: servers, propagationWait: 10 });
-    // dns-update says www was updated to .20 and nas is unchanged at .30; names come from the results
-    const results = [
-      { hostname: 'www.home.test', family: 'ipv4', address: '192.0.2.20', status: 'updated', message: 'good' },
-      { hostname: 'nas.home.test', family: 'ipv4', address: '192.0.2.30', status: 'unchanged', message: 'nochg' },
-    ];
-    setTimeout(() => void nsupdate(stale, ['update delete www.home.test A', 'update add www.home.test 60 A 192.0.2.20']), 400);
-    await h.input({ payload: { ok: true, results } });
-    const p = h.out[0].payload;
-    assert.equal(p.propagation.length, 1);
-    assert.equal(p.propagation[0].name, 'www.home.test');
-    assert.equal(p.propagation[0].ok, true);
-    assert.ok(p.propagation[0].ms >= 300, `propagation took ${p.propagation[0].ms} ms`);
-    assert.equal(p.ok, true, JSON.stringify(p.checks));
-    assert.deepEqual(p.checks.map((c: Msg) => [c.kind, c.target.split(' @ ')[0], c.ok]), [
-      ['dns-authoritative', 'www.home.test A', true],
-      ['dns-authoritative', 'www.home.test A', true],
-      ['dns-public', 'www.home.test A', true],
-      ['dns-authoritative', 'nas.home.test A', true],
-      ['dns-authoritative', 'nas.home.test A', true],
-      ['dns-public', 'nas.home.test A', true],
+test(
+  'reachability-check: DNS checks against real named, dns-update results, stale server, propagation wait',
+  { skip: skipWithoutBind() },
+  async () => {
+    const fresh = await startBind([
+      { name: 'home.test', records: ['www 60 IN A 192.0.2.20', 'nas 60 IN A 192.0.2.30'] },
     ]);
-    assert.equal(p.checks[0].data.ttl, 60);
+    const stale = await startBind([
+      { name: 'home.test', records: ['www 60 IN A 192.0.2.10', 'nas 60 IN A 192.0.2.30'] },
+    ]);
+    try {
+      const servers = `127.0.0.1:${fresh.port}, 127.0.0.1:${stale.port}`;
+      const h = await load({
+        dnsAuthoritative: true,
+        dnsPublic: true,
+        publicResolvers: `127.0.0.1:${fresh.port}`,
+        authServers: servers,
+        propagationWait: 10,
+      });
+      // dns-update says www was updated to .20 and nas is unchanged at .30; names come from the results
+      const results = [
+        { hostname: 'www.home.test', family: 'ipv4', address: '192.0.2.20', status: 'updated', message: 'good' },
+        { hostname: 'nas.home.test', family: 'ipv4', address: '192.0.2.30', status: 'unchanged', message: 'nochg' },
+      ];
+      setTimeout(
+        () => void nsupdate(stale, ['update delete www.home.test A', 'update add www.home.test 60 A 192.0.2.20']),
+        400,
+      );
+      await h.input({ payload: { ok: true, results } });
+      const p = h.out[0].payload;
+      assert.equal(p.propagation.length, 1);
+      assert.equal(p.propagation[0].name, 'www.home.test');
+      assert.equal(p.propagation[0].ok, true);
+      assert.ok(p.propagation[0].ms >= 300, `propagation took ${p.propagation[0].ms} ms`);
+      assert.equal(p.ok, true, JSON.stringify(p.checks));
+      assert.deepEqual(
+        p.checks.map((c: Msg) => [c.kind, c.target.split(' @ ')[0], c.ok]),
+        [
+          ['dns-authoritative', 'www.home.test A', true],
+          ['dns-authoritative', 'www.home.test A', true],
+          ['dns-public', 'www.home.test A', true],
+          ['dns-authoritative', 'nas.home.test A', true],
+          ['dns-authoritative', 'nas.home.test A', true],
+          ['dns-public', 'nas.home.test A', true],
+        ],
+      );
+      assert.equal(p.checks[0].data.ttl, 60);
 
-    // A newer address reaches only one server: without a wait (status unchanged) the other is stale.
-    await nsupdate(fresh, ['update delete www.home.test A', 'update add www.home.test 60 A 192.0.2.21']);
-    await h.input({ payload: { results: [{ hostname: 'www.home.test', family: 'ipv4', address: '192.0.2.21', status: 'unchanged' }] } });
-    const q = h.out[1].payload;
-    assert.equal(q.ok, false);
-    assert.equal(q.propagation, undefined);
-    const staleCheck = q.checks.find((c: Msg) => c.data.server === `127.0.0.1:${stale.port}`);
-    assert.equal(staleCheck.data.stale, true);
-    assert.match(staleCheck.detail, /stale: answers 192\.0\.2\.20, expected 192\.0\.2\.21/);
-    assert.ok(q.diagnosis.notes.some((n: string) => /authoritative server still answers an old value/.test(n)));
-  } finally {
-    await fresh.stop();
-    await stale.stop();
-  }
-});
+      // A newer address reaches only one server: without a wait (status unchanged) the other is stale.
+      await nsupdate(fresh, ['update delete www.home.test A', 'update add www.home.test 60 A 192.0.2.21']);
+      await h.input({
+        payload: {
+          results: [{ hostname: 'www.home.test', family: 'ipv4', address: '192.0.2.21', status: 'unchanged' }],
+        },
+      });
+      const q = h.out[1].payload;
+      assert.equal(q.ok, false);
+      assert.equal(q.propagation, undefined);
+      const staleCheck = q.checks.find((c: Msg) => c.data.server === `127.0.0.1:${stale.port}`);
+      assert.equal(staleCheck.data.stale, true);
+      assert.match(staleCheck.detail, /stale: answers 192\.0\.2\.20, expected 192\.0\.2\.21/);
+      assert.ok(q.diagnosis.notes.some((n: string) => /authoritative server still answers an old value/.test(n)));
+    } finally {
+      await fresh.stop();
+      await stale.stop();
+    }
+  },
+);

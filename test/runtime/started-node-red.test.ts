@@ -14,12 +14,17 @@ import { REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  'node-red': { nodes: Record<string, string> };
+};
 // Loopback only, whatever proxy the environment names.
 const env = { NO_PROXY: '127.0.0.1,::1,localhost', no_proxy: '127.0.0.1,::1,localhost' };
 
 test('started Node-RED: the package loads, a deployed public-ip-watch works and remembers its address across a restart', async () => {
-  const ip = await startServer((req, res) => (req.path === '/ip' ? text(res, '8.8.8.8\n') : text(res, 'not found', 404)));
+  const ip = await startServer((req, res) =>
+    req.path === '/ip' ? text(res, '8.8.8.8\n') : text(res, 'not found', 404),
+  );
   const posted: Msg[] = [];
   const sink = await startServer((req, res) => {
     posted.push(JSON.parse(req.body));
@@ -31,13 +36,46 @@ test('started Node-RED: the package loads, a deployed public-ip-watch works and 
   const flows = [
     { id: 'tab1', type: 'tab', label: 'public-ip-watch' },
     {
-      id: 'piw', type: 'public-ip-watch', z: 'tab1', name: '', families: 'ipv4', sources: [{ type: 'ipify', urlV4: `${ip.url}/ip` }],
-      policy: 'first', quorum: 2, interval: 300, timeout: 5, hedge: 1, allowNonPublic: false, localAddress: '', emitOnStart: true,
-      store: 'file', alertAfter: 3, topic: 'public-ip', x: 160, y: 80, wires: [['post'], []],
+      id: 'piw',
+      type: 'public-ip-watch',
+      z: 'tab1',
+      name: '',
+      families: 'ipv4',
+      sources: [{ type: 'ipify', urlV4: `${ip.url}/ip` }],
+      policy: 'first',
+      quorum: 2,
+      interval: 300,
+      timeout: 5,
+      hedge: 1,
+      allowNonPublic: false,
+      localAddress: '',
+      emitOnStart: true,
+      store: 'file',
+      alertAfter: 3,
+      topic: 'public-ip',
+      x: 160,
+      y: 80,
+      wires: [['post'], []],
     },
     {
-      id: 'post', type: 'http request', z: 'tab1', name: '', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: `${sink.url}/change`,
-      tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], x: 380, y: 80, wires: [[]],
+      id: 'post',
+      type: 'http request',
+      z: 'tab1',
+      name: '',
+      method: 'POST',
+      ret: 'txt',
+      paytoqs: 'ignore',
+      url: `${sink.url}/change`,
+      tls: '',
+      persist: false,
+      proxy: '',
+      insecureHTTPParser: false,
+      authType: '',
+      senderr: false,
+      headers: [],
+      x: 380,
+      y: 80,
+      wires: [[]],
     },
   ];
   let log = '';
@@ -64,7 +102,11 @@ test('started Node-RED: the package loads, a deployed public-ip-watch works and 
       assert.equal(catalog.status, 200);
       assert.ok(catalog.body.catalog.some((e: Msg) => e.type === 'cloudflare-trace'));
 
-      const dep = await first.api('/flows', { method: 'POST', body: flows, headers: { 'Node-RED-Deployment-Type': 'full' } });
+      const dep = await first.api('/flows', {
+        method: 'POST',
+        body: flows,
+        headers: { 'Node-RED-Deployment-Type': 'full' },
+      });
       assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
       await waitFor(() => posted.length === 1, 20_000, 25, 'the first address to reach the http request node');
     } finally {

@@ -29,7 +29,15 @@ import { makeTlsCa } from './pebble';
 import { seededRandom as seeded } from '../../bench/util';
 
 export type AcmeStep = 'newAccount' | 'newOrder' | 'challenge' | 'authz' | 'finalize' | 'orderPoll' | 'certificate';
-export const ACME_STEPS: AcmeStep[] = ['newAccount', 'newOrder', 'challenge', 'authz', 'finalize', 'orderPoll', 'certificate'];
+export const ACME_STEPS: AcmeStep[] = [
+  'newAccount',
+  'newOrder',
+  'challenge',
+  'authz',
+  'finalize',
+  'orderPoll',
+  'certificate',
+];
 export type AcmeFault = '503' | '429' | 'reset' | 'badNonce';
 
 export interface FaultRule {
@@ -60,7 +68,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-const zero = (): Record<AcmeStep, number> => Object.fromEntries(ACME_STEPS.map((s) => [s, 0])) as Record<AcmeStep, number>;
+const zero = (): Record<AcmeStep, number> =>
+  Object.fromEntries(ACME_STEPS.map((s) => [s, 0])) as Record<AcmeStep, number>;
 
 /** The step of a request, from its method, path and (for the challenge) whether the JWS payload is empty. */
 function stepOf(method: string, path: string, body: string): AcmeStep | null {
@@ -96,11 +105,21 @@ export async function startFaultProxy(pebble: { directoryUrl: string; caPem: str
   const forward = (method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer | null) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
       const r = https.request(
-        { host: upstream.hostname, port: upstream.port, path, method, headers: { ...headers, connection: 'close' }, ca: pebble.caPem, agent: false },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path,
+          method,
+          headers: { ...headers, connection: 'close' },
+          ca: pebble.caPem,
+          agent: false,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );
@@ -108,9 +127,19 @@ export async function startFaultProxy(pebble: { directoryUrl: string; caPem: str
       r.end(body ?? undefined);
     });
 
-  const problem = (res: http.ServerResponse, status: number, type: string, detail: string, headers: Record<string, string> = {}) => {
+  const problem = (
+    res: http.ServerResponse,
+    status: number,
+    type: string,
+    detail: string,
+    headers: Record<string, string> = {},
+  ) => {
     const b = JSON.stringify({ type: `urn:ietf:params:acme:error:${type}`, detail, status });
-    res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(b), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/problem+json',
+      'content-length': Buffer.byteLength(b),
+      ...headers,
+    });
     res.end(b);
   };
 
@@ -119,7 +148,13 @@ export async function startFaultProxy(pebble: { directoryUrl: string; caPem: str
     proxy.badNonces++;
     const n = await forward('HEAD', '/nonce-plz', { host: req.headers.host }, null);
     const nonce = n.headers['replay-nonce'];
-    problem(res, 400, 'badNonce', 'JWS has an invalid anti-replay nonce (fault injected by the test proxy)', typeof nonce === 'string' ? { 'replay-nonce': nonce } : {});
+    problem(
+      res,
+      400,
+      'badNonce',
+      'JWS has an invalid anti-replay nonce (fault injected by the test proxy)',
+      typeof nonce === 'string' ? { 'replay-nonce': nonce } : {},
+    );
   };
 
   const proxy: FaultProxy = {
@@ -143,40 +178,56 @@ export async function startFaultProxy(pebble: { directoryUrl: string; caPem: str
     close: async () => undefined,
   };
 
-  const server = https.createServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const body = Buffer.concat(chunks);
-        const path = new URL(req.url ?? '/', 'https://x').pathname;
-        const step = stepOf(req.method ?? 'GET', path, body.toString('utf8'));
-        if (step) proxy.seen[step]++;
-        if (step && rule && rule.step === step && rule.toSkip > 0) rule.toSkip--;
-        else if (step && rule && rule.step === step && rule.left > 0) {
-          rule.left--;
-          proxy.injected[step]++;
-          // the TLS socket cannot send a RST itself: its TCP socket (seen at 'connection') does
-          if (rule.fault === 'reset') return (tcp.get(req.socket.remotePort ?? -1) ?? req.socket).resetAndDestroy();
-          if (rule.fault === 'badNonce') return badNonce(req, res);
-          if (rule.fault === '503') return problem(res, 503, 'serverInternal', 'the service is temporarily unavailable (fault injected by the test proxy)');
-          return problem(res, 429, 'rateLimited', 'too many requests (fault injected by the test proxy)', { 'retry-after': String(rule.retryAfterSeconds ?? 30) });
-        }
-        if (req.method === 'POST' && badNonceShare > 0 && random() < badNonceShare) return badNonce(req, res);
-        const method = req.method ?? 'GET';
-        const up = await forward(method, req.url ?? '/', req.headers, method === 'GET' || method === 'HEAD' ? null : body);
-        const headers = { ...up.headers };
-        delete headers['transfer-encoding'];
-        delete headers.connection;
-        headers['content-length'] = String(up.body.length);
-        res.writeHead(up.status, headers);
-        res.end(up.body);
-      })().catch((e: Error) => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`proxy error: ${e.message}`);
+  const server = https.createServer(
+    { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void (async () => {
+          const body = Buffer.concat(chunks);
+          const path = new URL(req.url ?? '/', 'https://x').pathname;
+          const step = stepOf(req.method ?? 'GET', path, body.toString('utf8'));
+          if (step) proxy.seen[step]++;
+          if (step && rule && rule.step === step && rule.toSkip > 0) rule.toSkip--;
+          else if (step && rule && rule.step === step && rule.left > 0) {
+            rule.left--;
+            proxy.injected[step]++;
+            // the TLS socket cannot send a RST itself: its TCP socket (seen at 'connection') does
+            if (rule.fault === 'reset') return (tcp.get(req.socket.remotePort ?? -1) ?? req.socket).resetAndDestroy();
+            if (rule.fault === 'badNonce') return badNonce(req, res);
+            if (rule.fault === '503')
+              return problem(
+                res,
+                503,
+                'serverInternal',
+                'the service is temporarily unavailable (fault injected by the test proxy)',
+              );
+            return problem(res, 429, 'rateLimited', 'too many requests (fault injected by the test proxy)', {
+              'retry-after': String(rule.retryAfterSeconds ?? 30),
+            });
+          }
+          if (req.method === 'POST' && badNonceShare > 0 && random() < badNonceShare) return badNonce(req, res);
+          const method = req.method ?? 'GET';
+          const up = await forward(
+            method,
+            req.url ?? '/',
+            req.headers,
+            method === 'GET' || method === 'HEAD' ? null : body,
+          );
+          const headers = { ...up.headers };
+          delete headers['transfer-encoding'];
+          delete headers.connection;
+          headers['content-length'] = String(up.body.length);
+          res.writeHead(up.status, headers);
+          res.end(up.body);
+        })().catch((e: Error) => {
+          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`proxy error: ${e.message}`);
+        });
       });
-    });
-  });
+    },
+  );
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     const port = s.remotePort ?? -1;

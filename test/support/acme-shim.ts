@@ -48,50 +48,64 @@ export async function startShim(options: ShimOptions): Promise<Shim> {
   };
   const fetchPebbleDir = () =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      https.get(options.pebbleDirectoryUrl, { ca: options.pebbleCaPem }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(JSON.parse(b)));
-      }).on('error', reject);
+      https
+        .get(options.pebbleDirectoryUrl, { ca: options.pebbleCaPem }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve(JSON.parse(b)));
+        })
+        .on('error', reject);
     });
-  const server = https.createServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, async (req, res) => {
-    const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (req.url === '/dir') {
-      const d = await fetchPebbleDir();
-      if (options.ariWindow) d.renewalInfo = `${base}/renewal-info`;
-      if (options.profiles) d.meta = { ...(d.meta as object), profiles: options.profiles };
-      if (options.rateLimitNewOrder) d.newOrder = `${base}/new-order`;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify(d));
-    }
-    if (req.url?.startsWith('/renewal-info/')) {
-      shim.ariRequests.push(req.url.slice('/renewal-info/'.length));
-      const w = options.ariWindow?.();
-      if (!w) {
-        res.writeHead(404);
-        return res.end();
+  const server = https.createServer(
+    { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+    async (req, res) => {
+      const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      if (req.url === '/dir') {
+        const d = await fetchPebbleDir();
+        if (options.ariWindow) d.renewalInfo = `${base}/renewal-info`;
+        if (options.profiles) d.meta = { ...(d.meta as object), profiles: options.profiles };
+        if (options.rateLimitNewOrder) d.newOrder = `${base}/new-order`;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(d));
       }
-      res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '21600' });
-      return res.end(JSON.stringify({ suggestedWindow: { start: w.start.toISOString(), end: w.end.toISOString() } }));
-    }
-    if (req.url === '/new-order') {
-      shim.newOrderRequests++;
-      const body = await new Promise<string>((r) => {
-        let b = '';
-        req.on('data', (c) => (b += c));
-        req.on('end', () => r(b));
-      });
-      try {
-        shim.newOrderPayloads.push(JSON.parse(Buffer.from(JSON.parse(body).payload, 'base64url').toString('utf8')));
-      } catch {
-        /* not a JWS: recorded as a request only */
+      if (req.url?.startsWith('/renewal-info/')) {
+        shim.ariRequests.push(req.url.slice('/renewal-info/'.length));
+        const w = options.ariWindow?.();
+        if (!w) {
+          res.writeHead(404);
+          return res.end();
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '21600' });
+        return res.end(JSON.stringify({ suggestedWindow: { start: w.start.toISOString(), end: w.end.toISOString() } }));
       }
-      res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': String(options.rateLimitNewOrder?.retryAfterSeconds ?? 3600) });
-      return res.end(JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates already issued for this exact set of identifiers', status: 429 }));
-    }
-    res.writeHead(404);
-    res.end();
-  });
+      if (req.url === '/new-order') {
+        shim.newOrderRequests++;
+        const body = await new Promise<string>((r) => {
+          let b = '';
+          req.on('data', (c) => (b += c));
+          req.on('end', () => r(b));
+        });
+        try {
+          shim.newOrderPayloads.push(JSON.parse(Buffer.from(JSON.parse(body).payload, 'base64url').toString('utf8')));
+        } catch {
+          /* not a JWS: recorded as a request only */
+        }
+        res.writeHead(429, {
+          'content-type': 'application/problem+json',
+          'retry-after': String(options.rateLimitNewOrder?.retryAfterSeconds ?? 3600),
+        });
+        return res.end(
+          JSON.stringify({
+            type: 'urn:ietf:params:acme:error:rateLimited',
+            detail: 'too many certificates already issued for this exact set of identifiers',
+            status: 429,
+          }),
+        );
+      }
+      res.writeHead(404);
+      res.end();
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   shim.directoryUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/dir`;
   shim.close = () =>

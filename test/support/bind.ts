@@ -104,7 +104,9 @@ ${keyConf}
 ${zoneConf}
 `,
   );
-  const child: ChildProcess = spawn(NAMED, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(NAMED, ['-c', join(dir, 'named.conf'), '-g', '-n', '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`named did not start within 15 s:\n${log}`)), 15_000);
@@ -130,8 +132,13 @@ ${zoneConf}
   child.stdout!.resume();
 
   const digRaw = (name: string, type: string, extra: string[]) => {
-    const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), name, type, '+time=2', '+tries=1', ...extra], { encoding: 'utf8' });
-    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith(';'));
+    const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), name, type, '+time=2', '+tries=1', ...extra], {
+      encoding: 'utf8',
+    });
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith(';'));
   };
   return {
     port,

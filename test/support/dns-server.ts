@@ -16,7 +16,10 @@ export interface DnsQuery {
   recursionDesired: boolean;
 }
 
-export type DnsReply = { answers?: dnsPacket.Answer[]; rcode?: 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED' } | dnsPacket.Answer[] | null;
+export type DnsReply =
+  | { answers?: dnsPacket.Answer[]; rcode?: 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED' }
+  | dnsPacket.Answer[]
+  | null;
 
 export type DnsHandler = (q: DnsQuery) => DnsReply | Promise<DnsReply>;
 
@@ -57,7 +60,10 @@ export async function startDnsServer(handler: DnsHandler, host = '127.0.0.1'): P
         type: 'response',
         id: msg.id,
         // dns-packet encodes the rcode only through the low 4 bits of the flags
-        flags: dnsPacket.AUTHORITATIVE_ANSWER | ((msg.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | RCODES[rcode ?? 'NOERROR'],
+        flags:
+          dnsPacket.AUTHORITATIVE_ANSWER |
+          ((msg.flags ?? 0) & dnsPacket.RECURSION_DESIRED) |
+          RCODES[rcode ?? 'NOERROR'],
         questions: msg.questions,
         answers: answers ?? [],
       });

@@ -16,7 +16,9 @@ import { REPO_ROOT } from './node-red';
 export type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
 
 export function exampleFiles(): string[] {
-  return readdirSync(join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
+  return readdirSync(join(REPO_ROOT, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }
 
 export function readExample(file: string): FlowNode[] {

@@ -88,12 +88,21 @@ export async function startServer(handler: Handler, host = '127.0.0.1'): Promise
 
 /** Answer with a plain-text body (Content-Length set). */
 export function text(res: http.ServerResponse, body: string, status = 200, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
 /** Answer with a JSON body. */
-export function json(res: http.ServerResponse, body: unknown, status = 200, headers: Record<string, string> = {}): void {
+export function json(
+  res: http.ServerResponse,
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
   const s = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s), ...headers });
   res.end(s);

@@ -65,7 +65,8 @@ function install(): void {
     let opts: Record<string, unknown> | undefined;
     const first = Array.isArray(args[0]) ? args[0][0] : args[0];
     if (first && typeof first === 'object') opts = first as Record<string, unknown>;
-    else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) opts = { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
+    else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first)))
+      opts = { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
     else if (typeof first === 'string') opts = { path: first };
     if (opts && !opts.path && !isLocal(opts.host as string | undefined)) {
       const what = `TCP connection to ${String(opts.host)}:${String(opts.port)}`;
@@ -122,7 +123,8 @@ function install(): void {
   };
 
   // c-ares queries (dns.resolve*, Resolver#resolve*) go to the configured servers
-  const serversLocal = (servers: string[]) => servers.every((s) => isLocal(s.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')));
+  const serversLocal = (servers: string[]) =>
+    servers.every((s) => isLocal(s.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')));
   const wrapResolve = (holder: Record<string, unknown>, getServers: (self: unknown) => string[], promise: boolean) => {
     for (const name of Object.getOwnPropertyNames(holder)) {
       if (!/^resolve|^reverse$/.test(name) || typeof holder[name] !== 'function') continue;
@@ -144,8 +146,16 @@ function install(): void {
   };
   wrapResolve(dns as unknown as Record<string, unknown>, () => dns.getServers(), false);
   wrapResolve(dns.promises as unknown as Record<string, unknown>, () => dns.getServers(), true);
-  wrapResolve(dns.Resolver.prototype as unknown as Record<string, unknown>, (self) => (self as dns.Resolver).getServers(), false);
-  wrapResolve(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, (self) => (self as dns.promises.Resolver).getServers(), true);
+  wrapResolve(
+    dns.Resolver.prototype as unknown as Record<string, unknown>,
+    (self) => (self as dns.Resolver).getServers(),
+    false,
+  );
+  wrapResolve(
+    dns.promises.Resolver.prototype as unknown as Record<string, unknown>,
+    (self) => (self as dns.promises.Resolver).getServers(),
+    true,
+  );
 }
 
 install();

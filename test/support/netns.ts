@@ -46,7 +46,8 @@ export function netnsUnavailable(opts: { miniupnpd?: boolean } = {}): string | n
   }
   if (availability) return availability;
   if (opts.miniupnpd !== false) {
-    if (!existsSync(MINIUPNPD)) return `miniupnpd not found at ${MINIUPNPD} (apt-get install miniupnpd-nftables miniupnpc nftables)`;
+    if (!existsSync(MINIUPNPD))
+      return `miniupnpd not found at ${MINIUPNPD} (apt-get install miniupnpd-nftables miniupnpc nftables)`;
     if (spawnSync('nft', ['--version']).error) return 'nft not found (apt-get install nftables)';
   }
   return null;
@@ -55,7 +56,8 @@ export function netnsUnavailable(opts: { miniupnpd?: boolean } = {}): string | n
 /** The `skip` option of a test: false when runnable, a reason otherwise (an error in CI). */
 export function skipWithoutNetns(opts: { miniupnpd?: boolean } = {}): string | false {
   const why = netnsUnavailable(opts);
-  if (why && process.env.DDNS_REQUIRE_REAL === '1') throw new Error(`real router tests required in CI (DDNS_REQUIRE_REAL=1): ${why}`);
+  if (why && process.env.DDNS_REQUIRE_REAL === '1')
+    throw new Error(`real router tests required in CI (DDNS_REQUIRE_REAL=1): ${why}`);
   return why ?? false;
 }
 
@@ -111,7 +113,8 @@ function removeStale(): void {
 /** Run a command; throws with its stderr on failure. */
 export function sh(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || r.stdout || '').trim()}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || r.stdout || '').trim()}`);
   return r.stdout;
 }
 
@@ -233,12 +236,20 @@ export function spawnInNs(ns: string, script: string): NsChild {
             }
             if (ended()) {
               done();
-              reject(new Error(`the client process ended before ${what}; stderr: ${err.slice(-2000)}; lines: ${JSON.stringify(list).slice(-2000)}`));
+              reject(
+                new Error(
+                  `the client process ended before ${what}; stderr: ${err.slice(-2000)}; lines: ${JSON.stringify(list).slice(-2000)}`,
+                ),
+              );
             }
           };
           const t = setTimeout(() => {
             done();
-            reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; lines: ${JSON.stringify(mine()).slice(-3000)}; stderr: ${err.slice(-1500)}`));
+            reject(
+              new Error(
+                `timed out after ${timeoutMs} ms waiting for ${what}; lines: ${JSON.stringify(mine()).slice(-3000)}; stderr: ${err.slice(-1500)}`,
+              ),
+            );
           }, timeoutMs);
           const done = () => {
             clearTimeout(t);
@@ -395,7 +406,10 @@ export async function createRouterLab(o: RouterLabOptions): Promise<RouterLab> {
     ipn(router, 'route', 'add', 'default', 'via', peerOf(wanAddress));
     if (o.nftables !== false) sh('ip', ['netns', 'exec', router, 'nft', '-f', '-'], NFT_INIT);
     const conf = join(dir, 'miniupnpd.conf');
-    writeFileSync(conf, miniupnpdConf({ lanIf: 'lan0', wanIf: 'wan0', httpPort: 5555, uuid: randomUUID(), lanNet: `10.200.${n}.0/24` }));
+    writeFileSync(
+      conf,
+      miniupnpdConf({ lanIf: 'lan0', wanIf: 'wan0', httpPort: 5555, uuid: randomUUID(), lanNet: `10.200.${n}.0/24` }),
+    );
 
     const lab: RouterLab = {
       tag,
@@ -410,9 +424,13 @@ export async function createRouterLab(o: RouterLabOptions): Promise<RouterLab> {
       miniupnpdPid: () => (mupnp && mupnp.exitCode === null ? mupnp.pid! : 0),
       async startMiniupnpd() {
         if (mupnp && mupnp.exitCode === null) return;
-        const child = spawn('ip', ['netns', 'exec', router, MINIUPNPD, '-f', conf, '-P', join(dir, 'miniupnpd.pid'), '-d'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          'ip',
+          ['netns', 'exec', router, MINIUPNPD, '-f', conf, '-P', join(dir, 'miniupnpd.pid'), '-d'],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         mupnp = child;
         children.add(child);
         const from = log.length;
@@ -457,7 +475,11 @@ export async function createRouterLab(o: RouterLabOptions): Promise<RouterLab> {
       },
       dropAnnouncements(drop: boolean) {
         if (drop) {
-          sh('ip', ['netns', 'exec', client, 'nft', '-f', '-'], 'table inet ddnsdrop {\n  chain input {\n    type filter hook input priority -10;\n    udp dport 5350 drop\n  }\n}\n');
+          sh(
+            'ip',
+            ['netns', 'exec', client, 'nft', '-f', '-'],
+            'table inet ddnsdrop {\n  chain input {\n    type filter hook input priority -10;\n    udp dport 5350 drop\n  }\n}\n',
+          );
         } else {
           spawnSync('ip', ['netns', 'exec', client, 'nft', 'delete', 'table', 'inet', 'ddnsdrop']);
         }

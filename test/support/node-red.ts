@@ -48,7 +48,10 @@ export interface StartedNodeRed {
   process: ChildProcess;
   log(): string;
   /** GET/POST the admin API (JSON). */
-  api(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   stop(): Promise<void>;
 }
 
@@ -77,7 +80,14 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
   if (opts.installPackage !== false && !existsSync(join(userDir, 'node_modules', 'node-red-contrib-ddns'))) {
     mkdirSync(join(userDir, 'node_modules'), { recursive: true });
     symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-ddns': 'file:' + REPO_ROOT } }));
+    writeFileSync(
+      join(userDir, 'package.json'),
+      JSON.stringify({
+        name: 'node-red-project',
+        private: true,
+        dependencies: { 'node-red-contrib-ddns': 'file:' + REPO_ROOT },
+      }),
+    );
   }
   const settings = {
     uiHost: '127.0.0.1',
@@ -129,7 +139,11 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
     api: async (path, init = {}) => {
       const res = await fetch(url + path, {
         method: init.method ?? 'GET',
-        headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        headers: {
+          accept: 'application/json',
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+        },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
       const t = await res.text();
@@ -149,7 +163,12 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
 }
 
 /** Wait until cond() is truthy, polling every `everyMs`, or throw after `timeoutMs`. */
-export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  cond: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  everyMs = 25,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();

@@ -37,14 +37,24 @@ export function observerNodes(id: string, at: Msg = {}): Msg[] {
 /** Attach to the observing nodes after helper.load() (or a redeploy). */
 export function observe(id: string, timeoutMs = 15_000): Observed {
   const o: Observed = {
-    out: [], alerts: [], caught: [], statuses: [], completed: [],
+    out: [],
+    alerts: [],
+    caught: [],
+    statuses: [],
+    completed: [],
     input: async (msg: Msg = { payload: 'check' }) => {
       const tag = `t${Math.random()}`;
       helper.getNode(id).receive({ ...msg, tag });
-      return waitFor<Msg | undefined>(() => o.completed.find((c) => c.tag === tag) ?? o.caught.find((c) => c.tag === tag), timeoutMs, 10, 'the input to be handled') as Promise<Msg>;
+      return waitFor<Msg | undefined>(
+        () => o.completed.find((c) => c.tag === tag) ?? o.caught.find((c) => c.tag === tag),
+        timeoutMs,
+        10,
+        'the input to be handled',
+      ) as Promise<Msg>;
     },
     lastStatus: () => o.statuses.at(-1)?.status,
   };
-  for (const k of ['out', 'alerts', 'caught', 'statuses', 'completed'] as const) helper.getNode(k).on('input', (m: Msg) => o[k].push(m));
+  for (const k of ['out', 'alerts', 'caught', 'statuses', 'completed'] as const)
+    helper.getNode(k).on('input', (m: Msg) => o[k].push(m));
   return o;
 }

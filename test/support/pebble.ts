@@ -58,10 +58,58 @@ function openssl(dir: string, args: string[]) {
 }
 
 export function makeTlsCa(dir: string): { caFile: string; certFile: string; keyFile: string } {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ddns test CA']);
-  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=localhost']);
-  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'leaf.ext']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ddns test CA',
+  ]);
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'key.pem',
+    '-out',
+    'leaf.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
+  writeFileSync(
+    join(dir, 'leaf.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'leaf.ext',
+  ]);
   return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
 }
 
@@ -86,7 +134,10 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
   writeFileSync(join(dir, 'pebble.json'), JSON.stringify(config));
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PEBBLE_VA_NOSLEEP: '1' };
   if (!opts.defaults) Object.assign(env, { PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' });
-  const child: ChildProcess = spawn(PEBBLE, ['-config', join(dir, 'pebble.json'), '-dnsserver', opts.dnsServer], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(PEBBLE, ['-config', join(dir, 'pebble.json'), '-dnsserver', opts.dnsServer], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`pebble did not start within 15 s:\n${out}`)), 15_000);
@@ -119,7 +170,9 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
           .get(`${managementUrl}/roots/0`, { ca: caPem }, (res) => {
             let b = '';
             res.on('data', (c) => (b += c));
-            res.on('end', () => (res.statusCode === 200 ? resolve(b) : reject(new Error(`roots/0: ${res.statusCode}`))));
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve(b) : reject(new Error(`roots/0: ${res.statusCode}`)),
+            );
           })
           .on('error', reject);
       }),

@@ -23,7 +23,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Stop a child process by its pid: `signal`, then SIGKILL after `graceMs`; resolves when it has exited. */
-export async function stopProcess(child: import('node:child_process').ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+export async function stopProcess(
+  child: import('node:child_process').ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 5000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill(signal);

@@ -62,12 +62,18 @@ function undiciAdapter(policy: CaPolicy) {
   return async (config: AxiosConfig) => {
     const raw = typeof config.headers?.toJSON === 'function' ? config.headers.toJSON() : { ...config.headers };
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== null && typeof v !== 'object') headers[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries(raw))
+      if (v !== undefined && v !== null && typeof v !== 'object') headers[k.toLowerCase()] = String(v);
     const r = await httpRequest({
       url: config.url!,
       method: (config.method ?? 'get').toUpperCase() as 'GET',
       headers,
-      body: typeof config.data === 'string' ? config.data : config.data === undefined || config.data === null ? undefined : JSON.stringify(config.data),
+      body:
+        typeof config.data === 'string'
+          ? config.data
+          : config.data === undefined || config.data === null
+            ? undefined
+            : JSON.stringify(config.data),
       timeoutMs: 30_000,
       maxBodyBytes: 1024 * 1024,
       ca: policy.caPem ? [...tls.rootCertificates, policy.caPem] : undefined,
@@ -80,10 +86,13 @@ function undiciAdapter(policy: CaPolicy) {
       } catch {
         /* not a problem document */
       }
-      throw transient(`the certificate authority is rate limiting: ${detail}. Next attempt in ${Math.ceil(retryAfterMs / 60_000)} minutes.`, {
-        code: 'acme_rate_limited',
-        retryAfterMs,
-      });
+      throw transient(
+        `the certificate authority is rate limiting: ${detail}. Next attempt in ${Math.ceil(retryAfterMs / 60_000)} minutes.`,
+        {
+          code: 'acme_rate_limited',
+          retryAfterMs,
+        },
+      );
     }
     if (r.status >= 500) {
       // A passing fault of the CA (or of a proxy in front of it): try again later, never a stop.
@@ -130,26 +139,54 @@ export interface AcmeSession {
 export function acmeError(e: unknown, what: string): DdnsError {
   if (e instanceof DdnsError) {
     if (e.code === 'acme_rate_limited') return e;
-    if (e.code === 'acme_unavailable') return transient(`${what}: ${e.message}`, { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
+    if (e.code === 'acme_unavailable')
+      return transient(`${what}: ${e.message}`, { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
     const tlsProblem = /certificate|self-signed/i.test(e.message);
-    if (tlsProblem) return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
-    return transient(`${what}: the certificate authority cannot be reached (${e.message})`, { code: 'acme_unreachable', retryAfterMs: e.retryAfterMs, cause: e });
+    if (tlsProblem)
+      return fatal(
+        `${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`,
+        { code: 'acme_tls', cause: e },
+      );
+    return transient(`${what}: the certificate authority cannot be reached (${e.message})`, {
+      code: 'acme_unreachable',
+      retryAfterMs: e.retryAfterMs,
+      cause: e,
+    });
   }
   const err = e as { code?: string; message?: string; response?: { status?: number } };
   const msg = err?.message ?? String(e);
-  if (/rateLimited/i.test(msg)) return transient(`${what}: the certificate authority's rate limit was reached (${msg})`, { code: 'acme_rate_limited', retryAfterMs: 3_600_000 });
-  if (err?.code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(err.code)) {
-    return transient(`${what}: the certificate authority cannot be reached (${err.code})`, { code: 'acme_unreachable', cause: e });
+  if (/rateLimited/i.test(msg))
+    return transient(`${what}: the certificate authority's rate limit was reached (${msg})`, {
+      code: 'acme_rate_limited',
+      retryAfterMs: 3_600_000,
+    });
+  if (
+    err?.code &&
+    /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(err.code)
+  ) {
+    return transient(`${what}: the certificate authority cannot be reached (${err.code})`, {
+      code: 'acme_unreachable',
+      cause: e,
+    });
   }
   if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(err?.code ?? '') || /self.signed|unable to verify/i.test(msg)) {
-    return fatal(`${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`, { code: 'acme_tls', cause: e });
+    return fatal(
+      `${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`,
+      { code: 'acme_tls', cause: e },
+    );
   }
   // acme-client retries a rejected nonce a few times, then gives up with the CA's detail
   if (/badNonce|anti-replay nonce/i.test(msg)) {
-    return transient(`${what}: the certificate authority rejected the request's nonce again and again (${msg})`, { code: 'acme_bad_nonce', cause: e });
+    return transient(`${what}: the certificate authority rejected the request's nonce again and again (${msg})`, {
+      code: 'acme_bad_nonce',
+      cause: e,
+    });
   }
   if (/externalAccountBinding|externalAccountRequired|external account/i.test(msg)) {
-    return fatal(`${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`, { code: 'acme_eab_required', cause: e });
+    return fatal(
+      `${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`,
+      { code: 'acme_eab_required', cause: e },
+    );
   }
   if (/unauthorized|accountDoesNotExist|malformed|rejectedIdentifier|unsupportedIdentifier|caa/i.test(msg)) {
     return fatal(`${what}: ${msg}`, { code: 'acme_refused', cause: e });
@@ -161,7 +198,8 @@ export function acmeError(e: unknown, what: string): DdnsError {
 export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession> {
   installInterceptors();
   const origin = originOf(opts.directoryUrl);
-  if (!origin) throw new DdnsError('input', `"${opts.directoryUrl}" is not a valid ACME directory URL`, { code: 'invalid_input' });
+  if (!origin)
+    throw new DdnsError('input', `"${opts.directoryUrl}" is not a valid ACME directory URL`, { code: 'invalid_input' });
   const policy: CaPolicy = { caPem: opts.caPem };
   policies.set(origin, policy);
   const client = new acme.Client({
@@ -174,7 +212,10 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
   });
   let directory: Record<string, unknown>;
   try {
-    directory = (await (client as unknown as { http: { getDirectory(): Promise<Record<string, unknown>> } }).http.getDirectory()) ?? {};
+    directory =
+      (await (
+        client as unknown as { http: { getDirectory(): Promise<Record<string, unknown>> } }
+      ).http.getDirectory()) ?? {};
     // The directory may point at other origins (newNonce, newOrder…): they get the same policy.
     for (const v of Object.values(directory)) {
       const o = typeof v === 'string' ? originOf(v) : null;
@@ -185,8 +226,12 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
     try {
       await client.createAccount({ onlyReturnExisting: true });
     } catch (e) {
-      if (!/accountDoesNotExist|(unable to find|does not exist|no) (existing )?account/i.test((e as Error).message)) throw e;
-      await client.createAccount({ termsOfServiceAgreed: true, ...(opts.email ? { contact: [`mailto:${opts.email}`] } : {}) });
+      if (!/accountDoesNotExist|(unable to find|does not exist|no) (existing )?account/i.test((e as Error).message))
+        throw e;
+      await client.createAccount({
+        termsOfServiceAgreed: true,
+        ...(opts.email ? { contact: [`mailto:${opts.email}`] } : {}),
+      });
     }
   } catch (e) {
     throw acmeError(e, 'opening the ACME account');
@@ -196,13 +241,21 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
 }
 
 /** The CA's suggested renewal window for a certificate (RFC 9773), or null when not offered. */
-export async function renewalInfo(session: AcmeSession, certPem: string): Promise<(RenewalWindow & { explanationURL?: string; retryAfterMs?: number }) | null> {
+export async function renewalInfo(
+  session: AcmeSession,
+  certPem: string,
+): Promise<(RenewalWindow & { explanationURL?: string; retryAfterMs?: number }) | null> {
   const base = session.directory.renewalInfo;
   if (typeof base !== 'string') return null;
   const id = ariCertId(certPem);
   if (!id) return null;
   try {
-    const r = await httpRequest({ url: `${base.replace(/\/$/, '')}/${id}`, ca: session.opts.caPem, timeoutMs: 15_000, maxBodyBytes: 16_384 });
+    const r = await httpRequest({
+      url: `${base.replace(/\/$/, '')}/${id}`,
+      ca: session.opts.caPem,
+      timeoutMs: 15_000,
+      maxBodyBytes: 16_384,
+    });
     if (r.status !== 200) return null;
     const j = JSON.parse(r.body) as { suggestedWindow?: { start?: string; end?: string }; explanationURL?: string };
     const start = new Date(j.suggestedWindow?.start ?? '');
@@ -238,7 +291,13 @@ interface AcmeResource {
   challenges?: Array<{ type: string; status?: string; error?: { detail?: string } }>;
   [k: string]: unknown;
 }
-type AcmeApi = { apiRequest(url: string, payload: null, codes: number[]): Promise<{ data: AcmeResource; headers: Record<string, string | undefined> }> };
+type AcmeApi = {
+  apiRequest(
+    url: string,
+    payload: null,
+    codes: number[],
+  ): Promise<{ data: AcmeResource; headers: Record<string, string | undefined> }>;
+};
 
 /** Polling: the first wait, its growth and cap, the whole budget, passing faults tolerated in a row. */
 const POLL = { firstMs: 1000, factor: 1.5, capMs: 10_000, budgetMs: 180_000, faultsInARow: 3 };
@@ -249,7 +308,13 @@ const POLL = { firstMs: 1000, factor: 1.5, capMs: 10_000, budgetMs: 180_000, fau
  * backoff; more of them, a longer Retry-After or an answer that is still waiting after the budget
  * end the attempt with a transient error that carries the CA's wait.
  */
-async function pollStatus(client: acme.Client, url: string, what: string, waiting: string[], signal?: AbortSignal): Promise<AcmeResource> {
+async function pollStatus(
+  client: acme.Client,
+  url: string,
+  what: string,
+  waiting: string[],
+  signal?: AbortSignal,
+): Promise<AcmeResource> {
   const api = (client as unknown as { api: AcmeApi }).api;
   const started = Date.now();
   let faults = 0;
@@ -268,7 +333,10 @@ async function pollStatus(client: acme.Client, url: string, what: string, waitin
     }
     delay = Math.max(delay, asked ?? 0);
     if (Date.now() - started + delay > POLL.budgetMs) {
-      throw transient(`${what}: the certificate authority has not finished after ${Math.round((Date.now() - started) / 1000)} s`, { code: 'acme_pending', retryAfterMs: asked });
+      throw transient(
+        `${what}: the certificate authority has not finished after ${Math.round((Date.now() - started) / 1000)} s`,
+        { code: 'acme_pending', retryAfterMs: asked },
+      );
     }
     await sleep(delay, signal);
   }
@@ -288,7 +356,10 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   if (o.profile) {
     if (!(o.profile in session.profiles)) {
       const offered = Object.keys(session.profiles);
-      throw fatal(`the certificate authority does not offer the profile "${o.profile}"${offered.length ? ` (it offers: ${offered.join(', ')})` : ' (it offers no profiles)'}`, { code: 'acme_profile' });
+      throw fatal(
+        `the certificate authority does not offer the profile "${o.profile}"${offered.length ? ` (it offers: ${offered.join(', ')})` : ' (it offers no profiles)'}`,
+        { code: 'acme_profile' },
+      );
     }
     req.profile = o.profile;
   }
@@ -308,10 +379,12 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   const prove = async (authz: acme.Authorization) => {
     const ch = authz.challenges.find((c) => c.type === 'dns-01');
     const shown = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
-    if (!ch) throw fatal(`the certificate authority offers no DNS-01 challenge for ${shown}`, { code: 'acme_no_dns01' });
+    if (!ch)
+      throw fatal(`the certificate authority offers no DNS-01 challenge for ${shown}`, { code: 'acme_no_dns01' });
     const value = await client.getChallengeKeyAuthorization(ch);
     const name = challengeName(authz.identifier.value);
-    if (!dns.provider.setTxt || !dns.provider.deleteTxt) throw fatal('this provider account cannot set TXT records, which DNS-01 needs', { code: 'no_txt' });
+    if (!dns.provider.setTxt || !dns.provider.deleteTxt)
+      throw fatal('this provider account cannot set TXT records, which DNS-01 needs', { code: 'no_txt' });
     log(`setting TXT ${name} for ${shown}`);
     await dns.provider.setTxt(name, value, o.signal);
     try {
@@ -325,11 +398,19 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
       // Only the CA's own verdict "invalid" stops for good; any trouble on the way is transient.
       const now = await pollStatus(client, authz.url, `waiting for the validation of ${shown}`, ['pending'], o.signal);
       if (now.status === 'invalid') {
-        const detail = now.challenges?.find((c) => c.type === 'dns-01')?.error?.detail ?? now.error?.detail ?? 'the authorization is invalid';
-        throw fatal(`the certificate authority could not validate ${shown} through DNS-01: ${detail}`, { code: 'acme_validation' });
+        const detail =
+          now.challenges?.find((c) => c.type === 'dns-01')?.error?.detail ??
+          now.error?.detail ??
+          'the authorization is invalid';
+        throw fatal(`the certificate authority could not validate ${shown} through DNS-01: ${detail}`, {
+          code: 'acme_validation',
+        });
       }
       if (now.status !== 'valid') {
-        throw transient(`the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`, { code: `acme_authz_${now.status ?? 'unknown'}` });
+        throw transient(
+          `the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`,
+          { code: `acme_authz_${now.status ?? 'unknown'}` },
+        );
       }
     } finally {
       await dns.provider.deleteTxt(name, value).then(
@@ -345,12 +426,16 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     const results = await Promise.allSettled(authzs.map(prove));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     // a name the CA found invalid outweighs a passing fault on another
-    if (failed.length) throw (failed.find((r) => r.reason instanceof DdnsError && r.reason.kind === 'fatal') ?? failed[0]).reason;
+    if (failed.length)
+      throw (failed.find((r) => r.reason instanceof DdnsError && r.reason.kind === 'fatal') ?? failed[0]).reason;
   }
 
   let final: acme.Order;
   try {
-    const [, csr] = await acme.crypto.createCsr({ altNames: o.names, ...(o.names[0].length <= 64 ? { commonName: o.names[0] } : {}) }, o.keyPem);
+    const [, csr] = await acme.crypto.createCsr(
+      { altNames: o.names, ...(o.names[0].length <= 64 ? { commonName: o.names[0] } : {}) },
+      o.keyPem,
+    );
     final = await client.finalizeOrder(order, csr);
   } catch (e) {
     throw acmeError(e, 'finalizing the order');
@@ -358,9 +443,12 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   if (final.status !== 'valid') {
     const now = await pollStatus(client, order.url, 'waiting for the certificate', ['processing', 'ready'], o.signal);
     if (now.status !== 'valid') {
-      throw transient(`the certificate authority did not issue the certificate (order ${now.status ?? 'in an unknown state'}${now.error?.detail ? `: ${now.error.detail}` : ''})`, {
-        code: 'acme_order_not_valid',
-      });
+      throw transient(
+        `the certificate authority did not issue the certificate (order ${now.status ?? 'in an unknown state'}${now.error?.detail ? `: ${now.error.detail}` : ''})`,
+        {
+          code: 'acme_order_not_valid',
+        },
+      );
     }
     final = { ...(now as unknown as acme.Order), url: order.url };
   }

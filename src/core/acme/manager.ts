@@ -8,7 +8,14 @@ import * as acme from 'acme-client';
 import { DdnsError } from '../errors';
 import type { DnsProvider } from '../providers/types';
 import { openAccount, orderCertificate, renewalInfo, type AcmeSession } from './client';
-import { assertWritable, loadOrCreateKey, pathsIn, readCertificateSet, writeCertificateSet, type CertificatePaths } from './storage';
+import {
+  assertWritable,
+  loadOrCreateKey,
+  pathsIn,
+  readCertificateSet,
+  writeCertificateSet,
+  type CertificatePaths,
+} from './storage';
 import { daysLeft, renewalDecision } from './timing';
 import { certInfo, splitPem } from './x509';
 import { createHash } from 'node:crypto';
@@ -62,19 +69,29 @@ export interface ManagerDeps {
 }
 
 async function makeKey(type: KeyType): Promise<string> {
-  const k = type === 'ecdsa-p256' ? await acme.crypto.createPrivateEcdsaKey('P-256') : await acme.crypto.createPrivateRsaKey(type === 'rsa-4096' ? 4096 : 2048);
+  const k =
+    type === 'ecdsa-p256'
+      ? await acme.crypto.createPrivateEcdsaKey('P-256')
+      : await acme.crypto.createPrivateRsaKey(type === 'rsa-4096' ? 4096 : 2048);
   return k.toString();
 }
 
 export function accountKeyPath(job: Pick<CertificateJob, 'accountDir' | 'directoryUrl' | 'email'>): string {
-  const id = createHash('sha256').update(`${job.directoryUrl}\n${job.email ?? ''}`).digest('hex').slice(0, 16);
+  const id = createHash('sha256')
+    .update(`${job.directoryUrl}\n${job.email ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   return join(job.accountDir, `account-${id}.key`);
 }
 
 const sameNames = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 /** Check the certificate and renew it when due. Throws DdnsError on failure (nothing half-written). */
-export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, sessionCache?: { session?: AcmeSession }): Promise<CertificateResult> {
+export async function ensureCertificate(
+  job: CertificateJob,
+  deps: ManagerDeps,
+  sessionCache?: { session?: AcmeSession },
+): Promise<CertificateResult> {
   const names = validateNames(job.names);
   const now = (deps.now ?? (() => new Date()))();
   const log = deps.log ?? (() => undefined);
@@ -89,8 +106,16 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
 
   const session = async () => {
     if (sessionCache?.session) return sessionCache.session;
-    const { pem } = await loadOrCreateKey(accountKeyPath(job), () => acme.crypto.createPrivateEcdsaKey('P-256').then((b) => b.toString()));
-    const s = await openAccount({ directoryUrl: job.directoryUrl, accountKeyPem: pem, email: job.email, eab: job.eab, caPem: job.caPem });
+    const { pem } = await loadOrCreateKey(accountKeyPath(job), () =>
+      acme.crypto.createPrivateEcdsaKey('P-256').then((b) => b.toString()),
+    );
+    const s = await openAccount({
+      directoryUrl: job.directoryUrl,
+      accountKeyPem: pem,
+      email: job.email,
+      eab: job.eab,
+      caPem: job.caPem,
+    });
     if (sessionCache) sessionCache.session = s;
     return s;
   };
@@ -104,8 +129,16 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
     const d = renewalDecision(info, now, { renewDaysBefore: job.renewDaysBefore, ari });
     if (!d.due && !deps.force) {
       return {
-        ok: true, renewed: false, names, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(),
-        daysLeft: daysLeft(info.notAfter, now), serial: info.serial, paths: pathsIn(job.outDir), reason: d.reason, renewAt: d.at.toISOString(),
+        ok: true,
+        renewed: false,
+        names,
+        notBefore: info.notBefore.toISOString(),
+        notAfter: info.notAfter.toISOString(),
+        daysLeft: daysLeft(info.notAfter, now),
+        serial: info.serial,
+        paths: pathsIn(job.outDir),
+        reason: d.reason,
+        renewAt: d.at.toISOString(),
       };
     }
     reason = deps.force && !d.due ? 'renewal forced' : d.reason;
@@ -114,16 +147,38 @@ export async function ensureCertificate(job: CertificateJob, deps: ManagerDeps, 
   await assertWritable(job.outDir);
   const keyPem = job.pinKey && current && info ? current.privkey : await makeKey(job.keyType);
   const s = await session();
-  const chainPem = await orderCertificate(s, { provider: deps.provider, waitVisible: deps.waitVisible, log }, {
-    names, keyPem, profile: job.profile, replacesCertPem: info ? current?.cert : undefined, signal: deps.signal,
-  });
+  const chainPem = await orderCertificate(
+    s,
+    { provider: deps.provider, waitVisible: deps.waitVisible, log },
+    {
+      names,
+      keyPem,
+      profile: job.profile,
+      replacesCertPem: info ? current?.cert : undefined,
+      signal: deps.signal,
+    },
+  );
   const certs = splitPem(chainPem);
-  if (certs.length === 0) throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });
-  const paths = await writeCertificateSet(job.outDir, { cert: certs[0], chain: certs.slice(1).join(''), fullchain: certs.join(''), privkey: keyPem });
+  if (certs.length === 0)
+    throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });
+  const paths = await writeCertificateSet(job.outDir, {
+    cert: certs[0],
+    chain: certs.slice(1).join(''),
+    fullchain: certs.join(''),
+    privkey: keyPem,
+  });
   const ni = certInfo(certs[0]);
   const next = renewalDecision(ni, now, { renewDaysBefore: job.renewDaysBefore });
   return {
-    ok: true, renewed: true, names, notBefore: ni.notBefore.toISOString(), notAfter: ni.notAfter.toISOString(),
-    daysLeft: daysLeft(ni.notAfter, now), serial: ni.serial, paths, reason, renewAt: next.at.toISOString(),
+    ok: true,
+    renewed: true,
+    names,
+    notBefore: ni.notBefore.toISOString(),
+    notAfter: ni.notAfter.toISOString(),
+    daysLeft: daysLeft(ni.notAfter, now),
+    serial: ni.serial,
+    paths,
+    reason,
+    renewAt: next.at.toISOString(),
   };
 }

@@ -14,7 +14,10 @@ export function validateNames(names: string[]): string[] {
   const out = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
   if (out.length === 0) throw badInput('no certificate names given');
   if (out.length > 100) throw badInput('at most 100 names per certificate');
-  for (const n of out) if (!NAME_RE.test(n)) throw badInput(`"${n}" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")`);
+  for (const n of out)
+    if (!NAME_RE.test(n))
+      throw badInput(
+        `"${n}" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")`,
+      );
   return out;
 }
-

@@ -35,7 +35,11 @@ export type RenewalOutcome =
   /** stop() came during the run: nothing is to be reported. */
   | { kind: 'closed' };
 
-export type EnsureFn = (job: CertificateJob, deps: ManagerDeps, session: { session?: AcmeSession }) => Promise<CertificateResult>;
+export type EnsureFn = (
+  job: CertificateJob,
+  deps: ManagerDeps,
+  session: { session?: AcmeSession },
+) => Promise<CertificateResult>;
 
 export interface RenewalOptions {
   job: CertificateJob;
@@ -117,7 +121,11 @@ export class RenewalLoop {
     try {
       const ensure = this.opts.ensure ?? (await import('./manager')).ensureCertificate;
       const o = this.opts;
-      const result = await ensure(o.job, { provider: o.provider, waitVisible: o.waitVisible, force, signal: abort.signal, log: o.log }, this.session);
+      const result = await ensure(
+        o.job,
+        { provider: o.provider, waitVisible: o.waitVisible, force, signal: abort.signal, log: o.log },
+        this.session,
+      );
       this.fatal = null;
       const recovered = this.latch.success(this.clock.now());
       this.sched.plan(0);
@@ -132,7 +140,13 @@ export class RenewalLoop {
       let retryInMs: number | undefined;
       if (error.kind === 'transient') retryInMs = this.sched.plan(this.latch.failures, error.retryAfterMs);
       else this.fatal = error;
-      out = { kind: 'failed', error, failures: this.latch.failures, ...(failing ? { failing } : {}), ...(retryInMs === undefined ? {} : { retryInMs }) };
+      out = {
+        kind: 'failed',
+        error,
+        failures: this.latch.failures,
+        ...(failing ? { failing } : {}),
+        ...(retryInMs === undefined ? {} : { retryInMs }),
+      };
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }

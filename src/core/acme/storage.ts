@@ -29,7 +29,12 @@ export const FILES: Array<keyof CertificateSet> = ['cert', 'chain', 'fullchain',
 export type CertificatePaths = Record<keyof CertificateSet, string>;
 
 export function pathsIn(dir: string): CertificatePaths {
-  return { cert: join(dir, 'cert.pem'), chain: join(dir, 'chain.pem'), fullchain: join(dir, 'fullchain.pem'), privkey: join(dir, 'privkey.pem') };
+  return {
+    cert: join(dir, 'cert.pem'),
+    chain: join(dir, 'chain.pem'),
+    fullchain: join(dir, 'fullchain.pem'),
+    privkey: join(dir, 'privkey.pem'),
+  };
 }
 
 async function writeFileSynced(path: string, data: string, mode: number): Promise<void> {
@@ -53,7 +58,11 @@ function diskError(dir: string, e: unknown): DdnsError {
     ENOTDIR: 'a part of the path is a file, not a directory',
     ENOENT: 'the directory does not exist',
   };
-  return new DdnsError('fatal', `cannot write the certificate files to ${dir}: ${why[code] ?? (e as Error)?.message ?? code}. The previous certificate is unchanged.`, { code: `disk_${code}`, cause: e });
+  return new DdnsError(
+    'fatal',
+    `cannot write the certificate files to ${dir}: ${why[code] ?? (e as Error)?.message ?? code}. The previous certificate is unchanged.`,
+    { code: `disk_${code}`, cause: e },
+  );
 }
 
 /** Write a new certificate set atomically; the replaced set moves to previous/. */
@@ -119,7 +128,10 @@ export async function assertWritable(dir: string): Promise<void> {
 }
 
 /** Read a key file, or create it (mode 0600) with `make` when it does not exist. */
-export async function loadOrCreateKey(path: string, make: () => Promise<string>): Promise<{ pem: string; created: boolean }> {
+export async function loadOrCreateKey(
+  path: string,
+  make: () => Promise<string>,
+): Promise<{ pem: string; created: boolean }> {
   try {
     return { pem: await fs.readFile(path, 'utf8'), created: false };
   } catch (e) {

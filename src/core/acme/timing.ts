@@ -33,10 +33,15 @@ export function renewalDecision(
     const r = (opts.random ?? Math.random)();
     const at = new Date(start.getTime() + r * (end.getTime() - start.getTime()));
     if (now.getTime() >= at.getTime() || now.getTime() >= end.getTime()) {
-      return { due: true, at: now, reason: `the CA suggests renewing between ${start.toISOString()} and ${end.toISOString()} (ACME Renewal Information)` };
+      return {
+        due: true,
+        at: now,
+        reason: `the CA suggests renewing between ${start.toISOString()} and ${end.toISOString()} (ACME Renewal Information)`,
+      };
     }
     // A window beyond the expiry would be a CA error: never wait past the fallback rule.
-    if (at.getTime() < cert.notAfter.getTime()) return { due: false, at, reason: `renewal planned inside the CA's suggested window, at ${at.toISOString()}` };
+    if (at.getTime() < cert.notAfter.getTime())
+      return { due: false, at, reason: `renewal planned inside the CA's suggested window, at ${at.toISOString()}` };
   }
   const before = opts.renewDaysBefore !== undefined ? opts.renewDaysBefore * DAY : lifetime / 3;
   const at = new Date(cert.notAfter.getTime() - before);

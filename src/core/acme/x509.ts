@@ -28,7 +28,7 @@ function readTlv(buf: Buffer, pos: number): Tlv {
 
 function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let p = parent.start; p < parent.end; ) {
+  for (let p = parent.start; p < parent.end;) {
     const t = readTlv(buf, p);
     out.push(t);
     p = t.end;
@@ -115,7 +115,9 @@ export function keyMatchesCert(keyPem: string, certPem: string): boolean {
 /** Is `certPem` signed by `issuerPem`? */
 export function signedBy(certPem: string, issuerPem: string): boolean {
   try {
-    return new X509Certificate(certPem).verify(createPublicKey(new X509Certificate(issuerPem).publicKey.export({ type: 'spki', format: 'pem' })));
+    return new X509Certificate(certPem).verify(
+      createPublicKey(new X509Certificate(issuerPem).publicKey.export({ type: 'spki', format: 'pem' })),
+    );
   } catch {
     return false;
   }

@@ -135,7 +135,12 @@ export interface AskOptions {
 }
 
 /** Ask one server for the `type` records of `name`. Errors become `error`; only cancellation throws. */
-export async function askServer(server: DnsServer, name: string, type: RecordKind, opts: AskOptions = {}): Promise<ServerAnswer> {
+export async function askServer(
+  server: DnsServer,
+  name: string,
+  type: RecordKind,
+  opts: AskOptions = {},
+): Promise<ServerAnswer> {
   const started = performance.now();
   const base = {
     server: serverLabel(server),
@@ -144,29 +149,48 @@ export async function askServer(server: DnsServer, name: string, type: RecordKin
     ...(opts.nsName ? { nsName: opts.nsName } : {}),
   } as const;
   try {
-    const r = await query(server, normName(name), type, { recursion: opts.recursion, timeoutMs: opts.timeoutMs ?? 3000, signal: opts.signal });
+    const r = await query(server, normName(name), type, {
+      recursion: opts.recursion,
+      timeoutMs: opts.timeoutMs ?? 3000,
+      signal: opts.signal,
+    });
     const ms = Math.round(performance.now() - started);
     const records = r.answers.filter((a) => a.type === type);
     const values = [...new Set(records.map(recordValue).filter((v): v is string => v !== null))].sort();
     const ttls = records.map((a) => (a as { ttl?: number }).ttl ?? 0);
     const cnames = r.answers.filter((a) => a.type === 'CNAME').map((a) => normName(dataOf(a)));
-    const out: ServerAnswer = { ...base, rcode: r.rcode, authoritative: r.authoritative, values, ttl: ttls.length ? Math.min(...ttls) : null, ms };
+    const out: ServerAnswer = {
+      ...base,
+      rcode: r.rcode,
+      authoritative: r.authoritative,
+      values,
+      ttl: ttls.length ? Math.min(...ttls) : null,
+      ms,
+    };
     if (cnames.length) out.cnames = cnames;
     if (!values.length) {
       const soa = r.authorities.find((a) => a.type === 'SOA') as dnsPacket.SoaAnswer | undefined;
       if (soa) out.negativeTtl = Math.min(soa.ttl ?? 0, soa.data.minimum ?? 0);
     }
     if (r.rcode !== 'NOERROR' && r.rcode !== 'NXDOMAIN') {
-      out.error = r.rcode === 'REFUSED'
-        ? `${base.server} refused to answer for ${name} (not its zone, or queries not allowed)`
-        : `${base.server} answered ${r.rcode} for ${name}`;
+      out.error =
+        r.rcode === 'REFUSED'
+          ? `${base.server} refused to answer for ${name} (not its zone, or queries not allowed)`
+          : `${base.server} answered ${r.rcode} for ${name}`;
       out.errorCode = r.rcode.toLowerCase();
     }
     return out;
   } catch (e) {
     if (opts.signal?.aborted) cancelled(opts.signal);
     const err = isDdnsError(e) ? e : transient(String((e as Error)?.message ?? e), { code: 'dns_error' });
-    return { ...base, values: [], ttl: null, error: err.message, errorCode: err.code, ms: Math.round(performance.now() - started) };
+    return {
+      ...base,
+      values: [],
+      ttl: null,
+      error: err.message,
+      errorCode: err.code,
+      ms: Math.round(performance.now() - started),
+    };
   }
 }
 
@@ -176,7 +200,8 @@ export async function askServer(server: DnsServer, name: string, type: RecordKin
  */
 async function askDiscovery(name: string, type: dnsPacket.RecordType, o: DiscoveryOptions) {
   const servers = o.discovery?.length ? o.discovery : systemResolvers();
-  if (!servers.length) throw transient('this system has no DNS resolver configured; set a discovery resolver', { code: 'no_resolver' });
+  if (!servers.length)
+    throw transient('this system has no DNS resolver configured; set a discovery resolver', { code: 'no_resolver' });
   const errors: string[] = [];
   for (const s of servers) {
     cancelled(o.signal);
@@ -235,7 +260,10 @@ export async function findAuthoritativeServers(name: string, o: DiscoveryOptions
     if (!addrs.length) unresolved.push(ns);
     for (const host of addrs) servers.push({ host, port, nsName: ns });
   }
-  if (!servers.length) throw transient(`no address found for the name servers of ${zone} (${nsNames.join(', ')})`, { code: 'ns_unresolved' });
+  if (!servers.length)
+    throw transient(`no address found for the name servers of ${zone} (${nsNames.join(', ')})`, {
+      code: 'ns_unresolved',
+    });
   return { zone, nsNames, servers, unresolved };
 }
 
@@ -259,7 +287,11 @@ export interface AuthoritativeReport {
 }
 
 /** Ask every authoritative server of `name` (found by the walk, or given) for its `type` records. */
-export async function askAuthoritative(name: string, type: RecordKind, o: AuthoritativeOptions = {}): Promise<AuthoritativeReport> {
+export async function askAuthoritative(
+  name: string,
+  type: RecordKind,
+  o: AuthoritativeOptions = {},
+): Promise<AuthoritativeReport> {
   const chain: string[] = [];
   let current = normName(name);
   for (let depth = 0; ; depth++) {
@@ -272,7 +304,11 @@ export async function askAuthoritative(name: string, type: RecordKind, o: Author
       servers = z.servers;
       unresolved = z.unresolved;
     }
-    const answers = await Promise.all(servers.map((s) => askServer(s, current, type, { ...o, recursion: false, role: 'authoritative', nsName: s.nsName })));
+    const answers = await Promise.all(
+      servers.map((s) =>
+        askServer(s, current, type, { ...o, recursion: false, role: 'authoritative', nsName: s.nsName }),
+      ),
+    );
     // Follow an alias into another zone only when every server agrees on it and none has data.
     const targets = new Set(answers.filter((a) => !a.error).map((a) => a.cnames?.at(-1) ?? ''));
     const onlyAlias = answers.every((a) => !a.values.length) && targets.size === 1 && !targets.has('');

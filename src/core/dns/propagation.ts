@@ -18,7 +18,13 @@
  */
 import { badInput, transient } from '../errors';
 import { sleep } from '../retry';
-import { askServer, findAuthoritativeServers, unreachableIpv6, type AuthoritativeServer, type RecordKind } from './authoritative';
+import {
+  askServer,
+  findAuthoritativeServers,
+  unreachableIpv6,
+  type AuthoritativeServer,
+  type RecordKind,
+} from './authoritative';
 import { defaultPublicResolvers, withVerdict, type ResolverAnswer } from './resolvers';
 import { serverLabel, type DnsServer } from './transport';
 
@@ -85,8 +91,12 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
   let walkError: string | undefined;
   let rounds = 0;
 
-  const publicTargets = (): Target[] => (o.includePublic ? (o.publicResolvers ?? defaultPublicResolvers()).map((server) => ({ server, role: 'public' as const })) : []);
-  if (o.servers?.length) targets = [...o.servers.map((server) => ({ server, role: 'authoritative' as const })), ...publicTargets()];
+  const publicTargets = (): Target[] =>
+    o.includePublic
+      ? (o.publicResolvers ?? defaultPublicResolvers()).map((server) => ({ server, role: 'public' as const }))
+      : [];
+  if (o.servers?.length)
+    targets = [...o.servers.map((server) => ({ server, role: 'authoritative' as const })), ...publicTargets()];
 
   for (;;) {
     if (o.signal?.aborted) throw transient(`propagation wait for ${o.name} cancelled`, { code: 'aborted' });
@@ -94,7 +104,12 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
     const queryTimeoutMs = Math.max(50, Math.min(o.queryTimeoutMs ?? 3000, left()));
     if (!targets) {
       try {
-        const z = await findAuthoritativeServers(o.name, { discovery: o.discovery, authPort: o.authPort, timeoutMs: queryTimeoutMs, signal: o.signal });
+        const z = await findAuthoritativeServers(o.name, {
+          discovery: o.discovery,
+          authPort: o.authPort,
+          timeoutMs: queryTimeoutMs,
+          signal: o.signal,
+        });
         zone = z.zone;
         targets = [...z.servers.map((server) => ({ server, role: 'authoritative' as const })), ...publicTargets()];
         walkError = undefined;
@@ -106,15 +121,29 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
     if (targets) {
       const done = (s?: PropagationServer) => s !== undefined && (s.matchedAfterMs !== null || s.skipped === true);
       const pending = targets.filter((t) => !done(state.get(serverLabel(t.server))));
-      const answers = await Promise.all(pending.map((t) =>
-        askServer(t.server, o.name, o.type, { recursion: t.role === 'public', role: t.role, nsName: t.server.nsName, timeoutMs: queryTimeoutMs, signal: o.signal })));
+      const answers = await Promise.all(
+        pending.map((t) =>
+          askServer(t.server, o.name, o.type, {
+            recursion: t.role === 'public',
+            role: t.role,
+            nsName: t.server.nsName,
+            timeoutMs: queryTimeoutMs,
+            signal: o.signal,
+          }),
+        ),
+      );
       for (const a of answers) {
         const v = withVerdict(a, o.expected);
-        state.set(a.server, { ...v, matchedAfterMs: v.stale === false ? elapsed() : null, ...(unreachableIpv6(a) ? { skipped: true as const } : {}) });
+        state.set(a.server, {
+          ...v,
+          matchedAfterMs: v.stale === false ? elapsed() : null,
+          ...(unreachableIpv6(a) ? { skipped: true as const } : {}),
+        });
       }
       const perServer = targets.map((t) => state.get(serverLabel(t.server))!);
       o.onRound?.(perServer);
-      if (perServer.every(done) && perServer.some((s) => s.matchedAfterMs !== null)) return { ok: true, ms: elapsed(), rounds, zone, perServer };
+      if (perServer.every(done) && perServer.some((s) => s.matchedAfterMs !== null))
+        return { ok: true, ms: elapsed(), rounds, zone, perServer };
     }
     const wait = Math.min(intervalMs, left());
     if (wait <= 0) {
@@ -132,10 +161,16 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
 /** One line for a person: "3 of 4 servers have the new value; still old: ns2 (…)". */
 export function describePropagation(r: PropagationResult, name: string): string {
   const skipped = r.perServer.filter((s) => s.skipped).length;
-  const skipText = skipped ? ` (${skipped} IPv6 server${skipped > 1 ? 's' : ''} skipped: no IPv6 connectivity here)` : '';
-  if (r.ok) return `${name}: all ${r.perServer.length - skipped} servers have the new value after ${(r.ms / 1000).toFixed(1)} s${skipText}`;
+  const skipText = skipped
+    ? ` (${skipped} IPv6 server${skipped > 1 ? 's' : ''} skipped: no IPv6 connectivity here)`
+    : '';
+  if (r.ok)
+    return `${name}: all ${r.perServer.length - skipped} servers have the new value after ${(r.ms / 1000).toFixed(1)} s${skipText}`;
   if (!r.perServer.length) return `${name}: could not find its name servers (${r.error ?? 'no answer'})`;
   const lag = r.perServer.filter((s) => s.matchedAfterMs === null && !s.skipped);
-  const why = lag.map((s) => `${s.nsName ? `${s.nsName} ` : ''}${s.server}: ${s.error ?? (s.values.length ? s.values.join(', ') : 'no record')}`);
+  const why = lag.map(
+    (s) =>
+      `${s.nsName ? `${s.nsName} ` : ''}${s.server}: ${s.error ?? (s.values.length ? s.values.join(', ') : 'no record')}`,
+  );
   return `${name}: ${r.perServer.length - skipped - lag.length} of ${r.perServer.length - skipped} servers have the new value after ${(r.ms / 1000).toFixed(1)} s; still waiting for ${why.join('; ')}${skipText}`;
 }

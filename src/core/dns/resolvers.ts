@@ -17,8 +17,12 @@ import { parseServer, serverLabel, type DnsServer } from './transport';
 
 /** Cloudflare, Google and Quad9, over IPv4 and IPv6. Editable in the node; never asked by tests. */
 export const DEFAULT_PUBLIC_RESOLVERS: readonly string[] = [
-  '1.1.1.1', '8.8.8.8', '9.9.9.9',
-  '2606:4700:4700::1111', '2001:4860:4860::8888', '2620:fe::fe',
+  '1.1.1.1',
+  '8.8.8.8',
+  '9.9.9.9',
+  '2606:4700:4700::1111',
+  '2001:4860:4860::8888',
+  '2620:fe::fe',
 ];
 
 export const defaultPublicResolvers = (): DnsServer[] => DEFAULT_PUBLIC_RESOLVERS.map((s) => parseServer(s));
@@ -52,7 +56,12 @@ export interface ResolverAnswer extends ServerAnswer {
 export function withVerdict(a: ServerAnswer, expected?: string[]): ResolverAnswer {
   if (!expected?.length || a.error) return { ...a, stale: null };
   const c = compareExpected(a.type, a.values, expected);
-  return { ...a, stale: !c.matches, ...(c.missing.length ? { missing: c.missing } : {}), ...(c.extra.length ? { extra: c.extra } : {}) };
+  return {
+    ...a,
+    stale: !c.matches,
+    ...(c.missing.length ? { missing: c.missing } : {}),
+    ...(c.extra.length ? { extra: c.extra } : {}),
+  };
 }
 
 export interface ResolverQuery {
@@ -67,7 +76,11 @@ export interface ResolverQuery {
 /** Ask each public resolver (RD set); default list: DEFAULT_PUBLIC_RESOLVERS. */
 export async function askPublicResolvers(q: ResolverQuery & { servers?: DnsServer[] }): Promise<ResolverAnswer[]> {
   const servers = q.servers ?? defaultPublicResolvers();
-  const answers = await Promise.all(servers.map((s) => askServer(s, q.name, q.type, { recursion: true, timeoutMs: q.timeoutMs, signal: q.signal, role: 'public' })));
+  const answers = await Promise.all(
+    servers.map((s) =>
+      askServer(s, q.name, q.type, { recursion: true, timeoutMs: q.timeoutMs, signal: q.signal, role: 'public' }),
+    ),
+  );
   return answers.map((a) => withVerdict(a, q.expected));
 }
 
@@ -93,7 +106,8 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
         const rows = await resolver.resolveTxt(name);
         return { values: rows.map((r) => r.join('')), ttl: null as number | null };
       }
-      const rows = q.type === 'A' ? await resolver.resolve4(name, { ttl: true }) : await resolver.resolve6(name, { ttl: true });
+      const rows =
+        q.type === 'A' ? await resolver.resolve4(name, { ttl: true }) : await resolver.resolve6(name, { ttl: true });
       return { values: rows.map((r) => r.address), ttl: rows.length ? Math.min(...rows.map((r) => r.ttl)) : null };
     })();
     const timeout = new Promise<never>((_, reject) => {
@@ -105,13 +119,19 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
     const r = await Promise.race([lookup, timeout]);
     lookup.catch(() => undefined);
     const values = [...new Set(r.values.map((v) => normaliseValue(q.type, v)))].sort();
-    return withVerdict({ ...base, rcode: 'NOERROR', values, ttl: r.ttl, ms: Math.round(performance.now() - started) }, q.expected);
+    return withVerdict(
+      { ...base, rcode: 'NOERROR', values, ttl: r.ttl, ms: Math.round(performance.now() - started) },
+      q.expected,
+    );
   } catch (e) {
     if (q.signal?.aborted) throw transient('DNS check cancelled', { code: 'aborted' });
     const code = (e as NodeJS.ErrnoException).code ?? 'dns_error';
     const ms = Math.round(performance.now() - started);
     if (NEGATIVE.has(code)) {
-      return withVerdict({ ...base, rcode: code === 'ENOTFOUND' ? 'NXDOMAIN' : 'NOERROR', values: [], ttl: null, ms }, q.expected);
+      return withVerdict(
+        { ...base, rcode: code === 'ENOTFOUND' ? 'NXDOMAIN' : 'NOERROR', values: [], ttl: null, ms },
+        q.expected,
+      );
     }
     const words: Record<string, string> = {
       ETIMEOUT: `no answer within ${timeoutMs} ms`,
@@ -120,7 +140,15 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
       EREFUSED: 'the resolver refused the query',
       ECANCELLED: 'cancelled',
     };
-    return { ...base, values: [], ttl: null, stale: null, error: `system resolver: ${words[code] ?? (e as Error).message}`, errorCode: code.toLowerCase(), ms };
+    return {
+      ...base,
+      values: [],
+      ttl: null,
+      stale: null,
+      error: `system resolver: ${words[code] ?? (e as Error).message}`,
+      errorCode: code.toLowerCase(),
+      ms,
+    };
   } finally {
     clearTimeout(guard);
     q.signal?.removeEventListener('abort', onAbort);

@@ -38,7 +38,8 @@ export function parseServer(text: string, defaultPort = 53): DnsServer {
   return { host: s, port: defaultPort };
 }
 
-export const serverLabel = (s: DnsServer) => (s.host.includes(':') ? `[${s.host}]:${s.port ?? 53}` : `${s.host}:${s.port ?? 53}`);
+export const serverLabel = (s: DnsServer) =>
+  s.host.includes(':') ? `[${s.host}]:${s.port ?? 53}` : `${s.host}:${s.port ?? 53}`;
 
 /** A fresh random 16-bit message id. */
 export const newId = () => randomInt(0, 0x10000);
@@ -69,15 +70,40 @@ export function exchangeUdp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     };
     const onAbort = () => finish(aborted());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e) => finish(transient(`DNS server ${serverLabel(server)}: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'dns_error', cause: e })));
+    sock.on('error', (e) =>
+      finish(
+        transient(`DNS server ${serverLabel(server)}: ${e.message}`, {
+          code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
+          cause: e,
+        }),
+      ),
+    );
     sock.on('message', (buf, rinfo) => {
       if (buf.length < 12 || buf.readUInt16BE(0) !== id) return;
       if (rinfo.port !== port || rinfo.address.replace(/^::ffff:/, '') !== server.host.replace(/^::ffff:/, '')) return;
       finish(null, buf);
     });
     if (opts.localAddress) sock.bind({ address: opts.localAddress, port: 0 });
-    const send = () => sock.send(msg, port, server.host, (e) => e && finish(transient(`DNS server ${serverLabel(server)}: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'dns_error' })));
-    const total = setTimeout(() => finish(transient(`no answer from DNS server ${serverLabel(server)} within ${timeoutMs} ms`, { code: 'timeout' })), timeoutMs);
+    const send = () =>
+      sock.send(
+        msg,
+        port,
+        server.host,
+        (e) =>
+          e &&
+          finish(
+            transient(`DNS server ${serverLabel(server)}: ${e.message}`, {
+              code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
+            }),
+          ),
+      );
+    const total = setTimeout(
+      () =>
+        finish(
+          transient(`no answer from DNS server ${serverLabel(server)} within ${timeoutMs} ms`, { code: 'timeout' }),
+        ),
+      timeoutMs,
+    );
     const again = setInterval(send, retransmitMs);
     send();
   });
@@ -88,7 +114,11 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
   const timeoutMs = opts.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(aborted());
-    const sock = net.connect({ host: server.host, port: server.port ?? 53, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const sock = net.connect({
+      host: server.host,
+      port: server.port ?? 53,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     let done = false;
     let buf = Buffer.alloc(0);
     const finish = (err: Error | null, out?: Buffer) => {
@@ -102,7 +132,15 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     };
     const onAbort = () => finish(aborted());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => finish(transient(`no answer from DNS server ${serverLabel(server)} (TCP) within ${timeoutMs} ms`, { code: 'timeout' })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          transient(`no answer from DNS server ${serverLabel(server)} (TCP) within ${timeoutMs} ms`, {
+            code: 'timeout',
+          }),
+        ),
+      timeoutMs,
+    );
     sock.on('connect', () => {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(msg.length);
@@ -110,14 +148,30 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     });
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      if (buf.length > 70_000) return finish(transient(`DNS server ${serverLabel(server)} sent an oversized TCP answer`, { code: 'dns_oversize' }));
+      if (buf.length > 70_000)
+        return finish(
+          transient(`DNS server ${serverLabel(server)} sent an oversized TCP answer`, { code: 'dns_oversize' }),
+        );
       if (buf.length >= 2) {
         const n = buf.readUInt16BE(0);
         if (buf.length >= 2 + n) finish(null, buf.subarray(2, 2 + n));
       }
     });
-    sock.on('error', (e) => finish(transient(`DNS server ${serverLabel(server)} (TCP): ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'dns_error', cause: e })));
-    sock.on('close', () => finish(transient(`DNS server ${serverLabel(server)} closed the TCP connection without an answer`, { code: 'dns_closed' })));
+    sock.on('error', (e) =>
+      finish(
+        transient(`DNS server ${serverLabel(server)} (TCP): ${e.message}`, {
+          code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
+          cause: e,
+        }),
+      ),
+    );
+    sock.on('close', () =>
+      finish(
+        transient(`DNS server ${serverLabel(server)} closed the TCP connection without an answer`, {
+          code: 'dns_closed',
+        }),
+      ),
+    );
   });
 }
 
@@ -131,8 +185,17 @@ export async function exchange(server: DnsServer, msg: Buffer, opts: ExchangeOpt
 }
 
 export const RCODES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED',
-  6: 'YXDOMAIN', 7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE',
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  6: 'YXDOMAIN',
+  7: 'YXRRSET',
+  8: 'NXRRSET',
+  9: 'NOTAUTH',
+  10: 'NOTZONE',
 };
 
 export interface QueryOptions extends ExchangeOptions {
@@ -151,7 +214,12 @@ export interface QueryResult {
 }
 
 /** Ask `server` one question; resolve with the decoded answer (any rcode). */
-export async function query(server: DnsServer, name: string, type: dnsPacket.RecordType, opts: QueryOptions = {}): Promise<QueryResult> {
+export async function query(
+  server: DnsServer,
+  name: string,
+  type: dnsPacket.RecordType,
+  opts: QueryOptions = {},
+): Promise<QueryResult> {
   const id = newId();
   const msg = dnsPacket.encode({
     type: 'query',
@@ -164,7 +232,10 @@ export async function query(server: DnsServer, name: string, type: dnsPacket.Rec
   try {
     dec = dnsPacket.decode(raw);
   } catch (e) {
-    throw transient(`DNS server ${serverLabel(server)} sent an answer that cannot be decoded`, { code: 'dns_malformed', cause: e });
+    throw transient(`DNS server ${serverLabel(server)} sent an answer that cannot be decoded`, {
+      code: 'dns_malformed',
+      cause: e,
+    });
   }
   const rcodeNum = raw.readUInt16BE(2) & 0x0f;
   return {

@@ -34,7 +34,13 @@ export const CLASS_ANY = 255;
 export const DEFAULT_FUDGE = 300;
 
 /** TSIG error codes (the 16-bit Error field) by name. */
-export const TSIG_ERRORS: Record<number, string> = { 0: 'NOERROR', 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
+export const TSIG_ERRORS: Record<number, string> = {
+  0: 'NOERROR',
+  16: 'BADSIG',
+  17: 'BADKEY',
+  18: 'BADTIME',
+  22: 'BADTRUNC',
+};
 
 const DIGEST: Record<TsigAlgorithm, { hash: 'sha256' | 'sha512'; size: number }> = {
   'hmac-sha256': { hash: 'sha256', size: 32 },
@@ -57,7 +63,8 @@ export function encodeName(name: string): Buffer {
   for (const label of n.split('.')) {
     const b = Buffer.from(label, 'utf8');
     if (b.length === 0) throw badInput(`"${name}" is not a valid DNS name (empty label)`, 'invalid_name');
-    if (b.length > 63) throw badInput(`"${name}" is not a valid DNS name (a label is longer than 63 characters)`, 'invalid_name');
+    if (b.length > 63)
+      throw badInput(`"${name}" is not a valid DNS name (a label is longer than 63 characters)`, 'invalid_name');
     parts.push(Buffer.from([b.length]), b);
   }
   parts.push(Buffer.from([0]));
@@ -71,7 +78,7 @@ export function readName(buf: Buffer, offset: number): { name: string; next: num
   const labels: string[] = [];
   let pos = offset;
   let next = -1;
-  for (let jumps = 0; ; ) {
+  for (let jumps = 0; ;) {
     if (pos >= buf.length) throw new Error('name runs past the end of the message');
     const len = buf[pos];
     if (len === 0) {
@@ -144,7 +151,8 @@ export function parseTsig(msg: Buffer): TsigRecord | null {
     pos = rdata + rdlen;
     if (pos > msg.length) throw new Error('record data runs past the end of the message');
     if (type !== TYPE_TSIG) continue;
-    if (i !== rrs - 1 || msg.readUInt16BE(10) === 0) throw new Error('TSIG record is not the last record of the message');
+    if (i !== rrs - 1 || msg.readUInt16BE(10) === 0)
+      throw new Error('TSIG record is not the last record of the message');
     const alg = readName(msg, rdata);
     let p = alg.next;
     if (p + 10 > pos) throw new Error('TSIG record too short');
@@ -197,23 +205,36 @@ interface Variables {
 /** The TSIG variables that follow the message in the digest (RFC 8945 §4.3.3). */
 function variables(v: Variables): Buffer {
   return Buffer.concat([
-    encodeName(canonicalName(v.keyName)), u16(CLASS_ANY), Buffer.alloc(4) /* TTL 0 */,
-    encodeName(canonicalName(v.algorithm)), u48(v.timeSigned), u16(v.fudge),
-    u16(v.error), u16(v.otherData.length), v.otherData,
+    encodeName(canonicalName(v.keyName)),
+    u16(CLASS_ANY),
+    Buffer.alloc(4) /* TTL 0 */,
+    encodeName(canonicalName(v.algorithm)),
+    u48(v.timeSigned),
+    u16(v.fudge),
+    u16(v.error),
+    u16(v.otherData.length),
+    v.otherData,
   ]);
 }
 
 function secretBytes(key: TsigKey): Buffer {
   const s = key.secret.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s)) {
-    throw fatal(`the TSIG secret of key "${canonicalName(key.name)}" is not valid base64: copy it exactly from the key file`, { code: 'tsig_secret_invalid', scope: 'account' });
+    throw fatal(
+      `the TSIG secret of key "${canonicalName(key.name)}" is not valid base64: copy it exactly from the key file`,
+      { code: 'tsig_secret_invalid', scope: 'account' },
+    );
   }
   return Buffer.from(s, 'base64');
 }
 
 function algorithmOf(key: TsigKey) {
   const d = DIGEST[key.algorithm];
-  if (!d) throw fatal(`unsupported TSIG algorithm "${String(key.algorithm)}": use hmac-sha256 or hmac-sha512`, { code: 'tsig_algorithm', scope: 'account' });
+  if (!d)
+    throw fatal(`unsupported TSIG algorithm "${String(key.algorithm)}": use hmac-sha256 or hmac-sha512`, {
+      code: 'tsig_algorithm',
+      scope: 'account',
+    });
   return d;
 }
 
@@ -226,10 +247,24 @@ function hmac(key: TsigKey, parts: Buffer[]): Buffer {
 
 function encodeTsig(key: TsigKey, v: Variables & { mac: Buffer; originalId: number }): Buffer {
   const rdata = Buffer.concat([
-    encodeName(canonicalName(v.algorithm)), u48(v.timeSigned), u16(v.fudge), u16(v.mac.length), v.mac,
-    u16(v.originalId), u16(v.error), u16(v.otherData.length), v.otherData,
+    encodeName(canonicalName(v.algorithm)),
+    u48(v.timeSigned),
+    u16(v.fudge),
+    u16(v.mac.length),
+    v.mac,
+    u16(v.originalId),
+    u16(v.error),
+    u16(v.otherData.length),
+    v.otherData,
   ]);
-  return Buffer.concat([encodeName(canonicalName(key.name)), u16(TYPE_TSIG), u16(CLASS_ANY), Buffer.alloc(4), u16(rdata.length), rdata]);
+  return Buffer.concat([
+    encodeName(canonicalName(key.name)),
+    u16(TYPE_TSIG),
+    u16(CLASS_ANY),
+    Buffer.alloc(4),
+    u16(rdata.length),
+    rdata,
+  ]);
 }
 
 export interface SignOptions {
@@ -263,7 +298,12 @@ export function signRequest(msg: Buffer, key: TsigKey, opts: SignOptions = {}): 
 }
 
 /** Sign a response to a request whose MAC is `requestMac` (the server side; used by tests). */
-export function signResponse(msg: Buffer, requestMac: Buffer, key: TsigKey, opts: SignOptions & { error?: number; otherData?: Buffer } = {}): Buffer {
+export function signResponse(
+  msg: Buffer,
+  requestMac: Buffer,
+  key: TsigKey,
+  opts: SignOptions & { error?: number; otherData?: Buffer } = {},
+): Buffer {
   const v: Variables = {
     keyName: key.name,
     algorithm: key.algorithm,
@@ -300,7 +340,12 @@ export type TsigCheck =
  * Verify the answer to a request signed with `key` whose MAC was `requestMac`
  * (RFC 8945 §5.3.3 for the client side). `message` is the answer without its TSIG record.
  */
-export function checkResponse(response: Buffer, requestMac: Buffer, key: TsigKey, opts: { now?: number } = {}): TsigCheck {
+export function checkResponse(
+  response: Buffer,
+  requestMac: Buffer,
+  key: TsigKey,
+  opts: { now?: number } = {},
+): TsigCheck {
   let tsig: TsigRecord | null;
   try {
     tsig = parseTsig(response);
@@ -309,17 +354,27 @@ export function checkResponse(response: Buffer, requestMac: Buffer, key: TsigKey
   }
   if (!tsig) return { status: 'missing' };
   const message = withoutTsig(response, tsig);
-  if (tsig.keyName !== canonicalName(key.name)) return { status: 'invalid', reason: `signed with another key ("${tsig.keyName}")` };
-  if (tsig.algorithm !== key.algorithm) return { status: 'invalid', reason: `signed with another algorithm (${tsig.algorithm})` };
+  if (tsig.keyName !== canonicalName(key.name))
+    return { status: 'invalid', reason: `signed with another key ("${tsig.keyName}")` };
+  if (tsig.algorithm !== key.algorithm)
+    return { status: 'invalid', reason: `signed with another algorithm (${tsig.algorithm})` };
   if (tsig.mac.length === 0) {
     if (tsig.error === 16 || tsig.error === 17) return { status: 'server-error', tsig, message };
     return { status: 'invalid', reason: 'the answer carries an empty signature' };
   }
   const computed = hmac(key, [u16(requestMac.length), requestMac, message, variables(tsig)]);
-  if (!macMatches(tsig.mac, computed)) return { status: 'invalid', reason: 'its signature does not match (the answer was altered, or it was signed with another secret)' };
+  if (!macMatches(tsig.mac, computed))
+    return {
+      status: 'invalid',
+      reason: 'its signature does not match (the answer was altered, or it was signed with another secret)',
+    };
   if (tsig.error === 0) {
     const skew = Math.abs(Math.floor((opts.now ?? Date.now()) / 1000) - tsig.timeSigned);
-    if (skew > tsig.fudge) return { status: 'invalid', reason: `its signing time differs from this machine's clock by ${skew} s (allowed: ${tsig.fudge} s)` };
+    if (skew > tsig.fudge)
+      return {
+        status: 'invalid',
+        reason: `its signing time differs from this machine's clock by ${skew} s (allowed: ${tsig.fudge} s)`,
+      };
   }
   return { status: 'verified', tsig, message };
 }
@@ -338,11 +393,13 @@ export function verifyRequest(msg: Buffer, key: TsigKey, opts: { now?: number } 
     return { ok: false, error: 'FORMERR' };
   }
   if (!tsig) return { ok: false, error: 'FORMERR' };
-  if (tsig.keyName !== canonicalName(key.name) || tsig.algorithm !== key.algorithm) return { ok: false, error: 'BADKEY', tsig };
+  if (tsig.keyName !== canonicalName(key.name) || tsig.algorithm !== key.algorithm)
+    return { ok: false, error: 'BADKEY', tsig };
   const message = withoutTsig(msg, tsig);
   const computed = hmac(key, [message, variables(tsig)]);
   if (!macMatches(tsig.mac, computed)) return { ok: false, error: 'BADSIG', tsig };
-  if (Math.abs(Math.floor((opts.now ?? Date.now()) / 1000) - tsig.timeSigned) > tsig.fudge) return { ok: false, error: 'BADTIME', tsig };
+  if (Math.abs(Math.floor((opts.now ?? Date.now()) / 1000) - tsig.timeSigned) > tsig.fudge)
+    return { ok: false, error: 'BADTIME', tsig };
   return { ok: true, tsig, message };
 }
 
@@ -355,20 +412,35 @@ export function tsigServerError(tsig: TsigRecord, key: TsigKey, server: string, 
   const opts = { scope: 'account' as const, detail: `NOTAUTH/${TSIG_ERRORS[tsig.error] ?? tsig.error}` };
   switch (tsig.error) {
     case 16:
-      return fatal(`DNS server ${server} rejected the signature made with key "${k}" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (${key.algorithm}) exactly from the server's key definition.`, { code: 'tsig_badsig', ...opts });
+      return fatal(
+        `DNS server ${server} rejected the signature made with key "${k}" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (${key.algorithm}) exactly from the server's key definition.`,
+        { code: 'tsig_badsig', ...opts },
+      );
     case 17:
-      return fatal(`DNS server ${server} does not know the key "${k}" with algorithm ${key.algorithm} (BADKEY): check the key name and the algorithm against the server's key definition.`, { code: 'tsig_badkey', ...opts });
+      return fatal(
+        `DNS server ${server} does not know the key "${k}" with algorithm ${key.algorithm} (BADKEY): check the key name and the algorithm against the server's key definition.`,
+        { code: 'tsig_badkey', ...opts },
+      );
     case 18: {
       let diff = '';
       if (tsig.otherData.length === 6) {
         const serverTime = tsig.otherData.readUInt16BE(0) * 0x1_0000_0000 + tsig.otherData.readUInt32BE(2);
         diff = ` (the server's clock says ${new Date(serverTime * 1000).toISOString()}, this machine's ${new Date(now).toISOString()})`;
       }
-      return fatal(`DNS server ${server} refused the signed update (BADTIME): the server's clock differs by more than ${Math.round(tsig.fudge / 60)} minutes from this machine's${diff}. Set both clocks right (NTP).`, { code: 'tsig_badtime', ...opts });
+      return fatal(
+        `DNS server ${server} refused the signed update (BADTIME): the server's clock differs by more than ${Math.round(tsig.fudge / 60)} minutes from this machine's${diff}. Set both clocks right (NTP).`,
+        { code: 'tsig_badtime', ...opts },
+      );
     }
     case 22:
-      return fatal(`DNS server ${server} refused the truncated signature of key "${k}" (BADTRUNC).`, { code: 'tsig_badtrunc', ...opts });
+      return fatal(`DNS server ${server} refused the truncated signature of key "${k}" (BADTRUNC).`, {
+        code: 'tsig_badtrunc',
+        ...opts,
+      });
     default:
-      return fatal(`DNS server ${server} reported TSIG error ${tsig.error} for key "${k}".`, { code: `tsig_error_${tsig.error}`, ...opts });
+      return fatal(`DNS server ${server} reported TSIG error ${tsig.error} for key "${k}".`, {
+        code: `tsig_error_${tsig.error}`,
+        ...opts,
+      });
   }
 }

@@ -10,7 +10,7 @@
  *     BADSIG / BADKEY / BADTIME;
  *   - transient: SERVFAIL, timeouts and connection errors, a failed prerequisite (YXRRSET, NXRRSET,
  *     YXDOMAIN, NXDOMAIN: the records changed meanwhile), an answer whose signature is missing or wrong.
- * - `findZone` asks the server for the SOA of the name, then of each parent, and returns the zone
+ * - `findZoneAt` asks the server for the SOA of the name, then of each parent, and returns the zone
  *   that contains the name (the SOA comes in the answer, or in the authority section of a negative
  *   answer). Queries are unsigned.
  * - Names are written uncompressed; messages and errors never contain the TSIG secret.
@@ -22,6 +22,7 @@ import type * as dnsPacket from 'dns-packet';
 import { badInput, fatal, transient, type DdnsError } from '../errors';
 import { exchange, newId, query, RCODES, serverLabel, type DnsServer, type ExchangeOptions } from './transport';
 import { canonicalName, checkResponse, encodeName, signRequest, tsigServerError, type TsigKey } from './tsig';
+import { inZone } from './authoritative';
 
 /** Record types this module can write. */
 export type UpdateType = 'A' | 'AAAA' | 'TXT' | 'CNAME';
@@ -61,7 +62,7 @@ export type Prereq =
   | { kind: 'name-in-use'; name: string }
   | { kind: 'name-unused'; name: string };
 
-export interface UpdateRequest {
+export interface UpdateMessage {
   zone: string;
   prereqs?: Prereq[];
   deletes?: DeleteSpec[];
@@ -91,7 +92,8 @@ export function encodeRdata(type: UpdateType, data: string): Buffer {
       if (!net.isIPv4(data)) throw badInput(`"${data}" is not an IPv4 address`, 'invalid_address');
       return Buffer.from(ipaddr.IPv4.parse(data).toByteArray());
     case 'AAAA':
-      if (!net.isIPv6(data) || data.includes('%')) throw badInput(`"${data}" is not an IPv6 address`, 'invalid_address');
+      if (!net.isIPv6(data) || data.includes('%'))
+        throw badInput(`"${data}" is not an IPv6 address`, 'invalid_address');
       return Buffer.from(ipaddr.IPv6.parse(data).toByteArray());
     case 'TXT': {
       const bytes = Buffer.from(data, 'utf8');
@@ -141,13 +143,18 @@ function deleteRecord(d: DeleteSpec): Buffer {
 }
 
 /** The unsigned UPDATE message (RFC 2136 §2). Throws an input error for an invalid name or value. */
-export function buildUpdate(req: UpdateRequest, id: number = newId()): Buffer {
+export function buildUpdate(req: UpdateMessage, id: number = newId()): Buffer {
   const prereqs = (req.prereqs ?? []).flatMap(prereqRecords);
-  const updates = [...(req.deletes ?? []).map(deleteRecord), ...(req.adds ?? []).map((a) => {
-    if (!Number.isInteger(a.ttl) || a.ttl < 0 || a.ttl > 0x7fffffff) throw badInput(`invalid TTL ${a.ttl}`, 'invalid_ttl');
-    return rr(a.name, TYPE[a.type], CLASS_IN, a.ttl, encodeRdata(a.type, a.data));
-  })];
-  if (prereqs.length > 0xffff || updates.length > 0xffff) throw badInput('too many records for one update', 'too_many_records');
+  const updates = [
+    ...(req.deletes ?? []).map(deleteRecord),
+    ...(req.adds ?? []).map((a) => {
+      if (!Number.isInteger(a.ttl) || a.ttl < 0 || a.ttl > 0x7fffffff)
+        throw badInput(`invalid TTL ${a.ttl}`, 'invalid_ttl');
+      return rr(a.name, TYPE[a.type], CLASS_IN, a.ttl, encodeRdata(a.type, a.data));
+    }),
+  ];
+  if (prereqs.length > 0xffff || updates.length > 0xffff)
+    throw badInput('too many records for one update', 'too_many_records');
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(OPCODE_UPDATE << 11, 2);
@@ -156,7 +163,8 @@ export function buildUpdate(req: UpdateRequest, id: number = newId()): Buffer {
   header.writeUInt16BE(updates.length, 8); // UPCOUNT
   const zone = Buffer.concat([encodeName(req.zone), u16(TYPE.SOA), u16(CLASS_IN)]);
   const msg = Buffer.concat([header, zone, ...prereqs, ...updates]);
-  if (msg.length > 65_000) throw badInput('the update is too large for one DNS message: send fewer names at once', 'too_large');
+  if (msg.length > 65_000)
+    throw badInput('the update is too large for one DNS message: send fewer names at once', 'too_large');
   return msg;
 }
 
@@ -183,34 +191,61 @@ export function updateRcodeError(rcode: number, ctx: UpdateContext): DdnsError |
       return null;
     case 'REFUSED':
       return ctx.key
-        ? fatal(`${where} refused the update of zone ${ctx.zone} (REFUSED): the key is not allowed to update this name: check update-policy (or allow-update) of the zone on the server.${note}`, { code: 'refused', ...opts })
-        : fatal(`${where} refused ${keyText} of zone ${ctx.zone} (REFUSED): the server probably requires a TSIG key: set the key name and secret, or check allow-update / update-policy of the zone.${note}`, { code: 'refused', ...opts });
+        ? fatal(
+            `${where} refused the update of zone ${ctx.zone} (REFUSED): the key is not allowed to update this name: check update-policy (or allow-update) of the zone on the server.${note}`,
+            { code: 'refused', ...opts },
+          )
+        : fatal(
+            `${where} refused ${keyText} of zone ${ctx.zone} (REFUSED): the server probably requires a TSIG key: set the key name and secret, or check allow-update / update-policy of the zone.${note}`,
+            { code: 'refused', ...opts },
+          );
     case 'NOTAUTH':
-      return fatal(`${where} is not authoritative for zone ${ctx.zone} (NOTAUTH): check the zone name, and send updates to the zone's primary server.${note}`, { code: 'notauth', ...opts });
+      return fatal(
+        `${where} is not authoritative for zone ${ctx.zone} (NOTAUTH): check the zone name, and send updates to the zone's primary server.${note}`,
+        { code: 'notauth', ...opts },
+      );
     case 'NOTZONE':
-      return fatal(`a name in the update is not inside zone ${ctx.zone} (NOTZONE): check the zone setting.${note}`, { code: 'notzone', ...opts });
+      return fatal(`a name in the update is not inside zone ${ctx.zone} (NOTZONE): check the zone setting.${note}`, {
+        code: 'notzone',
+        ...opts,
+      });
     case 'FORMERR':
-      return fatal(`${where} could not understand the update (FORMERR): it may not support dynamic updates or this key algorithm.${note}`, { code: 'formerr', ...opts });
+      return fatal(
+        `${where} could not understand the update (FORMERR): it may not support dynamic updates or this key algorithm.${note}`,
+        { code: 'formerr', ...opts },
+      );
     case 'NOTIMP':
       return fatal(`${where} does not support dynamic updates (NOTIMP).${note}`, { code: 'notimp', ...opts });
     case 'SERVFAIL':
-      return transient(`${where} failed to apply the update of zone ${ctx.zone} (SERVFAIL): a temporary server problem.${note}`, { code: 'servfail', ...opts });
+      return transient(
+        `${where} failed to apply the update of zone ${ctx.zone} (SERVFAIL): a temporary server problem.${note}`,
+        { code: 'servfail', ...opts },
+      );
     case 'YXRRSET':
     case 'NXRRSET':
     case 'YXDOMAIN':
     case 'NXDOMAIN':
-      return transient(`${where} did not apply the update of zone ${ctx.zone}: the records changed in the meantime (${name}, a prerequisite did not hold).${note}`, { code: name.toLowerCase(), ...opts });
+      return transient(
+        `${where} did not apply the update of zone ${ctx.zone}: the records changed in the meantime (${name}, a prerequisite did not hold).${note}`,
+        { code: name.toLowerCase(), ...opts },
+      );
     default:
-      return transient(`${where} answered the update of zone ${ctx.zone} with ${name}.${note}`, { code: name.toLowerCase(), ...opts });
+      return transient(`${where} answered the update of zone ${ctx.zone} with ${name}.${note}`, {
+        code: name.toLowerCase(),
+        ...opts,
+      });
   }
 }
 
 /** Judge a raw answer to `request` (signed with `key` and `requestMac` when given). */
 export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer | null, now = Date.now()): void {
-  if (raw.length < 12) throw transient(`DNS server ${ctx.server} sent an answer that is too short`, { code: 'dns_malformed' });
+  if (raw.length < 12)
+    throw transient(`DNS server ${ctx.server} sent an answer that is too short`, { code: 'dns_malformed' });
   const flags = raw.readUInt16BE(2);
   if (!(flags & 0x8000) || ((flags >> 11) & 0xf) !== OPCODE_UPDATE) {
-    throw transient(`DNS server ${ctx.server} sent something that is not an answer to an update`, { code: 'dns_malformed' });
+    throw transient(`DNS server ${ctx.server} sent something that is not an answer to an update`, {
+      code: 'dns_malformed',
+    });
   }
   const rcode = flags & 0xf;
   if (ctx.key && requestMac) {
@@ -219,9 +254,16 @@ export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer 
       case 'server-error':
         throw tsigServerError(check.tsig, ctx.key, ctx.server, now);
       case 'invalid':
-        throw transient(`the answer from DNS server ${ctx.server} cannot be trusted: ${check.reason}. The update may or may not have been applied.`, { code: 'tsig_invalid_answer', scope: 'account' });
+        throw transient(
+          `the answer from DNS server ${ctx.server} cannot be trusted: ${check.reason}. The update may or may not have been applied.`,
+          { code: 'tsig_invalid_answer', scope: 'account' },
+        );
       case 'missing':
-        if (rcode === 0) throw transient(`the answer from DNS server ${ctx.server} is not signed although the update was: it cannot be trusted. The update may or may not have been applied.`, { code: 'tsig_unsigned_answer', scope: 'account' });
+        if (rcode === 0)
+          throw transient(
+            `the answer from DNS server ${ctx.server} is not signed although the update was: it cannot be trusted. The update may or may not have been applied.`,
+            { code: 'tsig_unsigned_answer', scope: 'account' },
+          );
         throw updateRcodeError(rcode, { ...ctx, unsigned: true })!;
       case 'verified':
         if (check.tsig.error !== 0) throw tsigServerError(check.tsig, ctx.key, ctx.server, now);
@@ -234,33 +276,53 @@ export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer 
 /**
  * Send one UPDATE for one zone to `server`, signed with `key` (null: unsigned). Resolves on NOERROR.
  */
-export async function sendUpdate(server: DnsServer, req: UpdateRequest, key: TsigKey | null | undefined, opts: UpdateOptions = {}): Promise<void> {
+export async function sendUpdate(
+  server: DnsServer,
+  req: UpdateMessage,
+  key: TsigKey | null | undefined,
+  opts: UpdateOptions = {},
+): Promise<void> {
   const now = opts.now ?? Date.now;
   const msg = buildUpdate(req);
   const signed = key ? signRequest(msg, key, { now: now(), fudge: opts.fudge }) : null;
   const raw = await exchange(server, signed ? signed.message : msg, opts);
-  judgeAnswer(raw, { server: serverLabel(server), zone: canonicalName(req.zone), key: key ?? null }, signed?.mac ?? null, now());
+  judgeAnswer(
+    raw,
+    { server: serverLabel(server), zone: canonicalName(req.zone), key: key ?? null },
+    signed?.mac ?? null,
+    now(),
+  );
 }
 
 /** Replace the RRset (name, type) with exactly `values` in one message (delete RRset, then add). */
-export function replaceRRset(server: DnsServer, zone: string, name: string, type: UpdateType, values: string[], ttl: number, key: TsigKey | null | undefined, opts: UpdateOptions = {}): Promise<void> {
-  return sendUpdate(server, { zone, deletes: [{ name, type }], adds: values.map((data) => ({ name, type, data, ttl })) }, key, opts);
+export function replaceRRset(
+  server: DnsServer,
+  zone: string,
+  name: string,
+  type: UpdateType,
+  values: string[],
+  ttl: number,
+  key: TsigKey | null | undefined,
+  opts: UpdateOptions = {},
+): Promise<void> {
+  return sendUpdate(
+    server,
+    { zone, deletes: [{ name, type }], adds: values.map((data) => ({ name, type, data, ttl })) },
+    key,
+    opts,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading from the server
 
 /** True when `name` is `zone` or below it (both canonical). */
-export function inZone(name: string, zone: string): boolean {
-  return zone === '' || name === zone || name.endsWith(`.${zone}`);
-}
-
 /**
  * The zone that contains `name`, asking `server` for SOA records of the name and its parents.
  * Throws fatal `zone_not_found` when the server serves no enclosing zone, fatal `zone_delegated`
  * when it hands the name to other servers, transient errors when it does not answer.
  */
-export async function findZone(server: DnsServer, name: string, opts: ExchangeOptions = {}): Promise<string> {
+export async function findZoneAt(server: DnsServer, name: string, opts: ExchangeOptions = {}): Promise<string> {
   const target = canonicalName(name);
   encodeName(target); // validates
   const labels = target.split('.');
@@ -275,10 +337,16 @@ export async function findZone(server: DnsServer, name: string, opts: ExchangeOp
     const referral = r.authorities.filter((a) => a.type === 'NS' && inZone(target, owner(a)));
     if (r.rcode === 'NOERROR' && !r.authoritative && referral.length) {
       const ns = referral.map((a) => String((a as { data: unknown }).data)).join(', ');
-      throw fatal(`${target} belongs to zone ${owner(referral[0])}, which DNS server ${serverLabel(server)} delegates to other servers (${ns}): send the updates to that zone's primary server.`, { code: 'zone_delegated' });
+      throw fatal(
+        `${target} belongs to zone ${owner(referral[0])}, which DNS server ${serverLabel(server)} delegates to other servers (${ns}): send the updates to that zone's primary server.`,
+        { code: 'zone_delegated' },
+      );
     }
   }
-  throw fatal(`DNS server ${serverLabel(server)} serves no zone that contains ${target}: check the server address, or set the zone.`, { code: 'zone_not_found' });
+  throw fatal(
+    `DNS server ${serverLabel(server)} serves no zone that contains ${target}: check the server address, or set the zone.`,
+    { code: 'zone_not_found' },
+  );
 }
 
 export interface RRsetRead {
@@ -290,7 +358,12 @@ export interface RRsetRead {
 }
 
 /** Read the RRset (name, type) from `server` (unsigned query). */
-export async function readRRset(server: DnsServer, name: string, type: UpdateType, opts: ExchangeOptions = {}): Promise<RRsetRead> {
+export async function readRRset(
+  server: DnsServer,
+  name: string,
+  type: UpdateType,
+  opts: ExchangeOptions = {},
+): Promise<RRsetRead> {
   const target = canonicalName(name);
   const r = await query(server, target, type, opts);
   const own = r.answers.filter((a) => canonicalName(a.name) === target);
@@ -299,9 +372,14 @@ export async function readRRset(server: DnsServer, name: string, type: UpdateTyp
     .filter((a) => a.type === type)
     .map((a) => {
       const d = (a as { data: unknown }).data;
-      if (type === 'TXT') return (Array.isArray(d) ? d : [d]).map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))).join('');
+      if (type === 'TXT')
+        return (Array.isArray(d) ? d : [d]).map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))).join('');
       if (type === 'AAAA') return ipaddr.IPv6.parse(String(d)).toString();
       return type === 'CNAME' ? canonicalName(String(d)) : String(d);
     });
-  return { values, rcode: r.rcode, ...(cname ? { cname: canonicalName(String((cname as { data: unknown }).data)) } : {}) };
+  return {
+    values,
+    rcode: r.rcode,
+    ...(cname ? { cname: canonicalName(String((cname as { data: unknown }).data)) } : {}),
+  };
 }

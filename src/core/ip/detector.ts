@@ -88,13 +88,16 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
   const q = opts.policy === 'quorum' ? Math.max(1, Math.floor(opts.quorum ?? DEFAULT_QUORUM)) : 1;
   const hedgeMs = Math.max(0, opts.hedgeMs ?? DEFAULT_HEDGE_MS);
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS);
-  const localAddress = opts.localAddress && net.isIP(opts.localAddress) === (family === 'ipv4' ? 4 : 6) ? opts.localAddress : undefined;
+  const localAddress =
+    opts.localAddress && net.isIP(opts.localAddress) === (family === 'ipv4' ? 4 : 6) ? opts.localAddress : undefined;
   const clean = (s: string) => (opts.redactor ? opts.redactor.text(s) : s);
   const empty = (error: string): DetectionResult => ({ family, address: null, agreedBy: [], reports: [], error });
 
   if (sources.length === 0) return empty(`None of the chosen sources can find an ${fam} address.`);
   if (q > sources.length) {
-    return empty(`${q} sources must agree, but only ${sources.length} of the chosen sources can find an ${fam} address.`);
+    return empty(
+      `${q} sources must agree, but only ${sources.length} of the chosen sources can find an ${fam} address.`,
+    );
   }
   if (opts.signal?.aborted) return empty('The address check was cancelled.');
 
@@ -230,17 +233,28 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
           ...base,
           ok: false,
           address: o.address,
-          error: winner ? `said ${o.address}, but ${agreedBy.join(' and ')} said ${winner}` : 'not confirmed by enough other sources',
+          error: winner
+            ? `said ${o.address}, but ${agreedBy.join(' and ')} said ${winner}`
+            : 'not confirmed by enough other sources',
         };
       case 'rejected':
-        return { ...base, ok: false, ...(o.address ? { address: o.address } : {}), error: `answer rejected: ${clean(o.reason)}` };
+        return {
+          ...base,
+          ok: false,
+          ...(o.address ? { address: o.address } : {}),
+          error: `answer rejected: ${clean(o.reason)}`,
+        };
       case 'failed':
         return { ...base, ok: false, error: o.reason };
       case 'stopped':
         return {
           ...base,
           ok: false,
-          error: cancelled ? 'cancelled' : firstWinner ? `stopped: not needed, ${agreedBy.join(' and ')} answered first` : 'stopped',
+          error: cancelled
+            ? 'cancelled'
+            : firstWinner
+              ? `stopped: not needed, ${agreedBy.join(' and ')} answered first`
+              : 'stopped',
         };
     }
   });
@@ -258,7 +272,8 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
       });
       const what = opts.allowNonPublic ? `an ${fam} address` : `a public ${fam} address`;
       if (q === 1) result.error = `No source found ${what}. ${said.join('; ')}.`;
-      else if (votes.size > 1) result.error = `The sources did not agree on the ${fam} address (${q} must agree): ${said.join('; ')}.`;
+      else if (votes.size > 1)
+        result.error = `The sources did not agree on the ${fam} address (${q} must agree): ${said.join('; ')}.`;
       else result.error = `Not enough sources confirmed the ${fam} address (${q} must agree): ${said.join('; ')}.`;
     }
   }
@@ -274,7 +289,11 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
 function cgnatCheck(attempts: Attempt[], winner: string | null): DetectionResult['cgnatSuspected'] {
   const locals = attempts
     .filter((a) => a.source.kind === 'local' && a.outcome && 'cls' in a.outcome)
-    .map((a) => ({ label: a.source.label, address: (a.outcome as { address?: string }).address, cls: (a.outcome as { cls: AddressClass }).cls }));
+    .map((a) => ({
+      label: a.source.label,
+      address: (a.outcome as { address?: string }).address,
+      cls: (a.outcome as { cls: AddressClass }).cls,
+    }));
   const outside = attempts
     .filter((a) => a.source.kind === 'external' && a.outcome?.kind === 'valid' && a.outcome.cls === 'public')
     .map((a) => (a.outcome as { address: string }).address);
@@ -339,7 +358,8 @@ export interface RoundOptions extends DetectorOptions {
   scope: DetectScope;
 }
 
-const isRouterSource = (s: IpSource): s is RouterSource => s.id === 'router' && typeof (s as Partial<RouterSource>).lastEvidence === 'function';
+const isRouterSource = (s: IpSource): s is RouterSource =>
+  s.id === 'router' && typeof (s as Partial<RouterSource>).lastEvidence === 'function';
 
 /**
  * IPv6 answers of a local source and of outside services agree when they are in the same /64:
@@ -385,20 +405,31 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
   if (opts.scope === 'local') {
     result = local.length
       ? await detect(family, { ...opts, sources: local, policy: 'first' })
-      : { family, address: null, agreedBy: [], reports: [], error: `None of the chosen sources on this network can find an ${familyLabel(family)} address.` };
+      : {
+          family,
+          address: null,
+          agreedBy: [],
+          reports: [],
+          error: `None of the chosen sources on this network can find an ${familyLabel(family)} address.`,
+        };
   } else if (!local.length || !outside.length) {
     result = await detect(family, opts);
   } else {
-    const [l, o] = await Promise.all([detect(family, { ...opts, sources: local, policy: 'first' }), detect(family, { ...opts, sources: outside })]);
+    const [l, o] = await Promise.all([
+      detect(family, { ...opts, sources: local, policy: 'first' }),
+      detect(family, { ...opts, sources: outside }),
+    ]);
     result = combine(family, all, local, l, o);
     outsideSaw = o.address;
   }
 
   // What the router said in this round (a lookup sets a new evidence object).
-  const ev = routers.map((r, i) => {
-    const now = r.lastEvidence();
-    return now && now !== before[i] ? now : null;
-  }).find((e): e is RouterEvidence => e !== null);
+  const ev = routers
+    .map((r, i) => {
+      const now = r.lastEvidence();
+      return now && now !== before[i] ? now : null;
+    })
+    .find((e): e is RouterEvidence => e !== null);
   if (ev) {
     result.router = ev;
     if (ev.address) result.wanAddress = ev.address;
@@ -409,7 +440,13 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
 }
 
 /** The local answer `l` is used when there is one; the outside answer `o` confirms it, contradicts it, or stands in. */
-function combine(family: Family, all: IpSource[], local: IpSource[], l: DetectionResult, o: DetectionResult): RoundDetection {
+function combine(
+  family: Family,
+  all: IpSource[],
+  local: IpSource[],
+  l: DetectionResult,
+  o: DetectionResult,
+): RoundDetection {
   const names = uniqueNames(all);
   const localNames = uniqueNames(local);
   const labelOf = (n: string) => local[localNames.indexOf(n)]?.label ?? n;
@@ -418,7 +455,12 @@ function combine(family: Family, all: IpSource[], local: IpSource[], l: Detectio
     return i < 0 ? names.length : i;
   };
   const reports = [...l.reports, ...o.reports].sort((a, b) => order(a.source) - order(b.source));
-  const r: RoundDetection = { family, address: l.address ?? o.address, agreedBy: l.address ? l.agreedBy : o.agreedBy, reports };
+  const r: RoundDetection = {
+    family,
+    address: l.address ?? o.address,
+    agreedBy: l.address ? l.agreedBy : o.agreedBy,
+    reports,
+  };
   if (l.address && o.address) {
     if (sameAnswer(family, l.address, o.address)) r.confirmedBy = o.agreedBy;
     else {
@@ -430,9 +472,16 @@ function combine(family: Family, all: IpSource[], local: IpSource[], l: Detectio
       };
     }
   }
-  if (!r.address) r.error = `Neither this network's own sources nor the outside services found an address. ${l.error ?? ''} ${o.error ?? ''}`.replace(/\s+$/, '');
+  if (!r.address)
+    r.error =
+      `Neither this network's own sources nor the outside services found an address. ${l.error ?? ''} ${o.error ?? ''}`.replace(
+        /\s+$/,
+        '',
+      );
   // An interface holding a private or CGNAT address while outside services see a public one.
-  const locals = l.reports.filter((x) => x.address).map((x) => ({ label: labelOf(x.source), address: x.address, cls: classify(x.address!).class }));
+  const locals = l.reports
+    .filter((x) => x.address)
+    .map((x) => ({ label: labelOf(x.source), address: x.address, cls: classify(x.address!).class }));
   const cg = cgnatFromLocal(locals, o.address ? [o.address] : [], o.address);
   if (cg) r.cgnatSuspected = cg;
   return r;

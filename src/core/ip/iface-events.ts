@@ -39,7 +39,12 @@ const EVENT_SETTLE_MS = 30;
 export const interfaceWatchOptionsSchema = z.object({
   interface: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.string().trim().max(64).regex(/^[^\s/]+$/, { message: 'an interface name has no spaces or slashes' }).optional(),
+    z
+      .string()
+      .trim()
+      .max(64)
+      .regex(/^[^\s/]+$/, { message: 'an interface name has no spaces or slashes' })
+      .optional(),
   ),
   allowTemporary: z.boolean().optional(),
   mode: z.enum(['auto', 'monitor', 'poll']).default('auto'),
@@ -128,7 +133,21 @@ export function parseMonitorLine(line: string): MonitorEvent | null {
   if (c.family !== family) return null;
   const rest = m[6].split('\\')[0];
   const words = rest.trim().split(/\s+/);
-  const known = new Set(['tentative', 'deprecated', 'temporary', 'dadfailed', 'secondary', 'dynamic', 'mngtmpaddr', 'noprefixroute', 'optimistic', 'permanent', 'home', 'nodad', 'stable-privacy']);
+  const known = new Set([
+    'tentative',
+    'deprecated',
+    'temporary',
+    'dadfailed',
+    'secondary',
+    'dynamic',
+    'mngtmpaddr',
+    'noprefixroute',
+    'optimistic',
+    'permanent',
+    'home',
+    'nodad',
+    'stable-privacy',
+  ]);
   return {
     deleted,
     index: Number(m[1]),
@@ -166,10 +185,13 @@ export async function readInterfaceAddresses(
       if (!opts.interface && i.internal) continue;
       const family: Family = isV4(i) ? 'ipv4' : 'ipv6';
       const c = classify(i.address);
-      if (c.class === 'invalid' || c.class === 'link-local' || c.class === 'loopback' || c.class === 'multicast') continue;
+      if (c.class === 'invalid' || c.class === 'link-local' || c.class === 'loopback' || c.class === 'multicast')
+        continue;
       if (family === 'ipv6') {
         const f = flags.get(`${ifname}|${c.address}`) ?? 0;
-        const bad = (Object.keys(IFA_F) as Array<keyof typeof IFA_F>).filter((k) => f & IFA_F[k] && (k !== 'temporary' || !opts.allowTemporary));
+        const bad = (Object.keys(IFA_F) as Array<keyof typeof IFA_F>).filter(
+          (k) => f & IFA_F[k] && (k !== 'temporary' || !opts.allowTemporary),
+        );
         if (f & IFA_F.tentative && !(f & IFA_F.dadfailed)) tentative = true;
         if (bad.length) {
           skipped.push(`${c.address} on ${ifname} (${bad.join(', ')})`);
@@ -180,8 +202,17 @@ export async function readInterfaceAddresses(
     }
   }
   addresses.sort((a, b) => (a.interface + a.address < b.interface + b.address ? -1 : 1));
-  const pub = (f: Family) => [...new Set(addresses.filter((a) => a.family === f && a.class === 'public').map((a) => a.address))].sort();
-  return { ipv4: pub('ipv4'), ipv6: pub('ipv6'), addresses, skipped: skipped.sort(), via, at: new Date().toISOString(), tentative };
+  const pub = (f: Family) =>
+    [...new Set(addresses.filter((a) => a.family === f && a.class === 'public').map((a) => a.address))].sort();
+  return {
+    ipv4: pub('ipv4'),
+    ipv6: pub('ipv6'),
+    addresses,
+    skipped: skipped.sort(),
+    via,
+    at: new Date().toISOString(),
+    tentative,
+  };
 }
 
 const fingerprint = (s: InterfaceSnapshot) => JSON.stringify(s.addresses.map((a) => [a.interface, a.address]));
@@ -214,7 +245,10 @@ export function watchInterfaces(o: InterfaceWatchOptions): InterfaceWatch {
     }
     reading = (async () => {
       try {
-        const snap = await readInterfaceAddresses({ interface: want, allowTemporary: o.allowTemporary, readers: o.readers }, via);
+        const snap = await readInterfaceAddresses(
+          { interface: want, allowTemporary: o.allowTemporary, readers: o.readers },
+          via,
+        );
         if (closed) return;
         const { tentative, ...s } = snap;
         clearTimeout(dadTimer);
@@ -253,7 +287,12 @@ export function watchInterfaces(o: InterfaceWatchOptions): InterfaceWatch {
     try {
       c = spawn(o.ipCommand ?? 'ip', ['-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      report(transient(`cannot run "ip monitor" (${(e as Error).message}); checking the addresses every ${pollMs / 1000} s instead`, { code: 'monitor_unavailable' }));
+      report(
+        transient(
+          `cannot run "ip monitor" (${(e as Error).message}); checking the addresses every ${pollMs / 1000} s instead`,
+          { code: 'monitor_unavailable' },
+        ),
+      );
       return startPolling();
     }
     child = c;
@@ -293,7 +332,9 @@ export function watchInterfaces(o: InterfaceWatchOptions): InterfaceWatch {
             : spawnError.message
           : `"ip monitor" stopped (${signal ?? `exit code ${code}`}${err.trim() ? `: ${err.trim().split('\n')[0].slice(0, 120)}` : ''}); this "ip" may be BusyBox, which has no monitor`;
         clearTimeout(settleTimer);
-        report(transient(`${why}; checking the addresses every ${pollMs / 1000} s instead`, { code: 'monitor_unavailable' }));
+        report(
+          transient(`${why}; checking the addresses every ${pollMs / 1000} s instead`, { code: 'monitor_unavailable' }),
+        );
         startPolling();
         void check('poll');
       });

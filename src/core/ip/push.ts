@@ -34,10 +34,17 @@ export interface Push {
 
 /** The usable addresses of one family on the watched interface(s), to tell which family an interface event concerns. */
 const interfaceKey = (s: InterfaceSnapshot, f: Family) =>
-  s.addresses.filter((a) => a.family === f).map((a) => `${a.interface} ${a.address}`).join(',');
+  s.addresses
+    .filter((a) => a.family === f)
+    .map((a) => `${a.interface} ${a.address}`)
+    .join(',');
 
 /** The tracked families whose usable addresses differ between two snapshots. */
-export function movedFamilies(before: InterfaceSnapshot, after: InterfaceSnapshot, families: readonly Family[]): Family[] {
+export function movedFamilies(
+  before: InterfaceSnapshot,
+  after: InterfaceSnapshot,
+  families: readonly Family[],
+): Family[] {
   return families.filter((f) => interfaceKey(before, f) !== interfaceKey(after, f));
 }
 
@@ -45,7 +52,12 @@ export function startPush(o: PushOptions): Push {
   let closed = false;
   const hint = (families: Family[]) => (closed ? undefined : o.hint(families));
   const problem = (watch: 'router' | 'interface', e: DdnsError) => {
-    if (!closed) o.onProblem?.({ watch, key: `${watch === 'router' ? 'router-watch' : 'interface'}:${e.code ?? ''}`, message: e.message });
+    if (!closed)
+      o.onProblem?.({
+        watch,
+        key: `${watch === 'router' ? 'router-watch' : 'interface'}:${e.code ?? ''}`,
+        message: e.message,
+      });
   };
   const watches: Array<{ close(): Promise<void> }> = [];
 

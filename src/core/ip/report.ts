@@ -38,7 +38,12 @@ export function checkFailure(r: CheckResult): Error | null {
 
 /** The payload that goes with a failed check's error (for Catch nodes): errors, counts, what is known, evidence. */
 export function failurePayload(r: CheckResult): Record<string, unknown> {
-  const payload: Record<string, unknown> = { errors: r.errors, failures: r.failures, known: r.known, checkedAt: r.checkedAt };
+  const payload: Record<string, unknown> = {
+    errors: r.errors,
+    failures: r.failures,
+    known: r.known,
+    checkedAt: r.checkedAt,
+  };
   // The CGNAT evidence explains many failures (a router without a public address).
   const f = r.families.find((x) => r.detections[x]?.cgnatSuspected);
   if (f) payload.cgnat = { family: f, ...r.detections[f]!.cgnatSuspected };

@@ -11,7 +11,12 @@ export interface SourceListIssue {
   message: string;
 }
 
-export function sourceListIssues(configs: readonly SourceConfig[], families: readonly Family[], policy: 'first' | 'quorum', quorum: number): SourceListIssue[] {
+export function sourceListIssues(
+  configs: readonly SourceConfig[],
+  families: readonly Family[],
+  policy: 'first' | 'quorum',
+  quorum: number,
+): SourceListIssue[] {
   const issues: SourceListIssue[] = [];
   for (const f of families) {
     let local = 0;
@@ -19,13 +24,17 @@ export function sourceListIssues(configs: readonly SourceConfig[], families: rea
     for (const s of configs) {
       try {
         const src = buildSource(s);
-        if (src.families.includes(f)) src.kind === 'local' ? local++ : outside++;
+        if (src.families.includes(f)) {
+          if (src.kind === 'local') local++;
+          else outside++;
+        }
       } catch {
         /* reported when the sources are built */
       }
     }
     const able = local + outside;
-    if (able === 0) issues.push({ path: 'sources', message: `no source in the list can find an ${familyLabel(f)} address` });
+    if (able === 0)
+      issues.push({ path: 'sources', message: `no source in the list can find an ${familyLabel(f)} address` });
     else if (policy === 'quorum' && local > 0 && outside > 0 && quorum > outside) {
       // Local answers (router, interface) are confirmed by the outside services; they do not vote.
       issues.push({
@@ -33,7 +42,10 @@ export function sourceListIssues(configs: readonly SourceConfig[], families: rea
         message: `quorum ${quorum} is more than the ${outside} outside services that can confirm the ${familyLabel(f)} address (the router and network interface answers are confirmed by them, they do not vote)`,
       });
     } else if (policy === 'quorum' && quorum > able) {
-      issues.push({ path: 'quorum', message: `quorum ${quorum} is more than the ${able} sources that can find an ${familyLabel(f)} address` });
+      issues.push({
+        path: 'quorum',
+        message: `quorum ${quorum} is more than the ${able} sources that can find an ${familyLabel(f)} address`,
+      });
     }
   }
   return issues;

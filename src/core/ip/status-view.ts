@@ -52,7 +52,10 @@ export class AddressStatusView {
         if (!d.address) continue;
         const before = this.view.get(f);
         // A new local answer has not been confirmed yet: an earlier disagreement no longer applies.
-        const keep = before && before.address === d.address && !before.error ? { outside: before.outside, cgnat: before.cgnat } : {};
+        const keep =
+          before && before.address === d.address && !before.error
+            ? { outside: before.outside, cgnat: before.cgnat }
+            : {};
         this.view.set(f, { address: d.address, ...keep });
         news = true;
         continue;

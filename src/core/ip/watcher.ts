@@ -32,6 +32,7 @@ import { parseAddress, type Family } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { DetectionResult, SourceReport } from './types';
 import type { IpWatchPayload } from './payload';
+import type { StateStore } from '../store';
 
 export const DEFAULT_INTERVAL_MS = 300_000;
 /** Providers and what's-my-IP services ban clients that ask more often than this. */
@@ -54,12 +55,6 @@ export const knownAddressesSchema = z.object({
   ipv6: z.string().nullable().catch(null).default(null),
 });
 
-/** Where the last known addresses live between restarts (the node uses its context). */
-export interface StateStore {
-  load(): Promise<unknown>;
-  save(state: KnownAddresses): Promise<void>;
-}
-
 /**
  * One detection round for one family; must resolve (a rejection counts as a failure). `scope` is
  * `full` for regular checks and `local` for hint checks (only this network's own sources).
@@ -75,7 +70,9 @@ export interface AddressChange extends IpWatchPayload {
   previous: KnownAddresses;
   changed: Family[];
   initial?: true;
-  sources: Partial<Record<Family, { agreedBy: string[]; reports: SourceReport[]; confirmedBy?: string[]; disagreement?: Disagreement }>>;
+  sources: Partial<
+    Record<Family, { agreedBy: string[]; reports: SourceReport[]; confirmedBy?: string[]; disagreement?: Disagreement }>
+  >;
   cgnat?: NonNullable<DetectionResult['cgnatSuspected']> & { family: Family };
   /** The local answer and the outside services' answer differ (the first family where they do). */
   disagreement?: Disagreement & { family: Family };
@@ -130,7 +127,7 @@ export interface WatcherEvents {
 export interface WatcherOptions {
   families: WatchFamilies;
   detect: DetectFn;
-  store: StateStore;
+  store: StateStore<KnownAddresses>;
   intervalMs?: number;
   /** Fraction of random spread of the interval, default 0.1. */
   jitter?: number;
@@ -150,7 +147,13 @@ export interface WatcherOptions {
   testOnly?: { minIntervalMs: number };
 }
 
-const failed = (family: Family, error: string): RoundDetection => ({ family, address: null, agreedBy: [], reports: [], error });
+const failed = (family: Family, error: string): RoundDetection => ({
+  family,
+  address: null,
+  agreedBy: [],
+  reports: [],
+  error,
+});
 
 export class IpWatcher {
   private readonly families: Family[];
@@ -183,7 +186,10 @@ export class IpWatcher {
     this.now = opts.now ?? (() => new Date(clock.now()));
     this.random = opts.random ?? Math.random;
     this.events = opts.events ?? {};
-    this.latches = { ipv4: new AlertLatch({ after: this.alertAfter }), ipv6: new AlertLatch({ after: this.alertAfter }) };
+    this.latches = {
+      ipv4: new AlertLatch({ after: this.alertAfter }),
+      ipv6: new AlertLatch({ after: this.alertAfter }),
+    };
     this.sched = new Scheduler({
       clock,
       run: () => this.check('timer', false),
@@ -240,7 +246,11 @@ export class IpWatcher {
     const joined = new Set(wanted);
     const run = this.sched.exclusive(() => {
       if (this.queuedHint?.families === joined) this.queuedHint = undefined; // from now on, hints queue a new check
-      return this.check('hint', false, this.families.filter((f) => joined.has(f)));
+      return this.check(
+        'hint',
+        false,
+        this.families.filter((f) => joined.has(f)),
+      );
     });
     this.queuedHint = { families: joined, run };
     return run;
@@ -283,8 +293,16 @@ export class IpWatcher {
 
   private abortedResult(origin: CheckOrigin, checkedAt: string, families: Family[] = this.families): CheckResult {
     return {
-      origin, aborted: true, checkedAt, families, detections: {}, alerts: [], errors: {}, unanswered: {},
-      failures: this.failureCounts(), known: this.known,
+      origin,
+      aborted: true,
+      checkedAt,
+      families,
+      detections: {},
+      alerts: [],
+      errors: {},
+      unanswered: {},
+      failures: this.failureCounts(),
+      known: this.known,
     };
   }
 
@@ -325,7 +343,13 @@ export class IpWatcher {
   }
 
   /** Alerts, change detection and state update for one finished round. */
-  private async evaluate(origin: CheckOrigin, force: boolean, checkedAt: string, families: Family[], detections: RoundDetection[]): Promise<CheckResult> {
+  private async evaluate(
+    origin: CheckOrigin,
+    force: boolean,
+    checkedAt: string,
+    families: Family[],
+    detections: RoundDetection[],
+  ): Promise<CheckResult> {
     const alerts: AlertEvent[] = [];
     const errors: Partial<Record<Family, string>> = {};
     const unanswered: Partial<Record<Family, string>> = {};
@@ -338,14 +362,28 @@ export class IpWatcher {
       if (d.address) {
         found[f] = d.address;
         const ev = this.latches[f].success(at);
-        if (ev) alerts.push({ state: 'recovered', family: f, failures: ev.failures, error: null, since: new Date(ev.since).toISOString() });
+        if (ev)
+          alerts.push({
+            state: 'recovered',
+            family: f,
+            failures: ev.failures,
+            error: null,
+            since: new Date(ev.since).toISOString(),
+          });
       } else if (origin === 'hint') {
         unanswered[f] = d.error ?? 'no address found';
       } else {
         const error = d.error ?? 'no address found';
         errors[f] = error;
         const ev = this.latches[f].failure(at);
-        if (ev) alerts.push({ state: 'failing', family: f, failures: ev.failures, error, since: new Date(ev.since).toISOString() });
+        if (ev)
+          alerts.push({
+            state: 'failing',
+            family: f,
+            failures: ev.failures,
+            error,
+            since: new Date(ev.since).toISOString(),
+          });
       }
     }
 
@@ -391,8 +429,17 @@ export class IpWatcher {
     }
 
     return {
-      origin, aborted: false, checkedAt, families, detections: byFamily, change, alerts, errors, unanswered,
-      failures: this.failureCounts(), known: this.known,
+      origin,
+      aborted: false,
+      checkedAt,
+      families,
+      detections: byFamily,
+      change,
+      alerts,
+      errors,
+      unanswered,
+      failures: this.failureCounts(),
+      known: this.known,
     };
   }
 

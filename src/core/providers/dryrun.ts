@@ -25,10 +25,20 @@ export class DryRunProvider implements DnsProvider {
       const key = `${hostname}|${family}`;
       const type = recordType(family);
       if (this.records.get(key) === address) {
-        results.push({ hostname, family, outcome: 'unchanged', message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)` });
+        results.push({
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)`,
+        });
       } else {
         this.records.set(key, address);
-        results.push({ hostname, family, outcome: 'updated', message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)` });
+        results.push({
+          hostname,
+          family,
+          outcome: 'updated',
+          message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)`,
+        });
       }
     }
     return results;

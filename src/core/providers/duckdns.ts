@@ -20,7 +20,19 @@ import { badInput, DdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { answerError, checkSettings, failed, excerpt, firstLine, hasAnswer, httpFault, optionalEndpoint, providerRequest, tokenSetting, type AnswerTable } from './kit';
+import {
+  answerError,
+  checkSettings,
+  failed,
+  excerpt,
+  firstLine,
+  hasAnswer,
+  httpFault,
+  optionalEndpoint,
+  providerRequest,
+  tokenSetting,
+  type AnswerTable,
+} from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
@@ -48,11 +60,14 @@ export function duckdnsSubName(name: string, underneath = false): { sub: string 
   else return { reason: `"${name}" is not a DuckDNS name: use "myname" or "myname.duckdns.org"` };
   const sub = labels[labels.length - 1];
   if (!LABEL.test(sub)) {
-    return { reason: `"${name}" is not a DuckDNS name: the name before .duckdns.org may only hold letters, digits and hyphens` };
+    return {
+      reason: `"${name}" is not a DuckDNS name: the name before .duckdns.org may only hold letters, digits and hyphens`,
+    };
   }
   if (labels.length > 1 && !underneath) {
     return {
-      reason: `"${name}" cannot have an address of its own at DuckDNS: every name under ${sub}${SUFFIX} ` +
+      reason:
+        `"${name}" cannot have an address of its own at DuckDNS: every name under ${sub}${SUFFIX} ` +
         `follows ${sub}${SUFFIX}; use "${sub}"`,
     };
   }
@@ -62,8 +77,11 @@ export function duckdnsSubName(name: string, underneath = false): { sub: string 
 /** DuckDNS's answers that are not OK (the HTTP status says nothing). */
 const ANSWERS: AnswerTable<{ fqdn: string }> = {
   KO: {
-    kind: 'fatal', code: 'ko', scope: 'account',
-    message: ({ fqdn }) => `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
+    kind: 'fatal',
+    code: 'ko',
+    scope: 'account',
+    message: ({ fqdn }) =>
+      `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
       `duckdns.org after signing in, and that ${fqdn} is one of that account's domains`,
   },
 };
@@ -85,7 +103,10 @@ class DuckDnsProvider implements DnsProvider {
   private readonly base: string;
   private readonly redactor: Redactor;
 
-  constructor(settings: DuckDnsSettings, private readonly env: ProviderEnv) {
+  constructor(
+    settings: DuckDnsSettings,
+    private readonly env: ProviderEnv,
+  ) {
     this.token = settings.token.trim();
     this.base = settings.endpoint || DUCKDNS_ENDPOINT;
     this.redactor = new Redactor([this.token]);
@@ -138,17 +159,30 @@ class DuckDnsProvider implements DnsProvider {
   private async get(params: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
     const u = updateUrl(this.base);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-    return providerRequest({ redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY }, { url: u.toString(), signal });
+    return providerRequest(
+      { redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
+      { url: u.toString(), signal },
+    );
   }
 
-  private interpretUpdate(res: HttpResponse, hostname: string, sub: string, sent: AddressSet, families: Family[]): RecordResult[] {
+  private interpretUpdate(
+    res: HttpResponse,
+    hostname: string,
+    sub: string,
+    sent: AddressSet,
+    families: Family[],
+  ): RecordResult[] {
     const fqdn = `${sub}${SUFFIX}`;
-    const lines = res.body.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim());
+    const lines = res.body
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
     if (lines[0] !== 'OK') throw this.failure(res, lines[0], fqdn);
     // verbose: OK / current IPv4 / current IPv6 / UPDATED|NOCHANGE (a plain OK says less)
     const echoed: Record<Family, string | undefined> = { ipv4: lines[1], ipv6: lines[2] };
     const state = lines[3]?.toUpperCase();
-    const together = families.length === 2 ? ' (both addresses went in one request; DuckDNS reports them together)' : '';
+    const together =
+      families.length === 2 ? ' (both addresses went in one request; DuckDNS reports them together)' : '';
     return families.map((family): RecordResult => {
       const want = sent[family]!;
       const echo = echoed[family];
@@ -156,8 +190,10 @@ class DuckDnsProvider implements DnsProvider {
         const got = echo ? parseAddress(echo)?.address : undefined;
         if (got !== want) {
           const error = transient(
-            this.redactor.text(`DuckDNS answered OK for ${fqdn} but reports ${familyLabel(family)} ` +
-              `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`),
+            this.redactor.text(
+              `DuckDNS answered OK for ${fqdn} but reports ${familyLabel(family)} ` +
+                `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`,
+            ),
             { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
           );
           return failed(hostname, family, error);
@@ -173,9 +209,16 @@ class DuckDnsProvider implements DnsProvider {
 
   /** The error for an answer that is not OK. */
   private failure(res: HttpResponse, first: string | undefined, fqdn: string): DdnsError {
-    if (first && hasAnswer(ANSWERS, first)) return answerError(ANSWERS, first, { fqdn }, { detail: excerpt(res.body, this.redactor), redactor: this.redactor });
+    if (first && hasAnswer(ANSWERS, first))
+      return answerError(
+        ANSWERS,
+        first,
+        { fqdn },
+        { detail: excerpt(res.body, this.redactor), redactor: this.redactor },
+      );
     return httpFault(res, {
-      name: 'DuckDNS', redactor: this.redactor,
+      name: 'DuckDNS',
+      redactor: this.redactor,
       message: (f) => `DuckDNS sent an answer that is neither OK nor KO (HTTP ${f.status}): ${f.detail}`,
     });
   }

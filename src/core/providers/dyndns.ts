@@ -30,13 +30,20 @@ export const definition: ProviderDefinition<typeof accountSettings> = {
   settings: accountSettings,
   fields: accountFields({
     username: 'Your Dyn account username.',
-    password: 'Your Dyn password, or the updater client key (then set the update server to https://members.dyndns.org/v3/update).',
+    password:
+      'Your Dyn password, or the updater client key (then set the update server to https://members.dyndns.org/v3/update).',
     defaultEndpoint: DYNDNS_ENDPOINT,
   }),
   txt: false,
   docsUrl: 'https://account.dyn.com/',
   create: (s, env) => {
     const endpoint = s.endpoint ?? DYNDNS_ENDPOINT;
-    return createDyndns2Provider({ flavour: dyndnsFlavour(endpoint), endpoint, username: s.username, password: s.password, env });
+    return createDyndns2Provider({
+      flavour: dyndnsFlavour(endpoint),
+      endpoint,
+      username: s.username,
+      password: s.password,
+      env,
+    });
   },
 };

@@ -27,8 +27,26 @@ import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
-import { answerError as tableError, blankToUndefined, failed, excerpt, hasAnswer, httpFault, httpUrl, providerRequest, type AnswerTable } from './kit';
-import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, ProviderField, RecordResult } from './types';
+import {
+  answerError as tableError,
+  blankToUndefined,
+  failed,
+  excerpt,
+  hasAnswer,
+  httpFault,
+  httpUrl,
+  providerRequest,
+  type AnswerTable,
+} from './kit';
+import type {
+  AddressSet,
+  DnsProvider,
+  ProviderCall,
+  ProviderDefinition,
+  ProviderEnv,
+  ProviderField,
+  RecordResult,
+} from './types';
 
 /** Names per request allowed by the protocol. */
 export const MAX_HOSTS_PER_REQUEST = 20;
@@ -85,7 +103,11 @@ export interface AccountWide {
 }
 
 const names = (hosts: string[]) =>
-  hosts.length === 0 ? 'the names' : hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+  hosts.length === 0
+    ? 'the names'
+    : hosts.length <= 3
+      ? hosts.join(', ')
+      : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
 const minutes = (ms: number) => `${Math.round(ms / MINUTE)} minutes`;
 const serverTrouble = (what: string) => (c: AnswerContext) =>
   `${c.name} ${what}; the update is tried again in ${minutes(c.flavour.serverTroubleWaitMs)} at the earliest.`;
@@ -96,46 +118,75 @@ const serverTrouble = (what: string) => (c: AnswerContext) =>
  */
 export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
   badauth: {
-    kind: 'fatal', scope: 'account', accountWide: true,
-    message: (c) => `${c.name} rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.`,
+    kind: 'fatal',
+    scope: 'account',
+    accountWide: true,
+    message: (c) =>
+      `${c.name} rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.`,
   },
   '!donator': {
-    kind: 'fatal', scope: 'account', accountWide: true,
-    message: (c) => `${c.name} says this update needs a paid account (!donator). Upgrade the account or remove the feature; no update is sent until the settings are changed.`,
+    kind: 'fatal',
+    scope: 'account',
+    accountWide: true,
+    message: (c) =>
+      `${c.name} says this update needs a paid account (!donator). Upgrade the account or remove the feature; no update is sent until the settings are changed.`,
   },
   badagent: {
-    kind: 'fatal', scope: 'account', accountWide: true,
-    message: (c) => `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${MAINTAINER_CONTACT}.`,
+    kind: 'fatal',
+    scope: 'account',
+    accountWide: true,
+    message: (c) =>
+      `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${MAINTAINER_CONTACT}.`,
   },
   notfqdn: {
-    kind: 'fatal', scope: 'host', accountWide: false,
-    message: (c) => `${c.name} says ${names(c.hosts)} is not a complete host name (notfqdn). Enter the full name, e.g. myhome.example.net; this name is not updated until then.`,
+    kind: 'fatal',
+    scope: 'host',
+    accountWide: false,
+    message: (c) =>
+      `${c.name} says ${names(c.hosts)} is not a complete host name (notfqdn). Enter the full name, e.g. myhome.example.net; this name is not updated until then.`,
   },
   nohost: {
-    kind: 'fatal', scope: 'host', accountWide: false,
-    message: (c) => `${c.name} does not know ${names(c.hosts)} in this account (nohost). Check the spelling, or create the name in the provider's control panel; it is not updated until then.`,
+    kind: 'fatal',
+    scope: 'host',
+    accountWide: false,
+    message: (c) =>
+      `${c.name} does not know ${names(c.hosts)} in this account (nohost). Check the spelling, or create the name in the provider's control panel; it is not updated until then.`,
   },
   numhost: {
-    kind: 'fatal', scope: 'host', accountWide: false,
-    message: (c) => `${c.name} refused ${names(c.hosts)}: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.`,
+    kind: 'fatal',
+    scope: 'host',
+    accountWide: false,
+    message: (c) =>
+      `${c.name} refused ${names(c.hosts)}: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.`,
   },
   abuse: {
-    kind: 'fatal', scope: (c) => c.flavour.abuseScope, accountWide: false,
+    kind: 'fatal',
+    scope: (c) => c.flavour.abuseScope,
+    accountWide: false,
     message: (c) =>
       c.flavour.abuseScope === 'account'
         ? `${c.name} has blocked this account for update abuse (abuse). Unblock it with ${c.name}'s support; no update is sent until the settings are changed.`
         : `${c.name} has blocked ${names(c.hosts)} for update abuse (abuse). Unblock it in the provider's control panel or with their support; it is not updated until then.`,
   },
   dnserr: {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
+    kind: 'transient',
+    scope: 'account',
+    accountWide: true,
+    waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported a DNS error on its side (dnserr)'),
   },
   '911': {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
+    kind: 'transient',
+    scope: 'account',
+    accountWide: true,
+    waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported a problem or maintenance on its side (911)'),
   },
   servererror: {
-    kind: 'transient', scope: 'account', accountWide: true, waitMs: (c) => c.flavour.serverTroubleWaitMs,
+    kind: 'transient',
+    scope: 'account',
+    accountWide: true,
+    waitMs: (c) => c.flavour.serverTroubleWaitMs,
     message: serverTrouble('reported an error on its side (servererror)'),
   },
 };
@@ -163,18 +214,24 @@ function answerError(word: string, c: AnswerContext, detail: string, redactor: R
 export const isDyndns2Host = (name: Hostname): boolean => !name.startsWith('*.');
 
 function validateCall(call: ProviderCall, max: number): { hostnames: Hostname[]; addresses: AddressSet } {
-  if (!Array.isArray(call.hostnames) || call.hostnames.length === 0) throw badInput('No host name to update was given.', 'no_hostname');
+  if (!Array.isArray(call.hostnames) || call.hostnames.length === 0)
+    throw badInput('No host name to update was given.', 'no_hostname');
   if (call.hostnames.length > max) {
-    throw badInput(`${call.hostnames.length} names were given for one update; at most ${max} fit in one request.`, 'too_many_hostnames');
+    throw badInput(
+      `${call.hostnames.length} names were given for one update; at most ${max} fit in one request.`,
+      'too_many_hostnames',
+    );
   }
   const hostnames: Hostname[] = [];
   for (const n of call.hostnames) {
-    if (!isDyndns2Host(n)) throw badInput(`"${n}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
+    if (!isDyndns2Host(n))
+      throw badInput(`"${n}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
     if (hostnames.includes(n)) throw badInput(`${n} is listed twice.`, 'duplicate_hostname');
     hostnames.push(n);
   }
   const addresses = call.addresses;
-  if (!addresses.ipv4 && !addresses.ipv6) throw badInput('No address to publish was given (neither IPv4 nor IPv6).', 'no_address');
+  if (!addresses.ipv4 && !addresses.ipv6)
+    throw badInput('No address to publish was given (neither IPv4 nor IPv6).', 'no_address');
   return { hostnames, addresses };
 }
 
@@ -195,7 +252,15 @@ export function planRequests(dualStack: DualStack, addresses: AddressSet): Plann
     case 'combined':
       return [{ families: [...families], params: [['myip', families.map((f) => addresses[f]).join(',')]] }];
     case 'dynu':
-      return [{ families: [...families], params: [['myip', addresses.ipv4 ?? 'no'], ['myipv6', addresses.ipv6 ?? 'no']] }];
+      return [
+        {
+          families: [...families],
+          params: [
+            ['myip', addresses.ipv4 ?? 'no'],
+            ['myipv6', addresses.ipv6 ?? 'no'],
+          ],
+        },
+      ];
     case 'separate':
       return families.map((f) => ({ families: [f], params: [['myip', addresses[f]!]] }));
   }
@@ -241,7 +306,10 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const { response: res, hostnames, families, flavour, name, redactor } = a;
   const detail = excerpt(res.body, redactor);
   const ctx = (hosts: string[]): AnswerContext => ({ name, hosts, flavour });
-  const lines = res.body.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = res.body
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const words = lines.map((l) => l.split(/\s+/)[0].toLowerCase());
   const known = (w: string) => has(SUCCESS, w) || has(ANSWERS, w);
 
@@ -249,19 +317,39 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const readable = lines.length > 0 && words.every((w) => known(w) || parseWait(w) !== undefined);
   if ((res.status < 200 || res.status >= 300) && !readable) {
     const location = res.headers.location ? redactor.text(res.headers.location).slice(0, 200) : '';
-    const hint = res.status === 404 ? ' Check the server address (endpoint).'
-      : res.status >= 300 && res.status < 400 && location ? ` The server moved to ${location}: use that address as the endpoint.` : '';
-    throw httpFault(res, { name, redactor, scope: 'account', message: (f) => `${name} answered with HTTP status ${f.status}: ${f.detail}.${hint}` });
+    const hint =
+      res.status === 404
+        ? ' Check the server address (endpoint).'
+        : res.status >= 300 && res.status < 400 && location
+          ? ` The server moved to ${location}: use that address as the endpoint.`
+          : '';
+    throw httpFault(res, {
+      name,
+      redactor,
+      scope: 'account',
+      message: (f) => `${name} answered with HTTP status ${f.status}: ${f.detail}.${hint}`,
+    });
   }
   const waitWord = words.find((w) => parseWait(w) !== undefined);
   if (waitWord) {
     const wait = parseWait(waitWord)!;
-    throw redactor.error(transient(`${name} asks to wait ${wait.words} before the next update (${waitWord}).`, {
-      code: 'wait', scope: 'account', detail, retryAfterMs: wait.ms,
-    }));
+    throw redactor.error(
+      transient(`${name} asks to wait ${wait.words} before the next update (${waitWord}).`, {
+        code: 'wait',
+        scope: 'account',
+        detail,
+        retryAfterMs: wait.ms,
+      }),
+    );
   }
   if (!lines.some((_, i) => known(words[i]))) {
-    throw httpFault(res, { name, redactor, scope: 'account', unreadableCode: 'bad_answer', message: (f) => `${name} sent an answer that is not a dyndns2 answer: ${f.detail}` });
+    throw httpFault(res, {
+      name,
+      redactor,
+      scope: 'account',
+      unreadableCode: 'bad_answer',
+      message: (f) => `${name} sent an answer that is not a dyndns2 answer: ${f.detail}`,
+    });
   }
   // An answer about the account or the server, wherever it appears, concerns every name.
   const wide = words.find((w) => has(ANSWERS, w) && ANSWERS[w].accountWide);
@@ -269,13 +357,26 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   // Returned once for several names: applies to all of them.
   if (lines.length === 1 && hostnames.length > 1) {
     if (has(ANSWERS, words[0])) throw answerError(words[0], ctx(hostnames), detail, redactor);
-    throw redactor.error(transient(`${name} answered once (${detail}) for ${hostnames.length} names; one answer per name was expected.`, { code: 'bad_answer', scope: 'account', detail }));
+    throw redactor.error(
+      transient(`${name} answered once (${detail}) for ${hostnames.length} names; one answer per name was expected.`, {
+        code: 'bad_answer',
+        scope: 'account',
+        detail,
+      }),
+    );
   }
   if (lines.length !== hostnames.length) {
-    throw redactor.error(transient(`${name} sent ${lines.length} answer lines for ${hostnames.length} names: ${detail}`, { code: 'bad_answer', scope: 'account', detail }));
+    throw redactor.error(
+      transient(`${name} sent ${lines.length} answer lines for ${hostnames.length} names: ${detail}`, {
+        code: 'bad_answer',
+        scope: 'account',
+        detail,
+      }),
+    );
   }
   // An account-level abuse block (No-IP) is not per name either.
-  if (words.includes('abuse') && flavour.abuseScope === 'account') throw answerError('abuse', ctx(hostnames), detail, redactor);
+  if (words.includes('abuse') && flavour.abuseScope === 'account')
+    throw answerError('abuse', ctx(hostnames), detail, redactor);
 
   const out: RecordResult[] = [];
   lines.forEach((line, i) => {
@@ -290,11 +391,17 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
     }
     const ok = has(SUCCESS, w) ? SUCCESS[w] : undefined;
     if (!ok) {
-      const err = redactor.error(transient(`${name} sent an unexpected answer for ${host}: ${shown}`, { code: 'bad_answer', detail: shown }));
+      const err = redactor.error(
+        transient(`${name} sent an unexpected answer for ${host}: ${shown}`, { code: 'bad_answer', detail: shown }),
+      );
       return each('failed', err.message, err);
     }
     // The addresses the server says the name now has must be the ones sent.
-    const echoed = line.split(/[\s,]+/).slice(1).map((t) => parseAddress(t)).filter((p) => p !== null);
+    const echoed = line
+      .split(/[\s,]+/)
+      .slice(1)
+      .map((t) => parseAddress(t))
+      .filter((p) => p !== null);
     for (const family of families) {
       const got = echoed.filter((p) => p.family === family).map((p) => p.address);
       if (got.length === 0 || got.includes(a.addresses[family]!)) {
@@ -303,10 +410,12 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
         // Dyn's signal for a refused client: the update was ignored.
         throw answerError('badagent', ctx(hostnames), detail, redactor);
       } else {
-        const err = redactor.error(fatal(
-          `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
-          { code: 'address_mismatch', scope: 'host', detail: shown },
-        ));
+        const err = redactor.error(
+          fatal(
+            `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
+            { code: 'address_mismatch', scope: 'host', detail: shown },
+          ),
+        );
         out.push(failed(host, family, err));
       }
     }
@@ -341,10 +450,28 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
   const authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
   const userAgent = dyndns2UserAgent();
 
-  async function send(hostnames: string[], req: PlannedRequest, addresses: AddressSet, signal?: AbortSignal): Promise<RecordResult[]> {
+  async function send(
+    hostnames: string[],
+    req: PlannedRequest,
+    addresses: AddressSet,
+    signal?: AbortSignal,
+  ): Promise<RecordResult[]> {
     const http = { redactor, env: o.env ?? {}, maxBodyBytes: MAX_ANSWER_BYTES, userAgent };
-    const response = await providerRequest(http, { url: buildUrl(o.endpoint, hostnames, req), method: 'GET', headers: { authorization }, signal });
-    return interpretAnswer({ response, hostnames, families: req.families, addresses, flavour: o.flavour, name, redactor });
+    const response = await providerRequest(http, {
+      url: buildUrl(o.endpoint, hostnames, req),
+      method: 'GET',
+      headers: { authorization },
+      signal,
+    });
+    return interpretAnswer({
+      response,
+      hostnames,
+      families: req.families,
+      addresses,
+      flavour: o.flavour,
+      name,
+      redactor,
+    });
   }
 
   return {
@@ -373,9 +500,11 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
       }
       // Records of requests that were not answered carry the failure that stopped the call.
       if (failure) {
-        for (const req of plan) for (const h of hostnames) for (const family of req.families) {
-          if (!results.some((r) => r.hostname === h && r.family === family)) fail(h, family, failure);
-        }
+        for (const req of plan)
+          for (const h of hostnames)
+            for (const family of req.families) {
+              if (!results.some((r) => r.hostname === h && r.family === family)) fail(h, family, failure);
+            }
       }
       return results;
     },
@@ -389,7 +518,11 @@ const endpointUrl = httpUrl('Enter a web address starting with https:// (or http
 
 /** Username, password and an optional endpoint override (default: the provider's real server). */
 export const accountSettings = z.object({
-  username: z.string().trim().min(1, 'Enter the username.').refine((s) => !s.includes(':'), 'A username cannot contain ":".'),
+  username: z
+    .string()
+    .trim()
+    .min(1, 'Enter the username.')
+    .refine((s) => !s.includes(':'), 'A username cannot contain ":".'),
   password: z.string().min(1, 'Enter the password.'),
   endpoint: z.preprocess(blankToUndefined, endpointUrl.optional()),
 });
@@ -401,7 +534,11 @@ export function accountFields(o: { username: string; password: string; defaultEn
     { key: 'username', label: 'Username', kind: 'text', required: true, help: o.username },
     { key: 'password', label: 'Password', kind: 'password', required: true, help: o.password },
     {
-      key: 'endpoint', label: 'Update server', kind: 'url', advanced: true, placeholder: o.defaultEndpoint,
+      key: 'endpoint',
+      label: 'Update server',
+      kind: 'url',
+      advanced: true,
+      placeholder: o.defaultEndpoint,
       help: `Leave empty to use ${o.defaultEndpoint}.`,
     },
   ];
@@ -424,13 +561,27 @@ export const definition: ProviderDefinition<typeof genericSettings> = {
   settings: genericSettings,
   fields: [
     {
-      key: 'endpoint', label: 'Update URL', kind: 'url', required: true, placeholder: 'https://dyn.example.net/nic/update',
-      help: 'The full address of the server\'s update page, usually ending in /nic/update.',
+      key: 'endpoint',
+      label: 'Update URL',
+      kind: 'url',
+      required: true,
+      placeholder: 'https://dyn.example.net/nic/update',
+      help: "The full address of the server's update page, usually ending in /nic/update.",
     },
     { key: 'username', label: 'Username', kind: 'text', required: true, help: 'The user name for this server.' },
-    { key: 'password', label: 'Password', kind: 'password', required: true, help: 'The password or update key for this server.' },
     {
-      key: 'combined', label: 'IPv4 and IPv6 in one request', kind: 'checkbox', advanced: true, default: false,
+      key: 'password',
+      label: 'Password',
+      kind: 'password',
+      required: true,
+      help: 'The password or update key for this server.',
+    },
+    {
+      key: 'combined',
+      label: 'IPv4 and IPv6 in one request',
+      kind: 'checkbox',
+      advanced: true,
+      default: false,
       help: 'Send both addresses together (myip=IPv4,IPv6) when the server accepts it; otherwise one request per address.',
     },
   ],
@@ -438,8 +589,11 @@ export const definition: ProviderDefinition<typeof genericSettings> = {
   docsUrl: 'https://help.dyn.com/remote-access-api/perform-update/',
   create(s, env) {
     const flavour: Dyndns2Flavour = {
-      id: 'dyndns2', name: new URL(s.endpoint).host, dualStack: s.combined ? 'combined' : 'separate',
-      serverTroubleWaitMs: 10 * MINUTE, abuseScope: 'host',
+      id: 'dyndns2',
+      name: new URL(s.endpoint).host,
+      dualStack: s.combined ? 'combined' : 'separate',
+      serverTroubleWaitMs: 10 * MINUTE,
+      abuseScope: 'host',
     };
     return createDyndns2Provider({ flavour, endpoint: s.endpoint, username: s.username, password: s.password, env });
   },

@@ -34,5 +34,11 @@ export const definition: ProviderDefinition<typeof accountSettings> = {
   txt: false,
   docsUrl: 'https://www.dynu.com/en-US/ControlPanel/ManageCredentials',
   create: (s, env) =>
-    createDyndns2Provider({ flavour: dynuFlavour, endpoint: s.endpoint ?? DYNU_ENDPOINT, username: s.username, password: s.password, env }),
+    createDyndns2Provider({
+      flavour: dynuFlavour,
+      endpoint: s.endpoint ?? DYNU_ENDPOINT,
+      username: s.username,
+      password: s.password,
+      env,
+    }),
 };

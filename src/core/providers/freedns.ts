@@ -20,7 +20,18 @@ import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { answerError, checkSettings, failed, recordType, excerpt, firstLine, httpFault, optionalEndpoint, providerRequest, type AnswerTable } from './kit';
+import {
+  answerError,
+  checkSettings,
+  failed,
+  recordType,
+  excerpt,
+  firstLine,
+  httpFault,
+  optionalEndpoint,
+  providerRequest,
+  type AnswerTable,
+} from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
@@ -75,10 +86,13 @@ export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | {
         return { error: `In ${where}, the update URL is not a valid URL.` };
       }
       if (/update\.php$/i.test(u.pathname)) {
-        return { error: `In ${where}, the URL is a FreeDNS version 1 update URL: open ${V2_PAGE} and copy the version 2 URL (…/u/<token>/).` };
+        return {
+          error: `In ${where}, the URL is a FreeDNS version 1 update URL: open ${V2_PAGE} and copy the version 2 URL (…/u/<token>/).`,
+        };
       }
       const m = /^\/u\/([^/]+)\/?$/.exec(u.pathname);
-      if (!m) return { error: `In ${where}, the URL is not a FreeDNS update URL (https://sync.afraid.org/u/<token>/).` };
+      if (!m)
+        return { error: `In ${where}, the URL is not a FreeDNS update URL (https://sync.afraid.org/u/<token>/).` };
       token = decodeURIComponent(m[1]);
       const urlFamily: Family = /^v6\./i.test(u.hostname) ? 'ipv6' : 'ipv4';
       if (family && /^v6\./i.test(u.hostname) && family !== 'ipv6') {
@@ -87,11 +101,15 @@ export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | {
       family ??= urlFamily;
     }
     if (!TOKEN.test(token)) {
-      return { error: `In ${where}, the value does not look like a FreeDNS update token (letters and digits, the part after /u/ in the update URL).` };
+      return {
+        error: `In ${where}, the value does not look like a FreeDNS update token (letters and digits, the part after /u/ in the update URL).`,
+      };
     }
     family ??= 'ipv4';
     if (tokens.some((t) => t.name === name && t.family === family)) {
-      return { error: `The token field gives two tokens for the ${recordType(family)} record of ${name ?? 'every name'}.` };
+      return {
+        error: `The token field gives two tokens for the ${recordType(family)} record of ${name ?? 'every name'}.`,
+      };
     }
     tokens.push({ name, family, token });
   }
@@ -116,11 +134,14 @@ export type FreeDnsSettings = z.infer<typeof freednsSettings>;
 /** FreeDNS's `ERROR: …` answers: the token is unknown, or the update is refused. */
 const ANSWERS: AnswerTable<{ host: string; type: string; line: string }> = {
   unknown_token: {
-    kind: 'fatal', scope: 'host',
-    message: (c) => `FreeDNS does not know the token of the ${c.type} record of ${c.host} ("${c.line}"): copy the token again from ${V2_PAGE}`,
+    kind: 'fatal',
+    scope: 'host',
+    message: (c) =>
+      `FreeDNS does not know the token of the ${c.type} record of ${c.host} ("${c.line}"): copy the token again from ${V2_PAGE}`,
   },
   refused: {
-    kind: 'fatal', scope: 'host',
+    kind: 'fatal',
+    scope: 'host',
     message: (c) => `FreeDNS refused the update of the ${c.type} record of ${c.host}: "${c.line}"`,
   },
 };
@@ -141,11 +162,17 @@ class FreeDnsProvider implements DnsProvider {
   private readonly endpoints: Record<Family, string>;
   private readonly redactor: Redactor;
 
-  constructor(settings: FreeDnsSettings, private readonly env: ProviderEnv) {
+  constructor(
+    settings: FreeDnsSettings,
+    private readonly env: ProviderEnv,
+  ) {
     const parsed = parseFreeDnsTokens(settings.token);
     if ('error' in parsed) throw badInput(parsed.error, 'invalid_settings');
     this.tokens = parsed.tokens;
-    this.endpoints = { ipv4: settings.endpoint || FREEDNS_ENDPOINT, ipv6: settings.endpointIpv6 || FREEDNS_ENDPOINT_V6 };
+    this.endpoints = {
+      ipv4: settings.endpoint || FREEDNS_ENDPOINT,
+      ipv6: settings.endpointIpv6 || FREEDNS_ENDPOINT_V6,
+    };
     this.redactor = new Redactor(this.tokens.map((t) => t.token));
   }
 
@@ -169,11 +196,18 @@ class FreeDnsProvider implements DnsProvider {
   }
 
   private tokenFor(host: string, family: Family): string | undefined {
-    return (this.tokens.find((t) => t.name === host && t.family === family) ??
-      this.tokens.find((t) => t.name === null && t.family === family))?.token;
+    return (
+      this.tokens.find((t) => t.name === host && t.family === family) ??
+      this.tokens.find((t) => t.name === null && t.family === family)
+    )?.token;
   }
 
-  private async updateOne(hostname: string, family: Family, address: string, signal?: AbortSignal): Promise<RecordResult> {
+  private async updateOne(
+    hostname: string,
+    family: Family,
+    address: string,
+    signal?: AbortSignal,
+  ): Promise<RecordResult> {
     const host = normalName(hostname);
     if (!HOSTNAME.test(host)) throw badInput(this.redactor.text(`"${hostname}" is not a host name`), 'invalid_name');
     const token = this.tokenFor(host, family);
@@ -186,7 +220,10 @@ class FreeDnsProvider implements DnsProvider {
       );
     }
     const url = updateUrl(this.endpoints[family], token, address);
-    const res = await providerRequest({ redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY }, { url, signal });
+    const res = await providerRequest(
+      { redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
+      { url, signal },
+    );
     return this.interpret(res, hostname, host, family, address);
   }
 
@@ -210,10 +247,13 @@ class FreeDnsProvider implements DnsProvider {
       }
       const answered = m ? parseAddress(m[2])?.address : undefined;
       if (answered && answered !== address) {
-        throw transient(`FreeDNS set the ${type} record of ${host} to ${answered} instead of ${address} (FreeDNS: "${line}")`, {
-          code: 'address_not_taken',
-          detail,
-        });
+        throw transient(
+          `FreeDNS set the ${type} record of ${host} to ${answered} instead of ${address} (FreeDNS: "${line}")`,
+          {
+            code: 'address_not_taken',
+            detail,
+          },
+        );
       }
       return updated
         ? { hostname, family, outcome: 'updated', message: `FreeDNS: ${line}` }
@@ -222,14 +262,28 @@ class FreeDnsProvider implements DnsProvider {
     throw this.failure(res, text, line, detail, host, type);
   }
 
-  private failure(res: HttpResponse, text: string, line: string, detail: string, host: string, type: string): DdnsError {
+  private failure(
+    res: HttpResponse,
+    text: string,
+    line: string,
+    detail: string,
+    host: string,
+    type: string,
+  ): DdnsError {
     if (/^ERROR\b/i.test(text)) {
       const unknown = /unable to locate|not found|no such|invalid update url|token|record/i.test(text);
-      return answerError(ANSWERS, unknown ? 'unknown_token' : 'refused', { host, type, line }, { detail, redactor: this.redactor });
+      return answerError(
+        ANSWERS,
+        unknown ? 'unknown_token' : 'refused',
+        { host, type, line },
+        { detail, redactor: this.redactor },
+      );
     }
     return httpFault(res, {
-      name: 'FreeDNS', redactor: this.redactor,
-      message: (f) => `FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${f.status}): ${f.detail}`,
+      name: 'FreeDNS',
+      redactor: this.redactor,
+      message: (f) =>
+        `FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${f.status}): ${f.detail}`,
     });
   }
 }

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
-import { excerpt as httpExcerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
+import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import type { Redactor } from '../redact';
 import type { Family, Ip } from '../address';
 import type { Hostname } from '../hostname';
@@ -28,13 +28,17 @@ export const blankToUndefined = (v: unknown): unknown =>
   v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v;
 
 /** A number field as the editor may save it (text); empty means "not set". */
-export const numberInput = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v));
+export const numberInput = (v: unknown): unknown =>
+  typeof v === 'string' && v.trim() !== '' ? Number(v) : blankToUndefined(v);
 
 /** An http(s) URL without credentials in it (they belong in their own fields). */
 export function httpUrl(error: string) {
   return z
     .url({ protocol: /^https?$/, error })
-    .refine((s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s), 'Put the username and password in their own fields, not in the address.');
+    .refine(
+      (s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s),
+      'Put the username and password in their own fields, not in the address.',
+    );
 }
 
 /** An endpoint override: empty means the provider's own server. */
@@ -58,7 +62,8 @@ export function boolSetting(def: boolean) {
 /** Settings as given (parsed or not), validated; messages name the field, never its value. */
 export function checkSettings<S extends z.ZodType>(schema: S, label: string, settings: unknown): z.infer<S> {
   const r = schema.safeParse(settings);
-  if (!r.success) throw badInput(`${label} account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+  if (!r.success)
+    throw badInput(`${label} account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
   return r.data;
 }
 
@@ -89,20 +94,29 @@ export function providerRequest(
 }
 
 /** A short single-line excerpt of provider text: redacted first, then shortened. */
-export function excerpt(body: string, redactor: Redactor, max = 120): string {
-  return httpExcerpt(redactor.text(body), redactor, max);
-}
+/** A redacted excerpt of provider text (the HTTP client's: redacts first, then shortens). */
+export { excerpt };
 
 /** A redacted first line of provider text (redact first, then shorten). */
 export function firstLine(body: string, redactor: Redactor, max = 200): string {
-  return redactor.text(body.replace(/^\uFEFF/, '').trim().split(/\r?\n/, 1)[0].trim()).slice(0, max);
+  return redactor
+    .text(
+      body
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split(/\r?\n/, 1)[0]
+        .trim(),
+    )
+    .slice(0, max);
 }
 
 /** A failure thrown by the HTTP client (timeout, reset, oversized body …), redacted, optionally prefixed. */
 export function transportError(e: unknown, redactor: Redactor, prefix?: string): DdnsError {
   const err = toDdnsError(e);
   if (!prefix) return redactor.error(err);
-  return redactor.error(transient(`${prefix}${err.message}`, { code: err.code, detail: err.detail, scope: err.scope, cause: e }));
+  return redactor.error(
+    transient(`${prefix}${err.message}`, { code: err.code, detail: err.detail, scope: err.scope, cause: e }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +159,8 @@ export function classifyHttp(res: Pick<HttpResponse, 'status' | 'headers' | 'bod
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   if (res.status >= 500) return { ...base, class: 'server_error', code: `http_${res.status}`, retryAfterMs };
-  if (res.status < 200 || res.status >= 300) return { ...base, class: 'http_status', code: `http_${res.status}`, retryAfterMs };
+  if (res.status < 200 || res.status >= 300)
+    return { ...base, class: 'http_status', code: `http_${res.status}`, retryAfterMs };
   return { ...base, class: 'unreadable', code: o.unreadableCode ?? 'unexpected_answer' };
 }
 
@@ -159,7 +174,9 @@ export function httpFault(
 ): DdnsError {
   const f = classifyHttp(res, o);
   const message = o.message?.(f) ?? `${o.name} sent an unexpected answer (HTTP ${f.status}): ${f.detail}`;
-  return o.redactor.error(transient(message, { code: f.code, scope: f.scope, retryAfterMs: f.retryAfterMs, detail: f.detail }));
+  return o.redactor.error(
+    transient(message, { code: f.code, scope: f.scope, retryAfterMs: f.retryAfterMs, detail: f.detail }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,7 +201,12 @@ export type AnswerTable<C, X = object> = Readonly<Record<string, AnswerRow<C> & 
 export const hasAnswer = (table: object, code: string): boolean => Object.prototype.hasOwnProperty.call(table, code);
 
 /** The DdnsError of answer `answer` of `table` in context `c`, redacted. */
-export function answerError<C>(table: AnswerTable<C>, answer: string, c: C, o: { detail?: string; redactor: Redactor }): DdnsError {
+export function answerError<C>(
+  table: AnswerTable<C>,
+  answer: string,
+  c: C,
+  o: { detail?: string; redactor: Redactor },
+): DdnsError {
   const a = table[answer];
   const scope = typeof a.scope === 'function' ? a.scope(c) : a.scope;
   const opts = { code: a.code ?? answer, scope, detail: o.detail, retryAfterMs: a.waitMs?.(c) };
@@ -198,7 +220,9 @@ export function answerError<C>(table: AnswerTable<C>, answer: string, c: C, o: {
 export const recordType = (family: Family): 'A' | 'AAAA' => (family === 'ipv4' ? 'A' : 'AAAA');
 
 /** Every name and family of a call that has an address, in order (names first, IPv4 before IPv6). */
-export function* records(call: Pick<ProviderCall, 'hostnames' | 'addresses'>): Generator<{ hostname: Hostname; family: Family; address: Ip }> {
+export function* records(
+  call: Pick<ProviderCall, 'hostnames' | 'addresses'>,
+): Generator<{ hostname: Hostname; family: Family; address: Ip }> {
   for (const hostname of call.hostnames) {
     for (const family of ['ipv4', 'ipv6'] as const) {
       const address = call.addresses[family];

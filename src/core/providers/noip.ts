@@ -31,5 +31,11 @@ export const definition: ProviderDefinition<typeof accountSettings> = {
   txt: false,
   docsUrl: 'https://my.noip.com/dynamic-dns',
   create: (s, env) =>
-    createDyndns2Provider({ flavour: noipFlavour, endpoint: s.endpoint ?? NOIP_ENDPOINT, username: s.username, password: s.password, env }),
+    createDyndns2Provider({
+      flavour: noipFlavour,
+      endpoint: s.endpoint ?? NOIP_ENDPOINT,
+      username: s.username,
+      password: s.password,
+      env,
+    }),
 };

@@ -26,7 +26,8 @@ import type { Family } from '../address';
 import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
 import { encodeName, type TsigKey } from '../dns/tsig';
-import { findZone, inZone, readRRset, sendUpdate, type UpdateOptions, type UpdateRequest } from '../dns/update';
+import { inZone } from '../dns/authoritative';
+import { findZoneAt, readRRset, sendUpdate, type UpdateOptions, type UpdateMessage } from '../dns/update';
 import { blankToUndefined, boolSetting, checkSettings, failed, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -36,7 +37,6 @@ const DEFAULT_TIMEOUT_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
 
 /** `name`, `name.` → `name` in ASCII lower case, or null when it is not a usable DNS name. */
 export function dnsName(text: string): string | null {
@@ -62,7 +62,10 @@ export const rfc2136Settings = z
       .string({ error: 'enter the DNS server (its name or address, optionally with :port)' })
       .trim()
       .min(1, 'enter the DNS server (its name or address, optionally with :port)')
-      .refine(validServer, 'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)'),
+      .refine(
+        validServer,
+        'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)',
+      ),
     zone: z.preprocess(
       blankToUndefined,
       z
@@ -80,7 +83,8 @@ export const rfc2136Settings = z
         .string()
         .transform((s, ctx) => {
           const n = dnsName(s);
-          if (n === null) ctx.addIssue({ code: 'custom', message: 'the key name must look like a DNS name, e.g. ddns-key' });
+          if (n === null)
+            ctx.addIssue({ code: 'custom', message: 'the key name must look like a DNS name, e.g. ddns-key' });
           return n ?? '';
         })
         .optional(),
@@ -92,13 +96,28 @@ export const rfc2136Settings = z
         const a = b.trim().toLowerCase();
         return a.startsWith('hmac-') ? a : `hmac-${a}`;
       },
-      z.enum(['hmac-sha256', 'hmac-sha512'], { error: 'the TSIG algorithm must be hmac-sha256 or hmac-sha512' }).default('hmac-sha256'),
+      z
+        .enum(['hmac-sha256', 'hmac-sha512'], { error: 'the TSIG algorithm must be hmac-sha256 or hmac-sha512' })
+        .default('hmac-sha256'),
     ),
     tsigSecret: z.preprocess(
-      (v) => (typeof v === 'string' ? blankToUndefined(v.trim().replace(/^secret\s+/i, '').replace(/;$/, '').replace(/^"(.*)"$/, '$1').replace(/\s+/g, '')) : blankToUndefined(v)),
+      (v) =>
+        typeof v === 'string'
+          ? blankToUndefined(
+              v
+                .trim()
+                .replace(/^secret\s+/i, '')
+                .replace(/;$/, '')
+                .replace(/^"(.*)"$/, '$1')
+                .replace(/\s+/g, ''),
+            )
+          : blankToUndefined(v),
       z
         .string()
-        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'the TSIG secret must be the base64 text of the key (the "secret" line of the key file)')
+        .regex(
+          /^[A-Za-z0-9+/]+={0,2}$/,
+          'the TSIG secret must be the base64 text of the key (the "secret" line of the key file)',
+        )
         .optional(),
     ),
     ttl: z.preprocess(
@@ -136,11 +155,18 @@ interface Item {
 /** The same error, marked as concerning the whole account (the server or the key). */
 function accountWide(e: DdnsError): DdnsError {
   if (e.scope === 'account') return e;
-  return new DdnsError(e.kind, e.message, { code: e.code, scope: 'account', retryAfterMs: e.retryAfterMs, detail: e.detail, cause: e });
+  return new DdnsError(e.kind, e.message, {
+    code: e.code,
+    scope: 'account',
+    retryAfterMs: e.retryAfterMs,
+    detail: e.detail,
+    cause: e,
+  });
 }
 
 /** Codes meaning "no usable answer from the server at all" or "the key / clock is wrong". */
-const serverWide = (code: string) => code.startsWith('tsig_') || /^(timeout|dns_closed|dns_oversize|dns_error|dns_malformed|E[A-Z]+)$/.test(code);
+const serverWide = (code: string) =>
+  code.startsWith('tsig_') || /^(timeout|dns_closed|dns_oversize|dns_error|dns_malformed|E[A-Z]+)$/.test(code);
 
 class Rfc2136Provider implements DnsProvider {
   readonly id = 'rfc2136';
@@ -149,7 +175,10 @@ class Rfc2136Provider implements DnsProvider {
   private readonly redactor: Redactor;
   private readonly zones = new Map<string, string>();
 
-  constructor(private readonly s: Rfc2136Settings, private readonly env: ProviderEnv) {
+  constructor(
+    private readonly s: Rfc2136Settings,
+    private readonly env: ProviderEnv,
+  ) {
     this.key = s.keyName && s.tsigSecret ? { name: s.keyName, algorithm: s.algorithm, secret: s.tsigSecret } : null;
     this.redactor = new Redactor([s.tsigSecret]);
   }
@@ -166,19 +195,27 @@ class Rfc2136Provider implements DnsProvider {
       const { address } = await dnsPromises.lookup(s.host);
       return { host: address, port: s.port };
     } catch (e) {
-      throw transient(`cannot find the address of DNS server ${this.s.server}: ${(e as Error).message}`, { code: 'server_lookup', scope: 'account', cause: e });
+      throw transient(`cannot find the address of DNS server ${this.s.server}: ${(e as Error).message}`, {
+        code: 'server_lookup',
+        scope: 'account',
+        cause: e,
+      });
     }
   }
 
   /** The zone of `name` (canonical): the configured one, or found by SOA queries (cached). */
   private async zoneOf(server: DnsServer, name: string, signal?: AbortSignal): Promise<string> {
     if (this.s.zone) {
-      if (!inZone(name, this.s.zone)) throw fatal(`${name} is not inside zone ${this.s.zone} set in the account: check the name, or the zone setting.`, { code: 'notzone' });
+      if (!inZone(name, this.s.zone))
+        throw fatal(
+          `${name} is not inside zone ${this.s.zone} set in the account: check the name, or the zone setting.`,
+          { code: 'notzone' },
+        );
       return this.s.zone;
     }
     let zone = this.zones.get(name);
     if (!zone) {
-      zone = await findZone(server, name, this.opts(signal));
+      zone = await findZoneAt(server, name, this.opts(signal));
       this.zones.set(name, zone);
     }
     return zone;
@@ -199,12 +236,13 @@ class Rfc2136Provider implements DnsProvider {
     }
   }
 
-  private async update(server: DnsServer, req: UpdateRequest, signal?: AbortSignal): Promise<void> {
+  private async update(server: DnsServer, req: UpdateMessage, signal?: AbortSignal): Promise<void> {
     try {
       await sendUpdate(server, req, this.key, this.opts(signal));
     } catch (e) {
       const err = toDdnsError(e);
-      if (err.code === 'notauth' || err.code === 'notzone') for (const [n, z] of this.zones) if (z === req.zone) this.zones.delete(n);
+      if (err.code === 'notauth' || err.code === 'notzone')
+        for (const [n, z] of this.zones) if (z === req.zone) this.zones.delete(n);
       // no answer at all, or a key / clock problem: every name of the account is concerned
       throw serverWide(err.code) ? accountWide(err) : err;
     }
@@ -243,11 +281,22 @@ class Rfc2136Provider implements DnsProvider {
           throw accountWide(toDdnsError(e));
         });
         if (current.cname) {
-          fail(it, fatal(`${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`, { code: 'cname' }));
+          fail(
+            it,
+            fatal(
+              `${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`,
+              { code: 'cname' },
+            ),
+          );
           continue;
         }
         if (current.values.length === 1 && current.values[0] === it.address) {
-          results.push({ hostname: it.hostname, family: it.family, outcome: 'unchanged', message: `${it.type} record of ${it.name} already holds ${it.address}` });
+          results.push({
+            hostname: it.hostname,
+            family: it.family,
+            outcome: 'unchanged',
+            message: `${it.type} record of ${it.name} already holds ${it.address}`,
+          });
           continue;
         }
         const list = byZone.get(zone) ?? [];
@@ -264,12 +313,16 @@ class Rfc2136Provider implements DnsProvider {
         }
         const names = [...new Set(items.map((i) => i.name))];
         try {
-          await this.update(server, {
-            zone,
-            prereqs: names.map((name) => ({ kind: 'rrset-absent' as const, name, type: 'CNAME' as const })),
-            deletes: items.map((i) => ({ name: i.name, type: i.type })),
-            adds: items.map((i) => ({ name: i.name, type: i.type, data: i.address, ttl: this.s.ttl })),
-          }, call.signal);
+          await this.update(
+            server,
+            {
+              zone,
+              prereqs: names.map((name) => ({ kind: 'rrset-absent' as const, name, type: 'CNAME' as const })),
+              deletes: items.map((i) => ({ name: i.name, type: i.type })),
+              adds: items.map((i) => ({ name: i.name, type: i.type, data: i.address, ttl: this.s.ttl })),
+            },
+            call.signal,
+          );
         } catch (e) {
           const err = toDdnsError(e);
           if (err.scope === 'account') stop = err;
@@ -279,7 +332,12 @@ class Rfc2136Provider implements DnsProvider {
         for (const it of items) {
           updated++;
           const was = it.previous.length ? `was ${[...it.previous].sort().join(', ')}` : 'new record';
-          results.push({ hostname: it.hostname, family: it.family, outcome: 'updated', message: `${it.type} record of ${it.name} set to ${it.address} (${was})` });
+          results.push({
+            hostname: it.hostname,
+            family: it.family,
+            outcome: 'updated',
+            message: `${it.type} record of ${it.name} set to ${it.address} (${was})`,
+          });
         }
       }
       if (stop && updated === 0) throw stop;
@@ -294,7 +352,11 @@ class Rfc2136Provider implements DnsProvider {
       const r = await readRRset(server, name, TYPE_OF[family], this.opts(signal));
       if (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN') return r.values;
       const where = `DNS server ${serverLabel(server)}`;
-      if (r.rcode === 'REFUSED') throw fatal(`${where} refuses to answer queries for ${name} (REFUSED): check allow-query, or the server address.`, { code: 'query_refused' });
+      if (r.rcode === 'REFUSED')
+        throw fatal(
+          `${where} refuses to answer queries for ${name} (REFUSED): check allow-query, or the server address.`,
+          { code: 'query_refused' },
+        );
       throw transient(`${where} answered ${r.rcode} for ${name}`, { code: r.rcode.toLowerCase() });
     });
   }

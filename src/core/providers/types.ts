@@ -97,4 +97,3 @@ export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
   docsUrl?: string;
   create(settings: z.infer<S>, env: ProviderEnv): DnsProvider;
 }
-

@@ -47,17 +47,21 @@ export interface NatDiagnosis {
   publicIpv6: string | null;
 }
 
-const ADVICE_IPV6 = (v6: string | null) => v6
-  ? `Use IPv6: your line has a public IPv6 address (${v6}) and IPv6 has no NAT. Publish an AAAA record and allow the port in the router's IPv6 firewall; visitors need IPv6 too (most mobile networks have it).`
-  : 'Use IPv6 if your provider offers it: IPv6 has no NAT, so an AAAA record and a firewall rule on the router are enough (visitors need IPv6 too).';
-const ADVICE_TUNNEL = 'Use a tunnel or mesh VPN that connects outwards from your home, so nothing has to come in: Cloudflare Tunnel for web services, Tailscale (or ZeroTier, or WireGuard to a small rented server) for private access.';
-const ADVICE_ISP = 'Ask your internet provider for a public IPv4 address (sometimes free on request, sometimes a small fee; ask to be taken off "CGNAT" or for a "dedicated/static IP").';
+const ADVICE_IPV6 = (v6: string | null) =>
+  v6
+    ? `Use IPv6: your line has a public IPv6 address (${v6}) and IPv6 has no NAT. Publish an AAAA record and allow the port in the router's IPv6 firewall; visitors need IPv6 too (most mobile networks have it).`
+    : 'Use IPv6 if your provider offers it: IPv6 has no NAT, so an AAAA record and a firewall rule on the router are enough (visitors need IPv6 too).';
+const ADVICE_TUNNEL =
+  'Use a tunnel or mesh VPN that connects outwards from your home, so nothing has to come in: Cloudflare Tunnel for web services, Tailscale (or ZeroTier, or WireGuard to a small rented server) for private access.';
+const ADVICE_ISP =
+  'Ask your internet provider for a public IPv4 address (sometimes free on request, sometimes a small fee; ask to be taken off "CGNAT" or for a "dedicated/static IP").';
 
 function parseOptional(text: string | null | undefined, what: string, family: 'ipv4' | 'ipv6') {
   if (text === undefined || text === null || String(text).trim() === '') return null;
   const c = classify(String(text));
   if (c.class === 'invalid') throw badInput(`${what}: ${c.reason}`, 'invalid_address');
-  if (c.family !== family) throw badInput(`${what}: ${c.address} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
+  if (c.family !== family)
+    throw badInput(`${what}: ${c.address} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
   return c;
 }
 
@@ -70,20 +74,31 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
   if (wan && ['loopback', 'unspecified', 'multicast', 'broadcast'].includes(wan.class)) {
     throw badInput(`WAN address: ${wan.reason}; that cannot be a router's WAN address`, 'invalid_address');
   }
-  const base = { wanAddress: wan?.address ?? null, wanClass: wan?.class ?? null, publicIpv4: pub?.address ?? null, publicIpv6: v6?.address ?? null };
+  const base = {
+    wanAddress: wan?.address ?? null,
+    wanClass: wan?.class ?? null,
+    publicIpv4: pub?.address ?? null,
+    publicIpv6: v6?.address ?? null,
+  };
   const seen = pub ? ` The internet sees you as ${pub.address}.` : '';
 
-  if (wan?.class === 'cgnat' || pub?.class === 'cgnat' || (e.routerNoPublicAddress && !(wan && publicLike(wan.class)))) {
-    const evidence = wan?.class === 'cgnat'
-      ? `Your router's WAN address ${wan.address} is in 100.64.0.0/10, the range providers use for carrier-grade NAT.`
-      : pub?.class === 'cgnat'
-        ? `The address ${pub.address} is in 100.64.0.0/10, the range providers use for carrier-grade NAT.`
-        : 'Your router reports that it has no public address of its own.';
+  if (
+    wan?.class === 'cgnat' ||
+    pub?.class === 'cgnat' ||
+    (e.routerNoPublicAddress && !(wan && publicLike(wan.class)))
+  ) {
+    const evidence =
+      wan?.class === 'cgnat'
+        ? `Your router's WAN address ${wan.address} is in 100.64.0.0/10, the range providers use for carrier-grade NAT.`
+        : pub?.class === 'cgnat'
+          ? `The address ${pub.address} is in 100.64.0.0/10, the range providers use for carrier-grade NAT.`
+          : 'Your router reports that it has no public address of its own.';
     return {
       ...base,
       verdict: 'cgnat',
       portForwardingPossible: false,
-      summary: 'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
+      summary:
+        'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
       explanation: `${evidence}${seen} Connections from the internet to that public address end at your provider's equipment, not at your router, so no port forward can make an IPv4 service reachable, and a DNS name pointing at that address will not lead home.`,
       advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
     };
@@ -123,7 +138,7 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       summary: `something in between: your router has ${wan.address} but the internet sees ${pub.address}`,
       explanation: `Your router's WAN address ${wan.address} is public, yet outside services see ${pub.address}. Something else carries your traffic: a VPN on this machine or the router, a proxy, a second internet line (multi-WAN / load balancing), or your provider's own NAT. Incoming connections to ${pub.address} may not reach your router.`,
       advice: [
-        'If a VPN runs on this machine or the router, the public address is the VPN\'s: let Node-RED\'s address lookups bypass the VPN, or use the VPN provider\'s port forwarding.',
+        "If a VPN runs on this machine or the router, the public address is the VPN's: let Node-RED's address lookups bypass the VPN, or use the VPN provider's port forwarding.",
         `If you have two internet lines, make sure the DNS name points at the line that has the port forward (${wan.address}).`,
         ADVICE_IPV6(base.publicIpv6),
         ADVICE_TUNNEL,
@@ -137,15 +152,21 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       portForwardingPossible: true,
       summary: `direct: your router holds the public address ${wan.address}`,
       explanation: `Your router has the public address ${wan.address} itself${pub ? ', the same one the internet sees' : ''}. Port forwards on the router can make a service reachable from the internet.`,
-      advice: ['If a service is still unreachable: check the port forward on the router, the firewall on the machine running the service, and that the service listens on that port.'],
+      advice: [
+        'If a service is still unreachable: check the port forward on the router, the firewall on the machine running the service, and that the service listens on that port.',
+      ],
     };
   }
   return {
     ...base,
     verdict: 'unknown',
     portForwardingPossible: null,
-    summary: pub ? `public IPv4 is ${pub.address}; the router's WAN address is unknown, so CGNAT cannot be ruled out` : 'not enough information for a NAT diagnosis',
+    summary: pub
+      ? `public IPv4 is ${pub.address}; the router's WAN address is unknown, so CGNAT cannot be ruled out`
+      : 'not enough information for a NAT diagnosis',
     explanation: `To tell whether your line is behind CGNAT or double NAT, the router's WAN address is needed (shown on the router's status page, or reported by the router source of public-ip-watch).${seen}`,
-    advice: ['Enter the WAN address your router shows on its status page, or feed the node from public-ip-watch with the router source enabled.'],
+    advice: [
+      'Enter the WAN address your router shows on its status page, or feed the node from public-ip-watch with the router source enabled.',
+    ],
   };
 }

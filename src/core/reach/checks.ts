@@ -18,8 +18,22 @@ import { badInput, transient } from '../errors';
 import { excerpt, httpRequest } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { askAuthoritative, findAuthoritativeServers, normName, unreachableIpv6, type AuthoritativeServer, type RecordKind, type ServerAnswer } from '../dns/authoritative';
-import { askPublicResolvers, askSystemResolver, defaultPublicResolvers, withVerdict, type ResolverAnswer } from '../dns/resolvers';
+import {
+  askAuthoritative,
+  findAuthoritativeServers,
+  normName,
+  unreachableIpv6,
+  type AuthoritativeServer,
+  type RecordKind,
+  type ServerAnswer,
+} from '../dns/authoritative';
+import {
+  askPublicResolvers,
+  askSystemResolver,
+  defaultPublicResolvers,
+  withVerdict,
+  type ResolverAnswer,
+} from '../dns/resolvers';
 import type { DnsServer } from '../dns/transport';
 import { diagnoseNat, type NatDiagnosis, type NatEvidence } from './cgnat';
 import { parseCheckUrl, parseStatusSpec, probeHttp } from './http';
@@ -98,7 +112,11 @@ export interface ReachReport {
 }
 
 /** Run `fn` over `items` with at most `limit` at once; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -124,7 +142,11 @@ export function checkName(raw: string): string {
   const s = String(raw ?? '').trim();
   const ip = parseAddress(s.replace(/^\[(.*)\]$/, '$1'));
   if (ip) return ip.address;
-  if (!isHostname(s)) throw badInput(`"${s.slice(0, 80)}" is not a valid host name (letters, digits and hyphens, separated by dots, e.g. home.example.com)`, 'invalid_name');
+  if (!isHostname(s))
+    throw badInput(
+      `"${s.slice(0, 80)}" is not a valid host name (letters, digits and hyphens, separated by dots, e.g. home.example.com)`,
+      'invalid_name',
+    );
   return normName(s);
 }
 
@@ -135,7 +157,8 @@ function checkExpected(e: ExpectedAddresses | undefined, where: string): Expecte
     if (v === undefined || v === null || v === '') continue;
     const p = parseAddress(String(v));
     if (!p) throw badInput(`${where}: "${String(v).slice(0, 60)}" is not an IP address`, 'invalid_address');
-    if (p.family !== fam) throw badInput(`${where}: ${p.address} is not an ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
+    if (p.family !== fam)
+      throw badInput(`${where}: ${p.address} is not an ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
     out[fam] = p.address;
   }
   return out;
@@ -146,34 +169,85 @@ const ttlText = (a: ServerAnswer) => (a.ttl !== null ? ` (TTL ${a.ttl} s)` : '')
 const where = (a: ServerAnswer) => (a.nsName ? `${a.nsName} (${a.server})` : a.server);
 
 /** A DNS check from one server's answer(s) to one name: one type with expectation, or A+AAAA without. */
-function dnsCheck(kind: CheckKind, name: string, answers: ResolverAnswer[], expected: string | null, extra: Record<string, unknown> = {}): Check {
+function dnsCheck(
+  kind: CheckKind,
+  name: string,
+  answers: ResolverAnswer[],
+  expected: string | null,
+  extra: Record<string, unknown> = {},
+): Check {
   const a = answers[0];
   const typeText = answers.map((x) => x.type).join('/');
   const target = `${name} ${typeText} @ ${where(a)}`;
   const ms = Math.max(...answers.map((x) => x.ms));
   const values = answers.flatMap((x) => x.values);
-  const data = { server: a.server, ...(a.nsName ? { nsName: a.nsName } : {}), role: a.role, type: typeText, values, ttl: a.ttl, stale: a.stale, rcode: a.rcode, expected, ...(a.cnames ? { cnames: a.cnames } : {}), ...extra };
+  const data = {
+    server: a.server,
+    ...(a.nsName ? { nsName: a.nsName } : {}),
+    role: a.role,
+    type: typeText,
+    values,
+    ttl: a.ttl,
+    stale: a.stale,
+    rcode: a.rcode,
+    expected,
+    ...(a.cnames ? { cnames: a.cnames } : {}),
+    ...extra,
+  };
   const failed = answers.find((x) => x.error);
   if (failed && unreachableIpv6(failed)) {
     // An IPv4-only home cannot ask IPv6 servers: that says nothing about the name, so it is skipped.
-    return { kind, target, ok: true, detail: 'skipped: this computer has no IPv6 connectivity (no route to this IPv6 server)', ms, data: { ...data, skipped: true } };
+    return {
+      kind,
+      target,
+      ok: true,
+      detail: 'skipped: this computer has no IPv6 connectivity (no route to this IPv6 server)',
+      ms,
+      data: { ...data, skipped: true },
+    };
   }
   if (failed) return { kind, target, ok: false, detail: failed.error!, ms, data };
   if (kind === 'dns-authoritative' && answers.some((x) => x.authoritative === false)) {
-    return { kind, target, ok: false, detail: `${where(a)} answered without authority: it does not serve this zone (lame delegation), so its answer cannot be trusted`, ms, data };
+    return {
+      kind,
+      target,
+      ok: false,
+      detail: `${where(a)} answered without authority: it does not serve this zone (lame delegation), so its answer cannot be trusted`,
+      ms,
+      data,
+    };
   }
   const nothing = a.rcode === 'NXDOMAIN' ? 'the name does not exist (NXDOMAIN)' : `no ${typeText} record`;
   if (expected === null) {
     if (!values.length) return { kind, target, ok: false, detail: nothing, ms, data };
-    return { kind, target, ok: true, detail: answers.filter((x) => x.values.length).map((x) => `${x.values.join(', ')}${ttlText(x)}`).join('; '), ms, data };
+    return {
+      kind,
+      target,
+      ok: true,
+      detail: answers
+        .filter((x) => x.values.length)
+        .map((x) => `${x.values.join(', ')}${ttlText(x)}`)
+        .join('; '),
+      ms,
+      data,
+    };
   }
   if (!values.length) return { kind, target, ok: false, detail: `${nothing}; expected ${expected}`, ms, data };
   if (a.stale) {
-    const cache = a.role === 'authoritative' ? '' : a.ttl !== null ? `; it may keep this answer for up to ${a.ttl} s more` : '';
-    return { kind, target, ok: false, detail: `stale: answers ${values.join(', ')}, expected ${expected}${ttlText(a)}${cache}`, ms, data };
+    const cache =
+      a.role === 'authoritative' ? '' : a.ttl !== null ? `; it may keep this answer for up to ${a.ttl} s more` : '';
+    return {
+      kind,
+      target,
+      ok: false,
+      detail: `stale: answers ${values.join(', ')}, expected ${expected}${ttlText(a)}${cache}`,
+      ms,
+      data,
+    };
   }
   const check: Check = { kind, target, ok: true, detail: `${expected}${ttlText(a)}`, ms, data };
-  if (a.extra?.length) check.warning = `also answers ${a.extra.join(', ')} besides ${expected}: some visitors may be sent to that address`;
+  if (a.extra?.length)
+    check.warning = `also answers ${a.extra.join(', ')} besides ${expected}: some visitors may be sent to that address`;
   return check;
 }
 
@@ -186,26 +260,35 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
   const redactor = plan.redactor ?? new Redactor();
   const timeoutMs = plan.timeoutMs ?? 5000;
   const concurrency = plan.concurrency ?? 4;
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 50) throw badInput('the timeout must be at least 50 ms', 'invalid_timeout');
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw badInput('concurrency must be a whole number of at least 1', 'invalid_concurrency');
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 50)
+    throw badInput('the timeout must be at least 50 ms', 'invalid_timeout');
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw badInput('concurrency must be a whole number of at least 1', 'invalid_concurrency');
   // ---- validate everything before sending anything
   const names = [...new Set((plan.names ?? []).map(checkName))];
   const expectedAll = checkExpected(plan.expected, 'expected address');
   const expectedByName = new Map<string, ExpectedAddresses>();
-  for (const [n, e] of Object.entries(plan.expectedByName ?? {})) expectedByName.set(checkName(n), checkExpected(e, `expected address of ${n}`));
+  for (const [n, e] of Object.entries(plan.expectedByName ?? {}))
+    expectedByName.set(checkName(n), checkExpected(e, `expected address of ${n}`));
   const ports = plan.tcp?.ports ?? [];
-  for (const p of ports) if (!validPort(p)) throw badInput(`"${String(p)}" is not a port number (1-65535)`, 'invalid_port');
+  for (const p of ports)
+    if (!validPort(p)) throw badInput(`"${String(p)}" is not a port number (1-65535)`, 'invalid_port');
   const urls = (plan.http?.urls ?? []).map((u) => parseCheckUrl(u, redactor).href);
   const status = parseStatusSpec(plan.http?.expectStatus);
   const external = plan.externalUrl ? parseCheckUrl(plan.externalUrl, redactor).href : null;
   const dns = plan.dns ?? {};
   const wantDns = dns.authoritative || dns.public || dns.system;
-  if ((wantDns || ports.length) && !names.length) throw badInput('no host name to check: set at least one name', 'no_names');
+  if ((wantDns || ports.length) && !names.length)
+    throw badInput('no host name to check: set at least one name', 'no_names');
   const expectedFor = (n: string): ExpectedAddresses => expectedByName.get(n) ?? expectedAll;
   let natInput: NatEvidence | null = null;
   if (plan.nat) {
     const firstExpected = expectedByName.size ? [...expectedByName.values()][0] : expectedAll;
-    natInput = { ...plan.nat, publicIpv4: plan.nat.publicIpv4 ?? firstExpected.ipv4 ?? expectedAll.ipv4, publicIpv6: plan.nat.publicIpv6 ?? firstExpected.ipv6 ?? expectedAll.ipv6 };
+    natInput = {
+      ...plan.nat,
+      publicIpv4: plan.nat.publicIpv4 ?? firstExpected.ipv4 ?? expectedAll.ipv4,
+      publicIpv6: plan.nat.publicIpv6 ?? firstExpected.ipv6 ?? expectedAll.ipv6,
+    };
   }
   const nat = natInput ? diagnoseNat(natInput) : null;
   isAborted(plan.signal);
@@ -215,7 +298,8 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
   const tasks: Task[] = [];
   const notes: string[] = [];
   const dnsNames = names.filter((n) => !net.isIP(n));
-  if (wantDns && dnsNames.length < names.length) notes.push(`DNS checks skip ${names.filter((n) => net.isIP(n)).join(', ')}: an IP address needs no lookup`);
+  if (wantDns && dnsNames.length < names.length)
+    notes.push(`DNS checks skip ${names.filter((n) => net.isIP(n)).join(', ')}: an IP address needs no lookup`);
   const questions = (n: string): Array<{ types: RecordKind[]; expected: string | null }> => {
     const e = expectedFor(n);
     const qs = (['ipv4', 'ipv6'] as const).filter((f) => e[f]).map((f) => ({ types: [TYPE[f]], expected: e[f]! }));
@@ -236,24 +320,53 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
         let unresolved: string[] = [];
         if (!servers?.length) {
           try {
-            const z = await findAuthoritativeServers(name, { discovery: dns.discovery, authPort: dns.authPort, timeoutMs, signal: plan.signal });
+            const z = await findAuthoritativeServers(name, {
+              discovery: dns.discovery,
+              authPort: dns.authPort,
+              timeoutMs,
+              signal: plan.signal,
+            });
             ({ servers, zone, unresolved } = z);
           } catch (e) {
             isAborted(plan.signal);
-            return [{ kind: 'dns-authoritative', target: name, ok: false, detail: `could not find the name servers of ${name}: ${redactor.text((e as Error).message)}`, ms: Math.round(performance.now() - t0) }];
+            return [
+              {
+                kind: 'dns-authoritative',
+                target: name,
+                ok: false,
+                detail: `could not find the name servers of ${name}: ${redactor.text((e as Error).message)}`,
+                ms: Math.round(performance.now() - t0),
+              },
+            ];
           }
         }
         const checks: Check[] = [];
         for (const q of questions(name)) {
           let chain: string[] = [];
           const groups = await askAll(q.types, async (t) => {
-            const r = await askAuthoritative(name, t, { servers, discovery: dns.discovery, authPort: dns.authPort, timeoutMs, signal: plan.signal });
+            const r = await askAuthoritative(name, t, {
+              servers,
+              discovery: dns.discovery,
+              authPort: dns.authPort,
+              timeoutMs,
+              signal: plan.signal,
+            });
             if (r.chain.length) chain = r.chain;
             return r.answers.map((a) => withVerdict(a, q.expected ? [q.expected] : undefined));
           });
-          for (const g of groups) checks.push(dnsCheck('dns-authoritative', name, g, q.expected, { zone, ...(chain.length ? { via: chain } : {}) }));
+          for (const g of groups)
+            checks.push(
+              dnsCheck('dns-authoritative', name, g, q.expected, { zone, ...(chain.length ? { via: chain } : {}) }),
+            );
         }
-        for (const ns of unresolved) checks.push({ kind: 'dns-authoritative', target: `${name} @ ${ns}`, ok: false, detail: `the name server ${ns} of ${zone} has no address: it cannot answer`, ms: 0 });
+        for (const ns of unresolved)
+          checks.push({
+            kind: 'dns-authoritative',
+            target: `${name} @ ${ns}`,
+            ok: false,
+            detail: `the name server ${ns} of ${zone} has no address: it cannot answer`,
+            ms: 0,
+          });
         return checks;
       });
     }
@@ -262,7 +375,16 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
         const servers = dns.publicResolvers?.length ? dns.publicResolvers : defaultPublicResolvers();
         const checks: Check[] = [];
         for (const q of questions(name)) {
-          const groups = await askAll(q.types, (t) => askPublicResolvers({ name, type: t, expected: q.expected ? [q.expected] : undefined, servers, timeoutMs, signal: plan.signal }));
+          const groups = await askAll(q.types, (t) =>
+            askPublicResolvers({
+              name,
+              type: t,
+              expected: q.expected ? [q.expected] : undefined,
+              servers,
+              timeoutMs,
+              signal: plan.signal,
+            }),
+          );
           for (const g of groups) checks.push(dnsCheck('dns-public', name, g, q.expected));
         }
         return checks;
@@ -272,7 +394,18 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
       tasks.push(async () => {
         const checks: Check[] = [];
         for (const q of questions(name)) {
-          const g = await Promise.all(q.types.map((t) => askSystemResolver({ name, type: t, expected: q.expected ? [q.expected] : undefined, servers: dns.systemServers, timeoutMs, signal: plan.signal })));
+          const g = await Promise.all(
+            q.types.map((t) =>
+              askSystemResolver({
+                name,
+                type: t,
+                expected: q.expected ? [q.expected] : undefined,
+                servers: dns.systemServers,
+                timeoutMs,
+                signal: plan.signal,
+              }),
+            ),
+          );
           checks.push(dnsCheck('dns-system', name, g, q.expected));
         }
         return checks;
@@ -280,7 +413,9 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
     }
   }
 
-  const families: Array<4 | 6 | undefined> = { any: [undefined], ipv4: [4], ipv6: [6], both: [4, 6] }[plan.tcp?.family ?? 'any'] as Array<4 | 6 | undefined>;
+  const families: Array<4 | 6 | undefined> = { any: [undefined], ipv4: [4], ipv6: [6], both: [4, 6] }[
+    plan.tcp?.family ?? 'any'
+  ] as Array<4 | 6 | undefined>;
   for (const name of names) {
     for (const port of ports) {
       for (const family of families) {
@@ -288,21 +423,52 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
         tasks.push(async () => {
           const r = await probeTcp({ host: name, port, family, timeoutMs, signal: plan.signal });
           const host = name.includes(':') ? `[${name}]` : name;
-          return [{
-            kind: 'tcp', target: `${host}:${port}${family ? ` (IPv${family})` : ''}`, ok: r.ok, detail: r.detail, ms: r.ms,
-            data: { host: name, port, code: r.code, ...(r.address ? { address: r.address } : {}), ...(r.family ? { family: r.family } : {}) },
-          }];
+          return [
+            {
+              kind: 'tcp',
+              target: `${host}:${port}${family ? ` (IPv${family})` : ''}`,
+              ok: r.ok,
+              detail: r.detail,
+              ms: r.ms,
+              data: {
+                host: name,
+                port,
+                code: r.code,
+                ...(r.address ? { address: r.address } : {}),
+                ...(r.family ? { family: r.family } : {}),
+              },
+            },
+          ];
         });
       }
     }
   }
   for (const url of urls) {
     tasks.push(async () => {
-      const r = await probeHttp({ url, expectStatus: status, timeoutMs, ca: plan.http?.ca, certWarnDays: plan.http?.certWarnDays, signal: plan.signal, redactor });
-      return [{
-        kind: 'http', target: r.url, ok: r.ok, detail: r.detail, ms: r.ms, ...(r.warning ? { warning: r.warning } : {}),
-        data: { code: r.code, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.certificate ? { certificate: r.certificate } : {}) },
-      }];
+      const r = await probeHttp({
+        url,
+        expectStatus: status,
+        timeoutMs,
+        ca: plan.http?.ca,
+        certWarnDays: plan.http?.certWarnDays,
+        signal: plan.signal,
+        redactor,
+      });
+      return [
+        {
+          kind: 'http',
+          target: r.url,
+          ok: r.ok,
+          detail: r.detail,
+          ms: r.ms,
+          ...(r.warning ? { warning: r.warning } : {}),
+          data: {
+            code: r.code,
+            ...(r.status !== undefined ? { status: r.status } : {}),
+            ...(r.certificate ? { certificate: r.certificate } : {}),
+          },
+        },
+      ];
     });
   }
   if (external) {
@@ -310,7 +476,13 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
       const t0 = performance.now();
       const target = redactor.text(external);
       try {
-        const res = await httpRequest({ url: external, timeoutMs, redactor, signal: plan.signal, maxBodyBytes: 16 * 1024 });
+        const res = await httpRequest({
+          url: external,
+          timeoutMs,
+          redactor,
+          signal: plan.signal,
+          maxBodyBytes: 16 * 1024,
+        });
         let verdict: boolean | undefined;
         let message: string | undefined;
         try {
@@ -323,29 +495,63 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
         }
         const ok = res.status >= 200 && res.status < 300 && verdict !== false;
         const said = excerpt(message ?? res.body, redactor);
-        return [{ kind: 'external', target, ok, detail: `outside check answered ${res.status}: ${said}`, ms: Math.round(res.ms), data: { status: res.status } }];
+        return [
+          {
+            kind: 'external',
+            target,
+            ok,
+            detail: `outside check answered ${res.status}: ${said}`,
+            ms: Math.round(res.ms),
+            data: { status: res.status },
+          },
+        ];
       } catch (e) {
         isAborted(plan.signal);
-        return [{ kind: 'external', target, ok: false, detail: `outside check failed: ${redactor.text((e as Error).message)}`, ms: Math.round(performance.now() - t0) }];
+        return [
+          {
+            kind: 'external',
+            target,
+            ok: false,
+            detail: `outside check failed: ${redactor.text((e as Error).message)}`,
+            ms: Math.round(performance.now() - t0),
+          },
+        ];
       }
     });
   }
   if (nat) {
-    tasks.push(async () => [{
-      kind: 'nat', target: nat.wanAddress ? `WAN ${nat.wanAddress}` : 'NAT', ok: nat.verdict !== 'cgnat', detail: nat.summary, ms: 0,
-      ...(nat.verdict === 'double-nat' || nat.verdict === 'in-between' ? { warning: nat.explanation } : {}),
-      data: { verdict: nat.verdict, portForwardingPossible: nat.portForwardingPossible },
-    }]);
+    tasks.push(async () => [
+      {
+        kind: 'nat',
+        target: nat.wanAddress ? `WAN ${nat.wanAddress}` : 'NAT',
+        ok: nat.verdict !== 'cgnat',
+        detail: nat.summary,
+        ms: 0,
+        ...(nat.verdict === 'double-nat' || nat.verdict === 'in-between' ? { warning: nat.explanation } : {}),
+        data: { verdict: nat.verdict, portForwardingPossible: nat.portForwardingPossible },
+      },
+    ]);
   }
-  if (!tasks.length) throw badInput('nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)', 'no_checks');
+  if (!tasks.length)
+    throw badInput(
+      'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
+      'no_checks',
+    );
 
-  const checks = (await mapLimit(tasks, concurrency, async (t) => {
-    isAborted(plan.signal);
-    return t();
-  })).flat();
+  const checks = (
+    await mapLimit(tasks, concurrency, async (t) => {
+      isAborted(plan.signal);
+      return t();
+    })
+  ).flat();
   isAborted(plan.signal);
   const ok = checks.every((c) => c.ok);
-  return { ok, checks, diagnosis: diagnose(checks, nat, notes, Boolean(external)), ms: Math.round(performance.now() - started) };
+  return {
+    ok,
+    checks,
+    diagnosis: diagnose(checks, nat, notes, Boolean(external)),
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 /** Turn the results into a few sentences: what is wrong and what it probably means. */
@@ -355,25 +561,40 @@ function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: string[], ha
   const stale = failed.filter((c) => dnsKinds.has(c.kind) && c.data?.stale === true);
   const staleAuth = stale.filter((c) => c.kind === 'dns-authoritative');
   const staleCaches = stale.filter((c) => c.kind !== 'dns-authoritative');
-  if (staleAuth.length) notes.push(`${staleAuth.length} authoritative server${staleAuth.length > 1 ? 's still answer' : ' still answers'} an old value: the update has not reached ${staleAuth.length > 1 ? 'them' : 'it'} yet (zone transfer pending, or the update went to another server).`);
+  if (staleAuth.length)
+    notes.push(
+      `${staleAuth.length} authoritative server${staleAuth.length > 1 ? 's still answer' : ' still answers'} an old value: the update has not reached ${staleAuth.length > 1 ? 'them' : 'it'} yet (zone transfer pending, or the update went to another server).`,
+    );
   if (staleCaches.length) {
     const maxTtl = Math.max(0, ...staleCaches.map((c) => Number(c.data?.ttl ?? 0)));
-    notes.push(`${staleCaches.length} resolver${staleCaches.length > 1 ? 's' : ''} still cache${staleCaches.length > 1 ? '' : 's'} the old value; this clears by itself within ${maxTtl} s (the record's TTL).`);
+    notes.push(
+      `${staleCaches.length} resolver${staleCaches.length > 1 ? 's' : ''} still cache${staleCaches.length > 1 ? '' : 's'} the old value; this clears by itself within ${maxTtl} s (the record's TTL).`,
+    );
   }
-  const dnsOk = checks.some((c) => dnsKinds.has(c.kind)) && checks.filter((c) => dnsKinds.has(c.kind)).every((c) => c.ok);
+  const dnsOk =
+    checks.some((c) => dnsKinds.has(c.kind)) && checks.filter((c) => dnsKinds.has(c.kind)).every((c) => c.ok);
   const serviceFailed = failed.some((c) => c.kind === 'tcp' || c.kind === 'http');
   if (serviceFailed && nat?.verdict === 'cgnat') {
-    notes.push('The service checks fail as expected behind CGNAT: connections from the internet cannot reach your router over IPv4.');
+    notes.push(
+      'The service checks fail as expected behind CGNAT: connections from the internet cannot reach your router over IPv4.',
+    );
   } else if (serviceFailed && (dnsOk || !checks.some((c) => dnsKinds.has(c.kind)))) {
-    notes.push(`A service did not answer${dnsOk ? ' although DNS is right' : ''}. If this check runs inside your own network, the router may not support hairpin NAT (reaching your own public address from inside), so the result can mislead${hasExternal ? '; see the external check for the view from outside' : '; an external check URL gives the view from outside'}.`);
+    notes.push(
+      `A service did not answer${dnsOk ? ' although DNS is right' : ''}. If this check runs inside your own network, the router may not support hairpin NAT (reaching your own public address from inside), so the result can mislead${hasExternal ? '; see the external check for the view from outside' : '; an external check URL gives the view from outside'}.`,
+    );
   }
   if (nat && nat.verdict !== 'direct' && nat.verdict !== 'unknown') notes.push(nat.explanation);
   const skipped = checks.filter((c) => c.data?.skipped === true).length;
-  if (skipped) notes.push(`${skipped} check${skipped > 1 ? 's were' : ' was'} skipped because this computer has no IPv6 connectivity.`);
+  if (skipped)
+    notes.push(
+      `${skipped} check${skipped > 1 ? 's were' : ' was'} skipped because this computer has no IPv6 connectivity.`,
+    );
   const warnings = checks.filter((c) => c.ok && c.warning).length;
   let summary: string;
-  if (!failed.length) summary = `all ${checks.length} check${checks.length === 1 ? '' : 's'} passed${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`;
-  else summary = `${failed.length} of ${checks.length} check${checks.length === 1 ? '' : 's'} failed: ${failed[0].target}: ${failed[0].detail}`;
+  if (!failed.length)
+    summary = `all ${checks.length} check${checks.length === 1 ? '' : 's'} passed${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`;
+  else
+    summary = `${failed.length} of ${checks.length} check${checks.length === 1 ? '' : 's'} failed: ${failed[0].target}: ${failed[0].detail}`;
   if (nat && nat.verdict !== 'direct' && nat.verdict !== 'unknown') summary += `. ${nat.summary}`;
   return { summary, nat, notes };
 }

@@ -34,8 +34,13 @@ export function parseStatusSpec(input: string | number | undefined | null): Stat
     let m: RegExpExecArray | null;
     if ((m = /^([1-5])xx$/i.exec(part))) ranges.push([Number(m[1]) * 100, Number(m[1]) * 100 + 99]);
     else if ((m = /^(\d{3})$/.exec(part))) ranges.push([Number(m[1]), Number(m[1])]);
-    else if ((m = /^(\d{3})-(\d{3})$/.exec(part)) && Number(m[1]) <= Number(m[2])) ranges.push([Number(m[1]), Number(m[2])]);
-    else throw badInput(`"${part}" is not an HTTP status: use e.g. 200, 2xx, 200-399 or a comma-separated list`, 'invalid_status');
+    else if ((m = /^(\d{3})-(\d{3})$/.exec(part)) && Number(m[1]) <= Number(m[2]))
+      ranges.push([Number(m[1]), Number(m[2])]);
+    else
+      throw badInput(
+        `"${part}" is not an HTTP status: use e.g. 200, 2xx, 200-399 or a comma-separated list`,
+        'invalid_status',
+      );
     const last = ranges[ranges.length - 1];
     if (last[0] < 100 || last[1] > 599) throw badInput(`"${part}" is not an HTTP status (100-599)`, 'invalid_status');
   }
@@ -48,9 +53,13 @@ export function parseCheckUrl(text: string, redactor = new Redactor()): URL {
   try {
     u = new URL(String(text).trim());
   } catch {
-    throw badInput(`"${redactor.text(String(text)).slice(0, 100)}" is not a URL (expected e.g. https://home.example.com/)`, 'invalid_url');
+    throw badInput(
+      `"${redactor.text(String(text)).slice(0, 100)}" is not a URL (expected e.g. https://home.example.com/)`,
+      'invalid_url',
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw badInput(`${redactor.text(u.href)}: only http:// and https:// URLs can be checked`, 'invalid_url');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw badInput(`${redactor.text(u.href)}: only http:// and https:// URLs can be checked`, 'invalid_url');
   if (!u.hostname) throw badInput(`${redactor.text(u.href)} has no host`, 'invalid_url');
   return u;
 }
@@ -106,7 +115,8 @@ const CERT_WORDS: Record<string, string> = {
   CERT_NOT_YET_VALID: 'the certificate is not valid yet (check the clock)',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed, so no browser trusts it',
   SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in a self-signed CA that is not trusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate was issued by a CA that is not trusted here',
   UNABLE_TO_GET_ISSUER_CERT: 'the issuer of the certificate is unknown',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not match the name',
@@ -142,16 +152,27 @@ const name = (o: unknown) => {
 export function checkIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
   if (net.isIP(host) && cert.raw) {
     if (new X509Certificate(cert.raw).checkIP(host)) return undefined;
-    return Object.assign(new Error(`IP address ${host} is not in the certificate's names: ${cert.subjectaltname ?? '(none)'}`), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, cert });
+    return Object.assign(
+      new Error(`IP address ${host} is not in the certificate's names: ${cert.subjectaltname ?? '(none)'}`),
+      { code: 'ERR_TLS_CERT_ALTNAME_INVALID', host, cert },
+    );
   }
   return tls.checkServerIdentity(host, cert);
 }
 
-function describeCert(cert: tls.DetailedPeerCertificate, host: string, trusted: boolean, authError?: string): CertificateInfo {
+function describeCert(
+  cert: tls.DetailedPeerCertificate,
+  host: string,
+  trusted: boolean,
+  authError?: string,
+): CertificateInfo {
   const validTo = new Date(Date.parse(cert.valid_to));
   const validFrom = new Date(Date.parse(cert.valid_from));
   const identity = checkIdentity(host, cert);
-  const altNames = (cert.subjectaltname ?? '').split(/,\s*/).filter(Boolean).map((s) => s.replace(/^IP Address:/, 'IP:'));
+  const altNames = (cert.subjectaltname ?? '')
+    .split(/,\s*/)
+    .filter(Boolean)
+    .map((s) => s.replace(/^IP Address:/, 'IP:'));
   const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000);
   const info: CertificateInfo = {
     subject: name(cert.subject),
@@ -173,11 +194,21 @@ function describeCert(cert: tls.DetailedPeerCertificate, host: string, trusted: 
 }
 
 /** Read the certificate of a TLS server without trusting it (nothing is sent); used for reports only. */
-export function inspectCertificate(host: string, port: number, o: { ca?: string | string[]; timeoutMs?: number; servername?: string; family?: 4 | 6; signal?: AbortSignal } = {}): Promise<CertificateInfo | null> {
+export function inspectCertificate(
+  host: string,
+  port: number,
+  o: { ca?: string | string[]; timeoutMs?: number; servername?: string; family?: 4 | 6; signal?: AbortSignal } = {},
+): Promise<CertificateInfo | null> {
   return new Promise((resolve) => {
     const servername = o.servername ?? (net.isIP(host) ? undefined : host);
     // rejectUnauthorized: false only to READ the certificate for the report; no data is sent on it.
-    const opts: tls.ConnectionOptions & { family?: number } = { host, port, servername, rejectUnauthorized: false, checkServerIdentity: checkIdentity };
+    const opts: tls.ConnectionOptions & { family?: number } = {
+      host,
+      port,
+      servername,
+      rejectUnauthorized: false,
+      checkServerIdentity: checkIdentity,
+    };
     if (o.ca) opts.ca = [...tls.rootCertificates, ...[o.ca].flat()];
     if (o.family) opts.family = o.family;
     const sock = tls.connect(opts);
@@ -269,7 +300,8 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
     const ok = spec.test(raw.status);
     const c = raw.cert;
     let warning: string | undefined;
-    if (c && c.daysToExpiry < warnDays) warning = `the certificate expires in ${c.daysToExpiry} day${c.daysToExpiry === 1 ? '' : 's'} (${c.validTo.slice(0, 10)}); is automatic renewal working?`;
+    if (c && c.daysToExpiry < warnDays)
+      warning = `the certificate expires in ${c.daysToExpiry} day${c.daysToExpiry === 1 ? '' : 's'} (${c.validTo.slice(0, 10)}); is automatic renewal working?`;
     const certText = c ? `; certificate valid for ${c.daysToExpiry} more days, issued by ${c.issuer || 'unknown'}` : '';
     return {
       ...base,
@@ -282,11 +314,21 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
     };
   }
   if (raw.code === 'timeout') {
-    return { ...base, ok: false, code: 'timeout', detail: `no answer within ${timeoutMs} ms: the service is not answering, a firewall drops the connection, or (checked from inside your network) the router does not support hairpin NAT` };
+    return {
+      ...base,
+      ok: false,
+      code: 'timeout',
+      detail: `no answer within ${timeoutMs} ms: the service is not answering, a firewall drops the connection, or (checked from inside your network) the router does not support hairpin NAT`,
+    };
   }
   if (secure && isCertError(raw.code)) {
     const left = Math.max(500, timeoutMs - ms);
-    const cert = await inspectCertificate(host, port, { ca: p.ca, timeoutMs: left, family: p.family, signal: p.signal });
+    const cert = await inspectCertificate(host, port, {
+      ca: p.ca,
+      timeoutMs: left,
+      family: p.family,
+      signal: p.signal,
+    });
     if (p.signal?.aborted) throw transient('HTTP check cancelled', { code: 'aborted' });
     const why = cert?.problem ?? CERT_WORDS[raw.code] ?? raw.err?.message ?? raw.code;
     return {

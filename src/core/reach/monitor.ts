@@ -52,12 +52,13 @@ export class ReachMonitor<I, R extends { ok: boolean }> {
       clock: this.clock,
       whenBusy: 'skip',
       repeatMs: every,
-      run: () => this.once(null).then(
-        (o) => this.opts.onTimerOutcome?.(o),
-        (e: unknown) => {
-          if (!this.closing.signal.aborted) this.opts.onTimerError?.(e);
-        },
-      ),
+      run: () =>
+        this.once(null).then(
+          (o) => this.opts.onTimerOutcome?.(o),
+          (e: unknown) => {
+            if (!this.closing.signal.aborted) this.opts.onTimerError?.(e);
+          },
+        ),
     });
   }
 

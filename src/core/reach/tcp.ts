@@ -65,7 +65,8 @@ function explain(code: string, host: string, port: number, timeoutMs: number, fa
 export function probeTcp(p: TcpProbe): Promise<TcpResult> {
   const host = p.host?.trim().replace(/^\[(.*)\]$/, '$1');
   if (!host) return Promise.reject(badInput('TCP check: a host is required'));
-  if (!validPort(p.port)) return Promise.reject(badInput(`TCP check: "${String(p.port)}" is not a port number (1-65535)`));
+  if (!validPort(p.port))
+    return Promise.reject(badInput(`TCP check: "${String(p.port)}" is not a port number (1-65535)`));
   const timeoutMs = p.timeoutMs ?? 5000;
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -95,7 +96,9 @@ export function probeTcp(p: TcpProbe): Promise<TcpResult> {
         ...(address ? { address } : {}),
         ...(fam ? { family: fam } : {}),
         code,
-        detail: ok ? `port ${p.port} open on ${where}${fam ? ` over IPv${fam}` : ''}` : explain(code, host, p.port, timeoutMs, p.family),
+        detail: ok
+          ? `port ${p.port} open on ${where}${fam ? ` over IPv${fam}` : ''}`
+          : explain(code, host, p.port, timeoutMs, p.family),
         ms,
       });
     };

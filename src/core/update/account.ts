@@ -81,10 +81,19 @@ export function secretValues(creds: Record<string, string | undefined> | undefin
  * The account's identity: provider, settings and secrets. The secrets enter only through a slow,
  * salted hash (scrypt), so the key, which is stored in context, cannot be used to guess them.
  */
-export function accountKeyOf(providerId: string, settings: Record<string, unknown>, secrets: Record<string, string>): string {
+export function accountKeyOf(
+  providerId: string,
+  settings: Record<string, unknown>,
+  secrets: Record<string, string>,
+): string {
   const names = Object.keys(secrets).sort();
   const secretPart = names.length
-    ? scryptSync(JSON.stringify(names.map((k) => [k, secrets[k]])), 'node-red-contrib-ddns/account-key', 16).toString('hex')
+    ? scryptSync(JSON.stringify(names.map((k) => [k, secrets[k]])), 'node-red-contrib-ddns/account-key', 16).toString(
+        'hex',
+      )
     : '';
-  return createHash('sha256').update(JSON.stringify([providerId, settings, secretPart])).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify([providerId, settings, secretPart]))
+    .digest('hex')
+    .slice(0, 24);
 }

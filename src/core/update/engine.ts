@@ -148,7 +148,11 @@ export class UpdateEngine {
     this.redactor = opts.redactor ?? new Redactor();
     this.label = opts.accountLabel ?? opts.provider.id;
     // The account stop is the provider's own (a no-op for a provider the account guards already).
-    this.provider = guardProvider(opts.provider, this.gate, { label: this.label, now: () => this.clock.now(), redact: (t) => this.redactor.text(t) });
+    this.provider = guardProvider(opts.provider, this.gate, {
+      label: this.label,
+      now: () => this.clock.now(),
+      redact: (t) => this.redactor.text(t),
+    });
     this.latch = new AlertLatch({ after: this.alertAfter, since: 'trip' });
     this.sched = new Scheduler({
       clock: this.clock,
@@ -223,7 +227,9 @@ export class UpdateEngine {
     this.stopped = true;
     this.unsubscribe();
     void this.sched.stop();
-    this.abort.abort(new DdnsError('transient', 'The update was cancelled because the node stopped.', { code: 'stopped' }));
+    this.abort.abort(
+      new DdnsError('transient', 'The update was cancelled because the node stopped.', { code: 'stopped' }),
+    );
   }
 
   // ---------------------------------------------------------------- planning
@@ -286,15 +292,23 @@ export class UpdateEngine {
       reason = 'min-interval';
       why = `it was written less than ${Math.round(this.minIntervalMs / 1000)} s ago; it will be sent at ${at}`;
     }
-    return { ...this.result(r, 'skipped', r.desired!, `${r.hostname} → ${r.desired} not sent yet: ${why}.`), reason, nextRetryAt: at };
+    return {
+      ...this.result(r, 'skipped', r.desired!, `${r.hostname} → ${r.desired} not sent yet: ${why}.`),
+      reason,
+      nextRetryAt: at,
+    };
   }
 
   private stoppedResult(r: Rec, stop: StopInfo): UpdateResult {
     const scope = this.gate.stop ? 'this account' : r.hostname;
     return {
-      ...this.result(r, 'skipped', r.desired!,
+      ...this.result(
+        r,
+        'skipped',
+        r.desired!,
         `Not sent: updates for ${scope} are stopped since the provider answered "${stop.message}". ` +
-        'Fix the account or name and deploy, or send msg.reset = true.'),
+          'Fix the account or name and deploy, or send msg.reset = true.',
+      ),
       reason: 'stopped',
       stopped: true,
       cause: stop.code,
@@ -304,7 +318,15 @@ export class UpdateEngine {
   private result(r: Rec, status: UpdateResult['status'], address: string, message: string, ms = 0): UpdateResult {
     // Nothing was sent for an `unchanged` result made here; a skipped one reports the attempts so far.
     const attempts = status === 'unchanged' ? 0 : r.attempts;
-    return { hostname: r.hostname, family: r.family, status, address, message: this.redactor.text(message), attempts, ms };
+    return {
+      hostname: r.hostname,
+      family: r.family,
+      status,
+      address,
+      message: this.redactor.text(message),
+      attempts,
+      ms,
+    };
   }
 
   // ---------------------------------------------------------------- sending
@@ -347,7 +369,9 @@ export class UpdateEngine {
       for (const r of live) {
         const a = answer.find((x) => sameName(x.hostname, r.hostname) && x.family === r.family);
         if (!a) {
-          lastErr = this.clean(transient(`The provider's answer said nothing about ${r.hostname} (${r.family}).`, { code: 'no_answer' }));
+          lastErr = this.clean(
+            transient(`The provider's answer said nothing about ${r.hostname} (${r.family}).`, { code: 'no_answer' }),
+          );
           out.set(r, this.failed(r, lastErr, ms));
         } else if (a.outcome === 'failed') {
           lastErr = this.clean(a.error ?? transient(a.message, { code: 'failed' }));
@@ -399,7 +423,16 @@ export class UpdateEngine {
       const normalised = held.map((h) => h.trim().toLowerCase());
       if (normalised.length === 1 && normalised[0] === r.desired!.toLowerCase()) {
         this.callSucceeded();
-        out.set(r, this.succeeded(r, 'unchanged', `${r.hostname} already holds ${r.desired} (read from the provider): nothing written.`, ms, false));
+        out.set(
+          r,
+          this.succeeded(
+            r,
+            'unchanged',
+            `${r.hostname} already holds ${r.desired} (read from the provider): nothing written.`,
+            ms,
+            false,
+          ),
+        );
       } else rest.push(r);
     }
     return rest;
@@ -431,10 +464,24 @@ export class UpdateEngine {
     return out;
   }
 
-  private succeeded(r: Rec, outcome: 'updated' | 'unchanged', message: string, ms: number, written: boolean): UpdateResult {
+  private succeeded(
+    r: Rec,
+    outcome: 'updated' | 'unchanged',
+    message: string,
+    ms: number,
+    written: boolean,
+  ): UpdateResult {
     const now = this.clock.now();
     const address = r.desired!;
-    const res: UpdateResult = { hostname: r.hostname, family: r.family, status: outcome, address, message, attempts: r.attempts, ms };
+    const res: UpdateResult = {
+      hostname: r.hostname,
+      family: r.family,
+      status: outcome,
+      address,
+      message,
+      attempts: r.attempts,
+      ms,
+    };
     r.confirmed = { address, at: now };
     this.doc!.records[r.key] = { address, at: now };
     if (written) r.lastWriteAt = now;
@@ -447,8 +494,19 @@ export class UpdateEngine {
   private failed(r: Rec, err: DdnsError, ms: number, answer?: string): UpdateResult {
     const now = this.clock.now();
     const address = r.desired!;
-    const message = this.redactor.text(answer && !err.message.includes(answer) ? `${err.message} (${answer})` : err.message);
-    const res: UpdateResult = { hostname: r.hostname, family: r.family, status: 'failed', address, message, attempts: r.attempts, ms, reason: err.code };
+    const message = this.redactor.text(
+      answer && !err.message.includes(answer) ? `${err.message} (${answer})` : err.message,
+    );
+    const res: UpdateResult = {
+      hostname: r.hostname,
+      family: r.family,
+      status: 'failed',
+      address,
+      message,
+      attempts: r.attempts,
+      ms,
+      reason: err.code,
+    };
     // The record's state is unknown now: never remembered as done.
     r.confirmed = undefined;
     delete this.doc!.records[r.key];
@@ -460,7 +518,8 @@ export class UpdateEngine {
         for (const o of this.recs.values()) if (o.desired !== undefined) o.dueAt = undefined;
       } else {
         this.doc!.stops.hosts[r.hostname] ??= stop;
-        for (const o of this.recs.values()) if (o.hostname === r.hostname && o.desired !== undefined) o.dueAt = undefined;
+        for (const o of this.recs.values())
+          if (o.hostname === r.hostname && o.desired !== undefined) o.dueAt = undefined;
       }
       this.enterFailing(err, now);
       return { ...res, stopped: true, cause: err.code };
@@ -492,12 +551,21 @@ export class UpdateEngine {
     const ev = this.latch.success(now, { recover: !this.gate.stop && Object.keys(this.doc!.stops.hosts).length === 0 });
     if (!ev?.detail) return;
     this.doc!.failing = undefined;
-    this.opts.onAlert?.({ state: 'recovered', account: this.label, error: ev.detail.error, code: ev.detail.code, since: iso(ev.since), at: iso(now) });
+    this.opts.onAlert?.({
+      state: 'recovered',
+      account: this.label,
+      error: ev.detail.error,
+      code: ev.detail.code,
+      since: iso(ev.since),
+      at: iso(now),
+    });
   }
 
   private callFailed(err: DdnsError): void {
     // Fatal answers alert through enterFailing, input errors never: both only count here.
-    this.alertIf(this.latch.failure(this.clock.now(), { quiet: err.kind !== 'transient', detail: this.alertDetail(err) }));
+    this.alertIf(
+      this.latch.failure(this.clock.now(), { quiet: err.kind !== 'transient', detail: this.alertDetail(err) }),
+    );
   }
 
   private enterFailing(err: DdnsError, now: number): void {
@@ -559,7 +627,10 @@ export class UpdateEngine {
     const toWrite: Rec[] = [];
     for (const r of recs) {
       if (!r.force && r.confirmed?.address === r.desired) {
-        out.set(r, this.result(r, 'unchanged', r.desired!, `${r.hostname} already points to ${r.desired}: nothing sent.`));
+        out.set(
+          r,
+          this.result(r, 'unchanged', r.desired!, `${r.hostname} already points to ${r.desired}: nothing sent.`),
+        );
         this.cancelPending(r);
       } else toWrite.push(r);
     }
@@ -575,7 +646,8 @@ export class UpdateEngine {
     for (const r of this.recs.values()) {
       if (r.desired === undefined || r.dueAt !== undefined) continue;
       if (this.accountNotBefore > now) out.push(this.delay(r, this.accountNotBefore, 'account'));
-      else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs) out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
+      else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs)
+        out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
       else ready.push(r);
     }
     return [...out, ...(await this.writeHeld(ready))];
@@ -600,7 +672,17 @@ export class UpdateEngine {
     let r = this.recs.get(key);
     if (!r) {
       const c = this.doc!.records[key];
-      r = { hostname, family, key, confirmed: c ? { ...c } : undefined, force: false, attempts: 0, failures: 0, read: false, lastWriteAt: c?.at };
+      r = {
+        hostname,
+        family,
+        key,
+        confirmed: c ? { ...c } : undefined,
+        force: false,
+        attempts: 0,
+        failures: 0,
+        read: false,
+        lastWriteAt: c?.at,
+      };
       this.recs.set(key, r);
     }
     return r;
@@ -617,7 +699,13 @@ export class UpdateEngine {
     const { doc, note } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
     if (note) this.warn(note);
     this.doc = doc;
-    if (doc.failing) this.latch.restore({ alerted: true, since: doc.failing.since, failures: 0, detail: { error: doc.failing.error, code: doc.failing.code } });
+    if (doc.failing)
+      this.latch.restore({
+        alerted: true,
+        since: doc.failing.since,
+        failures: 0,
+        detail: { error: doc.failing.error, code: doc.failing.code },
+      });
     if (doc.stops.account) this.gate.block(doc.stops.account);
   }
 
@@ -627,7 +715,9 @@ export class UpdateEngine {
     try {
       await this.store.save(this.doc);
     } catch (e) {
-      this.warn(`could not save the update state (${toDdnsError(e).message}); after a restart, names may be sent once more`);
+      this.warn(
+        `could not save the update state (${toDdnsError(e).message}); after a restart, names may be sent once more`,
+      );
     }
   }
 

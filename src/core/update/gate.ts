@@ -44,11 +44,18 @@ export class AccountGate {
 
 /** Thrown by a guarded provider while its account is stopped: no request was made. */
 export class AccountStoppedError extends DdnsError {
-  constructor(readonly stop: StopInfo, label: string) {
-    super('fatal', `the provider account "${label}" is stopped after an answer that needs your attention: ${stop.message}`, {
-      code: 'account_stopped',
-      scope: 'account',
-    });
+  constructor(
+    readonly stop: StopInfo,
+    label: string,
+  ) {
+    super(
+      'fatal',
+      `the provider account "${label}" is stopped after an answer that needs your attention: ${stop.message}`,
+      {
+        code: 'account_stopped',
+        scope: 'account',
+      },
+    );
   }
 }
 
@@ -94,7 +101,8 @@ export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOpt
       try {
         const answer = await fn();
         // A fatal account answer can also come as the answer for one name of a call.
-        if (Array.isArray(answer)) for (const r of answer as RecordResult[]) if (r?.outcome === 'failed') stopOn(r.error);
+        if (Array.isArray(answer))
+          for (const r of answer as RecordResult[]) if (r?.outcome === 'failed') stopOn(r.error);
         return answer;
       } catch (e) {
         stopOn(e);

@@ -17,7 +17,10 @@ export class ResultsView {
     for (const [name, rs] of byName) {
       // keep the other family's last result when only one family was updated
       const kept = (this.last.get(name) ?? []).filter((o) => !rs.some((r) => r.family === o.family));
-      this.last.set(name, [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)));
+      this.last.set(
+        name,
+        [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)),
+      );
     }
     return statusLine(this.last);
   }
@@ -38,7 +41,14 @@ export function resultsFailure(results: readonly UpdateResult[]): string | null 
   const bad = results.filter((r) => r.status === 'failed');
   if (!bad.length) return null;
   return bad
-    .map((r) => `${r.hostname} (${familyLabel(r.family)}): ${r.message}` +
-      (r.stopped ? ' — updates are stopped until the account is fixed and deployed, or msg.reset = true is sent' : r.nextRetryAt ? ` — next attempt at ${r.nextRetryAt}` : ''))
+    .map(
+      (r) =>
+        `${r.hostname} (${familyLabel(r.family)}): ${r.message}` +
+        (r.stopped
+          ? ' — updates are stopped until the account is fixed and deployed, or msg.reset = true is sent'
+          : r.nextRetryAt
+            ? ` — next attempt at ${r.nextRetryAt}`
+            : ''),
+    )
     .join('; ');
 }

@@ -40,7 +40,8 @@ export function emptyState(accountKey: string, configKey?: string): StateDoc {
 export function adoptState(raw: unknown, accountKey: string, configKey?: string): { doc: StateDoc; note?: string } {
   if (raw === undefined || raw === null) return { doc: emptyState(accountKey, configKey) };
   const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) return { doc: emptyState(accountKey, configKey), note: 'the saved update state was unreadable and has been reset' };
+  if (!parsed.success)
+    return { doc: emptyState(accountKey, configKey), note: 'the saved update state was unreadable and has been reset' };
   const doc = parsed.data;
   if (doc.accountKey !== accountKey) return { doc: emptyState(accountKey, configKey) };
   if (doc.configKey !== configKey) {

@@ -33,8 +33,14 @@ function level(r: UpdateResult): Level {
 
 function mark(r: UpdateResult): string {
   if (r.stopped) return `stopped: ${r.cause ?? r.reason}`;
-  if (r.status === 'failed') return r.nextRetryAt ? `✗ ${r.reason ?? 'failed'}, retry ${hhmm(r.nextRetryAt)}` : `✗ ${r.reason ?? 'failed'}`;
-  if (r.status === 'skipped') return r.nextRetryAt ? `… ${r.address} at ${hhmm(r.nextRetryAt)}` : r.reason === 'no-address' ? '' : `– ${r.reason}`;
+  if (r.status === 'failed')
+    return r.nextRetryAt ? `✗ ${r.reason ?? 'failed'}, retry ${hhmm(r.nextRetryAt)}` : `✗ ${r.reason ?? 'failed'}`;
+  if (r.status === 'skipped')
+    return r.nextRetryAt
+      ? `… ${r.address} at ${hhmm(r.nextRetryAt)}`
+      : r.reason === 'no-address'
+        ? ''
+        : `– ${r.reason}`;
   return `✓ ${r.address}`;
 }
 
@@ -63,7 +69,16 @@ export function statusLine(last: ReadonlyMap<string, readonly UpdateResult[]>, m
   let text: string;
   if (names.length === 1) text = describe(names[0]);
   else if (worst === 0) {
-    const addresses = [...new Set(names.flatMap((n) => last.get(n)!.filter((r) => r.reason !== 'no-address').map((r) => r.address)))];
+    const addresses = [
+      ...new Set(
+        names.flatMap((n) =>
+          last
+            .get(n)!
+            .filter((r) => r.reason !== 'no-address')
+            .map((r) => r.address),
+        ),
+      ),
+    ];
     text = `${names.length} names ✓ ${addresses.join(' ')}`;
   } else {
     const fine = names.filter((n) => last.get(n)!.every((r) => level(r) === 0)).length;

@@ -18,7 +18,12 @@ import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
 import { DdnsError } from '../../../src/core/errors';
-import { asciiName, cloudflareSettings, definition, zoneCandidates } from '../../../src/core/providers/cloudflare/index';
+import {
+  asciiName,
+  cloudflareSettings,
+  definition,
+  zoneCandidates,
+} from '../../../src/core/providers/cloudflare/index';
 import { providerById } from '../../../src/core/providers/registry';
 import type { DnsProvider, ProviderEnv, RecordResult } from '../../../src/core/providers/types';
 import { startCloudflare, type CloudflareContract, type CloudflareOptions } from '../../support/contracts/cloudflare';
@@ -32,7 +37,12 @@ after(closeHttpPools);
 const seen: string[] = [];
 function see(x: unknown): void {
   if (x instanceof Error) seen.push(x.message, String(x.stack), String((x as DdnsError).detail ?? ''));
-  else seen.push(JSON.stringify(x, (_k, v) => (v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v)));
+  else
+    seen.push(
+      JSON.stringify(x, (_k, v) =>
+        v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v,
+      ),
+    );
 }
 
 async function withCf(opts: Partial<CloudflareOptions>, fn: (cf: CloudflareContract) => Promise<void>): Promise<void> {
@@ -48,7 +58,11 @@ function make(cf: CloudflareContract, extra: Record<string, unknown> = {}, env: 
   return definition.create(definition.settings.parse({ token: TOKEN, endpoint: cf.url, ...extra }), env);
 }
 
-async function set(p: DnsProvider, hostnames: string[], addresses: { ipv4?: string; ipv6?: string }): Promise<RecordResult[]> {
+async function set(
+  p: DnsProvider,
+  hostnames: string[],
+  addresses: { ipv4?: string; ipv6?: string },
+): Promise<RecordResult[]> {
   const r = await p.setAddresses(providerCall({ hostnames, addresses }, 'as-given'));
   see(r);
   return r;
@@ -80,31 +94,65 @@ describe('cloudflare: names and settings', () => {
     assert.equal(asciiName('localhost'), null);
     assert.equal(asciiName('a..b.com'), null);
     assert.equal(asciiName('-x.example.com'), null);
-    assert.deepEqual(zoneCandidates('sub.home.example.com'), ['sub.home.example.com', 'home.example.com', 'example.com']);
+    assert.deepEqual(zoneCandidates('sub.home.example.com'), [
+      'sub.home.example.com',
+      'home.example.com',
+      'example.com',
+    ]);
     assert.deepEqual(zoneCandidates('*.example.com'), ['example.com']);
   });
 
   test('settings: defaults, values from the editor, refusals', () => {
     const s = cloudflareSettings.parse({ token: ' Bearer abc ' });
-    assert.deepEqual({ ...s }, { token: 'abc', createMissing: true, ttl: 1, proxied: false, endpoint: 'https://api.cloudflare.com/client/v4' });
-    const t = cloudflareSettings.parse({ token: 'abc', ttl: '120', createMissing: 'false', proxied: 'true', zone: 'Example.COM.', endpoint: '' });
+    assert.deepEqual(
+      { ...s },
+      { token: 'abc', createMissing: true, ttl: 1, proxied: false, endpoint: 'https://api.cloudflare.com/client/v4' },
+    );
+    const t = cloudflareSettings.parse({
+      token: 'abc',
+      ttl: '120',
+      createMissing: 'false',
+      proxied: 'true',
+      zone: 'Example.COM.',
+      endpoint: '',
+    });
     assert.equal(t.ttl, 120);
     assert.equal(t.createMissing, false);
     assert.equal(t.proxied, true);
     assert.equal(t.zone, 'example.com');
-    for (const bad of [{}, { token: '' }, { token: 'x', ttl: 30 }, { token: 'x', ttl: 90000 }, { token: 'x', ttl: '1.5' }, { token: 'x', endpoint: 'ftp://x' }, { token: 'x', zone: 'not a zone' }]) {
+    for (const bad of [
+      {},
+      { token: '' },
+      { token: 'x', ttl: 30 },
+      { token: 'x', ttl: 90000 },
+      { token: 'x', ttl: '1.5' },
+      { token: 'x', endpoint: 'ftp://x' },
+      { token: 'x', zone: 'not a zone' },
+    ]) {
       assert.equal(cloudflareSettings.safeParse(bad).success, false, JSON.stringify(bad));
     }
     assert.equal(providerById('cloudflare'), definition);
     assert.equal(definition.txt, true);
-    assert.deepEqual(definition.fields.filter((f) => f.kind === 'password').map((f) => f.key), ['token']);
+    assert.deepEqual(
+      definition.fields.filter((f) => f.kind === 'password').map((f) => f.key),
+      ['token'],
+    );
   });
 });
 
 describe('cloudflare: updates', () => {
   test('zone walk, PATCH of the content only (TTL, proxied, comment kept), then the id cache', async () => {
     await withCf(
-      { zones: [{ name: 'example.com', records: [{ type: 'A', name: 'sub.home.example.com', content: '198.51.100.4', ttl: 300, comment: 'my router' }] }] },
+      {
+        zones: [
+          {
+            name: 'example.com',
+            records: [
+              { type: 'A', name: 'sub.home.example.com', content: '198.51.100.4', ttl: 300, comment: 'my router' },
+            ],
+          },
+        ],
+      },
       async (cf) => {
         const p = make(cf);
         const [r] = await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.7' });
@@ -120,7 +168,12 @@ describe('cloudflare: updates', () => {
         assert.equal(patch.headers.authorization, `Bearer ${TOKEN}`);
         assert.match(String(patch.headers['content-type']), /application\/json/);
         assert.deepEqual(
-          { content: cf.records[0].content, ttl: cf.records[0].ttl, proxied: cf.records[0].proxied, comment: cf.records[0].comment },
+          {
+            content: cf.records[0].content,
+            ttl: cf.records[0].ttl,
+            proxied: cf.records[0].proxied,
+            comment: cf.records[0].comment,
+          },
           { content: '203.0.113.7', ttl: 300, proxied: false, comment: 'my router' },
         );
 
@@ -135,7 +188,13 @@ describe('cloudflare: updates', () => {
         const m = cf.requests.length;
         const [r3] = await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.8' });
         assert.equal(r3.outcome, 'unchanged', r3.message);
-        assert.deepEqual(cf.calls().slice(m).map((c) => c.split(' ')[0]), ['PATCH']);
+        assert.deepEqual(
+          cf
+            .calls()
+            .slice(m)
+            .map((c) => c.split(' ')[0]),
+          ['PATCH'],
+        );
 
         // Another name below the same zone reuses what the walk learned: one zone lookup only.
         cf.addRecord('example.com', { type: 'A', name: 'nas.home.example.com', content: '203.0.113.8' });
@@ -152,13 +211,21 @@ describe('cloudflare: updates', () => {
   });
 
   test('a record that already holds the address is not written', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'AAAA', name: 'example.com', content: '2001:0db8:0:0::1' }] }] }, async (cf) => {
-      const [r] = await set(make(cf), ['Example.com'], { ipv6: '2001:db8::1' });
-      assert.equal(r.outcome, 'unchanged');
-      assert.equal(r.family, 'ipv6');
-      assert.equal(r.hostname, 'Example.com');
-      assert.deepEqual(cf.requests.map((q) => q.method), ['GET', 'GET']);
-    });
+    await withCf(
+      {
+        zones: [{ name: 'example.com', records: [{ type: 'AAAA', name: 'example.com', content: '2001:0db8:0:0::1' }] }],
+      },
+      async (cf) => {
+        const [r] = await set(make(cf), ['Example.com'], { ipv6: '2001:db8::1' });
+        assert.equal(r.outcome, 'unchanged');
+        assert.equal(r.family, 'ipv6');
+        assert.equal(r.hostname, 'Example.com');
+        assert.deepEqual(
+          cf.requests.map((q) => q.method),
+          ['GET', 'GET'],
+        );
+      },
+    );
   });
 
   test('create when missing, with the TTL and proxy status of the settings', async () => {
@@ -171,13 +238,22 @@ describe('cloudflare: updates', () => {
       const post = cf.requests.at(-1)!;
       assert.equal(post.method, 'POST');
       const body = JSON.parse(post.body);
-      assert.deepEqual({ ...body, comment: undefined }, { type: 'A', name: 'new.example.com', content: '203.0.113.9', ttl: 120, proxied: true, comment: undefined });
+      assert.deepEqual(
+        { ...body, comment: undefined },
+        { type: 'A', name: 'new.example.com', content: '203.0.113.9', ttl: 120, proxied: true, comment: undefined },
+      );
       assert.equal(typeof body.comment, 'string');
-      assert.deepEqual(cf.find('new.example.com').map((x) => [x.type, x.content, x.ttl, x.proxied]), [['A', '203.0.113.9', 120, true]]);
+      assert.deepEqual(
+        cf.find('new.example.com').map((x) => [x.type, x.content, x.ttl, x.proxied]),
+        [['A', '203.0.113.9', 120, true]],
+      );
       // The created record's id is cached: the next change is one PATCH.
       const n = cf.requests.length;
       await set(p, ['new.example.com'], { ipv4: '203.0.113.10' });
-      assert.deepEqual(cf.requests.slice(n).map((q) => q.method), ['PATCH']);
+      assert.deepEqual(
+        cf.requests.slice(n).map((q) => q.method),
+        ['PATCH'],
+      );
     });
   });
 
@@ -195,24 +271,55 @@ describe('cloudflare: updates', () => {
   });
 
   test('IPv4 and IPv6 of one name in one call', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'A', name: 'home.example.com', content: '198.51.100.1' }] }] }, async (cf) => {
-      const rs = await set(make(cf), ['home.example.com'], { ipv4: '203.0.113.1', ipv6: '2001:db8::42' });
-      assert.deepEqual(rs.map((r) => [r.family, r.outcome]), [['ipv4', 'updated'], ['ipv6', 'updated']]);
-      assert.deepEqual(cf.find('home.example.com').map((r) => [r.type, r.content]).sort(), [['A', '203.0.113.1'], ['AAAA', '2001:db8::42']]);
-      assert.equal(make(cf).maxHostsPerCall, 1);
-    });
+    await withCf(
+      { zones: [{ name: 'example.com', records: [{ type: 'A', name: 'home.example.com', content: '198.51.100.1' }] }] },
+      async (cf) => {
+        const rs = await set(make(cf), ['home.example.com'], { ipv4: '203.0.113.1', ipv6: '2001:db8::42' });
+        assert.deepEqual(
+          rs.map((r) => [r.family, r.outcome]),
+          [
+            ['ipv4', 'updated'],
+            ['ipv6', 'updated'],
+          ],
+        );
+        assert.deepEqual(
+          cf
+            .find('home.example.com')
+            .map((r) => [r.type, r.content])
+            .sort(),
+          [
+            ['A', '203.0.113.1'],
+            ['AAAA', '2001:db8::42'],
+          ],
+        );
+        assert.equal(make(cf).maxHostsPerCall, 1);
+      },
+    );
   });
 
   test('several records of one name: keep the right one, delete the others', async () => {
-    const records = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((content) => ({ type: 'A', name: 'multi.example.com', content }));
+    const records = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((content) => ({
+      type: 'A',
+      name: 'multi.example.com',
+      content,
+    }));
     records.push({ type: 'A', name: 'other.example.com', content: '198.51.100.1' });
     await withCf({ zones: [{ name: 'example.com', records }] }, async (cf) => {
       const p = make(cf);
       const [r] = await set(p, ['multi.example.com'], { ipv4: '198.51.100.2' });
       assert.equal(r.outcome, 'updated');
-      assert.match(r.message, /already 198\.51\.100\.2; removed 2 other A records \(198\.51\.100\.1, 198\.51\.100\.3\)/);
-      assert.deepEqual(cf.requests.map((q) => q.method), ['GET', 'GET', 'GET', 'DELETE', 'DELETE']);
-      assert.deepEqual(cf.find('multi.example.com').map((x) => x.content), ['198.51.100.2']);
+      assert.match(
+        r.message,
+        /already 198\.51\.100\.2; removed 2 other A records \(198\.51\.100\.1, 198\.51\.100\.3\)/,
+      );
+      assert.deepEqual(
+        cf.requests.map((q) => q.method),
+        ['GET', 'GET', 'GET', 'DELETE', 'DELETE'],
+      );
+      assert.deepEqual(
+        cf.find('multi.example.com').map((x) => x.content),
+        ['198.51.100.2'],
+      );
       assert.equal(cf.find('other.example.com').length, 1);
     });
     await withCf({ zones: [{ name: 'example.com', records: records.slice(0, 2) }] }, async (cf) => {
@@ -220,18 +327,31 @@ describe('cloudflare: updates', () => {
       const [r] = await set(make(cf), ['multi.example.com'], { ipv4: '203.0.113.5' });
       assert.equal(r.outcome, 'updated');
       // The update comes before the deletion: the name is never without a record.
-      assert.deepEqual(cf.requests.map((q) => q.method), ['GET', 'GET', 'GET', 'PATCH', 'DELETE']);
-      assert.deepEqual(cf.find('multi.example.com').map((x) => [x.id, x.content]), [[first, '203.0.113.5']]);
+      assert.deepEqual(
+        cf.requests.map((q) => q.method),
+        ['GET', 'GET', 'GET', 'PATCH', 'DELETE'],
+      );
+      assert.deepEqual(
+        cf.find('multi.example.com').map((x) => [x.id, x.content]),
+        [[first, '203.0.113.5']],
+      );
     });
   });
 
   test('punycode: a Unicode name is sent and matched in its ASCII form', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'A', name: 'xn--bcher-kva.example.com', content: '198.51.100.1' }] }] }, async (cf) => {
-      const [r] = await set(make(cf), ['Bücher.example.com'], { ipv4: '203.0.113.1' });
-      assert.equal(r.outcome, 'updated');
-      assert.equal(cf.requests[0].query.get('name'), 'xn--bcher-kva.example.com');
-      assert.equal(cf.records[0].content, '203.0.113.1');
-    });
+    await withCf(
+      {
+        zones: [
+          { name: 'example.com', records: [{ type: 'A', name: 'xn--bcher-kva.example.com', content: '198.51.100.1' }] },
+        ],
+      },
+      async (cf) => {
+        const [r] = await set(make(cf), ['Bücher.example.com'], { ipv4: '203.0.113.1' });
+        assert.equal(r.outcome, 'updated');
+        assert.equal(cf.requests[0].query.get('name'), 'xn--bcher-kva.example.com');
+        assert.equal(cf.records[0].content, '203.0.113.1');
+      },
+    );
   });
 
   test('zone set in the account: by name (one lookup) or by id; names outside it are refused', async () => {
@@ -239,7 +359,10 @@ describe('cloudflare: updates', () => {
       const p = make(cf, { zone: 'example.com' });
       await set(p, ['a.b.example.com'], { ipv4: '203.0.113.1' });
       await set(p, ['c.example.com'], { ipv4: '203.0.113.1' });
-      assert.deepEqual(cf.calls().filter((c) => c.startsWith('GET /zones?')), ['GET /zones?name=example.com&per_page=50']);
+      assert.deepEqual(
+        cf.calls().filter((c) => c.startsWith('GET /zones?')),
+        ['GET /zones?name=example.com&per_page=50'],
+      );
       const [r] = await set(p, ['www.example.net'], { ipv4: '203.0.113.1' });
       assert.equal(r.outcome, 'failed');
       assert.equal(r.error?.kind, 'input');
@@ -250,7 +373,9 @@ describe('cloudflare: updates', () => {
       assert.equal(cf.calls()[n], `GET /zones/${cf.zones[1].id}`);
       assert.equal(cf.find('www.example.net').length, 1);
 
-      const [bad] = await set(make(cf, { zone: 'missing.org' }), ['x.missing.org'], { ipv4: '203.0.113.1' }).catch((e) => [e]);
+      const [bad] = await set(make(cf, { zone: 'missing.org' }), ['x.missing.org'], { ipv4: '203.0.113.1' }).catch(
+        (e) => [e],
+      );
       assert.ok(bad instanceof DdnsError);
       assert.equal(bad.code, 'cf_zone_not_found');
       assert.equal(bad.scope, 'account');
@@ -271,85 +396,151 @@ describe('cloudflare: updates', () => {
   test('invalid names and addresses: input errors, nothing sent', async () => {
     await withCf({}, async (cf) => {
       // an address of the wrong family is refused where it is parsed, before it reaches a provider
-      await assert.rejects(async () => set(make(cf), ['x.example.com'], { ipv4: '2001:db8::1' }), (e: DdnsError) => e.kind === 'input' && e.code === 'invalid_address');
+      await assert.rejects(
+        async () => set(make(cf), ['x.example.com'], { ipv4: '2001:db8::1' }),
+        (e: DdnsError) => e.kind === 'input' && e.code === 'invalid_address',
+      );
       const rs = await set(make(cf), ['not a name'], { ipv4: '203.0.113.7' });
-      assert.deepEqual(rs.map((r) => [r.outcome, r.error?.kind]), [['failed', 'input']]);
+      assert.deepEqual(
+        rs.map((r) => [r.outcome, r.error?.kind]),
+        [['failed', 'input']],
+      );
       assert.equal(cf.requests.length, 0);
     });
   });
 
   test('getAddresses reads the records and feeds the id cache', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'A', name: 'r.example.com', content: '198.51.100.7', proxied: true }] }] }, async (cf) => {
-      const p = make(cf);
-      assert.deepEqual(await p.getAddresses!('r.example.com', 'ipv4'), ['198.51.100.7']);
-      assert.deepEqual(await p.getAddresses!('r.example.com', 'ipv6'), []);
-      const n = cf.requests.length;
-      const [r] = await set(p, ['r.example.com'], { ipv4: '203.0.113.3' });
-      assert.deepEqual(cf.requests.slice(n).map((q) => q.method), ['PATCH']);
-      assert.match(r.message, /proxied: DNS shows Cloudflare's addresses, confirmed through the API/);
-      assert.equal(cf.records[0].proxied, true);
-    });
+    await withCf(
+      {
+        zones: [
+          {
+            name: 'example.com',
+            records: [{ type: 'A', name: 'r.example.com', content: '198.51.100.7', proxied: true }],
+          },
+        ],
+      },
+      async (cf) => {
+        const p = make(cf);
+        assert.deepEqual(await p.getAddresses!('r.example.com', 'ipv4'), ['198.51.100.7']);
+        assert.deepEqual(await p.getAddresses!('r.example.com', 'ipv6'), []);
+        const n = cf.requests.length;
+        const [r] = await set(p, ['r.example.com'], { ipv4: '203.0.113.3' });
+        assert.deepEqual(
+          cf.requests.slice(n).map((q) => q.method),
+          ['PATCH'],
+        );
+        assert.match(r.message, /proxied: DNS shows Cloudflare's addresses, confirmed through the API/);
+        assert.equal(cf.records[0].proxied, true);
+      },
+    );
   });
 
   test('a stale cached id (404 / 81044): forget the cache and start over once', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'A', name: 'sub.home.example.com', content: '198.51.100.4' }] }] }, async (cf) => {
-      const p = make(cf);
-      await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.7' });
-      const stale = cf.records[0].id;
-      cf.records.splice(0, 1); // deleted in the dashboard
-      const n = cf.requests.length;
-      const [r] = await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.8' });
-      assert.equal(r.outcome, 'updated', r.message);
-      const zid = cf.zones[0].id;
-      assert.deepEqual(cf.calls().slice(n), [
-        `PATCH /zones/${zid}/dns_records/${stale}`,
-        ...ZONE_WALK,
-        `GET /zones/${zid}/dns_records?type=A&name=sub.home.example.com&per_page=100&page=1`,
-        `POST /zones/${zid}/dns_records`,
-      ]);
-      assert.deepEqual(cf.find('sub.home.example.com').map((x) => x.content), ['203.0.113.8']);
-    });
+    await withCf(
+      {
+        zones: [
+          { name: 'example.com', records: [{ type: 'A', name: 'sub.home.example.com', content: '198.51.100.4' }] },
+        ],
+      },
+      async (cf) => {
+        const p = make(cf);
+        await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.7' });
+        const stale = cf.records[0].id;
+        cf.records.splice(0, 1); // deleted in the dashboard
+        const n = cf.requests.length;
+        const [r] = await set(p, ['sub.home.example.com'], { ipv4: '203.0.113.8' });
+        assert.equal(r.outcome, 'updated', r.message);
+        const zid = cf.zones[0].id;
+        assert.deepEqual(cf.calls().slice(n), [
+          `PATCH /zones/${zid}/dns_records/${stale}`,
+          ...ZONE_WALK,
+          `GET /zones/${zid}/dns_records?type=A&name=sub.home.example.com&per_page=100&page=1`,
+          `POST /zones/${zid}/dns_records`,
+        ]);
+        assert.deepEqual(
+          cf.find('sub.home.example.com').map((x) => x.content),
+          ['203.0.113.8'],
+        );
+      },
+    );
   });
 
   test('record pages are followed (result_info.total_pages)', async () => {
-    const records = Array.from({ length: 105 }, (_, i) => ({ type: 'A', name: 'rr.example.com', content: `198.51.100.${i + 1}` }));
+    const records = Array.from({ length: 105 }, (_, i) => ({
+      type: 'A',
+      name: 'rr.example.com',
+      content: `198.51.100.${i + 1}`,
+    }));
     await withCf({ zones: [{ name: 'example.com', records }] }, async (cf) => {
       const got = await make(cf).getAddresses!('rr.example.com', 'ipv4');
       assert.equal(got.length, 105);
-      assert.deepEqual(cf.requests.map((q) => q.query.get('page')), [null, null, '1', '2']);
+      assert.deepEqual(
+        cf.requests.map((q) => q.query.get('page')),
+        [null, null, '1', '2'],
+      );
     });
   });
 });
 
 describe('cloudflare: TXT for ACME DNS-01', () => {
   test('set (idempotent, quoted), delete only the exact value', async () => {
-    await withCf({ zones: [{ name: 'example.com', records: [{ type: 'TXT', name: '_acme-challenge.home.example.com', content: '"v=keep-me"' }] }] }, async (cf) => {
-      const p = make(cf);
-      const name = '_acme-challenge.home.example.com';
-      await p.setTxt!(name, 'token-one_AbC');
-      await p.setTxt!(name, 'token-one_AbC');
-      await p.setTxt!(name, 'token-two_XyZ');
-      const posts = cf.requests.filter((q) => q.method === 'POST').map((q) => JSON.parse(q.body));
-      assert.equal(posts.length, 2);
-      assert.deepEqual({ type: posts[0].type, name: posts[0].name, content: posts[0].content, ttl: posts[0].ttl }, { type: 'TXT', name, content: '"token-one_AbC"', ttl: 60 });
-      assert.equal(cf.find(name, 'TXT').length, 3);
+    await withCf(
+      {
+        zones: [
+          {
+            name: 'example.com',
+            records: [{ type: 'TXT', name: '_acme-challenge.home.example.com', content: '"v=keep-me"' }],
+          },
+        ],
+      },
+      async (cf) => {
+        const p = make(cf);
+        const name = '_acme-challenge.home.example.com';
+        await p.setTxt!(name, 'token-one_AbC');
+        await p.setTxt!(name, 'token-one_AbC');
+        await p.setTxt!(name, 'token-two_XyZ');
+        const posts = cf.requests.filter((q) => q.method === 'POST').map((q) => JSON.parse(q.body));
+        assert.equal(posts.length, 2);
+        assert.deepEqual(
+          { type: posts[0].type, name: posts[0].name, content: posts[0].content, ttl: posts[0].ttl },
+          { type: 'TXT', name, content: '"token-one_AbC"', ttl: 60 },
+        );
+        assert.equal(cf.find(name, 'TXT').length, 3);
 
-      await p.deleteTxt!(name, 'token-one_AbC');
-      assert.deepEqual(cf.find(name, 'TXT').map((r) => r.content).sort(), ['"token-two_XyZ"', '"v=keep-me"']);
-      // An unquoted record (made by another tool) with the value is found too; an absent value is no error.
-      cf.addRecord('example.com', { type: 'TXT', name, content: 'token-three' });
-      await p.deleteTxt!(name, 'token-three');
-      const n = cf.requests.length;
-      await p.deleteTxt!(name, 'never-set');
-      assert.deepEqual(cf.requests.slice(n).map((q) => q.method), ['GET']);
-      assert.deepEqual(cf.find(name, 'TXT').map((r) => r.content).sort(), ['"token-two_XyZ"', '"v=keep-me"']);
-      await rejects(p.setTxt!(name, 'bad\nvalue'), (e) => assert.equal(e.kind, 'input'));
-    });
+        await p.deleteTxt!(name, 'token-one_AbC');
+        assert.deepEqual(
+          cf
+            .find(name, 'TXT')
+            .map((r) => r.content)
+            .sort(),
+          ['"token-two_XyZ"', '"v=keep-me"'],
+        );
+        // An unquoted record (made by another tool) with the value is found too; an absent value is no error.
+        cf.addRecord('example.com', { type: 'TXT', name, content: 'token-three' });
+        await p.deleteTxt!(name, 'token-three');
+        const n = cf.requests.length;
+        await p.deleteTxt!(name, 'never-set');
+        assert.deepEqual(
+          cf.requests.slice(n).map((q) => q.method),
+          ['GET'],
+        );
+        assert.deepEqual(
+          cf
+            .find(name, 'TXT')
+            .map((r) => r.content)
+            .sort(),
+          ['"token-two_XyZ"', '"v=keep-me"'],
+        );
+        await rejects(p.setTxt!(name, 'bad\nvalue'), (e) => assert.equal(e.kind, 'input'));
+      },
+    );
   });
 });
 
 describe('cloudflare: errors', () => {
-  const ZONE = { zones: [{ name: 'example.com', records: [{ type: 'A', name: 'h.example.com', content: '198.51.100.1' }] }] };
+  const ZONE = {
+    zones: [{ name: 'example.com', records: [{ type: 'A', name: 'h.example.com', content: '198.51.100.1' }] }],
+  };
 
   async function authCase(token: string, opts: Partial<CloudflareOptions>, code: string, text: RegExp) {
     await withCf({ ...ZONE, ...opts }, async (cf) => {
@@ -369,13 +560,25 @@ describe('cloudflare: errors', () => {
 
   test('403 9109 Invalid access token', () => authCase(OTHER, {}, 'cf_9109', /9109 Invalid access token/));
   test('400 6003 + 6111 Invalid format for Authorization header', () =>
-    authCase('short-token', {}, 'cf_6003', /6003 Invalid request headers \(6111 Invalid format for Authorization header\)/));
-  test('401 10000 Authentication error (expired token)', () => authCase(OTHER, { tokens: { [OTHER]: { expired: true } } }, 'cf_10000', /10000 Authentication error/));
+    authCase(
+      'short-token',
+      {},
+      'cf_6003',
+      /6003 Invalid request headers \(6111 Invalid format for Authorization header\)/,
+    ));
+  test('401 10000 Authentication error (expired token)', () =>
+    authCase(OTHER, { tokens: { [OTHER]: { expired: true } } }, 'cf_10000', /10000 Authentication error/));
   test('403 10000 on a write (token with DNS read only)', () =>
     authCase(OTHER, { tokens: { [OTHER]: { dns: 'read' } } }, 'cf_10000', /lacks a permission/));
   test('400 9106 Missing credentials', async () => {
     await withCf(ZONE, async (cf) => {
-      cf.failNext({ status: 400, body: { success: false, errors: [{ code: 9106, message: 'Missing X-Auth-Key, X-Auth-Email or Authorization headers' }] } });
+      cf.failNext({
+        status: 400,
+        body: {
+          success: false,
+          errors: [{ code: 9106, message: 'Missing X-Auth-Key, X-Auth-Email or Authorization headers' }],
+        },
+      });
       await rejects(set(make(cf), ['h.example.com'], { ipv4: '203.0.113.1' }), (e) => {
         assert.equal(e.code, 'cf_9106');
         assert.equal(e.scope, 'account');
@@ -429,7 +632,11 @@ describe('cloudflare: errors', () => {
         ['bad-shape', 'cf_bad_answer', /unexpected shape/],
         ['huge', 'body_too_large', /larger than/],
         ['slow', 'timeout', /did not answer within 400 ms/],
-        [{ status: 200, body: { success: false, errors: [{ code: 1234, message: 'odd' }], result: null } }, 'cf_bad_answer', /1234 odd/],
+        [
+          { status: 200, body: { success: false, errors: [{ code: 1234, message: 'odd' }], result: null } },
+          'cf_bad_answer',
+          /1234 odd/,
+        ],
       ];
       for (const [f, code, text] of cases) {
         cf.failNext(f);
@@ -451,7 +658,17 @@ describe('cloudflare: errors', () => {
   test('a refused record (4xx envelope) fails that name only', async () => {
     await withCf(ZONE, async (cf) => {
       const p = make(cf);
-      cf.failNext({ status: 400, body: { success: false, errors: [{ code: 9005, message: 'Content for A record must be a valid IPv4 address.' }], result: null } }, { method: 'PATCH' });
+      cf.failNext(
+        {
+          status: 400,
+          body: {
+            success: false,
+            errors: [{ code: 9005, message: 'Content for A record must be a valid IPv4 address.' }],
+            result: null,
+          },
+        },
+        { method: 'PATCH' },
+      );
       const [r] = await set(p, ['h.example.com'], { ipv4: '203.0.113.1' });
       assert.equal(r.outcome, 'failed');
       assert.equal(r.error?.kind, 'fatal');
@@ -463,7 +680,14 @@ describe('cloudflare: errors', () => {
   test('the token never appears, even when the server echoes it', async () => {
     await withCf(ZONE, async (cf) => {
       const p = make(cf);
-      cf.failNext({ status: 400, body: { success: false, errors: [{ code: 9999, message: `bad header Authorization: Bearer ${TOKEN}` }], result: null } });
+      cf.failNext({
+        status: 400,
+        body: {
+          success: false,
+          errors: [{ code: 9999, message: `bad header Authorization: Bearer ${TOKEN}` }],
+          result: null,
+        },
+      });
       const [r] = await set(p, ['h.example.com'], { ipv4: '203.0.113.1' });
       assert.equal(r.outcome, 'failed');
       cf.failNext({ status: 503, body: `upstream said ${TOKEN}` });
@@ -471,7 +695,11 @@ describe('cloudflare: errors', () => {
       cf.failNext({ status: 403, body: { success: false, errors: [{ code: 10000, message: TOKEN }], result: null } });
       await rejects(p.getAddresses!('h.example.com', 'ipv4'), () => undefined);
       // Every request did carry it (in the Authorization header only).
-      assert.ok(cf.requests.every((q) => q.headers.authorization === `Bearer ${TOKEN}` && !q.url.includes(TOKEN) && !q.body.includes(TOKEN)));
+      assert.ok(
+        cf.requests.every(
+          (q) => q.headers.authorization === `Bearer ${TOKEN}` && !q.url.includes(TOKEN) && !q.body.includes(TOKEN),
+        ),
+      );
     });
     assert.ok(seen.length > 40, `only ${seen.length} texts observed`);
     for (const s of seen) assert.ok(!s.includes(TOKEN) && !s.includes(OTHER), `token leaked: ${s.slice(0, 300)}`);

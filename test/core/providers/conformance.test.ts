@@ -15,8 +15,20 @@ import assert from 'node:assert/strict';
 import { DdnsError } from '../../../src/core/errors';
 import { closeHttpPools } from '../../../src/core/http';
 import { PROVIDERS } from '../../../src/core/providers/registry';
-import { SECRET_KEYS, type DnsProvider, type ProviderDefinition, type RecordResult } from '../../../src/core/providers/types';
-import { BEHAVIOURS, HARNESSES, type Behaviour, type Fault, type Harness, type Rig } from '../../support/conformance/harnesses';
+import {
+  SECRET_KEYS,
+  type DnsProvider,
+  type ProviderDefinition,
+  type RecordResult,
+} from '../../../src/core/providers/types';
+import {
+  BEHAVIOURS,
+  HARNESSES,
+  type Behaviour,
+  type Fault,
+  type Harness,
+  type Rig,
+} from '../../support/conformance/harnesses';
 
 after(closeHttpPools);
 
@@ -31,23 +43,30 @@ test('every provider has a harness, and every behaviour is run or says why not',
     }
     const def = PROVIDERS.find((p) => p.id === h.id)!;
     assert.equal(Boolean(h.notApplicable?.txt), !def.txt, `${h.id}: TXT is run exactly when definition.txt`);
-    for (const d of Object.values(h.deviations ?? {})) assert.ok(d.reason.length > 10, `${h.id}: a deviation needs a reason`);
+    for (const d of Object.values(h.deviations ?? {}))
+      assert.ok(d.reason.length > 10, `${h.id}: a deviation needs a reason`);
   }
 });
 
-test('secrets: every password field is one of SECRET_KEYS, and every SECRET_KEY is some provider\'s (the editor derives the list from the catalog)', () => {
+test("secrets: every password field is one of SECRET_KEYS, and every SECRET_KEY is some provider's (the editor derives the list from the catalog)", () => {
   const used = new Set(PROVIDERS.flatMap((p) => p.fields.filter((f) => f.kind === 'password').map((f) => f.key)));
   for (const k of used) assert.ok((SECRET_KEYS as readonly string[]).includes(k), `${k} is not in SECRET_KEYS`);
   assert.deepEqual([...used].sort(), [...SECRET_KEYS].sort());
   for (const p of PROVIDERS) {
-    for (const f of p.fields) if ((SECRET_KEYS as readonly string[]).includes(f.key)) assert.equal(f.kind, 'password', `${p.id}.${f.key} must be a password field`);
+    for (const f of p.fields)
+      if ((SECRET_KEYS as readonly string[]).includes(f.key))
+        assert.equal(f.kind, 'password', `${p.id}.${f.key} must be a password field`);
   }
 });
 
 /** Everything a person could see: result messages, error messages, details, stacks and JSON. */
 function texts(x: unknown): string[] {
   if (x instanceof Error) return [x.message, String(x.stack), String((x as DdnsError).detail ?? ''), JSON.stringify(x)];
-  return [JSON.stringify(x, (_k, v) => (v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v))];
+  return [
+    JSON.stringify(x, (_k, v) =>
+      v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v,
+    ),
+  ];
 }
 
 /** The error of a call: thrown, or carried by its first failed result. */
@@ -98,9 +117,14 @@ for (const h of HARNESSES) {
       });
 
     run('update', async (rig, def) => {
-      const r = await make(def, rig.settings, h).setAddresses(providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'));
+      const r = await make(def, rig.settings, h).setAddresses(
+        providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'),
+      );
       seen.push(...texts(r));
-      assert.deepEqual(r.map((x) => [x.hostname, x.family, x.outcome]), [[rig.hostname, 'ipv4', 'updated']]);
+      assert.deepEqual(
+        r.map((x) => [x.hostname, x.family, x.outcome]),
+        [[rig.hostname, 'ipv4', 'updated']],
+      );
       assert.ok(r[0].message.length > 0);
     });
 
@@ -109,17 +133,30 @@ for (const h of HARNESSES) {
       await p.setAddresses(providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'));
       const r = await p.setAddresses(providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'));
       seen.push(...texts(r));
-      assert.deepEqual(r.map((x) => x.outcome), ['unchanged']);
+      assert.deepEqual(
+        r.map((x) => x.outcome),
+        ['unchanged'],
+      );
     });
 
     run('auth', async (rig, def) => {
-      const e = await errorOf(make(def, rig.badAuth, h).setAddresses(providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given')), seen);
+      const e = await errorOf(
+        make(def, rig.badAuth, h).setAddresses(
+          providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'),
+        ),
+        seen,
+      );
       assert.equal(e.kind, 'fatal', e.message);
       assert.equal(e.scope, h.deviations?.auth?.scope ?? 'account', e.message);
     });
 
     run('notOwned', async (rig, def) => {
-      const e = await errorOf(make(def, rig.settings, h).setAddresses(providerCall({ hostnames: [rig.notOwned], addresses: { ipv4: V4 } }, 'as-given')), seen);
+      const e = await errorOf(
+        make(def, rig.settings, h).setAddresses(
+          providerCall({ hostnames: [rig.notOwned], addresses: { ipv4: V4 } }, 'as-given'),
+        ),
+        seen,
+      );
       assert.equal(e.kind, 'fatal', e.message);
       assert.equal(e.scope, h.deviations?.notOwned?.scope ?? 'host', e.message);
     });
@@ -127,7 +164,12 @@ for (const h of HARNESSES) {
     for (const [b, fault, code] of FAULTS) {
       run(b, async (rig, def) => {
         rig.fault(fault);
-        const e = await errorOf(make(def, rig.settings, h).setAddresses(providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given')), seen);
+        const e = await errorOf(
+          make(def, rig.settings, h).setAddresses(
+            providerCall({ hostnames: [rig.hostname], addresses: { ipv4: V4 } }, 'as-given'),
+          ),
+          seen,
+        );
         assert.equal(e.kind, 'transient', e.message);
         if (typeof code === 'string') assert.equal(e.code, code, e.message);
         else assert.match(e.code, code, e.message);

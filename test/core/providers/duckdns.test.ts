@@ -46,7 +46,10 @@ async function failure(fn: () => Promise<unknown>): Promise<DdnsError> {
 
 const keys = (q: URLSearchParams) => [...q.keys()];
 
-async function withDuck(t: (duck: DuckDnsContract, p: DnsProvider) => Promise<void>, opts?: Parameters<typeof startDuckDns>[0]) {
+async function withDuck(
+  t: (duck: DuckDnsContract, p: DnsProvider) => Promise<void>,
+  opts?: Parameters<typeof startDuckDns>[0],
+) {
   const duck = await startDuckDns(opts ?? { token: TOKEN, domains: ['myhome', 'other'] });
   try {
     await t(duck, create(duck));
@@ -59,12 +62,19 @@ describe('duckdns: definition and names', () => {
   test('registered, secrets only under SECRET_KEYS, settings validated', () => {
     assert.equal(providerById('duckdns'), definition);
     assert.equal(definition.txt, true);
-    for (const f of definition.fields) if (f.kind === 'password') assert.ok((SECRET_KEYS as readonly string[]).includes(f.key));
-    assert.deepEqual(duckdnsSettings.parse({ token: ` ${TOKEN} `, endpoint: '' }), { token: TOKEN, endpoint: undefined });
+    for (const f of definition.fields)
+      if (f.kind === 'password') assert.ok((SECRET_KEYS as readonly string[]).includes(f.key));
+    assert.deepEqual(duckdnsSettings.parse({ token: ` ${TOKEN} `, endpoint: '' }), {
+      token: TOKEN,
+      endpoint: undefined,
+    });
     assert.equal(duckdnsSettings.safeParse({ token: '' }).success, false);
     assert.equal(duckdnsSettings.safeParse({ token: 'a b' }).success, false);
     assert.equal(duckdnsSettings.safeParse({ token: TOKEN, endpoint: 'ftp://x' }).success, false);
-    assert.throws(() => definition.create({ token: '' }, {}), (e: DdnsError) => e.kind === 'input' && /token is required/.test(e.message));
+    assert.throws(
+      () => definition.create({ token: '' }, {}),
+      (e: DdnsError) => e.kind === 'input' && /token is required/.test(e.message),
+    );
     const p = definition.create({ token: TOKEN }, {});
     assert.equal(p.maxHostsPerCall, 1);
     assert.equal(p.txtSerialised, true);
@@ -75,7 +85,10 @@ describe('duckdns: definition and names', () => {
     assert.deepEqual(duckdnsSubName('myhome'), { sub: 'myhome' });
     assert.deepEqual(duckdnsSubName('MyHome.DuckDNS.org.'), { sub: 'myhome' });
     assert.deepEqual(duckdnsSubName('_acme-challenge.myhome.duckdns.org', true), { sub: 'myhome' });
-    assert.match((duckdnsSubName('www.myhome.duckdns.org') as { reason: string }).reason, /follows myhome\.duckdns\.org; use "myhome"/);
+    assert.match(
+      (duckdnsSubName('www.myhome.duckdns.org') as { reason: string }).reason,
+      /follows myhome\.duckdns\.org; use "myhome"/,
+    );
     assert.match((duckdnsSubName('home.example.com') as { reason: string }).reason, /not a DuckDNS name/);
     assert.ok('reason' in duckdnsSubName('my_home'));
     assert.ok('reason' in duckdnsSubName(''));
@@ -95,27 +108,39 @@ describe('duckdns: updates', () => {
       assert.equal(q.get('token'), TOKEN);
       assert.equal(q.get('ip'), V4);
       assert.equal(q.get('verbose'), 'true');
-      assert.deepEqual(r1.map((r) => [r.hostname, r.family, r.outcome]), [['myhome', 'ipv4', 'updated']]);
+      assert.deepEqual(
+        r1.map((r) => [r.hostname, r.family, r.outcome]),
+        [['myhome', 'ipv4', 'updated']],
+      );
       assert.match(r1[0].message, /DuckDNS updated myhome\.duckdns\.org to 203\.0\.113\.7/);
       assert.deepEqual(duck.records.get('myhome'), { ipv4: V4 });
 
       const r2 = await update(p, ['myhome.duckdns.org'], { ipv4: V4 });
       assert.equal(duck.requests.length, 2);
       assert.equal(duck.requests[1].query.get('domains'), 'myhome');
-      assert.deepEqual(r2.map((r) => [r.hostname, r.family, r.outcome]), [['myhome.duckdns.org', 'ipv4', 'unchanged']]);
+      assert.deepEqual(
+        r2.map((r) => [r.hostname, r.family, r.outcome]),
+        [['myhome.duckdns.org', 'ipv4', 'unchanged']],
+      );
       assert.match(r2[0].message, /already had 203\.0\.113\.7/);
     }));
 
   test('IPv6 only: ipv6= without ip= (no auto-detection), the A record is left alone', () =>
-    withDuck(async (duck, p) => {
-      const r = await update(p, ['myhome'], { ipv6: V6 });
-      assert.equal(duck.requests.length, 1);
-      const q = duck.requests[0].query;
-      assert.deepEqual(keys(q), ['domains', 'token', 'ipv6', 'verbose']);
-      assert.equal(q.get('ipv6'), V6);
-      assert.deepEqual(r.map((x) => [x.family, x.outcome]), [['ipv6', 'updated']]);
-      assert.deepEqual(duck.records.get('myhome'), { ipv4: '198.51.100.1', ipv6: V6 });
-    }, { token: TOKEN, domains: { myhome: { ipv4: '198.51.100.1' } } }));
+    withDuck(
+      async (duck, p) => {
+        const r = await update(p, ['myhome'], { ipv6: V6 });
+        assert.equal(duck.requests.length, 1);
+        const q = duck.requests[0].query;
+        assert.deepEqual(keys(q), ['domains', 'token', 'ipv6', 'verbose']);
+        assert.equal(q.get('ipv6'), V6);
+        assert.deepEqual(
+          r.map((x) => [x.family, x.outcome]),
+          [['ipv6', 'updated']],
+        );
+        assert.deepEqual(duck.records.get('myhome'), { ipv4: '198.51.100.1', ipv6: V6 });
+      },
+      { token: TOKEN, domains: { myhome: { ipv4: '198.51.100.1' } } },
+    ));
 
   test('dual-stack: ip= and ipv6= in one request, one result per family', () =>
     withDuck(async (duck, p) => {
@@ -125,17 +150,35 @@ describe('duckdns: updates', () => {
       assert.deepEqual(keys(q), ['domains', 'token', 'ip', 'ipv6', 'verbose']);
       assert.equal(q.get('ip'), V4);
       assert.equal(q.get('ipv6'), V6, 'the address is sent normalised');
-      assert.deepEqual(r.map((x) => [x.family, x.outcome]), [['ipv4', 'updated'], ['ipv6', 'updated']]);
+      assert.deepEqual(
+        r.map((x) => [x.family, x.outcome]),
+        [
+          ['ipv4', 'updated'],
+          ['ipv6', 'updated'],
+        ],
+      );
       assert.match(r[1].message, /one request/);
       const again = await update(p, ['myhome'], { ipv4: V4, ipv6: V6 });
-      assert.deepEqual(again.map((x) => x.outcome), ['unchanged', 'unchanged']);
+      assert.deepEqual(
+        again.map((x) => x.outcome),
+        ['unchanged', 'unchanged'],
+      );
     }));
 
   test('several names: one request each (maxHostsPerCall 1 keeps answers per name)', () =>
     withDuck(async (duck, p) => {
       const r = await update(p, ['myhome', 'other.duckdns.org'], { ipv4: V4 });
-      assert.deepEqual(duck.requests.map((x) => x.query.get('domains')), ['myhome', 'other']);
-      assert.deepEqual(r.map((x) => [x.hostname, x.outcome]), [['myhome', 'updated'], ['other.duckdns.org', 'updated']]);
+      assert.deepEqual(
+        duck.requests.map((x) => x.query.get('domains')),
+        ['myhome', 'other'],
+      );
+      assert.deepEqual(
+        r.map((x) => [x.hostname, x.outcome]),
+        [
+          ['myhome', 'updated'],
+          ['other.duckdns.org', 'updated'],
+        ],
+      );
     }));
 
   test('names DuckDNS cannot hold and bad addresses: nothing is sent', () =>
@@ -147,9 +190,13 @@ describe('duckdns: updates', () => {
         assert.equal(x.outcome, 'failed');
         assert.equal(x.error?.kind, 'input');
       }
-      const e1 = await failure(() => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V6 } }, 'as-given')));
+      const e1 = await failure(() =>
+        p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V6 } }, 'as-given')),
+      );
       assert.equal(e1.kind, 'input');
-      const e2 = await failure(() => p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv6: 'not-an-ip' } }, 'as-given')));
+      const e2 = await failure(() =>
+        p.setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv6: 'not-an-ip' } }, 'as-given')),
+      );
       assert.equal(e2.code, 'invalid_address');
       assert.deepEqual(await update(p, ['myhome'], {}), [], 'no address: no request (DuckDNS would guess one)');
       assert.equal(duck.requests.length, 0);
@@ -158,7 +205,9 @@ describe('duckdns: updates', () => {
   test('KO for a wrong token or a domain of another account: fatal, account scope, says what to check', async () => {
     const duck = await startDuckDns({ token: 'another-token-000', domains: ['myhome'] });
     try {
-      const e = await failure(() => create(duck).setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given')));
+      const e = await failure(() =>
+        create(duck).setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given')),
+      );
       assert.equal(e.kind, 'fatal');
       assert.equal(e.code, 'ko');
       assert.equal(e.scope, 'account');
@@ -169,7 +218,9 @@ describe('duckdns: updates', () => {
       await duck.close();
     }
     await withDuck(async (duck, p) => {
-      const e = await failure(() => p.setAddresses(providerCall({ hostnames: ['stranger'], addresses: { ipv4: V4 } }, 'as-given')));
+      const e = await failure(() =>
+        p.setAddresses(providerCall({ hostnames: ['stranger'], addresses: { ipv4: V4 } }, 'as-given')),
+      );
       assert.equal(e.code, 'ko');
       duck.failNext('ko');
       const e2 = await failure(() => p.setTxt!('myhome.duckdns.org', 'abc'));
@@ -218,7 +269,11 @@ describe('duckdns: updates', () => {
       assert.equal(e.retryAfterMs, 120_000);
       assert.equal(e.scope, 'account');
       duck.failNext({ status: 500, body: 'OK\n203.0.113.7\n\nUPDATED' });
-      assert.equal((await update(p, ['myhome'], { ipv4: V4 }))[0].outcome, 'updated', 'the body decides, not the status');
+      assert.equal(
+        (await update(p, ['myhome'], { ipv4: V4 }))[0].outcome,
+        'updated',
+        'the body decides, not the status',
+      );
       duck.failNext({ status: 200, body: 'KOALA' });
       assert.equal((await failure(call)).code, 'unexpected_answer');
       assert.equal(duck.requests.length, 7);
@@ -247,7 +302,11 @@ describe('duckdns: updates', () => {
     }));
 
   test('nobody listening: transient, redacted', async () => {
-    const e = await failure(() => create({ url: 'http://127.0.0.1:1' }).setAddresses(providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given')));
+    const e = await failure(() =>
+      create({ url: 'http://127.0.0.1:1' }).setAddresses(
+        providerCall({ hostnames: ['myhome'], addresses: { ipv4: V4 } }, 'as-given'),
+      ),
+    );
     assert.equal(e.kind, 'transient');
   });
 });
@@ -299,9 +358,13 @@ describe('duckdns: contract server', () => {
 test('the token never appears in a result, message, detail or stack', () => {
   assert.ok(seen.length > 20);
   for (const x of seen) {
-    const parts = x instanceof Error
-      ? [x.message, x.stack, (x as DdnsError).detail, JSON.stringify(x)]
-      : [JSON.stringify(x), ...(x as RecordResult[]).flatMap((r) => [r.message, r.error?.message, r.error?.stack, r.error?.detail])];
+    const parts =
+      x instanceof Error
+        ? [x.message, x.stack, (x as DdnsError).detail, JSON.stringify(x)]
+        : [
+            JSON.stringify(x),
+            ...(x as RecordResult[]).flatMap((r) => [r.message, r.error?.message, r.error?.stack, r.error?.detail]),
+          ];
     for (const s of parts) assert.ok(!String(s ?? '').includes(TOKEN), `token leaked in: ${String(s).slice(0, 200)}`);
   }
 });

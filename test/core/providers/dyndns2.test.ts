@@ -15,8 +15,15 @@ import { DdnsError } from '../../../src/core/errors';
 import { Redactor } from '../../../src/core/redact';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../../src/core/version';
 import {
-  ANSWERS, buildUrl, definition as generic, dyndns2UserAgent, interpretAnswer, MAINTAINER_CONTACT,
-  parseWait, planRequests, type Dyndns2Flavour,
+  ANSWERS,
+  buildUrl,
+  definition as generic,
+  dyndns2UserAgent,
+  interpretAnswer,
+  MAINTAINER_CONTACT,
+  parseWait,
+  planRequests,
+  type Dyndns2Flavour,
 } from '../../../src/core/providers/dyndns2';
 import { definition as dyndns, DYNDNS_ENDPOINT } from '../../../src/core/providers/dyndns';
 import { providerById } from '../../../src/core/providers/registry';
@@ -30,7 +37,13 @@ const USER = 'alice';
 const V4 = parsePublishable('198.51.100.7', 'ipv4').address;
 const V6 = parsePublishable('2001:db8::7', 'ipv6').address;
 
-const flavour: Dyndns2Flavour = { id: 'dyndns2', name: 'dyn.example', dualStack: 'separate', serverTroubleWaitMs: 600_000, abuseScope: 'host' };
+const flavour: Dyndns2Flavour = {
+  id: 'dyndns2',
+  name: 'dyn.example',
+  dualStack: 'separate',
+  serverTroubleWaitMs: 600_000,
+  abuseScope: 'host',
+};
 const red = new Redactor([PASSWORD]);
 /** The shared host-name parser, as text or null (dyndns2 takes what it accepts, wildcards aside). */
 const normaliseHostname = (text: string): string | null => {
@@ -38,7 +51,15 @@ const normaliseHostname = (text: string): string | null => {
   return r.ok ? r.name : null;
 };
 const answer = (body: string, hostnames = ['a.example.net'], status = 200, headers: Record<string, string> = {}) =>
-  interpretAnswer({ response: { status, headers, body }, hostnames, families: ['ipv4'], addresses: { ipv4: V4 }, flavour, name: 'dyn.example', redactor: red });
+  interpretAnswer({
+    response: { status, headers, body },
+    hostnames,
+    families: ['ipv4'],
+    addresses: { ipv4: V4 },
+    flavour,
+    name: 'dyn.example',
+    redactor: red,
+  });
 const thrown = (fn: () => unknown): DdnsError => {
   try {
     fn();
@@ -54,7 +75,9 @@ function assertNoSecret(...values: unknown[]): void {
   for (const v of values) {
     const parts = [JSON.stringify(v)];
     if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v)) for (const r of v as RecordResult[]) if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
+    if (Array.isArray(v))
+      for (const r of v as RecordResult[])
+        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
     for (const p of parts) {
       assert.doesNotMatch(p, new RegExp(PASSWORD));
       assert.doesNotMatch(p, new RegExp(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')));
@@ -63,7 +86,7 @@ function assertNoSecret(...values: unknown[]): void {
 }
 
 describe('dyndns2 protocol pieces', () => {
-  test('User-Agent in No-IP\'s format, naming this client, its version and a contact', () => {
+  test("User-Agent in No-IP's format, naming this client, its version and a contact", () => {
     const ua = dyndns2UserAgent('linux');
     assert.equal(ua, `${PACKAGE_NAME} ${PACKAGE_NAME}/linux-${PACKAGE_VERSION} ${MAINTAINER_CONTACT}`);
     assert.match(ua, /^\S.* [^\s/]+\/[^\s-]+-\S+ \S+$/);
@@ -72,7 +95,19 @@ describe('dyndns2 protocol pieces', () => {
   test('host names: normalised, IDN to punycode, bad ones refused', () => {
     assert.equal(normaliseHostname(' MyHome.Example.NET. '), 'myhome.example.net');
     assert.equal(normaliseHostname('bücher.example'), 'xn--bcher-kva.example');
-    for (const bad of ['', 'localhost', 'a..b', '-a.example', 'a-.example', 'a.example,b.example', 'a b.example', '1.2.3.4', 'x'.repeat(64) + '.example', 'a.example/x', 'user@a.example']) {
+    for (const bad of [
+      '',
+      'localhost',
+      'a..b',
+      '-a.example',
+      'a-.example',
+      'a.example,b.example',
+      'a b.example',
+      '1.2.3.4',
+      'x'.repeat(64) + '.example',
+      'a.example/x',
+      'user@a.example',
+    ]) {
       assert.equal(normaliseHostname(bad), null, bad);
     }
   });
@@ -85,20 +120,39 @@ describe('dyndns2 protocol pieces', () => {
     assert.equal(parseWait('wait'), undefined);
   });
 
-  test('request plans per dual-stack style, and URLs keeping the endpoint\'s own query', () => {
+  test("request plans per dual-stack style, and URLs keeping the endpoint's own query", () => {
     assert.deepEqual(planRequests('separate', { ipv4: V4, ipv6: V6 }), [
-      { families: ['ipv4'], params: [['myip', V4]] }, { families: ['ipv6'], params: [['myip', V6]] }]);
-    assert.deepEqual(planRequests('combined', { ipv4: V4, ipv6: V6 }), [{ families: ['ipv4', 'ipv6'], params: [['myip', `${V4},${V6}`]] }]);
+      { families: ['ipv4'], params: [['myip', V4]] },
+      { families: ['ipv6'], params: [['myip', V6]] },
+    ]);
+    assert.deepEqual(planRequests('combined', { ipv4: V4, ipv6: V6 }), [
+      { families: ['ipv4', 'ipv6'], params: [['myip', `${V4},${V6}`]] },
+    ]);
     assert.deepEqual(planRequests('combined', { ipv6: V6 }), [{ families: ['ipv6'], params: [['myip', V6]] }]);
-    assert.deepEqual(planRequests('dynu', { ipv6: V6 }), [{ families: ['ipv6'], params: [['myip', 'no'], ['myipv6', V6]] }]);
-    assert.equal(buildUrl('https://x.example/nic/update?system=dyndns#frag', ['a.example.net', 'b.example.net'], { families: ['ipv4', 'ipv6'], params: [['myip', `${V4},${V6}`]] }),
-      `https://x.example/nic/update?system=dyndns&hostname=a.example.net,b.example.net&myip=${V4},${V6}`);
+    assert.deepEqual(planRequests('dynu', { ipv6: V6 }), [
+      {
+        families: ['ipv6'],
+        params: [
+          ['myip', 'no'],
+          ['myipv6', V6],
+        ],
+      },
+    ]);
+    assert.equal(
+      buildUrl('https://x.example/nic/update?system=dyndns#frag', ['a.example.net', 'b.example.net'], {
+        families: ['ipv4', 'ipv6'],
+        params: [['myip', `${V4},${V6}`]],
+      }),
+      `https://x.example/nic/update?system=dyndns&hostname=a.example.net,b.example.net&myip=${V4},${V6}`,
+    );
   });
 });
 
 describe('dyndns2 answer table', () => {
   test('good and nochg, with and without the address', () => {
-    assert.deepEqual(answer(`good ${V4}`), [{ hostname: 'a.example.net', family: 'ipv4', outcome: 'updated', message: `good ${V4}: record updated` }]);
+    assert.deepEqual(answer(`good ${V4}`), [
+      { hostname: 'a.example.net', family: 'ipv4', outcome: 'updated', message: `good ${V4}: record updated` },
+    ]);
     assert.equal(answer(`nochg ${V4}\r\n`)[0].outcome, 'unchanged');
     assert.equal(answer('good')[0].outcome, 'updated');
     assert.equal(answer('NOCHG')[0].outcome, 'unchanged');
@@ -140,8 +194,14 @@ describe('dyndns2 answer table', () => {
   test('multi-host answers in order; an answer given once applies to every host', () => {
     const hosts = ['a.example.net', 'b.example.net', 'c.example.net'];
     const rs = answer(`good ${V4}\nnohost\nnochg ${V4}`, hosts);
-    assert.deepEqual(rs.map((r) => [r.hostname, r.outcome, r.error?.code]), [
-      ['a.example.net', 'updated', undefined], ['b.example.net', 'failed', 'nohost'], ['c.example.net', 'unchanged', undefined]]);
+    assert.deepEqual(
+      rs.map((r) => [r.hostname, r.outcome, r.error?.code]),
+      [
+        ['a.example.net', 'updated', undefined],
+        ['b.example.net', 'failed', 'nohost'],
+        ['c.example.net', 'unchanged', undefined],
+      ],
+    );
     const once = thrown(() => answer('notfqdn', hosts));
     assert.equal(once.code, 'notfqdn');
     assert.match(once.message, /a\.example\.net, b\.example\.net, c\.example\.net/);
@@ -152,27 +212,40 @@ describe('dyndns2 answer table', () => {
     assert.equal(thrown(() => answer(`good ${V4}\ngood ${V4}`, hosts)).code, 'bad_answer');
     // one unreadable line among readable ones fails that name only
     const mixed = answer(`good ${V4}\nwhat?\nnochg`, hosts);
-    assert.deepEqual(mixed.map((r) => r.error?.code), [undefined, 'bad_answer', undefined]);
+    assert.deepEqual(
+      mixed.map((r) => r.error?.code),
+      [undefined, 'bad_answer', undefined],
+    );
     assert.equal(mixed[1].error!.kind, 'transient');
   });
 
   test('unknown answers are transient with an excerpt: HTML, empty, garbage, 5xx, 404; 401 is badauth', () => {
-    const html = thrown(() => answer('<!DOCTYPE html><html><head><title>Bad Gateway</title></head><body>…</body></html>', undefined, 502, { 'retry-after': '120' }));
+    const html = thrown(() =>
+      answer('<!DOCTYPE html><html><head><title>Bad Gateway</title></head><body>…</body></html>', undefined, 502, {
+        'retry-after': '120',
+      }),
+    );
     assert.deepEqual([html.kind, html.code, html.retryAfterMs], ['transient', 'http_502', 120_000]);
     assert.match(html.message, /HTTP status 502: HTML page "Bad Gateway"/);
     const empty = thrown(() => answer(''));
     assert.deepEqual([empty.kind, empty.code], ['transient', 'bad_answer']);
     assert.match(empty.message, /\(empty\)/);
     assert.equal(thrown(() => answer('hello world')).code, 'bad_answer');
-    assert.match(thrown(() => answer('<html><title>Not Found</title></html>', undefined, 404)).message, /Check the server address/);
-    assert.match(thrown(() => answer('', undefined, 301, { location: 'https://dyn.example/nic/update' })).message, /moved to https:\/\/dyn\.example\/nic\/update/);
+    assert.match(
+      thrown(() => answer('<html><title>Not Found</title></html>', undefined, 404)).message,
+      /Check the server address/,
+    );
+    assert.match(
+      thrown(() => answer('', undefined, 301, { location: 'https://dyn.example/nic/update' })).message,
+      /moved to https:\/\/dyn\.example\/nic\/update/,
+    );
     const maint = thrown(() => answer('911', undefined, 503));
     assert.deepEqual([maint.code, maint.retryAfterMs], ['911', 600_000]);
     const auth = thrown(() => answer('Unauthorized', undefined, 401));
     assert.deepEqual([auth.kind, auth.code, auth.scope], ['fatal', 'badauth', 'account']);
   });
 
-  test('echoed addresses: a different address is a fatal mismatch; 127.0.0.1 is Dyn\'s refused-client signal', () => {
+  test("echoed addresses: a different address is a fatal mismatch; 127.0.0.1 is Dyn's refused-client signal", () => {
     const [r] = answer('good 192.0.2.99');
     assert.equal(r.outcome, 'failed');
     assert.deepEqual([r.error!.kind, r.error!.code, r.error!.scope], ['fatal', 'address_mismatch', 'host']);
@@ -195,27 +268,64 @@ describe('generic dyndns2 provider', () => {
   test('settings: URL required, http(s) only, no credentials in it; registered', () => {
     assert.equal(providerById('dyndns2'), generic);
     assert.equal(generic.txt, false);
-    assert.deepEqual(generic.fields.filter((f) => f.kind === 'password').map((f) => f.key), ['password']);
+    assert.deepEqual(
+      generic.fields.filter((f) => f.kind === 'password').map((f) => f.key),
+      ['password'],
+    );
     assert.equal(generic.fields.find((f) => f.key === 'username')!.kind, 'text');
     assert.equal(generic.settings.safeParse({ username: USER, password: PASSWORD }).success, false);
-    assert.equal(generic.settings.safeParse({ endpoint: 'ftp://x.example/', username: USER, password: PASSWORD }).success, false);
-    const userinfo = generic.settings.safeParse({ endpoint: `https://${USER}:${PASSWORD}@x.example/nic/update`, username: USER, password: PASSWORD });
+    assert.equal(
+      generic.settings.safeParse({ endpoint: 'ftp://x.example/', username: USER, password: PASSWORD }).success,
+      false,
+    );
+    const userinfo = generic.settings.safeParse({
+      endpoint: `https://${USER}:${PASSWORD}@x.example/nic/update`,
+      username: USER,
+      password: PASSWORD,
+    });
     assert.equal(userinfo.success, false);
-    assert.equal(generic.settings.safeParse({ endpoint: 'https://x.example/nic/update', username: 'a:b', password: PASSWORD }).success, false);
-    assert.equal(generic.settings.safeParse({ endpoint: 'https://x.example/nic/update', username: USER, password: '' }).success, false);
-    assert.equal(generic.settings.parse({ endpoint: 'https://x.example/nic/update', username: USER, password: PASSWORD, combined: '' }).combined, undefined);
+    assert.equal(
+      generic.settings.safeParse({ endpoint: 'https://x.example/nic/update', username: 'a:b', password: PASSWORD })
+        .success,
+      false,
+    );
+    assert.equal(
+      generic.settings.safeParse({ endpoint: 'https://x.example/nic/update', username: USER, password: '' }).success,
+      false,
+    );
+    assert.equal(
+      generic.settings.parse({
+        endpoint: 'https://x.example/nic/update',
+        username: USER,
+        password: PASSWORD,
+        combined: '',
+      }).combined,
+      undefined,
+    );
   });
 
   test('exact requests: GET, path, hostname list, explicit myip, Basic auth, User-Agent; one request per family', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net', 'b.example.net'] });
+    const srv = await startDyndns2({
+      flavour: 'generic',
+      users: { [USER]: PASSWORD },
+      hosts: ['a.example.net', 'b.example.net'],
+    });
     try {
       const p = create(srv.url);
       assert.equal(p.id, 'dyndns2');
       assert.equal(p.maxHostsPerCall, 20);
-      const rs = await p.setAddresses(providerCall({ hostnames: ['A.example.net', 'b.example.net'], addresses: { ipv4: V4, ipv6: '2001:DB8:0::7' } }));
-      assert.deepEqual(rs.map((r) => [r.hostname, r.family, r.outcome]), [
-        ['a.example.net', 'ipv4', 'updated'], ['b.example.net', 'ipv4', 'updated'],
-        ['a.example.net', 'ipv6', 'updated'], ['b.example.net', 'ipv6', 'updated']]);
+      const rs = await p.setAddresses(
+        providerCall({ hostnames: ['A.example.net', 'b.example.net'], addresses: { ipv4: V4, ipv6: '2001:DB8:0::7' } }),
+      );
+      assert.deepEqual(
+        rs.map((r) => [r.hostname, r.family, r.outcome]),
+        [
+          ['a.example.net', 'ipv4', 'updated'],
+          ['b.example.net', 'ipv4', 'updated'],
+          ['a.example.net', 'ipv6', 'updated'],
+          ['b.example.net', 'ipv6', 'updated'],
+        ],
+      );
       assert.equal(srv.requests.length, 2);
       for (const [i, myip] of [V4, V6].entries()) {
         const r = srv.requests[i];
@@ -240,8 +350,16 @@ describe('generic dyndns2 provider', () => {
   test('combined option: both families in one request (myip=v4,v6)', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
-      const rs = await create(srv.url, { combined: true }).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
-      assert.deepEqual(rs.map((r) => [r.family, r.outcome]), [['ipv4', 'updated'], ['ipv6', 'updated']]);
+      const rs = await create(srv.url, { combined: true }).setAddresses(
+        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+      );
+      assert.deepEqual(
+        rs.map((r) => [r.family, r.outcome]),
+        [
+          ['ipv4', 'updated'],
+          ['ipv6', 'updated'],
+        ],
+      );
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
     } finally {
@@ -257,7 +375,10 @@ describe('generic dyndns2 provider', () => {
         [{ hostnames: [], addresses: { ipv4: V4 } }, 'no_hostname'],
         [{ hostnames: ['not a host'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
         [{ hostnames: ['a.example.net', 'A.example.net.'], addresses: { ipv4: V4 } }, 'duplicate_hostname'],
-        [{ hostnames: Array.from({ length: 21 }, (_, i) => `h${i}.example.net`), addresses: { ipv4: V4 } }, 'too_many_hostnames'],
+        [
+          { hostnames: Array.from({ length: 21 }, (_, i) => `h${i}.example.net`), addresses: { ipv4: V4 } },
+          'too_many_hostnames',
+        ],
         [{ hostnames: ['a.example.net'], addresses: {} }, 'no_address'],
         [{ hostnames: ['a.example.net'], addresses: { ipv4: V6 } }, 'invalid_address'],
         [{ hostnames: ['a.example.net'], addresses: { ipv6: V4 } }, 'invalid_address'],
@@ -268,7 +389,11 @@ describe('generic dyndns2 provider', () => {
       ];
       for (const [call, code] of cases) {
         // refused where it is parsed (the boundary) or by dyndns2's own rules: either way before sending
-        await assert.rejects(async () => p.setAddresses(providerCall(call)), (e: DdnsError) => e.kind === 'input' && e.code === code, code);
+        await assert.rejects(
+          async () => p.setAddresses(providerCall(call)),
+          (e: DdnsError) => e.kind === 'input' && e.code === code,
+          code,
+        );
       }
       assert.equal(srv.requests.length, 0);
     } finally {
@@ -281,9 +406,16 @@ describe('generic dyndns2 provider', () => {
     try {
       srv.answerNext(`good ${V4}`);
       srv.answerNext({ lines: ['911'] });
-      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
-      assert.deepEqual(rs.map((r) => [r.family, r.outcome, r.error?.code, r.error?.retryAfterMs]), [
-        ['ipv4', 'updated', undefined, undefined], ['ipv6', 'failed', '911', 600_000]]);
+      const rs = await create(srv.url).setAddresses(
+        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+      );
+      assert.deepEqual(
+        rs.map((r) => [r.family, r.outcome, r.error?.code, r.error?.retryAfterMs]),
+        [
+          ['ipv4', 'updated', undefined, undefined],
+          ['ipv6', 'failed', '911', 600_000],
+        ],
+      );
       assert.equal(rs[1].error!.scope, 'account');
     } finally {
       await srv.close();
@@ -293,13 +425,19 @@ describe('generic dyndns2 provider', () => {
   test('a name with a fatal answer in the first request is not sent again in the second', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
     try {
-      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
+      const rs = await create(srv.url).setAddresses(
+        providerCall({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+      );
       assert.equal(srv.requests.length, 2);
       assert.equal(srv.requests[1].query.get('hostname'), 'a.example.net');
-      const byKey = Object.fromEntries(rs.map((r) => [`${r.hostname}/${r.family}`, `${r.outcome}:${r.error?.code ?? ''}`]));
+      const byKey = Object.fromEntries(
+        rs.map((r) => [`${r.hostname}/${r.family}`, `${r.outcome}:${r.error?.code ?? ''}`]),
+      );
       assert.deepEqual(byKey, {
-        'a.example.net/ipv4': 'updated:', 'a.example.net/ipv6': 'updated:',
-        'gone.example.net/ipv4': 'failed:nohost', 'gone.example.net/ipv6': 'failed:nohost',
+        'a.example.net/ipv4': 'updated:',
+        'a.example.net/ipv6': 'updated:',
+        'gone.example.net/ipv4': 'failed:nohost',
+        'gone.example.net/ipv6': 'failed:nohost',
       });
     } finally {
       await srv.close();
@@ -341,19 +479,28 @@ describe('generic dyndns2 provider', () => {
     const srv = await startDyndns2({ flavour: 'generic', users: {}, hosts: [] });
     const url = srv.url;
     await srv.close();
-    await assert.rejects(async () => create(url, {}, { timeoutMs: 2_000 }).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
-      (e: DdnsError) => e.kind === 'transient' && e.code === 'ECONNREFUSED');
+    await assert.rejects(
+      async () =>
+        create(url, {}, { timeoutMs: 2_000 }).setAddresses(
+          providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }),
+        ),
+      (e: DdnsError) => e.kind === 'transient' && e.code === 'ECONNREFUSED',
+    );
   });
 
   test('wrong password: badauth from the server, fatal for the account; password never shown', async () => {
     const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: 'other' }, hosts: ['a.example.net'] });
     try {
-      await assert.rejects(async () => create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })), (e: DdnsError) => {
-        assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
-        assert.match(e.message, /^127\.0\.0\.1:\d+ rejected the username or password/);
-        assertNoSecret(e);
-        return true;
-      });
+      await assert.rejects(
+        async () =>
+          create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
+        (e: DdnsError) => {
+          assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
+          assert.match(e.message, /^127\.0\.0\.1:\d+ rejected the username or password/);
+          assertNoSecret(e);
+          return true;
+        },
+      );
     } finally {
       await srv.close();
     }
@@ -361,24 +508,50 @@ describe('generic dyndns2 provider', () => {
 });
 
 describe('DynDNS (Dyn) provider', () => {
-  const create = (endpoint?: string) => dyndns.create(dyndns.settings.parse({ username: USER, password: PASSWORD, endpoint }), {});
+  const create = (endpoint?: string) =>
+    dyndns.create(dyndns.settings.parse({ username: USER, password: PASSWORD, endpoint }), {});
 
   test('definition: default endpoint, secret only in password, registered', () => {
     assert.equal(providerById('dyndns'), dyndns);
     assert.equal(DYNDNS_ENDPOINT, 'https://members.dyndns.org/nic/update');
     assert.equal(dyndns.settings.parse({ username: USER, password: PASSWORD, endpoint: '' }).endpoint, undefined);
-    assert.deepEqual(dyndns.fields.map((f) => [f.key, f.kind, !!f.advanced]), [['username', 'text', false], ['password', 'password', false], ['endpoint', 'url', true]]);
+    assert.deepEqual(
+      dyndns.fields.map((f) => [f.key, f.kind, !!f.advanced]),
+      [
+        ['username', 'text', false],
+        ['password', 'password', false],
+        ['endpoint', 'url', true],
+      ],
+    );
     assert.ok(dyndns.docsUrl);
   });
 
   test('/nic/update: one address per request; multi-host answer in order with a nohost', async () => {
-    const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net', 'c.example.net'] });
+    const srv = await startDyndns2({
+      flavour: 'dyn',
+      users: { [USER]: PASSWORD },
+      hosts: ['a.example.net', 'c.example.net'],
+    });
     try {
-      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'b.example.net', 'c.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
+      const rs = await create(srv.url).setAddresses(
+        providerCall({
+          hostnames: ['a.example.net', 'b.example.net', 'c.example.net'],
+          addresses: { ipv4: V4, ipv6: V6 },
+        }),
+      );
       assert.equal(srv.requests.length, 2);
-      assert.deepEqual(srv.requests.map((r) => r.query.get('myip')), [V4, V6]);
-      assert.deepEqual(srv.requests.map((r) => r.query.get('hostname')), ['a.example.net,b.example.net,c.example.net', 'a.example.net,c.example.net']);
-      assert.deepEqual(rs.filter((r) => r.family === 'ipv4').map((r) => r.outcome), ['updated', 'failed', 'updated']);
+      assert.deepEqual(
+        srv.requests.map((r) => r.query.get('myip')),
+        [V4, V6],
+      );
+      assert.deepEqual(
+        srv.requests.map((r) => r.query.get('hostname')),
+        ['a.example.net,b.example.net,c.example.net', 'a.example.net,c.example.net'],
+      );
+      assert.deepEqual(
+        rs.filter((r) => r.family === 'ipv4').map((r) => r.outcome),
+        ['updated', 'failed', 'updated'],
+      );
       assert.deepEqual(srv.record('c.example.net'), { ipv4: V4, ipv6: V6 });
     } finally {
       await srv.close();
@@ -386,10 +559,20 @@ describe('DynDNS (Dyn) provider', () => {
   });
 
   test('/v3/update (updater client key): both families in one request', async () => {
-    const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net'], path: '/v3/update' });
+    const srv = await startDyndns2({
+      flavour: 'dyn',
+      users: { [USER]: PASSWORD },
+      hosts: ['a.example.net'],
+      path: '/v3/update',
+    });
     try {
-      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }));
-      assert.deepEqual(rs.map((r) => r.outcome), ['updated', 'updated']);
+      const rs = await create(srv.url).setAddresses(
+        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+      );
+      assert.deepEqual(
+        rs.map((r) => r.outcome),
+        ['updated', 'updated'],
+      );
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
     } finally {
@@ -398,12 +581,21 @@ describe('DynDNS (Dyn) provider', () => {
   });
 
   test('blocked host: abuse, fatal for that host only', async () => {
-    const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net', 'b.example.net'] });
+    const srv = await startDyndns2({
+      flavour: 'dyn',
+      users: { [USER]: PASSWORD },
+      hosts: ['a.example.net', 'b.example.net'],
+    });
     try {
       srv.block('b.example.net');
-      const rs = await create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net', 'b.example.net'], addresses: { ipv4: V4 } }));
+      const rs = await create(srv.url).setAddresses(
+        providerCall({ hostnames: ['a.example.net', 'b.example.net'], addresses: { ipv4: V4 } }),
+      );
       assert.equal(rs[0].outcome, 'updated');
-      assert.deepEqual([rs[1].outcome, rs[1].error!.code, rs[1].error!.scope, rs[1].error!.kind], ['failed', 'abuse', 'host', 'fatal']);
+      assert.deepEqual(
+        [rs[1].outcome, rs[1].error!.code, rs[1].error!.scope, rs[1].error!.kind],
+        ['failed', 'abuse', 'host', 'fatal'],
+      );
       assert.match(rs[1].message, /blocked b\.example\.net for update abuse/);
     } finally {
       await srv.close();

@@ -26,14 +26,22 @@ const V6 = '2001:db8:44::1';
 const OLD4 = '192.0.2.1';
 const OLD6 = '2001:db8::1';
 
-const create = (srv: Dyndns2Server, password = PASSWORD, env = {}) => dynu.create(dynu.settings.parse({ username: USER, password, endpoint: srv.url }), env);
-const serve = () => startDyndns2({ flavour: 'dynu', users: { [USER]: PASSWORD }, hosts: { 'home.dynu.net': { ipv4: OLD4, ipv6: OLD6 }, 'other.dynu.net': {} } });
+const create = (srv: Dyndns2Server, password = PASSWORD, env = {}) =>
+  dynu.create(dynu.settings.parse({ username: USER, password, endpoint: srv.url }), env);
+const serve = () =>
+  startDyndns2({
+    flavour: 'dynu',
+    users: { [USER]: PASSWORD },
+    hosts: { 'home.dynu.net': { ipv4: OLD4, ipv6: OLD6 }, 'other.dynu.net': {} },
+  });
 
 function assertNoSecret(...values: unknown[]): void {
   for (const v of values) {
     const parts = [JSON.stringify(v)];
     if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v)) for (const r of v as RecordResult[]) if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
+    if (Array.isArray(v))
+      for (const r of v as RecordResult[])
+        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
     for (const p of parts) assert.equal(p.includes(PASSWORD), false, p);
   }
 }
@@ -43,23 +51,38 @@ describe('Dynu', () => {
     assert.equal(providerById('dynu'), dynu);
     assert.equal(DYNU_ENDPOINT, 'https://api.dynu.com/nic/update');
     assert.equal(dynu.txt, false);
-    assert.deepEqual(dynu.fields.filter((f) => f.kind === 'password').map((f) => f.key), ['password']);
+    assert.deepEqual(
+      dynu.fields.filter((f) => f.kind === 'password').map((f) => f.key),
+      ['password'],
+    );
     assert.ok(dynu.docsUrl?.startsWith('https://www.dynu.com/'));
   });
 
   test('IPv4 only: myip=<v4>&myipv6=no, and the IPv6 record is left as it was', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } }));
+      const rs = await create(srv).setAddresses(
+        providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } }),
+      );
       assert.equal(srv.requests.length, 1);
       const r = srv.requests[0];
       assert.equal(r.method, 'GET');
       assert.equal(r.path, '/nic/update');
-      assert.deepEqual([...r.query.entries()], [['hostname', 'home.dynu.net'], ['myip', V4], ['myipv6', 'no']]);
+      assert.deepEqual(
+        [...r.query.entries()],
+        [
+          ['hostname', 'home.dynu.net'],
+          ['myip', V4],
+          ['myipv6', 'no'],
+        ],
+      );
       assert.deepEqual(r.basic, { user: USER, password: PASSWORD });
       assert.equal(r.url.includes(PASSWORD), false);
       assert.equal(r.headers['user-agent'], dyndns2UserAgent());
-      assert.deepEqual(rs.map((x) => [x.family, x.outcome]), [['ipv4', 'updated']]);
+      assert.deepEqual(
+        rs.map((x) => [x.family, x.outcome]),
+        [['ipv4', 'updated']],
+      );
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: V4, ipv6: OLD6 });
     } finally {
       await srv.close();
@@ -69,9 +92,21 @@ describe('Dynu', () => {
   test('IPv6 only: myip=no&myipv6=<v6>, and the IPv4 record is left as it was', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv6: V6 } }));
-      assert.deepEqual([...srv.requests[0].query.entries()], [['hostname', 'home.dynu.net'], ['myip', 'no'], ['myipv6', V6]]);
-      assert.deepEqual(rs.map((x) => [x.family, x.outcome]), [['ipv6', 'updated']]);
+      const rs = await create(srv).setAddresses(
+        providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv6: V6 } }),
+      );
+      assert.deepEqual(
+        [...srv.requests[0].query.entries()],
+        [
+          ['hostname', 'home.dynu.net'],
+          ['myip', 'no'],
+          ['myipv6', V6],
+        ],
+      );
+      assert.deepEqual(
+        rs.map((x) => [x.family, x.outcome]),
+        [['ipv6', 'updated']],
+      );
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: OLD4, ipv6: V6 });
     } finally {
       await srv.close();
@@ -82,7 +117,10 @@ describe('Dynu', () => {
     const srv = await serve();
     try {
       const res = await fetch(`${srv.url}?hostname=home.dynu.net&myipv6=${V6}`, {
-        headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, 'user-agent': dyndns2UserAgent() },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+          'user-agent': dyndns2UserAgent(),
+        },
       });
       assert.equal(res.status, 200);
       await res.text();
@@ -95,13 +133,32 @@ describe('Dynu', () => {
   test('dual stack and several hosts: one request, one line per host', async () => {
     const srv = await serve();
     try {
-      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.dynu.net', 'nope.dynu.net', 'other.dynu.net'], addresses: { ipv4: V4, ipv6: V6 } }));
+      const rs = await create(srv).setAddresses(
+        providerCall({
+          hostnames: ['home.dynu.net', 'nope.dynu.net', 'other.dynu.net'],
+          addresses: { ipv4: V4, ipv6: V6 },
+        }),
+      );
       assert.equal(srv.requests.length, 1);
-      assert.deepEqual([...srv.requests[0].query.entries()], [['hostname', 'home.dynu.net,nope.dynu.net,other.dynu.net'], ['myip', V4], ['myipv6', V6]]);
-      assert.deepEqual(rs.map((r) => [r.hostname, r.family, r.outcome, r.error?.code ?? null]), [
-        ['home.dynu.net', 'ipv4', 'updated', null], ['home.dynu.net', 'ipv6', 'updated', null],
-        ['nope.dynu.net', 'ipv4', 'failed', 'nohost'], ['nope.dynu.net', 'ipv6', 'failed', 'nohost'],
-        ['other.dynu.net', 'ipv4', 'updated', null], ['other.dynu.net', 'ipv6', 'updated', null]]);
+      assert.deepEqual(
+        [...srv.requests[0].query.entries()],
+        [
+          ['hostname', 'home.dynu.net,nope.dynu.net,other.dynu.net'],
+          ['myip', V4],
+          ['myipv6', V6],
+        ],
+      );
+      assert.deepEqual(
+        rs.map((r) => [r.hostname, r.family, r.outcome, r.error?.code ?? null]),
+        [
+          ['home.dynu.net', 'ipv4', 'updated', null],
+          ['home.dynu.net', 'ipv6', 'updated', null],
+          ['nope.dynu.net', 'ipv4', 'failed', 'nohost'],
+          ['nope.dynu.net', 'ipv6', 'failed', 'nohost'],
+          ['other.dynu.net', 'ipv4', 'updated', null],
+          ['other.dynu.net', 'ipv6', 'updated', null],
+        ],
+      );
       assert.equal(rs[0].message, `good ${V4} ${V6}: record updated`);
       assert.deepEqual(srv.record('other.dynu.net'), { ipv4: V4, ipv6: V6 });
     } finally {
@@ -114,7 +171,9 @@ describe('Dynu', () => {
     try {
       for (const algo of ['md5', 'sha256']) {
         const hashed = createHash(algo).update(PASSWORD).digest('hex');
-        const rs = await create(srv, hashed).setAddresses(providerCall({ hostnames: ['other.dynu.net'], addresses: { ipv4: V4 } }));
+        const rs = await create(srv, hashed).setAddresses(
+          providerCall({ hostnames: ['other.dynu.net'], addresses: { ipv4: V4 } }),
+        );
         assert.ok(['updated', 'unchanged'].includes(rs[0].outcome), algo);
         assert.equal(srv.requests.at(-1)!.basic!.password, hashed);
       }
@@ -134,12 +193,21 @@ describe('Dynu', () => {
       assert.equal((await p.setAddresses(call))[0].outcome, 'unchanged');
       for (const word of ['servererror', '911', 'dnserr']) {
         srv.answerNext(word);
-        await assert.rejects(p.setAddresses(call), (e: DdnsError) =>
-          e.kind === 'transient' && e.code === word && e.retryAfterMs === 10 * 60_000 && /^Dynu .*10 minutes/.test(e.message));
+        await assert.rejects(
+          p.setAddresses(call),
+          (e: DdnsError) =>
+            e.kind === 'transient' &&
+            e.code === word &&
+            e.retryAfterMs === 10 * 60_000 &&
+            /^Dynu .*10 minutes/.test(e.message),
+        );
       }
       for (const word of ['badauth', '!donator', 'badagent']) {
         srv.answerNext(word);
-        await assert.rejects(p.setAddresses(call), (e: DdnsError) => e.kind === 'fatal' && e.code === word && e.scope === 'account');
+        await assert.rejects(
+          p.setAddresses(call),
+          (e: DdnsError) => e.kind === 'fatal' && e.code === word && e.scope === 'account',
+        );
       }
       for (const word of ['notfqdn', 'nohost', 'numhost', 'abuse']) {
         srv.answerNext(word);
@@ -156,7 +224,10 @@ describe('Dynu', () => {
     try {
       const p = create(srv, PASSWORD, { timeoutMs: 250 });
       const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
-      await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'badauth' && e.kind === 'fatal'));
+      await assert.rejects(
+        p.setAddresses(call),
+        (e: DdnsError) => (assertNoSecret(e), e.code === 'badauth' && e.kind === 'fatal'),
+      );
       srv.answerNext({ hang: true });
       await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'timeout'));
       srv.answerNext({ reset: true });

@@ -36,13 +36,17 @@ async function update(p: DnsProvider, hostnames: string[], addresses: { ipv4?: s
   return r;
 }
 
-const brief = (r: RecordResult[]) => r.map((x) => [x.hostname, x.family, x.outcome, x.error?.kind ?? null, x.error?.code ?? null]);
+const brief = (r: RecordResult[]) =>
+  r.map((x) => [x.hostname, x.family, x.outcome, x.error?.kind ?? null, x.error?.code ?? null]);
 
-async function withFd(t: (fd: FreeDnsContract) => Promise<void>, tokens: Parameters<typeof startFreeDns>[0]['tokens'] = {
-  [T4]: HOST,
-  [T6]: { hostname: HOST, type: 'AAAA', address: '2001:db8::1' },
-  [TB]: 'b.mooo.com',
-}) {
+async function withFd(
+  t: (fd: FreeDnsContract) => Promise<void>,
+  tokens: Parameters<typeof startFreeDns>[0]['tokens'] = {
+    [T4]: HOST,
+    [T6]: { hostname: HOST, type: 'AAAA', address: '2001:db8::1' },
+    [TB]: 'b.mooo.com',
+  },
+) {
   const fd = await startFreeDns({ tokens });
   try {
     await t(fd);
@@ -55,8 +59,13 @@ describe('freedns: definition and the token field', () => {
   test('registered, secret under SECRET_KEYS, settings validated', () => {
     assert.equal(providerById('freedns'), definition);
     assert.equal(definition.txt, false);
-    for (const f of definition.fields) if (f.kind === 'password') assert.ok((SECRET_KEYS as readonly string[]).includes(f.key));
-    assert.deepEqual(freednsSettings.parse({ token: ` ${T4} `, endpoint: '', endpointIpv6: '' }), { token: T4, endpoint: undefined, endpointIpv6: undefined });
+    for (const f of definition.fields)
+      if (f.kind === 'password') assert.ok((SECRET_KEYS as readonly string[]).includes(f.key));
+    assert.deepEqual(freednsSettings.parse({ token: ` ${T4} `, endpoint: '', endpointIpv6: '' }), {
+      token: T4,
+      endpoint: undefined,
+      endpointIpv6: undefined,
+    });
     assert.equal(freednsSettings.safeParse({ token: '' }).success, false);
     assert.equal(freednsSettings.safeParse({ token: T4, endpointIpv6: 'nope' }).success, false);
     const p = definition.create({ token: T4 }, {});
@@ -78,11 +87,14 @@ describe('freedns: definition and the token field', () => {
       { name: null, family: 'ipv4', token: T4 },
       { name: null, family: 'ipv6', token: T6 },
     ]);
-    assert.deepEqual(ok(`Home.Mooo.com.=${T4}; home.mooo.com/AAAA=https://sync.afraid.org/u/${T6}/\nb.mooo.com/ipv4=${TB}`), [
-      { name: HOST, family: 'ipv4', token: T4 },
-      { name: HOST, family: 'ipv6', token: T6 },
-      { name: 'b.mooo.com', family: 'ipv4', token: TB },
-    ]);
+    assert.deepEqual(
+      ok(`Home.Mooo.com.=${T4}; home.mooo.com/AAAA=https://sync.afraid.org/u/${T6}/\nb.mooo.com/ipv4=${TB}`),
+      [
+        { name: HOST, family: 'ipv4', token: T4 },
+        { name: HOST, family: 'ipv6', token: T6 },
+        { name: 'b.mooo.com', family: 'ipv4', token: TB },
+      ],
+    );
     const bad = (text: string, re: RegExp) => {
       const r = parseFreeDnsTokens(text);
       assert.ok('error' in r, text);
@@ -96,7 +108,10 @@ describe('freedns: definition and the token field', () => {
     bad(`ipv4=${T4}/x`, /does not look like a FreeDNS update token/);
     bad(`${HOST}/ipv4=https://v6.sync.afraid.org/u/${T6}/`, /IPv6 .* URL is given for an A record/);
     bad(`bad_host!=${T4}`, /does not look like|not a host name/);
-    assert.throws(() => definition.create({ token: `${T4} ${T4}` }, {}), (e: DdnsError) => e.kind === 'input' && !e.message.includes(T4));
+    assert.throws(
+      () => definition.create({ token: `${T4} ${T4}` }, {}),
+      (e: DdnsError) => e.kind === 'input' && !e.message.includes(T4),
+    );
   });
 });
 
@@ -137,15 +152,24 @@ describe('freedns: updates', () => {
     withFd(async (fd) => {
       const p = create(fd, `${T4}, ipv6=${T6}`);
       const r = await update(p, [HOST], { ipv4: V4, ipv6: V6 });
-      assert.deepEqual(fd.requests.map((q) => [q.endpoint, q.path, q.query.get('address')]), [
-        ['ipv4', `/u/${T4}/`, V4],
-        ['ipv6', `/u/${T6}/`, V6],
+      assert.deepEqual(
+        fd.requests.map((q) => [q.endpoint, q.path, q.query.get('address')]),
+        [
+          ['ipv4', `/u/${T4}/`, V4],
+          ['ipv6', `/u/${T6}/`, V6],
+        ],
+      );
+      assert.deepEqual(brief(r), [
+        [HOST, 'ipv4', 'updated', null, null],
+        [HOST, 'ipv6', 'updated', null, null],
       ]);
-      assert.deepEqual(brief(r), [[HOST, 'ipv4', 'updated', null, null], [HOST, 'ipv6', 'updated', null, null]]);
 
       fd.failNext('html');
       const r2 = await update(p, [HOST], { ipv4: '198.51.100.2', ipv6: V6 });
-      assert.deepEqual(brief(r2), [[HOST, 'ipv4', 'failed', 'transient', 'http_502'], [HOST, 'ipv6', 'unchanged', null, null]]);
+      assert.deepEqual(brief(r2), [
+        [HOST, 'ipv4', 'failed', 'transient', 'http_502'],
+        [HOST, 'ipv6', 'unchanged', null, null],
+      ]);
       assert.equal(fd.records.get(T4)?.address, V4, 'the failed request changed nothing');
     }));
 
@@ -159,7 +183,10 @@ describe('freedns: updates', () => {
 
       const p = create(fd, `${HOST}=${T4}, b.mooo.com=${TB}`);
       const r2 = await update(p, [HOST, 'b.mooo.com', 'c.mooo.com', 'not a name'], { ipv4: V4 });
-      assert.deepEqual(fd.requests.map((q) => q.path), [`/u/${T4}/`, `/u/${TB}/`]);
+      assert.deepEqual(
+        fd.requests.map((q) => q.path),
+        [`/u/${T4}/`, `/u/${TB}/`],
+      );
       assert.deepEqual(brief(r2), [
         [HOST, 'ipv4', 'updated', null, null],
         ['b.mooo.com', 'ipv4', 'updated', null, null],
@@ -182,7 +209,10 @@ describe('freedns: updates', () => {
       const r = await update(create(fd, 'Unkn0wnTokenXXXXXXXXXXXX'), [HOST], { ipv4: V4 });
       assert.deepEqual(brief(r), [[HOST, 'ipv4', 'failed', 'fatal', 'unknown_token']]);
       assert.equal(r[0].error?.scope, 'host');
-      assert.match(r[0].message, /ERROR: Unable to locate this record.*copy the token again from freedns\.afraid\.org\/dynamic\/v2\//);
+      assert.match(
+        r[0].message,
+        /ERROR: Unable to locate this record.*copy the token again from freedns\.afraid\.org\/dynamic\/v2\//,
+      );
       const p = create(fd, T4);
       fd.failNext('unknown-record');
       assert.equal((await update(p, [HOST], { ipv4: V4 }))[0].error?.code, 'unknown_token');
@@ -199,7 +229,11 @@ describe('freedns: updates', () => {
       const r = await update(create(fd, T4), [HOST], { ipv4: V4 });
       assert.deepEqual(brief(r), [[HOST, 'ipv4', 'failed', 'transient', 'address_not_taken']]);
       fd.failNext({ body: 'Updated 1 host(s)' });
-      assert.equal((await update(create(fd, T4), [HOST], { ipv4: V4 }))[0].outcome, 'updated', 'an Updated answer of another shape still counts');
+      assert.equal(
+        (await update(create(fd, T4), [HOST], { ipv4: V4 }))[0].outcome,
+        'updated',
+        'an Updated answer of another shape still counts',
+      );
     }));
 
   test('HTML, garbage, empty, 5xx, 429, 1 MB, no answer, reset: transient', () =>
@@ -238,7 +272,13 @@ describe('freedns: updates', () => {
   test('nobody listening: transient, redacted; bad addresses: nothing sent', async () => {
     const p = create({ url: 'http://127.0.0.1:1', urlIpv6: 'http://127.0.0.1:1' }, `${T4}, ipv6=${T6}`);
     const r = await update(p, [HOST], { ipv4: V4, ipv6: V6 });
-    assert.deepEqual(r.map((x) => [x.outcome, x.error?.kind]), [['failed', 'transient'], ['failed', 'transient']]);
+    assert.deepEqual(
+      r.map((x) => [x.outcome, x.error?.kind]),
+      [
+        ['failed', 'transient'],
+        ['failed', 'transient'],
+      ],
+    );
     for (const bad of [{ ipv4: V6 }, { ipv6: V4 }, { ipv4: '1.2.3' }]) {
       try {
         await p.setAddresses(providerCall({ hostnames: [HOST], addresses: bad }, 'as-given'));
@@ -258,17 +298,28 @@ describe('freedns: contract server', () => {
     withFd(async (fd) => {
       assert.equal(await (await fetch(`${fd.url}/u/${TB}/`)).text(), 'Updated b.mooo.com from 0.0.0.0 to 127.0.0.1');
       assert.equal((await fetch(`${fd.url}/dynamic/update.php?x`)).status, 404);
-      assert.equal(await (await fetch(`${fd.urlIpv6}/u/${TB}/?address=${V4}`)).text(), `ERROR: Address ${V4} is not a valid IPv6 address`);
-      assert.equal(await (await fetch(`${fd.url}/u/nope/?address=${V4}`)).text(), 'ERROR: Unable to locate this record');
+      assert.equal(
+        await (await fetch(`${fd.urlIpv6}/u/${TB}/?address=${V4}`)).text(),
+        `ERROR: Address ${V4} is not a valid IPv6 address`,
+      );
+      assert.equal(
+        await (await fetch(`${fd.url}/u/nope/?address=${V4}`)).text(),
+        'ERROR: Unable to locate this record',
+      );
     }));
 });
 
 test('no token ever appears in a result, message, detail or stack', () => {
   assert.ok(seen.length > 15);
   for (const x of seen) {
-    const parts = x instanceof Error
-      ? [x.message, x.stack, (x as DdnsError).detail, JSON.stringify(x)]
-      : [JSON.stringify(x), ...(x as RecordResult[]).flatMap((r) => [r.message, r.error?.message, r.error?.stack, r.error?.detail])];
-    for (const s of parts) for (const t of SECRETS) assert.ok(!String(s ?? '').includes(t), `token leaked in: ${String(s).slice(0, 200)}`);
+    const parts =
+      x instanceof Error
+        ? [x.message, x.stack, (x as DdnsError).detail, JSON.stringify(x)]
+        : [
+            JSON.stringify(x),
+            ...(x as RecordResult[]).flatMap((r) => [r.message, r.error?.message, r.error?.stack, r.error?.detail]),
+          ];
+    for (const s of parts)
+      for (const t of SECRETS) assert.ok(!String(s ?? '').includes(t), `token leaked in: ${String(s).slice(0, 200)}`);
   }
 });

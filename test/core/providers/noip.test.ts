@@ -24,17 +24,24 @@ const V4 = '203.0.113.10';
 const V6 = '2001:db8:1::10';
 const HOSTS = ['home.ddns.net', 'cam.ddns.net', 'nas.hopto.org'];
 
-const create = (srv: Dyndns2Server, env = {}) => noip.create(noip.settings.parse({ username: USER, password: PASSWORD, endpoint: srv.url }), env);
+const create = (srv: Dyndns2Server, env = {}) =>
+  noip.create(noip.settings.parse({ username: USER, password: PASSWORD, endpoint: srv.url }), env);
 const serve = () => startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: HOSTS });
 
-const failure = (p: Promise<unknown>): Promise<DdnsError> => p.then(() => assert.fail('should throw'), (e: DdnsError) => e);
+const failure = (p: Promise<unknown>): Promise<DdnsError> =>
+  p.then(
+    () => assert.fail('should throw'),
+    (e: DdnsError) => e,
+  );
 
 function assertNoSecret(...values: unknown[]): void {
   const token = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
   for (const v of values) {
     const parts = [JSON.stringify(v)];
     if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v)) for (const r of v as RecordResult[]) if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
+    if (Array.isArray(v))
+      for (const r of v as RecordResult[])
+        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
     for (const p of parts) {
       assert.equal(p.includes(PASSWORD), false, p);
       assert.equal(p.includes(token), false, p);
@@ -48,7 +55,14 @@ describe('No-IP', () => {
     assert.equal(noip.label, 'No-IP');
     assert.equal(noip.txt, false);
     assert.equal(NOIP_ENDPOINT, 'https://dynupdate.no-ip.com/nic/update');
-    assert.deepEqual(noip.fields.map((f) => [f.key, f.kind]), [['username', 'text'], ['password', 'password'], ['endpoint', 'url']]);
+    assert.deepEqual(
+      noip.fields.map((f) => [f.key, f.kind]),
+      [
+        ['username', 'text'],
+        ['password', 'password'],
+        ['endpoint', 'url'],
+      ],
+    );
     assert.equal(noip.fields.find((f) => f.key === 'endpoint')!.placeholder, NOIP_ENDPOINT);
     assert.match(noip.docsUrl!, /^https:\/\/[^/]*noip\.com\//);
     assert.equal(noip.settings.parse({ username: USER, password: PASSWORD, endpoint: '' }).endpoint, undefined);
@@ -62,21 +76,37 @@ describe('No-IP', () => {
       const p = create(srv);
       assert.equal(p.id, 'noip');
       assert.equal(p.maxHostsPerCall, 20);
-      const rs = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } }));
+      const rs = await p.setAddresses(
+        providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+      );
       assert.equal(srv.requests.length, 1);
       const r = srv.requests[0];
       assert.equal(r.method, 'GET');
       assert.equal(r.path, '/nic/update');
-      assert.deepEqual([...r.query.entries()], [['hostname', 'home.ddns.net'], ['myip', `${V4},${V6}`]]);
+      assert.deepEqual(
+        [...r.query.entries()],
+        [
+          ['hostname', 'home.ddns.net'],
+          ['myip', `${V4},${V6}`],
+        ],
+      );
       assert.deepEqual(r.basic, { user: USER, password: PASSWORD });
       assert.equal(r.headers['user-agent'], dyndns2UserAgent());
-      assert.deepEqual(rs.map((x) => [x.family, x.outcome, x.message]), [
-        ['ipv4', 'updated', `good ${V4},${V6}: record updated`], ['ipv6', 'updated', `good ${V4},${V6}: record updated`]]);
+      assert.deepEqual(
+        rs.map((x) => [x.family, x.outcome, x.message]),
+        [
+          ['ipv4', 'updated', `good ${V4},${V6}: record updated`],
+          ['ipv6', 'updated', `good ${V4},${V6}: record updated`],
+        ],
+      );
       assert.deepEqual(srv.record('home.ddns.net'), { ipv4: V4, ipv6: V6 });
 
       const again = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv6: V6 } }));
       assert.equal(srv.requests[1].query.get('myip'), V6);
-      assert.deepEqual(again.map((x) => [x.family, x.outcome]), [['ipv6', 'unchanged']]);
+      assert.deepEqual(
+        again.map((x) => [x.family, x.outcome]),
+        [['ipv6', 'unchanged']],
+      );
     } finally {
       await srv.close();
     }
@@ -86,11 +116,19 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       srv.setAddress('cam.ddns.net', 'ipv4', V4);
-      const rs = await create(srv).setAddresses(providerCall({ hostnames: ['home.ddns.net', 'unknown.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }));
+      const rs = await create(srv).setAddresses(
+        providerCall({ hostnames: ['home.ddns.net', 'unknown.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }),
+      );
       assert.equal(srv.requests.length, 1);
       assert.equal(srv.requests[0].query.get('hostname'), 'home.ddns.net,unknown.ddns.net,cam.ddns.net');
-      assert.deepEqual(rs.map((r) => [r.hostname, r.outcome, r.error?.code ?? null]), [
-        ['home.ddns.net', 'updated', null], ['unknown.ddns.net', 'failed', 'nohost'], ['cam.ddns.net', 'unchanged', null]]);
+      assert.deepEqual(
+        rs.map((r) => [r.hostname, r.outcome, r.error?.code ?? null]),
+        [
+          ['home.ddns.net', 'updated', null],
+          ['unknown.ddns.net', 'failed', 'nohost'],
+          ['cam.ddns.net', 'unchanged', null],
+        ],
+      );
       assert.equal(rs[1].error!.kind, 'fatal');
       assert.equal(rs[1].error!.scope, 'host');
       assert.match(rs[1].message, /^nohost: No-IP does not know unknown\.ddns\.net/);
@@ -105,9 +143,16 @@ describe('No-IP', () => {
     try {
       const rs = await create(srv).setAddresses(providerCall({ hostnames: many, addresses: { ipv4: V4 } }));
       assert.equal(srv.requests.length, 1);
-      assert.deepEqual(rs.map((r) => r.hostname), many);
+      assert.deepEqual(
+        rs.map((r) => r.hostname),
+        many,
+      );
       assert.ok(rs.every((r) => r.outcome === 'updated'));
-      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: [...many, 'x.ddns.net'], addresses: { ipv4: V4 } })), (e: DdnsError) => e.kind === 'input');
+      await assert.rejects(
+        async () =>
+          create(srv).setAddresses(providerCall({ hostnames: [...many, 'x.ddns.net'], addresses: { ipv4: V4 } })),
+        (e: DdnsError) => e.kind === 'input',
+      );
       assert.equal(srv.requests.length, 1);
     } finally {
       await srv.close();
@@ -117,12 +162,15 @@ describe('No-IP', () => {
   test('wrong password: HTTP 401 badauth, fatal for the account, password never shown', async () => {
     const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: 'something else' }, hosts: HOSTS });
     try {
-      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: HOSTS, addresses: { ipv4: V4 } })), (e: DdnsError) => {
-        assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
-        assert.match(e.message, /^No-IP rejected the username or password \(badauth\)/);
-        assertNoSecret(e);
-        return true;
-      });
+      await assert.rejects(
+        async () => create(srv).setAddresses(providerCall({ hostnames: HOSTS, addresses: { ipv4: V4 } })),
+        (e: DdnsError) => {
+          assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
+          assert.match(e.message, /^No-IP rejected the username or password \(badauth\)/);
+          assertNoSecret(e);
+          return true;
+        },
+      );
     } finally {
       await srv.close();
     }
@@ -152,7 +200,10 @@ describe('No-IP', () => {
         srv.answerNext(word);
         let err: DdnsError;
         if (throws) {
-          err = await p.setAddresses(call).then(() => assert.fail(`${word} should throw`), (e: DdnsError) => e);
+          err = await p.setAddresses(call).then(
+            () => assert.fail(`${word} should throw`),
+            (e: DdnsError) => e,
+          );
         } else {
           const [r] = await p.setAddresses(call);
           assert.equal(r.outcome, 'failed', word);
@@ -177,8 +228,13 @@ describe('No-IP', () => {
     const srv = await serve();
     try {
       srv.block('cam.ddns.net');
-      await assert.rejects(async () => create(srv).setAddresses(providerCall({ hostnames: ['home.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } })),
-        (e: DdnsError) => e.code === 'abuse' && e.scope === 'account' && e.kind === 'fatal');
+      await assert.rejects(
+        async () =>
+          create(srv).setAddresses(
+            providerCall({ hostnames: ['home.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }),
+          ),
+        (e: DdnsError) => e.code === 'abuse' && e.scope === 'account' && e.kind === 'fatal',
+      );
     } finally {
       await srv.close();
     }
@@ -202,11 +258,23 @@ describe('No-IP', () => {
     try {
       const p = create(srv, { timeoutMs: 250 });
       const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } });
-      for (const canned of [{ delayMs: 1_500, lines: [`good ${V4}`] }, { reset: true }, { hugeBytes: 100_000 },
-        { status: 503, body: '<html><head><title>Service Unavailable</title></head></html>', headers: { 'retry-after': '60' } },
-        { body: '' }, { body: `good ${V4}\ngood ${V4}\ngood ${V4}` }]) {
+      for (const canned of [
+        { delayMs: 1_500, lines: [`good ${V4}`] },
+        { reset: true },
+        { hugeBytes: 100_000 },
+        {
+          status: 503,
+          body: '<html><head><title>Service Unavailable</title></head></html>',
+          headers: { 'retry-after': '60' },
+        },
+        { body: '' },
+        { body: `good ${V4}\ngood ${V4}\ngood ${V4}` },
+      ]) {
         srv.answerNext(canned);
-        const e = (await p.setAddresses(call).then(() => assert.fail('should throw'), (x: DdnsError) => x));
+        const e = await p.setAddresses(call).then(
+          () => assert.fail('should throw'),
+          (x: DdnsError) => x,
+        );
         assert.equal(e.kind, 'transient', JSON.stringify(canned).slice(0, 50));
         assertNoSecret(e);
         if (canned.status === 503) assert.equal(e.retryAfterMs, 60_000);

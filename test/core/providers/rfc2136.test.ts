@@ -15,7 +15,7 @@ import { DdnsError } from '../../../src/core/errors';
 import { definition, rfc2136Settings } from '../../../src/core/providers/rfc2136';
 import { providerById } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
-import { findZone, readRRset, replaceRRset, sendUpdate } from '../../../src/core/dns/update';
+import { findZoneAt, readRRset, replaceRRset, sendUpdate } from '../../../src/core/dns/update';
 import { parseTsig, withoutTsig } from '../../../src/core/dns/tsig';
 import { skipWithoutBind, startBind, type BindServer, type TsigKey } from '../../support/bind';
 
@@ -23,7 +23,12 @@ import { skipWithoutBind, startBind, type BindServer, type TsigKey } from '../..
 const seen: string[] = [];
 function see(x: unknown): void {
   if (x instanceof Error) seen.push(x.message, String(x.stack), String((x as DdnsError).detail ?? ''));
-  else seen.push(JSON.stringify(x, (_k, v) => (v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v)));
+  else
+    seen.push(
+      JSON.stringify(x, (_k, v) =>
+        v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v,
+      ),
+    );
 }
 /** Await `p`, expecting a DdnsError; returns it (and records it in `seen`). */
 async function failure(p: Promise<unknown>): Promise<DdnsError> {
@@ -38,9 +43,30 @@ async function failure(p: Promise<unknown>): Promise<DdnsError> {
 }
 
 test('settings: defaults, normalisation, and clear errors that never repeat the secret', () => {
-  const s = rfc2136Settings.parse({ server: '192.0.2.53', keyName: 'DDNS-Key.', tsigSecret: ' secret "c2VjcmV0c2VjcmV0";', zone: '', ttl: '', tcp: '' });
-  assert.deepEqual(s, { server: '192.0.2.53', zone: undefined, keyName: 'ddns-key', tsigSecret: 'c2VjcmV0c2VjcmV0', algorithm: 'hmac-sha256', ttl: 60, tcp: false });
-  const t = rfc2136Settings.parse({ server: '[2001:db8::53]:5353', zone: 'Example.COM.', algorithm: 'SHA512', ttl: '300', tcp: 'true' });
+  const s = rfc2136Settings.parse({
+    server: '192.0.2.53',
+    keyName: 'DDNS-Key.',
+    tsigSecret: ' secret "c2VjcmV0c2VjcmV0";',
+    zone: '',
+    ttl: '',
+    tcp: '',
+  });
+  assert.deepEqual(s, {
+    server: '192.0.2.53',
+    zone: undefined,
+    keyName: 'ddns-key',
+    tsigSecret: 'c2VjcmV0c2VjcmV0',
+    algorithm: 'hmac-sha256',
+    ttl: 60,
+    tcp: false,
+  });
+  const t = rfc2136Settings.parse({
+    server: '[2001:db8::53]:5353',
+    zone: 'Example.COM.',
+    algorithm: 'SHA512',
+    ttl: '300',
+    tcp: 'true',
+  });
   assert.equal(t.zone, 'example.com');
   assert.equal(t.algorithm, 'hmac-sha512');
   assert.equal(t.ttl, 300);
@@ -61,7 +87,10 @@ test('settings: defaults, normalisation, and clear errors that never repeat the 
   const msg = bad({ server: '192.0.2.1', keyName: 'k', tsigSecret: secret });
   assert.match(msg, /base64/);
   assert.ok(!msg.includes(secret));
-  assert.throws(() => definition.create({ server: '' } as never, {}), (e: DdnsError) => e.kind === 'input' && /RFC 2136 account/.test(e.message));
+  assert.throws(
+    () => definition.create({ server: '' } as never, {}),
+    (e: DdnsError) => e.kind === 'input' && /RFC 2136 account/.test(e.message),
+  );
   assert.equal(definition.id, 'rfc2136');
   assert.equal(providerById('rfc2136'), definition);
   assert.equal(definition.txt, true);
@@ -77,7 +106,13 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     bind = await startBind([
       {
         name: 'home.test',
-        records: ['multi 60 IN A 192.0.2.1', 'multi 60 IN A 192.0.2.2', 'cn 60 IN CNAME www.home.test.', 'alias 60 IN CNAME www.elsewhere.test.', 'keep 60 IN A 192.0.2.99'],
+        records: [
+          'multi 60 IN A 192.0.2.1',
+          'multi 60 IN A 192.0.2.2',
+          'cn 60 IN CNAME www.home.test.',
+          'alias 60 IN CNAME www.elsewhere.test.',
+          'keep 60 IN A 192.0.2.99',
+        ],
       },
       { name: 'sub.home.test' },
       { name: 'example.test' },
@@ -91,9 +126,17 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.deepEqual(leaked, [], 'no secret in any message, error or result');
   });
 
-  const provider = (extra: Record<string, unknown> = {}, key: TsigKey | null = bind.keys.sha256, timeoutMs = 3000): DnsProvider =>
+  const provider = (
+    extra: Record<string, unknown> = {},
+    key: TsigKey | null = bind.keys.sha256,
+    timeoutMs = 3000,
+  ): DnsProvider =>
     definition.create(
-      definition.settings.parse({ server: `127.0.0.1:${bind.port}`, ...(key ? { keyName: key.name, tsigSecret: key.secret, algorithm: key.algorithm } : {}), ...extra }),
+      definition.settings.parse({
+        server: `127.0.0.1:${bind.port}`,
+        ...(key ? { keyName: key.name, tsigSecret: key.secret, algorithm: key.algorithm } : {}),
+        ...extra,
+      }),
       { timeoutMs },
     );
   const serial = (zone: string) => Number(bind.dig(zone, 'SOA')[0].split(' ')[2]);
@@ -103,7 +146,9 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     const p = provider();
     const [home, sub] = [serial('home.test'), serial('sub.home.test')];
     const names = ['a.home.test', 'b.home.test', 'Deep.Er.Sub.Home.Test.', 'home.test'];
-    const r = await p.setAddresses(providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:DB8::10' } }, 'as-given'));
+    const r = await p.setAddresses(
+      providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:DB8::10' } }, 'as-given'),
+    );
     see(r);
     assert.deepEqual(outcomes(r), names.flatMap((n) => [`${n}/ipv4:updated`, `${n}/ipv6:updated`]).sort());
     assert.match(r[0].message, /^A record of a\.home\.test set to 192\.0\.2\.10 \(new record\)$/);
@@ -115,20 +160,29 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(serial('home.test'), home + 1, 'one message for the three names of home.test');
     assert.equal(serial('sub.home.test'), sub + 1, 'one message for sub.home.test');
 
-    const again = await p.setAddresses(providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:db8:0::10' } }, 'as-given'));
-    assert.ok(again.every((x) => x.outcome === 'unchanged'), JSON.stringify(again));
+    const again = await p.setAddresses(
+      providerCall({ hostnames: names, addresses: { ipv4: '192.0.2.10', ipv6: '2001:db8:0::10' } }, 'as-given'),
+    );
+    assert.ok(
+      again.every((x) => x.outcome === 'unchanged'),
+      JSON.stringify(again),
+    );
     assert.equal(serial('home.test'), home + 1, 'nothing written when the records already hold the addresses');
     assert.deepEqual(await p.getAddresses!('b.home.test', 'ipv6'), ['2001:db8::10']);
     assert.deepEqual(await p.getAddresses!('nothing.home.test', 'ipv4'), []);
 
-    const changed = await p.setAddresses(providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.11' } }, 'as-given'));
+    const changed = await p.setAddresses(
+      providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.11' } }, 'as-given'),
+    );
     assert.equal(changed[0].message, 'A record of a.home.test set to 192.0.2.11 (was 192.0.2.10)');
     assert.deepEqual(bind.dig('a.home.test', 'AAAA'), ['2001:db8::10'], 'the other family is left alone');
   });
 
   test('hmac-sha512; an RRset holding two addresses ends up holding exactly the new one', async () => {
     const p = provider({}, bind.keys.sha512);
-    const r = await p.setAddresses(providerCall({ hostnames: ['multi.home.test'], addresses: { ipv4: '192.0.2.3' } }, 'as-given'));
+    const r = await p.setAddresses(
+      providerCall({ hostnames: ['multi.home.test'], addresses: { ipv4: '192.0.2.3' } }, 'as-given'),
+    );
     assert.equal(r[0].outcome, 'updated');
     assert.match(r[0].message, /was 192\.0\.2\.1, 192\.0\.2\.2/);
     assert.deepEqual(bind.dig('multi.home.test'), ['192.0.2.3']);
@@ -162,7 +216,11 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
   test('wrong secret (BADSIG), unknown key and wrong algorithm (BADKEY): fatal for the account, nothing written, secret never shown', async () => {
     const before = serial('home.test');
     const wrong = { ...bind.keys.sha256, secret: Buffer.alloc(32, 9).toString('base64') };
-    const e1 = await failure(provider({}, wrong).setAddresses(providerCall({ hostnames: ['c.home.test', 'd.example.test'], addresses: { ipv4: '192.0.2.20' } }, 'as-given')));
+    const e1 = await failure(
+      provider({}, wrong).setAddresses(
+        providerCall({ hostnames: ['c.home.test', 'd.example.test'], addresses: { ipv4: '192.0.2.20' } }, 'as-given'),
+      ),
+    );
     assert.equal(e1.kind, 'fatal');
     assert.equal(e1.code, 'tsig_badsig');
     assert.equal(e1.scope, 'account');
@@ -171,27 +229,39 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     const e2 = await failure(provider({}, { ...bind.keys.sha256, name: 'no-such-key' }).setTxt!('t.home.test', 'v'));
     assert.equal(e2.code, 'tsig_badkey');
     assert.match(e2.message, /does not know the key "no-such-key"/);
-    const e3 = await failure(provider({}, { ...bind.keys.sha256, algorithm: 'hmac-sha512' }).deleteTxt!('t.home.test', 'v'));
+    const e3 = await failure(
+      provider({}, { ...bind.keys.sha256, algorithm: 'hmac-sha512' }).deleteTxt!('t.home.test', 'v'),
+    );
     assert.equal(e3.code, 'tsig_badkey');
     assert.equal(serial('home.test'), before);
     assert.deepEqual(bind.dig('c.home.test'), []);
   });
 
   test('no key: REFUSED, fatal, with a hint, nothing written', async () => {
-    const r = await provider({}, null).setAddresses(providerCall({ hostnames: ['e.home.test'], addresses: { ipv4: '192.0.2.21' } }, 'as-given'));
+    const r = await provider({}, null).setAddresses(
+      providerCall({ hostnames: ['e.home.test'], addresses: { ipv4: '192.0.2.21' } }, 'as-given'),
+    );
     see(r);
     assert.equal(r[0].outcome, 'failed');
     assert.equal(r[0].error!.kind, 'fatal');
     assert.equal(r[0].error!.code, 'refused');
     assert.match(r[0].message, /requires a TSIG key/);
-    const e = await failure(sendUpdate(server, { zone: 'home.test', adds: [{ name: 'e.home.test', type: 'A', data: '192.0.2.21', ttl: 60 }] }, null));
+    const e = await failure(
+      sendUpdate(
+        server,
+        { zone: 'home.test', adds: [{ name: 'e.home.test', type: 'A', data: '192.0.2.21', ttl: 60 }] },
+        null,
+      ),
+    );
     assert.equal(e.code, 'refused');
     assert.deepEqual(bind.dig('e.home.test'), []);
   });
 
   test('names outside the served zones: zone not found, NOTZONE, NOTAUTH, outside the configured zone', async () => {
     const p = provider();
-    const r = await p.setAddresses(providerCall({ hostnames: ['x.elsewhere.test', 'f.home.test'], addresses: { ipv4: '192.0.2.22' } }, 'as-given'));
+    const r = await p.setAddresses(
+      providerCall({ hostnames: ['x.elsewhere.test', 'f.home.test'], addresses: { ipv4: '192.0.2.22' } }, 'as-given'),
+    );
     see(r);
     const byName = Object.fromEntries(r.map((x) => [x.hostname, x]));
     assert.equal(byName['x.elsewhere.test'].outcome, 'failed');
@@ -200,30 +270,51 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(byName['f.home.test'].outcome, 'updated', 'the other names still go through');
     assert.deepEqual(bind.dig('f.home.test'), ['192.0.2.22']);
 
-    const notzone = await failure(sendUpdate(server, { zone: 'home.test', adds: [{ name: 'x.example.test', type: 'A', data: '192.0.2.23', ttl: 60 }] }, bind.keys.sha256));
+    const notzone = await failure(
+      sendUpdate(
+        server,
+        { zone: 'home.test', adds: [{ name: 'x.example.test', type: 'A', data: '192.0.2.23', ttl: 60 }] },
+        bind.keys.sha256,
+      ),
+    );
     assert.equal(notzone.code, 'notzone');
     assert.equal(notzone.kind, 'fatal');
-    const notauth = await failure(sendUpdate(server, { zone: 'elsewhere.test', adds: [{ name: 'x.elsewhere.test', type: 'A', data: '192.0.2.23', ttl: 60 }] }, bind.keys.sha256));
+    const notauth = await failure(
+      sendUpdate(
+        server,
+        { zone: 'elsewhere.test', adds: [{ name: 'x.elsewhere.test', type: 'A', data: '192.0.2.23', ttl: 60 }] },
+        bind.keys.sha256,
+      ),
+    );
     assert.equal(notauth.code, 'notauth');
     assert.match(notauth.message, /not authoritative for zone elsewhere\.test/);
 
     const zoned = provider({ zone: 'example.test' });
-    const z = await zoned.setAddresses(providerCall({ hostnames: ['g.home.test', 'g.example.test'], addresses: { ipv4: '192.0.2.24' } }, 'as-given'));
+    const z = await zoned.setAddresses(
+      providerCall({ hostnames: ['g.home.test', 'g.example.test'], addresses: { ipv4: '192.0.2.24' } }, 'as-given'),
+    );
     assert.deepEqual(outcomes(z), ['g.example.test/ipv4:updated', 'g.home.test/ipv4:failed']);
     assert.match(z.find((x) => x.outcome === 'failed')!.message, /not inside zone example\.test set in the account/);
     // a zone set wrongly (the server does not serve it): NOTAUTH for those names
-    const wrongZone = await provider({ zone: 'test' }).setAddresses(providerCall({ hostnames: ['h.home.test'], addresses: { ipv4: '192.0.2.25' } }, 'as-given'));
+    const wrongZone = await provider({ zone: 'test' }).setAddresses(
+      providerCall({ hostnames: ['h.home.test'], addresses: { ipv4: '192.0.2.25' } }, 'as-given'),
+    );
     assert.equal(wrongZone[0].error!.code, 'notauth');
   });
 
   test('zone found by SOA queries: a deep name, a name below an alias (walks up), an alias refused', async () => {
-    assert.equal(await findZone(server, 'a.b.c.deep.sub.home.test', { timeoutMs: 2000 }), 'sub.home.test');
-    assert.equal(await findZone(server, 'SUB.home.test.'), 'sub.home.test');
-    assert.equal(await findZone(server, 'alias.home.test'), 'home.test');
-    assert.equal(await findZone(server, 'home.test'), 'home.test');
-    await assert.rejects(findZone(server, 'test'), (e: DdnsError) => e.code === 'zone_not_found' && e.kind === 'fatal');
+    assert.equal(await findZoneAt(server, 'a.b.c.deep.sub.home.test', { timeoutMs: 2000 }), 'sub.home.test');
+    assert.equal(await findZoneAt(server, 'SUB.home.test.'), 'sub.home.test');
+    assert.equal(await findZoneAt(server, 'alias.home.test'), 'home.test');
+    assert.equal(await findZoneAt(server, 'home.test'), 'home.test');
+    await assert.rejects(
+      findZoneAt(server, 'test'),
+      (e: DdnsError) => e.code === 'zone_not_found' && e.kind === 'fatal',
+    );
 
-    const r = await provider().setAddresses(providerCall({ hostnames: ['cn.home.test', 'alias.home.test'], addresses: { ipv4: '192.0.2.26' } }, 'as-given'));
+    const r = await provider().setAddresses(
+      providerCall({ hostnames: ['cn.home.test', 'alias.home.test'], addresses: { ipv4: '192.0.2.26' } }, 'as-given'),
+    );
     see(r);
     assert.deepEqual(outcomes(r), ['alias.home.test/ipv4:failed', 'cn.home.test/ipv4:failed']);
     assert.match(r.find((x) => x.hostname === 'cn.home.test')!.message, /alias \(CNAME\) of www\.home\.test/);
@@ -236,14 +327,26 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
     closers.push(() => new Promise<void>((r) => silent.close(() => r())));
     const port = (silent.address() as net.AddressInfo).port;
-    const p = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, keyName: 'k', tsigSecret: bind.keys.sha256.secret }), { timeoutMs: 300 });
-    const e = await failure(p.setAddresses(providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.27' } }, 'as-given')));
+    const p = definition.create(
+      definition.settings.parse({ server: `127.0.0.1:${port}`, keyName: 'k', tsigSecret: bind.keys.sha256.secret }),
+      { timeoutMs: 300 },
+    );
+    const e = await failure(
+      p.setAddresses(providerCall({ hostnames: ['a.home.test'], addresses: { ipv4: '192.0.2.27' } }, 'as-given')),
+    );
     assert.equal(e.kind, 'transient');
     assert.equal(e.code, 'timeout');
     assert.equal(e.scope, 'account');
-    const z = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, zone: 'home.test' }), { timeoutMs: 300 });
+    const z = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, zone: 'home.test' }), {
+      timeoutMs: 300,
+    });
     assert.equal((await failure(z.setTxt!('a.home.test', 'v'))).code, 'timeout');
-    const u = await failure(sendUpdate({ host: '127.0.0.1', port }, { zone: 'home.test' }, bind.keys.sha256, { timeoutMs: 250, retransmitMs: 100 }));
+    const u = await failure(
+      sendUpdate({ host: '127.0.0.1', port }, { zone: 'home.test' }, bind.keys.sha256, {
+        timeoutMs: 250,
+        retransmitMs: 100,
+      }),
+    );
     assert.equal(u.code, 'timeout');
   });
 
@@ -261,15 +364,32 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     closers.push(() => new Promise<void>((r) => proxy.close(() => r())));
     const port = (proxy.address() as net.AddressInfo).port;
 
-    const p = definition.create(definition.settings.parse({ server: `127.0.0.1:${port}`, keyName: bind.keys.sha256.name, tsigSecret: bind.keys.sha256.secret, tcp: true }), { timeoutMs: 2000 });
-    const r = await p.setAddresses(providerCall({ hostnames: ['tcp.home.test'], addresses: { ipv6: '2001:db8::53' } }, 'as-given'));
+    const p = definition.create(
+      definition.settings.parse({
+        server: `127.0.0.1:${port}`,
+        keyName: bind.keys.sha256.name,
+        tsigSecret: bind.keys.sha256.secret,
+        tcp: true,
+      }),
+      { timeoutMs: 2000 },
+    );
+    const r = await p.setAddresses(
+      providerCall({ hostnames: ['tcp.home.test'], addresses: { ipv6: '2001:db8::53' } }, 'as-given'),
+    );
     assert.equal(r[0].outcome, 'updated');
     assert.deepEqual(bind.dig('tcp.home.test', 'AAAA'), ['2001:db8::53']);
     assert.ok(connections >= 3, 'zone lookup, read and update all went over TCP');
 
     const before = connections;
-    const adds = Array.from({ length: 60 }, (_, i) => ({ name: `bulk${i}.example.test`, type: 'A' as const, data: `198.51.100.${i}`, ttl: 60 }));
-    await sendUpdate({ host: '127.0.0.1', port }, { zone: 'example.test', adds }, bind.keys.sha512, { timeoutMs: 2000 });
+    const adds = Array.from({ length: 60 }, (_, i) => ({
+      name: `bulk${i}.example.test`,
+      type: 'A' as const,
+      data: `198.51.100.${i}`,
+      ttl: 60,
+    }));
+    await sendUpdate({ host: '127.0.0.1', port }, { zone: 'example.test', adds }, bind.keys.sha512, {
+      timeoutMs: 2000,
+    });
     assert.equal(connections, before + 1);
     assert.deepEqual(bind.dig('bulk59.example.test'), ['198.51.100.59']);
   });
@@ -281,16 +401,25 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
       const back = dgram.createSocket('udp4');
       await new Promise<void>((r) => front.bind(0, '127.0.0.1', () => r()));
       await new Promise<void>((r) => back.bind(0, '127.0.0.1', () => r()));
-      closers.push(() => new Promise<void>((r) => front.close(() => r())), () => new Promise<void>((r) => back.close(() => r())));
+      closers.push(
+        () => new Promise<void>((r) => front.close(() => r())),
+        () => new Promise<void>((r) => back.close(() => r())),
+      );
       let client: dgram.RemoteInfo | undefined;
       front.on('message', (m, rinfo) => {
         client = rinfo;
         back.send(m, bind.port, '127.0.0.1');
       });
-      back.on('message', (m) => front.send(((m.readUInt16BE(2) >> 11) & 0xf) === 5 ? change(m) : m, client!.port, client!.address));
+      back.on('message', (m) =>
+        front.send(((m.readUInt16BE(2) >> 11) & 0xf) === 5 ? change(m) : m, client!.port, client!.address),
+      );
       return { host: '127.0.0.1', port: (front.address() as net.AddressInfo).port };
     };
-    const req = { zone: 'home.test', deletes: [{ name: 'mac.home.test', type: 'A' as const }], adds: [{ name: 'mac.home.test', type: 'A' as const, data: '192.0.2.30', ttl: 60 }] };
+    const req = {
+      zone: 'home.test',
+      deletes: [{ name: 'mac.home.test', type: 'A' as const }],
+      adds: [{ name: 'mac.home.test', type: 'A' as const, data: '192.0.2.30', ttl: 60 }],
+    };
 
     await sendUpdate(await relay((m) => m), req, bind.keys.sha256); // control: the relay itself is harmless
     const flipCase = await relay((m) => {
@@ -321,29 +450,80 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
   });
 
   test('BADTIME with the clocks in plain words; failed prerequisites are transient; a server given by name; IPv6', async () => {
-    const e = await failure(sendUpdate(server, { zone: 'home.test', adds: [{ name: 'time.home.test', type: 'A', data: '192.0.2.40', ttl: 60 }] }, bind.keys.sha256, { now: () => Date.now() + 10 * 60_000 }));
+    const e = await failure(
+      sendUpdate(
+        server,
+        { zone: 'home.test', adds: [{ name: 'time.home.test', type: 'A', data: '192.0.2.40', ttl: 60 }] },
+        bind.keys.sha256,
+        { now: () => Date.now() + 10 * 60_000 },
+      ),
+    );
     assert.equal(e.code, 'tsig_badtime');
     assert.equal(e.kind, 'fatal');
     assert.match(e.message, /the server's clock differs by more than 5 minutes/);
 
-    const pre = await failure(sendUpdate(server, { zone: 'home.test', prereqs: [{ kind: 'rrset-absent', name: 'keep.home.test', type: 'A' }], adds: [{ name: 'keep.home.test', type: 'A', data: '192.0.2.41', ttl: 60 }] }, bind.keys.sha256));
+    const pre = await failure(
+      sendUpdate(
+        server,
+        {
+          zone: 'home.test',
+          prereqs: [{ kind: 'rrset-absent', name: 'keep.home.test', type: 'A' }],
+          adds: [{ name: 'keep.home.test', type: 'A', data: '192.0.2.41', ttl: 60 }],
+        },
+        bind.keys.sha256,
+      ),
+    );
     assert.equal(pre.code, 'yxrrset');
     assert.equal(pre.kind, 'transient');
-    await sendUpdate(server, {
-      zone: 'home.test',
-      prereqs: [{ kind: 'rrset-equals', name: 'keep.home.test', type: 'A', data: ['192.0.2.99'] }, { kind: 'name-in-use', name: 'keep.home.test' }, { kind: 'name-unused', name: 'fresh.home.test' }],
-      deletes: [{ name: 'keep.home.test' }],
-      adds: [{ name: 'fresh.home.test', type: 'A', data: '192.0.2.42', ttl: 60 }],
-    }, bind.keys.sha256);
+    await sendUpdate(
+      server,
+      {
+        zone: 'home.test',
+        prereqs: [
+          { kind: 'rrset-equals', name: 'keep.home.test', type: 'A', data: ['192.0.2.99'] },
+          { kind: 'name-in-use', name: 'keep.home.test' },
+          { kind: 'name-unused', name: 'fresh.home.test' },
+        ],
+        deletes: [{ name: 'keep.home.test' }],
+        adds: [{ name: 'fresh.home.test', type: 'A', data: '192.0.2.42', ttl: 60 }],
+      },
+      bind.keys.sha256,
+    );
     assert.deepEqual(bind.dig('keep.home.test'), []);
     assert.deepEqual(bind.dig('fresh.home.test'), ['192.0.2.42']);
 
     const byName = provider({ server: `localhost:${bind.port}` });
-    assert.equal((await byName.setAddresses(providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.43' } }, 'as-given')))[0].outcome, 'updated');
+    assert.equal(
+      (
+        await byName.setAddresses(
+          providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.43' } }, 'as-given'),
+        )
+      )[0].outcome,
+      'updated',
+    );
     const v6 = provider({ server: `[::1]:${bind.port}` }, bind.keys.sha512);
-    assert.equal((await v6.setAddresses(providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.44' } }, 'as-given')))[0].outcome, 'updated');
+    assert.equal(
+      (
+        await v6.setAddresses(
+          providerCall({ hostnames: ['name.home.test'], addresses: { ipv4: '192.0.2.44' } }, 'as-given'),
+        )
+      )[0].outcome,
+      'updated',
+    );
     assert.deepEqual(bind.dig('name.home.test'), ['192.0.2.44']);
-    await assert.rejects(async () => byName.setAddresses(providerCall({ hostnames: ['bad name.home.test'], addresses: { ipv4: '192.0.2.45' } }, 'as-given')), (x: DdnsError) => x.kind === 'input');
-    await assert.rejects(async () => byName.setAddresses(providerCall({ hostnames: ['ok.home.test'], addresses: { ipv4: '2001:db8::1' } }, 'as-given')), (x: DdnsError) => x.kind === 'input' && x.code === 'invalid_address');
+    await assert.rejects(
+      async () =>
+        byName.setAddresses(
+          providerCall({ hostnames: ['bad name.home.test'], addresses: { ipv4: '192.0.2.45' } }, 'as-given'),
+        ),
+      (x: DdnsError) => x.kind === 'input',
+    );
+    await assert.rejects(
+      async () =>
+        byName.setAddresses(
+          providerCall({ hostnames: ['ok.home.test'], addresses: { ipv4: '2001:db8::1' } }, 'as-given'),
+        ),
+      (x: DdnsError) => x.kind === 'input' && x.code === 'invalid_address',
+    );
   });
 });

@@ -15,7 +15,16 @@ import { startFreeDns } from '../contracts/freedns';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
-  'update', 'unchanged', 'auth', 'notOwned', 'server-error', 'rate-limit', 'html', 'huge', 'timeout', 'txt',
+  'update',
+  'unchanged',
+  'auth',
+  'notOwned',
+  'server-error',
+  'rate-limit',
+  'html',
+  'huge',
+  'timeout',
+  'txt',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 /** Faults the contract server is told to produce for the next request. */
@@ -63,7 +72,8 @@ export interface Harness {
 
 const TOKEN = 'c0nformance-t0ken-c0nformance-t0ken-0001';
 const OTHER = 'c0nformance-wr0ng-t0ken-c0nformance-002';
-const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
 
 const dyndns2Harness = (id: string, flavour: Dyndns2Flavour): Harness => ({
   id,
@@ -79,10 +89,14 @@ const dyndns2Harness = (id: string, flavour: Dyndns2Flavour): Harness => ({
       notOwned: 'b.example.net',
       fault: (f) =>
         srv.answerNext(
-          f === 'server-error' ? { status: 500, body: `Internal Server Error for alice:${password}` }
-            : f === 'rate-limit' ? { status: 429, body: 'Too Many Requests', headers: { 'retry-after': '120' } }
-              : f === 'html' ? { status: 502, body: HTML_PAGE, headers: { 'content-type': 'text/html' } }
-                : f === 'huge' ? { hugeBytes: 1 << 20 }
+          f === 'server-error'
+            ? { status: 500, body: `Internal Server Error for alice:${password}` }
+            : f === 'rate-limit'
+              ? { status: 429, body: 'Too Many Requests', headers: { 'retry-after': '120' } }
+              : f === 'html'
+                ? { status: 502, body: HTML_PAGE, headers: { 'content-type': 'text/html' } }
+                : f === 'huge'
+                  ? { hugeBytes: 1 << 20 }
                   : { hang: true },
         ),
       close: () => srv.close(),
@@ -97,13 +111,24 @@ export const HARNESSES: Harness[] = [
     id: 'dryrun',
     async start() {
       return {
-        settings: {}, badAuth: {}, secrets: [], hostname: 'home.example.com', notOwned: 'x.example.org',
-        fault: () => assertNever(), close: async () => undefined,
+        settings: {},
+        badAuth: {},
+        secrets: [],
+        hostname: 'home.example.com',
+        notOwned: 'x.example.org',
+        fault: () => assertNever(),
+        close: async () => undefined,
       };
     },
     notApplicable: {
-      auth: NO_SERVER, notOwned: 'the dry run owns every name', 'server-error': NO_SERVER, 'rate-limit': NO_SERVER,
-      html: NO_SERVER, huge: NO_SERVER, timeout: NO_SERVER, txt: 'definition.txt is false',
+      auth: NO_SERVER,
+      notOwned: 'the dry run owns every name',
+      'server-error': NO_SERVER,
+      'rate-limit': NO_SERVER,
+      html: NO_SERVER,
+      huge: NO_SERVER,
+      timeout: NO_SERVER,
+      txt: 'definition.txt is false',
     },
   },
   {
@@ -125,7 +150,8 @@ export const HARNESSES: Harness[] = [
     deviations: {
       notOwned: {
         scope: 'account',
-        reason: 'DuckDNS answers KO both for a wrong token and for a name the account does not own: the provider cannot tell them apart',
+        reason:
+          'DuckDNS answers KO both for a wrong token and for a name the account does not own: the provider cannot tell them apart',
       },
     },
   },
@@ -148,7 +174,8 @@ export const HARNESSES: Harness[] = [
     deviations: {
       auth: {
         scope: 'host',
-        reason: 'FreeDNS has no account secret: each update token belongs to one record, so an unknown token stops that record only',
+        reason:
+          'FreeDNS has no account secret: each update token belongs to one record, so an unknown token stops that record only',
       },
     },
   },
@@ -195,7 +222,11 @@ export const HARNESSES: Harness[] = [
           return { ...base, server: server(), tsigSecret: key.secret };
         },
         get badAuth() {
-          return { ...base, server: server(), tsigSecret: Buffer.from('not-the-key-not-the-key-not-the!').toString('base64') };
+          return {
+            ...base,
+            server: server(),
+            tsigSecret: Buffer.from('not-the-key-not-the-key-not-the!').toString('base64'),
+          };
         },
         secrets: [key.secret, bind.keys.sha512.secret],
         hostname: 'h.home.test',

@@ -194,7 +194,11 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
     }
     const m = /^Bearer ([A-Za-z0-9_-]{40})$/.exec(header ?? '');
     if (!m) {
-      json(res, failure(6003, 'Invalid request headers', [{ code: 6111, message: 'Invalid format for Authorization header' }]), 400);
+      json(
+        res,
+        failure(6003, 'Invalid request headers', [{ code: 6111, message: 'Invalid format for Authorization header' }]),
+        400,
+      );
       return null;
     }
     const rights: TokenRights | undefined = m[1] === opts.token ? {} : opts.tokens?.[m[1]];
@@ -214,7 +218,8 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
   function applyFailure(f: Failure, res: http.ServerResponse): void {
     if (f === 'server-error') return json(res, failure(10002, 'An unknown error has occurred'), 500);
     if (f === 'html') {
-      const page = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>';
+      const page =
+        '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>';
       res.writeHead(502, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
       return void res.end(page);
     }
@@ -231,19 +236,24 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
     if (f === 'slow') return void pending.push(res);
     if (f === 'reset') return void res.socket?.destroy();
     const body = typeof f.body === 'string' ? f.body : JSON.stringify(f.body);
-    res.writeHead(f.status, { 'content-type': typeof f.body === 'string' ? 'text/plain' : 'application/json', ...f.headers });
+    res.writeHead(f.status, {
+      'content-type': typeof f.body === 'string' ? 'text/plain' : 'application/json',
+      ...f.headers,
+    });
     res.end(body);
   }
 
   function validate(type: string, content: string): [number, string] | null {
     if (type === 'A' && isIP(content) !== 4) return [9005, 'Content for A record must be a valid IPv4 address.'];
     if (type === 'AAAA' && isIP(content) !== 6) return [9006, 'Content for AAAA record must be a valid IPv6 address.'];
-    if (type === 'TXT' && (content.length === 0 || content.length > 2048)) return [9009, 'Content for TXT record is invalid.'];
+    if (type === 'TXT' && (content.length === 0 || content.length > 2048))
+      return [9009, 'Content for TXT record is invalid.'];
     if (!['A', 'AAAA', 'TXT'].includes(type)) return [9000, 'DNS record type is invalid.'];
     return null;
   }
 
-  const validTtl = (t: unknown) => t === undefined || t === 1 || (typeof t === 'number' && Number.isInteger(t) && t >= 60 && t <= 86400);
+  const validTtl = (t: unknown) =>
+    t === undefined || t === 1 || (typeof t === 'number' && Number.isInteger(t) && t >= 60 && t <= 86400);
   const identical = (r: { type: string; name: string; content: string }, except?: string) =>
     records.some((x) => x.id !== except && x.type === r.type && x.name === r.name && x.content === r.content);
 
@@ -251,7 +261,8 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
     if (limit) {
       if (limit.after > 0) limit.after--;
       else {
-        const headers: Record<string, string> = limit.retryAfter === null ? {} : { 'retry-after': String(limit.retryAfter) };
+        const headers: Record<string, string> =
+          limit.retryAfter === null ? {} : { 'retry-after': String(limit.retryAfter) };
         return json(res, failure(971, 'Please wait and consider throttling your request speed'), 429, headers);
       }
     }
@@ -278,7 +289,11 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
     }
     const zone = visible(rights).find((z) => z.id === parts[1]);
     if (!zone) {
-      return json(res, failure(7003, `Could not route to /zones/${parts[1]}, perhaps your object identifier is invalid?`), 404);
+      return json(
+        res,
+        failure(7003, `Could not route to /zones/${parts[1]}, perhaps your object identifier is invalid?`),
+        404,
+      );
     }
     if (parts.length === 2) {
       if (req.method !== 'GET') return json(res, failure(10405, 'Method not allowed'), 405);
@@ -305,7 +320,9 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
         const type = q.get('type');
         const name = q.get('name') ?? q.get('name.exact');
         const content = q.get('content');
-        const list = inZone.filter((r) => (!type || r.type === type) && (!name || r.name === lc(name)) && (!content || r.content === content));
+        const list = inZone.filter(
+          (r) => (!type || r.type === type) && (!name || r.name === lc(name)) && (!content || r.content === content),
+        );
         const { slice, info } = paginate(list, q, 100, 5_000_000);
         return json(res, envelope(slice, { result_info: info }));
       }
@@ -319,8 +336,14 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
         else if (name !== zone.name && !name.endsWith(`.${zone.name}`)) name = `${name}.${zone.name}`;
         const bad = validate(type, content);
         if (bad) return json(res, failure(bad[0], bad[1]), 400);
-        if (!validTtl(body.ttl)) return json(res, failure(9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.'), 400);
-        if (identical({ type, name, content })) return json(res, failure(81058, 'An identical record already exists.'), 400);
+        if (!validTtl(body.ttl))
+          return json(
+            res,
+            failure(9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.'),
+            400,
+          );
+        if (identical({ type, name, content }))
+          return json(res, failure(81058, 'An identical record already exists.'), 400);
         const rec = addRecord(zone.name, {
           type,
           name,
@@ -343,7 +366,10 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
     }
     if (req.method === 'PATCH' || req.method === 'PUT') {
       // PATCH changes only the fields sent; PUT overwrites the record (omitted fields take defaults).
-      const base = req.method === 'PUT' ? { ttl: 1, proxied: false, comment: null } : { ttl: rec.ttl, proxied: rec.proxied, comment: rec.comment };
+      const base =
+        req.method === 'PUT'
+          ? { ttl: 1, proxied: false, comment: null }
+          : { ttl: rec.ttl, proxied: rec.proxied, comment: rec.comment };
       const next = {
         type: typeof body.type === 'string' ? body.type : rec.type,
         name: typeof body.name === 'string' ? lc(body.name) : rec.name,
@@ -354,7 +380,8 @@ export async function startCloudflare(opts: CloudflareOptions): Promise<Cloudfla
       };
       const bad = validate(next.type, next.content);
       if (bad) return json(res, failure(bad[0], bad[1]), 400);
-      if (!validTtl(next.ttl)) return json(res, failure(9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.'), 400);
+      if (!validTtl(next.ttl))
+        return json(res, failure(9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.'), 400);
       if (identical(next, rec.id)) return json(res, failure(81058, 'An identical record already exists.'), 400);
       Object.assign(rec, next, { modified_on: now() });
       return json(res, envelope(rec));

@@ -96,10 +96,13 @@ export class FailureQueue<F> {
    */
   apply(f: ContractFailure | F, res: http.ServerResponse, normal: () => void): boolean {
     if (typeof f === 'object' && f !== null && 'delayMs' in f) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        if (!res.destroyed) normal();
-      }, (f as { delayMs: number }).delayMs);
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          if (!res.destroyed) normal();
+        },
+        (f as { delayMs: number }).delayMs,
+      );
       this.timers.add(t);
       return true;
     }
@@ -111,7 +114,9 @@ export class FailureQueue<F> {
     switch (f) {
       case 'html':
         res.writeHead(502, { 'content-type': 'text/html' });
-        res.end('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>');
+        res.end(
+          '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+        );
         return true;
       case 'garbage':
         text(res, 'Welcome! <<< %%% \u0000 unexpected >>>');
@@ -150,7 +155,12 @@ export class FailureQueue<F> {
   }
 }
 
-const sub = (d: string) => d.trim().toLowerCase().replace(/\.$/, '').replace(/\.duckdns\.org$/, '');
+const sub = (d: string) =>
+  d
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/\.duckdns\.org$/, '');
 
 export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDnsContract> {
   const tokens = new Set([...(opts.token ? [opts.token] : []), ...(opts.tokens ?? [])]);
@@ -171,7 +181,7 @@ export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDn
     let changed = false;
 
     if (q.has('txt')) {
-      const value = clear ? undefined : q.get('txt') ?? '';
+      const value = clear ? undefined : (q.get('txt') ?? '');
       for (const d of domains) {
         const r = records.get(d)!;
         if (r.txt !== value) changed = true;

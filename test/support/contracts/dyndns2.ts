@@ -107,7 +107,11 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
   let updates = 0;
 
   const send = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...headers,
+    });
     res.end(body);
   };
 
@@ -124,7 +128,10 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
       send(res, c.status ?? 200, c.body ?? (c.lines ?? []).join('\n'), c.headers);
     };
     if (c.delayMs) {
-      const t = setTimeout(() => { timers.delete(t); if (!res.destroyed) go(); }, c.delayMs);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) go();
+      }, c.delayMs);
       timers.add(t);
     } else go();
   }
@@ -140,7 +147,8 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
       if (want === undefined) continue;
       const forms = [want];
       // Dynu accepts the password, its MD5 or its SHA-256.
-      if (opts.flavour === 'dynu') forms.push(createHash('md5').update(want).digest('hex'), createHash('sha256').update(want).digest('hex'));
+      if (opts.flavour === 'dynu')
+        forms.push(createHash('md5').update(want).digest('hex'), createHash('sha256').update(want).digest('hex'));
       if (forms.includes(pass)) return user;
     }
     return undefined;
@@ -159,7 +167,10 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
       return true;
     };
     if (opts.flavour === 'dynu') {
-      for (const [param, family] of [['myip', 'ipv4'], ['myipv6', 'ipv6']] as const) {
+      for (const [param, family] of [
+        ['myip', 'ipv4'],
+        ['myipv6', 'ipv6'],
+      ] as const) {
         const v = req.query.get(param);
         if (v === 'no') continue;
         if (v === null || v === '') {
@@ -185,7 +196,10 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
   }
 
   function update(req: RecordedRequest, user: string): string[] {
-    const hostnames = (req.query.get('hostname') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    const hostnames = (req.query.get('hostname') ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
     if (hostnames.length === 0) return ['notfqdn']; // "If no hosts are specified, notfqdn is returned once"
     if (hostnames.length > 20) return ['numhost'];
     const addrs = addressesOf(req)!;
@@ -221,7 +235,12 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
     const c = queue.shift();
     if (c) return canned(c, res);
     if (req.path !== path) {
-      return send(res, 404, '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>Not Found</body></html>', { 'content-type': 'text/html' });
+      return send(
+        res,
+        404,
+        '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>Not Found</body></html>',
+        { 'content-type': 'text/html' },
+      );
     }
     if (req.method !== 'GET') return send(res, 405, 'Method Not Allowed');
     const ua = req.headers['user-agent'] ?? '';

@@ -35,7 +35,7 @@ export type FreeDnsFailure = ContractFailure | 'unknown-record';
 
 export interface FreeDnsContractOptions {
   /** token → hostname (an A record holding 0.0.0.0), or the full initial record. */
-  tokens: Record<string, string | Partial<FreeDnsRecord> & { hostname: string }>;
+  tokens: Record<string, string | (Partial<FreeDnsRecord> & { hostname: string })>;
   /** Listen address of both endpoints, default 127.0.0.1. */
   host?: string;
 }
@@ -64,9 +64,12 @@ const UNKNOWN = 'ERROR: Unable to locate this record';
 export async function startFreeDns(opts: FreeDnsContractOptions): Promise<FreeDnsContract> {
   const records = new Map<string, FreeDnsRecord>();
   for (const [token, r] of Object.entries(opts.tokens)) {
-    records.set(token, typeof r === 'string'
-      ? { hostname: r, type: 'A', address: '0.0.0.0' }
-      : { type: 'A', address: r.type === 'AAAA' ? '::' : '0.0.0.0', ...r });
+    records.set(
+      token,
+      typeof r === 'string'
+        ? { hostname: r, type: 'A', address: '0.0.0.0' }
+        : { type: 'A', address: r.type === 'AAAA' ? '::' : '0.0.0.0', ...r },
+    );
   }
   const requests: FreeDnsRequest[] = [];
   const failures = new FailureQueue<FreeDnsFailure>();
@@ -82,7 +85,8 @@ export async function startFreeDns(opts: FreeDnsContractOptions): Promise<FreeDn
     const given = req.query.get('address');
     const address = given ?? req.remoteAddress.replace(/^::ffff:/, '');
     const ok = endpoint === 'ipv4' ? net.isIPv4(address) : net.isIPv6(address);
-    if (!ok) return text(res, `ERROR: Address ${address} is not a valid ${endpoint === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+    if (!ok)
+      return text(res, `ERROR: Address ${address} is not a valid ${endpoint === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
     const type = endpoint === 'ipv4' ? 'A' : 'AAAA';
     const normal = type === 'AAAA' ? address.toLowerCase() : address;
     if (record.type === type && record.address === normal) {

@@ -84,7 +84,8 @@ export interface RouterWatch {
 export function parseAnnouncement(msg: Buffer): Announcement | null {
   if (msg.length >= 12 && msg[0] === 0) {
     const p = parseNatPmp(msg);
-    if (p && p.opcode === 128 && p.result === 0 && p.address) return { protocol: 'natpmp', address: p.address, epoch: p.epoch };
+    if (p && p.opcode === 128 && p.result === 0 && p.address)
+      return { protocol: 'natpmp', address: p.address, epoch: p.epoch };
     return null;
   }
   // PCP ANNOUNCE response: version 2, R bit set, opcode 0, result SUCCESS, 24-byte header.
@@ -156,7 +157,10 @@ export function watchRouter(o: RouterWatchOptions): RouterWatch {
         fire({ reason: 'announcement', gateway: gw?.address ?? null, announced, at: new Date().toISOString() });
         clearTimeout(followUp);
         if (followUpMs > 0) {
-          followUp = setTimeout(() => fire({ reason: 'follow-up', gateway: gw?.address ?? null, at: new Date().toISOString() }), followUpMs);
+          followUp = setTimeout(
+            () => fire({ reason: 'follow-up', gateway: gw?.address ?? null, at: new Date().toISOString() }),
+            followUpMs,
+          );
         }
       }, debounceMs);
     }
@@ -222,7 +226,9 @@ export function watchRouter(o: RouterWatchOptions): RouterWatch {
     } catch {
       // 224.0.0.1 is joined by the system on every multicast interface anyway.
     }
-    s.on('error', (e) => report(transient(`router announcement listener: ${e.message}`, { code: 'announce_socket_error' })));
+    s.on('error', (e) =>
+      report(transient(`router announcement listener: ${e.message}`, { code: 'announce_socket_error' })),
+    );
     s.on('message', (msg, from) => {
       if (closed) return;
       const a = from.address === gateway && from.port === NATPMP_PORT ? parseAnnouncement(msg) : null;

@@ -102,7 +102,8 @@ export function localAddressTowards(
       if (!v4(i) || i.internal) continue;
       try {
         const bits = ipaddr.IPv4.parse(i.netmask).prefixLengthFromSubnetMask();
-        if (bits !== null && gw.match(ipaddr.IPv4.parse(i.address), bits)) return { interface: name, address: i.address };
+        if (bits !== null && gw.match(ipaddr.IPv4.parse(i.address), bits))
+          return { interface: name, address: i.address };
       } catch {
         /* an odd netmask: not this one */
       }
@@ -129,7 +130,7 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<Gatewa
   const text = await (opts.readers?.routes ?? readRoutes)();
   if (text === null) {
     throw transient(
-      'cannot find the router: this system has no /proc/net/route (not Linux?). Enter the router\'s address (e.g. 192.168.1.1) by hand.',
+      "cannot find the router: this system has no /proc/net/route (not Linux?). Enter the router's address (e.g. 192.168.1.1) by hand.",
       { code: 'no_gateway' },
     );
   }
@@ -144,7 +145,9 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<Gatewa
         { code: 'no_gateway' },
       );
     }
-    throw transient('cannot find the router: this computer has no IPv4 default route (is the network up?)', { code: 'no_gateway' });
+    throw transient('cannot find the router: this computer has no IPv4 default route (is the network up?)', {
+      code: 'no_gateway',
+    });
   }
   const local = localAddressTowards(viaRouter.gateway, readInterfaces(), viaRouter.iface);
   return { address: viaRouter.gateway, interface: viaRouter.iface, localAddress: local?.address, from: 'route' };
@@ -179,7 +182,10 @@ export function containerHint(gateway: string, probe: ContainerProbe = {}): stri
   const names = (probe.interfaces ?? (() => Object.keys(os.networkInterfaces())))();
   const cgroup = read('/proc/1/cgroup') ?? '';
   const inContainer =
-    exists('/.dockerenv') || exists('/run/.containerenv') || !!env.container || /docker|kubepods|containerd|libpod|lxc/.test(cgroup);
+    exists('/.dockerenv') ||
+    exists('/run/.containerenv') ||
+    !!env.container ||
+    /docker|kubepods|containerd|libpod|lxc/.test(cgroup);
   if (!inContainer) return null;
   const seesHost = names.some((n) => /^(docker\d|hassio|veth|br-|virbr|cni|flannel|cali|podman)/.test(n));
   if (seesHost) return null;

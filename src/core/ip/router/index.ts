@@ -50,7 +50,14 @@ export const routerWatchOptionsSchema = z.object({
 });
 export type RouterWatchConfig = z.infer<typeof routerWatchOptionsSchema>;
 
-export { createRouterSource, cgnatFromRouter, DEFAULT_PROTOCOL_TIMEOUT_MS, type RouterEvidence, type RouterSource, type RouterSourceOptions } from './source';
+export {
+  createRouterSource,
+  cgnatFromRouter,
+  DEFAULT_PROTOCOL_TIMEOUT_MS,
+  type RouterEvidence,
+  type RouterSource,
+  type RouterSourceOptions,
+} from './source';
 export {
   watchRouter,
   parseAnnouncement,
@@ -63,7 +70,14 @@ export {
   type RouterWatch,
   type RouterWatchOptions,
 } from './announcements';
-export { findGateway, containerHint, parseProcNetRoute, hexToIpv4, type GatewayInfo, type GatewayReaders } from './gateway';
+export {
+  findGateway,
+  containerHint,
+  parseProcNetRoute,
+  hexToIpv4,
+  type GatewayInfo,
+  type GatewayReaders,
+} from './gateway';
 export { RouterNoPublicError, isRouterNoPublic, type RouterProtocol } from './no-public';
 export { natpmpExternalAddress, parseNatPmp, type NatPmpAnswer } from './natpmp';
 export { pcpExternalAddress, parsePcpMapResponse, pcpMapRequest, type PcpAnswer } from './pcp';

@@ -96,13 +96,19 @@ export async function natpmpExternalAddress(o: NatPmpOptions): Promise<NatPmpAns
     case 0:
       return { address: p.address!, epoch: p.epoch, ms: r.ms };
     case 1:
-      throw transient(`the router at ${o.gateway} does not speak NAT-PMP (it answered "unsupported version"; it may speak PCP)`, {
-        code: 'natpmp_unsupported_version',
-      });
+      throw transient(
+        `the router at ${o.gateway} does not speak NAT-PMP (it answered "unsupported version"; it may speak PCP)`,
+        {
+          code: 'natpmp_unsupported_version',
+        },
+      );
     case 2:
-      throw transient(`the router at ${o.gateway} refused NAT-PMP (it is switched off or not allowed for this computer in the router's settings)`, {
-        code: 'natpmp_refused',
-      });
+      throw transient(
+        `the router at ${o.gateway} refused NAT-PMP (it is switched off or not allowed for this computer in the router's settings)`,
+        {
+          code: 'natpmp_refused',
+        },
+      );
     case 3:
       throw new RouterNoPublicError(
         'natpmp',
@@ -111,8 +117,11 @@ export async function natpmpExternalAddress(o: NatPmpOptions): Promise<NatPmpAns
         `the router at ${o.gateway} says it has no public address (NAT-PMP "network failure"): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down`,
       );
     default:
-      throw transient(`the router at ${o.gateway} answered NAT-PMP with result ${p.result} (${RESULT_TEXT[p.result] ?? 'unknown'})`, {
-        code: `natpmp_${p.result}`,
-      });
+      throw transient(
+        `the router at ${o.gateway} answered NAT-PMP with result ${p.result} (${RESULT_TEXT[p.result] ?? 'unknown'})`,
+        {
+          code: `natpmp_${p.result}`,
+        },
+      );
   }
 }

@@ -103,7 +103,10 @@ export function pcpMapRequest(p: {
   externalPort?: number;
   externalAddress?: string;
 }): Buffer {
-  if (net.isIP(p.clientAddress) !== 4) throw transient(`PCP needs this computer's IPv4 address, got "${p.clientAddress}"`, { code: 'pcp_no_client_address' });
+  if (net.isIP(p.clientAddress) !== 4)
+    throw transient(`PCP needs this computer's IPv4 address, got "${p.clientAddress}"`, {
+      code: 'pcp_no_client_address',
+    });
   const b = Buffer.alloc(60);
   b[0] = VERSION;
   b[1] = OP_MAP; // R bit 0: a request
@@ -139,7 +142,12 @@ export function parsePcpMapResponse(msg: Buffer): PcpMapResponse | null {
 
 type Exchange = PcpMapResponse | { unsupportedVersion: true };
 
-async function mapExchange(o: PcpOptions, build: (local: { address: string; port: number }) => Buffer, nonce: Buffer, timeoutMs: number) {
+async function mapExchange(
+  o: PcpOptions,
+  build: (local: { address: string; port: number }) => Buffer,
+  nonce: Buffer,
+  timeoutMs: number,
+) {
   return udpExchange<Exchange>({
     host: o.gateway,
     port: o.port ?? PCP_PORT,
@@ -180,7 +188,9 @@ export async function pcpExternalAddress(o: PcpOptions): Promise<PcpAnswer> {
   );
   const r = first.value;
   if ('unsupportedVersion' in r) {
-    throw transient(`the router at ${o.gateway} does not speak PCP (it answered "unsupported version")`, { code: 'pcp_unsupported_version' });
+    throw transient(`the router at ${o.gateway} does not speak PCP (it answered "unsupported version")`, {
+      code: 'pcp_unsupported_version',
+    });
   }
   if (r.result !== 0) {
     const name = PCP_RESULTS[r.result] ?? 'unknown';
@@ -192,14 +202,26 @@ export async function pcpExternalAddress(o: PcpOptions): Promise<PcpAnswer> {
         `the router at ${o.gateway} says it has no public address (PCP NETWORK_FAILURE): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down`,
       );
     }
-    throw transient(`the router at ${o.gateway} answered PCP with result ${r.result} (${name})`, { code: `pcp_${r.result}`, detail: name });
+    throw transient(`the router at ${o.gateway} answered PCP with result ${r.result} (${name})`, {
+      code: `pcp_${r.result}`,
+      detail: name,
+    });
   }
   // Delete the probe mapping at once: same nonce, protocol and internal port, lifetime 0.
   let deleted = false;
   try {
     const del = await mapExchange(
       { ...o, signal: undefined },
-      () => pcpMapRequest({ clientAddress, nonce, lifetime: 0, protocol: PROTO_UDP, internalPort, externalPort: r.externalPort, externalAddress: net.isIP(r.externalAddress) === 4 ? r.externalAddress : undefined }),
+      () =>
+        pcpMapRequest({
+          clientAddress,
+          nonce,
+          lifetime: 0,
+          protocol: PROTO_UDP,
+          internalPort,
+          externalPort: r.externalPort,
+          externalAddress: net.isIP(r.externalAddress) === 4 ? r.externalAddress : undefined,
+        }),
       nonce,
       Math.min(timeoutMs, 1000),
     );

@@ -92,7 +92,13 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
     return first && base.includes(first) ? [first, ...base.filter((p) => p !== first)] : base;
   };
 
-  async function ask(p: RouterProtocol, gateway: string, localAddress: string | undefined, timeoutMs: number, signal: AbortSignal) {
+  async function ask(
+    p: RouterProtocol,
+    gateway: string,
+    localAddress: string | undefined,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ) {
     switch (p) {
       case 'natpmp': {
         const a = await natpmpExternalAddress({ gateway, timeoutMs, signal, port: opts.natpmpPort });
@@ -132,7 +138,8 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
       upnpServices.clear();
     },
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
-      if (ctx.family !== 'ipv4') throw transient('the router can only tell its IPv4 address', { code: 'family_unsupported' });
+      if (ctx.family !== 'ipv4')
+        throw transient('the router can only tell its IPv4 address', { code: 'family_unsupported' });
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       let gw: GatewayInfo;
@@ -140,7 +147,14 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
         gw = await findGateway({ gateway: opts.gateway, readers: opts.readers });
       } catch (e) {
         const err = toDdnsError(e);
-        evidence = { gateway: opts.gateway ?? '', protocol: null, outcome: 'no_answer', ms: elapsed(), at: new Date().toISOString(), note: `${err.message[0].toUpperCase()}${err.message.slice(1)}.` };
+        evidence = {
+          gateway: opts.gateway ?? '',
+          protocol: null,
+          outcome: 'no_answer',
+          ms: elapsed(),
+          at: new Date().toISOString(),
+          note: `${err.message[0].toUpperCase()}${err.message.slice(1)}.`,
+        };
         throw err;
       }
       const gateway = gw.address;
@@ -162,14 +176,27 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
           const a = await ask(p, gateway, gw.localAddress, Math.min(perProtocol, left), ctx.signal);
           learned.set(gateway, p);
           const c = classify(a.address);
-          const base = { gateway, protocol: p, address: c.address, reported: a.reported, epoch: a.epoch, ms: elapsed(), at: new Date().toISOString() };
+          const base = {
+            gateway,
+            protocol: p,
+            address: c.address,
+            reported: a.reported,
+            epoch: a.epoch,
+            ms: elapsed(),
+            at: new Date().toISOString(),
+          };
           if (c.class === 'public') {
-            evidence = { ...base, outcome: 'public', note: `The router at ${gateway} holds the public address ${c.address} (${NAMES[p]}).` };
+            evidence = {
+              ...base,
+              outcome: 'public',
+              note: `The router at ${gateway} holds the public address ${c.address} (${NAMES[p]}).`,
+            };
             return { address: a.address, info: { gateway, protocol: p, epoch: a.epoch, routerEvidence: evidence } };
           }
           const note = `the router at ${gateway} reports ${c.reason}, so it has no public address itself: your provider probably uses carrier-grade NAT (CGNAT), or there is another router in front of it`;
           evidence = { ...base, outcome: 'no_public', note: `${note[0].toUpperCase()}${note.slice(1)}.` };
-          if (opts.allowNonPublic) return { address: a.address, info: { gateway, protocol: p, epoch: a.epoch, routerEvidence: evidence } };
+          if (opts.allowNonPublic)
+            return { address: a.address, info: { gateway, protocol: p, epoch: a.epoch, routerEvidence: evidence } };
           judged = new RouterNoPublicError(p, gateway, a.reported, note, c.family ? c.address : undefined);
           throw judged;
         } catch (e) {
@@ -189,7 +216,8 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
             throw e;
           }
           const err = toDdnsError(e);
-          if (err.code === 'aborted' || ctx.signal.aborted) throw transient('router lookup cancelled', { code: 'aborted' });
+          if (err.code === 'aborted' || ctx.signal.aborted)
+            throw transient('router lookup cancelled', { code: 'aborted' });
           if (learned.get(gateway) === p) learned.delete(gateway);
           if (err.code !== 'router_timeout') allSilent = false;
           failures.push(`${NAMES[p]}: ${err.message}`);
@@ -201,9 +229,17 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
       }
       const hint = allSilent && gw.from === 'route' ? containerHint(gateway, opts.containerProbe) : null;
       const why = `the router at ${gateway} did not tell its public address (${failures.join('; ')})`;
-      evidence = { gateway, protocol: null, outcome: 'no_answer', ms: elapsed(), at: new Date().toISOString(), note: `${why[0].toUpperCase()}${why.slice(1)}.` };
+      evidence = {
+        gateway,
+        protocol: null,
+        outcome: 'no_answer',
+        ms: elapsed(),
+        at: new Date().toISOString(),
+        note: `${why[0].toUpperCase()}${why.slice(1)}.`,
+      };
       const advice =
-        hint ?? 'If your router has a setting for UPnP or NAT-PMP (sometimes called "allow apps to open ports"), switch it on, or remove the router source; the other sources carry on.';
+        hint ??
+        'If your router has a setting for UPnP or NAT-PMP (sometimes called "allow apps to open ports"), switch it on, or remove the router source; the other sources carry on.';
       throw transient(`${why}. ${advice}`, { code: allSilent ? 'router_timeout' : 'router_failed' });
     },
   };
@@ -213,7 +249,10 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
  * The detector's `cgnatSuspected` from the router's "no public address" answer (undefined for any
  * other evidence). `publicAddress` is what outside sources saw, when they saw one.
  */
-export function cgnatFromRouter(evidence: RouterEvidence | null, publicAddress: string | null): DetectionResult['cgnatSuspected'] {
+export function cgnatFromRouter(
+  evidence: RouterEvidence | null,
+  publicAddress: string | null,
+): DetectionResult['cgnatSuspected'] {
   if (!evidence || evidence.outcome !== 'no_public') return undefined;
   const c = evidence.address ? classify(evidence.address) : null;
   const holds = c ? `holds only ${c.address}, not a public address` : 'says it has no public IPv4 address';

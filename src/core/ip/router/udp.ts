@@ -58,10 +58,12 @@ const NET_ERRORS: Record<string, string> = {
 export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeResult<T>> {
   return new Promise((resolve, reject) => {
     const where = `${o.host}:${o.port}`;
-    if (o.signal?.aborted) return reject(transient(`${o.protocol} request to ${where} was cancelled`, { code: 'aborted' }));
+    if (o.signal?.aborted)
+      return reject(transient(`${o.protocol} request to ${where} was cancelled`, { code: 'aborted' }));
     const socket = dgram.createSocket('udp4');
     const started = performance.now();
     let retry: NodeJS.Timeout | undefined;
+    // eslint-disable-next-line prefer-const -- assigned below, after the closures that clear it
     let deadline: NodeJS.Timeout | undefined;
     let interval = Math.max(10, o.firstRetryMs ?? 250);
     let sends = 0;
@@ -99,9 +101,18 @@ export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeRes
     const onError = (e: Error) => {
       const code = (e as NodeJS.ErrnoException).code ?? 'network';
       if (code === 'ECONNREFUSED') {
-        return finish(transient(`the router at ${o.host} does not offer ${o.protocol} (nothing answers on UDP port ${o.port})`, { code: 'router_refused' }));
+        return finish(
+          transient(`the router at ${o.host} does not offer ${o.protocol} (nothing answers on UDP port ${o.port})`, {
+            code: 'router_refused',
+          }),
+        );
       }
-      finish(transient(`${o.protocol} request to ${where} failed: ${NET_ERRORS[code] ?? e.message}`, { code, detail: e.message }));
+      finish(
+        transient(`${o.protocol} request to ${where} failed: ${NET_ERRORS[code] ?? e.message}`, {
+          code,
+          detail: e.message,
+        }),
+      );
     };
 
     socket.on('error', onError);
@@ -119,9 +130,12 @@ export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeRes
     deadline = setTimeout(
       () =>
         finish(
-          transient(`the router at ${o.host} did not answer ${o.protocol} within ${o.timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'})`, {
-            code: 'router_timeout',
-          }),
+          transient(
+            `the router at ${o.host} did not answer ${o.protocol} within ${o.timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'})`,
+            {
+              code: 'router_timeout',
+            },
+          ),
         ),
       o.timeoutMs,
     );

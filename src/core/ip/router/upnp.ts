@@ -25,7 +25,10 @@ import { RouterNoPublicError } from './no-public';
 
 export const SSDP_PORT = 1900;
 export const SSDP_GROUP = '239.255.255.250';
-const SEARCH_TARGETS = ['urn:schemas-upnp-org:device:InternetGatewayDevice:1', 'urn:schemas-upnp-org:device:InternetGatewayDevice:2'];
+const SEARCH_TARGETS = [
+  'urn:schemas-upnp-org:device:InternetGatewayDevice:1',
+  'urn:schemas-upnp-org:device:InternetGatewayDevice:2',
+];
 /** Largest device description accepted (real ones are 3–20 KiB). */
 export const DESCRIPTION_CAP = 128 * 1024;
 /** Largest SOAP answer accepted. */
@@ -79,7 +82,16 @@ const soapAnswerSchema = z.object({ NewExternalIPAddress: z.string().trim().max(
 export function msearch(st: string, host: string): Buffer {
   const multicast = host === `${SSDP_GROUP}:${SSDP_PORT}`;
   return Buffer.from(
-    ['M-SEARCH * HTTP/1.1', `HOST: ${host}`, 'MAN: "ssdp:discover"', ...(multicast ? ['MX: 1'] : []), `ST: ${st}`, `USER-AGENT: ${USER_AGENT} UPnP/1.1`, '', ''].join('\r\n'),
+    [
+      'M-SEARCH * HTTP/1.1',
+      `HOST: ${host}`,
+      'MAN: "ssdp:discover"',
+      ...(multicast ? ['MX: 1'] : []),
+      `ST: ${st}`,
+      `USER-AGENT: ${USER_AGENT} UPnP/1.1`,
+      '',
+      '',
+    ].join('\r\n'),
   );
 }
 
@@ -140,7 +152,9 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
       timers.push(setTimeout(round, first));
     };
 
-    socket.on('error', (e) => finish(transient(`UPnP search failed: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'network' })));
+    socket.on('error', (e) =>
+      finish(transient(`UPnP search failed: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'network' })),
+    );
     socket.on('message', (msg, from) => {
       if (over) return;
       const a = parseSsdpAnswer(msg);
@@ -151,14 +165,24 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
       }
       const loc = locationSchema.safeParse(a.location);
       if (!loc.success || new URL(loc.data).hostname !== o.gateway) {
-        return finish(transient(`the router at ${o.gateway} gave an unusable UPnP description address (${excerpt(a.location, undefined, 80)}); only http:// addresses on the router itself are accepted`, { code: 'upnp_bad_location' }));
+        return finish(
+          transient(
+            `the router at ${o.gateway} gave an unusable UPnP description address (${excerpt(a.location, undefined, 80)}); only http:// addresses on the router itself are accepted`,
+            { code: 'upnp_bad_location' },
+          ),
+        );
       }
       finish(null, loc.data);
     });
     timers.push(
       setTimeout(() => {
         const other = seenElsewhere ? ` (a UPnP device at ${seenElsewhere} answered, but it is not the router)` : '';
-        finish(transient(`the router at ${o.gateway} did not answer the UPnP search within ${o.timeoutMs} ms${other}; UPnP may be switched off in the router's settings`, { code: 'router_timeout' }));
+        finish(
+          transient(
+            `the router at ${o.gateway} did not answer the UPnP search within ${o.timeoutMs} ms${other}; UPnP may be switched off in the router's settings`,
+            { code: 'router_timeout' },
+          ),
+        );
       }, o.timeoutMs),
     );
     socket.bind({ port: 0, address: o.localAddress }, () => {
@@ -267,7 +291,10 @@ export function parseDescription(xml: string, location: string, gateway: string)
   let n = 0;
   for (const block of elements(doc, 'service')) {
     if (n++ >= MAX_SERVICES) break;
-    const parsed = serviceSchema.safeParse({ serviceType: firstElementText(block, 'serviceType'), controlURL: firstElementText(block, 'controlURL') });
+    const parsed = serviceSchema.safeParse({
+      serviceType: firstElementText(block, 'serviceType'),
+      controlURL: firstElementText(block, 'controlURL'),
+    });
     if (!parsed.success) continue;
     let url: URL;
     try {
@@ -284,19 +311,35 @@ export function parseDescription(xml: string, location: string, gateway: string)
 
 /** GET the description and list its WAN services. */
 export async function fetchServices(location: string, o: UpnpOptions & { timeoutMs: number }): Promise<UpnpService[]> {
-  const res = await httpRequest({ url: location, timeoutMs: o.timeoutMs, maxBodyBytes: DESCRIPTION_CAP, noProxy: true, family: 4, signal: o.signal });
+  const res = await httpRequest({
+    url: location,
+    timeoutMs: o.timeoutMs,
+    maxBodyBytes: DESCRIPTION_CAP,
+    noProxy: true,
+    family: 4,
+    signal: o.signal,
+  });
   if (res.status !== 200) {
-    throw transient(`the router's UPnP description (${location}) answered HTTP ${res.status}`, { code: `http_${res.status}`, detail: excerpt(res.body) });
+    throw transient(`the router's UPnP description (${location}) answered HTTP ${res.status}`, {
+      code: `http_${res.status}`,
+      detail: excerpt(res.body),
+    });
   }
   const services = parseDescription(res.body, location, o.gateway);
   if (!services.length) {
-    throw transient(`the router at ${o.gateway} speaks UPnP but offers no internet connection service (WANIPConnection or WANPPPConnection)`, { code: 'upnp_no_wan_service' });
+    throw transient(
+      `the router at ${o.gateway} speaks UPnP but offers no internet connection service (WANIPConnection or WANPPPConnection)`,
+      { code: 'upnp_no_wan_service' },
+    );
   }
   return services;
 }
 
 /** One SOAP GetExternalIPAddress; resolves with the (possibly empty) address text. */
-export async function soapGetExternalIp(service: UpnpService, o: { timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+export async function soapGetExternalIp(
+  service: UpnpService,
+  o: { timeoutMs: number; signal?: AbortSignal },
+): Promise<string> {
   const body =
     '<?xml version="1.0"?>\r\n' +
     '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">' +
@@ -305,7 +348,10 @@ export async function soapGetExternalIp(service: UpnpService, o: { timeoutMs: nu
     url: service.controlUrl,
     method: 'POST',
     body,
-    headers: { 'content-type': 'text/xml; charset="utf-8"', soapaction: `"${service.serviceType}#GetExternalIPAddress"` },
+    headers: {
+      'content-type': 'text/xml; charset="utf-8"',
+      soapaction: `"${service.serviceType}#GetExternalIPAddress"`,
+    },
     timeoutMs: o.timeoutMs,
     maxBodyBytes: SOAP_CAP,
     noProxy: true,
@@ -316,12 +362,20 @@ export async function soapGetExternalIp(service: UpnpService, o: { timeoutMs: nu
   if (res.status !== 200) {
     const code = firstElementText(doc, 'errorCode');
     const desc = firstElementText(doc, 'errorDescription');
-    const what = code ? `UPnP error ${excerpt(code, undefined, 10)}${desc ? ` (${excerpt(desc, undefined, 80)})` : ''}` : `HTTP ${res.status}`;
-    throw transient(`the router refused GetExternalIPAddress: ${what}`, { code: code && /^\d+$/.test(code) ? `upnp_${code}` : `http_${res.status}`, detail: excerpt(res.body) });
+    const what = code
+      ? `UPnP error ${excerpt(code, undefined, 10)}${desc ? ` (${excerpt(desc, undefined, 80)})` : ''}`
+      : `HTTP ${res.status}`;
+    throw transient(`the router refused GetExternalIPAddress: ${what}`, {
+      code: code && /^\d+$/.test(code) ? `upnp_${code}` : `http_${res.status}`,
+      detail: excerpt(res.body),
+    });
   }
   const parsed = soapAnswerSchema.safeParse({ NewExternalIPAddress: firstElementText(doc, 'NewExternalIPAddress') });
   if (!parsed.success) {
-    throw transient(`the router's GetExternalIPAddress answer has no usable NewExternalIPAddress (${excerpt(res.body, undefined, 80)})`, { code: 'upnp_bad_answer' });
+    throw transient(
+      `the router's GetExternalIPAddress answer has no usable NewExternalIPAddress (${excerpt(res.body, undefined, 80)})`,
+      { code: 'upnp_bad_answer' },
+    );
   }
   return parsed.data.NewExternalIPAddress;
 }

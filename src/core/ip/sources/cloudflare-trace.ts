@@ -6,7 +6,7 @@
 import { transient } from '../../errors';
 import { excerpt } from '../../http';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
-import { endpointFor, familiesOf, getOverFamily, hostOf, labelOf, refuseHtml, type Endpoints } from './common';
+import { endpointFor, endpointFamilies, getOverFamily, hostOf, labelOf, refuseHtml, type Endpoints } from './common';
 
 export const CLOUDFLARE_TRACE: Required<Endpoints> = {
   ipv4: 'https://1.1.1.1/cdn-cgi/trace',
@@ -23,11 +23,14 @@ export function parseTrace(body: string): string | null {
 }
 
 export function cloudflareTraceSource(overrides: Endpoints = {}): IpSource {
-  const endpoints: Endpoints = { ipv4: overrides.ipv4 ?? CLOUDFLARE_TRACE.ipv4, ipv6: overrides.ipv6 ?? CLOUDFLARE_TRACE.ipv6 };
+  const endpoints: Endpoints = {
+    ipv4: overrides.ipv4 ?? CLOUDFLARE_TRACE.ipv4,
+    ipv6: overrides.ipv6 ?? CLOUDFLARE_TRACE.ipv6,
+  };
   return {
     id: 'cloudflare-trace',
     label: labelOf('Cloudflare trace', endpoints),
-    families: familiesOf(endpoints),
+    families: endpointFamilies(endpoints),
     kind: 'external',
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
       const url = endpointFor(endpoints, ctx.family, 'Cloudflare trace');
@@ -35,7 +38,9 @@ export function cloudflareTraceSource(overrides: Endpoints = {}): IpSource {
       refuseHtml(url, res.body, ctx);
       const ip = parseTrace(res.body);
       if (ip === null) {
-        throw transient(`${hostOf(url)} answered without an "ip=" line: ${excerpt(res.body, ctx.redactor, 80)}`, { code: 'trace_no_ip' });
+        throw transient(`${hostOf(url)} answered without an "ip=" line: ${excerpt(res.body, ctx.redactor, 80)}`, {
+          code: 'trace_no_ip',
+        });
       }
       return { address: ip, info: { host: hostOf(url) } };
     },

@@ -30,7 +30,11 @@ export function hostOf(url: string): string {
  * GET `url` over the family of the lookup. Resolves with a 2xx response; rejects with a transient
  * DdnsError for a network failure, a timeout, a body over `maxBodyBytes` or a non-2xx status.
  */
-export async function getOverFamily(url: string, ctx: SourceContext, maxBodyBytes = PLAIN_BODY_CAP): Promise<HttpResponse> {
+export async function getOverFamily(
+  url: string,
+  ctx: SourceContext,
+  maxBodyBytes = PLAIN_BODY_CAP,
+): Promise<HttpResponse> {
   const res = await httpRequest({
     url,
     family: familyNumber(ctx.family),
@@ -53,9 +57,12 @@ export async function getOverFamily(url: string, ctx: SourceContext, maxBodyByte
 /** Reject an HTML page with a clear reason (instead of "… is not an IP address"). */
 export function refuseHtml(url: string, body: string, ctx: SourceContext): void {
   if (looksLikeHtml(body)) {
-    throw transient(`${hostOf(url)} answered with a web page (${excerpt(body, ctx.redactor, 80)}) instead of an address`, {
-      code: 'html_answer',
-    });
+    throw transient(
+      `${hostOf(url)} answered with a web page (${excerpt(body, ctx.redactor, 80)}) instead of an address`,
+      {
+        code: 'html_answer',
+      },
+    );
   }
 }
 
@@ -66,16 +73,15 @@ export interface Endpoints {
 }
 
 /** Families that have an endpoint, in the order IPv4, IPv6. */
-export function familiesOf(e: Endpoints): Family[] {
+export function endpointFamilies(e: Endpoints): Family[] {
   return (['ipv4', 'ipv6'] as const).filter((f) => !!e[f]);
 }
 
 /** A label such as "ipify (api.ipify.org, api6.ipify.org)". */
 export function labelOf(name: string, e: Endpoints): string {
-  const hosts = [...new Set(familiesOf(e).map((f) => hostOf(e[f]!)))];
+  const hosts = [...new Set(endpointFamilies(e).map((f) => hostOf(e[f]!)))];
   return hosts.length ? `${name} (${hosts.join(', ')})` : name;
 }
-
 
 /** The endpoint for `family`, or a clear error when the source has none (the detector filters first). */
 export function endpointFor(e: Endpoints, family: Family, name: string): string {

@@ -47,9 +47,12 @@ export function regexProblem(pattern: string): string | undefined {
 }
 
 /** The match script: the first capture group, else the whole match, else null. Only strings leave the context. */
-const MATCH_SCRIPT = new vm.Script('(function () { var m = re.exec(body); return m === null ? null : String(m[1] !== undefined ? m[1] : m[0]); })()', {
-  filename: 'custom-source-regex.vm',
-});
+const MATCH_SCRIPT = new vm.Script(
+  '(function () { var m = re.exec(body); return m === null ? null : String(m[1] !== undefined ? m[1] : m[0]); })()',
+  {
+    filename: 'custom-source-regex.vm',
+  },
+);
 
 /**
  * A matcher for `pattern` that cannot block the process: each call runs in its own `vm` context
@@ -57,9 +60,14 @@ const MATCH_SCRIPT = new vm.Script('(function () { var m = re.exec(body); return
  * group (or the whole match) or null; throws a transient `regex_timeout` DdnsError when the
  * limit is hit. An invalid pattern is refused here, at configuration time.
  */
-export function boundedMatcher(pattern: string, timeoutMs = REGEX_TIMEOUT_MS, inputCap = REGEX_INPUT_CAP): (text: string) => string | null {
+export function boundedMatcher(
+  pattern: string,
+  timeoutMs = REGEX_TIMEOUT_MS,
+  inputCap = REGEX_INPUT_CAP,
+): (text: string) => string | null {
   const problem = regexProblem(pattern);
-  if (problem !== undefined) throw badInput(`the regular expression of the custom URL source is not valid: ${problem}`, 'invalid_regex');
+  if (problem !== undefined)
+    throw badInput(`the regular expression of the custom URL source is not valid: ${problem}`, 'invalid_regex');
   const sandbox = vm.createContext(Object.assign(Object.create(null) as object, { pattern, body: '' }));
   vm.runInContext('var re = new RegExp(pattern);', sandbox);
   return (text) => {
@@ -82,7 +90,10 @@ export function boundedMatcher(pattern: string, timeoutMs = REGEX_TIMEOUT_MS, in
 
 /** The value at a dot path (`a.b.0.c`, `a.b[0].c`), or undefined. */
 export function pick(value: unknown, path: string): unknown {
-  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter((k) => k !== '');
+  const keys = path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter((k) => k !== '');
   let cur: unknown = value;
   for (const k of keys) {
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
@@ -114,18 +125,27 @@ export function customUrlSource(opts: CustomSourceOptions): IpSource {
         try {
           doc = JSON.parse(res.body);
         } catch {
-          throw transient(`${host} did not answer with JSON: ${excerpt(res.body, ctx.redactor, 80)}`, { code: 'not_json' });
+          throw transient(`${host} did not answer with JSON: ${excerpt(res.body, ctx.redactor, 80)}`, {
+            code: 'not_json',
+          });
         }
         const value = z.string().safeParse(pick(doc, jsonPath));
         if (!value.success) {
-          throw transient(`the JSON answer of ${host} has no text at "${jsonPath}": ${excerpt(res.body, ctx.redactor, 80)}`, {
-            code: 'json_path_missing',
-          });
+          throw transient(
+            `the JSON answer of ${host} has no text at "${jsonPath}": ${excerpt(res.body, ctx.redactor, 80)}`,
+            {
+              code: 'json_path_missing',
+            },
+          );
         }
         return { address: value.data.trim(), info };
       }
       const found = match!(res.body);
-      if (found === null) throw transient(`the answer of ${host} does not match the regular expression: ${excerpt(res.body, ctx.redactor, 80)}`, { code: 'regex_no_match' });
+      if (found === null)
+        throw transient(
+          `the answer of ${host} does not match the regular expression: ${excerpt(res.body, ctx.redactor, 80)}`,
+          { code: 'regex_no_match' },
+        );
       return { address: found.trim(), info };
     },
   };

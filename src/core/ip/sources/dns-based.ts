@@ -11,7 +11,7 @@ import { transient } from '../../errors';
 import { parseServer, query, serverLabel, type DnsServer, type QueryResult } from '../../dns/transport';
 import type { Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
-import { endpointFor, familiesOf, type Endpoints } from './common';
+import { endpointFor, endpointFamilies, type Endpoints } from './common';
 
 export type DnsPreset = 'opendns' | 'google-dns';
 
@@ -64,11 +64,13 @@ export function dnsSource(preset: DnsPreset, overrides: Endpoints = {}): IpSourc
   const p = DNS_PRESETS[preset];
   const servers: Endpoints = { ipv4: overrides.ipv4 ?? p.servers.ipv4, ipv6: overrides.ipv6 ?? p.servers.ipv6 };
   const parsed: Partial<Record<Family, DnsServer>> = {};
-  for (const f of familiesOf(servers)) parsed[f] = parseServer(servers[f]!);
+  for (const f of endpointFamilies(servers)) parsed[f] = parseServer(servers[f]!);
   return {
     id: preset,
-    label: `${p.name} (${familiesOf(servers).map((f) => serverLabel(parsed[f]!)).join(', ')})`,
-    families: familiesOf(servers),
+    label: `${p.name} (${endpointFamilies(servers)
+      .map((f) => serverLabel(parsed[f]!))
+      .join(', ')})`,
+    families: endpointFamilies(servers),
     kind: 'external',
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
       endpointFor(servers, ctx.family, p.name);
@@ -83,10 +85,13 @@ export function dnsSource(preset: DnsPreset, overrides: Endpoints = {}): IpSourc
       });
       const where = `DNS server ${serverLabel(server)}`;
       if (res.rcode !== 'NOERROR') {
-        throw transient(`${where} answered ${res.rcode} to ${p.qname} ${type}`, { code: `dns_${res.rcode.toLowerCase()}` });
+        throw transient(`${where} answered ${res.rcode} to ${p.qname} ${type}`, {
+          code: `dns_${res.rcode.toLowerCase()}`,
+        });
       }
       const address = addressFrom(res, p, type);
-      if (address === null) throw transient(`${where} gave no ${type} record for ${p.qname}`, { code: 'dns_no_answer' });
+      if (address === null)
+        throw transient(`${where} gave no ${type} record for ${p.qname}`, { code: 'dns_no_answer' });
       return { address, info: { server: serverLabel(server) } };
     },
   };

@@ -3,14 +3,17 @@
  * (whitespace around it is allowed). Each family has its own URL, reached over that family.
  */
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
-import { endpointFor, familiesOf, getOverFamily, hostOf, labelOf, refuseHtml, type Endpoints } from './common';
+import { endpointFor, endpointFamilies, getOverFamily, hostOf, labelOf, refuseHtml, type Endpoints } from './common';
 
 export type PlainPreset = 'ipify' | 'icanhazip' | 'aws';
 
 /** The services' own endpoints (ipify.org, icanhazip.com, checkip.amazonaws.com — IPv4 only). */
 export const PLAIN_PRESETS: Record<PlainPreset, { name: string; endpoints: Endpoints }> = {
   ipify: { name: 'ipify', endpoints: { ipv4: 'https://api.ipify.org', ipv6: 'https://api6.ipify.org' } },
-  icanhazip: { name: 'icanhazip', endpoints: { ipv4: 'https://ipv4.icanhazip.com', ipv6: 'https://ipv6.icanhazip.com' } },
+  icanhazip: {
+    name: 'icanhazip',
+    endpoints: { ipv4: 'https://ipv4.icanhazip.com', ipv6: 'https://ipv6.icanhazip.com' },
+  },
   aws: { name: 'AWS checkip', endpoints: { ipv4: 'https://checkip.amazonaws.com' } },
 };
 
@@ -24,7 +27,7 @@ export function plainTextSource(preset: PlainPreset, overrides: Endpoints = {}):
   return {
     id: preset,
     label: labelOf(p.name, endpoints),
-    families: familiesOf(endpoints),
+    families: endpointFamilies(endpoints),
     kind: 'external',
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
       const url = endpointFor(endpoints, ctx.family, p.name);

@@ -45,10 +45,18 @@ const urls = { urlV4: optional(httpUrl), urlV6: optional(httpUrl) };
 const servers = { serverV4: optional(dnsServer('ipv4')), serverV6: optional(dnsServer('ipv6')) };
 
 /** Numbers typed into the editor arrive as text; empty means "not set". */
-const toNumber = (v: unknown) => (blankIsUnset(v) === undefined ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
-const toBool = (v: unknown) => (blankIsUnset(v) === undefined ? undefined : v === 'true' ? true : v === 'false' ? false : v);
-const udpPort = z.preprocess(toNumber, z.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65_535).optional());
-const ipv4Text = z.string().trim().refine((s) => net.isIP(s) === 4, { message: 'must be an IPv4 address' });
+const toNumber = (v: unknown) =>
+  blankIsUnset(v) === undefined ? undefined : typeof v === 'string' ? Number(v.trim()) : v;
+const toBool = (v: unknown) =>
+  blankIsUnset(v) === undefined ? undefined : v === 'true' ? true : v === 'false' ? false : v;
+const udpPort = z.preprocess(
+  toNumber,
+  z.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65_535).optional(),
+);
+const ipv4Text = z
+  .string()
+  .trim()
+  .refine((s) => net.isIP(s) === 4, { message: 'must be an IPv4 address' });
 
 /** Default safety poll of the router source, seconds. */
 export const DEFAULT_ROUTER_SAFETY_POLL_S = DEFAULT_SAFETY_POLL_MS / 1000;
@@ -67,7 +75,9 @@ const routerSchema = z.object({
     toNumber,
     z
       .number({ error: 'the safety poll must be a number of seconds' })
-      .refine((n) => n === 0 || (n >= 5 && n <= 3600), { message: 'the safety poll must be 0 (off) or between 5 and 3600 seconds' })
+      .refine((n) => n === 0 || (n >= 5 && n <= 3600), {
+        message: 'the safety poll must be 0 (off) or between 5 and 3600 seconds',
+      })
       .optional(),
   ),
   natpmpPort: udpPort,
@@ -93,8 +103,14 @@ const customSchema = z
     regex: optional(z.string().max(500).refine(validRegex, { message: 'is not a valid regular expression' })),
     family: optional(z.enum(['ipv4', 'ipv6', 'any'])),
   })
-  .refine((c) => c.format !== 'json' || !!c.jsonPath, { message: 'a JSON path (e.g. data.ip) is needed for the JSON format', path: ['jsonPath'] })
-  .refine((c) => c.format !== 'regex' || !!c.regex, { message: 'a regular expression is needed for the regex format', path: ['regex'] });
+  .refine((c) => c.format !== 'json' || !!c.jsonPath, {
+    message: 'a JSON path (e.g. data.ip) is needed for the JSON format',
+    path: ['jsonPath'],
+  })
+  .refine((c) => c.format !== 'regex' || !!c.regex, {
+    message: 'a regular expression is needed for the regex format',
+    path: ['regex'],
+  });
 
 export const sourceConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ipify'), ...urls }),
@@ -129,9 +145,19 @@ export function buildSource(cfg: SourceConfig): IpSource {
     case 'interface':
       return interfaceSource({ interface: cfg.interface, allowTemporary: cfg.allowTemporary });
     case 'router':
-      return createRouterSource({ gateway: cfg.gateway, enablePcp: cfg.enablePcp === true, natpmpPort: cfg.natpmpPort });
+      return createRouterSource({
+        gateway: cfg.gateway,
+        enablePcp: cfg.enablePcp === true,
+        natpmpPort: cfg.natpmpPort,
+      });
     case 'custom':
-      return customUrlSource({ url: cfg.url, format: cfg.format, jsonPath: cfg.jsonPath, regex: cfg.regex, family: cfg.family });
+      return customUrlSource({
+        url: cfg.url,
+        format: cfg.format,
+        jsonPath: cfg.jsonPath,
+        regex: cfg.regex,
+        family: cfg.family,
+      });
   }
 }
 
@@ -152,8 +178,7 @@ export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
     families: ['ipv4'],
     kind: 'local',
     endpoints: {},
-    note:
-      'Asks your home router for its public IPv4 address on your own network (NAT-PMP or UPnP, which many routers offer): no request leaves your network, and the router announces changes, so a new address is noticed within about a second. The router must have UPnP or NAT-PMP switched on. PCP is used only if you allow it, because it briefly creates a port mapping on the router (deleted at once).',
+    note: 'Asks your home router for its public IPv4 address on your own network (NAT-PMP or UPnP, which many routers offer): no request leaves your network, and the router announces changes, so a new address is noticed within about a second. The router must have UPnP or NAT-PMP switched on. PCP is used only if you allow it, because it briefly creates a port mapping on the router (deleted at once).',
   },
   {
     type: 'cloudflare-trace',
@@ -209,7 +234,7 @@ export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
     families: ['ipv4', 'ipv6'],
     kind: 'local',
     endpoints: {},
-    note: 'Reads the address of one of this computer\'s network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.',
+    note: "Reads the address of one of this computer's network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.",
   },
   {
     type: 'custom',
@@ -217,7 +242,7 @@ export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
     families: ['ipv4', 'ipv6'],
     kind: 'external',
     endpoints: {},
-    note: 'Your own service or your router\'s status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.',
+    note: "Your own service or your router's status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.",
   },
 ];
 

@@ -77,11 +77,15 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
       const all = readInterfaces();
       const names = Object.keys(all);
       if (name && !all[name]) {
-        throw transient(`there is no network interface "${name}" right now (this host has: ${names.join(', ') || 'none'})`, {
-          code: 'no_interface',
-        });
+        throw transient(
+          `there is no network interface "${name}" right now (this host has: ${names.join(', ') || 'none'})`,
+          {
+            code: 'no_interface',
+          },
+        );
       }
-      const flags = ctx.family === 'ipv6' ? parseIf6Flags((await readFlags(ctx.signal)) ?? '') : new Map<string, number>();
+      const flags =
+        ctx.family === 'ipv6' ? parseIf6Flags((await readFlags(ctx.signal)) ?? '') : new Map<string, number>();
       const skipped: string[] = [];
       const usable: Array<{ ifname: string; address: string; cls: string }> = [];
       for (const ifname of name ? [name] : names) {
@@ -105,7 +109,9 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
         const where = name ? `interface ${name}` : 'any network interface';
         const why = skipped.length ? ` (skipped: ${skipped.join('; ')})` : '';
         const seen = usable.length ? `; found only ${usable.map((u) => `${u.address} (${u.cls})`).join(', ')}` : '';
-        throw transient(`no usable ${familyLabel(ctx.family)} address on ${where}${seen}${why}`, { code: 'no_address' });
+        throw transient(`no usable ${familyLabel(ctx.family)} address on ${where}${seen}${why}`, {
+          code: 'no_address',
+        });
       }
       return { address: pick.address, info: { interface: pick.ifname } };
     },

@@ -79,7 +79,13 @@ export class CloudflareClient {
     const errors = env?.errors ?? [];
     const codes = allCodes(errors);
     const said = errors.length ? describeErrors(errors) : `HTTP ${res.status}`;
-    const fault = { name: 'Cloudflare', redactor: this.redactor, rateLimitCode: 'rate_limited', rateLimitWaitMs: RATE_LIMIT_BLOCK_MS, unreadableCode: 'cf_bad_answer' };
+    const fault = {
+      name: 'Cloudflare',
+      redactor: this.redactor,
+      rateLimitCode: 'rate_limited',
+      rateLimitWaitMs: RATE_LIMIT_BLOCK_MS,
+      unreadableCode: 'cf_bad_answer',
+    };
 
     if (res.status === 429) {
       throw httpFault(res, {
@@ -91,30 +97,52 @@ export class CloudflareClient {
     }
     const auth = codes.find((c) => AUTH_CODES.has(c));
     if (res.status === 401 || res.status === 403 || (auth !== undefined && res.status < 500)) {
-      throw this.redactor.error(fatal(`${authProblem(codes, said, res.status)} ${PERMISSION_HINT}`, {
-        code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
-        scope: 'account',
-        detail: shown(),
-      }));
+      throw this.redactor.error(
+        fatal(`${authProblem(codes, said, res.status)} ${PERMISSION_HINT}`, {
+          code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
+          scope: 'account',
+          detail: shown(),
+        }),
+      );
     }
     if (res.status >= 500) {
-      throw httpFault(res, { ...fault, message: (f) => `Cloudflare API is having trouble (HTTP ${f.status}) while ${op}: ${env ? said : f.detail}` });
+      throw httpFault(res, {
+        ...fault,
+        message: (f) => `Cloudflare API is having trouble (HTTP ${f.status}) while ${op}: ${env ? said : f.detail}`,
+      });
     }
     if (!env) {
-      throw httpFault(res, { ...fault, message: (f) => `Cloudflare sent an answer that is not its JSON envelope (HTTP ${f.status}) while ${op}: ${f.detail}` });
+      throw httpFault(res, {
+        ...fault,
+        message: (f) =>
+          `Cloudflare sent an answer that is not its JSON envelope (HTTP ${f.status}) while ${op}: ${f.detail}`,
+      });
     }
     if (res.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) {
-      throw transient(`Cloudflare does not know the object while ${op} (${said})`, { code: 'cf_not_found', detail: shown() });
+      throw transient(`Cloudflare does not know the object while ${op} (${said})`, {
+        code: 'cf_not_found',
+        detail: shown(),
+      });
     }
     if (res.status >= 400) {
-      throw fatal(`Cloudflare refused ${op}: ${said}`, { code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`, scope: 'host', detail: shown() });
+      throw fatal(`Cloudflare refused ${op}: ${said}`, {
+        code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
+        scope: 'host',
+        detail: shown(),
+      });
     }
     if (!env.success) {
-      throw transient(`Cloudflare reported a failure (HTTP ${res.status}) while ${op}: ${said}`, { code: 'cf_bad_answer', detail: shown() });
+      throw transient(`Cloudflare reported a failure (HTTP ${res.status}) while ${op}: ${said}`, {
+        code: 'cf_bad_answer',
+        detail: shown(),
+      });
     }
     const result = schema.safeParse(env.result);
     if (!result.success) {
-      throw transient(`Cloudflare's answer has an unexpected shape while ${op}: ${shown()}`, { code: 'cf_bad_answer', detail: shown() });
+      throw transient(`Cloudflare's answer has an unexpected shape while ${op}: ${shown()}`, {
+        code: 'cf_bad_answer',
+        detail: shown(),
+      });
     }
     return { result: result.data, info: env.result_info ?? undefined };
   }
@@ -125,7 +153,9 @@ function authProblem(codes: number[], said: string, status: number): string {
   if (codes.includes(6111) || codes.includes(6003)) {
     return `Cloudflare says the API token is malformed (${said}): paste the API token itself (not the Global API Key).`;
   }
-  if (codes.includes(9109)) return `Cloudflare does not accept this API token (${said}): it may have been deleted, rolled or mistyped.`;
-  if (status === 403) return `Cloudflare refused the API token (${said}): it lacks a permission for this domain, or it has expired.`;
+  if (codes.includes(9109))
+    return `Cloudflare does not accept this API token (${said}): it may have been deleted, rolled or mistyped.`;
+  if (status === 403)
+    return `Cloudflare refused the API token (${said}): it lacks a permission for this domain, or it has expired.`;
   return `Cloudflare refused the API token (${said}): it may have expired or been disabled.`;
 }

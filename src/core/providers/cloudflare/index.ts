@@ -27,7 +27,10 @@ export const cloudflareSettings = z.object({
       .trim()
       .toLowerCase()
       .transform((s) => s.replace(/\.$/, ''))
-      .refine((s) => ZONE_ID.test(s) || asciiName(s) !== null, 'the zone must be a domain such as example.com, or a zone ID')
+      .refine(
+        (s) => ZONE_ID.test(s) || asciiName(s) !== null,
+        'the zone must be a domain such as example.com, or a zone ID',
+      )
       .optional(),
   ),
   createMissing: boolSetting(true),
@@ -36,11 +39,17 @@ export const cloudflareSettings = z.object({
     z
       .number({ error: 'the TTL must be a number of seconds' })
       .int('the TTL must be a whole number of seconds')
-      .refine((t) => t === 1 || (t >= 60 && t <= 86_400), 'the TTL must be 1 (automatic) or between 60 and 86400 seconds')
+      .refine(
+        (t) => t === 1 || (t >= 60 && t <= 86_400),
+        'the TTL must be 1 (automatic) or between 60 and 86400 seconds',
+      )
       .default(1),
   ),
   proxied: boolSetting(false),
-  endpoint: z.preprocess(blankToUndefined, httpUrl('the API address must be an http(s) URL').default(CLOUDFLARE_ENDPOINT)),
+  endpoint: z.preprocess(
+    blankToUndefined,
+    httpUrl('the API address must be an http(s) URL').default(CLOUDFLARE_ENDPOINT),
+  ),
 });
 export type CloudflareSettings = z.infer<typeof cloudflareSettings>;
 

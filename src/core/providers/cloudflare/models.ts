@@ -27,7 +27,11 @@ export const Envelope = z.looseObject({
   result: z.unknown().optional(),
   result_info: ResultInfo.nullish(),
 });
-export const ZoneSchema = z.looseObject({ id: z.string().min(1), name: z.string().min(1), status: z.string().optional() });
+export const ZoneSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  status: z.string().optional(),
+});
 export const RecordSchema = z.looseObject({
   id: z.string().min(1),
   type: z.string(),

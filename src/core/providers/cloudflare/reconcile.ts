@@ -21,8 +21,19 @@ import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from '../ty
 import { failed, records, recordType } from '../kit';
 import { CloudflareClient, PERMISSION_HINT } from './client';
 import {
-  asciiName, Deleted, quoteTxt, RecordSchema, sameAddress, sameName, unquoteTxt, ZONE_ID, zoneCandidates, ZoneSchema,
-  type AddressType, type CfRecord, type Zone,
+  asciiName,
+  Deleted,
+  quoteTxt,
+  RecordSchema,
+  sameAddress,
+  sameName,
+  unquoteTxt,
+  ZONE_ID,
+  zoneCandidates,
+  ZoneSchema,
+  type AddressType,
+  type CfRecord,
+  type Zone,
 } from './models';
 
 /** TTL of ACME challenge TXT records (Cloudflare's minimum outside Enterprise plans). */
@@ -71,7 +82,8 @@ export class CloudflareProvider implements DnsProvider {
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
     const results: RecordResult[] = [];
-    for (const { hostname, family, address } of records(call)) results.push(await this.setOne(hostname, family, address, call.signal));
+    for (const { hostname, family, address } of records(call))
+      results.push(await this.setOne(hostname, family, address, call.signal));
     return results;
   }
 
@@ -91,7 +103,11 @@ export class CloudflareProvider implements DnsProvider {
   async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
     return this.withTxt(name, value, signal, async (zone, host, same) => {
       if (same.length) return;
-      await this.create(zone, { type: 'TXT', name: host, content: quoteTxt(value), ttl: TXT_TTL, comment: TXT_COMMENT }, signal);
+      await this.create(
+        zone,
+        { type: 'TXT', name: host, content: quoteTxt(value), ttl: TXT_TTL, comment: TXT_COMMENT },
+        signal,
+      );
     });
   }
 
@@ -103,14 +119,23 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   /** The TXT records of `name` whose content is exactly `value`, in their zone, handed to `fn`. */
-  private withTxt(name: string, value: string, signal: AbortSignal | undefined, fn: (zone: Zone, host: string, same: CfRecord[]) => Promise<void>): Promise<void> {
+  private withTxt(
+    name: string,
+    value: string,
+    signal: AbortSignal | undefined,
+    fn: (zone: Zone, host: string, same: CfRecord[]) => Promise<void>,
+  ): Promise<void> {
     return this.guard(async () => {
       const host = this.host(name);
       checkTxtValue(value);
       await this.withFreshRetry(host, async () => {
         const zone = await this.zoneFor(host, signal);
         const existing = await this.list(zone, 'TXT', host, signal);
-        await fn(zone, host, existing.filter((r) => unquoteTxt(r.content) === value));
+        await fn(
+          zone,
+          host,
+          existing.filter((r) => unquoteTxt(r.content) === value),
+        );
       });
     });
   }
@@ -162,7 +187,10 @@ export class CloudflareProvider implements DnsProvider {
       this.records.set(key, [after]);
       return sameAddress(before.content, address)
         ? { outcome: 'unchanged', message: `${type} ${address} confirmed${proxyNote(after)}` }
-        : { outcome: 'updated', message: `${type} set to ${address} (was ${before.content}); TTL, proxy status and comment kept${proxyNote(after)}` };
+        : {
+            outcome: 'updated',
+            message: `${type} set to ${address} (was ${before.content}); TTL, proxy status and comment kept${proxyNote(after)}`,
+          };
     }
 
     this.records.delete(key);
@@ -176,10 +204,17 @@ export class CloudflareProvider implements DnsProvider {
         );
       }
       const { ttl, proxied } = this.settings;
-      const made = await this.create(zone, { type, name: host, content: address, ttl, proxied, comment: CREATED_COMMENT }, signal);
+      const made = await this.create(
+        zone,
+        { type, name: host, content: address, ttl, proxied, comment: CREATED_COMMENT },
+        signal,
+      );
       this.records.set(key, [made]);
       const ttlText = ttl === 1 ? 'automatic TTL' : `TTL ${ttl} s`;
-      return { outcome: 'updated', message: `${type} record created with ${address} (${ttlText}, ${proxied ? 'proxied' : 'not proxied'})${proxyNote(made)}` };
+      return {
+        outcome: 'updated',
+        message: `${type} record created with ${address} (${ttlText}, ${proxied ? 'proxied' : 'not proxied'})${proxyNote(made)}`,
+      };
     }
 
     const keep = found.find((r) => sameAddress(r.content, address)) ?? found[0];
@@ -195,7 +230,9 @@ export class CloudflareProvider implements DnsProvider {
     for (const x of extras) await this.remove(zone, x, signal);
     if (extras.length > 0) {
       const n = extras.length;
-      parts.push(`removed ${n} other ${type} record${n > 1 ? 's' : ''} (${extras.map((x) => x.content).join(', ')}) so that the name holds one address`);
+      parts.push(
+        `removed ${n} other ${type} record${n > 1 ? 's' : ''} (${extras.map((x) => x.content).join(', ')}) so that the name holds one address`,
+      );
     }
     this.records.set(key, [kept]);
     const changed = kept !== keep || extras.length > 0;
@@ -227,7 +264,8 @@ export class CloudflareProvider implements DnsProvider {
     for (const type of ['A', 'AAAA']) this.records.delete(`${type} ${host}`);
     // The zone itself may be gone (or re-created with a new id): look it up again.
     const stale = zone?.id;
-    for (const [name, z] of this.zonesByName) if (z === null || z.id === stale || zoneCandidates(host).includes(name)) this.zonesByName.delete(name);
+    for (const [name, z] of this.zonesByName)
+      if (z === null || z.id === stale || zoneCandidates(host).includes(name)) this.zonesByName.delete(name);
     if (this.settings.zone) this.zonesByName.delete(this.settings.zone);
     for (const [h, z] of this.zoneOfHost) if (z.id === stale) this.zoneOfHost.delete(h);
   }
@@ -262,13 +300,17 @@ export class CloudflareProvider implements DnsProvider {
     let zone = this.zonesByName.get(hint) ?? null;
     if (!zone) {
       const missing = () =>
-        fatal(`the zone "${hint}" set in the account is not in this Cloudflare account, or the API token cannot see it. ${PERMISSION_HINT}`, {
-          code: 'cf_zone_not_found',
-          scope: 'account',
-        });
+        fatal(
+          `the zone "${hint}" set in the account is not in this Cloudflare account, or the API token cannot see it. ${PERMISSION_HINT}`,
+          {
+            code: 'cf_zone_not_found',
+            scope: 'account',
+          },
+        );
       if (ZONE_ID.test(hint)) {
         try {
-          const z = (await this.api.call(`reading the zone ${hint}`, 'GET', `/zones/${hint}`, ZoneSchema, { signal })).result;
+          const z = (await this.api.call(`reading the zone ${hint}`, 'GET', `/zones/${hint}`, ZoneSchema, { signal }))
+            .result;
           zone = { id: z.id, name: z.name.toLowerCase() };
         } catch (e) {
           throw isDdnsError(e) && e.code === 'cf_not_found' ? missing() : e;
@@ -315,10 +357,13 @@ export class CloudflareProvider implements DnsProvider {
     // A deleted zone is archived and serves nothing; every other status still holds records.
     const matches = result.filter((z) => sameName(z.name, name) && z.status !== 'deleted');
     if (matches.length > 1) {
-      throw fatal(`Cloudflare lists ${matches.length} zones named ${name}; set the zone ID in the account to choose one`, {
-        code: 'cf_zone_ambiguous',
-        scope: 'host',
-      });
+      throw fatal(
+        `Cloudflare lists ${matches.length} zones named ${name}; set the zone ID in the account to choose one`,
+        {
+          code: 'cf_zone_ambiguous',
+          scope: 'host',
+        },
+      );
     }
     return matches[0] ? { id: matches[0].id, name: matches[0].name.toLowerCase() } : null;
   }
@@ -328,10 +373,16 @@ export class CloudflareProvider implements DnsProvider {
   private async list(zone: Zone, type: string, host: string, signal?: AbortSignal): Promise<CfRecord[]> {
     const out: CfRecord[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const { result, info } = await this.api.call(`reading the ${type} records of ${host}`, 'GET', `/zones/${zone.id}/dns_records`, z.array(RecordSchema), {
-        query: { type, name: host, per_page: '100', page: String(page) },
-        signal,
-      });
+      const { result, info } = await this.api.call(
+        `reading the ${type} records of ${host}`,
+        'GET',
+        `/zones/${zone.id}/dns_records`,
+        z.array(RecordSchema),
+        {
+          query: { type, name: host, per_page: '100', page: String(page) },
+          signal,
+        },
+      );
       // Filter again: names come back in punycode, and a server may ignore a filter.
       out.push(...result.filter((r) => r.type === type && sameName(r.name, host)));
       if (result.length === 0 || !info?.total_pages || page >= info.total_pages) break;
@@ -341,7 +392,12 @@ export class CloudflareProvider implements DnsProvider {
 
   private async patch(zone: Zone, what: string, id: string, address: string, signal?: AbortSignal): Promise<CfRecord> {
     const op = `updating the ${what}`;
-    return (await this.api.call(op, 'PATCH', `/zones/${zone.id}/dns_records/${id}`, RecordSchema, { body: { content: address }, signal })).result;
+    return (
+      await this.api.call(op, 'PATCH', `/zones/${zone.id}/dns_records/${id}`, RecordSchema, {
+        body: { content: address },
+        signal,
+      })
+    ).result;
   }
 
   private async create(zone: Zone, body: Record<string, unknown>, signal?: AbortSignal): Promise<CfRecord> {
