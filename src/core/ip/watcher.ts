@@ -1,29 +1,7 @@
 /**
- * The check loop of public-ip-watch, free of Node-RED.
- *
- * Contract:
- * - `start()` loads the last known addresses from the injected store, runs a first check at once
- *   and then one every `intervalMs` (default 5 min, ±10 % jitter, never below 30 s).
- * - After a check in which a family failed, the next check comes sooner, with exponential backoff
- *   (30 s, 60 s, 120 s, … capped at the interval), so a short outage is noticed quickly without
- *   hammering anyone.
- * - `checkNow({ force })` runs a check immediately (after the running one, checks never overlap);
- *   `force` re-sends the current addresses even when nothing changed.
- * - `hint(families)` (a push: a router announcement, an interface event) queues a check of those
- *   families with the local sources only (DetectFn scope `local`), under the same rules: never
- *   overlapping another check, reported only when an address changed. Hints that arrive while one
- *   is waiting to run join it. A hint check neither moves the timer (the regular checks, which
- *   also ask the outside services, keep their schedule) nor counts as a failure when the local
- *   sources do not answer (`unanswered`); an address it finds counts as a success.
- * - Families are tracked independently: one failing family neither hides nor resets the other.
- *   A failed lookup keeps the last known address (a failure is never a "change").
- * - A change is reported only when a found address differs from the last known one. The first
- *   successful check after start is reported once, marked `initial`, when `emitOnStart` is set;
- *   a restart that finds the stored address again reports `changed: []`.
- * - After `alertAfter` consecutive failures of a family exactly one `failing` alert is raised, and
- *   exactly one `recovered` alert when that family works again.
- * - `stop()` cancels the timer, aborts the running check and resolves once it has settled; no timer
- *   of the watcher survives it.
+ * The check loop of public-ip-watch, free of Node-RED: periodic and pushed (hint) checks on the core
+ * scheduler, changes only, one alert latch per family. Its contract is in
+ * docs/design/architecture.md.
  */
 import { z } from 'zod';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';

@@ -1,41 +1,7 @@
 /**
  * The update engine: makes the A/AAAA records of names hold the current addresses, through any
- * registered provider, exactly once, without ever hurting the provider account. One engine per
- * caller (dns-update node) and account. No Node-RED here.
- *
- * Contract:
- * - `update({ hostnames, addresses, force })` returns one result per name and family present in
- *   `addresses`, in the order of `hostnames` (ipv4 before ipv6): `updated`, `unchanged`,
- *   `failed` or `skipped` (see UpdateResult). Names and addresses arrive parsed (`Hostname`,
- *   `AddressSet`: src/core/hostname.ts, src/core/address.ts); the engine does not check them again.
- * - Idempotent: what a provider CONFIRMED (or a read showed) is remembered per name and family in
- *   the injected store, under the account's `accountKey`. A remembered address is not sent again:
- *   `unchanged`, no request, also after a restart. Without anything remembered, a provider with a
- *   cheap read (`getAddresses`) is read first and written only when the record differs; one
- *   without a read is written once. `force` writes even a remembered address.
- * - A failed write is never remembered as done (and forgets what was remembered: the record's
- *   state is unknown). Transient failures are retried by the engine's own timer with exponential
- *   backoff and jitter, capped, and never sooner than the provider's `retryAfterMs`; an account-
- *   wide wait (`scope: 'account'` with retryAfterMs, e.g. a rate limit) delays every name. A newer
- *   address replaces the pending one (it is sent at the scheduled time, not earlier). Results of
- *   these later writes go to `onResults`.
- * - A fatal answer stops every request for the account (`scope: 'account'`: the provider is
- *   guarded by the account's AccountGate, see guardProvider in gate.ts, which stops the gate and
- *   refuses later calls, also calls already queued by other users) or for that name
- *   (`scope: 'host'`, the engine's own) until `reset()` or a configuration change
- *   (another accountKey / configKey): exactly one request is ever made after a fatal answer, the
- *   one that got it. Stopped names report `skipped` with `stopped: true`; their newest address is
- *   kept and sent after `reset()`.
- * - Minimum interval (default 60 s) between writes of one record: a write inside it is delayed
- *   (reported `skipped` with `nextRetryAt`), not dropped.
- * - Names are batched per `provider.maxHostsPerCall`; names that need the same addresses share a
- *   call. Calls are made one after another, never in parallel.
- * - Alerts (`onAlert`): one `failing` when the account starts failing (the first fatal answer, or
- *   `alertAfter` consecutive failed calls), one `recovered` when a write succeeds again with no
- *   stop left. Never one per failure.
- * - Operations are serialised and the retry timer is one (core/schedule.ts); the failing/recovered
- *   alerts come from one AlertLatch (core/alert-latch.ts). `stop()` clears the timer, aborts a
- *   running request and drops its results: nothing of the engine survives it.
+ * registered provider, exactly once, without ever hurting the provider account. Its contract
+ * (idempotence, retries, stops, minimum interval, alerts) is in docs/design/architecture.md.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
 import type { AddressSet, Family, Ip } from '../address';
