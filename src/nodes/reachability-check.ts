@@ -3,22 +3,26 @@
  * waitForPropagation (src/core/dns/propagation.ts).
  *
  * It validates the configuration (zod), reads the expected addresses from the incoming msg
- * (public-ip-watch `{ ipv4, ipv6 }`, dns-update `{ results: [...] }`) or from the configuration,
- * runs the checks on input and/or on an interval (the loop and the debounce: core/reach/monitor.ts),
- * and turns the report into output 1 (every run), output 2 (alerts on transitions only, after
- * `alertAfter` failed runs in a row: one `down`, one `recovered`), the status, and node.error / done(err).
+ * (public-ip-watch `{ ipv4, ipv6 }`, dns-update `{ results: [...] }`: core/reach/input.ts) or from
+ * the configuration, runs the checks (core/reach/run.ts) on input and/or on an interval (the loop and
+ * the debounce: core/reach/monitor.ts), and turns the report into output 1 (every run), output 2
+ * (alerts on transitions only, after `alertAfter` failed runs in a row: one `down`, one `recovered`)
+ * and the status (core/reach/report.ts), and node.error / done(err).
  */
 import { z } from 'zod';
 import { badInput, isDdnsError } from '../core/errors';
 import { parseAddress } from '../core/address';
 import { ipWatchPayloadSchema, payloadAddress } from '../core/ip/payload';
 import { Redactor } from '../core/redact';
-import { waitForPropagation, type PropagationResult } from '../core/dns/propagation';
-import { DEFAULT_PUBLIC_RESOLVERS } from '../core/dns/resolvers';
 import { parseServer, type DnsServer } from '../core/dns/transport';
-import { checkName, runChecks, type Check, type ExpectedAddresses, type ReachReport } from '../core/reach/checks';
-import { parseCheckUrl, parseStatusSpec } from '../core/reach/http';
+import { reachConfigIssues } from '../core/reach/config';
+import { parseCheckUrl } from '../core/reach/http';
+import { describeReachIssues, readInput, type ReachMsgFields } from '../core/reach/input';
 import { ReachMonitor, type MonitorOutcome } from '../core/reach/monitor';
+import { reachMessages, reachStatus } from '../core/reach/report';
+import { runReach, type ReachRun } from '../core/reach/run';
+import { clip } from '../core/text';
+import { asError, catalog, fail, stayIdle } from './adapter';
 import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -79,31 +83,8 @@ const configSchema = z
     topic: z.preprocess((v) => (blank(v) ? 'reachability' : v), z.string()),
   })
   .superRefine((c, ctx) => {
-    if (c.interval > 0 && c.interval < 30)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['interval'],
-        message: 'interval must be 0 (input only) or at least 30 seconds',
-      });
-    for (const p of c.tcpPorts) {
-      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
-        ctx.addIssue({ code: 'custom', path: ['tcpPorts'], message: `"${p}" is not a port number (1-65535)` });
-    }
-    for (const n of c.names) {
-      try {
-        checkName(n);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
-      }
-    }
-    try {
-      parseStatusSpec(c.httpStatus);
-      for (const u of c.httpUrls) parseCheckUrl(u);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['httpUrls'], message: (e as Error).message });
-    }
+    for (const i of reachConfigIssues(c)) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   });
-type Config = z.infer<typeof configSchema>;
 
 const addressOrNull = (label: string) =>
   payloadAddress.superRefine((v, ctx) => {
@@ -133,96 +114,31 @@ const payloadSchema = z.looseObject({
   cgnat: ipWatchPayloadSchema.shape.cgnat,
 });
 
-function describeIssues(e: z.ZodError): string {
-  return e.issues
-    .map((i) =>
-      i.path.length && !i.message.includes(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message,
-    )
-    .join('; ');
+/** The fields of an incoming msg this node reads, checked. Throws on bad input. */
+function msgFields(msg: Msg): ReachMsgFields {
+  const m = inputSchema.safeParse(msg);
+  if (!m.success) throw badInput(describeReachIssues(m.error));
+  const p =
+    m.data.payload !== null && typeof m.data.payload === 'object' && !Array.isArray(m.data.payload)
+      ? payloadSchema.safeParse(m.data.payload)
+      : null;
+  if (p && !p.success) throw badInput(describeReachIssues(p.error));
+  return { wanAddress: m.data.wanAddress, hostname: m.data.hostname, payload: p?.data };
 }
-
-interface RunInput {
-  names: string[];
-  expected: ExpectedAddresses;
-  expectedByName: Record<string, ExpectedAddresses>;
-  wanAddress: string | null;
-  /** The router said it has no public address (public-ip-watch's router source: NAT-PMP result 3…). */
-  routerNoPublicAddress: boolean;
-  /** Names and families that dns-update just changed (the propagation wait watches them). */
-  updated: Array<{ name: string; family: 'ipv4' | 'ipv6'; address: string }>;
-}
-
-/** Read names and expectations from the msg (when given) and the configuration. Throws on bad input. */
-function readInput(cfg: Config, msg: Msg | null): RunInput {
-  const expected: ExpectedAddresses = { ipv4: cfg.expectedIpv4 || null, ipv6: cfg.expectedIpv6 || null };
-  const expectedByName: Record<string, ExpectedAddresses> = {};
-  const updated: RunInput['updated'] = [];
-  let names = cfg.names;
-  let wanAddress: string | null = cfg.wanAddress || null;
-  let routerNoPublicAddress = false;
-  if (msg) {
-    const m = inputSchema.safeParse(msg);
-    if (!m.success) throw badInput(describeIssues(m.error));
-    if (m.data.wanAddress) wanAddress = m.data.wanAddress;
-    const p =
-      m.data.payload !== null && typeof m.data.payload === 'object' && !Array.isArray(m.data.payload)
-        ? payloadSchema.safeParse(m.data.payload)
-        : null;
-    if (p && !p.success) throw badInput(describeIssues(p.error));
-    const pl = p?.data;
-    if (pl) {
-      if (pl.ipv4 !== undefined || pl.ipv6 !== undefined) {
-        // public-ip-watch: the current public addresses (null: family not tracked or not found)
-        if (pl.ipv4) expected.ipv4 = pl.ipv4;
-        if (pl.ipv6) expected.ipv6 = pl.ipv6;
-      }
-      if (pl.wanAddress) wanAddress = pl.wanAddress;
-      else if (pl.cgnat?.localClass === 'cgnat' && pl.cgnat.localAddress) wanAddress = pl.cgnat.localAddress;
-      // The router answered "no public address" without naming one (NAT-PMP result 3).
-      if (pl.cgnat?.localClass === 'none') routerNoPublicAddress = true;
-      for (const r of pl.results ?? []) {
-        if (!r.address) continue;
-        const name = checkName(r.hostname);
-        expectedByName[name] = { ...expectedByName[name], [r.family]: r.address };
-        if (r.status === 'updated') updated.push({ name, family: r.family, address: r.address });
-      }
-      if (!names.length && pl.results?.length) names = [...new Set(pl.results.map((r) => r.hostname))];
-    }
-    if (!names.length && m.data.hostname) names = ([] as string[]).concat(m.data.hostname);
-  }
-  if (wanAddress && parseAddress(wanAddress)?.family !== 'ipv4')
-    throw badInput(`WAN address ${wanAddress} must be an IPv4 address`);
-  return { names, expected, expectedByName, wanAddress, routerNoPublicAddress, updated };
-}
-
-const hhmm = () => new Date().toTimeString().slice(0, 5);
-const short = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export = function register(RED: Red): void {
   /** A catalog text, or the English fallback when the catalog is not loaded (tests, embedding). */
-  const t = (key: string, fallback: string, subs?: Record<string, unknown>) => {
-    const v = RED._(`reachability-check.${key}`, subs);
-    return v && v !== `reachability-check.${key}` ? v : fallback;
-  };
+  const t = catalog(RED, 'reachability-check');
   const INVALID_CONFIG = 'reachability-check is not configured correctly';
 
   function ReachabilityCheckNode(this: RedNode, raw: Record<string, unknown>): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     /** A configuration that cannot work: say why, then stay idle (every input msg gets the same error). */
-    const idle = (reason: string) => {
-      const why = `${INVALID_CONFIG}: ${reason}`;
-      const red = () =>
-        node.status({ fill: 'red', shape: 'ring', text: t('status.invalid-config', 'invalid configuration') });
-      red();
-      node.error(why);
-      node.on('input', (_m, _s, done) => {
-        red();
-        done(new Error(why));
-      });
-    };
+    const idle = (reason: string) =>
+      stayIdle(node, `${INVALID_CONFIG}: ${reason}`, t('status.invalid-config', 'invalid configuration'));
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return idle(describeIssues(parsed.error));
+    if (!parsed.success) return idle(describeReachIssues(parsed.error));
     const cfg = parsed.data;
     const externalUrl = (node.credentials?.externalUrl ?? '').trim();
     const redactor = new Redactor();
@@ -240,74 +156,23 @@ export = function register(RED: Red): void {
     if (cfg.interval > 0 && wantNames && !cfg.names.length) {
       return idle('runs on an interval have no message to take names from: enter the host names to check');
     }
-    const publicResolvers = cfg.publicResolvers.length
-      ? cfg.publicResolvers
-      : DEFAULT_PUBLIC_RESOLVERS.map((s) => parseServer(s));
-    const timeoutMs = Math.round(cfg.timeout * 1000);
+    const settings = { ...cfg, externalUrl, redactor, timeoutMs: Math.round(cfg.timeout * 1000) };
 
-    async function propagate(input: RunInput, signal: AbortSignal): Promise<PropagationResult[] | undefined> {
-      if (!(cfg.propagationWait > 0) || !input.updated.length || !cfg.dnsAuthoritative) return undefined;
-      node.status({
-        fill: 'yellow',
-        shape: 'ring',
-        text: t('status.propagating', 'waiting for the update to reach the name servers…'),
-      });
-      return Promise.all(
-        input.updated.map(async (u) => {
-          const r = await waitForPropagation({
-            name: u.name,
-            type: u.family === 'ipv4' ? 'A' : 'AAAA',
-            expected: [u.address],
-            servers: cfg.authServers.length ? cfg.authServers : undefined,
-            discovery: cfg.discovery.length ? cfg.discovery : undefined,
-            authPort: cfg.authPort,
-            timeoutMs: cfg.propagationWait * 1000,
-            intervalMs: 2000,
-            queryTimeoutMs: timeoutMs,
-            signal,
-          });
-          return { name: u.name, family: u.family, ...r };
+    /** One run: the input read, the propagation wait (after an update), the checks. */
+    async function check(msg: Msg | null, signal: AbortSignal): Promise<ReachRun> {
+      const input = readInput(cfg, msg && msgFields(msg));
+      node.status({ fill: 'yellow', shape: 'ring', text: t('status.checking', 'checking…') });
+      return runReach(settings, input, signal, () =>
+        node.status({
+          fill: 'yellow',
+          shape: 'ring',
+          text: t('status.propagating', 'waiting for the update to reach the name servers…'),
         }),
       );
     }
 
-    /** One run: propagation wait (after an update), the checks. */
-    async function check(
-      msg: Msg | null,
-      signal: AbortSignal,
-    ): Promise<{ ok: boolean; report: ReachReport; propagation?: PropagationResult[] }> {
-      const input = readInput(cfg, msg);
-      node.status({ fill: 'yellow', shape: 'ring', text: t('status.checking', 'checking…') });
-      const propagation = await propagate(input, signal);
-      const report = await runChecks({
-        names: input.names,
-        expected: input.expected,
-        expectedByName: input.expectedByName,
-        dns: {
-          authoritative: cfg.dnsAuthoritative,
-          public: cfg.dnsPublic,
-          system: cfg.dnsSystem,
-          publicResolvers,
-          discovery: cfg.discovery.length ? cfg.discovery : undefined,
-          authServers: cfg.authServers.length ? cfg.authServers : undefined,
-          authPort: cfg.authPort,
-        },
-        tcp: { ports: cfg.tcpPorts.map(Number), family: cfg.tcpFamily },
-        http: { urls: cfg.httpUrls, expectStatus: cfg.httpStatus, certWarnDays: cfg.certWarnDays },
-        externalUrl: externalUrl || undefined,
-        nat: cfg.natDiagnosis
-          ? { wanAddress: input.wanAddress, routerNoPublicAddress: input.routerNoPublicAddress }
-          : undefined,
-        timeoutMs,
-        concurrency: cfg.concurrency,
-        signal,
-        redactor,
-      });
-      return { ok: report.ok, report, propagation };
-    }
-
     // Runs one after another, the interval, and the down/recovered debounce (core/reach/monitor.ts).
-    const monitor = new ReachMonitor<Msg, Awaited<ReturnType<typeof check>>>({
+    const monitor = new ReachMonitor<Msg, ReachRun>({
       check,
       alertAfter: cfg.alertAfter,
       intervalMs: cfg.interval * 1000,
@@ -317,98 +182,25 @@ export = function register(RED: Red): void {
         if (downError) node.error(downError, out);
       },
       onTimerError: (e) => {
-        if (cancelled(e)) return;
-        const err = asError(e);
-        showError(err);
-        node.error(err);
+        if (!cancelled(e)) fail(node, e, { status: errorStatus(asError(e)) });
       },
     });
 
-    /** A run's outcome as output 1, the alert msg (transitions only), the status and the error of a transition to down. */
-    function present(
-      o: MonitorOutcome<Awaited<ReturnType<typeof check>>>,
-      msg: Msg | null,
-    ): { out: Msg; alert: Msg | null; downError: Error | null } {
-      const { report, propagation } = o.report;
-      const checkedAt = new Date(o.at).toISOString();
-      const payload: Record<string, unknown> = { ...report, checkedAt };
-      if (propagation) payload.propagation = propagation;
-      const out: Msg = msg ?? {};
-      out.payload = payload;
-      out.topic = cfg.topic;
-      let alert: Msg | null = null;
-      let downError: Error | null = null;
-      const since = o.alert ? new Date(o.alert.since).toISOString() : null;
-      if (o.alert?.state === 'recovered') {
-        alert = {
-          topic: cfg.topic,
-          payload: {
-            state: 'recovered',
-            ok: true,
-            failures: o.alert.failures,
-            since,
-            checkedAt,
-            summary: report.diagnosis.summary,
-            failed: [],
-            diagnosis: report.diagnosis,
-          },
-        };
-      } else if (o.alert?.state === 'down') {
-        const failed = report.checks.filter((c: Check) => !c.ok);
-        alert = {
-          topic: cfg.topic,
-          payload: {
-            state: 'down',
-            ok: false,
-            failures: o.alert.failures,
-            since,
-            checkedAt,
-            summary: report.diagnosis.summary,
-            failed,
-            diagnosis: report.diagnosis,
-          },
-        };
-        downError = new Error(`not reachable: ${report.diagnosis.summary}`);
-      }
-      showStatus(report, o.down, o.failures);
-      return { out, alert, downError };
+    /** A run's outcome as output 1, the alert msg (transitions only) and the error of a transition to down; the status. */
+    function present(o: MonitorOutcome<ReachRun>, msg: Msg | null) {
+      const r = reachMessages(o, cfg.topic, msg);
+      node.status(reachStatus(o.report.report, { down: o.down, failures: o.failures, alertAfter: cfg.alertAfter }, t));
+      return r;
     }
 
-    function showStatus(report: ReachReport, down: boolean, failures: number): void {
-      const time = hhmm();
-      const failed = report.checks.filter((c) => !c.ok);
-      const warnings = report.checks.filter((c) => c.ok && c.warning).length;
-      if (!failed.length) {
-        const n = report.checks.length;
-        const text = `${n === 1 ? t('status.ok-one', 'ok · 1 check', { n }) : t('status.ok', `ok · ${n} checks`, { n })}${warnings ? `, ${t('status.warnings', `${warnings} warning(s)`, { n: warnings })}` : ''} · ${time}`;
-        node.status({ fill: warnings ? 'yellow' : 'green', shape: 'dot', text });
-      } else if (down) {
-        node.status({
-          fill: 'red',
-          shape: 'ring',
-          text: `${t('status.down', 'down')}: ${short(`${failed[0].target}: ${failed[0].detail}`)} · ${time}`,
-        });
-      } else {
-        node.status({
-          fill: 'yellow',
-          shape: 'dot',
-          text: `${t('status.failing', `${failed.length} of ${report.checks.length} failed (${failures}/${cfg.alertAfter})`, { failed: failed.length, total: report.checks.length, n: failures, of: cfg.alertAfter })} · ${time}`,
-        });
-      }
-    }
-
-    const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
     const cancelled = (e: unknown) => monitor.signal.aborted || (isDdnsError(e) && e.code === 'aborted');
-    const showError = (e: Error) =>
-      node.status({
-        fill: 'red',
-        shape: 'ring',
-        text: short(
-          isDdnsError(e) && e.kind === 'input'
-            ? `${t('status.invalid-input', 'invalid input')}: ${e.message}`
-            : e.message,
-        ),
-      });
+    const errorStatus = (e: Error) =>
+      clip(
+        isDdnsError(e) && e.kind === 'input'
+          ? `${t('status.invalid-input', 'invalid input')}: ${e.message}`
+          : e.message,
+        60,
+      );
 
     node.on('input', (msg, send, done) => {
       monitor.run(msg).then(
@@ -419,9 +211,7 @@ export = function register(RED: Red): void {
         },
         (e: unknown) => {
           if (cancelled(e)) return done();
-          const err = asError(e);
-          showError(err);
-          done(err);
+          fail(node, e, { done, status: errorStatus(asError(e)) });
         },
       );
     });

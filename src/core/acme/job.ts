@@ -1,0 +1,93 @@
+/**
+ * cert-renew's configuration turned into what the renewal loop needs, free of Node-RED: the
+ * certificate job (CA, key, where the files go), the DNS servers lists, the wait until the
+ * authoritative servers give the TXT record.
+ */
+import { join } from 'node:path';
+import { DdnsError } from '../errors';
+import { describePropagation, waitForPropagation, type PropagationServer } from '../dns/propagation';
+import { parseServer, type DnsServer } from '../dns/transport';
+import type { CertificateJob, KeyType, ManagerDeps } from './manager';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './names';
+
+/** The configuration fields the job is made of ('' = not set). */
+export interface CertJobSettings {
+  ca: 'letsencrypt' | 'letsencrypt-staging' | 'custom';
+  directoryUrl: string;
+  email: string;
+  eabKid: string;
+  caCert: string;
+  keyType: KeyType;
+  pinKey: boolean;
+  renewDays?: number;
+  profile: string;
+  outDir: string;
+}
+
+/**
+ * The job for `names` (validated). Files go to `outDir`, or `<userDir>/certificates/<first name>`
+ * (a wildcard as `_wildcard.`); account keys to `<userDir>/ddns-acme`.
+ */
+export function certificateJob(
+  cfg: CertJobSettings,
+  names: string[],
+  eabKey: string | undefined,
+  userDir: string,
+): CertificateJob {
+  return {
+    names,
+    directoryUrl:
+      cfg.ca === 'letsencrypt'
+        ? LETS_ENCRYPT
+        : cfg.ca === 'letsencrypt-staging'
+          ? LETS_ENCRYPT_STAGING
+          : cfg.directoryUrl,
+    email: cfg.email || undefined,
+    eab: cfg.eabKid && eabKey ? { kid: cfg.eabKid, hmacKey: eabKey } : undefined,
+    caPem: cfg.caCert || undefined,
+    keyType: cfg.keyType,
+    pinKey: cfg.pinKey,
+    renewDaysBefore: cfg.renewDays,
+    profile: cfg.profile || undefined,
+    outDir: cfg.outDir || join(userDir, 'certificates', names[0].replace(/^\*\./, '_wildcard.')),
+    accountDir: join(userDir, 'ddns-acme'),
+  };
+}
+
+/** Servers separated by spaces or commas; '' = undefined (the default). Throws on a bad server. */
+export function serverListText(text: string): DnsServer[] | undefined {
+  return text
+    ? text
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((s) => parseServer(s))
+    : undefined;
+}
+
+/** The manager's waitVisible: until every authoritative server gives the TXT value, or a transient error. */
+export function txtWaiter(o: {
+  servers?: DnsServer[];
+  discovery?: DnsServer[];
+  timeoutMs: number;
+  onRound?: (perServer: PropagationServer[]) => void;
+}): ManagerDeps['waitVisible'] {
+  return async (name, value, signal) => {
+    const r = await waitForPropagation({
+      name,
+      type: 'TXT',
+      expected: [value],
+      servers: o.servers,
+      discovery: o.discovery,
+      timeoutMs: o.timeoutMs,
+      intervalMs: 2000,
+      signal,
+      onRound: o.onRound,
+    });
+    if (!r.ok)
+      throw new DdnsError(
+        'transient',
+        `the TXT record is not visible at the authoritative servers: ${describePropagation(r, name)}`,
+        { code: 'txt_not_visible' },
+      );
+  };
+}

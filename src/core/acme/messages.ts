@@ -1,0 +1,46 @@
+/**
+ * cert-renew's messages for a renewal outcome, free of Node-RED: output 1 (the certificate, or the
+ * failure for the error), output 2 (the alert of a transition: `failing`, `recovered`).
+ */
+import type { DdnsError } from '../errors';
+import type { LatchEvent } from '../alert-latch';
+import type { CertificateResult } from './manager';
+
+type Message = Record<string, unknown>;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A certificate in hand: output 1 (the input msg's copy, or a new msg) and the `recovered` alert, if any. */
+export function certificateMessages(
+  r: CertificateResult,
+  recovered: LatchEvent<'recovered'> | undefined,
+  o: { msg: Message; topic: string; names: string[] },
+): { out: Message; alert: Message | null } {
+  const out: Message = { ...o.msg, topic: o.topic, payload: r };
+  const alert = recovered
+    ? {
+        topic: o.topic,
+        payload: { state: 'recovered', names: o.names, since: iso(recovered.since), failures: recovered.failures },
+      }
+    : null;
+  return { out, alert };
+}
+
+/** A failed run: the msg that goes with the error, and the `failing` alert, if any. */
+export function renewalFailureMessages(
+  f: { error: DdnsError; failures: number; failing?: LatchEvent<'failing'> },
+  o: { msg: Message; topic: string; names: string[] },
+): { errMsg: Message; alert: Message | null } {
+  const err = f.error;
+  const payload = {
+    ok: false,
+    names: o.names,
+    error: err.message,
+    code: err.code,
+    failures: f.failures,
+    retryable: err.kind === 'transient',
+  };
+  const alert = f.failing
+    ? { topic: o.topic, payload: { state: 'failing', names: o.names, error: err.message, since: iso(f.failing.since) } }
+    : null;
+  return { errMsg: { ...o.msg, topic: o.topic, payload }, alert };
+}

@@ -1,0 +1,82 @@
+/**
+ * A reachability-check run as messages and a status line, free of Node-RED: output 1 (every run),
+ * the alert (transitions only: one `down`, one `recovered`), the error of a transition to down.
+ */
+import { clip } from '../text';
+import type { Check, ReachReport } from './checks';
+import type { MonitorOutcome } from './monitor';
+import type { ReachRun } from './run';
+
+type Message = Record<string, unknown>;
+
+export interface ReachMessages {
+  out: Message;
+  alert: Message | null;
+  downError: Error | null;
+}
+
+/** Output 1 (`msg`, the input msg, gets the payload and topic; null: a new msg), the alert and the down error. */
+export function reachMessages(o: MonitorOutcome<ReachRun>, topic: string, msg: Message | null): ReachMessages {
+  const { report, propagation } = o.report;
+  const checkedAt = new Date(o.at).toISOString();
+  const payload: Record<string, unknown> = { ...report, checkedAt };
+  if (propagation) payload.propagation = propagation;
+  const out: Message = msg ?? {};
+  out.payload = payload;
+  out.topic = topic;
+  if (!o.alert) return { out, alert: null, downError: null };
+  const down = o.alert.state === 'down';
+  const alert = {
+    topic,
+    payload: {
+      state: o.alert.state,
+      ok: !down,
+      failures: o.alert.failures,
+      since: new Date(o.alert.since).toISOString(),
+      checkedAt,
+      summary: report.diagnosis.summary,
+      failed: down ? report.checks.filter((c: Check) => !c.ok) : [],
+      diagnosis: report.diagnosis,
+    },
+  };
+  return { out, alert, downError: down ? new Error(`not reachable: ${report.diagnosis.summary}`) : null };
+}
+
+/** A status dot as Node-RED draws it. */
+export interface ReachStatusView {
+  fill: 'red' | 'green' | 'yellow';
+  shape: 'ring' | 'dot';
+  text: string;
+}
+
+/** Catalog texts under `status.` with their English fallback. */
+export type StatusText = (key: string, fallback: string, subs?: Record<string, unknown>) => string;
+
+/** The status line of a run: ok (with warnings), down, or failing but not down yet. */
+export function reachStatus(
+  report: ReachReport,
+  run: { down: boolean; failures: number; alertAfter: number },
+  t: StatusText,
+  time = new Date().toTimeString().slice(0, 5),
+): ReachStatusView {
+  const failed = report.checks.filter((c) => !c.ok);
+  const warnings = report.checks.filter((c) => c.ok && c.warning).length;
+  if (!failed.length) {
+    const n = report.checks.length;
+    const text = `${n === 1 ? t('status.ok-one', 'ok · 1 check', { n }) : t('status.ok', `ok · ${n} checks`, { n })}${warnings ? `, ${t('status.warnings', `${warnings} warning(s)`, { n: warnings })}` : ''} · ${time}`;
+    return { fill: warnings ? 'yellow' : 'green', shape: 'dot', text };
+  }
+  if (run.down) {
+    return {
+      fill: 'red',
+      shape: 'ring',
+      text: `${t('status.down', 'down')}: ${clip(`${failed[0].target}: ${failed[0].detail}`, 60)} · ${time}`,
+    };
+  }
+  const total = report.checks.length;
+  return {
+    fill: 'yellow',
+    shape: 'dot',
+    text: `${t('status.failing', `${failed.length} of ${total} failed (${run.failures}/${run.alertAfter})`, { failed: failed.length, total, n: run.failures, of: run.alertAfter })} · ${time}`,
+  };
+}
