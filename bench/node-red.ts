@@ -4,9 +4,10 @@
  * without loading the test helper (sinon, should) into the bench process, and registered with the
  * bench's cleanup so that it is stopped by its pid on Ctrl-C and errors.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { freePort } from '../test/support/ports';
+import { linkPackageInto } from '../test/support/user-dir';
 import { launch, pollUntil, tempDir, type Managed } from './util';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -26,16 +27,7 @@ export async function startNodeRed(name: string, opts: { withPackage: boolean })
   const userDir = tempDir('nr');
   const port = await freePort();
   if (opts.withPackage) {
-    mkdirSync(join(userDir, 'node_modules'), { recursive: true });
-    symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-    writeFileSync(
-      join(userDir, 'package.json'),
-      JSON.stringify({
-        name: 'node-red-project',
-        private: true,
-        dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` },
-      }),
-    );
+    linkPackageInto(userDir, REPO_ROOT);
   }
   const settings = {
     uiHost: '127.0.0.1',

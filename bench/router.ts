@@ -20,11 +20,12 @@
  * - Everything started here (Node-RED, the forwarder, the capture, miniupnpd) is stopped by its
  *   pid and the namespaces are deleted at the bench's cleanup, also on errors and Ctrl-C.
  */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import readline from 'node:readline';
 import { createRouterLab, netnsUnavailable, type RouterLab } from '../test/support/netns';
+import { linkPackageInto } from '../test/support/user-dir';
 import { BRIDGE_USER, type RunningClient } from './clients';
 import { NODE_RED_PATH, REPO_ROOT } from './node-red';
 import type { Dyndns2Bridge, IpPath } from './servers';
@@ -204,17 +205,8 @@ export async function startRouterClient(o: RouterClientOptions): Promise<RouterC
 
 function startNodeRedInNs(ns: string, o: RouterClientOptions): Managed {
   const userDir = tempDir('nr-router');
-  mkdirSync(join(userDir, 'node_modules'), { recursive: true });
   // the package as a user installs it (as node-red.ts does): a link to this checkout
-  symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-  writeFileSync(
-    join(userDir, 'package.json'),
-    JSON.stringify({
-      name: 'node-red-project',
-      private: true,
-      dependencies: { 'node-red-contrib-ddns': `file:${REPO_ROOT}` },
-    }),
-  );
+  linkPackageInto(userDir, REPO_ROOT);
   const settings = {
     uiHost: '127.0.0.1', // of the client namespace: not reachable from the host, not needed
     uiPort: 1880,

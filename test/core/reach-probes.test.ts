@@ -20,6 +20,7 @@ import type { DdnsError } from '../../src/core/errors';
 import { closeHttpPools } from '../../src/core/http';
 import { freePort } from '../support/ports';
 import { startServer, json, text, type TestServer } from '../support/http-server';
+import { newEcKeyArgs } from '../support/openssl';
 
 const isInput = (code?: string) => (e: DdnsError) => e.kind === 'input' && (!code || e.code === code);
 
@@ -149,13 +150,7 @@ function makePki(): Pki {
   run([
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
+    ...newEcKeyArgs('ca.key'),
     '-out',
     'ca.pem',
     '-days',
@@ -199,21 +194,7 @@ function makePki(): Pki {
         join(dir, `${id}.ext`),
         `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
       );
-      run([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${id}.key`,
-        '-out',
-        `${id}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      ]);
+      run(['req', '-new', ...newEcKeyArgs(`${id}.key`), '-out', `${id}.csr`, '-subj', `/CN=${name}`]);
       run([
         'ca',
         '-batch',

@@ -19,7 +19,7 @@ import { closeHttpPools } from '../../src/core/http';
 import { skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startServer, text, type TestServer } from '../support/http-server';
-import { helper, nodeModule, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
+import { helper, nodeModule, REPO_ROOT, deployFull, startNodeRed, waitFor } from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -549,12 +549,7 @@ test('a real Node-RED restart with a file context store sends nothing; secrets s
     const first = await startNodeRed({ userDir, settings });
     let log = '';
     try {
-      const dep = await first.api('/flows', {
-        method: 'POST',
-        body: flows,
-        headers: { 'Node-RED-Deployment-Type': 'full' },
-      });
-      assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
+      await deployFull(first, flows);
       await waitFor(() => posted.length === 1, 20_000, 25, 'the first result');
     } finally {
       log += first.log();

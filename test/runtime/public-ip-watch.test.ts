@@ -276,7 +276,7 @@ test('public-ip-watch: quorum — agreement publishes, disagreement does not', a
   answers.set('/a', say('8.8.8.8'));
   answers.set('/b', say('9.9.9.9'));
   answers.set('/c', say('8.8.8.8'));
-  const agree = await load({
+  const quorumOfThree = {
     policy: 'quorum',
     quorum: 2,
     sources: [
@@ -284,22 +284,15 @@ test('public-ip-watch: quorum — agreement publishes, disagreement does not', a
       { type: 'icanhazip', urlV4: url('/b') },
       { type: 'aws', urlV4: url('/c') },
     ],
-  });
+  };
+  const agree = await load(quorumOfThree);
   await waitFor(() => agree.out.length === 1, 10_000, 10, 'the agreed address');
   assert.equal(agree.out[0].payload.ipv4, '8.8.8.8');
   assert.deepEqual([...agree.out[0].payload.sources.ipv4.agreedBy].sort(), ['aws', 'ipify']);
   await unload();
 
   answers.set('/c', say('1.0.0.1'));
-  const disagree = await load({
-    policy: 'quorum',
-    quorum: 2,
-    sources: [
-      { type: 'ipify', urlV4: url('/a') },
-      { type: 'icanhazip', urlV4: url('/b') },
-      { type: 'aws', urlV4: url('/c') },
-    ],
-  });
+  const disagree = await load(quorumOfThree);
   await waitFor(() => disagree.caught.length === 1, 10_000, 10, 'the disagreement error');
   assert.match(disagree.caught[0].error.message, /did not agree/);
   assert.equal(disagree.out.length, 0);

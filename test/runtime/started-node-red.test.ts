@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, text } from '../support/http-server';
-import { REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
+import { deployFull, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -102,12 +102,7 @@ test('started Node-RED: the package loads, a deployed public-ip-watch works and 
       assert.equal(catalog.status, 200);
       assert.ok(catalog.body.catalog.some((e: Msg) => e.type === 'cloudflare-trace'));
 
-      const dep = await first.api('/flows', {
-        method: 'POST',
-        body: flows,
-        headers: { 'Node-RED-Deployment-Type': 'full' },
-      });
-      assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
+      await deployFull(first, flows);
       await waitFor(() => posted.length === 1, 20_000, 25, 'the first address to reach the http request node');
     } finally {
       log += first.log();

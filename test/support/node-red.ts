@@ -7,11 +7,13 @@
  *   this package is installed (a symlink to the checkout, as `npm install <path>` would make), its
  *   admin API on a loopback port.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort, stopProcess } from './ports';
+import { linkPackageInto } from './user-dir';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper') as NodeTestHelper;
@@ -55,6 +57,16 @@ export interface StartedNodeRed {
   stop(): Promise<void>;
 }
 
+/** A full deployment through the admin API (POST /flows); asserts Node-RED took it. */
+export async function deployFull(red: StartedNodeRed, flows: object[]): Promise<void> {
+  const dep = await red.api('/flows', {
+    method: 'POST',
+    body: flows,
+    headers: { 'Node-RED-Deployment-Type': 'full' },
+  });
+  assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
+}
+
 export interface StartOptions {
   flows?: object[];
   /** Extra settings.js properties (JSON-serialisable). */
@@ -78,16 +90,7 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'ddns-nr-'));
   const port = await freePort();
   if (opts.installPackage !== false && !existsSync(join(userDir, 'node_modules', 'node-red-contrib-ddns'))) {
-    mkdirSync(join(userDir, 'node_modules'), { recursive: true });
-    symlinkSync(REPO_ROOT, join(userDir, 'node_modules', 'node-red-contrib-ddns'), 'dir');
-    writeFileSync(
-      join(userDir, 'package.json'),
-      JSON.stringify({
-        name: 'node-red-project',
-        private: true,
-        dependencies: { 'node-red-contrib-ddns': 'file:' + REPO_ROOT },
-      }),
-    );
+    linkPackageInto(userDir, REPO_ROOT);
   }
   const settings = {
     uiHost: '127.0.0.1',

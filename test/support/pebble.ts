@@ -13,6 +13,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProcess } from './ports';
+import { newEcKeyArgs } from './openssl';
 
 export const PEBBLE = process.env.PEBBLE_BIN ?? '/usr/bin/pebble';
 
@@ -61,13 +62,7 @@ export function makeTlsCa(dir: string): { caFile: string; certFile: string; keyF
   openssl(dir, [
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
+    ...newEcKeyArgs('ca.key'),
     '-out',
     'ca.pem',
     '-days',
@@ -75,20 +70,7 @@ export function makeTlsCa(dir: string): { caFile: string; certFile: string; keyF
     '-subj',
     '/CN=ddns test CA',
   ]);
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'key.pem',
-    '-out',
-    'leaf.csr',
-    '-subj',
-    '/CN=localhost',
-  ]);
+  openssl(dir, ['req', ...newEcKeyArgs('key.pem'), '-out', 'leaf.csr', '-subj', '/CN=localhost']);
   writeFileSync(
     join(dir, 'leaf.ext'),
     'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n',

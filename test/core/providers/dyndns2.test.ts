@@ -8,6 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
+import { visibleTexts } from '../../support/visible-texts';
 import { parsePublishable } from '../../../src/core/address';
 import { normaliseHostname as parseHostname } from '../../../src/core/hostname';
 import { closeHttpPools } from '../../../src/core/http';
@@ -27,7 +28,6 @@ import {
 } from '../../../src/core/providers/dyndns2';
 import { definition as dyndns, DYNDNS_ENDPOINT } from '../../../src/core/providers/dyndns';
 import { providerById } from '../../../src/core/providers/registry';
-import type { RecordResult } from '../../../src/core/providers/types';
 import { startDyndns2 } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
@@ -72,16 +72,9 @@ const thrown = (fn: () => unknown): DdnsError => {
 
 /** Nothing the user could see carries the password (message, stack, detail, results). */
 function assertNoSecret(...values: unknown[]): void {
-  for (const v of values) {
-    const parts = [JSON.stringify(v)];
-    if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v))
-      for (const r of v as RecordResult[])
-        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
-    for (const p of parts) {
-      assert.doesNotMatch(p, new RegExp(PASSWORD));
-      assert.doesNotMatch(p, new RegExp(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')));
-    }
+  for (const p of visibleTexts(values)) {
+    assert.doesNotMatch(p, new RegExp(PASSWORD));
+    assert.doesNotMatch(p, new RegExp(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')));
   }
 }
 

@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
+import { visibleTexts } from '../../support/visible-texts';
 import { closeHttpPools } from '../../../src/core/http';
 import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
 import { definition as dynu, DYNU_ENDPOINT } from '../../../src/core/providers/dynu';
 import { providerById } from '../../../src/core/providers/registry';
-import type { RecordResult } from '../../../src/core/providers/types';
 import { startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
@@ -36,14 +36,7 @@ const serve = () =>
   });
 
 function assertNoSecret(...values: unknown[]): void {
-  for (const v of values) {
-    const parts = [JSON.stringify(v)];
-    if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v))
-      for (const r of v as RecordResult[])
-        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
-    for (const p of parts) assert.equal(p.includes(PASSWORD), false, p);
-  }
+  for (const p of visibleTexts(values)) assert.equal(p.includes(PASSWORD), false, p);
 }
 
 describe('Dynu', () => {

@@ -8,12 +8,12 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
+import { visibleTexts } from '../../support/visible-texts';
 import { closeHttpPools } from '../../../src/core/http';
 import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
 import { definition as noip, NOIP_ENDPOINT } from '../../../src/core/providers/noip';
 import { providerById } from '../../../src/core/providers/registry';
-import type { RecordResult } from '../../../src/core/providers/types';
 import { startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
@@ -36,16 +36,9 @@ const failure = (p: Promise<unknown>): Promise<DdnsError> =>
 
 function assertNoSecret(...values: unknown[]): void {
   const token = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
-  for (const v of values) {
-    const parts = [JSON.stringify(v)];
-    if (v instanceof Error) parts.push(v.message, String(v.stack), String((v as DdnsError).detail));
-    if (Array.isArray(v))
-      for (const r of v as RecordResult[])
-        if (r.error) parts.push(r.error.message, String(r.error.stack), String(r.error.detail));
-    for (const p of parts) {
-      assert.equal(p.includes(PASSWORD), false, p);
-      assert.equal(p.includes(token), false, p);
-    }
+  for (const p of visibleTexts(values)) {
+    assert.equal(p.includes(PASSWORD), false, p);
+    assert.equal(p.includes(token), false, p);
   }
 }
 

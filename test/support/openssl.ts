@@ -1,0 +1,12 @@
+// openssl command-line pieces the tests' private CAs share.
+
+/** `openssl req` arguments for a new P-256 key, unencrypted, written to keyFile. */
+export const newEcKeyArgs = (keyFile: string): string[] => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  keyFile,
+];
