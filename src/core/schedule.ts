@@ -51,6 +51,25 @@ export function retryDelay(failures: number, backoff: BackoffOptions, retryAfter
   return backoffDelay(failures, backoff, serverWait(retryAfterMs));
 }
 
+/** Runs functions one after another, never two at once, whatever each one's outcome. */
+export interface Serial {
+  run<T>(fn: () => Promise<T> | T): Promise<T>;
+  /** Resolves when every queued function has settled. */
+  idle(): Promise<void>;
+}
+
+export function serial(): Serial {
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(fn: () => Promise<T> | T): Promise<T> {
+      const run = chain.then(fn, fn);
+      chain = run.catch(() => undefined);
+      return run;
+    },
+    idle: () => chain.then(() => undefined),
+  };
+}
+
 /** What a scheduler can save and restore (plain JSON). */
 export interface ScheduleState {
   /** When the timer is due (epoch ms), or null when none is armed. */
@@ -84,7 +103,7 @@ export interface SchedulerOptions {
 
 export class Scheduler {
   readonly clock: Clock;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
   private depth = 0;
   private handle: unknown;
   private due?: number;
@@ -117,21 +136,18 @@ export class Scheduler {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     if (this.stopped) return Promise.reject(this.opts.onStopped?.() ?? new Error('the scheduler is stopped'));
     this.depth++;
-    const go = async () => {
+    return this.queue.run(async () => {
       try {
         return await fn();
       } finally {
         this.depth--;
       }
-    };
-    const run = this.chain.then(go, go);
-    this.chain = run.catch(() => undefined);
-    return run;
+    });
   }
 
   /** Resolves when every queued run has settled. */
   idle(): Promise<void> {
-    return this.chain.then(() => undefined);
+    return this.queue.idle();
   }
 
   /** Arm the timer for `time` (epoch ms), replacing any other. */

@@ -8,8 +8,6 @@ import { clip } from '../core/text';
 import { WarnOnce } from '../core/warn-once';
 import type { Done, Msg, Red, RedNode } from './red-types';
 
-export type { StatusView } from '../core/ip/status-view';
-
 /**
  * The node's state under `key` in the context store the user names ('' = the default store).
  * `memory` (one Map per node type, per process) keeps a copy: Node-RED drops a node's context at

@@ -20,7 +20,7 @@ import type { DdnsError } from '../../src/core/errors';
 import { closeHttpPools } from '../../src/core/http';
 import { freePort } from '../support/ports';
 import { startServer, json, text, type TestServer } from '../support/http-server';
-import { newEcKeyArgs } from '../support/openssl';
+import { newCaArgs, newEcKeyArgs } from '../support/openssl';
 
 const isInput = (code?: string) => (e: DdnsError) => e.kind === 'input' && (!code || e.code === code);
 
@@ -148,15 +148,7 @@ function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-pki-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   run([
-    'req',
-    '-x509',
-    ...newEcKeyArgs('ca.key'),
-    '-out',
-    'ca.pem',
-    '-days',
-    '3650',
-    '-subj',
-    '/O=DDNS Test/CN=DDNS Test CA',
+    ...newCaArgs(3650, '/O=DDNS Test/CN=DDNS Test CA'),
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',

@@ -163,15 +163,7 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       await s.screenshot('editor-nodes-placed', { selector: WORKSPACE });
 
       await step('deploy', async () => {
-        const before = red.log().length;
-        await deploy(page);
-        await waitFor(
-          () => red.log().slice(before).includes('Started flows'),
-          20_000,
-          50,
-          'Node-RED to start the deployed flows',
-        );
-        const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+        const startErrors = await deployAndStart(page, red, 'the deployed flows');
         assert.deepEqual(startErrors, [], 'no errors while the deployed nodes start');
       });
 
@@ -288,15 +280,7 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     await s.screenshot(`editor-example-${name}`, { selector: WORKSPACE });
 
     await step(`deploy-${name}`, async () => {
-      const before = red.log().length;
-      await deploy(page);
-      await waitFor(
-        () => red.log().slice(before).includes('Started flows'),
-        20_000,
-        50,
-        'Node-RED to start the example',
-      );
-      const startErrors = errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+      const startErrors = await deployAndStart(page, red, 'the example');
       assert.deepEqual(startErrors, [], `examples/${file}: no errors while its nodes start`);
     });
     const deployed = new Set<string>(((await red.api('/flows')).body as Json[]).map((n) => n.type));
@@ -396,6 +380,14 @@ const fillName: Filler = async (page, type) => {
 };
 
 /** Create a new ddns-account from the node's account field (the + button), with these settings. */
+/** Deploy from the editor and wait until Node-RED has started the flows; the errors logged meanwhile. */
+async function deployAndStart(page: Page, red: { log(): string }, what: string): Promise<string[]> {
+  const before = red.log().length;
+  await deploy(page);
+  await waitFor(() => red.log().slice(before).includes('Started flows'), 20_000, 50, `Node-RED to start ${what}`);
+  return errorLines(red.log().slice(before).split('Started flows')[0]!).errors;
+}
+
 async function addAccount(
   page: Page,
   provider: string,

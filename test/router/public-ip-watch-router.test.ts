@@ -57,6 +57,16 @@ async function until<T>(
   }
 }
 
+/** The latest yellow status of the node in `w` (its lines shown on a timeout). */
+function yellowStatus(w: { statuses(): Line[]; lines: unknown }): Promise<Line> {
+  return until(
+    () => w.statuses().findLast((s) => s.fill === 'yellow'),
+    5000,
+    'a yellow status',
+    () => w.lines,
+  );
+}
+
 describe('public-ip-watch with a real router (miniupnpd) in network namespaces', { skip }, () => {
   let lab: RouterLab;
   let client: NsChild;
@@ -152,12 +162,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
       assert.equal(forced.disagreement.family, 'ipv4');
       assert.deepEqual(forced.disagreement.local, { address: PUBLIC_2, sources: ['router'] });
       assert.deepEqual(forced.disagreement.outside, { address: PUBLIC_1, sources: ['ipify'] });
-      const status = await until(
-        () => w.statuses().findLast((s) => s.fill === 'yellow'),
-        5000,
-        'a yellow status',
-        () => w.lines,
-      );
+      const status = await yellowStatus(w);
       assert.match(
         String(status.text),
         new RegExp(`^v4 ${PUBLIC_2.replace(/\./g, '\\.')} \\(.*${PUBLIC_1.replace(/\./g, '\\.')}\\)`),
@@ -246,12 +251,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
           p.sources.ipv4.reports.find((r: Line) => r.source === 'router').error,
           /did not tell its public address/,
         );
-        const status = await until(
-          () => w.statuses().findLast((s) => s.fill === 'yellow'),
-          5000,
-          'a yellow status',
-          () => w.lines,
-        );
+        const status = await yellowStatus(w);
         assert.match(
           String(status.text),
           /^v4 192\.0\.3\.7 · (router not answering|public-ip-watch\.status\.router-silent) · \d\d:\d\d$/,

@@ -19,7 +19,7 @@ import { closeHttpPools } from '../../src/core/http';
 import { skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startServer, text, type TestServer } from '../support/http-server';
-import { helper, nodeModule, REPO_ROOT, deployFull, startNodeRed, waitFor } from '../support/node-red';
+import { helper, nodeModule, REPO_ROOT, deployFull, httpPostNode, startNodeRed, waitFor } from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -526,24 +526,7 @@ test('a real Node-RED restart with a file context store sends nothing; secrets s
       alertAfter: 3,
       wires: [['post'], []],
     },
-    {
-      id: 'post',
-      type: 'http request',
-      z: 't1',
-      name: '',
-      method: 'POST',
-      ret: 'txt',
-      paytoqs: 'ignore',
-      url: `${recorder.url}/result`,
-      tls: '',
-      persist: false,
-      proxy: '',
-      insecureHTTPParser: false,
-      authType: '',
-      senderr: false,
-      headers: [],
-      wires: [],
-    },
+    httpPostNode('post', 't1', `${recorder.url}/result`),
   ];
   try {
     const first = await startNodeRed({ userDir, settings });

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, text } from '../support/http-server';
-import { deployFull, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
+import { deployFull, httpPostNode, REPO_ROOT, startNodeRed, waitFor } from '../support/node-red';
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -57,26 +57,7 @@ test('started Node-RED: the package loads, a deployed public-ip-watch works and 
       y: 80,
       wires: [['post'], []],
     },
-    {
-      id: 'post',
-      type: 'http request',
-      z: 'tab1',
-      name: '',
-      method: 'POST',
-      ret: 'txt',
-      paytoqs: 'ignore',
-      url: `${sink.url}/change`,
-      tls: '',
-      persist: false,
-      proxy: '',
-      insecureHTTPParser: false,
-      authType: '',
-      senderr: false,
-      headers: [],
-      x: 380,
-      y: 80,
-      wires: [[]],
-    },
+    httpPostNode('post', 'tab1', `${sink.url}/change`, { x: 380, y: 80, wires: [[]] }),
   ];
   let log = '';
   try {

@@ -67,6 +67,29 @@ export async function deployFull(red: StartedNodeRed, flows: object[]): Promise<
   assert.ok(dep.status === 204 || dep.status === 200, `deploy answered ${dep.status}: ${JSON.stringify(dep.body)}`);
 }
 
+/** Node-RED's core `http request` node posting msg.payload to `url` (as the editor saves it). */
+export function httpPostNode(id: string, z: string, url: string, extra: Record<string, unknown> = {}): object {
+  return {
+    id,
+    type: 'http request',
+    z,
+    name: '',
+    method: 'POST',
+    ret: 'txt',
+    paytoqs: 'ignore',
+    url,
+    tls: '',
+    persist: false,
+    proxy: '',
+    insecureHTTPParser: false,
+    authType: '',
+    senderr: false,
+    headers: [],
+    wires: [],
+    ...extra,
+  };
+}
+
 export interface StartOptions {
   flows?: object[];
   /** Extra settings.js properties (JSON-serialisable). */

@@ -10,3 +10,16 @@ export const newEcKeyArgs = (keyFile: string): string[] => [
   '-keyout',
   keyFile,
 ];
+
+/** `openssl req` arguments for a new self-signed CA: key ca.key, certificate ca.pem. */
+export const newCaArgs = (days: number, subject: string): string[] => [
+  'req',
+  '-x509',
+  ...newEcKeyArgs('ca.key'),
+  '-out',
+  'ca.pem',
+  '-days',
+  String(days),
+  '-subj',
+  subject,
+];

@@ -13,7 +13,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProcess } from './ports';
-import { newEcKeyArgs } from './openssl';
+import { newCaArgs, newEcKeyArgs } from './openssl';
 
 export const PEBBLE = process.env.PEBBLE_BIN ?? '/usr/bin/pebble';
 
@@ -59,17 +59,7 @@ function openssl(dir: string, args: string[]) {
 }
 
 export function makeTlsCa(dir: string): { caFile: string; certFile: string; keyFile: string } {
-  openssl(dir, [
-    'req',
-    '-x509',
-    ...newEcKeyArgs('ca.key'),
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ddns test CA',
-  ]);
+  openssl(dir, newCaArgs(2, '/CN=ddns test CA'));
   openssl(dir, ['req', ...newEcKeyArgs('key.pem'), '-out', 'leaf.csr', '-subj', '/CN=localhost']);
   writeFileSync(
     join(dir, 'leaf.ext'),

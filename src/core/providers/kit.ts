@@ -93,7 +93,6 @@ export function providerRequest(
   });
 }
 
-/** A short single-line excerpt of provider text: redacted first, then shortened. */
 /** A redacted excerpt of provider text (the HTTP client's: redacts first, then shortens). */
 export { excerpt };
 

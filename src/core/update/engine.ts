@@ -319,7 +319,11 @@ export class UpdateEngine {
       } catch (e) {
         if (this.stopped) return;
         if (e instanceof AccountStoppedError) {
-          for (const r of live) out.set(r, this.heldByStop(r, e));
+          // Refused before anything was sent: not an attempt.
+          for (const r of live) {
+            r.attempts--;
+            out.set(r, this.heldByStop(r, e));
+          }
           continue;
         }
         const err = this.clean(toDdnsError(e));
@@ -373,7 +377,6 @@ export class UpdateEngine {
       } catch (e) {
         if (this.stopped) return [];
         if (e instanceof AccountStoppedError) {
-          r.attempts++; // undone by heldByStop: nothing was sent
           out.set(r, this.heldByStop(r, e));
           continue;
         }
@@ -506,7 +509,6 @@ export class UpdateEngine {
 
   /** The account is stopped (the provider refused to send): the address is held until the stop is lifted. */
   private heldByStop(r: Rec, e: AccountStoppedError): UpdateResult {
-    r.attempts = Math.max(0, r.attempts - 1);
     r.dueAt = undefined;
     r.wait = undefined;
     return this.stoppedResult(r, e.stop);

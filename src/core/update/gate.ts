@@ -5,6 +5,7 @@
  * made when the account node is redeployed) or someone clears it (msg.reset).
  */
 import { DdnsError } from '../errors';
+import { serial } from '../schedule';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import type { StopInfo } from './types';
 
@@ -87,7 +88,7 @@ export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOpt
   if (gateOf(inner) === gate) return inner;
   const now = o.now ?? Date.now;
   const label = o.label ?? inner.id;
-  let queue: Promise<unknown> = Promise.resolve();
+  const queue = serial();
   const stopOn = (e: unknown) => {
     if (e instanceof DdnsError && e.kind === 'fatal' && e.scope === 'account' && !(e instanceof AccountStoppedError)) {
       gate.block({ code: e.code, message: o.redact ? o.redact(e.message) : e.message, since: now() });
@@ -109,8 +110,7 @@ export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOpt
         throw e;
       }
     };
-    const run = queue.then(go, go);
-    queue = run.catch(() => undefined);
+    const run = queue.run(go);
     if (!signal) return run;
     // A caller that gives up while waiting its turn is answered at once (its turn sends nothing).
     return new Promise<T>((resolve, reject) => {
