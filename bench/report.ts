@@ -38,6 +38,11 @@ const table = (head: string[], rows: string[][]): string =>
 const mb = (b: number) => (Number.isFinite(b) ? `${(b / 2 ** 20).toFixed(1)} MB` : '—');
 const perDay = (count: number, windowMs: number) => Math.round((count * 86_400_000) / windowMs).toLocaleString('en-US');
 
+/** A section of the report: heading, intro, then its table, or a line saying it was not run (the router-only run). */
+function section(out: string[], heading: string, intro: string, head: string[], rows: string[][]): void {
+  out.push(heading, '', intro, '', rows.length === 0 ? 'Not run in this run (--only router).' : table(head, rows));
+}
+
 export function renderReport(r: Report): string {
   const out: string[] = [];
   const lookupsPerHour = Math.round(3600 / r.periodS);
@@ -193,43 +198,26 @@ export function renderReport(r: Report): string {
   out.push('');
 
   // 5
-  out.push(
+  section(
+    out,
     '## 5. Scale: N names after one change',
-    '',
     'Every name held the old address and the client knew it; then one change. This package: the core (update engine + ' +
       'provider) directly, timed from update() to its return. Peers: one run of the client, timed from the answer to its ' +
       "lookup to the provider's answer to its last update request. Requests are counted at the relay (RFC 2136) or the " +
       'dyndns2 server; "names updated" is asked from named afterwards.',
-    '',
+    ['Client', 'Protocol', 'Names', 'Time', 'Lookups', 'Update requests', 'Other DNS queries', 'Names updated', 'Note'],
+    r.scale.map((s) => [
+      s.software,
+      s.protocol,
+      String(s.n),
+      s.ms === null ? 'not done' : msText(s.ms),
+      String(s.lookups),
+      String(s.updates),
+      String(s.queries),
+      `${s.updated}/${s.n}`,
+      s.note ?? '',
+    ]),
   );
-  if (r.scale.length === 0) out.push('Not run in this run (--only router).');
-  else
-    out.push(
-      table(
-        [
-          'Client',
-          'Protocol',
-          'Names',
-          'Time',
-          'Lookups',
-          'Update requests',
-          'Other DNS queries',
-          'Names updated',
-          'Note',
-        ],
-        r.scale.map((s) => [
-          s.software,
-          s.protocol,
-          String(s.n),
-          s.ms === null ? 'not done' : msText(s.ms),
-          String(s.lookups),
-          String(s.updates),
-          String(s.queries),
-          `${s.updated}/${s.n}`,
-          s.note ?? '',
-        ]),
-      ),
-    );
   const growth = growthRows(r.scale);
   if (growth.length) {
     out.push(
@@ -242,20 +230,13 @@ export function renderReport(r: Report): string {
   out.push('');
 
   // 6
-  out.push(
+  section(
+    out,
     '## 6. Certificates (DNS-01 against the same Pebble and named)',
-    '',
     'From the start of the order (call or process) to the certificate files written; each starts with a fresh ACME account.',
-    '',
+    ['Client', 'Propagation wait', 'Order → files written', 'Note'],
+    r.certs.map((c) => [c.client, c.wait, c.ms === null ? 'failed' : secs(c.ms), c.note ?? '']),
   );
-  if (r.certs.length === 0) out.push('Not run in this run (--only router).');
-  else
-    out.push(
-      table(
-        ['Client', 'Propagation wait', 'Order → files written', 'Note'],
-        r.certs.map((c) => [c.client, c.wait, c.ms === null ? 'failed' : secs(c.ms), c.note ?? '']),
-      ),
-    );
   out.push('');
 
   const gaps = findGaps(r);

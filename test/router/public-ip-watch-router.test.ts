@@ -92,11 +92,27 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
   const ipify = () => ({ type: 'ipify', urlV4: outsideUrl });
 
   /** Load a flow with public-ip-watch; the returned task collects its messages, statuses and log lines. */
-  async function load(config: Line): Promise<NsTask & { outs(): Line[]; statuses(): Line[]; logs(): Line[] }> {
+  async function load(config: Line): Promise<
+    NsTask & {
+      outs(): Line[];
+      statuses(): Line[];
+      logs(): Line[];
+      /** Wait (at most ms, a correctness timeout) for what `pick` finds among the output payloads. */
+      waitOut(pick: (outs: Line[]) => Line | undefined, ms: number, what: string): Promise<Line>;
+    }
+  > {
     const task = client.start({ op: 'load', config });
     await task.waitFor((l) => l.event === 'loaded', 30_000, 'the flow to load');
+    const outs = () => task.lines.filter((l) => l.event === 'out').map((l) => l.payload as Line);
     return Object.assign(task, {
-      outs: () => task.lines.filter((l) => l.event === 'out').map((l) => l.payload as Line),
+      outs,
+      waitOut: (pick: (outs: Line[]) => Line | undefined, ms: number, what: string) =>
+        until(
+          () => pick(outs()),
+          ms,
+          what,
+          () => task.lines,
+        ),
       statuses: () => task.lines.filter((l) => l.event === 'status').map((l) => l.status as Line),
       logs: () => task.lines.filter((l) => l.event === 'log'),
     });
@@ -120,12 +136,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     await client.request({ op: 'answer', text: PUBLIC_1 });
     const w = await load({ sources: [router(), ipify()] });
     try {
-      const first = await until(
-        () => w.outs()[0],
-        15_000,
-        'the first address',
-        () => w.lines,
-      );
+      const first = await w.waitOut((o) => o[0], 15_000, 'the first address');
       assert.equal(first.ipv4, PUBLIC_1);
       assert.deepEqual(first.sources.ipv4.agreedBy, ['router']);
       assert.deepEqual(first.sources.ipv4.confirmedBy, ['ipify']);
@@ -135,12 +146,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
 
       const changedAt = Date.now();
       lab.setWanAddress(PUBLIC_2);
-      const moved = await until(
-        () => w.outs().find((p) => p.ipv4 === PUBLIC_2),
-        10_000,
-        `a message with ${PUBLIC_2}`,
-        () => w.lines,
-      );
+      const moved = await w.waitOut((o) => o.find((p) => p.ipv4 === PUBLIC_2), 10_000, `a message with ${PUBLIC_2}`);
       const msgAt = w.lines.find((l) => l.event === 'out' && (l.payload as Line).ipv4 === PUBLIC_2)!.t as number;
       t.diagnostic(
         `WAN address change → message on output 1: ${msgAt - changedAt} ms (ip addr twice, announcement, 100 ms debounce, NAT-PMP query, Node-RED)`,
@@ -152,12 +158,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
 
       // A regular check: the outside service still says the old address — reported, not hidden.
       await client.request({ op: 'input', msg: { payload: 'check', force: true } });
-      const forced = await until(
-        () => w.outs()[2],
-        15_000,
-        'the forced message',
-        () => w.lines,
-      );
+      const forced = await w.waitOut((o) => o[2], 15_000, 'the forced message');
       assert.equal(forced.ipv4, PUBLIC_2, "the router's answer is used");
       assert.equal(forced.disagreement.family, 'ipv4');
       assert.deepEqual(forced.disagreement.local, { address: PUBLIC_2, sources: ['router'] });
@@ -187,12 +188,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     try {
       const w = await load({ sources: [router(), ipify()] });
       try {
-        const p = await until(
-          () => w.outs()[0],
-          15_000,
-          'the address from the outside service',
-          () => w.lines,
-        );
+        const p = await w.waitOut((o) => o[0], 15_000, 'the address from the outside service');
         assert.equal(p.ipv4, CGNAT_POOL, 'the outside service carries on');
         assert.deepEqual(p.sources.ipv4.agreedBy, ['ipify']);
         assert.equal(p.cgnat.family, 'ipv4');
@@ -239,12 +235,7 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     try {
       const w = await load({ sources: [router(), ipify()] });
       try {
-        const p = await until(
-          () => w.outs()[0],
-          20_000,
-          'the address from the outside service',
-          () => w.lines,
-        );
+        const p = await w.waitOut((o) => o[0], 20_000, 'the address from the outside service');
         assert.equal(p.ipv4, PUBLIC_1);
         assert.deepEqual(p.sources.ipv4.agreedBy, ['ipify']);
         assert.match(
@@ -282,22 +273,16 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
     await client.request({ op: 'answer', text: PUBLIC_1 });
     const w = await load({ sources: [{ type: 'interface', interface: 'eth0' }, ipify()] });
     try {
-      const first = await until(
-        () => w.outs()[0],
-        15_000,
-        'the first address',
-        () => w.lines,
-      );
+      const first = await w.waitOut((o) => o[0], 15_000, 'the first address');
       assert.equal(first.ipv4, PUBLIC_1, 'eth0 holds a private address: the outside answer is used');
       assert.equal(first.cgnat?.localClass, 'private');
       const asked = await outsideRequests();
       ipn(lab.client, 'addr', 'add', `${OWN_PUBLIC}/32`, 'dev', 'eth0');
       try {
-        const moved = await until(
-          () => w.outs().find((p) => p.ipv4 === OWN_PUBLIC),
+        const moved = await w.waitOut(
+          (o) => o.find((p) => p.ipv4 === OWN_PUBLIC),
           10_000,
           `a message with ${OWN_PUBLIC}`,
-          () => w.lines,
         );
         assert.deepEqual(moved.sources.ipv4.agreedBy, ['interface']);
         assert.equal(await outsideRequests(), asked, 'an interface event asks no outside service');

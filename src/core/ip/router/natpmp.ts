@@ -17,22 +17,12 @@
  */
 import { transient } from '../../errors';
 import { RouterNoPublicError } from './no-public';
-import { udpExchange, type UdpExchangeResult } from './udp';
+import { udpExchange, type RouterQueryOptions, type UdpExchangeResult } from './udp';
 
 export const NATPMP_PORT = 5351;
 export const NATPMP_ANNOUNCE_PORT = 5350;
 
-export interface NatPmpOptions {
-  gateway: string;
-  /** Server port; 5351 unless a test says otherwise. */
-  port?: number;
-  /** Total time for the query, ms. Default 2000. */
-  timeoutMs?: number;
-  /** First retransmission, ms. Default 250. */
-  firstRetryMs?: number;
-  localAddress?: string;
-  signal?: AbortSignal;
-}
+export type NatPmpOptions = RouterQueryOptions;
 
 export interface NatPmpAnswer {
   address: string;

@@ -20,7 +20,7 @@ import net from 'node:net';
 import { transient } from '../../errors';
 import { classify } from '../../address';
 import { RouterNoPublicError } from './no-public';
-import { udpExchange } from './udp';
+import { udpExchange, type RouterQueryOptions } from './udp';
 
 export const PCP_PORT = 5351;
 const VERSION = 2;
@@ -47,15 +47,8 @@ export const PCP_RESULTS: Record<number, string> = {
   13: 'EXCESSIVE_REMOTE_PEERS',
 };
 
-export interface PcpOptions {
-  gateway: string;
-  port?: number;
-  /** Total time of the MAP exchange, ms (the delete gets the same again at most). Default 2000. */
-  timeoutMs?: number;
-  firstRetryMs?: number;
-  localAddress?: string;
-  signal?: AbortSignal;
-}
+/** `timeoutMs`: total time of the MAP exchange (the delete gets the same again at most). */
+export type PcpOptions = RouterQueryOptions;
 
 export interface PcpAnswer {
   address: string;

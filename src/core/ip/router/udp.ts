@@ -20,6 +20,19 @@ export interface LocalEnd {
   port: number;
 }
 
+/** What a caller of one router protocol (NAT-PMP, PCP) gives: the router and the time it may take. */
+export interface RouterQueryOptions {
+  gateway: string;
+  /** Server port; the protocol's own (5351) unless a test says otherwise. */
+  port?: number;
+  /** Total time for the query, ms. Default 2000. */
+  timeoutMs?: number;
+  /** First retransmission, ms. Default 250. */
+  firstRetryMs?: number;
+  localAddress?: string;
+  signal?: AbortSignal;
+}
+
 export interface UdpExchangeOptions<T> {
   host: string;
   port: number;

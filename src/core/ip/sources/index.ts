@@ -170,80 +170,43 @@ export interface SourceCatalogEntry {
   note: string;
 }
 
+/** What the editor says about each source. */
+const NOTES: Record<SourceConfig['type'], string> = {
+  router:
+    'Asks your home router for its public IPv4 address on your own network (NAT-PMP or UPnP, which many routers offer): no request leaves your network, and the router announces changes, so a new address is noticed within about a second. The router must have UPnP or NAT-PMP switched on. PCP is used only if you allow it, because it briefly creates a port mapping on the router (deleted at once).',
+  'cloudflare-trace':
+    'Asks Cloudflare (1.1.1.1) over HTTPS, by IP address, so no DNS lookup is involved. A good first choice.',
+  ipify: 'A popular free service over HTTPS that answers with your address as plain text.',
+  icanhazip: 'A long-running free service (operated by Cloudflare) over HTTPS, plain text.',
+  aws: "Amazon's check-IP service over HTTPS. IPv4 only.",
+  opendns:
+    'Asks the OpenDNS resolver for myip.opendns.com over plain DNS. Quick, but not encrypted: someone on the network path could change the answer, so keep an HTTPS source before it.',
+  'google-dns': "Asks Google's name server (ns1.google.com) for o-o.myaddr.l.google.com over plain DNS. Not encrypted.",
+  interface:
+    "Reads the address of one of this computer's network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.",
+  custom:
+    "Your own service or your router's status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.",
+};
+
+const entry = (
+  type: SourceConfig['type'],
+  label: string,
+  families: Family[],
+  kind: SourceCatalogEntry['kind'],
+  endpoints: SourceCatalogEntry['endpoints'],
+): SourceCatalogEntry => ({ type, label, families, kind, endpoints, note: NOTES[type] });
+
 /** What the editor shows about each source. */
 export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
-  {
-    type: 'router',
-    label: 'Home router',
-    families: ['ipv4'],
-    kind: 'local',
-    endpoints: {},
-    note: 'Asks your home router for its public IPv4 address on your own network (NAT-PMP or UPnP, which many routers offer): no request leaves your network, and the router announces changes, so a new address is noticed within about a second. The router must have UPnP or NAT-PMP switched on. PCP is used only if you allow it, because it briefly creates a port mapping on the router (deleted at once).',
-  },
-  {
-    type: 'cloudflare-trace',
-    label: 'Cloudflare trace',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: { ...CLOUDFLARE_TRACE },
-    note: 'Asks Cloudflare (1.1.1.1) over HTTPS, by IP address, so no DNS lookup is involved. A good first choice.',
-  },
-  {
-    type: 'ipify',
-    label: 'ipify',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: { ...PLAIN_PRESETS.ipify.endpoints },
-    note: 'A popular free service over HTTPS that answers with your address as plain text.',
-  },
-  {
-    type: 'icanhazip',
-    label: 'icanhazip',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: { ...PLAIN_PRESETS.icanhazip.endpoints },
-    note: 'A long-running free service (operated by Cloudflare) over HTTPS, plain text.',
-  },
-  {
-    type: 'aws',
-    label: 'AWS checkip',
-    families: ['ipv4'],
-    kind: 'external',
-    endpoints: { ...PLAIN_PRESETS.aws.endpoints },
-    note: "Amazon's check-IP service over HTTPS. IPv4 only.",
-  },
-  {
-    type: 'opendns',
-    label: 'OpenDNS',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: { ...DNS_PRESETS.opendns.servers },
-    note: 'Asks the OpenDNS resolver for myip.opendns.com over plain DNS. Quick, but not encrypted: someone on the network path could change the answer, so keep an HTTPS source before it.',
-  },
-  {
-    type: 'google-dns',
-    label: 'Google DNS',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: { ...DNS_PRESETS['google-dns'].servers },
-    note: "Asks Google's name server (ns1.google.com) for o-o.myaddr.l.google.com over plain DNS. Not encrypted.",
-  },
-  {
-    type: 'interface',
-    label: 'Network interface',
-    families: ['ipv4', 'ipv6'],
-    kind: 'local',
-    endpoints: {},
-    note: "Reads the address of one of this computer's network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.",
-  },
-  {
-    type: 'custom',
-    label: 'Custom URL',
-    families: ['ipv4', 'ipv6'],
-    kind: 'external',
-    endpoints: {},
-    note: "Your own service or your router's status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.",
-  },
+  entry('router', 'Home router', ['ipv4'], 'local', {}),
+  entry('cloudflare-trace', 'Cloudflare trace', ['ipv4', 'ipv6'], 'external', { ...CLOUDFLARE_TRACE }),
+  entry('ipify', 'ipify', ['ipv4', 'ipv6'], 'external', { ...PLAIN_PRESETS.ipify.endpoints }),
+  entry('icanhazip', 'icanhazip', ['ipv4', 'ipv6'], 'external', { ...PLAIN_PRESETS.icanhazip.endpoints }),
+  entry('aws', 'AWS checkip', ['ipv4'], 'external', { ...PLAIN_PRESETS.aws.endpoints }),
+  entry('opendns', 'OpenDNS', ['ipv4', 'ipv6'], 'external', { ...DNS_PRESETS.opendns.servers }),
+  entry('google-dns', 'Google DNS', ['ipv4', 'ipv6'], 'external', { ...DNS_PRESETS['google-dns'].servers }),
+  entry('interface', 'Network interface', ['ipv4', 'ipv6'], 'local', {}),
+  entry('custom', 'Custom URL', ['ipv4', 'ipv6'], 'external', {}),
 ];
 
 /** HTTPS first, so a network attacker cannot easily steer the answer; plain DNS last. */
