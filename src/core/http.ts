@@ -11,6 +11,7 @@
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { DdnsError, transient } from './errors';
 import { Redactor } from './redact';
+import { serverWait } from './schedule';
 import { USER_AGENT } from './version';
 
 export interface HttpRequest {
@@ -105,13 +106,18 @@ function describeNetworkError(e: unknown): { code: string; text: string } {
   return { code, text: map[code] ?? err?.cause?.message ?? err?.message ?? String(e) };
 }
 
-/** Parse a Retry-After header (seconds or HTTP date) into ms from now. */
+/**
+ * Parse a Retry-After header (seconds or HTTP date) into ms from now, clamped like every server
+ * wait (schedule.ts serverWait): 0 for "now" or a past date, else 1 s – 24 h, so that an absurd
+ * value (20 digits, a date in the year 9999) never becomes Infinity or an invalid date anywhere.
+ * A wait of exactly MAX_SERVER_WAIT_MS may stand for a longer one the server asked for.
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const s = value.trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  if (/^\d+$/.test(s)) return serverWait(Number(s) * 1000);
   const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+  return Number.isNaN(t) ? undefined : serverWait(t - now);
 }
 
 /**

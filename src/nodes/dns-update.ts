@@ -178,6 +178,17 @@ export = function register(RED: Red): void {
       return text === null ? null : new Error(redactor.text(text));
     }
 
+    // The saved state comes back at once: a pending retry or a provider's wait survives a redeploy
+    // or a restart (its timer runs again), and the status shows it.
+    engine.start().then(
+      (restored) => {
+        if (!closed && restored.length) remember(restored);
+      },
+      (e) => {
+        if (!closed) node.warn(redactor.text(toDdnsError(e).message));
+      },
+    );
+
     node.on('input', (msg, send, done) => {
       void (async () => {
         const m = inputSchema.safeParse(msg);

@@ -11,6 +11,7 @@ import { fatal, transient } from '../../src/core/errors';
 import { FIRST_RUN_MS, ReachMonitor, type MonitorOutcome } from '../../src/core/reach/monitor';
 import { MAX_SERVER_WAIT_MS, MAX_TIMER_MS, Scheduler, retryDelay, serverWait } from '../../src/core/schedule';
 import { FakeClock, settle } from '../support/fake-clock';
+import { parseRetryAfter } from '../../src/core/http';
 
 const noJitter = () => 0;
 
@@ -28,6 +29,19 @@ test('schedule: the server wait is clamped into 1 s .. 24 h; absurd values never
   assert.equal(retryDelay(3, backoff), 4000);
   assert.equal(retryDelay(1, backoff, 1e300), MAX_SERVER_WAIT_MS);
   assert.ok(Number.isFinite(new Date(Date.now() + retryDelay(1, backoff, Number.POSITIVE_INFINITY)).getTime()));
+});
+
+test('schedule: a Retry-After header is clamped where it is parsed (RFC 9110 §10.2.3: seconds or an HTTP date)', () => {
+  const now = Date.UTC(2026, 0, 1);
+  assert.equal(parseRetryAfter('120', now), 120_000);
+  assert.equal(parseRetryAfter('0', now), 0);
+  assert.equal(parseRetryAfter('99999999999999999999', now), MAX_SERVER_WAIT_MS);
+  assert.equal(parseRetryAfter('1234567890123', now), MAX_SERVER_WAIT_MS);
+  assert.equal(parseRetryAfter('9'.repeat(400), now), MAX_SERVER_WAIT_MS);
+  assert.equal(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now), MAX_SERVER_WAIT_MS);
+  assert.equal(parseRetryAfter(new Date(now + 90_000).toUTCString(), now), 90_000);
+  assert.equal(parseRetryAfter(new Date(now - 90_000).toUTCString(), now), 0, 'a past date: no wait');
+  assert.equal(parseRetryAfter('soon', now), undefined);
 });
 
 test('schedule: one timer; runs are serialised; a due timer queues a run or is skipped while busy', async () => {

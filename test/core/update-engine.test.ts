@@ -18,6 +18,11 @@ import { normaliseHostname, parseHostnames } from '../../src/core/hostname';
 import { resultsOk, statusLine } from '../../src/core/update/summary';
 import { MemoryStore, type AccountAlert, type UpdateResult } from '../../src/core/update/types';
 import { FakeClock, settle } from '../support/fake-clock';
+import { definition as duckdns } from '../../src/core/providers/duckdns';
+import { definition as cloudflare } from '../../src/core/providers/cloudflare';
+import { closeHttpPools } from '../../src/core/http';
+import { startDuckDns } from '../support/contracts/duckdns';
+import { startCloudflare } from '../support/contracts/cloudflare';
 
 type Answer = (call: ProviderCall) => RecordResult[] | Promise<RecordResult[]>;
 
@@ -444,7 +449,12 @@ test('engine: the account stop is shared through the gate, persisted, and cleare
   b.engine.stop();
 });
 
-test('account stop: two engines on one guarded provider; a call queued behind a fatal account answer is never sent', async () => {
+/**
+ * Two engines on one guarded provider (what ddns-account's getProvider() gives every user of the
+ * account): a's request is on its way and ends in `first`; b's update comes while it waits.
+ */
+async function queuedBehind(first: DdnsError) {
+  const clock = new FakeClock();
   const gate = new AccountGate();
   const inner = new TestProvider();
   let answerFirst!: () => void;
@@ -452,15 +462,11 @@ test('account stop: two engines on one guarded provider; a call queued behind a 
   inner.answers = [
     async () => {
       await firstAnswered;
-      throw fatal('badauth: the credentials are wrong.', { code: 'badauth', scope: 'account' });
+      throw first;
     },
     answerAll(),
   ];
-  // What ddns-account's getProvider() returns: one guarded provider for every user of the account.
-  const provider = guardProvider(inner, gate, { label: 'Shared account' });
-  assert.equal(gateOf(provider), gate);
-  assert.equal(guardProvider(provider, gate), provider, 'guarding twice changes nothing');
-  const clock = new FakeClock();
+  const provider = guardProvider(inner, gate, { label: 'Shared account', now: clock.now });
   const a = setup({ provider: provider as TestProvider, clock });
   const b = setup({ provider: provider as TestProvider, clock });
   const ra = a.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
@@ -471,6 +477,15 @@ test('account stop: two engines on one guarded provider; a call queued behind a 
   assert.equal(inner.calls.length, 1, 'the second waits its turn');
   answerFirst();
   const [resA, resB] = await Promise.all([ra, rb]);
+  return { gate, inner, provider, clock, a, b, resA, resB };
+}
+
+test('account stop: two engines on one guarded provider; a call queued behind a fatal account answer is never sent', async () => {
+  const { gate, inner, provider, a, b, resA, resB } = await queuedBehind(
+    fatal('badauth: the credentials are wrong.', { code: 'badauth', scope: 'account' }),
+  );
+  assert.equal(gateOf(provider), gate);
+  assert.equal(guardProvider(provider, gate), provider, 'guarding twice changes nothing');
   assert.equal(resA[0].status, 'failed');
   assert.equal(resA[0].stopped, true);
   assert.equal(gate.stop?.code, 'badauth', 'the provider stopped the account itself');
@@ -590,9 +605,14 @@ test('engine: the failing state survives a restart (no second failing alert; rec
   a.engine.stop();
   const b = setup({ store, alertAfter: 1 });
   b.provider.answers = [transient('timeout', { code: 'timeout' }), answerAll()];
-  await b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
-  assert.equal(b.alerts.length, 0);
+  // the saved retry still waits: nothing is sent before it is due
+  const held = await b.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  assert.equal(held[0].reason, 'retry-pending');
+  assert.equal(b.provider.calls.length, 0);
   await b.clock.advance(30_000);
+  assert.equal(b.provider.calls.length, 1);
+  assert.equal(b.alerts.length, 0, 'no second failing alert');
+  await b.clock.advance(60_000);
   assert.deepEqual(
     b.alerts.map((x) => x.state),
     ['recovered'],
@@ -793,4 +813,313 @@ test('summary: ok and the status line (last result per name)', () => {
   assert.deepEqual(statusLine(many), { fill: 'red', shape: 'ring', text: 'b.example.com stopped: badauth · 2/3 ✓' });
   many.delete('b.example.com');
   assert.equal(statusLine(many)?.text, '2 names ✓ 203.0.113.7');
+});
+
+// ------------------------------------------------------------------ state across restarts
+
+/** The saved state document, as a test reads it. */
+const savedDoc = (store: MemoryStore) =>
+  store.doc as {
+    v: number;
+    notBefore?: number;
+    pending: Record<string, { address: string; dueAt?: number; wait?: string; failures: number }>;
+    stops: { account?: { code: string }; accountOwn?: boolean; hosts: Record<string, unknown> };
+  };
+
+test('engine: a pending retry and the account wait survive a restart — nothing before the wait ends, one request after', async () => {
+  const store = new MemoryStore();
+  const a = setup({ store });
+  const t0 = a.clock.now();
+  // No-IP 911 / a 429: the whole account must wait 30 minutes
+  a.provider.answers = [
+    transient('911: server trouble; retry in 30 minutes.', {
+      code: '911',
+      retryAfterMs: 30 * 60_000,
+      scope: 'account',
+    }),
+  ];
+  const r = await a.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  assert.equal(r[0].status, 'failed');
+  assert.equal(r[0].nextRetryAt, new Date(t0 + 30 * 60_000).toISOString());
+  assert.equal(a.provider.calls.length, 1);
+  const doc = savedDoc(store);
+  assert.equal(doc.v, 2);
+  assert.equal(doc.notBefore, t0 + 30 * 60_000);
+  assert.deepEqual(
+    { ...doc.pending['home.example.com|ipv4'], error: undefined },
+    {
+      address: '203.0.113.7',
+      dueAt: t0 + 30 * 60_000,
+      wait: 'retry',
+      failures: 1,
+      attempts: 1,
+      force: undefined,
+      error: undefined,
+    },
+  );
+  a.engine.stop();
+
+  // restart: a new engine (new gate, new provider) on the same store
+  const b = setup({ store, clock: a.clock, gate: new AccountGate() });
+  await a.clock.advance(60_000);
+  const restored = await b.engine.start();
+  assert.deepEqual(
+    restored.map((x) => [x.hostname, x.status, x.reason, x.nextRetryAt]),
+    [['home.example.com', 'skipped', 'retry-pending', new Date(t0 + 30 * 60_000).toISOString()]],
+  );
+  assert.match(restored[0].message, /911: server trouble/, 'the last error is remembered');
+  assert.equal(b.clock.pending, 1, 'the timer is armed again');
+  const same = await b.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
+  assert.equal(same[0].status, 'skipped');
+  assert.equal(same[0].reason, 'retry-pending');
+  const other = await b.engine.update(
+    updateRequest({ hostnames: ['b.example.com'], addresses: { ipv4: '203.0.113.8' } }),
+  );
+  assert.equal(other[0].reason, 'account-wait', 'the account wait holds for every name');
+  assert.equal(other[0].nextRetryAt, new Date(t0 + 30 * 60_000).toISOString());
+  await b.clock.advance(t0 + 30 * 60_000 - 1 - b.clock.now());
+  assert.equal(b.provider.calls.length, 0, 'nothing before the wait ends');
+  await b.clock.advance(1);
+  assert.equal(b.provider.calls.length, 1, 'exactly one request when it ends');
+  assert.deepEqual(b.provider.calls[0], {
+    hostnames: ['home.example.com', 'b.example.com'],
+    addresses: { ipv4: '203.0.113.8' },
+  });
+  assert.deepEqual(
+    b.later[0].map((x) => `${x.hostname}:${x.status}`),
+    ['home.example.com:updated', 'b.example.com:updated'],
+  );
+  assert.deepEqual(savedDoc(store).pending, {});
+  assert.equal(savedDoc(store).notBefore, undefined);
+  await b.clock.advance(24 * 3_600_000);
+  assert.equal(b.provider.calls.length, 1);
+  b.engine.stop();
+});
+
+test('engine: a restored wait whose time passed during the restart is sent at start; a held address waits for reset', async () => {
+  const store = new MemoryStore();
+  const a = setup({ store, minIntervalMs: 60_000 });
+  await a.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  const delayed = await a.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
+  assert.equal(delayed[0].reason, 'min-interval');
+  a.provider.answers = [fatal('nohost', { code: 'nohost' })];
+  await a.engine.update(updateRequest({ hostnames: ['gone.example.com'], addresses: V4 }));
+  a.engine.stop();
+  await a.clock.advance(120_000); // Node-RED was down longer than the delay
+
+  const b = setup({ store, clock: a.clock, minIntervalMs: 60_000 });
+  const restored = await b.engine.start();
+  assert.deepEqual(
+    restored.map((x) => `${x.hostname}:${x.reason}`),
+    ['home.example.com:min-interval', 'gone.example.com:stopped'],
+  );
+  await b.clock.advance(0);
+  assert.deepEqual(b.provider.calls, [{ hostnames: ['home.example.com'], addresses: { ipv4: '203.0.113.8' } }]);
+  assert.equal(b.later[0][0].status, 'updated');
+  // the stopped name's address was kept across the restart and goes out on reset
+  const rr = await b.engine.reset();
+  assert.deepEqual(
+    rr.map((x) => `${x.hostname}:${x.status}:${x.address}`),
+    ['gone.example.com:updated:203.0.113.7'],
+  );
+  assert.equal(b.provider.calls.length, 2);
+  b.engine.stop();
+});
+
+test('engine: a version 1 document is still read (records and stops)', async () => {
+  const store = new MemoryStore();
+  store.doc = {
+    v: 1,
+    accountKey: 'acct-1',
+    configKey: 'names-1',
+    records: { 'home.example.com|ipv4': { address: '203.0.113.7', at: Date.UTC(2024, 0, 1) } },
+    stops: { hosts: { 'gone.example.com': { code: 'nohost', message: 'nohost', since: 1 } } },
+  };
+  const s = setup({ store, configKey: 'names-1' });
+  assert.deepEqual(await s.engine.start(), []);
+  const r = await s.engine.update(updateRequest({ hostnames: [...H, 'gone.example.com'], addresses: V4 }));
+  assert.deepEqual(
+    r.map((x) => `${x.status}:${x.reason ?? ''}`),
+    ['unchanged:', 'skipped:stopped'],
+  );
+  assert.equal(s.provider.calls.length, 0);
+  assert.equal(savedDoc(store).v, 2);
+  assert.deepEqual(Object.keys(savedDoc(store).pending), ['gone.example.com|ipv4']);
+  s.engine.stop();
+});
+
+test('engine: a changed configuration starts afresh, whatever the scope of the stop; another caller keeps its own stop', async () => {
+  // DuckDNS answers KO (an account-scope stop) for a name of another account
+  const store = new MemoryStore();
+  const ko = () => fatal('DuckDNS refused the request (KO)', { code: 'ko', scope: 'account' });
+  const a = setup({ store, configKey: 'wrong-name', gate: new AccountGate() });
+  a.provider.answers = [ko()];
+  await a.engine.update(updateRequest({ hostnames: ['wrong.example.com'], addresses: V4 }));
+  assert.equal(a.engine.gate.stop?.code, 'ko');
+  assert.equal(savedDoc(store).stops.accountOwn, true);
+  a.engine.stop();
+
+  // redeploy with the same configuration: still stopped, nothing sent
+  const same = setup({ store, configKey: 'wrong-name', gate: new AccountGate() });
+  const rs = await same.engine.update(updateRequest({ hostnames: ['wrong.example.com'], addresses: V4 }));
+  assert.equal(rs[0].reason, 'stopped');
+  assert.equal(same.provider.calls.length, 0);
+  same.engine.stop();
+
+  // the name corrected (the account node not redeployed: its gate still holds the stop)
+  const liveGate = same.engine.gate;
+  const fixed = setup({ store, configKey: 'right-name', gate: liveGate });
+  const rf = await fixed.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  assert.equal(rf[0].status, 'updated');
+  assert.equal(fixed.provider.calls.length, 1);
+  assert.equal(liveGate.stop, undefined, 'its own stop is lifted from the shared gate');
+  fixed.engine.stop();
+
+  // Two callers on one account: B's request got the KO; A's configuration change does not lift it.
+  const storeA = new MemoryStore();
+  const storeB = new MemoryStore();
+  const gate = new AccountGate();
+  const clock = new FakeClock();
+  const A = setup({ store: storeA, configKey: 'a-1', gate, clock });
+  const B = setup({ store: storeB, configKey: 'b-1', gate, clock });
+  await A.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: V4 }));
+  B.provider.answers = [ko()];
+  await B.engine.update(updateRequest({ hostnames: ['b.example.com'], addresses: V4 }));
+  await A.engine.update(updateRequest({ hostnames: ['a.example.com'], addresses: { ipv4: '203.0.113.8' } }));
+  assert.equal(savedDoc(storeA).stops.account?.code, 'ko');
+  assert.equal(savedDoc(storeA).stops.accountOwn, undefined, "A saved B's stop, not as its own");
+  A.engine.stop();
+  B.engine.stop();
+  /** A full deploy: a new gate, A then B started with these configurations. */
+  const deploy = async (configA: string, configB: string) => {
+    const gate = new AccountGate();
+    const A = setup({ store: storeA, configKey: configA, gate, clock });
+    const B = setup({ store: storeB, configKey: configB, gate, clock });
+    await A.engine.start();
+    const afterA = gate.stop?.code;
+    await B.engine.start();
+    return { gate, A, B, afterA };
+  };
+  // only A's configuration changed: B's stop holds for both
+  const d2 = await deploy('a-2', 'b-1');
+  assert.equal(d2.gate.stop?.code, 'ko');
+  const ra = await d2.A.engine.update(
+    updateRequest({ hostnames: ['a.example.com'], addresses: { ipv4: '203.0.113.9' } }),
+  );
+  assert.equal(ra[0].reason, 'stopped');
+  assert.equal(d2.A.provider.calls.length + d2.B.provider.calls.length, 0);
+  d2.A.engine.stop();
+  d2.B.engine.stop();
+  // B's configuration changed (B starts after A restored B's stop): lifted for both
+  const { gate: gate3, A: A3, B: B3, afterA } = await deploy('a-2', 'b-2');
+  assert.equal(afterA, 'ko');
+  assert.equal(gate3.stop, undefined);
+  await clock.advance(0);
+  // A sends the address it held, once
+  assert.deepEqual(A3.provider.calls, [{ hostnames: ['a.example.com'], addresses: { ipv4: '203.0.113.9' } }]);
+  assert.equal(A3.later[0][0].status, 'updated');
+  A3.engine.stop();
+  B3.engine.stop();
+  // a later restart does not bring the lifted stop back from A's saved copy
+  const gate4 = new AccountGate();
+  const A4 = setup({ store: storeA, configKey: 'a-2', gate: gate4, clock });
+  await A4.engine.start();
+  assert.equal(gate4.stop, undefined);
+  A4.engine.stop();
+});
+
+test('engine: after a start, a record is read before its first write even when the saved state names it confirmed', async () => {
+  // The store lost the last save (a crash before the flush): it names the old address, the
+  // provider already holds the new one.
+  const store = new MemoryStore();
+  const a = setup({ store });
+  await a.engine.update(updateRequest({ hostnames: H, addresses: V4 }));
+  a.engine.stop();
+  const p = new TestProvider(20, { 'home.example.com|ipv4': ['203.0.113.8'] });
+  const b = setup({ store, provider: p });
+  const r = await b.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.8' } }));
+  assert.equal(r[0].status, 'unchanged');
+  assert.match(r[0].message, /read from the provider/);
+  assert.equal(p.reads.length, 1);
+  assert.equal(p.calls.length, 0, 'no write');
+  // read once per start: the next change is written without a read
+  await b.engine.update(updateRequest({ hostnames: H, addresses: { ipv4: '203.0.113.9' } }));
+  assert.equal(p.reads.length, 1);
+  assert.equal(p.calls.length, 1);
+  b.engine.stop();
+});
+
+test('engine: the account wait is shared — a call queued behind another caller’s 429 is not sent', async () => {
+  const { inner, clock, a, b, resA, resB } = await queuedBehind(
+    transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' }),
+  );
+  assert.equal(resA[0].status, 'failed');
+  assert.equal(resB[0].status, 'skipped');
+  assert.equal(resB[0].reason, 'account-wait');
+  assert.equal(resB[0].attempts, 0);
+  assert.equal(resB[0].nextRetryAt, new Date(clock.now() + 300_000).toISOString());
+  assert.equal(inner.calls.length, 1, 'one request for the whole account');
+  await clock.advance(300_000);
+  assert.equal(inner.calls.length, 3, 'each sends once when the wait ends');
+  a.engine.stop();
+  b.engine.stop();
+});
+
+test('engine: an absurd Retry-After from a provider is clamped to 24 h and said so; the name is written when it ends', async () => {
+  const duck = await startDuckDns({ token: 'duck-token-0123456789', domains: ['myhome'] });
+  const cf = await startCloudflare({ token: 'T'.repeat(40), zones: ['example.com'] });
+  try {
+    const absurd = ['99999999999999999999', '9'.repeat(400), 'Fri, 31 Dec 9999 23:59:59 GMT'];
+    for (const [i, value] of absurd.entries()) {
+      const next = `203.0.113.${20 + i}`;
+      const cases = [
+        {
+          provider: duckdns.create(duckdns.settings.parse({ token: 'duck-token-0123456789', endpoint: duck.url }), {}),
+          name: 'myhome.duckdns.org',
+          fail: () => duck.failNext({ status: 503, body: 'Service Unavailable', headers: { 'retry-after': value } }),
+          requests: () => duck.requests.length,
+        },
+        {
+          provider: cloudflare.create(cloudflare.settings.parse({ token: 'T'.repeat(40), endpoint: cf.url }), {}),
+          name: 'home.example.com',
+          fail: () =>
+            cf.failNext({
+              status: 429,
+              body: { success: false, errors: [{ code: 971, message: 'Please wait' }], messages: [], result: null },
+              headers: { 'retry-after': value },
+            }),
+          requests: () => cf.requests.length,
+        },
+      ];
+      for (const c of cases) {
+        const s = setup({ provider: c.provider as TestProvider });
+        const t0 = s.clock.now();
+        c.fail();
+        const r = await s.engine.update(updateRequest({ hostnames: [c.name], addresses: V4 }));
+        const text = JSON.stringify(r);
+        assert.doesNotMatch(text, /Infinity|NaN|Invalid|e\+\d/, text);
+        assert.equal(r[0].status, 'failed');
+        assert.equal(r[0].nextRetryAt, new Date(t0 + 24 * 3_600_000).toISOString(), text);
+        assert.match(r[0].message, /asked to wait 24 h or longer, so the next attempt is in 24 h/);
+        if (c.provider.id === 'cloudflare') assert.match(r[0].message, /next try in 86400 s/);
+        assert.equal(statusLine(new Map([[c.name, r]]))?.fill, 'yellow');
+        // later updates of the name answer sanely, and it is written when the wait ends
+        const later = await s.engine.update(updateRequest({ hostnames: [c.name], addresses: { ipv4: next } }));
+        assert.equal(later[0].status, 'skipped');
+        assert.equal(later[0].nextRetryAt, r[0].nextRetryAt);
+        const before = c.requests();
+        await s.clock.advance(24 * 3_600_000 - 1);
+        assert.equal(c.requests(), before);
+        await s.clock.advance(1);
+        for (let i = 0; i < 500 && s.later.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+        assert.equal(s.later[0][0].status, 'updated', JSON.stringify(s.later));
+        assert.equal(s.later[0][0].address, next);
+        s.engine.stop();
+      }
+    }
+  } finally {
+    await duck.close();
+    await cf.close();
+    await closeHttpPools();
+  }
 });

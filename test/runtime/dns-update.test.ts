@@ -3,7 +3,10 @@
  * - the dry-run provider;
  * - a local dyndns2 server (test/support/contracts/dyndns2.ts) that answers as the protocol is
  *   documented (https://help.dyn.com/remote-access-api/perform-update/,
- *   https://help.dyn.com/remote-access-api/return-codes/): `good`/`nochg`, `badauth`, `nohost`;
+ *   https://help.dyn.com/remote-access-api/return-codes/): `good`/`nochg`, `badauth`, `nohost`,
+ *   `911` (server trouble: try again later);
+ * - a local DuckDNS (test/support/contracts/duckdns.ts, https://www.duckdns.org/spec.jsp): `KO` for
+ *   a domain the token does not own; a 503 with an absurd Retry-After (RFC 9110 §10.2.3);
  * - a real BIND 9 (named) for RFC 2136 with TSIG (https://www.rfc-editor.org/rfc/rfc2136);
  * - public-ip-watch wired in front, its source a loopback server;
  * - a real Node-RED process restarted with a file context store.
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import { closeHttpPools } from '../../src/core/http';
 import { skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
+import { startDuckDns, type DuckDnsContract } from '../support/contracts/duckdns';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule, REPO_ROOT, deployFull, httpPostNode, startNodeRed, waitFor } from '../support/node-red';
 
@@ -352,6 +356,100 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
   assertNoSecret(h, PASSWORD);
 });
 
+test('dns-update: a provider wait (911) survives a redeploy of unchanged flows: nothing is sent until it ends', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST, 'www.example.com'] });
+  srv.answerNext(['911']);
+  const { account, credentials } = dyndnsAccount();
+  const flow = flowFor(account);
+  const h = await load(flow, credentials);
+  const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.match(r1.error.message, /911/);
+  const failed = results(h.out[0])[0];
+  assert.equal(failed.status, 'failed');
+  assert.equal(typeof failed.nextRetryAt, 'string');
+  assert.equal(srv.requests.length, 1);
+
+  // Deploy the same flows again (full): every node is recreated, the wait is not forgotten.
+  const h2 = await redeploy(flow, credentials);
+  for (const msg of [
+    { payload: { ipv4: '203.0.113.7' } },
+    { payload: { ipv4: '203.0.113.8' } },
+    { payload: { ipv4: '203.0.113.8' }, hostname: 'www.example.com' },
+  ]) {
+    const r = await h2.input(msg);
+    assert.equal(r.error, undefined, 'a held-back update is not a new failure');
+    const res = results(h2.out.at(-1)!)[0];
+    assert.equal(res.status, 'skipped', JSON.stringify(res));
+    assert.ok(['retry-pending', 'account-wait'].includes(res.reason), res.reason);
+    assert.equal(res.nextRetryAt, failed.nextRetryAt, 'the same wait as before the redeploy');
+  }
+  assert.equal(srv.requests.length, 1, 'no request inside the wait');
+  assert.equal(lastStatus(h2)?.fill, 'yellow');
+  assertNoSecret(h2, PASSWORD);
+});
+
+test('dns-update: a DuckDNS KO stop ends when the host name is corrected and deployed', async () => {
+  const TOKEN = 'd0c4f6a2-1b3e-4c5d-9e8f-7a6b5c4d3e2f';
+  const duck: DuckDnsContract = await startDuckDns({ token: TOKEN, domains: ['myhome'] });
+  try {
+    const account = { provider: 'duckdns', settings: { endpoint: duck.url } };
+    const credentials = { acc: { token: TOKEN } };
+    const h = await load(flowFor(account, { hostnames: 'wrong.duckdns.org' }), credentials);
+    const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
+    assert.match(r1.error.message, /KO/);
+    assert.equal(results(h.out[0])[0].stopped, true);
+    assert.match(lastStatus(h)!.text, /stopped: ko/);
+    await h.input({ payload: { ipv4: '203.0.113.7' } });
+    assert.equal(duck.requests.length, 1, 'stopped: nothing more');
+
+    // The user corrects the name and deploys: the node starts afresh.
+    const h2 = await redeploy(flowFor(account, { hostnames: 'myhome.duckdns.org' }), credentials);
+    const r2 = await h2.input({ payload: { ipv4: '203.0.113.7' } });
+    assert.equal(r2.error, undefined, r2.error?.message);
+    assert.deepEqual(
+      results(h2.out[0]).map((r) => `${r.hostname}:${r.status}`),
+      ['myhome.duckdns.org:updated'],
+    );
+    assert.equal(duck.requests.length, 2);
+    assert.equal(duck.records.get('myhome')?.ipv4, '203.0.113.7');
+    assertNoSecret(h2, TOKEN);
+  } finally {
+    await duck.close();
+  }
+});
+
+test('dns-update: an absurd Retry-After gives a sane result, status and error; later updates still answer', async () => {
+  const TOKEN = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+  const duck: DuckDnsContract = await startDuckDns({ token: TOKEN, domains: ['myhome'] });
+  try {
+    const h = await load(
+      flowFor({ provider: 'duckdns', settings: { endpoint: duck.url } }, { hostnames: 'myhome.duckdns.org' }),
+      {
+        acc: { token: TOKEN },
+      },
+    );
+    duck.failNext({ status: 503, body: 'Service Unavailable', headers: { 'retry-after': '99999999999999999999' } });
+    const r1 = await h.input({ payload: { ipv4: '203.0.113.7' } });
+    const res = results(h.out[0])[0];
+    assert.equal(res.status, 'failed');
+    assert.ok(Date.parse(res.nextRetryAt) - Date.now() <= 24 * 3_600_000, res.nextRetryAt);
+    assert.match(res.message, /asked to wait 24 h or longer, so the next attempt is in 24 h/);
+    assert.match(r1.error.message, /next attempt at \d{4}-/);
+    assert.equal(lastStatus(h)?.fill, 'yellow');
+    assert.match(lastStatus(h)!.text, /retry \d\d:\d\d/);
+    for (const m of [r1.error.message, JSON.stringify(h.out), JSON.stringify(h.statuses)])
+      assert.doesNotMatch(m, /Infinity|NaN|Invalid|RangeError|e\+\d/);
+    const r2 = await h.input({ payload: { ipv4: '203.0.113.8' } });
+    assert.equal(r2.error, undefined);
+    assert.equal(results(h.out[1])[0].status, 'skipped');
+    assert.equal(results(h.out[1])[0].nextRetryAt, res.nextRetryAt);
+    assert.equal(duck.requests.length, 1);
+    assertNoSecret(h, TOKEN);
+  } finally {
+    await duck.close();
+  }
+});
+
 test('dns-update: invalid account settings give a red status and an error, without the secret', async () => {
   const h = await load(flowFor({ provider: 'dyndns2', settings: { endpoint: 'not a url', username: 'alice' } }), {
     acc: { password: PASSWORD },
@@ -479,8 +577,12 @@ test(
   },
 );
 
-test('a real Node-RED restart with a file context store sends nothing; secrets stay in the credentials', async () => {
-  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+/**
+ * A real Node-RED (its own process, a file context store) with inject (once) → dns-update → an
+ * HTTP post of each result to a recorder. `run()` starts it, waits for `results` posts in all, and
+ * stops it; the user directory is kept between runs (a restart).
+ */
+async function restartRig() {
   const posted: Msg[] = [];
   const recorder = await startServer((req, res) => {
     posted.push(JSON.parse(req.body));
@@ -528,37 +630,71 @@ test('a real Node-RED restart with a file context store sends nothing; secrets s
     },
     httpPostNode('post', 't1', `${recorder.url}/result`),
   ];
+  let log = '';
+  let deployed = false;
+  return {
+    posted,
+    userDir,
+    log: () => log,
+    async run(results: number): Promise<void> {
+      const nr = await startNodeRed({ userDir, settings });
+      try {
+        if (!deployed) await deployFull(nr, flows);
+        deployed = true;
+        await waitFor(() => posted.length === results, 20_000, 25, `result ${results}`);
+      } finally {
+        log += nr.log();
+        await nr.stop();
+      }
+    },
+    async close(): Promise<void> {
+      await recorder.close();
+      rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('a real Node-RED restart with a file context store sends nothing; secrets stay in the credentials', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const rig = await restartRig();
+  const { posted } = rig;
   try {
-    const first = await startNodeRed({ userDir, settings });
-    let log = '';
-    try {
-      await deployFull(first, flows);
-      await waitFor(() => posted.length === 1, 20_000, 25, 'the first result');
-    } finally {
-      log += first.log();
-      await first.stop();
-    }
+    await rig.run(1);
     assert.equal(posted[0].ok, true);
     assert.equal(posted[0].results[0].status, 'updated');
     assert.equal(srv.requests.length, 1);
     assert.equal(srv.record(HOST)?.ipv4, '203.0.113.7');
 
-    const second = await startNodeRed({ userDir, settings });
-    try {
-      await waitFor(() => posted.length === 2, 20_000, 25, 'the result after the restart');
-    } finally {
-      log += second.log();
-      await second.stop();
-    }
+    await rig.run(2);
     assert.equal(posted[1].results[0].status, 'unchanged');
     assert.equal(srv.requests.length, 1, 'nothing sent after the restart');
 
-    const flowFile = readFileSync(join(userDir, 'flows.json'), 'utf8');
+    const flowFile = readFileSync(join(rig.userDir, 'flows.json'), 'utf8');
     assert.ok(!flowFile.includes(PASSWORD), 'the password is not in flows.json');
-    assert.ok(!log.includes(PASSWORD), 'the password is not in the log');
+    assert.ok(!rig.log().includes(PASSWORD), 'the password is not in the log');
     assert.ok(!JSON.stringify(posted).includes(PASSWORD));
   } finally {
-    await recorder.close();
-    rmSync(userDir, { recursive: true, force: true });
+    await rig.close();
+  }
+});
+
+test("a real Node-RED restart keeps a provider's wait (911): the update after the restart sends nothing", async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  srv.answerNext(['911']);
+  const rig = await restartRig();
+  const { posted } = rig;
+  try {
+    await rig.run(1);
+    assert.equal(posted[0].results[0].status, 'failed');
+    assert.equal(posted[0].results[0].reason, '911');
+    assert.equal(srv.requests.length, 1);
+
+    await rig.run(2);
+    assert.equal(posted[1].results[0].status, 'skipped', JSON.stringify(posted[1]));
+    assert.equal(posted[1].results[0].reason, 'retry-pending');
+    assert.equal(posted[1].results[0].nextRetryAt, posted[0].results[0].nextRetryAt);
+    assert.equal(srv.requests.length, 1, 'no request inside the wait after the restart');
+  } finally {
+    await rig.close();
   }
 });

@@ -4,15 +4,15 @@
  * (idempotence, retries, stops, minimum interval, alerts) is in docs/design/architecture.md.
  */
 import { DdnsError, toDdnsError, transient } from '../errors';
-import type { AddressSet, Family, Ip } from '../address';
-import type { Hostname } from '../hostname';
+import { parsePublishable, type AddressSet, type Family, type Ip } from '../address';
+import { normaliseHostname, type Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
 import { AlertLatch, DEFAULT_ALERT_AFTER, type LatchEvent } from '../alert-latch';
 import type { BackoffOptions } from '../retry';
-import { Scheduler, retryDelay, serverWait, systemClock, type Clock } from '../schedule';
-import { AccountGate, AccountStoppedError, gateOf, guardProvider } from './gate';
-import { adoptState, recordKey, type StateDoc } from './state';
+import { MAX_SERVER_WAIT_MS, Scheduler, retryDelay, serverWait, systemClock, type Clock } from '../schedule';
+import { AccountGate, AccountStoppedError, AccountWaitError, gateOf, guardProvider } from './gate';
+import { adoptState, recordKey, sameStop, type PendingWrite, type StateDoc } from './state';
 import {
   MemoryStore,
   type AccountAlert,
@@ -100,7 +100,8 @@ export class UpdateEngine {
   private readonly latch: AlertLatch<'failing', 'recovered', { error: string; code: string }>;
   private stopped = false;
   private readonly abort = new AbortController();
-  private accountNotBefore = 0;
+  /** The account stop this engine's own request caused (a change of its configuration lifts it). */
+  private ownStop?: StopInfo;
   private clearingGate = false;
   private readonly unsubscribe: () => void;
 
@@ -127,6 +128,25 @@ export class UpdateEngine {
       onStopped: () => new DdnsError('input', 'The update engine is stopped.', { code: 'stopped' }),
     });
     this.unsubscribe = this.gate.subscribe((stop) => this.onGateChange(stop));
+  }
+
+  /**
+   * Load the saved state and arm the timer for the writes it holds: a pending retry or delayed
+   * write survives a redeploy or a restart, and so does the account's wait. Returns a `skipped`
+   * result for each restored pending write (for a status). Optional: `update()` and `reset()` load
+   * the state too, but only `start()` sends a restored write without an input first.
+   */
+  start(): Promise<UpdateResult[]> {
+    return this.exclusive(async () => {
+      const restored = await this.load();
+      this.arm();
+      await this.persist();
+      return restored.flatMap((r) => {
+        const stop = this.stoppedFor(r.hostname);
+        if (stop) return [this.stoppedResult(r, stop)];
+        return r.dueAt !== undefined && r.desired !== undefined ? [this.waitingResult(r)] : [];
+      });
+    });
   }
 
   /** One result per name and family; see the contract above. */
@@ -164,12 +184,8 @@ export class UpdateEngine {
     return this.exclusive(async () => {
       await this.load();
       this.doc!.stops = { hosts: {} };
-      this.clearingGate = true;
-      try {
-        this.gate.clear();
-      } finally {
-        this.clearingGate = false;
-      }
+      this.ownStop = undefined;
+      this.withoutGateEvents(() => this.gate.clear());
       const results = await this.release();
       this.arm();
       await this.persist();
@@ -216,7 +232,7 @@ export class UpdateEngine {
     this.setDesired(r, address);
     r.force ||= force;
     if (r.dueAt !== undefined) return this.waitingResult(r);
-    if (this.accountNotBefore > now) return this.delay(r, this.accountNotBefore, 'account');
+    if (this.gate.notBefore > now) return this.delay(r, this.gate.notBefore, 'account');
     if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs) {
       return this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval');
     }
@@ -245,7 +261,7 @@ export class UpdateEngine {
   }
 
   private waitingResult(r: Rec): UpdateResult {
-    const at = new Date(r.dueAt!).toISOString();
+    const at = iso(r.dueAt!);
     let reason: SkipReason;
     let why: string;
     if (r.wait === 'retry') {
@@ -318,11 +334,11 @@ export class UpdateEngine {
         answer = await this.provider.setAddresses({ hostnames, addresses: batch.addresses, signal: this.abort.signal });
       } catch (e) {
         if (this.stopped) return;
-        if (e instanceof AccountStoppedError) {
+        if (e instanceof AccountStoppedError || e instanceof AccountWaitError) {
           // Refused before anything was sent: not an attempt.
           for (const r of live) {
             r.attempts--;
-            out.set(r, this.heldByStop(r, e));
+            out.set(r, this.refused(r, e));
           }
           continue;
         }
@@ -356,12 +372,16 @@ export class UpdateEngine {
     }
   }
 
-  /** Records whose state is unknown are read first; those already right are confirmed. */
+  /**
+   * Each record is read before its first write after the engine starts, even when the saved state
+   * names a confirmed address: that may be stale (a store that flushes late, a crash after the
+   * write). Those already right are confirmed without a write.
+   */
   private async readFirst(recs: Rec[], out: Map<Rec, UpdateResult>): Promise<Rec[]> {
     const rest: Rec[] = [];
     for (const r of recs) {
       if (this.stopped) return [];
-      if (r.force || r.confirmed !== undefined || r.read) {
+      if (r.force || r.read) {
         rest.push(r);
         continue;
       }
@@ -376,8 +396,8 @@ export class UpdateEngine {
         held = await this.provider.getAddresses!(r.hostname, r.family, this.abort.signal);
       } catch (e) {
         if (this.stopped) return [];
-        if (e instanceof AccountStoppedError) {
-          out.set(r, this.heldByStop(r, e));
+        if (e instanceof AccountStoppedError || e instanceof AccountWaitError) {
+          out.set(r, this.refused(r, e));
           continue;
         }
         const err = this.clean(toDdnsError(e));
@@ -463,8 +483,13 @@ export class UpdateEngine {
   private failed(r: Rec, err: DdnsError, ms: number, answer?: string): UpdateResult {
     const now = this.clock.now();
     const address = r.desired!;
+    const serverMs = serverWait(err.retryAfterMs);
+    const capped =
+      err.kind === 'transient' && serverMs >= MAX_SERVER_WAIT_MS
+        ? `; the provider asked to wait ${MAX_SERVER_WAIT_MS / 3_600_000} h or longer, so the next attempt is in ${MAX_SERVER_WAIT_MS / 3_600_000} h (the longest wait kept)`
+        : '';
     const message = this.redactor.text(
-      answer && !err.message.includes(answer) ? `${err.message} (${answer})` : err.message,
+      (answer && !err.message.includes(answer) ? `${err.message} (${answer})` : err.message) + capped,
     );
     const res: UpdateResult = {
       hostname: r.hostname,
@@ -483,7 +508,9 @@ export class UpdateEngine {
     if (err.kind === 'fatal') {
       const stop: StopInfo = { code: err.code, message: this.redactor.text(err.message), since: now };
       if (err.scope === 'account') {
-        // The guarded provider has stopped the account (gate): everything waits for the stop to be lifted.
+        // The guarded provider has stopped the account (gate) on this engine's request: everything
+        // waits for the stop to be lifted.
+        this.ownStop = this.gate.stop;
         for (const o of this.recs.values()) if (o.desired !== undefined) o.dueAt = undefined;
       } else {
         this.doc!.stops.hosts[r.hostname] ??= stop;
@@ -500,15 +527,18 @@ export class UpdateEngine {
     }
     r.failures++;
     const waitMs = retryDelay(r.failures, this.backoff, err.retryAfterMs);
-    const serverMs = serverWait(err.retryAfterMs);
-    if (err.scope === 'account' && serverMs) this.accountNotBefore = Math.max(this.accountNotBefore, now + serverMs);
+    if (err.scope === 'account' && serverMs) this.gate.waitUntil(now + serverMs);
     r.dueAt = now + waitMs;
     r.wait = 'retry';
-    return { ...res, nextRetryAt: new Date(r.dueAt).toISOString() };
+    return { ...res, nextRetryAt: iso(r.dueAt) };
   }
 
-  /** The account is stopped (the provider refused to send): the address is held until the stop is lifted. */
-  private heldByStop(r: Rec, e: AccountStoppedError): UpdateResult {
+  /**
+   * The guarded provider refused to send: the account is stopped (the address is held until the
+   * stop is lifted) or the account's wait lasts (the write is due when it ends).
+   */
+  private refused(r: Rec, e: AccountStoppedError | AccountWaitError): UpdateResult {
+    if (e instanceof AccountWaitError) return this.delay(r, Math.max(e.notBefore, this.gate.notBefore), 'account');
     r.dueAt = undefined;
     r.wait = undefined;
     return this.stoppedResult(r, e.stop);
@@ -574,8 +604,8 @@ export class UpdateEngine {
     const due: Rec[] = [];
     for (const r of this.recs.values()) {
       if (r.dueAt === undefined || r.desired === undefined || r.dueAt > now) continue;
-      if (this.accountNotBefore > now) {
-        r.dueAt = this.accountNotBefore;
+      if (this.gate.notBefore > now) {
+        r.dueAt = this.gate.notBefore;
         r.wait = 'account';
         continue;
       }
@@ -613,7 +643,7 @@ export class UpdateEngine {
     const out: UpdateResult[] = [];
     for (const r of this.recs.values()) {
       if (r.desired === undefined || r.dueAt !== undefined) continue;
-      if (this.accountNotBefore > now) out.push(this.delay(r, this.accountNotBefore, 'account'));
+      if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
       else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs)
         out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
       else ready.push(r);
@@ -656,15 +686,16 @@ export class UpdateEngine {
     return r;
   }
 
-  private async load(): Promise<void> {
-    if (this.doc) return;
+  /** Load the saved state once (the records whose pending write it restored, the first time). */
+  private async load(): Promise<Rec[]> {
+    if (this.doc) return [];
     let raw: unknown;
     try {
       raw = await this.store.load();
     } catch (e) {
       this.warn(`could not read the saved update state (${toDdnsError(e).message}); starting without it`);
     }
-    const { doc, note } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
+    const { doc, note, lifted } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
     if (note) this.warn(note);
     this.doc = doc;
     if (doc.failing)
@@ -674,18 +705,88 @@ export class UpdateEngine {
         failures: 0,
         detail: { error: doc.failing.error, code: doc.failing.code },
       });
-    if (doc.stops.account) this.gate.block(doc.stops.account);
+    const now = this.clock.now();
+    // Waits and stops come back into the account's gate (a new one after a full deploy or a restart).
+    if (doc.notBefore !== undefined) this.gate.waitUntil(Math.min(doc.notBefore, now + MAX_SERVER_WAIT_MS));
+    if (lifted) this.withoutGateEvents(() => this.gate.lift(lifted));
+    if (doc.stops.account && this.gate.restore(doc.stops.account) && doc.stops.accountOwn)
+      this.ownStop = doc.stops.account;
+    const restored: Rec[] = [];
+    let dropped = false;
+    for (const [key, p] of Object.entries(doc.pending)) {
+      const r = this.restorePending(key, p, now);
+      if (r) restored.push(r);
+      else dropped = true;
+    }
+    if (dropped) this.warn('a saved pending update could not be read and has been dropped');
+    return restored;
+  }
+
+  /** A saved pending write back into its record (the saved values are parsed again), or undefined. */
+  private restorePending(key: string, p: PendingWrite, now: number): Rec | undefined {
+    const cut = key.lastIndexOf('|');
+    const family = key.slice(cut + 1) as Family;
+    const name = normaliseHostname(key.slice(0, cut));
+    if (cut < 0 || !FAMILIES.includes(family) || !name.ok || recordKey(name.name, family) !== key) return undefined;
+    let address: Ip;
+    try {
+      address = parsePublishable(p.address, family).address;
+    } catch {
+      return undefined;
+    }
+    const r = this.rec(name.name, family);
+    r.desired = address;
+    r.force = p.force === true;
+    r.failures = p.failures;
+    r.attempts = p.attempts;
+    r.lastError = p.error ? transient(p.error.message, { code: p.error.code }) : undefined;
+    // No wait is longer than a day; a write held by a stop that no longer holds goes out now.
+    r.dueAt =
+      p.dueAt !== undefined
+        ? Math.min(p.dueAt, now + MAX_SERVER_WAIT_MS)
+        : this.stoppedFor(r.hostname)
+          ? undefined
+          : now;
+    r.wait = r.dueAt === undefined ? undefined : (p.wait ?? 'retry');
+    return r;
   }
 
   private async persist(): Promise<void> {
     if (!this.doc || this.stopped) return;
-    this.doc.stops.account = this.gate.stop;
+    const stop = this.gate.stop;
+    this.doc.stops.account = stop;
+    this.doc.stops.accountOwn = sameStop(stop, this.ownStop) ? true : undefined;
+    this.doc.notBefore = this.gate.notBefore > this.clock.now() ? this.gate.notBefore : undefined;
+    const pending: Record<string, PendingWrite> = {};
+    for (const r of this.recs.values()) {
+      if (r.desired === undefined) continue;
+      pending[r.key] = {
+        address: r.desired,
+        dueAt: r.dueAt,
+        wait: r.dueAt === undefined ? undefined : r.wait,
+        failures: r.failures,
+        attempts: r.attempts,
+        force: r.force || undefined,
+        error: r.lastError ? { code: r.lastError.code, message: r.lastError.message } : undefined,
+      };
+    }
+    this.doc.pending = pending;
     try {
       await this.store.save(this.doc);
     } catch (e) {
       this.warn(
         `could not save the update state (${toDdnsError(e).message}); after a restart, names may be sent once more`,
       );
+    }
+  }
+
+  /** Change the gate without this engine reacting to it (its own change). */
+  private withoutGateEvents(fn: () => void): void {
+    this.clearingGate = true;
+    try {
+      fn();
+    } finally {
+      this.clearingGate = false;
     }
   }
 
@@ -698,7 +799,9 @@ export class UpdateEngine {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** An ISO time; a time beyond what Date can show (never expected: waits are clamped) shows as the latest one. */
+const iso = (ms: number) =>
+  new Date(Number.isFinite(ms) ? Math.min(Math.max(ms, -8.64e15), 8.64e15) : 8.64e15).toISOString();
 
 function sameName(a: string, b: string): boolean {
   return a.trim().toLowerCase().replace(/\.$/, '') === b;

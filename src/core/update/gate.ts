@@ -1,16 +1,29 @@
 /**
- * The account-wide stop after a fatal answer, shared by everything that uses one provider account
- * (every dns-update node on it, cert-renew): after `badauth` or a blocked account, nobody sends
- * another request with these credentials until the account's configuration changes (a new gate is
- * made when the account node is redeployed) or someone clears it (msg.reset).
+ * What everything that uses one provider account (every dns-update node on it, cert-renew) shares:
+ *
+ * - the account-wide stop after a fatal answer: after `badauth` or a blocked account, nobody sends
+ *   another request with these credentials until the account's configuration changes (a new gate
+ *   is made when the account node is redeployed), the configuration of the caller whose request
+ *   got the answer changes (it lifts its own stop, see the update engine's state), or someone
+ *   clears it (msg.reset);
+ * - the account's not-before time: a provider's account-wide wait (a 429 with Retry-After, which
+ *   Cloudflare applies to every call of the token; dyndns2 `911`/`dnserr`) holds for every user.
+ *
+ * The update engines save both in their state and restore them into a new gate after a redeploy or
+ * a restart.
  */
 import { DdnsError } from '../errors';
-import { serial } from '../schedule';
+import { serial, serverWait } from '../schedule';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import type { StopInfo } from './types';
 
+const stopId = (s: StopInfo) => `${s.code}|${s.since}`;
+
 export class AccountGate {
   private info?: StopInfo;
+  private until = 0;
+  /** Stops lifted because the configuration that caused them changed: never restored again. */
+  private readonly lifted = new Set<string>();
   private readonly listeners = new Set<(stop: StopInfo | undefined) => void>();
 
   /** Why the account is stopped, or undefined when requests may be sent. */
@@ -18,11 +31,40 @@ export class AccountGate {
     return this.info;
   }
 
+  /** No request before this time (epoch ms; 0 or past: none). */
+  get notBefore(): number {
+    return this.until;
+  }
+
+  /** The provider asked the whole account to wait until `time` (epoch ms); the latest wait wins. */
+  waitUntil(time: number): void {
+    if (Number.isFinite(time) && time > this.until) this.until = time;
+  }
+
   /** Stop the account. The first reason is kept when it is stopped already. */
   block(info: StopInfo): void {
     if (this.info) return;
     this.info = { ...info };
     this.emit();
+  }
+
+  /**
+   * A saved stop, after a redeploy or a restart: blocks like `block`, unless that stop was lifted
+   * (its cause's configuration changed). Returns whether the gate holds that stop now.
+   */
+  restore(info: StopInfo): boolean {
+    if (this.lifted.has(stopId(info))) return false;
+    this.block(info);
+    return this.info !== undefined && stopId(this.info) === stopId(info);
+  }
+
+  /**
+   * The configuration whose request caused `info` changed: clear the gate when that stop is what
+   * blocks it, and never restore it again (other users of the account may still have it saved).
+   */
+  lift(info: StopInfo): void {
+    this.lifted.add(stopId(info));
+    if (this.info && stopId(this.info) === stopId(info)) this.clear();
   }
 
   /** Allow requests again. */
@@ -60,6 +102,24 @@ export class AccountStoppedError extends DdnsError {
   }
 }
 
+/**
+ * Thrown by a guarded provider while the provider's account-wide wait lasts: no request was made.
+ * Transient, with the time left as `retryAfterMs`.
+ */
+export class AccountWaitError extends DdnsError {
+  constructor(
+    readonly notBefore: number,
+    now: number,
+    label: string,
+  ) {
+    super(
+      'transient',
+      `the provider asked the account "${label}" to wait until ${new Date(notBefore).toISOString()} before the next request: nothing was sent`,
+      { code: 'account_wait', scope: 'account', retryAfterMs: Math.max(1, notBefore - now) },
+    );
+  }
+}
+
 export interface GuardOptions {
   /** Shown in the stop error. Default: the provider id. */
   label?: string;
@@ -82,7 +142,9 @@ export function gateOf(provider: DnsProvider): AccountGate | undefined {
  * the gate is checked right before each one (so calls already queued when a fatal answer came are
  * refused too), a stopped account answers `AccountStoppedError` without any request, and a call
  * that ends in a fatal account-scope error stops the account. Guarding a provider already guarded
- * by the same gate returns it unchanged.
+ * by the same gate returns it unchanged. The account's wait works the same way: a transient
+ * account-scope answer with a wait (clamped into 1 s – 24 h) sets the gate's not-before time, and
+ * until then every call is refused with `AccountWaitError` without a request.
  */
 export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOptions = {}): DnsProvider {
   if (gateOf(inner) === gate) return inner;
@@ -90,15 +152,20 @@ export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOpt
   const label = o.label ?? inner.id;
   const queue = serial();
   const stopOn = (e: unknown) => {
-    if (e instanceof DdnsError && e.kind === 'fatal' && e.scope === 'account' && !(e instanceof AccountStoppedError)) {
+    if (!(e instanceof DdnsError) || e.scope !== 'account') return;
+    if (e instanceof AccountStoppedError || e instanceof AccountWaitError) return;
+    if (e.kind === 'fatal')
       gate.block({ code: e.code, message: o.redact ? o.redact(e.message) : e.message, since: now() });
-    }
+    else if (e.kind === 'transient' && serverWait(e.retryAfterMs) > 0)
+      gate.waitUntil(now() + serverWait(e.retryAfterMs));
   };
   const call = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     const go = async () => {
       signal?.throwIfAborted();
       const stop = gate.stop;
       if (stop) throw new AccountStoppedError(stop, label);
+      const t = now();
+      if (gate.notBefore > t) throw new AccountWaitError(gate.notBefore, t, label);
       try {
         const answer = await fn();
         // A fatal account answer can also come as the answer for one name of a call.

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { fatal, transient } from '../../errors';
 import type { HttpResponse } from '../../http';
 import type { Redactor } from '../../redact';
+import { serverWait } from '../../schedule';
 import { excerpt, httpFault, providerRequest, transportError } from '../kit';
 import type { ProviderEnv } from '../types';
 import { allCodes, AUTH_CODES, describeErrors, Envelope, NOT_FOUND_CODES, type CfResultInfo } from './models';
@@ -92,7 +93,7 @@ export class CloudflareClient {
         ...fault,
         message: (f) =>
           `Cloudflare's rate limit was reached (${said}) while ${op}: Cloudflare blocks every call of this account for a while; ` +
-          `next try in ${Math.ceil((f.retryAfterMs ?? 0) / 1000)} s`,
+          `next try in ${Math.ceil(serverWait(f.retryAfterMs) / 1000)} s`,
       });
     }
     const auth = codes.find((c) => AUTH_CODES.has(c));
