@@ -2,8 +2,9 @@
  * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
  * account of this package for the TXT records. The Node-RED adapter around
  * the renewal loop (src/core/acme/renewal.ts: when to check, retries, the stop on fatal answers,
- * the failing/recovered latch): configuration (zod; the job: core/acme/job.ts), messages
- * (core/acme/messages.ts), status, alerts.
+ * the expiry watch after a stop, the failing/recovered latch): configuration (zod; the job:
+ * core/acme/job.ts), messages (core/acme/messages.ts), status, alerts. Every input msg gets its
+ * own answer (output 1, or done(err) with the failure's topic and payload).
  */
 import { z } from 'zod';
 import { certificateJob, serverListText, txtWaiter } from '../core/acme/job';
