@@ -2,21 +2,24 @@
  * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
  * account of this package for the TXT records. The Node-RED adapter around
  * the renewal loop (src/core/acme/renewal.ts: when to check, retries, the stop on fatal answers,
- * the failing/recovered latch): configuration (zod; the job: core/acme/job.ts), messages
- * (core/acme/messages.ts), status, alerts.
+ * the expiry watch after a stop, the failing/recovered latch): configuration (zod; the job:
+ * core/acme/job.ts), messages (core/acme/messages.ts), status, alerts. Every input msg gets its
+ * own answer (output 1, or done(err) with the failure's topic and payload).
  */
 import { z } from 'zod';
 import { certificateJob, serverListText, txtWaiter } from '../core/acme/job';
-import { certificateMessages, renewalFailureMessages } from '../core/acme/messages';
+import { certificateMessages, expiryMessage, renewalFailureMessages } from '../core/acme/messages';
 import { validateNames } from '../core/acme/names';
-import { RenewalLoop, type RenewalOutcome } from '../core/acme/renewal';
+import { RenewalLoop, type ExpiryWarning, type RunOutcome } from '../core/acme/renewal';
 import type { DnsServer } from '../core/dns/transport';
 import { Redactor } from '../core/redact';
 import type { DnsProvider } from '../core/providers/types';
+import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
+import { AccountStoppedError } from '../core/update/gate';
 import { catalog, fail, stayIdle } from './adapter';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
-import type { Done, Msg, Red, RedNode } from './red-types';
+import type { Done, Msg, Red, RedNode, Send } from './red-types';
 
 const text = textField;
 
@@ -130,13 +133,20 @@ export = function register(RED: Red): void {
       log: (s) => node.log(clean(s)),
       clean,
       onChecking: () => node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
-      onTimerOutcome: (o) => report(o, {}, null),
+      onTimerOutcome: (o) => report(o, null),
+      accountStopped: () => (account.gate.stop ? new AccountStoppedError(account.gate.stop, account.label) : undefined),
+      onExpiring: (w) => warnExpiring(w),
     });
 
-    /** One outcome as status, messages and error (done: a run asked for by a msg). */
-    function report(o: RenewalOutcome, msg: Msg, done: Done | null): void {
-      if (o.kind === 'joined' || o.kind === 'closed') return done?.();
-      const about = { msg, topic: cfg.topic, names };
+    /**
+     * One outcome as status, messages and error. `input`: the msg that asked for the run (it gets
+     * its own output msg, or its own error through done); null for a timed run. `alerts`: false for
+     * a msg that joined a run whose alerts went out already.
+     */
+    function report(o: RunOutcome, input: { msg: Msg; send: Send; done: Done } | null, alerts = true): void {
+      if (o.kind === 'closed') return input?.done();
+      const send: Send = input?.send ?? ((m) => node.send(m));
+      const about = { msg: input?.msg ?? {}, topic: cfg.topic, names };
       if (o.kind === 'ok') {
         const r = o.result;
         node.status({
@@ -144,27 +154,47 @@ export = function register(RED: Red): void {
           shape: 'dot',
           text: t('status.days-left', undefined, { days: r.daysLeft, date: r.notAfter.slice(0, 10) }),
         });
-        const { out, alert } = certificateMessages(r, o.recovered, about);
-        if (r.renewed || cfg.output === 'always' || done) node.send([out, alert]);
-        else if (alert) node.send([null, alert]);
-        return done?.();
+        const { out, alert } = certificateMessages(r, alerts ? o.recovered : undefined, about);
+        if (r.renewed || cfg.output === 'always' || input) send([out, alert]);
+        else if (alert) send([null, alert]);
+        return input?.done();
       }
       const err = o.error;
-      const { errMsg, alert } = renewalFailureMessages(o, about);
-      if (alert) node.send([null, alert]);
-      const status =
-        o.retryInMs !== undefined
-          ? t('status.retry', undefined, { error: err.message.slice(0, 40), minutes: Math.ceil(o.retryInMs / 60_000) })
-          : t('status.stopped', undefined, { error: err.message.slice(0, 48) });
-      fail(node, err, { done, msg: errMsg, status });
+      const { errMsg, alert } = renewalFailureMessages(alerts ? o : { ...o, failing: undefined }, about);
+      if (alert) send([null, alert]);
+      // The msg Catch nodes get has the same shape for a run a msg asked for (done(err) reports the
+      // input msg itself, so it is given the failure's topic and payload) and for a timed run.
+      if (input) Object.assign(input.msg, { topic: errMsg.topic, payload: errMsg.payload });
+      fail(node, err, { done: input?.done, msg: errMsg, status: failureStatus(o) });
     }
 
-    node.on('input', (msg, _send, done) => {
+    function failureStatus(o: Extract<RunOutcome, { kind: 'failed' }>): string {
+      const err = o.error;
+      if (err.code === 'account_stopped') return t('status.account-stopped', undefined, { account: account.label });
+      if (o.retryInMs !== undefined)
+        return t('status.retry', undefined, { error: clip(err.message, 36), wait: duration(o.retryInMs) });
+      return t('status.stopped', undefined, { error: clip(err.message, 48) });
+    }
+
+    /** Renewal is stopped and the certificate runs out soon: an alert, a warning in the log, the status. */
+    function warnExpiring(w: ExpiryWarning): void {
+      node.send([null, expiryMessage(w, { topic: cfg.topic })]);
+      node.warn(clean(w.message));
+      node.status({
+        fill: 'red',
+        shape: 'dot',
+        text: w.expired
+          ? t('status.expired', undefined, { date: w.notAfter.slice(0, 10) })
+          : t('status.expiring', undefined, { days: w.daysLeft, date: w.notAfter.slice(0, 10) }),
+      });
+    }
+
+    node.on('input', (msg, send, done) => {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describe(m.error)));
       if (loop.stoppedBy) node.log(t('log.retry-after-fatal'));
       loop.check({ force: m.data.force === true }).then(
-        (o) => report(o, msg, done),
+        (o) => (o.kind === 'joined' ? report(o.outcome, { msg, send, done }, false) : report(o, { msg, send, done })),
         (e) => done(e as Error),
       );
     });

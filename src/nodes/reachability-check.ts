@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { badInput, isDdnsError } from '../core/errors';
 import { parseAddress } from '../core/address';
-import { ipWatchPayloadSchema, payloadAddress } from '../core/ip/payload';
+import { ipWatchPayloadSchema } from '../core/ip/payload';
 import { Redactor } from '../core/redact';
 import { parseServer, type DnsServer } from '../core/dns/transport';
 import { reachConfigIssues } from '../core/reach/config';
@@ -86,20 +86,28 @@ const configSchema = z
     for (const i of reachConfigIssues(c)) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   });
 
+/** An address field of the msg (as in public-ip-watch's payload: text or null), checked. */
 const addressOrNull = (label: string) =>
-  payloadAddress.superRefine((v, ctx) => {
-    if (typeof v === 'string' && v !== '' && !parseAddress(v))
-      ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 60)}" is not an IP address` });
-  });
+  z
+    .union([z.null(), z.string()], { error: `${label} must be an IP address (text) or null` })
+    .optional()
+    .superRefine((v, ctx) => {
+      if (typeof v === 'string' && v !== '' && !parseAddress(v))
+        ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 60)}" is not an IP address` });
+    });
 const resultSchema = z.looseObject({
   hostname: z.string({ error: 'msg.payload.results[]: hostname must be a string' }),
   family: z.enum(['ipv4', 'ipv6'], { error: 'msg.payload.results[]: family must be ipv4 or ipv6' }),
   address: addressOrNull('msg.payload.results[].address'),
   status: z.string().optional(),
 });
-/** What the node reads from an incoming msg; anything else in the msg is left alone. */
+/**
+ * What the node reads from an incoming msg; anything else in the msg is left alone. Any msg starts a
+ * run: a payload that is not an object (none at all, null, '', an inject node's timestamp, text) says
+ * nothing and the configuration fills in; an object payload is read (and its fields checked).
+ */
 const inputSchema = z.looseObject({
-  payload: z.unknown(),
+  payload: z.unknown().optional(),
   hostname: z
     .union([z.string(), z.array(z.string())], { error: 'msg.hostname must be a name or a list of names' })
     .optional(),

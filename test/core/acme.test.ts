@@ -184,6 +184,7 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
           assert.equal(e.code, 'acme_rate_limited');
           assert.equal(e.kind, 'transient');
           assert.equal(e.retryAfterMs, 7_200_000);
+          assert.match(e.message, /Next attempt in 2 hours\.$/, 'the wait in words (not "120 minutes")');
           return true;
         },
       );

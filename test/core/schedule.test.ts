@@ -1,13 +1,11 @@
 /**
  * The core's one scheduling primitive and one alert latch, exactly, on a manual clock; and the
- * loops built on them that live in core (renewal, reachability monitor).
+ * loops built on them that live in core (the reachability monitor; the renewal loop:
+ * acme-renewal.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../../src/core/alert-latch';
-import { RenewalLoop, FIRST_CHECK_MS, type RenewalOutcome } from '../../src/core/acme/renewal';
-import type { CertificateResult } from '../../src/core/acme/manager';
-import { fatal, transient } from '../../src/core/errors';
 import { FIRST_RUN_MS, ReachMonitor, type MonitorOutcome } from '../../src/core/reach/monitor';
 import { MAX_SERVER_WAIT_MS, MAX_TIMER_MS, Scheduler, retryDelay, serverWait } from '../../src/core/schedule';
 import { FakeClock, settle } from '../support/fake-clock';
@@ -180,68 +178,6 @@ test('alert latch: N failures → one failing (with since); one recovered; fatal
   const f = new AlertLatch({ after: 5 });
   assert.equal(f.failure(1, { fatal: true })?.state, 'failing', 'a fatal failure alerts at once');
   assert.equal(f.trip(2), undefined);
-});
-
-const cert = (renewed: boolean): CertificateResult => ({ renewed, daysLeft: 60 }) as unknown as CertificateResult;
-
-test('renewal loop: start after 2 s, interval after success, backoff after passing trouble, no timer after a fatal answer', async () => {
-  const clock = new FakeClock();
-  const answers: Array<CertificateResult | Error> = [
-    transient('TXT not visible', { code: 'txt_not_visible' }),
-    transient('rate limited', { code: 'http_429', retryAfterMs: 3 * 3_600_000 }),
-    cert(true),
-    fatal('bad credentials', { code: 'badauth', scope: 'account' }),
-    cert(false),
-  ];
-  const outcomes: RenewalOutcome[] = [];
-  let calls = 0;
-  const loop = new RenewalLoop({
-    job: {} as never,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: 24 * 3_600_000,
-    checkOnStart: true,
-    clock,
-    random: noJitter,
-    clean: (t) => t.replace('credentials', '***'),
-    ensure: async () => {
-      calls++;
-      const a = answers.shift()!;
-      if (a instanceof Error) throw a;
-      return a;
-    },
-    onTimerOutcome: (o) => outcomes.push(o),
-  });
-  loop.start();
-  assert.equal(loop.nextAt, clock.now() + FIRST_CHECK_MS);
-  await clock.advance(FIRST_CHECK_MS);
-  let o = outcomes.at(-1)!;
-  assert.ok(o.kind === 'failed' && o.failing && o.retryInMs === 5 * 60_000 && o.failures === 1);
-  await clock.advance(5 * 60_000);
-  o = outcomes.at(-1)!;
-  assert.ok(o.kind === 'failed' && !o.failing && o.retryInMs === 3 * 3_600_000, 'the server wait beats the backoff');
-  await clock.advance(3 * 3_600_000);
-  o = outcomes.at(-1)!;
-  assert.ok(o.kind === 'ok' && o.recovered?.failures === 2);
-  assert.equal(loop.nextAt, clock.now() + 0.95 * 24 * 3_600_000, 'the interval, ±5 % (random 0: -5 %)');
-  await clock.advance(24 * 3_600_000);
-  o = outcomes.at(-1)!;
-  assert.ok(o.kind === 'failed' && o.retryInMs === undefined && o.failing);
-  assert.equal(o.error.message, 'bad ***');
-  assert.equal(loop.nextAt, undefined, 'stopped: nothing scheduled');
-  assert.equal(clock.pending, 0);
-  assert.ok(loop.stoppedBy);
-  // an input runs again, and a second input during it joins it
-  const first = loop.check();
-  const second = loop.check();
-  const [a, b] = await Promise.all([first, second]);
-  assert.equal(a.kind, 'ok');
-  assert.equal(b.kind, 'joined');
-  assert.equal(calls, 5);
-  assert.equal(loop.stoppedBy, null);
-  await loop.stop();
-  assert.equal(clock.pending, 0);
-  assert.equal((await loop.check()).kind, 'closed');
 });
 
 test('reach monitor: interval runs 1 s after start then every interval; down after N failed runs, one recovered', async () => {

@@ -1,17 +1,23 @@
 /**
  * cert-renew in a real Node-RED runtime (node-red-node-test-helper) with a real Pebble and a real
  * BIND 9: an RFC 2136 provider account sets the DNS-01 TXT records, the node writes the files.
+ * Node-RED's own Catch, Status and Complete nodes watch it (test/support/observer.ts); a
+ * fault-injecting proxy in front of Pebble counts the ACME requests (test/support/acme-fault-proxy.ts).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
 type AnyMsg = Record<string, any>;
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helper, nodeModule, waitFor } from '../support/node-red';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
+import { startFaultProxy, type FaultProxy } from '../support/acme-fault-proxy';
+import { observe, observerNodes } from '../support/observer';
+import { newEcKeyArgs } from '../support/openssl';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
 const ZONE = 'home.test';
@@ -20,11 +26,13 @@ const nodes = [nodeModule('ddns-account'), nodeModule('cert-renew')];
 describe('cert-renew node', { skip }, () => {
   let bind: BindServer;
   let pebble: PebbleServer;
+  let proxy: FaultProxy;
   let dir: string;
 
   before(async () => {
     bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
     pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}` });
+    proxy = await startFaultProxy(pebble);
     dir = mkdtempSync(join(tmpdir(), 'ddns-cert-node-'));
     helper.settings({ userDir: dir });
     await helper.startServer();
@@ -35,12 +43,15 @@ describe('cert-renew node', { skip }, () => {
   after(async () => {
     await helper.stopServer();
     helper.settings({});
+    await proxy?.close();
     await pebble?.stop();
     await bind?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const at = { z: 'f1', x: 100, y: 100 };
   const flow = (over: Record<string, unknown> = {}, provider = 'rfc2136') => [
+    { id: 'f1', type: 'tab', label: 'certificates' },
     {
       id: 'acc',
       type: 'ddns-account',
@@ -54,6 +65,7 @@ describe('cert-renew node', { skip }, () => {
     {
       id: 'cr',
       type: 'cert-renew',
+      ...at,
       account: 'acc',
       names: `www.${ZONE}, *.${ZONE}`,
       ca: 'custom',
@@ -66,8 +78,7 @@ describe('cert-renew node', { skip }, () => {
       wires: [['out'], ['alerts']],
       ...over,
     },
-    { id: 'out', type: 'helper' },
-    { id: 'alerts', type: 'helper' },
+    ...observerNodes('cr', at),
   ];
   const creds = () => ({ acc: { tsigSecret: bind.keys.sha256.secret } });
 
@@ -165,5 +176,123 @@ describe('cert-renew node', { skip }, () => {
     } finally {
       await other.stop();
     }
+  });
+
+  // Issue 12, defect 9: "the result is always sent back", also to a msg that joins a running order.
+  test('two overlapping inputs: one ACME order, but an output msg and a done() for each', async () => {
+    await helper.load(
+      nodes,
+      flow({ directoryUrl: proxy.directoryUrl, caCert: proxy.caPem, outDir: join(dir, 'overlap') }),
+      creds(),
+    );
+    const h = observe('cr', 60_000);
+    proxy.resetCounters();
+    const [a, b] = await Promise.all([h.input({ payload: 1 }), h.input({ payload: 2 })]);
+    assert.equal(h.caught.length, 0, h.caught[0]?.error?.message);
+    assert.equal(proxy.seen.newOrder, 1, 'one order for both');
+    assert.ok(a && b);
+    assert.equal(h.completed.length, 2, 'done() for each input');
+    assert.equal(h.out.length, 2, 'an output msg for each input');
+    const [first, second] = h.out;
+    assert.notEqual(first._msgid, second._msgid);
+    assert.equal(first.payload.serial, second.payload.serial, 'both carry the one certificate');
+    assert.equal(first.payload.renewed, true);
+  });
+
+  // Issue 12, defect 9: a failure looks the same to a Catch node whether a msg or the timer started the run.
+  test('a failure has one shape for a timed run and for every input msg (each gets its own done(err))', async () => {
+    await helper.load(
+      nodes,
+      flow({ directoryUrl: 'https://127.0.0.1:1/directory', checkOnStart: true, outDir: join(dir, 'down') }),
+      creds(),
+    );
+    const h = observe('cr', 30_000);
+    await waitFor(() => h.caught.length === 1, 30_000, 20, 'the timed check at start to fail');
+    const [x, y] = await Promise.all([h.input({ payload: 'x', mark: 'x' }), h.input({ payload: 'y', mark: 'y' })]);
+    assert.equal(h.caught.length, 3);
+    assert.deepEqual(
+      [x, y].map((m) => m.mark),
+      ['x', 'y'],
+      'each input msg reaches Catch with its own properties',
+    );
+    assert.equal(h.completed.length, 0);
+    assert.equal(h.out.length, 0);
+    const shape = (m: AnyMsg) => ({ topic: m.topic, keys: Object.keys(m.payload).sort(), ok: m.payload.ok });
+    const timed = h.caught[0];
+    assert.equal(timed.mark, undefined);
+    assert.deepEqual(shape(timed), {
+      topic: 'certificate',
+      keys: ['code', 'error', 'failures', 'names', 'ok', 'retryable'],
+      ok: false,
+    });
+    for (const m of [x, y]) {
+      assert.deepEqual(shape(m), shape(timed));
+      assert.match(m.error.message, /cannot be reached/);
+      assert.equal(m.payload.error, m.error.message.replace(/^DdnsError: /, ''));
+      assert.equal(m.payload.retryable, true);
+      assert.deepEqual(m.payload.names, [`www.${ZONE}`, `*.${ZONE}`]);
+    }
+    assert.equal(h.alerts.filter((m) => m.payload.state === 'failing').length, 1, 'one failing alert');
+  });
+
+  // Issue 12: cert-renew must not go to the CA while the account is stopped (noticed (a)), and
+  // defect 4: after a stop the certificate on disk is still watched and an alert says it runs out.
+  test('account stopped: no order, the status says why; the certificate on disk that runs out soon is alerted', async () => {
+    const out = join(dir, 'expiring');
+    mkdirSync(out, { recursive: true });
+    // The certificate in use: 20 days left (self-signed: only its dates and names matter here).
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        ...newEcKeyArgs('privkey.pem'),
+        '-out',
+        'cert.pem',
+        '-days',
+        '20',
+        '-subj',
+        `/CN=www.${ZONE}`,
+        '-addext',
+        `subjectAltName=DNS:www.${ZONE},DNS:*.${ZONE}`,
+      ],
+      { cwd: out, stdio: 'ignore' },
+    );
+    writeFileSync(join(out, 'chain.pem'), '');
+    writeFileSync(join(out, 'fullchain.pem'), readFileSync(join(out, 'cert.pem')));
+    await helper.load(
+      nodes,
+      flow({ directoryUrl: proxy.directoryUrl, caCert: proxy.caPem, outDir: out, renewDays: 30 }),
+      creds(),
+    );
+    const h = observe('cr', 30_000);
+    // Another node on the account got a fatal answer: the account is stopped.
+    helper.getNode('acc').gate.block({ code: 'badauth', message: 'bad credentials (badauth)', since: Date.now() });
+    proxy.resetCounters();
+    const caught = await h.input({ payload: 'renew' });
+    assert.equal(proxy.seen.newOrder, 0, 'no order while the account is stopped');
+    assert.match(caught.error.message, /the provider account "bind" is stopped .*bad credentials \(badauth\)/);
+    assert.equal(caught.payload.code, 'account_stopped');
+    assert.deepEqual(bind.dig(`_acme-challenge.www.${ZONE}`, 'TXT'), []);
+    await waitFor(() => h.alerts.some((m) => m.payload.state === 'expiring'), 10_000, 20, 'the expiry alert');
+    const failing = h.alerts.find((m) => m.payload.state === 'failing');
+    assert.ok(failing, 'the failing alert');
+    const expiring = h.alerts.find((m) => m.payload.state === 'expiring')!;
+    assert.equal(expiring.topic, 'certificate');
+    assert.deepEqual(expiring.payload.names, [`www.${ZONE}`, `*.${ZONE}`]);
+    assert.ok(expiring.payload.daysLeft === 19 || expiring.payload.daysLeft === 20);
+    assert.equal(expiring.payload.expired, false);
+    assert.equal(expiring.payload.code, 'account_stopped');
+    assert.match(
+      expiring.payload.message,
+      /^The certificate for www\.home\.test, \*\.home\.test runs out in (19|20) days \(\d{4}-\d{2}-\d{2}\) and is not being renewed, because renewal stopped: the provider account "bind" is stopped .*Fix that, then send a message to the cert-renew node/,
+    );
+    const texts = h.statuses.map((m) => String(m.status.text));
+    assert.ok(
+      texts.some((t) => /account-stopped|not ordering: account "bind" is stopped/.test(t)),
+      `the status says why nothing was ordered: ${texts.join(' | ')}`,
+    );
+    assert.match(texts.at(-1)!, /status\.expiring|days left/);
+    assert.equal(h.lastStatus()?.fill, 'red');
   });
 });

@@ -15,7 +15,7 @@ import { closeHttpPools } from '../../src/core/http';
 import { json, startServer } from '../support/http-server';
 import { freePort } from '../support/ports';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { helper, nodeModule, waitFor } from '../support/node-red';
+import { helper, NODE_RED_PATH, nodeModule, waitFor } from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -214,6 +214,8 @@ test('reachability-check: invalid input is a clear error with a red status, and 
     ],
     [{ payload: { results: 'x' } }, /msg\.payload\.results must be a list/],
     [{ payload: {}, wanAddress: 'router' }, /msg\.wanAddress: "router" is not an IP address/],
+    [{ payload: { ipv4: 42 } }, /msg\.payload\.ipv4 must be an IP address \(text\) or null/],
+    [{ hostname: 42 }, /msg\.hostname must be a name or a list of names/],
   ];
   for (const [msg, reason] of cases) {
     const before = h.caught.length;
@@ -224,6 +226,63 @@ test('reachability-check: invalid input is a clear error with a red status, and 
     assert.match(lastStatus(h)!.text, /^invalid input: /);
   }
   assert.equal(h.out.length, 0);
+});
+
+test('reachability-check: any msg starts a run, with or without a payload (an inject node setting other properties)', async () => {
+  const port = await freePort();
+  const server = await listenOn(port);
+  try {
+    // The names come from msg.hostname; the expected addresses from the configuration.
+    const h = await load({ tcpPorts: String(port) });
+    const triggers: Msg[] = [
+      { hostname: '127.0.0.1' },
+      { hostname: ['127.0.0.1'], payload: undefined },
+      { hostname: '127.0.0.1', payload: null },
+      { hostname: '127.0.0.1', payload: '' },
+      { hostname: '127.0.0.1', payload: Date.now() },
+      { hostname: '127.0.0.1', payload: true },
+    ];
+    for (const [i, msg] of triggers.entries()) {
+      await h.input(msg);
+      assert.equal(h.caught.length, 0, `msg ${i} was refused: ${h.caught[0]?.error?.message}`);
+      assert.equal(h.out.length, i + 1);
+      assert.equal(h.out[i].payload.ok, true);
+      assert.deepEqual(
+        h.out[i].payload.checks.map((c: Msg) => [c.kind, c.target]),
+        [['tcp', `127.0.0.1:${port}`]],
+      );
+    }
+    // Node-RED's own inject node that sets only msg.hostname (no payload property at all).
+    const at = { z: 'f1', x: 100, y: 100 };
+    await unload();
+    const flow = [
+      { id: 'f1', type: 'tab', label: 'reach' },
+      {
+        id: 'inj',
+        type: 'inject',
+        ...at,
+        props: [{ p: 'hostname', v: '127.0.0.1', vt: 'str' }],
+        repeat: '',
+        once: false,
+        wires: [['w']],
+      },
+      { id: 'w', type: 'reachability-check', ...at, ...QUIET, tcpPorts: String(port), wires: [['out'], ['alerts']] },
+      ...observerNodes('w', at),
+    ];
+    // Node-RED's inject node, from the Node-RED under test (the helper loads only Catch, Status and Complete).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [NODE_RED_PATH] }));
+    await helper.load([nodeModule('reachability-check'), inject], flow);
+    loaded = true;
+    const g = observe('w');
+    helper.getNode('inj').receive({});
+    await waitFor(() => g.out.length + g.caught.length > 0, 10_000, 10, 'the run started by the inject node');
+    assert.equal(g.caught.length, 0, g.caught[0]?.error?.message);
+    assert.equal(g.out[0].payload.ok, true);
+    assert.equal(g.out[0].hostname, '127.0.0.1');
+  } finally {
+    await closeServer(server);
+  }
 });
 
 test('reachability-check: an invalid configuration shows a red status and an error; every msg gets it', async () => {

@@ -20,6 +20,8 @@ import * as acme from 'acme-client';
 import { DdnsError, fatal, transient } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
 import { sleep } from '../retry';
+import { serverWait } from '../schedule';
+import { duration } from '../text';
 import type { DnsProvider } from '../providers/types';
 import { ariCertId } from './x509';
 import type { RenewalWindow } from './timing';
@@ -87,7 +89,7 @@ function undiciAdapter(policy: CaPolicy) {
         /* not a problem document */
       }
       throw transient(
-        `the certificate authority is rate limiting: ${detail}. Next attempt in ${Math.ceil(retryAfterMs / 60_000)} minutes.`,
+        `the certificate authority is rate limiting: ${detail}. Next attempt in ${duration(serverWait(retryAfterMs))}.`,
         {
           code: 'acme_rate_limited',
           retryAfterMs,

@@ -66,6 +66,12 @@ export interface ManagerDeps {
   signal?: AbortSignal;
   /** Renew even if not due (msg.force). */
   force?: boolean;
+  /**
+   * Why the provider account sends nothing now (its stop after a fatal answer), or undefined.
+   * Checked before an order is created: while the account is stopped the CA is not asked for an
+   * order that would fail at its first TXT record.
+   */
+  accountStopped?: () => DdnsError | undefined;
 }
 
 async function makeKey(type: KeyType): Promise<string> {
@@ -143,6 +149,8 @@ export async function ensureCertificate(
     }
     reason = deps.force && !d.due ? 'renewal forced' : d.reason;
   }
+  const stopped = deps.accountStopped?.();
+  if (stopped) throw stopped;
   log(`ordering a certificate for ${names.join(', ')}: ${reason}`);
   await assertWritable(job.outDir);
   const keyPem = job.pinKey && current && info ? current.privkey : await makeKey(job.keyType);

@@ -1,10 +1,12 @@
 /**
- * cert-renew's messages for a renewal outcome, free of Node-RED: output 1 (the certificate, or the
- * failure for the error), output 2 (the alert of a transition: `failing`, `recovered`).
+ * cert-renew's messages for a renewal outcome, free of Node-RED: output 1 (the certificate), the
+ * msg that goes with an error (the same shape for a run a msg asked for and a timed run), output 2
+ * (the alert of a transition: `failing`, `recovered`; and `expiring` while renewal is stopped).
  */
 import type { DdnsError } from '../errors';
 import type { LatchEvent } from '../alert-latch';
 import type { CertificateResult } from './manager';
+import type { ExpiryWarning } from './renewal';
 
 type Message = Record<string, unknown>;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -25,7 +27,11 @@ export function certificateMessages(
   return { out, alert };
 }
 
-/** A failed run: the msg that goes with the error, and the `failing` alert, if any. */
+/**
+ * A failed run: the msg that goes with the error (the input msg's properties, when a msg asked for
+ * the run, with `topic` and `payload: { ok: false, names, error, code, failures, retryable }`), and
+ * the `failing` alert, if any.
+ */
 export function renewalFailureMessages(
   f: { error: DdnsError; failures: number; failing?: LatchEvent<'failing'> },
   o: { msg: Message; topic: string; names: string[] },
@@ -43,4 +49,21 @@ export function renewalFailureMessages(
     ? { topic: o.topic, payload: { state: 'failing', names: o.names, error: err.message, since: iso(f.failing.since) } }
     : null;
   return { errMsg: { ...o.msg, topic: o.topic, payload }, alert };
+}
+
+/** Output 2 while renewal is stopped and the certificate on disk runs out soon. */
+export function expiryMessage(w: ExpiryWarning, o: { topic: string }): Message {
+  return {
+    topic: o.topic,
+    payload: {
+      state: 'expiring',
+      names: w.names,
+      notAfter: w.notAfter,
+      daysLeft: w.daysLeft,
+      expired: w.expired,
+      error: w.cause.message,
+      code: w.cause.code,
+      message: w.message,
+    },
+  };
 }

@@ -5,12 +5,18 @@
  * - `start()`: the first check 2 s after start (`checkOnStart`), else after one interval.
  * - After a success the next check is one interval later (±5 %); after a passing failure it comes
  *   after a backoff (5 min doubling to 6 h, never sooner than the server's clamped wait); after a
- *   fatal (or input) failure nothing is scheduled until the next `check()`.
+ *   fatal (or input) failure no order is attempted until the next `check()`, but the certificate on
+ *   disk is still watched (see below).
  * - Runs never overlap. `check()` during a run: without `force` it waits for that run and answers
- *   `joined` (that run's outcome was reported); with `force` it runs again after it. A timer due
- *   during a run is coalesced into it.
+ *   `joined` with that run's outcome (so every caller gets an answer); with `force` it runs again
+ *   after it. A timer due during a run is coalesced into it.
  * - One `failing` alert at the first failure, one `recovered` at the next success (AlertLatch).
- * - The account stop is the provider's own (the account's guarded provider refuses to send).
+ * - The account stop is the provider's own (the account's guarded provider refuses to send); and
+ *   while the account is stopped (`accountStopped`) no order is created at all: the CA is not asked
+ *   for one that would fail at its first TXT record.
+ * - The expiry watch while stopped: at once after the stop, then every interval (at most 24 h), the
+ *   certificate on disk is read (neither the CA nor the provider is asked); when it is due for
+ *   renewal, or has expired, `onExpiring` gets a warning, at most once per 24 h.
  * - `stop()` clears the timer, aborts the running order and resolves when it has settled.
  */
 import { AlertLatch, type LatchEvent } from '../alert-latch';
@@ -18,22 +24,92 @@ import { DdnsError, toDdnsError } from '../errors';
 import type { DnsProvider } from '../providers/types';
 import type { BackoffOptions } from '../retry';
 import { Scheduler, systemClock, type Clock } from '../schedule';
+import { duration } from '../text';
 import type { AcmeSession } from './client';
 import type { CertificateJob, CertificateResult, ManagerDeps } from './manager';
+import { readCertificateSet } from './storage';
+import { daysLeft, renewalDecision } from './timing';
+import { certInfo } from './x509';
 
 /** Backoff after passing failures. */
 export const RENEW_RETRY: BackoffOptions = { baseMs: 5 * 60_000, capMs: 6 * 3_600_000 };
 /** The first check after start, when checking on start. */
 export const FIRST_CHECK_MS = 2000;
+/** The expiry watch while stopped: at most this long between two looks, and between two warnings. */
+export const EXPIRY_WATCH_MS = 24 * 3_600_000;
 
-export type RenewalOutcome =
+/** The outcome of one run. */
+export type RunOutcome =
   | { kind: 'ok'; result: CertificateResult; recovered?: LatchEvent<'recovered'> }
-  /** `retryInMs` absent: a fatal (or input) failure; nothing is scheduled until the next check(). */
+  /** `retryInMs` absent: a fatal (or input) failure; no order until the next check(). */
   | { kind: 'failed'; error: DdnsError; failures: number; failing?: LatchEvent<'failing'>; retryInMs?: number }
-  /** A check() without force during a run: that run's outcome was reported. */
-  | { kind: 'joined' }
   /** stop() came during the run: nothing is to be reported. */
   | { kind: 'closed' };
+
+export type RenewalOutcome =
+  | RunOutcome
+  /** A check() without force during a run: `outcome` is that run's (its alerts went with it). */
+  | { kind: 'joined'; outcome: RunOutcome };
+
+/** The certificate on disk runs out soon and nothing renews it (the loop is stopped). */
+export interface ExpiryWarning {
+  /** The names in the certificate. */
+  names: string[];
+  /** ISO 8601. */
+  notAfter: string;
+  /** Whole days left (negative: expired). */
+  daysLeft: number;
+  expired: boolean;
+  /** What stopped the renewal. */
+  cause: DdnsError;
+  /** What is wrong and what to do, in words. */
+  message: string;
+}
+
+/** The certificate as the expiry watch sees it. */
+export interface CertificateOnDisk {
+  names: string[];
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** The certificate in `dir`, or null when there is none or it cannot be read. */
+export async function certificateOnDisk(dir: string): Promise<CertificateOnDisk | null> {
+  const set = await readCertificateSet(dir);
+  if (!set) return null;
+  try {
+    return certInfo(set.cert);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The warning for a certificate that nothing renews (`cause`): when it is due for renewal by the
+ * lifetime rule (a third of its lifetime left, or `renewDaysBefore`), or has expired; else null.
+ */
+export function expiryWarning(
+  cert: CertificateOnDisk,
+  now: number,
+  cause: DdnsError,
+  renewDaysBefore?: number,
+): ExpiryWarning | null {
+  if (!renewalDecision(cert, new Date(now), { renewDaysBefore }).due) return null;
+  const left = cert.notAfter.getTime() - now;
+  const date = cert.notAfter.toISOString().slice(0, 10);
+  const which = `The certificate for ${cert.names.join(', ') || 'your names'}`;
+  const when = left <= 0 ? `${which} expired on ${date}` : `${which} runs out in ${duration(left, 'down')} (${date})`;
+  return {
+    names: cert.names,
+    notAfter: cert.notAfter.toISOString(),
+    daysLeft: daysLeft(cert.notAfter, new Date(now)),
+    expired: left <= 0,
+    cause,
+    message:
+      `${when} and is not being renewed, because renewal stopped: ${cause.message.replace(/\.$/, '')}. ` +
+      'Fix that, then send a message to the cert-renew node (or deploy again) to renew it.',
+  };
+}
 
 export type EnsureFn = (
   job: CertificateJob,
@@ -57,7 +133,13 @@ export interface RenewalOptions {
   /** A run begins. */
   onChecking?(): void;
   /** The outcome of a run the timer started. */
-  onTimerOutcome?(o: RenewalOutcome): void;
+  onTimerOutcome?(o: RunOutcome): void;
+  /** Why the provider account sends nothing now (its stop), or undefined: checked before an order. */
+  accountStopped?: () => DdnsError | undefined;
+  /** While stopped: the certificate on disk runs out soon (at most once per EXPIRY_WATCH_MS). */
+  onExpiring?(w: ExpiryWarning): void;
+  /** Default: certificateOnDisk(job.outDir). */
+  readCertificate?: (job: CertificateJob) => Promise<CertificateOnDisk | null>;
 }
 
 export class RenewalLoop {
@@ -68,12 +150,18 @@ export class RenewalLoop {
   private abort?: AbortController;
   private closed = false;
   private fatal: DdnsError | null = null;
+  /** Runs (orders) queued or running: a check() without force joins them. */
+  private runs = 0;
+  /** The outcome of the last run that ended. */
+  private last: RunOutcome = { kind: 'closed' };
+  /** When the expiry watch last warned (epoch ms). */
+  private warnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: RenewalOptions) {
     this.clock = opts.clock ?? systemClock;
     this.sched = new Scheduler({
       clock: this.clock,
-      run: () => this.once('timer', false),
+      run: () => (this.fatal ? this.watchExpiry() : this.run('timer', false)),
       whenBusy: 'skip',
       intervalMs: opts.checkEveryMs,
       jitter: 0.05,
@@ -100,11 +188,19 @@ export class RenewalLoop {
   /** A check on request (msg); see the contract above. */
   async check(o: { force?: boolean } = {}): Promise<RenewalOutcome> {
     if (this.closed) return { kind: 'closed' };
-    if (this.sched.busy && !o.force) {
+    if (this.runs > 0 && !o.force) {
       await this.sched.idle();
-      return { kind: 'joined' };
+      return { kind: 'joined', outcome: this.last };
     }
-    return this.sched.exclusive(() => this.once('input', o.force === true));
+    return this.run('input', o.force === true);
+  }
+
+  private run(origin: 'timer' | 'input', force: boolean): Promise<RunOutcome> {
+    this.runs++;
+    const done = () => void this.runs--;
+    // The timer's run is already inside the scheduler's queue.
+    const r = origin === 'timer' ? this.once(origin, force) : this.sched.exclusive(() => this.once(origin, force));
+    return r.finally(done);
   }
 
   stop(): Promise<void> {
@@ -113,33 +209,46 @@ export class RenewalLoop {
     return this.sched.stop();
   }
 
-  private async once(origin: 'timer' | 'input', force: boolean): Promise<RenewalOutcome> {
+  private async once(origin: 'timer' | 'input', force: boolean): Promise<RunOutcome> {
     this.sched.cancel();
     const abort = (this.abort = new AbortController());
     this.opts.onChecking?.();
-    let out: RenewalOutcome;
+    let out: RunOutcome;
     try {
       const ensure = this.opts.ensure ?? (await import('./manager')).ensureCertificate;
       const o = this.opts;
       const result = await ensure(
         o.job,
-        { provider: o.provider, waitVisible: o.waitVisible, force, signal: abort.signal, log: o.log },
+        {
+          provider: o.provider,
+          waitVisible: o.waitVisible,
+          force,
+          signal: abort.signal,
+          log: o.log,
+          accountStopped: o.accountStopped,
+        },
         this.session,
       );
       this.fatal = null;
+      this.warnedAt = Number.NEGATIVE_INFINITY;
       const recovered = this.latch.success(this.clock.now());
       this.sched.plan(0);
       out = { kind: 'ok', result, ...(recovered ? { recovered } : {}) };
     } catch (e) {
-      if (this.closed) return { kind: 'closed' };
+      if (this.closed) return (this.last = { kind: 'closed' });
       const error = toDdnsError(e);
       const clean = this.opts.clean ?? ((t: string) => t);
       error.message = clean(error.message);
       if (error.stack) error.stack = clean(error.stack);
       const failing = this.latch.failure(this.clock.now());
       let retryInMs: number | undefined;
-      if (error.kind === 'transient') retryInMs = this.sched.plan(this.latch.failures, error.retryAfterMs);
-      else this.fatal = error;
+      if (error.kind === 'transient') {
+        this.fatal = null;
+        retryInMs = this.sched.plan(this.latch.failures, error.retryAfterMs);
+      } else {
+        this.fatal = error;
+        this.sched.in(0); // the expiry watch, at once (after this outcome is reported)
+      }
       out = {
         kind: 'failed',
         error,
@@ -150,7 +259,29 @@ export class RenewalLoop {
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }
+    this.last = out;
     if (origin === 'timer' && !this.closed) this.opts.onTimerOutcome?.(out);
     return out;
+  }
+
+  /** While stopped: look at the certificate on disk, warn when it runs out soon, look again later. */
+  private async watchExpiry(): Promise<void> {
+    const cause = this.fatal;
+    if (!cause || this.closed) return;
+    const o = this.opts;
+    let cert: CertificateOnDisk | null = null;
+    try {
+      cert = await (o.readCertificate ?? ((j: CertificateJob) => certificateOnDisk(j.outDir)))(o.job);
+    } catch {
+      cert = null; // nothing readable: nothing to warn about
+    }
+    if (this.closed || this.fatal !== cause) return;
+    const now = this.clock.now();
+    const w = cert && expiryWarning(cert, now, cause, o.job.renewDaysBefore);
+    if (w && now - this.warnedAt >= EXPIRY_WATCH_MS) {
+      this.warnedAt = now;
+      o.onExpiring?.(w);
+    }
+    this.sched.in(Math.min(o.checkEveryMs, EXPIRY_WATCH_MS));
   }
 }
