@@ -54,6 +54,14 @@ function update(id: string, extra: Msg = {}): Msg {
   };
 }
 
+/** A No-IP account `acc` with these settings (the password is set in the credentials). */
+const noipAccount = (settings: Msg): Msg => ({
+  id: 'acc',
+  type: 'ddns-account',
+  provider: 'noip',
+  settings: { username: 'alice@example.com', ...settings },
+});
+
 function certRenew(id: string, account: string): Msg {
   return {
     id,
@@ -124,12 +132,7 @@ test('a token over plain http:// to this machine: one calm warning per start, ye
 
 test('a password over plain http:// to another machine: the warning says anyone on the way can read it; cert-renew shows it too', async () => {
   const flow = [
-    {
-      id: 'acc',
-      type: 'ddns-account',
-      provider: 'noip',
-      settings: { username: 'alice@example.com', endpoint: 'http://192.0.2.44:8245/nic/update' },
-    },
+    noipAccount({ endpoint: 'http://192.0.2.44:8245/nic/update' }),
     update('u', { wires: [[], []] }),
     { id: 'duck', type: 'ddns-account', provider: 'duckdns', settings: { endpoint: 'http://192.0.2.45/' } },
     certRenew('cr', 'duck'),
@@ -172,16 +175,7 @@ test('https://, the default server, or no secret at all: no warning, no yellow s
 });
 
 test('No-IP contact e-mail: not an e-mail address is refused when the account starts, with a clear error', async () => {
-  const flow = [
-    {
-      id: 'acc',
-      type: 'ddns-account',
-      provider: 'noip',
-      settings: { username: 'alice@example.com', contact: 'https://example.com/contact' },
-    },
-    update('u'),
-    ...observerNodes('u'),
-  ];
+  const flow = [noipAccount({ contact: 'https://example.com/contact' }), update('u'), ...observerNodes('u')];
   await helper.load(modules(), flow, { acc: { password: 'N0-ip-Secret' } });
   const errors = logged('ERROR', 'acc');
   assert.deepEqual(errors, [

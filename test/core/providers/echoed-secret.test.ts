@@ -87,19 +87,23 @@ const FREEDNS_TOKEN = 'Fq8Zr2Lw6Tn4Xp0Ks3Vd7Hb5Jm1';
 const PASSWORD = 'Pw7-Qz3Rk9Lt5Nc1Xb8Gy4';
 const CF_TOKEN = 'Cf9Hq2Wz7Rt4Km8Lp3Nx6Vb1Sd5Gj0Ty_Ue8Ai2O';
 
+/** A rig on a started contract server (anything with `requests` and `close`). */
+const rigOn = (
+  srv: { requests: unknown[]; close(): Promise<void> },
+  r: Pick<Rig, 'provider' | 'settings' | 'hostname' | 'answerNext'>,
+): Rig => ({ ...r, requests: () => srv.requests.length, close: () => srv.close() });
+
 const dyndns2Family = (provider: string, flavour: Dyndns2Flavour): Family => ({
   name: provider,
   secret: PASSWORD,
   async start() {
     const srv = await startDyndns2({ flavour, users: { alice: PASSWORD }, hosts: ['a.example.net'] });
-    return {
+    return rigOn(srv, {
       provider,
       settings: { username: 'alice', password: PASSWORD, endpoint: srv.url },
       hostname: 'a.example.net',
       answerNext: (a) => srv.answerNext(a),
-      requests: () => srv.requests.length,
-      close: () => srv.close(),
-    };
+    });
   },
   answers: (echo) => [
     { body: `good ${V4} ${echo}` },
@@ -119,14 +123,12 @@ const FAMILIES: Family[] = [
     secret: DUCK_TOKEN,
     async start() {
       const duck = await startDuckDns({ token: DUCK_TOKEN, domains: ['myhome'] });
-      return {
+      return rigOn(duck, {
         provider: 'duckdns',
         settings: { token: DUCK_TOKEN, endpoint: duck.url },
         hostname: 'myhome.duckdns.org',
         answerNext: (a) => duck.failNext({ status: a.status, body: a.body, headers: a.headers }),
-        requests: () => duck.requests.length,
-        close: () => duck.close(),
-      };
+      });
     },
     answers: (echo) => [
       // verbose: the address line echoes the token (the address was not taken)
@@ -141,14 +143,12 @@ const FAMILIES: Family[] = [
     secret: FREEDNS_TOKEN,
     async start() {
       const fd = await startFreeDns({ tokens: { [FREEDNS_TOKEN]: 'home.mooo.com' } });
-      return {
+      return rigOn(fd, {
         provider: 'freedns',
         settings: { token: FREEDNS_TOKEN, endpoint: fd.url, endpointIpv6: fd.urlIpv6 },
         hostname: 'home.mooo.com',
         answerNext: (a) => fd.failNext({ status: a.status, body: a.body, headers: a.headers }),
-        requests: () => fd.requests.length,
-        close: () => fd.close(),
-      };
+      });
     },
     answers: (echo) => [
       { body: `Updated home.mooo.com from 198.51.100.1 to ${V4} ${echo}` },
@@ -168,14 +168,12 @@ const FAMILIES: Family[] = [
     secret: CF_TOKEN,
     async start() {
       const cf = await startCloudflare({ token: CF_TOKEN, zones: ['example.com'] });
-      return {
+      return rigOn(cf, {
         provider: 'cloudflare',
         settings: { token: CF_TOKEN, endpoint: cf.url },
         hostname: 'h.example.com',
         answerNext: (a) => cf.failNext({ status: a.status ?? 200, body: a.body, headers: a.headers }),
-        requests: () => cf.requests.length,
-        close: () => cf.close(),
-      };
+      });
     },
     answers: (echo) => {
       const error = (status: number, code: number) => ({
