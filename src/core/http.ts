@@ -206,14 +206,18 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
   }
 }
 
-/** A short, single-line, redacted excerpt of a body for error messages (HTML reduced to its text). */
-export function excerpt(body: string, redactor?: Redactor, max = 120): string {
-  let t = body;
+/**
+ * A short, single-line, redacted excerpt of a body for error messages (HTML reduced to its title).
+ * The whole body is redacted first, then reduced and shortened: a cut can never leave the start of
+ * a secret that redaction would no longer recognise. Without a redactor, secret-looking URL parts
+ * are still removed.
+ */
+export function excerpt(body: string, redactor: Redactor = new Redactor(), max = 120): string {
+  let t = redactor.text(body);
   if (/<\s*(html|!doctype|body|head)\b/i.test(t)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(t)?.[1];
     t = `HTML page${title ? ` "${title.trim()}"` : ''}`;
   }
   t = t.replace(/\s+/g, ' ').trim();
-  if (redactor) t = redactor.text(t);
   return t.length > max ? `${t.slice(0, max)}…` : t || '(empty)';
 }

@@ -203,6 +203,8 @@ export = function register(RED: Red): void {
       loop.stop().then(finish, finish);
     });
     node.status({ fill: 'grey', shape: 'ring', text: t('status.waiting') });
+    // A secret over plain http:// (the account logs it once): a yellow status until the first check.
+    if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
     loop.start();
   }
 

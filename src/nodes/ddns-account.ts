@@ -12,6 +12,8 @@
  *   changes whenever anything of the account changes and never reveals a secret;
  * - `gate`: the shared account-wide stop after a fatal answer (see core/update/gate.ts);
  * - `redactor`: removes this account's secrets from any text;
+ * - `plainHttp`: set when a secret travels over plain http:// (warned once here, at start; the
+ *   nodes using the account show its `status` when they start);
  * - `label`, `providerId`, `definition` (txt support: `definition.txt`).
  *
  * The editor gets the providers' field descriptions from GET /ddns/providers (never a secret).
@@ -22,7 +24,14 @@ import { providerById, type ProviderDefinition } from '../core/providers/registr
 import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
 import { Redactor } from '../core/redact';
 import { AccountGate, guardProvider } from '../core/update/gate';
-import { accountKeyOf, plainSettings, providerCatalog, secretValues, type DdnsAccount } from '../core/update/account';
+import {
+  accountKeyOf,
+  plainHttpSecret,
+  plainSettings,
+  providerCatalog,
+  secretValues,
+  type DdnsAccount,
+} from '../core/update/account';
 import type { Red, RedNode } from './red-types';
 
 /** The node's own properties as the editor saves them. */
@@ -96,6 +105,11 @@ export = function register(RED: Red): void {
         );
     }
     if (node.configError) node.error(node.configError);
+    else if (def) {
+      // Said once per account and start; the nodes using the account show node.plainHttp.status.
+      node.plainHttp = plainHttpSecret(def, settings, secrets, node.label);
+      if (node.plainHttp) node.warn(node.redactor.text(node.plainHttp.message));
+    }
 
     let provider: DnsProvider | undefined;
     node.getProvider = () => {

@@ -133,6 +133,8 @@ export = function register(RED: Red): void {
     } catch (e) {
       return stayIdle(node, redactor.text(toDdnsError(e).message), 'account settings invalid', { logged: false });
     }
+    // A secret over plain http:// (the account logs it once): a yellow status until the first result.
+    if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
 
     const view = new ResultsView();
     let closed = false;

@@ -20,6 +20,7 @@ import { badInput, DdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
+import { clip } from '../text';
 import {
   answerError,
   checkSettings,
@@ -192,7 +193,7 @@ class DuckDnsProvider implements DnsProvider {
           const error = transient(
             this.redactor.text(
               `DuckDNS answered OK for ${fqdn} but reports ${familyLabel(family)} ` +
-                `${echo ? `"${echo.slice(0, 60)}"` : 'as empty'} instead of ${want}: the address was not taken`,
+                `${echo ? `"${clip(this.redactor.text(echo), 60)}"` : 'as empty'} instead of ${want}: the address was not taken`,
             ),
             { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
           );

@@ -8,6 +8,8 @@
  *   in `/v3/update` is used that way.
  * - Dyn's rule: any failed update is fatal until the user acts, except server trouble (`911`,
  *   `dnserr`), which waits at least 10 minutes.
+ * - User-Agent in Dyn's documented form `Company - Device - Version Number` ("company name, model
+ *   number, and software build revision"); it has no place for a contact, so no contact field.
  */
 import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
 import type { ProviderDefinition } from './types';
@@ -21,6 +23,7 @@ export function dyndnsFlavour(endpoint: string): Dyndns2Flavour {
     dualStack: new URL(endpoint).pathname.replace(/\/+$/, '').endsWith('/v3/update') ? 'combined' : 'separate',
     serverTroubleWaitMs: 10 * 60_000,
     abuseScope: 'host',
+    agent: 'dyn',
   };
 }
 

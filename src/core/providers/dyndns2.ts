@@ -26,7 +26,7 @@ import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
   blankToUndefined,
@@ -50,19 +50,36 @@ import type {
 
 /** Names per request allowed by the protocol. */
 export const MAX_HOSTS_PER_REQUEST = 20;
-/** Where a provider's support (or a blocked user) can reach the maintainers of this client. */
-export const MAINTAINER_CONTACT = 'https://github.com/node-red-contrib-ddns/node-red-contrib-ddns/issues';
 const MINUTE = 60_000;
 /** dyndns2 answers are a few lines; anything larger is not an answer. */
 const MAX_ANSWER_BYTES = 16 * 1024;
 
 /**
- * The User-Agent the dyndns2 providers require, in No-IP's format
- * `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact`, which also satisfies Dyn's
- * "company, model and build revision".
+ * The User-Agent formats the dyndns2 providers document (a bad or missing one gets `badagent`):
+ * - `contact`: No-IP's (https://www.noip.com/integrate/request, "Setting the Agent", software
+ *   clients): `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact@example.com`.
+ *   Also sent to Dynu ("[DEVICE-MODEL-MAKE-VERSION]") and to any other dyndns2 server: it names
+ *   the client, its version and whom to write to.
+ * - `dyn`: Dyn's (https://help.dyn.com/remote-access-api/perform-update/: "company name, model
+ *   number, and software build revision", shown as `Company - Device - Version Number`).
  */
-export function dyndns2UserAgent(os: string = process.platform): string {
-  return `${PACKAGE_NAME} ${PACKAGE_NAME}/${os}-${PACKAGE_VERSION} ${MAINTAINER_CONTACT}`;
+export type AgentFormat = 'contact' | 'dyn';
+
+/** A contact e-mail as No-IP's format needs it (one word, no spaces); the settings check it. */
+export const contactEmail = z.email({ error: 'Enter an e-mail address such as you@example.com (or leave it empty).' });
+
+/**
+ * The User-Agent for `format`: `contact` defaults to the project's address (PROJECT_CONTACT); `os`
+ * defaults to this machine's platform.
+ */
+export function dyndns2UserAgent(
+  format: AgentFormat = 'contact',
+  contact: string = PROJECT_CONTACT,
+  os: string = process.platform,
+): string {
+  return format === 'dyn'
+    ? `${PACKAGE_NAME} - Node-RED on ${os} - ${PACKAGE_VERSION}`
+    : `${PACKAGE_NAME} ${PACKAGE_NAME}/${os}-${PACKAGE_VERSION} ${contact}`;
 }
 
 /**
@@ -84,6 +101,8 @@ export interface Dyndns2Flavour {
   serverTroubleWaitMs: number;
   /** No-IP blocks the whole username on `abuse`; Dyn and others block the host. */
   abuseScope: 'account' | 'host';
+  /** The User-Agent format the provider documents; default `contact` (No-IP's). */
+  agent?: AgentFormat;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +155,7 @@ export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
     scope: 'account',
     accountWide: true,
     message: (c) =>
-      `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${MAINTAINER_CONTACT}.`,
+      `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${PROJECT_ISSUES}.`,
   },
   notfqdn: {
     kind: 'fatal',
@@ -306,10 +325,16 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const { response: res, hostnames, families, flavour, name, redactor } = a;
   const detail = excerpt(res.body, redactor);
   const ctx = (hosts: string[]): AnswerContext => ({ name, hosts, flavour });
-  const lines = res.body
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
+  const linesOf = (text: string) =>
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
+  const lines = linesOf(res.body);
+  // Each line as shown: the whole body is redacted before it is cut into lines and shortened (a
+  // secret that spans lines leaves the lines uneven: then every line shows the whole excerpt).
+  const safeLines = linesOf(redactor.text(res.body));
+  const shownLine = (i: number) => (safeLines.length === lines.length ? excerpt(safeLines[i], redactor) : detail);
   const words = lines.map((l) => l.split(/\s+/)[0].toLowerCase());
   const known = (w: string) => has(SUCCESS, w) || has(ANSWERS, w);
 
@@ -381,7 +406,7 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const out: RecordResult[] = [];
   lines.forEach((line, i) => {
     const host = hostnames[i];
-    const shown = excerpt(line, redactor);
+    const shown = shownLine(i);
     const each = (outcome: RecordResult['outcome'], message: string, error?: DdnsError) =>
       families.forEach((family) => out.push({ hostname: host, family, outcome, message, ...(error ? { error } : {}) }));
     const w = words[i];
@@ -434,6 +459,8 @@ export interface Dyndns2Options {
   env?: ProviderEnv;
   /** Name used in messages; default the flavour's name. */
   name?: string;
+  /** The e-mail sent in a `contact` User-Agent; default the project's (PROJECT_CONTACT). */
+  contact?: string;
 }
 
 /**
@@ -448,7 +475,7 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
   const name = o.name ?? o.flavour.name;
   const redactor = new Redactor([o.password, `${o.username}:${o.password}`]);
   const authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
-  const userAgent = dyndns2UserAgent();
+  const userAgent = dyndns2UserAgent(o.flavour.agent, o.contact);
 
   async function send(
     hostnames: string[],
@@ -528,8 +555,40 @@ export const accountSettings = z.object({
 });
 export type AccountSettings = z.infer<typeof accountSettings>;
 
-/** The editor fields of `accountSettings`. */
-export function accountFields(o: { username: string; password: string; defaultEndpoint: string }): ProviderField[] {
+/** The optional contact e-mail of a `contact` User-Agent (empty: the project's). */
+const contactSetting = z.preprocess(
+  (v) => (typeof v === 'string' ? blankToUndefined(v.trim()) : v),
+  contactEmail.optional(),
+);
+
+/** `accountSettings` plus the contact e-mail, for providers whose User-Agent carries one. */
+export const contactAccountSettings = accountSettings.extend({ contact: contactSetting });
+export type ContactAccountSettings = z.infer<typeof contactAccountSettings>;
+
+/** The editor field of the contact e-mail (`provider`: whose support may write to it). */
+function contactField(provider: string): ProviderField {
+  return {
+    key: 'contact',
+    label: 'Contact e-mail',
+    kind: 'email',
+    advanced: true,
+    placeholder: PROJECT_CONTACT,
+    help:
+      `Sent to ${provider} in the User-Agent of every update, as its rules ask, so that its support can reach ` +
+      `whoever runs this client. Leave empty to send the project's address (${PROJECT_CONTACT}).`,
+  };
+}
+
+/**
+ * The editor fields of `accountSettings`; with `contact` (the provider's name), those of
+ * `contactAccountSettings`.
+ */
+export function accountFields(o: {
+  username: string;
+  password: string;
+  defaultEndpoint: string;
+  contact?: string;
+}): ProviderField[] {
   return [
     { key: 'username', label: 'Username', kind: 'text', required: true, help: o.username },
     { key: 'password', label: 'Password', kind: 'password', required: true, help: o.password },
@@ -541,6 +600,7 @@ export function accountFields(o: { username: string; password: string; defaultEn
       placeholder: o.defaultEndpoint,
       help: `Leave empty to use ${o.defaultEndpoint}.`,
     },
+    ...(o.contact ? [contactField(o.contact)] : []),
   ];
 }
 
@@ -553,6 +613,7 @@ const genericSettings = z.object({
   password: accountSettings.shape.password,
   /** Send both families in one request as `myip=<v4>,<v6>` (servers that accept it). */
   combined: z.preprocess(blankToUndefined, z.boolean().optional()),
+  contact: contactSetting,
 });
 
 export const definition: ProviderDefinition<typeof genericSettings> = {
@@ -584,6 +645,7 @@ export const definition: ProviderDefinition<typeof genericSettings> = {
       default: false,
       help: 'Send both addresses together (myip=IPv4,IPv6) when the server accepts it; otherwise one request per address.',
     },
+    contactField('the server'),
   ],
   txt: false,
   docsUrl: 'https://help.dyn.com/remote-access-api/perform-update/',
@@ -595,6 +657,13 @@ export const definition: ProviderDefinition<typeof genericSettings> = {
       serverTroubleWaitMs: 10 * MINUTE,
       abuseScope: 'host',
     };
-    return createDyndns2Provider({ flavour, endpoint: s.endpoint, username: s.username, password: s.password, env });
+    return createDyndns2Provider({
+      flavour,
+      endpoint: s.endpoint,
+      username: s.username,
+      password: s.password,
+      contact: s.contact,
+      env,
+    });
   },
 };

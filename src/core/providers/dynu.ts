@@ -8,8 +8,10 @@
  *   source address, so both are always sent: the one not being updated as `no`, which leaves it
  *   as it is (IPv6 only: `myip=no&myipv6=<v6>`; IPv4 only: `myip=<v4>&myipv6=no`).
  * - `911` (maintenance), `dnserr` and `servererror`: try again in 10 minutes at the earliest.
+ * - User-Agent: Dynu asks for `[DEVICE-MODEL-MAKE-VERSION]` without a stricter form; No-IP's form
+ *   (client, version, contact e-mail) is sent, the contact overridable by the account.
  */
-import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
+import { accountFields, contactAccountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
 import type { ProviderDefinition } from './types';
 
 export const DYNU_ENDPOINT = 'https://api.dynu.com/nic/update';
@@ -22,13 +24,14 @@ export const dynuFlavour: Dyndns2Flavour = {
   abuseScope: 'host',
 };
 
-export const definition: ProviderDefinition<typeof accountSettings> = {
+export const definition: ProviderDefinition<typeof contactAccountSettings> = {
   id: 'dynu',
   label: 'Dynu',
-  settings: accountSettings,
+  settings: contactAccountSettings,
   fields: accountFields({
     username: 'Your Dynu username (shown in the control panel).',
     password: 'Your Dynu password, its MD5 or SHA-256 hash, or the IP update password set in the control panel.',
+    contact: 'Dynu',
     defaultEndpoint: DYNU_ENDPOINT,
   }),
   txt: false,
@@ -39,6 +42,7 @@ export const definition: ProviderDefinition<typeof accountSettings> = {
       endpoint: s.endpoint ?? DYNU_ENDPOINT,
       username: s.username,
       password: s.password,
+      contact: s.contact,
       env,
     }),
 };

@@ -7,10 +7,13 @@
  *   record it changed. The address is always sent: without it FreeDNS takes the request's source.
  * - A record with both an A and an AAAA entry has two tokens. The `token` setting therefore holds
  *   one token for the common case, or a list (see parseFreeDnsTokens).
- * - Answers: `Updated <host> from <old> to <new>` → updated; `No IP change detected for <host>
- *   with IP <ip>, skipping update` → unchanged. `ERROR: …` (e.g. `ERROR: Unable to locate this
- *   record`) is FreeDNS refusing this token: fatal for that record, the user must act. Everything
- *   else (HTML pages, garbage, 5xx, 429, timeouts, resets) is transient: the engine retries later.
+ * - Answers: `Updated …` → updated; `No IP change detected …` (or update.php's `ERROR: Address <ip>
+ *   has not changed.`) → unchanged (every form: successAnswer). The record an answer names must be
+ *   the one asked for: otherwise the token belongs to another record, which FreeDNS may just have
+ *   changed, and that is fatal for the name asked for. Other `ERROR: …` answers (e.g. `ERROR:
+ *   Unable to locate this record`) are FreeDNS refusing this token: fatal for that record, the user
+ *   must act. Everything else (HTML pages, garbage, 5xx, 429, timeouts, resets) is transient: the
+ *   engine retries later.
  * - maxHostsPerCall is 1 (one token, one request, one record). Each family is its own request and
  *   its own result: a failure of one does not hide the other's outcome.
  * - Tokens travel in the URL path: every text that leaves this file went through the Redactor.
@@ -146,6 +149,46 @@ const ANSWERS: AnswerTable<{ host: string; type: string; line: string }> = {
   },
 };
 
+/**
+ * A success answer: what it did, the record names it mentions (lower case) and the address it
+ * reports, or null when `text` is not a success. FreeDNS words it in several ways (its v2 page,
+ * the older update.php interface, and what update clients have recorded):
+ * - `Updated <host> from <old> to <new>` and `No IP change detected for <host> with IP <ip>,
+ *   skipping update` (v2);
+ * - `Updated <host> to <new> in <t> seconds` and `Updated <n> host(s) <host> to <new> in <t>
+ *   seconds` (update.php; several hosts when one URL updates several records);
+ * - `ERROR: Address <ip> has not changed.` (update.php's "nothing to do": no name in it).
+ * Names are read from every form the same way (words that are host names, not addresses), so a
+ * form not listed here is still checked; the address is the last one in the first line.
+ */
+export function successAnswer(
+  text: string,
+): { outcome: 'updated' | 'unchanged'; names: string[]; address?: string } | null {
+  const first = text
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r?\n/, 1)[0];
+  const outcome = /^Updated\b/i.test(first)
+    ? 'updated'
+    : /^No IP change detected\b/i.test(first) || /^ERROR:?\s+Address\s+\S+\s+has not changed\b/i.test(first)
+      ? 'unchanged'
+      : null;
+  if (!outcome) return null;
+  const words = first.split(/[\s,;()]+/).map((w) => w.replace(/\.+$/, '').replace(/^["']|["']$/g, ''));
+  const addresses = words.map((w) => parseAddress(w)?.address).filter((a) => a !== undefined);
+  const names = [
+    ...new Set(
+      words
+        .filter(
+          (w) =>
+            parseAddress(w) === null && HOSTNAME.test(w.toLowerCase()) && /[a-z]/i.test(w.slice(w.lastIndexOf('.'))),
+        )
+        .map(normalName),
+    ),
+  ];
+  return { outcome, names, address: addresses[addresses.length - 1] };
+}
+
 /** `<base>/u/<token>/?address=<address>` */
 function updateUrl(base: string, token: string, address: string): string {
   const u = new URL(base);
@@ -232,32 +275,24 @@ class FreeDnsProvider implements DnsProvider {
     const line = firstLine(text, this.redactor);
     const detail = excerpt(res.body, this.redactor);
     const type = recordType(family);
-    const updated = /^Updated\b/i.test(text);
-    if (updated || /^No IP change detected\b/i.test(text)) {
-      const m = updated
-        ? /^Updated\s+(\S+)\s+from\s+\S+\s+to\s+([^\s,]+)/i.exec(text)
-        : /^No IP change detected for\s+(\S+)\s+with IP\s+([^\s,]+)/i.exec(text);
-      const answeredHost = m ? normalName(m[1]) : undefined;
-      if (answeredHost && answeredHost !== host) {
+    const said = successAnswer(text);
+    if (said) {
+      if (said.names.length > 0 && !said.names.includes(host)) {
+        const other = said.names.join(', ');
         throw fatal(
-          `The FreeDNS token used for the ${type} record of ${host} belongs to ${answeredHost} (FreeDNS: "${line}"): ` +
-            `give ${host} its own token from ${V2_PAGE}`,
+          `The FreeDNS token used for the ${type} record of ${host} belongs to another record: FreeDNS answered ` +
+            `about ${other} ("${line}"), which it may have changed. Give ${host} its own token from ${V2_PAGE}; ` +
+            `${host} is not updated until the token is changed`,
           { code: 'token_other_host', scope: 'host', detail },
         );
       }
-      const answered = m ? parseAddress(m[2])?.address : undefined;
-      if (answered && answered !== address) {
+      if (said.address && said.address !== address) {
         throw transient(
-          `FreeDNS set the ${type} record of ${host} to ${answered} instead of ${address} (FreeDNS: "${line}")`,
-          {
-            code: 'address_not_taken',
-            detail,
-          },
+          `FreeDNS set the ${type} record of ${host} to ${said.address} instead of ${address} (FreeDNS: "${line}")`,
+          { code: 'address_not_taken', detail },
         );
       }
-      return updated
-        ? { hostname, family, outcome: 'updated', message: `FreeDNS: ${line}` }
-        : { hostname, family, outcome: 'unchanged', message: `FreeDNS: ${line}` };
+      return { hostname, family, outcome: said.outcome, message: `FreeDNS: ${line}` };
     }
     throw this.failure(res, text, line, detail, host, type);
   }

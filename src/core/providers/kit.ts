@@ -96,16 +96,14 @@ export function providerRequest(
 /** A redacted excerpt of provider text (the HTTP client's: redacts first, then shortens). */
 export { excerpt };
 
-/** A redacted first line of provider text (redact first, then shorten). */
+/** A redacted first line of provider text: the whole text is redacted first, then cut to its first line and shortened. */
 export function firstLine(body: string, redactor: Redactor, max = 200): string {
   return redactor
-    .text(
-      body
-        .replace(/^\uFEFF/, '')
-        .trim()
-        .split(/\r?\n/, 1)[0]
-        .trim(),
-    )
+    .text(body)
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r?\n/, 1)[0]
+    .trim()
     .slice(0, max);
 }
 

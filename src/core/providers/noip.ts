@@ -5,8 +5,11 @@
  * - IPv4 and IPv6 in one request: `myip=<v4>,<v6>`; the answer line of each name lists both.
  * - `911` means trouble on No-IP's side: no update before 30 minutes. `abuse` blocks the username,
  *   not one name. Wait instructions (`w<N><s|m|h>`) are honoured.
+ * - User-Agent `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact@example.com`
+ *   ("Setting the Agent"); a client without an approved agent gets `badagent`. The contact is the
+ *   project's address unless the account gives its own (`contact`).
  */
-import { accountFields, accountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
+import { accountFields, contactAccountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
 import type { ProviderDefinition } from './types';
 
 export const NOIP_ENDPOINT = 'https://dynupdate.no-ip.com/nic/update';
@@ -19,13 +22,14 @@ export const noipFlavour: Dyndns2Flavour = {
   abuseScope: 'account',
 };
 
-export const definition: ProviderDefinition<typeof accountSettings> = {
+export const definition: ProviderDefinition<typeof contactAccountSettings> = {
   id: 'noip',
   label: 'No-IP',
-  settings: accountSettings,
+  settings: contactAccountSettings,
   fields: accountFields({
     username: 'Your No-IP username or e-mail address, or the username of a DDNS key.',
     password: 'Your No-IP password, or the password of the DDNS key.',
+    contact: 'No-IP',
     defaultEndpoint: NOIP_ENDPOINT,
   }),
   txt: false,
@@ -36,6 +40,7 @@ export const definition: ProviderDefinition<typeof accountSettings> = {
       endpoint: s.endpoint ?? NOIP_ENDPOINT,
       username: s.username,
       password: s.password,
+      contact: s.contact,
       env,
     }),
 };

@@ -74,7 +74,11 @@ export interface ProviderField {
   /** Settings key; a SecretKey when kind is `password`. */
   key: string;
   label: string;
-  kind: 'text' | 'password' | 'number' | 'select' | 'checkbox' | 'url';
+  /**
+   * `url`: an address the provider sends its requests to (with the account's secrets);
+   * `email`: an e-mail address.
+   */
+  kind: 'text' | 'password' | 'number' | 'select' | 'checkbox' | 'url' | 'email';
   required?: boolean;
   placeholder?: string;
   /** One sentence of help shown under the field. */

@@ -12,6 +12,7 @@
  * throws an `AccountStoppedError` (fatal), and a fatal account-scope answer stops the gate.
  */
 import { createHash, scryptSync } from 'node:crypto';
+import { classify } from '../address';
 import { PROVIDERS } from '../providers/registry';
 import { SECRET_KEYS, type ProviderDefinition } from '../providers/types';
 import type { DnsProvider } from '../providers/types';
@@ -31,6 +32,11 @@ export interface DdnsAccount {
   readonly definition?: ProviderDefinition;
   /** Why the settings are invalid (safe to show), or undefined. */
   readonly configError?: string;
+  /**
+   * Set when the account sends a secret over plain http:// (plainHttpSecret): the account logs
+   * `message` once when it starts; each node using it shows `status` (yellow) when it starts.
+   */
+  readonly plainHttp?: PlainHttpSecret;
   /** The account-wide stop after a fatal answer, shared by all users of the account. */
   readonly gate: AccountGate;
   /** Removes this account's secrets from any text. */
@@ -96,4 +102,71 @@ export function accountKeyOf(
     .update(JSON.stringify([providerId, settings, secretPart]))
     .digest('hex')
     .slice(0, 24);
+}
+
+/** A provider account that sends a secret over plain http://, readable by anyone on the way. */
+export interface PlainHttpSecret {
+  /** The label of the address field (e.g. `Update server`). */
+  field: string;
+  /** The server, host and port only. */
+  host: string;
+  /** The secrets sent there, as the editor names them (in a sentence), e.g. `token`. */
+  secrets: string[];
+  /** The server is this machine (localhost, 127.0.0.0/8, ::1): the secret does not leave it. */
+  loopback: boolean;
+  /** What the log says, once per account and start. */
+  message: string;
+  /** A few words for the status of a node using the account. */
+  status: string;
+}
+
+/** localhost, *.localhost, 127.0.0.0/8, ::1 (and its IPv4-mapped form). */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const c = classify(h.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, ''));
+  return c.class === 'loopback';
+}
+
+/**
+ * Whether these settings send a secret over plain HTTP: a secret of `def` is set and one of its
+ * `url` fields (an address the provider sends its requests to, with the secrets) starts with
+ * `http://`. Returns what to say about it, or undefined. Loopback servers count too (the secret is
+ * still not encrypted), and are worded calmly. Nothing of a secret or of the address's path and
+ * query is repeated.
+ */
+export function plainHttpSecret(
+  def: Pick<ProviderDefinition, 'fields'>,
+  settings: Record<string, unknown>,
+  secrets: Record<string, string>,
+  label: string,
+): PlainHttpSecret | undefined {
+  // `Update token` → `update token`; `API token`, `TSIG secret` stay as they are.
+  const word = (l: string) => (/^[A-Z][a-z]/.test(l) ? l[0].toLowerCase() + l.slice(1) : l);
+  const sent = def.fields.filter((f) => f.kind === 'password' && secrets[f.key]).map((f) => word(f.label));
+  if (sent.length === 0) return undefined;
+  for (const f of def.fields) {
+    const v = settings[f.key];
+    if (f.kind !== 'url' || typeof v !== 'string' || !URL.canParse(v.trim())) continue;
+    const u = new URL(v.trim());
+    if (u.protocol !== 'http:') continue;
+    const loopback = isLoopbackHost(u.hostname);
+    const what = sent.join(' and ');
+    return {
+      field: f.label,
+      host: u.host,
+      secrets: sent,
+      loopback,
+      message: loopback
+        ? `The ${label} account sends its ${what} over plain http:// to ${u.host} (${f.label}), a server on this ` +
+          'machine: it does not leave the machine, but it is not encrypted. Use https:// if the server ever moves elsewhere.'
+        : `The ${label} account sends its ${what} over plain http:// to ${u.host} (${f.label}): anyone on the way ` +
+          `can read it. Use an https:// address for ${f.label}.`,
+      status: loopback ? `${what} over plain http:// (this machine)` : `${what} sent unencrypted (http://)`,
+    };
+  }
+  return undefined;
 }

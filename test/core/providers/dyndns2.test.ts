@@ -14,21 +14,21 @@ import { normaliseHostname as parseHostname } from '../../../src/core/hostname';
 import { closeHttpPools } from '../../../src/core/http';
 import { DdnsError } from '../../../src/core/errors';
 import { Redactor } from '../../../src/core/redact';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../../../src/core/version';
+import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT } from '../../../src/core/version';
 import {
   ANSWERS,
   buildUrl,
   definition as generic,
   dyndns2UserAgent,
+  createDyndns2Provider,
   interpretAnswer,
-  MAINTAINER_CONTACT,
   parseWait,
   planRequests,
   type Dyndns2Flavour,
 } from '../../../src/core/providers/dyndns2';
-import { definition as dyndns, DYNDNS_ENDPOINT } from '../../../src/core/providers/dyndns';
+import { definition as dyndns, DYNDNS_ENDPOINT, dyndnsFlavour } from '../../../src/core/providers/dyndns';
 import { providerById } from '../../../src/core/providers/registry';
-import { startDyndns2 } from '../../support/contracts/dyndns2';
+import { AGENT_RULES, startDyndns2 } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
 
@@ -70,6 +70,15 @@ const thrown = (fn: () => unknown): DdnsError => {
   assert.fail('expected a DdnsError');
 };
 
+const thrownAsync = (p: Promise<unknown>): Promise<DdnsError> =>
+  p.then(
+    () => assert.fail('expected a DdnsError'),
+    (e: unknown) => {
+      assert.ok(e instanceof DdnsError, String(e));
+      return e;
+    },
+  );
+
 /** Nothing the user could see carries the password (message, stack, detail, results). */
 function assertNoSecret(...values: unknown[]): void {
   for (const p of visibleTexts(values)) {
@@ -79,10 +88,18 @@ function assertNoSecret(...values: unknown[]): void {
 }
 
 describe('dyndns2 protocol pieces', () => {
-  test("User-Agent in No-IP's format, naming this client, its version and a contact", () => {
-    const ua = dyndns2UserAgent('linux');
-    assert.equal(ua, `${PACKAGE_NAME} ${PACKAGE_NAME}/linux-${PACKAGE_VERSION} ${MAINTAINER_CONTACT}`);
-    assert.match(ua, /^\S.* [^\s/]+\/[^\s-]+-\S+ \S+$/);
+  test("User-Agent in No-IP's format (client, version, contact e-mail) and in Dyn's (company - device - version)", () => {
+    const ua = dyndns2UserAgent('contact', undefined, 'linux');
+    assert.equal(ua, `${PACKAGE_NAME} ${PACKAGE_NAME}/linux-${PACKAGE_VERSION} ${PROJECT_CONTACT}`);
+    assert.match(ua, AGENT_RULES.noip!);
+    assert.equal(dyndns2UserAgent(), dyndns2UserAgent('contact', PROJECT_CONTACT, process.platform));
+    assert.match(dyndns2UserAgent('contact', 'me@example.org'), / me@example\.org$/);
+    const dyn = dyndns2UserAgent('dyn', undefined, 'linux');
+    assert.equal(dyn, `${PACKAGE_NAME} - Node-RED on linux - ${PACKAGE_VERSION}`);
+    assert.match(dyn, AGENT_RULES.dyn!);
+    // Each format is refused where the other is documented.
+    assert.doesNotMatch(ua, AGENT_RULES.dyn!);
+    assert.doesNotMatch(dyn, AGENT_RULES.noip!);
   });
 
   test('host names: normalised, IDN to punycode, bad ones refused', () => {
@@ -546,6 +563,31 @@ describe('DynDNS (Dyn) provider', () => {
         ['updated', 'failed', 'updated'],
       );
       assert.deepEqual(srv.record('c.example.net'), { ipv4: V4, ipv6: V6 });
+      for (const r of srv.requests) assert.equal(r.headers['user-agent'], dyndns2UserAgent('dyn'));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("User-Agent: Dyn's documented form is accepted; another one gets badagent, fatal for the account", async () => {
+    const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
+    try {
+      const rs = await create(srv.url).setAddresses(
+        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }),
+      );
+      assert.equal(rs[0].outcome, 'updated');
+      // The contract refuses what Dyn's page does not describe (here No-IP's format).
+      const other = createDyndns2Provider({
+        flavour: { ...dyndnsFlavour(srv.url), agent: 'contact' },
+        endpoint: srv.url,
+        username: USER,
+        password: PASSWORD,
+      });
+      const e = await thrownAsync(
+        other.setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
+      );
+      assert.deepEqual([e.code, e.kind, e.scope], ['badagent', 'fatal', 'account']);
+      assert.equal(srv.requests.length, 2);
     } finally {
       await srv.close();
     }

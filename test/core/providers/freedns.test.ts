@@ -2,17 +2,19 @@
  * FreeDNS provider against a local contract server that follows the FreeDNS (afraid.org) dynamic
  * update interface v2: https://freedns.afraid.org/dynamic/v2/ (token update URLs on
  * sync.afraid.org / v6.sync.afraid.org, `?address=`, the `Updated …` / `No IP change detected …` /
- * `ERROR: …` answers).
+ * `ERROR: …` answers), and the other wordings FreeDNS answers with (the update.php interface's
+ * `Updated 1 host(s) <host> to <ip> in <t> seconds` and `ERROR: Address <ip> has not changed.`, and
+ * `Updated <host> to <ip> in <t> seconds`; see the contract server's header).
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
-import { definition, freednsSettings, parseFreeDnsTokens } from '../../../src/core/providers/freedns';
+import { definition, freednsSettings, parseFreeDnsTokens, successAnswer } from '../../../src/core/providers/freedns';
 import { providerById, SECRET_KEYS } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
 import { DdnsError } from '../../../src/core/errors';
 import { closeHttpPools } from '../../../src/core/http';
-import { startFreeDns, type FreeDnsContract } from '../../support/contracts/freedns';
+import { answerForms, startFreeDns, type FreeDnsContract, type FreeDnsForms } from '../../support/contracts/freedns';
 
 const T4 = 'Qw3rTy8uIoP4aSdF5gHjK6lZ';
 const T6 = 'Zx9cVb7nM2qW1eR4tY6uI8oP';
@@ -201,8 +203,83 @@ describe('freedns: updates', () => {
       const r = await update(create(fd, TB), [HOST], { ipv4: V4 });
       assert.equal(fd.requests.length, 1);
       assert.deepEqual(brief(r), [[HOST, 'ipv4', 'failed', 'fatal', 'token_other_host']]);
-      assert.match(r[0].message, /belongs to b\.mooo\.com/);
+      assert.match(r[0].message, /belongs to another record: FreeDNS answered about b\.mooo\.com/);
     }));
+
+  const UPDATED_FORMS = Object.keys(answerForms.updated) as Array<FreeDnsForms['updated']>;
+  const UNCHANGED_FORMS = Object.keys(answerForms.unchanged) as Array<FreeDnsForms['unchanged']>;
+
+  for (const form of UPDATED_FORMS) {
+    test(`answer form "${answerForms.updated[form]('<host>', '<old>', '<ip>')}": the own token updates, another record's token is fatal`, async () => {
+      const fd = await startFreeDns({ tokens: { [T4]: HOST, [TB]: 'office.mooo.com' }, forms: { updated: form } });
+      try {
+        const own = await update(create(fd, T4), [HOST], { ipv4: V4 });
+        assert.deepEqual(brief(own), [[HOST, 'ipv4', 'updated', null, null]]);
+        assert.equal(own[0].message, `FreeDNS: ${answerForms.updated[form](HOST, '0.0.0.0', V4)}`);
+
+        const other = await update(create(fd, `${HOST}=${TB}`), [HOST], { ipv4: V4 });
+        assert.equal(fd.records.get(TB)?.address, V4, 'FreeDNS changed the other record');
+        assert.deepEqual(brief(other), [[HOST, 'ipv4', 'failed', 'fatal', 'token_other_host']]);
+        assert.equal(other[0].error?.scope, 'host');
+        assert.match(other[0].message, /token used for the A record of home\.mooo\.com belongs to another record/);
+        assert.match(other[0].message, /about office\.mooo\.com/);
+        assert.match(other[0].message, /Give home\.mooo\.com its own token from freedns\.afraid\.org\/dynamic\/v2\//);
+      } finally {
+        await fd.close();
+      }
+    });
+  }
+
+  for (const form of UNCHANGED_FORMS) {
+    test(`answer form "${answerForms.unchanged[form]('<host>', '<ip>')}": unchanged; another record's token is fatal when the answer names it`, async () => {
+      const fd = await startFreeDns({
+        tokens: { [T4]: { hostname: HOST, address: V4 }, [TB]: { hostname: 'office.mooo.com', address: V4 } },
+        forms: { unchanged: form },
+      });
+      try {
+        const own = await update(create(fd, T4), [HOST], { ipv4: V4 });
+        assert.deepEqual(brief(own), [[HOST, 'ipv4', 'unchanged', null, null]]);
+        const other = await update(create(fd, `${HOST}=${TB}`), [HOST], { ipv4: V4 });
+        // `has not changed` names no record: there is nothing to compare (and nothing was changed).
+        assert.deepEqual(
+          brief(other),
+          form === 'has-not-changed'
+            ? [[HOST, 'ipv4', 'unchanged', null, null]]
+            : [[HOST, 'ipv4', 'failed', 'fatal', 'token_other_host']],
+        );
+      } finally {
+        await fd.close();
+      }
+    });
+  }
+
+  test('the names and the address of every success form, and what is not a success', () => {
+    const forms = [
+      ['Updated home.mooo.com from 198.51.100.1 to 203.0.113.7', 'updated', ['home.mooo.com'], V4],
+      ['Updated office.mooo.com to 203.0.113.7 in 0.1 seconds', 'updated', ['office.mooo.com'], V4],
+      ['Updated 1 host(s) Office.Mooo.com. to 203.0.113.7 in 0.178 seconds', 'updated', ['office.mooo.com'], V4],
+      [
+        'Updated 2 host(s) a.mooo.com, b.mooo.com to 203.0.113.7 in 0.3 seconds',
+        'updated',
+        ['a.mooo.com', 'b.mooo.com'],
+        V4,
+      ],
+      ['Updated home.mooo.com from :: to 2001:db8::7', 'updated', ['home.mooo.com'], V6],
+      ['Updated 1 host(s)', 'updated', [], undefined],
+      [
+        'No IP change detected for home.mooo.com with IP 203.0.113.7, skipping update',
+        'unchanged',
+        ['home.mooo.com'],
+        V4,
+      ],
+      ['ERROR: Address 203.0.113.7 has not changed.', 'unchanged', [], V4],
+    ] as const;
+    for (const [text, outcome, names, address] of forms) {
+      assert.deepEqual(successAnswer(text), { outcome, names: [...names], address }, text);
+    }
+    for (const text of ['ERROR: Unable to locate this record', 'OK', '', '<html>Updated</html>', 'nochg 1.2.3.4'])
+      assert.equal(successAnswer(text), null, text);
+  });
 
   test('ERROR answers: unknown record is fatal for that record, other refusals too', () =>
     withFd(async (fd) => {

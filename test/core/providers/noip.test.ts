@@ -14,7 +14,9 @@ import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
 import { definition as noip, NOIP_ENDPOINT } from '../../../src/core/providers/noip';
 import { providerById } from '../../../src/core/providers/registry';
-import { startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
+import { AGENT_RULES, startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
+import { PROJECT_CONTACT } from '../../../src/core/version';
+import { accountKeyOf } from '../../../src/core/update/account';
 
 after(closeHttpPools);
 
@@ -24,8 +26,8 @@ const V4 = '203.0.113.10';
 const V6 = '2001:db8:1::10';
 const HOSTS = ['home.ddns.net', 'cam.ddns.net', 'nas.hopto.org'];
 
-const create = (srv: Dyndns2Server, env = {}) =>
-  noip.create(noip.settings.parse({ username: USER, password: PASSWORD, endpoint: srv.url }), env);
+const create = (srv: Dyndns2Server, env = {}, extra: Record<string, unknown> = {}) =>
+  noip.create(noip.settings.parse({ username: USER, password: PASSWORD, endpoint: srv.url, ...extra }), env);
 const serve = () => startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: HOSTS });
 
 const failure = (p: Promise<unknown>): Promise<DdnsError> =>
@@ -54,6 +56,7 @@ describe('No-IP', () => {
         ['username', 'text'],
         ['password', 'password'],
         ['endpoint', 'url'],
+        ['contact', 'email'],
       ],
     );
     assert.equal(noip.fields.find((f) => f.key === 'endpoint')!.placeholder, NOIP_ENDPOINT);
@@ -102,6 +105,69 @@ describe('No-IP', () => {
       );
     } finally {
       await srv.close();
+    }
+  });
+
+  test('User-Agent (No-IP\'s "Setting the Agent"): the default one, with the project\'s contact e-mail, is accepted', async () => {
+    const srv = await serve();
+    try {
+      const rs = await create(srv).setAddresses(
+        providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } }),
+      );
+      assert.equal(rs[0].outcome, 'updated');
+      const ua = srv.requests[0].headers['user-agent'] as string;
+      assert.match(ua, AGENT_RULES.noip!);
+      assert.ok(ua.endsWith(` ${PROJECT_CONTACT}`), ua);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('User-Agent: an agent ending in a web address (not an e-mail) gets badagent from the contract server', async () => {
+    const srv = await serve();
+    try {
+      const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+      const ask = (ua: string) =>
+        fetch(`${srv.url}?hostname=home.ddns.net&myip=${V4}`, {
+          headers: { authorization: auth, 'user-agent': ua },
+        }).then((r) => r.text());
+      assert.equal(
+        await ask('node-red-contrib-ddns node-red-contrib-ddns/linux-0.1.0 https://github.com/x/y/issues'),
+        'badagent',
+      );
+      assert.equal(await ask('Bob/1.0'), 'badagent');
+      assert.match(await ask(`Acme Updater/linux-1.0 ops@acme.example`), /^good /);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("User-Agent: the account's own contact e-mail is sent in place of the project's", async () => {
+    const srv = await serve();
+    try {
+      const p = create(srv, {}, { contact: ' ops@home.example ' });
+      const rs = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } }));
+      assert.equal(rs[0].outcome, 'updated');
+      const ua = srv.requests[0].headers['user-agent'] as string;
+      assert.match(ua, AGENT_RULES.noip!);
+      assert.ok(ua.endsWith(' ops@home.example'), ua);
+      // An empty field means the project's address.
+      assert.equal(noip.settings.parse({ username: USER, password: PASSWORD, contact: '  ' }).contact, undefined);
+      // The contact is a setting of the account: changing it changes the account's identity.
+      assert.notEqual(
+        accountKeyOf('noip', { username: USER }, { password: PASSWORD }),
+        accountKeyOf('noip', { username: USER, contact: 'ops@home.example' }, { password: PASSWORD }),
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('User-Agent: a contact that is not an e-mail address is refused by the settings check', () => {
+    for (const bad of ['https://example.com/contact', 'ops at home.example', 'ops@', 'a b@example.com', 'ops@home']) {
+      const r = noip.settings.safeParse({ username: USER, password: PASSWORD, contact: bad });
+      assert.equal(r.success, false, bad);
+      assert.match(r.error!.issues.map((i) => i.message).join(' '), /Enter an e-mail address such as you@example\.com/);
     }
   });
 

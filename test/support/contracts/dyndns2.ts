@@ -6,9 +6,11 @@
  * - Dyn:   https://help.dyn.com/remote-access-api/perform-update/ and https://help.dyn.com/return-codes/
  *          (one line per host in request order, account/system errors once, up to 20 hosts,
  *          `good`/`nochg`/`badauth`/`!donator`/`notfqdn`/`nohost`/`numhost`/`abuse`/`badagent`/
- *          `dnserr`/`911`; `/v3/update` takes `myip=<v4>,<v6>`, `/nic/update` one address).
+ *          `dnserr`/`911`; `/v3/update` takes `myip=<v4>,<v6>`, `/nic/update` one address; a
+ *          User-Agent `Company - Device - Version Number`, else `badagent`).
  * - No-IP: https://www.noip.com/integrate/request (`myip=<v4>,<v6>`, the answer lists both;
- *          User-Agent `Company NameOfProgram/OSVersion-ReleaseVersion contact`; 401 + `badauth`).
+ *          User-Agent `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact@example.com`,
+ *          else `badagent`; 401 + `badauth`).
  * - Dynu:  https://www.dynu.com/DynamicDNS/IP-Update-Protocol (GET only; Basic auth or
  *          `username`/`password` parameters, the password plain, MD5 or SHA-256; `myip`/`myipv6`,
  *          `no` leaves a family as it is; an omitted family is taken from the source address).
@@ -92,8 +94,21 @@ export interface Dyndns2Server {
   close(): Promise<void>;
 }
 
-/** No-IP's documented format: `Company NameOfProgram/OSVersion-ReleaseVersion contact`. */
-const NOIP_AGENT = /^\S.* [^\s/]+\/[^\s-]+-\S+ \S+$/;
+/**
+ * The User-Agent each provider documents; another one gets `badagent` (HTTP 200), as the
+ * providers answer a client they do not accept:
+ * - No-IP, https://www.noip.com/integrate/request ("Important: Setting the Agent", software
+ *   clients): `Company NameOfProgram/OSVersion-ReleaseVersion maintainer-contact@example.com`:
+ *   a company, the program with its OS and release, and a contact e-mail address last.
+ * - Dyn, https://help.dyn.com/remote-access-api/perform-update/: "a well-formed user agent that
+ *   includes company name, model number, and software build revision", shown as
+ *   `Company - Device - Version Number` (example: `Mellenium Inc. - Router 25001 - 1.1`).
+ * - Dynu (`[DEVICE-MODEL-MAKE-VERSION]`) and other servers: any non-empty agent.
+ */
+export const AGENT_RULES: Partial<Record<Dyndns2Flavour, RegExp>> = {
+  noip: /^\S.* [^\s/]+\/[^\s/-]+-\S+ [^\s@]+@[^\s@]+\.[a-z]{2,}$/i,
+  dyn: /^\S.* - \S.* - \S+$/,
+};
 const FQDN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i;
 
 export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2Server> {
@@ -244,7 +259,7 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
     }
     if (req.method !== 'GET') return send(res, 405, 'Method Not Allowed');
     const ua = req.headers['user-agent'] ?? '';
-    if (!ua.trim() || (opts.flavour === 'noip' && !NOIP_AGENT.test(ua))) return send(res, 200, 'badagent');
+    if (!ua.trim() || AGENT_RULES[opts.flavour]?.test(ua) === false) return send(res, 200, 'badagent');
     const user = authenticate(req);
     if (!user) return send(res, opts.flavour === 'noip' ? 401 : 200, 'badauth');
     // A malformed address is not covered by the documents: answered here with HTTP 400.

@@ -16,6 +16,10 @@
  *   own example moves one record from an IPv4 to an IPv6 address with the same token).
  * - `Updated <host> from <old> to <new>` / `No IP change detected for <host> with IP <ip>, skipping
  *   update` / `ERROR: Unable to locate this record` for an unknown token (HTTP 200 in all cases).
+ * - The other wordings FreeDNS is seen to use, chosen with `forms` (answerForms below): the
+ *   update.php interface's `Updated <n> host(s) <host> to <ip> in <t> seconds` and `ERROR: Address
+ *   <ip> has not changed.` (as update clients' own FreeDNS test servers reproduce them), and
+ *   `Updated <host> to <ip> in <t> seconds` (seen from sync.afraid.org, issue 12).
  * Not documented, chosen here: an address of the wrong family or an invalid one gets
  * `ERROR: Address <x> is not a valid IPv4|IPv6 address` (HTTP 200); other paths get a 404 page.
  */
@@ -33,11 +37,33 @@ export interface FreeDnsRecord {
 /** FreeDNS's own failure besides the generic ones: the token is not (or no longer) known. */
 export type FreeDnsFailure = ContractFailure | 'unknown-record';
 
+/** How the server words a change and a no-op (see the header); default the v2 page's forms. */
+export interface FreeDnsForms {
+  updated: 'from-to' | 'to-in-seconds' | 'hosts-to-in-seconds';
+  unchanged: 'no-change-detected' | 'has-not-changed';
+}
+
+/** Every answer form, worded for `host` (changed from `old` to `ip`, or left at `ip`). */
+export const answerForms = {
+  updated: {
+    'from-to': (host: string, old: string, ip: string) => `Updated ${host} from ${old} to ${ip}`,
+    'to-in-seconds': (host: string, _old: string, ip: string) => `Updated ${host} to ${ip} in 0.1 seconds`,
+    'hosts-to-in-seconds': (host: string, _old: string, ip: string) =>
+      `Updated 1 host(s) ${host} to ${ip} in 0.178 seconds`,
+  },
+  unchanged: {
+    'no-change-detected': (host: string, ip: string) =>
+      `No IP change detected for ${host} with IP ${ip}, skipping update`,
+    'has-not-changed': (_host: string, ip: string) => `ERROR: Address ${ip} has not changed.`,
+  },
+} as const;
+
 export interface FreeDnsContractOptions {
   /** token → hostname (an A record holding 0.0.0.0), or the full initial record. */
   tokens: Record<string, string | (Partial<FreeDnsRecord> & { hostname: string })>;
   /** Listen address of both endpoints, default 127.0.0.1. */
   host?: string;
+  forms?: Partial<FreeDnsForms>;
 }
 
 export interface FreeDnsRequest extends RecordedRequest {
@@ -56,6 +82,8 @@ export interface FreeDnsContract {
   records: Map<string, FreeDnsRecord>;
   /** Make the next `times` requests (default 1, either endpoint) fail this way. */
   failNext(failure: FreeDnsFailure, times?: number): void;
+  /** How the answers are worded from now on (tests may change it). */
+  forms: FreeDnsForms;
   close(): Promise<void>;
 }
 
@@ -73,6 +101,7 @@ export async function startFreeDns(opts: FreeDnsContractOptions): Promise<FreeDn
   }
   const requests: FreeDnsRequest[] = [];
   const failures = new FailureQueue<FreeDnsFailure>();
+  const forms: FreeDnsForms = { updated: 'from-to', unchanged: 'no-change-detected', ...opts.forms };
 
   const answer = (req: RecordedRequest, res: http.ServerResponse, endpoint: 'ipv4' | 'ipv6') => {
     const m = /^\/u\/([^/]+)\/?$/.exec(req.path);
@@ -90,12 +119,12 @@ export async function startFreeDns(opts: FreeDnsContractOptions): Promise<FreeDn
     const type = endpoint === 'ipv4' ? 'A' : 'AAAA';
     const normal = type === 'AAAA' ? address.toLowerCase() : address;
     if (record.type === type && record.address === normal) {
-      return text(res, `No IP change detected for ${record.hostname} with IP ${normal}, skipping update`);
+      return text(res, answerForms.unchanged[forms.unchanged](record.hostname, normal));
     }
     const old = record.address;
     record.type = type;
     record.address = normal;
-    text(res, `Updated ${record.hostname} from ${old} to ${normal}`);
+    text(res, answerForms.updated[forms.updated](record.hostname, old, normal));
   };
 
   const handler = (endpoint: 'ipv4' | 'ipv6') => (req: RecordedRequest, res: http.ServerResponse) => {
@@ -114,6 +143,7 @@ export async function startFreeDns(opts: FreeDnsContractOptions): Promise<FreeDn
     urlIpv6: v6.url,
     requests,
     records,
+    forms,
     failNext: (f, times = 1) => failures.push(f, times),
     close: async () => {
       failures.clear();
