@@ -136,7 +136,7 @@ export = function register(RED: Red): void {
     // A secret over plain http:// (the account logs it once): a yellow status until the first result.
     if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
 
-    const view = new ResultsView();
+    const view = new ResultsView((t) => redactor.text(t));
     let closed = false;
 
     const engine = new UpdateEngine({
@@ -171,7 +171,7 @@ export = function register(RED: Red): void {
     /** The status line for the last results (secrets removed). */
     function remember(results: readonly UpdateResult[]): void {
       const s = view.take(results);
-      if (s) node.status({ ...s, text: redactor.text(s.text) });
+      if (s) node.status(s);
     }
 
     /** One error naming every failed result (secrets removed), or null. */

@@ -10,6 +10,9 @@ export class ResultsView {
   /** name → its latest results, one per family */
   readonly last = new Map<string, UpdateResult[]>();
 
+  /** `redact` cleans the status text before it is shortened. */
+  constructor(private readonly redact: (text: string) => string = (t) => t) {}
+
   /** Take in new results; the status line to show, or undefined when there is nothing to show. */
   take(results: readonly UpdateResult[]): StatusLine | undefined {
     const byName = new Map<string, UpdateResult[]>();
@@ -22,7 +25,7 @@ export class ResultsView {
         [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)),
       );
     }
-    return statusLine(this.last);
+    return statusLine(this.last, 60, this.redact);
   }
 
   /** After a reset: forget the stops that have been lifted; true when no result is left to show. */

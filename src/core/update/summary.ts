@@ -48,7 +48,11 @@ function mark(r: UpdateResult): string {
  * One status line from the last results per name (`last`: name → its latest results, one per
  * family). The worst name is shown when something is wrong; otherwise the names and addresses.
  */
-export function statusLine(last: ReadonlyMap<string, readonly UpdateResult[]>, max = 60): StatusLine | undefined {
+export function statusLine(
+  last: ReadonlyMap<string, readonly UpdateResult[]>,
+  max = 60,
+  redact: (text: string) => string = (t) => t,
+): StatusLine | undefined {
   const names = [...last.keys()];
   if (names.length === 0) return undefined;
   let worst: Level = 0;
@@ -87,6 +91,6 @@ export function statusLine(last: ReadonlyMap<string, readonly UpdateResult[]>, m
   return {
     fill: worst === 0 ? 'green' : worst === 1 ? 'yellow' : 'red',
     shape: worst === 0 ? 'dot' : 'ring',
-    text: clip(text, max),
+    text: clip(redact(text), max), // redact first, then shorten
   };
 }
