@@ -21,6 +21,7 @@ import { checkFailure, failurePayload, reviewCheck } from '../core/ip/report';
 import { sourceListIssues } from '../core/ip/source-list';
 import {
   buildSource,
+  DEFAULT_PUSH_PATH,
   DEFAULT_ROUTER_SAFETY_POLL_S,
   DEFAULT_SOURCES,
   SOURCE_CATALOG,
@@ -156,6 +157,7 @@ export = function register(RED: Red): void {
           catalog: SOURCE_CATALOG,
           defaults: DEFAULT_SOURCES,
           routerSafetyPoll: DEFAULT_ROUTER_SAFETY_POLL_S,
+          pushPath: DEFAULT_PUSH_PATH,
         });
       },
     );
@@ -187,7 +189,8 @@ export = function register(RED: Red): void {
     const pushCfg = configs.find((c) => c.type === 'router-push');
     let push: { path: string; token: string; routes: PushRoutes | null } | null = null;
     if (pushCfg) {
-      const token = pushTokenSchema.safeParse(node.credentials?.pushToken ?? '');
+      if (!node.credentials?.pushToken) return idle(t('errors.push-token-missing'));
+      const token = pushTokenSchema.safeParse(node.credentials.pushToken);
       if (!token.success) return idle(token.error.issues[0].message);
       const app = RED.settings.httpNodeRoot === false ? undefined : (RED as { httpNode?: HttpApp }).httpNode;
       const routes = app && typeof app.use === 'function' ? pushRoutes(app) : null;

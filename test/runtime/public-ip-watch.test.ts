@@ -903,7 +903,7 @@ test('public-ip-watch + router push: the path is served while the node runs and 
 
 test('public-ip-watch + router push: a configuration that cannot work is refused with the reason', async () => {
   const cases: Array<[Msg, Msg, RegExp]> = [
-    [{ sources: [pushSource('/x'), { type: 'ipify' }] }, {}, /push token/],
+    [{ sources: [pushSource('/x'), { type: 'ipify' }] }, {}, /push-token-missing/],
     [{ sources: [pushSource('/x'), { type: 'ipify' }] }, { w: { pushToken: 'short' } }, /at least 12 characters/],
     [
       { sources: [pushSource('/x'), { type: 'ipify' }] },

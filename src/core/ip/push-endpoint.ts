@@ -79,7 +79,7 @@ export const DEFAULT_ANSWER_WITHIN_MS = 20_000;
 
 /** The token: what routers can send unescaped in a URL (the Fritz!Box escapes nothing). */
 export const pushTokenSchema = z
-  .string({ error: 'a push token (password) is needed for the router push' })
+  .string({ error: 'the push token must be text' })
   .regex(/^[A-Za-z0-9._~-]*$/, {
     message:
       'the push token may hold only letters, digits and . _ ~ - (routers such as the Fritz!Box put it into the URL without escaping it)',
