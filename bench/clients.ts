@@ -58,6 +58,11 @@ export interface RunningClient {
    * Returns the number of external lookups (requests that left the LAN) it made.
    */
   external?(): number;
+  /**
+   * The change reaches it as a push from the router's DDNS client (issue 16), not through its
+   * polling: its wait does not scale with the polling period, so its 12/h columns are as measured.
+   */
+  pushed?: boolean;
 }
 
 export const BRIDGE_USER = 'bench';
@@ -71,11 +76,14 @@ export interface OursFlowClient {
   /** RFC 2136 through this relay, or dyndns2 to this bridge. */
   relay?: DnsProxy;
   bridge?: Dyndns2Bridge;
+  /** A router-push source beside the custom URL (issue 16): its path and token. */
+  push?: { path: string; token: string };
 }
 
 /**
  * Node-RED flows: per client a ddns-account, a public-ip-watch (one custom-URL source, the given
- * interval) wired to a dns-update for one name. minInterval 30 s = ddclient's default min-interval.
+ * interval; with `push` also a router-push source, the custom URL then confirms each push) wired to
+ * a dns-update for one name. minInterval 30 s = ddclient's default min-interval.
  */
 export function oursFlows(o: {
   clients: OursFlowClient[];
@@ -118,7 +126,11 @@ export function oursFlows(o: {
         z: 'bench-tab',
         name: c.id,
         families: 'ipv4',
-        sources: [{ type: 'custom', url: o.ipService.url(c.ip), format: 'text' }],
+        sources: [
+          ...(c.push ? [{ type: 'router-push', path: c.push.path }] : []),
+          { type: 'custom', url: o.ipService.url(c.ip), format: 'text' },
+        ],
+        ...(c.push ? { credentials: { pushToken: c.push.token } } : {}),
         policy: 'first',
         quorum: 2,
         interval: o.periodS,
@@ -149,6 +161,23 @@ export function oursFlows(o: {
     );
   }
   return flows;
+}
+
+/**
+ * What a router's built-in DDNS client sends when its address changes (the dyndns2 request, Basic
+ * auth, the way curl, inadyn or a Fritz!Box sends it): one GET to the push endpoint. Returns the answer.
+ */
+export async function routerPush(o: {
+  nodeRedUrl: string;
+  path: string;
+  token: string;
+  name: string;
+  address: string;
+}): Promise<string> {
+  const res = await fetch(`${o.nodeRedUrl}${o.path}/nic/update?hostname=${o.name}&myip=${o.address}`, {
+    headers: { authorization: `Basic ${Buffer.from(`router:${o.token}`).toString('base64')}` },
+  });
+  return (await res.text()).trim();
 }
 
 // ------------------------------------------------------------------------------------ ddclient

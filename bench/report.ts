@@ -92,9 +92,9 @@ export function renderReport(r: Report): string {
         const f = r.staleness.get(c.id);
         if (!f) return [c.software, c.protocol, '—', '—', '—', '—', '—', '—', '—', '—'];
         const n = f.failed ? `${f.n} (+${f.failed} not visible)` : String(f.n);
-        // the router row makes no external lookup: its measured figures hold at any budget
-        const budgetFree = c.external !== undefined;
-        const ext = budgetFree ? ` (${c.external!()} external lookups)` : '';
+        // the router row makes no external lookup, the push row is told: their measured figures hold at any budget
+        const budgetFree = c.external !== undefined || c.pushed === true;
+        const ext = c.external ? ` (${c.external()} external lookups)` : '';
         return [
           `${c.software}${ext}`,
           c.protocol,
@@ -121,6 +121,14 @@ export function renderReport(r: Report): string {
       : '_Router source (issue 8): not measured in this run (see the notes)._',
     '',
   );
+  if (r.clients.some((c) => c.pushed))
+    out.push(
+      "_Router push (issue 16): the same flow as the dyndns2 row with a router-push source in front of its what's-my-IP URL. At each " +
+        "change the router's DDNS client is simulated by one dyndns2 GET (Basic auth) to Node-RED at the moment of the change; the push " +
+        'is confirmed by one lookup of the URL (its "lookup" column) before anything moves. Its wait does not depend on the polling ' +
+        "period, so its 12/h columns are its measured figures; changes at least 30 s (dns-update's minInterval) + a random 0–60 s apart._",
+      '',
+    );
 
   // 3
   const window = r.costs[0]?.windowMs ?? NaN;
@@ -279,6 +287,14 @@ function findGaps(r: Report): string[] {
         `with ${router.external!()} external lookups — against pollers bound by their period at any budget of external lookups.`,
     );
   }
+  for (const c of r.clients.filter((x) => x.pushed)) {
+    const pf = r.staleness.get(c.id);
+    if (pf && pf.n > 0)
+      gaps.push(
+        `Router push: staleness median ${secs(median(pf.stalenessMs))}, worst ${secs(max(pf.stalenessMs))} over ${pf.n} change${pf.n === 1 ? '' : 's'}, ` +
+          'one confirming lookup per change — whatever the polling period.',
+      );
+  }
   const peers = r.clients.filter((c) => !c.software.startsWith('node-red-contrib-ddns'));
   const budgetPerHour = Math.round(3600 / r.budgetPeriodS);
   if (ours.length && peers.length) {
@@ -289,7 +305,7 @@ function findGaps(r: Report): string[] {
       const [bp, p] = peerMeds.reduce((a, b) => (b[1] < a[1] ? b : a));
       const n = Math.min(
         ...r.clients
-          .filter((c) => c.external === undefined)
+          .filter((c) => c.external === undefined && !c.pushed)
           .map((c) => r.staleness.get(c.id)?.n ?? 0)
           .filter((x) => x > 0),
       );

@@ -18,7 +18,7 @@ import { closeHttpPools } from '../src/core/http';
 import { bindUnavailable, startBind } from '../test/support/bind';
 import { startPebble } from '../test/support/pebble';
 import { measureCerts, type CertRow } from './certs';
-import { oursFlows, startDdclient, startInadyn, type OursFlowClient, type RunningClient } from './clients';
+import { oursFlows, routerPush, startDdclient, startInadyn, type OursFlowClient, type RunningClient } from './clients';
 import { checkEnvironment, describeMachine, describeMissing } from './env';
 import { REPO_ROOT, startNodeRed } from './node-red';
 import { renderReport } from './report';
@@ -157,6 +157,16 @@ async function main(): Promise<void> {
   };
   const oursRfc = args.onlyRouter ? undefined : await add('ours-rfc2136', 'node-red-contrib-ddns', 'RFC 2136');
   const oursD2 = args.onlyRouter ? undefined : await add('ours-dyndns2', 'node-red-contrib-ddns', 'dyndns2');
+  // Issue 16: the same flow with a router-push source; at each change the "router" pushes at once.
+  const oursPush = args.onlyRouter
+    ? undefined
+    : await add('ours-push', 'node-red-contrib-ddns, router push', 'dyndns2');
+  const push = { path: '/bench/push', token: randomBytes(16).toString('hex') };
+  if (oursPush) {
+    oursPush.pushed = true;
+    oursPush.minGapMs = 30_000; // dns-update's minInterval: a sooner change would measure the rate limit
+    oursPush.roomMs = 40_000;
+  }
   const ddRfc = has.ddclient ? await add('ddclient-nsupdate', 'ddclient', 'RFC 2136') : undefined;
   const ddD2 = has.ddclient ? await add('ddclient-dyndns2', 'ddclient', 'dyndns2') : undefined;
   const ina = has.inadyn ? await add('inadyn-dyndns2', 'inadyn', 'dyndns2') : undefined;
@@ -194,7 +204,7 @@ async function main(): Promise<void> {
   for (const c of clients) if (c.provider instanceof Dyndns2Bridge) c.provider.assume(c.name, startOf(c));
 
   const redWith = args.onlyRouter ? undefined : await startNodeRed('Node-RED + package', { withPackage: true });
-  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2]
+  const oursFlowClients: OursFlowClient[] = [oursRfc, oursD2, oursPush]
     .filter((c) => c !== undefined)
     .map((c) => ({
       id: c.id,
@@ -202,12 +212,25 @@ async function main(): Promise<void> {
       ip: c.ip,
       relay: c.provider instanceof DnsProxy ? c.provider : undefined,
       bridge: c.provider instanceof Dyndns2Bridge ? c.provider : undefined,
+      push: c === oursPush ? push : undefined,
     }));
+  if (oursPush && redWith) {
+    const nodeRedUrl = redWith.url;
+    // The router's client: the WAN address changes (its what's-my-IP path answers it) and it pushes at once.
+    oursPush.change = async (address) => {
+      oursPush.ip.address = address;
+      const answer = await routerPush({ nodeRedUrl, ...push, name: oursPush.name, address });
+      if (!answer.startsWith('good ')) log(`${oursPush.id}: the push of ${address} was answered "${answer}"`);
+    };
+  }
   if (redWith) {
     await redWith.deploy(
       oursFlows({ clients: oursFlowClients, ipService, key, zone: ZONE, bridgePassword, periodS: PERIOD_S }),
     );
-    procs.unshift({ label: 'Node-RED + node-red-contrib-ddns (2 flows: RFC 2136 and dyndns2)', pid: redWith.proc.pid });
+    procs.unshift({
+      label: 'Node-RED + node-red-contrib-ddns (3 flows: RFC 2136, dyndns2, dyndns2 with router push)',
+      pid: redWith.proc.pid,
+    });
   }
   const redBare = args.onlyRouter ? undefined : await startNodeRed('Node-RED alone', { withPackage: false });
   if (redBare) procs.splice(1, 0, { label: 'Node-RED alone (no package, no flows)', pid: redBare.proc.pid });

@@ -5,15 +5,23 @@
  * as msgs (output 1: address changes, output 2: alerts), status (core/ip/status-view.ts), warnings
  * (core/ip/report.ts) and node.error / done(err). The last known addresses live in the node's
  * context, in the store the user names.
+ *
+ * A router-push source is served on Node-RED's httpNode: one middleware per HTTP app (installed
+ * once, it passes every other request on) looks the path up in a table (core/ip/push-endpoint.ts
+ * PushRoutes) where each node adds its endpoint on start and removes it on close, so a closed
+ * node's path answers 404 again without touching Express's internals. The push token is a
+ * credential of the node.
  */
 import { z } from 'zod';
 import { parseAddress } from '../core/address';
 import { detectRound } from '../core/ip/detector';
 import { startPush } from '../core/ip/push';
+import { PushEndpoint, PushRoutes, pushTokenSchema, type PushEvent } from '../core/ip/push-endpoint';
 import { checkFailure, failurePayload, reviewCheck } from '../core/ip/report';
 import { sourceListIssues } from '../core/ip/source-list';
 import {
   buildSource,
+  DEFAULT_PUSH_PATH,
   DEFAULT_ROUTER_SAFETY_POLL_S,
   DEFAULT_SOURCES,
   SOURCE_CATALOG,
@@ -67,6 +75,56 @@ const watchConfigSchema = z
     for (const i of issues) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   });
 
+/** The parts of Node-RED's httpNode (an Express app) and of its requests that the push endpoint uses. */
+interface HttpApp {
+  use(handler: (req: HttpRequest, res: HttpResponse, next: () => void) => void): void;
+}
+interface HttpRequest {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  socket?: { remoteAddress?: string };
+}
+interface HttpResponse {
+  writeHead(status: number, headers: Record<string, string>): void;
+  end(body?: string): void;
+}
+
+/** One route table per HTTP app, with its middleware installed once (the test helper makes a new app per flow). */
+const routeTables = new WeakMap<HttpApp, PushRoutes>();
+
+function pushRoutes(app: HttpApp): PushRoutes {
+  const known = routeTables.get(app);
+  if (known) return known;
+  const routes = new PushRoutes();
+  routeTables.set(app, routes);
+  app.use((req, res, next) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const endpoint = routes.find(q < 0 ? url : url.slice(0, q));
+    if (!endpoint) return next();
+    const auth = req.headers.authorization;
+    endpoint
+      .handle({
+        method: req.method ?? 'GET',
+        query: q < 0 ? '' : url.slice(q + 1),
+        authorization: typeof auth === 'string' ? auth : undefined,
+        client: req.socket?.remoteAddress,
+      })
+      .then(
+        (r) => {
+          res.writeHead(r.status, r.headers);
+          res.end(r.body);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('911\n');
+        },
+      );
+  });
+  return routes;
+}
+
 /** An input msg: any msg triggers a check; `force` must be a boolean when present. */
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
 
@@ -99,6 +157,7 @@ export = function register(RED: Red): void {
           catalog: SOURCE_CATALOG,
           defaults: DEFAULT_SOURCES,
           routerSafetyPoll: DEFAULT_ROUTER_SAFETY_POLL_S,
+          pushPath: DEFAULT_PUSH_PATH,
         });
       },
     );
@@ -126,8 +185,21 @@ export = function register(RED: Red): void {
     }
     const tracked = familiesOf(cfg.families);
     const local = cfg.localAddress ? parseAddress(cfg.localAddress) : null;
-    // No secret values here (sources take no credentials), but URL-borne tokens are still masked.
-    const redactor = new Redactor();
+    // The router push: its path, its token (a credential) and Node-RED's HTTP app that serves it.
+    const pushCfg = configs.find((c) => c.type === 'router-push');
+    let push: { path: string; token: string; routes: PushRoutes | null } | null = null;
+    if (pushCfg) {
+      if (!node.credentials?.pushToken) return idle(t('errors.push-token-missing'));
+      const token = pushTokenSchema.safeParse(node.credentials.pushToken);
+      if (!token.success) return idle(token.error.issues[0].message);
+      const app = RED.settings.httpNodeRoot === false ? undefined : (RED as { httpNode?: HttpApp }).httpNode;
+      const routes = app && typeof app.use === 'function' ? pushRoutes(app) : null;
+      const holder = routes?.takenBy(pushCfg.path, node.id);
+      if (holder) return idle(t('errors.push-path-taken', undefined, { path: pushCfg.path, node: holder }));
+      push = { path: pushCfg.path, token: token.data, routes };
+    }
+    // Sources take no credentials; the push token is masked all the same, and URL-borne tokens too.
+    const redactor = new Redactor([push?.token]);
     const view = new AddressStatusView(tracked);
     const warnings = warnOnce(node);
     /** Set by the close handler: nothing is reported or started any more. */
@@ -138,9 +210,10 @@ export = function register(RED: Red): void {
       intervalMs: cfg.interval * 1000,
       emitOnStart: cfg.emitOnStart,
       alertAfter: cfg.alertAfter,
-      detect: (family, signal, scope) =>
+      detect: (family, signal, scope, claim) =>
         detectRound(family, {
           scope,
+          claim,
           sources,
           policy: cfg.policy,
           quorum: cfg.quorum,
@@ -198,7 +271,34 @@ export = function register(RED: Red): void {
 
     // The start check first: hints that arrive early queue behind it.
     watcher.start();
-    const push = startPush({
+    if (push) {
+      const endpoint = new PushEndpoint({
+        token: push.token,
+        families: tracked,
+        allowNonPublic: cfg.allowNonPublic,
+        known: () => watcher.known,
+        confirm: (claims) => watcher.push(claims),
+        onEvent: (e) => (closing ? undefined : pushEvent(e)),
+      });
+      if (push.routes) {
+        push.routes.add(push.path, node.id, endpoint);
+        node.log(t('log.push-ready', undefined, { url: pushUrl(push.path) }));
+      } else warnings.warn('push-off', t('warn.push-unreachable'));
+    }
+    /** The router push in the log (the token is never part of an event). */
+    function pushEvent(e: PushEvent): void {
+      if (e.kind === 'badauth') node.warn(t('warn.push-badauth', undefined, { client: e.client, n: e.failures }));
+      else if (e.kind === 'locked')
+        node.warn(t('warn.push-locked', undefined, { client: e.client, s: Math.round(e.forMs / 1000) }));
+      else if (e.kind === 'refused')
+        node.warn(t('warn.push-refused', undefined, { client: e.client, reason: e.reason }));
+      else if (e.kind === 'unconfirmed') warnings.warn('push-unconfirmed', `${t('warn.push-unconfirmed')} ${e.reason}`);
+      else {
+        warnings.clear('push-unconfirmed');
+        node.debug(`router push from ${e.client}: ${e.claims} confirmed${e.changed.length ? '' : ', unchanged'}`);
+      }
+    }
+    const pushes = startPush({
       sources: configs,
       families: tracked,
       hint: (families) => (closing ? undefined : watcher.hint(families)),
@@ -210,13 +310,21 @@ export = function register(RED: Red): void {
     node.on('close', (removed, done) => {
       closing = true;
       if (removed) inProcess.delete(node.id);
+      // The path answers 404 again at once; a request already being answered gets 911.
+      if (push?.routes) push.routes.remove(push.path, node.id);
       // Every timer, socket and child of the watcher and of the push watchers ends here.
-      void Promise.allSettled([watcher.stop(), push.close()]).then(() => {
+      void Promise.allSettled([watcher.stop(), pushes.close()]).then(() => {
         node.status({});
         done();
       });
     });
   }
 
-  RED.nodes.registerType('public-ip-watch', PublicIpWatchNode);
+  /** The path as a router reaches it: under Node-RED's httpNodeRoot. */
+  const pushUrl = (path: string) => {
+    const root = typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/';
+    return `${root.replace(/\/+$/, '')}${path}`;
+  };
+
+  RED.nodes.registerType('public-ip-watch', PublicIpWatchNode, { credentials: { pushToken: { type: 'password' } } });
 };

@@ -128,6 +128,7 @@ describe('settings', () => {
       'ipify',
       'opendns',
       'router',
+      'router-push',
     ]);
     assert.deepEqual(SOURCE_CATALOG.find((c) => c.type === 'aws')!.families, ['ipv4']);
     assert.equal(

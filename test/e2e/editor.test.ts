@@ -193,6 +193,8 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         assert.equal(account('cert-renew')?.settings?.server, '127.0.0.1:53053');
       }
       assert.ok(!JSON.stringify(flows).includes(TSIG_SECRET), 'the TSIG secret is not in the flows (credentials only)');
+      if (placed.has('public-ip-watch'))
+        await checkRouterPush(red.url, byId.get(placed.get('public-ip-watch')!)!, flows);
       await s.screenshot('editor-flow-deployed');
       assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
     },
@@ -409,7 +411,64 @@ async function addAccount(
   await page.waitForFunction(() => RED.nodes.node($('#node-input-account').val())?.type === 'ddns-account');
 }
 
+/** The push token the public-ip-watch dialog made with its "New token" button. */
+let pushToken = '';
+
+/**
+ * The router push as a user sets it up: a Router push row added to the sources, its path typed in
+ * (the dialog shows the URLs to paste), a new token made in the password field of the credential.
+ */
+const addRouterPush: Filler = async (page) => {
+  const types = page.locator('.ddns-piw-type');
+  await types.first().waitFor({ state: 'visible' }); // the source catalog has loaded
+  assert.equal(await page.locator('#ddns-piw-push-token-row').isVisible(), false, 'no token field without a push');
+  const rows = await types.count();
+  await page.locator('.node-input-sources-container-row .red-ui-editableList-addButton').click();
+  await types.nth(rows).selectOption('router-push');
+  const row = page.locator('#node-input-sources-container > li').nth(rows);
+  assert.match(await row.innerText(), /Router push.*another source in this list .* must confirm it/s, 'the note');
+  await row.locator('[data-key="path"]').fill('/e2e/push');
+  assert.match(
+    await row.locator('.ddns-piw-push-urls').innerText(),
+    /\/e2e\/push\?token=<pass>&ipv4=<ipaddr>&ipv6=<ip6addr>&prefix=<ip6lanprefix>[\s\S]*\/e2e\/push\/nic\/update\?hostname=<name>&myip=<ip>/,
+    'the URLs to paste, with the path',
+  );
+  const token = page.locator('#node-input-pushToken');
+  await token.waitFor({ state: 'visible' });
+  assert.equal(await token.getAttribute('type'), 'password', 'the token is a password field');
+  await page.locator('#ddns-piw-push-token-new').click();
+  pushToken = await token.inputValue();
+  assert.match(pushToken, /^[A-Za-z0-9]{24}$/, 'a new token that routers can send unescaped');
+};
+
+/** After the deploy: the push row is in the flow, its token only in the credentials, and Node-RED serves the path. */
+async function checkRouterPush(url: string, watch: Json, flows: Json[]): Promise<void> {
+  assert.ok(
+    (watch.sources as Json[]).some((x) => x.type === 'router-push' && x.path === '/e2e/push'),
+    `the router push was saved: ${JSON.stringify(watch.sources)}`,
+  );
+  assert.ok(pushToken && !JSON.stringify(flows).includes(pushToken), 'the push token is not in the flows');
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, { headers });
+    return { status: res.status, body: await res.text() };
+  };
+  const wrong = `Basic ${Buffer.from('router:not-the-token-at-all').toString('base64')}`;
+  assert.deepEqual(await get('/e2e/push/nic/update?myip=8.8.8.8', { authorization: wrong }), {
+    status: 401,
+    body: 'badauth\n',
+  });
+  // The deployed credential is the one typed: a malformed address is refused after the token check.
+  assert.deepEqual(await get(`/e2e/push?token=${pushToken}&ipv4=banana`), {
+    status: 400,
+    body: 'dnserr ipv4: "banana" is not an IP address\n',
+  });
+}
+
 const FILL: Record<string, Filler> = {
+  'public-ip-watch': async (page, type) => {
+    await fillName(page, type);
+    await addRouterPush(page, type);
+  },
   'dns-update': async (page, type) => {
     await fillName(page, type);
     await addAccount(page, 'dryrun', 'e2e dry run');

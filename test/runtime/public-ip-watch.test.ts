@@ -7,12 +7,20 @@
  *   address request and sending change announcements like a router (RFC 6886 §3.2 and §3.2.1,
  *   https://www.rfc-editor.org/rfc/rfc6886#section-3.2); the announcements go to the port the
  *   node is told to listen on instead of 224.0.0.1:5350. (A real router: test/router/.)
+ * - a home router's built-in DDNS client pushing to the router-push endpoint: plain GET requests as
+ *   the dyndns2 protocol sends them (https://help.dyn.com/remote-access-api/perform-update/:
+ *   `/nic/update?hostname=…&myip=…` with Basic auth; answers `good`/`nochg`/`badauth`/`911`,
+ *   https://help.dyn.com/remote-access-api/return-codes/) and as a Fritz!Box fills its custom update
+ *   URL (placeholders `<ipaddr>`, `<ip6addr>`, `<ip6lanprefix>`, `<pass>`, nothing escaped: AVM's
+ *   knowledge base "Setting up dynamic DNS in the FRITZ!Box"). The endpoint lives on Node-RED's
+ *   httpNode, which the test helper does not serve: a loopback server hands every request to it.
  * Catch, Status and Complete are Node-RED's own core nodes.
  */
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import type { ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule, waitFor } from '../support/node-red';
@@ -28,12 +36,22 @@ const say =
   (res: ServerResponse) =>
     text(res, body, status);
 
+/** Node-RED's httpNode of the loaded flow (the helper makes a new one per load). */
+let httpNode: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+const captureHttpNode = (RED: { httpNode: typeof httpNode }) => {
+  httpNode = RED.httpNode;
+};
+/** The front door to httpNode, where the "router" sends its pushes. */
+let front: http.Server;
+
 before(async () => {
   srv = await startServer((req, res) => {
     const a = answers.get(req.path);
     if (!a) return text(res, 'not found', 404);
     a(res);
   });
+  front = http.createServer((req, res) => (httpNode ? httpNode(req, res) : res.writeHead(503).end()));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
   await helper.startServer();
 });
 let loaded = false;
@@ -48,6 +66,7 @@ afterEach(async () => {
 });
 after(async () => {
   await helper.stopServer();
+  await new Promise<void>((r) => front.close(() => r()));
   await srv.close();
   await closeHttpPools();
 });
@@ -76,8 +95,8 @@ function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
   return [{ id: 'f1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
 }
 
-async function load(config: Msg, extraFlow: Msg[] = []): Promise<Harness> {
-  await helper.load(nodeModule('public-ip-watch'), flowFor(config, extraFlow));
+async function load(config: Msg, extraFlow: Msg[] = [], credentials: Msg = {}): Promise<Harness> {
+  await helper.load([nodeModule('public-ip-watch'), captureHttpNode], flowFor(config, extraFlow), credentials);
   loaded = true;
   return attach();
 }
@@ -476,6 +495,7 @@ test('public-ip-watch: the editor gets the source catalog from the admin API', a
     'google-dns',
     'interface',
     'router',
+    'router-push',
     'custom',
   ])
     assert.ok(types.includes(t), t);
@@ -484,6 +504,7 @@ test('public-ip-watch: the editor gets the source catalog from the admin API', a
     !res.body.defaults.some((d: Msg) => d.type === 'router'),
     'the router is offered, not chosen by default (many routers have UPnP/NAT-PMP off)',
   );
+  assert.ok(!res.body.defaults.some((d: Msg) => d.type === 'router-push'), 'a push needs the router set up first');
   assert.equal(res.body.routerSafetyPoll, 30);
 });
 
@@ -622,5 +643,283 @@ test('public-ip-watch + router: "no public address" from the router is CGNAT evi
     assert.equal(alone.out.length, 0);
   } finally {
     await router.close();
+  }
+});
+
+// ---- the router pushes (router-push source) --------------------------------------------------------
+
+/** The push token of these tests (a node credential). */
+const TOKEN = 'push-token-7f3a9c1e5b';
+const creds = { w: { pushToken: TOKEN } };
+
+interface PushAnswer {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** One GET to the front door, as a router's DDNS client sends it (a new connection each time). */
+function routerGet(pathAndQuery: string, basic?: { user: string; password: string }): Promise<PushAnswer> {
+  const headers: Record<string, string> = { 'user-agent': 'Fritz!Box DDNS/1.0.1' };
+  if (basic) headers.authorization = `Basic ${Buffer.from(`${basic.user}:${basic.password}`).toString('base64')}`;
+  const { port } = front.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathAndQuery, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Everything the user can see of node w: log lines, statuses, messages on both outputs, caught errors. */
+function visible(h: Harness): string {
+  const logs = helper
+    .log()
+    .args.map((a: Msg[]) => a[0])
+    .filter((m: Msg) => m.id === 'w');
+  return JSON.stringify([logs, h.statuses, h.out, h.alerts, h.caught]);
+}
+
+function assertNoToken(h: Harness): void {
+  const seen = visible(h);
+  for (const form of [TOKEN, Buffer.from(TOKEN).toString('base64'), Buffer.from(`router:${TOKEN}`).toString('base64')])
+    assert.ok(!seen.includes(form), 'the token appears nowhere in logs, status or messages');
+}
+
+const pushSource = (path: string) => ({ type: 'router-push', path });
+const outsideRequests = (path: string) => srv.requests.filter((r) => r.path === path).length;
+
+test('public-ip-watch + router push (dyndns2): a pushed address moves the output once an outside check confirms it; a forged or malformed push moves nothing', async () => {
+  answers.set('/seen', say('8.8.8.8'));
+  const h = await load(
+    { sources: [pushSource('/home/push'), { type: 'ipify', urlV4: url('/seen') }], topic: 'wan' },
+    [],
+    creds,
+  );
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  assert.equal(h.out[0].payload.ipv4, '8.8.8.8');
+  const auth = { user: 'router', password: TOKEN };
+
+  // The router's address changes; its DDNS client calls the endpoint. The outside service sees the same.
+  answers.set('/seen', say('8.8.4.4'));
+  const before = outsideRequests('/seen');
+  const r = await routerGet('/home/push/nic/update?hostname=home.example.com&myip=8.8.4.4', auth);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'good 8.8.4.4\n');
+  assert.match(String(r.headers['content-type']), /^text\/plain/);
+  assert.equal(outsideRequests('/seen'), before + 1, 'one outside check confirmed the push');
+  await waitFor(() => h.out.length === 2, 5000, 10, 'the change');
+  const moved = h.out[1].payload;
+  assert.equal(h.out[1].topic, 'wan');
+  assert.equal(moved.ipv4, '8.8.4.4');
+  assert.deepEqual(moved.changed, ['ipv4']);
+  assert.deepEqual(moved.previous, { ipv4: '8.8.8.8', ipv6: null });
+  assert.deepEqual(moved.sources.ipv4.agreedBy, ['router-push', 'ipify']);
+  await waitFor(() => /^v4 8\.8\.4\.4 · /.test(lastStatus(h)?.text ?? ''), 5000, 10, 'the new address in the status');
+
+  // The same push again (routers repeat): nochg, without asking anyone, nothing sent.
+  const again = await routerGet('/home/push/nic/update?hostname=home.example.com&myip=8.8.4.4', auth);
+  assert.equal(again.body, 'nochg 8.8.4.4\n');
+  assert.equal(outsideRequests('/seen'), before + 1, 'a push of the known address needs no check');
+  // One answer line per host name (dyndns2), at the bare path as well.
+  const two = await routerGet('/home/push?hostname=a.example.com,b.example.com&myip=8.8.4.4', auth);
+  assert.equal(two.body, 'nochg 8.8.4.4\nnochg 8.8.4.4\n');
+
+  // A push with the right token but an address nobody else sees: not confirmed, nothing moves.
+  const forged = await routerGet('/home/push/nic/update?hostname=home.example.com&myip=1.1.1.1', auth);
+  assert.equal(forged.status, 200);
+  assert.equal(forged.body, '911\n', 'the router is told to try later');
+  const warned = () => logged(helper.log().WARN).filter((m) => m.includes('push-unconfirmed'));
+  await waitFor(() => warned().length === 1, 5000, 10, 'the warning');
+  assert.match(warned()[0], /The router pushed 1\.1\.1\.1, but ipify said 8\.8\.4\.4/);
+
+  // Malformed and non-public addresses: refused before any check.
+  const checks = outsideRequests('/seen');
+  for (const [query, reason] of [
+    ['myip=banana', /dnserr myip: "banana" is not an IP address/],
+    ['myip=192.168.178.1', /dnserr myip: 192\.168\.178\.1 is a private address/],
+    ['myip=100.64.1.2', /dnserr myip: 100\.64\.1\.2 is a carrier-grade NAT address/],
+    ['myip=8.8.4.4,8.8.8.8', /dnserr two different IPv4 addresses/],
+    ['hostname=home.example.com', /dnserr no address in the request/],
+  ] as const) {
+    const bad = await routerGet(`/home/push/nic/update?${query}`, auth);
+    assert.equal(bad.status, 400, query);
+    assert.match(bad.body, reason);
+  }
+  assert.equal(outsideRequests('/seen'), checks, 'nothing was checked');
+  assert.equal(h.out.length, 2, 'nothing moved');
+  assert.equal(h.caught.length, 0, 'a refused push is no error of the node');
+  assertNoToken(h);
+});
+
+test('public-ip-watch + router push (Fritz!Box URL): IPv4 and the LAN prefix move both families, confirmed by the outside service', async () => {
+  let v6answer = '2a00:1450:4001:1::5';
+  const v6 = await startServer((req, res) => text(res, v6answer), '::1');
+  try {
+    answers.set('/v4', say('8.8.8.8'));
+    const h = await load(
+      {
+        families: 'both',
+        sources: [pushSource('fritz'), { type: 'ipify', urlV4: url('/v4'), urlV6: `${v6.url}/v6` }],
+      },
+      [],
+      creds,
+    );
+    await waitFor(() => h.out.length === 1, 10_000, 10, 'the first addresses');
+    assert.deepEqual([h.out[0].payload.ipv4, h.out[0].payload.ipv6], ['8.8.8.8', '2a00:1450:4001:1::5']);
+
+    // New IPv4 address and a new delegated prefix: the Fritz!Box fills its placeholders, escapes nothing.
+    answers.set('/v4', say('8.8.4.4'));
+    v6answer = '2a00:1450:4002:7::5';
+    const fritz = (ipaddr: string, ip6addr: string, prefix: string) =>
+      routerGet(`/fritz?token=${TOKEN}&ipv4=${ipaddr}&ipv6=${ip6addr}&prefix=${prefix}`);
+    // <ip6addr> is the box's own WAN address (another network): the prefix is what is compared.
+    const r = await fritz('8.8.4.4', '2a00:1450:4002:ffff::1', '2a00:1450:4002:7::/64');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'good 8.8.4.4,2a00:1450:4002:7::5\n');
+    await waitFor(() => h.out.length === 2, 5000, 10, 'the change');
+    assert.deepEqual(h.out[1].payload.changed, ['ipv4', 'ipv6']);
+    assert.equal(h.out[1].payload.ipv6, '2a00:1450:4002:7::5');
+    assert.deepEqual(h.out[1].payload.sources.ipv6.agreedBy, ['router-push', 'ipify']);
+
+    // A box without IPv6 leaves the placeholders empty: only IPv4 counts.
+    const v4only = await fritz('8.8.4.4', '', '');
+    assert.equal(v4only.body, 'nochg 8.8.4.4\n');
+    // A prefix this computer's address is not in: not confirmed, nothing moves.
+    const other = await fritz('8.8.4.4', '', '2a00:1450:4003:7::/64');
+    assert.equal(other.body, '911\n');
+    assert.equal(h.out.length, 2);
+    const bad = await fritz('8.8.4.4', '', 'fd00:1::/64');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /^dnserr prefix: fd00:1:: is a unique-local address/);
+    assertNoToken(h);
+  } finally {
+    await v6.close();
+  }
+});
+
+test('public-ip-watch + router push: a wrong token gets badauth and moves nothing; repeated wrong tokens lock the client out', async () => {
+  answers.set('/seen', say('8.8.8.8'));
+  const h = await load({ sources: [pushSource('/p'), { type: 'ipify', urlV4: url('/seen') }] }, [], creds);
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  answers.set('/seen', say('8.8.4.4'));
+  const checks = outsideRequests('/seen');
+
+  // No credentials at all: a Basic challenge (clients that send credentials only when asked), not counted.
+  const none = await routerGet('/p/nic/update?myip=8.8.4.4');
+  assert.equal(none.status, 401);
+  assert.equal(none.body, 'badauth\n');
+  assert.match(String(none.headers['www-authenticate']), /^Basic realm=/);
+
+  for (let i = 1; i <= 5; i++) {
+    const wrong = await routerGet('/p/nic/update?myip=8.8.4.4', { user: 'router', password: `guess-number-${i}` });
+    assert.equal(wrong.status, 401, `wrong token ${i}`);
+    assert.equal(wrong.body, 'badauth\n');
+  }
+  // Locked out: even the right token is refused without being looked at.
+  const locked = await routerGet('/p/nic/update?myip=8.8.4.4', { user: 'router', password: TOKEN });
+  assert.equal(locked.status, 429);
+  assert.equal(locked.body, 'badauth\n');
+  assert.equal(locked.headers['retry-after'], '60');
+  const viaQuery = await routerGet(`/p?token=${TOKEN}&ipv4=8.8.4.4`);
+  assert.equal(viaQuery.status, 429);
+  assert.equal(outsideRequests('/seen'), checks, 'no check was made');
+  assert.equal(h.out.length, 1, 'nothing moved');
+  const warns = logged(helper.log().WARN);
+  assert.equal(warns.filter((m) => m.includes('push-badauth')).length, 5, 'each wrong token in the log');
+  assert.equal(warns.filter((m) => m.includes('push-locked')).length, 1, 'the lockout said once');
+  assertNoToken(h);
+});
+
+test('public-ip-watch + router push with the home router: the router (NAT-PMP) confirms, no request leaves the network', async (t) => {
+  const router = await loopbackRouter();
+  if (!router) return t.skip('port 5351 on a loopback address is in use on this machine');
+  try {
+    answers.set('/rip', say('8.8.8.8'));
+    const h = await load(
+      { sources: [pushSource('/r'), router.source(), { type: 'ipify', urlV4: url('/rip') }] },
+      [],
+      creds,
+    );
+    await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+    const outside = outsideRequests('/rip');
+    const queries = router.queries;
+    router.state.address = '8.8.4.4'; // no announcement: the push is the news
+    const r = await routerGet(`/r/nic/update?myip=8.8.4.4&token=${TOKEN}`);
+    assert.equal(r.body, 'good 8.8.4.4\n');
+    await waitFor(() => h.out.length === 2, 5000, 10, 'the change');
+    assert.deepEqual(h.out[1].payload.sources.ipv4.agreedBy, ['router-push', 'router']);
+    assert.equal(router.queries, queries + 1, 'the router was asked once');
+    assert.equal(outsideRequests('/rip'), outside, 'zero requests left the network');
+
+    // The router itself says otherwise: its word stands, the push changes nothing.
+    const forged = await routerGet(`/r/nic/update?myip=9.9.9.9&token=${TOKEN}`);
+    assert.equal(forged.body, '911\n');
+    assert.equal(h.out.length, 2);
+    assertNoToken(h);
+  } finally {
+    await router.close();
+  }
+});
+
+test('public-ip-watch + router push: the path is served while the node runs and answers 404 after close; one path, one node', async () => {
+  answers.set('/seen', say('8.8.8.8'));
+  const config = { sources: [pushSource('/gone'), { type: 'ipify', urlV4: url('/seen') }] };
+  const h = await load(config, [], creds);
+  await waitFor(() => h.out.length === 1, 10_000, 10, 'the first address');
+  assert.equal((await routerGet(`/gone?ipv4=8.8.8.8&token=${TOKEN}`)).body, 'nochg 8.8.8.8\n');
+  assert.ok(
+    logged(helper.log().INFO).some((m) => m.includes('push-ready')),
+    'the log says where routers can call',
+  );
+  // Other paths are left to Node-RED (and to http in nodes).
+  assert.equal((await routerGet(`/elsewhere?ipv4=8.8.8.8&token=${TOKEN}`)).status, 404);
+
+  // A full redeploy: the old node's route is removed, the new node's added.
+  await redeploy(config);
+  assert.equal((await routerGet(`/gone/nic/update?myip=8.8.8.8&token=${TOKEN}`)).status, 200);
+  await unload();
+  const after = await routerGet(`/gone/nic/update?myip=8.8.8.8&token=${TOKEN}`);
+  assert.equal(after.status, 404, 'no route once the node is closed');
+  assert.doesNotMatch(after.body, /badauth|good|nochg/);
+
+  // Two nodes, one path: the second says so and stays idle.
+  const second = {
+    ...flowFor(config)[1],
+    id: 'w2',
+    wires: [[], []],
+  };
+  await load(config, [second], { ...creds, w2: { pushToken: TOKEN } });
+  const errors = helper
+    .log()
+    .args.filter((a: Msg[]) => a[0].level === helper.log().ERROR && ['w', 'w2'].includes(a[0].id))
+    .map((a: Msg[]) => String(a[0].msg));
+  assert.equal(errors.length, 1, 'one of the two is refused');
+  assert.match(errors[0], /push-path-taken/);
+});
+
+test('public-ip-watch + router push: a configuration that cannot work is refused with the reason', async () => {
+  const cases: Array<[Msg, Msg, RegExp]> = [
+    [{ sources: [pushSource('/x'), { type: 'ipify' }] }, {}, /push-token-missing/],
+    [{ sources: [pushSource('/x'), { type: 'ipify' }] }, { w: { pushToken: 'short' } }, /at least 12 characters/],
+    [
+      { sources: [pushSource('/x'), { type: 'ipify' }] },
+      { w: { pushToken: 'with&ampersand+plus' } },
+      /only letters, digits and \. _ ~ -/,
+    ],
+    [{ sources: [pushSource('/x')] }, creds, /no source in the list can confirm a pushed IPv4 address/],
+    [{ sources: [pushSource('/a'), pushSource('/b'), { type: 'ipify' }] }, creds, /one node has one push endpoint/],
+    [{ sources: [pushSource('/x/nic/update'), { type: 'ipify' }] }, creds, /leave \/nic\/update out/],
+    [{ sources: [pushSource('/x y'), { type: 'ipify' }] }, creds, /must look like \/ddns\/push/],
+  ];
+  for (const [config, credentials, reason] of cases) {
+    const h = await load(config, [], credentials);
+    await h.input({ payload: 1 });
+    assert.match(h.caught[0].error.message, reason);
+    assert.ok(!visible(h).includes('with&ampersand+plus'), 'a refused token is not repeated');
+    await unload();
   }
 });

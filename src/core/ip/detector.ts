@@ -16,13 +16,15 @@
  * `detect` never throws because of a source: a failed detection has `address: null` and `error`.
  *
  * `detectRound` (below) is what public-ip-watch runs: the local sources (router, network
- * interface) answer at once and outside services confirm them; a push hint asks only the local ones.
+ * interface) answer at once and outside services confirm them; a push hint asks only the local ones;
+ * a router's push (a claimed address) is confirmed by one other answer before it counts.
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { toDdnsError } from '../errors';
 import type { Redactor } from '../redact';
 import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from '../address';
+import { claimMatches, describeClaim, type PushClaim } from './push-claim';
 import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 
@@ -356,6 +358,8 @@ export interface RoundDetection extends DetectionResult {
 
 export interface RoundOptions extends DetectorOptions {
   scope: DetectScope;
+  /** With scope `local`: what the router pushed for this family, to be confirmed (see confirmPush). */
+  claim?: PushClaim;
 }
 
 const isRouterSource = (s: IpSource): s is RouterSource =>
@@ -388,6 +392,7 @@ function sameAnswer(family: Family, a: string, b: string): boolean {
  *   (`disagreement`, reported, never hidden). When the local sources find no public address the
  *   outside answer is used: the outside sources carry on.
  * - scope `full` otherwise: exactly `detect()`.
+ * - scope `local` with a `claim` (the router pushed an address): see confirmPush.
  * In every scope, when a router source was asked in this round, `router` holds what it said,
  * `wanAddress` the address it reported, and a "no public address" answer becomes the CGNAT
  * evidence (`cgnatSuspected`, with the outside answer as the public address).
@@ -402,7 +407,9 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
   let result: RoundDetection;
   /** What the outside services saw in this round, when they were asked beside local sources. */
   let outsideSaw: string | null = null;
-  if (opts.scope === 'local') {
+  if (opts.scope === 'local' && opts.claim) {
+    result = await confirmPush(family, opts.claim, local, outside, opts);
+  } else if (opts.scope === 'local') {
     result = local.length
       ? await detect(family, { ...opts, sources: local, policy: 'first' })
       : {
@@ -437,6 +444,62 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
     if (ev.outcome === 'no_public') result.cgnatSuspected = cgnatFromRouter(ev, outsideSaw);
   }
   return result;
+}
+
+/** The name of the router-push source in reports and `agreedBy`. */
+export const PUSH_SOURCE = 'router-push';
+
+/**
+ * A router's push is a hint: it counts only when one other answer agrees with it (claimMatches).
+ * That answer comes from this network's own sources when the list has any for the family (the
+ * router asked over NAT-PMP/UPnP, this computer's interface: what an announcement would ask),
+ * else from the outside services, first answer wins: one outside check. A local source that
+ * answers decides (the outside services are not asked then). Agreement: the address is the
+ * confirming answer (for IPv6 with a prefix, this computer's address inside it), agreed by the push
+ * and that source. Otherwise the address is null with the reason: a forged or mistaken push moves
+ * nothing.
+ */
+async function confirmPush(
+  family: Family,
+  claim: PushClaim,
+  local: IpSource[],
+  outside: IpSource[],
+  opts: RoundOptions,
+): Promise<RoundDetection> {
+  const reports: SourceReport[] = [];
+  let answer: DetectionResult | undefined;
+  const said: string[] = [];
+  for (const group of [local, outside]) {
+    if (!group.length) continue;
+    const d = await detect(family, { ...opts, sources: group, policy: 'first' });
+    reports.push(...d.reports);
+    if (d.address) {
+      answer = d;
+      break;
+    }
+    if (d.error) said.push(d.error);
+  }
+  const pushed = describeClaim(claim);
+  const ok = claimMatches(family, claim, answer?.address);
+  const push: SourceReport = {
+    source: PUSH_SOURCE,
+    family,
+    ok,
+    ...(claim.address ? { address: claim.address } : {}),
+    ms: 0,
+  };
+  if (ok)
+    return {
+      family,
+      address: answer!.address,
+      agreedBy: [PUSH_SOURCE, ...answer!.agreedBy],
+      reports: [push, ...reports],
+    };
+  const error = answer
+    ? `The router pushed ${pushed}, but ${answer.agreedBy.join(' and ')} said ${answer.address}: the push is not confirmed and changes nothing.`
+    : `The router pushed ${pushed}, but no other source could confirm it, so it changes nothing. ${said.join(' ')}`.trim();
+  push.error = answer ? `not confirmed: ${answer.agreedBy.join(' and ')} said ${answer.address}` : 'not confirmed';
+  return { family, address: null, agreedBy: [], reports: [push, ...reports], error };
 }
 
 /** The local answer `l` is used when there is one; the outside answer `o` confirms it, contradicts it, or stands in. */

@@ -1,6 +1,7 @@
 /**
  * Whether a list of address sources can work for the watched families and the policy: every
- * family needs a source that can find it, and a quorum cannot ask for more votes than there are.
+ * family needs a source that can find it (a router push only claims: another source must confirm
+ * it), a quorum cannot ask for more votes than there are, and one router push per node at most.
  * Used by public-ip-watch's configuration check.
  */
 import { familyLabel, type Family } from '../address';
@@ -18,6 +19,9 @@ export function sourceListIssues(
   quorum: number,
 ): SourceListIssue[] {
   const issues: SourceListIssue[] = [];
+  const pushes = configs.filter((s) => s.type === 'router-push').length;
+  if (pushes > 1)
+    issues.push({ path: 'sources', message: `the list holds ${pushes} router pushes; one node has one push endpoint` });
   for (const f of families) {
     let local = 0;
     let outside = 0;
@@ -34,7 +38,12 @@ export function sourceListIssues(
     }
     const able = local + outside;
     if (able === 0)
-      issues.push({ path: 'sources', message: `no source in the list can find an ${familyLabel(f)} address` });
+      issues.push({
+        path: 'sources',
+        message: pushes
+          ? `no source in the list can confirm a pushed ${familyLabel(f)} address (the router push needs one beside it: the home router, a network interface or an outside service)`
+          : `no source in the list can find an ${familyLabel(f)} address`,
+      });
     else if (policy === 'quorum' && local > 0 && outside > 0 && quorum > outside) {
       // Local answers (router, interface) are confirmed by the outside services; they do not vote.
       issues.push({

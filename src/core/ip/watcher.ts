@@ -8,6 +8,7 @@ import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import { parseAddress, type Family } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
+import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
 import type { IpWatchPayload } from './payload';
 import type { StateStore } from '../store';
@@ -35,9 +36,15 @@ export const knownAddressesSchema = z.object({
 
 /**
  * One detection round for one family; must resolve (a rejection counts as a failure). `scope` is
- * `full` for regular checks and `local` for hint checks (only this network's own sources).
+ * `full` for regular checks and `local` for hint checks (only this network's own sources); a hint
+ * check of a router's push passes what the router claimed for the family, to be confirmed.
  */
-export type DetectFn = (family: Family, signal: AbortSignal, scope: DetectScope) => Promise<RoundDetection>;
+export type DetectFn = (
+  family: Family,
+  signal: AbortSignal,
+  scope: DetectScope,
+  claim?: PushClaim,
+) => Promise<RoundDetection>;
 
 export type CheckOrigin = 'start' | 'timer' | 'input' | 'hint';
 
@@ -125,6 +132,12 @@ export interface WatcherOptions {
   testOnly?: { minIntervalMs: number };
 }
 
+interface QueuedHint {
+  families: Set<Family>;
+  claims: PushClaims;
+  run: Promise<CheckResult>;
+}
+
 const failed = (family: Family, error: string): RoundDetection => ({
   family,
   address: null,
@@ -152,8 +165,8 @@ export class IpWatcher {
   private started = false;
   /** Whether the first successful check (the one reported as `initial`) has happened. */
   private firstSuccessDone = false;
-  /** A hint check that is queued but has not started: later hints join it. */
-  private queuedHint: { families: Set<Family>; run: Promise<CheckResult> } | undefined;
+  /** Hint checks that are queued but have not started, plain and pushed ones apart: later hints join them. */
+  private readonly queued: { plain?: QueuedHint; push?: QueuedHint } = {};
 
   constructor(private readonly opts: WatcherOptions) {
     this.families = familiesOf(opts.families);
@@ -211,26 +224,46 @@ export class IpWatcher {
    * families when none of them is tracked; `aborted: true` after stop()).
    */
   hint(families: readonly Family[]): Promise<CheckResult> {
+    return this.queueHint('plain', families, {});
+  }
+
+  /**
+   * A router's push: check the families it claims an address for (those tracked) as a hint check
+   * whose answer must confirm the claim (DetectFn's `claim`). Joins a push check that is already
+   * waiting (the newest claim of a family wins); plain hints queue apart, so an announcement is
+   * never held to a claim.
+   */
+  push(claims: PushClaims): Promise<CheckResult> {
+    return this.queueHint('push', Object.keys(claims) as Family[], claims);
+  }
+
+  private queueHint(kind: 'plain' | 'push', families: readonly Family[], claims: PushClaims): Promise<CheckResult> {
     const wanted = this.families.filter((f) => families.includes(f));
     if (wanted.length === 0 || this.stopped) {
       const r = this.abortedResult('hint', this.now().toISOString(), wanted);
       r.aborted = this.stopped;
       return Promise.resolve(r);
     }
-    if (this.queuedHint) {
-      for (const f of wanted) this.queuedHint.families.add(f);
-      return this.queuedHint.run;
+    const waiting = this.queued[kind];
+    if (waiting) {
+      for (const f of wanted) {
+        waiting.families.add(f);
+        if (claims[f]) waiting.claims[f] = claims[f];
+      }
+      return waiting.run;
     }
     const joined = new Set(wanted);
+    const held: PushClaims = { ...claims };
     const run = this.sched.exclusive(() => {
-      if (this.queuedHint?.families === joined) this.queuedHint = undefined; // from now on, hints queue a new check
+      if (this.queued[kind]?.families === joined) this.queued[kind] = undefined; // from now on, hints queue a new check
       return this.check(
         'hint',
         false,
         this.families.filter((f) => joined.has(f)),
+        kind === 'push' ? held : undefined,
       );
     });
-    this.queuedHint = { families: joined, run };
+    this.queued[kind] = { families: joined, claims: held, run };
     return run;
   }
 
@@ -288,8 +321,13 @@ export class IpWatcher {
     return Object.fromEntries(this.families.map((f) => [f, this.latches[f].failures]));
   }
 
-  /** One check of `families` (all tracked ones, except for hint checks). */
-  private async check(origin: CheckOrigin, force: boolean, families: Family[] = this.families): Promise<CheckResult> {
+  /** One check of `families` (all tracked ones, except for hint checks); `claims`: a router's push. */
+  private async check(
+    origin: CheckOrigin,
+    force: boolean,
+    families: Family[] = this.families,
+    claims?: PushClaims,
+  ): Promise<CheckResult> {
     await this.loadOnce();
     const checkedAt = this.now().toISOString();
     if (this.stopped) return this.abortedResult(origin, checkedAt, families);
@@ -302,7 +340,7 @@ export class IpWatcher {
     try {
       detections = await Promise.all(
         families.map((f) =>
-          this.opts.detect(f, ac.signal, scope).then(
+          this.opts.detect(f, ac.signal, scope, claims?.[f]).then(
             (r) => r ?? failed(f, 'no result'),
             (e: unknown) => failed(f, e instanceof Error ? e.message : String(e)),
           ),

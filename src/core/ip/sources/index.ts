@@ -16,6 +16,7 @@ import { customUrlSource } from './custom-url';
 import { DNS_PRESETS, dnsSource } from './dns-based';
 import { PLAIN_PRESETS, plainTextSource } from './https-plain';
 import { interfaceSource } from './interface';
+import { DEFAULT_PUSH_PATH, pushPathSchema, routerPushSource } from './router-push';
 
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optional = <T extends z.ZodType>(s: T) => z.preprocess(blankIsUnset, s.optional());
@@ -125,6 +126,10 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
     allowTemporary: z.boolean().optional(),
   }),
   routerSchema,
+  z.object({
+    type: z.literal('router-push'),
+    path: z.preprocess(blankIsUnset, pushPathSchema.default(DEFAULT_PUSH_PATH)),
+  }),
   customSchema,
 ]);
 
@@ -150,6 +155,8 @@ export function buildSource(cfg: SourceConfig): IpSource {
         enablePcp: cfg.enablePcp === true,
         natpmpPort: cfg.natpmpPort,
       });
+    case 'router-push':
+      return routerPushSource(cfg.path);
     case 'custom':
       return customUrlSource({
         url: cfg.url,
@@ -184,6 +191,8 @@ const NOTES: Record<SourceConfig['type'], string> = {
   'google-dns': "Asks Google's name server (ns1.google.com) for o-o.myaddr.l.google.com over plain DNS. Not encrypted.",
   interface:
     "Reads the address of one of this computer's network interfaces. Use it when this computer holds the public address itself (PPPoE on ppp0, IPv6 on eth0); behind a home router it only sees a private address. Temporary IPv6 privacy addresses are skipped unless you allow them.",
+  'router-push':
+    "Your router calls Node-RED the moment its address changes (its built-in dynamic DNS client with a custom update URL: Fritz!Box, OpenWrt, UniFi, MikroTik…), so no polling is needed. A push is only a hint: another source in this list (the home router, a network interface or one outside service) must confirm it before anything changes, so a forged request cannot move your DNS name. Protected by the push token below; the node's help and the README show the URL to paste into your router.",
   custom:
     "Your own service or your router's status page: the answer is plain text, a field of a JSON answer (e.g. data.ip) or the first group of a regular expression.",
 };
@@ -199,6 +208,7 @@ const entry = (
 /** What the editor shows about each source. */
 export const SOURCE_CATALOG: ReadonlyArray<SourceCatalogEntry> = [
   entry('router', 'Home router', ['ipv4'], 'local', {}),
+  entry('router-push', 'Router push (the router calls Node-RED)', ['ipv4', 'ipv6'], 'local', {}),
   entry('cloudflare-trace', 'Cloudflare trace', ['ipv4', 'ipv6'], 'external', { ...CLOUDFLARE_TRACE }),
   entry('ipify', 'ipify', ['ipv4', 'ipv6'], 'external', { ...PLAIN_PRESETS.ipify.endpoints }),
   entry('icanhazip', 'icanhazip', ['ipv4', 'ipv6'], 'external', { ...PLAIN_PRESETS.icanhazip.endpoints }),
@@ -222,3 +232,4 @@ export { customUrlSource } from './custom-url';
 export { dnsSource } from './dns-based';
 export { plainTextSource } from './https-plain';
 export { interfaceSource, parseIf6Flags, type InterfaceReaders } from './interface';
+export { DEFAULT_PUSH_PATH, routerPushSource } from './router-push';
