@@ -7,6 +7,7 @@
  *   DDNS_FUZZ_RUNS=<f>    scale the number of cases of every property (e.g. 0.1 for a quick pass,
  *                         10 for a long hunt); default 1
  *   DDNS_FUZZ_STATS=1     print what the cases ended in (ok, or the DdnsError's kind/code)
+ *   DDNS_FUZZ_DEBUG=<c>   print the message of every DdnsError with code <c> (to see what a code covers)
  *
  * A crash is anything other than a result or a DdnsError (src/core/errors.ts): a TypeError or
  * RangeError thrown, an unhandled rejection or uncaught exception while a property runs, a case
