@@ -37,6 +37,7 @@ import {
   unquoteTxt,
   zoneCandidates,
 } from '../../../src/core/providers/cloudflare/models';
+import { PROVIDERS } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
 import { hostname } from '../../support/parsed';
 import {
@@ -444,5 +445,47 @@ test('Cloudflare over HTTP: any JSON (or not) gives results or a DdnsError', asy
       },
     ),
     { runs: 400 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Settings (what the account editor saves): a clear refusal or a provider, never a crash
+
+const settingValue = fc.oneof(
+  anyText(60),
+  fc.constantFrom(
+    'https://sync.afraid.org/u/%E0%A4%A/',
+    'https://v6.sync.afraid.org/u/AbCdEfGh12345678/',
+    'home.mooo.com=https://sync.afraid.org/u/%zz/',
+    'https://user:pw@dyn.example.net/nic/update',
+    '127.0.0.1:5353',
+    '[::1]:99999',
+    'hmac-md5',
+    '0123456789abcdef0123456789abcdef',
+    'secret "c2VjcmV0";',
+  ),
+  fc.webUrl().map((u) => `${u}/u/%${u.length % 2 ? 'E0%A4' : 'g'}/`),
+  fc.jsonValue(),
+);
+
+test('provider settings: any value of any field gives a clear refusal or a provider', async () => {
+  const keys = [...new Set(PROVIDERS.flatMap((p) => p.fields.map((f) => f.key)))];
+  await fuzz(
+    'provider settings',
+    fc.property(
+      fc.constantFrom(...PROVIDERS.map((p) => p.id)),
+      fc.dictionary(fc.constantFrom(...keys), settingValue, { maxKeys: 6 }),
+      (id, settings) => {
+        const def = PROVIDERS.find((p) => p.id === id)!;
+        let parsed: ReturnType<typeof def.settings.safeParse>;
+        try {
+          parsed = def.settings.safeParse(settings);
+        } catch (e) {
+          assert.fail(`${def.id} settings: the schema threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
+        }
+        if (parsed.success) outcomeSync(() => def.create(parsed.data, { timeoutMs: 1000 }));
+      },
+    ),
+    { runs: 2000 },
   );
 });
