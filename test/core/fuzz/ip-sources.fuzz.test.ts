@@ -3,7 +3,9 @@
  * raw text, validated by the detector) or throws a DdnsError, and the detector turns it into a
  * result; never a crash.
  * - pure: `parseTrace` (Cloudflare trace), `pick` (custom JSON path), `regexProblem` and
- *   `boundedMatcher` (custom regex);
+ *   `boundedMatcher` (custom regex), `parseIf6Flags` (interface source), and the router and
+ *   interface parsers (NAT-PMP, PCP, announcements, SSDP, UPnP descriptions, /proc/net/route,
+ *   `ip monitor` lines);
  * - through a loopback HTTP server: the plain-text sources, Cloudflare trace, the custom URL
  *   source (text, JSON, regex), and `detect` over them;
  * - through a loopback DNS server: the DNS sources (OpenDNS A/AAAA, Google TXT).
@@ -24,6 +26,13 @@ import {
   plainTextSource,
 } from '../../../src/core/ip/sources';
 import { boundedMatcher, pick, regexProblem } from '../../../src/core/ip/sources/custom-url';
+import { parseIf6Flags } from '../../../src/core/ip/sources/interface';
+import { parseAnnouncement } from '../../../src/core/ip/router/announcements';
+import { parseProcNetRoute } from '../../../src/core/ip/router/gateway';
+import { parseNatPmp } from '../../../src/core/ip/router/natpmp';
+import { parsePcpMapResponse } from '../../../src/core/ip/router/pcp';
+import { firstElementText, parseDescription, parseSsdpAnswer } from '../../../src/core/ip/router/upnp';
+import { parseMonitorLine } from '../../../src/core/ip/iface-events';
 import type { IpSource } from '../../../src/core/ip/types';
 import { addressLike, anyText, fuzz, outcome, outcomeSync, printTally, wordy } from './fuzz';
 import { httpAnswer, startAnswering, startRawDns, type AnsweringServer, type RawDnsServer } from './wire';
@@ -143,6 +152,65 @@ test('custom regex source: regexProblem on any pattern, boundedMatcher on any bo
       if (m.ok && m.value !== null) judge(m.value, f);
     }),
     { runs: 600, timeoutMs: 10_000 },
+  );
+});
+
+// Router and interface answers: NAT-PMP, PCP, announcements, SSDP, UPnP descriptions, /proc files, ip monitor.
+const datagram = fc.oneof(
+  fc.uint8Array({ maxLength: 80 }),
+  fc
+    .tuple(fc.constantFrom(0, 2), fc.constantFrom(128, 0x81, 0x80, 1), fc.uint8Array({ minLength: 6, maxLength: 70 }))
+    .map(([v, op, rest]) => Uint8Array.from([v, op, ...rest])),
+);
+const xmlish = fc.oneof(
+  wordy([
+    '<service>',
+    '</service>',
+    '<serviceType>',
+    '</serviceType>',
+    '<controlURL>',
+    '</controlURL>',
+    '<URLBase>',
+    '</URLBase>',
+    'urn:schemas-upnp-org:service:WANIPConnection:1',
+    '/ctl/IPConn',
+    'http://192.168.1.1:5000/',
+    '<!--',
+    '-->',
+    '<?xml',
+    '?>',
+    '<!DOCTYPE x [',
+    ']>',
+    '&amp;',
+    '&#x110000;',
+    '&#0;',
+    '<![CDATA[',
+    ']]>',
+    '<s:service/>',
+  ]),
+  anyText(300),
+);
+
+test('router and interface parsers (NAT-PMP, PCP, announcements, SSDP, UPnP, /proc, ip monitor) on any input', async () => {
+  await fuzz(
+    'ip router/interface parsers',
+    fc.property(datagram, xmlish, anyText(200), (d, xml, text) => {
+      const b = Buffer.from(d);
+      parseNatPmp(b);
+      parsePcpMapResponse(b);
+      parseAnnouncement(b);
+      parseSsdpAnswer(Buffer.from(`HTTP/1.1 200 OK\r\n${text}\r\nLOCATION: ${xml}\r\n\r\n`));
+      parseSsdpAnswer(b);
+      for (const svc of parseDescription(xml, 'http://192.168.1.1:5000/desc.xml', '192.168.1.1'))
+        assert.equal(typeof svc.controlUrl, 'string');
+      firstElementText(xml, 'controlURL');
+      parseIf6Flags(text);
+      parseIf6Flags(`${'0'.repeat(31)}1 01 80 10 80       ${text}\n${text}`);
+      parseProcNetRoute(`Iface\tDestination\n${text}\neth0\t${text}`);
+      parseMonitorLine(text);
+      parseMonitorLine(`Deleted 3: eth0    inet6 ${text}`);
+    }),
+    { runs: 1500 },
   );
 });
 
