@@ -3,7 +3,9 @@
  * replayable, a scale for the number of cases, and the one definition of a crash.
  *
  *   DDNS_FUZZ_SEED=<n>    replay a run (the seed is printed by every property and in a failure)
- *   DDNS_FUZZ_PATH=<p>    with the seed: replay only the failing (shrunk) case fast-check names
+ *   DDNS_FUZZ_PROPERTY=<name>  run only this property (the name printed with its cases)
+ *   DDNS_FUZZ_PATH=<p>    with the seed and the property: replay only the failing (shrunk) case
+ *                         (a failure prints the whole command line)
  *   DDNS_FUZZ_RUNS=<f>    scale the number of cases of every property (e.g. 0.1 for a quick pass,
  *                         10 for a long hunt); default 1
  *   DDNS_FUZZ_STATS=1     print what the cases ended in (ok, or the DdnsError's kind/code)
@@ -24,6 +26,7 @@ const envSeed = process.env.DDNS_FUZZ_SEED;
 export const SEED: number =
   envSeed !== undefined && envSeed.trim() !== '' ? Number(envSeed) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
 const PATH = process.env.DDNS_FUZZ_PATH?.trim() || undefined;
+const ONLY = process.env.DDNS_FUZZ_PROPERTY?.trim() || undefined;
 const SCALE = (() => {
   const f = Number(process.env.DDNS_FUZZ_RUNS ?? 1);
   return Number.isFinite(f) && f > 0 ? f : 1;
@@ -141,13 +144,16 @@ export async function fuzz(
   property: fc.IAsyncPropertyWithHooks<unknown> | fc.IPropertyWithHooks<unknown> | fc.IRawProperty<unknown, boolean>,
   o: FuzzOptions,
 ): Promise<void> {
+  if (ONLY !== undefined && ONLY !== name) return void console.log(`fuzz ${name}: skipped (DDNS_FUZZ_PROPERTY)`);
   const numRuns = runs(o.runs);
+  // A path belongs to one property: replayed only when that property is chosen.
+  const path = ONLY !== undefined ? PATH : undefined;
   strays.length = 0;
   seen.clear();
   const details = await fc.check(property as fc.IRawProperty<unknown, boolean>, {
     seed: SEED,
-    numRuns: PATH ? 1 : numRuns,
-    ...(PATH ? { path: PATH } : {}),
+    numRuns: path ? 1 : numRuns,
+    ...(path ? { path } : {}),
     timeout: o.timeoutMs ?? 5000,
     endOnFailure: false,
     includeErrorInReport: true,
@@ -165,7 +171,7 @@ export async function fuzz(
     );
   if (details.failed) {
     const replay =
-      `Replay: DDNS_FUZZ_SEED=${SEED}` +
+      `Replay: DDNS_FUZZ_SEED=${SEED} DDNS_FUZZ_PROPERTY='${name}'` +
       (details.counterexamplePath ? ` DDNS_FUZZ_PATH=${details.counterexamplePath}` : '');
     throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${replay}`);
   }
