@@ -214,6 +214,31 @@ test('TSIG: server error texts are plain and never carry the secret; a bad secre
   );
 });
 
+test('TSIG: a BADTIME answer whose server time is beyond any date is still a plain tsig_badtime error', () => {
+  // Found by the fuzz tests (test/core/fuzz/dns.fuzz.test.ts): 48-bit server times above 8.64e12 s
+  // made `new Date(…).toISOString()` throw a RangeError out of judgeAnswer.
+  const key: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
+  for (const hex of ['080000000000', 'ffffffffffff']) {
+    const e = tsigServerError(
+      {
+        offset: 0,
+        keyName: 'ddns-key',
+        algorithm: 'hmac-sha256',
+        timeSigned: 0,
+        fudge: 300,
+        mac: Buffer.alloc(0),
+        originalId: 0,
+        error: 18,
+        otherData: Buffer.from(hex, 'hex'),
+      },
+      key,
+      '127.0.0.1:53',
+    );
+    assert.equal(e.code, 'tsig_badtime');
+    assert.match(e.message, /clock differs by more than 5 minutes.*NTP/);
+  }
+});
+
 test(
   'TSIG: live cross-check with nsupdate and named',
   { skip: skipWithoutBind() || (spawnSync('nsupdate', ['-V']).error ? 'nsupdate not installed' : false) },

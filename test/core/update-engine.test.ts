@@ -277,6 +277,48 @@ test('engine: a failed write is never remembered; an account-wide wait delays ev
   a.engine.stop();
 });
 
+test('engine: an account-wide wait also holds the later calls of the same run (one name per call)', async () => {
+  // Found by the fuzz tests (test/core/fuzz/engine.fuzz.test.ts): with one name per call (DuckDNS,
+  // Cloudflare), a 429 for the first name did not stop the engine from calling again for the next
+  // names of the same update, inside the wait the provider had just ordered.
+  const s = setup({ provider: new TestProvider(1) });
+  s.provider.answers = [
+    transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' }),
+    answerAll(),
+  ];
+  const names = ['a.example.com', 'b.example.com', 'c.example.com'];
+  const first = await s.engine.update(updateRequest({ hostnames: names, addresses: V4 }));
+  assert.equal(s.provider.calls.length, 1, 'one request, then the wait');
+  assert.deepEqual(
+    first.map((r) => `${r.status}/${r.reason}`),
+    ['failed/http_429', 'skipped/account-wait', 'skipped/account-wait'],
+  );
+  await s.clock.advance(299_999);
+  assert.equal(s.provider.calls.length, 1, 'nothing inside the wait');
+  await s.clock.advance(1);
+  assert.deepEqual(
+    s.provider.calls.map((c) => c.hostnames.join()),
+    ['a.example.com', 'a.example.com', 'b.example.com', 'c.example.com'],
+  );
+  s.engine.stop();
+
+  // The same for the reads made before a first write (Cloudflare blocks reads as well).
+  const r = setup({ provider: new TestProvider(1, {}) });
+  let reads = 0;
+  r.provider.getAddresses = async () => {
+    reads++;
+    throw transient('Too many requests.', { code: 'http_429', retryAfterMs: 300_000, scope: 'account' });
+  };
+  const held = await r.engine.update(updateRequest({ hostnames: names, addresses: V4 }));
+  assert.equal(reads, 1, 'one read, then the wait');
+  assert.equal(r.provider.calls.length, 0);
+  assert.deepEqual(
+    held.map((x) => x.reason),
+    ['http_429', 'account-wait', 'account-wait'],
+  );
+  r.engine.stop();
+});
+
 test('engine: a newer address replaces a pending retry (sent once, at the scheduled time)', async () => {
   const s = setup();
   s.provider.answers = [transient('timeout', { code: 'timeout' }), answerAll()];

@@ -423,8 +423,12 @@ export function tsigServerError(tsig: TsigRecord, key: TsigKey, server: string, 
       );
     case 18: {
       let diff = '';
-      if (tsig.otherData.length === 6) {
-        const serverTime = tsig.otherData.readUInt16BE(0) * 0x1_0000_0000 + tsig.otherData.readUInt32BE(2);
+      const serverTime =
+        tsig.otherData.length === 6
+          ? tsig.otherData.readUInt16BE(0) * 0x1_0000_0000 + tsig.otherData.readUInt32BE(2)
+          : NaN;
+      // A 48-bit time can lie beyond the dates JavaScript knows (8.64e15 ms): then it is not shown.
+      if (Number.isFinite(new Date(serverTime * 1000).getTime())) {
         diff = ` (the server's clock says ${new Date(serverTime * 1000).toISOString()}, this machine's ${new Date(now).toISOString()})`;
       }
       return fatal(

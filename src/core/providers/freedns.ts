@@ -96,7 +96,11 @@ export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | {
       const m = /^\/u\/([^/]+)\/?$/.exec(u.pathname);
       if (!m)
         return { error: `In ${where}, the URL is not a FreeDNS update URL (https://sync.afraid.org/u/<token>/).` };
-      token = decodeURIComponent(m[1]);
+      try {
+        token = decodeURIComponent(m[1]);
+      } catch {
+        return { error: `In ${where}, the update URL is not a valid URL.` };
+      }
       const urlFamily: Family = /^v6\./i.test(u.hostname) ? 'ipv6' : 'ipv4';
       if (family && /^v6\./i.test(u.hostname) && family !== 'ipv6') {
         return { error: `In ${where}, an IPv6 (v6.sync.afraid.org) URL is given for an A record.` };

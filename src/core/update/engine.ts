@@ -323,6 +323,8 @@ export class UpdateEngine {
       for (const r of batch.recs) {
         const stop = this.doc!.stops.hosts[r.hostname];
         if (stop) out.set(r, this.stoppedResult(r, stop));
+        // An earlier call of this run got an account-wide wait: the rest waits too.
+        else if (this.accountNotBefore > this.clock.now()) out.set(r, this.delay(r, this.accountNotBefore, 'account'));
         else live.push(r);
       }
       const hostnames = [...new Set(live.map((r) => r.hostname))];
@@ -388,6 +390,10 @@ export class UpdateEngine {
       const stop = this.doc!.stops.hosts[r.hostname];
       if (stop) {
         out.set(r, this.stoppedResult(r, stop));
+        continue;
+      }
+      if (this.accountNotBefore > this.clock.now()) {
+        out.set(r, this.delay(r, this.accountNotBefore, 'account'));
         continue;
       }
       const t0 = this.clock.now();

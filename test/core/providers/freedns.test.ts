@@ -400,3 +400,14 @@ test('no token ever appears in a result, message, detail or stack', () => {
       for (const t of SECRETS) assert.ok(!String(s ?? '').includes(t), `token leaked in: ${String(s).slice(0, 200)}`);
   }
 });
+
+test('an update URL with broken %-escapes in the token field is refused with a clear error, never thrown', () => {
+  // Found by the fuzz tests (test/core/fuzz/providers.fuzz.test.ts, provider settings): the token
+  // of a pasted URL went through decodeURIComponent, whose URIError escaped the settings schema.
+  for (const text of ['https://sync.afraid.org/u/%E0%A4%A/', `home.mooo.com=https://sync.afraid.org/u/%zz${T4}/`]) {
+    const r = parseFreeDnsTokens(text);
+    assert.ok('error' in r, text);
+    assert.match(r.error, /not a valid URL|does not look like a FreeDNS update token/);
+    assert.equal(freednsSettings.safeParse({ token: text }).success, false);
+  }
+});

@@ -72,6 +72,8 @@ export interface DuckDnsContract {
   requests: RecordedRequest[];
   /** Current state per sub-name. Tests may read and change it. */
   records: Map<string, DuckDnsRecord>;
+  /** Every change of an address record, in order (a request that changed nothing adds nothing). */
+  history: Array<{ domain: string; family: 'ipv4' | 'ipv6'; address: string }>;
   /** Make the next `times` requests (default 1) fail this way, after the ones already queued. */
   failNext(failure: DuckDnsFailure, times?: number): void;
   close(): Promise<void>;
@@ -168,6 +170,7 @@ export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDn
   if (Array.isArray(opts.domains)) for (const d of opts.domains) records.set(sub(d), {});
   else for (const [d, r] of Object.entries(opts.domains)) records.set(sub(d), { ...r });
   const failures = new FailureQueue<DuckDnsFailure>();
+  const history: DuckDnsContract['history'] = [];
 
   const answer = (req: RecordedRequest, res: http.ServerResponse) => {
     const q = req.query;
@@ -221,10 +224,12 @@ export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDn
       }
       if (v4 !== undefined && r.ipv4 !== v4) {
         r.ipv4 = v4;
+        history.push({ domain: d, family: 'ipv4', address: v4 });
         changed = true;
       }
       if (v6 !== undefined && r.ipv6 !== v6) {
         r.ipv6 = v6;
+        history.push({ domain: d, family: 'ipv6', address: v6 });
         changed = true;
       }
     }
@@ -242,6 +247,7 @@ export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDn
     url: srv.url,
     requests: srv.requests,
     records,
+    history,
     failNext: (f, times = 1) => failures.push(f, times),
     close: async () => {
       failures.clear();
