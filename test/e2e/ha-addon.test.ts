@@ -14,31 +14,19 @@
  * Node-RED runs in a network namespace without internet (./isolated.ts): examples contain
  * placeholders and nodes that act on start (public IP sources, ACME), which must not go out.
  * No internet for npm either: the install is `--offline`, from npm's cache, with the dependency
- * versions of this repository's package-lock.json (written into the user directory as its lock) —
- * the versions `npm ci` put into the cache and the tests ran against.
+ * versions of this repository's package-lock.json (pack and install: ../support/packed.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, waitFor, type StartedNodeRed } from '../support/node-red';
+import { installPacked, MODULE, npmUnavailable, PACKAGE as PKG, packPackage } from '../support/packed';
 import { errorLines, isolationUnavailable, startIsolatedNodeRed } from './isolated';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const PKG = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
-const MODULE: string = PKG.name;
 const TYPES = Object.keys(PKG['node-red'].nodes);
 const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples'))
   .filter((f) => f.endsWith('.json'))
@@ -90,7 +78,7 @@ const STRUCTURE = new Set(['tab', 'subflow', 'group', 'junction']);
 
 function skipReason(): string | false {
   let why = isolationUnavailable();
-  if (!why && spawnSync('npm', ['--version']).error) why = 'npm not found';
+  if (!why) why = npmUnavailable();
   if (why && process.env.DDNS_REQUIRE_REAL === '1')
     throw new Error(`the Home Assistant add-on test must run in CI: ${why}`);
   return why ?? false;
@@ -102,30 +90,22 @@ describe(
   () => {
     let work = '';
     let userDir = ''; // the add-on's /config/node-red
-    let packed: { filename: string; files: string[] };
+    let packed: { tgz: string; files: string[] };
     let red: StartedNodeRed | undefined;
     let registered: string[] = [];
     const timings: string[] = [];
 
     before(
       async () => {
-        for (const [type, file] of Object.entries<string>(PKG['node-red'].nodes)) {
-          assert.ok(existsSync(join(REPO_ROOT, file)), `${type}: ${file} is missing: build first (npm test builds)`);
-        }
         work = mkdtempSync(join(tmpdir(), 'ddns-ha-addon-'));
         userDir = join(work, 'node-red');
         let t0 = Date.now();
         // The tarball npm would publish (the build output is already there; no scripts).
-        const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-        });
-        const info = JSON.parse(out)[0];
-        packed = { filename: info.filename, files: info.files.map((f: Json) => f.path) };
+        packed = packPackage(work);
         timings.push(`npm pack ${Date.now() - t0} ms`);
 
         t0 = Date.now();
-        installLikeTheAddon(join(work, packed.filename), userDir);
+        installPacked(packed.tgz, userDir);
         timings.push(`npm install ${Date.now() - t0} ms`);
 
         t0 = Date.now();
@@ -242,65 +222,6 @@ describe(
     });
   },
 );
-
-/**
- * Install the tarball into a fresh user directory as the add-on does: production dependencies
- * only, no install scripts. Offline: the user directory's lock pins this repository's versions
- * (npm's cache holds them since `npm ci`).
- */
-function installLikeTheAddon(tgz: string, userDir: string): void {
-  mkdirSync(userDir, { recursive: true });
-  const file = `file:${tgz}`;
-  writeFileSync(
-    join(userDir, 'package.json'),
-    JSON.stringify(
-      {
-        name: 'node-red-project',
-        description: 'A Node-RED Project',
-        version: '0.0.1',
-        private: true,
-        dependencies: { [MODULE]: file },
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(join(userDir, 'package-lock.json'), JSON.stringify(lockFor(file), null, 2));
-  const r = spawnSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
-    cwd: userDir,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) {
-    const hint = /ENOTCACHED/.test(r.stderr)
-      ? " (a dependency is not in npm's cache: run `npm ci` in the repository first)"
-      : '';
-    throw new Error(`npm install of the tarball failed${hint}:\n${r.stderr}`);
-  }
-  assert.ok(existsSync(join(userDir, 'node_modules', MODULE, 'package.json')), 'the package is installed');
-}
-
-/** A lockfile for the user directory: the tarball plus this repository's production dependencies. */
-function lockFor(file: string): Json {
-  const repoLock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8'));
-  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim().replace(/\/?$/, '/');
-  const packages: Json = {
-    '': { name: 'node-red-project', version: '0.0.1', dependencies: { [MODULE]: file } },
-    [`node_modules/${MODULE}`]: {
-      version: PKG.version,
-      resolved: file,
-      license: PKG.license,
-      dependencies: PKG.dependencies,
-      engines: PKG.engines,
-    },
-  };
-  for (const [path, entry] of Object.entries<Json>(repoLock.packages)) {
-    if (!path.startsWith('node_modules/') || entry.dev || entry.devOptional || entry.link) continue;
-    const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    // Without a tarball address npm would ask the registry for the package's metadata.
-    packages[path] = { resolved: `${registry}${name}/-/${name.split('/').pop()}-${entry.version}.tgz`, ...entry };
-  }
-  return { name: 'node-red-project', version: '0.0.1', lockfileVersion: 3, requires: true, packages };
-}
 
 /** The example as the editor would deploy it: its nodes on a tab (examples are exported selections). */
 function asDeployable(nodes: Json[], name: string): Json[] {

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   remoteAddress: string;
+  /** When the request had arrived in full (epoch ms). */
+  at: number;
   /** Basic auth user and password, when sent. */
   basic?: { user: string; password: string };
 }
@@ -46,6 +48,7 @@ export async function startServer(handler: Handler, host = '127.0.0.1'): Promise
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         remoteAddress: req.socket.remoteAddress ?? '',
+        at: Date.now(),
       };
       const auth = req.headers.authorization;
       if (auth?.startsWith('Basic ')) {
