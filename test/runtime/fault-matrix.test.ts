@@ -47,17 +47,11 @@ import { installPacked, MODULE, npmUnavailable, packPackage } from '../support/p
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * Defects of issue 12 whose fixes are being made on other branches. A check that depends on one
- * of these (see `dependsOn`) is reported, not failed, while its number is in here; once a defect's
- * checks all pass the test fails until the number is removed. The integrator empties this set
- * after merging the fixes:
- *   1 waits the provider asked for are forgotten on a redeploy or restart;
- *   2 an absurd Retry-After is shown raw (Cloudflare: "next try in 99999999999999980000 s");
- *   5 an account-wide stop survives a changed node configuration;
- *   6 No-IP refuses the User-Agent (its documented format ends with a contact e-mail);
- *   7 part of a DuckDNS token leaks when the answer echoes it (cut before redaction).
+ * Defects of issue 12 known to fail (none since the fixes of defects 1, 2, 5, 6 and 7 landed). A
+ * check that depends on one (see `dependsOn`) is reported, not failed, while its number is in here;
+ * once a listed defect's checks all pass the test fails until the number is removed.
  */
-const PENDING_FIXES = new Set<number>([1, 2, 5, 6, 7]);
+const PENDING_FIXES = new Set<number>([]);
 
 const IPS = ['203.0.113.10', '203.0.113.11', '203.0.113.12', '203.0.113.13'];
 /** The injections: the first address, three changes, then the current address after each event. */

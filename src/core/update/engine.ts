@@ -324,7 +324,7 @@ export class UpdateEngine {
         const stop = this.doc!.stops.hosts[r.hostname];
         if (stop) out.set(r, this.stoppedResult(r, stop));
         // An earlier call of this run got an account-wide wait: the rest waits too.
-        else if (this.accountNotBefore > this.clock.now()) out.set(r, this.delay(r, this.accountNotBefore, 'account'));
+        else if (this.gate.notBefore > this.clock.now()) out.set(r, this.delay(r, this.gate.notBefore, 'account'));
         else live.push(r);
       }
       const hostnames = [...new Set(live.map((r) => r.hostname))];
@@ -392,8 +392,8 @@ export class UpdateEngine {
         out.set(r, this.stoppedResult(r, stop));
         continue;
       }
-      if (this.accountNotBefore > this.clock.now()) {
-        out.set(r, this.delay(r, this.accountNotBefore, 'account'));
+      if (this.gate.notBefore > this.clock.now()) {
+        out.set(r, this.delay(r, this.gate.notBefore, 'account'));
         continue;
       }
       const t0 = this.clock.now();
