@@ -1165,3 +1165,33 @@ test('engine: an absurd Retry-After from a provider is clamped to 24 h and said 
     await closeHttpPools();
   }
 });
+
+test('engine: a retry time interrupted by a stop is kept — reset() lifts the stop, not the wait (found by the engine fuzz)', async () => {
+  const s = setup({ provider: new TestProvider(1) });
+  s.provider.answers = [
+    transient('911: server trouble; retry in 30 minutes.', { code: '911', retryAfterMs: 30 * 60_000 }),
+    fatal('badauth: wrong password.', { code: 'badauth', scope: 'account' }),
+    answerAll(),
+  ];
+  const t0 = s.clock.now();
+  const r = await s.engine.update(updateRequest({ hostnames: ['a.example.com', 'b.example.com'], addresses: V4 }));
+  assert.deepEqual(statuses(r), ['a.example.com/ipv4:failed', 'b.example.com/ipv4:failed']);
+  assert.equal(r[1].stopped, true);
+  assert.equal(s.provider.calls.length, 2);
+
+  await s.clock.advance(60_000);
+  const rr = await s.engine.reset();
+  assert.equal(s.provider.calls.length, 3, 'b is sent at once; a still waits for the 30 minutes 911 asked for');
+  const a = rr.find((x) => x.hostname === 'a.example.com')!;
+  assert.equal(a.status, 'skipped');
+  assert.equal(a.reason, 'retry-pending');
+  assert.equal(a.nextRetryAt, new Date(t0 + 30 * 60_000).toISOString());
+  assert.equal(rr.find((x) => x.hostname === 'b.example.com')!.status, 'updated');
+
+  await s.clock.advance(30 * 60_000 - 60_000 - 1);
+  assert.equal(s.provider.calls.length, 3);
+  await s.clock.advance(1);
+  assert.equal(s.provider.calls.length, 4);
+  assert.equal(s.later.at(-1)![0].status, 'updated');
+  s.engine.stop();
+});

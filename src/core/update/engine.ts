@@ -71,6 +71,8 @@ interface Rec {
   /** When a pending write of `desired` is due. Absent: none pending (stopped, or nothing to do). */
   dueAt?: number;
   wait?: Wait;
+  /** A retry time that a stop interrupted: honoured when the stop is lifted (reset never skips a wait). */
+  heldUntil?: number;
   /** Requests made for `desired`. */
   attempts: number;
   /** Consecutive transient failures (backoff). */
@@ -222,7 +224,7 @@ export class UpdateEngine {
     if (stop) {
       this.setDesired(r, address);
       r.force ||= force;
-      r.dueAt = undefined;
+      hold(r);
       return this.stoppedResult(r, stop);
     }
     if (!force && r.confirmed?.address === address) {
@@ -251,6 +253,7 @@ export class UpdateEngine {
     r.force = false;
     r.dueAt = undefined;
     r.wait = undefined;
+    r.heldUntil = undefined;
     r.attempts = 0;
   }
 
@@ -517,11 +520,10 @@ export class UpdateEngine {
         // The guarded provider has stopped the account (gate) on this engine's request: everything
         // waits for the stop to be lifted.
         this.ownStop = this.gate.stop;
-        for (const o of this.recs.values()) if (o.desired !== undefined) o.dueAt = undefined;
+        for (const o of this.recs.values()) if (o.desired !== undefined) hold(o);
       } else {
         this.doc!.stops.hosts[r.hostname] ??= stop;
-        for (const o of this.recs.values())
-          if (o.hostname === r.hostname && o.desired !== undefined) o.dueAt = undefined;
+        for (const o of this.recs.values()) if (o.hostname === r.hostname && o.desired !== undefined) hold(o);
       }
       this.enterFailing(err, now);
       return { ...res, stopped: true, cause: err.code };
@@ -545,8 +547,7 @@ export class UpdateEngine {
    */
   private refused(r: Rec, e: AccountStoppedError | AccountWaitError): UpdateResult {
     if (e instanceof AccountWaitError) return this.delay(r, Math.max(e.notBefore, this.gate.notBefore), 'account');
-    r.dueAt = undefined;
-    r.wait = undefined;
+    hold(r);
     return this.stoppedResult(r, e.stop);
   }
 
@@ -649,7 +650,10 @@ export class UpdateEngine {
     const out: UpdateResult[] = [];
     for (const r of this.recs.values()) {
       if (r.desired === undefined || r.dueAt !== undefined) continue;
+      const held = r.heldUntil;
+      r.heldUntil = undefined;
       if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
+      else if (held !== undefined && held > now) out.push(this.delay(r, held, 'retry'));
       else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs)
         out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
       else ready.push(r);
@@ -754,6 +758,7 @@ export class UpdateEngine {
           ? undefined
           : now;
     r.wait = r.dueAt === undefined ? undefined : (p.wait ?? 'retry');
+    if (p.heldUntil !== undefined) r.heldUntil = Math.min(p.heldUntil, now + MAX_SERVER_WAIT_MS);
     return r;
   }
 
@@ -770,6 +775,7 @@ export class UpdateEngine {
         address: r.desired,
         dueAt: r.dueAt,
         wait: r.dueAt === undefined ? undefined : r.wait,
+        ...(r.heldUntil !== undefined && { heldUntil: r.heldUntil }),
         failures: r.failures,
         attempts: r.attempts,
         force: r.force || undefined,
@@ -811,4 +817,11 @@ const iso = (ms: number) =>
 
 function sameName(a: string, b: string): boolean {
   return a.trim().toLowerCase().replace(/\.$/, '') === b;
+}
+
+/** A stop holds the record: its pending write waits for the stop to be lifted, keeping a retry time. */
+function hold(r: Rec): void {
+  if (r.dueAt !== undefined && r.wait === 'retry') r.heldUntil = Math.max(r.heldUntil ?? 0, r.dueAt);
+  r.dueAt = undefined;
+  r.wait = undefined;
 }

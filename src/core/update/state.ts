@@ -33,6 +33,8 @@ export const pendingSchema = z.object({
   address: z.string(),
   dueAt: time.optional(),
   wait: z.enum(['retry', 'interval', 'account']).optional(),
+  /** A retry time a stop interrupted (honoured when the stop is lifted). */
+  heldUntil: time.optional(),
   failures: z.number().int().min(0).max(1000),
   attempts: z.number().int().min(0).max(1_000_000),
   force: z.boolean().optional(),
