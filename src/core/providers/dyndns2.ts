@@ -604,6 +604,42 @@ export function accountFields(o: {
   ];
 }
 
+/**
+ * The whole definition of a dyndns2 provider at a fixed server whose User-Agent carries a contact
+ * (No-IP, Dynu and the like): its flavour, its server, and what the editor says about its account.
+ */
+export function dyndns2Member(o: {
+  flavour: Dyndns2Flavour;
+  label?: string;
+  endpoint: string;
+  username: string;
+  password: string;
+  docsUrl: string;
+}): ProviderDefinition<typeof contactAccountSettings> {
+  return {
+    id: o.flavour.id,
+    label: o.label ?? o.flavour.name,
+    settings: contactAccountSettings,
+    fields: accountFields({
+      username: o.username,
+      password: o.password,
+      contact: o.flavour.name,
+      defaultEndpoint: o.endpoint,
+    }),
+    txt: false,
+    docsUrl: o.docsUrl,
+    create: (s, env) =>
+      createDyndns2Provider({
+        flavour: o.flavour,
+        endpoint: s.endpoint ?? o.endpoint,
+        username: s.username,
+        password: s.password,
+        contact: s.contact,
+        env,
+      }),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The generic provider: any dyndns2 server by URL
 
