@@ -178,17 +178,21 @@ test('TSIG: sign and verify both ways; unsigned, foreign-key and server error an
   assert.throws(() => parseTsig(twice), /not the last/);
 });
 
+/** A key and the TSIG record of a server's error answer, for the error-text tests. */
+const ERR_KEY: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
+const ERR_TSIG = {
+  offset: 0,
+  keyName: 'ddns-key',
+  algorithm: 'hmac-sha256',
+  timeSigned: 0,
+  fudge: 300,
+  mac: Buffer.alloc(0),
+  originalId: 0,
+};
+
 test('TSIG: server error texts are plain and never carry the secret; a bad secret is refused before sending', () => {
-  const key: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
-  const base = {
-    offset: 0,
-    keyName: 'ddns-key',
-    algorithm: 'hmac-sha256',
-    timeSigned: 0,
-    fudge: 300,
-    mac: Buffer.alloc(0),
-    originalId: 0,
-  };
+  const key = ERR_KEY;
+  const base = ERR_TSIG;
   const serverTime = Buffer.from('000065000000', 'hex');
   const cases: Array<[number, string, RegExp]> = [
     [16, 'tsig_badsig', /wrong TSIG secret or algorithm/],
@@ -217,23 +221,8 @@ test('TSIG: server error texts are plain and never carry the secret; a bad secre
 test('TSIG: a BADTIME answer whose server time is beyond any date is still a plain tsig_badtime error', () => {
   // Found by the fuzz tests (test/core/fuzz/dns.fuzz.test.ts): 48-bit server times above 8.64e12 s
   // made `new Date(…).toISOString()` throw a RangeError out of judgeAnswer.
-  const key: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
   for (const hex of ['080000000000', 'ffffffffffff']) {
-    const e = tsigServerError(
-      {
-        offset: 0,
-        keyName: 'ddns-key',
-        algorithm: 'hmac-sha256',
-        timeSigned: 0,
-        fudge: 300,
-        mac: Buffer.alloc(0),
-        originalId: 0,
-        error: 18,
-        otherData: Buffer.from(hex, 'hex'),
-      },
-      key,
-      '127.0.0.1:53',
-    );
+    const e = tsigServerError({ ...ERR_TSIG, error: 18, otherData: Buffer.from(hex, 'hex') }, ERR_KEY, '127.0.0.1:53');
     assert.equal(e.code, 'tsig_badtime');
     assert.match(e.message, /clock differs by more than 5 minutes.*NTP/);
   }
