@@ -3,6 +3,7 @@
  * specification: https://www.duckdns.org/spec.jsp (update URL and parameters, OK/KO, verbose
  * answers, clear=true, TXT with txt=/clear=true).
  */
+import { withServer } from '../../support/http-server';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
@@ -50,12 +51,9 @@ async function withDuck(
   t: (duck: DuckDnsContract, p: DnsProvider) => Promise<void>,
   opts?: Parameters<typeof startDuckDns>[0],
 ) {
-  const duck = await startDuckDns(opts ?? { token: TOKEN, domains: ['myhome', 'other'] });
-  try {
-    await t(duck, create(duck));
-  } finally {
-    await duck.close();
-  }
+  await withServer(startDuckDns(opts ?? { token: TOKEN, domains: ['myhome', 'other'] }), (duck) =>
+    t(duck, create(duck)),
+  );
 }
 
 describe('duckdns: definition and names', () => {

@@ -6,6 +6,7 @@
  * `Updated 1 host(s) <host> to <ip> in <t> seconds` and `ERROR: Address <ip> has not changed.`, and
  * `Updated <host> to <ip> in <t> seconds`; see the contract server's header).
  */
+import { withServer } from '../../support/http-server';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
@@ -49,12 +50,7 @@ async function withFd(
     [TB]: 'b.mooo.com',
   },
 ) {
-  const fd = await startFreeDns({ tokens });
-  try {
-    await t(fd);
-  } finally {
-    await fd.close();
-  }
+  await withServer(startFreeDns({ tokens }), t);
 }
 
 describe('freedns: definition and the token field', () => {
