@@ -26,6 +26,7 @@ import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
+import { duration } from '../text';
 import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
@@ -127,9 +128,8 @@ const names = (hosts: string[]) =>
     : hosts.length <= 3
       ? hosts.join(', ')
       : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
-const minutes = (ms: number) => `${Math.round(ms / MINUTE)} minutes`;
 const serverTrouble = (what: string) => (c: AnswerContext) =>
-  `${c.name} ${what}; the update is tried again in ${minutes(c.flavour.serverTroubleWaitMs)} at the earliest.`;
+  `${c.name} ${what}; the update is tried again in ${duration(c.flavour.serverTroubleWaitMs)} at the earliest.`;
 
 /**
  * Every answer word of the protocol that is not a success, with what it means for the user.
