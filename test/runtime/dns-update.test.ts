@@ -23,7 +23,17 @@ import { skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startDuckDns, type DuckDnsContract } from '../support/contracts/duckdns';
 import { startServer, text, type TestServer } from '../support/http-server';
-import { helper, nodeModule, REPO_ROOT, deployFull, httpPostNode, startNodeRed, waitFor } from '../support/node-red';
+import {
+  helper,
+  loadFlow,
+  nodeModule,
+  unloadFlow,
+  REPO_ROOT,
+  deployFull,
+  httpPostNode,
+  startNodeRed,
+  waitFor,
+} from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -36,12 +46,8 @@ let srv: Dyndns2Server;
 before(async () => {
   await helper.startServer();
 });
-let loaded = false;
 afterEach(async () => {
-  if (loaded) {
-    loaded = false;
-    await helper.unload();
-  }
+  await unloadFlow();
   if (srv) await srv.close();
   srv = undefined as unknown as Dyndns2Server;
 });
@@ -83,8 +89,7 @@ const modules = () => [
 ];
 
 async function load(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
-  await helper.load(modules(), flow, credentials);
-  loaded = true;
+  await loadFlow(modules(), flow, credentials);
   return attach();
 }
 
