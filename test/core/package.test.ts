@@ -86,7 +86,10 @@ test('the published tarball holds what runs and nothing else; no native code, no
   for (const f of files) {
     assert.doesNotMatch(f, /^(test|src|bench|scripts|\.ci)\//, `${f} should not be packed`);
     assert.doesNotMatch(f, /^dist\/(test|bench)\//, `${f} should not be packed`);
+    assert.doesNotMatch(f, /\.map$/, `${f}: source maps stay out of the package (issue 15)`);
   }
+  // package.json points at nothing that is not packed (a `main` would name a missing index.js).
+  if (pkg.main) assert.ok(files.includes(pkg.main.replace(/^\.\//, '')), `main ${pkg.main} packed`);
   // Runtime dependency tree: pure JavaScript, no install scripts (the add-on has no compiler).
   const paths = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
     .split('\n')
