@@ -60,6 +60,18 @@ const inputSchema = z.looseObject({
   reset: z.boolean({ error: 'msg.reset must be true or false' }).optional(),
 });
 
+/**
+ * An ordinary inject's payload (a timestamp, by default) beside msg.force / msg.reset carries no
+ * address: it is left out. A text or an { ipv4, ipv6 } object is still read (and refused if wrong).
+ */
+function withoutControlPayload(msg: Record<string, unknown>): Record<string, unknown> {
+  if (msg.force !== true && msg.reset !== true) return msg;
+  const p = msg.payload;
+  const addressLike =
+    (typeof p === 'string' && p.trim() !== '') || (typeof p === 'object' && p !== null && ('ipv4' in p || 'ipv6' in p));
+  return addressLike ? msg : { ...msg, payload: undefined };
+}
+
 function describeIssues(e: z.ZodError): string {
   return e.issues
     .map((i) => {
@@ -193,7 +205,7 @@ export = function register(RED: Red): void {
 
     node.on('input', (msg, send, done) => {
       void (async () => {
-        const m = inputSchema.safeParse(msg);
+        const m = inputSchema.safeParse(withoutControlPayload(msg));
         if (!m.success) throw new Error(describeIssues(m.error));
         const input = m.data;
         const names =
@@ -204,6 +216,13 @@ export = function register(RED: Red): void {
               : configNames;
         const { addresses, missing } = pickAddresses(input.payload, cfg.families);
         const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined;
+        if (!hasAddress && input.force === true && !input.reset) {
+          // msg.force alone (a "write now" inject): each name's last address again.
+          const again = await engine.rewrite(names);
+          if (again.length === 0)
+            throw new Error('msg.force: no address has been published for these names yet; send one in msg.payload.');
+          return again;
+        }
         if (!hasAddress && !input.reset) {
           throw new Error(
             cfg.families === 'auto' || cfg.families === 'both'
@@ -222,6 +241,7 @@ export = function register(RED: Red): void {
         }
         if (hasAddress)
           results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
+        else if (input.force === true) results.push(...(await engine.rewrite(names)));
         for (const hostname of hasAddress ? names : []) {
           for (const family of missing) {
             results.push({

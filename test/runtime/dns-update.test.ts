@@ -361,6 +361,35 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
   assertNoSecret(h, PASSWORD);
 });
 
+test('dns-update: msg.force / msg.reset from an ordinary inject (its timestamp payload) work (issue 15)', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const { account, credentials } = dyndnsAccount();
+  const h = await load(flowFor(account), credentials);
+  // An inject node's default message: payload = Date.now(), topic = ''.
+  const inject = (extra: Msg) => h.input({ payload: Date.now(), topic: '', ...extra });
+  const before = await inject({ force: true });
+  assert.match(String(before.error?.message), /msg\.force: no address has been published for these names yet/);
+  assert.equal(srv.requests.length, 0);
+
+  await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.equal(srv.requests.length, 1);
+  const forced = await inject({ force: true });
+  assert.equal(forced.error, undefined, JSON.stringify(forced.error));
+  assert.deepEqual(
+    results(forced).map((r) => `${r.hostname}:${r.status}:${r.address}`),
+    [`${HOST}:unchanged:203.0.113.7`], // sent again; the server answers nochg
+  );
+  assert.equal(srv.requests.length, 2, 'the last address sent again');
+  const reset = await inject({ reset: true });
+  assert.equal(reset.error, undefined, JSON.stringify(reset.error));
+  assert.deepEqual(results(reset), [], 'nothing was held back');
+  assert.equal(srv.requests.length, 2);
+  // Without force or reset a number is still not an address; a wrong text beside force is still refused.
+  assert.match(String((await inject({})).error?.message), /msg\.payload must be/);
+  assert.match(String((await h.input({ payload: '203.0.113.x', force: true })).error?.message), /Invalid IPv4/);
+  assert.equal(srv.requests.length, 2);
+});
+
 test('dns-update: a provider wait (911) survives a redeploy of unchanged flows: nothing is sent until it ends', async () => {
   srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST, 'www.example.com'] });
   srv.answerNext(['911']);
