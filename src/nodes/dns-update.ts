@@ -149,6 +149,7 @@ export = function register(RED: Red): void {
     if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
 
     const view = new ResultsView((t) => redactor.text(t));
+    const dryRun = account.providerId === 'dryrun';
     let closed = false;
 
     const engine = new UpdateEngine({
@@ -183,7 +184,11 @@ export = function register(RED: Red): void {
     /** The status line for the last results (secrets removed). */
     function remember(results: readonly UpdateResult[]): void {
       const s = view.take(results);
-      if (s) node.status(s);
+      if (!s) return;
+      // A dry run looks different from a real write: blue ring, "dry run:", an arrow for "would set".
+      if (dryRun && s.fill === 'green')
+        node.status({ fill: 'blue', shape: 'ring', text: `dry run: ${s.text.replace(' ✓ ', ' → ')}` });
+      else node.status(s);
     }
 
     /** One error naming every failed result (secrets removed), or null. */

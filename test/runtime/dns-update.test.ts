@@ -151,7 +151,8 @@ test('dns-update with the dry-run account: what would be sent, then nothing for 
   assert.equal(h.out.length, 1);
   assert.deepEqual(
     { ...lastStatus(h), source: undefined },
-    { fill: 'green', shape: 'dot', text: `${HOST} ✓ 203.0.113.7 2001:db8::7`, source: undefined },
+    // a dry run looks different from a real write (issue 15)
+    { fill: 'blue', shape: 'ring', text: `dry run: ${HOST} → 203.0.113.7 2001:db8::7`, source: undefined },
   );
 
   const again = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
@@ -168,7 +169,7 @@ test('dns-update with the dry-run account: what would be sent, then nothing for 
   );
   assert.equal(h.caught.length, 0);
   assert.equal(h.alerts.length, 0);
-  assert.equal(lastStatus(h)?.text, '3 names ✓ 203.0.113.7 2001:db8::7');
+  assert.equal(lastStatus(h)?.text, 'dry run: 3 names → 203.0.113.7 2001:db8::7');
 });
 
 test('dns-update: an invalid msg is an error for Catch, with a red status, and nothing is sent', async () => {

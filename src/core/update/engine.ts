@@ -681,8 +681,9 @@ export class UpdateEngine {
       if (r.desired === undefined || r.dueAt !== undefined) continue;
       const held = r.heldUntil;
       r.heldUntil = undefined;
-      if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
-      else if (held !== undefined && held > now) out.push(this.delay(r, held, 'retry'));
+      // The later of the account's wait and the record's own held retry time (both were ordered).
+      if (held !== undefined && held > now && held >= this.gate.notBefore) out.push(this.delay(r, held, 'retry'));
+      else if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
       else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs)
         out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
       else ready.push(r);
