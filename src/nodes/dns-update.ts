@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toDdnsError } from '../core/errors';
-import { parseAddressSet, type AddressSet, type Family } from '../core/address';
-import { parseHostnames, type Hostname } from '../core/hostname';
+import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family, type Ipv6 } from '../core/address';
+import { describeHostId, hasHostIds, hostAddress, parseHostEntries, type HostEntry } from '../core/ip/host-id';
 import { ipWatchPayloadSchema } from '../core/ip/payload';
 import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
@@ -47,7 +47,7 @@ const configSchema = z.object({
 /** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */
 const inputSchema = z.looseObject({
   payload: z
-    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true })], {
+    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true, ipv6Prefix: true })], {
       error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
     })
     .optional()
@@ -77,23 +77,74 @@ function describeIssues(e: z.ZodError): string {
     .join('; ');
 }
 
-/** The addresses of the payload for the configured families. */
+/** An IPv6 prefix (or an address inside it) with how many of its leading bits are known. */
+type Prefix = { address: Ipv6; length: number };
+
+/**
+ * The addresses of the payload for the configured families, and the IPv6 prefix that names with a
+ * host identifier are built on: this host's IPv6 address (all 128 bits known), else `ipv6Prefix`.
+ */
 function pickAddresses(
   payload: z.infer<typeof inputSchema>['payload'],
   families: Families,
-): { addresses: AddressSet; missing: Family[] } {
-  let raw: { ipv4?: unknown; ipv6?: unknown } = {};
+): { addresses: AddressSet; missing: Family[]; prefix?: Prefix } {
+  let raw: { ipv4?: unknown; ipv6?: unknown; ipv6Prefix?: unknown } = {};
   if (typeof payload === 'string') {
     const t = payload.trim();
     raw = t.includes(':') ? { ipv6: t } : { ipv4: t };
-  } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6 };
+  } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6, ipv6Prefix: payload.ipv6Prefix };
   const wanted: Family[] = families === 'auto' ? ['ipv4', 'ipv6'] : families === 'both' ? ['ipv4', 'ipv6'] : [families];
   const picked = parseAddressSet({
     ipv4: wanted.includes('ipv4') ? raw.ipv4 : undefined,
     ipv6: wanted.includes('ipv6') ? raw.ipv6 : undefined,
   });
-  const missing = families === 'auto' ? [] : wanted.filter((f) => picked[f] === undefined);
-  return { addresses: picked, missing };
+  let prefix: Prefix | undefined;
+  if (picked.ipv6) prefix = { address: picked.ipv6, length: 128 };
+  else if (wanted.includes('ipv6') && typeof raw.ipv6Prefix === 'string') prefix = parseIpv6Prefix(raw.ipv6Prefix);
+  const missing =
+    families === 'auto' ? [] : wanted.filter((f) => picked[f] === undefined && (f === 'ipv4' || prefix === undefined));
+  return { addresses: picked, missing, prefix };
+}
+
+/** A skipped result: the name keeps its record of `family`. */
+function keeps(hostname: string, family: Family, message: string): UpdateResult {
+  return { hostname, family, status: 'skipped', address: '', message, attempts: 0, ms: 0, reason: 'no-address' };
+}
+
+/**
+ * The names grouped by the addresses they get (one engine.update per group): the IPv4 address is
+ * the same for all, the IPv6 address is this host's own or the prefix + the name's identifier.
+ * Names of this host that get no IPv6 address (the payload has only a prefix) are in `noV6`.
+ */
+function addressesPerName(
+  entries: readonly HostEntry[],
+  addresses: AddressSet,
+  prefix: Prefix | undefined,
+): { groups: Array<{ names: HostEntry['name'][]; addresses: AddressSet }>; noV6: HostEntry['name'][] } {
+  const groups = new Map<string, { names: HostEntry['name'][]; addresses: AddressSet }>();
+  const noV6: HostEntry['name'][] = [];
+  for (const e of entries) {
+    let ipv6: Ipv6 | undefined;
+    if (prefix) {
+      if (e.hostId.kind === 'self' && !addresses.ipv6) noV6.push(e.name);
+      else {
+        try {
+          ipv6 = hostAddress(e.hostId, addresses.ipv6, prefix);
+        } catch (err) {
+          throw new Error(`${e.name}@${describeHostId(e.hostId)}: ${toDdnsError(err).message}`);
+        }
+      }
+    }
+    const set: AddressSet = {};
+    if (addresses.ipv4) set.ipv4 = addresses.ipv4;
+    if (ipv6) set.ipv6 = ipv6;
+    if (!set.ipv4 && !set.ipv6) continue;
+    const key = `${set.ipv4 ?? ''}|${set.ipv6 ?? ''}`;
+    const g = groups.get(key) ?? { names: [], addresses: set };
+    g.names.push(e.name);
+    groups.set(key, g);
+  }
+  return { groups: [...groups.values()], noV6 };
 }
 
 export = function register(RED: Red): void {
@@ -111,9 +162,9 @@ export = function register(RED: Red): void {
         'invalid settings',
       );
     const cfg = parsed.data;
-    let configNames: Hostname[];
+    let configEntries: HostEntry[];
     try {
-      configNames = parseHostnames(cfg.hostnames);
+      configEntries = parseHostEntries(cfg.hostnames);
     } catch (e) {
       return stayIdle(node, toDdnsError(e).message, 'invalid host name');
     }
@@ -144,7 +195,13 @@ export = function register(RED: Red): void {
       accountKey: account.accountKey,
       accountLabel: account.label,
       configKey: createHash('sha256')
-        .update(JSON.stringify([configNames, cfg.families]))
+        .update(
+          JSON.stringify(
+            hasHostIds(configEntries)
+              ? [configEntries.map((e) => e.name), cfg.families, configEntries.map((e) => describeHostId(e.hostId))]
+              : [configEntries.map((e) => e.name), cfg.families],
+          ),
+        )
         .digest('hex')
         .slice(0, 16),
       gate: account.gate,
@@ -196,14 +253,14 @@ export = function register(RED: Red): void {
         const m = inputSchema.safeParse(msg);
         if (!m.success) throw new Error(describeIssues(m.error));
         const input = m.data;
-        const names =
+        const entries =
           input.hostnames !== undefined
-            ? parseHostnames(input.hostnames)
+            ? parseHostEntries(input.hostnames)
             : input.hostname !== undefined
-              ? parseHostnames(input.hostname)
-              : configNames;
-        const { addresses, missing } = pickAddresses(input.payload, cfg.families);
-        const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined;
+              ? parseHostEntries(input.hostname)
+              : configEntries;
+        const { addresses, missing, prefix } = pickAddresses(input.payload, cfg.families);
+        const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined || prefix !== undefined;
         if (!hasAddress && !input.reset) {
           throw new Error(
             cfg.families === 'auto' || cfg.families === 'both'
@@ -211,8 +268,10 @@ export = function register(RED: Red): void {
               : `msg.payload carries no ${cfg.families === 'ipv4' ? 'IPv4' : 'IPv6'} address, and this node updates only that family.`,
           );
         }
-        if (hasAddress && names.length === 0)
+        if (hasAddress && entries.length === 0)
           throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
+        // Every name's addresses are worked out before anything is sent: a bad one sends nothing.
+        const perName = hasAddress ? addressesPerName(entries, addresses, prefix) : { groups: [], noV6: [] };
         const results: UpdateResult[] = [];
         if (input.reset) {
           results.push(...(await engine.reset()));
@@ -220,20 +279,27 @@ export = function register(RED: Red): void {
           if (view.forgetStops())
             node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
         }
-        if (hasAddress)
-          results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
-        for (const hostname of hasAddress ? names : []) {
-          for (const family of missing) {
-            results.push({
+        for (const g of perName.groups)
+          results.push(
+            ...(await engine.update({ hostnames: g.names, addresses: g.addresses, force: input.force === true })),
+          );
+        for (const hostname of perName.noV6)
+          results.push(
+            keeps(
               hostname,
-              family,
-              status: 'skipped',
-              address: '',
-              message: `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
-              attempts: 0,
-              ms: 0,
-              reason: 'no-address',
-            });
+              'ipv6',
+              `msg.payload has only an IPv6 prefix, not this host's address: ${hostname} keeps its AAAA record.`,
+            ),
+          );
+        for (const { name: hostname } of hasAddress ? entries : []) {
+          for (const family of missing) {
+            results.push(
+              keeps(
+                hostname,
+                family,
+                `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
+              ),
+            );
           }
         }
         return results;

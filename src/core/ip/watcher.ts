@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
-import { parseAddress, type Family } from '../address';
+import { ipv6Prefix, parseAddress, type Family, type Ipv6 } from '../address';
 import type { DetectScope, Disagreement, RoundDetection } from './detector';
 import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
@@ -52,6 +52,10 @@ export type CheckOrigin = 'start' | 'timer' | 'input' | 'hint';
 export interface AddressChange extends IpWatchPayload {
   ipv4: string | null;
   ipv6: string | null;
+  /** The /64 network of `ipv6` (`2001:db8:1:2::/64`), null without an IPv6 address. */
+  ipv6Prefix: string | null;
+  /** The /64 network differs from the previous IPv6 address's (false without a previous one). */
+  prefixChanged: boolean;
   previous: KnownAddresses;
   changed: Family[];
   initial?: true;
@@ -145,6 +149,9 @@ const failed = (family: Family, error: string): RoundDetection => ({
   reports: [],
   error,
 });
+
+/** The /64 network of a canonical IPv6 address (detector output or the store, both parsed). */
+const prefixOf = (a: string | null): string | null => (a === null ? null : ipv6Prefix(a as Ipv6, 64));
 
 export class IpWatcher {
   private readonly families: Family[];
@@ -428,7 +435,18 @@ export class IpWatcher {
         if (d.disagreement && !disagreement) disagreement = { family: f, ...d.disagreement };
         wanAddress ??= d.wanAddress;
       }
-      change = { ipv4: found.ipv4, ipv6: found.ipv6, previous, changed, sources, checkedAt };
+      const prefix = prefixOf(found.ipv6);
+      const prefixChanged = prefix !== null && previous.ipv6 !== null && prefixOf(previous.ipv6) !== prefix;
+      change = {
+        ipv4: found.ipv4,
+        ipv6: found.ipv6,
+        ipv6Prefix: prefix,
+        prefixChanged,
+        previous,
+        changed,
+        sources,
+        checkedAt,
+      };
       if (initial) change.initial = true;
       if (cgnat) change.cgnat = cgnat;
       if (disagreement) change.disagreement = disagreement;

@@ -1,0 +1,114 @@
+/**
+ * AAAA records for LAN hosts: the address math of src/core/address.ts (prefix + interface
+ * identifier, modified EUI-64 from a MAC: RFC 4291 §2.5.1 and appendix A) and the `name@hostid`
+ * syntax of src/core/ip/host-id.ts, as dns-update parses its host names.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  eui64FromMac,
+  ipv6Prefix,
+  parseInterfaceId,
+  parseIpv6Prefix,
+  withInterfaceId,
+  type Ipv6,
+} from '../../src/core/address';
+import { hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
+import { DdnsError } from '../../src/core/errors';
+
+const v6 = (s: string) => s as Ipv6;
+
+test('ipv6 hosts: the /64 (or other) network of an address, as CIDR text', () => {
+  assert.equal(ipv6Prefix(v6('2001:db8:1:2:a:b:c:d')), '2001:db8:1:2::/64');
+  assert.equal(ipv6Prefix(v6('2001:db8:1:2ff:a:b:c:d'), 56), '2001:db8:1:200::/56');
+  assert.equal(ipv6Prefix(v6('2001:db8:1:2ff:a:b:c:d'), 60), '2001:db8:1:2f0::/60');
+  assert.deepEqual(parseIpv6Prefix(' 2001:db8:1:2:3::/64 '), { address: '2001:db8:1:2::', length: 64 });
+  for (const bad of ['2001:db8::', '2001:db8::/129', '203.0.113.0/24', 'x/64', '2001:db8::/'])
+    assert.throws(() => parseIpv6Prefix(bad), /not an IPv6 prefix/, bad);
+});
+
+test('ipv6 hosts: modified EUI-64 from a MAC flips the universal/local bit and puts ff:fe in the middle', () => {
+  const id = eui64FromMac('00:11:22:33:44:55');
+  assert.equal(withInterfaceId(v6('2001:db8:1:2::'), id), '2001:db8:1:2:211:22ff:fe33:4455');
+  // a locally administered MAC (bit 0x02 set) loses the bit
+  assert.equal(
+    withInterfaceId(v6('2001:db8:1:2::'), eui64FromMac('AA-BB-CC-DD-EE-FF')),
+    '2001:db8:1:2:a8bb:ccff:fedd:eeff',
+  );
+  assert.equal(withInterfaceId(v6('2001:db8:1:2::'), eui64FromMac('0211.2233.4455')), '2001:db8:1:2:11:22ff:fe33:4455');
+  for (const bad of ['00:11:22:33:44', '00:11:22:33:44:5g', '00:11-22:33:44:55', '', '001122334455x'])
+    assert.throws(() => eui64FromMac(bad), /not a MAC address/, bad);
+});
+
+test('ipv6 hosts: prefix + literal identifier, /64 and /56; the prefix host bits are replaced', () => {
+  // the detected address's own host bits (a temporary address, say) are replaced
+  const detected = v6('2001:db8:1:2:dead:beef:1:2');
+  assert.equal(withInterfaceId(detected, parseInterfaceId('::1234')), '2001:db8:1:2::1234');
+  assert.equal(
+    withInterfaceId(detected, parseInterfaceId('::1234:5678:9abc:def0')),
+    '2001:db8:1:2:1234:5678:9abc:def0',
+  );
+  // /56: the subnet id (bits 56–63) comes from the identifier
+  assert.equal(withInterfaceId(detected, parseInterfaceId('::5:0:0:0:1', 56)), '2001:db8:1:5::1');
+  assert.equal(withInterfaceId(v6('2001:db8:1:2ff::'), parseInterfaceId('::5:0:0:0:1', 56)), '2001:db8:1:205::1');
+});
+
+test('ipv6 hosts: bad identifiers and prefix lengths are input errors that say why', () => {
+  const err = (f: () => unknown, re: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof DdnsError && e.kind === 'input' && re.test(e.message));
+  err(() => parseInterfaceId('2001:db8::1234'), /bits set inside the first 64 bits/);
+  err(() => parseInterfaceId('::1:0:0:0:1', 64), /bits set inside the first 64 bits/);
+  err(() => parseInterfaceId('::'), /all zero/);
+  err(() => parseInterfaceId('1234'), /not an interface identifier/);
+  err(() => parseInterfaceId('fe80::1%eth0'), /not an interface identifier/);
+  err(() => parseInterfaceId('::1', 0), /from 1 to 127/);
+  err(() => parseInterfaceId('::1', 128), /from 1 to 127/);
+  err(() => parseHostId('mac(00:11:22:33:44:55)/56'), /needs a \/64 prefix/);
+  err(() => parseHostId('::1/x'), /must be a number/);
+});
+
+test('ipv6 hosts: name@hostid entries, parsed once, with every bad entry named', () => {
+  const e = parseHostEntries(
+    'Home.Example.com, nas.example.com@mac(00:11:22:33:44:55)\nprinter.example.com@::1234 lab.example.com@::5:0:0:0:1/56 pi.example.com@self',
+  );
+  assert.deepEqual(
+    e.map((x) => [x.name, x.hostId.kind, 'text' in x.hostId ? x.hostId.text : '']),
+    [
+      ['home.example.com', 'self', ''],
+      ['nas.example.com', 'mac', 'mac(00:11:22:33:44:55)'],
+      ['printer.example.com', 'iid', '::1234'],
+      ['lab.example.com', 'iid', '::5:0:0:0:1/56'],
+      ['pi.example.com', 'self', ''],
+    ],
+  );
+  const prefix = { address: v6('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), length: 128 };
+  assert.deepEqual(
+    e.map((x) => hostAddress(x.hostId, prefix.address, prefix)),
+    [
+      '2001:db8:1:2:aaaa:bbbb:cccc:dddd',
+      '2001:db8:1:2:211:22ff:fe33:4455',
+      '2001:db8:1:2::1234',
+      '2001:db8:1:5::1',
+      '2001:db8:1:2:aaaa:bbbb:cccc:dddd',
+    ],
+  );
+  // only a prefix (a router's LAN prefix): this host's names have no address, a /56 id needs 56 bits
+  const lan = parseIpv6Prefix('2001:db8:9:9::/64');
+  assert.equal(hostAddress(e[2].hostId, undefined, lan), '2001:db8:9:9::1234');
+  assert.throws(() => hostAddress(e[0].hostId, undefined, lan), /only a prefix/);
+  assert.throws(
+    () => hostAddress(parseHostId('::1'), undefined, parseIpv6Prefix('2001:db8:9::/48')),
+    /shorter than the \/64/,
+  );
+  // the same name twice: fine when the same, an error when not; all bad entries in one message
+  assert.equal(parseHostEntries('a.example.com@::1 a.example.com@::1').length, 1);
+  assert.throws(
+    () => parseHostEntries('a.example.com@::1 a.example.com@::2 b@::1 c.example.com@mac(1) d.example.com@1:2::3'),
+    (x: unknown) =>
+      x instanceof DdnsError &&
+      /given twice/.test(x.message) &&
+      /"b" is not a full host name/.test(x.message) &&
+      /c\.example\.com: "1" is not a MAC address/.test(x.message) &&
+      /d\.example\.com: The interface identifier 1:2::3 has bits set/.test(x.message),
+  );
+});
