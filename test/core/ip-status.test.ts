@@ -24,6 +24,7 @@ const words: Record<StatusWord, string> = {
   'no-address': 'no address',
   'outside-sees': 'outside sees',
   'router-silent': 'router not answering',
+  stable: 'stable; outside sees a temporary one',
 };
 const word = (w: StatusWord) => words[w];
 

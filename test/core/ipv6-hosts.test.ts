@@ -14,7 +14,14 @@ import {
   type Ipv6,
 } from '../../src/core/address';
 import { hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
+import ipaddr from 'ipaddr.js';
 import { DdnsError } from '../../src/core/errors';
+import { detectRound } from '../../src/core/ip/detector';
+import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
+import { interfaceSource } from '../../src/core/ip/sources/interface';
+import { AddressStatusView } from '../../src/core/ip/status-view';
+import type { IpSource } from '../../src/core/ip/types';
+import { IpWatcher } from '../../src/core/ip/watcher';
 
 const v6 = (s: string) => s as Ipv6;
 
@@ -111,4 +118,102 @@ test('ipv6 hosts: name@hostid entries, parsed once, with every bad entry named',
       /c\.example\.com: "1" is not a MAC address/.test(x.message) &&
       /d\.example\.com: The interface identifier 1:2::3 has bits set/.test(x.message),
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// public-ip-watch's side: only the stable address, the prefix, and prefixChanged on renumbering.
+
+/** /proc/net/if_inet6 spells addresses as 32 hex digits. */
+const hex32 = (a: string) =>
+  new ipaddr.IPv6(ipaddr.IPv6.parse(a).parts)
+    .toNormalizedString()
+    .split(':')
+    .map((g) => g.padStart(4, '0'))
+    .join('');
+const line = (a: string, flags: number) => `${hex32(a)} 02 40 00 ${flags.toString(16).padStart(2, '0')} eth0`;
+
+test('ipv6 hosts: the watcher publishes the stable address and its prefix, flags a renumbering, never a temporary one', async () => {
+  // what the kernel holds on eth0: [address, flags] (IFA_F: temporary 0x01, deprecated 0x20, tentative 0x40)
+  let held: Array<[string, number]> = [
+    ['fe80::211:22ff:fe33:4455', 0x80],
+    ['2a00:1450:1:2:211:22ff:fe33:4455', 0x00], // stable (EUI-64)
+    ['2a00:1450:1:2:9d3c:11aa:4b2e:7f01', 0x01], // temporary (privacy)
+    ['2a00:1450:1:2::dead', 0x40], // tentative
+  ];
+  const eth0 = interfaceSource({
+    interface: 'eth0',
+    readers: {
+      interfaces: () => ({
+        eth0: held.map(([address]) => ({
+          address,
+          netmask: 'ffff:ffff:ffff:ffff::',
+          family: 'IPv6',
+          mac: '00:11:22:33:44:55',
+          internal: false,
+          cidr: `${address}/64`,
+          scopeid: 0,
+        })),
+      }),
+      if6Flags: async () => held.map(([a, f]) => line(a, f)).join('\n'),
+    },
+  });
+  // an outside service sees the temporary address connections leave from
+  const outside: IpSource = {
+    id: 'echo',
+    label: 'echo',
+    families: ['ipv6'],
+    kind: 'external',
+    lookup: async () => ({ address: held.find(([, f]) => f === 0x01)![0] }),
+  };
+  let saved: unknown;
+  const w = new IpWatcher({
+    families: 'ipv6',
+    detect: (family, signal, scope) =>
+      detectRound(family, { scope, sources: [eth0, outside], policy: 'first', signal }),
+    store: { load: async () => saved, save: async (v) => void (saved = v) },
+  });
+  const view = new AddressStatusView(['ipv6']);
+  const published: string[] = [];
+  try {
+    const r1 = await w.checkNow();
+    assert.equal(r1.change?.ipv6, '2a00:1450:1:2:211:22ff:fe33:4455');
+    assert.equal(r1.change?.ipv6Prefix, '2a00:1450:1:2::/64');
+    assert.equal(r1.change?.prefixChanged, false, 'no previous address');
+    assert.equal(r1.change?.sources.ipv6?.outsideTemporary, '2a00:1450:1:2:9d3c:11aa:4b2e:7f01');
+    assert.ok(ipWatchPayloadSchema.safeParse(r1.change).success);
+    view.update(r1);
+    assert.match(view.render(r1.checkedAt, (x) => x).text, /^v6 2a00:1450:1:2:211:22ff:fe33:4455 \(stable\) · /);
+    published.push(r1.change!.ipv6!);
+
+    // the provider renumbers: the old prefix goes deprecated, a new one comes with a new temporary address
+    held = [
+      ['fe80::211:22ff:fe33:4455', 0x80],
+      ['2a00:1450:1:2:211:22ff:fe33:4455', 0x20],
+      ['2a00:1450:1:2:9d3c:11aa:4b2e:7f01', 0x21],
+      ['2a00:1450:9:8:211:22ff:fe33:4455', 0x00],
+      ['2a00:1450:9:8:51c2:3a0f:e2d4:1b9c', 0x01],
+    ];
+    const r2 = await w.checkNow();
+    assert.equal(r2.change?.ipv6, '2a00:1450:9:8:211:22ff:fe33:4455', 'only the preferred prefix');
+    assert.equal(r2.change?.ipv6Prefix, '2a00:1450:9:8::/64');
+    assert.equal(r2.change?.prefixChanged, true);
+    published.push(r2.change!.ipv6!);
+
+    // a new temporary address alone (same prefix, same stable address): nothing to send
+    held[4] = ['2a00:1450:9:8:7777:3a0f:e2d4:1b9c', 0x01];
+    const r3 = await w.checkNow();
+    assert.equal(r3.change, undefined);
+
+    // this host's own part changes, not the prefix: an address change without prefixChanged
+    held[3] = ['2a00:1450:9:8::10', 0x00];
+    const r4 = await w.checkNow();
+    assert.equal(r4.change?.ipv6, '2a00:1450:9:8::10');
+    assert.equal(r4.change?.prefixChanged, false);
+    published.push(r4.change!.ipv6!);
+
+    for (const a of published)
+      assert.ok(!/9d3c|51c2|7777|dead/.test(a), `${a} is not a temporary or tentative address`);
+  } finally {
+    await w.stop();
+  }
 });

@@ -349,6 +349,11 @@ export interface Disagreement {
 export interface RoundDetection extends DetectionResult {
   /** Outside sources that saw the same address as the local answer (same /64 network for IPv6). */
   confirmedBy?: string[];
+  /**
+   * IPv6: the outside services saw another address of the same /64 network (this host's temporary
+   * address, which connections leave from); the local, stable answer is the one used.
+   */
+  outsideTemporary?: string;
   disagreement?: Disagreement;
   /** The router's WAN address as the router reported it in this round (public or not). */
   wanAddress?: string;
@@ -525,8 +530,10 @@ function combine(
     reports,
   };
   if (l.address && o.address) {
-    if (sameAnswer(family, l.address, o.address)) r.confirmedBy = o.agreedBy;
-    else {
+    if (sameAnswer(family, l.address, o.address)) {
+      r.confirmedBy = o.agreedBy;
+      if (l.address !== o.address) r.outsideTemporary = o.address;
+    } else {
       const who = l.agreedBy.map(labelOf).join(' and ');
       r.disagreement = {
         local: { address: l.address, sources: l.agreedBy },

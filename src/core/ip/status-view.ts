@@ -15,7 +15,7 @@ export interface StatusView {
 }
 
 /** The words of the status line (message catalog keys under `status.`). */
-export type StatusWord = 'failed' | 'no-address' | 'outside-sees' | 'router-silent';
+export type StatusWord = 'failed' | 'no-address' | 'outside-sees' | 'router-silent' | 'stable';
 
 /** What the status shows about one family. */
 export interface FamilyView {
@@ -23,6 +23,8 @@ export interface FamilyView {
   error?: string;
   /** The outside services saw another address (last full check). */
   outside?: string;
+  /** IPv6: the outside services saw a temporary address of the same network; the stable one is used. */
+  stable?: boolean;
   /** The router did not answer while the outside services did. */
   routerSilent?: boolean;
   /** The router said it has no public address. */
@@ -54,7 +56,7 @@ export class AddressStatusView {
         // A new local answer has not been confirmed yet: an earlier disagreement no longer applies.
         const keep =
           before && before.address === d.address && !before.error
-            ? { outside: before.outside, cgnat: before.cgnat }
+            ? { outside: before.outside, cgnat: before.cgnat, stable: before.stable }
             : {};
         this.view.set(f, { address: d.address, ...keep });
         news = true;
@@ -68,6 +70,7 @@ export class AddressStatusView {
       this.view.set(f, {
         address: d.address,
         ...(d.disagreement ? { outside: d.disagreement.outside.address } : {}),
+        ...(d.outsideTemporary ? { stable: true } : {}),
         ...(d.router?.outcome === 'no_answer' ? { routerSilent: true } : {}),
         ...(d.router?.outcome === 'no_public' ? { cgnat: true } : {}),
       });
@@ -101,6 +104,7 @@ export class AddressStatusView {
       }
       let p = `${tag(f)} ${v.address}`;
       if (v.outside) p += ` (${word('outside-sees')} ${v.outside})`;
+      else if (v.stable) p += ` (${word('stable')})`;
       parts.push(p);
       if (v.routerSilent) parts.push(word('router-silent'));
       if (v.cgnat) parts.push('CGNAT');

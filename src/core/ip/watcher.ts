@@ -60,7 +60,17 @@ export interface AddressChange extends IpWatchPayload {
   changed: Family[];
   initial?: true;
   sources: Partial<
-    Record<Family, { agreedBy: string[]; reports: SourceReport[]; confirmedBy?: string[]; disagreement?: Disagreement }>
+    Record<
+      Family,
+      {
+        agreedBy: string[];
+        reports: SourceReport[];
+        confirmedBy?: string[];
+        disagreement?: Disagreement;
+        /** IPv6: the (temporary) address outside services saw in the same /64; not the one sent. */
+        outsideTemporary?: string;
+      }
+    >
   >;
   cgnat?: NonNullable<DetectionResult['cgnatSuspected']> & { family: Family };
   /** The local answer and the outside services' answer differ (the first family where they do). */
@@ -431,6 +441,7 @@ export class IpWatcher {
         sources[f] = { agreedBy: d.agreedBy, reports: d.reports };
         if (d.confirmedBy) sources[f]!.confirmedBy = d.confirmedBy;
         if (d.disagreement) sources[f]!.disagreement = d.disagreement;
+        if (d.outsideTemporary) sources[f]!.outsideTemporary = d.outsideTemporary;
         if (d.cgnatSuspected && !cgnat) cgnat = { family: f, ...d.cgnatSuspected };
         if (d.disagreement && !disagreement) disagreement = { family: f, ...d.disagreement };
         wanAddress ??= d.wanAddress;
