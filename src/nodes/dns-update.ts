@@ -10,15 +10,22 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toDdnsError } from '../core/errors';
-import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family, type Ipv6 } from '../core/address';
-import { describeHostId, hasHostIds, hostAddress, parseHostEntries, type HostEntry } from '../core/ip/host-id';
+import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family } from '../core/address';
+import {
+  addressesPerName,
+  describeHostId,
+  hasHostIds,
+  parseHostEntries,
+  type HostEntry,
+  type Prefix,
+} from '../core/ip/host-id';
 import { ipWatchPayloadSchema } from '../core/ip/payload';
 import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
 import { resultsFailure, ResultsView } from '../core/update/results-view';
 import { resultsOk } from '../core/update/summary';
-import type { AccountAlert, UpdateResult } from '../core/update/types';
+import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
 import { contextStore, fail, stayIdle } from './adapter';
@@ -47,7 +54,7 @@ const configSchema = z.object({
 /** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */
 const inputSchema = z.looseObject({
   payload: z
-    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true, ipv6Prefix: true })], {
+    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true, ipv6Prefix: true, ipv6Stability: true })], {
       error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
     })
     .optional()
@@ -77,9 +84,6 @@ function describeIssues(e: z.ZodError): string {
     .join('; ');
 }
 
-/** An IPv6 prefix (or an address inside it) with how many of its leading bits are known. */
-type Prefix = { address: Ipv6; length: number };
-
 /**
  * The addresses of the payload for the configured families, and the IPv6 prefix that names with a
  * host identifier are built on: this host's IPv6 address (all 128 bits known), else `ipv6Prefix`.
@@ -107,44 +111,9 @@ function pickAddresses(
 }
 
 /** A skipped result: the name keeps its record of `family`. */
-function keeps(hostname: string, family: Family, message: string): UpdateResult {
-  return { hostname, family, status: 'skipped', address: '', message, attempts: 0, ms: 0, reason: 'no-address' };
-}
-
-/**
- * The names grouped by the addresses they get (one engine.update per group): the IPv4 address is
- * the same for all, the IPv6 address is this host's own or the prefix + the name's identifier.
- * Names of this host that get no IPv6 address (the payload has only a prefix) are in `noV6`.
- */
-function addressesPerName(
-  entries: readonly HostEntry[],
-  addresses: AddressSet,
-  prefix: Prefix | undefined,
-): { groups: Array<{ names: HostEntry['name'][]; addresses: AddressSet }>; noV6: HostEntry['name'][] } {
-  const groups = new Map<string, { names: HostEntry['name'][]; addresses: AddressSet }>();
-  const noV6: HostEntry['name'][] = [];
-  for (const e of entries) {
-    let ipv6: Ipv6 | undefined;
-    if (prefix) {
-      if (e.hostId.kind === 'self' && !addresses.ipv6) noV6.push(e.name);
-      else {
-        try {
-          ipv6 = hostAddress(e.hostId, addresses.ipv6, prefix);
-        } catch (err) {
-          throw new Error(`${e.name}@${describeHostId(e.hostId)}: ${toDdnsError(err).message}`);
-        }
-      }
-    }
-    const set: AddressSet = {};
-    if (addresses.ipv4) set.ipv4 = addresses.ipv4;
-    if (ipv6) set.ipv6 = ipv6;
-    if (!set.ipv4 && !set.ipv6) continue;
-    const key = `${set.ipv4 ?? ''}|${set.ipv6 ?? ''}`;
-    const g = groups.get(key) ?? { names: [], addresses: set };
-    g.names.push(e.name);
-    groups.set(key, g);
-  }
-  return { groups: [...groups.values()], noV6 };
+function keeps(hostname: string, family: Family, message: string, temporary = false): UpdateResult {
+  const reason: SkipReason = temporary ? 'temporary-address' : 'no-address';
+  return { hostname, family, status: 'skipped', address: '', message, attempts: 0, ms: 0, reason };
 }
 
 export = function register(RED: Red): void {
@@ -271,7 +240,13 @@ export = function register(RED: Red): void {
         if (hasAddress && entries.length === 0)
           throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
         // Every name's addresses are worked out before anything is sent: a bad one sends nothing.
-        const perName = hasAddress ? addressesPerName(entries, addresses, prefix) : { groups: [], noV6: [] };
+        const perName = hasAddress
+          ? addressesPerName(entries, addresses, prefix, {
+              stability: typeof input.payload === 'object' ? input.payload?.ipv6Stability : undefined,
+              localDns: provider.localDns === true,
+              provider: account.label,
+            })
+          : { groups: [], kept: [] };
         const results: UpdateResult[] = [];
         if (input.reset) {
           results.push(...(await engine.reset()));
@@ -283,14 +258,7 @@ export = function register(RED: Red): void {
           results.push(
             ...(await engine.update({ hostnames: g.names, addresses: g.addresses, force: input.force === true })),
           );
-        for (const hostname of perName.noV6)
-          results.push(
-            keeps(
-              hostname,
-              'ipv6',
-              `msg.payload has only an IPv6 prefix, not this host's address: ${hostname} keeps its AAAA record.`,
-            ),
-          );
+        for (const k of perName.kept) results.push(keeps(k.name, k.family, k.message, k.temporary));
         for (const { name: hostname } of hasAddress ? entries : []) {
           for (const family of missing) {
             results.push(

@@ -13,7 +13,7 @@ import {
   withInterfaceId,
   type Ipv6,
 } from '../../src/core/address';
-import { hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
+import { addressesPerName, hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
 import ipaddr from 'ipaddr.js';
 import { DdnsError } from '../../src/core/errors';
 import { detectRound } from '../../src/core/ip/detector';
@@ -216,4 +216,130 @@ test('ipv6 hosts: the watcher publishes the stable address and its prefix, flags
   } finally {
     await w.stop();
   }
+});
+
+test("ipv6 hosts: with outside services only, a temporary or unverified address is not this host's AAAA; the others use its prefix", async () => {
+  // the address an outside service sees (connections leave from the temporary one) and what this host holds
+  let seen = '2a00:1450:1:2:9d3c:11aa:4b2e:7f01';
+  let held: Array<[string, number]> = [
+    ['2a00:1450:1:2:211:22ff:fe33:4455', 0x00],
+    ['2a00:1450:1:2:9d3c:11aa:4b2e:7f01', 0x01], // temporary (privacy)
+  ];
+  const outside: IpSource = {
+    id: 'echo',
+    label: 'echo',
+    families: ['ipv6'],
+    kind: 'external',
+    lookup: async () => ({ address: seen }),
+  };
+  const w = new IpWatcher({
+    families: 'ipv6',
+    detect: (family, signal, scope) =>
+      detectRound(family, {
+        scope,
+        sources: [outside],
+        policy: 'first',
+        signal,
+        if6Flags: async () => held.map(([a, f]) => line(a, f)).join('\n'),
+      }),
+    store: { load: async () => undefined, save: async () => undefined },
+  });
+  const view = new AddressStatusView(['ipv6']);
+  const entries = parseHostEntries(
+    'home.example.com nas.example.com@mac(00:11:22:aa:bb:cc) printer.example.com@::1234',
+  );
+  const publish = (p: { ipv6: string | null; ipv6Stability: 'stable' | 'temporary' | 'unverified' | null }) =>
+    addressesPerName(
+      entries,
+      { ipv6: v6(p.ipv6!) },
+      { address: v6(p.ipv6!), length: 128 },
+      {
+        stability: p.ipv6Stability,
+      },
+    );
+  try {
+    // 1. the outside service saw this host's temporary address
+    const r1 = await w.checkNow();
+    assert.equal(r1.change?.ipv6Stability, 'temporary');
+    assert.ok(ipWatchPayloadSchema.safeParse(r1.change).success);
+    view.update(r1);
+    assert.match(view.render(r1.checkedAt, (x) => x).text, /^v6 2a00:1450:1:2:9d3c:11aa:4b2e:7f01 \(temporary\) · /);
+    const p1 = publish(r1.change!);
+    assert.deepEqual(
+      p1.groups.map((g) => [g.names, g.addresses.ipv6]),
+      [
+        [['nas.example.com'], '2a00:1450:1:2:211:22ff:feaa:bbcc'],
+        [['printer.example.com'], '2a00:1450:1:2::1234'],
+      ],
+    );
+    assert.equal(p1.kept.length, 1);
+    assert.equal(p1.kept[0].name, 'home.example.com');
+    assert.match(
+      p1.kept[0].message,
+      /^home\.example\.com keeps its AAAA record: 2a00:1450:1:2:9d3c:11aa:4b2e:7f01 is this computer's temporary \(privacy\) IPv6 address.*Add the "network interface" source/,
+    );
+
+    // 2. an address this host does not hold (another machine's, or no /proc): unverified, same treatment
+    seen = '2a00:1450:1:2:aaaa:bbbb:cccc:dddd';
+    const r2 = await w.checkNow();
+    assert.equal(r2.change?.ipv6Stability, 'unverified');
+    view.update(r2);
+    assert.match(view.render(r2.checkedAt, (x) => x).text, /\(unverified\)/);
+    assert.match(publish(r2.change!).kept[0].message, /seen only by outside services and is not on this computer's/);
+
+    // 3. this host holds the address it is seen with, without the temporary flag (no privacy addresses): stable
+    held = [['2a00:1450:1:2:aaaa:bbbb:cccc:dddd', 0x00]];
+    seen = '2a00:1450:1:2:aaaa:bbbb:cccc:dddd';
+    const r3 = await w.checkNow({ force: true });
+    assert.equal(r3.change?.ipv6Stability, 'stable');
+    const p3 = publish(r3.change!);
+    assert.deepEqual(p3.kept, []);
+    assert.deepEqual(p3.groups[0], {
+      names: ['home.example.com'],
+      addresses: { ipv6: '2a00:1450:1:2:aaaa:bbbb:cccc:dddd' },
+    });
+
+    // 4. a deprecated address held by this host (the old prefix of a renumbering) is not stable either
+    held = [['2a00:1450:1:2:aaaa:bbbb:cccc:dddd', 0x20]];
+    const r4 = await w.checkNow({ force: true });
+    assert.equal(r4.change?.ipv6Stability, 'temporary');
+  } finally {
+    await w.stop();
+  }
+});
+
+test('ipv6 hosts: never a link-local address; a unique-local one only to a DNS server inside the network', () => {
+  const entries = parseHostEntries('home.example.com printer.example.com@::1234');
+  const ula = { address: v6('fd12:3456:789a:1::5'), length: 128 };
+  assert.throws(
+    () => addressesPerName(entries, { ipv6: ula.address }, ula, { provider: 'Cloudflare' }),
+    (x: unknown) =>
+      x instanceof DdnsError &&
+      /^home\.example\.com: fd12:3456:789a:1::5 is a unique-local address \(fc00::\/7\).*it is not sent to Cloudflare/.test(
+        x.message,
+      ),
+  );
+  // a unique-local prefix given alone: the built names are refused too
+  const lanUla = parseIpv6Prefix('fd12:3456:789a:1::/64');
+  assert.throws(
+    () => addressesPerName(entries, {}, lanUla, {}),
+    /printer\.example\.com@::1234: fd12:3456:789a:1::1234 is a unique-local address.*not sent to a public DNS provider/,
+  );
+  // local DNS (RFC 2136 to your own server) takes them
+  const local = addressesPerName(entries, { ipv6: ula.address }, ula, { localDns: true });
+  assert.deepEqual(
+    local.groups.map((g) => g.addresses.ipv6),
+    ['fd12:3456:789a:1::5', 'fd12:3456:789a:1::1234'],
+  );
+  // link-local: never, not even to local DNS
+  const ll = { address: v6('fe80::211:22ff:fe33:4455'), length: 128 };
+  for (const localDns of [false, true])
+    assert.throws(
+      () => addressesPerName(entries, { ipv6: ll.address }, ll, { localDns }),
+      /home\.example\.com: fe80::211:22ff:fe33:4455 is a link-local address \(fe80::\/10\): it works only on one network link/,
+    );
+  assert.throws(
+    () => addressesPerName(entries, {}, parseIpv6Prefix('fe80::/64'), { localDns: true }),
+    /printer\.example\.com@::1234: fe80::1234 is a link-local address/,
+  );
 });

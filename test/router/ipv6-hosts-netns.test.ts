@@ -7,7 +7,9 @@
  * leave from) makes public-ip-watch's payloads, and a dns-update in the real Node-RED runtime writes
  * three names (self, ::1234, mac()) to a real BIND over RFC 2136. The provider renumbers: the old
  * prefix goes deprecated (`preferred_lft 0`), a new one arrives; the three names move in one pass,
- * and no temporary or deprecated address is ever published.
+ * and no temporary or deprecated address is ever published. Without the interface source (the
+ * outside service alone), the kernel's flags mark the address it saw temporary: this host's name keeps
+ * its AAAA, the LAN hosts keep their addresses in the same /64.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -181,6 +183,37 @@ test(
       assert.deepEqual(bind.dig('pi.home.test', 'AAAA'), [eui(NEW)]);
       assert.deepEqual(bind.dig('nas.home.test', 'AAAA'), [eui(NEW)]);
       assert.deepEqual(bind.dig('printer.home.test', 'AAAA'), [`${NEW}::1234`]);
+
+      // without the interface source, only the outside service answers: the kernel's flags say that
+      // the address it saw is temporary; the LAN hosts keep using its /64, this host's name keeps its AAAA
+      const outsideOnly = new IpWatcher({
+        families: 'ipv6',
+        detect: (family, signal, scope) =>
+          detectRound(family, {
+            scope,
+            sources: [outside],
+            policy: 'first',
+            signal,
+            if6Flags: async () => if6(ns),
+          }),
+        store: { load: async () => undefined, save: async () => undefined },
+      });
+      try {
+        const r = await outsideOnly.checkNow();
+        assert.ok(seenTemporary.has(r.change!.ipv6!), 'the outside service saw a temporary address');
+        assert.equal(r.change!.ipv6Stability, 'temporary');
+        const out = await h.input({ payload: r.change });
+        assert.equal(out.error, undefined, out.error?.message);
+        const third = out.payload.results as Msg[];
+        assert.deepEqual(
+          third.map((x) => `${x.hostname} ${x.status} ${x.reason ?? ''}`),
+          ['nas.home.test unchanged ', 'printer.home.test unchanged ', 'pi.home.test skipped temporary-address'],
+        );
+        published.push(...third.map((x) => x.address as string).filter((a) => a !== ''));
+        assert.deepEqual(bind.dig('pi.home.test', 'AAAA'), [eui(NEW)], 'this host keeps its stable AAAA');
+      } finally {
+        await outsideOnly.stop();
+      }
 
       assert.ok(seenTemporary.size >= 2, 'the kernel made temporary addresses');
       for (const a of published) assert.ok(!seenTemporary.has(a), `${a} is not a temporary address`);

@@ -132,6 +132,31 @@ test(
       assert.match(results(r4)[2].message, /only an IPv6 prefix/);
       assert.deepEqual(bind.dig('pi.home.test', 'AAAA'), ['2001:db8:77:8::10']);
       assert.deepEqual(bind.dig('printer.home.test', 'AAAA'), ['2001:db8:5:6::1234']);
+
+      // only outside services answered, and they saw this host's temporary address (public-ip-watch
+      // says so in ipv6Stability): its /64 is right for the LAN hosts, the address is not this host's
+      const temp = '2001:db8:9:9:9d3c:11aa:4b2e:7f01';
+      const r5 = await h.input({
+        payload: { ...payload(temp, '2001:db8:9:9::/64', '2001:db8:77:8::10'), ipv6Stability: 'temporary' },
+      });
+      assert.equal(r5.error, undefined, r5.error?.message);
+      assert.deepEqual(
+        results(r5).map((r) => `${r.hostname} ${r.status} ${r.address}`),
+        [
+          'nas.home.test updated 2001:db8:9:9:211:22ff:fe33:4455',
+          'printer.home.test updated 2001:db8:9:9::1234',
+          'pi.home.test skipped ',
+        ],
+      );
+      assert.match(
+        results(r5)[2].message,
+        /^pi\.home\.test keeps its AAAA record: 2001:db8:9:9:9d3c:11aa:4b2e:7f01 is this computer's temporary \(privacy\) IPv6 address/,
+      );
+      assert.deepEqual(bind.dig('pi.home.test', 'AAAA'), ['2001:db8:77:8::10'], 'no temporary address published');
+      assert.deepEqual(bind.dig('nas.home.test', 'AAAA'), ['2001:db8:9:9:211:22ff:fe33:4455']);
+      assert.equal(results(r5)[2].reason, 'temporary-address');
+      assert.equal(h.lastStatus()?.fill, 'yellow');
+      assert.match(h.lastStatus()?.text ?? '', /^pi\.home\.test IPv6 kept: temporary address · 2\/3 ✓/);
     } finally {
       await bind.stop();
     }

@@ -14,7 +14,17 @@
  * IPv4 is the same for every name (the router's public address).
  */
 import { badInput, toDdnsError } from '../errors';
-import { eui64FromMac, parseInterfaceId, withInterfaceId, type InterfaceId, type Ipv6 } from '../address';
+import {
+  classify,
+  eui64FromMac,
+  parseInterfaceId,
+  withInterfaceId,
+  type AddressSet,
+  type Family,
+  type InterfaceId,
+  type Ipv6,
+} from '../address';
+import type { Ipv6Stability } from './detector';
 import { normaliseHostname, type Hostname } from '../hostname';
 
 /** Whose IPv6 address a name gets: this host's own (`self`) or the prefix + an interface identifier. */
@@ -107,4 +117,100 @@ export function hostAddress(id: HostId, self: Ipv6 | undefined, prefix: { addres
       'invalid_host_id',
     );
   return withInterfaceId(prefix.address, id);
+}
+
+/** An IPv6 prefix (or an address inside it) with how many of its leading bits are known. */
+export type Prefix = { address: Ipv6; length: number };
+
+export interface PerNameOptions {
+  /** What public-ip-watch said of its IPv6 address (payload `ipv6Stability`); absent: taken as given. */
+  stability?: Ipv6Stability | null;
+  /** Unique-local addresses may be sent (a DNS server inside the network). */
+  localDns?: boolean;
+  /** The provider, as the refusal of a unique-local address names it. */
+  provider?: string;
+}
+
+/** The names grouped by the addresses they get, and the names that keep a record, with why. */
+export interface PerName {
+  groups: Array<{ names: Hostname[]; addresses: AddressSet }>;
+  /** `temporary`: the name's address would be a temporary (or unverified) one of this host's. */
+  kept: Array<{ name: Hostname; family: Family; message: string; temporary?: true }>;
+}
+
+/**
+ * The addresses of every name (one engine update per group): the IPv4 address is the same for all,
+ * the IPv6 address is this host's own (`self`) or the prefix + the name's identifier.
+ * - A `self` name keeps its AAAA when the payload has only a prefix, or when its IPv6 address is
+ *   this host's temporary one or was seen only from outside (`stability`): the prefix of that address
+ *   is right for the other names (same /64), the address is not this host's stable one.
+ * - Never a link-local address; a unique-local one only to a DNS server inside the network.
+ * Throws (an input DdnsError naming the name) when a name's address cannot be built or sent:
+ * nothing is sent then.
+ */
+export function addressesPerName(
+  entries: readonly HostEntry[],
+  addresses: AddressSet,
+  prefix: Prefix | undefined,
+  opts: PerNameOptions = {},
+): PerName {
+  const groups = new Map<string, { names: Hostname[]; addresses: AddressSet }>();
+  const kept: PerName['kept'] = [];
+  const unstable = opts.stability === 'temporary' || opts.stability === 'unverified' ? opts.stability : undefined;
+  for (const e of entries) {
+    let ipv6: Ipv6 | undefined;
+    if (prefix) {
+      if (e.hostId.kind === 'self' && !addresses.ipv6)
+        kept.push({
+          name: e.name,
+          family: 'ipv6',
+          message: `msg.payload has only an IPv6 prefix, not this host's address: ${e.name} keeps its AAAA record.`,
+        });
+      else if (e.hostId.kind === 'self' && unstable)
+        kept.push({
+          name: e.name,
+          family: 'ipv6',
+          message: notStable(e.name, addresses.ipv6!, unstable),
+          temporary: true,
+        });
+      else {
+        try {
+          ipv6 = hostAddress(e.hostId, addresses.ipv6, prefix);
+          refuseUnfit(ipv6, opts);
+        } catch (err) {
+          const who = e.hostId.kind === 'self' ? e.name : `${e.name}@${describeHostId(e.hostId)}`;
+          throw badInput(`${who}: ${toDdnsError(err).message}`, 'invalid_address');
+        }
+      }
+    }
+    const set: AddressSet = {};
+    if (addresses.ipv4) set.ipv4 = addresses.ipv4;
+    if (ipv6) set.ipv6 = ipv6;
+    if (!set.ipv4 && !set.ipv6) continue;
+    const key = `${set.ipv4 ?? ''}|${set.ipv6 ?? ''}`;
+    const g = groups.get(key) ?? { names: [], addresses: set };
+    g.names.push(e.name);
+    groups.set(key, g);
+  }
+  return { groups: [...groups.values()], kept };
+}
+
+function notStable(name: string, address: Ipv6, why: 'temporary' | 'unverified'): string {
+  const seen =
+    why === 'temporary'
+      ? `${address} is this computer's temporary (privacy) IPv6 address, the one outside services see because connections leave from it; it changes daily.`
+      : `${address} was seen only by outside services and is not on this computer's network interfaces: it may be a temporary (privacy) address, which changes daily.`;
+  return `${name} keeps its AAAA record: ${seen} Add the "network interface" source to public-ip-watch so that this computer's stable address is published, or give the name a host identifier (${name}@::1234 or ${name}@mac(…)) to build its address on the prefix.`;
+}
+
+/** Never a link-local address in DNS; a unique-local one only to a DNS server inside the network. */
+function refuseUnfit(address: Ipv6, opts: PerNameOptions): void {
+  const c = classify(address);
+  if (c.class === 'link-local')
+    throw badInput(`${c.reason}: it works only on one network link and is never published.`, 'invalid_address');
+  if (c.class === 'unique-local' && !opts.localDns)
+    throw badInput(
+      `${c.reason}: it is not sent to ${opts.provider ?? 'a public DNS provider'}, whose names the whole internet sees; publish unique-local names in a DNS server inside your network (RFC 2136).`,
+      'invalid_address',
+    );
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import { ipv6Prefix, parseAddress, type Family, type Ipv6 } from '../address';
-import type { DetectScope, Disagreement, RoundDetection } from './detector';
+import type { DetectScope, Disagreement, Ipv6Stability, RoundDetection } from './detector';
 import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
 import type { IpWatchPayload } from './payload';
@@ -56,6 +56,11 @@ export interface AddressChange extends IpWatchPayload {
   ipv6Prefix: string | null;
   /** The /64 network differs from the previous IPv6 address's (false without a previous one). */
   prefixChanged: boolean;
+  /**
+   * Whether `ipv6` may be this host's own AAAA (see RoundDetection.stability): `temporary` or
+   * `unverified` when only outside services saw it; null without an IPv6 address.
+   */
+  ipv6Stability: Ipv6Stability | null;
   previous: KnownAddresses;
   changed: Family[];
   initial?: true;
@@ -453,6 +458,7 @@ export class IpWatcher {
         ipv6: found.ipv6,
         ipv6Prefix: prefix,
         prefixChanged,
+        ipv6Stability: found.ipv6 === null ? null : (byFamily.ipv6?.stability ?? 'stable'),
         previous,
         changed,
         sources,
