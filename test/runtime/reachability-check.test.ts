@@ -206,6 +206,48 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   assert.equal(lastStatus(d)?.fill, 'yellow');
 });
 
+test('reachability-check: each LAN name of dns-update is checked over IPv6 at its own AAAA; closed on v6, open on v4 is said plainly', async () => {
+  // the port answers on 127.0.0.1 only: IPv4 forwarded, IPv6 blocked (::1 stands for the LAN host's AAAA)
+  const port = await freePort();
+  const server = await listenOn(port);
+  try {
+    const h = await load({ tcpPorts: String(port) });
+    // what dns-update sends after `nas@mac(…)` and `printer@::1234` got their records
+    const results = [
+      { hostname: 'nas.home.test', family: 'ipv4', status: 'updated', address: '127.0.0.1' },
+      { hostname: 'nas.home.test', family: 'ipv6', status: 'updated', address: '::1' },
+      { hostname: 'printer.home.test', family: 'ipv4', status: 'unchanged', address: '127.0.0.1' },
+      { hostname: 'printer.home.test', family: 'ipv6', status: 'updated', address: '::1' },
+    ];
+    await h.input({ payload: { ok: true, results } });
+    assert.equal(h.out.length, 1);
+    const out = h.out[0].payload;
+    assert.deepEqual(
+      out.checks.map((c: Msg) => [c.target, c.ok, c.data.address]),
+      [
+        [`nas.home.test:${port} (IPv4)`, true, '127.0.0.1'],
+        [`nas.home.test:${port} (IPv6)`, false, '::1'],
+        [`printer.home.test:${port} (IPv4)`, true, '127.0.0.1'],
+        [`printer.home.test:${port} (IPv6)`, false, '::1'],
+      ],
+    );
+    for (const name of ['nas.home.test', 'printer.home.test'])
+      assert.ok(
+        out.diagnosis.notes.some((n: string) =>
+          n.startsWith(
+            `${name} port ${port} answers over IPv4 but not over IPv6 (::1): the router's firewall most likely blocks incoming IPv6 connections to this host`,
+          ),
+        ),
+        name,
+      );
+    assert.ok(!out.diagnosis.notes.some((n: string) => /hairpin/.test(n)), 'not a hairpin NAT matter');
+    assert.equal(lastStatus(h)?.fill, 'yellow');
+    assert.match(lastStatus(h)!.text, /^2 of 4 failed/);
+  } finally {
+    await closeServer(server);
+  }
+});
+
 test('reachability-check: invalid input is a clear error with a red status, and nothing is checked', async () => {
   const port = await freePort();
   const h = await load({ tcpPorts: String(port), names: '127.0.0.1' });

@@ -171,6 +171,7 @@ const serverWide = (code: string) =>
 class Rfc2136Provider implements DnsProvider {
   readonly id = 'rfc2136';
   readonly maxHostsPerCall = MAX_HOSTS_PER_CALL;
+  readonly localDns = true;
   private readonly key: TsigKey | null;
   private readonly redactor: Redactor;
   private readonly zones = new Map<string, string>();

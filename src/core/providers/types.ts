@@ -48,6 +48,11 @@ export interface DnsProvider {
   setTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   readonly txtSerialised?: boolean;
+  /**
+   * The provider may be a DNS server inside the network (RFC 2136 to your own BIND, the dry run):
+   * unique-local IPv6 addresses (fc00::/7) may be sent to it. Public providers never get them.
+   */
+  readonly localDns?: boolean;
   /** Release pooled resources (sockets). */
   close?(): Promise<void>;
 }
