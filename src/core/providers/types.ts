@@ -48,6 +48,8 @@ export interface DnsProvider {
   setTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   readonly txtSerialised?: boolean;
+  /** The provider's documented shortest time between two writes of a record, ms (e.g. Zoneedit's 600 s). */
+  readonly minIntervalMs?: number;
   /** Release pooled resources (sockets). */
   close?(): Promise<void>;
 }
