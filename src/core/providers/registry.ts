@@ -29,6 +29,7 @@ import * as dnshome from './dnshome';
 import * as dode from './dode';
 import * as ipv64 from './ipv64';
 import * as ovh from './ovh';
+import * as namecheap from './namecheap';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -54,6 +55,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   dode.definition,
   ipv64.definition,
   ovh.definition,
+  namecheap.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -12,6 +12,7 @@ import { startCloudflare } from '../contracts/cloudflare';
 import { startDuckDns } from '../contracts/duckdns';
 import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
 import { startFreeDns } from '../contracts/freedns';
+import { startNamecheap } from '../contracts/namecheap';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -200,6 +201,26 @@ export const HARNESSES: Harness[] = [
   dyndns2Harness('dode', 'dode'),
   dyndns2Harness('ipv64', 'ipv64'),
   dyndns2Harness('ovh-dynhost', 'generic'),
+  {
+    id: 'namecheap',
+    async start() {
+      const nc = await startNamecheap({ domain: 'example.net', password: TOKEN, hosts: ['a'] });
+      return {
+        settings: { domain: 'example.net', password: TOKEN, endpoint: nc.url },
+        badAuth: { domain: 'example.net', password: OTHER, endpoint: nc.url },
+        secrets: [TOKEN, OTHER],
+        hostname: 'a.example.net',
+        notOwned: 'b.example.net',
+        fault: (f) => nc.failNext(f),
+        close: () => nc.close(),
+      };
+    },
+    notApplicable: {
+      unchanged:
+        'Namecheap answers ErrCount 0 whether the address changed or not; the engine sends no unchanged address',
+      txt: 'definition.txt is false: the dynamic DNS page sets A records only',
+    },
+  },
   {
     id: 'cloudflare',
     async start() {
