@@ -15,6 +15,7 @@ export const definition = dyndns2Member({
     dualStack: 'split',
     params: { host: 'host', ipv6: 'myip6' },
   },
+  group: 'registrar',
   endpoint: 'https://dyndns.kasserver.com/',
   username: 'The DDNS user (dyn…) made in KAS under Tools → DDNS-Tool for this name.',
   password: 'The password of that DDNS user.',

@@ -14,6 +14,7 @@ export const definition = dyndns2Member({
     dualStack: 'separate',
     params: { user: 'username', password: 'password' },
   },
+  group: 'registrar',
   endpoint: 'https://ddns.do.de/',
   username: 'The FlexDNS username shown for the name in the do.de customer area.',
   password: 'The FlexDNS password of that name.',

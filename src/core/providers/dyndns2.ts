@@ -46,6 +46,7 @@ import type {
   ProviderDefinition,
   ProviderEnv,
   ProviderField,
+  ProviderGroup,
   RecordResult,
 } from './types';
 
@@ -673,6 +674,8 @@ export const presetFlavour = (f: PresetFlavour): Dyndns2Flavour => ({
 interface MemberText {
   flavour: PresetFlavour;
   label?: string;
+  /** Default `ddns` (a dynamic-DNS service); registrars and hosts with a DynDNS page say `registrar`. */
+  group?: ProviderGroup;
   endpoint: string;
   password: string;
   docsUrl: string;
@@ -687,6 +690,7 @@ function member<S extends z.ZodType<{ password: string; endpoint?: string; conta
   return {
     id: o.flavour.id,
     label: o.label ?? o.flavour.name,
+    group: o.group ?? 'ddns',
     settings,
     fields,
     txt: false,
@@ -748,6 +752,7 @@ const genericSettings = z.object({
 export const definition: ProviderDefinition<typeof genericSettings> = {
   id: 'dyndns2',
   label: 'Other dyndns2 server',
+  group: 'self-hosted',
   settings: genericSettings,
   fields: [
     {

@@ -21,6 +21,7 @@ export const definition = dyndns2KeyMember({
     hostIsUser: true,
   },
   label: 'Hurricane Electric (dns.he.net)',
+  group: 'registrar',
   endpoint: 'https://dyn.dns.he.net/nic/update',
   keyLabel: 'DDNS key',
   password:

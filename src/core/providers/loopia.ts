@@ -13,6 +13,7 @@ export const definition = dyndns2Member({
     name: 'Loopia',
     dualStack: 'separate',
   },
+  group: 'registrar',
   endpoint: 'https://dns.loopia.se/XDynDNSServer/XDynDNS.php',
   username: 'Your Loopia customer number or username (or a LoopiaAPI user).',
   password: 'The password of that login.',

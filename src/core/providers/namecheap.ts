@@ -147,6 +147,7 @@ class NamecheapProvider implements DnsProvider {
 export const definition: ProviderDefinition<typeof settings> = {
   id: 'namecheap',
   label: 'Namecheap (dynamic DNS)',
+  group: 'registrar',
   settings,
   fields: [
     {

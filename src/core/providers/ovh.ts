@@ -14,6 +14,7 @@ export const definition = dyndns2Member({
     dualStack: 'separate',
     ipv4Only: true,
   },
+  group: 'registrar',
   endpoint: 'https://www.ovh.com/nic/update?system=dyndns',
   username: 'The DynHost login (e.g. example.com-home) made under Domains → DynHost → Manage accesses.',
   password: 'The password of that DynHost login.',

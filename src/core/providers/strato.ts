@@ -15,6 +15,7 @@ export const definition = dyndns2Member({
     name: 'Strato',
     dualStack: 'combined',
   },
+  group: 'registrar',
   endpoint: 'https://dyndns.strato.com/nic/update',
   username: 'The domain (e.g. example.com) whose DynDNS is switched on in the Strato customer login.',
   password: 'The DynDNS password set for that domain in the Strato customer login.',

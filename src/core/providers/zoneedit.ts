@@ -42,6 +42,7 @@ export const definition = dyndns2Member({
     minIntervalMs: ZONEEDIT_INTERVAL_MS,
     translate: (res) => zoneeditWords(res.body),
   },
+  group: 'registrar',
   endpoint: 'https://api.cp.zoneedit.com/dyn/generic.php',
   username: 'Your Zoneedit username.',
   password: "The zone's dynamic DNS token (Zoneedit → the zone → DNS settings → dynamic authentication token).",

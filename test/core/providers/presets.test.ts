@@ -22,6 +22,13 @@ import { DdnsError } from '../../../src/core/errors';
 import { providerById } from '../../../src/core/providers/registry';
 import { zoneeditWords, ZONEEDIT_INTERVAL_MS } from '../../../src/core/providers/zoneedit';
 import { UpdateEngine } from '../../../src/core/update/engine';
+import { providerCatalog } from '../../../src/core/update/account';
+import { PROVIDER_GROUPS } from '../../../src/core/providers/types';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The checkout (this file runs from dist/test/core/providers/). */
+const REPO_ROOT = resolve(__dirname, '../../../..');
 import { startDyndns2, type Dyndns2Flavour, type Dyndns2Server } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
@@ -72,6 +79,15 @@ describe('dyndns2 presets', () => {
       );
       assert.equal(def.txt, false, id);
     }
+  });
+
+  test('the editor lists every provider but the dry run under a group it has a label for', () => {
+    const messages = JSON.parse(readFileSync(join(REPO_ROOT, 'nodes/locales/en-US/ddns-account.json'), 'utf8'));
+    for (const p of providerCatalog()) {
+      if (p.id === 'dryrun') assert.equal(p.group, undefined);
+      else assert.ok(PROVIDER_GROUPS.includes(p.group!), `${p.id}: group ${String(p.group)}`);
+    }
+    for (const g of PROVIDER_GROUPS) assert.ok(messages['ddns-account'].group[g], g);
   });
 
   test('HE: the name is the username, one name per request, IPv4 and IPv6 apart', async () => {
