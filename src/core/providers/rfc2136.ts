@@ -384,6 +384,7 @@ class Rfc2136Provider implements DnsProvider {
 export const definition: ProviderDefinition<typeof rfc2136Settings> = {
   id: 'rfc2136',
   label: 'RFC 2136 (BIND, Knot, PowerDNS…)',
+  group: 'self-hosted',
   settings: rfc2136Settings,
   fields: [
     {

@@ -111,7 +111,8 @@ export class UpdateEngine {
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
     this.gate = opts.gate ?? gateOf(opts.provider) ?? new AccountGate();
-    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    // The provider's own minimum (Zoneedit: 600 s) wins over a shorter one of the node.
+    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS, opts.provider.minIntervalMs ?? 0);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.alertAfter = Math.max(1, opts.alertAfter ?? DEFAULT_ALERT_AFTER);
     this.redactor = opts.redactor ?? new Redactor();
