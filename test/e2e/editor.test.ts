@@ -261,7 +261,7 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     const usable = files.filter((f) =>
       [...typesOf(f)].every((ty) => ['tab', 'group', 'junction'].includes(ty) || known.includes(ty)),
     );
-    const file = usable.find((f) => f === 'getting-started.json') ?? usable[0];
+    const file = usable.find((f) => f === '01-getting-started.json') ?? usable[0];
     if (!file) return t.skip(`every example needs node types that are not installed here (${files.join(', ')})`);
     const name = file.replace(/\.json$/, '');
     t.diagnostic(`importing examples/${file}`);
