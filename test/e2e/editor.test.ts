@@ -415,6 +415,44 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       }
     });
   });
+  test('an imported account without its secret is invalid at once: the red triangle before deploy (issue 15)', async () => {
+    const { page } = s;
+    const flow = [
+      { id: 'imp-acc', type: 'ddns-account', name: '', provider: 'duckdns', settings: {} },
+      {
+        id: 'imp-upd',
+        type: 'dns-update',
+        name: '',
+        account: 'imp-acc',
+        hostnames: 'myhome.duckdns.org',
+        families: 'ipv4',
+        minInterval: 60,
+        contextStore: '',
+        alertAfter: 3,
+        x: 200,
+        y: 80,
+        wires: [[], []],
+      },
+    ];
+    // What Import › Clipboard does (the nodes are marked changed), without the mouse. Last test:
+    // the invalid account stays in the editor.
+    await page.evaluate((f) => RED.view.importNodes(f, { addFlow: true, touchImport: true }), flow);
+    const state = await waitFor(
+      async () => {
+        const st = await nodeState(page, 'imp-upd');
+        return st.configNodes.length ? st : undefined;
+      },
+      10_000,
+      50,
+      'the imported nodes',
+    );
+    if (!state) throw new Error('not imported');
+    assert.equal(state.configNodes[0].valid, false, JSON.stringify(state));
+    assert.match(JSON.stringify(state.configNodes[0].validationErrors), /token/i);
+    assert.equal(state.valid, false, 'dns-update using it is invalid too');
+    assert.equal(await triangleShown(page, 'imp-upd'), true, 'the red triangle shows before any dialog was opened');
+    await s.screenshot('editor-imported-account-triangle');
+  });
 });
 
 // ---- filling the dialogs -------------------------------------------------------------------------
