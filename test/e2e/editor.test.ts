@@ -419,6 +419,18 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     const { page } = s;
     const flow = [
       { id: 'imp-acc', type: 'ddns-account', name: '', provider: 'duckdns', settings: {} },
+      { id: 'imp-noip', type: 'ddns-account', name: 'No TXT here', provider: 'noip', settings: { username: 'a' } },
+      {
+        id: 'imp-cert',
+        type: 'cert-renew',
+        name: '',
+        account: '',
+        names: 'myhome.duckdns.org',
+        ca: 'letsencrypt-staging',
+        x: 200,
+        y: 160,
+        wires: [[], []],
+      },
       {
         id: 'imp-upd',
         type: 'dns-update',
@@ -452,6 +464,17 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     assert.equal(state.valid, false, 'dns-update using it is invalid too');
     assert.equal(await triangleShown(page, 'imp-upd'), true, 'the red triangle shows before any dialog was opened');
     await s.screenshot('editor-imported-account-triangle');
+    // cert-renew's account list offers only accounts whose provider can write TXT records.
+    await openEditDialog(page, 'imp-cert');
+    const offered: string[] = await page.evaluate(() =>
+      $('#node-input-account option')
+        .map((_i: number, o: { value: string }) => o.value)
+        .get(),
+    );
+    await s.screenshot('editor-cert-renew-accounts');
+    await page.locator('#node-dialog-cancel').click();
+    assert.ok(offered.includes('imp-acc'), `DuckDNS (TXT) offered: ${offered.join(', ')}`);
+    assert.equal(offered.includes('imp-noip'), false, `No-IP (no TXT) not offered: ${offered.join(', ')}`);
   });
 });
 
