@@ -12,6 +12,8 @@
  * - Answer tables (`AnswerTable`, `answerError`): a provider's own answer codes, each mapped to
  *   kind, scope, wait and a message with the hint for the user, in the style of dyndns2's `ANSWERS`.
  */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
@@ -143,6 +145,8 @@ export interface HttpFaultOptions {
   rateLimitCode?: string;
   /** Wait after a 429 without Retry-After. Default none. */
   rateLimitWaitMs?: number;
+  /** Wait after a 5xx without Retry-After (a provider whose overload answer is a 503). Default none. */
+  serverErrorWaitMs?: number;
 }
 
 /** What an answer that the provider could not read as its own protocol means. */
@@ -155,7 +159,13 @@ export function classifyHttp(res: Pick<HttpResponse, 'status' | 'headers' | 'bod
     return { ...base, class: 'rate_limit', code: o.rateLimitCode ?? 'http_429', scope: 'account', retryAfterMs };
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-  if (res.status >= 500) return { ...base, class: 'server_error', code: `http_${res.status}`, retryAfterMs };
+  if (res.status >= 500)
+    return {
+      ...base,
+      class: 'server_error',
+      code: `http_${res.status}`,
+      retryAfterMs: retryAfterMs ?? o.serverErrorWaitMs,
+    };
   if (res.status < 200 || res.status >= 300)
     return { ...base, class: 'http_status', code: `http_${res.status}`, retryAfterMs };
   return { ...base, class: 'unreadable', code: o.unreadableCode ?? 'unexpected_answer' };
@@ -231,4 +241,88 @@ export function* records(
 /** A `failed` RecordResult carrying its error (the message is the error's). */
 export function failed(hostname: string, family: Family, error: DdnsError): RecordResult {
   return { hostname, family, outcome: 'failed', message: error.message, error };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and TXT contents
+
+/** The names that may be the zone of `host`, most specific first (never a bare TLD or a wildcard). */
+export function zoneCandidates(host: string): string[] {
+  const labels = host.split('.');
+  const out: string[] = [];
+  for (let i = 0; i <= labels.length - 2; i++) if (labels[i] !== '*') out.push(labels.slice(i).join('.'));
+  return out;
+}
+
+/** The part of `host` before `zone` (`''` for the apex), or undefined when `host` is not in `zone`. */
+export function relativeName(host: string, zone: string): string | undefined {
+  if (host === zone) return '';
+  return host.endsWith(`.${zone}`) ? host.slice(0, -zone.length - 1) : undefined;
+}
+
+/** A TXT value as a quoted RFC 1035 character string (the form of Cloudflare, deSEC, Gandi…). */
+export function quoteTxt(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** A TXT content without its quotes (unchanged when it is not one quoted string). */
+export function unquoteTxt(content: string): string {
+  const m = /^"((?:[^"\\]|\\.)*)"$/.exec(content);
+  return m ? m[1].replace(/\\(.)/g, '$1') : content;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON APIs
+
+/** An answer of a JSON API: the HTTP answer and its body parsed (undefined when it is not JSON). */
+export interface JsonResponse extends HttpResponse {
+  json: unknown;
+}
+
+/**
+ * One request to a JSON API (REST providers): `accept: application/json`, an object body sent as
+ * JSON, transport failures as redacted transient DdnsErrors prefixed with `name`. The answer is
+ * not judged here: each provider reads its own error shapes and hands the rest to `httpFault`.
+ */
+export async function jsonRequest(
+  o: ProviderHttp & { name: string },
+  r: Pick<HttpRequest, 'url' | 'method' | 'headers' | 'body' | 'signal'>,
+): Promise<JsonResponse> {
+  let res: HttpResponse;
+  try {
+    res = await providerRequest(o, { ...r, headers: { accept: 'application/json', ...r.headers } });
+  } catch (e) {
+    throw transportError(e, o.redactor, `${o.name}: `);
+  }
+  let json: unknown;
+  try {
+    json = res.body.trim() === '' ? undefined : JSON.parse(res.body);
+  } catch {
+    json = undefined;
+  }
+  return { ...res, json };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pacing
+
+const pacers = new Map<string, { next: number; chain: Promise<void> }>();
+
+/**
+ * Space the requests made under one key (an API key, a domain) at least `gapMs` apart, start to
+ * start, across every provider instance of this process (two accounts with the same key share the
+ * provider's limit). Used where a provider documents a per-second limit and punishes any excess
+ * (Porkbun); longer waits are the engine's (retryAfterMs).
+ */
+export function paced<T>(key: string, gapMs: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const id = createHash('sha256').update(key).digest('hex');
+  const p = pacers.get(id) ?? { next: 0, chain: Promise.resolve() };
+  pacers.set(id, p);
+  const turn = p.chain.then(async () => {
+    const wait = p.next - Date.now();
+    if (wait > 0) await sleep(wait, undefined, { signal });
+    p.next = Date.now() + gapMs;
+  });
+  p.chain = turn.catch(() => undefined);
+  return turn.then(fn);
 }

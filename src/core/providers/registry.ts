@@ -15,6 +15,7 @@ import * as dynu from './dynu';
 import * as dyndns from './dyndns';
 import * as cloudflare from './cloudflare/index';
 import * as rfc2136 from './rfc2136';
+import * as porkbun from './porkbun';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -26,6 +27,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   dyndns.definition,
   cloudflare.definition,
   rfc2136.definition,
+  porkbun.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

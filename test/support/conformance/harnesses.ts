@@ -12,6 +12,7 @@ import { startCloudflare } from '../contracts/cloudflare';
 import { startDuckDns } from '../contracts/duckdns';
 import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
 import { startFreeDns } from '../contracts/freedns';
+import { startPorkbun } from '../contracts/porkbun';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -201,6 +202,24 @@ export const HARNESSES: Harness[] = [
         txtName: '_acme-challenge.example.com',
         txtValues: (name) => cf.find(name, 'TXT').map((r) => r.content.replace(/^"|"$/g, '')),
         close: () => cf.close(),
+      };
+    },
+  },
+  {
+    id: 'porkbun',
+    async start() {
+      const secret = 'sk1_c0nformance-secret-key';
+      const pb = await startPorkbun({ apikey: TOKEN, secret, domains: { 'example.com': {} } });
+      return {
+        settings: { token: TOKEN, password: secret, endpoint: pb.url },
+        badAuth: { token: TOKEN, password: OTHER, endpoint: pb.url },
+        secrets: [TOKEN, secret, OTHER],
+        hostname: 'h.example.com',
+        notOwned: 'h.example.org',
+        fault: (f) => pb.failNext(f),
+        txtName: '_acme-challenge.example.com',
+        txtValues: (name) => pb.find(name, 'TXT').map((r) => r.content),
+        close: () => pb.close(),
       };
     },
   },
