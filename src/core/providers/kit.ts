@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import type { Redactor } from '../redact';
-import type { Family, Ip } from '../address';
+import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
 import type { ProviderCall, ProviderEnv, RecordResult } from './types';
 
@@ -260,6 +260,11 @@ export function relativeName(host: string, zone: string): string | undefined {
   return host.endsWith(`.${zone}`) ? host.slice(0, -zone.length - 1) : undefined;
 }
 
+/** Whether a record's content is `address` (any spelling of the same IP address). */
+export function sameAddress(content: string, address: string): boolean {
+  return parseAddress(content)?.address === address;
+}
+
 /** A TXT value as a quoted RFC 1035 character string (the form of Cloudflare, deSEC, Gandi…). */
 export function quoteTxt(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -301,6 +306,20 @@ export async function jsonRequest(
     json = undefined;
   }
   return { ...res, json };
+}
+
+/** The transient DdnsError for an answer of a JSON API that is not its JSON (or an HTTP failure). */
+export function notJsonFault(
+  res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
+  o: HttpFaultOptions & { name: string },
+) {
+  return httpFault(res, {
+    ...o,
+    message: (f) =>
+      f.class === 'rate_limit'
+        ? `${o.name}'s rate limit was reached (${f.detail}): waiting as ${o.name} asks`
+        : `${o.name} sent an answer that is not its JSON (HTTP ${f.status}): ${f.detail}`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

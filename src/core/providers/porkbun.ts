@@ -32,12 +32,14 @@ import {
   failed,
   httpFault,
   jsonRequest,
+  notJsonFault,
   numberInput,
   optionalEndpoint,
   paced,
   recordType,
   records,
   relativeName,
+  sameAddress,
   tokenSetting,
   zoneCandidates,
   type JsonResponse,
@@ -147,9 +149,9 @@ class PorkbunProvider implements DnsProvider {
   private async setOne(hostname: string, family: Family, address: string, signal?: AbortSignal): Promise<RecordResult> {
     const type = recordType(family);
     const { domain, sub, records: existing } = await this.lookup(hostname, type, signal);
-    const keep = existing.find((r) => r.content === address) ?? existing[0];
+    const keep = existing.find((r) => sameAddress(r.content, address)) ?? existing[0];
     const extra = existing.filter((r) => r !== keep);
-    if (keep?.content === address && extra.length === 0) {
+    if (keep && sameAddress(keep.content, address) && extra.length === 0) {
       return {
         hostname,
         family,
@@ -160,7 +162,7 @@ class PorkbunProvider implements DnsProvider {
     if (!keep) {
       const body = { name: sub, type, content: address, ttl: String(this.s.ttl) };
       await this.post(`dns/create/${domain}`, body, hostname, signal);
-    } else if (keep.content !== address) {
+    } else if (!sameAddress(keep.content, address)) {
       const body: Record<string, string> = { name: sub, type, content: address };
       if (keep.ttl) body.ttl = keep.ttl;
       if (keep.prio) body.prio = keep.prio;
@@ -300,11 +302,7 @@ class PorkbunProvider implements DnsProvider {
           `next try in ${PORKBUN_BUSY_WAIT_MS / 1000} s or later`,
       });
     }
-    return httpFault(res, {
-      name: 'Porkbun',
-      redactor: this.redactor,
-      message: (f) => `Porkbun sent an answer that is not its JSON (HTTP ${f.status}): ${f.detail}`,
-    });
+    return notJsonFault(res, { name: 'Porkbun', redactor: this.redactor });
   }
 }
 

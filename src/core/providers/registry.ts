@@ -16,6 +16,7 @@ import * as dyndns from './dyndns';
 import * as cloudflare from './cloudflare/index';
 import * as rfc2136 from './rfc2136';
 import * as porkbun from './porkbun';
+import * as desec from './desec';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -28,6 +29,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   cloudflare.definition,
   rfc2136.definition,
   porkbun.definition,
+  desec.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -13,6 +13,7 @@ import { startDuckDns } from '../contracts/duckdns';
 import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
 import { startFreeDns } from '../contracts/freedns';
 import { startPorkbun } from '../contracts/porkbun';
+import { startDesec } from '../contracts/desec';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -220,6 +221,25 @@ export const HARNESSES: Harness[] = [
         txtName: '_acme-challenge.example.com',
         txtValues: (name) => pb.find(name, 'TXT').map((r) => r.content),
         close: () => pb.close(),
+      };
+    },
+  },
+  {
+    id: 'desec',
+    async start() {
+      const d = await startDesec({ token: TOKEN, domains: { 'example.dedyn.io': { minimumTtl: 60 } } });
+      const endpoint = `${d.url}/api/v1`;
+      return {
+        settings: { token: TOKEN, endpoint },
+        badAuth: { token: OTHER, endpoint },
+        secrets: [TOKEN, OTHER],
+        hostname: 'home.example.dedyn.io',
+        notOwned: 'home.example.org',
+        fault: (f) => d.failNext(f),
+        txtName: '_acme-challenge.example.dedyn.io',
+        txtValues: () =>
+          (d.find('example.dedyn.io', '_acme-challenge', 'TXT')?.records ?? []).map((v) => v.slice(1, -1)),
+        close: () => d.close(),
       };
     },
   },

@@ -17,8 +17,9 @@
  *   // endpoint: pb.url; then pb.requests, pb.find('www.example.com', 'A'); pb.failNext('busy')
  */
 import type http from 'node:http';
-import { json, startServer, type RecordedRequest } from '../http-server';
-import { FailureQueue, type ContractFailure } from './duckdns';
+import { json, type RecordedRequest } from '../http-server';
+import type { ContractFailure } from './duckdns';
+import { startFaultyServer } from './rest';
 
 export interface PbRecord {
   id: string;
@@ -71,7 +72,6 @@ export async function startPorkbun(opts: {
       (spec.records ?? []).map((r) => ({ id: String(nextId++), ttl: '600', prio: '0', notes: '', ...r })),
     );
   }
-  const failures = new FailureQueue<PorkbunFailure>();
   const lastAt = new Map<string, number>();
   const contract: PorkbunContract = {
     url: '',
@@ -79,7 +79,7 @@ export async function startPorkbun(opts: {
     records,
     find: (name, type) => [...records.values()].flat().filter((r) => r.name === name && r.type === type),
     tooFast: 0,
-    failNext: (f, times = 1) => failures.push(f, times),
+    failNext: () => undefined,
     close: async () => undefined,
   };
 
@@ -176,17 +176,6 @@ export async function startPorkbun(opts: {
     }
   };
 
-  const srv = await startServer((req, res) => {
-    const f = failures.take();
-    if (f === undefined) return answer(req, res);
-    if (f === 'busy') return busy(res);
-    if (!failures.apply(f, res, () => answer(req, res))) answer(req, res);
-  });
-  contract.url = srv.url;
-  contract.requests = srv.requests;
-  contract.close = async () => {
-    failures.clear();
-    await srv.close();
-  };
-  return contract;
+  const srv = await startFaultyServer<PorkbunFailure>(answer, (f, res) => f === 'busy' && (busy(res), true));
+  return Object.assign(contract, srv);
 }

@@ -5,7 +5,6 @@
  */
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
-import { parseAddress } from '../../address';
 
 export const CfMessage = z.looseObject({
   code: z.number(),
@@ -84,9 +83,5 @@ export function asciiName(name: string): string | null {
 
 export const sameName = (a: string, b: string) => asciiName(a) === asciiName(b);
 
-export function sameAddress(content: string, address: string): boolean {
-  return parseAddress(content)?.address === address;
-}
-
 /** Zone candidates and TXT quoting are the kit's (shared with the other REST providers). */
-export { quoteTxt, unquoteTxt, zoneCandidates } from '../kit';
+export { quoteTxt, sameAddress, unquoteTxt, zoneCandidates } from '../kit';
