@@ -61,6 +61,33 @@ export function boolSetting(def: boolean) {
   return z.preprocess(boolInput, z.boolean().default(def));
 }
 
+/** An optional domain (zone) name such as example.com: lower case, without the final dot. */
+export function optionalDomain() {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((s) => s.replace(/\.$/, ''))
+      .refine((s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s), 'The domain must be a name such as example.com.')
+      .optional(),
+  );
+}
+
+/** The TTL of records the provider creates: whole seconds within the provider's range. */
+export function ttlSetting(provider: string, min: number, max: number, def: number) {
+  return z.preprocess(
+    numberInput,
+    z
+      .number({ error: 'The TTL must be a number of seconds.' })
+      .int('The TTL must be a whole number of seconds.')
+      .min(min, `${provider} accepts TTLs of ${min} seconds or more.`)
+      .max(max, `The TTL must be at most ${max} seconds.`)
+      .default(def),
+  );
+}
+
 /** Settings as given (parsed or not), validated; messages name the field, never its value. */
 export function checkSettings<S extends z.ZodType>(schema: S, label: string, settings: unknown): z.infer<S> {
   const r = schema.safeParse(settings);
@@ -238,6 +265,27 @@ export function* records(
   }
 }
 
+/**
+ * One result per name and family of a call, from `fn` run for each in turn: a name's own fatal
+ * failure (scope host) becomes its `failed` result and the others go on; any other failure (the
+ * account's, or a transient one) ends the call.
+ */
+export async function eachRecord(
+  call: Pick<ProviderCall, 'hostnames' | 'addresses'>,
+  fn: (r: { hostname: Hostname; family: Family; address: Ip }) => Promise<RecordResult>,
+): Promise<RecordResult[]> {
+  const results: RecordResult[] = [];
+  for (const r of records(call)) {
+    try {
+      results.push(await fn(r));
+    } catch (e) {
+      if (!(e instanceof DdnsError) || e.kind !== 'fatal' || e.scope !== 'host') throw e;
+      results.push(failed(r.hostname, r.family, e));
+    }
+  }
+  return results;
+}
+
 /** A `failed` RecordResult carrying its error (the message is the error's). */
 export function failed(hostname: string, family: Family, error: DdnsError): RecordResult {
   return { hostname, family, outcome: 'failed', message: error.message, error };
@@ -274,6 +322,73 @@ export function quoteTxt(value: string): string {
 export function unquoteTxt(content: string): string {
   const m = /^"((?:[^"\\]|\\.)*)"$/.exec(content);
   return m ? m[1].replace(/\\(.)/g, '$1') : content;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records kept by id (Porkbun, DigitalOcean …)
+
+export interface Convergence {
+  /** What was done to the record that now holds the address. */
+  change: 'none' | 'created' | 'edited';
+  /** Other records of the same name and type that were deleted. */
+  removed: number;
+}
+
+/**
+ * Make one name's records of one type hold exactly `address`, for APIs that keep one record per
+ * value: a record that already holds it is kept (else the first is edited), the other records of
+ * that type are deleted, and one is created when there is none. Nothing is sent when the name
+ * already holds just that address. The callbacks send the requests (keeping the record's TTL and
+ * other fields is theirs).
+ */
+export async function convergeRecords<R>(
+  existing: readonly R[],
+  address: string,
+  o: {
+    content(r: R): string;
+    create(): Promise<unknown>;
+    edit(r: R): Promise<unknown>;
+    remove(r: R): Promise<unknown>;
+  },
+): Promise<Convergence> {
+  const keep = existing.find((r) => sameAddress(o.content(r), address)) ?? existing[0];
+  const extra = existing.filter((r) => r !== keep);
+  let change: Convergence['change'] = 'none';
+  if (keep === undefined) {
+    await o.create();
+    change = 'created';
+  } else if (!sameAddress(o.content(keep), address)) {
+    await o.edit(keep);
+    change = 'edited';
+  }
+  for (const r of extra) await o.remove(r);
+  return { change, removed: extra.length };
+}
+
+/** The RecordResult of a convergence, in the same words for every provider. */
+export function convergedResult(
+  provider: string,
+  hostname: string,
+  family: Family,
+  address: string,
+  c: Convergence,
+): RecordResult {
+  const type = recordType(family);
+  if (c.change === 'none' && c.removed === 0)
+    return {
+      hostname,
+      family,
+      outcome: 'unchanged',
+      message: `${provider} already has ${type} ${address} for ${hostname}`,
+    };
+  const verb = c.change === 'created' ? 'created' : 'updated';
+  const dropped = c.removed ? ` (removed ${c.removed} other ${type} record${c.removed > 1 ? 's' : ''})` : '';
+  return {
+    hostname,
+    family,
+    outcome: 'updated',
+    message: `${provider} ${verb} ${type} ${hostname} → ${address}${dropped}`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

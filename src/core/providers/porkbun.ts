@@ -26,21 +26,21 @@ import { fatal, type DdnsError } from '../errors';
 import type { Family } from '../address';
 import { Redactor } from '../redact';
 import {
-  blankToUndefined,
   checkSettings,
+  convergeRecords,
+  convergedResult,
   excerpt,
-  failed,
+  eachRecord,
   httpFault,
   jsonRequest,
   notJsonFault,
-  numberInput,
+  optionalDomain,
   optionalEndpoint,
   paced,
   recordType,
-  records,
   relativeName,
-  sameAddress,
   tokenSetting,
+  ttlSetting,
   zoneCandidates,
   type JsonResponse,
 } from './kit';
@@ -57,25 +57,8 @@ const KEYS_HINT = 'check the API key (pk1_…) and the secret API key (sk1_…) 
 export const porkbunSettings = z.object({
   token: tokenSetting('Enter the Porkbun API key (pk1_…).'),
   password: tokenSetting('Enter the Porkbun secret API key (sk1_…).'),
-  domain: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .toLowerCase()
-      .transform((s) => s.replace(/\.$/, ''))
-      .refine((s) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s), 'The domain must be a name such as example.com.')
-      .optional(),
-  ),
-  ttl: z.preprocess(
-    numberInput,
-    z
-      .number({ error: 'The TTL must be a number of seconds.' })
-      .int('The TTL must be a whole number of seconds.')
-      .min(600, 'Porkbun accepts TTLs of 600 seconds or more.')
-      .max(86_400, 'The TTL must be at most 86400 seconds.')
-      .default(600),
-  ),
+  domain: optionalDomain(),
+  ttl: ttlSetting('Porkbun', 600, 86400, 600),
   endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
 });
 export type PorkbunSettings = z.infer<typeof porkbunSettings>;
@@ -115,18 +98,8 @@ class PorkbunProvider implements DnsProvider {
     this.base = (s.endpoint ?? PORKBUN_ENDPOINT).replace(/\/+$/, '');
   }
 
-  async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    const results: RecordResult[] = [];
-    for (const { hostname, family, address } of records(call)) {
-      try {
-        results.push(await this.setOne(hostname, family, address, call.signal));
-      } catch (e) {
-        const err = e as DdnsError;
-        if (err.kind !== 'fatal' || err.scope !== 'host') throw err;
-        results.push(failed(hostname, family, err));
-      }
-    }
-    return results;
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, (r) => this.setOne(r.hostname, r.family, r.address, call.signal));
   }
 
   async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
@@ -149,34 +122,25 @@ class PorkbunProvider implements DnsProvider {
   private async setOne(hostname: string, family: Family, address: string, signal?: AbortSignal): Promise<RecordResult> {
     const type = recordType(family);
     const { domain, sub, records: existing } = await this.lookup(hostname, type, signal);
-    const keep = existing.find((r) => sameAddress(r.content, address)) ?? existing[0];
-    const extra = existing.filter((r) => r !== keep);
-    if (keep && sameAddress(keep.content, address) && extra.length === 0) {
-      return {
-        hostname,
-        family,
-        outcome: 'unchanged',
-        message: `Porkbun already has ${type} ${address} for ${hostname}`,
-      };
-    }
-    if (!keep) {
-      const body = { name: sub, type, content: address, ttl: String(this.s.ttl) };
-      await this.post(`dns/create/${domain}`, body, hostname, signal);
-    } else if (!sameAddress(keep.content, address)) {
-      const body: Record<string, string> = { name: sub, type, content: address };
-      if (keep.ttl) body.ttl = keep.ttl;
-      if (keep.prio) body.prio = keep.prio;
-      if (keep.notes) body.notes = keep.notes;
-      await this.post(`dns/edit/${domain}/${keep.id}`, body, hostname, signal);
-    }
-    for (const r of extra) await this.post(`dns/delete/${domain}/${r.id}`, {}, hostname, signal);
-    const dropped = extra.length ? ` (removed ${extra.length} other ${type} record${extra.length > 1 ? 's' : ''})` : '';
-    return {
-      hostname,
-      family,
-      outcome: 'updated',
-      message: `Porkbun ${keep ? 'updated' : 'created'} ${type} ${hostname} → ${address}${dropped}`,
-    };
+    const c = await convergeRecords(existing, address, {
+      content: (r) => r.content,
+      create: () =>
+        this.post(
+          `dns/create/${domain}`,
+          { name: sub, type, content: address, ttl: String(this.s.ttl) },
+          hostname,
+          signal,
+        ),
+      edit: (r) => {
+        const body: Record<string, string> = { name: sub, type, content: address };
+        if (r.ttl) body.ttl = r.ttl;
+        if (r.prio) body.prio = r.prio;
+        if (r.notes) body.notes = r.notes;
+        return this.post(`dns/edit/${domain}/${r.id}`, body, hostname, signal);
+      },
+      remove: (r) => this.post(`dns/delete/${domain}/${r.id}`, {}, hostname, signal),
+    });
+    return convergedResult('Porkbun', hostname, family, address, c);
   }
 
   /**

@@ -17,6 +17,7 @@ import * as cloudflare from './cloudflare/index';
 import * as rfc2136 from './rfc2136';
 import * as porkbun from './porkbun';
 import * as desec from './desec';
+import * as digitalocean from './digitalocean';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -30,6 +31,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   rfc2136.definition,
   porkbun.definition,
   desec.definition,
+  digitalocean.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {
