@@ -29,6 +29,7 @@ import type { Family } from '../address';
 import { Redactor } from '../redact';
 import {
   checkSettings,
+  editTxtValues,
   excerpt,
   failed,
   jsonRequest,
@@ -38,6 +39,7 @@ import {
   recordType,
   records,
   relativeName,
+  restFailure,
   sameAddress,
   tokenSetting,
   unquoteTxt,
@@ -73,7 +75,7 @@ const RRset = z.object({
 type RRset = z.infer<typeof RRset>;
 
 /** Writes per domain (token and domain hashed into the key), shared by every instance of this process. */
-const writes = new Map<string, number[]>();
+const writes = new Map<string, Array<{ at: number }>>();
 
 /** How long until one more write fits every window, given the times of the past writes. */
 export function writeWait(past: readonly number[], now: number): number {
@@ -152,23 +154,18 @@ class DesecProvider implements DnsProvider {
   }
 
   async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, signal, (values) => (values.includes(value) ? values : [...values, value]));
+    await this.changeTxt(name, value, 'add', signal);
   }
 
   async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, signal, (values) => values.filter((v) => v !== value));
+    await this.changeTxt(name, value, 'remove', signal);
   }
 
-  private async changeTxt(
-    name: string,
-    signal: AbortSignal | undefined,
-    edit: (v: string[]) => string[],
-  ): Promise<void> {
+  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
     const { domain, sub } = await this.locate(name, signal);
     const [set] = await this.rrsets(domain.name, sub, 'TXT', name, signal);
-    const before = (set?.records ?? []).map(unquoteTxt);
-    const after = edit(before);
-    if (after.length === before.length && after.every((v, i) => v === before[i])) return;
+    const after = editTxtValues((set?.records ?? []).map(unquoteTxt), value, op);
+    if (!after) return;
     const change: Change = { subname: sub, type: 'TXT', records: after.map(quoteTxt) };
     if (!set) change.ttl = domain.minimum_ttl ?? 3600;
     await this.patch(domain.name, [change], name, signal);
@@ -216,28 +213,35 @@ class DesecProvider implements DnsProvider {
     return list.data.filter((r) => r.subname === sub && (!type || r.type === type));
   }
 
-  /** One bulk write, within deSEC's per-domain write budget. */
+  /**
+   * One bulk write, within deSEC's per-domain write budget. A write is counted from when its
+   * answer came back: deSEC counts it when it arrives, which is never later, so the next write
+   * can never reach deSEC inside a window that still holds it.
+   */
   private async patch(domain: string, changes: Change[], name: string, signal?: AbortSignal): Promise<void> {
     const key = `${this.s.token}\u0000${domain}`;
-    const past = writes.get(key) ?? [];
-    let wait = writeWait(past, Date.now());
+    const past = (writes.get(key) ?? []).filter((w) => w.at > Date.now() - 86_400_000);
+    writes.set(key, past);
+    const times = () => past.map((w) => w.at);
+    let wait = writeWait(times(), Date.now());
     if (wait > 0 && wait <= 2_000) {
       await sleep(wait, undefined, { signal });
-      wait = writeWait(past, Date.now());
+      wait = writeWait(times(), Date.now());
     }
     if (wait > 0) {
       throw transient(
-        `deSEC allows ${DESEC_WRITE_LIMITS.map(([w, n]) => `${n} per ${w >= 86_400_000 ? 'day' : w >= 3_600_000 ? 'hour' : w >= 60_000 ? 'minute' : 'second'}`).join(', ')} ` +
-          `record changes per domain: the change of ${name} waits ${Math.ceil(wait / 1000)} s`,
+        `deSEC allows 2 record changes per second, 15 per minute, 100 per hour and 300 per day for each domain: ` +
+          `the change of ${name} waits ${Math.ceil(wait / 1000)} s`,
         { code: 'desec_write_budget', scope: 'host', retryAfterMs: wait },
       );
     }
-    past.push(Date.now());
-    writes.set(
-      key,
-      past.filter((t) => t > Date.now() - 86_400_000),
-    );
-    await this.call('PATCH', `/domains/${domain}/rrsets/`, changes, name, signal);
+    const write = { at: Date.now() };
+    past.push(write);
+    try {
+      await this.call('PATCH', `/domains/${domain}/rrsets/`, changes, name, signal);
+    } finally {
+      write.at = Date.now();
+    }
   }
 
   private async call(
@@ -262,39 +266,18 @@ class DesecProvider implements DnsProvider {
   }
 
   private failure(res: JsonResponse, name: string): DdnsError {
-    const detail = excerpt(res.body, this.redactor);
-    const said = typeof (res.json as { detail?: unknown })?.detail === 'string' ? detail : `HTTP ${res.status}`;
-    const isJson = res.json !== undefined;
-    if (res.status === 401 && isJson) {
-      return this.redactor.error(
-        fatal(`deSEC refused the token (${said}): ${TOKEN_HINT}`, { code: 'desec_auth', scope: 'account', detail }),
-      );
-    }
-    if (res.status === 403 && isJson) {
-      return this.redactor.error(
-        fatal(`deSEC does not let this token change ${name} (${said}): ${TOKEN_HINT}`, {
-          code: 'desec_forbidden',
-          scope: 'host',
-          detail,
-        }),
-      );
-    }
-    if (res.status === 404 && isJson) {
-      this.domains.clear();
-      return this.redactor.error(
-        fatal(`deSEC does not know the domain of ${name} (${said}): check that it is in this account`, {
-          code: 'desec_not_owned',
-          scope: 'host',
-          detail,
-        }),
-      );
-    }
-    if (res.status === 400 && isJson) {
-      return this.redactor.error(
-        fatal(`deSEC refused the change of ${name}: ${detail}`, { code: 'desec_invalid', scope: 'host', detail }),
-      );
-    }
-    return notJsonFault(res, { name: 'deSEC', redactor: this.redactor, rateLimitCode: 'desec_throttled' });
+    if (res.status === 404) this.domains.clear();
+    const said = res.json === undefined ? undefined : excerpt(res.body, this.redactor);
+    return restFailure(res, {
+      name: 'deSEC',
+      code: 'desec',
+      said,
+      tokenHint: TOKEN_HINT,
+      subject: name,
+      forbiddenScope: 'host',
+      redactor: this.redactor,
+      rateLimitCode: 'desec_throttled',
+    });
   }
 
   private unreadable(res: JsonResponse): DdnsError {

@@ -26,13 +26,13 @@ import {
   convergeRecords,
   convergedResult,
   eachRecord,
-  excerpt,
   jsonRequest,
   notJsonFault,
   optionalDomain,
   optionalEndpoint,
   recordType,
   relativeName,
+  restFailure,
   tokenSetting,
   ttlSetting,
   zoneCandidates,
@@ -174,49 +174,19 @@ class DigitaloceanProvider implements DnsProvider {
   }
 
   private failure(res: JsonResponse, name: string): DdnsError {
+    if (res.status === 404) this.domains = undefined;
     const err = z.object({ id: z.string(), message: z.string().optional() }).safeParse(res.json);
-    const detail = excerpt(res.body, this.redactor);
-    const said = err.success ? `${err.data.id}: ${this.redactor.text(err.data.message ?? '')}` : `HTTP ${res.status}`;
-    if (err.success && res.status === 401) {
-      return this.redactor.error(
-        fatal(`DigitalOcean refused the token (${said}): ${TOKEN_HINT}`, {
-          code: 'do_unauthorized',
-          scope: 'account',
-          detail,
-        }),
-      );
-    }
-    if (err.success && res.status === 403) {
-      return this.redactor.error(
-        fatal(`DigitalOcean does not let this token change ${name} (${said}): ${TOKEN_HINT}`, {
-          code: 'do_forbidden',
-          scope: 'account',
-          detail,
-        }),
-      );
-    }
-    if (err.success && res.status === 404) {
-      this.domains = undefined;
-      return this.redactor.error(
-        fatal(`DigitalOcean does not know the domain or record of ${name} (${said})`, {
-          code: 'do_not_found',
-          scope: 'host',
-          detail,
-        }),
-      );
-    }
-    if (err.success && res.status >= 400 && res.status < 429) {
-      return this.redactor.error(
-        fatal(`DigitalOcean refused the change of ${name} (${said})`, {
-          code: `do_${err.data.id}`,
-          scope: 'host',
-          detail,
-        }),
-      );
-    }
     const reset = Number(res.headers['ratelimit-reset']);
-    const rateLimitWaitMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : 60_000;
-    return notJsonFault(res, { name: 'DigitalOcean', redactor: this.redactor, rateLimitWaitMs });
+    return restFailure(res, {
+      name: 'DigitalOcean',
+      code: 'do',
+      said: err.success ? this.redactor.text(`${err.data.id}: ${err.data.message ?? ''}`) : undefined,
+      tokenHint: TOKEN_HINT,
+      subject: name,
+      forbiddenScope: 'account',
+      redactor: this.redactor,
+      rateLimitWaitMs: Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : 60_000,
+    });
   }
 }
 

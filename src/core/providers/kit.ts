@@ -324,6 +324,16 @@ export function unquoteTxt(content: string): string {
   return m ? m[1].replace(/\\(.)/g, '$1') : content;
 }
 
+/**
+ * The TXT values of an RRset after adding or removing one value (other values kept, order kept),
+ * or undefined when nothing changes (the value is already there, or already gone).
+ */
+export function editTxtValues(before: readonly string[], value: string, op: 'add' | 'remove'): string[] | undefined {
+  const has = before.includes(value);
+  if (op === 'add') return has ? undefined : [...before, value];
+  return has ? before.filter((v) => v !== value) : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Records kept by id (Porkbun, DigitalOcean …)
 
@@ -435,6 +445,46 @@ export function notJsonFault(
         ? `${o.name}'s rate limit was reached (${f.detail}): waiting as ${o.name} asks`
         : `${o.name} sent an answer that is not its JSON (HTTP ${f.status}): ${f.detail}`,
   });
+}
+
+/**
+ * The DdnsError of a failed answer of a token-authenticated JSON API, in the same words for every
+ * such provider: 401 the token (fatal, account), 403 the token's rights (fatal, `forbiddenScope`),
+ * 404 the domain or record (fatal, host), another 4xx a refused change (fatal, host) — each only
+ * when the body is the API's JSON (`said` is its own words); anything else is `notJsonFault`'s.
+ */
+export function restFailure(
+  res: JsonResponse,
+  o: HttpFaultOptions & {
+    name: string;
+    /** Code prefix, e.g. `do`, `desec`. */
+    code: string;
+    /** The API's own words for the failure, redacted; undefined when the body is not its JSON. */
+    said: string | undefined;
+    /** What the user does about the token. */
+    tokenHint: string;
+    /** The name the request was about. */
+    subject: string;
+    forbiddenScope: 'account' | 'host';
+  },
+): DdnsError {
+  const detail = excerpt(res.body, o.redactor);
+  const refusal = (message: string, code: string, scope: 'account' | 'host') =>
+    o.redactor.error(fatal(message, { code: `${o.code}_${code}`, scope, detail }));
+  if (o.said !== undefined && res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+    if (res.status === 401)
+      return refusal(`${o.name} refused the token (${o.said}): ${o.tokenHint}`, 'auth', 'account');
+    if (res.status === 403)
+      return refusal(
+        `${o.name} does not let this token change ${o.subject} (${o.said}): ${o.tokenHint}`,
+        'forbidden',
+        o.forbiddenScope,
+      );
+    if (res.status === 404)
+      return refusal(`${o.name} does not know the domain or record of ${o.subject} (${o.said})`, 'not_found', 'host');
+    return refusal(`${o.name} refused the change of ${o.subject} (${o.said})`, 'refused', 'host');
+  }
+  return notJsonFault(res, o);
 }
 
 // ---------------------------------------------------------------------------------------------
