@@ -24,32 +24,26 @@
  */
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fatal, transient, type DdnsError } from '../errors';
+import { transient, type DdnsError } from '../errors';
 import type { Family } from '../address';
-import { Redactor } from '../redact';
 import {
   checkSettings,
   editTxtValues,
-  excerpt,
   failed,
-  jsonRequest,
-  notJsonFault,
   optionalEndpoint,
   quoteTxt,
   recordType,
   records,
   relativeName,
-  restFailure,
   sameAddress,
   tokenSetting,
   unquoteTxt,
   zoneCandidates,
-  type JsonResponse,
+  TokenApi,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DESEC_ENDPOINT = 'https://desec.io/api/v1';
-const MAX_BODY = 512 * 1024;
 /** deSEC's RRset write limits per domain (dns_api_per_domain_expensive): [window ms, writes]. */
 export const DESEC_WRITE_LIMITS: ReadonlyArray<readonly [number, number]> = [
   [1_000, 2],
@@ -97,16 +91,30 @@ interface Change {
 class DesecProvider implements DnsProvider {
   readonly id = 'desec';
   readonly maxHostsPerCall = 1;
-  private readonly redactor: Redactor;
-  private readonly base: string;
+  private readonly api: TokenApi;
   private readonly domains = new Map<string, z.infer<typeof Domain>>();
 
   constructor(
     private readonly s: DesecSettings,
-    private readonly env: ProviderEnv,
+    env: ProviderEnv,
   ) {
-    this.redactor = new Redactor([s.token]);
-    this.base = (s.endpoint ?? DESEC_ENDPOINT).replace(/\/+$/, '');
+    this.api = new TokenApi({
+      name: 'deSEC',
+      code: 'desec',
+      base: s.endpoint ?? DESEC_ENDPOINT,
+      token: s.token,
+      authorization: (t) => `Token ${t}`,
+      env,
+      tokenHint: TOKEN_HINT,
+      forbiddenScope: 'host',
+      said: (json) => {
+        if (json === undefined) return undefined;
+        const d = (json as { detail?: unknown }).detail;
+        return typeof d === 'string' ? d : JSON.stringify(json).slice(0, 200);
+      },
+      rateLimitCode: 'desec_throttled',
+      onFailure: (res) => res.status === 404 && this.domains.clear(),
+    });
   }
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
@@ -178,21 +186,14 @@ class DesecProvider implements DnsProvider {
       .map((c) => this.domains.get(c))
       .find((d) => d !== undefined);
     if (!domain) {
-      const res = await this.call('GET', `/domains/?owns_qname=${encodeURIComponent(host)}`, undefined, host, signal);
-      const list = z.array(Domain).safeParse(res.json);
-      if (!list.success) throw this.unreadable(res);
-      domain = list.data[0];
-      if (!domain) {
-        throw this.redactor.error(
-          fatal(
-            `${host} is not in any domain of this deSEC account: check the name, and that the token is this account's`,
-            {
-              code: 'desec_not_owned',
-              scope: 'host',
-            },
-          ),
+      const q = `/domains/?owns_qname=${encodeURIComponent(host)}`;
+      domain = this.api.parse(z.array(Domain), await this.api.call('GET', q, { subject: host, signal }))[0];
+      if (!domain)
+        throw this.api.notOwned(
+          host,
+          'any domain of this deSEC account',
+          "check the name, and that the token is this account's",
         );
-      }
       this.domains.set(domain.name, domain);
     }
     return { domain, sub: relativeName(host, domain.name) ?? '' };
@@ -207,10 +208,8 @@ class DesecProvider implements DnsProvider {
   ): Promise<RRset[]> {
     const q = new URLSearchParams({ subname: sub });
     if (type) q.set('type', type);
-    const res = await this.call('GET', `/domains/${domain}/rrsets/?${q.toString()}`, undefined, name, signal);
-    const list = z.array(RRset).safeParse(res.json);
-    if (!list.success) throw this.unreadable(res);
-    return list.data.filter((r) => r.subname === sub && (!type || r.type === type));
+    const res = await this.api.call('GET', `/domains/${domain}/rrsets/?${q.toString()}`, { subject: name, signal });
+    return this.api.parse(z.array(RRset), res).filter((r) => r.subname === sub && (!type || r.type === type));
   }
 
   /**
@@ -238,50 +237,10 @@ class DesecProvider implements DnsProvider {
     const write = { at: Date.now() };
     past.push(write);
     try {
-      await this.call('PATCH', `/domains/${domain}/rrsets/`, changes, name, signal);
+      await this.api.call('PATCH', `/domains/${domain}/rrsets/`, { body: changes, subject: name, signal });
     } finally {
       write.at = Date.now();
     }
-  }
-
-  private async call(
-    method: 'GET' | 'PATCH',
-    path: string,
-    body: unknown,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<JsonResponse> {
-    const res = await jsonRequest(
-      { name: 'deSEC', redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
-      {
-        url: `${this.base}${path}`,
-        method,
-        headers: { authorization: `Token ${this.s.token}` },
-        body: body as object | undefined,
-        signal,
-      },
-    );
-    if (res.status >= 200 && res.status < 300) return res;
-    throw this.failure(res, name);
-  }
-
-  private failure(res: JsonResponse, name: string): DdnsError {
-    if (res.status === 404) this.domains.clear();
-    const said = res.json === undefined ? undefined : excerpt(res.body, this.redactor);
-    return restFailure(res, {
-      name: 'deSEC',
-      code: 'desec',
-      said,
-      tokenHint: TOKEN_HINT,
-      subject: name,
-      forbiddenScope: 'host',
-      redactor: this.redactor,
-      rateLimitCode: 'desec_throttled',
-    });
-  }
-
-  private unreadable(res: JsonResponse): DdnsError {
-    return notJsonFault(res, { name: 'deSEC', redactor: this.redactor });
   }
 }
 

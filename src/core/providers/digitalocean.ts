@@ -18,35 +18,28 @@
  *   other TXT values of the name stay. DigitalOcean's name servers publish within about a minute.
  */
 import { z } from 'zod';
-import { fatal, type DdnsError } from '../errors';
 import type { Family } from '../address';
-import { Redactor } from '../redact';
 import {
   checkSettings,
   convergeRecords,
   convergedResult,
   eachRecord,
-  jsonRequest,
-  notJsonFault,
   optionalDomain,
   optionalEndpoint,
   recordType,
-  relativeName,
-  restFailure,
-  tokenSetting,
+  bearerTokenSetting,
   ttlSetting,
-  zoneCandidates,
-  type JsonResponse,
+  DomainList,
+  TokenApi,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DIGITALOCEAN_ENDPOINT = 'https://api.digitalocean.com/v2';
-const MAX_BODY = 512 * 1024;
 const TOKEN_HINT =
   'create a personal access token at cloud.digitalocean.com › API with the domain scopes (read, create, update, delete)';
 
 export const digitaloceanSettings = z.object({
-  token: tokenSetting('Enter the DigitalOcean API token.').transform((t) => t.replace(/^bearer\s+/i, '')),
+  token: bearerTokenSetting('Enter the DigitalOcean API token.'),
   ttl: ttlSetting('DigitalOcean', 30, 86400, 1800),
   domain: optionalDomain(),
   endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
@@ -55,6 +48,7 @@ export type DigitaloceanSettings = z.infer<typeof digitaloceanSettings>;
 
 const DoRecord = z.object({ id: z.number(), type: z.string(), name: z.string(), data: z.string() });
 type DoRecord = z.infer<typeof DoRecord>;
+const ApiError = z.object({ id: z.string(), message: z.string().optional() });
 const Records = z.object({ domain_records: z.array(DoRecord) });
 const Domains = z.object({
   domains: z.array(z.object({ name: z.string() })),
@@ -64,16 +58,38 @@ const Domains = z.object({
 class DigitaloceanProvider implements DnsProvider {
   readonly id = 'digitalocean';
   readonly maxHostsPerCall = 10;
-  private readonly redactor: Redactor;
-  private readonly base: string;
-  private domains?: string[];
+  private readonly api: TokenApi;
+  private readonly domains: DomainList;
 
   constructor(
     private readonly s: DigitaloceanSettings,
-    private readonly env: ProviderEnv,
+    env: ProviderEnv,
   ) {
-    this.redactor = new Redactor([s.token]);
-    this.base = (s.endpoint ?? DIGITALOCEAN_ENDPOINT).replace(/\/+$/, '');
+    this.api = new TokenApi({
+      name: 'DigitalOcean',
+      code: 'do',
+      base: s.endpoint ?? DIGITALOCEAN_ENDPOINT,
+      token: s.token,
+      env,
+      tokenHint: TOKEN_HINT,
+      forbiddenScope: 'account',
+      said: (json) => {
+        const e = ApiError.safeParse(json);
+        return e.success ? `${e.data.id}: ${e.data.message ?? ''}` : undefined;
+      },
+      rateLimitWaitMs: (res) => {
+        const reset = Number(res.headers['ratelimit-reset']);
+        return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : 60_000;
+      },
+      onFailure: (res) => res.status === 404 && this.domains.forget(),
+    });
+    this.domains = new DomainList({
+      fixed: s.domain,
+      account: 'any domain of this DigitalOcean account',
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, 'add the domain under Networking › Domains, or check the name'),
+      read: (signal) => this.accountDomains(signal),
+    });
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {
@@ -81,12 +97,13 @@ class DigitaloceanProvider implements DnsProvider {
       const type = recordType(family);
       const { domain, sub, records } = await this.lookup(hostname, type, call.signal);
       const path = `/domains/${domain}/records`;
+      const o = { subject: hostname, signal: call.signal };
       const c = await convergeRecords(records, address, {
         content: (r) => r.data,
         create: () =>
-          this.call('POST', path, { type, name: sub || '@', data: address, ttl: this.s.ttl }, hostname, call.signal),
-        edit: (r) => this.call('PATCH', `${path}/${r.id}`, { type, data: address }, hostname, call.signal),
-        remove: (r) => this.call('DELETE', `${path}/${r.id}`, undefined, hostname, call.signal),
+          this.api.call('POST', path, { ...o, body: { type, name: sub || '@', data: address, ttl: this.s.ttl } }),
+        edit: (r) => this.api.call('PATCH', `${path}/${r.id}`, { ...o, body: { type, data: address } }),
+        remove: (r) => this.api.call('DELETE', `${path}/${r.id}`, o),
       });
       return convergedResult('DigitalOcean', hostname, family, address, c);
     });
@@ -99,19 +116,14 @@ class DigitaloceanProvider implements DnsProvider {
   async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
     const { domain, sub, records } = await this.lookup(name, 'TXT', signal);
     if (records.some((r) => r.data === value)) return;
-    await this.call(
-      'POST',
-      `/domains/${domain}/records`,
-      { type: 'TXT', name: sub || '@', data: value, ttl: 30 },
-      name,
-      signal,
-    );
+    const body = { type: 'TXT', name: sub || '@', data: value, ttl: 30 };
+    await this.api.call('POST', `/domains/${domain}/records`, { body, subject: name, signal });
   }
 
   async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
     const { domain, records } = await this.lookup(name, 'TXT', signal);
     for (const r of records.filter((x) => x.data === value))
-      await this.call('DELETE', `/domains/${domain}/records/${r.id}`, undefined, name, signal);
+      await this.api.call('DELETE', `/domains/${domain}/records/${r.id}`, { subject: name, signal });
   }
 
   /** The records of one type of a name, with its domain and the name relative to it. */
@@ -121,72 +133,28 @@ class DigitaloceanProvider implements DnsProvider {
     signal?: AbortSignal,
   ): Promise<{ domain: string; sub: string; records: DoRecord[] }> {
     const host = name.toLowerCase().replace(/\.$/, '');
-    const domains = this.s.domain ? [this.s.domain] : await this.accountDomains(host, signal);
-    const domain = zoneCandidates(host).find((c) => domains.includes(c));
-    if (!domain) {
-      throw this.redactor.error(
-        fatal(
-          `${host} is not in ${this.s.domain ? `the account's domain ${this.s.domain}` : 'any domain of this DigitalOcean account'}: ` +
-            'add the domain under Networking › Domains, or check the name',
-          { code: 'do_not_owned', scope: 'host' },
-        ),
-      );
-    }
+    const { domain, sub } = await this.domains.require(host, signal);
     const q = new URLSearchParams({ type, name: host, per_page: '200' });
-    const res = await this.call('GET', `/domains/${domain}/records?${q.toString()}`, undefined, host, signal);
-    const parsed = Records.safeParse(res.json);
-    if (!parsed.success) throw notJsonFault(res, { name: 'DigitalOcean', redactor: this.redactor });
-    const sub = relativeName(host, domain)!;
-    const records = parsed.data.domain_records.filter(
-      (r) => r.type === type && (r.name === (sub || '@') || r.name === host),
-    );
+    const res = await this.api.call('GET', `/domains/${domain}/records?${q.toString()}`, { subject: host, signal });
+    const records = this.api
+      .parse(Records, res)
+      .domain_records.filter((r) => r.type === type && (r.name === (sub || '@') || r.name === host));
     return { domain, sub, records };
   }
 
-  /** The account's domains (every page), read once. */
-  private async accountDomains(host: string, signal?: AbortSignal): Promise<string[]> {
-    if (this.domains && zoneCandidates(host).some((c) => this.domains!.includes(c))) return this.domains;
+  /** The account's domains, every page. */
+  private async accountDomains(signal?: AbortSignal): Promise<string[]> {
     const found: string[] = [];
     for (let page = 1; page <= 20; page++) {
-      const res = await this.call('GET', `/domains?per_page=200&page=${page}`, undefined, host, signal);
-      const parsed = Domains.safeParse(res.json);
-      if (!parsed.success) throw notJsonFault(res, { name: 'DigitalOcean', redactor: this.redactor });
-      found.push(...parsed.data.domains.map((d) => d.name.toLowerCase()));
-      if (!parsed.data.links?.pages?.next) break;
+      const res = await this.api.call('GET', `/domains?per_page=200&page=${page}`, {
+        subject: 'the domain list',
+        signal,
+      });
+      const list = this.api.parse(Domains, res);
+      found.push(...list.domains.map((d) => d.name));
+      if (!list.links?.pages?.next) break;
     }
-    this.domains = found;
     return found;
-  }
-
-  private async call(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    path: string,
-    body: object | undefined,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<JsonResponse> {
-    const res = await jsonRequest(
-      { name: 'DigitalOcean', redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
-      { url: `${this.base}${path}`, method, headers: { authorization: `Bearer ${this.s.token}` }, body, signal },
-    );
-    if (res.status >= 200 && res.status < 300) return res;
-    throw this.failure(res, name);
-  }
-
-  private failure(res: JsonResponse, name: string): DdnsError {
-    if (res.status === 404) this.domains = undefined;
-    const err = z.object({ id: z.string(), message: z.string().optional() }).safeParse(res.json);
-    const reset = Number(res.headers['ratelimit-reset']);
-    return restFailure(res, {
-      name: 'DigitalOcean',
-      code: 'do',
-      said: err.success ? this.redactor.text(`${err.data.id}: ${err.data.message ?? ''}`) : undefined,
-      tokenHint: TOKEN_HINT,
-      subject: name,
-      forbiddenScope: 'account',
-      redactor: this.redactor,
-      rateLimitWaitMs: Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : 60_000,
-    });
   }
 }
 

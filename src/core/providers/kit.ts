@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
-import type { Redactor } from '../redact';
+import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
 import type { ProviderCall, ProviderEnv, RecordResult } from './types';
@@ -509,4 +509,140 @@ export function paced<T>(key: string, gapMs: number, fn: () => Promise<T>, signa
   });
   p.chain = turn.catch(() => undefined);
   return turn.then(fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token-authenticated JSON APIs (deSEC, DigitalOcean, Gandi …)
+
+export interface TokenApiOptions {
+  /** The provider's name in messages. */
+  name: string;
+  /** Prefix of error codes, e.g. `do`. */
+  code: string;
+  /** The API base URL (no final slash needed). */
+  base: string;
+  token: string;
+  /** The Authorization header value for the token (default `Bearer <token>`). */
+  authorization?: (token: string) => string;
+  env: ProviderEnv;
+  /** What the user does about the token (in 401/403 messages). */
+  tokenHint: string;
+  /** Whose problem a 403 is: the whole token's (`account`) or this name's (`host`). */
+  forbiddenScope: 'account' | 'host';
+  /** The API's own words in an error answer, unredacted; undefined when it is not its error JSON. */
+  said(json: unknown): string | undefined;
+  /** Wait after a 429 without Retry-After, from the answer (e.g. a rate-limit reset header). */
+  rateLimitWaitMs?(res: JsonResponse): number | undefined;
+  rateLimitCode?: string;
+  /** Called with every failed answer before it is classified (e.g. to forget cached domains on 404). */
+  onFailure?(res: JsonResponse): void;
+  maxBodyBytes?: number;
+}
+
+/** One client of a token-authenticated JSON API: requests, answer schemas and failures in the kit's words. */
+export class TokenApi {
+  readonly redactor: Redactor;
+  private readonly base: string;
+
+  constructor(private readonly o: TokenApiOptions) {
+    this.redactor = new Redactor([o.token]);
+    this.base = o.base.replace(/\/+$/, '');
+  }
+
+  /**
+   * One request about `subject` (a name, for messages). A 2xx answer is returned; so is a JSON 404
+   * when `missingIsAnswer` (a read of something that may not exist); anything else is thrown.
+   */
+  async call(
+    method: NonNullable<HttpRequest['method']>,
+    path: string,
+    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
+  ): Promise<JsonResponse> {
+    const res = await jsonRequest(
+      { name: this.o.name, redactor: this.redactor, env: this.o.env, maxBodyBytes: this.o.maxBodyBytes ?? 512 * 1024 },
+      {
+        url: `${this.base}${path}`,
+        method,
+        headers: { authorization: this.o.authorization?.(this.o.token) ?? `Bearer ${this.o.token}` },
+        body: o.body,
+        signal: o.signal,
+      },
+    );
+    if (res.status >= 200 && res.status < 300) return res;
+    if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
+    this.o.onFailure?.(res);
+    const said = this.o.said(res.json);
+    throw restFailure(res, {
+      name: this.o.name,
+      code: this.o.code,
+      said: said === undefined ? undefined : this.redactor.text(said),
+      tokenHint: this.o.tokenHint,
+      subject: o.subject,
+      forbiddenScope: this.o.forbiddenScope,
+      redactor: this.redactor,
+      rateLimitCode: this.o.rateLimitCode,
+      rateLimitWaitMs: this.o.rateLimitWaitMs?.(res),
+    });
+  }
+
+  /** The answer read with `schema`, or the transient error of an answer that is not the API's. */
+  parse<S extends z.ZodType>(schema: S, res: JsonResponse): z.infer<S> {
+    const r = schema.safeParse(res.json);
+    if (!r.success) throw notJsonFault(res, { name: this.o.name, redactor: this.redactor });
+    return r.data;
+  }
+
+  /** The fatal error of a name that is in none of the account's domains. */
+  notOwned(host: string, where: string, hint: string): DdnsError {
+    return this.redactor.error(
+      fatal(`${host} is not in ${where}: ${hint}`, { code: `${this.o.code}_not_owned`, scope: 'host' }),
+    );
+  }
+}
+
+/**
+ * The account's domains, read once and again when a name is in none of them (a domain added since):
+ * the domain of a name is the longest one that ends it (a provider may host a sub-domain as a
+ * domain of its own). With `fixed` (the account's domain setting) nothing is read.
+ */
+export class DomainList {
+  private domains?: string[];
+
+  constructor(
+    private readonly o: {
+      read(signal?: AbortSignal): Promise<string[]>;
+      fixed?: string;
+      /** The account's domains in words, e.g. "any domain of this DigitalOcean account". */
+      account: string;
+      /** The error of a name in none of them (e.g. TokenApi.notOwned). */
+      notOwned(host: string, where: string): DdnsError;
+    },
+  ) {}
+
+  /** The domain of `name` and the name relative to it (`''` for the apex); fatal (host) when none. */
+  async require(name: string, signal?: AbortSignal): Promise<{ domain: string; sub: string }> {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    if (this.o.fixed) {
+      const sub = relativeName(host, this.o.fixed);
+      if (sub === undefined) throw this.o.notOwned(host, `the account's domain ${this.o.fixed}`);
+      return { domain: this.o.fixed, sub };
+    }
+    const find = () => zoneCandidates(host).find((c) => this.domains?.includes(c));
+    let domain = find();
+    if (!domain) {
+      this.domains = (await this.o.read(signal)).map((d) => d.toLowerCase().replace(/\.$/, ''));
+      domain = find();
+    }
+    if (!domain) throw this.o.notOwned(host, this.o.account);
+    return { domain, sub: relativeName(host, domain)! };
+  }
+
+  forget(): void {
+    this.domains = undefined;
+  }
+}
+
+/** A token setting that also takes the token pasted with its `Bearer ` prefix. */
+export function bearerTokenSetting(required: string) {
+  return tokenSetting(required).transform((t) => t.replace(/^bearer\s+/i, ''));
 }

@@ -18,6 +18,7 @@ import * as rfc2136 from './rfc2136';
 import * as porkbun from './porkbun';
 import * as desec from './desec';
 import * as digitalocean from './digitalocean';
+import * as gandi from './gandi';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -32,6 +33,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   porkbun.definition,
   desec.definition,
   digitalocean.definition,
+  gandi.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -15,6 +15,7 @@ import { startFreeDns } from '../contracts/freedns';
 import { startPorkbun } from '../contracts/porkbun';
 import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
+import { startGandi } from '../contracts/gandi';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -256,6 +257,11 @@ export const HARNESSES: Harness[] = [
     const dig = await startDigitalocean({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = (name: string) => dig.find(name, 'TXT').map((r) => r.data);
     return { ...dig, endpoint: `${dig.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('gandi', async () => {
+    const g = await startGandi({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => (g.find('example.com', '_acme-challenge', 'TXT')?.rrset_values ?? []).map((v) => v.slice(1, -1));
+    return { ...g, endpoint: `${g.url}/v5/livedns`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
