@@ -24,13 +24,13 @@ import {
   convergeRecords,
   convergedResult,
   eachRecord,
-  optionalDomain,
-  optionalEndpoint,
+  rateLimitResetWait,
   recordType,
   bearerTokenSetting,
-  ttlSetting,
   DomainList,
   TokenApi,
+  zoneFields,
+  zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -40,9 +40,7 @@ const TOKEN_HINT =
 
 export const digitaloceanSettings = z.object({
   token: bearerTokenSetting('Enter the DigitalOcean API token.'),
-  ttl: ttlSetting('DigitalOcean', 30, 86400, 1800),
-  domain: optionalDomain(),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  ...zoneSettingsShape('DigitalOcean', { min: 30, max: 86_400, def: 1800 }),
 });
 export type DigitaloceanSettings = z.infer<typeof digitaloceanSettings>;
 
@@ -77,10 +75,7 @@ class DigitaloceanProvider implements DnsProvider {
         const e = ApiError.safeParse(json);
         return e.success ? `${e.data.id}: ${e.data.message ?? ''}` : undefined;
       },
-      rateLimitWaitMs: (res) => {
-        const reset = Number(res.headers['ratelimit-reset']);
-        return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : 60_000;
-      },
+      rateLimitWaitMs: (res) => rateLimitResetWait(res, 60_000),
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
     this.domains = new DomainList({
@@ -171,28 +166,12 @@ export const definition: ProviderDefinition<typeof digitaloceanSettings> = {
       placeholder: 'dop_v1_…',
       help: 'A personal access token (cloud.digitalocean.com › API); with custom scopes, give it domain read, create, update and delete only.',
     },
-    {
-      key: 'domain',
-      label: 'Domain',
-      kind: 'text',
-      placeholder: 'example.com',
-      help: 'Optional: the domain as DigitalOcean lists it. Left empty, it is found from the account\u2019s domains.',
-    },
-    {
-      key: 'ttl',
-      label: 'TTL of new records',
-      kind: 'number',
-      default: 1800,
-      help: 'Seconds, 30 or more. Records that already exist keep their own TTL.',
-    },
-    {
-      key: 'endpoint',
-      label: 'API address',
-      kind: 'url',
-      placeholder: DIGITALOCEAN_ENDPOINT,
-      advanced: true,
-      help: 'Leave empty for DigitalOcean itself; change only for testing.',
-    },
+    ...zoneFields({
+      provider: 'DigitalOcean',
+      foundFrom: 'the account\u2019s domains',
+      ttl: { min: 30, def: 1800 },
+      endpoint: DIGITALOCEAN_ENDPOINT,
+    }),
   ],
   txt: true,
   docsUrl: 'https://docs.digitalocean.com/reference/api/create-personal-access-token/',

@@ -22,16 +22,15 @@ import {
   checkSettings,
   eachRecord,
   editTxtValues,
-  optionalDomain,
-  optionalEndpoint,
   quoteTxt,
   recordType,
   sameAddress,
   bearerTokenSetting,
-  ttlSetting,
   unquoteTxt,
   DomainList,
   TokenApi,
+  zoneFields,
+  zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -41,9 +40,7 @@ const TOKEN_HINT =
 
 export const gandiSettings = z.object({
   token: bearerTokenSetting('Enter the Gandi personal access token.'),
-  domain: optionalDomain(),
-  ttl: ttlSetting('Gandi', 300, 2_592_000, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  ...zoneSettingsShape('Gandi', { min: 300, max: 2_592_000, def: 300 }),
 });
 export type GandiSettings = z.infer<typeof gandiSettings>;
 
@@ -153,28 +150,12 @@ export const definition: ProviderDefinition<typeof gandiSettings> = {
       required: true,
       help: 'Create it at admin.gandi.net › Organizations › Personal Access Token, restricted to your domain, with "Manage domain name technical configurations".',
     },
-    {
-      key: 'domain',
-      label: 'Domain',
-      kind: 'text',
-      placeholder: 'example.com',
-      help: 'Optional: the domain as Gandi lists it. Left empty, it is found from the LiveDNS domains the token sees.',
-    },
-    {
-      key: 'ttl',
-      label: 'TTL of new records',
-      kind: 'number',
-      default: 300,
-      help: 'Seconds, 300 or more. Records that already exist keep their own TTL.',
-    },
-    {
-      key: 'endpoint',
-      label: 'API address',
-      kind: 'url',
-      placeholder: GANDI_ENDPOINT,
-      advanced: true,
-      help: 'Leave empty for Gandi itself; change only for testing.',
-    },
+    ...zoneFields({
+      provider: 'Gandi',
+      foundFrom: 'the LiveDNS domains the token sees',
+      ttl: { min: 300, def: 300 },
+      endpoint: GANDI_ENDPOINT,
+    }),
   ],
   txt: true,
   docsUrl: 'https://api.gandi.net/docs/authentication/',

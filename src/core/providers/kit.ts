@@ -20,7 +20,7 @@ import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpRespo
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
-import type { ProviderCall, ProviderEnv, RecordResult } from './types';
+import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -86,6 +86,54 @@ export function ttlSetting(provider: string, min: number, max: number, def: numb
       .max(max, `The TTL must be at most ${max} seconds.`)
       .default(def),
   );
+}
+
+/**
+ * The settings every zone-API provider shares besides its secrets: the domain (optional, found
+ * from the name when empty), the TTL of the records it creates, the endpoint override.
+ */
+export function zoneSettingsShape(provider: string, ttl: { min: number; max: number; def: number }) {
+  return {
+    domain: optionalDomain(),
+    ttl: ttlSetting(provider, ttl.min, ttl.max, ttl.def),
+    endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  };
+}
+
+/** The account-dialog fields of `zoneSettingsShape`. */
+export function zoneFields(o: {
+  provider: string;
+  /** Where the domain is found when the field is empty, e.g. "the project's zones". */
+  foundFrom: string;
+  label?: string;
+  ttl: { min: number; def: number };
+  endpoint: string;
+}): ProviderField[] {
+  const label = o.label ?? 'Domain';
+  return [
+    {
+      key: 'domain',
+      label,
+      kind: 'text',
+      placeholder: 'example.com',
+      help: `Optional: the ${label.toLowerCase()} as ${o.provider} lists it. Left empty, it is found from ${o.foundFrom}.`,
+    },
+    {
+      key: 'ttl',
+      label: 'TTL of new records',
+      kind: 'number',
+      default: o.ttl.def,
+      help: `Seconds, ${o.ttl.min} or more. Records that already exist keep their own TTL.`,
+    },
+    {
+      key: 'endpoint',
+      label: 'API address',
+      kind: 'url',
+      placeholder: o.endpoint,
+      advanced: true,
+      help: `Leave empty for ${o.provider} itself; change only for testing.`,
+    },
+  ];
 }
 
 /** Settings as given (parsed or not), validated; messages name the field, never its value. */
@@ -537,6 +585,15 @@ export interface TokenApiOptions {
   /** Called with every failed answer before it is classified (e.g. to forget cached domains on 404). */
   onFailure?(res: JsonResponse): void;
   maxBodyBytes?: number;
+}
+
+/**
+ * The wait until a rate-limit window resets, from a `RateLimit-Reset` header holding epoch seconds
+ * (DigitalOcean, Hetzner), for a 429 without Retry-After; `fallbackMs` when the header is absent.
+ */
+export function rateLimitResetWait(res: Pick<HttpResponse, 'headers'>, fallbackMs: number, now = Date.now()): number {
+  const reset = Number(res.headers['ratelimit-reset']);
+  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : fallbackMs;
 }
 
 /** One client of a token-authenticated JSON API: requests, answer schemas and failures in the kit's words. */

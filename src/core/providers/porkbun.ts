@@ -34,15 +34,14 @@ import {
   httpFault,
   jsonRequest,
   notJsonFault,
-  optionalDomain,
-  optionalEndpoint,
   paced,
   recordType,
   relativeName,
   tokenSetting,
-  ttlSetting,
   zoneCandidates,
   type JsonResponse,
+  zoneFields,
+  zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -57,9 +56,7 @@ const KEYS_HINT = 'check the API key (pk1_…) and the secret API key (sk1_…) 
 export const porkbunSettings = z.object({
   token: tokenSetting('Enter the Porkbun API key (pk1_…).'),
   password: tokenSetting('Enter the Porkbun secret API key (sk1_…).'),
-  domain: optionalDomain(),
-  ttl: ttlSetting('Porkbun', 600, 86400, 600),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  ...zoneSettingsShape('Porkbun', { min: 600, max: 86_400, def: 600 }),
 });
 export type PorkbunSettings = z.infer<typeof porkbunSettings>;
 
@@ -291,28 +288,12 @@ export const definition: ProviderDefinition<typeof porkbunSettings> = {
       placeholder: 'sk1_…',
       help: 'The secret key shown once, next to the API key, when you create it.',
     },
-    {
-      key: 'domain',
-      label: 'Domain',
-      kind: 'text',
-      placeholder: 'example.com',
-      help: 'Optional: the domain as Porkbun lists it. Left empty, it is found from each name.',
-    },
-    {
-      key: 'ttl',
-      label: 'TTL of new records',
-      kind: 'number',
-      default: 600,
-      help: 'Seconds, 600 or more (Porkbun\u2019s minimum). Records that already exist keep their own TTL.',
-    },
-    {
-      key: 'endpoint',
-      label: 'API address',
-      kind: 'url',
-      placeholder: PORKBUN_ENDPOINT,
-      advanced: true,
-      help: 'Leave empty for Porkbun itself; change only for testing.',
-    },
+    ...zoneFields({
+      provider: 'Porkbun',
+      foundFrom: 'each name',
+      ttl: { min: 600, def: 600 },
+      endpoint: PORKBUN_ENDPOINT,
+    }),
   ],
   txt: true,
   docsUrl: 'https://kb.porkbun.com/article/190-getting-started-with-the-porkbun-dns-api',

@@ -19,6 +19,7 @@ import * as porkbun from './porkbun';
 import * as desec from './desec';
 import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
+import * as hetzner from './hetzner';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -34,6 +35,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   desec.definition,
   digitalocean.definition,
   gandi.definition,
+  hetzner.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -16,6 +16,7 @@ import { startPorkbun } from '../contracts/porkbun';
 import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
+import { startHetzner } from '../contracts/hetzner';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -262,6 +263,11 @@ export const HARNESSES: Harness[] = [
     const g = await startGandi({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = () => (g.find('example.com', '_acme-challenge', 'TXT')?.rrset_values ?? []).map((v) => v.slice(1, -1));
     return { ...g, endpoint: `${g.url}/v5/livedns`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('hetzner', async () => {
+    const h = await startHetzner({ token: TOKEN, zones: { 'example.com': [] } });
+    const txt = () => (h.find('example.com', '_acme-challenge', 'TXT')?.records ?? []).map((r) => r.value.slice(1, -1));
+    return { ...h, endpoint: `${h.url}/v1`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
