@@ -2,6 +2,7 @@
  * The flow library's package rules (what `node-red-dev validate` checks, which needs the internet)
  * and what the Home Assistant add-on needs: checked locally on the built package.
  */
+import { PROVIDERS } from '../../src/core/providers/registry';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -118,5 +119,15 @@ test('the published tarball holds what runs and nothing else; no native code, no
       assert.ok(!dep.scripts?.[s], `${dep.name} has a ${s} script`);
     assert.ok(!existsSync(join(p, 'binding.gyp')), `${dep.name} is a native module`);
     assert.ok(!dep.gypfile, `${dep.name} is a native module`);
+  }
+});
+
+test("README's provider table has one row per provider of the registry, with its TXT support", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  for (const def of PROVIDERS) {
+    if (def.id === 'dryrun') continue;
+    const row = readme.split('\n').find((l) => l.startsWith(`| ${def.label} |`));
+    assert.ok(row, `README lists ${def.label}`);
+    assert.match(row, new RegExp(`\\| ${def.txt ? 'yes' : 'no'} \\|`), `${def.label}: TXT ${def.txt}`);
   }
 });
