@@ -5,6 +5,7 @@
  *
  * Full run (~15 min): writes bench/RESULTS.md. --quick (~4 min): fewer samples, prints only
  * (unless --out is given). --skip-missing runs without the peers that are not installed.
+ * --only memory: only the memory rows of issue 17 (bench/memory.ts), prints only.
  * --only router: only the router row of issue 8 (staleness, steady cost and footprint of
  * public-ip-watch with the router source; needs root and miniupnpd), prints only.
  * Phases: set-up → 1–2 staleness/reaction → 3–4 steady state and footprint (6 certificates run
@@ -23,6 +24,7 @@ import { checkEnvironment, describeMachine, describeMissing } from './env';
 import { REPO_ROOT, startNodeRed } from './node-red';
 import { renderReport } from './report';
 import { measureScale } from './scale';
+import { measureMemory, memoryReport } from './memory';
 import { DnsProxy, countHolding, preset } from './dns-relay';
 import { ROUTER_START, routerUnavailable, startRouterClient, type RouterClient } from './router';
 import { Dyndns2Bridge, IpService } from './servers';
@@ -45,10 +47,12 @@ interface Args {
   seed: number;
   /** Only the router row (issue 8). */
   onlyRouter: boolean;
+  /** Only the memory rows (issue 17). */
+  onlyMemory: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101, onlyRouter: false };
+  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101, onlyRouter: false, onlyMemory: false };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
@@ -57,11 +61,12 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--seed') a.seed = Number(argv[++i]);
     else if (v === '--only') {
       const what = argv[++i];
-      if (what !== 'router') throw new Error(`--only knows "router", not ${what}`);
-      a.onlyRouter = true;
+      if (what === 'router') a.onlyRouter = true;
+      else if (what === 'memory') a.onlyMemory = true;
+      else throw new Error(`--only knows "router" and "memory", not ${what}`);
     } else if (v === '--help' || v === '-h') {
       process.stdout.write(
-        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]\n',
+        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${v} (try --help)`);
@@ -73,6 +78,14 @@ function parseArgs(argv: string[]): Args {
 async function main(): Promise<void> {
   installExitHandlers();
   const args = parseArgs(process.argv.slice(2));
+  if (args.onlyMemory) {
+    const f = await measureMemory(
+      args.quick ? { idleMs: 30_000, changes: [50] } : { idleMs: 60_000, changes: [50, 1000] },
+    );
+    process.stdout.write(`${memoryReport(f)}\n`);
+    await cleanupAll();
+    return;
+  }
   const plan = args.onlyRouter
     ? // the router row waits at least 30 s between changes: a longer window for a few samples
       args.quick

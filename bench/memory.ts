@@ -1,0 +1,153 @@
+/**
+ * `--only memory` (issue 17): the package's marginal resident memory inside Node-RED, as a new user
+ * gets it: the packed package (npm pack + install, test/support/packed.ts) in a Node-RED with one
+ * of each node deployed, beside a Node-RED alone; both idle, then N address changes (router pushes,
+ * each confirmed by the what's-my-IP URL, dns-update with minInterval 0 on a dry-run account).
+ * cert-renew holds a valid certificate (not due) and checks it on start against Pebble's directory.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packPackage } from '../test/support/packed';
+import { startPebble } from '../test/support/pebble';
+import { newEcKeyArgs } from '../test/support/openssl';
+import { oursFlows, routerPush } from './clients';
+import { startNodeRed, type BenchNodeRed } from './node-red';
+import { IpService } from './servers';
+import { log, median, onCleanup, rssBytes, sleep, tempDir } from './util';
+
+export interface MemoryFigures {
+  aloneMb: number[];
+  withMb: number[];
+  marginalMb: number;
+  afterChanges: { changes: number; answered: number; withMb: number[]; marginalMb: number }[];
+}
+
+const mb = (b: number | null) => (b === null ? NaN : b / 1e6);
+
+async function samples(procs: BenchNodeRed[], n: number, everyMs: number): Promise<number[][]> {
+  const out: number[][] = procs.map(() => []);
+  for (let i = 0; i < n; i++) {
+    if (i) await sleep(everyMs);
+    procs.forEach((p, k) => out[k].push(mb(rssBytes(p.proc.pid))));
+  }
+  return out;
+}
+
+/** A certificate that is not due (90 days), where cert-renew keeps its files. */
+function validCertificate(dir: string, name: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...newEcKeyArgs('privkey.pem'),
+      '-out',
+      'cert.pem',
+      '-days',
+      '90',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
+  writeFileSync(join(dir, 'chain.pem'), '');
+  writeFileSync(join(dir, 'fullchain.pem'), readFileSync(join(dir, 'cert.pem')));
+}
+
+export async function measureMemory(o: { idleMs: number; changes: number[] }): Promise<MemoryFigures> {
+  const { tgz } = packPackage(tempDir('pack'));
+  const pebble = await startPebble({ dnsServer: '127.0.0.1:9' });
+  onCleanup('pebble', () => pebble.stop());
+  const ipService = await new IpService().start();
+  const ip = ipService.add('mem', '198.51.100.1');
+  const push = { path: '/bench/push', token: 'memory-bench-token-0123456789' };
+  const name = 'mem.bench.test';
+  const certDir = tempDir('cert');
+  validCertificate(certDir, name);
+
+  const flows = oursFlows({
+    clients: [{ id: 'mem', name, ip, push, bridge: { endpoint: '' } as never }], // replaced by dryrun below
+    ipService,
+    key: { name: 'unused', algorithm: 'hmac-sha256', secret: '' } as never,
+    zone: 'bench.test',
+    bridgePassword: '',
+    periodS: 3600,
+  }) as Record<string, unknown>[];
+  for (const n of flows) {
+    if (n.type === 'ddns-account') Object.assign(n, { provider: 'dryrun', settings: {}, credentials: {} });
+    if (n.type === 'dns-update') n.minInterval = 0;
+  }
+  flows.push(
+    {
+      id: 'reach-mem',
+      type: 'reachability-check',
+      z: 'bench-tab',
+      name: 'reach',
+      ...{ dnsAuthoritative: false, dnsPublic: false, dnsSystem: false, natDiagnosis: false, timeout: 2 },
+      wires: [[], []],
+    },
+    {
+      id: 'cert-mem',
+      type: 'cert-renew',
+      z: 'bench-tab',
+      account: 'acc-mem',
+      names: name,
+      ca: 'custom',
+      directoryUrl: pebble.directoryUrl,
+      caCert: pebble.caPem,
+      outDir: certDir,
+      checkOnStart: true,
+      wires: [[], []],
+    },
+  );
+  for (const n of flows) if (n.type !== 'tab' && n.type !== 'ddns-account') Object.assign(n, { x: 100, y: 100 });
+
+  const alone = await startNodeRed('Node-RED alone', { withPackage: false });
+  onCleanup('Node-RED alone', () => alone.stop());
+  const ours = await startNodeRed('Node-RED + packed package', { withPackage: false, packed: tgz });
+  onCleanup('Node-RED + packed package', () => ours.stop());
+  await ours.deploy(flows);
+  await alone.deploy([{ id: 'bench-tab', type: 'tab', label: 'bench' }]);
+  log(`memory: both deployed; idle ${o.idleMs / 1000} s`);
+  await sleep(o.idleMs);
+  const [a, w] = await samples([alone, ours], 3, 5_000);
+  const marginal = median(w) - median(a);
+  log(`memory: alone ${a.map((x) => x.toFixed(1)).join('/')} MB, with ${w.map((x) => x.toFixed(1)).join('/')} MB`);
+  const afterChanges: MemoryFigures['afterChanges'] = [];
+  let done = 0;
+  let answered = 0;
+  for (const target of o.changes) {
+    for (; done < target; done++) {
+      const address = `198.51.${100 + (Math.floor(done / 250) % 3)}.${(done % 250) + 2}`;
+      ip.address = address;
+      const r = await routerPush({ nodeRedUrl: ours.url, ...push, name, address }).catch(() => '');
+      if (/^(good|nochg)/.test(r)) answered++;
+      await sleep(20);
+    }
+    await sleep(10_000);
+    const [a2, w2] = await samples([alone, ours], 3, 3_000);
+    afterChanges.push({ changes: done, answered, withMb: w2, marginalMb: median(w2) - median(a2) });
+    log(
+      `memory: after ${done} changes (${answered} answered good/nochg) with ${w2.map((x) => x.toFixed(1)).join('/')} MB`,
+    );
+  }
+  return { aloneMb: a, withMb: w, marginalMb: marginal, afterChanges };
+}
+
+export function memoryReport(f: MemoryFigures): string {
+  const row = (label: string, xs: number[], m: number) =>
+    `| ${label} | ${xs.map((x) => x.toFixed(1)).join(' / ')} | ${m.toFixed(1)} |`;
+  return [
+    '| Node-RED, packed package, one of each node | RSS samples (MB) | marginal (MB, medians) |',
+    '|---|---|---|',
+    row('Node-RED alone, idle', f.aloneMb, 0),
+    row('with the package, idle', f.withMb, f.marginalMb),
+    ...f.afterChanges.map((c) =>
+      row(`after ${c.changes} address changes (${c.answered} pushes answered)`, c.withMb, c.marginalMb),
+    ),
+  ].join('\n');
+}
