@@ -6,17 +6,14 @@
  * (core/ip/report.ts) and node.error / done(err). The last known addresses live in the node's
  * context, in the store the user names.
  *
- * A router-push source is served on Node-RED's httpNode: one middleware per HTTP app (installed
- * once, it passes every other request on) looks the path up in a table (core/ip/push-endpoint.ts
- * PushRoutes) where each node adds its endpoint on start and removes it on close, so a closed
- * node's path answers 404 again without touching Express's internals. The push token is a
+ * A router-push source is served on Node-RED's httpNode (./push-http.ts); the push token is a
  * credential of the node.
  */
 import { z } from 'zod';
 import { parseAddress } from '../core/address';
 import { detectRound } from '../core/ip/detector';
 import { startPush } from '../core/ip/push';
-import { PushEndpoint, PushRoutes, pushTokenSchema, type PushEvent } from '../core/ip/push-endpoint';
+import { PushEndpoint, pushTokenSchema, type PushEvent, type PushRoutes } from '../core/ip/push-endpoint';
 import { checkFailure, failurePayload, reviewCheck } from '../core/ip/report';
 import { sourceListIssues } from '../core/ip/source-list';
 import {
@@ -32,6 +29,7 @@ import type { IpSource } from '../core/ip/types';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
 import { Redactor } from '../core/redact';
 import { asError, catalog, contextStore, stayIdle, warnOnce } from './adapter';
+import { pushRoutes, type HttpApp } from './push-http';
 import { blank, boolField, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode, Send } from './red-types';
 
@@ -74,56 +72,6 @@ const watchConfigSchema = z
     );
     for (const i of issues) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   });
-
-/** The parts of Node-RED's httpNode (an Express app) and of its requests that the push endpoint uses. */
-interface HttpApp {
-  use(handler: (req: HttpRequest, res: HttpResponse, next: () => void) => void): void;
-}
-interface HttpRequest {
-  method?: string;
-  url?: string;
-  headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string };
-}
-interface HttpResponse {
-  writeHead(status: number, headers: Record<string, string>): void;
-  end(body?: string): void;
-}
-
-/** One route table per HTTP app, with its middleware installed once (the test helper makes a new app per flow). */
-const routeTables = new WeakMap<HttpApp, PushRoutes>();
-
-function pushRoutes(app: HttpApp): PushRoutes {
-  const known = routeTables.get(app);
-  if (known) return known;
-  const routes = new PushRoutes();
-  routeTables.set(app, routes);
-  app.use((req, res, next) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const endpoint = routes.find(q < 0 ? url : url.slice(0, q));
-    if (!endpoint) return next();
-    const auth = req.headers.authorization;
-    endpoint
-      .handle({
-        method: req.method ?? 'GET',
-        query: q < 0 ? '' : url.slice(q + 1),
-        authorization: typeof auth === 'string' ? auth : undefined,
-        client: req.socket?.remoteAddress,
-      })
-      .then(
-        (r) => {
-          res.writeHead(r.status, r.headers);
-          res.end(r.body);
-        },
-        () => {
-          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-          res.end('911\n');
-        },
-      );
-  });
-  return routes;
-}
 
 /** An input msg: any msg triggers a check; `force` must be a boolean when present. */
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });

@@ -178,17 +178,19 @@ test('TSIG: sign and verify both ways; unsigned, foreign-key and server error an
   assert.throws(() => parseTsig(twice), /not the last/);
 });
 
+/** A key and the TSIG record of a server's error answer, for the error-text tests. */
+const ERR_KEY: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
+const ERR_TSIG = {
+  offset: 0,
+  keyName: 'ddns-key',
+  algorithm: 'hmac-sha256',
+  timeSigned: 0,
+  fudge: 300,
+  mac: Buffer.alloc(0),
+  originalId: 0,
+};
+
 test('TSIG: server error texts are plain and never carry the secret; a bad secret is refused before sending', () => {
-  const key: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
-  const base = {
-    offset: 0,
-    keyName: 'ddns-key',
-    algorithm: 'hmac-sha256',
-    timeSigned: 0,
-    fudge: 300,
-    mac: Buffer.alloc(0),
-    originalId: 0,
-  };
   const serverTime = Buffer.from('000065000000', 'hex');
   const cases: Array<[number, string, RegExp]> = [
     [16, 'tsig_badsig', /wrong TSIG secret or algorithm/],
@@ -198,18 +200,18 @@ test('TSIG: server error texts are plain and never carry the secret; a bad secre
   ];
   for (const [error, code, re] of cases) {
     const e = tsigServerError(
-      { ...base, error, otherData: error === 18 ? serverTime : Buffer.alloc(0) },
-      key,
+      { ...ERR_TSIG, error, otherData: error === 18 ? serverTime : Buffer.alloc(0) },
+      ERR_KEY,
       '[::1]:53',
     );
     assert.equal(e.code, code);
     assert.equal(e.kind, 'fatal');
     assert.equal(e.scope, 'account');
     assert.match(e.message, re);
-    assert.ok(!e.message.includes(key.secret) && !e.message.includes('secret-secret'));
+    assert.ok(!e.message.includes(ERR_KEY.secret) && !e.message.includes('secret-secret'));
   }
   assert.throws(
-    () => signRequest(Buffer.alloc(12), { ...key, secret: 'not base64!' }),
+    () => signRequest(Buffer.alloc(12), { ...ERR_KEY, secret: 'not base64!' }),
     (e: DdnsError) => e.code === 'tsig_secret_invalid' && !e.message.includes('not base64!'),
   );
 });
@@ -217,23 +219,8 @@ test('TSIG: server error texts are plain and never carry the secret; a bad secre
 test('TSIG: a BADTIME answer whose server time is beyond any date is still a plain tsig_badtime error', () => {
   // Found by the fuzz tests (test/core/fuzz/dns.fuzz.test.ts): 48-bit server times above 8.64e12 s
   // made `new Date(…).toISOString()` throw a RangeError out of judgeAnswer.
-  const key: TsigKey = { name: 'ddns-key', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=' };
   for (const hex of ['080000000000', 'ffffffffffff']) {
-    const e = tsigServerError(
-      {
-        offset: 0,
-        keyName: 'ddns-key',
-        algorithm: 'hmac-sha256',
-        timeSigned: 0,
-        fudge: 300,
-        mac: Buffer.alloc(0),
-        originalId: 0,
-        error: 18,
-        otherData: Buffer.from(hex, 'hex'),
-      },
-      key,
-      '127.0.0.1:53',
-    );
+    const e = tsigServerError({ ...ERR_TSIG, error: 18, otherData: Buffer.from(hex, 'hex') }, ERR_KEY, '127.0.0.1:53');
     assert.equal(e.code, 'tsig_badtime');
     assert.match(e.message, /clock differs by more than 5 minutes.*NTP/);
   }
@@ -250,18 +237,21 @@ test(
       await new Promise<void>((r) => relay.bind(0, '127.0.0.1', () => r()));
       await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
       let client: dgram.RemoteInfo | undefined;
-      const seen: Buffer[] = [];
+      // nsupdate resends after 3 s without an answer (a slow first start of named): keep the first of each.
+      const asked: Buffer[] = [];
+      const answered: Buffer[] = [];
       relay.on('message', (m, rinfo) => {
         client = rinfo;
-        seen.push(m);
+        asked.push(m);
         upstream.send(m, bind.port, '127.0.0.1');
       });
       upstream.on('message', (m) => {
-        seen.push(m);
+        answered.push(m);
         relay.send(m, client!.port, client!.address);
       });
       for (const key of [bind.keys.sha256, bind.keys.sha512]) {
-        seen.length = 0;
+        asked.length = 0;
+        answered.length = 0;
         const p = spawn('nsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`], {
           stdio: ['pipe', 'ignore', 'ignore'],
         });
@@ -270,8 +260,8 @@ test(
         );
         const code = await new Promise((r) => p.on('exit', r));
         assert.equal(code, 0);
-        assert.equal(seen.length, 2);
-        crossCheck(key, seen[0], seen[1]);
+        assert.ok(asked.length >= 1 && answered.length >= 1, `${asked.length} asked, ${answered.length} answered`);
+        crossCheck(key, asked[0], answered[0]);
         assert.deepEqual(bind.dig(`${key.algorithm}.home.test`), ['192.0.2.8']);
       }
     } finally {

@@ -16,6 +16,7 @@
  *   the last address.
  * Replay a run: DDNS_SOAK_SEED=<seed> (printed); DDNS_SOAK_CHANGES=<n> changes the number of changes.
  */
+import { seededRandom } from '../../bench/util';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DdnsError } from '../../src/core/errors';
@@ -38,18 +39,6 @@ const SUBS = ['home', 'office', 'cabin'];
 const NAMES = SUBS.map((s) => `${s}.duckdns.org`);
 /** The provider's request timeout (real time): a `hang` fault costs this much. */
 const TIMEOUT_MS = 500;
-
-/** mulberry32: a small seeded generator, so that a run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fault =
   { kind: '500' | 'reset' | 'hang' | 'garbage' | 'html' | 'empty' } | { kind: '503' | '429'; retryAfterS?: number };
@@ -141,7 +130,7 @@ class Watched implements DnsProvider {
 }
 
 test(`soak: ${CHANGES} address changes, 3 names, random transient faults: one write per change and name`, async () => {
-  const random = rng(SEED);
+  const random = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const duck = await startDuckDns({ token: TOKEN, domains: SUBS });
   const clock = new FakeClock();

@@ -39,19 +39,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCloudflare, type CloudflareContract } from '../support/contracts/cloudflare';
 import type { ContractFailure } from '../support/contracts/duckdns';
+import { AGENT_RULES } from '../support/contracts/dyndns2';
 import { startFaultServer, type FaultScript } from '../support/fault-server';
 import { startServer, text, type RecordedRequest, type TestServer } from '../support/http-server';
 import { deployFull, httpPostNode, startNodeRed, waitFor, type StartedNodeRed } from '../support/node-red';
 import { installPacked, MODULE, npmUnavailable, packPackage } from '../support/packed';
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/**
- * Defects of issue 12 known to fail (none since the fixes of defects 1, 2, 5, 6 and 7 landed). A
- * check that depends on one (see `dependsOn`) is reported, not failed, while its number is in here;
- * once a listed defect's checks all pass the test fails until the number is removed.
- */
-const PENDING_FIXES = new Set<number>([]);
 
 const IPS = ['203.0.113.10', '203.0.113.11', '203.0.113.12', '203.0.113.13'];
 /** The injections: the first address, three changes, then the current address after each event. */
@@ -88,8 +82,6 @@ interface Case {
   contract?: () => Promise<CloudflareContract & { token: string }>;
   /** Extra account settings. */
   settings?: Msg;
-  /** Checks that fail until a defect of PENDING_FIXES is fixed. */
-  dependsOn?: Partial<Record<Check | '*', number>>;
 }
 
 // ------------------------------------------------------------------------------------------ answers
@@ -165,8 +157,6 @@ function networkFaults(...providers: Provider[]): Case[] {
     return caseOf(p, fault, 'wait', {
       script: always(f(p)),
       ...extra,
-      // Cloudflare words its rate limit with the server's wait as given (issue 12, defect 2).
-      ...(p === 'cloudflare' && fault === 'absurd-429' ? { dependsOn: { texts: 2 } } : {}),
     });
   });
 }
@@ -198,14 +188,8 @@ function dyndns2Cases(p: 'noip' | 'dyndns' | 'dynu' | 'dyndns2'): Case[] {
           c('w90m', 'wait', always(answer('w90m')), { code: 'wait', minWaitMs: 90 * 60_000 }),
           // No-IP's documented User-Agent: `Company NameOfProgram/OSVersion-ReleaseVersion
           // maintainer-contact@example.com` (noip.com/integrate/request); others get `badagent`.
-          c(
-            'user-agent',
-            'ok',
-            (req) =>
-              /^.+ [^\s/]+\/\S+ [^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(req.headers['user-agent'] ?? '')
-                ? answer(`good ${myip(req)}`)
-                : answer('badagent'),
-            { dependsOn: { '*': 6 } },
+          c('user-agent', 'ok', (req) =>
+            AGENT_RULES.noip!.test(req.headers['user-agent'] ?? '') ? answer(`good ${myip(req)}`) : answer('badagent'),
           ),
         ]
       : []),
@@ -223,7 +207,6 @@ function duckdnsCases(): Case[] {
     // A broken or hostile server echoing the token where the address belongs (issue 12, defect 7).
     c('echo-token', 'wait', (req) => answer(`OK\n${'x'.repeat(40)}${req.query.get('token')}\n\nUPDATED`), {
       code: 'address_not_taken',
-      dependsOn: { secret: 7 },
     }),
     ...networkFaults('duckdns'),
   ];
@@ -590,14 +573,6 @@ test(
         [],
         'every case of the matrix behaves as issue 12 expects',
       );
-      const fixed = [...PENDING_FIXES].filter(
-        (d) => report.some((r) => r.dependsOn.has(d)) && !report.some((r) => r.pending.some((p) => p.defect === d)),
-      );
-      assert.deepEqual(
-        fixed.map((d) => `defect ${d} holds now: remove it from PENDING_FIXES`),
-        [],
-        'PENDING_FIXES lists only defects that still fail',
-      );
     } finally {
       if (red) {
         log += red.log();
@@ -618,9 +593,6 @@ interface CaseReport {
   /** Requests that reached the server, per phase. */
   counts: Record<Phase, number>;
   problems: string[];
-  pending: Array<{ defect: number; problem: string }>;
-  /** The defects of PENDING_FIXES some check of this case depends on. */
-  dependsOn: Set<number>;
 }
 
 function evaluate(live: Live[], sink: Sink, phaseStart: Map<Phase, number>, log: string): CaseReport[] {
@@ -632,8 +604,8 @@ function evaluate(live: Live[], sink: Sink, phaseStart: Map<Phase, number>, log:
   const captured = JSON.stringify([sink.outs, sink.statuses, sink.errors]);
   return live.map((l) => {
     const { c } = l;
-    const found: Array<{ check: Check; problem: string }> = [];
-    const problem = (check: Check, text: string) => found.push({ check, problem: `[${check}] ${text}` });
+    const found = new Set<string>();
+    const problem = (check: Check, text: string) => found.add(`[${check}] ${text}`);
     const outs = sink.outs.filter((o) => o.id === c.id);
     const result = (step: string): Msg | undefined => outs.find((o) => o.step === step)?.payload?.results?.[0];
     const errors = sink.errors.filter((e) => e.error?.source?.id === `u-${c.id}`);
@@ -732,27 +704,8 @@ function evaluate(live: Live[], sink: Sink, phaseStart: Map<Phase, number>, log:
       if (leaks(captured, secret)) problem('secret', 'a secret of the account appears in a captured msg');
     }
 
-    const report: CaseReport = { c, counts, problems: [], pending: [], dependsOn: new Set() };
-    for (const f of found.filter((x, i) => found.findIndex((y) => y.problem === x.problem) === i)) {
-      const defect = dependsOn(c, f.check);
-      if (defect !== undefined && PENDING_FIXES.has(defect)) report.pending.push({ defect, problem: f.problem });
-      else report.problems.push(f.problem);
-    }
-    for (const check of [...PHASES, 'status', 'error', 'texts', 'secret'] as const) {
-      const d = dependsOn(c, check);
-      if (d !== undefined) report.dependsOn.add(d);
-    }
-    return report;
+    return { c, counts, problems: [...found] };
   });
-}
-
-/** The defect of issue 12 a check of this case depends on, if any. */
-function dependsOn(c: Case, check: Check): number | undefined {
-  const own = c.dependsOn?.[check] ?? c.dependsOn?.['*'];
-  if (own !== undefined) return own;
-  if (c.kind === 'wait' && (check === 'redeploy' || check === 'restart')) return 1;
-  if (c.kind === 'fatal' && c.scope === 'account' && check === 'config') return 5;
-  return undefined;
 }
 
 function describe(r: Msg | undefined): string {
@@ -763,23 +716,18 @@ function describe(r: Msg | undefined): string {
 
 function printReport(t: TestContext, report: CaseReport[]): void {
   const faults = report.filter((r) => r.c.kind !== 'ok');
-  const held = faults.filter((r) => !r.problems.length && !r.pending.length).length;
-  const pendingOnly = faults.filter((r) => !r.problems.length && r.pending.length).length;
+  const held = faults.filter((r) => !r.problems.length).length;
   t.diagnostic(
     `cases ${report.length} (${report.length - faults.length} working answers); faults run ${faults.length}, ` +
-      `survived ${held} (Node-RED up, every check held), ${pendingOnly} more but for pending fixes, ` +
-      `failed ${faults.length - held - pendingOnly}`,
+      `survived ${held} (Node-RED up, every check held), failed ${faults.length - held}`,
   );
   t.diagnostic(`requests per case, by phase: ${PHASES.join('/')}`);
   for (const r of report) {
-    const pending = [...new Set(r.pending.map((p) => p.defect))];
-    const verdict = r.problems.length ? 'FAIL' : pending.length ? `pending fix of defect ${pending.join(', ')}` : 'ok';
+    const verdict = r.problems.length ? 'FAIL' : 'ok';
     t.diagnostic(
       `${r.c.id.padEnd(30)} ${r.c.kind.padEnd(5)} ${PHASES.map((p) => r.counts[p])
         .join('/')
         .padEnd(10)} ${verdict}`,
     );
   }
-  for (const r of report)
-    for (const p of r.pending) t.diagnostic(`pending (defect ${p.defect}) ${r.c.id}: ${p.problem}`);
 }

@@ -71,6 +71,22 @@ async function listenOn(port: number): Promise<net.Server> {
 }
 const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
+/** An HTTP server on loopback that accepts connections and never answers; `close` hangs up on them. */
+async function silentServer(): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const silent = http.createServer(() => undefined);
+  const sockets = new Set<net.Socket>();
+  silent.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (silent.address() as net.AddressInfo).port,
+    sockets,
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      return closeServer(silent);
+    },
+  };
+}
+
 test('reachability-check: alerts only on transitions, after N failed runs in a row; one recovered', async () => {
   const port = await freePort();
   let server: net.Server | null = await listenOn(port);
@@ -136,11 +152,7 @@ test('reachability-check: alerts only on transitions, after N failed runs in a r
 });
 
 test('reachability-check: a service that accepts but never answers times out within the configured timeout', async () => {
-  const silent = http.createServer(() => undefined);
-  const sockets = new Set<net.Socket>();
-  silent.on('connection', (s) => sockets.add(s));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-  const port = (silent.address() as net.AddressInfo).port;
+  const { port, close } = await silentServer();
   try {
     const h = await load({ httpUrls: `http://127.0.0.1:${port}/`, timeout: 0.3 });
     await h.input();
@@ -151,8 +163,7 @@ test('reachability-check: a service that accepts but never answers times out wit
     assert.equal(c.data.code, 'timeout');
     assert.ok(h.out[0].payload.diagnosis.notes.some((n: string) => /hairpin NAT/.test(n)));
   } finally {
-    sockets.forEach((s) => s.destroy());
-    await new Promise<void>((r) => silent.close(() => r()));
+    await close();
   }
 });
 
@@ -359,11 +370,7 @@ test('reachability-check: interval runs on its own; closing the node clears the 
 });
 
 test('reachability-check: closing the node during a run cancels it; nothing is sent afterwards', async () => {
-  const silent = http.createServer(() => undefined);
-  const sockets = new Set<net.Socket>();
-  silent.on('connection', (s) => sockets.add(s));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-  const port = (silent.address() as net.AddressInfo).port;
+  const { port, sockets, close } = await silentServer();
   try {
     const h = await load({ httpUrls: `http://127.0.0.1:${port}/`, timeout: 60 });
     helper.getNode('w').receive({ payload: 'go' });
@@ -378,8 +385,7 @@ test('reachability-check: closing the node during a run cancels it; nothing is s
       'the check to hang up',
     );
   } finally {
-    sockets.forEach((s) => s.destroy());
-    await new Promise<void>((r) => silent.close(() => r()));
+    await close();
   }
 });
 

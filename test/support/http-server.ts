@@ -110,3 +110,16 @@ export function json(
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s), ...headers });
   res.end(s);
 }
+
+/** Run `fn` with a started server (or anything closable) and close it afterwards, whatever happens. */
+export async function withServer<S extends { close(): Promise<unknown> }>(
+  server: Promise<S> | S,
+  fn: (s: S) => Promise<void>,
+): Promise<void> {
+  const s = await server;
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}

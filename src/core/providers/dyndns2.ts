@@ -26,6 +26,7 @@ import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
+import { duration } from '../text';
 import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
@@ -127,9 +128,8 @@ const names = (hosts: string[]) =>
     : hosts.length <= 3
       ? hosts.join(', ')
       : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
-const minutes = (ms: number) => `${Math.round(ms / MINUTE)} minutes`;
 const serverTrouble = (what: string) => (c: AnswerContext) =>
-  `${c.name} ${what}; the update is tried again in ${minutes(c.flavour.serverTroubleWaitMs)} at the earliest.`;
+  `${c.name} ${what}; the update is tried again in ${duration(c.flavour.serverTroubleWaitMs)} at the earliest.`;
 
 /**
  * Every answer word of the protocol that is not a success, with what it means for the user.
@@ -602,6 +602,42 @@ export function accountFields(o: {
     },
     ...(o.contact ? [contactField(o.contact)] : []),
   ];
+}
+
+/**
+ * The whole definition of a dyndns2 provider at a fixed server whose User-Agent carries a contact
+ * (No-IP, Dynu and the like): its flavour, its server, and what the editor says about its account.
+ */
+export function dyndns2Member(o: {
+  flavour: Dyndns2Flavour;
+  label?: string;
+  endpoint: string;
+  username: string;
+  password: string;
+  docsUrl: string;
+}): ProviderDefinition<typeof contactAccountSettings> {
+  return {
+    id: o.flavour.id,
+    label: o.label ?? o.flavour.name,
+    settings: contactAccountSettings,
+    fields: accountFields({
+      username: o.username,
+      password: o.password,
+      contact: o.flavour.name,
+      defaultEndpoint: o.endpoint,
+    }),
+    txt: false,
+    docsUrl: o.docsUrl,
+    create: (s, env) =>
+      createDyndns2Provider({
+        flavour: o.flavour,
+        endpoint: s.endpoint ?? o.endpoint,
+        username: s.username,
+        password: s.password,
+        contact: s.contact,
+        env,
+      }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,8 +11,7 @@
  * - User-Agent: Dynu asks for `[DEVICE-MODEL-MAKE-VERSION]` without a stricter form; No-IP's form
  *   (client, version, contact e-mail) is sent, the contact overridable by the account.
  */
-import { accountFields, contactAccountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
-import type { ProviderDefinition } from './types';
+import { dyndns2Member, type Dyndns2Flavour } from './dyndns2';
 
 export const DYNU_ENDPOINT = 'https://api.dynu.com/nic/update';
 
@@ -24,25 +23,10 @@ export const dynuFlavour: Dyndns2Flavour = {
   abuseScope: 'host',
 };
 
-export const definition: ProviderDefinition<typeof contactAccountSettings> = {
-  id: 'dynu',
-  label: 'Dynu',
-  settings: contactAccountSettings,
-  fields: accountFields({
-    username: 'Your Dynu username (shown in the control panel).',
-    password: 'Your Dynu password, its MD5 or SHA-256 hash, or the IP update password set in the control panel.',
-    contact: 'Dynu',
-    defaultEndpoint: DYNU_ENDPOINT,
-  }),
-  txt: false,
+export const definition = dyndns2Member({
+  flavour: dynuFlavour,
+  endpoint: DYNU_ENDPOINT,
+  username: 'Your Dynu username (shown in the control panel).',
+  password: 'Your Dynu password, its MD5 or SHA-256 hash, or the IP update password set in the control panel.',
   docsUrl: 'https://www.dynu.com/en-US/ControlPanel/ManageCredentials',
-  create: (s, env) =>
-    createDyndns2Provider({
-      flavour: dynuFlavour,
-      endpoint: s.endpoint ?? DYNU_ENDPOINT,
-      username: s.username,
-      password: s.password,
-      contact: s.contact,
-      env,
-    }),
-};
+});

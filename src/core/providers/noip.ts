@@ -9,8 +9,7 @@
  *   ("Setting the Agent"); a client without an approved agent gets `badagent`. The contact is the
  *   project's address unless the account gives its own (`contact`).
  */
-import { accountFields, contactAccountSettings, createDyndns2Provider, type Dyndns2Flavour } from './dyndns2';
-import type { ProviderDefinition } from './types';
+import { dyndns2Member, type Dyndns2Flavour } from './dyndns2';
 
 export const NOIP_ENDPOINT = 'https://dynupdate.no-ip.com/nic/update';
 
@@ -22,25 +21,10 @@ export const noipFlavour: Dyndns2Flavour = {
   abuseScope: 'account',
 };
 
-export const definition: ProviderDefinition<typeof contactAccountSettings> = {
-  id: 'noip',
-  label: 'No-IP',
-  settings: contactAccountSettings,
-  fields: accountFields({
-    username: 'Your No-IP username or e-mail address, or the username of a DDNS key.',
-    password: 'Your No-IP password, or the password of the DDNS key.',
-    contact: 'No-IP',
-    defaultEndpoint: NOIP_ENDPOINT,
-  }),
-  txt: false,
+export const definition = dyndns2Member({
+  flavour: noipFlavour,
+  endpoint: NOIP_ENDPOINT,
+  username: 'Your No-IP username or e-mail address, or the username of a DDNS key.',
+  password: 'Your No-IP password, or the password of the DDNS key.',
   docsUrl: 'https://my.noip.com/dynamic-dns',
-  create: (s, env) =>
-    createDyndns2Provider({
-      flavour: noipFlavour,
-      endpoint: s.endpoint ?? NOIP_ENDPOINT,
-      username: s.username,
-      password: s.password,
-      contact: s.contact,
-      env,
-    }),
-};
+});

@@ -534,8 +534,8 @@ export class UpdateEngine {
       return res;
     }
     r.failures++;
+    // An account-wide wait is the gate's: the guarded provider set it when the answer came.
     const waitMs = retryDelay(r.failures, this.backoff, err.retryAfterMs);
-    if (err.scope === 'account' && serverMs) this.gate.waitUntil(now + serverMs);
     r.dueAt = now + waitMs;
     r.wait = 'retry';
     return { ...res, nextRetryAt: iso(r.dueAt) };

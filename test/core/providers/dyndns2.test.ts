@@ -5,6 +5,7 @@
  * - https://help.dyn.com/return-codes/ (answer table; one line per host in order; account and
  *   system errors returned once)
  */
+import { withServer } from '../../support/http-server';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
@@ -358,131 +359,131 @@ describe('generic dyndns2 provider', () => {
   });
 
   test('combined option: both families in one request (myip=v4,v6)', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      const rs = await create(srv.url, { combined: true }).setAddresses(
-        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
-      );
-      assert.deepEqual(
-        rs.map((r) => [r.family, r.outcome]),
-        [
-          ['ipv4', 'updated'],
-          ['ipv6', 'updated'],
-        ],
-      );
-      assert.equal(srv.requests.length, 1);
-      assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        const rs = await create(srv.url, { combined: true }).setAddresses(
+          providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+        );
+        assert.deepEqual(
+          rs.map((r) => [r.family, r.outcome]),
+          [
+            ['ipv4', 'updated'],
+            ['ipv6', 'updated'],
+          ],
+        );
+        assert.equal(srv.requests.length, 1);
+        assert.equal(srv.requests[0].query.get('myip'), `${V4},${V6}`);
+      },
+    );
   });
 
   test('bad input is refused before anything is sent', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      const p = create(srv.url);
-      const cases: Array<[Parameters<typeof providerCall>[0], string]> = [
-        [{ hostnames: [], addresses: { ipv4: V4 } }, 'no_hostname'],
-        [{ hostnames: ['not a host'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
-        [{ hostnames: ['a.example.net', 'A.example.net.'], addresses: { ipv4: V4 } }, 'duplicate_hostname'],
-        [
-          { hostnames: Array.from({ length: 21 }, (_, i) => `h${i}.example.net`), addresses: { ipv4: V4 } },
-          'too_many_hostnames',
-        ],
-        [{ hostnames: ['a.example.net'], addresses: {} }, 'no_address'],
-        [{ hostnames: ['a.example.net'], addresses: { ipv4: V6 } }, 'invalid_address'],
-        [{ hostnames: ['a.example.net'], addresses: { ipv6: V4 } }, 'invalid_address'],
-        [{ hostnames: ['a.example.net'], addresses: { ipv4: '1.2.3' } }, 'invalid_address'],
-        [{ hostnames: ['a.example.net'], addresses: { ipv4: '0.0.0.0' } }, 'invalid_address'],
-        [{ hostnames: ['*.example.net'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
-        [{ hostnames: ['a.example.net'], addresses: { ipv4: `${V4}&myip=1.1.1.1` } }, 'invalid_address'],
-      ];
-      for (const [call, code] of cases) {
-        // refused where it is parsed (the boundary) or by dyndns2's own rules: either way before sending
-        await assert.rejects(
-          async () => p.setAddresses(providerCall(call)),
-          (e: DdnsError) => e.kind === 'input' && e.code === code,
-          code,
-        );
-      }
-      assert.equal(srv.requests.length, 0);
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        const p = create(srv.url);
+        const cases: Array<[Parameters<typeof providerCall>[0], string]> = [
+          [{ hostnames: [], addresses: { ipv4: V4 } }, 'no_hostname'],
+          [{ hostnames: ['not a host'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
+          [{ hostnames: ['a.example.net', 'A.example.net.'], addresses: { ipv4: V4 } }, 'duplicate_hostname'],
+          [
+            { hostnames: Array.from({ length: 21 }, (_, i) => `h${i}.example.net`), addresses: { ipv4: V4 } },
+            'too_many_hostnames',
+          ],
+          [{ hostnames: ['a.example.net'], addresses: {} }, 'no_address'],
+          [{ hostnames: ['a.example.net'], addresses: { ipv4: V6 } }, 'invalid_address'],
+          [{ hostnames: ['a.example.net'], addresses: { ipv6: V4 } }, 'invalid_address'],
+          [{ hostnames: ['a.example.net'], addresses: { ipv4: '1.2.3' } }, 'invalid_address'],
+          [{ hostnames: ['a.example.net'], addresses: { ipv4: '0.0.0.0' } }, 'invalid_address'],
+          [{ hostnames: ['*.example.net'], addresses: { ipv4: V4 } }, 'invalid_hostname'],
+          [{ hostnames: ['a.example.net'], addresses: { ipv4: `${V4}&myip=1.1.1.1` } }, 'invalid_address'],
+        ];
+        for (const [call, code] of cases) {
+          // refused where it is parsed (the boundary) or by dyndns2's own rules: either way before sending
+          await assert.rejects(
+            async () => p.setAddresses(providerCall(call)),
+            (e: DdnsError) => e.kind === 'input' && e.code === code,
+            code,
+          );
+        }
+        assert.equal(srv.requests.length, 0);
+      },
+    );
   });
 
   test('second request failing after the first was answered: the first results are kept', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      srv.answerNext(`good ${V4}`);
-      srv.answerNext({ lines: ['911'] });
-      const rs = await create(srv.url).setAddresses(
-        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
-      );
-      assert.deepEqual(
-        rs.map((r) => [r.family, r.outcome, r.error?.code, r.error?.retryAfterMs]),
-        [
-          ['ipv4', 'updated', undefined, undefined],
-          ['ipv6', 'failed', '911', 600_000],
-        ],
-      );
-      assert.equal(rs[1].error!.scope, 'account');
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        srv.answerNext(`good ${V4}`);
+        srv.answerNext({ lines: ['911'] });
+        const rs = await create(srv.url).setAddresses(
+          providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+        );
+        assert.deepEqual(
+          rs.map((r) => [r.family, r.outcome, r.error?.code, r.error?.retryAfterMs]),
+          [
+            ['ipv4', 'updated', undefined, undefined],
+            ['ipv6', 'failed', '911', 600_000],
+          ],
+        );
+        assert.equal(rs[1].error!.scope, 'account');
+      },
+    );
   });
 
   test('a name with a fatal answer in the first request is not sent again in the second', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      const rs = await create(srv.url).setAddresses(
-        providerCall({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
-      );
-      assert.equal(srv.requests.length, 2);
-      assert.equal(srv.requests[1].query.get('hostname'), 'a.example.net');
-      const byKey = Object.fromEntries(
-        rs.map((r) => [`${r.hostname}/${r.family}`, `${r.outcome}:${r.error?.code ?? ''}`]),
-      );
-      assert.deepEqual(byKey, {
-        'a.example.net/ipv4': 'updated:',
-        'a.example.net/ipv6': 'updated:',
-        'gone.example.net/ipv4': 'failed:nohost',
-        'gone.example.net/ipv6': 'failed:nohost',
-      });
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        const rs = await create(srv.url).setAddresses(
+          providerCall({ hostnames: ['a.example.net', 'gone.example.net'], addresses: { ipv4: V4, ipv6: V6 } }),
+        );
+        assert.equal(srv.requests.length, 2);
+        assert.equal(srv.requests[1].query.get('hostname'), 'a.example.net');
+        const byKey = Object.fromEntries(
+          rs.map((r) => [`${r.hostname}/${r.family}`, `${r.outcome}:${r.error?.code ?? ''}`]),
+        );
+        assert.deepEqual(byKey, {
+          'a.example.net/ipv4': 'updated:',
+          'a.example.net/ipv6': 'updated:',
+          'gone.example.net/ipv4': 'failed:nohost',
+          'gone.example.net/ipv6': 'failed:nohost',
+        });
+      },
+    );
   });
 
   test('transport failures are transient: slow server, reset, oversized and malformed bodies; no secret leaks', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      const p = create(srv.url, {}, { timeoutMs: 300 });
-      const call = providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } });
-      const cases: Array<[Parameters<typeof srv.answerNext>[0], string]> = [
-        [{ delayMs: 2_000, lines: [`good ${V4}`] }, 'timeout'],
-        [{ hang: true }, 'timeout'],
-        [{ reset: true }, ''],
-        [{ hugeBytes: 200_000 }, 'body_too_large'],
-        [{ body: 'x'.repeat(40_000), headers: {} }, 'body_too_large'],
-        [{ body: `<html><body>${PASSWORD}</body></html>` }, 'bad_answer'],
-        [{ body: '\u0000\u0001garbage' }, 'bad_answer'],
-        [{ status: 500, body: `Internal error for ${USER}:${PASSWORD}` }, 'http_500'],
-      ];
-      for (const [canned, code] of cases) {
-        srv.answerNext(canned);
-        await assert.rejects(p.setAddresses(call), (e: DdnsError) => {
-          assert.equal(e.kind, 'transient', JSON.stringify(canned).slice(0, 40));
-          if (code) assert.equal(e.code, code);
-          else assert.ok(e.code, 'has a code');
-          assertNoSecret(e);
-          return true;
-        });
-      }
-      assert.equal(srv.requests.length, cases.length);
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        const p = create(srv.url, {}, { timeoutMs: 300 });
+        const call = providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } });
+        const cases: Array<[Parameters<typeof srv.answerNext>[0], string]> = [
+          [{ delayMs: 2_000, lines: [`good ${V4}`] }, 'timeout'],
+          [{ hang: true }, 'timeout'],
+          [{ reset: true }, ''],
+          [{ hugeBytes: 200_000 }, 'body_too_large'],
+          [{ body: 'x'.repeat(40_000), headers: {} }, 'body_too_large'],
+          [{ body: `<html><body>${PASSWORD}</body></html>` }, 'bad_answer'],
+          [{ body: '\u0000\u0001garbage' }, 'bad_answer'],
+          [{ status: 500, body: `Internal error for ${USER}:${PASSWORD}` }, 'http_500'],
+        ];
+        for (const [canned, code] of cases) {
+          srv.answerNext(canned);
+          await assert.rejects(p.setAddresses(call), (e: DdnsError) => {
+            assert.equal(e.kind, 'transient', JSON.stringify(canned).slice(0, 40));
+            if (code) assert.equal(e.code, code);
+            else assert.ok(e.code, 'has a code');
+            assertNoSecret(e);
+            return true;
+          });
+        }
+        assert.equal(srv.requests.length, cases.length);
+      },
+    );
   });
 
   test('connection refused is transient', async () => {
@@ -499,21 +500,21 @@ describe('generic dyndns2 provider', () => {
   });
 
   test('wrong password: badauth from the server, fatal for the account; password never shown', async () => {
-    const srv = await startDyndns2({ flavour: 'generic', users: { [USER]: 'other' }, hosts: ['a.example.net'] });
-    try {
-      await assert.rejects(
-        async () =>
-          create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
-        (e: DdnsError) => {
-          assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
-          assert.match(e.message, /^127\.0\.0\.1:\d+ rejected the username or password/);
-          assertNoSecret(e);
-          return true;
-        },
-      );
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'generic', users: { [USER]: 'other' }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        await assert.rejects(
+          async () =>
+            create(srv.url).setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
+          (e: DdnsError) => {
+            assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
+            assert.match(e.message, /^127\.0\.0\.1:\d+ rejected the username or password/);
+            assertNoSecret(e);
+            return true;
+          },
+        );
+      },
+    );
   });
 });
 
@@ -570,27 +571,27 @@ describe('DynDNS (Dyn) provider', () => {
   });
 
   test("User-Agent: Dyn's documented form is accepted; another one gets badagent, fatal for the account", async () => {
-    const srv = await startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] });
-    try {
-      const rs = await create(srv.url).setAddresses(
-        providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }),
-      );
-      assert.equal(rs[0].outcome, 'updated');
-      // The contract refuses what Dyn's page does not describe (here No-IP's format).
-      const other = createDyndns2Provider({
-        flavour: { ...dyndnsFlavour(srv.url), agent: 'contact' },
-        endpoint: srv.url,
-        username: USER,
-        password: PASSWORD,
-      });
-      const e = await thrownAsync(
-        other.setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
-      );
-      assert.deepEqual([e.code, e.kind, e.scope], ['badagent', 'fatal', 'account']);
-      assert.equal(srv.requests.length, 2);
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'dyn', users: { [USER]: PASSWORD }, hosts: ['a.example.net'] }),
+      async (srv) => {
+        const rs = await create(srv.url).setAddresses(
+          providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } }),
+        );
+        assert.equal(rs[0].outcome, 'updated');
+        // The contract refuses what Dyn's page does not describe (here No-IP's format).
+        const other = createDyndns2Provider({
+          flavour: { ...dyndnsFlavour(srv.url), agent: 'contact' },
+          endpoint: srv.url,
+          username: USER,
+          password: PASSWORD,
+        });
+        const e = await thrownAsync(
+          other.setAddresses(providerCall({ hostnames: ['a.example.net'], addresses: { ipv4: V4 } })),
+        );
+        assert.deepEqual([e.code, e.kind, e.scope], ['badagent', 'fatal', 'account']);
+        assert.equal(srv.requests.length, 2);
+      },
+    );
   });
 
   test('/v3/update (updater client key): both families in one request', async () => {

@@ -5,6 +5,7 @@
  * as it is, an omitted family is taken from the request's source address; dyndns2 answers incl.
  * `servererror` and `911` = maintenance, retry in 10 minutes).
  */
+import { withServer } from '../../support/http-server';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
 import { definition as dynu, DYNU_ENDPOINT } from '../../../src/core/providers/dynu';
 import { providerById } from '../../../src/core/providers/registry';
-import { startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
+import { startDyndns2, type Dyndns2Server, onlyUpdate } from '../../support/contracts/dyndns2';
 
 after(closeHttpPools);
 
@@ -52,15 +53,11 @@ describe('Dynu', () => {
   });
 
   test('IPv4 only: myip=<v4>&myipv6=no, and the IPv6 record is left as it was', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const rs = await create(srv).setAddresses(
         providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } }),
       );
-      assert.equal(srv.requests.length, 1);
-      const r = srv.requests[0];
-      assert.equal(r.method, 'GET');
-      assert.equal(r.path, '/nic/update');
+      const r = onlyUpdate(srv);
       assert.deepEqual(
         [...r.query.entries()],
         [
@@ -77,14 +74,11 @@ describe('Dynu', () => {
         [['ipv4', 'updated']],
       );
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: V4, ipv6: OLD6 });
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('IPv6 only: myip=no&myipv6=<v6>, and the IPv4 record is left as it was', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const rs = await create(srv).setAddresses(
         providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv6: V6 } }),
       );
@@ -101,14 +95,11 @@ describe('Dynu', () => {
         [['ipv6', 'updated']],
       );
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: OLD4, ipv6: V6 });
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('why both are always sent: a request that leaves a family out lets Dynu take the source address', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const res = await fetch(`${srv.url}?hostname=home.dynu.net&myipv6=${V6}`, {
         headers: {
           authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
@@ -118,14 +109,11 @@ describe('Dynu', () => {
       assert.equal(res.status, 200);
       await res.text();
       assert.deepEqual(srv.record('home.dynu.net'), { ipv4: '127.0.0.1', ipv6: V6 });
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('dual stack and several hosts: one request, one line per host', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const rs = await create(srv).setAddresses(
         providerCall({
           hostnames: ['home.dynu.net', 'nope.dynu.net', 'other.dynu.net'],
@@ -154,14 +142,11 @@ describe('Dynu', () => {
       );
       assert.equal(rs[0].message, `good ${V4} ${V6}: record updated`);
       assert.deepEqual(srv.record('other.dynu.net'), { ipv4: V4, ipv6: V6 });
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('a hashed password (MD5 or SHA-256) is sent as entered', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       for (const algo of ['md5', 'sha256']) {
         const hashed = createHash(algo).update(PASSWORD).digest('hex');
         const rs = await create(srv, hashed).setAddresses(
@@ -170,14 +155,11 @@ describe('Dynu', () => {
         assert.ok(['updated', 'unchanged'].includes(rs[0].outcome), algo);
         assert.equal(srv.requests.at(-1)!.basic!.password, hashed);
       }
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('answers: bare good/nochg; servererror, 911 and dnserr wait 10 minutes; account and host errors', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const p = create(srv);
       const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
       srv.answerNext('good');
@@ -207,28 +189,26 @@ describe('Dynu', () => {
         const [r] = await p.setAddresses(call);
         assert.deepEqual([r.outcome, r.error!.kind, r.error!.code, r.error!.scope], ['failed', 'fatal', word, 'host']);
       }
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('wrong password: badauth (HTTP 200) is fatal for the account; slow server and reset are transient; no secret shown', async () => {
-    const srv = await startDyndns2({ flavour: 'dynu', users: { [USER]: 'not-this' }, hosts: ['home.dynu.net'] });
-    try {
-      const p = create(srv, PASSWORD, { timeoutMs: 250 });
-      const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
-      await assert.rejects(
-        p.setAddresses(call),
-        (e: DdnsError) => (assertNoSecret(e), e.code === 'badauth' && e.kind === 'fatal'),
-      );
-      srv.answerNext({ hang: true });
-      await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'timeout'));
-      srv.answerNext({ reset: true });
-      await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.kind === 'transient'));
-      srv.answerNext({ body: `<html><title>Error</title>${PASSWORD}</html>` });
-      await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'bad_answer'));
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'dynu', users: { [USER]: 'not-this' }, hosts: ['home.dynu.net'] }),
+      async (srv) => {
+        const p = create(srv, PASSWORD, { timeoutMs: 250 });
+        const call = providerCall({ hostnames: ['home.dynu.net'], addresses: { ipv4: V4 } });
+        await assert.rejects(
+          p.setAddresses(call),
+          (e: DdnsError) => (assertNoSecret(e), e.code === 'badauth' && e.kind === 'fatal'),
+        );
+        srv.answerNext({ hang: true });
+        await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'timeout'));
+        srv.answerNext({ reset: true });
+        await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.kind === 'transient'));
+        srv.answerNext({ body: `<html><title>Error</title>${PASSWORD}</html>` });
+        await assert.rejects(p.setAddresses(call), (e: DdnsError) => (assertNoSecret(e), e.code === 'bad_answer'));
+      },
+    );
   });
 });

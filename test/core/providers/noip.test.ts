@@ -5,6 +5,7 @@
  * (good/nochg, nohost, badauth, badagent, !donator, abuse = username blocked, 911 = retry no
  * sooner than 30 minutes), plus the dyndns2 return codes of https://help.dyn.com/return-codes/.
  */
+import { withServer } from '../../support/http-server';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
@@ -14,7 +15,7 @@ import type { DdnsError } from '../../../src/core/errors';
 import { dyndns2UserAgent } from '../../../src/core/providers/dyndns2';
 import { definition as noip, NOIP_ENDPOINT } from '../../../src/core/providers/noip';
 import { providerById } from '../../../src/core/providers/registry';
-import { AGENT_RULES, startDyndns2, type Dyndns2Server } from '../../support/contracts/dyndns2';
+import { AGENT_RULES, startDyndns2, type Dyndns2Server, onlyUpdate } from '../../support/contracts/dyndns2';
 import { PROJECT_CONTACT } from '../../../src/core/version';
 import { accountKeyOf } from '../../../src/core/update/account';
 
@@ -67,18 +68,14 @@ describe('No-IP', () => {
   });
 
   test('dual stack in one request: myip=v4,v6, Basic auth, User-Agent format; the answer lists both', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const p = create(srv);
       assert.equal(p.id, 'noip');
       assert.equal(p.maxHostsPerCall, 20);
       const rs = await p.setAddresses(
         providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } }),
       );
-      assert.equal(srv.requests.length, 1);
-      const r = srv.requests[0];
-      assert.equal(r.method, 'GET');
-      assert.equal(r.path, '/nic/update');
+      const r = onlyUpdate(srv);
       assert.deepEqual(
         [...r.query.entries()],
         [
@@ -103,14 +100,11 @@ describe('No-IP', () => {
         again.map((x) => [x.family, x.outcome]),
         [['ipv6', 'unchanged']],
       );
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('User-Agent (No-IP\'s "Setting the Agent"): the default one, with the project\'s contact e-mail, is accepted', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const rs = await create(srv).setAddresses(
         providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } }),
       );
@@ -118,14 +112,11 @@ describe('No-IP', () => {
       const ua = srv.requests[0].headers['user-agent'] as string;
       assert.match(ua, AGENT_RULES.noip!);
       assert.ok(ua.endsWith(` ${PROJECT_CONTACT}`), ua);
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('User-Agent: an agent ending in a web address (not an e-mail) gets badagent from the contract server', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
       const ask = (ua: string) =>
         fetch(`${srv.url}?hostname=home.ddns.net&myip=${V4}`, {
@@ -137,14 +128,11 @@ describe('No-IP', () => {
       );
       assert.equal(await ask('Bob/1.0'), 'badagent');
       assert.match(await ask(`Acme Updater/linux-1.0 ops@acme.example`), /^good /);
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test("User-Agent: the account's own contact e-mail is sent in place of the project's", async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const p = create(srv, {}, { contact: ' ops@home.example ' });
       const rs = await p.setAddresses(providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } }));
       assert.equal(rs[0].outcome, 'updated');
@@ -158,9 +146,7 @@ describe('No-IP', () => {
         accountKeyOf('noip', { username: USER }, { password: PASSWORD }),
         accountKeyOf('noip', { username: USER, contact: 'ops@home.example' }, { password: PASSWORD }),
       );
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('User-Agent: a contact that is not an e-mail address is refused by the settings check', () => {
@@ -172,8 +158,7 @@ describe('No-IP', () => {
   });
 
   test('several hosts: one line each, in order, a nohost among them fails only that host', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       srv.setAddress('cam.ddns.net', 'ipv4', V4);
       const rs = await create(srv).setAddresses(
         providerCall({ hostnames: ['home.ddns.net', 'unknown.ddns.net', 'cam.ddns.net'], addresses: { ipv4: V4 } }),
@@ -191,15 +176,12 @@ describe('No-IP', () => {
       assert.equal(rs[1].error!.kind, 'fatal');
       assert.equal(rs[1].error!.scope, 'host');
       assert.match(rs[1].message, /^nohost: No-IP does not know unknown\.ddns\.net/);
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('20 hosts fit in one request; 21 are refused before sending', async () => {
     const many = Array.from({ length: 20 }, (_, i) => `h${i}.ddns.net`);
-    const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: many });
-    try {
+    await withServer(startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: many }), async (srv) => {
       const rs = await create(srv).setAddresses(providerCall({ hostnames: many, addresses: { ipv4: V4 } }));
       assert.equal(srv.requests.length, 1);
       assert.deepEqual(
@@ -213,31 +195,28 @@ describe('No-IP', () => {
         (e: DdnsError) => e.kind === 'input',
       );
       assert.equal(srv.requests.length, 1);
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('wrong password: HTTP 401 badauth, fatal for the account, password never shown', async () => {
-    const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: 'something else' }, hosts: HOSTS });
-    try {
-      await assert.rejects(
-        async () => create(srv).setAddresses(providerCall({ hostnames: HOSTS, addresses: { ipv4: V4 } })),
-        (e: DdnsError) => {
-          assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
-          assert.match(e.message, /^No-IP rejected the username or password \(badauth\)/);
-          assertNoSecret(e);
-          return true;
-        },
-      );
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'noip', users: { [USER]: 'something else' }, hosts: HOSTS }),
+      async (srv) => {
+        await assert.rejects(
+          async () => create(srv).setAddresses(providerCall({ hostnames: HOSTS, addresses: { ipv4: V4 } })),
+          (e: DdnsError) => {
+            assert.deepEqual([e.kind, e.code, e.scope], ['fatal', 'badauth', 'account']);
+            assert.match(e.message, /^No-IP rejected the username or password \(badauth\)/);
+            assertNoSecret(e);
+            return true;
+          },
+        );
+      },
+    );
   });
 
   test('every answer of the table, as No-IP sends it', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const p = create(srv);
       const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } });
       // [answer, thrown?, kind, code, scope, retryAfterMs]
@@ -278,14 +257,11 @@ describe('No-IP', () => {
       assert.match((await failure(p.setAddresses(call))).message, /in 30 minutes at the earliest/);
       srv.answerNext('w30m');
       assert.match((await failure(p.setAddresses(call))).message, /wait 30 minutes/);
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('abuse for one of several hosts blocks the whole No-IP account (thrown)', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       srv.block('cam.ddns.net');
       await assert.rejects(
         async () =>
@@ -294,27 +270,24 @@ describe('No-IP', () => {
           ),
         (e: DdnsError) => e.code === 'abuse' && e.scope === 'account' && e.kind === 'fatal',
       );
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   test('repeated nochg gets a host blocked by the server: the client reports abuse', async () => {
-    const srv = await startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: HOSTS, nochgLimit: 1 });
-    try {
-      const p = create(srv);
-      const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } });
-      assert.equal((await p.setAddresses(call))[0].outcome, 'updated');
-      assert.equal((await p.setAddresses(call))[0].outcome, 'unchanged');
-      await assert.rejects(p.setAddresses(call), (e: DdnsError) => e.code === 'abuse');
-    } finally {
-      await srv.close();
-    }
+    await withServer(
+      startDyndns2({ flavour: 'noip', users: { [USER]: PASSWORD }, hosts: HOSTS, nochgLimit: 1 }),
+      async (srv) => {
+        const p = create(srv);
+        const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4 } });
+        assert.equal((await p.setAddresses(call))[0].outcome, 'updated');
+        assert.equal((await p.setAddresses(call))[0].outcome, 'unchanged');
+        await assert.rejects(p.setAddresses(call), (e: DdnsError) => e.code === 'abuse');
+      },
+    );
   });
 
   test('slow server, reset, oversized and malformed answers: transient; nothing secret in them', async () => {
-    const srv = await serve();
-    try {
+    await withServer(serve(), async (srv) => {
       const p = create(srv, { timeoutMs: 250 });
       const call = providerCall({ hostnames: ['home.ddns.net'], addresses: { ipv4: V4, ipv6: V6 } });
       for (const canned of [
@@ -338,8 +311,6 @@ describe('No-IP', () => {
         assertNoSecret(e);
         if (canned.status === 503) assert.equal(e.retryAfterMs, 60_000);
       }
-    } finally {
-      await srv.close();
-    }
+    });
   });
 });

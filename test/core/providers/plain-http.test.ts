@@ -5,16 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROVIDERS } from '../../../src/core/providers/registry';
+import { PROVIDERS, providerById } from '../../../src/core/providers/registry';
+import type { ProviderDefinition } from '../../../src/core/providers/types';
 import { plainHttpSecret } from '../../../src/core/update/account';
 
 const SECRET = 'S3cret-value-0123456789';
+/** Every secret field of the provider, set. */
+const secretsOf = (def: ProviderDefinition) =>
+  Object.fromEntries(def.fields.filter((f) => f.kind === 'password').map((f) => [f.key, SECRET]));
 
 test('every provider: a secret and an http:// address warn; https://, no address or no secret do not', () => {
   let checked = 0;
   for (const def of PROVIDERS) {
     const urls = def.fields.filter((f) => f.kind === 'url');
-    const secrets = Object.fromEntries(def.fields.filter((f) => f.kind === 'password').map((f) => [f.key, SECRET]));
+    const secrets = secretsOf(def);
     for (const f of urls) {
       const at = (url: string) => plainHttpSecret(def, { [f.key]: url }, secrets, def.label);
       const w = at('http://ddns.example.net:8080/update?x=1');
@@ -34,13 +38,13 @@ test('every provider: a secret and an http:// address warn; https://, no address
   assert.ok(checked >= 8, `${checked} address fields checked`);
   for (const id of ['duckdns', 'freedns', 'noip', 'dynu', 'dyndns', 'dyndns2', 'cloudflare'])
     assert.ok(
-      PROVIDERS.find((p) => p.id === id)!.fields.some((f) => f.kind === 'url'),
+      providerById(id)!.fields.some((f) => f.kind === 'url'),
       `${id} has an address field`,
     );
 });
 
 test('this machine: localhost, *.localhost, 127.0.0.0/8, ::1 are worded calmly; other private addresses are not', () => {
-  const duck = PROVIDERS.find((p) => p.id === 'duckdns')!;
+  const duck = providerById('duckdns')!;
   const at = (url: string) => plainHttpSecret(duck, { endpoint: url }, { token: SECRET }, 'Home');
   for (const url of [
     'http://localhost:8080/',
@@ -64,8 +68,8 @@ test('this machine: localhost, *.localhost, 127.0.0.0/8, ::1 are worded calmly; 
 
 test('secret names as a sentence says them', () => {
   const named = (id: string) => {
-    const def = PROVIDERS.find((p) => p.id === id)!;
-    const secrets = Object.fromEntries(def.fields.filter((f) => f.kind === 'password').map((f) => [f.key, SECRET]));
+    const def = providerById(id)!;
+    const secrets = secretsOf(def);
     const url = def.fields.find((f) => f.kind === 'url')!;
     return plainHttpSecret(def, { [url.key]: 'http://x.example/' }, secrets, def.label)!.secrets;
   };

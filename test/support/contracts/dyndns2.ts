@@ -28,6 +28,7 @@
  *   srv.updates                  number of requests that changed at least one record
  *   srv.close()
  */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { isIP } from 'node:net';
@@ -302,3 +303,12 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
 
 /** Same as startDyndns2 (the short name other tests use). */
 export const start = startDyndns2;
+
+/** The one request the server got, checked to be a GET of /nic/update (what every dyndns2 client sends). */
+export function onlyUpdate(srv: { requests: RecordedRequest[] }): RecordedRequest {
+  assert.equal(srv.requests.length, 1, 'exactly one request');
+  const r = srv.requests[0];
+  assert.equal(r.method, 'GET');
+  assert.equal(r.path, '/nic/update');
+  return r;
+}
