@@ -1,11 +1,13 @@
 /**
  * `npm run bench` — this package side by side with ddclient, inadyn and certbot, on loopback only.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory|scale|certs]
  *
  * Full run (~15 min): writes bench/RESULTS.md. --quick (~4 min): fewer samples, prints only
  * (unless --out is given). --skip-missing runs without the peers that are not installed.
- * --only memory: only the memory rows of issue 17 (bench/memory.ts), prints only.
+ * --only memory: only the memory rows of issue 17 (bench/memory.ts), against its goals, prints only.
+ * --only scale: only figure 5 at 1,000 names (this package and the installed peers), prints only.
+ * --only certs: only figure 6 (this package, certbot with a 1 s and with its default wait), prints only.
  * --only router: only the router row of issue 8 (staleness, steady cost and footprint of
  * public-ip-watch with the router source; needs root and miniupnpd), prints only.
  * Phases: set-up → 1–2 staleness/reaction → 3–4 steady state and footprint (6 certificates run
@@ -22,7 +24,7 @@ import { measureCerts, type CertRow } from './certs';
 import { oursFlows, routerPush, startDdclient, startInadyn, type OursFlowClient, type RunningClient } from './clients';
 import { checkEnvironment, describeMachine, describeMissing } from './env';
 import { REPO_ROOT, startNodeRed } from './node-red';
-import { renderReport } from './report';
+import { certHeadline, certSection, renderReport, scaleHeadline, scaleSection } from './report';
 import { measureScale } from './scale';
 import { measureMemory, memoryReport } from './memory';
 import { DnsProxy, countHolding, preset } from './dns-relay';
@@ -49,10 +51,21 @@ interface Args {
   onlyRouter: boolean;
   /** Only the memory rows (issue 17). */
   onlyMemory: boolean;
+  /** Only figure 5 at 1,000 names (issue 17), or only figure 6. */
+  onlyScale: boolean;
+  onlyCerts: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101, onlyRouter: false, onlyMemory: false };
+  const a: Args = {
+    quick: false,
+    skipMissing: false,
+    seed: 20_260_101,
+    onlyRouter: false,
+    onlyMemory: false,
+    onlyScale: false,
+    onlyCerts: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
@@ -63,15 +76,18 @@ function parseArgs(argv: string[]): Args {
       const what = argv[++i];
       if (what === 'router') a.onlyRouter = true;
       else if (what === 'memory') a.onlyMemory = true;
-      else throw new Error(`--only knows "router" and "memory", not ${what}`);
+      else if (what === 'scale') a.onlyScale = true;
+      else if (what === 'certs') a.onlyCerts = true;
+      else throw new Error(`--only knows "router", "memory", "scale" and "certs", not ${what}`);
     } else if (v === '--help' || v === '-h') {
       process.stdout.write(
-        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory]\n',
+        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory|scale|certs]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${v} (try --help)`);
   }
-  if (!a.quick && !a.onlyRouter && a.out === undefined) a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
+  if (!a.quick && !a.onlyRouter && !a.onlyMemory && !a.onlyScale && !a.onlyCerts && a.out === undefined)
+    a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
   return a;
 }
 
@@ -86,6 +102,7 @@ async function main(): Promise<void> {
     await cleanupAll();
     return;
   }
+  if (args.onlyScale || args.onlyCerts) return onlyScaleOrCerts(args);
   const plan = args.onlyRouter
     ? // the router row waits at least 30 s between changes: a longer window for a few samples
       args.quick
@@ -409,6 +426,43 @@ async function main(): Promise<void> {
   if (args.out) {
     writeFileSync(args.out, `${report}\n`);
     log(`written to ${args.out}`);
+  }
+}
+
+/** `--only scale` (figure 5 at 1,000 names) or `--only certs` (figure 6): named (+ Pebble), the peers found. */
+async function onlyScaleOrCerts(args: Args): Promise<void> {
+  const env = checkEnvironment();
+  if (env.required.length || bindUnavailable()) {
+    process.stderr.write(`The bench needs ${describeMissing(env.required)}${bindUnavailable() ?? ''}.\n`);
+    process.exit(2);
+  }
+  const missing = (pkg: string) => env.peers.some((p) => p.pkg.includes(pkg));
+  for (const p of env.peers) log(`not measured: ${p.what} is not installed (apt-get install ${p.pkg})`);
+  const named = await startBind([{ name: ZONE, ttl: 60 }]);
+  onCleanup('named', () => named.stop());
+  const ns: DnsServer = { host: '127.0.0.1', port: named.port };
+  const key = named.keys.sha256;
+  if (args.onlyScale) {
+    const ipService = await new IpService().start();
+    const bridgePassword = randomBytes(12).toString('hex');
+    const bridge = await new Dyndns2Bridge({
+      named: ns,
+      key,
+      zone: ZONE,
+      username: 'bench',
+      password: bridgePassword,
+    }).start();
+    const scale = await measureScale(
+      { named: ns, key, zone: ZONE, ipService, relay: await new DnsProxy(ns).start(), bridge, bridgePassword },
+      [1000],
+      { ddclient: !missing('ddclient'), inadyn: !missing('inadyn') },
+    );
+    process.stdout.write(`${scaleSection(scale)}\n\n${scaleHeadline(scale) ?? ''}\n`);
+  } else {
+    const pebble = await startPebble({ dnsServer: `127.0.0.1:${named.port}` });
+    onCleanup('pebble', () => pebble.stop());
+    const certs = await measureCerts({ named: ns, key, zone: ZONE, pebble }, !missing('certbot'));
+    process.stdout.write(`${certSection(certs)}\n\n${certHeadline(certs) ?? ''}\n`);
   }
 }
 
