@@ -27,10 +27,10 @@ const mb = (b: number | null) => (b === null ? NaN : b / 1e6);
 
 /**
  * `n` samples of each process's RSS, `everyMs` apart, taken once every process has settled: its
- * last `n` samples lie within 1 MB. V8 gives memory back to the system some time after a burst
- * (start-up, deploy, a run of changes), at a moment of its own: an unsettled sample can be 30 MB
- * off either way. Waits at most `maxMs`, then logs that a process did not settle and returns the
- * last samples.
+ * last `2n` samples lie within 1 MB. V8 gives memory back to the system some time after a burst
+ * (start-up, deploy, a run of changes), at a moment of its own: an unsettled sample can be 30 to
+ * 50 MB off either way, and a plateau of 15 s was seen before a drop. Waits at most `maxMs`, then
+ * logs that a process did not settle and returns the last samples.
  */
 async function samples(
   procs: Array<[string, BenchNodeRed]>,
@@ -39,8 +39,8 @@ async function samples(
   maxMs = 180_000,
 ): Promise<number[][]> {
   const seen: number[][] = procs.map(() => []);
-  const last = () => seen.map((xs) => xs.slice(-n));
-  const settled = () => last().every((xs) => xs.length === n && Math.max(...xs) - Math.min(...xs) <= 1);
+  const last = (k: number) => seen.map((xs) => xs.slice(-k));
+  const settled = () => last(2 * n).every((xs) => xs.length === 2 * n && Math.max(...xs) - Math.min(...xs) <= 1);
   const t0 = Date.now();
   for (let i = 0; !settled(); i++) {
     if (i) await sleep(everyMs);
@@ -53,7 +53,7 @@ async function samples(
   log(
     `memory: RSS every ${everyMs / 1000} s until settled: ${procs.map(([label], k) => `${label}: ${seen[k].map((x) => x.toFixed(0)).join(' ')}`).join('; ')} MB`,
   );
-  return last();
+  return last(n);
 }
 
 /** A certificate that is not due (90 days), where cert-renew keeps its files. */

@@ -450,35 +450,24 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
         store,
       });
     const names = ['eng1.example.test', 'eng2.example.test'];
-    const a = engine();
-    let r = await a.update(updateRequest({ hostnames: names, addresses: { ipv4: '198.51.100.10' } }));
-    assert.deepEqual(
-      r.map((x) => x.status),
-      ['updated', 'updated'],
-    );
-    a.stop();
+    /** One engine start, one update, stopped: the statuses. */
+    const started = async (ipv4: string) => {
+      const e = engine();
+      const r = await e.update(updateRequest({ hostnames: names, addresses: { ipv4 } }));
+      e.stop();
+      return r.map((x) => x.status);
+    };
+    assert.deepEqual(await started('198.51.100.10'), ['updated', 'updated']);
     assert.equal(relay.connections, 1, 'no read before the first write: one UPDATE');
     // a new start (the saved state names 198.51.100.10): the next change is one UPDATE, no read
-    const b = engine();
-    r = await b.update(updateRequest({ hostnames: names, addresses: { ipv4: '198.51.100.11' } }));
-    assert.deepEqual(
-      r.map((x) => x.status),
-      ['updated', 'updated'],
-    );
-    b.stop();
+    assert.deepEqual(await started('198.51.100.11'), ['updated', 'updated']);
     assert.equal(relay.connections, 2);
     // the saved state is stale (it names .10 again, the records hold .11): the condition fails,
     // the provider reads, and nothing is written for records that already hold the address
     const saved = (await store.load()) as { records: Record<string, { address: string }> };
     for (const k of Object.keys(saved.records)) saved.records[k].address = '198.51.100.10';
     await store.save(saved);
-    const c = engine();
-    r = await c.update(updateRequest({ hostnames: names, addresses: { ipv4: '198.51.100.11' } }));
-    assert.deepEqual(
-      r.map((x) => x.status),
-      ['unchanged', 'unchanged'],
-    );
-    c.stop();
+    assert.deepEqual(await started('198.51.100.11'), ['unchanged', 'unchanged']);
     assert.equal(relay.connections, 2 + 1 + 2, 'the failed UPDATE and one read per name');
   });
 
