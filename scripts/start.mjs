@@ -71,7 +71,7 @@ module.exports = {
 const flowsFile = join(userDir, 'flows.json');
 if (!existsSync(flowsFile)) {
   // The example has no tab of its own (Import puts it on the current one): give it one.
-  const nodes = JSON.parse(readFileSync(join(root, 'examples', 'getting-started.json'), 'utf8'));
+  const nodes = JSON.parse(readFileSync(join(root, 'examples', '01-getting-started.json'), 'utf8'));
   const tab = { id: 'gettingstarted01', type: 'tab', label: 'Getting started', disabled: false, info: '' };
   writeFileSync(
     flowsFile,

@@ -199,3 +199,109 @@ export function parseAddressSet(a: { ipv4?: unknown; ipv6?: unknown }): AddressS
 export function familyLabel(f: Family): 'IPv4' | 'IPv6' {
   return f === 'ipv4' ? 'IPv4' : 'IPv6';
 }
+
+// ---------------------------------------------------------------------------------------------
+// IPv6 prefix + interface identifier: a LAN host's address is the current prefix (the first
+// `length` bits) followed by that host's own bits (its interface identifier).
+
+/** The network of `address` with `length` bits, as CIDR text: `2001:db8:1:2::/64`. */
+export function ipv6Prefix(address: Ipv6, length = 64): string {
+  const bytes = ipaddr.IPv6.parse(address).toByteArray();
+  return `${v6FromBytes(maskBytes(bytes, length)).toString()}/${length}`;
+}
+
+/** An address from 16 bytes (ipaddr.js's IPv6 constructor takes bytes as well as 16-bit parts). */
+const v6FromBytes = (bytes: number[]) => new ipaddr.IPv6(bytes);
+
+function maskBytes(bytes: number[], length: number): number[] {
+  return bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, length - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+}
+
+/** An interface identifier: the 16 bytes of an IPv6 address whose first `length` bits come from a prefix. */
+export interface InterfaceId {
+  bytes: number[];
+  /** How many leading bits the prefix gives (the identifier gives the other 128 − length). */
+  length: number;
+}
+
+/**
+ * A literal interface identifier such as `::1234:5678:9abc:def0`, replacing the first `length` bits
+ * (default 64). Its bits inside the prefix must be zero. Throws an `input` DdnsError saying why not.
+ */
+export function parseInterfaceId(text: string, length = 64): InterfaceId {
+  const s = text.trim();
+  checkPrefixLength(length, s);
+  if (!s.includes(':') || s.includes('%') || !ipaddr.IPv6.isValid(s))
+    throw badInput(
+      `"${clipText(s)}" is not an interface identifier: write the host's own bits as an IPv6 address starting with ::, e.g. ::1234:5678:9abc:def0.`,
+      'invalid_host_id',
+    );
+  const bytes = ipaddr.IPv6.parse(s).toByteArray();
+  if (maskBytes(bytes, length).some((b) => b !== 0))
+    throw badInput(
+      `The interface identifier ${s} has bits set inside the first ${length} bits, which come from the prefix: write only the host's own bits after ::, e.g. ::1234:5678:9abc:def0 (or give a shorter prefix length with /N).`,
+      'invalid_host_id',
+    );
+  if (bytes.every((b) => b === 0))
+    throw badInput(
+      `The interface identifier ${s} is all zero: that is the prefix itself, not a host.`,
+      'invalid_host_id',
+    );
+  return { bytes, length };
+}
+
+/**
+ * The modified EUI-64 interface identifier of a MAC address (RFC 4291 appendix A): `ff:fe` in the
+ * middle and the universal/local bit (0x02 of the first byte) inverted. Accepts `aa:bb:cc:dd:ee:ff`,
+ * `aa-bb-cc-dd-ee-ff` and `aabb.ccdd.eeff`. It fills the last 64 bits: the prefix must be a /64.
+ */
+export function eui64FromMac(mac: string): InterfaceId {
+  const s = mac.trim().toLowerCase();
+  const hex = /^[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}$/.test(s)
+    ? s.replace(/[:-]/g, '')
+    : /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(s)
+      ? s.replace(/\./g, '')
+      : null;
+  if (!hex)
+    throw badInput(
+      `"${clipText(mac.trim())}" is not a MAC address: write six pairs of hex digits, e.g. aa:bb:cc:dd:ee:ff.`,
+      'invalid_host_id',
+    );
+  const m = hex.match(/.{2}/g)!.map((h) => parseInt(h, 16));
+  const bytes = [0, 0, 0, 0, 0, 0, 0, 0, m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+  return { bytes, length: 64 };
+}
+
+/** The address made of the first `id.length` bits of `prefix` and the rest from the identifier. */
+export function withInterfaceId(prefix: Ipv6, id: InterfaceId): Ipv6 {
+  const p = maskBytes(ipaddr.IPv6.parse(prefix).toByteArray(), id.length);
+  return v6FromBytes(p.map((b, i) => b | id.bytes[i])).toString() as Ipv6;
+}
+
+/**
+ * An IPv6 prefix in CIDR text (`2001:db8:1:2::/64`): its address (host bits cleared) and length.
+ * Throws an `input` DdnsError saying why not.
+ */
+export function parseIpv6Prefix(text: string): { address: Ipv6; length: number } {
+  const s = text.trim();
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  const addr = m ? parseAddress(m[1]) : null;
+  const length = m ? Number(m[2]) : NaN;
+  if (!m || !addr || addr.family !== 'ipv6' || length < 1 || length > 128)
+    throw badInput(`"${clipText(s)}" is not an IPv6 prefix such as 2001:db8:1:2::/64.`, 'invalid_address');
+  const bytes = maskBytes(ipaddr.IPv6.parse(addr.address).toByteArray(), length);
+  return { address: v6FromBytes(bytes).toString() as Ipv6, length };
+}
+
+function checkPrefixLength(length: number, what: string): void {
+  if (!Number.isInteger(length) || length < 1 || length > 127)
+    throw badInput(
+      `The prefix length of ${clipText(what)} must be a whole number from 1 to 127 (usually 64).`,
+      'invalid_host_id',
+    );
+}
+
+const clipText = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);

@@ -104,15 +104,21 @@ export = function register(RED: Red): void {
           `The ${def.label} account settings are not valid: ${describeIssues(def, r.error.issues)}.`,
         );
     }
-    if (node.configError) node.error(node.configError);
-    else if (def) {
-      // Said once per account and start; the nodes using the account show node.plainHttp.status.
-      node.plainHttp = plainHttpSecret(def, settings, secrets, node.label);
-      if (node.plainHttp) node.warn(node.redactor.text(node.plainHttp.message));
-    }
+    // The nodes using the account show node.plainHttp.status.
+    if (!node.configError && def) node.plainHttp = plainHttpSecret(def, settings, secrets, node.label);
+    // Quiet until used, as core's mqtt-broker: an account that no node uses (say, left behind by a
+    // deleted example) logs nothing; the first use says what is wrong, once per account and start.
+    let told = false;
+    const tellOnce = () => {
+      if (told) return;
+      told = true;
+      if (node.configError) node.error(node.configError);
+      else if (node.plainHttp) node.warn(node.redactor.text(node.plainHttp.message));
+    };
 
     let provider: DnsProvider | undefined;
     node.getProvider = () => {
+      tellOnce();
       if (node.configError || !def)
         throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
       if (!provider) {

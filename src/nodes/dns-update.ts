@@ -10,15 +10,22 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toDdnsError } from '../core/errors';
-import { parseAddressSet, type AddressSet, type Family } from '../core/address';
-import { parseHostnames, type Hostname } from '../core/hostname';
+import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family } from '../core/address';
+import {
+  addressesPerName,
+  describeHostId,
+  hasHostIds,
+  parseHostEntries,
+  type HostEntry,
+  type Prefix,
+} from '../core/ip/host-id';
 import { ipWatchPayloadSchema } from '../core/ip/payload';
 import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
 import { resultsFailure, ResultsView } from '../core/update/results-view';
 import { resultsOk } from '../core/update/summary';
-import type { AccountAlert, UpdateResult } from '../core/update/types';
+import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
 import { contextStore, fail, stayIdle } from './adapter';
@@ -47,7 +54,7 @@ const configSchema = z.object({
 /** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */
 const inputSchema = z.looseObject({
   payload: z
-    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true })], {
+    .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true, ipv6Prefix: true, ipv6Stability: true })], {
       error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
     })
     .optional()
@@ -59,6 +66,19 @@ const inputSchema = z.looseObject({
   force: z.boolean({ error: 'msg.force must be true or false' }).optional(),
   reset: z.boolean({ error: 'msg.reset must be true or false' }).optional(),
 });
+
+/**
+ * An ordinary inject's payload (a timestamp, by default) beside msg.force / msg.reset carries no
+ * address: it is left out. A text or an { ipv4, ipv6 } object is still read (and refused if wrong).
+ */
+function withoutControlPayload(msg: Record<string, unknown>): Record<string, unknown> {
+  if (msg.force !== true && msg.reset !== true) return msg;
+  const p = msg.payload;
+  const addressLike =
+    (typeof p === 'string' && p.trim() !== '') ||
+    (typeof p === 'object' && p !== null && ('ipv4' in p || 'ipv6' in p || 'ipv6Prefix' in p));
+  return addressLike ? msg : { ...msg, payload: undefined };
+}
 
 function describeIssues(e: z.ZodError): string {
   return e.issues
@@ -77,23 +97,36 @@ function describeIssues(e: z.ZodError): string {
     .join('; ');
 }
 
-/** The addresses of the payload for the configured families. */
+/**
+ * The addresses of the payload for the configured families, and the IPv6 prefix that names with a
+ * host identifier are built on: this host's IPv6 address (all 128 bits known), else `ipv6Prefix`.
+ */
 function pickAddresses(
   payload: z.infer<typeof inputSchema>['payload'],
   families: Families,
-): { addresses: AddressSet; missing: Family[] } {
-  let raw: { ipv4?: unknown; ipv6?: unknown } = {};
+): { addresses: AddressSet; missing: Family[]; prefix?: Prefix } {
+  let raw: { ipv4?: unknown; ipv6?: unknown; ipv6Prefix?: unknown } = {};
   if (typeof payload === 'string') {
     const t = payload.trim();
     raw = t.includes(':') ? { ipv6: t } : { ipv4: t };
-  } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6 };
+  } else if (payload) raw = { ipv4: payload.ipv4, ipv6: payload.ipv6, ipv6Prefix: payload.ipv6Prefix };
   const wanted: Family[] = families === 'auto' ? ['ipv4', 'ipv6'] : families === 'both' ? ['ipv4', 'ipv6'] : [families];
   const picked = parseAddressSet({
     ipv4: wanted.includes('ipv4') ? raw.ipv4 : undefined,
     ipv6: wanted.includes('ipv6') ? raw.ipv6 : undefined,
   });
-  const missing = families === 'auto' ? [] : wanted.filter((f) => picked[f] === undefined);
-  return { addresses: picked, missing };
+  let prefix: Prefix | undefined;
+  if (picked.ipv6) prefix = { address: picked.ipv6, length: 128 };
+  else if (wanted.includes('ipv6') && typeof raw.ipv6Prefix === 'string') prefix = parseIpv6Prefix(raw.ipv6Prefix);
+  const missing =
+    families === 'auto' ? [] : wanted.filter((f) => picked[f] === undefined && (f === 'ipv4' || prefix === undefined));
+  return { addresses: picked, missing, prefix };
+}
+
+/** A skipped result: the name keeps its record of `family`. */
+function keeps(hostname: string, family: Family, message: string, temporary = false): UpdateResult {
+  const reason: SkipReason = temporary ? 'temporary-address' : 'no-address';
+  return { hostname, family, status: 'skipped', address: '', message, attempts: 0, ms: 0, reason };
 }
 
 export = function register(RED: Red): void {
@@ -111,9 +144,9 @@ export = function register(RED: Red): void {
         'invalid settings',
       );
     const cfg = parsed.data;
-    let configNames: Hostname[];
+    let configEntries: HostEntry[];
     try {
-      configNames = parseHostnames(cfg.hostnames);
+      configEntries = parseHostEntries(cfg.hostnames);
     } catch (e) {
       return stayIdle(node, toDdnsError(e).message, 'invalid host name');
     }
@@ -137,6 +170,7 @@ export = function register(RED: Red): void {
     if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
 
     const view = new ResultsView((t) => redactor.text(t));
+    const dryRun = account.providerId === 'dryrun';
     let closed = false;
 
     const engine = new UpdateEngine({
@@ -144,7 +178,13 @@ export = function register(RED: Red): void {
       accountKey: account.accountKey,
       accountLabel: account.label,
       configKey: createHash('sha256')
-        .update(JSON.stringify([configNames, cfg.families]))
+        .update(
+          JSON.stringify(
+            hasHostIds(configEntries)
+              ? [configEntries.map((e) => e.name), cfg.families, configEntries.map((e) => describeHostId(e.hostId))]
+              : [configEntries.map((e) => e.name), cfg.families],
+          ),
+        )
         .digest('hex')
         .slice(0, 16),
       gate: account.gate,
@@ -171,7 +211,11 @@ export = function register(RED: Red): void {
     /** The status line for the last results (secrets removed). */
     function remember(results: readonly UpdateResult[]): void {
       const s = view.take(results);
-      if (s) node.status(s);
+      if (!s) return;
+      // A dry run looks different from a real write: blue ring, "dry run:", an arrow for "would set".
+      if (dryRun && s.fill === 'green')
+        node.status({ fill: 'blue', shape: 'ring', text: `dry run: ${s.text.replace(' ✓ ', ' → ')}` });
+      else node.status(s);
     }
 
     /** One error naming every failed result (secrets removed), or null. */
@@ -193,17 +237,25 @@ export = function register(RED: Red): void {
 
     node.on('input', (msg, send, done) => {
       void (async () => {
-        const m = inputSchema.safeParse(msg);
+        const m = inputSchema.safeParse(withoutControlPayload(msg));
         if (!m.success) throw new Error(describeIssues(m.error));
         const input = m.data;
-        const names =
+        const entries =
           input.hostnames !== undefined
-            ? parseHostnames(input.hostnames)
+            ? parseHostEntries(input.hostnames)
             : input.hostname !== undefined
-              ? parseHostnames(input.hostname)
-              : configNames;
-        const { addresses, missing } = pickAddresses(input.payload, cfg.families);
-        const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined;
+              ? parseHostEntries(input.hostname)
+              : configEntries;
+        const { addresses, missing, prefix } = pickAddresses(input.payload, cfg.families);
+        const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined || prefix !== undefined;
+        const names = entries.map((e) => e.name);
+        if (!hasAddress && input.force === true && !input.reset) {
+          // msg.force alone (a "write now" inject): each name's last address again.
+          const again = await engine.rewrite(names);
+          if (again.length === 0)
+            throw new Error('msg.force: no address has been published for these names yet; send one in msg.payload.');
+          return again;
+        }
         if (!hasAddress && !input.reset) {
           throw new Error(
             cfg.families === 'auto' || cfg.families === 'both'
@@ -211,8 +263,16 @@ export = function register(RED: Red): void {
               : `msg.payload carries no ${cfg.families === 'ipv4' ? 'IPv4' : 'IPv6'} address, and this node updates only that family.`,
           );
         }
-        if (hasAddress && names.length === 0)
+        if (hasAddress && entries.length === 0)
           throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
+        // Every name's addresses are worked out before anything is sent: a bad one sends nothing.
+        const perName = hasAddress
+          ? addressesPerName(entries, addresses, prefix, {
+              stability: typeof input.payload === 'object' ? input.payload?.ipv6Stability : undefined,
+              localDns: provider.localDns === true,
+              provider: account.label,
+            })
+          : { groups: [], kept: [] };
         const results: UpdateResult[] = [];
         if (input.reset) {
           results.push(...(await engine.reset()));
@@ -220,20 +280,21 @@ export = function register(RED: Red): void {
           if (view.forgetStops())
             node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
         }
-        if (hasAddress)
-          results.push(...(await engine.update({ hostnames: names, addresses, force: input.force === true })));
-        for (const hostname of hasAddress ? names : []) {
+        for (const g of perName.groups)
+          results.push(
+            ...(await engine.update({ hostnames: g.names, addresses: g.addresses, force: input.force === true })),
+          );
+        if (!hasAddress && input.force === true) results.push(...(await engine.rewrite(names)));
+        for (const k of perName.kept) results.push(keeps(k.name, k.family, k.message, k.temporary));
+        for (const { name: hostname } of hasAddress ? entries : []) {
           for (const family of missing) {
-            results.push({
-              hostname,
-              family,
-              status: 'skipped',
-              address: '',
-              message: `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
-              attempts: 0,
-              ms: 0,
-              reason: 'no-address',
-            });
+            results.push(
+              keeps(
+                hostname,
+                family,
+                `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
+              ),
+            );
           }
         }
         return results;

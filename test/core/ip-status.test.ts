@@ -24,6 +24,9 @@ const words: Record<StatusWord, string> = {
   'no-address': 'no address',
   'outside-sees': 'outside sees',
   'router-silent': 'router not answering',
+  stable: 'stable; outside sees a temporary one',
+  temporary: "temporary: not this host's AAAA",
+  unverified: "seen from outside only: not this host's AAAA",
 };
 const word = (w: StatusWord) => words[w];
 

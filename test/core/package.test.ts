@@ -68,6 +68,24 @@ test('every node type appears in an example flow, and every example is a valid f
     assert.ok(used.has(type), `node type ${type} appears in an example`);
 });
 
+test('examples are numbered so that getting started comes first in Import › Examples (issue 15)', () => {
+  const files = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json'));
+  for (const f of files) assert.match(f, /^\d\d-[a-z0-9-]+\.json$/, f);
+  assert.equal([...files].sort()[0], '01-getting-started.json');
+  const flow = JSON.parse(readFileSync(join(root, 'examples', '01-getting-started.json'), 'utf8'));
+  // The account is named after its provider (no name of its own that would outlive a provider change).
+  assert.equal(flow.find((n: { type: string }) => n.type === 'ddns-account').name, '');
+  // "check now" asks public-ip-watch to send the current address even when it has not changed.
+  const inject = flow.find((n: { type: string }) => n.type === 'inject');
+  assert.deepEqual(
+    inject.props.find((p: { p: string }) => p.p === 'force'),
+    { p: 'force', v: 'true', vt: 'bool' },
+  );
+  // A comment node is drawn centred on x: its label must not start left of the workspace.
+  for (const n of flow.filter((x: { type: string }) => x.type === 'comment'))
+    assert.ok(n.x - (String(n.name).length * 7) / 2 - 30 >= 0, `comment "${n.name}" drawn off the left edge`);
+});
+
 test('the published tarball holds what runs and nothing else; no native code, no install scripts', () => {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
@@ -87,7 +105,10 @@ test('the published tarball holds what runs and nothing else; no native code, no
   for (const f of files) {
     assert.doesNotMatch(f, /^(test|src|bench|scripts|\.ci)\//, `${f} should not be packed`);
     assert.doesNotMatch(f, /^dist\/(test|bench)\//, `${f} should not be packed`);
+    assert.doesNotMatch(f, /\.map$/, `${f}: source maps stay out of the package (issue 15)`);
   }
+  // package.json points at nothing that is not packed (a `main` would name a missing index.js).
+  if (pkg.main) assert.ok(files.includes(pkg.main.replace(/^\.\//, '')), `main ${pkg.main} packed`);
   // Runtime dependency tree: pure JavaScript, no install scripts (the add-on has no compiler).
   const paths = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
     .split('\n')

@@ -392,6 +392,70 @@ describe('runChecks: probes, diagnosis and validation', () => {
     }
   });
 
+  test('LAN names are probed over IPv6 at their own address, apart from IPv4; closed on v6 but open on v4 is said in plain words', async () => {
+    // port `v4only` listens on 127.0.0.1 only (a router forwarding IPv4, its firewall closed for IPv6);
+    // port `dual` on 127.0.0.1 and ::1 (both open)
+    const a = net.createServer();
+    const v4only = await listen(a, '127.0.0.1');
+    const b = net.createServer();
+    const dual = await listen(b, '127.0.0.1');
+    const c = net.createServer();
+    await new Promise<void>((r, j) => c.once('error', j).listen(dual, '::1', () => r()));
+    try {
+      const r = await runChecks({
+        names: ['nas.home.test', 'printer.home.test'],
+        // dns-update's results: nas has an A and its own AAAA; printer only its AAAA
+        expectedByName: { 'nas.home.test': { ipv4: '127.0.0.1', ipv6: '::1' }, 'printer.home.test': { ipv6: '::1' } },
+        tcp: { ports: [v4only, dual] },
+        timeoutMs: 2000,
+      });
+      assert.deepEqual(
+        r.checks.map((x) => [x.target, x.ok, x.data?.address]),
+        [
+          [`nas.home.test:${v4only} (IPv4)`, true, '127.0.0.1'],
+          [`nas.home.test:${v4only} (IPv6)`, false, '::1'],
+          [`nas.home.test:${dual} (IPv4)`, true, '127.0.0.1'],
+          [`nas.home.test:${dual} (IPv6)`, true, '::1'],
+          [`printer.home.test:${v4only} (IPv6)`, false, '::1'],
+          [`printer.home.test:${dual} (IPv6)`, true, '::1'],
+        ],
+      );
+      const blocked = r.checks[1];
+      assert.match(
+        blocked.detail,
+        new RegExp(
+          `^nas\\.home\\.test: connection to ::1 port ${v4only} over IPv6 refused.*\\. nas\\.home\\.test port ${v4only} answers over IPv4 but not over IPv6 \\(::1\\): the router's firewall most likely blocks incoming IPv6 connections to this host`,
+        ),
+      );
+      assert.match(
+        r.diagnosis.summary,
+        /^2 of 6 checks failed: nas\.home\.test:\d+ \(IPv6\): .*answers over IPv4 but not over IPv6/,
+      );
+      assert.deepEqual(
+        r.diagnosis.notes.filter((n) => /answers over IPv4 but not over IPv6/.test(n)).length,
+        1,
+        'printer has no IPv4 to compare with: no firewall note for it',
+      );
+      // printer's own failure is not explained by the firewall note: the general note stays
+      assert.ok(r.diagnosis.notes.some((n) => /A service did not answer/.test(n)));
+      // only nas's closed IPv6 port: the firewall note, not the hairpin NAT one
+      const one = await runChecks({
+        names: ['nas.home.test'],
+        expectedByName: { 'nas.home.test': { ipv4: '127.0.0.1', ipv6: '::1' } },
+        tcp: { ports: [v4only] },
+        timeoutMs: 2000,
+      });
+      assert.deepEqual(
+        one.checks.map((x) => x.ok),
+        [true, false],
+      );
+      assert.equal(one.diagnosis.notes.length, 1);
+      assert.match(one.diagnosis.notes[0], /router's IPv6 firewall/);
+    } finally {
+      await Promise.all([close(a), close(b), close(c)]);
+    }
+  });
+
   test('a failing service without NAT trouble mentions hairpin NAT; the external check URL gives the outside view', async () => {
     const outside = await startServer((req, res) =>
       req.query.get('key') === 'k1'

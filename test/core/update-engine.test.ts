@@ -1195,3 +1195,37 @@ test('engine: a retry time interrupted by a stop is kept — reset() lifts the s
   assert.equal(s.later.at(-1)![0].status, 'updated');
   s.engine.stop();
 });
+
+test('engine: after reset(), a held retry time later than the account wait is kept (found by the engine fuzz, seed 991478025)', async () => {
+  const s = setup({ provider: new TestProvider(3) });
+  const fail = (e: DdnsError) => ({ outcome: 'failed' as const, message: e.message, error: e });
+  // One call, three names: a 24 h wait for a, a 1 s account wait from b, a fatal account answer for c.
+  s.provider.answers = [
+    (call) => [
+      {
+        hostname: call.hostnames[0],
+        family: 'ipv4',
+        ...fail(transient('503', { code: 'http_503', scope: 'host', retryAfterMs: Infinity })),
+      },
+      {
+        hostname: call.hostnames[1],
+        family: 'ipv4',
+        ...fail(transient('429', { code: 'http_429', scope: 'account', retryAfterMs: 1 })),
+      },
+      { hostname: call.hostnames[2], family: 'ipv4', ...fail(fatal('badauth', { code: 'badauth', scope: 'account' })) },
+    ],
+    answerAll(),
+  ];
+  const t0 = s.clock.now();
+  await s.engine.update(
+    updateRequest({ hostnames: ['a.example.com', 'b.example.com', 'c.example.com'], addresses: V4 }),
+  );
+  const rr = await s.engine.reset();
+  const a = rr.find((x) => x.hostname === 'a.example.com')!;
+  assert.equal(a.nextRetryAt, new Date(t0 + 24 * 3_600_000).toISOString(), 'the 24 h wait, not the 1 s one');
+  await s.clock.advance(60_000);
+  const sent: string[] = s.provider.calls.slice(1).flatMap((c) => c.hostnames);
+  assert.ok(sent.includes('b.example.com') && sent.includes('c.example.com'), sent.join());
+  assert.equal(sent.includes('a.example.com'), false, 'a waits for the 24 h its answer asked for');
+  s.engine.stop();
+});

@@ -102,6 +102,50 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
   });
 
+  test('the palette filter finds the nodes by the words users type (issue 15)', { timeout: 60_000 }, async () => {
+    const { page } = s;
+    const search = page.locator('#red-ui-palette-search input');
+    // Node-RED's filter matches the type and the palette label; the package adds its words there.
+    const expected: Array<[string, string[]]> = [
+      ['ddns', ['public-ip-watch', 'dns-update', 'reachability-check']],
+      ['duckdns', ['dns-update', 'cert-renew']],
+      ['cloudflare', ['dns-update', 'cert-renew']],
+      ['no-ip', ['dns-update']],
+      ['certificate', ['cert-renew']],
+      ['my ip', ['public-ip-watch']],
+      ['port forwarding', ['reachability-check']],
+      ['letsencrypt', ['cert-renew']], // last: the screenshot below shows it
+    ];
+    try {
+      for (const [word, types] of expected) {
+        await search.fill(word);
+        await search.press('End'); // the search box filters on keyup
+        await waitFor(
+          async () => {
+            const shown: string[] = await page.evaluate(() =>
+              $('#red-ui-palette-container-DDNS .red-ui-palette-node:visible')
+                .map((_i: number, el: { getAttribute(n: string): string | null }) =>
+                  el.getAttribute('data-palette-type'),
+                )
+                .get(),
+            );
+            return types.every((t) => shown.includes(t)) && shown.every((t) => types.includes(t)) ? shown : undefined;
+          },
+          10_000,
+          50,
+          `the palette filter "${word}" showing ${types.join(', ')}`,
+        );
+      }
+      await s.screenshot('editor-palette-search', { selector: '#red-ui-palette' });
+      // The palette entry still reads as before: the words are for the filter only.
+      const label = await page.locator('.red-ui-palette-node[data-palette-type="cert-renew"] .red-ui-palette-label');
+      assert.doesNotMatch(await label.innerText(), /letsencrypt/);
+    } finally {
+      await search.fill('');
+      await search.press('End');
+    }
+  });
+
   test(
     'each node: dragged onto the workspace, edited, Done, valid; the flow deploys',
     { timeout: 90_000 },
@@ -217,7 +261,7 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     const usable = files.filter((f) =>
       [...typesOf(f)].every((ty) => ['tab', 'group', 'junction'].includes(ty) || known.includes(ty)),
     );
-    const file = usable.find((f) => f === 'getting-started.json') ?? usable[0];
+    const file = usable.find((f) => f === '01-getting-started.json') ?? usable[0];
     if (!file) return t.skip(`every example needs node types that are not installed here (${files.join(', ')})`);
     const name = file.replace(/\.json$/, '');
     t.diagnostic(`importing examples/${file}`);

@@ -188,6 +188,31 @@ test('No-IP contact e-mail: not an e-mail address is refused when the account st
   assert.equal(everything().includes('N0-ip-Secret'), false);
 });
 
+test('an account no node uses is quiet (invalid settings, plain http://); the first user hears it once (issue 15)', async () => {
+  // As core's mqtt-broker: accounts left behind by a deleted example must not log on every deploy.
+  const unused = [
+    { ...noipAccount({ contact: 'not-an-address' }), id: 'bad' },
+    { id: 'plain', type: 'ddns-account', provider: 'duckdns', settings: { endpoint: 'http://192.0.2.44/update' } },
+    { id: 'none', type: 'ddns-account', provider: 'no-such-provider', settings: {} },
+  ];
+  await helper.load(modules(), unused, { bad: { password: 'N0-ip-Secret' }, plain: { token: TOKEN } });
+  for (const id of ['bad', 'plain', 'none']) {
+    assert.deepEqual(logged('ERROR', id), [], id);
+    assert.deepEqual(logged('WARN', id), [], id);
+  }
+  await helper.unload();
+  // The same accounts with a user each: one line per account.
+  await helper.load(
+    modules(),
+    [...unused, ...['bad', 'plain', 'none'].map((a) => update(`u-${a}`, { account: a, wires: [[], []] }))],
+    { bad: { password: 'N0-ip-Secret' }, plain: { token: TOKEN } },
+  );
+  assert.equal(logged('ERROR', 'bad').length, 1);
+  assert.equal(logged('WARN', 'plain').length, 1);
+  assert.match(logged('ERROR', 'none').join(), /"no-such-provider" is not known/);
+  assert.equal(everything().includes('N0-ip-Secret') || everything().includes(TOKEN), false);
+});
+
 test("the help names the contact e-mail sent by default, and the editor checks the field's shape", () => {
   const help = readFileSync(join(REPO_ROOT, 'nodes/locales/en-US/ddns-account.html'), 'utf8');
   assert.ok(help.includes(PROJECT_CONTACT), 'the help gives the default contact address');

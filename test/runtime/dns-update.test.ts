@@ -23,7 +23,17 @@ import { skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startDuckDns, type DuckDnsContract } from '../support/contracts/duckdns';
 import { startServer, text, type TestServer } from '../support/http-server';
-import { helper, nodeModule, REPO_ROOT, deployFull, httpPostNode, startNodeRed, waitFor } from '../support/node-red';
+import {
+  helper,
+  loadFlow,
+  nodeModule,
+  unloadFlow,
+  REPO_ROOT,
+  deployFull,
+  httpPostNode,
+  startNodeRed,
+  waitFor,
+} from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
@@ -36,12 +46,8 @@ let srv: Dyndns2Server;
 before(async () => {
   await helper.startServer();
 });
-let loaded = false;
 afterEach(async () => {
-  if (loaded) {
-    loaded = false;
-    await helper.unload();
-  }
+  await unloadFlow();
   if (srv) await srv.close();
   srv = undefined as unknown as Dyndns2Server;
 });
@@ -83,8 +89,7 @@ const modules = () => [
 ];
 
 async function load(flow: Msg[], credentials: Msg = {}): Promise<Harness> {
-  await helper.load(modules(), flow, credentials);
-  loaded = true;
+  await loadFlow(modules(), flow, credentials);
   return attach();
 }
 
@@ -146,7 +151,8 @@ test('dns-update with the dry-run account: what would be sent, then nothing for 
   assert.equal(h.out.length, 1);
   assert.deepEqual(
     { ...lastStatus(h), source: undefined },
-    { fill: 'green', shape: 'dot', text: `${HOST} ✓ 203.0.113.7 2001:db8::7`, source: undefined },
+    // a dry run looks different from a real write (issue 15)
+    { fill: 'blue', shape: 'ring', text: `dry run: ${HOST} → 203.0.113.7 2001:db8::7`, source: undefined },
   );
 
   const again = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: null } });
@@ -163,7 +169,7 @@ test('dns-update with the dry-run account: what would be sent, then nothing for 
   );
   assert.equal(h.caught.length, 0);
   assert.equal(h.alerts.length, 0);
-  assert.equal(lastStatus(h)?.text, '3 names ✓ 203.0.113.7 2001:db8::7');
+  assert.equal(lastStatus(h)?.text, 'dry run: 3 names → 203.0.113.7 2001:db8::7');
 });
 
 test('dns-update: an invalid msg is an error for Catch, with a red status, and nothing is sent', async () => {
@@ -354,6 +360,35 @@ test('dns-update: nohost stops that name; msg.reset sends the held address and t
   assert.equal(h.alerts[1].payload.state, 'recovered');
   assert.equal(lastStatus(h)?.fill, 'green');
   assertNoSecret(h, PASSWORD);
+});
+
+test('dns-update: msg.force / msg.reset from an ordinary inject (its timestamp payload) work (issue 15)', async () => {
+  srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
+  const { account, credentials } = dyndnsAccount();
+  const h = await load(flowFor(account), credentials);
+  // An inject node's default message: payload = Date.now(), topic = ''.
+  const inject = (extra: Msg) => h.input({ payload: Date.now(), topic: '', ...extra });
+  const before = await inject({ force: true });
+  assert.match(String(before.error?.message), /msg\.force: no address has been published for these names yet/);
+  assert.equal(srv.requests.length, 0);
+
+  await h.input({ payload: { ipv4: '203.0.113.7' } });
+  assert.equal(srv.requests.length, 1);
+  const forced = await inject({ force: true });
+  assert.equal(forced.error, undefined, JSON.stringify(forced.error));
+  assert.deepEqual(
+    results(forced).map((r) => `${r.hostname}:${r.status}:${r.address}`),
+    [`${HOST}:unchanged:203.0.113.7`], // sent again; the server answers nochg
+  );
+  assert.equal(srv.requests.length, 2, 'the last address sent again');
+  const reset = await inject({ reset: true });
+  assert.equal(reset.error, undefined, JSON.stringify(reset.error));
+  assert.deepEqual(results(reset), [], 'nothing was held back');
+  assert.equal(srv.requests.length, 2);
+  // Without force or reset a number is still not an address; a wrong text beside force is still refused.
+  assert.match(String((await inject({})).error?.message), /msg\.payload must be/);
+  assert.match(String((await h.input({ payload: '203.0.113.x', force: true })).error?.message), /Invalid IPv4/);
+  assert.equal(srv.requests.length, 2);
 });
 
 test('dns-update: a provider wait (911) survives a redeploy of unchanged flows: nothing is sent until it ends', async () => {

@@ -23,7 +23,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
-import { helper, nodeModule, waitFor } from '../support/node-red';
+import { helper, loadFlow, nodeModule, unloadFlow, waitFor } from '../support/node-red';
 import { routerSocketOnLoopback } from '../support/ports';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
@@ -54,14 +54,8 @@ before(async () => {
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
   await helper.startServer();
 });
-let loaded = false;
-async function unload(): Promise<void> {
-  if (!loaded) return;
-  loaded = false;
-  await helper.unload();
-}
 afterEach(async () => {
-  await unload();
+  await unloadFlow();
   answers.clear();
 });
 after(async () => {
@@ -96,8 +90,7 @@ function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
 }
 
 async function load(config: Msg, extraFlow: Msg[] = [], credentials: Msg = {}): Promise<Harness> {
-  await helper.load([nodeModule('public-ip-watch'), captureHttpNode], flowFor(config, extraFlow), credentials);
-  loaded = true;
+  await loadFlow([nodeModule('public-ip-watch'), captureHttpNode], flowFor(config, extraFlow), credentials);
   return attach();
 }
 
@@ -287,7 +280,7 @@ test('public-ip-watch: bad answers from the only source are errors for Catch, ne
     assert.equal(h.caught[1].mine, name);
     assert.match(h.caught[1].error.message, reason);
     assert.equal(h.out.length, 0, `${name}: nothing published`);
-    await unload();
+    await unloadFlow();
   }
 });
 
@@ -308,7 +301,7 @@ test('public-ip-watch: quorum — agreement publishes, disagreement does not', a
   await waitFor(() => agree.out.length === 1, 10_000, 10, 'the agreed address');
   assert.equal(agree.out[0].payload.ipv4, '8.8.8.8');
   assert.deepEqual([...agree.out[0].payload.sources.ipv4.agreedBy].sort(), ['aws', 'ipify']);
-  await unload();
+  await unloadFlow();
 
   answers.set('/c', say('1.0.0.1'));
   const disagree = await load(quorumOfThree);
@@ -419,7 +412,7 @@ test('public-ip-watch: closing during a running check aborts it and leaves no ti
   const seen = srv.requests.length;
   const h = await load({ sources: [{ type: 'ipify', urlV4: url('/silent') }], timeout: 60 });
   await waitFor(() => srv.requests.length > seen, 10_000, 10, 'the lookup to start');
-  await unload(); // close handler: stops the watcher, aborts the lookup
+  await unloadFlow(); // close handler: stops the watcher, aborts the lookup
   assert.equal(h.out.length + h.caught.length, 0, 'a cancelled check reports nothing');
   // If a timer or socket were left, this test file would never finish (the runner waits for exit).
 });
@@ -469,7 +462,7 @@ test('public-ip-watch: an invalid configuration shows a red status and an error;
     assert.match(String(errors[0][0].msg), reason);
     await h.input({ payload: 1 });
     assert.match(h.caught[0].error.message, reason);
-    await unload();
+    await unloadFlow();
   }
 });
 
@@ -585,7 +578,7 @@ test('public-ip-watch + router: the router answers first, an announcement is fol
     assert.equal(h.caught.length, 0);
 
     // Closing the node closes the announcement listener: the port can be bound without sharing.
-    await unload();
+    await unloadFlow();
     const probe = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     await new Promise<void>((resolve, reject) => {
       probe.once('error', reject);
@@ -632,7 +625,7 @@ test('public-ip-watch + router: "no public address" from the router is CGNAT evi
     assert.equal(h.out[1].payload.cgnat.localAddress, '100.64.7.7');
     assert.equal(h.out[1].payload.cgnat.localClass, 'cgnat');
     assert.equal(h.caught.length, 0);
-    await unload();
+    await unloadFlow();
 
     // The router as the only source: an error for Catch, with the evidence beside it.
     router.state.result = 3;
@@ -881,7 +874,7 @@ test('public-ip-watch + router push: the path is served while the node runs and 
   // A full redeploy: the old node's route is removed, the new node's added.
   await redeploy(config);
   assert.equal((await routerGet(`/gone/nic/update?myip=8.8.8.8&token=${TOKEN}`)).status, 200);
-  await unload();
+  await unloadFlow();
   const after = await routerGet(`/gone/nic/update?myip=8.8.8.8&token=${TOKEN}`);
   assert.equal(after.status, 404, 'no route once the node is closed');
   assert.doesNotMatch(after.body, /badauth|good|nochg/);
@@ -920,6 +913,6 @@ test('public-ip-watch + router push: a configuration that cannot work is refused
     await h.input({ payload: 1 });
     assert.match(h.caught[0].error.message, reason);
     assert.ok(!visible(h).includes('with&ampersand+plus'), 'a refused token is not repeated');
-    await unload();
+    await unloadFlow();
   }
 });

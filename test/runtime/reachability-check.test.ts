@@ -15,20 +15,14 @@ import { closeHttpPools } from '../../src/core/http';
 import { json, startServer } from '../support/http-server';
 import { freePort } from '../support/ports';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { helper, NODE_RED_PATH, nodeModule, waitFor } from '../support/node-red';
+import { helper, loadFlow, NODE_RED_PATH, nodeModule, unloadFlow, waitFor } from '../support/node-red';
 
 import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
 
 before(async () => {
   await helper.startServer();
 });
-let loaded = false;
-async function unload(): Promise<void> {
-  if (!loaded) return;
-  loaded = false;
-  await helper.unload();
-}
-afterEach(unload);
+afterEach(unloadFlow);
 after(async () => {
   await helper.stopServer();
   await closeHttpPools();
@@ -54,8 +48,7 @@ async function load(config: Msg, credentials: Msg = {}): Promise<Harness> {
     { id: 'w', type: 'reachability-check', ...at, name: 'reach', ...QUIET, ...config, wires: [['out'], ['alerts']] },
     ...observerNodes('w', at),
   ];
-  await helper.load(nodeModule('reachability-check'), flow, { w: credentials });
-  loaded = true;
+  await loadFlow(nodeModule('reachability-check'), flow, { w: credentials });
   return observe('w', 20_000);
 }
 
@@ -200,7 +193,7 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   assert.equal(h.out[2].payload.diagnosis.nat.verdict, 'cgnat');
   assert.equal(h.out[2].payload.ok, false);
   // a configured WAN address: double NAT
-  await unload();
+  await unloadFlow();
   const d = await load({ natDiagnosis: true, wanAddress: '192.168.1.2', expectedIpv4: '203.0.113.7' });
   await d.input();
   assert.equal(d.out[0].payload.diagnosis.nat.verdict, 'double-nat');
@@ -211,6 +204,48 @@ test('reachability-check: CGNAT diagnosis from the addresses in the msg (public-
   );
   assert.match(d.out[0].payload.checks[0].warning, /forward/);
   assert.equal(lastStatus(d)?.fill, 'yellow');
+});
+
+test('reachability-check: each LAN name of dns-update is checked over IPv6 at its own AAAA; closed on v6, open on v4 is said plainly', async () => {
+  // the port answers on 127.0.0.1 only: IPv4 forwarded, IPv6 blocked (::1 stands for the LAN host's AAAA)
+  const port = await freePort();
+  const server = await listenOn(port);
+  try {
+    const h = await load({ tcpPorts: String(port) });
+    // what dns-update sends after `nas@mac(…)` and `printer@::1234` got their records
+    const results = [
+      { hostname: 'nas.home.test', family: 'ipv4', status: 'updated', address: '127.0.0.1' },
+      { hostname: 'nas.home.test', family: 'ipv6', status: 'updated', address: '::1' },
+      { hostname: 'printer.home.test', family: 'ipv4', status: 'unchanged', address: '127.0.0.1' },
+      { hostname: 'printer.home.test', family: 'ipv6', status: 'updated', address: '::1' },
+    ];
+    await h.input({ payload: { ok: true, results } });
+    assert.equal(h.out.length, 1);
+    const out = h.out[0].payload;
+    assert.deepEqual(
+      out.checks.map((c: Msg) => [c.target, c.ok, c.data.address]),
+      [
+        [`nas.home.test:${port} (IPv4)`, true, '127.0.0.1'],
+        [`nas.home.test:${port} (IPv6)`, false, '::1'],
+        [`printer.home.test:${port} (IPv4)`, true, '127.0.0.1'],
+        [`printer.home.test:${port} (IPv6)`, false, '::1'],
+      ],
+    );
+    for (const name of ['nas.home.test', 'printer.home.test'])
+      assert.ok(
+        out.diagnosis.notes.some((n: string) =>
+          n.startsWith(
+            `${name} port ${port} answers over IPv4 but not over IPv6 (::1): the router's firewall most likely blocks incoming IPv6 connections to this host`,
+          ),
+        ),
+        name,
+      );
+    assert.ok(!out.diagnosis.notes.some((n: string) => /hairpin/.test(n)), 'not a hairpin NAT matter');
+    assert.equal(lastStatus(h)?.fill, 'yellow');
+    assert.match(lastStatus(h)!.text, /^2 of 4 failed/);
+  } finally {
+    await closeServer(server);
+  }
 });
 
 test('reachability-check: invalid input is a clear error with a red status, and nothing is checked', async () => {
@@ -265,7 +300,7 @@ test('reachability-check: any msg starts a run, with or without a payload (an in
     }
     // Node-RED's own inject node that sets only msg.hostname (no payload property at all).
     const at = { z: 'f1', x: 100, y: 100 };
-    await unload();
+    await unloadFlow();
     const flow = [
       { id: 'f1', type: 'tab', label: 'reach' },
       {
@@ -283,8 +318,7 @@ test('reachability-check: any msg starts a run, with or without a payload (an in
     // Node-RED's inject node, from the Node-RED under test (the helper loads only Catch, Status and Complete).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [NODE_RED_PATH] }));
-    await helper.load([nodeModule('reachability-check'), inject], flow);
-    loaded = true;
+    await loadFlow([nodeModule('reachability-check'), inject], flow);
     const g = observe('w');
     helper.getNode('inj').receive({});
     await waitFor(() => g.out.length + g.caught.length > 0, 10_000, 10, 'the run started by the inject node');
@@ -321,13 +355,13 @@ test('reachability-check: an invalid configuration shows a red status and an err
     const errors = helper.log().args.filter((a: Msg[]) => a[0].level === helper.log().ERROR && a[0].id === 'w');
     assert.ok(errors.length >= 1, 'node.error was called');
     assert.match(String(errors[0][0].msg), reason);
-    await unload();
+    await unloadFlow();
   }
   // Nothing to check, or an interval without names: the configuration cannot work.
   const empty = await load({});
   await empty.input();
   assert.match(empty.caught[0].error.message, /nothing to check/);
-  await unload();
+  await unloadFlow();
   const nameless = await load({ dnsAuthoritative: true, dnsPublic: false, interval: 60 });
   await nameless.input();
   assert.match(nameless.caught[0].error.message, /enter the host names/);
@@ -362,7 +396,7 @@ test('reachability-check: interval runs on its own; closing the node clears the 
     await waitFor(() => h.out.length === 1, 10_000, 20, 'the first run after deploy');
     assert.equal(h.out[0].payload.ok, true);
     assert.equal(h.out[0].topic, 'reachability');
-    await unload();
+    await unloadFlow();
     // If the interval or the first-run timer were left behind, this file would never finish.
   } finally {
     await closeServer(server);
@@ -375,7 +409,7 @@ test('reachability-check: closing the node during a run cancels it; nothing is s
     const h = await load({ httpUrls: `http://127.0.0.1:${port}/`, timeout: 60 });
     helper.getNode('w').receive({ payload: 'go' });
     await waitFor(() => sockets.size === 1, 5000, 10, 'the HTTP check to connect');
-    await unload();
+    await unloadFlow();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(h.out.length + h.alerts.length + h.caught.length, 0, 'a cancelled run reports nothing');
     await waitFor(

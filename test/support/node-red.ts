@@ -38,6 +38,19 @@ export interface NodeTestHelper {
   request(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+let flowLoaded = false;
+/** helper.load(), remembering that a flow is loaded so that unloadFlow() unloads it once. */
+export async function loadFlow(nodes: unknown, flow: object[], credentials?: object): Promise<void> {
+  await helper.load(nodes, flow, credentials);
+  flowLoaded = true;
+}
+/** Unloads the flow loadFlow() loaded; does nothing when none is loaded (safe in afterEach and in a test). */
+export async function unloadFlow(): Promise<void> {
+  if (!flowLoaded) return;
+  flowLoaded = false;
+  await helper.unload();
+}
+
 /** The compiled node module (dist/src/nodes/<name>.js) for helper.load(). */
 export function nodeModule(name: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

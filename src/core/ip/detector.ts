@@ -26,6 +26,7 @@ import type { Redactor } from '../redact';
 import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from '../address';
 import { claimMatches, describeClaim, type PushClaim } from './push-claim';
 import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
+import { hostFlagsOf, readProcIf6 } from './sources/interface';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 
 export interface DetectorOptions {
@@ -349,17 +350,35 @@ export interface Disagreement {
 export interface RoundDetection extends DetectionResult {
   /** Outside sources that saw the same address as the local answer (same /64 network for IPv6). */
   confirmedBy?: string[];
+  /**
+   * IPv6: the outside services saw another address of the same /64 network (this host's temporary
+   * address, which connections leave from); the local, stable answer is the one used.
+   */
+  outsideTemporary?: string;
   disagreement?: Disagreement;
   /** The router's WAN address as the router reported it in this round (public or not). */
   wanAddress?: string;
   /** What the router said in this round, when it was asked. */
   router?: RouterEvidence;
+  /**
+   * IPv6: whether the address is fit to be this host's own AAAA. `stable` when a network interface
+   * gave it (its flags were read) or when outside services saw an address this host holds without
+   * the temporary/deprecated/tentative/failed flags; `temporary` when this host marks the address
+   * they saw temporary (privacy) or otherwise unusable; `unverified` when only outside services saw
+   * it and it is not on this host's interfaces (it may be a temporary address). Only with an address.
+   */
+  stability?: Ipv6Stability;
 }
+
+/** See RoundDetection.stability. */
+export type Ipv6Stability = 'stable' | 'temporary' | 'unverified';
 
 export interface RoundOptions extends DetectorOptions {
   scope: DetectScope;
   /** With scope `local`: what the router pushed for this family, to be confirmed (see confirmPush). */
   claim?: PushClaim;
+  /** This host's IPv6 address flags, as /proc/net/if_inet6 text (null where there is none). Default: that file. */
+  if6Flags?: (signal: AbortSignal) => Promise<string | null>;
 }
 
 const isRouterSource = (s: IpSource): s is RouterSource =>
@@ -443,7 +462,28 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
     // The router's own words are the strongest evidence: they replace an interface-based guess.
     if (ev.outcome === 'no_public') result.cgnatSuspected = cgnatFromRouter(ev, outsideSaw);
   }
+  if (family === 'ipv6' && result.address) result.stability = await stabilityOf(result, local, opts);
   return result;
+}
+
+/**
+ * Whether an IPv6 answer may be this host's own AAAA (RoundDetection.stability): a network
+ * interface's answer is (the source read the flags); an answer of outside services only (or of a
+ * router push they confirmed) is looked up in this host's address flags.
+ */
+async function stabilityOf(result: RoundDetection, local: IpSource[], opts: RoundOptions): Promise<Ipv6Stability> {
+  const base = (n: string) => n.replace(/#\d+$/, '');
+  const interfaces = new Set(local.filter((s) => s.id !== PUSH_SOURCE && !isRouterSource(s)).map((s) => s.id));
+  if (result.agreedBy.some((n) => interfaces.has(base(n)))) return 'stable';
+  let text: string | null = null;
+  try {
+    text = await (opts.if6Flags ?? readProcIf6)(opts.signal ?? new AbortController().signal);
+  } catch {
+    text = null;
+  }
+  const flags = hostFlagsOf(text ?? '', result.address!);
+  if (flags === undefined) return 'unverified';
+  return flags.length ? 'temporary' : 'stable';
 }
 
 /** The name of the router-push source in reports and `agreedBy`. */
@@ -525,8 +565,10 @@ function combine(
     reports,
   };
   if (l.address && o.address) {
-    if (sameAnswer(family, l.address, o.address)) r.confirmedBy = o.agreedBy;
-    else {
+    if (sameAnswer(family, l.address, o.address)) {
+      r.confirmedBy = o.agreedBy;
+      if (l.address !== o.address) r.outsideTemporary = o.address;
+    } else {
       const who = l.agreedBy.map(labelOf).join(' and ');
       r.disagreement = {
         local: { address: l.address, sources: l.agreedBy },

@@ -15,7 +15,8 @@ export interface StatusView {
 }
 
 /** The words of the status line (message catalog keys under `status.`). */
-export type StatusWord = 'failed' | 'no-address' | 'outside-sees' | 'router-silent';
+export type StatusWord =
+  'failed' | 'no-address' | 'outside-sees' | 'router-silent' | 'stable' | 'temporary' | 'unverified';
 
 /** What the status shows about one family. */
 export interface FamilyView {
@@ -23,6 +24,10 @@ export interface FamilyView {
   error?: string;
   /** The outside services saw another address (last full check). */
   outside?: string;
+  /** IPv6: the outside services saw a temporary address of the same network; the stable one is used. */
+  stable?: boolean;
+  /** IPv6: only outside services saw the address, a temporary one of this host's or one it does not hold. */
+  unstable?: 'temporary' | 'unverified';
   /** The router did not answer while the outside services did. */
   routerSilent?: boolean;
   /** The router said it has no public address. */
@@ -54,7 +59,7 @@ export class AddressStatusView {
         // A new local answer has not been confirmed yet: an earlier disagreement no longer applies.
         const keep =
           before && before.address === d.address && !before.error
-            ? { outside: before.outside, cgnat: before.cgnat }
+            ? { outside: before.outside, cgnat: before.cgnat, stable: before.stable, unstable: before.unstable }
             : {};
         this.view.set(f, { address: d.address, ...keep });
         news = true;
@@ -68,6 +73,8 @@ export class AddressStatusView {
       this.view.set(f, {
         address: d.address,
         ...(d.disagreement ? { outside: d.disagreement.outside.address } : {}),
+        ...(d.outsideTemporary ? { stable: true } : {}),
+        ...(d.stability === 'temporary' || d.stability === 'unverified' ? { unstable: d.stability } : {}),
         ...(d.router?.outcome === 'no_answer' ? { routerSilent: true } : {}),
         ...(d.router?.outcome === 'no_public' ? { cgnat: true } : {}),
       });
@@ -101,6 +108,8 @@ export class AddressStatusView {
       }
       let p = `${tag(f)} ${v.address}`;
       if (v.outside) p += ` (${word('outside-sees')} ${v.outside})`;
+      else if (v.stable) p += ` (${word('stable')})`;
+      else if (v.unstable) p += ` (${word(v.unstable)})`;
       parts.push(p);
       if (v.routerSilent) parts.push(word('router-silent'));
       if (v.cgnat) parts.push('CGNAT');

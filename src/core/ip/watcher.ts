@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
-import { parseAddress, type Family } from '../address';
-import type { DetectScope, Disagreement, RoundDetection } from './detector';
+import { ipv6Prefix, parseAddress, type Family, type Ipv6 } from '../address';
+import type { DetectScope, Disagreement, Ipv6Stability, RoundDetection } from './detector';
 import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
 import type { IpWatchPayload } from './payload';
@@ -52,11 +52,30 @@ export type CheckOrigin = 'start' | 'timer' | 'input' | 'hint';
 export interface AddressChange extends IpWatchPayload {
   ipv4: string | null;
   ipv6: string | null;
+  /** The /64 network of `ipv6` (`2001:db8:1:2::/64`), null without an IPv6 address. */
+  ipv6Prefix: string | null;
+  /** The /64 network differs from the previous IPv6 address's (false without a previous one). */
+  prefixChanged: boolean;
+  /**
+   * Whether `ipv6` may be this host's own AAAA (see RoundDetection.stability): `temporary` or
+   * `unverified` when only outside services saw it; null without an IPv6 address.
+   */
+  ipv6Stability: Ipv6Stability | null;
   previous: KnownAddresses;
   changed: Family[];
   initial?: true;
   sources: Partial<
-    Record<Family, { agreedBy: string[]; reports: SourceReport[]; confirmedBy?: string[]; disagreement?: Disagreement }>
+    Record<
+      Family,
+      {
+        agreedBy: string[];
+        reports: SourceReport[];
+        confirmedBy?: string[];
+        disagreement?: Disagreement;
+        /** IPv6: the (temporary) address outside services saw in the same /64; not the one sent. */
+        outsideTemporary?: string;
+      }
+    >
   >;
   cgnat?: NonNullable<DetectionResult['cgnatSuspected']> & { family: Family };
   /** The local answer and the outside services' answer differ (the first family where they do). */
@@ -145,6 +164,9 @@ const failed = (family: Family, error: string): RoundDetection => ({
   reports: [],
   error,
 });
+
+/** The /64 network of a canonical IPv6 address (detector output or the store, both parsed). */
+const prefixOf = (a: string | null): string | null => (a === null ? null : ipv6Prefix(a as Ipv6, 64));
 
 export class IpWatcher {
   private readonly families: Family[];
@@ -424,11 +446,24 @@ export class IpWatcher {
         sources[f] = { agreedBy: d.agreedBy, reports: d.reports };
         if (d.confirmedBy) sources[f]!.confirmedBy = d.confirmedBy;
         if (d.disagreement) sources[f]!.disagreement = d.disagreement;
+        if (d.outsideTemporary) sources[f]!.outsideTemporary = d.outsideTemporary;
         if (d.cgnatSuspected && !cgnat) cgnat = { family: f, ...d.cgnatSuspected };
         if (d.disagreement && !disagreement) disagreement = { family: f, ...d.disagreement };
         wanAddress ??= d.wanAddress;
       }
-      change = { ipv4: found.ipv4, ipv6: found.ipv6, previous, changed, sources, checkedAt };
+      const prefix = prefixOf(found.ipv6);
+      const prefixChanged = prefix !== null && previous.ipv6 !== null && prefixOf(previous.ipv6) !== prefix;
+      change = {
+        ipv4: found.ipv4,
+        ipv6: found.ipv6,
+        ipv6Prefix: prefix,
+        prefixChanged,
+        ipv6Stability: found.ipv6 === null ? null : (byFamily.ipv6?.stability ?? 'stable'),
+        previous,
+        changed,
+        sources,
+        checkedAt,
+      };
       if (initial) change.initial = true;
       if (cgnat) change.cgnat = cgnat;
       if (disagreement) change.disagreement = disagreement;

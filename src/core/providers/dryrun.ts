@@ -16,6 +16,7 @@ export const dryrunSettings = z.object({});
 export class DryRunProvider implements DnsProvider {
   readonly id = 'dryrun';
   readonly maxHostsPerCall = 20;
+  readonly localDns = true;
   /** name|family → address, what a real provider would now hold. */
   private readonly records = new Map<string, string>();
 

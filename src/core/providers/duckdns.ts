@@ -228,6 +228,7 @@ class DuckDnsProvider implements DnsProvider {
 export const definition: ProviderDefinition<typeof duckdnsSettings> = {
   id: 'duckdns',
   label: 'DuckDNS',
+  group: 'ddns',
   settings: duckdnsSettings,
   fields: [
     {

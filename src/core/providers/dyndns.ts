@@ -30,6 +30,7 @@ export function dyndnsFlavour(endpoint: string): Dyndns2Flavour {
 export const definition: ProviderDefinition<typeof accountSettings> = {
   id: 'dyndns',
   label: 'DynDNS (Oracle Dyn)',
+  group: 'ddns',
   settings: accountSettings,
   fields: accountFields({
     username: 'Your Dyn account username.',

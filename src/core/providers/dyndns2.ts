@@ -46,6 +46,7 @@ import type {
   ProviderDefinition,
   ProviderEnv,
   ProviderField,
+  ProviderGroup,
   RecordResult,
 } from './types';
 
@@ -90,7 +91,20 @@ export function dyndns2UserAgent(
  * - `dynu`: one request, `myip=<v4|no>&myipv6=<v6|no>`: Dynu fills an omitted family from the
  *   request's source address, and `no` leaves that family as it is.
  */
-export type DualStack = 'combined' | 'separate' | 'dynu';
+export type DualStack = 'combined' | 'separate' | 'dynu' | 'split';
+
+/**
+ * Query parameter names where a provider's differ from dyndns2's (`hostname`, `myip`); `ipv6` is
+ * where a `split` flavour sends IPv6 (IPv4 goes in `ip`), `user`/`password` put the credentials in
+ * the query instead of Basic auth (a service that documents only that).
+ */
+export interface Dyndns2Params {
+  host?: string;
+  ip?: string;
+  ipv6?: string;
+  user?: string;
+  password?: string;
+}
 
 export interface Dyndns2Flavour {
   /** Provider id (registry). */
@@ -104,6 +118,22 @@ export interface Dyndns2Flavour {
   abuseScope: 'account' | 'host';
   /** The User-Agent format the provider documents; default `contact` (No-IP's). */
   agent?: AgentFormat;
+  /** Parameter names where they differ from dyndns2's. */
+  params?: Dyndns2Params;
+  /** Names per request (default 20); HE takes one. */
+  maxHosts?: number;
+  /** The Basic-auth username is the name being updated (HE's per-record keys): one name per request. */
+  hostIsUser?: boolean;
+  /** The provider sets A records only (Namecheap, DNS-O-Matic, OVH DynHost): IPv6 is refused, nothing sent. */
+  ipv4Only?: boolean;
+  /** The provider's shortest time between two updates of a record (the engine keeps to it). */
+  minIntervalMs?: number;
+  /**
+   * Rewrites the provider's own answer (Zoneedit's XML, dynv6's sentences) into dyndns2 answer
+   * lines, each word followed by the provider's own words for the user (`badauth (Failed login)`);
+   * undefined: not an answer of the protocol (HTTP faults, HTML pages), handled as such.
+   */
+  translate?: (res: Pick<HttpResponse, 'status' | 'body'>) => string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,11 +295,19 @@ export interface PlannedRequest {
 }
 
 /** The requests one call needs, in the order they are sent (IPv4 first). */
-export function planRequests(dualStack: DualStack, addresses: AddressSet): PlannedRequest[] {
+export function planRequests(dualStack: DualStack, addresses: AddressSet, names: Dyndns2Params = {}): PlannedRequest[] {
   const families = (['ipv4', 'ipv6'] as const).filter((f) => addresses[f]);
+  const ip = names.ip ?? 'myip';
   switch (dualStack) {
     case 'combined':
-      return [{ families: [...families], params: [['myip', families.map((f) => addresses[f]).join(',')]] }];
+      return [{ families: [...families], params: [[ip, families.map((f) => addresses[f]).join(',')]] }];
+    case 'split':
+      return [
+        {
+          families: [...families],
+          params: families.map((f) => [f === 'ipv4' ? ip : (names.ipv6 ?? 'myipv6'), addresses[f]!]),
+        },
+      ];
     case 'dynu':
       return [
         {
@@ -281,7 +319,7 @@ export function planRequests(dualStack: DualStack, addresses: AddressSet): Plann
         },
       ];
     case 'separate':
-      return families.map((f) => ({ families: [f], params: [['myip', addresses[f]!]] }));
+      return families.map((f) => ({ families: [f], params: [[ip, addresses[f]!]] }));
   }
 }
 
@@ -289,10 +327,10 @@ export function planRequests(dualStack: DualStack, addresses: AddressSet): Plann
 const enc = (v: string) => encodeURIComponent(v).replace(/%2C/gi, ',').replace(/%3A/gi, ':');
 
 /** The request URL: the endpoint (its own query kept) plus `hostname` and the request's parameters. */
-export function buildUrl(endpoint: string, hostnames: string[], req: PlannedRequest): string {
+export function buildUrl(endpoint: string, hostnames: string[], req: PlannedRequest, hostParam = 'hostname'): string {
   const u = new URL(endpoint);
   const own = u.search.replace(/^\?/, '');
-  const ours = [['hostname', hostnames.join(',')], ...req.params].map(([k, v]) => `${k}=${enc(v)}`).join('&');
+  const ours = [[hostParam, hostnames.join(',')], ...req.params].map(([k, v]) => `${k}=${enc(v)}`).join('&');
   return `${u.origin}${u.pathname}?${own ? `${own}&` : ''}${ours}`;
 }
 
@@ -451,6 +489,13 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
 // ---------------------------------------------------------------------------------------------
 // The provider
 
+/** The answer for an IPv6 address given to a provider that sets IPv4 only (nothing is sent). */
+export const ipv6Refused = (name: string): DdnsError =>
+  badInput(
+    `${name} updates IPv4 addresses (A records) only; choose IPv4 in the node for this account.`,
+    'ipv6_unsupported',
+  );
+
 export interface Dyndns2Options {
   flavour: Dyndns2Flavour;
   endpoint: string;
@@ -472,10 +517,13 @@ export interface Dyndns2Options {
  * sent again in the second.
  */
 export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
-  const name = o.name ?? o.flavour.name;
+  const { flavour: f } = o;
+  const name = o.name ?? f.name;
   const redactor = new Redactor([o.password, `${o.username}:${o.password}`]);
-  const authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
-  const userAgent = dyndns2UserAgent(o.flavour.agent, o.contact);
+  const basic = (user: string) => `Basic ${Buffer.from(`${user}:${o.password}`).toString('base64')}`;
+  const userAgent = dyndns2UserAgent(f.agent, o.contact);
+  const max = f.hostIsUser ? 1 : (f.maxHosts ?? MAX_HOSTS_PER_REQUEST);
+  const inQuery = f.params?.password;
 
   async function send(
     hostnames: string[],
@@ -484,30 +532,38 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
     signal?: AbortSignal,
   ): Promise<RecordResult[]> {
     const http = { redactor, env: o.env ?? {}, maxBodyBytes: MAX_ANSWER_BYTES, userAgent };
+    const credentials: Array<[string, string]> = inQuery
+      ? [...(f.params?.user ? [[f.params.user, o.username] as [string, string]] : []), [inQuery, o.password]]
+      : [];
     const response = await providerRequest(http, {
-      url: buildUrl(o.endpoint, hostnames, req),
+      url: buildUrl(o.endpoint, hostnames, { ...req, params: [...req.params, ...credentials] }, f.params?.host),
       method: 'GET',
-      headers: { authorization },
+      headers: inQuery ? {} : { authorization: basic(f.hostIsUser ? hostnames[0] : o.username) },
       signal,
     });
+    const words = f.translate?.(response);
     return interpretAnswer({
-      response,
+      response: words === undefined ? response : { ...response, status: 200, body: words },
       hostnames,
       families: req.families,
       addresses,
-      flavour: o.flavour,
+      flavour: f,
       name,
       redactor,
     });
   }
 
   return {
-    id: o.flavour.id,
-    maxHostsPerCall: MAX_HOSTS_PER_REQUEST,
+    id: f.id,
+    maxHostsPerCall: max,
+    ...(f.minIntervalMs ? { minIntervalMs: f.minIntervalMs } : {}),
     async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-      const { hostnames, addresses } = validateCall(call, MAX_HOSTS_PER_REQUEST);
-      const plan = planRequests(o.flavour.dualStack, addresses);
-      const results: RecordResult[] = [];
+      const { hostnames, addresses: asked } = validateCall(call, max);
+      const refused = f.ipv4Only && asked.ipv6 ? hostnames.map((h) => failed(h, 'ipv6', ipv6Refused(name))) : [];
+      const addresses: AddressSet = f.ipv4Only ? (asked.ipv4 ? { ipv4: asked.ipv4 } : {}) : asked;
+      if (!addresses.ipv4 && !addresses.ipv6) return refused;
+      const plan = planRequests(f.dualStack, addresses, f.params);
+      const results: RecordResult[] = [...refused];
       const fail = (hostname: string, family: Family, error: DdnsError) =>
         results.push(failed(hostname, family, error));
       let failure: DdnsError | undefined;
@@ -604,40 +660,81 @@ export function accountFields(o: {
   ];
 }
 
-/**
- * The whole definition of a dyndns2 provider at a fixed server whose User-Agent carries a contact
- * (No-IP, Dynu and the like): its flavour, its server, and what the editor says about its account.
- */
-export function dyndns2Member(o: {
-  flavour: Dyndns2Flavour;
+/** A preset's flavour: server trouble waits 10 minutes and `abuse` blocks one name unless it says otherwise. */
+export type PresetFlavour = Omit<Dyndns2Flavour, 'serverTroubleWaitMs' | 'abuseScope'> &
+  Partial<Pick<Dyndns2Flavour, 'serverTroubleWaitMs' | 'abuseScope'>>;
+
+export const presetFlavour = (f: PresetFlavour): Dyndns2Flavour => ({
+  serverTroubleWaitMs: 10 * MINUTE,
+  abuseScope: 'host',
+  ...f,
+});
+
+/** What the editor says about a fixed-server dyndns2 provider's account, and where its docs are. */
+interface MemberText {
+  flavour: PresetFlavour;
   label?: string;
+  /** Default `ddns` (a dynamic-DNS service); registrars and hosts with a DynDNS page say `registrar`. */
+  group?: ProviderGroup;
   endpoint: string;
-  username: string;
   password: string;
   docsUrl: string;
-}): ProviderDefinition<typeof contactAccountSettings> {
+}
+
+function member<S extends z.ZodType<{ password: string; endpoint?: string; contact?: string; username?: string }>>(
+  o: MemberText,
+  settings: S,
+  fields: ProviderField[],
+): ProviderDefinition<S> {
+  const flavour = presetFlavour(o.flavour);
   return {
     id: o.flavour.id,
     label: o.label ?? o.flavour.name,
-    settings: contactAccountSettings,
-    fields: accountFields({
-      username: o.username,
-      password: o.password,
-      contact: o.flavour.name,
-      defaultEndpoint: o.endpoint,
-    }),
+    group: o.group ?? 'ddns',
+    settings,
+    fields,
     txt: false,
     docsUrl: o.docsUrl,
     create: (s, env) =>
       createDyndns2Provider({
-        flavour: o.flavour,
+        flavour,
         endpoint: s.endpoint ?? o.endpoint,
-        username: s.username,
+        username: s.username ?? '',
         password: s.password,
         contact: s.contact,
         env,
       }),
   };
+}
+
+/**
+ * The whole definition of a dyndns2 provider at a fixed server whose User-Agent carries a contact
+ * (No-IP, Dynu and the like): its flavour, its server, and what the editor says about its account.
+ */
+export function dyndns2Member(o: MemberText & { username: string }): ProviderDefinition<typeof contactAccountSettings> {
+  const fields = accountFields({ ...o, contact: o.flavour.name, defaultEndpoint: o.endpoint });
+  return member(o, contactAccountSettings, fields);
+}
+
+/** A key (or token) alone, with the optional endpoint and contact: providers without a username. */
+export const keySettings = z.object({
+  password: z.string().trim().min(1, 'Enter the key.'),
+  endpoint: accountSettings.shape.endpoint,
+  contact: contactSetting,
+});
+
+/**
+ * `dyndns2Member` for a provider whose update needs only a key (HE's per-record keys, IPv64's
+ * update key, dynv6's token): `keyLabel` names it in the editor.
+ */
+export function dyndns2KeyMember(o: MemberText & { keyLabel: string }): ProviderDefinition<typeof keySettings> {
+  const [, password, ...rest] = accountFields({
+    ...o,
+    username: '',
+    contact: o.flavour.name,
+    defaultEndpoint: o.endpoint,
+  });
+  return member(o, keySettings, [{ ...password, label: o.keyLabel }, ...rest]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,6 +752,7 @@ const genericSettings = z.object({
 export const definition: ProviderDefinition<typeof genericSettings> = {
   id: 'dyndns2',
   label: 'Other dyndns2 server',
+  group: 'self-hosted',
   settings: genericSettings,
   fields: [
     {

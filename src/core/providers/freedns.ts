@@ -330,6 +330,7 @@ class FreeDnsProvider implements DnsProvider {
 export const definition: ProviderDefinition<typeof freednsSettings> = {
   id: 'freedns',
   label: 'FreeDNS (afraid.org)',
+  group: 'ddns',
   settings: freednsSettings,
   fields: [
     {

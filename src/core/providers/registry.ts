@@ -15,6 +15,21 @@ import * as dynu from './dynu';
 import * as dyndns from './dyndns';
 import * as cloudflare from './cloudflare/index';
 import * as rfc2136 from './rfc2136';
+import * as he from './he';
+import * as strato from './strato';
+import * as allinkl from './allinkl';
+import * as selfhost from './selfhost';
+import * as dynv6 from './dynv6';
+import * as zoneedit from './zoneedit';
+import * as changeip from './changeip';
+import * as loopia from './loopia';
+import * as dnsomatic from './dnsomatic';
+import * as ydns from './ydns';
+import * as dnshome from './dnshome';
+import * as dode from './dode';
+import * as ipv64 from './ipv64';
+import * as ovh from './ovh';
+import * as namecheap from './namecheap';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -26,6 +41,21 @@ export const PROVIDERS: ProviderDefinition[] = [
   dyndns.definition,
   cloudflare.definition,
   rfc2136.definition,
+  he.definition,
+  strato.definition,
+  allinkl.definition,
+  selfhost.definition,
+  dynv6.definition,
+  zoneedit.definition,
+  changeip.definition,
+  loopia.definition,
+  dnsomatic.definition,
+  ydns.definition,
+  dnshome.definition,
+  dode.definition,
+  ipv64.definition,
+  ovh.definition,
+  namecheap.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -201,6 +201,7 @@ class Rfc2136Provider implements DnsProvider {
   readonly id = 'rfc2136';
   readonly maxHostsPerCall = MAX_HOSTS_PER_CALL;
   readonly conditional = true;
+  readonly localDns = true;
   private readonly key: TsigKey | null;
   private readonly redactor: Redactor;
   private readonly zones = new Map<string, string>();
@@ -448,6 +449,7 @@ class Rfc2136Provider implements DnsProvider {
 export const definition: ProviderDefinition<typeof rfc2136Settings> = {
   id: 'rfc2136',
   label: 'RFC 2136 (BIND, Knot, PowerDNS…)',
+  group: 'self-hosted',
   settings: rfc2136Settings,
   fields: [
     {

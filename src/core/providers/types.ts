@@ -59,6 +59,13 @@ export interface DnsProvider {
   setTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   readonly txtSerialised?: boolean;
+  /**
+   * The provider may be a DNS server inside the network (RFC 2136 to your own BIND, the dry run):
+   * unique-local IPv6 addresses (fc00::/7) may be sent to it. Public providers never get them.
+   */
+  readonly localDns?: boolean;
+  /** The provider's documented shortest time between two writes of a record, ms (e.g. Zoneedit's 600 s). */
+  readonly minIntervalMs?: number;
   /** Release pooled resources (sockets). */
   close?(): Promise<void>;
 }
@@ -100,9 +107,17 @@ export interface ProviderField {
   advanced?: boolean;
 }
 
+/**
+ * Where the editor lists a provider: free dynamic-DNS services, registrars and DNS hosts, clouds,
+ * self-hosted servers, local (split-horizon) DNS. Without a group: listed first (the dry run).
+ */
+export const PROVIDER_GROUPS = ['ddns', 'registrar', 'cloud', 'self-hosted', 'local'] as const;
+export type ProviderGroup = (typeof PROVIDER_GROUPS)[number];
+
 export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
   id: string;
   label: string;
+  group?: ProviderGroup;
   /** Validates the account settings (config fields and credentials together). */
   settings: S;
   fields: readonly ProviderField[];

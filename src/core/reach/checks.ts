@@ -413,32 +413,48 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
     }
   }
 
-  const families: Array<4 | 6 | undefined> = { any: [undefined], ipv4: [4], ipv6: [6], both: [4, 6] }[
-    plan.tcp?.family ?? 'any'
+  const tcpFamily = plan.tcp?.family ?? 'any';
+  const configured: Array<4 | 6 | undefined> = { any: [undefined], ipv4: [4], ipv6: [6], both: [4, 6] }[
+    tcpFamily
   ] as Array<4 | 6 | undefined>;
+  /**
+   * A name with its own published addresses (dns-update's results: `nas@mac(…)`, `printer@::1234`)
+   * is probed at them, each family on its own even with `any`: the IPv6 address of a LAN host is
+   * its own, and the router's firewall treats it apart from the IPv4 port forward.
+   */
+  const tcpPlan = (name: string): Array<{ family: 4 | 6 | undefined; host: string }> => {
+    const own = expectedByName.get(name);
+    const at = (f: 4 | 6 | undefined) => (f && own?.[f === 4 ? 'ipv4' : 'ipv6']) || name;
+    const fams =
+      tcpFamily === 'any' && own && (own.ipv4 || own.ipv6)
+        ? ([own.ipv4 ? 4 : null, own.ipv6 ? 6 : null].filter((f) => f !== null) as Array<4 | 6>)
+        : configured;
+    return fams.map((family) => ({ family, host: at(family) }));
+  };
+  const tcpChecks: Array<{ name: string; port: number; family: 4 | 6 | undefined; check: Check }> = [];
   for (const name of names) {
     for (const port of ports) {
-      for (const family of families) {
+      for (const { family, host: address } of tcpPlan(name)) {
         if (family && net.isIP(name) && net.isIP(name) !== family) continue;
         tasks.push(async () => {
-          const r = await probeTcp({ host: name, port, family, timeoutMs, signal: plan.signal });
+          const r = await probeTcp({ host: address, port, family, timeoutMs, signal: plan.signal });
           const host = name.includes(':') ? `[${name}]` : name;
-          return [
-            {
-              kind: 'tcp',
-              target: `${host}:${port}${family ? ` (IPv${family})` : ''}`,
-              ok: r.ok,
-              detail: r.detail,
-              ms: r.ms,
-              data: {
-                host: name,
-                port,
-                code: r.code,
-                ...(r.address ? { address: r.address } : {}),
-                ...(r.family ? { family: r.family } : {}),
-              },
+          const check: Check = {
+            kind: 'tcp',
+            target: `${host}:${port}${family ? ` (IPv${family})` : ''}`,
+            ok: r.ok,
+            detail: address !== name ? `${name}: ${r.detail}` : r.detail,
+            ms: r.ms,
+            data: {
+              host: name,
+              port,
+              code: r.code,
+              ...(r.address ? { address: r.address } : address !== name ? { address } : {}),
+              ...(r.family ? { family: r.family } : {}),
             },
-          ];
+          };
+          tcpChecks.push({ name, port, family, check });
+          return [check];
         });
       }
     }
@@ -545,6 +561,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
     })
   ).flat();
   isAborted(plan.signal);
+  notes.push(...ipv6Blocked(tcpChecks));
   const ok = checks.every((c) => c.ok);
   return {
     ok,
@@ -552,6 +569,26 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
     diagnosis: diagnose(checks, nat, notes, Boolean(external)),
     ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * A port open over IPv4 and closed over IPv6 on the same name: the router's firewall (IPv6 has no
+ * NAT: each LAN host's address is reachable only where the router lets it in). Says so in the IPv6
+ * check's detail and returns one note per such name and port.
+ */
+function ipv6Blocked(tcp: Array<{ name: string; port: number; family: 4 | 6 | undefined; check: Check }>): string[] {
+  const notes: string[] = [];
+  for (const v6 of tcp) {
+    if (v6.family !== 6 || v6.check.ok) continue;
+    const v4 = tcp.find((t) => t.family === 4 && t.name === v6.name && t.port === v6.port && t.check.ok);
+    if (!v4) continue;
+    const addr = typeof v6.check.data?.address === 'string' ? ` (${v6.check.data.address})` : '';
+    const sentence = `${v6.name} port ${v6.port} answers over IPv4 but not over IPv6${addr}: the router's firewall most likely blocks incoming IPv6 connections to this host (routers let them in only per device and port). Allow port ${v6.port} for this device in the router's IPv6 firewall (often called IPv6 port sharing or permit access), or check that the service also listens on IPv6.`;
+    v6.check.detail = `${v6.check.detail}. ${sentence}`;
+    v6.check.data = { ...v6.check.data, ipv6Blocked: true };
+    notes.push(sentence);
+  }
+  return notes;
 }
 
 /** Turn the results into a few sentences: what is wrong and what it probably means. */
@@ -573,7 +610,8 @@ function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: string[], ha
   }
   const dnsOk =
     checks.some((c) => dnsKinds.has(c.kind)) && checks.filter((c) => dnsKinds.has(c.kind)).every((c) => c.ok);
-  const serviceFailed = failed.some((c) => c.kind === 'tcp' || c.kind === 'http');
+  // (an IPv6 port closed where IPv4 answers has its own note: ipv6Blocked)
+  const serviceFailed = failed.some((c) => (c.kind === 'tcp' && c.data?.ipv6Blocked !== true) || c.kind === 'http');
   if (serviceFailed && nat?.verdict === 'cgnat') {
     notes.push(
       'The service checks fail as expected behind CGNAT: connections from the internet cannot reach your router over IPv4.',

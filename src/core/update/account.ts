@@ -53,6 +53,7 @@ export function providerCatalog() {
   return PROVIDERS.map((p) => ({
     id: p.id,
     label: p.label,
+    group: p.group,
     txt: p.txt,
     docsUrl: p.docsUrl,
     fields: p.fields.map((f) => (f.kind === 'password' ? { ...f, default: undefined } : { ...f })),

@@ -111,7 +111,8 @@ export class UpdateEngine {
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
     this.gate = opts.gate ?? gateOf(opts.provider) ?? new AccountGate();
-    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    // The provider's own minimum (Zoneedit: 600 s) wins over a shorter one of the node.
+    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS, opts.provider.minIntervalMs ?? 0);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.alertAfter = Math.max(1, opts.alertAfter ?? DEFAULT_ALERT_AFTER);
     this.redactor = opts.redactor ?? new Redactor();
@@ -156,26 +157,53 @@ export class UpdateEngine {
     const { hostnames, addresses } = req;
     return this.exclusive(async () => {
       await this.load();
-      const now = this.clock.now();
-      const order: Rec[] = [];
-      const results = new Map<Rec, UpdateResult>();
-      const toWrite: Rec[] = [];
-      for (const hostname of hostnames) {
+      const wanted: Array<[Rec, Ip]> = [];
+      for (const hostname of hostnames)
         for (const family of FAMILIES) {
           const address = addresses[family];
-          if (address === undefined) continue;
-          const r = this.rec(hostname, family);
-          order.push(r);
-          const planned = this.plan(r, address, req.force === true, now);
-          if (planned === 'write') toWrite.push(r);
-          else results.set(r, planned);
+          if (address !== undefined) wanted.push([this.rec(hostname, family), address]);
         }
-      }
-      await this.send(toWrite, results);
-      this.arm();
-      await this.persist();
-      return order.map((r) => results.get(r)!).filter((x) => x !== undefined);
+      return this.publish(wanted, req.force === true);
     });
+  }
+
+  /**
+   * Write again, with force, the address each of these names last had to publish (pending, else
+   * confirmed), per family: msg.force without an address. Names with none are left out.
+   */
+  async rewrite(hostnames: readonly Hostname[]): Promise<UpdateResult[]> {
+    return this.exclusive(async () => {
+      await this.load();
+      const wanted: Array<[Rec, Ip]> = [];
+      for (const hostname of hostnames)
+        for (const family of FAMILIES) {
+          const r = this.rec(hostname, family);
+          const known = r.desired ?? r.confirmed?.address;
+          if (known === undefined) continue;
+          try {
+            wanted.push([r, r.desired ?? parsePublishable(known, family).address]);
+          } catch {
+            // a saved address this version no longer accepts: nothing to write again
+          }
+        }
+      return this.publish(wanted, true);
+    });
+  }
+
+  /** Plan and send these writes; one result per record, in order. Inside exclusive(). */
+  private async publish(wanted: Array<[Rec, Ip]>, force: boolean): Promise<UpdateResult[]> {
+    const now = this.clock.now();
+    const results = new Map<Rec, UpdateResult>();
+    const toWrite: Rec[] = [];
+    for (const [r, address] of wanted) {
+      const planned = this.plan(r, address, force, now);
+      if (planned === 'write') toWrite.push(r);
+      else results.set(r, planned);
+    }
+    await this.send(toWrite, results);
+    this.arm();
+    await this.persist();
+    return wanted.map(([r]) => results.get(r)!).filter((x) => x !== undefined);
   }
 
   /**
@@ -545,8 +573,10 @@ export class UpdateEngine {
       return res;
     }
     r.failures++;
-    // An account-wide wait is the gate's: the guarded provider set it when the answer came.
     const waitMs = retryDelay(r.failures, this.backoff, err.retryAfterMs);
+    // The guarded provider set the account's wait when the answer came, a moment ago: the same
+    // instant as this record's retry, so that both say one time (also after a redeploy).
+    if (err.scope === 'account' && serverMs) this.gate.waitUntil(now + serverMs);
     r.dueAt = now + waitMs;
     r.wait = 'retry';
     return { ...res, nextRetryAt: iso(r.dueAt) };
@@ -663,8 +693,9 @@ export class UpdateEngine {
       if (r.desired === undefined || r.dueAt !== undefined) continue;
       const held = r.heldUntil;
       r.heldUntil = undefined;
-      if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
-      else if (held !== undefined && held > now) out.push(this.delay(r, held, 'retry'));
+      // The later of the account's wait and the record's own held retry time (both were ordered).
+      if (held !== undefined && held > now && held >= this.gate.notBefore) out.push(this.delay(r, held, 'retry'));
+      else if (this.gate.notBefore > now) out.push(this.delay(r, this.gate.notBefore, 'account'));
       else if (r.lastWriteAt !== undefined && now - r.lastWriteAt < this.minIntervalMs)
         out.push(this.delay(r, r.lastWriteAt + this.minIntervalMs, 'interval'));
       else ready.push(r);

@@ -5,8 +5,10 @@
  * - ok: no result failed and none is stopped by a fatal answer (a write delayed by the minimum
  *   interval or a provider's wait is fine: it will be sent).
  * - status colour: red ring when something is stopped or failed without a retry, yellow ring
- *   while a write is pending (retry, delay), green dot when every name is in place.
+ *   while a write is pending (retry, delay) or a name keeps its AAAA because the IPv6 address is a
+ *   temporary one, green dot when every name is in place.
  */
+import { familyLabel } from '../address';
 import { clip } from '../text';
 import type { UpdateResult } from './types';
 
@@ -27,7 +29,8 @@ type Level = 0 | 1 | 2; // ok, pending, broken
 function level(r: UpdateResult): Level {
   if (r.stopped) return 2;
   if (r.status === 'failed') return r.nextRetryAt ? 1 : 2;
-  if (r.status === 'skipped') return r.nextRetryAt ? 1 : r.reason === 'no-address' ? 0 : 2;
+  if (r.status === 'skipped')
+    return r.nextRetryAt || r.reason === 'temporary-address' ? 1 : r.reason === 'no-address' ? 0 : 2;
   return 0;
 }
 
@@ -40,7 +43,9 @@ function mark(r: UpdateResult): string {
       ? `… ${r.address} at ${hhmm(r.nextRetryAt)}`
       : r.reason === 'no-address'
         ? ''
-        : `– ${r.reason}`;
+        : r.reason === 'temporary-address'
+          ? `${familyLabel(r.family)} kept: temporary address`
+          : `– ${r.reason}`;
   return `✓ ${r.address}`;
 }
 

@@ -19,8 +19,11 @@ export type UpdateStatus = 'updated' | 'unchanged' | 'failed' | 'skipped';
  * - `account-wait`: the provider asked the whole account to wait (rate limit, maintenance).
  * - `stopped`: a fatal answer stopped updates (see `stopped`).
  * - `no-address`: the input carried no address of a family the caller asked for.
+ * - `temporary-address`: the IPv6 address of this host's name is a temporary (privacy) one, or was
+ *   seen only by outside services: the name keeps its AAAA record (see core/ip/host-id.ts).
  */
-export type SkipReason = 'min-interval' | 'retry-pending' | 'account-wait' | 'stopped' | 'no-address';
+export type SkipReason =
+  'min-interval' | 'retry-pending' | 'account-wait' | 'stopped' | 'no-address' | 'temporary-address';
 
 export interface UpdateResult {
   hostname: string;

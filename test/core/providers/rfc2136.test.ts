@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { visibleTexts } from '../../support/visible-texts';
 import { providerCall, updateRequest } from '../../support/parsed';
 import { MemoryStore } from '../../../src/core/store';
 import { UpdateEngine } from '../../../src/core/update/engine';
@@ -22,16 +23,8 @@ import { parseTsig, withoutTsig } from '../../../src/core/dns/tsig';
 import { skipWithoutBind, startBind, type BindServer, type TsigKey } from '../../support/bind';
 
 /** Everything a person could see: results, messages, errors with detail and stack. */
-const seen: string[] = [];
-function see(x: unknown): void {
-  if (x instanceof Error) seen.push(x.message, String(x.stack), String((x as DdnsError).detail ?? ''));
-  else
-    seen.push(
-      JSON.stringify(x, (_k, v) =>
-        v instanceof Error ? { message: v.message, stack: v.stack, detail: (v as DdnsError).detail } : v,
-      ),
-    );
-}
+const seen: unknown[] = [];
+const see = (x: unknown): void => void seen.push(x);
 /** Await `p`, expecting a DdnsError; returns it (and records it in `seen`). */
 async function failure(p: Promise<unknown>): Promise<DdnsError> {
   try {
@@ -124,7 +117,9 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
   after(async () => {
     for (const c of closers) await c();
     await bind?.stop();
-    const leaked = seen.filter((s) => s.includes(bind.keys.sha256.secret) || s.includes(bind.keys.sha512.secret));
+    const leaked = visibleTexts(seen).filter(
+      (s) => s.includes(bind.keys.sha256.secret) || s.includes(bind.keys.sha512.secret),
+    );
     assert.deepEqual(leaked, [], 'no secret in any message, error or result');
   });
 

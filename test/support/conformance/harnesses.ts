@@ -12,6 +12,7 @@ import { startCloudflare } from '../contracts/cloudflare';
 import { startDuckDns } from '../contracts/duckdns';
 import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
 import { startFreeDns } from '../contracts/freedns';
+import { startNamecheap } from '../contracts/namecheap';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -75,9 +76,9 @@ const OTHER = 'c0nformance-wr0ng-t0ken-c0nformance-002';
 const HTML_PAGE =
   '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
 
-const dyndns2Harness = (id: string, flavour: Dyndns2Flavour): Harness => ({
+const dyndns2Harness = (id: string, flavour: Dyndns2Flavour, notApplicable?: Harness['notApplicable']): Harness => ({
   id,
-  notApplicable: { txt: 'definition.txt is false: the dyndns2 protocol sets addresses only' },
+  notApplicable: { txt: 'definition.txt is false: the dyndns2 protocol sets addresses only', ...notApplicable },
   async start() {
     const password = 'c0nformance-passw0rd';
     const srv = await startDyndns2({ flavour, users: { alice: password }, hosts: ['a.example.net'] });
@@ -183,6 +184,43 @@ export const HARNESSES: Harness[] = [
   dyndns2Harness('noip', 'noip'),
   dyndns2Harness('dynu', 'dynu'),
   dyndns2Harness('dyndns', 'dyn'),
+  dyndns2Harness('he', 'he'),
+  dyndns2Harness('strato', 'strato'),
+  dyndns2Harness('allinkl', 'allinkl'),
+  dyndns2Harness('selfhost', 'selfhost'),
+  dyndns2Harness('dynv6', 'dynv6'),
+  dyndns2Harness('zoneedit', 'zoneedit'),
+  dyndns2Harness('changeip', 'changeip', {
+    unchanged:
+      'ChangeIP answers `200 Successful Update` whether the address changed or not; the engine sends no unchanged address',
+  }),
+  dyndns2Harness('loopia', 'generic'),
+  dyndns2Harness('dnsomatic', 'generic'),
+  dyndns2Harness('ydns', 'ydns'),
+  dyndns2Harness('dnshome', 'dnshome'),
+  dyndns2Harness('dode', 'dode'),
+  dyndns2Harness('ipv64', 'ipv64'),
+  dyndns2Harness('ovh-dynhost', 'generic'),
+  {
+    id: 'namecheap',
+    async start() {
+      const nc = await startNamecheap({ domain: 'example.net', password: TOKEN, hosts: ['a'] });
+      return {
+        settings: { domain: 'example.net', password: TOKEN, endpoint: nc.url },
+        badAuth: { domain: 'example.net', password: OTHER, endpoint: nc.url },
+        secrets: [TOKEN, OTHER],
+        hostname: 'a.example.net',
+        notOwned: 'b.example.net',
+        fault: (f) => nc.failNext(f),
+        close: () => nc.close(),
+      };
+    },
+    notApplicable: {
+      unchanged:
+        'Namecheap answers ErrCount 0 whether the address changed or not; the engine sends no unchanged address',
+      txt: 'definition.txt is false: the dynamic DNS page sets A records only',
+    },
+  },
   {
     id: 'cloudflare',
     async start() {

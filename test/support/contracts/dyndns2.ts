@@ -34,8 +34,100 @@ import type http from 'node:http';
 import { isIP } from 'node:net';
 import { startServer, type RecordedRequest } from '../http-server';
 
-export type Dyndns2Flavour = 'noip' | 'dynu' | 'dyn' | 'generic';
+export type Dyndns2Flavour = 'noip' | 'dynu' | 'dyn' | 'generic' | keyof typeof PRESETS;
 export type Family = 'ipv4' | 'ipv6';
+
+/**
+ * How a dyndns2-style service's requests and answers differ from dyndns2's, as it documents them
+ * (the pages are cited in each provider's file, src/core/providers/<id>.ts):
+ * `host`/`ip`/`ipv6` the query names (`ipv6` set: IPv4 and IPv6 in their own parameters of one
+ * request), `user`/`password` credentials in the query instead of Basic auth (`password` alone: a
+ * key that names no user), `hostIsUser` the Basic username is the name (HE), `maxHosts` names per
+ * request, `combined` `myip=<v4>,<v6>` accepted, `render` the answer in the service's own form.
+ */
+export interface WireShape {
+  host?: string;
+  ip?: string;
+  ipv6?: string;
+  user?: string;
+  password?: string;
+  hostIsUser?: boolean;
+  maxHosts?: number;
+  combined?: boolean;
+  render?: (line: string) => { status?: number; body: string };
+}
+
+const xmlAnswer = (el: string, code: number, text: string) => ({
+  body: `<${el} CODE="${code}" TEXT="${text}" ZONE="example.net">`,
+});
+
+/** The presets whose wire form differs from plain dyndns2 (the others use the `generic` flavour). */
+export const PRESETS = {
+  strato: { combined: true },
+  allinkl: { host: 'host', ipv6: 'myip6' },
+  ydns: { host: 'host', ip: 'ip' },
+  dnshome: { ip: 'ip', ipv6: 'ip6' },
+  dode: { user: 'username', password: 'password' },
+  ipv64: { host: 'domain', ip: 'ip', ipv6: 'ip6', password: 'key' },
+  he: { hostIsUser: true, maxHosts: 1 },
+  // ChangeIP: success is the sentence `200 Successful Update`; refusals HTTP 401.
+  changeip: {
+    ip: 'ip',
+    maxHosts: 1,
+    render: (l) =>
+      /^(good|nochg)/.test(l)
+        ? { body: '200 Successful Update' }
+        : l === 'badauth'
+          ? { status: 401, body: 'badauth' }
+          : { body: l },
+  },
+  // selfHost.de: 204 without a body for no change, 401 for bad credentials, 409 for an unknown zone.
+  selfhost: {
+    maxHosts: 1,
+    render: (l) =>
+      l.startsWith('nochg')
+        ? { status: 204, body: '' }
+        : l === 'badauth'
+          ? { status: 401, body: 'badauth' }
+          : l === 'nohost'
+            ? { status: 409, body: '' }
+            : { body: l },
+  },
+  // dynv6 update API: sentences, 401 for a bad token, 404 for an unknown zone.
+  dynv6: {
+    host: 'zone',
+    ip: 'ipv4',
+    ipv6: 'ipv6',
+    password: 'token',
+    maxHosts: 1,
+    render: (l) =>
+      l.startsWith('good')
+        ? { body: 'addresses updated' }
+        : l.startsWith('nochg')
+          ? { body: 'addresses unchanged' }
+          : l === 'badauth'
+            ? { status: 401, body: 'invalid authentication token' }
+            : l === 'nohost'
+              ? { status: 404, body: 'zone not found' }
+              : { body: l },
+  },
+  // Zoneedit: one XML element per answer; 702 when a name is updated again within 600 s.
+  zoneedit: {
+    maxHosts: 1,
+    render: (l) =>
+      l.startsWith('good')
+        ? xmlAnswer('SUCCESS', 200, 'Update succeeded.')
+        : l.startsWith('nochg')
+          ? xmlAnswer('SUCCESS', 201, 'no update required')
+          : l === 'badauth'
+            ? xmlAnswer('ERROR', 708, 'Failed Login: alice')
+            : l === 'nohost'
+              ? xmlAnswer('ERROR', 709, 'Invalid hostname')
+              : l === 'toosoon'
+                ? xmlAnswer('ERROR', 702, 'Minimum 600 seconds between requests')
+                : { body: l },
+  },
+} satisfies Record<string, WireShape>;
 
 export interface HostState {
   /** Username owning the host; undefined: any user of the server. */
@@ -61,6 +153,8 @@ export interface Dyndns2ServerOptions {
    * as the providers warn they do. Default: never.
    */
   nochgLimit?: number;
+  /** Answer `toosoon` (rendered by the preset, e.g. Zoneedit's 702) for a name written less than this long ago. */
+  minIntervalMs?: number;
 }
 
 /** One canned answer, used for exactly one request (which is still recorded). */
@@ -114,6 +208,8 @@ const FQDN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-
 
 export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2Server> {
   const path = opts.path ?? '/nic/update';
+  const shape: WireShape = (PRESETS as Record<string, WireShape>)[opts.flavour] ?? {};
+  const lastWrite = new Map<string, number>();
   const hosts = new Map<string, HostState & { nochgs: number }>();
   const addHost = (h: string, s: HostState = {}) => hosts.set(h.toLowerCase(), { ...s, nochgs: 0 });
   if (Array.isArray(opts.hosts)) opts.hosts.forEach((h) => addHost(h));
@@ -154,7 +250,15 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
 
   function authenticate(req: RecordedRequest): string | undefined {
     const pairs: Array<[string, string]> = [];
-    if (req.basic) pairs.push([req.basic.user, req.basic.password]);
+    if (shape.password) {
+      const pass = req.query.get(shape.password) ?? '';
+      if (shape.user) pairs.push([req.query.get(shape.user) ?? '', pass]);
+      else for (const u of Object.keys(opts.users)) pairs.push([u, pass]);
+    } else if (req.basic && shape.hostIsUser) {
+      // HE: the username is the name; the key is that record's (here: any user's password).
+      if (req.basic.user !== req.query.get('hostname')) return undefined;
+      for (const u of Object.keys(opts.users)) pairs.push([u, req.basic.password]);
+    } else if (req.basic) pairs.push([req.basic.user, req.basic.password]);
     if (opts.flavour === 'dynu' && req.query.get('password') !== null) {
       pairs.push([req.query.get('username') ?? '', req.query.get('password') ?? '']);
     }
@@ -199,25 +303,39 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
       }
       return out;
     }
-    const myip = req.query.get('myip');
+    if (shape.ipv6) {
+      for (const [param, family] of [
+        [shape.ip ?? 'myip', 'ipv4'],
+        [shape.ipv6, 'ipv6'],
+      ] as const) {
+        const v = req.query.get(param);
+        if (v === null) continue;
+        if (isIP(v) !== (family === 'ipv4' ? 4 : 6)) return null;
+        out[family] = v.toLowerCase();
+      }
+      if (!out.ipv4 && !out.ipv6) put(source);
+      return out;
+    }
+    const myip = req.query.get(shape.ip ?? 'myip');
     if (myip === null || myip === '') {
       put(source); // the documented fallback: the request's source address
       return out;
     }
     const parts = myip.split(',');
-    const commaOk = opts.flavour === 'noip' || opts.flavour === 'generic' || path.endsWith('/v3/update');
+    const commaOk =
+      opts.flavour === 'noip' || opts.flavour === 'generic' || shape.combined || path.endsWith('/v3/update');
     if (parts.length > (commaOk ? 2 : 1)) return null;
     for (const p of parts) if (!put(p.trim())) return null;
     return out;
   }
 
   function update(req: RecordedRequest, user: string): string[] {
-    const hostnames = (req.query.get('hostname') ?? '')
+    const hostnames = (req.query.get(shape.host ?? 'hostname') ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean);
     if (hostnames.length === 0) return ['notfqdn']; // "If no hosts are specified, notfqdn is returned once"
-    if (hostnames.length > 20) return ['numhost'];
+    if (hostnames.length > (shape.maxHosts ?? 20)) return ['numhost'];
     const addrs = addressesOf(req)!;
     let changed = false;
     const lines = hostnames.map((h) => {
@@ -225,6 +343,9 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
       const st = hosts.get(h);
       if (!st || (st.owner !== undefined && st.owner !== user)) return 'nohost';
       if (st.blocked) return 'abuse';
+      const last = lastWrite.get(h);
+      if (opts.minIntervalMs !== undefined && last !== undefined && Date.now() - last < opts.minIntervalMs)
+        return 'toosoon';
       let good = false;
       for (const f of ['ipv4', 'ipv6'] as const) {
         if (addrs[f] !== undefined && st[f] !== addrs[f]) {
@@ -238,6 +359,7 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
         return 'abuse';
       }
       changed ||= good;
+      if (good) lastWrite.set(h, Date.now());
       const list = [addrs.ipv4, addrs.ipv6].filter(Boolean);
       // The address list format of a dual-stack line is not documented: No-IP-style comma here,
       // Dynu space-separated (the client accepts both).
@@ -260,12 +382,18 @@ export async function startDyndns2(opts: Dyndns2ServerOptions): Promise<Dyndns2S
     }
     if (req.method !== 'GET') return send(res, 405, 'Method Not Allowed');
     const ua = req.headers['user-agent'] ?? '';
-    if (!ua.trim() || AGENT_RULES[opts.flavour]?.test(ua) === false) return send(res, 200, 'badagent');
+    /** dyndns2 answer lines, in the preset's own form when it has one. */
+    const answer = (lines: string[], status = 200) => {
+      if (!shape.render) return send(res, status, lines.join('\n'));
+      const r = shape.render(lines[0]);
+      send(res, r.status ?? status, r.body);
+    };
+    if (!ua.trim() || AGENT_RULES[opts.flavour]?.test(ua) === false) return answer(['badagent']);
     const user = authenticate(req);
-    if (!user) return send(res, opts.flavour === 'noip' ? 401 : 200, 'badauth');
+    if (!user) return answer(['badauth'], opts.flavour === 'noip' ? 401 : 200);
     // A malformed address is not covered by the documents: answered here with HTTP 400.
     if (addressesOf(req) === null) return send(res, 400, 'bad address');
-    send(res, 200, update(req, user).join('\n'));
+    answer(update(req, user));
   }, opts.listen ?? '127.0.0.1');
 
   return {

@@ -35,7 +35,8 @@ export interface InterfaceSourceOptions {
   readers?: InterfaceReaders;
 }
 
-async function readProcIf6(signal: AbortSignal): Promise<string | null> {
+/** The text of /proc/net/if_inet6, or null where the system has none. */
+export async function readProcIf6(signal: AbortSignal): Promise<string | null> {
   try {
     return await readFile('/proc/net/if_inet6', { encoding: 'utf8', signal });
   } catch (e) {
@@ -54,6 +55,19 @@ export function parseIf6Flags(text: string): Map<string, number> {
     out.set(`${f[5]}|${addr}`, parseInt(f[4], 16));
   }
   return out;
+}
+
+/**
+ * The flags (`temporary`, `deprecated`, …) this host's interfaces give `address` in /proc/net/if_inet6
+ * text: [] when it is held without any, undefined when no interface holds it.
+ */
+export function hostFlagsOf(text: string, address: string): string[] | undefined {
+  let found: string[] | undefined;
+  for (const [key, f] of parseIf6Flags(text)) {
+    if (key.slice(key.indexOf('|') + 1) !== address) continue;
+    found = [...(found ?? []), ...flagWords(f)];
+  }
+  return found;
 }
 
 const familyOfInfo = (i: os.NetworkInterfaceInfo): Family =>

@@ -56,6 +56,7 @@ export type CloudflareSettings = z.infer<typeof cloudflareSettings>;
 export const definition: ProviderDefinition<typeof cloudflareSettings> = {
   id: 'cloudflare',
   label: 'Cloudflare (API token)',
+  group: 'registrar',
   settings: cloudflareSettings,
   fields: [
     {
