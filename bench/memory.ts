@@ -5,12 +5,9 @@
  * each confirmed by the what's-my-IP URL, dns-update with minInterval 0 on a dry-run account).
  * cert-renew holds a valid certificate (not due) and checks it on start against Pebble's directory.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { packPackage } from '../test/support/packed';
 import { startPebble } from '../test/support/pebble';
-import { newEcKeyArgs } from '../test/support/openssl';
+import { selfSignedCertificate } from '../test/support/openssl';
 import { oursFlows, routerPush } from './clients';
 import { startNodeRed, type BenchNodeRed } from './node-red';
 import { IpService } from './servers';
@@ -56,30 +53,6 @@ async function samples(
   return last(n);
 }
 
-/** A certificate that is not due (90 days), where cert-renew keeps its files. */
-function validCertificate(dir: string, name: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...newEcKeyArgs('privkey.pem'),
-      '-out',
-      'cert.pem',
-      '-days',
-      '90',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=DNS:${name}`,
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  writeFileSync(join(dir, 'chain.pem'), '');
-  writeFileSync(join(dir, 'fullchain.pem'), readFileSync(join(dir, 'cert.pem')));
-}
-
 export async function measureMemory(o: { idleMs: number; changes: number[] }): Promise<MemoryFigures> {
   const { tgz } = packPackage(tempDir('pack'));
   const pebble = await startPebble({ dnsServer: '127.0.0.1:9' });
@@ -89,7 +62,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
   const push = { path: '/bench/push', token: 'memory-bench-token-0123456789' };
   const name = 'mem.bench.test';
   const certDir = tempDir('cert');
-  validCertificate(certDir, name);
+  selfSignedCertificate(certDir, 90, [name]); // not due
 
   const flows = oursFlows({
     clients: [{ id: 'mem', name, ip, push, bridge: { endpoint: '' } as never }], // replaced by dryrun below

@@ -7,14 +7,13 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { helper, nodeModule } from '../support/node-red';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { observe, observerNodes } from '../support/observer';
-import { newEcKeyArgs } from '../support/openssl';
+import { selfSignedCertificate } from '../support/openssl';
 
 const skip = skipWithoutPebble();
 const NAME = 'www.lazy.test';
@@ -44,27 +43,7 @@ describe('cert-renew without acme-client while nothing is due', { skip }, () => 
   test('a check of a valid certificate reports "not due" and leaves acme-client unloaded', async () => {
     // A valid certificate (90 days, the name in its SAN), as an earlier order would have left it.
     const out = join(dir, 'out');
-    mkdirSync(out, { recursive: true });
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        ...newEcKeyArgs('privkey.pem'),
-        '-out',
-        'cert.pem',
-        '-days',
-        '90',
-        '-subj',
-        `/CN=${NAME}`,
-        '-addext',
-        `subjectAltName=DNS:${NAME}`,
-      ],
-      { cwd: out, stdio: 'pipe' },
-    );
-    const cert = readFileSync(join(out, 'cert.pem'), 'utf8');
-    writeFileSync(join(out, 'chain.pem'), '');
-    writeFileSync(join(out, 'fullchain.pem'), cert);
+    selfSignedCertificate(out, 90, [NAME]);
     // Other tests in this process may have ordered: start from a process without acme-client.
     for (const k of loadedAcmeClient()) delete require.cache[k];
 
