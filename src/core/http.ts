@@ -1,20 +1,14 @@
 /**
- * The one HTTP client of the package, on Node's own http/https (already loaded by Node-RED, so it
- * costs next to no memory; undici cost about 20 MB of resident memory, issue 17).
+ * The one HTTP client of the package (undici 7).
  *
- * Every request has: a total timeout (connection, headers and body), a cap on the response body (a
- * provider that answers with a huge body cannot exhaust memory), the package's User-Agent, proxy
- * support through the standard environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as
- * undici's EnvHttpProxyAgent reads them: https falls back to HTTP_PROXY), an optional local address
- * to send from (multi-WAN) and an optional address family (an IPv4 lookup must travel over IPv4).
- * Errors are DdnsErrors whose text has been through the redactor: a URL that carries a token never
- * reaches a log in clear.
+ * Every request has: a total timeout (headers and body), a cap on the response body (a provider
+ * that answers with a huge body cannot exhaust memory), the package's User-Agent, proxy support
+ * through the standard environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), an optional
+ * local address to send from (multi-WAN) and an optional address family (an IPv4 lookup must
+ * travel over IPv4). Errors are DdnsErrors whose text has been through the redactor: a URL that
+ * carries a token never reaches a log in clear.
  */
-import http from 'node:http';
-import https from 'node:https';
-import { isIP } from 'node:net';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { DdnsError, transient } from './errors';
 import { Redactor } from './redact';
 import { serverWait } from './schedule';
@@ -56,101 +50,36 @@ export interface HttpResponse {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BODY = 64 * 1024;
 
-/** Idle pooled connections are closed after this long (a provider is called rarely). */
-const KEEP_ALIVE_MS = 4_000;
+const dispatchers = new Map<string, Dispatcher>();
 
-/** The proxy for a URL according to the environment, or undefined for a direct connection. */
-export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
-  const httpProxy = env.HTTP_PROXY || env.http_proxy;
-  const raw = url.protocol === 'https:' ? env.HTTPS_PROXY || env.https_proxy || httpProxy : httpProxy;
-  if (!raw) return undefined;
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  for (const entry of (env.NO_PROXY || env.no_proxy || '').split(/[\s,]+/)) {
-    if (!entry) continue;
-    if (entry === '*') return undefined;
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry.toLowerCase());
-    if (!m || (m[2] && m[2] !== port)) continue;
-    const name = m[1].replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
-    if (host === name || host.endsWith(`.${name}`)) return undefined;
+function dispatcherFor(r: HttpRequest): Dispatcher {
+  const key = JSON.stringify([
+    r.localAddress ?? '',
+    r.family ?? 0,
+    r.noProxy ? 1 : 0,
+    r.ca ?? '',
+    process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+    process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+  ]);
+  let d = dispatchers.get(key);
+  if (!d) {
+    const connect: Record<string, unknown> = { timeout: r.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    if (r.localAddress) connect.localAddress = r.localAddress;
+    if (r.family) connect.family = r.family;
+    if (r.ca) connect.ca = r.ca;
+    const opts = { connect, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000 };
+    d = r.noProxy ? new Agent(opts) : new EnvHttpProxyAgent(opts);
+    dispatchers.set(key, d);
   }
-  try {
-    return new URL(raw.includes('://') ? raw : `http://${raw}`);
-  } catch {
-    return undefined;
-  }
-}
-
-const basic = (u: URL) =>
-  u.username
-    ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
-    : undefined;
-
-/** An https agent whose connections go through an HTTP proxy's CONNECT tunnel. */
-class TunnelAgent extends https.Agent {
-  constructor(
-    private readonly proxy: URL,
-    opts: https.AgentOptions,
-  ) {
-    super(opts);
-  }
-  override createConnection(
-    o: https.RequestOptions & { servername?: string },
-    cb: (err: Error | null, s?: Duplex) => void,
-  ): undefined {
-    const target = `${o.host}:${o.port}`;
-    const auth = basic(this.proxy);
-    const connect = (this.proxy.protocol === 'https:' ? https : http).request({
-      host: this.proxy.hostname.replace(/^\[|\]$/g, ''),
-      port: this.proxy.port || (this.proxy.protocol === 'https:' ? 443 : 80),
-      method: 'CONNECT',
-      path: target,
-      headers: { host: target, ...(auth ? { 'proxy-authorization': auth } : {}) },
-      localAddress: o.localAddress,
-      family: o.family,
-      agent: false,
-      signal: o.signal,
-    });
-    connect.once('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        const e = Object.assign(new Error(`the proxy answered HTTP ${res.statusCode} to CONNECT`), {
-          code: 'proxy_refused',
-        });
-        return cb(e);
-      }
-      const host = String(o.host);
-      const s = tls.connect({ socket, servername: o.servername || (isIP(host) ? undefined : host), ca: o.ca });
-      s.once('secureConnect', () => cb(null, s));
-      s.once('error', (e) => cb(e));
-    });
-    connect.once('error', (e) => cb(e));
-    connect.setTimeout(DEFAULT_TIMEOUT_MS, () => connect.destroy(new Error('the proxy did not answer CONNECT')));
-    connect.end();
-    return undefined;
-  }
-}
-
-const agents = new Map<string, http.Agent>();
-
-/** A pooled agent per kind of connection (direct or through which proxy); sockets are kept 4 s. */
-function agentFor(url: URL, proxy: URL | undefined): http.Agent {
-  const tls = url.protocol === 'https:';
-  const key = `${tls ? 's' : ''}|${proxy?.href ?? ''}`;
-  let a = agents.get(key);
-  if (!a) {
-    const opts = { keepAlive: true, timeout: KEEP_ALIVE_MS, maxFreeSockets: 4 };
-    a = !tls ? new http.Agent(opts) : proxy ? new TunnelAgent(proxy, opts) : new https.Agent(opts);
-    agents.set(key, a);
-  }
-  return a;
+  return d;
 }
 
 /** Close every pooled connection (tests and Node-RED shutdown). */
 export async function closeHttpPools(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  for (const a of all) a.destroy();
+  const all = [...dispatchers.values()];
+  dispatchers.clear();
+  await Promise.allSettled(all.map((d) => d.close()));
 }
 
 function describeNetworkError(e: unknown): { code: string; text: string } {
@@ -165,8 +94,10 @@ function describeNetworkError(e: unknown): { code: string; text: string } {
     EHOSTUNREACH: 'host unreachable',
     ENETUNREACH: 'network unreachable (no route for this address family?)',
     EADDRNOTAVAIL: 'local address not available',
-    ERR_STREAM_PREMATURE_CLOSE: 'connection closed unexpectedly',
-    proxy_refused: 'the proxy refused the connection',
+    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for an answer',
+    UND_ERR_BODY_TIMEOUT: 'timed out reading the answer',
+    UND_ERR_SOCKET: 'connection closed unexpectedly',
     CERT_HAS_EXPIRED: 'the server certificate has expired',
     DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
     UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified',
@@ -187,47 +118,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (/^\d+$/.test(s)) return serverWait(Number(s) * 1000);
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : serverWait(t - now);
-}
-
-/** Send the request (direct, or through the environment's proxy) and wait for the answer's head. */
-function send(
-  r: HttpRequest,
-  headers: Record<string, string>,
-  body: string | undefined,
-  signal: AbortSignal,
-): Promise<http.IncomingMessage> {
-  const url = new URL(r.url);
-  const proxy = r.noProxy ? undefined : proxyFor(url);
-  const viaHttpProxy = proxy && url.protocol === 'http:';
-  const auth = viaHttpProxy ? basic(proxy) : undefined;
-  const h: Record<string, string> = { ...headers };
-  if (body !== undefined) h['content-length'] = String(Buffer.byteLength(body));
-  if (auth) h['proxy-authorization'] = auth;
-  const opts: https.RequestOptions = {
-    method: r.method ?? 'GET',
-    headers: h,
-    signal,
-    agent: agentFor(url, proxy),
-    localAddress: r.localAddress,
-    family: r.family,
-    ...(viaHttpProxy
-      ? { host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxy.port || 80, path: url.href }
-      : {
-          host: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port || undefined,
-          path: `${url.pathname}${url.search}`,
-          servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname,
-        }),
-  };
-  if (r.ca) opts.ca = r.ca;
-  h.host = url.host;
-  const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-  if (!lib) return Promise.reject(Object.assign(new Error(`unsupported protocol ${url.protocol}`), { code: 'url' }));
-  return new Promise((resolve, reject) => {
-    const req = lib.request(opts, resolve);
-    req.once('error', reject);
-    req.end(body);
-  });
 }
 
 /**
@@ -260,20 +150,31 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
     }
   })();
   try {
-    const res = await send(r, headers, body, signal);
+    const res = await request(r.url, {
+      method: r.method ?? 'GET',
+      headers,
+      body,
+      signal,
+      dispatcher: dispatcherFor(r),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) {
-      res.destroy();
+      // Destroying an unread undici body emits an 'error' (RequestAbortedError): without a
+      // listener it would be an uncaught exception that takes the whole process down.
+      res.body.on('error', () => {});
+      res.body.destroy();
       throw transient(`${where} sent an answer of ${declared} bytes, more than the ${maxBody} accepted`, {
         code: 'body_too_large',
       });
     }
-    for await (const chunk of res) {
+    for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       if (size > maxBody) {
-        res.destroy();
+        res.body.destroy();
         throw transient(`${where} sent an answer larger than the ${maxBody} bytes accepted`, {
           code: 'body_too_large',
         });
@@ -285,7 +186,7 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
     }
     return {
-      status: res.statusCode ?? 0,
+      status: res.statusCode,
       headers: flat,
       body: Buffer.concat(chunks).toString('utf8'),
       ms: performance.now() - started,

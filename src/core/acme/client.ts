@@ -30,7 +30,7 @@ export { acmeError, renewalInfo } from './ari';
 
 // ---- HTTP for our CAs ------------------------------------------------------------------------
 // acme-client talks through one shared axios instance. For the CAs this package uses, its
-// requests are carried by our own HTTP client (core/http.ts: timeouts, body cap, proxy variables, a
+// requests are carried by our own HTTP client (undici: timeouts, body cap, proxy variables, a
 // private CA's root) through an axios adapter, and acme-client's hidden retry loop (it sleeps and
 // retries 429/5xx/network errors up to five times, then fails with a TypeError on network errors)
 // is switched off: a rate-limit answer becomes a transient DdnsError carrying the CA's
@@ -60,7 +60,7 @@ function originOf(url: string | undefined): string | null {
   }
 }
 
-function httpAdapter(policy: CaPolicy) {
+function undiciAdapter(policy: CaPolicy) {
   return async (config: AxiosConfig) => {
     const raw = typeof config.headers?.toJSON === 'function' ? config.headers.toJSON() : { ...config.headers };
     const headers: Record<string, string> = {};
@@ -114,7 +114,7 @@ function installInterceptors(): void {
   ax.interceptors.request.use((config) => {
     const p = policies.get(originOf(config.url) ?? '');
     if (p) {
-      config.adapter = httpAdapter(p);
+      config.adapter = undiciAdapter(p);
       config.retryAttempt = Number.MAX_SAFE_INTEGER - 1; // no retries inside acme-client
     }
     return config;
