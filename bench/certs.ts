@@ -5,10 +5,11 @@
  * - this package: ensureCertificate (src/core/acme/manager.ts) with the rfc2136 provider and the
  *   propagation wait of the cert-renew node (waitForPropagation against the zone's server, a
  *   round every 2 s), a fresh ACME account as on a first run;
- * - certbot with its RFC 2136 plugin and its default propagation wait (60 s), a fresh account
- *   (--register-unsafely-without-email), trusting Pebble's CA through REQUESTS_CA_BUNDLE;
- * - certbot again with --dns-rfc2136-propagation-seconds 1, to show what the fixed wait costs
- *   (not a default setting; a wait that short can fail against real secondaries).
+ * - certbot with its RFC 2136 plugin and --dns-rfc2136-propagation-seconds 1, a fresh account
+ *   (--register-unsafely-without-email), trusting Pebble's CA through REQUESTS_CA_BUNDLE: the main
+ *   comparison (issue 17), certbot as quick as it gets here (the one server Pebble asks has the
+ *   record at once; a wait that short can fail against real secondaries);
+ * - certbot again with its default propagation wait (60 s), what a user gets without tuning.
  * Each is timed from the start of the call or process to its end, and the files are checked.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -154,13 +155,13 @@ export async function measureCerts(c: CertContext, withCertbot: boolean): Promis
     `certificates: this package ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
   );
   if (!withCertbot) return rows;
-  rows.push(await certCertbot(c));
-  log(
-    `certificates: certbot (default wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
-  );
   rows.push(await certCertbot(c, 1));
   log(
     `certificates: certbot (1 s wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
+  );
+  rows.push(await certCertbot(c));
+  log(
+    `certificates: certbot (default wait) ${rows[rows.length - 1].ms === null ? 'failed' : `${Math.round(rows[rows.length - 1].ms!)} ms`}`,
   );
   return rows;
 }

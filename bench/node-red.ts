@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { installPacked } from '../test/support/packed';
 import { freePort } from '../test/support/ports';
 import { linkPackageInto } from '../test/support/user-dir';
 import { launch, pollUntil, tempDir, type Managed } from './util';
@@ -23,10 +24,18 @@ export interface BenchNodeRed {
   stop(): Promise<void>;
 }
 
-export async function startNodeRed(name: string, opts: { withPackage: boolean }): Promise<BenchNodeRed> {
+/**
+ * withPackage: the checkout linked into the user directory; packed: this npm tarball installed as
+ * a user gets it (test/support/packed.ts) instead.
+ */
+export async function startNodeRed(
+  name: string,
+  opts: { withPackage: boolean; packed?: string },
+): Promise<BenchNodeRed> {
   const userDir = tempDir('nr');
   const port = await freePort();
-  if (opts.withPackage) {
+  if (opts.packed) installPacked(opts.packed, userDir);
+  else if (opts.withPackage) {
     linkPackageInto(userDir, REPO_ROOT);
   }
   const settings = {

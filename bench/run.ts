@@ -1,10 +1,13 @@
 /**
  * `npm run bench` — this package side by side with ddclient, inadyn and certbot, on loopback only.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory|scale|certs]
  *
  * Full run (~15 min): writes bench/RESULTS.md. --quick (~4 min): fewer samples, prints only
  * (unless --out is given). --skip-missing runs without the peers that are not installed.
+ * --only memory: only the memory rows of issue 17 (bench/memory.ts), against its goals, prints only.
+ * --only scale: only figure 5 at 1,000 names (this package and the installed peers), prints only.
+ * --only certs: only figure 6 (this package, certbot with a 1 s and with its default wait), prints only.
  * --only router: only the router row of issue 8 (staleness, steady cost and footprint of
  * public-ip-watch with the router source; needs root and miniupnpd), prints only.
  * Phases: set-up → 1–2 staleness/reaction → 3–4 steady state and footprint (6 certificates run
@@ -21,8 +24,9 @@ import { measureCerts, type CertRow } from './certs';
 import { oursFlows, routerPush, startDdclient, startInadyn, type OursFlowClient, type RunningClient } from './clients';
 import { checkEnvironment, describeMachine, describeMissing } from './env';
 import { REPO_ROOT, startNodeRed } from './node-red';
-import { renderReport } from './report';
+import { certHeadline, certSection, renderReport, scaleHeadline, scaleSection } from './report';
 import { measureScale } from './scale';
+import { measureMemory, memoryReport } from './memory';
 import { DnsProxy, countHolding, preset } from './dns-relay';
 import { ROUTER_START, routerUnavailable, startRouterClient, type RouterClient } from './router';
 import { Dyndns2Bridge, IpService } from './servers';
@@ -45,10 +49,23 @@ interface Args {
   seed: number;
   /** Only the router row (issue 8). */
   onlyRouter: boolean;
+  /** Only the memory rows (issue 17). */
+  onlyMemory: boolean;
+  /** Only figure 5 at 1,000 names (issue 17), or only figure 6. */
+  onlyScale: boolean;
+  onlyCerts: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, skipMissing: false, seed: 20_260_101, onlyRouter: false };
+  const a: Args = {
+    quick: false,
+    skipMissing: false,
+    seed: 20_260_101,
+    onlyRouter: false,
+    onlyMemory: false,
+    onlyScale: false,
+    onlyCerts: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
@@ -57,22 +74,36 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--seed') a.seed = Number(argv[++i]);
     else if (v === '--only') {
       const what = argv[++i];
-      if (what !== 'router') throw new Error(`--only knows "router", not ${what}`);
-      a.onlyRouter = true;
+      if (what === 'router') a.onlyRouter = true;
+      else if (what === 'memory') a.onlyMemory = true;
+      else if (what === 'scale') a.onlyScale = true;
+      else if (what === 'certs') a.onlyCerts = true;
+      else throw new Error(`--only knows "router", "memory", "scale" and "certs", not ${what}`);
     } else if (v === '--help' || v === '-h') {
       process.stdout.write(
-        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router]\n',
+        'usage: node dist/bench/run.js [--quick] [--out FILE] [--skip-missing] [--seed N] [--only router|memory|scale|certs]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${v} (try --help)`);
   }
-  if (!a.quick && !a.onlyRouter && a.out === undefined) a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
+  if (!a.quick && !a.onlyRouter && !a.onlyMemory && !a.onlyScale && !a.onlyCerts && a.out === undefined)
+    a.out = join(REPO_ROOT, 'bench', 'RESULTS.md');
   return a;
 }
 
 async function main(): Promise<void> {
   installExitHandlers();
   const args = parseArgs(process.argv.slice(2));
+  if (args.onlyMemory) {
+    const f = await measureMemory(
+      // 1,000 changes take about a minute: the quick run makes them too
+      args.quick ? { idleMs: 30_000, changes: [1000] } : { idleMs: 120_000, changes: [50, 1000] },
+    );
+    process.stdout.write(`${memoryReport(f)}\n`);
+    await cleanupAll();
+    return;
+  }
+  if (args.onlyScale || args.onlyCerts) return onlyScaleOrCerts(args);
   const plan = args.onlyRouter
     ? // the router row waits at least 30 s between changes: a longer window for a few samples
       args.quick
@@ -396,6 +427,43 @@ async function main(): Promise<void> {
   if (args.out) {
     writeFileSync(args.out, `${report}\n`);
     log(`written to ${args.out}`);
+  }
+}
+
+/** `--only scale` (figure 5 at 1,000 names) or `--only certs` (figure 6): named (+ Pebble), the peers found. */
+async function onlyScaleOrCerts(args: Args): Promise<void> {
+  const env = checkEnvironment();
+  if (env.required.length || bindUnavailable()) {
+    process.stderr.write(`The bench needs ${describeMissing(env.required)}${bindUnavailable() ?? ''}.\n`);
+    process.exit(2);
+  }
+  const missing = (pkg: string) => env.peers.some((p) => p.pkg.includes(pkg));
+  for (const p of env.peers) log(`not measured: ${p.what} is not installed (apt-get install ${p.pkg})`);
+  const named = await startBind([{ name: ZONE, ttl: 60 }]);
+  onCleanup('named', () => named.stop());
+  const ns: DnsServer = { host: '127.0.0.1', port: named.port };
+  const key = named.keys.sha256;
+  if (args.onlyScale) {
+    const ipService = await new IpService().start();
+    const bridgePassword = randomBytes(12).toString('hex');
+    const bridge = await new Dyndns2Bridge({
+      named: ns,
+      key,
+      zone: ZONE,
+      username: 'bench',
+      password: bridgePassword,
+    }).start();
+    const scale = await measureScale(
+      { named: ns, key, zone: ZONE, ipService, relay: await new DnsProxy(ns).start(), bridge, bridgePassword },
+      [1000],
+      { ddclient: !missing('ddclient'), inadyn: !missing('inadyn') },
+    );
+    process.stdout.write(`${scaleSection(scale)}\n\n${scaleHeadline(scale) ?? ''}\n`);
+  } else {
+    const pebble = await startPebble({ dnsServer: `127.0.0.1:${named.port}` });
+    onCleanup('pebble', () => pebble.stop());
+    const certs = await measureCerts({ named: ns, key, zone: ZONE, pebble }, !missing('certbot'));
+    process.stdout.write(`${certSection(certs)}\n\n${certHeadline(certs) ?? ''}\n`);
   }
 }
 

@@ -8,8 +8,7 @@
 type AnyMsg = Record<string, any>;
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helper, nodeModule, waitFor } from '../support/node-red';
@@ -17,7 +16,7 @@ import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startFaultProxy, type FaultProxy } from '../support/acme-fault-proxy';
 import { observe, observerNodes } from '../support/observer';
-import { newEcKeyArgs } from '../support/openssl';
+import { selfSignedCertificate } from '../support/openssl';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
 const ZONE = 'home.test';
@@ -239,27 +238,8 @@ describe('cert-renew node', { skip }, () => {
   // defect 4: after a stop the certificate on disk is still watched and an alert says it runs out.
   test('account stopped: no order, the status says why; the certificate on disk that runs out soon is alerted', async () => {
     const out = join(dir, 'expiring');
-    mkdirSync(out, { recursive: true });
     // The certificate in use: 20 days left (self-signed: only its dates and names matter here).
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        ...newEcKeyArgs('privkey.pem'),
-        '-out',
-        'cert.pem',
-        '-days',
-        '20',
-        '-subj',
-        `/CN=www.${ZONE}`,
-        '-addext',
-        `subjectAltName=DNS:www.${ZONE},DNS:*.${ZONE}`,
-      ],
-      { cwd: out, stdio: 'ignore' },
-    );
-    writeFileSync(join(out, 'chain.pem'), '');
-    writeFileSync(join(out, 'fullchain.pem'), readFileSync(join(out, 'cert.pem')));
+    selfSignedCertificate(out, 20, [`www.${ZONE}`, `*.${ZONE}`]);
     await helper.load(
       nodes,
       flow({ directoryUrl: proxy.directoryUrl, caCert: proxy.caPem, outDir: out, renewDays: 30 }),

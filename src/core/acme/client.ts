@@ -15,7 +15,6 @@
  *   caller retries the whole order with backoff. The authorization and the order are polled
  *   here (not by acme-client's blind retry loop), so that a long Retry-After is honoured.
  */
-import tls from 'node:tls';
 import * as acme from 'acme-client';
 import { DdnsError, fatal, transient } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
@@ -23,10 +22,11 @@ import { sleep } from '../retry';
 import { serverWait } from '../schedule';
 import { duration } from '../text';
 import type { DnsProvider } from '../providers/types';
+import { acmeError, caTrust } from './ari';
 import { ariCertId } from './x509';
-import type { RenewalWindow } from './timing';
 
 export { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './names';
+export { acmeError, renewalInfo } from './ari';
 
 // ---- HTTP for our CAs ------------------------------------------------------------------------
 // acme-client talks through one shared axios instance. For the CAs this package uses, its
@@ -78,7 +78,7 @@ function undiciAdapter(policy: CaPolicy) {
             : JSON.stringify(config.data),
       timeoutMs: 30_000,
       maxBodyBytes: 1024 * 1024,
-      ca: policy.caPem ? [...tls.rootCertificates, policy.caPem] : undefined,
+      ca: caTrust(policy.caPem),
     });
     if (r.status === 429) {
       const retryAfterMs = parseRetryAfter(r.headers['retry-after']) ?? 3_600_000;
@@ -137,65 +137,6 @@ export interface AcmeSession {
   opts: AcmeAccountOptions;
 }
 
-/** acme-client and network errors as DdnsErrors with words a person understands. */
-export function acmeError(e: unknown, what: string): DdnsError {
-  if (e instanceof DdnsError) {
-    if (e.code === 'acme_rate_limited') return e;
-    if (e.code === 'acme_unavailable')
-      return transient(`${what}: ${e.message}`, { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
-    const tlsProblem = /certificate|self-signed/i.test(e.message);
-    if (tlsProblem)
-      return fatal(
-        `${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`,
-        { code: 'acme_tls', cause: e },
-      );
-    return transient(`${what}: the certificate authority cannot be reached (${e.message})`, {
-      code: 'acme_unreachable',
-      retryAfterMs: e.retryAfterMs,
-      cause: e,
-    });
-  }
-  const err = e as { code?: string; message?: string; response?: { status?: number } };
-  const msg = err?.message ?? String(e);
-  if (/rateLimited/i.test(msg))
-    return transient(`${what}: the certificate authority's rate limit was reached (${msg})`, {
-      code: 'acme_rate_limited',
-      retryAfterMs: 3_600_000,
-    });
-  if (
-    err?.code &&
-    /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(err.code)
-  ) {
-    return transient(`${what}: the certificate authority cannot be reached (${err.code})`, {
-      code: 'acme_unreachable',
-      cause: e,
-    });
-  }
-  if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(err?.code ?? '') || /self.signed|unable to verify/i.test(msg)) {
-    return fatal(
-      `${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`,
-      { code: 'acme_tls', cause: e },
-    );
-  }
-  // acme-client retries a rejected nonce a few times, then gives up with the CA's detail
-  if (/badNonce|anti-replay nonce/i.test(msg)) {
-    return transient(`${what}: the certificate authority rejected the request's nonce again and again (${msg})`, {
-      code: 'acme_bad_nonce',
-      cause: e,
-    });
-  }
-  if (/externalAccountBinding|externalAccountRequired|external account/i.test(msg)) {
-    return fatal(
-      `${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`,
-      { code: 'acme_eab_required', cause: e },
-    );
-  }
-  if (/unauthorized|accountDoesNotExist|malformed|rejectedIdentifier|unsupportedIdentifier|caa/i.test(msg)) {
-    return fatal(`${what}: ${msg}`, { code: 'acme_refused', cause: e });
-  }
-  return transient(`${what}: ${msg}`, { code: 'acme_error', cause: e });
-}
-
 /** Connect to the CA and make sure the account exists (created at first use, then reused). */
 export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession> {
   installInterceptors();
@@ -240,33 +181,6 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
   }
   const meta = (directory.meta ?? {}) as { profiles?: Record<string, string> };
   return { client, directory, profiles: meta.profiles ?? {}, opts };
-}
-
-/** The CA's suggested renewal window for a certificate (RFC 9773), or null when not offered. */
-export async function renewalInfo(
-  session: AcmeSession,
-  certPem: string,
-): Promise<(RenewalWindow & { explanationURL?: string; retryAfterMs?: number }) | null> {
-  const base = session.directory.renewalInfo;
-  if (typeof base !== 'string') return null;
-  const id = ariCertId(certPem);
-  if (!id) return null;
-  try {
-    const r = await httpRequest({
-      url: `${base.replace(/\/$/, '')}/${id}`,
-      ca: session.opts.caPem,
-      timeoutMs: 15_000,
-      maxBodyBytes: 16_384,
-    });
-    if (r.status !== 200) return null;
-    const j = JSON.parse(r.body) as { suggestedWindow?: { start?: string; end?: string }; explanationURL?: string };
-    const start = new Date(j.suggestedWindow?.start ?? '');
-    const end = new Date(j.suggestedWindow?.end ?? '');
-    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) return null;
-    return { start, end, explanationURL: j.explanationURL, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
-  } catch {
-    return null; // ARI is advisory: without it the lifetime rule applies
-  }
 }
 
 export interface Dns01Hooks {

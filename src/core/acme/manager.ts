@@ -4,10 +4,10 @@
  * No Node-RED here; the cert-renew node schedules calls and turns results into messages.
  */
 import { join } from 'node:path';
-import * as acme from 'acme-client';
 import { DdnsError } from '../errors';
 import type { DnsProvider } from '../providers/types';
-import { openAccount, orderCertificate, renewalInfo, type AcmeSession } from './client';
+import { fetchDirectory, renewalInfo, type CaDirectory } from './ari';
+import type { AcmeSession } from './client';
 import {
   assertWritable,
   loadOrCreateKey,
@@ -74,7 +74,11 @@ export interface ManagerDeps {
   accountStopped?: () => DdnsError | undefined;
 }
 
+/** acme-client (7–13 MB, issue 17) is loaded only here: when a key is made or a certificate ordered. */
+const acmeClient = () => import('acme-client');
+
 async function makeKey(type: KeyType): Promise<string> {
+  const acme = await acmeClient();
   const k =
     type === 'ecdsa-p256'
       ? await acme.crypto.createPrivateEcdsaKey('P-256')
@@ -112,9 +116,8 @@ export async function ensureCertificate(
 
   const session = async () => {
     if (sessionCache?.session) return sessionCache.session;
-    const { pem } = await loadOrCreateKey(accountKeyPath(job), () =>
-      acme.crypto.createPrivateEcdsaKey('P-256').then((b) => b.toString()),
-    );
+    const { pem } = await loadOrCreateKey(accountKeyPath(job), () => makeKey('ecdsa-p256'));
+    const { openAccount } = await import('./client');
     const s = await openAccount({
       directoryUrl: job.directoryUrl,
       accountKeyPem: pem,
@@ -131,7 +134,9 @@ export async function ensureCertificate(
   else if (!current || !info) reason = 'no certificate yet';
   else if (!sameNames(info.names, names)) reason = `the names changed (certificate has ${info.names.join(', ')})`;
   else {
-    const ari = await renewalInfo(await session(), current.cert);
+    // ARI needs only the directory: no account, no acme-client while the certificate is not due
+    const ca: CaDirectory = sessionCache?.session ?? (await fetchDirectory(job.directoryUrl, job.caPem));
+    const ari = await renewalInfo(ca, current.cert);
     const d = renewalDecision(info, now, { renewDaysBefore: job.renewDaysBefore, ari });
     if (!d.due && !deps.force) {
       return {
@@ -155,6 +160,7 @@ export async function ensureCertificate(
   await assertWritable(job.outDir);
   const keyPem = job.pinKey && current && info ? current.privkey : await makeKey(job.keyType);
   const s = await session();
+  const { orderCertificate } = await import('./client');
   const chainPem = await orderCertificate(
     s,
     { provider: deps.provider, waitVisible: deps.waitVisible, log },

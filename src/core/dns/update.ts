@@ -13,7 +13,8 @@
  * - `findZoneAt` asks the server for the SOA of the name, then of each parent, and returns the zone
  *   that contains the name (the SOA comes in the answer, or in the authority section of a negative
  *   answer). Queries are unsigned.
- * - Names are written uncompressed; messages and errors never contain the TSIG secret.
+ * - Names are compressed (RFC 1035 §4.1.4: a name's known suffix is a pointer), so that one message
+ *   carries about a thousand names; messages and errors never contain the TSIG secret.
  * dns-packet has no class NONE, no empty-RDATA records and no TSIG, so UPDATE messages are built here.
  */
 import net from 'node:net';
@@ -112,16 +113,58 @@ export function encodeRdata(type: UpdateType, data: string): Buffer {
   }
 }
 
-function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffer = Buffer.alloc(0)): Buffer {
+/** A record before its owner name is placed in the message. */
+interface Rr {
+  name: string;
+  rest: Buffer;
+}
+
+function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffer = Buffer.alloc(0)): Rr {
   const head = Buffer.alloc(10);
   head.writeUInt16BE(type, 0);
   head.writeUInt16BE(klass, 2);
   head.writeUInt32BE(ttl >>> 0, 4);
   head.writeUInt16BE(rdata.length, 8);
-  return Buffer.concat([encodeName(name), head, rdata]);
+  encodeName(name); // validates
+  return { name, rest: Buffer.concat([head, rdata]) };
 }
 
-function prereqRecords(p: Prereq): Buffer[] {
+/** Writes a message front to back, owner names compressed against the names already written. */
+class MessageWriter {
+  private readonly parts: Buffer[] = [];
+  private length = 0;
+  private readonly suffixes = new Map<string, number>();
+
+  put(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+
+  name(name: string): void {
+    const wire = encodeName(name);
+    const labels: Buffer[] = [];
+    for (let i = 0; wire[i] !== 0; i += wire[i] + 1) labels.push(wire.subarray(i, i + wire[i] + 1));
+    for (let i = 0; i < labels.length; i++) {
+      const suffix = Buffer.concat(labels.slice(i)).toString('latin1').toLowerCase();
+      const at = this.suffixes.get(suffix);
+      if (at !== undefined) return this.put(u16(0xc000 | at));
+      if (this.length < 0x4000) this.suffixes.set(suffix, this.length);
+      this.put(labels[i]);
+    }
+    this.put(Buffer.from([0]));
+  }
+
+  record(r: Rr): void {
+    this.name(r.name);
+    this.put(r.rest);
+  }
+
+  done(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+}
+
+function prereqRecords(p: Prereq): Rr[] {
   switch (p.kind) {
     case 'rrset-exists':
       return [rr(p.name, TYPE[p.type], CLASS_ANY, 0)];
@@ -136,7 +179,7 @@ function prereqRecords(p: Prereq): Buffer[] {
   }
 }
 
-function deleteRecord(d: DeleteSpec): Buffer {
+function deleteRecord(d: DeleteSpec): Rr {
   if (!d.type) return rr(d.name, TYPE.ANY, CLASS_ANY, 0); // every RRset of the name
   if (d.data === undefined) return rr(d.name, TYPE[d.type], CLASS_ANY, 0); // one RRset
   return rr(d.name, TYPE[d.type], CLASS_NONE, 0, encodeRdata(d.type, d.data)); // one record
@@ -161,8 +204,12 @@ export function buildUpdate(req: UpdateMessage, id: number = newId()): Buffer {
   header.writeUInt16BE(1, 4); // ZOCOUNT
   header.writeUInt16BE(prereqs.length, 6); // PRCOUNT
   header.writeUInt16BE(updates.length, 8); // UPCOUNT
-  const zone = Buffer.concat([encodeName(req.zone), u16(TYPE.SOA), u16(CLASS_IN)]);
-  const msg = Buffer.concat([header, zone, ...prereqs, ...updates]);
+  const w = new MessageWriter();
+  w.put(header);
+  w.name(req.zone);
+  w.put(Buffer.concat([u16(TYPE.SOA), u16(CLASS_IN)]));
+  for (const r of [...prereqs, ...updates]) w.record(r);
+  const msg = w.done();
   if (msg.length > 65_000)
     throw badInput('the update is too large for one DNS message: send fewer names at once', 'too_large');
   return msg;

@@ -4,11 +4,17 @@
  *
  * Contract (beyond DnsProvider's):
  * - The zone of a name is the account's `zone`, or found by SOA queries to the same server.
- * - setAddresses reads the current A/AAAA RRset of each name from the server first (one unsigned
- *   query); a name that already holds exactly the address is `unchanged` and not written. The others
- *   are written with ONE UPDATE message per zone: per name and type, "delete the RRset, add the
- *   address" (the RRset ends up holding exactly that one address), with the prerequisite "the name
- *   is not an alias (CNAME)".
+ * - setAddresses writes with ONE UPDATE message per zone, without reading first (issue 17: messages
+ *   O(zones), not O(names)): per name and type, "delete the RRset, add the address" (the RRset ends
+ *   up holding exactly that one address), on RFC 2136 §2.4 prerequisites: the RRset holds exactly
+ *   what the caller last confirmed (`expected`), or, when it confirmed nothing, the RRset does not
+ *   exist and the name is not an alias (CNAME). When a prerequisite fails (NXRRSET / YXRRSET:
+ *   someone changed a record, or the caller's memory is stale), each record of that zone is read
+ *   (one unsigned query each): one already holding the address is `unchanged`, an alias fails, the
+ *   rest is written once more on the values read. So the first write after a start is safe without
+ *   a read (`conditional`: the update engine does not read first). Names are compressed in the
+ *   message, so about a thousand names fit one; a zone's write too large for one DNS message is
+ *   split in two halves (and so on).
  * - A name that is an alias (CNAME), outside the configured zone, or in no zone the server serves is
  *   a `failed` RecordResult (fatal). A zone's update refused by the server fails that zone's names.
  *   Errors concerning the whole account (TSIG key/secret/clock, server unreachable) are thrown
@@ -27,12 +33,12 @@ import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
 import { encodeName, type TsigKey } from '../dns/tsig';
 import { inZone } from '../dns/authoritative';
-import { findZoneAt, readRRset, sendUpdate, type UpdateOptions, type UpdateMessage } from '../dns/update';
+import { findZoneAt, readRRset, sendUpdate, type Prereq, type UpdateOptions, type UpdateMessage } from '../dns/update';
 import { blankToUndefined, boolSetting, checkSettings, failed, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
-/** Names per call: one UPDATE message per zone carries them all (TCP when large). */
-const MAX_HOSTS_PER_CALL = 100;
+/** Names per call: one UPDATE message per zone carries them all (TCP when large, names compressed). */
+const MAX_HOSTS_PER_CALL = 1000;
 const DEFAULT_TIMEOUT_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
@@ -168,9 +174,33 @@ function accountWide(e: DdnsError): DdnsError {
 const serverWide = (code: string) =>
   code.startsWith('tsig_') || /^(timeout|dns_closed|dns_oversize|dns_error|dns_malformed|E[A-Z]+)$/.test(code);
 
+/**
+ * One UPDATE that sets each item's RRset to its one address, on the condition that the RRset holds
+ * exactly `previous` (or does not exist, and the name is no alias, when `previous` is empty).
+ */
+function conditionalWrite(zone: string, items: Item[], ttl: number): UpdateMessage {
+  const prereqs: Prereq[] = [];
+  const aliasChecked = new Set<string>();
+  for (const i of items) {
+    if (i.previous.length) prereqs.push({ kind: 'rrset-equals', name: i.name, type: i.type, data: i.previous });
+    else {
+      prereqs.push({ kind: 'rrset-absent', name: i.name, type: i.type });
+      if (!aliasChecked.has(i.name)) prereqs.push({ kind: 'rrset-absent', name: i.name, type: 'CNAME' });
+      aliasChecked.add(i.name);
+    }
+  }
+  return {
+    zone,
+    prereqs,
+    deletes: items.map((i) => ({ name: i.name, type: i.type })),
+    adds: items.map((i) => ({ name: i.name, type: i.type, data: i.address, ttl })),
+  };
+}
+
 class Rfc2136Provider implements DnsProvider {
   readonly id = 'rfc2136';
   readonly maxHostsPerCall = MAX_HOSTS_PER_CALL;
+  readonly conditional = true;
   readonly localDns = true;
   private readonly key: TsigKey | null;
   private readonly redactor: Redactor;
@@ -263,10 +293,6 @@ class Rfc2136Provider implements DnsProvider {
       }
       const server = await this.server();
       const results: RecordResult[] = [];
-      const fail = (it: { hostname: string; family: Family }, err: DdnsError) => {
-        const e = this.redactor.error(err);
-        results.push(failed(it.hostname, it.family, e));
-      };
       const byZone = new Map<string, Item[]>();
       for (const it of wanted) {
         let zone: string;
@@ -275,33 +301,13 @@ class Rfc2136Provider implements DnsProvider {
         } catch (e) {
           const err = toDdnsError(e);
           if (err.kind === 'transient') throw accountWide(err);
-          fail(it, err);
+          results.push(failed(it.hostname, it.family, this.redactor.error(err)));
           continue;
         }
-        const current = await readRRset(server, it.name, it.type, this.opts(call.signal)).catch((e) => {
-          throw accountWide(toDdnsError(e));
-        });
-        if (current.cname) {
-          fail(
-            it,
-            fatal(
-              `${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`,
-              { code: 'cname' },
-            ),
-          );
-          continue;
-        }
-        if (current.values.length === 1 && current.values[0] === it.address) {
-          results.push({
-            hostname: it.hostname,
-            family: it.family,
-            outcome: 'unchanged',
-            message: `${it.type} record of ${it.name} already holds ${it.address}`,
-          });
-          continue;
-        }
+        // The condition of the write: the record holds what the caller last confirmed, or nothing.
+        const known = call.expected?.get(`${it.hostname}|${it.family}`);
         const list = byZone.get(zone) ?? [];
-        list.push({ ...it, previous: current.values });
+        list.push({ ...it, previous: known === undefined ? [] : [known] });
         byZone.set(zone, list);
       }
 
@@ -309,41 +315,100 @@ class Rfc2136Provider implements DnsProvider {
       let stop: DdnsError | null = null;
       for (const [zone, items] of byZone) {
         if (stop) {
-          for (const it of items) fail(it, stop);
+          for (const it of items) results.push(failed(it.hostname, it.family, this.redactor.error(stop)));
           continue;
         }
-        const names = [...new Set(items.map((i) => i.name))];
-        try {
-          await this.update(
-            server,
-            {
-              zone,
-              prereqs: names.map((name) => ({ kind: 'rrset-absent' as const, name, type: 'CNAME' as const })),
-              deletes: items.map((i) => ({ name: i.name, type: i.type })),
-              adds: items.map((i) => ({ name: i.name, type: i.type, data: i.address, ttl: this.s.ttl })),
-            },
-            call.signal,
-          );
-        } catch (e) {
-          const err = toDdnsError(e);
-          if (err.scope === 'account') stop = err;
-          for (const it of items) fail(it, err);
-          continue;
-        }
-        for (const it of items) {
-          updated++;
-          const was = it.previous.length ? `was ${[...it.previous].sort().join(', ')}` : 'new record';
-          results.push({
-            hostname: it.hostname,
-            family: it.family,
-            outcome: 'updated',
-            message: `${it.type} record of ${it.name} set to ${it.address} (${was})`,
-          });
-        }
+        const outcome = await this.writeZone(server, zone, items, call.signal);
+        stop ??= outcome.stop;
+        updated += outcome.updated;
+        results.push(...outcome.results);
       }
       if (stop && updated === 0) throw stop;
       return results;
     });
+  }
+
+  /**
+   * Write a zone's records in one UPDATE on the condition that each holds what `previous` says (RFC
+   * 2136 §2.4: "RRset exists (value dependent)", or "RRset does not exist" and no alias), so
+   * nothing is read first. When a condition fails (someone changed a record), the records are read
+   * and the write is tried once more on what was read: names already right are `unchanged`, an
+   * alias (CNAME) fails.
+   */
+  private async writeZone(
+    server: DnsServer,
+    zone: string,
+    items: Item[],
+    signal: AbortSignal | undefined,
+    reread = false,
+  ): Promise<{ results: RecordResult[]; updated: number; stop: DdnsError | null }> {
+    const results: RecordResult[] = [];
+    const fail = (it: Item, err: DdnsError) => results.push(failed(it.hostname, it.family, this.redactor.error(err)));
+    try {
+      if (items.length) await this.update(server, conditionalWrite(zone, items, this.s.ttl), signal);
+    } catch (e) {
+      const err = toDdnsError(e);
+      if (err.code === 'too_large' && items.length > 1) {
+        // more than one DNS message holds (64 KiB): two halves, each its own all-or-nothing write
+        const half = Math.ceil(items.length / 2);
+        const a = await this.writeZone(server, zone, items.slice(0, half), signal, reread);
+        if (a.stop) {
+          for (const it of items.slice(half)) fail(it, a.stop);
+          return { results: [...a.results, ...results], updated: a.updated, stop: a.stop };
+        }
+        const b = await this.writeZone(server, zone, items.slice(half), signal, reread);
+        return { results: [...a.results, ...b.results], updated: a.updated + b.updated, stop: b.stop };
+      }
+      if (!reread && (err.code === 'nxrrset' || err.code === 'yxrrset'))
+        return this.writeZone(server, zone, await this.readItems(server, items, results, signal), signal, true).then(
+          (o) => ({ ...o, results: [...results, ...o.results] }),
+        );
+      for (const it of items) fail(it, err);
+      return { results, updated: 0, stop: err.scope === 'account' ? err : null };
+    }
+    for (const it of items) {
+      const was = it.previous.length ? `was ${[...it.previous].sort().join(', ')}` : 'new record';
+      results.push({
+        hostname: it.hostname,
+        family: it.family,
+        outcome: 'updated',
+        message: `${it.type} record of ${it.name} set to ${it.address} (${was})`,
+      });
+    }
+    return { results, updated: items.length, stop: null };
+  }
+
+  /**
+   * Read each record (one query per name and type) into `previous`; those already right go to
+   * `results` as `unchanged`, aliases as `failed`; the rest is returned, to be written.
+   */
+  private async readItems(
+    server: DnsServer,
+    items: Item[],
+    results: RecordResult[],
+    signal: AbortSignal | undefined,
+  ): Promise<Item[]> {
+    const rest: Item[] = [];
+    for (const it of items) {
+      const current = await readRRset(server, it.name, it.type, this.opts(signal)).catch((e) => {
+        throw accountWide(toDdnsError(e));
+      });
+      if (current.cname) {
+        const err = fatal(
+          `${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`,
+          { code: 'cname' },
+        );
+        results.push(failed(it.hostname, it.family, this.redactor.error(err)));
+      } else if (current.values.length === 1 && current.values[0] === it.address) {
+        results.push({
+          hostname: it.hostname,
+          family: it.family,
+          outcome: 'unchanged',
+          message: `${it.type} record of ${it.name} already holds ${it.address}`,
+        });
+      } else rest.push({ ...it, previous: current.values });
+    }
+    return rest;
   }
 
   getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {

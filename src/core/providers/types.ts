@@ -37,6 +37,11 @@ export interface ProviderCall {
   hostnames: Hostname[];
   addresses: AddressSet;
   signal?: AbortSignal;
+  /**
+   * What the caller last confirmed, per `hostname|family` (hostname as in `hostnames`). A provider
+   * that writes conditionally (`conditional`) makes it the write's condition; others ignore it.
+   */
+  expected?: ReadonlyMap<string, string>;
 }
 
 export interface DnsProvider {
@@ -45,6 +50,12 @@ export interface DnsProvider {
   readonly maxHostsPerCall: number;
   setAddresses(call: ProviderCall): Promise<RecordResult[]>;
   getAddresses?(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * setAddresses writes on the condition that each record holds what `expected` names (or nothing
+   * when it names nothing), and reads and decides afresh only when the condition fails (RFC 2136
+   * prerequisites): the caller need not read before a write, whatever it remembers.
+   */
+  readonly conditional?: boolean;
   setTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   readonly txtSerialised?: boolean;

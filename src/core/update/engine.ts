@@ -347,7 +347,10 @@ export class UpdateEngine {
   /** Read (when useful) and write the records, in batches; one result per record into `out`. */
   private async send(recs: Rec[], out: Map<Rec, UpdateResult>): Promise<void> {
     let pending = recs;
-    if (this.provider.getAddresses && pending.length) pending = await this.readFirst(pending, out);
+    // A conditional provider checks each record in the write itself (a stale saved state makes the
+    // condition fail, and the provider reads then): no read per name before it.
+    if (this.provider.getAddresses && !this.provider.conditional && pending.length)
+      pending = await this.readFirst(pending, out);
     for (const batch of this.batches(pending)) {
       if (this.stopped) return;
       const live: Rec[] = [];
@@ -364,7 +367,15 @@ export class UpdateEngine {
       const t0 = this.clock.now();
       let answer: RecordResult[];
       try {
-        answer = await this.provider.setAddresses({ hostnames, addresses: batch.addresses, signal: this.abort.signal });
+        const expected = this.provider.conditional
+          ? new Map(live.flatMap((r) => (r.confirmed ? [[r.key, r.confirmed.address] as const] : [])))
+          : undefined;
+        answer = await this.provider.setAddresses({
+          hostnames,
+          addresses: batch.addresses,
+          signal: this.abort.signal,
+          ...(expected ? { expected } : {}),
+        });
       } catch (e) {
         if (this.stopped) return;
         if (e instanceof AccountStoppedError || e instanceof AccountWaitError) {

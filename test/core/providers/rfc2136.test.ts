@@ -9,7 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { visibleTexts } from '../../support/visible-texts';
-import { providerCall } from '../../support/parsed';
+import { providerCall, updateRequest } from '../../support/parsed';
+import { MemoryStore } from '../../../src/core/store';
+import { UpdateEngine } from '../../../src/core/update/engine';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { DdnsError } from '../../../src/core/errors';
@@ -345,11 +347,11 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(u.code, 'timeout');
   });
 
-  test('TCP: forced by the setting, and chosen by itself for a large update', async () => {
-    // a TCP-only path to named: nothing listens for UDP on this port
-    let connections = 0;
+  /** A TCP-only path to named (nothing listens for UDP on its port) that counts connections. */
+  async function tcpRelay(): Promise<{ port: number; connections: number }> {
+    const relay = { port: 0, connections: 0 };
     const proxy = net.createServer((c) => {
-      connections++;
+      relay.connections++;
       const up = net.connect(bind.port, '127.0.0.1');
       c.pipe(up).pipe(c);
       c.on('error', () => up.destroy());
@@ -357,7 +359,116 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
     closers.push(() => new Promise<void>((r) => proxy.close(() => r())));
-    const port = (proxy.address() as net.AddressInfo).port;
+    relay.port = (proxy.address() as net.AddressInfo).port;
+    return relay;
+  }
+
+  // Issue 17: messages O(zones), not O(names). RFC 2136 §2.4 prerequisites ("RRset exists (value
+  // dependent)", "RRset does not exist") make the write conditional on what was last confirmed; a
+  // failed prerequisite (§3.2.5: NXRRSET / YXRRSET, nothing applied) leads to one read per name and
+  // one more write. Each message is counted as one TCP connection to named.
+  test('500 names: one UPDATE each time, no read; a record changed behind its back: read, then written once more', async () => {
+    const relay = await tcpRelay();
+    const p = definition.create(
+      definition.settings.parse({
+        server: `127.0.0.1:${relay.port}`,
+        zone: 'example.test',
+        keyName: bind.keys.sha256.name,
+        tsigSecret: bind.keys.sha256.secret,
+        tcp: true,
+      }),
+      { timeoutMs: 5000 },
+    );
+    assert.equal(p.conditional, true);
+    const names = Array.from({ length: 500 }, (_, i) => `mass${i}.example.test`);
+    const expected = (address: string) => new Map(names.map((n) => [`${n}|ipv4`, address]));
+    const write = (address: string, known?: string) =>
+      p.setAddresses({
+        ...providerCall({ hostnames: names, addresses: { ipv4: address } }, 'as-given'),
+        ...(known ? { expected: expected(known) } : {}),
+      });
+
+    // nothing confirmed: "the RRset does not exist" holds, one message
+    let r = await write('198.51.100.1');
+    assert.ok(r.every((x) => x.outcome === 'updated' && /new record/.test(x.message)));
+    assert.equal(relay.connections, 1, 'one UPDATE for 500 names');
+    // confirmed: "the RRset holds exactly 198.51.100.1" holds, one message
+    r = await write('198.51.100.2', '198.51.100.1');
+    assert.ok(r.every((x) => x.outcome === 'updated' && /was 198\.51\.100\.1\)$/.test(x.message)));
+    assert.equal(relay.connections, 2);
+    assert.deepEqual(bind.dig('mass499.example.test'), ['198.51.100.2']);
+
+    // someone else changes one record: the prerequisite fails (NXRRSET), nothing is applied; the
+    // names are read (500 queries) and written once more, on what was read
+    await replaceRRset(server, 'example.test', 'mass7.example.test', 'A', ['192.0.2.77'], 60, bind.keys.sha256);
+    r = await write('198.51.100.3', '198.51.100.2');
+    assert.equal(relay.connections, 2 + 1 + 500 + 1);
+    assert.ok(r.every((x) => x.outcome === 'updated'));
+    assert.match(r.find((x) => x.hostname === 'mass7.example.test')!.message, /was 192\.0\.2\.77\)$/);
+    assert.deepEqual(bind.dig('mass7.example.test'), ['198.51.100.3']);
+
+    // a stale memory naming an older address while the records already hold the new one (a store
+    // that lost its last save): read, `unchanged`, nothing written
+    const serialBefore = serial('example.test');
+    r = await write('198.51.100.3', '198.51.100.2');
+    assert.ok(r.every((x) => x.outcome === 'unchanged'));
+    assert.equal(serial('example.test'), serialBefore);
+
+    // 1,000 names with A and AAAA, nothing confirmed: more than one DNS message holds (64 KiB),
+    // so two messages, each all-or-nothing
+    const before = relay.connections;
+    const big = Array.from({ length: 1000 }, (_, i) => `big${i}.example.test`);
+    r = await p.setAddresses(
+      providerCall({ hostnames: big, addresses: { ipv4: '198.51.100.4', ipv6: '2001:db8::4' } }, 'as-given'),
+    );
+    assert.equal(r.length, 2000);
+    assert.ok(r.every((x) => x.outcome === 'updated'));
+    assert.equal(relay.connections, before + 2);
+    assert.deepEqual(bind.dig('big999.example.test', 'AAAA'), ['2001:db8::4']);
+  });
+
+  test('the engine with RFC 2136: no read before the first write after a start; a stale saved state is caught by the prerequisite', async () => {
+    const relay = await tcpRelay();
+    const settings = {
+      server: `127.0.0.1:${relay.port}`,
+      zone: 'example.test',
+      keyName: bind.keys.sha256.name,
+      tsigSecret: bind.keys.sha256.secret,
+      tcp: true,
+    };
+    const store = new MemoryStore();
+    const engine = () =>
+      new UpdateEngine({
+        provider: definition.create(definition.settings.parse(settings), { timeoutMs: 5000 }),
+        accountKey: 'rfc2136-engine',
+        minIntervalMs: 0,
+        store,
+      });
+    const names = ['eng1.example.test', 'eng2.example.test'];
+    /** One engine start, one update, stopped: the statuses. */
+    const started = async (ipv4: string) => {
+      const e = engine();
+      const r = await e.update(updateRequest({ hostnames: names, addresses: { ipv4 } }));
+      e.stop();
+      return r.map((x) => x.status);
+    };
+    assert.deepEqual(await started('198.51.100.10'), ['updated', 'updated']);
+    assert.equal(relay.connections, 1, 'no read before the first write: one UPDATE');
+    // a new start (the saved state names 198.51.100.10): the next change is one UPDATE, no read
+    assert.deepEqual(await started('198.51.100.11'), ['updated', 'updated']);
+    assert.equal(relay.connections, 2);
+    // the saved state is stale (it names .10 again, the records hold .11): the condition fails,
+    // the provider reads, and nothing is written for records that already hold the address
+    const saved = (await store.load()) as { records: Record<string, { address: string }> };
+    for (const k of Object.keys(saved.records)) saved.records[k].address = '198.51.100.10';
+    await store.save(saved);
+    assert.deepEqual(await started('198.51.100.11'), ['unchanged', 'unchanged']);
+    assert.equal(relay.connections, 2 + 1 + 2, 'the failed UPDATE and one read per name');
+  });
+
+  test('TCP: forced by the setting, and chosen by itself for a large update', async () => {
+    const relay = await tcpRelay();
+    const port = relay.port;
 
     const p = definition.create(
       definition.settings.parse({
@@ -373,9 +484,9 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     );
     assert.equal(r[0].outcome, 'updated');
     assert.deepEqual(bind.dig('tcp.home.test', 'AAAA'), ['2001:db8::53']);
-    assert.ok(connections >= 3, 'zone lookup, read and update all went over TCP');
+    assert.equal(relay.connections, 2, 'zone lookup and update went over TCP (no read: the write is conditional)');
 
-    const before = connections;
+    const before = relay.connections;
     const adds = Array.from({ length: 60 }, (_, i) => ({
       name: `bulk${i}.example.test`,
       type: 'A' as const,
@@ -385,7 +496,7 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     await sendUpdate({ host: '127.0.0.1', port }, { zone: 'example.test', adds }, bind.keys.sha512, {
       timeoutMs: 2000,
     });
-    assert.equal(connections, before + 1);
+    assert.equal(relay.connections, before + 1);
     assert.deepEqual(bind.dig('bulk59.example.test'), ['198.51.100.59']);
   });
 

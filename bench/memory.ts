@@ -1,0 +1,164 @@
+/**
+ * `--only memory` (issue 17): the package's marginal resident memory inside Node-RED, as a new user
+ * gets it: the packed package (npm pack + install, test/support/packed.ts) in a Node-RED with one
+ * of each node deployed, beside a Node-RED alone; both idle, then N address changes (router pushes,
+ * each confirmed by the what's-my-IP URL, dns-update with minInterval 0 on a dry-run account).
+ * cert-renew holds a valid certificate (not due) and checks it on start against Pebble's directory.
+ */
+import { packPackage } from '../test/support/packed';
+import { startPebble } from '../test/support/pebble';
+import { selfSignedCertificate } from '../test/support/openssl';
+import { oursFlows, routerPush } from './clients';
+import { startNodeRed, type BenchNodeRed } from './node-red';
+import { IpService } from './servers';
+import { log, median, onCleanup, rssBytes, sleep, tempDir } from './util';
+
+export interface MemoryFigures {
+  aloneMb: number[];
+  withMb: number[];
+  marginalMb: number;
+  afterChanges: { changes: number; answered: number; withMb: number[]; marginalMb: number }[];
+}
+
+const mb = (b: number | null) => (b === null ? NaN : b / 1e6);
+
+/**
+ * `n` samples of each process's RSS, `everyMs` apart, taken once every process has settled: its
+ * last `2n` samples lie within 1 MB. V8 gives memory back to the system some time after a burst
+ * (start-up, deploy, a run of changes), at a moment of its own: an unsettled sample can be 30 to
+ * 50 MB off either way, and a plateau of 15 s was seen before a drop. Waits at most `maxMs`, then
+ * logs that a process did not settle and returns the last samples.
+ */
+async function samples(
+  procs: Array<[string, BenchNodeRed]>,
+  n: number,
+  everyMs: number,
+  maxMs = 180_000,
+): Promise<number[][]> {
+  const seen: number[][] = procs.map(() => []);
+  const last = (k: number) => seen.map((xs) => xs.slice(-k));
+  const settled = () => last(2 * n).every((xs) => xs.length === 2 * n && Math.max(...xs) - Math.min(...xs) <= 1);
+  const t0 = Date.now();
+  for (let i = 0; !settled(); i++) {
+    if (i) await sleep(everyMs);
+    procs.forEach(([, p], k) => seen[k].push(mb(rssBytes(p.proc.pid))));
+    if (Date.now() - t0 > maxMs) {
+      log(`memory: not settled after ${maxMs / 1000} s`);
+      break;
+    }
+  }
+  log(
+    `memory: RSS every ${everyMs / 1000} s until settled: ${procs.map(([label], k) => `${label}: ${seen[k].map((x) => x.toFixed(0)).join(' ')}`).join('; ')} MB`,
+  );
+  return last(n);
+}
+
+export async function measureMemory(o: { idleMs: number; changes: number[] }): Promise<MemoryFigures> {
+  const { tgz } = packPackage(tempDir('pack'));
+  const pebble = await startPebble({ dnsServer: '127.0.0.1:9' });
+  onCleanup('pebble', () => pebble.stop());
+  const ipService = await new IpService().start();
+  const ip = ipService.add('mem', '198.51.100.1');
+  const push = { path: '/bench/push', token: 'memory-bench-token-0123456789' };
+  const name = 'mem.bench.test';
+  const certDir = tempDir('cert');
+  selfSignedCertificate(certDir, 90, [name]); // not due
+
+  const flows = oursFlows({
+    clients: [{ id: 'mem', name, ip, push, bridge: { endpoint: '' } as never }], // replaced by dryrun below
+    ipService,
+    key: { name: 'unused', algorithm: 'hmac-sha256', secret: '' } as never,
+    zone: 'bench.test',
+    bridgePassword: '',
+    periodS: 3600,
+  }) as Record<string, unknown>[];
+  for (const n of flows) {
+    if (n.type === 'ddns-account') Object.assign(n, { provider: 'dryrun', settings: {}, credentials: {} });
+    if (n.type === 'dns-update') n.minInterval = 0;
+  }
+  flows.push(
+    {
+      id: 'reach-mem',
+      type: 'reachability-check',
+      z: 'bench-tab',
+      name: 'reach',
+      ...{ dnsAuthoritative: false, dnsPublic: false, dnsSystem: false, natDiagnosis: false, timeout: 2 },
+      wires: [[], []],
+    },
+    {
+      id: 'cert-mem',
+      type: 'cert-renew',
+      z: 'bench-tab',
+      account: 'acc-mem',
+      names: name,
+      ca: 'custom',
+      directoryUrl: pebble.directoryUrl,
+      caCert: pebble.caPem,
+      outDir: certDir,
+      checkOnStart: true,
+      wires: [[], []],
+    },
+  );
+  for (const n of flows) if (n.type !== 'tab' && n.type !== 'ddns-account') Object.assign(n, { x: 100, y: 100 });
+
+  const alone = await startNodeRed('Node-RED alone', { withPackage: false });
+  onCleanup('Node-RED alone', () => alone.stop());
+  const ours = await startNodeRed('Node-RED + packed package', { withPackage: false, packed: tgz });
+  onCleanup('Node-RED + packed package', () => ours.stop());
+  await ours.deploy(flows);
+  await alone.deploy([{ id: 'bench-tab', type: 'tab', label: 'bench' }]);
+  log(`memory: both deployed; idle ${o.idleMs / 1000} s`);
+  await sleep(o.idleMs);
+  const both: Array<[string, BenchNodeRed]> = [
+    ['alone', alone],
+    ['with', ours],
+  ];
+  const [a, w] = await samples(both, 3, 5_000);
+  const marginal = median(w) - median(a);
+  log(`memory: alone ${a.map((x) => x.toFixed(1)).join('/')} MB, with ${w.map((x) => x.toFixed(1)).join('/')} MB`);
+  const afterChanges: MemoryFigures['afterChanges'] = [];
+  let done = 0;
+  let answered = 0;
+  for (const target of o.changes) {
+    const t0 = Date.now();
+    for (; done < target; done++) {
+      const address = `198.51.${100 + (Math.floor(done / 250) % 3)}.${(done % 250) + 2}`;
+      ip.address = address;
+      const r = await routerPush({ nodeRedUrl: ours.url, ...push, name, address }).catch(() => '');
+      if (/^(good|nochg)/.test(r)) answered++;
+      await sleep(20);
+    }
+    await sleep(10_000);
+    const [a2, w2] = await samples(both, 3, 5_000);
+    afterChanges.push({ changes: done, answered, withMb: w2, marginalMb: median(w2) - median(a2) });
+    log(
+      `memory: after ${done} changes (${answered} answered good/nochg; ${((Date.now() - t0) / 1000).toFixed(0)} s) with ${w2.map((x) => x.toFixed(1)).join('/')} MB`,
+    );
+  }
+  return { aloneMb: a, withMb: w, marginalMb: marginal, afterChanges };
+}
+
+/** Issue 17's goals: marginal resident memory idle, and after 1,000 address changes. */
+export const MEMORY_GOAL = { idleMb: 15, changes: 1000, afterChangesMb: 20 };
+
+export function memoryReport(f: MemoryFigures): string {
+  const row = (label: string, xs: number[], m: number, goal: string) =>
+    `| ${label} | ${xs.map((x) => x.toFixed(1)).join(' / ')} | ${m.toFixed(1)} | ${goal} |`;
+  const judge = (m: number, limit: number) => `≤ ${limit} MB: ${m <= limit ? 'met' : 'NOT met'}`;
+  return [
+    '| Node-RED, packed package, one of each node | RSS samples (MB) | marginal (MB, medians) | goal (issue 17) |',
+    '|---|---|---|---|',
+    row('Node-RED alone, idle', f.aloneMb, 0, ''),
+    row('with the package, idle', f.withMb, f.marginalMb, judge(f.marginalMb, MEMORY_GOAL.idleMb)),
+    ...f.afterChanges.map((c) =>
+      row(
+        `after ${c.changes} address changes (${c.answered} pushes answered)`,
+        c.withMb,
+        c.marginalMb,
+        c.changes >= MEMORY_GOAL.changes
+          ? judge(c.marginalMb, MEMORY_GOAL.afterChangesMb)
+          : `(the goal is for ${MEMORY_GOAL.changes.toLocaleString('en')} changes)`,
+      ),
+    ),
+  ].join('\n');
+}
