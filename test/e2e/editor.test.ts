@@ -466,11 +466,20 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     await s.screenshot('editor-imported-account-triangle');
     // cert-renew's account list offers only accounts whose provider can write TXT records.
     await openEditDialog(page, 'imp-cert');
-    const offered: string[] = await page.evaluate(() =>
-      $('#node-input-account option')
-        .map((_i: number, o: { value: string }) => o.value)
-        .get(),
-    );
+    const offered: string[] =
+      (await waitFor(
+        async () => {
+          const values: string[] = await page.evaluate(() =>
+            $('#node-input-account option')
+              .map((_i: number, o: { value: string }) => o.value)
+              .get(),
+          );
+          return values.includes('imp-acc') ? values : undefined;
+        },
+        10_000,
+        50,
+        'the DuckDNS account in the Account list',
+      )) ?? [];
     await s.screenshot('editor-cert-renew-accounts');
     await page.locator('#node-dialog-cancel').click();
     assert.ok(offered.includes('imp-acc'), `DuckDNS (TXT) offered: ${offered.join(', ')}`);
@@ -529,8 +538,12 @@ const addRouterPush: Filler = async (page) => {
   assert.equal(await page.locator('#ddns-piw-push-token-row').isVisible(), false, 'no token field without a push');
   const rows = await types.count();
   await page.locator('.node-input-sources-container-row .red-ui-editableList-addButton').click();
-  await types.nth(rows).selectOption('router-push');
   const row = page.locator('#node-input-sources-container > li').nth(rows);
+  // The router source is the router's word, not "this computer" (issue 15).
+  await types.nth(rows).selectOption('router');
+  assert.match(await row.innerText(), /your router/);
+  assert.doesNotMatch(await row.innerText(), /this computer/);
+  await types.nth(rows).selectOption('router-push');
   assert.match(await row.innerText(), /Router push.*another source in this list .* must confirm it/s, 'the note');
   await row.locator('[data-key="path"]').fill('/e2e/push');
   assert.match(
