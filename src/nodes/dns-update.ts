@@ -307,7 +307,7 @@ export = function register(RED: Red): void {
           const err = failure(results);
           done(err ?? undefined);
         },
-        (e) => (closed ? done() : fail(node, e, { done, redact: (t) => redactor.text(t), status: true })),
+        (e) => (closed ? done() : fail(node, e, { done, redact: (t) => redactor.text(t), status: 'invalid msg' })),
       );
     });
 

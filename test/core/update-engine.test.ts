@@ -852,7 +852,11 @@ test('summary: ok and the status line (last result per name)', () => {
     ['b.example.com', [r('b.example.com', 'failed', { reason: 'badauth', stopped: true, cause: 'badauth' })]],
     ['c.example.com', [r('c.example.com', 'unchanged')]],
   ]);
-  assert.deepEqual(statusLine(many), { fill: 'red', shape: 'ring', text: 'b.example.com stopped: badauth · 2/3 ✓' });
+  assert.deepEqual(statusLine(many), {
+    fill: 'red',
+    shape: 'ring',
+    text: 'b.example.com stopped: wrong login · 2/3 ✓',
+  });
   many.delete('b.example.com');
   assert.equal(statusLine(many)?.text, '2 names ✓ 203.0.113.7');
 });

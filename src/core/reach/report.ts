@@ -70,13 +70,14 @@ export function reachStatus(
     return {
       fill: 'red',
       shape: 'ring',
-      text: `${t('status.down', 'down')}: ${clip(`${failed[0].target}: ${failed[0].detail}`, 60)} · ${time}`,
+      // short, as core's statuses: what is down; the detail is in the msg and the log
+      text: `${t('status.down', 'down')}: ${clip(failed[0].target, 32)} · ${time}`,
     };
   }
   const total = report.checks.length;
   return {
     fill: 'yellow',
     shape: 'dot',
-    text: `${t('status.failing', `${failed.length} of ${total} failed (${run.failures}/${run.alertAfter})`, { failed: failed.length, total, n: run.failures, of: run.alertAfter })} · ${time}`,
+    text: `${t('status.failing', `${failed.length} of ${total} failed`, { failed: failed.length, total })} · ${time}`,
   };
 }

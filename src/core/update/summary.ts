@@ -34,8 +34,24 @@ function level(r: UpdateResult): Level {
   return 0;
 }
 
+/**
+ * The word a short status gives a stop, as core's statuses do (the provider's own code and words
+ * are in the msg and the log): documented dyndns2 words in plain English, anything else "refused".
+ */
+const STOP_WORDS: Record<string, string> = {
+  badauth: 'wrong login',
+  nohost: 'unknown name',
+  notfqdn: 'not a full name',
+  numhost: 'too many names',
+  abuse: 'blocked',
+  badagent: 'client refused',
+  '!donator': 'paid feature',
+  invalid_account: 'account settings',
+};
+const stopWord = (code: string | undefined) => (code && STOP_WORDS[code]) || 'refused';
+
 function mark(r: UpdateResult): string {
-  if (r.stopped) return `stopped: ${r.cause ?? r.reason}`;
+  if (r.stopped) return `stopped: ${stopWord(r.cause ?? r.reason)}`;
   if (r.status === 'failed')
     return r.nextRetryAt ? `✗ ${r.reason ?? 'failed'}, retry ${hhmm(r.nextRetryAt)}` : `✗ ${r.reason ?? 'failed'}`;
   if (r.status === 'skipped')
