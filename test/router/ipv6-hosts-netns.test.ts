@@ -19,7 +19,7 @@ import { detectRound } from '../../src/core/ip/detector';
 import { parseIf6Flags, interfaceSource } from '../../src/core/ip/sources/interface';
 import type { IpSource } from '../../src/core/ip/types';
 import { IpWatcher } from '../../src/core/ip/watcher';
-import { bindUnavailable, startBind } from '../support/bind';
+import { bindUnavailable, rfc2136Account, startBind } from '../support/bind';
 import { createLinkLab, ipn, leftoverNamespaces, netnsUnavailable, nsExec } from '../support/netns';
 import { helper, nodeModule, waitFor } from '../support/node-red';
 import { observe, observerNodes, type Msg } from '../support/observer';
@@ -116,15 +116,14 @@ test(
         store: { load: async () => saved, save: async (v) => void (saved = v) },
       });
 
-      const key = bind.keys.sha256;
+      const { credentials, ...account } = rfc2136Account(bind);
       await helper.load(
         [nodeModule('ddns-account'), nodeModule('dns-update')],
         [
           {
             id: 'acc',
             type: 'ddns-account',
-            provider: 'rfc2136',
-            settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm },
+            ...account,
           },
           {
             id: 'u',
@@ -139,7 +138,7 @@ test(
           },
           ...observerNodes('u'),
         ],
-        { acc: { tsigSecret: key.secret } },
+        { acc: credentials },
       );
       const h = observe('u');
       const published: string[] = [];

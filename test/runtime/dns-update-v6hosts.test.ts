@@ -8,7 +8,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeHttpPools } from '../../src/core/http';
-import { skipWithoutBind, startBind } from '../support/bind';
+import { rfc2136Account, skipWithoutBind, startBind } from '../support/bind';
 import { helper, nodeModule } from '../support/node-red';
 import { observe, observerNodes, type Msg } from '../support/observer';
 
@@ -75,12 +75,8 @@ test(
   async () => {
     const bind = await startBind([{ name: 'home.test' }]);
     try {
-      const key = bind.keys.sha256;
-      const account = {
-        provider: 'rfc2136',
-        settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm },
-      };
-      const h = await load(flow(account), { acc: { tsigSecret: key.secret } });
+      const { credentials, ...account } = rfc2136Account(bind);
+      const h = await load(flow(account), { acc: credentials });
       const r1 = await h.input({ payload: payload('2001:db8:1:2::10', '2001:db8:1:2::/64', null) });
       assert.equal(r1.error, undefined, r1.error?.message);
       assert.deepEqual(

@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeHttpPools } from '../../src/core/http';
-import { skipWithoutBind, startBind } from '../support/bind';
+import { rfc2136Account, skipWithoutBind, startBind } from '../support/bind';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startDuckDns, type DuckDnsContract } from '../support/contracts/duckdns';
 import { startServer, text, type TestServer } from '../support/http-server';
@@ -523,12 +523,8 @@ test(
   async () => {
     const bind = await startBind([{ name: 'home.test' }]);
     try {
-      const key = bind.keys.sha256;
-      const account = {
-        provider: 'rfc2136',
-        settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm },
-      };
-      const h = await load(flowFor(account, { hostnames: 'nas.home.test' }), { acc: { tsigSecret: key.secret } });
+      const { credentials, ...account } = rfc2136Account(bind);
+      const h = await load(flowFor(account, { hostnames: 'nas.home.test' }), { acc: credentials });
       const r1 = await h.input({ payload: { ipv4: '203.0.113.7', ipv6: '2001:db8::7' } });
       assert.equal(r1.error, undefined, r1.error?.message);
       assert.deepEqual(
@@ -548,7 +544,7 @@ test(
         ['updated'],
       );
       assert.deepEqual(bind.dig('nas.home.test', 'A'), ['203.0.113.8']);
-      assertNoSecret(h, key.secret);
+      assertNoSecret(h, credentials.tsigSecret);
 
       // A wrong TSIG secret: one signed request, refused, and the account stops.
       const bad = await redeploy(flowFor(account, { hostnames: 'nas.home.test' }), {

@@ -42,6 +42,20 @@ export interface BindServer {
   stop(): Promise<void>;
 }
 
+/** An rfc2136 ddns-account's provider and settings for this server (its hmac-sha256 key); the secret goes to credentials. */
+export function rfc2136Account(bind: BindServer): {
+  provider: 'rfc2136';
+  settings: { server: string; keyName: string; algorithm: string };
+  credentials: { tsigSecret: string };
+} {
+  const key = bind.keys.sha256;
+  return {
+    provider: 'rfc2136',
+    settings: { server: `127.0.0.1:${bind.port}`, keyName: key.name, algorithm: key.algorithm },
+    credentials: { tsigSecret: key.secret },
+  };
+}
+
 /** Why real-BIND tests cannot run here, or null when they can. */
 export function bindUnavailable(): string | null {
   if (!existsSync(NAMED)) return `named not found at ${NAMED} (apt-get install bind9 bind9-dnsutils)`;
