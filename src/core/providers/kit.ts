@@ -12,11 +12,13 @@
  * - Answer tables (`AnswerTable`, `answerError`): a provider's own answer codes, each mapped to
  *   kind, scope, wait and a message with the hint for the user, in the style of dyndns2's `ANSWERS`.
  */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
-import type { Redactor } from '../redact';
-import type { Family, Ip } from '../address';
+import { Redactor } from '../redact';
+import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
 import type { ProviderCall, ProviderEnv, RecordResult } from './types';
 
@@ -57,6 +59,33 @@ export const boolInput = (v: unknown): unknown => (v === 'true' ? true : v === '
 /** A checkbox: true/false, also as the strings the editor may save; empty means `def`. */
 export function boolSetting(def: boolean) {
   return z.preprocess(boolInput, z.boolean().default(def));
+}
+
+/** An optional domain (zone) name such as example.com: lower case, without the final dot. */
+export function optionalDomain() {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((s) => s.replace(/\.$/, ''))
+      .refine((s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s), 'The domain must be a name such as example.com.')
+      .optional(),
+  );
+}
+
+/** The TTL of records the provider creates: whole seconds within the provider's range. */
+export function ttlSetting(provider: string, min: number, max: number, def: number) {
+  return z.preprocess(
+    numberInput,
+    z
+      .number({ error: 'The TTL must be a number of seconds.' })
+      .int('The TTL must be a whole number of seconds.')
+      .min(min, `${provider} accepts TTLs of ${min} seconds or more.`)
+      .max(max, `The TTL must be at most ${max} seconds.`)
+      .default(def),
+  );
 }
 
 /** Settings as given (parsed or not), validated; messages name the field, never its value. */
@@ -143,6 +172,8 @@ export interface HttpFaultOptions {
   rateLimitCode?: string;
   /** Wait after a 429 without Retry-After. Default none. */
   rateLimitWaitMs?: number;
+  /** Wait after a 5xx without Retry-After (a provider whose overload answer is a 503). Default none. */
+  serverErrorWaitMs?: number;
 }
 
 /** What an answer that the provider could not read as its own protocol means. */
@@ -155,7 +186,13 @@ export function classifyHttp(res: Pick<HttpResponse, 'status' | 'headers' | 'bod
     return { ...base, class: 'rate_limit', code: o.rateLimitCode ?? 'http_429', scope: 'account', retryAfterMs };
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-  if (res.status >= 500) return { ...base, class: 'server_error', code: `http_${res.status}`, retryAfterMs };
+  if (res.status >= 500)
+    return {
+      ...base,
+      class: 'server_error',
+      code: `http_${res.status}`,
+      retryAfterMs: retryAfterMs ?? o.serverErrorWaitMs,
+    };
   if (res.status < 200 || res.status >= 300)
     return { ...base, class: 'http_status', code: `http_${res.status}`, retryAfterMs };
   return { ...base, class: 'unreadable', code: o.unreadableCode ?? 'unexpected_answer' };
@@ -228,7 +265,384 @@ export function* records(
   }
 }
 
+/**
+ * One result per name and family of a call, from `fn` run for each in turn: a name's own fatal
+ * failure (scope host) becomes its `failed` result and the others go on; any other failure (the
+ * account's, or a transient one) ends the call.
+ */
+export async function eachRecord(
+  call: Pick<ProviderCall, 'hostnames' | 'addresses'>,
+  fn: (r: { hostname: Hostname; family: Family; address: Ip }) => Promise<RecordResult>,
+): Promise<RecordResult[]> {
+  const results: RecordResult[] = [];
+  for (const r of records(call)) {
+    try {
+      results.push(await fn(r));
+    } catch (e) {
+      if (!(e instanceof DdnsError) || e.kind !== 'fatal' || e.scope !== 'host') throw e;
+      results.push(failed(r.hostname, r.family, e));
+    }
+  }
+  return results;
+}
+
 /** A `failed` RecordResult carrying its error (the message is the error's). */
 export function failed(hostname: string, family: Family, error: DdnsError): RecordResult {
   return { hostname, family, outcome: 'failed', message: error.message, error };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and TXT contents
+
+/** The names that may be the zone of `host`, most specific first (never a bare TLD or a wildcard). */
+export function zoneCandidates(host: string): string[] {
+  const labels = host.split('.');
+  const out: string[] = [];
+  for (let i = 0; i <= labels.length - 2; i++) if (labels[i] !== '*') out.push(labels.slice(i).join('.'));
+  return out;
+}
+
+/** The part of `host` before `zone` (`''` for the apex), or undefined when `host` is not in `zone`. */
+export function relativeName(host: string, zone: string): string | undefined {
+  if (host === zone) return '';
+  return host.endsWith(`.${zone}`) ? host.slice(0, -zone.length - 1) : undefined;
+}
+
+/** Whether a record's content is `address` (any spelling of the same IP address). */
+export function sameAddress(content: string, address: string): boolean {
+  return parseAddress(content)?.address === address;
+}
+
+/** A TXT value as a quoted RFC 1035 character string (the form of Cloudflare, deSEC, Gandi…). */
+export function quoteTxt(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** A TXT content without its quotes (unchanged when it is not one quoted string). */
+export function unquoteTxt(content: string): string {
+  const m = /^"((?:[^"\\]|\\.)*)"$/.exec(content);
+  return m ? m[1].replace(/\\(.)/g, '$1') : content;
+}
+
+/**
+ * The TXT values of an RRset after adding or removing one value (other values kept, order kept),
+ * or undefined when nothing changes (the value is already there, or already gone).
+ */
+export function editTxtValues(before: readonly string[], value: string, op: 'add' | 'remove'): string[] | undefined {
+  const has = before.includes(value);
+  if (op === 'add') return has ? undefined : [...before, value];
+  return has ? before.filter((v) => v !== value) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records kept by id (Porkbun, DigitalOcean …)
+
+export interface Convergence {
+  /** What was done to the record that now holds the address. */
+  change: 'none' | 'created' | 'edited';
+  /** Other records of the same name and type that were deleted. */
+  removed: number;
+}
+
+/**
+ * Make one name's records of one type hold exactly `address`, for APIs that keep one record per
+ * value: a record that already holds it is kept (else the first is edited), the other records of
+ * that type are deleted, and one is created when there is none. Nothing is sent when the name
+ * already holds just that address. The callbacks send the requests (keeping the record's TTL and
+ * other fields is theirs).
+ */
+export async function convergeRecords<R>(
+  existing: readonly R[],
+  address: string,
+  o: {
+    content(r: R): string;
+    create(): Promise<unknown>;
+    edit(r: R): Promise<unknown>;
+    remove(r: R): Promise<unknown>;
+  },
+): Promise<Convergence> {
+  const keep = existing.find((r) => sameAddress(o.content(r), address)) ?? existing[0];
+  const extra = existing.filter((r) => r !== keep);
+  let change: Convergence['change'] = 'none';
+  if (keep === undefined) {
+    await o.create();
+    change = 'created';
+  } else if (!sameAddress(o.content(keep), address)) {
+    await o.edit(keep);
+    change = 'edited';
+  }
+  for (const r of extra) await o.remove(r);
+  return { change, removed: extra.length };
+}
+
+/** The RecordResult of a convergence, in the same words for every provider. */
+export function convergedResult(
+  provider: string,
+  hostname: string,
+  family: Family,
+  address: string,
+  c: Convergence,
+): RecordResult {
+  const type = recordType(family);
+  if (c.change === 'none' && c.removed === 0)
+    return {
+      hostname,
+      family,
+      outcome: 'unchanged',
+      message: `${provider} already has ${type} ${address} for ${hostname}`,
+    };
+  const verb = c.change === 'created' ? 'created' : 'updated';
+  const dropped = c.removed ? ` (removed ${c.removed} other ${type} record${c.removed > 1 ? 's' : ''})` : '';
+  return {
+    hostname,
+    family,
+    outcome: 'updated',
+    message: `${provider} ${verb} ${type} ${hostname} → ${address}${dropped}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON APIs
+
+/** An answer of a JSON API: the HTTP answer and its body parsed (undefined when it is not JSON). */
+export interface JsonResponse extends HttpResponse {
+  json: unknown;
+}
+
+/**
+ * One request to a JSON API (REST providers): `accept: application/json`, an object body sent as
+ * JSON, transport failures as redacted transient DdnsErrors prefixed with `name`. The answer is
+ * not judged here: each provider reads its own error shapes and hands the rest to `httpFault`.
+ */
+export async function jsonRequest(
+  o: ProviderHttp & { name: string },
+  r: Pick<HttpRequest, 'url' | 'method' | 'headers' | 'body' | 'signal'>,
+): Promise<JsonResponse> {
+  let res: HttpResponse;
+  try {
+    res = await providerRequest(o, { ...r, headers: { accept: 'application/json', ...r.headers } });
+  } catch (e) {
+    throw transportError(e, o.redactor, `${o.name}: `);
+  }
+  let json: unknown;
+  try {
+    json = res.body.trim() === '' ? undefined : JSON.parse(res.body);
+  } catch {
+    json = undefined;
+  }
+  return { ...res, json };
+}
+
+/** The transient DdnsError for an answer of a JSON API that is not its JSON (or an HTTP failure). */
+export function notJsonFault(
+  res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
+  o: HttpFaultOptions & { name: string },
+) {
+  return httpFault(res, {
+    ...o,
+    message: (f) =>
+      f.class === 'rate_limit'
+        ? `${o.name}'s rate limit was reached (${f.detail}): waiting as ${o.name} asks`
+        : `${o.name} sent an answer that is not its JSON (HTTP ${f.status}): ${f.detail}`,
+  });
+}
+
+/**
+ * The DdnsError of a failed answer of a token-authenticated JSON API, in the same words for every
+ * such provider: 401 the token (fatal, account), 403 the token's rights (fatal, `forbiddenScope`),
+ * 404 the domain or record (fatal, host), another 4xx a refused change (fatal, host) — each only
+ * when the body is the API's JSON (`said` is its own words); anything else is `notJsonFault`'s.
+ */
+export function restFailure(
+  res: JsonResponse,
+  o: HttpFaultOptions & {
+    name: string;
+    /** Code prefix, e.g. `do`, `desec`. */
+    code: string;
+    /** The API's own words for the failure, redacted; undefined when the body is not its JSON. */
+    said: string | undefined;
+    /** What the user does about the token. */
+    tokenHint: string;
+    /** The name the request was about. */
+    subject: string;
+    forbiddenScope: 'account' | 'host';
+  },
+): DdnsError {
+  const detail = excerpt(res.body, o.redactor);
+  const refusal = (message: string, code: string, scope: 'account' | 'host') =>
+    o.redactor.error(fatal(message, { code: `${o.code}_${code}`, scope, detail }));
+  if (o.said !== undefined && res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+    if (res.status === 401)
+      return refusal(`${o.name} refused the token (${o.said}): ${o.tokenHint}`, 'auth', 'account');
+    if (res.status === 403)
+      return refusal(
+        `${o.name} does not let this token change ${o.subject} (${o.said}): ${o.tokenHint}`,
+        'forbidden',
+        o.forbiddenScope,
+      );
+    if (res.status === 404)
+      return refusal(`${o.name} does not know the domain or record of ${o.subject} (${o.said})`, 'not_found', 'host');
+    return refusal(`${o.name} refused the change of ${o.subject} (${o.said})`, 'refused', 'host');
+  }
+  return notJsonFault(res, o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pacing
+
+const pacers = new Map<string, { next: number; chain: Promise<void> }>();
+
+/**
+ * Space the requests made under one key (an API key, a domain) at least `gapMs` apart, start to
+ * start, across every provider instance of this process (two accounts with the same key share the
+ * provider's limit). Used where a provider documents a per-second limit and punishes any excess
+ * (Porkbun); longer waits are the engine's (retryAfterMs).
+ */
+export function paced<T>(key: string, gapMs: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const id = createHash('sha256').update(key).digest('hex');
+  const p = pacers.get(id) ?? { next: 0, chain: Promise.resolve() };
+  pacers.set(id, p);
+  const turn = p.chain.then(async () => {
+    const wait = p.next - Date.now();
+    if (wait > 0) await sleep(wait, undefined, { signal });
+    p.next = Date.now() + gapMs;
+  });
+  p.chain = turn.catch(() => undefined);
+  return turn.then(fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token-authenticated JSON APIs (deSEC, DigitalOcean, Gandi …)
+
+export interface TokenApiOptions {
+  /** The provider's name in messages. */
+  name: string;
+  /** Prefix of error codes, e.g. `do`. */
+  code: string;
+  /** The API base URL (no final slash needed). */
+  base: string;
+  token: string;
+  /** The Authorization header value for the token (default `Bearer <token>`). */
+  authorization?: (token: string) => string;
+  env: ProviderEnv;
+  /** What the user does about the token (in 401/403 messages). */
+  tokenHint: string;
+  /** Whose problem a 403 is: the whole token's (`account`) or this name's (`host`). */
+  forbiddenScope: 'account' | 'host';
+  /** The API's own words in an error answer, unredacted; undefined when it is not its error JSON. */
+  said(json: unknown): string | undefined;
+  /** Wait after a 429 without Retry-After, from the answer (e.g. a rate-limit reset header). */
+  rateLimitWaitMs?(res: JsonResponse): number | undefined;
+  rateLimitCode?: string;
+  /** Called with every failed answer before it is classified (e.g. to forget cached domains on 404). */
+  onFailure?(res: JsonResponse): void;
+  maxBodyBytes?: number;
+}
+
+/** One client of a token-authenticated JSON API: requests, answer schemas and failures in the kit's words. */
+export class TokenApi {
+  readonly redactor: Redactor;
+  private readonly base: string;
+
+  constructor(private readonly o: TokenApiOptions) {
+    this.redactor = new Redactor([o.token]);
+    this.base = o.base.replace(/\/+$/, '');
+  }
+
+  /**
+   * One request about `subject` (a name, for messages). A 2xx answer is returned; so is a JSON 404
+   * when `missingIsAnswer` (a read of something that may not exist); anything else is thrown.
+   */
+  async call(
+    method: NonNullable<HttpRequest['method']>,
+    path: string,
+    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
+  ): Promise<JsonResponse> {
+    const res = await jsonRequest(
+      { name: this.o.name, redactor: this.redactor, env: this.o.env, maxBodyBytes: this.o.maxBodyBytes ?? 512 * 1024 },
+      {
+        url: `${this.base}${path}`,
+        method,
+        headers: { authorization: this.o.authorization?.(this.o.token) ?? `Bearer ${this.o.token}` },
+        body: o.body,
+        signal: o.signal,
+      },
+    );
+    if (res.status >= 200 && res.status < 300) return res;
+    if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
+    this.o.onFailure?.(res);
+    const said = this.o.said(res.json);
+    throw restFailure(res, {
+      name: this.o.name,
+      code: this.o.code,
+      said: said === undefined ? undefined : this.redactor.text(said),
+      tokenHint: this.o.tokenHint,
+      subject: o.subject,
+      forbiddenScope: this.o.forbiddenScope,
+      redactor: this.redactor,
+      rateLimitCode: this.o.rateLimitCode,
+      rateLimitWaitMs: this.o.rateLimitWaitMs?.(res),
+    });
+  }
+
+  /** The answer read with `schema`, or the transient error of an answer that is not the API's. */
+  parse<S extends z.ZodType>(schema: S, res: JsonResponse): z.infer<S> {
+    const r = schema.safeParse(res.json);
+    if (!r.success) throw notJsonFault(res, { name: this.o.name, redactor: this.redactor });
+    return r.data;
+  }
+
+  /** The fatal error of a name that is in none of the account's domains. */
+  notOwned(host: string, where: string, hint: string): DdnsError {
+    return this.redactor.error(
+      fatal(`${host} is not in ${where}: ${hint}`, { code: `${this.o.code}_not_owned`, scope: 'host' }),
+    );
+  }
+}
+
+/**
+ * The account's domains, read once and again when a name is in none of them (a domain added since):
+ * the domain of a name is the longest one that ends it (a provider may host a sub-domain as a
+ * domain of its own). With `fixed` (the account's domain setting) nothing is read.
+ */
+export class DomainList {
+  private domains?: string[];
+
+  constructor(
+    private readonly o: {
+      read(signal?: AbortSignal): Promise<string[]>;
+      fixed?: string;
+      /** The account's domains in words, e.g. "any domain of this DigitalOcean account". */
+      account: string;
+      /** The error of a name in none of them (e.g. TokenApi.notOwned). */
+      notOwned(host: string, where: string): DdnsError;
+    },
+  ) {}
+
+  /** The domain of `name` and the name relative to it (`''` for the apex); fatal (host) when none. */
+  async require(name: string, signal?: AbortSignal): Promise<{ domain: string; sub: string }> {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    if (this.o.fixed) {
+      const sub = relativeName(host, this.o.fixed);
+      if (sub === undefined) throw this.o.notOwned(host, `the account's domain ${this.o.fixed}`);
+      return { domain: this.o.fixed, sub };
+    }
+    const find = () => zoneCandidates(host).find((c) => this.domains?.includes(c));
+    let domain = find();
+    if (!domain) {
+      this.domains = (await this.o.read(signal)).map((d) => d.toLowerCase().replace(/\.$/, ''));
+      domain = find();
+    }
+    if (!domain) throw this.o.notOwned(host, this.o.account);
+    return { domain, sub: relativeName(host, domain)! };
+  }
+
+  forget(): void {
+    this.domains = undefined;
+  }
+}
+
+/** A token setting that also takes the token pasted with its `Bearer ` prefix. */
+export function bearerTokenSetting(required: string) {
+  return tokenSetting(required).transform((t) => t.replace(/^bearer\s+/i, ''));
 }

@@ -30,6 +30,10 @@ import * as dode from './dode';
 import * as ipv64 from './ipv64';
 import * as ovh from './ovh';
 import * as namecheap from './namecheap';
+import * as porkbun from './porkbun';
+import * as desec from './desec';
+import * as digitalocean from './digitalocean';
+import * as gandi from './gandi';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -56,6 +60,10 @@ export const PROVIDERS: ProviderDefinition[] = [
   ipv64.definition,
   ovh.definition,
   namecheap.definition,
+  porkbun.definition,
+  desec.definition,
+  digitalocean.definition,
+  gandi.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

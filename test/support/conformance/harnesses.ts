@@ -13,6 +13,10 @@ import { startDuckDns } from '../contracts/duckdns';
 import { startDyndns2, type Dyndns2Flavour } from '../contracts/dyndns2';
 import { startFreeDns } from '../contracts/freedns';
 import { startNamecheap } from '../contracts/namecheap';
+import { startPorkbun } from '../contracts/porkbun';
+import { startDesec } from '../contracts/desec';
+import { startDigitalocean } from '../contracts/digitalocean';
+import { startGandi } from '../contracts/gandi';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -100,6 +104,40 @@ const dyndns2Harness = (id: string, flavour: Dyndns2Flavour, notApplicable?: Har
                   ? { hugeBytes: 1 << 20 }
                   : { hang: true },
         ),
+      close: () => srv.close(),
+    };
+  },
+});
+
+/**
+ * A REST provider with TXT whose contract server owns example.com: the token (and any other
+ * setting) of a working account, what makes it a bad one, how to read the TXT values.
+ */
+const restHarness = (
+  id: string,
+  start: () => Promise<{
+    endpoint: string;
+    failNext(f: Fault): void;
+    close(): Promise<void>;
+    txt(name: string): string[];
+    settings?: Record<string, unknown>;
+    badAuth: Record<string, unknown>;
+    secret?: string;
+  }>,
+): Harness => ({
+  id,
+  async start() {
+    const srv = await start();
+    const settings = { token: TOKEN, endpoint: srv.endpoint, ...srv.settings };
+    return {
+      settings,
+      badAuth: { ...settings, ...srv.badAuth },
+      secrets: [TOKEN, OTHER, ...(srv.secret ? [srv.secret] : [])],
+      hostname: 'h.example.com',
+      notOwned: 'h.example.org',
+      fault: (f) => srv.failNext(f),
+      txtName: '_acme-challenge.example.com',
+      txtValues: (name) => srv.txt(name),
       close: () => srv.close(),
     };
   },
@@ -242,6 +280,27 @@ export const HARNESSES: Harness[] = [
       };
     },
   },
+  restHarness('porkbun', async () => {
+    const secret = 'sk1_c0nformance-secret-key';
+    const pb = await startPorkbun({ apikey: TOKEN, secret, domains: { 'example.com': {} } });
+    const txt = (name: string) => pb.find(name, 'TXT').map((r) => r.content);
+    return { ...pb, endpoint: pb.url, txt, settings: { password: secret }, badAuth: { password: OTHER }, secret };
+  }),
+  restHarness('desec', async () => {
+    const d = await startDesec({ token: TOKEN, domains: { 'example.com': { minimumTtl: 60 } } });
+    const txt = () => (d.find('example.com', '_acme-challenge', 'TXT')?.records ?? []).map((v) => v.slice(1, -1));
+    return { ...d, endpoint: `${d.url}/api/v1`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('digitalocean', async () => {
+    const dig = await startDigitalocean({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => dig.find(name, 'TXT').map((r) => r.data);
+    return { ...dig, endpoint: `${dig.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('gandi', async () => {
+    const g = await startGandi({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => (g.find('example.com', '_acme-challenge', 'TXT')?.rrset_values ?? []).map((v) => v.slice(1, -1));
+    return { ...g, endpoint: `${g.url}/v5/livedns`, txt, badAuth: { token: OTHER } };
+  }),
   {
     id: 'rfc2136',
     skip: skipWithoutBind,

@@ -5,7 +5,6 @@
  */
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
-import { parseAddress } from '../../address';
 
 export const CfMessage = z.looseObject({
   code: z.number(),
@@ -82,25 +81,7 @@ export function asciiName(name: string): string | null {
   return ok ? ascii : null;
 }
 
-/** The names that may be the zone of `host`, most specific first (never a bare TLD or a wildcard). */
-export function zoneCandidates(host: string): string[] {
-  const labels = host.split('.');
-  const out: string[] = [];
-  for (let i = 0; i <= labels.length - 2; i++) if (labels[i] !== '*') out.push(labels.slice(i).join('.'));
-  return out;
-}
-
 export const sameName = (a: string, b: string) => asciiName(a) === asciiName(b);
 
-export function sameAddress(content: string, address: string): boolean {
-  return parseAddress(content)?.address === address;
-}
-
-/** TXT contents travel as quoted RFC 1035 character strings (Cloudflare's documented form). */
-export function quoteTxt(value: string): string {
-  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-}
-export function unquoteTxt(content: string): string {
-  const m = /^"((?:[^"\\]|\\.)*)"$/.exec(content);
-  return m ? m[1].replace(/\\(.)/g, '$1') : content;
-}
+/** Zone candidates and TXT quoting are the kit's (shared with the other REST providers). */
+export { quoteTxt, sameAddress, unquoteTxt, zoneCandidates } from '../kit';

@@ -1,0 +1,183 @@
+/**
+ * Gandi LiveDNS, API v5 (https://api.gandi.net/docs/livedns/; authentication:
+ * https://api.gandi.net/docs/authentication/).
+ *
+ * - `Authorization: Bearer <personal access token>` on `https://api.gandi.net/v5/livedns` (the
+ *   older API keys are deprecated); the token needs "Manage domain name technical configurations"
+ *   for the domain.
+ * - The domain of a name: the account's LiveDNS domains (`GET /domains`, read once and remembered),
+ *   the longest that ends the name.
+ * - Records are RRsets per name and type: `GET /domains/{fqdn}/records/{name}/{type}` (404 when
+ *   there is none; the apex is `@`), `PUT` the same path with `{rrset_values, rrset_ttl}` replaces
+ *   it (201): the RRset's own TTL is sent back so that it stays the user's; a new RRset gets the
+ *   account's TTL. `DELETE` removes it (204).
+ * - Errors are `{"code", "message", "object", "cause"}`; 401 for a bad token, 403 for a token
+ *   without the right on that domain. Limit: 1000 requests per minute (429).
+ * - TXT (ACME DNS-01): values as quoted strings; set adds its value to the RRset, delete removes
+ *   only its own value (the RRset goes with the last value). LiveDNS publishes within a few minutes.
+ */
+import { z } from 'zod';
+import type { Family } from '../address';
+import {
+  checkSettings,
+  eachRecord,
+  editTxtValues,
+  optionalDomain,
+  optionalEndpoint,
+  quoteTxt,
+  recordType,
+  sameAddress,
+  bearerTokenSetting,
+  ttlSetting,
+  unquoteTxt,
+  DomainList,
+  TokenApi,
+} from './kit';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+
+export const GANDI_ENDPOINT = 'https://api.gandi.net/v5/livedns';
+const TOKEN_HINT =
+  'create a personal access token at admin.gandi.net › Organizations › Personal Access Token with "Manage domain name technical configurations" for this domain';
+
+export const gandiSettings = z.object({
+  token: bearerTokenSetting('Enter the Gandi personal access token.'),
+  domain: optionalDomain(),
+  ttl: ttlSetting('Gandi', 300, 2_592_000, 300),
+  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+});
+export type GandiSettings = z.infer<typeof gandiSettings>;
+
+const RRset = z.object({ rrset_values: z.array(z.string()), rrset_ttl: z.number().optional() });
+type RRset = z.infer<typeof RRset>;
+
+class GandiProvider implements DnsProvider {
+  readonly id = 'gandi';
+  readonly maxHostsPerCall = 10;
+  private readonly api: TokenApi;
+  private readonly domains: DomainList;
+
+  constructor(
+    private readonly s: GandiSettings,
+    env: ProviderEnv,
+  ) {
+    this.api = new TokenApi({
+      name: 'Gandi',
+      code: 'gandi',
+      base: s.endpoint ?? GANDI_ENDPOINT,
+      token: s.token,
+      env,
+      tokenHint: TOKEN_HINT,
+      forbiddenScope: 'host',
+      said: (json) => {
+        const e = z.object({ message: z.string() }).safeParse(json);
+        return e.success ? e.data.message : undefined;
+      },
+      onFailure: (res) => res.status === 404 && this.domains.forget(),
+    });
+    this.domains = new DomainList({
+      fixed: s.domain,
+      account: 'any LiveDNS domain this Gandi token can see',
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, 'check the name, that the domain uses LiveDNS, and that the token covers it'),
+      read: async (signal) => {
+        const res = await this.api.call('GET', '/domains?per_page=1000', { subject: 'the domain list', signal });
+        return this.api.parse(z.array(z.object({ fqdn: z.string() })), res).map((d) => d.fqdn);
+      },
+    });
+  }
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const type = recordType(family);
+      const { path, set } = await this.read(hostname, type, call.signal);
+      const values = set?.rrset_values ?? [];
+      if (values.length === 1 && sameAddress(values[0], address))
+        return {
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `Gandi already has ${type} ${address} for ${hostname}`,
+        };
+      const body = { rrset_values: [address], rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
+      await this.api.call('PUT', path, { body, subject: hostname, signal: call.signal });
+      return {
+        hostname,
+        family,
+        outcome: 'updated',
+        message: `Gandi ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+      };
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.read(hostname, recordType(family), signal)).set?.rrset_values ?? [];
+  }
+
+  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.changeTxt(name, value, 'add', signal);
+  }
+
+  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.changeTxt(name, value, 'remove', signal);
+  }
+
+  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const { path, set } = await this.read(name, 'TXT', signal);
+    const after = editTxtValues((set?.rrset_values ?? []).map(unquoteTxt), value, op);
+    if (!after) return;
+    if (after.length === 0) await this.api.call('DELETE', path, { subject: name, signal });
+    else {
+      const body = { rrset_values: after.map(quoteTxt), rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
+      await this.api.call('PUT', path, { body, subject: name, signal });
+    }
+  }
+
+  /** The RRset of one type of a name (undefined when there is none), and its API path. */
+  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set?: RRset }> {
+    const { domain, sub } = await this.domains.require(name, signal);
+    const path = `/domains/${domain}/records/${encodeURIComponent(sub || '@')}/${type}`;
+    const res = await this.api.call('GET', path, { subject: name, signal, missingIsAnswer: true });
+    return { path, set: res.status === 404 ? undefined : this.api.parse(RRset, res) };
+  }
+}
+
+export const definition: ProviderDefinition<typeof gandiSettings> = {
+  id: 'gandi',
+  label: 'Gandi LiveDNS',
+  settings: gandiSettings,
+  fields: [
+    {
+      key: 'token',
+      label: 'Personal access token',
+      kind: 'password',
+      required: true,
+      help: 'Create it at admin.gandi.net › Organizations › Personal Access Token, restricted to your domain, with "Manage domain name technical configurations".',
+    },
+    {
+      key: 'domain',
+      label: 'Domain',
+      kind: 'text',
+      placeholder: 'example.com',
+      help: 'Optional: the domain as Gandi lists it. Left empty, it is found from the LiveDNS domains the token sees.',
+    },
+    {
+      key: 'ttl',
+      label: 'TTL of new records',
+      kind: 'number',
+      default: 300,
+      help: 'Seconds, 300 or more. Records that already exist keep their own TTL.',
+    },
+    {
+      key: 'endpoint',
+      label: 'API address',
+      kind: 'url',
+      placeholder: GANDI_ENDPOINT,
+      advanced: true,
+      help: 'Leave empty for Gandi itself; change only for testing.',
+    },
+  ],
+  txt: true,
+  group: 'registrar',
+  docsUrl: 'https://api.gandi.net/docs/authentication/',
+  create: (settings, env) => new GandiProvider(checkSettings(gandiSettings, 'Gandi', settings), env),
+};
