@@ -17,6 +17,7 @@ import { startPorkbun } from '../contracts/porkbun';
 import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
+import { startRoute53 } from '../contracts/route53';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -300,6 +301,13 @@ export const HARNESSES: Harness[] = [
     const g = await startGandi({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = () => (g.find('example.com', '_acme-challenge', 'TXT')?.rrset_values ?? []).map((v) => v.slice(1, -1));
     return { ...g, endpoint: `${g.url}/v5/livedns`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('route53', async () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG+c0nformanceSECRET';
+    const r = await startRoute53({ accessKeyId: 'AKIACONFORMANCE00001', secret, zones: { 'example.com': [] } });
+    const txt = (name: string) => (r.find(name, 'TXT')?.values ?? []).map((v) => v.slice(1, -1));
+    const settings = { accessKeyId: 'AKIACONFORMANCE00001', password: secret };
+    return { ...r, endpoint: r.url, txt, settings, badAuth: { password: OTHER }, secret };
   }),
   {
     id: 'rfc2136',
