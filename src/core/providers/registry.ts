@@ -35,6 +35,7 @@ import * as desec from './desec';
 import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
 import * as route53 from './route53';
+import * as gcloud from './gcloud';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -66,6 +67,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   digitalocean.definition,
   gandi.definition,
   route53.definition,
+  gcloud.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

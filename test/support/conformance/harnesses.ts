@@ -18,6 +18,7 @@ import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
 import { startRoute53 } from '../contracts/route53';
+import { serviceAccount, startGcloud } from '../contracts/gcloud';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -308,6 +309,14 @@ export const HARNESSES: Harness[] = [
     const txt = (name: string) => (r.find(name, 'TXT')?.values ?? []).map((v) => v.slice(1, -1));
     const settings = { accessKeyId: 'AKIACONFORMANCE00001', password: secret };
     return { ...r, endpoint: r.url, txt, settings, badAuth: { password: OTHER }, secret };
+  }),
+  restHarness('gcloud', async () => {
+    const sa = serviceAccount('conformance');
+    const g = await startGcloud({ ...sa, project: 'conformance-project', zones: { 'example.com': [] } });
+    const txt = (name: string) => (g.find(name, 'TXT')?.rrdatas ?? []).map((v) => v.slice(1, -1));
+    const settings = { password: sa.json, endpoint: `${g.url}/dns/v1`, tokenEndpoint: `${g.url}/token` };
+    const other = serviceAccount('conformance', 'other');
+    return { ...g, endpoint: settings.endpoint, txt, settings, badAuth: { password: other.json }, secret: sa.json };
   }),
   {
     id: 'rfc2136',

@@ -1,0 +1,82 @@
+/**
+ * OAuth 2.0 access tokens for the cloud providers (Google Cloud DNS, Azure DNS): one POST of a form
+ * to the token endpoint (RFC 6749 §4.4 client credentials; RFC 7523 JWT bearer assertion), the
+ * answer `{access_token, expires_in, token_type}` kept until a minute before it expires. An error
+ * answer `{error, error_description}` (RFC 6749 §5.2) is the credentials' fault: fatal for the
+ * account, with the provider's hint; 429, 5xx and answers that are not JSON are transient.
+ */
+import { z } from 'zod';
+import { fatal } from '../errors';
+import { Redactor } from '../redact';
+import { jsonRequest, notJsonFault } from './kit';
+import type { ProviderEnv } from './types';
+
+const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().optional() });
+const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
+
+export interface OAuthTokenOptions {
+  /** The provider's name in messages. */
+  name: string;
+  /** Prefix of error codes, e.g. `gcloud`. */
+  code: string;
+  url: string;
+  /** The form of one token request (built anew each time: a JWT assertion is short-lived). */
+  form(): Record<string, string>;
+  /** What the user does about refused credentials. */
+  hint: string;
+  env: ProviderEnv;
+  /** The account's secrets (the token and the form's values are added). */
+  secrets: string[];
+}
+
+export class OAuthToken {
+  private token?: { value: string; until: number };
+  /** Redacts the account's secrets and the current token. */
+  redactor: Redactor;
+
+  constructor(private readonly o: OAuthTokenOptions) {
+    this.redactor = new Redactor(o.secrets);
+  }
+
+  /** A valid access token: the one held, or a new one. */
+  async get(signal?: AbortSignal): Promise<string> {
+    if (this.token && Date.now() < this.token.until) return this.token.value;
+    const form = this.o.form();
+    const redactor = new Redactor([...this.o.secrets, ...Object.values(form).filter((v) => v.length >= 16)]);
+    const res = await jsonRequest(
+      { name: this.o.name, redactor, env: this.o.env, maxBodyBytes: 64 * 1024 },
+      {
+        url: this.o.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+        signal,
+      },
+    );
+    if (res.status >= 200 && res.status < 300) {
+      const ok = TokenAnswer.safeParse(res.json);
+      if (!ok.success) throw notJsonFault(res, { name: this.o.name, redactor, scope: 'account' });
+      const life = (ok.data.expires_in ?? 3600) * 1000;
+      this.token = { value: ok.data.access_token, until: Date.now() + Math.max(life - 60_000, life / 2) };
+      this.redactor = new Redactor([...this.o.secrets, ok.data.access_token]);
+      return ok.data.access_token;
+    }
+    const e = TokenError.safeParse(res.json);
+    if (e.success && res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
+      const said = redactor.text(`${e.data.error}${e.data.error_description ? `: ${e.data.error_description}` : ''}`);
+      throw redactor.error(
+        fatal(`${this.o.name} refused the credentials (${said.slice(0, 300)}): ${this.o.hint}`, {
+          code: `${this.o.code}_auth`,
+          scope: 'account',
+          detail: redactor.text(res.body).slice(0, 300),
+        }),
+      );
+    }
+    throw notJsonFault(res, { name: this.o.name, redactor, scope: 'account' });
+  }
+
+  /** Drop the token held (the API refused it): the next call gets a new one. */
+  forget(): void {
+    this.token = undefined;
+  }
+}
