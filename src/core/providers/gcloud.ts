@@ -25,7 +25,6 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { DdnsError } from '../errors';
 import {
   checkSettings,
   eachRecord,
@@ -39,11 +38,10 @@ import {
   unquoteTxt,
   blankToUndefined,
   DomainList,
-  TokenApi,
-  type JsonResponse,
 } from './kit';
-import { OAuthToken } from './oauth';
+import { OAuthApi, OAuthToken } from './oauth';
 import { signJwtRs256 } from './signing';
+import { TxtByEdit, addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const GCLOUD_ENDPOINT = 'https://dns.googleapis.com/dns/v1';
@@ -105,24 +103,24 @@ const Zones = z.object({
 });
 const ApiError = z.object({ error: z.object({ message: z.string(), status: z.string().optional() }) });
 
-class GcloudProvider implements DnsProvider {
+class GcloudProvider extends TxtByEdit implements DnsProvider {
   readonly id = 'gcloud';
   readonly maxHostsPerCall = 10;
   private readonly key: ServiceAccount;
   private readonly project: string;
-  private readonly token: OAuthToken;
+  private readonly api: OAuthApi;
   private readonly zones: DomainList;
   private zoneNames = new Map<string, string>();
-  private api?: { token: string; client: TokenApi };
 
   constructor(
     private readonly s: GcloudSettings,
-    private readonly env: ProviderEnv,
+    env: ProviderEnv,
   ) {
+    super();
     this.key = readKey(s.password)!;
     this.project = s.project ?? this.key.project_id ?? '';
     const url = s.tokenEndpoint ?? GOOGLE_TOKEN_URI;
-    this.token = new OAuthToken({
+    const token = new OAuthToken({
       name: 'Google Cloud DNS',
       code: 'gcloud',
       url,
@@ -138,10 +136,22 @@ class GcloudProvider implements DnsProvider {
         };
       },
     });
+    this.api = new OAuthApi(token, {
+      name: 'Google Cloud DNS',
+      code: 'gcloud',
+      base: s.endpoint ?? GCLOUD_ENDPOINT,
+      env,
+      tokenHint: KEY_HINT,
+      forbiddenScope: 'host',
+      said: (json) => {
+        const e = ApiError.safeParse(json);
+        return e.success ? e.data.error.message : undefined;
+      },
+      onFailure: (res) => res.status === 404 && this.zones.forget(),
+    });
     this.zones = new DomainList({
       account: `any managed zone of the project ${this.project}`,
-      notOwned: (host, where) =>
-        this.client('').notOwned(host, where, 'check the name and the project, or set the zone'),
+      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name and the project, or set the zone'),
       read: (signal) => this.readZones(signal),
     });
   }
@@ -171,19 +181,11 @@ class GcloudProvider implements DnsProvider {
     return (await this.read(hostname, recordType(family), signal)).set?.rrdatas ?? [];
   }
 
-  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'add', signal);
-  }
-
-  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'remove', signal);
-  }
-
-  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
     const { path, set } = await this.read(name, 'TXT', signal);
     const after = editTxtValues((set?.rrdatas ?? []).map(unquoteTxt), value, op);
     if (!after) return;
-    if (after.length === 0) await this.call('DELETE', path, { subject: name, signal });
+    if (after.length === 0) await this.api.call('DELETE', path, { subject: name, signal });
     else await this.write(path, name, 'TXT', set, after.map(quoteTxt), signal, 60);
   }
 
@@ -199,8 +201,8 @@ class GcloudProvider implements DnsProvider {
   ): Promise<void> {
     const fqdn = `${name.toLowerCase().replace(/\.$/, '')}.`;
     const body = { name: fqdn, type, ttl: set?.ttl ?? newTtl, rrdatas };
-    if (set) await this.call('PATCH', path, { body, subject: name, signal });
-    else await this.call('POST', path.replace(/\/[^/]+\/[^/]+$/, ''), { body, subject: name, signal });
+    if (set) await this.api.call('PATCH', path, { body, subject: name, signal });
+    else await this.api.call('POST', path.replace(/\/[^/]+\/[^/]+$/, ''), { body, subject: name, signal });
   }
 
   /** A name's set of one type (undefined when there is none) and its API path. */
@@ -208,8 +210,8 @@ class GcloudProvider implements DnsProvider {
     const host = name.toLowerCase().replace(/\.$/, '');
     const zone = this.s.zone ?? (await this.zoneOf(host, signal));
     const path = `/projects/${this.project}/managedZones/${zone}/rrsets/${encodeURIComponent(`${host}.`)}/${type}`;
-    const res = await this.call('GET', path, { subject: host, signal, missingIsAnswer: true });
-    return { path, set: res.status === 404 ? undefined : this.client('').parse(RRset, res) };
+    const res = await this.api.call('GET', path, { subject: host, signal, missingIsAnswer: true });
+    return { path, set: res.status === 404 ? undefined : this.api.parse(RRset, res) };
   }
 
   private async zoneOf(host: string, signal?: AbortSignal): Promise<string> {
@@ -225,7 +227,7 @@ class GcloudProvider implements DnsProvider {
     for (let i = 0; i < 50; i++) {
       const q = new URLSearchParams({ maxResults: '1000', ...(page ? { pageToken: page } : {}) });
       const path = `/projects/${this.project}/managedZones?${q.toString()}`;
-      const list = this.client('').parse(Zones, await this.call('GET', path, { subject: 'the zone list', signal }));
+      const list = this.api.parse(Zones, await this.api.call('GET', path, { subject: 'the zone list', signal }));
       for (const z of list.managedZones) {
         const target = z.visibility === 'private' ? priv : pub;
         const dns = z.dnsName.toLowerCase().replace(/\.$/, '');
@@ -237,44 +239,6 @@ class GcloudProvider implements DnsProvider {
     for (const [d, n] of priv) if (!pub.has(d)) pub.set(d, n);
     this.zoneNames = pub;
     return [...pub.keys()];
-  }
-
-  /** One API request with a valid access token; a refused token is renewed once. */
-  private async call(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    path: string,
-    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
-  ): Promise<JsonResponse> {
-    for (let attempt = 0; ; attempt++) {
-      const client = this.client(await this.token.get(o.signal));
-      try {
-        return await client.call(method, path, o);
-      } catch (e) {
-        if (!(e instanceof DdnsError) || e.code !== 'gcloud_auth' || attempt > 0) throw this.token.redactor.error(e);
-        this.token.forget();
-      }
-    }
-  }
-
-  /** The API client of an access token (`''`: the one held, for its parse and notOwned). */
-  private client(token: string): TokenApi {
-    if (this.api && (token === '' || this.api.token === token)) return this.api.client;
-    const client = new TokenApi({
-      name: 'Google Cloud DNS',
-      code: 'gcloud',
-      base: this.s.endpoint ?? GCLOUD_ENDPOINT,
-      token: token || 'no-token-yet',
-      env: this.env,
-      tokenHint: KEY_HINT,
-      forbiddenScope: 'host',
-      said: (json) => {
-        const e = ApiError.safeParse(json);
-        return e.success ? e.data.error.message : undefined;
-      },
-      onFailure: (res) => res.status === 404 && this.zones.forget(),
-    });
-    if (token) this.api = { token, client };
-    return client;
   }
 }
 
@@ -305,29 +269,14 @@ export const definition: ProviderDefinition<typeof gcloudSettings> = {
       placeholder: 'example-com',
       help: 'Optional: the zone\u2019s name in Cloud DNS (not its domain). Left empty, it is found from the project\u2019s zones.',
     },
-    {
-      key: 'ttl',
-      label: 'TTL of new records',
-      kind: 'number',
-      default: 300,
-      help: 'Seconds. Records that already exist keep their own TTL.',
-    },
-    {
-      key: 'endpoint',
-      label: 'API address',
-      kind: 'url',
-      placeholder: GCLOUD_ENDPOINT,
-      advanced: true,
-      help: 'Leave empty for Google itself; change only for testing.',
-    },
-    {
-      key: 'tokenEndpoint',
-      label: 'Token address',
-      kind: 'url',
-      placeholder: GOOGLE_TOKEN_URI,
-      advanced: true,
-      help: 'Leave empty for Google itself; change only for testing.',
-    },
+    ttlField(300),
+    addressField('endpoint', 'API address', GCLOUD_ENDPOINT, 'Leave empty for Google itself; change only for testing.'),
+    addressField(
+      'tokenEndpoint',
+      'Token address',
+      GOOGLE_TOKEN_URI,
+      'Leave empty for Google itself; change only for testing.',
+    ),
   ],
   txt: true,
   group: 'cloud',

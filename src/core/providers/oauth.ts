@@ -6,9 +6,9 @@
  * account, with the provider's hint; 429, 5xx and answers that are not JSON are transient.
  */
 import { z } from 'zod';
-import { fatal } from '../errors';
+import { fatal, type DdnsError } from '../errors';
 import { Redactor } from '../redact';
-import { jsonRequest, notJsonFault } from './kit';
+import { jsonRequest, notJsonFault, restFailure, type JsonResponse } from './kit';
 import type { ProviderEnv } from './types';
 
 const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().optional() });
@@ -78,5 +78,98 @@ export class OAuthToken {
   /** Drop the token held (the API refused it): the next call gets a new one. */
   forget(): void {
     this.token = undefined;
+  }
+}
+
+export interface OAuthApiOptions {
+  /** The provider's name in messages. */
+  name: string;
+  /** Prefix of error codes, e.g. `azure`. */
+  code: string;
+  /** The API base URL. */
+  base: string;
+  /** What the user does about refused credentials or rights (in 401/403 messages). */
+  tokenHint: string;
+  /** Whose problem a 403 is. */
+  forbiddenScope: 'account' | 'host';
+  /** The API's own words in an error answer; undefined when it is not its error JSON. */
+  said(json: unknown): string | undefined;
+  /** Called with every failed answer before it is classified (e.g. to forget cached zones on 404). */
+  onFailure?(res: JsonResponse): void;
+  env: ProviderEnv;
+}
+
+/**
+ * A JSON API called with an OAuth access token (`Authorization: Bearer`): the token of `token`,
+ * renewed once when the API answers 401 (it may have been revoked or expired early); failures in
+ * the kit's words (`restFailure`), redacted of the account's secrets and the token.
+ */
+export class OAuthApi {
+  private readonly base: string;
+
+  constructor(
+    private readonly token: OAuthToken,
+    private readonly o: OAuthApiOptions,
+  ) {
+    this.base = o.base.replace(/\/+$/, '');
+  }
+
+  /** One request about `subject`; a 2xx answer (or a JSON 404 with `missingIsAnswer`) is returned, anything else thrown. */
+  async call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    o: {
+      body?: object;
+      headers?: Record<string, string>;
+      subject: string;
+      signal?: AbortSignal;
+      missingIsAnswer?: boolean;
+    },
+  ): Promise<JsonResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.token.get(o.signal);
+      const redactor = this.token.redactor;
+      const res = await jsonRequest(
+        { name: this.o.name, redactor, env: this.o.env, maxBodyBytes: 512 * 1024 },
+        {
+          url: `${this.base}${path}`,
+          method,
+          headers: { ...o.headers, authorization: `Bearer ${token}` },
+          body: o.body,
+          signal: o.signal,
+        },
+      );
+      if (res.status >= 200 && res.status < 300) return res;
+      if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
+      if (res.status === 401 && attempt === 0) {
+        this.token.forget();
+        continue;
+      }
+      this.o.onFailure?.(res);
+      const said = this.o.said(res.json);
+      throw restFailure(res, {
+        name: this.o.name,
+        code: this.o.code,
+        said: said === undefined ? undefined : redactor.text(said).slice(0, 300),
+        tokenHint: this.o.tokenHint,
+        subject: o.subject,
+        forbiddenScope: this.o.forbiddenScope,
+        redactor,
+      });
+    }
+  }
+
+  /** The answer read with `schema`, or the transient error of an answer that is not the API's. */
+  parse<S extends z.ZodType>(schema: S, res: JsonResponse): z.infer<S> {
+    const r = schema.safeParse(res.json);
+    if (!r.success) throw notJsonFault(res, { name: this.o.name, redactor: this.token.redactor });
+    return r.data;
+  }
+
+  /** The fatal error of a name in none of the account's zones. */
+  notOwned(host: string, where: string, hint: string): DdnsError {
+    return this.token.redactor.error(
+      fatal(`${host} is not in ${where}: ${hint}`, { code: `${this.o.code}_not_owned`, scope: 'host' }),
+    );
   }
 }

@@ -36,6 +36,7 @@ import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
 import * as route53 from './route53';
 import * as gcloud from './gcloud';
+import * as azure from './azure';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -68,6 +69,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   gandi.definition,
   route53.definition,
   gcloud.definition,
+  azure.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

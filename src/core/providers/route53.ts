@@ -50,6 +50,7 @@ import {
   type AnswerTable,
 } from './kit';
 import { signV4 } from './signing';
+import { TxtByEdit, addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com';
@@ -214,7 +215,7 @@ const ANSWERS: AnswerTable<Ctx> = {
 
 // ---------------------------------------------------------------------------------------------
 
-class Route53Provider implements DnsProvider {
+class Route53Provider extends TxtByEdit implements DnsProvider {
   readonly id = 'route53';
   readonly maxHostsPerCall = 10;
   private readonly base: string;
@@ -227,6 +228,7 @@ class Route53Provider implements DnsProvider {
     private readonly s: Route53Settings,
     private readonly env: ProviderEnv,
   ) {
+    super();
     this.base = (s.endpoint ?? ROUTE53_ENDPOINT).replace(/\/+$/, '');
     this.redactor = new Redactor([s.password]);
     this.zones = new DomainList({
@@ -291,15 +293,7 @@ class Route53Provider implements DnsProvider {
     return (await this.read(hostname, recordType(family), signal)).set?.values ?? [];
   }
 
-  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'add', signal);
-  }
-
-  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'remove', signal);
-  }
-
-  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
     const host = name.toLowerCase().replace(/\.$/, '');
     const { zone, set } = await this.read(host, 'TXT', signal);
     const before = set?.values ?? [];
@@ -468,21 +462,13 @@ export const definition: ProviderDefinition<typeof route53Settings> = {
       placeholder: 'Z1D633PJN98FT9',
       help: 'Optional: Route 53 › Hosted zones. Left empty, it is found from the zone list.',
     },
-    {
-      key: 'ttl',
-      label: 'TTL of new records',
-      kind: 'number',
-      default: 300,
-      help: 'Seconds. Records that already exist keep their own TTL.',
-    },
-    {
-      key: 'endpoint',
-      label: 'API address',
-      kind: 'url',
-      placeholder: ROUTE53_ENDPOINT,
-      advanced: true,
-      help: 'Leave empty for Route 53 itself; change only for testing.',
-    },
+    ttlField(300),
+    addressField(
+      'endpoint',
+      'API address',
+      ROUTE53_ENDPOINT,
+      'Leave empty for Route 53 itself; change only for testing.',
+    ),
   ],
   txt: true,
   group: 'cloud',

@@ -19,6 +19,7 @@ import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
 import { startRoute53 } from '../contracts/route53';
 import { serviceAccount, startGcloud } from '../contracts/gcloud';
+import { startAzure } from '../contracts/azure';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -317,6 +318,20 @@ export const HARNESSES: Harness[] = [
     const settings = { password: sa.json, endpoint: `${g.url}/dns/v1`, tokenEndpoint: `${g.url}/token` };
     const other = serviceAccount('conformance', 'other');
     return { ...g, endpoint: settings.endpoint, txt, settings, badAuth: { password: other.json }, secret: sa.json };
+  }),
+  restHarness('azure', async () => {
+    const ids = { tenant: '11111111-2222-3333-4444-555555555555', clientId: '66666666-7777-8888-9999-000000000000' };
+    const subscriptionId = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    const a = await startAzure({
+      ...ids,
+      secret: TOKEN,
+      subscription: subscriptionId,
+      group: 'dns-rg',
+      zones: { 'example.com': [] },
+    });
+    const txt = () => a.find('example.com', '_acme-challenge', 'TXT')?.values ?? [];
+    const settings = { ...ids, password: TOKEN, subscriptionId, resourceGroup: 'dns-rg', authorityHost: a.url };
+    return { ...a, endpoint: a.url, txt, settings, badAuth: { password: OTHER } };
   }),
   {
     id: 'rfc2136',
