@@ -37,6 +37,8 @@ import * as gandi from './gandi';
 import * as route53 from './route53';
 import * as gcloud from './gcloud';
 import * as azure from './azure';
+import * as pihole from './pihole';
+import * as adguard from './adguard';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -70,6 +72,8 @@ export const PROVIDERS: ProviderDefinition[] = [
   route53.definition,
   gcloud.definition,
   azure.definition,
+  pihole.definition,
+  adguard.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -20,6 +20,8 @@ import { startGandi } from '../contracts/gandi';
 import { startRoute53 } from '../contracts/route53';
 import { serviceAccount, startGcloud } from '../contracts/gcloud';
 import { startAzure } from '../contracts/azure';
+import { startPihole } from '../contracts/pihole';
+import { startAdguard } from '../contracts/adguard';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -141,6 +143,34 @@ const restHarness = (
       fault: (f) => srv.failNext(f),
       txtName: '_acme-challenge.example.com',
       txtValues: (name) => srv.txt(name),
+      close: () => srv.close(),
+    };
+  },
+});
+
+/** A local (split-horizon) DNS server of the LAN: it holds any name it is given, and has no TXT records. */
+const localHarness = (
+  id: string,
+  start: () => Promise<{
+    srv: { failNext(f: Fault): void; close(): Promise<void> };
+    settings: Record<string, unknown>;
+    badAuth: Record<string, unknown>;
+  }>,
+): Harness => ({
+  id,
+  notApplicable: {
+    notOwned: 'a local DNS server answers for any name it is given: there is no name it does not own',
+    txt: 'definition.txt is false: local DNS records hold addresses only',
+  },
+  async start() {
+    const { srv, settings, badAuth } = await start();
+    return {
+      settings,
+      badAuth,
+      secrets: [TOKEN, OTHER],
+      hostname: 'nas.home.lan',
+      notOwned: 'unused.example',
+      fault: (f) => srv.failNext(f),
       close: () => srv.close(),
     };
   },
@@ -332,6 +362,15 @@ export const HARNESSES: Harness[] = [
     const txt = () => a.find('example.com', '_acme-challenge', 'TXT')?.values ?? [];
     const settings = { ...ids, password: TOKEN, subscriptionId, resourceGroup: 'dns-rg', authorityHost: a.url };
     return { ...a, endpoint: a.url, txt, settings, badAuth: { password: OTHER } };
+  }),
+  localHarness('pihole', async () => {
+    const p = await startPihole({ password: TOKEN });
+    return { srv: p, settings: { endpoint: p.url, password: TOKEN }, badAuth: { endpoint: p.url, password: OTHER } };
+  }),
+  localHarness('adguard', async () => {
+    const a = await startAdguard({ username: 'admin', password: TOKEN });
+    const settings = { endpoint: a.url, username: 'admin', password: TOKEN };
+    return { srv: a, settings, badAuth: { ...settings, password: OTHER } };
   }),
   {
     id: 'rfc2136',
