@@ -29,7 +29,7 @@ export interface OAuthTokenOptions {
   secrets: string[];
 }
 
-export class OAuthToken {
+export class OAuthToken implements TokenSource {
   private token?: { value: string; until: number };
   /** Redacts the account's secrets and the current token. */
   redactor: Redactor;
@@ -81,6 +81,20 @@ export class OAuthToken {
   }
 }
 
+/** Where an API's credential comes from: an OAuth token (renewed), or a static API key. */
+export interface TokenSource {
+  get(signal?: AbortSignal): Promise<string>;
+  /** Drop the credential held (the API refused it); absent for a static key (nothing to renew). */
+  forget?(): void;
+  /** Redacts the account's secrets and the credential. */
+  readonly redactor: Redactor;
+}
+
+/** A static API key as a TokenSource. */
+export function staticKey(key: string): TokenSource {
+  return { get: () => Promise.resolve(key), redactor: new Redactor([key]) };
+}
+
 export interface OAuthApiOptions {
   /** The provider's name in messages. */
   name: string;
@@ -97,18 +111,20 @@ export interface OAuthApiOptions {
   /** Called with every failed answer before it is classified (e.g. to forget cached zones on 404). */
   onFailure?(res: JsonResponse): void;
   env: ProviderEnv;
+  /** The request headers that carry the credential (default `Authorization: Bearer <token>`). */
+  authHeaders?(token: string): Record<string, string>;
 }
 
 /**
- * A JSON API called with an OAuth access token (`Authorization: Bearer`): the token of `token`,
- * renewed once when the API answers 401 (it may have been revoked or expired early); failures in
- * the kit's words (`restFailure`), redacted of the account's secrets and the token.
+ * A JSON API called with a credential of a TokenSource (default `Authorization: Bearer`): an OAuth
+ * token is renewed once when the API answers 401 (it may have been revoked or expired early);
+ * failures in the kit's words (`restFailure`), redacted of the account's secrets and the credential.
  */
 export class OAuthApi {
   private readonly base: string;
 
   constructor(
-    private readonly token: OAuthToken,
+    private readonly token: TokenSource,
     private readonly o: OAuthApiOptions,
   ) {
     this.base = o.base.replace(/\/+$/, '');
@@ -134,14 +150,14 @@ export class OAuthApi {
         {
           url: `${this.base}${path}`,
           method,
-          headers: { ...o.headers, authorization: `Bearer ${token}` },
+          headers: { ...o.headers, ...(this.o.authHeaders?.(token) ?? { authorization: `Bearer ${token}` }) },
           body: o.body,
           signal: o.signal,
         },
       );
       if (res.status >= 200 && res.status < 300) return res;
       if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
-      if (res.status === 401 && attempt === 0) {
+      if (res.status === 401 && attempt === 0 && this.token.forget) {
         this.token.forget();
         continue;
       }

@@ -39,6 +39,7 @@ import * as gcloud from './gcloud';
 import * as azure from './azure';
 import * as pihole from './pihole';
 import * as adguard from './adguard';
+import * as ionos from './ionos';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -74,6 +75,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   azure.definition,
   pihole.definition,
   adguard.definition,
+  ionos.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -22,6 +22,7 @@ import { serviceAccount, startGcloud } from '../contracts/gcloud';
 import { startAzure } from '../contracts/azure';
 import { startPihole } from '../contracts/pihole';
 import { startAdguard } from '../contracts/adguard';
+import { startIonos } from '../contracts/ionos';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -362,6 +363,13 @@ export const HARNESSES: Harness[] = [
     const txt = () => a.find('example.com', '_acme-challenge', 'TXT')?.values ?? [];
     const settings = { ...ids, password: TOKEN, subscriptionId, resourceGroup: 'dns-rg', authorityHost: a.url };
     return { ...a, endpoint: a.url, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('ionos', async () => {
+    const key = `c0nformance.${TOKEN}`;
+    const i = await startIonos({ key, zones: { 'example.com': [] } });
+    const txt = (name: string) => i.find(name, 'TXT').map((r) => r.content.slice(1, -1));
+    const bad = { password: `c0nformance.${OTHER}` };
+    return { ...i, endpoint: `${i.url}/dns/v1`, txt, settings: { password: key }, badAuth: bad, secret: key };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });
