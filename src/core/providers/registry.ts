@@ -35,6 +35,12 @@ import * as desec from './desec';
 import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
 import * as hetzner from './hetzner';
+import * as route53 from './route53';
+import * as gcloud from './gcloud';
+import * as azure from './azure';
+import * as pihole from './pihole';
+import * as adguard from './adguard';
+import * as ionos from './ionos';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -66,6 +72,12 @@ export const PROVIDERS: ProviderDefinition[] = [
   digitalocean.definition,
   gandi.definition,
   hetzner.definition,
+  route53.definition,
+  gcloud.definition,
+  azure.definition,
+  pihole.definition,
+  adguard.definition,
+  ionos.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -18,6 +18,12 @@ import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
 import { startHetzner } from '../contracts/hetzner';
+import { startRoute53 } from '../contracts/route53';
+import { serviceAccount, startGcloud } from '../contracts/gcloud';
+import { startAzure } from '../contracts/azure';
+import { startPihole } from '../contracts/pihole';
+import { startAdguard } from '../contracts/adguard';
+import { startIonos } from '../contracts/ionos';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -139,6 +145,34 @@ const restHarness = (
       fault: (f) => srv.failNext(f),
       txtName: '_acme-challenge.example.com',
       txtValues: (name) => srv.txt(name),
+      close: () => srv.close(),
+    };
+  },
+});
+
+/** A local (split-horizon) DNS server of the LAN: it holds any name it is given, and has no TXT records. */
+const localHarness = (
+  id: string,
+  start: () => Promise<{
+    srv: { failNext(f: Fault): void; close(): Promise<void> };
+    settings: Record<string, unknown>;
+    badAuth: Record<string, unknown>;
+  }>,
+): Harness => ({
+  id,
+  notApplicable: {
+    notOwned: 'a local DNS server answers for any name it is given: there is no name it does not own',
+    txt: 'definition.txt is false: local DNS records hold addresses only',
+  },
+  async start() {
+    const { srv, settings, badAuth } = await start();
+    return {
+      settings,
+      badAuth,
+      secrets: [TOKEN, OTHER],
+      hostname: 'nas.home.lan',
+      notOwned: 'unused.example',
+      fault: (f) => srv.failNext(f),
       close: () => srv.close(),
     };
   },
@@ -306,6 +340,51 @@ export const HARNESSES: Harness[] = [
     const h = await startHetzner({ token: TOKEN, zones: { 'example.com': [] } });
     const txt = () => (h.find('example.com', '_acme-challenge', 'TXT')?.records ?? []).map((r) => r.value.slice(1, -1));
     return { ...h, endpoint: `${h.url}/v1`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('route53', async () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG+c0nformanceSECRET';
+    const r = await startRoute53({ accessKeyId: 'AKIACONFORMANCE00001', secret, zones: { 'example.com': [] } });
+    const txt = (name: string) => (r.find(name, 'TXT')?.values ?? []).map((v) => v.slice(1, -1));
+    const settings = { accessKeyId: 'AKIACONFORMANCE00001', password: secret };
+    return { ...r, endpoint: r.url, txt, settings, badAuth: { password: OTHER }, secret };
+  }),
+  restHarness('gcloud', async () => {
+    const sa = serviceAccount('conformance');
+    const g = await startGcloud({ ...sa, project: 'conformance-project', zones: { 'example.com': [] } });
+    const txt = (name: string) => (g.find(name, 'TXT')?.rrdatas ?? []).map((v) => v.slice(1, -1));
+    const settings = { password: sa.json, endpoint: `${g.url}/dns/v1`, tokenEndpoint: `${g.url}/token` };
+    const other = serviceAccount('conformance', 'other');
+    return { ...g, endpoint: settings.endpoint, txt, settings, badAuth: { password: other.json }, secret: sa.json };
+  }),
+  restHarness('azure', async () => {
+    const ids = { tenant: '11111111-2222-3333-4444-555555555555', clientId: '66666666-7777-8888-9999-000000000000' };
+    const subscriptionId = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    const a = await startAzure({
+      ...ids,
+      secret: TOKEN,
+      subscription: subscriptionId,
+      group: 'dns-rg',
+      zones: { 'example.com': [] },
+    });
+    const txt = () => a.find('example.com', '_acme-challenge', 'TXT')?.values ?? [];
+    const settings = { ...ids, password: TOKEN, subscriptionId, resourceGroup: 'dns-rg', authorityHost: a.url };
+    return { ...a, endpoint: a.url, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('ionos', async () => {
+    const key = `c0nformance.${TOKEN}`;
+    const i = await startIonos({ key, zones: { 'example.com': [] } });
+    const txt = (name: string) => i.find(name, 'TXT').map((r) => r.content.slice(1, -1));
+    const bad = { password: `c0nformance.${OTHER}` };
+    return { ...i, endpoint: `${i.url}/dns/v1`, txt, settings: { password: key }, badAuth: bad, secret: key };
+  }),
+  localHarness('pihole', async () => {
+    const p = await startPihole({ password: TOKEN });
+    return { srv: p, settings: { endpoint: p.url, password: TOKEN }, badAuth: { endpoint: p.url, password: OTHER } };
+  }),
+  localHarness('adguard', async () => {
+    const a = await startAdguard({ username: 'admin', password: TOKEN });
+    const settings = { endpoint: a.url, username: 'admin', password: TOKEN };
+    return { srv: a, settings, badAuth: { ...settings, password: OTHER } };
   }),
   {
     id: 'rfc2136',

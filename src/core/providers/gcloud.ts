@@ -1,0 +1,285 @@
+/**
+ * Google Cloud DNS, API v1 (https://cloud.google.com/dns/docs/reference/rest/v1/; record sets:
+ * https://cloud.google.com/dns/docs/reference/rest/v1/resourceRecordSets; zones:
+ * https://cloud.google.com/dns/docs/reference/rest/v1/managedZones/list; the service-account OAuth
+ * flow: https://developers.google.com/identity/protocols/oauth2/service-account#httprest).
+ *
+ * - The account is a service-account JSON key (the whole file is the secret, in `password`): a JWT
+ *   `{iss: client_email, scope: ndev.clouddns.readwrite, aud: token URI, iat, exp: iat + 3600}`
+ *   signed RS256 with its private key (./signing.ts, node:crypto) is exchanged at the token URI
+ *   (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`) for an access token of an hour
+ *   (./oauth.ts), sent as `Authorization: Bearer`. A refused JWT is `400 invalid_grant` (wrong or
+ *   deleted key, clock off by more than a few minutes). Least privilege: the role "DNS
+ *   Administrator" (roles/dns.admin) on the project, or a custom role with dns.resourceRecordSets.*,
+ *   dns.changes.create and dns.managedZones.list.
+ * - The managed zone of a name: the zone setting, else `GET /projects/{p}/managedZones` (every page,
+ *   read once): the longest `dnsName` that ends the name, a public zone before a private one.
+ * - Read first: `GET …/managedZones/{z}/rrsets/{fqdn.}/{type}` (404 when there is none); `PATCH` the
+ *   same path with `{name, type, ttl, rrdatas}` replaces it, with the set's own TTL sent back; a new
+ *   set is `POST …/rrsets` with the account's TTL; `DELETE` removes one. Cloud DNS propagates a
+ *   change to its name servers within about a minute.
+ * - Errors are `{"error": {"code", "message", "errors": [{"reason"}]}}`: 401 for the token (a new
+ *   token is asked once), 403 for IAM, 404 for a zone or project, 429 rateLimitExceeded.
+ * - TXT (ACME DNS-01): values are quoted strings; set adds its own value, delete removes only its own
+ *   (the set goes with the last value).
+ */
+import { z } from 'zod';
+import type { Family } from '../address';
+import {
+  checkSettings,
+  eachRecord,
+  editTxtValues,
+  optionalEndpoint,
+  quoteTxt,
+  recordType,
+  sameAddress,
+  tokenSetting,
+  ttlSetting,
+  unquoteTxt,
+  blankToUndefined,
+  DomainList,
+} from './kit';
+import { OAuthApi, OAuthToken } from './oauth';
+import { signJwtRs256 } from './signing';
+import { TxtByEdit, addressField, ttlField } from './rrset';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+
+export const GCLOUD_ENDPOINT = 'https://dns.googleapis.com/dns/v1';
+export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
+const SCOPE = 'https://www.googleapis.com/auth/ndev.clouddns.readwrite';
+const KEY_HINT =
+  'paste the whole JSON key of a service account (IAM › Service accounts › Keys › Add key › JSON) that has the DNS Administrator role on the project, and check this machine\u2019s clock';
+
+const ServiceAccount = z.object({
+  client_email: z.string().min(3),
+  private_key: z.string().includes('PRIVATE KEY'),
+  private_key_id: z.string().optional(),
+  project_id: z.string().optional(),
+});
+type ServiceAccount = z.infer<typeof ServiceAccount>;
+
+const readKey = (s: string): ServiceAccount | undefined => {
+  try {
+    const r = ServiceAccount.safeParse(JSON.parse(s));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const optionalName = (re: RegExp, message: string) =>
+  z.preprocess(blankToUndefined, z.string().trim().regex(re, message).optional());
+
+export const gcloudSettings = z
+  .object({
+    password: tokenSetting('Paste the service account\u2019s JSON key.').refine(
+      (s) => readKey(s) !== undefined,
+      'The key must be the service account\u2019s whole JSON file (with client_email and private_key).',
+    ),
+    project: optionalName(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, 'The project id is such as my-project-123.'),
+    zone: optionalName(/^[a-z][a-z0-9-]{0,62}$/, 'The zone is its Cloud DNS name, such as example-com.'),
+    ttl: ttlSetting('Google Cloud DNS', 1, 86_400 * 7, 300),
+    endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+    tokenEndpoint: optionalEndpoint('The token address must be an http:// or https:// URL.'),
+  })
+  .refine((s) => s.project !== undefined || readKey(s.password)?.project_id !== undefined, {
+    message: 'Enter the project id (the key names none).',
+    path: ['project'],
+  });
+export type GcloudSettings = z.infer<typeof gcloudSettings>;
+
+const RRset = z.object({
+  name: z.string(),
+  type: z.string(),
+  ttl: z.number().optional(),
+  rrdatas: z.array(z.string()),
+});
+type RRset = z.infer<typeof RRset>;
+const Zones = z.object({
+  managedZones: z
+    .array(z.object({ name: z.string(), dnsName: z.string(), visibility: z.string().optional() }))
+    .default([]),
+  nextPageToken: z.string().optional(),
+});
+const ApiError = z.object({ error: z.object({ message: z.string(), status: z.string().optional() }) });
+
+class GcloudProvider extends TxtByEdit implements DnsProvider {
+  readonly id = 'gcloud';
+  readonly maxHostsPerCall = 10;
+  private readonly key: ServiceAccount;
+  private readonly project: string;
+  private readonly api: OAuthApi;
+  private readonly zones: DomainList;
+  private zoneNames = new Map<string, string>();
+
+  constructor(
+    private readonly s: GcloudSettings,
+    env: ProviderEnv,
+  ) {
+    super();
+    this.key = readKey(s.password)!;
+    this.project = s.project ?? this.key.project_id ?? '';
+    const url = s.tokenEndpoint ?? GOOGLE_TOKEN_URI;
+    const token = new OAuthToken({
+      name: 'Google Cloud DNS',
+      code: 'gcloud',
+      url,
+      env,
+      hint: KEY_HINT,
+      secrets: [s.password, this.key.private_key, this.key.private_key_id ?? ''],
+      form: () => {
+        const iat = Math.floor(Date.now() / 1000);
+        const claims = { iss: this.key.client_email, scope: SCOPE, aud: url, iat, exp: iat + 3600 };
+        return {
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: signJwtRs256(claims, this.key.private_key, this.key.private_key_id),
+        };
+      },
+    });
+    this.api = new OAuthApi(token, {
+      name: 'Google Cloud DNS',
+      code: 'gcloud',
+      base: s.endpoint ?? GCLOUD_ENDPOINT,
+      env,
+      tokenHint: KEY_HINT,
+      forbiddenScope: 'host',
+      said: (json) => {
+        const e = ApiError.safeParse(json);
+        return e.success ? e.data.error.message : undefined;
+      },
+      onFailure: (res) => res.status === 404 && this.zones.forget(),
+    });
+    this.zones = new DomainList({
+      account: `any managed zone of the project ${this.project}`,
+      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name and the project, or set the zone'),
+      read: (signal) => this.readZones(signal),
+    });
+  }
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const type = recordType(family);
+      const { path, set } = await this.read(hostname, type, call.signal);
+      if (set?.rrdatas.length === 1 && sameAddress(set.rrdatas[0], address))
+        return {
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `Google Cloud DNS already has ${type} ${address} for ${hostname}`,
+        };
+      await this.write(path, hostname, type, set, [address], call.signal);
+      return {
+        hostname,
+        family,
+        outcome: 'updated',
+        message: `Google Cloud DNS ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+      };
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.read(hostname, recordType(family), signal)).set?.rrdatas ?? [];
+  }
+
+  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const { path, set } = await this.read(name, 'TXT', signal);
+    const after = editTxtValues((set?.rrdatas ?? []).map(unquoteTxt), value, op);
+    if (!after) return;
+    if (after.length === 0) await this.api.call('DELETE', path, { subject: name, signal });
+    else await this.write(path, name, 'TXT', set, after.map(quoteTxt), signal, 60);
+  }
+
+  /** PATCH a set that exists (its own TTL kept), POST a new one (the account's TTL, or `newTtl`). */
+  private async write(
+    path: string,
+    name: string,
+    type: string,
+    set: RRset | undefined,
+    rrdatas: string[],
+    signal?: AbortSignal,
+    newTtl = this.s.ttl,
+  ): Promise<void> {
+    const fqdn = `${name.toLowerCase().replace(/\.$/, '')}.`;
+    const body = { name: fqdn, type, ttl: set?.ttl ?? newTtl, rrdatas };
+    if (set) await this.api.call('PATCH', path, { body, subject: name, signal });
+    else await this.api.call('POST', path.replace(/\/[^/]+\/[^/]+$/, ''), { body, subject: name, signal });
+  }
+
+  /** A name's set of one type (undefined when there is none) and its API path. */
+  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set?: RRset }> {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    const zone = this.s.zone ?? (await this.zoneOf(host, signal));
+    const path = `/projects/${this.project}/managedZones/${zone}/rrsets/${encodeURIComponent(`${host}.`)}/${type}`;
+    const res = await this.api.call('GET', path, { subject: host, signal, missingIsAnswer: true });
+    return { path, set: res.status === 404 ? undefined : this.api.parse(RRset, res) };
+  }
+
+  private async zoneOf(host: string, signal?: AbortSignal): Promise<string> {
+    const { domain } = await this.zones.require(host, signal);
+    return this.zoneNames.get(domain)!;
+  }
+
+  /** The project's managed zones, every page; remembers their names. */
+  private async readZones(signal?: AbortSignal): Promise<string[]> {
+    const pub = new Map<string, string>();
+    const priv = new Map<string, string>();
+    let page = '';
+    for (let i = 0; i < 50; i++) {
+      const q = new URLSearchParams({ maxResults: '1000', ...(page ? { pageToken: page } : {}) });
+      const path = `/projects/${this.project}/managedZones?${q.toString()}`;
+      const list = this.api.parse(Zones, await this.api.call('GET', path, { subject: 'the zone list', signal }));
+      for (const z of list.managedZones) {
+        const target = z.visibility === 'private' ? priv : pub;
+        const dns = z.dnsName.toLowerCase().replace(/\.$/, '');
+        if (!target.has(dns)) target.set(dns, z.name);
+      }
+      if (!list.nextPageToken) break;
+      page = list.nextPageToken;
+    }
+    for (const [d, n] of priv) if (!pub.has(d)) pub.set(d, n);
+    this.zoneNames = pub;
+    return [...pub.keys()];
+  }
+}
+
+export const definition: ProviderDefinition<typeof gcloudSettings> = {
+  id: 'gcloud',
+  label: 'Google Cloud DNS',
+  settings: gcloudSettings,
+  fields: [
+    {
+      key: 'password',
+      label: 'Service account key (JSON)',
+      kind: 'password',
+      required: true,
+      placeholder: '{"type": "service_account", …}',
+      help: 'The whole JSON key file of a service account with the DNS Administrator role (IAM › Service accounts › Keys › Add key › JSON).',
+    },
+    {
+      key: 'project',
+      label: 'Project id',
+      kind: 'text',
+      placeholder: 'my-project-123',
+      help: 'Optional: the project of the zones. Left empty, the key\u2019s own project.',
+    },
+    {
+      key: 'zone',
+      label: 'Managed zone',
+      kind: 'text',
+      placeholder: 'example-com',
+      help: 'Optional: the zone\u2019s name in Cloud DNS (not its domain). Left empty, it is found from the project\u2019s zones.',
+    },
+    ttlField(300),
+    addressField('endpoint', 'API address', GCLOUD_ENDPOINT, 'Leave empty for Google itself; change only for testing.'),
+    addressField(
+      'tokenEndpoint',
+      'Token address',
+      GOOGLE_TOKEN_URI,
+      'Leave empty for Google itself; change only for testing.',
+    ),
+  ],
+  txt: true,
+  group: 'cloud',
+  docsUrl: 'https://cloud.google.com/iam/docs/keys-create-delete#creating',
+  create: (settings, env) => new GcloudProvider(checkSettings(gcloudSettings, 'Google Cloud DNS', settings), env),
+};
