@@ -518,6 +518,9 @@ async function addAccount(
   await page.locator('#node-config-input-name').fill(name);
   for (const [key, value] of Object.entries(fields)) await page.locator(`#ddns-account-setting-${key}`).fill(value);
   for (const [key, value] of Object.entries(secrets)) await page.locator(`#node-config-input-${key}`).fill(value);
+  // The help link speaks of what this provider needs (RFC 2136: a TSIG key, not a token).
+  const docs = await page.locator('#ddns-account-docs').innerText();
+  if (provider === 'rfc2136') assert.match(docs, /TSIG key/);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `editor-dialog-ddns-account-${provider}.png`) });
   await page.locator('#node-config-dialog-ok').click();

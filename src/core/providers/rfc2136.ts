@@ -511,5 +511,6 @@ export const definition: ProviderDefinition<typeof rfc2136Settings> = {
   ],
   txt: true,
   docsUrl: 'https://manpages.debian.org/trixie/bind9/tsig-keygen.8.en.html',
+  docsLabel: 'How do I make a TSIG key (tsig-keygen) and allow it to update the zone?',
   create: (settings, env) => new Rfc2136Provider(checkSettings(rfc2136Settings, 'RFC 2136', settings), env),
 };

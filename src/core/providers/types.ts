@@ -125,5 +125,7 @@ export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
   txt: boolean;
   /** Where the user gets the token or password (shown in the editor). */
   docsUrl?: string;
+  /** The link's words when "Where do I get the token or password?" does not fit (RFC 2136: a TSIG key). */
+  docsLabel?: string;
   create(settings: z.infer<S>, env: ProviderEnv): DnsProvider;
 }

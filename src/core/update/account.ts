@@ -56,6 +56,7 @@ export function providerCatalog() {
     group: p.group,
     txt: p.txt,
     docsUrl: p.docsUrl,
+    docsLabel: p.docsLabel,
     fields: p.fields.map((f) => (f.kind === 'password' ? { ...f, default: undefined } : { ...f })),
   }));
 }
