@@ -514,6 +514,20 @@ async function addAccount(
   await page.locator('#node-input-btn-account-add').click();
   await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
   await page.waitForFunction((p) => $(`#node-config-input-provider option[value="${p}"]`).length > 0, provider);
+  if (provider === 'rfc2136') {
+    // Some 40 providers: the search box narrows the list and picks the one match (issue 13).
+    await page.locator('#ddns-account-provider-search').fill('2136');
+    await page.waitForFunction(() => $('#node-config-input-provider').val() === 'rfc2136');
+    const shown = await page.evaluate(() => $('#node-config-input-provider option:not([hidden])').length);
+    assert.equal(shown, 1, 'one provider matches "2136"');
+    await page.locator('#ddns-account-provider-search').fill('txt');
+    const txt: string[] = await page.evaluate(() =>
+      $('#node-config-input-provider option:not([hidden])')
+        .map((_i: number, o: { value: string }) => o.value)
+        .get(),
+    );
+    assert.ok(txt.length >= 8 && txt.includes('rfc2136') && !txt.includes('noip'), `"txt": ${txt.join(', ')}`);
+  }
   await page.locator('#node-config-input-provider').selectOption(provider);
   await page.locator('#node-config-input-name').fill(name);
   for (const [key, value] of Object.entries(fields)) await page.locator(`#ddns-account-setting-${key}`).fill(value);
