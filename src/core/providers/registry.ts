@@ -34,6 +34,7 @@ import * as porkbun from './porkbun';
 import * as desec from './desec';
 import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
+import * as linode from './linode';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -64,6 +65,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   desec.definition,
   digitalocean.definition,
   gandi.definition,
+  linode.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

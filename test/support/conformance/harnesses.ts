@@ -17,6 +17,7 @@ import { startPorkbun } from '../contracts/porkbun';
 import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
+import { startLinode } from '../contracts/linode';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -300,6 +301,11 @@ export const HARNESSES: Harness[] = [
     const g = await startGandi({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = () => (g.find('example.com', '_acme-challenge', 'TXT')?.rrset_values ?? []).map((v) => v.slice(1, -1));
     return { ...g, endpoint: `${g.url}/v5/livedns`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('linode', async () => {
+    const lin = await startLinode({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => lin.find(name, 'TXT').map((r) => r.target);
+    return { ...lin, endpoint: `${lin.url}/v4`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
