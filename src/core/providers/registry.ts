@@ -35,6 +35,7 @@ import * as desec from './desec';
 import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
 import * as linode from './linode';
+import * as vultr from './vultr';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -66,6 +67,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   digitalocean.definition,
   gandi.definition,
   linode.definition,
+  vultr.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -18,6 +18,7 @@ import { startDesec } from '../contracts/desec';
 import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
 import { startLinode } from '../contracts/linode';
+import { startVultr } from '../contracts/vultr';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -306,6 +307,11 @@ export const HARNESSES: Harness[] = [
     const lin = await startLinode({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = (name: string) => lin.find(name, 'TXT').map((r) => r.target);
     return { ...lin, endpoint: `${lin.url}/v4`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('vultr', async () => {
+    const v = await startVultr({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => v.find(name, 'TXT').map((r) => r.data.slice(1, -1));
+    return { ...v, endpoint: `${v.url}/v2`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',

@@ -16,10 +16,9 @@
  *   // endpoint: `${lin.url}/v4`; then lin.requests, lin.find('home.example.com', 'A')
  */
 import type http from 'node:http';
-import { isIP } from 'node:net';
 import { json, type RecordedRequest } from '../http-server';
-import type { ContractFailure } from './duckdns';
 import { startFaultyServer } from './rest';
+import { badAddress, jsonBody, recordStore, type RecordsContract } from './rest-records';
 
 export interface LinodeRecord {
   id: number;
@@ -35,15 +34,7 @@ export interface LinodeRecord {
   tag: string | null;
 }
 
-export interface LinodeContract {
-  url: string;
-  requests: RecordedRequest[];
-  /** Records by domain name. */
-  records: Map<string, LinodeRecord[]>;
-  find(fqdn: string, type: string): LinodeRecord[];
-  failNext(f: ContractFailure, times?: number): void;
-  close(): Promise<void>;
-}
+export type LinodeContract = RecordsContract<LinodeRecord>;
 
 export async function startLinode(opts: {
   token: string;
@@ -53,25 +44,10 @@ export async function startLinode(opts: {
 }): Promise<LinodeContract> {
   let nextId = 28_000_000;
   const ids = new Map<number, string>();
-  const records = new Map<string, LinodeRecord[]>();
   const base = { ttl_sec: 0, priority: 0, weight: 0, port: 0, service: null, protocol: null, tag: null };
-  for (const [d, list] of Object.entries(opts.domains)) {
-    ids.set(1_200_000 + ids.size, d);
-    records.set(
-      d,
-      list.map((r) => ({ ...base, id: nextId++, ...r })),
-    );
-  }
-  const fq = (d: string, name: string) => (name === '' ? d : `${name}.${d}`);
-  const contract: LinodeContract = {
-    url: '',
-    requests: [],
-    records,
-    find: (fqdn, type) =>
-      [...records.entries()].flatMap(([d, list]) => list.filter((r) => r.type === type && fq(d, r.name) === fqdn)),
-    failNext: () => undefined,
-    close: async () => undefined,
-  };
+  const store = recordStore(opts.domains, (r): LinodeRecord => ({ ...base, id: nextId++, ...r }));
+  const { records } = store;
+  for (const d of records.keys()) ids.set(1_200_000 + ids.size, d);
   const err = (res: http.ServerResponse, status: number, reason: string, field?: string) =>
     json(res, { errors: [{ reason, ...(field ? { field } : {}) }] }, status);
   const page = <T>(req: RecordedRequest, all: T[]) => {
@@ -105,22 +81,14 @@ export async function startLinode(opts: {
     if (!m || !list) return err(res, 404, 'Not found');
     const rec = m[2] ? list.find((r) => r.id === Number(m[2])) : undefined;
     if (m[2] && !rec) return err(res, 404, 'Not found');
-    let body: Partial<LinodeRecord> = {};
-    if (req.body) {
-      try {
-        body = JSON.parse(req.body) as Partial<LinodeRecord>;
-      } catch {
-        return err(res, 400, 'Invalid JSON');
-      }
-    }
-    const invalid = (type: string | undefined, target: string | undefined) =>
-      (type === 'A' && isIP(target ?? '') !== 4) || (type === 'AAAA' && isIP(target ?? '') !== 6);
+    const body = jsonBody<LinodeRecord>(req);
+    if (!body) return err(res, 400, 'Invalid JSON');
     switch (req.method) {
       case 'GET':
         return rec ? json(res, rec) : json(res, page(req, list));
       case 'POST': {
         if (rec) return err(res, 405, 'Method Not Allowed');
-        if (!body.type || body.name === undefined || body.target === undefined || invalid(body.type, body.target))
+        if (!body.type || body.name === undefined || body.target === undefined || badAddress(body.type, body.target))
           return err(res, 400, 'Invalid target for record type', 'target');
         const created = { ...base, ...body, id: nextId++ } as LinodeRecord;
         list.push(created);
@@ -128,7 +96,7 @@ export async function startLinode(opts: {
       }
       case 'PUT': {
         if (!rec) return err(res, 405, 'Method Not Allowed');
-        if (body.target !== undefined && invalid(rec.type, body.target))
+        if (body.target !== undefined && badAddress(rec.type, body.target))
           return err(res, 400, 'Invalid target for record type', 'target');
         Object.assign(rec, body, { id: rec.id, type: rec.type });
         return json(res, rec);
@@ -142,5 +110,5 @@ export async function startLinode(opts: {
         return err(res, 405, 'Method Not Allowed');
     }
   };
-  return Object.assign(contract, await startFaultyServer(answer));
+  return { ...store, ...(await startFaultyServer(answer)) };
 }
