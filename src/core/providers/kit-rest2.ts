@@ -8,7 +8,7 @@
  * - TXT (ACME DNS-01): its own value is created once and deleted by id; the other values stay.
  */
 import type { Family } from '../address';
-import { convergeRecords, convergedResult, eachRecord, recordType } from './kit';
+import { convergeRecords, convergedResult, eachRecord, recordType, type JsonResponse } from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
 
 /** One name's records of one type, and how to change them (each call sends one request). */
@@ -63,3 +63,14 @@ export abstract class RecordsById<R> implements DnsProvider {
 
 /** The TTL of a record the provider creates: short for an ACME TXT value, the account's for addresses. */
 export const createTtl = (type: string, account: number, txt = 60): number => (type === 'TXT' ? txt : account);
+
+/**
+ * The wait after a 429 whose answer names the end of the window in epoch seconds in `header`
+ * (DNSimple's `X-RateLimit-Reset`, DigitalOcean's `ratelimit-reset`), or `fallbackMs` without it.
+ */
+export const epochResetWait =
+  (header: string, fallbackMs = 60_000) =>
+  (res: JsonResponse): number => {
+    const reset = Number(res.headers[header]);
+    return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : fallbackMs;
+  };

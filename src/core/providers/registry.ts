@@ -36,6 +36,7 @@ import * as digitalocean from './digitalocean';
 import * as gandi from './gandi';
 import * as linode from './linode';
 import * as vultr from './vultr';
+import * as dnsimple from './dnsimple';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -68,6 +69,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   gandi.definition,
   linode.definition,
   vultr.definition,
+  dnsimple.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -19,6 +19,7 @@ import { startDigitalocean } from '../contracts/digitalocean';
 import { startGandi } from '../contracts/gandi';
 import { startLinode } from '../contracts/linode';
 import { startVultr } from '../contracts/vultr';
+import { startDnsimple } from '../contracts/dnsimple';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -312,6 +313,11 @@ export const HARNESSES: Harness[] = [
     const v = await startVultr({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = (name: string) => v.find(name, 'TXT').map((r) => r.data.slice(1, -1));
     return { ...v, endpoint: `${v.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('dnsimple', async () => {
+    const d = await startDnsimple({ token: TOKEN, account: 1010, domains: { 'example.com': [] } });
+    const txt = (name: string) => d.find(name, 'TXT').map((r) => r.content);
+    return { ...d, endpoint: `${d.url}/v2`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
