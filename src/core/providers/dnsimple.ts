@@ -33,7 +33,7 @@ import {
   DomainList,
   TokenApi,
 } from './kit';
-import { createTtl, epochResetWait, RecordsById, type RecordSet } from './kit-rest2';
+import { createTtl, epochResetWait, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const DNSIMPLE_ENDPOINT = 'https://api.dnsimple.com/v2';
@@ -82,10 +82,7 @@ class DnsimpleProvider extends RecordsById<DnsimpleRecord> {
       env,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
-      said: (json) => {
-        const e = z.object({ message: z.string() }).safeParse(json);
-        return e.success ? e.data.message : undefined;
-      },
+      said: saidField('message'),
       rateLimitWaitMs: epochResetWait('x-ratelimit-reset'),
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });

@@ -8,8 +8,29 @@
  * - TXT (ACME DNS-01): its own value is created once and deleted by id; the other values stay.
  */
 import type { Family } from '../address';
-import { convergeRecords, convergedResult, eachRecord, recordType, type JsonResponse } from './kit';
+import type { HttpRequest } from '../http';
+import {
+  convergeRecords,
+  convergedResult,
+  eachRecord,
+  editTxtValues,
+  jsonRequest,
+  recordType,
+  restFailure,
+  sameAddress,
+  TokenApi,
+  type JsonResponse,
+  type TokenApiOptions,
+} from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
+
+/** A TokenApi `said` that reads the API's words from one string field of its error JSON (`error`, `message`). */
+export const saidField =
+  (key: string) =>
+  (json: unknown): string | undefined => {
+    const v = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
+    return typeof v === 'string' ? v : undefined;
+  };
 
 /** One name's records of one type, and how to change them (each call sends one request). */
 export interface RecordSet<R> {
@@ -74,3 +95,119 @@ export const epochResetWait =
     const reset = Number(res.headers[header]);
     return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : fallbackMs;
   };
+
+/**
+ * A TokenApi whose token travels in a header of its own (PowerDNS's `X-API-Key`) rather than in
+ * `Authorization`: the same requests, schemas and failures. (TokenApi builds only the Authorization
+ * header; a `headers` option there would make this class unnecessary.)
+ */
+export class HeaderTokenApi extends TokenApi {
+  private readonly h: TokenApiOptions & { header: string };
+  private readonly root: string;
+
+  constructor(o: TokenApiOptions & { header: string }) {
+    super(o);
+    this.h = o;
+    this.root = o.base.replace(/\/+$/, '');
+  }
+
+  override async call(
+    method: NonNullable<HttpRequest['method']>,
+    path: string,
+    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
+  ): Promise<JsonResponse> {
+    const res = await jsonRequest(
+      { name: this.h.name, redactor: this.redactor, env: this.h.env, maxBodyBytes: this.h.maxBodyBytes ?? 512 * 1024 },
+      {
+        url: `${this.root}${path}`,
+        method,
+        headers: { [this.h.header]: this.h.token },
+        body: o.body,
+        signal: o.signal,
+      },
+    );
+    if (res.status >= 200 && res.status < 300) return res;
+    if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
+    this.h.onFailure?.(res);
+    const said = this.h.said(res.json);
+    throw restFailure(res, {
+      ...this.h,
+      said: said === undefined ? undefined : this.redactor.text(said),
+      subject: o.subject,
+      redactor: this.redactor,
+      rateLimitWaitMs: this.h.rateLimitWaitMs?.(res),
+    });
+  }
+}
+
+/** One name's RRset of one type: its values as the user reads them (TXT unquoted) and its TTL. */
+export interface RRsetState {
+  values: string[];
+  ttl?: number;
+}
+
+/**
+ * The whole DnsProvider for APIs that keep records as RRsets (name and type) replaced whole
+ * (PowerDNS …): read first, write only when the RRset is not exactly the address, send the RRset's
+ * own TTL back (a new one gets the account's), TXT values added and removed one by one.
+ */
+export abstract class RRsetProvider implements DnsProvider {
+  abstract readonly id: string;
+  readonly maxHostsPerCall: number = 10;
+  protected abstract readonly label: string;
+
+  /** The RRset (undefined when there is none); fatal, host scope, when the name is in no zone. */
+  protected abstract read(name: string, type: string, signal?: AbortSignal): Promise<RRsetState | undefined>;
+  /** The RRset becomes exactly `values` (TXT values unquoted: the provider quotes them) with `ttl`. */
+  protected abstract write(
+    name: string,
+    type: string,
+    values: string[],
+    ttl: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** The RRset goes. */
+  protected abstract remove(name: string, type: string, signal?: AbortSignal): Promise<void>;
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const type = recordType(family);
+      const set = await this.read(hostname, type, call.signal);
+      if (set?.values.length === 1 && sameAddress(set.values[0], address))
+        return {
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `${this.label} already has ${type} ${address} for ${hostname}`,
+        };
+      await this.write(hostname, type, [address], set?.ttl, call.signal);
+      const verb = set ? 'updated' : 'created';
+      return {
+        hostname,
+        family,
+        outcome: 'updated',
+        message: `${this.label} ${verb} ${type} ${hostname} → ${address}`,
+      };
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.read(hostname, recordType(family), signal))?.values ?? [];
+  }
+
+  setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.changeTxt(name, value, 'add', signal);
+  }
+
+  deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.changeTxt(name, value, 'remove', signal);
+  }
+
+  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const set = await this.read(name, 'TXT', signal);
+    const after = editTxtValues(set?.values ?? [], value, op);
+    if (!after) return;
+    if (after.length === 0) await this.remove(name, 'TXT', signal);
+    else await this.write(name, 'TXT', after, set?.ttl, signal);
+  }
+}

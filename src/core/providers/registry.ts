@@ -37,6 +37,7 @@ import * as gandi from './gandi';
 import * as linode from './linode';
 import * as vultr from './vultr';
 import * as dnsimple from './dnsimple';
+import * as powerdns from './powerdns';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -70,6 +71,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   linode.definition,
   vultr.definition,
   dnsimple.definition,
+  powerdns.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -28,7 +28,7 @@ import {
   DomainList,
   TokenApi,
 } from './kit';
-import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
+import { createTtl, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const VULTR_ENDPOINT = 'https://api.vultr.com/v2';
@@ -66,10 +66,7 @@ class VultrProvider extends RecordsById<VultrRecord> {
       env,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
-      said: (json) => {
-        const e = z.object({ error: z.string() }).safeParse(json);
-        return e.success ? e.data.error : undefined;
-      },
+      said: saidField('error'),
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
     this.domains = new DomainList({

@@ -20,6 +20,7 @@ import { startGandi } from '../contracts/gandi';
 import { startLinode } from '../contracts/linode';
 import { startVultr } from '../contracts/vultr';
 import { startDnsimple } from '../contracts/dnsimple';
+import { startPowerdns } from '../contracts/powerdns';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -318,6 +319,11 @@ export const HARNESSES: Harness[] = [
     const d = await startDnsimple({ token: TOKEN, account: 1010, domains: { 'example.com': [] } });
     const txt = (name: string) => d.find(name, 'TXT').map((r) => r.content);
     return { ...d, endpoint: `${d.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('powerdns', async () => {
+    const p = await startPowerdns({ apiKey: TOKEN, zones: { 'example.com': [] } });
+    const txt = (name: string) => (p.find(name, 'TXT')?.records ?? []).map((r) => r.content.slice(1, -1));
+    return { ...p, endpoint: p.url, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
