@@ -38,6 +38,7 @@ import * as linode from './linode';
 import * as vultr from './vultr';
 import * as dnsimple from './dnsimple';
 import * as powerdns from './powerdns';
+import * as cloudns from './cloudns';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -72,6 +73,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   vultr.definition,
   dnsimple.definition,
   powerdns.definition,
+  cloudns.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -21,6 +21,7 @@ import { startLinode } from '../contracts/linode';
 import { startVultr } from '../contracts/vultr';
 import { startDnsimple } from '../contracts/dnsimple';
 import { startPowerdns } from '../contracts/powerdns';
+import { startCloudns } from '../contracts/cloudns';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -324,6 +325,12 @@ export const HARNESSES: Harness[] = [
     const p = await startPowerdns({ apiKey: TOKEN, zones: { 'example.com': [] } });
     const txt = (name: string) => (p.find(name, 'TXT')?.records ?? []).map((r) => r.content.slice(1, -1));
     return { ...p, endpoint: p.url, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('cloudns', async () => {
+    const c = await startCloudns({ authId: '1234', password: TOKEN, zones: { 'example.com': [] } });
+    const txt = (name: string) => c.find(name, 'TXT').map((r) => r.record);
+    const settings = { username: '1234', password: TOKEN };
+    return { ...c, endpoint: c.url, txt, settings, badAuth: { password: OTHER } };
   }),
   {
     id: 'rfc2136',
