@@ -34,7 +34,7 @@ import {
   DomainList,
   type JsonResponse,
 } from './kit';
-import { RecordsById, type RecordSet } from './kit-rest2';
+import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const CLOUDNS_ENDPOINT = 'https://api.cloudns.net';
@@ -104,7 +104,7 @@ class CloudnsProvider extends RecordsById<CloudnsRecord> {
     const zone = { 'domain-name': domain };
     const res = await this.call('records', { ...zone, host: sub, type }, name, signal);
     const list = Array.isArray(res.json) ? [] : Object.values(this.parse(z.record(z.string(), CloudnsRecord), res));
-    const ttl = TTLS.find((t) => t >= (type === 'TXT' ? 60 : this.s.ttl)) ?? 2_592_000;
+    const ttl = roundUpTtl(TTLS, createTtl(type, this.s.ttl));
     return {
       records: list.filter((r) => r.type === type && r.host.toLowerCase() === sub),
       create: (record) =>

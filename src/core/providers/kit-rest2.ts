@@ -211,3 +211,7 @@ export abstract class RRsetProvider implements DnsProvider {
     else await this.write(name, 'TXT', after, set?.ttl, signal);
   }
 }
+
+/** A TTL rounded up to the next of the values a provider accepts (`steps` ascending; the last when above all). */
+export const roundUpTtl = (steps: readonly number[], ttl: number): number =>
+  steps.find((t) => t >= ttl) ?? steps[steps.length - 1];

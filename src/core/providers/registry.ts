@@ -39,6 +39,7 @@ import * as vultr from './vultr';
 import * as dnsimple from './dnsimple';
 import * as powerdns from './powerdns';
 import * as cloudns from './cloudns';
+import * as njalla from './njalla';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -74,6 +75,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   dnsimple.definition,
   powerdns.definition,
   cloudns.definition,
+  njalla.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

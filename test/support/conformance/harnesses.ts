@@ -22,6 +22,7 @@ import { startVultr } from '../contracts/vultr';
 import { startDnsimple } from '../contracts/dnsimple';
 import { startPowerdns } from '../contracts/powerdns';
 import { startCloudns } from '../contracts/cloudns';
+import { startNjalla } from '../contracts/njalla';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -331,6 +332,11 @@ export const HARNESSES: Harness[] = [
     const txt = (name: string) => c.find(name, 'TXT').map((r) => r.record);
     const settings = { username: '1234', password: TOKEN };
     return { ...c, endpoint: c.url, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('njalla', async () => {
+    const n = await startNjalla({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => n.find(name, 'TXT').map((r) => r.content);
+    return { ...n, endpoint: `${n.url}/api/1/`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
