@@ -40,6 +40,7 @@ import * as dnsimple from './dnsimple';
 import * as powerdns from './powerdns';
 import * as cloudns from './cloudns';
 import * as njalla from './njalla';
+import * as namesilo from './namesilo';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -76,6 +77,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   powerdns.definition,
   cloudns.definition,
   njalla.definition,
+  namesilo.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -23,6 +23,7 @@ import { startDnsimple } from '../contracts/dnsimple';
 import { startPowerdns } from '../contracts/powerdns';
 import { startCloudns } from '../contracts/cloudns';
 import { startNjalla } from '../contracts/njalla';
+import { startNamesilo } from '../contracts/namesilo';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -337,6 +338,11 @@ export const HARNESSES: Harness[] = [
     const n = await startNjalla({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = (name: string) => n.find(name, 'TXT').map((r) => r.content);
     return { ...n, endpoint: `${n.url}/api/1/`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('namesilo', async () => {
+    const n = await startNamesilo({ key: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => n.find(name, 'TXT').map((r) => r.value);
+    return { ...n, endpoint: `${n.url}/api`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',
