@@ -41,6 +41,13 @@ import * as azure from './azure';
 import * as pihole from './pihole';
 import * as adguard from './adguard';
 import * as ionos from './ionos';
+import * as linode from './linode';
+import * as vultr from './vultr';
+import * as dnsimple from './dnsimple';
+import * as powerdns from './powerdns';
+import * as cloudns from './cloudns';
+import * as njalla from './njalla';
+import * as namesilo from './namesilo';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -78,6 +85,13 @@ export const PROVIDERS: ProviderDefinition[] = [
   pihole.definition,
   adguard.definition,
   ionos.definition,
+  linode.definition,
+  vultr.definition,
+  dnsimple.definition,
+  powerdns.definition,
+  cloudns.definition,
+  njalla.definition,
+  namesilo.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

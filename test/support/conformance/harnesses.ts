@@ -24,6 +24,13 @@ import { startAzure } from '../contracts/azure';
 import { startPihole } from '../contracts/pihole';
 import { startAdguard } from '../contracts/adguard';
 import { startIonos } from '../contracts/ionos';
+import { startLinode } from '../contracts/linode';
+import { startVultr } from '../contracts/vultr';
+import { startDnsimple } from '../contracts/dnsimple';
+import { startPowerdns } from '../contracts/powerdns';
+import { startCloudns } from '../contracts/cloudns';
+import { startNjalla } from '../contracts/njalla';
+import { startNamesilo } from '../contracts/namesilo';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -385,6 +392,42 @@ export const HARNESSES: Harness[] = [
     const a = await startAdguard({ username: 'admin', password: TOKEN });
     const settings = { endpoint: a.url, username: 'admin', password: TOKEN };
     return { srv: a, settings, badAuth: { ...settings, password: OTHER } };
+  }),
+  restHarness('linode', async () => {
+    const lin = await startLinode({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => lin.find(name, 'TXT').map((r) => r.target);
+    return { ...lin, endpoint: `${lin.url}/v4`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('vultr', async () => {
+    const v = await startVultr({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => v.find(name, 'TXT').map((r) => r.data.slice(1, -1));
+    return { ...v, endpoint: `${v.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('dnsimple', async () => {
+    const d = await startDnsimple({ token: TOKEN, account: 1010, domains: { 'example.com': [] } });
+    const txt = (name: string) => d.find(name, 'TXT').map((r) => r.content);
+    return { ...d, endpoint: `${d.url}/v2`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('powerdns', async () => {
+    const p = await startPowerdns({ apiKey: TOKEN, zones: { 'example.com': [] } });
+    const txt = (name: string) => (p.find(name, 'TXT')?.records ?? []).map((r) => r.content.slice(1, -1));
+    return { ...p, endpoint: p.url, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('cloudns', async () => {
+    const c = await startCloudns({ authId: '1234', password: TOKEN, zones: { 'example.com': [] } });
+    const txt = (name: string) => c.find(name, 'TXT').map((r) => r.record);
+    const settings = { username: '1234', password: TOKEN };
+    return { ...c, endpoint: c.url, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('njalla', async () => {
+    const n = await startNjalla({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => n.find(name, 'TXT').map((r) => r.content);
+    return { ...n, endpoint: `${n.url}/api/1/`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('namesilo', async () => {
+    const n = await startNamesilo({ key: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => n.find(name, 'TXT').map((r) => r.value);
+    return { ...n, endpoint: `${n.url}/api`, txt, badAuth: { token: OTHER } };
   }),
   {
     id: 'rfc2136',

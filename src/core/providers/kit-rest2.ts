@@ -1,0 +1,217 @@
+/**
+ * Kit pieces for REST APIs that keep one record per value, each with its id (Linode, Vultr,
+ * DNSimple …): `RecordsById` is the whole DnsProvider once a provider says how to read one name's
+ * records of one type and how to create, edit and delete one of them.
+ *
+ * - Addresses: `convergeRecords` (read first; nothing is sent when the name already holds just the
+ *   address; a record is edited rather than replaced, so that its TTL and other fields stay).
+ * - TXT (ACME DNS-01): its own value is created once and deleted by id; the other values stay.
+ */
+import type { Family } from '../address';
+import type { HttpRequest } from '../http';
+import {
+  convergeRecords,
+  convergedResult,
+  eachRecord,
+  editTxtValues,
+  jsonRequest,
+  recordType,
+  restFailure,
+  sameAddress,
+  TokenApi,
+  type JsonResponse,
+  type TokenApiOptions,
+} from './kit';
+import type { DnsProvider, ProviderCall, RecordResult } from './types';
+
+/** A TokenApi `said` that reads the API's words from one string field of its error JSON (`error`, `message`). */
+export const saidField =
+  (key: string) =>
+  (json: unknown): string | undefined => {
+    const v = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
+    return typeof v === 'string' ? v : undefined;
+  };
+
+/** One name's records of one type, and how to change them (each call sends one request). */
+export interface RecordSet<R> {
+  records: readonly R[];
+  /** A new record holding `value` (the TTL is the provider's choice for the type). */
+  create(value: string): Promise<unknown>;
+  /** Record `r` now holds `value`; nothing else of it changes. */
+  edit(r: R, value: string): Promise<unknown>;
+  remove(r: R): Promise<unknown>;
+}
+
+export abstract class RecordsById<R> implements DnsProvider {
+  abstract readonly id: string;
+  readonly maxHostsPerCall: number = 10;
+  /** The provider's name in result messages. */
+  protected abstract readonly label: string;
+
+  /** The value of a record as the user reads it (a TXT value without its quotes). */
+  protected abstract content(r: R): string;
+
+  /** The records of `type` of `name` (fatal, host scope, when the name is in none of the account's domains). */
+  protected abstract lookup(name: string, type: 'A' | 'AAAA' | 'TXT', signal?: AbortSignal): Promise<RecordSet<R>>;
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const set = await this.lookup(hostname, recordType(family), call.signal);
+      const c = await convergeRecords(set.records, address, {
+        content: (r) => this.content(r),
+        create: () => set.create(address),
+        edit: (r) => set.edit(r, address),
+        remove: (r) => set.remove(r),
+      });
+      return convergedResult(this.label, hostname, family, address, c);
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.lookup(hostname, recordType(family), signal)).records.map((r) => this.content(r));
+  }
+
+  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    const set = await this.lookup(name, 'TXT', signal);
+    if (!set.records.some((r) => this.content(r) === value)) await set.create(value);
+  }
+
+  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    const set = await this.lookup(name, 'TXT', signal);
+    for (const r of set.records.filter((x) => this.content(x) === value)) await set.remove(r);
+  }
+}
+
+/** The TTL of a record the provider creates: short for an ACME TXT value, the account's for addresses. */
+export const createTtl = (type: string, account: number, txt = 60): number => (type === 'TXT' ? txt : account);
+
+/**
+ * The wait after a 429 whose answer names the end of the window in epoch seconds in `header`
+ * (DNSimple's `X-RateLimit-Reset`, DigitalOcean's `ratelimit-reset`), or `fallbackMs` without it.
+ */
+export const epochResetWait =
+  (header: string, fallbackMs = 60_000) =>
+  (res: JsonResponse): number => {
+    const reset = Number(res.headers[header]);
+    return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : fallbackMs;
+  };
+
+/**
+ * A TokenApi whose token travels in a header of its own (PowerDNS's `X-API-Key`) rather than in
+ * `Authorization`: the same requests, schemas and failures. (TokenApi builds only the Authorization
+ * header; a `headers` option there would make this class unnecessary.)
+ */
+export class HeaderTokenApi extends TokenApi {
+  private readonly h: TokenApiOptions & { header: string };
+  private readonly root: string;
+
+  constructor(o: TokenApiOptions & { header: string }) {
+    super(o);
+    this.h = o;
+    this.root = o.base.replace(/\/+$/, '');
+  }
+
+  override async call(
+    method: NonNullable<HttpRequest['method']>,
+    path: string,
+    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
+  ): Promise<JsonResponse> {
+    const res = await jsonRequest(
+      { name: this.h.name, redactor: this.redactor, env: this.h.env, maxBodyBytes: this.h.maxBodyBytes ?? 512 * 1024 },
+      {
+        url: `${this.root}${path}`,
+        method,
+        headers: { [this.h.header]: this.h.token },
+        body: o.body,
+        signal: o.signal,
+      },
+    );
+    if (res.status >= 200 && res.status < 300) return res;
+    if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
+    this.h.onFailure?.(res);
+    const said = this.h.said(res.json);
+    throw restFailure(res, {
+      ...this.h,
+      said: said === undefined ? undefined : this.redactor.text(said),
+      subject: o.subject,
+      redactor: this.redactor,
+      rateLimitWaitMs: this.h.rateLimitWaitMs?.(res),
+    });
+  }
+}
+
+/** One name's RRset of one type: its values as the user reads them (TXT unquoted) and its TTL. */
+export interface RRsetState {
+  values: string[];
+  ttl?: number;
+}
+
+/**
+ * The whole DnsProvider for APIs that keep records as RRsets (name and type) replaced whole
+ * (PowerDNS …): read first, write only when the RRset is not exactly the address, send the RRset's
+ * own TTL back (a new one gets the account's), TXT values added and removed one by one.
+ */
+export abstract class RRsetProvider implements DnsProvider {
+  abstract readonly id: string;
+  readonly maxHostsPerCall: number = 10;
+  protected abstract readonly label: string;
+
+  /** The RRset (undefined when there is none); fatal, host scope, when the name is in no zone. */
+  protected abstract read(name: string, type: string, signal?: AbortSignal): Promise<RRsetState | undefined>;
+  /** The RRset becomes exactly `values` (TXT values unquoted: the provider quotes them) with `ttl`. */
+  protected abstract write(
+    name: string,
+    type: string,
+    values: string[],
+    ttl: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** The RRset goes. */
+  protected abstract remove(name: string, type: string, signal?: AbortSignal): Promise<void>;
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const type = recordType(family);
+      const set = await this.read(hostname, type, call.signal);
+      if (set?.values.length === 1 && sameAddress(set.values[0], address))
+        return {
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `${this.label} already has ${type} ${address} for ${hostname}`,
+        };
+      await this.write(hostname, type, [address], set?.ttl, call.signal);
+      const verb = set ? 'updated' : 'created';
+      return {
+        hostname,
+        family,
+        outcome: 'updated',
+        message: `${this.label} ${verb} ${type} ${hostname} → ${address}`,
+      };
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.read(hostname, recordType(family), signal))?.values ?? [];
+  }
+
+  setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.changeTxt(name, value, 'add', signal);
+  }
+
+  deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.changeTxt(name, value, 'remove', signal);
+  }
+
+  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const set = await this.read(name, 'TXT', signal);
+    const after = editTxtValues(set?.values ?? [], value, op);
+    if (!after) return;
+    if (after.length === 0) await this.remove(name, 'TXT', signal);
+    else await this.write(name, 'TXT', after, set?.ttl, signal);
+  }
+}
+
+/** A TTL rounded up to the next of the values a provider accepts (`steps` ascending; the last when above all). */
+export const roundUpTtl = (steps: readonly number[], ttl: number): number =>
+  steps.find((t) => t >= ttl) ?? steps[steps.length - 1];
