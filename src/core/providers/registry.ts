@@ -41,6 +41,7 @@ import * as azure from './azure';
 import * as pihole from './pihole';
 import * as adguard from './adguard';
 import * as ionos from './ionos';
+import * as godaddy from './godaddy';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -78,6 +79,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   pihole.definition,
   adguard.definition,
   ionos.definition,
+  godaddy.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

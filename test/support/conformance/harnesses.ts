@@ -24,6 +24,7 @@ import { startAzure } from '../contracts/azure';
 import { startPihole } from '../contracts/pihole';
 import { startAdguard } from '../contracts/adguard';
 import { startIonos } from '../contracts/ionos';
+import { startGodaddy } from '../contracts/godaddy';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -376,6 +377,12 @@ export const HARNESSES: Harness[] = [
     const txt = (name: string) => i.find(name, 'TXT').map((r) => r.content.slice(1, -1));
     const bad = { password: `c0nformance.${OTHER}` };
     return { ...i, endpoint: `${i.url}/dns/v1`, txt, settings: { password: key }, badAuth: bad, secret: key };
+  }),
+  restHarness('godaddy', async () => {
+    const g = await startGodaddy({ key: 'c0nformance-key', secret: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => g.find('example.com', '_acme-challenge', 'TXT').map((r) => r.data);
+    const settings = { apiKey: 'c0nformance-key', password: TOKEN };
+    return { ...g, endpoint: `${g.url}/v1`, txt, settings, badAuth: { password: OTHER } };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });
