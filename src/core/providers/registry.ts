@@ -42,6 +42,7 @@ import * as pihole from './pihole';
 import * as adguard from './adguard';
 import * as ionos from './ionos';
 import * as godaddy from './godaddy';
+import * as spaceship from './spaceship';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -80,6 +81,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   adguard.definition,
   ionos.definition,
   godaddy.definition,
+  spaceship.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

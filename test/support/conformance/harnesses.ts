@@ -25,6 +25,7 @@ import { startPihole } from '../contracts/pihole';
 import { startAdguard } from '../contracts/adguard';
 import { startIonos } from '../contracts/ionos';
 import { startGodaddy } from '../contracts/godaddy';
+import { startSpaceship } from '../contracts/spaceship';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -383,6 +384,12 @@ export const HARNESSES: Harness[] = [
     const txt = () => g.find('example.com', '_acme-challenge', 'TXT').map((r) => r.data);
     const settings = { apiKey: 'c0nformance-key', password: TOKEN };
     return { ...g, endpoint: `${g.url}/v1`, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('spaceship', async () => {
+    const sp = await startSpaceship({ key: 'c0nformance-key', secret: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => sp.find('example.com', '_acme-challenge', 'TXT').map((r) => r.value ?? '');
+    const settings = { apiKey: 'c0nformance-key', password: TOKEN };
+    return { ...sp, endpoint: `${sp.url}/api/v1`, txt, settings, badAuth: { password: OTHER } };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });
