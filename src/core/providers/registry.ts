@@ -43,6 +43,7 @@ import * as adguard from './adguard';
 import * as ionos from './ionos';
 import * as godaddy from './godaddy';
 import * as spaceship from './spaceship';
+import * as ovhapi from './ovhapi';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -82,6 +83,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   ionos.definition,
   godaddy.definition,
   spaceship.definition,
+  ovhapi.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -26,6 +26,7 @@ import { startAdguard } from '../contracts/adguard';
 import { startIonos } from '../contracts/ionos';
 import { startGodaddy } from '../contracts/godaddy';
 import { startSpaceship } from '../contracts/spaceship';
+import { startOvhApi } from '../contracts/ovhapi';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -390,6 +391,14 @@ export const HARNESSES: Harness[] = [
     const txt = () => sp.find('example.com', '_acme-challenge', 'TXT').map((r) => r.value ?? '');
     const settings = { apiKey: 'c0nformance-key', password: TOKEN };
     return { ...sp, endpoint: `${sp.url}/api/v1`, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('ovhapi', async () => {
+    const secret = 'c0nformance-app-SECRET-0003';
+    const keys = { applicationKey: 'c0nformance-ak', secret, consumerKey: TOKEN };
+    const o = await startOvhApi({ ...keys, zones: { 'example.com': [] }, skewSeconds: 600 });
+    const txt = () => o.published('example.com', '_acme-challenge', 'TXT').map((r) => r.target);
+    const settings = { applicationKey: keys.applicationKey, password: secret };
+    return { ...o, endpoint: `${o.url}/1.0`, txt, settings, badAuth: { password: OTHER }, secret };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });
