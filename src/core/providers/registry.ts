@@ -44,6 +44,7 @@ import * as ionos from './ionos';
 import * as godaddy from './godaddy';
 import * as spaceship from './spaceship';
 import * as ovhapi from './ovhapi';
+import * as netcup from './netcup';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -84,6 +85,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   godaddy.definition,
   spaceship.definition,
   ovhapi.definition,
+  netcup.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -27,6 +27,7 @@ import { startIonos } from '../contracts/ionos';
 import { startGodaddy } from '../contracts/godaddy';
 import { startSpaceship } from '../contracts/spaceship';
 import { startOvhApi } from '../contracts/ovhapi';
+import { startNetcup } from '../contracts/netcup';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -399,6 +400,19 @@ export const HARNESSES: Harness[] = [
     const txt = () => o.published('example.com', '_acme-challenge', 'TXT').map((r) => r.target);
     const settings = { applicationKey: keys.applicationKey, password: secret };
     return { ...o, endpoint: `${o.url}/1.0`, txt, settings, badAuth: { password: OTHER }, secret };
+  }),
+  restHarness('netcup', async () => {
+    const password = 'c0nformance-api-PASSW0RD-0004';
+    const n = await startNetcup({
+      customerNumber: '12345',
+      apiKey: TOKEN,
+      apiPassword: password,
+      domains: { 'example.com': [] },
+    });
+    const txt = () => n.find('example.com', '_acme-challenge', 'TXT').map((r) => r.destination);
+    const settings = { customerNumber: '12345', password, domain: 'example.com' };
+    const endpoint = `${n.url}/run/webservice/servers/endpoint.php?JSON`;
+    return { ...n, endpoint, txt, settings, badAuth: { password: OTHER }, secret: password };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });
