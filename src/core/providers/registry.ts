@@ -48,6 +48,10 @@ import * as powerdns from './powerdns';
 import * as cloudns from './cloudns';
 import * as njalla from './njalla';
 import * as namesilo from './namesilo';
+import * as godaddy from './godaddy';
+import * as spaceship from './spaceship';
+import * as ovhapi from './ovhapi';
+import * as netcup from './netcup';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -92,6 +96,10 @@ export const PROVIDERS: ProviderDefinition[] = [
   cloudns.definition,
   njalla.definition,
   namesilo.definition,
+  godaddy.definition,
+  spaceship.definition,
+  ovhapi.definition,
+  netcup.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

@@ -31,6 +31,10 @@ import { startPowerdns } from '../contracts/powerdns';
 import { startCloudns } from '../contracts/cloudns';
 import { startNjalla } from '../contracts/njalla';
 import { startNamesilo } from '../contracts/namesilo';
+import { startGodaddy } from '../contracts/godaddy';
+import { startSpaceship } from '../contracts/spaceship';
+import { startOvhApi } from '../contracts/ovhapi';
+import { startNetcup } from '../contracts/netcup';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -383,6 +387,39 @@ export const HARNESSES: Harness[] = [
     const txt = (name: string) => i.find(name, 'TXT').map((r) => r.content.slice(1, -1));
     const bad = { password: `c0nformance.${OTHER}` };
     return { ...i, endpoint: `${i.url}/dns/v1`, txt, settings: { password: key }, badAuth: bad, secret: key };
+  }),
+  restHarness('godaddy', async () => {
+    const g = await startGodaddy({ key: 'c0nformance-key', secret: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => g.find('example.com', '_acme-challenge', 'TXT').map((r) => r.data);
+    const settings = { apiKey: 'c0nformance-key', password: TOKEN };
+    return { ...g, endpoint: `${g.url}/v1`, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('spaceship', async () => {
+    const sp = await startSpaceship({ key: 'c0nformance-key', secret: TOKEN, domains: { 'example.com': [] } });
+    const txt = () => sp.find('example.com', '_acme-challenge', 'TXT').map((r) => r.value ?? '');
+    const settings = { apiKey: 'c0nformance-key', password: TOKEN };
+    return { ...sp, endpoint: `${sp.url}/api/v1`, txt, settings, badAuth: { password: OTHER } };
+  }),
+  restHarness('ovhapi', async () => {
+    const secret = 'c0nformance-app-SECRET-0003';
+    const keys = { applicationKey: 'c0nformance-ak', secret, consumerKey: TOKEN };
+    const o = await startOvhApi({ ...keys, zones: { 'example.com': [] }, skewSeconds: 600 });
+    const txt = () => o.published('example.com', '_acme-challenge', 'TXT').map((r) => r.target);
+    const settings = { applicationKey: keys.applicationKey, password: secret };
+    return { ...o, endpoint: `${o.url}/1.0`, txt, settings, badAuth: { password: OTHER }, secret };
+  }),
+  restHarness('netcup', async () => {
+    const password = 'c0nformance-api-PASSW0RD-0004';
+    const n = await startNetcup({
+      customerNumber: '12345',
+      apiKey: TOKEN,
+      apiPassword: password,
+      domains: { 'example.com': [] },
+    });
+    const txt = () => n.find('example.com', '_acme-challenge', 'TXT').map((r) => r.destination);
+    const settings = { customerNumber: '12345', password, domain: 'example.com' };
+    const endpoint = `${n.url}/run/webservice/servers/endpoint.php?JSON`;
+    return { ...n, endpoint, txt, settings, badAuth: { password: OTHER }, secret: password };
   }),
   localHarness('pihole', async () => {
     const p = await startPihole({ password: TOKEN });

@@ -1,0 +1,200 @@
+/**
+ * GoDaddy Domains API v1, DNS records (https://developer.godaddy.com/doc/endpoint/domains; keys:
+ * https://developer.godaddy.com/keys; getting started: https://developer.godaddy.com/getstarted).
+ *
+ * - `Authorization: sso-key <key>:<secret>` on `https://api.godaddy.com/v1` (a Production key; the
+ *   key is not secret, its secret is).
+ * - **Gated since May 2024**: GoDaddy lets only accounts with 10 or more domains (or a Discount
+ *   Domain Club Premier plan) use the Domains and DNS API; other accounts get 403
+ *   `{"code":"ACCESS_DENIED","message":"Authenticated user is not allowed access"}` for every call
+ *   (qdm12/ddns-updater#707, srvrco/getssl#847, jeessy2/ddns-go#1105). That 403 stops the account
+ *   with a sentence saying so.
+ * - The domain of a name: the account's domains (`GET /domains`, read once), the longest that ends it.
+ * - Records are sets per name and type: `GET /domains/{domain}/records/{type}/{name}` answers
+ *   `[{data, name, ttl, type}]` (`[]` when there is none; the apex is `@`), `PUT` the same path
+ *   with `[{data, ttl}]` replaces them all: the set's own TTL is sent back so that it stays the
+ *   user's, a new set gets the account's TTL (GoDaddy's minimum is 600). `DELETE` the path removes them.
+ * - Errors are `{"code", "message"}`: 401 `UNABLE_TO_AUTHENTICATE`, 403 `ACCESS_DENIED`, 404
+ *   `NOT_FOUND` (a domain not in the account), 422 `INVALID_BODY`, 429 `TOO_MANY_REQUESTS` with
+ *   `retryAfterSec` (60 requests per minute per key).
+ * - TXT (ACME DNS-01): the set of TXT values of the name with its own value added or removed (the
+ *   set deleted with its last value). GoDaddy's name servers serve a change within a few minutes.
+ */
+import { z } from 'zod';
+import type { Family } from '../address';
+import { DdnsError, fatal } from '../errors';
+import {
+  blankToUndefined,
+  checkSettings,
+  eachRecord,
+  editTxtValues,
+  recordType,
+  sameAddress,
+  tokenSetting,
+  DomainList,
+  TokenApi,
+  zoneFields,
+  zoneSettingsShape,
+  type JsonResponse,
+} from './kit';
+import { TxtByEdit } from './rrset';
+import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+
+export const GODADDY_ENDPOINT = 'https://api.godaddy.com/v1';
+const TOKEN_HINT = 'check the Production API key and its secret (developer.godaddy.com/keys)';
+/** What the editor and the 403 ACCESS_DENIED error say. */
+export const GODADDY_GATED =
+  'GoDaddy gates its API for most accounts since 2024 (accounts with fewer than 10 domains get 403 ACCESS_DENIED)';
+
+export const godaddySettings = z.object({
+  apiKey: z.preprocess(
+    blankToUndefined,
+    z.string({ error: 'Enter the GoDaddy API key.' }).trim().min(1, 'Enter the GoDaddy API key.'),
+  ),
+  password: tokenSetting('Enter the secret of the GoDaddy API key.'),
+  ...zoneSettingsShape('GoDaddy', { min: 600, max: 604_800, def: 600 }),
+});
+export type GodaddySettings = z.infer<typeof godaddySettings>;
+
+const GdRecord = z.object({ data: z.string(), ttl: z.number().optional() });
+type GdRecord = z.infer<typeof GdRecord>;
+const ApiError = z.object({ code: z.string(), message: z.string().optional() });
+
+class GodaddyProvider extends TxtByEdit implements DnsProvider {
+  readonly id = 'godaddy';
+  readonly maxHostsPerCall = 10;
+  private readonly api: TokenApi;
+  private readonly domains: DomainList;
+
+  constructor(
+    private readonly s: GodaddySettings,
+    env: ProviderEnv,
+  ) {
+    super();
+    this.api = new TokenApi({
+      name: 'GoDaddy',
+      code: 'godaddy',
+      base: s.endpoint ?? GODADDY_ENDPOINT,
+      token: s.password,
+      authorization: (secret) => `sso-key ${s.apiKey}:${secret}`,
+      env,
+      tokenHint: TOKEN_HINT,
+      forbiddenScope: 'account',
+      said: (json) => {
+        const e = ApiError.safeParse(json);
+        return e.success ? `${e.data.code}: ${e.data.message ?? ''}` : undefined;
+      },
+      rateLimitWaitMs: (res) => {
+        const wait = z.object({ retryAfterSec: z.number() }).safeParse(res.json);
+        return wait.success ? wait.data.retryAfterSec * 1000 : 60_000;
+      },
+      onFailure: (res) => res.status === 404 && this.domains.forget(),
+    });
+    this.domains = new DomainList({
+      fixed: s.domain,
+      account: 'any domain of this GoDaddy account',
+      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name, or that the domain is at GoDaddy'),
+      read: async (signal) => {
+        const res = await this.call('GET', '/domains?statuses=ACTIVE&limit=1000', 'the domain list', signal);
+        return this.api.parse(z.array(z.object({ domain: z.string() })), res).map((d) => d.domain);
+      },
+    });
+  }
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const type = recordType(family);
+      const { path, set } = await this.read(hostname, type, call.signal);
+      if (set.length === 1 && sameAddress(set[0].data, address))
+        return {
+          hostname,
+          family,
+          outcome: 'unchanged',
+          message: `GoDaddy already has ${type} ${address} for ${hostname}`,
+        };
+      await this.call('PUT', path, hostname, call.signal, [{ data: address, ttl: set[0]?.ttl ?? this.s.ttl }]);
+      const verb = set.length ? 'updated' : 'created';
+      return { hostname, family, outcome: 'updated', message: `GoDaddy ${verb} ${type} ${hostname} → ${address}` };
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return (await this.read(hostname, recordType(family), signal)).set.map((r) => r.data);
+  }
+
+  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const { path, set } = await this.read(name, 'TXT', signal);
+    const after = editTxtValues(
+      set.map((r) => r.data),
+      value,
+      op,
+    );
+    if (!after) return;
+    const ttl = set[0]?.ttl ?? this.s.ttl;
+    if (after.length === 0) await this.call('DELETE', path, name, signal);
+    else
+      await this.call(
+        'PUT',
+        path,
+        name,
+        signal,
+        after.map((data) => ({ data, ttl })),
+      );
+  }
+
+  /** The record set of one type of a name (empty when there is none), and its API path. */
+  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set: GdRecord[] }> {
+    const { domain, sub } = await this.domains.require(name, signal);
+    const path = `/domains/${domain}/records/${type}/${encodeURIComponent(sub || '@')}`;
+    return { path, set: this.api.parse(z.array(GdRecord), await this.call('GET', path, name, signal)) };
+  }
+
+  /** One API call; the gated account's 403 ACCESS_DENIED becomes the account error that says so. */
+  private async call(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    subject: string,
+    signal?: AbortSignal,
+    body?: object,
+  ): Promise<JsonResponse> {
+    try {
+      return await this.api.call(method, path, { subject, signal, body });
+    } catch (e) {
+      if (e instanceof DdnsError && e.code === 'godaddy_forbidden' && /ACCESS_DENIED/.test(e.message))
+        throw this.api.redactor.error(
+          fatal(`GoDaddy refused this account's API access: ${GODADDY_GATED}; use another DNS host for the name.`, {
+            code: 'godaddy_access_denied',
+            scope: 'account',
+            detail: e.detail,
+          }),
+        );
+      throw e;
+    }
+  }
+}
+
+export const definition: ProviderDefinition<typeof godaddySettings> = {
+  id: 'godaddy',
+  label: 'GoDaddy',
+  settings: godaddySettings,
+  fields: [
+    {
+      key: 'apiKey',
+      label: 'API key',
+      kind: 'text',
+      required: true,
+      help: `A Production key made at developer.godaddy.com/keys. ${GODADDY_GATED}: use another DNS host then, or delegate the name to one with a CNAME.`,
+    },
+    { key: 'password', label: 'API secret', kind: 'password', required: true, help: 'The secret shown with the key.' },
+    ...zoneFields({
+      provider: 'GoDaddy',
+      foundFrom: 'the account\u2019s domains',
+      ttl: { min: 600, def: 600 },
+      endpoint: GODADDY_ENDPOINT,
+    }),
+  ],
+  txt: true,
+  group: 'registrar',
+  docsUrl: 'https://developer.godaddy.com/getstarted',
+  create: (settings, env) => new GodaddyProvider(checkSettings(godaddySettings, 'GoDaddy', settings), env),
+};
