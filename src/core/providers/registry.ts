@@ -42,6 +42,7 @@ import * as pihole from './pihole';
 import * as adguard from './adguard';
 import * as ionos from './ionos';
 import * as linode from './linode';
+import * as infomaniak from './infomaniak';
 import * as vultr from './vultr';
 import * as dnsimple from './dnsimple';
 import * as powerdns from './powerdns';
@@ -100,6 +101,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   spaceship.definition,
   ovhapi.definition,
   netcup.definition,
+  infomaniak.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

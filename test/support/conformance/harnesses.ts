@@ -35,6 +35,7 @@ import { startGodaddy } from '../contracts/godaddy';
 import { startSpaceship } from '../contracts/spaceship';
 import { startOvhApi } from '../contracts/ovhapi';
 import { startNetcup } from '../contracts/netcup';
+import { startInfomaniak } from '../contracts/infomaniak';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -434,6 +435,11 @@ export const HARNESSES: Harness[] = [
     const lin = await startLinode({ token: TOKEN, domains: { 'example.com': [] } });
     const txt = (name: string) => lin.find(name, 'TXT').map((r) => r.target);
     return { ...lin, endpoint: `${lin.url}/v4`, txt, badAuth: { token: OTHER } };
+  }),
+  restHarness('infomaniak', async () => {
+    const ik = await startInfomaniak({ token: TOKEN, domains: { 'example.com': [] } });
+    const txt = (name: string) => ik.find(name, 'TXT').map((r) => r.target);
+    return { ...ik, endpoint: ik.url, txt, badAuth: { token: OTHER } };
   }),
   restHarness('vultr', async () => {
     const v = await startVultr({ token: TOKEN, domains: { 'example.com': [] } });
