@@ -24,12 +24,12 @@ import { z } from 'zod';
 import type { Family } from '../address';
 import { DdnsError, fatal } from '../errors';
 import {
-  blankToUndefined,
   checkSettings,
   eachRecord,
   editTxtValues,
   recordType,
   sameAddress,
+  requiredText,
   tokenSetting,
   DomainList,
   TokenApi,
@@ -47,10 +47,7 @@ export const GODADDY_GATED =
   'GoDaddy gates its API for most accounts since 2024 (accounts with fewer than 10 domains get 403 ACCESS_DENIED)';
 
 export const godaddySettings = z.object({
-  apiKey: z.preprocess(
-    blankToUndefined,
-    z.string({ error: 'Enter the GoDaddy API key.' }).trim().min(1, 'Enter the GoDaddy API key.'),
-  ),
+  apiKey: requiredText('Enter the GoDaddy API key.'),
   password: tokenSetting('Enter the secret of the GoDaddy API key.'),
   ...zoneSettingsShape('GoDaddy', { min: 600, max: 604_800, def: 600 }),
 });

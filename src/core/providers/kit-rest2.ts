@@ -8,19 +8,14 @@
  * - TXT (ACME DNS-01): its own value is created once and deleted by id; the other values stay.
  */
 import type { Family } from '../address';
-import type { HttpRequest } from '../http';
 import {
   convergeRecords,
   convergedResult,
   eachRecord,
   editTxtValues,
-  jsonRequest,
   recordType,
-  restFailure,
   sameAddress,
-  TokenApi,
   type JsonResponse,
-  type TokenApiOptions,
 } from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
 
@@ -95,50 +90,6 @@ export const epochResetWait =
     const reset = Number(res.headers[header]);
     return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : fallbackMs;
   };
-
-/**
- * A TokenApi whose token travels in a header of its own (PowerDNS's `X-API-Key`) rather than in
- * `Authorization`: the same requests, schemas and failures. (TokenApi builds only the Authorization
- * header; a `headers` option there would make this class unnecessary.)
- */
-export class HeaderTokenApi extends TokenApi {
-  private readonly h: TokenApiOptions & { header: string };
-  private readonly root: string;
-
-  constructor(o: TokenApiOptions & { header: string }) {
-    super(o);
-    this.h = o;
-    this.root = o.base.replace(/\/+$/, '');
-  }
-
-  override async call(
-    method: NonNullable<HttpRequest['method']>,
-    path: string,
-    o: { body?: object; subject: string; signal?: AbortSignal; missingIsAnswer?: boolean },
-  ): Promise<JsonResponse> {
-    const res = await jsonRequest(
-      { name: this.h.name, redactor: this.redactor, env: this.h.env, maxBodyBytes: this.h.maxBodyBytes ?? 512 * 1024 },
-      {
-        url: `${this.root}${path}`,
-        method,
-        headers: { [this.h.header]: this.h.token },
-        body: o.body,
-        signal: o.signal,
-      },
-    );
-    if (res.status >= 200 && res.status < 300) return res;
-    if (o.missingIsAnswer && res.status === 404 && res.json !== undefined) return res;
-    this.h.onFailure?.(res);
-    const said = this.h.said(res.json);
-    throw restFailure(res, {
-      ...this.h,
-      said: said === undefined ? undefined : this.redactor.text(said),
-      subject: o.subject,
-      redactor: this.redactor,
-      rateLimitWaitMs: this.h.rateLimitWaitMs?.(res),
-    });
-  }
-}
 
 /** One name's RRset of one type: its values as the user reads them (TXT unquoted) and its TTL. */
 export interface RRsetState {

@@ -53,6 +53,11 @@ export function tokenSetting(required: string) {
   return z.string({ error: required }).trim().min(1, required);
 }
 
+/** A required plain setting (an API key's public half, say); an empty editor field gives `required`. */
+export function requiredText(required: string) {
+  return z.preprocess(blankToUndefined, tokenSetting(required));
+}
+
 /** A checkbox value as the editor may save it (also `"true"`/`"false"`); empty means "not set". */
 export const boolInput = (v: unknown): unknown => (v === 'true' ? true : v === 'false' ? false : blankToUndefined(v));
 
@@ -572,6 +577,8 @@ export interface TokenApiOptions {
   token: string;
   /** The Authorization header value for the token (default `Bearer <token>`). */
   authorization?: (token: string) => string;
+  /** A header of its own for the token instead of Authorization (PowerDNS's `X-API-Key`): the token as is. */
+  header?: string;
   env: ProviderEnv;
   /** What the user does about the token (in 401/403 messages). */
   tokenHint: string;
@@ -620,7 +627,9 @@ export class TokenApi {
       {
         url: `${this.base}${path}`,
         method,
-        headers: { authorization: this.o.authorization?.(this.o.token) ?? `Bearer ${this.o.token}` },
+        headers: this.o.header
+          ? { [this.o.header]: this.o.token }
+          : { authorization: this.o.authorization?.(this.o.token) ?? `Bearer ${this.o.token}` },
         body: o.body,
         signal: o.signal,
       },

@@ -39,6 +39,7 @@ import {
   notJsonFault,
   recordType,
   restFailure,
+  requiredText,
   tokenSetting,
   unquoteTxt,
   DomainList,
@@ -64,10 +65,7 @@ export function ovhSignature(secret: string, consumer: string, method: string, u
 
 export const ovhApiSettings = z.object({
   region: z.preprocess(blankToUndefined, z.enum(['eu', 'ca', 'us']).default('eu')),
-  applicationKey: z.preprocess(
-    blankToUndefined,
-    z.string({ error: 'Enter the OVH application key.' }).trim().min(1, 'Enter the OVH application key.'),
-  ),
+  applicationKey: requiredText('Enter the OVH application key.'),
   password: tokenSetting('Enter the OVH application secret.'),
   token: tokenSetting('Enter the OVH consumer key.'),
   ...zoneSettingsShape('OVH', { min: 60, max: 86_400, def: 3600 }),

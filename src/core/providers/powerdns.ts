@@ -31,8 +31,9 @@ import {
   unquoteTxt,
   blankToUndefined,
   DomainList,
+  TokenApi,
 } from './kit';
-import { HeaderTokenApi, RRsetProvider, saidField, type RRsetState } from './kit-rest2';
+import { RRsetProvider, saidField, type RRsetState } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 const KEY_HINT = 'check api-key in pdns.conf (and that api=yes)';
@@ -62,7 +63,7 @@ const dot = (name: string) => `${name}.`;
 class PowerdnsProvider extends RRsetProvider {
   readonly id = 'powerdns';
   protected readonly label = 'PowerDNS';
-  private readonly api: HeaderTokenApi;
+  private readonly api: TokenApi;
   private readonly domains: DomainList;
   /** Zone name (no final dot) → the zone's id in paths. */
   private readonly ids = new Map<string, string>();
@@ -73,7 +74,7 @@ class PowerdnsProvider extends RRsetProvider {
   ) {
     super();
     const root = s.endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-    this.api = new HeaderTokenApi({
+    this.api = new TokenApi({
       name: 'PowerDNS',
       code: 'powerdns',
       base: `${root}/api/v1/servers/${encodeURIComponent(s.serverId)}`,

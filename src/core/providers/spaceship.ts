@@ -23,12 +23,12 @@
 import { z } from 'zod';
 import type { Family } from '../address';
 import {
-  blankToUndefined,
   checkSettings,
   convergeRecords,
   convergedResult,
   eachRecord,
   recordType,
+  requiredText,
   tokenSetting,
   DomainList,
   zoneFields,
@@ -43,10 +43,7 @@ const HINT =
 const PAGE = 500;
 
 export const spaceshipSettings = z.object({
-  apiKey: z.preprocess(
-    blankToUndefined,
-    z.string({ error: 'Enter the Spaceship API key.' }).trim().min(1, 'Enter the Spaceship API key.'),
-  ),
+  apiKey: requiredText('Enter the Spaceship API key.'),
   password: tokenSetting('Enter the Spaceship API secret.'),
   ...zoneSettingsShape('Spaceship', { min: 60, max: 3600, def: 3600 }),
 });
