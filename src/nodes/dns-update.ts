@@ -20,6 +20,7 @@ import {
   type Prefix,
 } from '../core/ip/host-id';
 import { ipWatchPayloadSchema } from '../core/ip/payload';
+import { ledger, type LedgerDoc } from '../core/providers/ledger';
 import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
@@ -28,11 +29,13 @@ import { resultsOk } from '../core/update/summary';
 import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
-import { contextStore, fail, stayIdle } from './adapter';
+import { asError, contextStore, fail, stayIdle } from './adapter';
 import type { Msg, Red, RedNode } from './red-types';
 
 /** Context key of the engine's state. */
 const STATE_KEY = 'ddnsUpdate';
+/** Where the providers' request ledger is kept in the node's context (see core/providers/ledger.ts). */
+const LEDGER_KEY = 'ddnsProviderLedger';
 
 type Families = 'auto' | 'ipv4' | 'ipv6' | 'both';
 
@@ -224,21 +227,39 @@ export = function register(RED: Red): void {
       return text === null ? null : new Error(redactor.text(text));
     }
 
-    // The saved state comes back at once: a pending retry or a provider's wait survives a redeploy
-    // or a restart (its timer runs again), and the status shows it.
-    engine.start().then(
-      (restored) => {
-        if (!closed && restored.length) remember(restored);
+    // The providers' request ledger (deSEC's daily write budget, Porkbun's pacing) is kept in this
+    // node's store too, so a restart remembers the day's writes (core/providers/ledger.ts). It is
+    // loaded before anything is sent.
+    let detachLedger = (): void => undefined;
+    const ledgerReady = ledger.attach(contextStore<LedgerDoc>(node, LEDGER_KEY, cfg.contextStore, new Map())).then(
+      (detach) => {
+        if (closed) detach();
+        else detachLedger = detach;
       },
       (e) => {
-        if (!closed) node.warn(redactor.text(toDdnsError(e).message));
+        if (!closed)
+          node.warn(`The providers' request times could not be read from the context store: ${asError(e).message}`);
       },
     );
+
+    // The saved state comes back at once: a pending retry or a provider's wait survives a redeploy
+    // or a restart (its timer runs again), and the status shows it.
+    void ledgerReady
+      .then(() => engine.start())
+      .then(
+        (restored) => {
+          if (!closed && restored.length) remember(restored);
+        },
+        (e) => {
+          if (!closed) node.warn(redactor.text(toDdnsError(e).message));
+        },
+      );
 
     node.on('input', (msg, send, done) => {
       void (async () => {
         const m = inputSchema.safeParse(withoutControlPayload(msg));
         if (!m.success) throw new Error(describeIssues(m.error));
+        await ledgerReady;
         const input = m.data;
         const entries =
           input.hostnames !== undefined
@@ -314,6 +335,7 @@ export = function register(RED: Red): void {
     node.on('close', (removed, done) => {
       closed = true;
       engine.stop();
+      detachLedger();
       if (removed) processMemory.delete(node.id);
       done();
     });

@@ -41,6 +41,7 @@ import {
   zoneCandidates,
   TokenApi,
 } from './kit';
+import { ledger } from './ledger';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DESEC_ENDPOINT = 'https://desec.io/api/v1';
@@ -67,9 +68,6 @@ const RRset = z.object({
   records: z.array(z.string()),
 });
 type RRset = z.infer<typeof RRset>;
-
-/** Writes per domain (token and domain hashed into the key), shared by every instance of this process. */
-const writes = new Map<string, Array<{ at: number }>>();
 
 /** How long until one more write fits every window, given the times of the past writes. */
 export function writeWait(past: readonly number[], now: number): number {
@@ -218,14 +216,14 @@ class DesecProvider implements DnsProvider {
    * can never reach deSEC inside a window that still holds it.
    */
   private async patch(domain: string, changes: Change[], name: string, signal?: AbortSignal): Promise<void> {
-    const key = `${this.s.token}\u0000${domain}`;
-    const past = (writes.get(key) ?? []).filter((w) => w.at > Date.now() - 86_400_000);
-    writes.set(key, past);
-    const times = () => past.map((w) => w.at);
-    let wait = writeWait(times(), Date.now());
-    if (wait > 0 && wait <= 2_000) {
-      await sleep(wait, undefined, { signal });
-      wait = writeWait(times(), Date.now());
+    // Writes per domain, shared by every instance of this process and kept across restarts (ledger.ts).
+    const key = `desec\u0000${this.s.token}\u0000${domain}`;
+    let wait = writeWait(ledger.history(key), Date.now());
+    // A short wait (the per-second limit) is slept here. A timer may fire a millisecond before
+    // Date.now() shows the full wait, so look again (a few times at most: other writes may come first).
+    for (let i = 0; i < 3 && wait > 0 && wait <= 2_000; i++) {
+      await sleep(wait + 1, undefined, { signal });
+      wait = writeWait(ledger.history(key), Date.now());
     }
     if (wait > 0) {
       throw transient(
@@ -234,12 +232,11 @@ class DesecProvider implements DnsProvider {
         { code: 'desec_write_budget', scope: 'host', retryAfterMs: wait },
       );
     }
-    const write = { at: Date.now() };
-    past.push(write);
+    const write = ledger.record(key);
     try {
       await this.api.call('PATCH', `/domains/${domain}/rrsets/`, { body: changes, subject: name, signal });
     } finally {
-      write.at = Date.now();
+      write.done();
     }
   }
 }

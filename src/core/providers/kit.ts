@@ -12,7 +12,6 @@
  * - Answer tables (`AnswerTable`, `answerError`): a provider's own answer codes, each mapped to
  *   kind, scope, wait and a message with the hint for the user, in the style of dyndns2's `ANSWERS`.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
@@ -20,6 +19,7 @@ import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpRespo
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
+import { Ledger, ledger } from './ledger';
 import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -543,24 +543,26 @@ export function restFailure(
 // ---------------------------------------------------------------------------------------------
 // Pacing
 
-const pacers = new Map<string, { next: number; chain: Promise<void> }>();
+const pacers = new Map<string, Promise<void>>();
 
 /**
  * Space the requests made under one key (an API key, a domain) at least `gapMs` apart, start to
  * start, across every provider instance of this process (two accounts with the same key share the
- * provider's limit). Used where a provider documents a per-second limit and punishes any excess
- * (Porkbun); longer waits are the engine's (retryAfterMs).
+ * provider's limit) and across restarts where an adapter attached a persistent store to the
+ * ledger. Used where a provider documents a per-second limit and punishes any excess (Porkbun);
+ * longer waits are the engine's (retryAfterMs).
  */
 export function paced<T>(key: string, gapMs: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const id = createHash('sha256').update(key).digest('hex');
-  const p = pacers.get(id) ?? { next: 0, chain: Promise.resolve() };
-  pacers.set(id, p);
-  const turn = p.chain.then(async () => {
-    const wait = p.next - Date.now();
-    if (wait > 0) await sleep(wait, undefined, { signal });
-    p.next = Date.now() + gapMs;
+  const id = Ledger.id(key);
+  const turn = (pacers.get(id) ?? Promise.resolve()).then(async () => {
+    const wait = (ledger.last(key) ?? -Infinity) + gapMs - Date.now();
+    if (wait > 0) await sleep(Math.min(wait, gapMs), undefined, { signal });
+    ledger.record(key, 1);
   });
-  p.chain = turn.catch(() => undefined);
+  pacers.set(
+    id,
+    turn.catch(() => undefined),
+  );
   return turn.then(fn);
 }
 
