@@ -7,7 +7,7 @@
  * own answer (output 1, or done(err) with the failure's topic and payload).
  */
 import { z } from 'zod';
-import { certificateJob, serverListText, txtWaiter } from '../core/acme/job';
+import { certificateJob, serverListText, txtWait, txtWaiter } from '../core/acme/job';
 import { certificateMessages, expiryMessage, renewalFailureMessages } from '../core/acme/messages';
 import { validateNames } from '../core/acme/names';
 import { RenewalLoop, type ExpiryWarning, type RunOutcome } from '../core/acme/renewal';
@@ -109,10 +109,17 @@ export = function register(RED: Red): void {
       return idle((e as Error).message);
     }
     const job = certificateJob(cfg, names, node.credentials?.eabHmacKey, RED.settings.userDir ?? process.cwd());
+    // A provider that publishes its zone in batches (netcup, NameSilo) raises the wait to its own.
+    const wait = txtWait(cfg.propagationTimeout, account.definition?.txtPropagation);
+    if (wait.raisedBy)
+      node.log(
+        `${wait.raisedBy} The TXT record is awaited for up to ${duration(wait.timeoutMs)} (DNS wait: ${cfg.propagationTimeout} s).`,
+      );
     const waitVisible = txtWaiter({
       servers: authServers,
       discovery,
-      timeoutMs: cfg.propagationTimeout * 1000,
+      timeoutMs: wait.timeoutMs,
+      intervalMs: wait.intervalMs,
       onRound: (per) =>
         node.status({
           fill: 'yellow',

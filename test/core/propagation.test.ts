@@ -9,6 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describePropagation, waitForPropagation } from '../../src/core/dns/propagation';
 import type { DdnsError } from '../../src/core/errors';
+import { txtWait } from '../../src/core/acme/job';
+import { PROVIDERS, providerById } from '../../src/core/providers/registry';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 
 const skip = skipWithoutBind();
@@ -206,3 +208,17 @@ test(
     assert.match(text, /all 1 servers have the new value .* \(1 IPv6 server skipped: no IPv6 connectivity here\)/);
   },
 );
+
+test("cert-renew's TXT wait: the node's own, or the provider's documented propagation time when longer", () => {
+  const netcup = providerById('netcup')?.txtPropagation;
+  assert.ok(netcup, 'netcup declares its slow publishing');
+  assert.deepEqual(txtWait(300), { timeoutMs: 300_000, intervalMs: 2_000 });
+  const raised = txtWait(300, netcup);
+  assert.equal(raised.timeoutMs, 30 * 60_000);
+  assert.equal(raised.intervalMs, 15_000, 'a long wait asks the name servers less often');
+  assert.match(raised.raisedBy ?? '', /netcup/);
+  assert.equal(txtWait(3600, netcup).raisedBy, undefined, 'a longer wait of the node stays');
+  assert.equal(txtWait(3600, netcup).timeoutMs, 3_600_000);
+  for (const p of PROVIDERS.filter((d) => d.txtPropagation))
+    assert.ok(p.txt, `${p.id} declares a TXT propagation time, so it writes TXT records`);
+});

@@ -131,6 +131,21 @@ describe('cert-renew node', { skip }, () => {
     assert.match(logged + errors.join('\n'), /errors\.no-txt|cannot set TXT records/);
   });
 
+  test('a provider that publishes slowly (netcup) raises the DNS wait to its own, and the log says why', async () => {
+    const slow = flow({}, 'netcup').map((n) =>
+      n.id === 'acc' ? { ...n, settings: { customerNumber: '12345', domain: ZONE } } : n,
+    );
+    await helper.load(nodes, slow, { acc: { token: 'netcupApiKeyForTheTest', password: 'netcupApiPassword' } });
+    const logged = () =>
+      helper
+        .log()
+        .args.map((a: unknown[]) => JSON.stringify(a))
+        .join('\n');
+    await waitFor(() => /netcup publishes/.test(logged()), 5000, 20, 'the log line');
+    assert.match(logged(), /awaited for up to 30 minutes \(DNS wait: 30 s\)/);
+    assert.doesNotMatch(logged(), /netcupApiKeyForTheTest|netcupApiPassword/);
+  });
+
   test('invalid configuration: red status, error, no crash', async () => {
     await helper.load(nodes, flow({ names: 'not a name!', directoryUrl: 'ftp://x' }), creds());
     const logged = helper

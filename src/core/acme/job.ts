@@ -64,11 +64,32 @@ export function serverListText(text: string): DnsServer[] | undefined {
     : undefined;
 }
 
+/** Above this wait the authoritative servers are asked every 15 s instead of every 2 s. */
+const LONG_WAIT_MS = 600_000;
+
+/**
+ * How long to wait for the TXT value at the authoritative servers: the node's own wait, or the
+ * provider's documented propagation time when that is longer (`raisedBy`: the provider's note).
+ */
+export function txtWait(
+  ownSeconds: number,
+  provider?: { maxMs: number; note: string },
+): { timeoutMs: number; intervalMs: number; raisedBy?: string } {
+  const own = ownSeconds * 1000;
+  const timeoutMs = Math.max(own, provider?.maxMs ?? 0);
+  return {
+    timeoutMs,
+    intervalMs: timeoutMs > LONG_WAIT_MS ? 15_000 : 2_000,
+    ...(timeoutMs > own && provider ? { raisedBy: provider.note } : {}),
+  };
+}
+
 /** The manager's waitVisible: until every authoritative server gives the TXT value, or a transient error. */
 export function txtWaiter(o: {
   servers?: DnsServer[];
   discovery?: DnsServer[];
   timeoutMs: number;
+  intervalMs?: number;
   onRound?: (perServer: PropagationServer[]) => void;
 }): ManagerDeps['waitVisible'] {
   return async (name, value, signal) => {
@@ -79,7 +100,7 @@ export function txtWaiter(o: {
       servers: o.servers,
       discovery: o.discovery,
       timeoutMs: o.timeoutMs,
-      intervalMs: 2000,
+      intervalMs: o.intervalMs ?? 2000,
       signal,
       onRound: o.onRound,
     });

@@ -205,6 +205,11 @@ export const definition: ProviderDefinition<typeof namesiloSettings> = {
     },
   ],
   txt: true,
+  // lego's NameSilo documentation: "it is better to set [the propagation timeout] larger than 15m".
+  txtPropagation: {
+    maxMs: 30 * 60_000,
+    note: "Namesilo's name servers are slow to publish changes: a TXT record often takes 15 minutes or more.",
+  },
   group: 'registrar',
   docsUrl: 'https://www.namesilo.com/account/api-manager',
   create: (settings, env) => new NamesiloProvider(checkSettings(namesiloSettings, 'Namesilo', settings), env),

@@ -251,6 +251,11 @@ export const definition: ProviderDefinition<typeof netcupSettings> = {
     addressField('endpoint', 'API address', NETCUP_ENDPOINT, 'Leave empty for netcup itself; change only for testing.'),
   ],
   txt: true,
+  // netcup's zone publishing: 15–30 minutes (above); caddy-dns/netcup and lego's users set 900 s or more.
+  txtPropagation: {
+    maxMs: 30 * 60_000,
+    note: 'netcup publishes DNS changes about every 10 minutes; a TXT record can take 15 to 30 minutes to reach its name servers.',
+  },
   group: 'registrar',
   docsUrl: 'https://www.netcup-wiki.de/wiki/DNS_API',
   create: (settings, env) => new NetcupProvider(checkSettings(netcupSettings, 'netcup', settings), env),

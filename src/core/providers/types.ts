@@ -123,6 +123,13 @@ export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
   fields: readonly ProviderField[];
   /** Whether this provider can manage TXT records (ACME DNS-01). */
   txt: boolean;
+  /**
+   * How long a TXT value may take to reach the provider's own name servers, when that is longer
+   * than cert-renew's usual wait (netcup and NameSilo publish their zones in batches). cert-renew
+   * waits at least `maxMs` at the authoritative servers and logs `note` (the provider's fact, one
+   * sentence) when that raises the node's own wait.
+   */
+  txtPropagation?: { maxMs: number; note: string };
   /** Where the user gets the token or password (shown in the editor). */
   docsUrl?: string;
   /** The link's words when "Where do I get the token or password?" does not fit (RFC 2136: a TSIG key). */
