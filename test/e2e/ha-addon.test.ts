@@ -7,8 +7,10 @@
  * - every node type of package.json registers without error, with its editor file, help, message
  *   catalog and icons served from the installed copy;
  * - every example of examples/ is listed under Import › Examples and deploys (POST /flows) with
- *   no unknown node types apart from the documented third-party ones (Home Assistant's websocket
- *   nodes; MQTT is part of Node-RED), and its nodes start without errors.
+ *   every node type known: the add-on ships node-red-contrib-home-assistant-websocket (its
+ *   package.json pins 0.80.3), so that package is in the user directory too (linked from this
+ *   repository's dev dependencies, the same version), and the Home Assistant entity example's
+ *   nodes resolve; MQTT is part of Node-RED. This package's nodes start without errors.
  *
  * The test runs on the build made by `npm test` (it does not build again: dist/test is running).
  * Node-RED runs in a network namespace without internet (./isolated.ts): examples contain
@@ -18,7 +20,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, waitFor, type StartedNodeRed } from '../support/node-red';
@@ -33,46 +35,9 @@ const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples'))
   .map((f) => f.replace(/\.json$/, ''))
   .sort();
 
-/**
- * Node types the examples may use without them being installed here: those of
- * node-red-contrib-home-assistant-websocket (its NodeType enum, src/const.ts,
- * https://github.com/zachowj/node-red-contrib-home-assistant-websocket), which the README names
- * for the Home Assistant examples. MQTT nodes are part of Node-RED itself.
- */
-const HOME_ASSISTANT_TYPES = new Set([
-  'server',
-  'ha-device-config',
-  'ha-entity-config',
-  'ha-api',
-  'api-call-service',
-  'api-current-state',
-  'ha-device',
-  'ha-entity',
-  'server-events',
-  'ha-events-calendar',
-  'server-state-changed',
-  'ha-fire-event',
-  'ha-get-entities',
-  'api-get-history',
-  'poll-state',
-  'api-render-template',
-  'ha-select',
-  'ha-sentence',
-  'trigger-state',
-  'ha-tag',
-  'ha-time',
-  'ha-wait-until',
-  'ha-webhook',
-  'ha-zone',
-  'ha-binary-sensor',
-  'ha-button',
-  'ha-number',
-  'ha-sensor',
-  'ha-switch',
-  'ha-text',
-  'ha-time-entity',
-  'ha-update-config',
-]);
+/** The Home Assistant websocket nodes, as the add-on ships them (its package.json pins this version). */
+const HOME_ASSISTANT_PACKAGE = 'node-red-contrib-home-assistant-websocket';
+const HOME_ASSISTANT_VERSION = '0.80.3';
 /** Not node types: the structure of a flow. */
 const STRUCTURE = new Set(['tab', 'subflow', 'group', 'junction']);
 
@@ -107,9 +72,23 @@ describe(
         t0 = Date.now();
         installPacked(packed.tgz, userDir);
         timings.push(`npm install ${Date.now() - t0} ms`);
+        // Preinstalled in the add-on; here linked from the dev dependencies (the same version).
+        const ha = join(REPO_ROOT, 'node_modules', HOME_ASSISTANT_PACKAGE);
+        assert.equal(
+          JSON.parse(readFileSync(join(ha, 'package.json'), 'utf8')).version,
+          HOME_ASSISTANT_VERSION,
+          `${HOME_ASSISTANT_PACKAGE} in node_modules is the add-on's version`,
+        );
+        symlinkSync(ha, join(userDir, 'node_modules', HOME_ASSISTANT_PACKAGE), 'dir');
 
         t0 = Date.now();
-        red = await startIsolatedNodeRed({ userDir, installPackage: false });
+        // The add-on's environment: the Supervisor's token (the server node's "I use the Home
+        // Assistant Add-on" reads it); its address does not resolve in here, as nothing outside does.
+        red = await startIsolatedNodeRed({
+          userDir,
+          installPackage: false,
+          env: { SUPERVISOR_TOKEN: 'supervisor-token-of-the-test' },
+        });
         timings.push(`Node-RED start ${Date.now() - t0} ms`);
         registered = ((await red.api('/nodes')).body as Json[]).flatMap((s) => s.types ?? []);
       },
@@ -190,19 +169,12 @@ describe(
           const unknown = [...new Set(flow.map((n) => n.type as string))].filter(
             (ty) => !STRUCTURE.has(ty) && !registered.includes(ty),
           );
-          const notDocumented = unknown.filter((ty) => !HOME_ASSISTANT_TYPES.has(ty));
-          assert.deepEqual(
-            notDocumented,
-            [],
-            `examples/${name}.json uses node types that no installed package provides`,
-          );
-          if (unknown.length) tt.diagnostic(`needs node-red-contrib-home-assistant-websocket: ${unknown.join(', ')}`);
+          assert.deepEqual(unknown, [], `examples/${name}.json uses node types that no installed package provides`);
 
           // As imported: Node-RED accepts it. Accounts without their secrets say what is missing
           // (examples never hold credentials; their comments tell the user what to fill in).
           const asIs = await deploy(red!, flow);
-          if (unknown.length)
-            assert.match(asIs.log, /Waiting for missing types/, 'Node-RED waits for the Home Assistant nodes');
+          assert.doesNotMatch(asIs.log, /Waiting for missing types/, 'every node type resolves');
           if (asIs.errors.length)
             tt.diagnostic(`as imported, before the credentials are filled in:\n${asIs.errors.join('\n')}`);
 
