@@ -81,6 +81,17 @@ function lint() {
 }
 const lintFailed = only ? 0 : lint();
 
+// The Home Assistant websocket nodes for the add-on test, installed on demand in a folder of their
+// own (test/fixtures/home-assistant): Node-RED loads every node package in the node_modules folders
+// above its own, so they must not sit in the repository's node_modules.
+const haFixture = join(root, 'test/fixtures/home-assistant');
+if (
+  all.some((f) => f.includes('ha-addon')) &&
+  !existsSync(join(haFixture, 'node_modules/node-red-contrib-home-assistant-websocket/package.json'))
+) {
+  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: haFixture });
+}
+
 let failed = run(
   `Node ${process.version}, Node-RED ${require_('node-red/package.json').version}`,
   process.execPath,

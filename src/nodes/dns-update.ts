@@ -30,6 +30,7 @@ import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/type
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
 import { asError, contextStore, fail, stayIdle } from './adapter';
+import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
 import type { Msg, Red, RedNode } from './red-types';
 
 /** Context key of the engine's state. */
@@ -44,6 +45,11 @@ const configSchema = z.object({
   name: z.string().optional(),
   account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
   hostnames: z.preprocess((v) => (blank(v) ? '' : v), z.string({ error: 'host names must be text' })),
+  /** Where the names come from: the list itself (`str`), or msg, flow, global or an environment variable. */
+  hostnamesType: typeField('host names', VALUE_TYPES, 'str'),
+  /** Where an input's addresses are read (default msg.payload). */
+  addressProperty: z.preprocess((v) => (blank(v) ? 'payload' : v), z.string().trim().min(1)),
+  addressPropertyType: typeField('address from', ['msg', 'flow', 'global'], 'msg'),
   families: z.preprocess(
     (v) => (blank(v) ? undefined : v),
     z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto'),
@@ -81,6 +87,14 @@ function withoutControlPayload(msg: Record<string, unknown>): Record<string, unk
     (typeof p === 'string' && p.trim() !== '') ||
     (typeof p === 'object' && p !== null && ('ipv4' in p || 'ipv6' in p || 'ipv6Prefix' in p));
   return addressLike ? msg : { ...msg, payload: undefined };
+}
+
+/** Host entries from a TypedInput value: text (names separated by commas or spaces) or a list of texts. */
+function namesOf(v: unknown, from: string): HostEntry[] {
+  if (v === undefined || v === null || v === '') return [];
+  if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))
+    return parseHostEntries(v as string | string[]);
+  throw new Error(`${from} must hold host names as text or a list of texts`);
 }
 
 function describeIssues(e: z.ZodError): string {
@@ -147,12 +161,19 @@ export = function register(RED: Red): void {
         'invalid settings',
       );
     const cfg = parsed.data;
-    let configEntries: HostEntry[];
+    // The names: fixed at deploy (the list, an environment variable), or read for each msg.
+    const namesFrom = describeProperty(cfg.hostnames, cfg.hostnamesType);
+    let configEntries: HostEntry[] = [];
     try {
-      configEntries = parseHostEntries(cfg.hostnames);
+      if (fixedAtDeploy(cfg.hostnamesType))
+        configEntries = namesOf(valueAtDeploy(RED, node, cfg.hostnames, cfg.hostnamesType), namesFrom);
     } catch (e) {
       return stayIdle(node, toDdnsError(e).message, 'invalid host name');
     }
+    const addressFrom =
+      cfg.addressPropertyType === 'msg' && cfg.addressProperty === 'payload'
+        ? undefined
+        : { value: cfg.addressProperty, type: cfg.addressPropertyType };
     const account = RED.nodes.getNode(cfg.account) as (DdnsAccount & object) | null;
     if (!account || typeof account.getProvider !== 'function') {
       return stayIdle(
@@ -183,9 +204,11 @@ export = function register(RED: Red): void {
       configKey: createHash('sha256')
         .update(
           JSON.stringify(
-            hasHostIds(configEntries)
-              ? [configEntries.map((e) => e.name), cfg.families, configEntries.map((e) => describeHostId(e.hostId))]
-              : [configEntries.map((e) => e.name), cfg.families],
+            !fixedAtDeploy(cfg.hostnamesType)
+              ? [namesFrom, cfg.families]
+              : hasHostIds(configEntries)
+                ? [configEntries.map((e) => e.name), cfg.families, configEntries.map((e) => describeHostId(e.hostId))]
+                : [configEntries.map((e) => e.name), cfg.families],
           ),
         )
         .digest('hex')
@@ -257,8 +280,17 @@ export = function register(RED: Red): void {
 
     node.on('input', (msg, send, done) => {
       void (async () => {
-        const m = inputSchema.safeParse(withoutControlPayload(msg));
-        if (!m.success) throw new Error(describeIssues(m.error));
+        // The addresses from another property than msg.payload: read as if they were the payload.
+        const read = addressFrom
+          ? { ...msg, payload: await valueFor(RED, node, addressFrom.value, addressFrom.type, msg) }
+          : msg;
+        const m = inputSchema.safeParse(withoutControlPayload(read));
+        if (!m.success) {
+          const text = describeIssues(m.error);
+          throw new Error(
+            addressFrom ? text.replace(/msg\.payload/g, describeProperty(addressFrom.value, addressFrom.type)) : text,
+          );
+        }
         await ledgerReady;
         const input = m.data;
         const entries =
@@ -266,7 +298,9 @@ export = function register(RED: Red): void {
             ? parseHostEntries(input.hostnames)
             : input.hostname !== undefined
               ? parseHostEntries(input.hostname)
-              : configEntries;
+              : fixedAtDeploy(cfg.hostnamesType)
+                ? configEntries
+                : namesOf(await valueFor(RED, node, cfg.hostnames, cfg.hostnamesType, msg), namesFrom);
         const { addresses, missing, prefix } = pickAddresses(input.payload, cfg.families);
         const hasAddress = addresses.ipv4 !== undefined || addresses.ipv6 !== undefined || prefix !== undefined;
         const names = entries.map((e) => e.name);
@@ -285,7 +319,11 @@ export = function register(RED: Red): void {
           );
         }
         if (hasAddress && entries.length === 0)
-          throw new Error('No host name to update: enter names in the node, or send msg.hostname.');
+          throw new Error(
+            cfg.hostnamesType === 'str'
+              ? 'No host name to update: enter names in the node, or send msg.hostname.'
+              : `No host name to update: ${namesFrom} holds none (and the msg has no msg.hostname).`,
+          );
         // Every name's addresses are worked out before anything is sent: a bad one sends nothing.
         const perName = hasAddress
           ? addressesPerName(entries, addresses, prefix, {

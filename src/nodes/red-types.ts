@@ -44,6 +44,16 @@ export interface Red {
     getNode(id: string): unknown;
   };
   settings: { userDir?: string; [k: string]: unknown };
+  util: {
+    /** A TypedInput property's value: synchronous without `cb` (str, env), through `cb` for every type. */
+    evaluateNodeProperty(
+      value: string,
+      type: string,
+      node: RedNode,
+      msg: Msg | undefined,
+      cb?: (err: Error | null | undefined, value: unknown) => void,
+    ): unknown;
+  };
   httpAdmin?: { get(path: string, ...handlers: unknown[]): void };
   auth?: { needsPermission(permission: string): unknown };
   _(key: string, subs?: Record<string, unknown>): string;

@@ -54,7 +54,8 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
   let s: EditorSession;
   before(
     async () => {
-      s = await openEditor();
+      // An environment variable for the TypedInput test (Node-RED's env type reads the process's).
+      s = await openEditor({ env: { E2E_DDNS_NAMES: 'env.example.com' } });
     },
     { timeout: 120_000 },
   );
@@ -415,6 +416,111 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
       }
     });
   });
+  test(
+    'TypedInput host names resolve env, msg and flow values in the deployed flow (issue 15)',
+    { timeout: 60_000 },
+    async () => {
+      const { page, red } = s;
+      const at = (x: number, y: number) => ({ x, y });
+      const update = (id: string, hostnames: string, hostnamesType: string, y: number) => ({
+        id,
+        type: 'dns-update',
+        name: '',
+        account: 'tin-acc',
+        hostnames,
+        hostnamesType,
+        families: 'ipv4',
+        minInterval: 0,
+        contextStore: '',
+        alertAfter: 3,
+        ...at(560, y),
+        wires: [[], []],
+      });
+      const flow = [
+        { id: 'tin-acc', type: 'ddns-account', name: 'typed dry run', provider: 'dryrun', settings: {} },
+        {
+          id: 'tin-inj',
+          type: 'inject',
+          name: 'address',
+          props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+          repeat: '',
+          crontab: '',
+          once: false,
+          onceDelay: 0.1,
+          topic: 'msg.example.com',
+          payload: '203.0.113.9',
+          payloadType: 'str',
+          ...at(140, 440),
+          wires: [['tin-chg']],
+        },
+        {
+          id: 'tin-chg',
+          type: 'change',
+          name: 'flow.ddnsNames',
+          rules: [{ t: 'set', p: 'ddnsNames', pt: 'flow', to: 'flow.example.com', tot: 'str' }],
+          ...at(330, 440),
+          wires: [['tin-env', 'tin-msg', 'tin-flow']],
+        },
+        update('tin-env', 'home.example.com', 'str', 400),
+        update('tin-msg', 'topic', 'msg', 440),
+        update('tin-flow', 'ddnsNames', 'flow', 480),
+      ];
+      await page.evaluate((f) => RED.view.importNodes(f, { addFlow: true, touchImport: true }), flow);
+      await page.waitForFunction(() => !!RED.nodes.node('tin-env'));
+      if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING))
+        await page.locator('#red-ui-workspace-chart').click({ position: { x: 60, y: 60 } });
+
+      // The env one is set through the dialog, as a user does: the type menu, then the variable's name.
+      await step('typed-input-env', async () => {
+        await openEditDialog(page, 'tin-env');
+        const row = page.locator('.form-row:has(#node-input-hostnames)');
+        await row.locator('.red-ui-typedInput-type-select').click();
+        await page.locator('.red-ui-typedInput-options a[value="env"]').click();
+        await typedInput(page, 'hostnames').fill('E2E_DDNS_NAMES');
+        await s.screenshot('editor-dialog-typed-input-env');
+        await clickDone(page);
+      });
+      // The msg one shows its type in the dialog as saved.
+      await openEditDialog(page, 'tin-msg');
+      assert.equal(await page.evaluate(() => $('#node-input-hostnames').typedInput('type')), 'msg');
+      assert.equal(await page.evaluate(() => $('#node-input-hostnames').typedInput('value')), 'topic');
+      await page.locator('#node-dialog-cancel').click();
+      for (const id of ['tin-env', 'tin-msg', 'tin-flow']) {
+        const st = await nodeState(page, id);
+        assert.equal(st.valid, true, `${id} is valid: ${JSON.stringify(st.validationErrors)}`);
+      }
+
+      const errors = await deployAndStart(page, red, 'the TypedInput flow');
+      assert.deepEqual(errors, []);
+      const deployed = new Map(((await red.api('/flows')).body as Json[]).map((n) => [n.id, n]));
+      assert.deepEqual(
+        [deployed.get('tin-env')?.hostnames, deployed.get('tin-env')?.hostnamesType],
+        ['E2E_DDNS_NAMES', 'env'],
+      );
+      const res = await red.api('/inject/tin-inj', { method: 'POST' });
+      assert.equal(res.status, 200);
+      // Each node's status, as the editor shows it: the names it resolved.
+      const expected: Record<string, string> = {
+        'tin-env': 'env.example.com',
+        'tin-msg': 'msg.example.com',
+        'tin-flow': 'flow.example.com',
+      };
+      for (const [id, name] of Object.entries(expected)) {
+        const text = await waitFor(
+          async () => {
+            const t: string | undefined = await page.evaluate((i) => RED.nodes.node(i)?.status?.text, id);
+            return t && t.includes('203.0.113.9') ? t : undefined;
+          },
+          15_000,
+          50,
+          `the status of ${id}`,
+        );
+        assert.equal(text, `dry run: ${name} → 203.0.113.9`, `${id} resolved its names`);
+      }
+      await s.screenshot('editor-typed-input-statuses', { selector: WORKSPACE });
+    },
+  );
+
   test('an imported account without its secret is invalid at once: the red triangle before deploy (issue 15)', async () => {
     const { page } = s;
     const flow = [
@@ -490,6 +596,10 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
 // ---- filling the dialogs -------------------------------------------------------------------------
 
 type Filler = (page: Page, type: string) => Promise<void>;
+
+/** The text field a TypedInput shows for the node property `key` (the original input is hidden). */
+const typedInput = (page: Page, key: string) =>
+  page.locator(`.form-row:has(#node-input-${key}) input.red-ui-typedInput-input`);
 
 const fillName: Filler = async (page, type) => {
   await page.locator('#node-input-name').fill(`e2e ${type}`);
@@ -607,7 +717,7 @@ const FILL: Record<string, Filler> = {
   'dns-update': async (page, type) => {
     await fillName(page, type);
     await addAccount(page, 'dryrun', 'e2e dry run');
-    await page.locator('#node-input-hostnames').fill('home.example.com');
+    await typedInput(page, 'hostnames').fill('home.example.com');
   },
   'reachability-check': async (page, type) => {
     await fillName(page, type);

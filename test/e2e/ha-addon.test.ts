@@ -8,8 +8,8 @@
  *   catalog and icons served from the installed copy;
  * - every example of examples/ is listed under Import › Examples and deploys (POST /flows) with
  *   every node type known: the add-on ships node-red-contrib-home-assistant-websocket (its
- *   package.json pins 0.80.3), so that package is in the user directory too (linked from this
- *   repository's dev dependencies, the same version), and the Home Assistant entity example's
+ *   package.json pins 0.80.3), so that package is in the user directory too (linked from
+ *   test/fixtures/home-assistant, the same version), and the Home Assistant entity example's
  *   nodes resolve; MQTT is part of Node-RED. This package's nodes start without errors.
  *
  * The test runs on the build made by `npm test` (it does not build again: dist/test is running).
@@ -72,8 +72,9 @@ describe(
         t0 = Date.now();
         installPacked(packed.tgz, userDir);
         timings.push(`npm install ${Date.now() - t0} ms`);
-        // Preinstalled in the add-on; here linked from the dev dependencies (the same version).
-        const ha = join(REPO_ROOT, 'node_modules', HOME_ASSISTANT_PACKAGE);
+        // Preinstalled in the add-on; here linked from test/fixtures/home-assistant (the same
+        // version; scripts/test.mjs installs it there, out of the repository's node_modules).
+        const ha = join(REPO_ROOT, 'test', 'fixtures', 'home-assistant', 'node_modules', HOME_ASSISTANT_PACKAGE);
         assert.equal(
           JSON.parse(readFileSync(join(ha, 'package.json'), 'utf8')).version,
           HOME_ASSISTANT_VERSION,

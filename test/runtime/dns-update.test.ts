@@ -172,6 +172,55 @@ test('dns-update with the dry-run account: what would be sent, then nothing for 
   assert.equal(lastStatus(h)?.text, 'dry run: 3 names → 203.0.113.7 2001:db8::7');
 });
 
+test('dns-update: host names and the address from msg, flow or an environment variable (TypedInput, issue 15)', async () => {
+  process.env.DDNS_TEST_NAMES = 'env1.example.com, env2.example.com';
+  try {
+    // Names from an environment variable: fixed at deploy.
+    let h = await load(flowFor({}, { hostnames: 'DDNS_TEST_NAMES', hostnamesType: 'env' }));
+    let r = await h.input({ payload: '203.0.113.7' });
+    assert.deepEqual(
+      results(r).map((x) => x.hostname),
+      ['env1.example.com', 'env2.example.com'],
+    );
+    await helper.unload();
+
+    // Names from msg.topic and the address from msg.wan.
+    h = await load(
+      flowFor({}, { hostnames: 'topic', hostnamesType: 'msg', addressProperty: 'wan', addressPropertyType: 'msg' }),
+    );
+    r = await h.input({ topic: 'msg.example.com', wan: { ipv4: '203.0.113.8' }, payload: 1733462400000 });
+    assert.deepEqual(
+      results(r).map((x) => `${x.hostname} ${x.status} ${x.address}`),
+      ['msg.example.com updated 203.0.113.8'],
+    );
+    // A msg without the names: a clear error naming where they were looked for.
+    const bad = await h.input({ wan: '203.0.113.8' });
+    assert.match(String(bad.error?.message), /msg\.topic holds none/);
+    // A wrong address in that property is named as that property, not msg.payload.
+    const wrong = await h.input({ topic: 'msg.example.com', wan: 42 });
+    assert.match(String(wrong.error?.message), /msg\.wan/);
+    await helper.unload();
+
+    // Names and the address from global context (flow context alike), read at each msg.
+    h = await load(
+      flowFor(
+        {},
+        { hostnames: 'ddnsNames', hostnamesType: 'global', addressProperty: 'wan', addressPropertyType: 'global' },
+      ),
+    );
+    const global = helper.getNode('u').context().global;
+    global.set('ddnsNames', ['f1.example.com', 'f2.example.com']);
+    global.set('wan', '2001:db8::9');
+    r = await h.input({});
+    assert.deepEqual(
+      results(r).map((x) => `${x.hostname} ${x.family} ${x.address}`),
+      ['f1.example.com ipv6 2001:db8::9', 'f2.example.com ipv6 2001:db8::9'],
+    );
+  } finally {
+    delete process.env.DDNS_TEST_NAMES;
+  }
+});
+
 test('dns-update: an invalid msg is an error for Catch, with a red status, and nothing is sent', async () => {
   srv = await startDyndns2({ flavour: 'generic', users: { alice: PASSWORD }, hosts: [HOST] });
   const { account, credentials } = dyndnsAccount();
