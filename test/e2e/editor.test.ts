@@ -432,6 +432,18 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         wires: [[], []],
       },
       {
+        id: 'imp-deleg',
+        type: 'cert-renew',
+        name: '',
+        account: 'imp-noip',
+        challengeAccount: 'imp-acc',
+        names: 'home.example.com',
+        ca: 'letsencrypt-staging',
+        x: 200,
+        y: 240,
+        wires: [[], []],
+      },
+      {
         id: 'imp-upd',
         type: 'dns-update',
         name: '',
@@ -484,6 +496,29 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     await page.locator('#node-dialog-cancel').click();
     assert.ok(offered.includes('imp-acc'), `DuckDNS (TXT) offered: ${offered.join(', ')}`);
     assert.equal(offered.includes('imp-noip'), false, `No-IP (no TXT) not offered: ${offered.join(', ')}`);
+    // With a challenge account (delegation, issue 14), the No-IP account may be the names' account;
+    // the challenge account list offers only accounts that write TXT records.
+    await openEditDialog(page, 'imp-deleg');
+    const lists = await waitFor(
+      async () => {
+        const l: { account: string[]; challenge: string[] } = await page.evaluate(() => ({
+          account: $('#node-input-account option')
+            .map((_i: number, o: { value: string }) => o.value)
+            .get(),
+          challenge: $('#node-input-challengeAccount option')
+            .map((_i: number, o: { value: string }) => o.value)
+            .get(),
+        }));
+        return l.account.includes('imp-noip') && l.challenge.includes('imp-acc') ? l : undefined;
+      },
+      10_000,
+      50,
+      'the No-IP account in the Account list of a delegating cert-renew',
+    );
+    await s.screenshot('editor-cert-renew-delegation');
+    await page.locator('#node-dialog-cancel').click();
+    assert.ok(lists, 'both lists filled');
+    assert.equal(lists.challenge.includes('imp-noip'), false, 'No-IP is not offered as the challenge account');
   });
 });
 

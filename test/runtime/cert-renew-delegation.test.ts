@@ -12,8 +12,6 @@
  * Pebble resolves through a CNAME-following resolver in front of named
  * (test/support/chasing-resolver.ts), as a CA's resolver follows the alias into the other zone.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
-type AnyMsg = Record<string, any>;
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -143,7 +143,7 @@ class AcmednsProvider implements DnsProvider {
 
 export const definition: ProviderDefinition<typeof acmednsSettings> = {
   id: 'acmedns',
-  label: 'acme-dns (TXT only, for challenge delegation)',
+  label: 'acme-dns (TXT only)',
   group: 'self-hosted',
   settings: acmednsSettings,
   fields: [
