@@ -44,7 +44,7 @@ export interface Red {
     getNode(id: string): unknown;
   };
   settings: { userDir?: string; [k: string]: unknown };
-  httpAdmin?: { get(path: string, ...handlers: unknown[]): void };
+  httpAdmin?: { get(path: string, ...handlers: unknown[]): void; post?(path: string, ...handlers: unknown[]): void };
   auth?: { needsPermission(permission: string): unknown };
   _(key: string, subs?: Record<string, unknown>): string;
 }

@@ -237,6 +237,23 @@ describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhe
     assert.match(String(m.error?.message), /errors\.no-txt|cannot set TXT records/);
   });
 
+  test("the account dialog's Register button: POST /ddns/acmedns/register registers at the server given", async () => {
+    await helper.load(nodes, flow({ names: `www.${HOME}` }), creds());
+    const before = acmedns.requests.filter((r) => r.path === '/register').length;
+    const res = await helper.request().post('/ddns/acmedns/register').send({ endpoint: acmedns.url }).expect(200);
+    assert.match(res.body.fulldomain, /^[0-9a-f-]{36}\.acmedns\.test$/);
+    assert.equal(res.body.subdomain, res.body.fulldomain.split('.')[0]);
+    assert.equal(typeof res.body.username, 'string');
+    assert.equal(res.body.password.length, 40);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.equal(acmedns.requests.filter((r) => r.path === '/register').length, before + 1);
+    const bad = await helper.request().post('/ddns/acmedns/register').send({ endpoint: 'ftp://x' }).expect(400);
+    assert.match(bad.body.error, /address of the acme-dns server/);
+    acmedns.failNext('server-error');
+    const down = await helper.request().post('/ddns/acmedns/register').send({ endpoint: acmedns.url }).expect(400);
+    assert.match(down.body.error, /did not register an account \(HTTP 500\)/);
+  });
+
   test('dns-update refuses an acme-dns account with a sentence', async () => {
     await helper.load(
       nodes,

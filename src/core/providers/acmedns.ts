@@ -6,7 +6,8 @@
  *
  * - `POST /register` (optional JSON `{"allowfrom": [CIDR…]}`) answers 201 with `username` (a UUID),
  *   `password` (40 characters), `subdomain` and `fulldomain` (`<subdomain>.<the server's domain>`).
- *   The user calls it once (the editor shows the curl line); this file never registers.
+ *   Called once: by the account dialog's Register button (`registerAcmedns`, through the admin
+ *   endpoint `POST /ddns/acmedns/register` of the account node) or by the user with curl.
  * - `POST /update` with the headers `X-Api-User: <username>`, `X-Api-Key: <password>` and the
  *   JSON `{"subdomain": …, "txt": …}` answers 200 `{"txt": …}`. A wrong user or key, a subdomain
  *   that is not the user's, or a source address outside `allowfrom`: 401 `{"error": "forbidden"}`
@@ -34,7 +35,7 @@ const MAX_BODY = 16 * 1024;
 const norm = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
 
 export const ACMEDNS_REGISTER_HELP =
-  'Register once: curl -s -X POST https://<your acme-dns server>/register — it answers username, password, subdomain and fulldomain.';
+  'Register once with the button "Register a new account at this server" below, or with: curl -s -X POST https://<your acme-dns server>/register (it answers username, password, subdomain and fulldomain).';
 
 export const acmednsSettings = z
   .object({
@@ -139,6 +140,38 @@ class AcmednsProvider implements DnsProvider {
     void name;
     void value;
   }
+}
+
+const Registration = z.object({
+  username: z.string().min(1),
+  password: z.string().min(1),
+  fulldomain: z.string().refine((s) => NAME.test(norm(s))),
+  subdomain: z.string().regex(LABEL),
+});
+export type AcmednsRegistration = z.infer<typeof Registration>;
+
+/**
+ * `POST <endpoint>/register` (the editor's "Register" button, through the account node's admin
+ * endpoint): a new acme-dns account. Throws a DdnsError whose text holds no part of the answer's
+ * secrets (a refused registration, e.g. `disable_registration`, says so).
+ */
+export async function registerAcmedns(endpoint: string, env: ProviderEnv = {}): Promise<AcmednsRegistration> {
+  const url = acmednsSettings.shape.endpoint.safeParse(endpoint);
+  if (!url.success) throw badInput('Enter the address of the acme-dns server (http:// or https://) first.');
+  const redactor = new Redactor();
+  const res = await jsonRequest(
+    { name: 'acme-dns', redactor, env, maxBodyBytes: MAX_BODY },
+    { url: `${url.data}/register`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+  );
+  const reg = Registration.safeParse(res.json);
+  if (res.status === 201 && reg.success) return reg.data;
+  // an answer that is not a registration may still carry a password: never shown
+  redactor.add((res.json as { password?: string } | undefined)?.password);
+  throw httpFault(res, {
+    name: 'acme-dns',
+    redactor,
+    message: (f) => `the acme-dns server did not register an account (HTTP ${f.status}): ${f.detail}`,
+  });
 }
 
 export const definition: ProviderDefinition<typeof acmednsSettings> = {
