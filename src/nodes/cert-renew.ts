@@ -7,6 +7,7 @@
  * own answer (output 1, or done(err) with the failure's topic and payload).
  */
 import { z } from 'zod';
+import { delegatedDns } from '../core/acme/delegation';
 import { certificateJob, serverListText, txtWait, txtWaiter } from '../core/acme/job';
 import { certificateMessages, expiryMessage, renewalFailureMessages } from '../core/acme/messages';
 import { validateNames } from '../core/acme/names';
@@ -26,6 +27,8 @@ const text = textField;
 const certConfigSchema = z
   .object({
     account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
+    /** Challenge delegation: the account that writes the TXT records where _acme-challenge points by CNAME. */
+    challengeAccount: text(),
     names: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
       z.array(z.string()).min(1, 'enter at least one name'),
@@ -90,14 +93,25 @@ export = function register(RED: Red): void {
     if (!found || typeof found.getProvider !== 'function') return idle(t('errors.no-account'));
     const account: DdnsAccount = found;
     if (account.configError) return idle(account.configError);
-    const clean = (s: string) => account.redactor.text(redactor.text(s));
+    // Challenge delegation: the chosen challenge account, or the account itself when it holds TXT only (acme-dns).
+    let challenge: DdnsAccount | undefined = account.definition?.txtOnly ? account : undefined;
+    if (cfg.challengeAccount) {
+      const c = RED.nodes.getNode(cfg.challengeAccount) as DdnsAccount | null;
+      if (!c || typeof c.getProvider !== 'function') return idle(t('errors.no-challenge-account'));
+      if (c.configError) return idle(c.configError);
+      challenge = c;
+    }
+    const clean = (s: string) => account.redactor.text(challenge?.redactor.text(redactor.text(s)) ?? redactor.text(s));
     let provider: DnsProvider;
+    let txtProvider: DnsProvider;
     try {
       provider = account.getProvider();
+      txtProvider = challenge ? challenge.getProvider() : provider;
     } catch (e) {
       return idle(clean((e as Error).message));
     }
-    if (!provider.setTxt || !provider.deleteTxt) return idle(t('errors.no-txt'));
+    if (!txtProvider.setTxt || !txtProvider.deleteTxt)
+      return idle(t(challenge ? 'errors.challenge-no-txt' : 'errors.no-txt'));
 
     const names = validateNames(cfg.names);
     let authServers: DnsServer[] | undefined;
@@ -109,8 +123,9 @@ export = function register(RED: Red): void {
       return idle((e as Error).message);
     }
     const job = certificateJob(cfg, names, node.credentials?.eabHmacKey, RED.settings.userDir ?? process.cwd());
-    // A provider that publishes its zone in batches (netcup, NameSilo) raises the wait to its own.
-    const wait = txtWait(cfg.propagationTimeout, account.definition?.txtPropagation);
+    // A provider that publishes its zone in batches (netcup, NameSilo) raises the wait to its own
+    // (the one that writes the TXT record: the challenge account when there is one).
+    const wait = txtWait(cfg.propagationTimeout, (challenge ?? account).definition?.txtPropagation);
     if (wait.raisedBy)
       node.log(
         `${wait.raisedBy} The TXT record is awaited for up to ${duration(wait.timeoutMs)} (DNS wait: ${cfg.propagationTimeout} s).`,
@@ -131,17 +146,29 @@ export = function register(RED: Red): void {
         }),
     });
 
+    const dns = challenge
+      ? delegatedDns({
+          provider: txtProvider,
+          accountLabel: challenge.label,
+          waitVisible,
+          lookup: { servers: authServers, discovery },
+          log: (s) => node.log(clean(s)),
+        })
+      : { provider, waitVisible };
+    const txtAccount = challenge ?? account;
+
     const loop = new RenewalLoop({
       job,
-      provider,
-      waitVisible,
+      provider: dns.provider,
+      waitVisible: dns.waitVisible,
       checkEveryMs: cfg.checkHours * 3_600_000,
       checkOnStart: cfg.checkOnStart,
       log: (s) => node.log(clean(s)),
       clean,
       onChecking: () => node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
       onTimerOutcome: (o) => report(o, null),
-      accountStopped: () => (account.gate.stop ? new AccountStoppedError(account.gate.stop, account.label) : undefined),
+      accountStopped: () =>
+        txtAccount.gate.stop ? new AccountStoppedError(txtAccount.gate.stop, txtAccount.label) : undefined,
       onExpiring: (w) => warnExpiring(w),
     });
 
@@ -177,7 +204,7 @@ export = function register(RED: Red): void {
 
     function failureStatus(o: Extract<RunOutcome, { kind: 'failed' }>): string {
       const err = o.error;
-      if (err.code === 'account_stopped') return t('status.account-stopped', undefined, { account: account.label });
+      if (err.code === 'account_stopped') return t('status.account-stopped', undefined, { account: txtAccount.label });
       if (o.retryInMs !== undefined)
         return t('status.retry', undefined, { error: clip(err.message, 36), wait: duration(o.retryInMs) });
       return t('status.stopped', undefined, { error: clip(err.message, 48) });
@@ -211,7 +238,8 @@ export = function register(RED: Red): void {
     });
     node.status({ fill: 'grey', shape: 'ring', text: t('status.waiting') });
     // A secret over plain http:// (the account logs it once): a yellow status until the first check.
-    if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
+    const plainHttp = account.plainHttp ?? challenge?.plainHttp;
+    if (plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: plainHttp.status });
     loop.start();
   }
 

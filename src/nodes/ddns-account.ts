@@ -19,7 +19,8 @@
  * The editor gets the providers' field descriptions from GET /ddns/providers (never a secret).
  */
 import { z } from 'zod';
-import { DdnsError, badInput } from '../core/errors';
+import { DdnsError, badInput, toDdnsError } from '../core/errors';
+import { registerAcmedns } from '../core/providers/acmedns';
 import { providerById, type ProviderDefinition } from '../core/providers/registry';
 import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
 import { Redactor } from '../core/redact';
@@ -62,6 +63,12 @@ function describeIssues(
     .join('; ');
 }
 
+interface AdminResponse {
+  set?(name: string, value: string): void;
+  json(v: unknown): void;
+  status(code: number): AdminResponse;
+}
+
 export = function register(RED: Red): void {
   if (RED.httpAdmin && RED.auth) {
     RED.httpAdmin.get(
@@ -69,6 +76,18 @@ export = function register(RED: Red): void {
       RED.auth.needsPermission('ddns-account.read'),
       (_req: unknown, res: { json(v: unknown): void }) => {
         res.json(providerCatalog());
+      },
+    );
+    // acme-dns: the editor's "Register" button (a new account at the server the user typed; admins only).
+    RED.httpAdmin.post?.(
+      '/ddns/acmedns/register',
+      RED.auth.needsPermission('ddns-account.write'),
+      (req: { body?: { endpoint?: unknown } }, res: AdminResponse) => {
+        res.set?.('Cache-Control', 'no-store');
+        registerAcmedns(String(req.body?.endpoint ?? '')).then(
+          (r) => res.json(r),
+          (e: unknown) => res.status(400).json({ error: toDdnsError(e).message }),
+        );
       },
     );
   }

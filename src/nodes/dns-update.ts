@@ -184,6 +184,13 @@ export = function register(RED: Red): void {
       );
     }
     const redactor: Redactor = account.redactor;
+    // A TXT-only provider (acme-dns) cannot hold addresses: refused at deploy, with what to do instead.
+    if (account.definition?.txtOnly)
+      return stayIdle(
+        node,
+        `The account "${account.label}" (${account.definition.label}) holds only the TXT records of certificate challenges: it cannot set the addresses (A/AAAA) of a name. Choose the account of the name's DNS host here, and use this one as cert-renew's challenge account.`,
+        'TXT-only account',
+      );
     let provider: DnsProvider;
     try {
       provider = account.getProvider();

@@ -54,7 +54,7 @@ export interface Red {
       cb?: (err: Error | null | undefined, value: unknown) => void,
     ): unknown;
   };
-  httpAdmin?: { get(path: string, ...handlers: unknown[]): void };
+  httpAdmin?: { get(path: string, ...handlers: unknown[]): void; post?(path: string, ...handlers: unknown[]): void };
   auth?: { needsPermission(permission: string): unknown };
   _(key: string, subs?: Record<string, unknown>): string;
 }

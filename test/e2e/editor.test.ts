@@ -538,6 +538,18 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         wires: [[], []],
       },
       {
+        id: 'imp-deleg',
+        type: 'cert-renew',
+        name: '',
+        account: 'imp-noip',
+        challengeAccount: 'imp-acc',
+        names: 'home.example.com',
+        ca: 'letsencrypt-staging',
+        x: 200,
+        y: 240,
+        wires: [[], []],
+      },
+      {
         id: 'imp-upd',
         type: 'dns-update',
         name: '',
@@ -590,6 +602,87 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
     await page.locator('#node-dialog-cancel').click();
     assert.ok(offered.includes('imp-acc'), `DuckDNS (TXT) offered: ${offered.join(', ')}`);
     assert.equal(offered.includes('imp-noip'), false, `No-IP (no TXT) not offered: ${offered.join(', ')}`);
+    // With a challenge account (delegation, issue 14), the No-IP account may be the names' account;
+    // the challenge account list offers only accounts that write TXT records.
+    await openEditDialog(page, 'imp-deleg');
+    const lists = await waitFor(
+      async () => {
+        const l: { account: string[]; challenge: string[] } = await page.evaluate(() => ({
+          account: $('#node-input-account option')
+            .map((_i: number, o: { value: string }) => o.value)
+            .get(),
+          challenge: $('#node-input-challengeAccount option')
+            .map((_i: number, o: { value: string }) => o.value)
+            .get(),
+        }));
+        return l.account.includes('imp-noip') && l.challenge.includes('imp-acc') ? l : undefined;
+      },
+      10_000,
+      50,
+      'the No-IP account in the Account list of a delegating cert-renew',
+    );
+    await s.screenshot('editor-cert-renew-delegation');
+    await page.locator('#node-dialog-cancel').click();
+    assert.ok(lists, 'both lists filled');
+    assert.equal(lists.challenge.includes('imp-noip'), false, 'No-IP is not offered as the challenge account');
+  });
+
+  test("acme-dns: the account dialog's Register button fills the username, password and full domain (issue 14)", async () => {
+    const { page } = s;
+    // Node-RED runs without any network here: the admin endpoint it calls is the runtime test's
+    // (cert-renew-delegation.test.ts); the browser's request to it is answered as it answers.
+    const answer = {
+      username: 'c36f50e8-4632-44f0-83fe-e070fef28a10',
+      password: 'htB9mR9DYgcu9bX_afHF62erXaH2TS7bg9KW3F7Z',
+      fulldomain: '8e5700ea-a4bf-41c7-8a77-e990661dcc6a.auth.example.org',
+      subdomain: '8e5700ea-a4bf-41c7-8a77-e990661dcc6a',
+    };
+    const posted: unknown[] = [];
+    await page.route('**/ddns/acmedns/register', async (route) => {
+      posted.push(route.request().postDataJSON());
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) });
+    });
+    try {
+      await page.evaluate(
+        (f) => RED.view.importNodes(f, { addFlow: true, touchImport: true }),
+        [
+          {
+            id: 'reg-cert',
+            type: 'cert-renew',
+            name: '',
+            account: '',
+            names: 'home.example.com',
+            x: 200,
+            y: 80,
+            wires: [[], []],
+          },
+        ],
+      );
+      await openEditDialog(page, 'reg-cert');
+      await page.locator('#node-input-btn-challengeAccount-add').click();
+      await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+      await page.waitForFunction(() => $('#node-config-input-provider option[value="acmedns"]').length > 0);
+      await page.locator('#node-config-input-provider').selectOption('acmedns');
+      await page.locator('#ddns-account-setting-endpoint').fill('https://auth.example.org');
+      await page.locator('#ddns-account-acmedns-register').click();
+      await page.waitForFunction((d) => $('#ddns-account-setting-fulldomain').val() === d, answer.fulldomain);
+      const filled = await page.evaluate(() => ({
+        user: String($('#node-config-input-apiUser').val()),
+        password: String($('#node-config-input-password').val()),
+        subdomain: String($('#ddns-account-setting-subdomain').val()),
+        said: $('#ddns-account-acmedns-register').parent().text(),
+      }));
+      await s.screenshot('editor-acmedns-register');
+      await page.locator('#node-config-dialog-cancel').click();
+      await page.locator('#node-dialog-cancel').click();
+      assert.deepEqual(posted, [{ endpoint: 'https://auth.example.org' }]);
+      assert.deepEqual(filled.user, answer.username);
+      assert.deepEqual(filled.password, answer.password);
+      assert.deepEqual(filled.subdomain, answer.subdomain);
+      assert.ok(filled.said.includes(`CNAME ${answer.fulldomain}.`), filled.said);
+    } finally {
+      await page.unroute('**/ddns/acmedns/register');
+    }
   });
 });
 

@@ -559,7 +559,10 @@ test("ddns-account: the editor gets every provider's fields, and never a secret"
     assert.equal(typeof p.txt, 'boolean');
     for (const f of p.fields) {
       if (f.kind === 'password') {
-        assert.ok(['password', 'token', 'tsigSecret'].includes(f.key), `${p.id}.${f.key} is a declared secret key`);
+        assert.ok(
+          ['password', 'token', 'tsigSecret', 'apiUser'].includes(f.key),
+          `${p.id}.${f.key} is a declared secret key`,
+        );
         assert.equal(f.default, undefined);
       }
     }

@@ -167,3 +167,15 @@ ${zoneConf}
     },
   };
 }
+
+/**
+ * Change records with BIND's own `nsupdate` (RFC 2136, the server's hmac-sha256 key): `lines` are
+ * nsupdate commands, e.g. `update add _acme-challenge.www.home.test. 60 CNAME x.other.test.`. Tests
+ * use it to set up records independently of this package's RFC 2136 code.
+ */
+export function bindUpdate(bind: BindServer, lines: string[]): void {
+  const k = bind.keys.sha256;
+  const script = [`server 127.0.0.1 ${bind.port}`, ...lines, 'send', ''].join('\n');
+  const r = spawnSync('nsupdate', ['-y', `${k.algorithm}:${k.name}:${k.secret}`], { input: script, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nsupdate failed: ${r.stderr}`);
+}

@@ -53,6 +53,7 @@ import * as godaddy from './godaddy';
 import * as spaceship from './spaceship';
 import * as ovhapi from './ovhapi';
 import * as netcup from './netcup';
+import * as acmedns from './acmedns';
 
 export const PROVIDERS: ProviderDefinition[] = [
   dryrun.definition,
@@ -102,6 +103,7 @@ export const PROVIDERS: ProviderDefinition[] = [
   ovhapi.definition,
   netcup.definition,
   infomaniak.definition,
+  acmedns.definition,
 ];
 
 export function providerById(id: string): ProviderDefinition | undefined {

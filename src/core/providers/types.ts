@@ -60,6 +60,11 @@ export interface DnsProvider {
   deleteTxt?(name: string, value: string, signal?: AbortSignal): Promise<void>;
   readonly txtSerialised?: boolean;
   /**
+   * The one name this provider writes TXT records at, when it has one (acme-dns: the account's
+   * fulldomain): the name a challenge delegation's CNAME must point to.
+   */
+  readonly txtTarget?: string;
+  /**
    * The provider may be a DNS server inside the network (RFC 2136 to your own BIND, the dry run):
    * unique-local IPv6 addresses (fc00::/7) may be sent to it. Public providers never get them.
    */
@@ -84,7 +89,7 @@ export interface ProviderEnv {
  * are ordinary config properties.
  */
 /** The only setting names that hold secrets, shared by all providers. */
-export const SECRET_KEYS = ['password', 'token', 'tsigSecret'] as const;
+export const SECRET_KEYS = ['password', 'token', 'tsigSecret', 'apiUser'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** One field of the account edit dialog (rendered by the editor from this description). */
@@ -130,6 +135,8 @@ export interface ProviderDefinition<S extends z.ZodType = z.ZodType> {
    * sentence) when that raises the node's own wait.
    */
   txtPropagation?: { maxMs: number; note: string };
+  /** It holds TXT records only (acme-dns): dns-update refuses the account, cert-renew uses it for delegation. */
+  txtOnly?: boolean;
   /** Where the user gets the token or password (shown in the editor). */
   docsUrl?: string;
   /** The link's words when "Where do I get the token or password?" does not fit (RFC 2136: a TSIG key). */

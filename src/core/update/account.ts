@@ -55,6 +55,7 @@ export function providerCatalog() {
     label: p.label,
     group: p.group,
     txt: p.txt,
+    txtOnly: p.txtOnly,
     docsUrl: p.docsUrl,
     docsLabel: p.docsLabel,
     fields: p.fields.map((f) => (f.kind === 'password' ? { ...f, default: undefined } : { ...f })),

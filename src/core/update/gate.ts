@@ -190,6 +190,7 @@ export function guardProvider(inner: DnsProvider, gate: AccountGate, o: GuardOpt
     id: inner.id,
     maxHostsPerCall: inner.maxHostsPerCall,
     txtSerialised: inner.txtSerialised,
+    txtTarget: inner.txtTarget,
     conditional: inner.conditional,
     minIntervalMs: inner.minIntervalMs,
     setAddresses: (c) => call(() => inner.setAddresses(c), c.signal),

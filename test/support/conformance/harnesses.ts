@@ -36,6 +36,7 @@ import { startSpaceship } from '../contracts/spaceship';
 import { startOvhApi } from '../contracts/ovhapi';
 import { startNetcup } from '../contracts/netcup';
 import { startInfomaniak } from '../contracts/infomaniak';
+import { startAcmedns } from '../contracts/acmedns';
 
 /** The behaviours every provider is checked for. */
 export const BEHAVIOURS = [
@@ -72,6 +73,8 @@ export interface Rig {
   /** A name for TXT records and what the server now holds there (for `definition.txt`). */
   txtName?: string;
   txtValues?(name: string): Promise<string[]> | string[];
+  /** The TXT value written (default: the suite's own); acme-dns stores only 43-character values. */
+  txtValue?: string;
   close(): Promise<void>;
 }
 
@@ -520,6 +523,37 @@ export const HARNESSES: Harness[] = [
       'rate-limit': 'DNS UPDATE has no rate-limit answer',
       html: 'DNS UPDATE answers are DNS messages, never HTML',
       huge: 'DNS answers are bounded by the message size (checked by the wire code in dns/*.test.ts)',
+    },
+  },
+  {
+    // TXT only (definition.txtOnly): the auth and fault behaviours are run through setTxt.
+    id: 'acmedns',
+    async start() {
+      const srv = await startAcmedns({ domain: 'auth.example.net' });
+      const u = srv.register();
+      const settings = { endpoint: srv.url, apiUser: u.username, password: u.password, fulldomain: u.fulldomain };
+      return {
+        settings,
+        badAuth: { ...settings, password: 'wr0ng-key-wr0ng-key-wr0ng-key-wr0ng-key0' },
+        secrets: [u.password, u.username],
+        hostname: u.fulldomain,
+        notOwned: 'h.example.org',
+        fault: (f) => srv.failNext(f),
+        txtName: u.fulldomain,
+        txtValue: 'c0nformance-challenge-value-0123456789abcde',
+        txtValues: (name) => srv.txt(name),
+        close: () => srv.close(),
+      };
+    },
+    notApplicable: {
+      update: 'acme-dns holds TXT records only (txtOnly): it cannot set addresses (refusal tested in acmedns.test.ts)',
+      unchanged: 'acme-dns holds TXT records only (txtOnly): there is no address to leave unchanged',
+      notOwned: 'an acme-dns account writes exactly one name, refused before any request for another (acmedns.test.ts)',
+    },
+    deviations: {
+      txt: {
+        reason: 'acme-dns has no delete: a value stays until two later updates push it out (README, rolling update)',
+      },
     },
   },
 ];

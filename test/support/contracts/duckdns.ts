@@ -23,6 +23,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { startServer, text, type RecordedRequest } from '../http-server';
+import { bindUpdate, type BindServer } from '../bind';
 
 export interface DuckDnsRecord {
   ipv4?: string;
@@ -63,6 +64,11 @@ export interface DuckDnsContractOptions {
   domains: string[] | Record<string, DuckDnsRecord>;
   /** Listen address, default 127.0.0.1. */
   host?: string;
+  /**
+   * DuckDNS's DNS side, played by a real BIND serving a `duckdns.org` zone on loopback: every TXT
+   * change is published there with nsupdate (challenge delegation tests, where Pebble reads it).
+   */
+  publish?: BindServer;
 }
 
 export interface DuckDnsContract {
@@ -190,6 +196,11 @@ export async function startDuckDns(opts: DuckDnsContractOptions): Promise<DuckDn
         if (r.txt !== value) changed = true;
         if (value === undefined) delete r.txt;
         else r.txt = value;
+        if (opts.publish)
+          bindUpdate(opts.publish, [
+            `update delete ${d}.duckdns.org. TXT`,
+            ...(value === undefined ? [] : [`update add ${d}.duckdns.org. 60 TXT "${value}"`]),
+          ]);
       }
       return text(res, verbose ? `OK\n${value ?? ''}\n\n${changed ? 'UPDATED' : 'NOCHANGE'}` : 'OK');
     }
