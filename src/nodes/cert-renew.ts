@@ -1,6 +1,7 @@
 /**
  * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
- * account of this package for the TXT records. The Node-RED adapter around
+ * account of this package for the TXT records, or through HTTP-01 / DNS-PERSIST-01 without one
+ * (./cert-challenge.ts). The Node-RED adapter around
  * the renewal loop (src/core/acme/renewal.ts: when to check, retries, the stop on fatal answers,
  * the expiry watch after a stop, the failing/recovered latch): configuration (zod; the job:
  * core/acme/job.ts), messages (core/acme/messages.ts), status, alerts. Every input msg gets its
@@ -18,6 +19,8 @@ import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
 import { AccountStoppedError } from '../core/update/gate';
 import { catalog, fail, stayIdle } from './adapter';
+import { challengeSolver, CHALLENGES, NatFromMsgs, wildcardRefusal } from './cert-challenge';
+import type { ChallengeSolver } from '../core/acme/solver';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
 import type { Done, Msg, Red, RedNode, Send } from './red-types';
 
@@ -25,7 +28,9 @@ const text = textField;
 
 const certConfigSchema = z
   .object({
-    account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
+    account: text(),
+    challenge: z.enum(CHALLENGES).default('dns-01'),
+    http01Port: numberField('HTTP-01 port', 1, 65535, 80, true),
     names: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
       z.array(z.string()).min(1, 'enter at least one name'),
@@ -66,6 +71,10 @@ const certConfigSchema = z
     } catch (e) {
       ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
     }
+    if (c.challenge === 'dns-01' && !c.account)
+      ctx.addIssue({ code: 'custom', path: ['account'], message: 'choose a provider account' });
+    const wildcard = wildcardRefusal(c.challenge, c.names);
+    if (wildcard) ctx.addIssue({ code: 'custom', path: ['names'], message: wildcard });
   });
 
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
@@ -86,18 +95,22 @@ export = function register(RED: Red): void {
     const parsed = certConfigSchema.safeParse(raw);
     if (!parsed.success) return idle(describe(parsed.error));
     const cfg = parsed.data;
-    const found = RED.nodes.getNode(cfg.account) as DdnsAccount | null;
-    if (!found || typeof found.getProvider !== 'function') return idle(t('errors.no-account'));
-    const account: DdnsAccount = found;
-    if (account.configError) return idle(account.configError);
-    const clean = (s: string) => account.redactor.text(redactor.text(s));
-    let provider: DnsProvider;
-    try {
-      provider = account.getProvider();
-    } catch (e) {
-      return idle(clean((e as Error).message));
+    // DNS-01 writes TXT records through the provider account; the other challenges need none.
+    let account: DdnsAccount | null = null;
+    let provider: DnsProvider | undefined;
+    if (cfg.challenge === 'dns-01') {
+      const found = RED.nodes.getNode(cfg.account) as DdnsAccount | null;
+      if (!found || typeof found.getProvider !== 'function') return idle(t('errors.no-account'));
+      account = found;
+      if (account.configError) return idle(account.configError);
+      try {
+        provider = account.getProvider();
+      } catch (e) {
+        return idle(account.redactor.text(redactor.text((e as Error).message)));
+      }
+      if (!provider.setTxt || !provider.deleteTxt) return idle(t('errors.no-txt'));
     }
-    if (!provider.setTxt || !provider.deleteTxt) return idle(t('errors.no-txt'));
+    const clean = (s: string) => (account ? account.redactor.text(redactor.text(s)) : redactor.text(s));
 
     const names = validateNames(cfg.names);
     let authServers: DnsServer[] | undefined;
@@ -107,6 +120,13 @@ export = function register(RED: Red): void {
       discovery = serverListText(cfg.discovery);
     } catch (e) {
       return idle((e as Error).message);
+    }
+    const nat = new NatFromMsgs();
+    let solver: ChallengeSolver | undefined;
+    if (cfg.challenge !== 'dns-01') {
+      const s = challengeSolver(RED, cfg.challenge, { port: cfg.http01Port, authServers, discovery, nat });
+      if ('error' in s) return idle(s.error);
+      solver = s;
     }
     const job = certificateJob(cfg, names, node.credentials?.eabHmacKey, RED.settings.userDir ?? process.cwd());
     const waitVisible = txtWaiter({
@@ -127,6 +147,7 @@ export = function register(RED: Red): void {
     const loop = new RenewalLoop({
       job,
       provider,
+      solver,
       waitVisible,
       checkEveryMs: cfg.checkHours * 3_600_000,
       checkOnStart: cfg.checkOnStart,
@@ -134,7 +155,8 @@ export = function register(RED: Red): void {
       clean,
       onChecking: () => node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
       onTimerOutcome: (o) => report(o, null),
-      accountStopped: () => (account.gate.stop ? new AccountStoppedError(account.gate.stop, account.label) : undefined),
+      accountStopped: () =>
+        account?.gate.stop ? new AccountStoppedError(account.gate.stop, account.label) : undefined,
       onExpiring: (w) => warnExpiring(w),
     });
 
@@ -170,7 +192,8 @@ export = function register(RED: Red): void {
 
     function failureStatus(o: Extract<RunOutcome, { kind: 'failed' }>): string {
       const err = o.error;
-      if (err.code === 'account_stopped') return t('status.account-stopped', undefined, { account: account.label });
+      if (err.code === 'account_stopped')
+        return t('status.account-stopped', undefined, { account: account?.label ?? '' });
       if (o.retryInMs !== undefined)
         return t('status.retry', undefined, { error: clip(err.message, 36), wait: duration(o.retryInMs) });
       return t('status.stopped', undefined, { error: clip(err.message, 48) });
@@ -192,6 +215,11 @@ export = function register(RED: Red): void {
     node.on('input', (msg, send, done) => {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describe(m.error)));
+      try {
+        nat.update(msg); // HTTP-01's check: what public-ip-watch said about the line
+      } catch (e) {
+        return done(e as Error);
+      }
       if (loop.stoppedBy) node.log(t('log.retry-after-fatal'));
       loop.check({ force: m.data.force === true }).then(
         (o) => (o.kind === 'joined' ? report(o.outcome, { msg, send, done }, false) : report(o, { msg, send, done })),
@@ -204,7 +232,7 @@ export = function register(RED: Red): void {
     });
     node.status({ fill: 'grey', shape: 'ring', text: t('status.waiting') });
     // A secret over plain http:// (the account logs it once): a yellow status until the first check.
-    if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
+    if (account?.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
     loop.start();
   }
 

@@ -8,14 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startFaultProxy, type FaultProxy } from '../support/acme-fault-proxy';
-import { freePort } from '../support/ports';
+import { freePort, portOpen } from '../support/ports';
 import { ensureCertificate, type CertificateJob } from '../../src/core/acme/manager';
 import { Http01Solver, ownPortListener, TokenStore, answerFrom } from '../../src/core/acme/http01';
 import { certInfo } from '../../src/core/acme/x509';
@@ -28,13 +27,6 @@ const ZONE = 'home.test';
 
 /** HTTP-01 writes no TXT record: the DNS-01 wait must never be called. */
 const noTxt = async () => assert.fail('no TXT record is waited for with HTTP-01');
-
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
 
 describe('HTTP-01 with Pebble and BIND', { skip }, () => {
   let bind: BindServer;

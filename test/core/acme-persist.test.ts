@@ -181,7 +181,9 @@ describe('DNS-PERSIST-01 with a shim CA reading BIND', { skip }, () => {
     const [rec] = solver.records;
     assert.match(
       rec.value,
-      new RegExp(`^${SHIM_ISSUER.replace(/\./g, '\\.')}; accounturi=https://127\\.0\\.0\\.1:\\d+/my-account/[0-9a-f]+$`),
+      new RegExp(
+        `^${SHIM_ISSUER.replace(/\./g, '\\.')}; accounturi=https://127\\.0\\.0\\.1:\\d+/my-account/[0-9a-f]+$`,
+      ),
     );
     await user.setTxt!(rec.name, rec.value);
     const r = await ensureCertificate(j, { solver, waitVisible: noTxt });
