@@ -179,6 +179,14 @@ describe('DNS-PERSIST-01 with a shim CA reading BIND', { skip }, () => {
     });
     assert.equal(shim.validations.length, 0, 'the CA was not asked to validate a record that is not there');
     const [rec] = solver.records;
+    // A record for another account is not taken for this one (read here, before the CA is asked).
+    const other = rec.value.replace(/accounturi=\S+/, 'accounturi=https://127.0.0.1:1/my-account/other');
+    await user.setTxt!(rec.name, other);
+    await assert.rejects(ensureCertificate(j, { solver, waitVisible: noTxt }), (e: DdnsError) => {
+      assert.match(e.message, /names another ACME account/);
+      return true;
+    });
+    await user.deleteTxt!(rec.name, other);
     assert.match(
       rec.value,
       new RegExp(
