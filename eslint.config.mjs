@@ -59,8 +59,8 @@ const zones = [
   },
   {
     target: './src/core/acme',
-    from: ['./src/core/ip', './src/core/reach'],
-    message: 'acme/ sits on providers/, update/ (accounts), dns/ and below.',
+    from: ['./src/core/ip'],
+    message: "acme/ sits on providers/, update/ (accounts), reach/ (HTTP-01's check), dns/ and below.",
   },
 ];
 

@@ -1,6 +1,7 @@
 /**
  * cert-renew: certificates from Let's Encrypt (any ACME CA) through DNS-01, using a provider
- * account of this package for the TXT records. The Node-RED adapter around
+ * account of this package for the TXT records, or through HTTP-01 / DNS-PERSIST-01 without one
+ * (./cert-challenge.ts). The Node-RED adapter around
  * the renewal loop (src/core/acme/renewal.ts: when to check, retries, the stop on fatal answers,
  * the expiry watch after a stop, the failing/recovered latch): configuration (zod; the job:
  * core/acme/job.ts), messages (core/acme/messages.ts), status, alerts. Every input msg gets its
@@ -19,6 +20,8 @@ import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
 import { AccountStoppedError } from '../core/update/gate';
 import { catalog, fail, stayIdle } from './adapter';
+import { challengeSolver, CHALLENGES, NatFromMsgs, wildcardRefusal } from './cert-challenge';
+import type { ChallengeSolver } from '../core/acme/solver';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
 import type { Done, Msg, Red, RedNode, Send } from './red-types';
 
@@ -26,9 +29,11 @@ const text = textField;
 
 const certConfigSchema = z
   .object({
-    account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
+    account: text(),
     /** Challenge delegation: the account that writes the TXT records where _acme-challenge points by CNAME. */
     challengeAccount: text(),
+    challenge: z.enum(CHALLENGES).default('dns-01'),
+    http01Port: numberField('HTTP-01 port', 1, 65535, 80, true),
     names: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
       z.array(z.string()).min(1, 'enter at least one name'),
@@ -69,6 +74,10 @@ const certConfigSchema = z
     } catch (e) {
       ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
     }
+    if (c.challenge === 'dns-01' && !c.account)
+      ctx.addIssue({ code: 'custom', path: ['account'], message: 'choose a provider account' });
+    const wildcard = wildcardRefusal(c.challenge, c.names);
+    if (wildcard) ctx.addIssue({ code: 'custom', path: ['names'], message: wildcard });
   });
 
 const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
@@ -89,29 +98,42 @@ export = function register(RED: Red): void {
     const parsed = certConfigSchema.safeParse(raw);
     if (!parsed.success) return idle(describe(parsed.error));
     const cfg = parsed.data;
-    const found = RED.nodes.getNode(cfg.account) as DdnsAccount | null;
-    if (!found || typeof found.getProvider !== 'function') return idle(t('errors.no-account'));
-    const account: DdnsAccount = found;
-    if (account.configError) return idle(account.configError);
-    // Challenge delegation: the chosen challenge account, or the account itself when it holds TXT only (acme-dns).
-    let challenge: DdnsAccount | undefined = account.definition?.txtOnly ? account : undefined;
-    if (cfg.challengeAccount) {
-      const c = RED.nodes.getNode(cfg.challengeAccount) as DdnsAccount | null;
-      if (!c || typeof c.getProvider !== 'function') return idle(t('errors.no-challenge-account'));
-      if (c.configError) return idle(c.configError);
-      challenge = c;
+    // DNS-01 writes TXT records through the provider account, or through a challenge account it
+    // delegates to by CNAME (acme-dns: the account itself); the other challenges need no account.
+    let account: DdnsAccount | null = null;
+    let challenge: DdnsAccount | undefined;
+    let provider: DnsProvider | undefined;
+    let txtProvider: DnsProvider | undefined;
+    if (cfg.challenge === 'dns-01') {
+      const found = RED.nodes.getNode(cfg.account) as DdnsAccount | null;
+      if (!found || typeof found.getProvider !== 'function') return idle(t('errors.no-account'));
+      account = found;
+      if (account.configError) return idle(account.configError);
+      challenge = account.definition?.txtOnly ? account : undefined;
+      if (cfg.challengeAccount) {
+        const c = RED.nodes.getNode(cfg.challengeAccount) as DdnsAccount | null;
+        if (!c || typeof c.getProvider !== 'function') return idle(t('errors.no-challenge-account'));
+        if (c.configError) return idle(c.configError);
+        challenge = c;
+      }
     }
-    const clean = (s: string) => account.redactor.text(challenge?.redactor.text(redactor.text(s)) ?? redactor.text(s));
-    let provider: DnsProvider;
-    let txtProvider: DnsProvider;
-    try {
-      provider = account.getProvider();
-      txtProvider = challenge ? challenge.getProvider() : provider;
-    } catch (e) {
-      return idle(clean((e as Error).message));
+    const clean = (s: string) => {
+      let text = redactor.text(s);
+      if (challenge) text = challenge.redactor.text(text);
+      return account ? account.redactor.text(text) : text;
+    };
+    if (account) {
+      try {
+        provider = account.getProvider();
+        txtProvider = challenge ? challenge.getProvider() : provider;
+      } catch (e) {
+        return idle(clean((e as Error).message));
+      }
+      if (!txtProvider.setTxt || !txtProvider.deleteTxt)
+        return idle(t(challenge ? 'errors.challenge-no-txt' : 'errors.no-txt'));
     }
-    if (!txtProvider.setTxt || !txtProvider.deleteTxt)
-      return idle(t(challenge ? 'errors.challenge-no-txt' : 'errors.no-txt'));
+    /** The account that writes the TXT records (DNS-01). */
+    const txtAccount = challenge ?? account ?? undefined;
 
     const names = validateNames(cfg.names);
     let authServers: DnsServer[] | undefined;
@@ -122,10 +144,17 @@ export = function register(RED: Red): void {
     } catch (e) {
       return idle((e as Error).message);
     }
+    const nat = new NatFromMsgs();
+    let solver: ChallengeSolver | undefined;
+    if (cfg.challenge !== 'dns-01') {
+      const s = challengeSolver(RED, cfg.challenge, { port: cfg.http01Port, authServers, discovery, nat });
+      if ('error' in s) return idle(s.error);
+      solver = s;
+    }
     const job = certificateJob(cfg, names, node.credentials?.eabHmacKey, RED.settings.userDir ?? process.cwd());
     // A provider that publishes its zone in batches (netcup, NameSilo) raises the wait to its own
     // (the one that writes the TXT record: the challenge account when there is one).
-    const wait = txtWait(cfg.propagationTimeout, (challenge ?? account).definition?.txtPropagation);
+    const wait = txtWait(cfg.propagationTimeout, txtAccount?.definition?.txtPropagation);
     if (wait.raisedBy)
       node.log(
         `${wait.raisedBy} The TXT record is awaited for up to ${duration(wait.timeoutMs)} (DNS wait: ${cfg.propagationTimeout} s).`,
@@ -146,20 +175,21 @@ export = function register(RED: Red): void {
         }),
     });
 
-    const dns = challenge
-      ? delegatedDns({
-          provider: txtProvider,
-          accountLabel: challenge.label,
-          waitVisible,
-          lookup: { servers: authServers, discovery },
-          log: (s) => node.log(clean(s)),
-        })
-      : { provider, waitVisible };
-    const txtAccount = challenge ?? account;
+    const dns =
+      challenge && txtProvider
+        ? delegatedDns({
+            provider: txtProvider,
+            accountLabel: challenge.label,
+            waitVisible,
+            lookup: { servers: authServers, discovery },
+            log: (s) => node.log(clean(s)),
+          })
+        : { provider, waitVisible };
 
     const loop = new RenewalLoop({
       job,
       provider: dns.provider,
+      solver,
       waitVisible: dns.waitVisible,
       checkEveryMs: cfg.checkHours * 3_600_000,
       checkOnStart: cfg.checkOnStart,
@@ -168,7 +198,7 @@ export = function register(RED: Red): void {
       onChecking: () => node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
       onTimerOutcome: (o) => report(o, null),
       accountStopped: () =>
-        txtAccount.gate.stop ? new AccountStoppedError(txtAccount.gate.stop, txtAccount.label) : undefined,
+        txtAccount?.gate.stop ? new AccountStoppedError(txtAccount.gate.stop, txtAccount.label) : undefined,
       onExpiring: (w) => warnExpiring(w),
     });
 
@@ -204,7 +234,8 @@ export = function register(RED: Red): void {
 
     function failureStatus(o: Extract<RunOutcome, { kind: 'failed' }>): string {
       const err = o.error;
-      if (err.code === 'account_stopped') return t('status.account-stopped', undefined, { account: txtAccount.label });
+      if (err.code === 'account_stopped')
+        return t('status.account-stopped', undefined, { account: txtAccount?.label ?? '' });
       if (o.retryInMs !== undefined)
         return t('status.retry', undefined, { error: clip(err.message, 36), wait: duration(o.retryInMs) });
       return t('status.stopped', undefined, { error: clip(err.message, 48) });
@@ -226,6 +257,11 @@ export = function register(RED: Red): void {
     node.on('input', (msg, send, done) => {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describe(m.error)));
+      try {
+        nat.update(msg); // HTTP-01's check: what public-ip-watch said about the line
+      } catch (e) {
+        return done(e as Error);
+      }
       if (loop.stoppedBy) node.log(t('log.retry-after-fatal'));
       loop.check({ force: m.data.force === true }).then(
         (o) => (o.kind === 'joined' ? report(o.outcome, { msg, send, done }, false) : report(o, { msg, send, done })),
@@ -238,7 +274,7 @@ export = function register(RED: Red): void {
     });
     node.status({ fill: 'grey', shape: 'ring', text: t('status.waiting') });
     // A secret over plain http:// (the account logs it once): a yellow status until the first check.
-    const plainHttp = account.plainHttp ?? challenge?.plainHttp;
+    const plainHttp = account?.plainHttp ?? challenge?.plainHttp;
     if (plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: plainHttp.status });
     loop.start();
   }

@@ -92,7 +92,31 @@ function stepOf(method: string, path: string, body: string): AcmeStep | null {
   return null;
 }
 
-export async function startFaultProxy(pebble: { directoryUrl: string; caPem: string }): Promise<FaultProxy> {
+/** A request as the proxy received it. */
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+/** An answer (the proxy's own, or Pebble's as forwarded). */
+export interface ProxiedAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+/** Hooks of a shim built on the proxy (e.g. test/support/persist-shim.ts). */
+export interface ProxyHooks {
+  /** Answer instead of Pebble, or null to forward. */
+  before?(req: ProxiedRequest): Promise<ProxiedAnswer | null>;
+  /** Rewrite Pebble's answer. */
+  after?(req: ProxiedRequest, answer: ProxiedAnswer): Promise<ProxiedAnswer>;
+}
+
+export async function startFaultProxy(
+  pebble: { directoryUrl: string; caPem: string },
+  hooks: ProxyHooks = {},
+): Promise<FaultProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-fault-proxy-'));
   const tls = makeTlsCa(dir);
   const upstream = new URL(pebble.directoryUrl);
@@ -209,12 +233,11 @@ export async function startFaultProxy(pebble: { directoryUrl: string; caPem: str
           }
           if (req.method === 'POST' && badNonceShare > 0 && random() < badNonceShare) return badNonce(req, res);
           const method = req.method ?? 'GET';
-          const up = await forward(
-            method,
-            req.url ?? '/',
-            req.headers,
-            method === 'GET' || method === 'HEAD' ? null : body,
-          );
+          const asked: ProxiedRequest = { method, path: req.url ?? '/', headers: req.headers, body };
+          let up =
+            (await hooks.before?.(asked)) ??
+            (await forward(method, req.url ?? '/', req.headers, method === 'GET' || method === 'HEAD' ? null : body));
+          if (hooks.after) up = await hooks.after(asked, up);
           const headers = { ...up.headers };
           delete headers['transfer-encoding'];
           delete headers.connection;

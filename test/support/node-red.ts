@@ -120,11 +120,13 @@ export interface StartOptions {
    * in a network namespace of its own. Gets the admin API's port and the user directory.
    */
   launcher?: (argv: string[], ctx: { port: number; userDir: string }) => string[];
+  /** Node-RED's HTTP port (uiPort); default a free one. */
+  port?: number;
 }
 
 export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNodeRed> {
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'ddns-nr-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   if (opts.installPackage !== false && !existsSync(join(userDir, 'node_modules', 'node-red-contrib-ddns'))) {
     linkPackageInto(userDir, REPO_ROOT);
   }

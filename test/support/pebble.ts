@@ -26,6 +26,10 @@ export interface PebbleOptions {
   eab?: Record<string, string>;
   /** Validity of issued certificates, seconds (Pebble's default is 5 years). */
   validitySeconds?: number;
+  /** The port Pebble connects to for HTTP-01 (config `httpPort`; default a free port nothing listens on). */
+  httpPort?: number;
+  /** Extra environment, e.g. PEBBLE_VA_ALWAYS_VALID=1 for a shim that validates on its own. */
+  env?: Record<string, string>;
 }
 
 export interface PebbleServer {
@@ -88,7 +92,8 @@ export function makeTlsCa(dir: string): { caFile: string; certFile: string; keyF
 export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-pebble-'));
   const tls = makeTlsCa(dir);
-  const [port, mgmt, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, mgmt, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const httpPort = opts.httpPort ?? (await freePort());
   const config = {
     pebble: {
       listenAddress: `127.0.0.1:${port}`,
@@ -106,6 +111,7 @@ export async function startPebble(opts: PebbleOptions): Promise<PebbleServer> {
   writeFileSync(join(dir, 'pebble.json'), JSON.stringify(config));
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PEBBLE_VA_NOSLEEP: '1' };
   if (!opts.defaults) Object.assign(env, { PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' });
+  Object.assign(env, opts.env);
   const child: ChildProcess = spawn(PEBBLE, ['-config', join(dir, 'pebble.json'), '-dnsserver', opts.dnsServer], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

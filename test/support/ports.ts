@@ -22,6 +22,15 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   throw new Error('no free port found');
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port` right now. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
 /** Stop a child process by its pid: `signal`, then SIGKILL after `graceMs`; resolves when it has exited. */
 export async function stopProcess(
   child: import('node:child_process').ChildProcess,

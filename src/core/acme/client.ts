@@ -9,6 +9,8 @@
  * - DNS-01 through any provider account that can set TXT records, waiting until the record is
  *   visible at the zone's authoritative servers (no fixed sleep) and removing it afterwards,
  *   also on failure; providers that hold one TXT value per name (DuckDNS) go one at a time;
+ * - or another challenge through a solver (solver.ts): HTTP-01 answered by this package
+ *   (http01.ts), DNS-PERSIST-01 with the record the user created once (persist.ts);
  * - what stops and what is retried: only the CA's answer that a challenge/authorization is
  *   `invalid` is fatal (`acme_validation`); a 5xx, a 429 (with the CA's Retry-After), a reset
  *   connection or exhausted badNonce retries end the attempt as a transient error, and the
@@ -16,6 +18,7 @@
  *   here (not by acme-client's blind retry loop), so that a long Retry-After is honoured.
  */
 import * as acme from 'acme-client';
+import { createHash } from 'node:crypto';
 import { DdnsError, fatal, transient } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
 import { sleep } from '../retry';
@@ -23,6 +26,7 @@ import { serverWait } from '../schedule';
 import { duration } from '../text';
 import type { DnsProvider } from '../providers/types';
 import { acmeError, caTrust } from './ari';
+import type { ChallengeSolver, OfferedChallenge } from './solver';
 import { ariCertId } from './x509';
 
 export { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './names';
@@ -184,7 +188,8 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
 }
 
 export interface Dns01Hooks {
-  provider: DnsProvider;
+  /** Absent when `OrderOptions.solver` answers the challenges instead. */
+  provider?: DnsProvider;
   /** Resolve when `value` is visible in the TXT record `name` at the authoritative servers. */
   waitVisible(name: string, value: string, signal?: AbortSignal): Promise<void>;
   log?(text: string): void;
@@ -198,6 +203,14 @@ export interface OrderOptions {
   replacesCertPem?: string;
   profile?: string;
   signal?: AbortSignal;
+  /** Another challenge than DNS-01 (HTTP-01, DNS-PERSIST-01), opened by the caller (solver.ts). */
+  solver?: ChallengeSolver;
+}
+
+/** The account key's SHA-256 JWK thumbprint (RFC 7638), as in key authorizations (RFC 8555 §8.1). */
+export function accountThumbprint(session: AcmeSession): string {
+  const jwk = (session.client as unknown as { http: { getJwk(): unknown } }).http.getJwk();
+  return createHash('sha256').update(JSON.stringify(jwk)).digest('base64url');
 }
 
 /** An ACME resource as read by POST-as-GET (authorization or order), as far as used here. */
@@ -292,51 +305,95 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     throw acmeError(e, 'reading the authorizations');
   }
 
+  /** Ask the CA to validate `ch` and wait for its verdict; only its "invalid" is fatal. */
+  const validate = async (
+    authz: acme.Authorization,
+    ch: acme.Authorization['challenges'][number],
+    shown: string,
+    label: string,
+    hint = '',
+  ) => {
+    try {
+      await client.completeChallenge(ch);
+    } catch (e) {
+      throw acmeError(e, `asking the certificate authority to validate ${shown}`);
+    }
+    // Only the CA's own verdict "invalid" stops for good; any trouble on the way is transient.
+    const now = await pollStatus(client, authz.url, `waiting for the validation of ${shown}`, ['pending'], o.signal);
+    if (now.status === 'invalid') {
+      const detail =
+        now.challenges?.find((c) => c.type === ch.type)?.error?.detail ??
+        now.error?.detail ??
+        'the authorization is invalid';
+      throw fatal(`the certificate authority could not validate ${shown} through ${label}: ${detail}${hint}`, {
+        code: 'acme_validation',
+      });
+    }
+    if (now.status !== 'valid') {
+      throw transient(
+        `the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`,
+        { code: `acme_authz_${now.status ?? 'unknown'}` },
+      );
+    }
+  };
+
+  /** Through the solver (HTTP-01, DNS-PERSIST-01): present, then the CA's verdict. */
+  const solve = async (authz: acme.Authorization, solver: ChallengeSolver) => {
+    const shown = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
+    const ch = authz.challenges.find((c) => (c.type as string) === solver.type);
+    if (!ch)
+      throw fatal(
+        `the certificate authority offers no ${solver.label} challenge for ${shown} (it offers: ${authz.challenges.map((c) => c.type).join(', ') || 'none'})`,
+        { code: 'acme_no_challenge' },
+      );
+    const keyAuthorization = solver.type === 'http-01' ? await client.getChallengeKeyAuthorization(ch) : '';
+    const ctx = {
+      accountUrl: client.getAccountUrl(),
+      thumbprint: accountThumbprint(session),
+      directory: session.directory,
+      signal: o.signal,
+      log,
+    };
+    await solver.present(
+      {
+        identifier: authz.identifier.value,
+        wildcard: authz.wildcard === true,
+        challenge: ch as unknown as OfferedChallenge,
+        keyAuthorization,
+      },
+      ctx,
+    );
+    log(`asking the CA to validate ${shown} through ${solver.label}`);
+    const hint = solver.hint?.();
+    await validate(authz, ch, shown, solver.label, hint ? ` ${hint}` : '');
+  };
+
   const prove = async (authz: acme.Authorization) => {
+    if (o.solver) return solve(authz, o.solver);
     const ch = authz.challenges.find((c) => c.type === 'dns-01');
     const shown = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
     if (!ch)
       throw fatal(`the certificate authority offers no DNS-01 challenge for ${shown}`, { code: 'acme_no_dns01' });
     const value = await client.getChallengeKeyAuthorization(ch);
     const name = challengeName(authz.identifier.value);
-    if (!dns.provider.setTxt || !dns.provider.deleteTxt)
+    const provider = dns.provider;
+    if (!provider?.setTxt || !provider.deleteTxt)
       throw fatal('this provider account cannot set TXT records, which DNS-01 needs', { code: 'no_txt' });
     log(`setting TXT ${name} for ${shown}`);
-    await dns.provider.setTxt(name, value, o.signal);
+    await provider.setTxt(name, value, o.signal);
     try {
       await dns.waitVisible(name, value, o.signal);
       log(`TXT ${name} is visible; asking the CA to validate ${shown}`);
-      try {
-        await client.completeChallenge(ch);
-      } catch (e) {
-        throw acmeError(e, `asking the certificate authority to validate ${shown}`);
-      }
-      // Only the CA's own verdict "invalid" stops for good; any trouble on the way is transient.
-      const now = await pollStatus(client, authz.url, `waiting for the validation of ${shown}`, ['pending'], o.signal);
-      if (now.status === 'invalid') {
-        const detail =
-          now.challenges?.find((c) => c.type === 'dns-01')?.error?.detail ??
-          now.error?.detail ??
-          'the authorization is invalid';
-        throw fatal(`the certificate authority could not validate ${shown} through DNS-01: ${detail}`, {
-          code: 'acme_validation',
-        });
-      }
-      if (now.status !== 'valid') {
-        throw transient(
-          `the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`,
-          { code: `acme_authz_${now.status ?? 'unknown'}` },
-        );
-      }
+      await validate(authz, ch, shown, 'DNS-01');
     } finally {
-      await dns.provider.deleteTxt(name, value).then(
+      await provider.deleteTxt(name, value).then(
         () => log(`removed TXT ${name}`),
         (e: Error) => log(`could not remove TXT ${name}: ${e.message}`),
       );
     }
   };
 
-  if (dns.provider.txtSerialised) {
+  if (dns.provider?.txtSerialised && !o.solver) {
     for (const a of authzs) await prove(a);
   } else {
     const results = await Promise.allSettled(authzs.map(prove));

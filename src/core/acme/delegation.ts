@@ -167,7 +167,10 @@ function atTarget(e: unknown, d: Delegation, label: string): unknown {
  * follows the alias and writes at its target through the challenge account, `deleteTxt` removes
  * it there, `waitVisible` waits at the target's authoritative servers.
  */
-export function delegatedDns(o: DelegatedDnsOptions): Pick<ManagerDeps, 'provider' | 'waitVisible'> {
+export function delegatedDns(o: DelegatedDnsOptions): {
+  provider: DnsProvider;
+  waitVisible: ManagerDeps['waitVisible'];
+} {
   const inner = o.provider;
   const found = new Map<string, Delegation>(); // challenge name → its delegation, for the wait and the delete
   const log = o.log ?? (() => undefined);

@@ -20,6 +20,7 @@ import { daysLeft, renewalDecision } from './timing';
 import { certInfo, splitPem } from './x509';
 import { createHash } from 'node:crypto';
 import { validateNames } from './names';
+import type { ChallengeSolver } from './solver';
 
 export { validateNames };
 
@@ -59,7 +60,10 @@ export interface CertificateResult {
 }
 
 export interface ManagerDeps {
-  provider: DnsProvider;
+  /** The DNS-01 provider account; absent when `solver` answers another challenge. */
+  provider?: DnsProvider;
+  /** HTTP-01 or DNS-PERSIST-01 instead of DNS-01: opened before the order, closed after. */
+  solver?: ChallengeSolver;
   waitVisible(name: string, value: string, signal?: AbortSignal): Promise<void>;
   now?: () => Date;
   log?: (text: string) => void;
@@ -160,18 +164,32 @@ export async function ensureCertificate(
   await assertWritable(job.outDir);
   const keyPem = job.pinKey && current && info ? current.privkey : await makeKey(job.keyType);
   const s = await session();
-  const { orderCertificate } = await import('./client');
-  const chainPem = await orderCertificate(
-    s,
-    { provider: deps.provider, waitVisible: deps.waitVisible, log },
-    {
-      names,
-      keyPem,
-      profile: job.profile,
-      replacesCertPem: info ? current?.cert : undefined,
+  const { orderCertificate, accountThumbprint } = await import('./client');
+  const solver = deps.solver;
+  let chainPem: string;
+  try {
+    await solver?.prepare(names, {
+      accountUrl: s.client.getAccountUrl(),
+      thumbprint: accountThumbprint(s),
+      directory: s.directory,
       signal: deps.signal,
-    },
-  );
+      log,
+    });
+    chainPem = await orderCertificate(
+      s,
+      { provider: deps.provider, waitVisible: deps.waitVisible, log },
+      {
+        names,
+        keyPem,
+        profile: job.profile,
+        replacesCertPem: info ? current?.cert : undefined,
+        signal: deps.signal,
+        solver,
+      },
+    );
+  } finally {
+    await solver?.finish();
+  }
   const certs = splitPem(chainPem);
   if (certs.length === 0)
     throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });

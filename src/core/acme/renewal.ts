@@ -26,6 +26,7 @@ import type { BackoffOptions } from '../retry';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import { duration } from '../text';
 import type { AcmeSession } from './client';
+import type { ChallengeSolver } from './solver';
 import type { CertificateJob, CertificateResult, ManagerDeps } from './manager';
 import { readCertificateSet } from './storage';
 import { daysLeft, renewalDecision } from './timing';
@@ -119,7 +120,10 @@ export type EnsureFn = (
 
 export interface RenewalOptions {
   job: CertificateJob;
-  provider: DnsProvider;
+  /** The DNS-01 provider account; absent when `solver` answers another challenge. */
+  provider?: DnsProvider;
+  /** HTTP-01 or DNS-PERSIST-01 instead of DNS-01 (solver.ts). */
+  solver?: ChallengeSolver;
   waitVisible: ManagerDeps['waitVisible'];
   checkEveryMs: number;
   checkOnStart: boolean;
@@ -221,6 +225,7 @@ export class RenewalLoop {
         o.job,
         {
           provider: o.provider,
+          solver: o.solver,
           waitVisible: o.waitVisible,
           force,
           signal: abort.signal,
