@@ -6,8 +6,6 @@
  * read-only by the test, as root); CA presets that need External Account Binding say where to get
  * the keys.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
-type AnyMsg = Record<string, any>;
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
