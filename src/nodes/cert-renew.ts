@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { delegatedDns } from '../core/acme/delegation';
 import { certificateJob, serverListText, txtWait, txtWaiter } from '../core/acme/job';
 import { certificateMessages, expiryMessage, renewalFailureMessages } from '../core/acme/messages';
-import { validateNames } from '../core/acme/names';
+import { CA_CHOICES, CA_PRESETS, validateNames } from '../core/acme/names';
+import { checkWritableFolder } from '../core/acme/storage';
 import { RenewalLoop, type ExpiryWarning, type RunOutcome } from '../core/acme/renewal';
 import type { DnsServer } from '../core/dns/transport';
 import { Redactor } from '../core/redact';
@@ -38,7 +39,7 @@ const certConfigSchema = z
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
       z.array(z.string()).min(1, 'enter at least one name'),
     ),
-    ca: z.enum(['letsencrypt', 'letsencrypt-staging', 'custom']).default('letsencrypt-staging'),
+    ca: z.enum(CA_CHOICES).default('letsencrypt-staging'),
     directoryUrl: text(),
     email: text().refine((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'the e-mail address is not valid'),
     eabKid: text(),
@@ -58,6 +59,9 @@ const certConfigSchema = z
     checkOnStart: boolField(true),
     output: z.enum(['issued', 'always']).default('issued'),
     topic: z.preprocess((v) => (blank(v) ? 'certificate' : v), z.string()),
+    pkcs12: boolField(false),
+    combinedPem: boolField(false),
+    expiryDays: numberField('expiry alert days', 1, 60, 7),
   })
   .superRefine((c, ctx) => {
     if (c.ca === 'custom') {
@@ -92,12 +96,15 @@ export = function register(RED: Red): void {
   function CertRenewNode(this: RedNode, raw: Record<string, unknown>): void {
     RED.nodes.createNode(this, raw);
     const node = this;
-    const redactor = new Redactor([node.credentials?.eabHmacKey]);
+    const redactor = new Redactor([node.credentials?.eabHmacKey, node.credentials?.p12Password]);
     const idle = (reason: string) =>
       stayIdle(node, `${t('errors.invalid-config')}: ${reason}`, t('status.invalid-config'));
     const parsed = certConfigSchema.safeParse(raw);
     if (!parsed.success) return idle(describe(parsed.error));
     const cfg = parsed.data;
+    if (cfg.ca !== 'custom' && CA_PRESETS[cfg.ca].eab && !(cfg.eabKid && node.credentials?.eabHmacKey))
+      return idle(t(`errors.eab-${cfg.ca.replace(/-.*/, '')}`));
+    if (cfg.pkcs12 && !node.credentials?.p12Password) return idle(t('errors.no-p12-password'));
     // DNS-01 writes TXT records through the provider account, or through a challenge account it
     // delegates to by CNAME (acme-dns: the account itself); the other challenges need no account.
     let account: DdnsAccount | null = null;
@@ -151,7 +158,13 @@ export = function register(RED: Red): void {
       if ('error' in s) return idle(s.error);
       solver = s;
     }
-    const job = certificateJob(cfg, names, node.credentials?.eabHmacKey, RED.settings.userDir ?? process.cwd());
+    const job = certificateJob(
+      cfg,
+      names,
+      node.credentials?.eabHmacKey,
+      RED.settings.userDir ?? process.cwd(),
+      node.credentials?.p12Password,
+    );
     // A provider that publishes its zone in batches (netcup, NameSilo) raises the wait to its own
     // (the one that writes the TXT record: the challenge account when there is one).
     const wait = txtWait(cfg.propagationTimeout, txtAccount?.definition?.txtPropagation);
@@ -186,6 +199,8 @@ export = function register(RED: Red): void {
           })
         : { provider, waitVisible };
 
+    /** The status while the folder cannot be written (found at deploy), or null. */
+    let unwritable: { fill: 'red'; shape: 'dot'; text: string } | null = null;
     const loop = new RenewalLoop({
       job,
       provider: dns.provider,
@@ -200,6 +215,7 @@ export = function register(RED: Red): void {
       accountStopped: () =>
         txtAccount?.gate.stop ? new AccountStoppedError(txtAccount.gate.stop, txtAccount.label) : undefined,
       onExpiring: (w) => warnExpiring(w),
+      expiryAlertDays: cfg.expiryDays,
     });
 
     /**
@@ -213,11 +229,16 @@ export = function register(RED: Red): void {
       const about = { msg: input?.msg ?? {}, topic: cfg.topic, names };
       if (o.kind === 'ok') {
         const r = o.result;
-        node.status({
-          fill: r.daysLeft > 7 ? 'green' : 'yellow',
-          shape: 'dot',
-          text: t('status.days-left', undefined, { days: r.daysLeft, date: r.notAfter.slice(0, 10) }),
-        });
+        // Yellow only when less is left than the alert days and than a third of the lifetime (a
+        // 6-day certificate is not a warning in itself).
+        const lifetimeDays = (Date.parse(r.notAfter) - Date.parse(r.notBefore)) / 86_400_000;
+        if (unwritable) node.status(unwritable);
+        else
+          node.status({
+            fill: r.daysLeft >= Math.min(cfg.expiryDays, lifetimeDays / 3) ? 'green' : 'yellow',
+            shape: 'dot',
+            text: t('status.days-left', undefined, { days: r.daysLeft, date: r.notAfter.slice(0, 10) }),
+          });
         const { out, alert } = certificateMessages(r, alerts ? o.recovered : undefined, about);
         if (r.renewed || cfg.output === 'always' || input) send([out, alert]);
         else if (alert) send([null, alert]);
@@ -276,8 +297,22 @@ export = function register(RED: Red): void {
     // A secret over plain http:// (the account logs it once): a yellow status until the first check.
     const plainHttp = account?.plainHttp ?? challenge?.plainHttp;
     if (plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: plainHttp.status });
+    // A folder that cannot be written (e.g. /ssl in the Home Assistant add-on, mapped read-only) is
+    // said at deploy, with where to write instead, not only when a certificate is due.
+    // The red status stays (also over a certificate that is not due yet) until the next deploy.
+    checkWritableFolder(job.outDir).catch((e: Error) => {
+      node.error(clean(e.message));
+      unwritable = {
+        fill: 'red',
+        shape: 'dot',
+        text: t('status.not-writable', undefined, { dir: clip(job.outDir, 40) }),
+      };
+      node.status(unwritable);
+    });
     loop.start();
   }
 
-  RED.nodes.registerType('cert-renew', CertRenewNode, { credentials: { eabHmacKey: { type: 'password' } } });
+  RED.nodes.registerType('cert-renew', CertRenewNode, {
+    credentials: { eabHmacKey: { type: 'password' }, p12Password: { type: 'password' } },
+  });
 };

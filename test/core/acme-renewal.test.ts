@@ -226,3 +226,83 @@ test('ensureCertificate: while the provider account is stopped, no order is crea
     (e: DdnsError) => e.kind === 'transient' && /cannot be reached/.test(e.message),
   );
 });
+
+// Issue 14: Let's Encrypt sends no expiry e-mails any more. While renewal fails by passing trouble
+// (not stopped), the alert comes once the certificate is due and within the alert days.
+test('renewal loop: failing but retrying, the expiry alert comes within the alert days (at most once a day)', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.now();
+  // A 47-day certificate (tlsserver-like) with 10 days left: due (fewer than a third of 47 days left).
+  const onDisk: CertificateOnDisk = {
+    names: ['nas.example.com'],
+    notBefore: new Date(t0 - 37 * DAY),
+    notAfter: new Date(t0 + 10 * DAY),
+  };
+  const warnings: ExpiryWarning[] = [];
+  let calls = 0;
+  const loop = new RenewalLoop({
+    job: { names: onDisk.names, outDir: join(dir, 'unused') } as CertificateJob,
+    provider: {} as never,
+    waitVisible: async () => undefined,
+    checkEveryMs: DAY,
+    checkOnStart: true,
+    clock,
+    random: noJitter,
+    ensure: async () => {
+      calls++;
+      throw transient('the TXT record is not visible at the authoritative servers', { code: 'txt_not_visible' });
+    },
+    readCertificate: async () => onDisk,
+    onExpiring: (w) => warnings.push(w),
+    expiryAlertDays: 7,
+  });
+  loop.start();
+  await clock.advance(FIRST_CHECK_MS);
+  await clock.advance(0);
+  assert.equal(loop.stoppedBy, null, 'passing trouble: not stopped');
+  assert.equal(warnings.length, 0, '10 days left: more than the 7 alert days');
+  // Retries (backoff up to 6 h) go on; 3 days later fewer than 7 days are left (and a retry comes
+  // at most 6 h later).
+  await clock.advance(3 * DAY + 7 * 3_600_000);
+  assert.ok(calls > 5, `retried ${calls} times`);
+  assert.equal(warnings.length, 1, 'within 7 days and not renewed: one alert');
+  const w = warnings[0];
+  assert.equal(w.retrying, true);
+  assert.equal(w.daysLeft, 6);
+  assert.equal(w.cause.code, 'txt_not_visible');
+  assert.match(
+    w.message,
+    /^The certificate for nas\.example\.com runs out in 6 days \(.*\) and has not been renewed: the last attempt failed: the TXT record is not visible/,
+  );
+  assert.match(w.message, /The node keeps trying by itself/);
+  await clock.advance(DAY - 7 * 3_600_000);
+  assert.equal(warnings.length, 1, 'at most one a day');
+  await clock.advance(DAY);
+  assert.equal(warnings.length, 2, 'the next day, the next');
+  await loop.stop();
+});
+
+test('renewal loop: after a success the next check follows the ARI Retry-After, or the renewal time when sooner', async () => {
+  const clock = new FakeClock();
+  let result = { renewed: false, daysLeft: 40, ariRetryAfterMs: 6 * 3_600_000 } as unknown as CertificateResult;
+  const loop = new RenewalLoop({
+    job: {} as never,
+    provider: {} as never,
+    waitVisible: async () => undefined,
+    checkEveryMs: DAY,
+    checkOnStart: false,
+    clock,
+    random: noJitter,
+    ensure: async () => result,
+    readCertificate: async () => null,
+  });
+  await loop.check();
+  assert.equal(loop.nextAt, clock.now() + 6 * 3_600_000, "the CA's Retry-After, not the 24 h interval");
+  result = { ...result, renewAt: new Date(clock.now() + 2 * 3_600_000).toISOString() };
+  await loop.check();
+  assert.equal(loop.nextAt, clock.now() + 2 * 3_600_000 + 1000, 'the planned renewal time comes first');
+  result = { renewed: false, daysLeft: 40 } as unknown as CertificateResult;
+  await loop.check();
+  assert.equal(loop.nextAt, clock.now() + 0.95 * DAY, 'no ARI: the interval');
+  await loop.stop();
+});

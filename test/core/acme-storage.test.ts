@@ -96,3 +96,17 @@ describe('certificate storage on a failing disk', { skip: mountUnavailable() }, 
     assert.equal(statSync(join(live, 'fullchain.pem')).mode & 0o777, 0o644);
   });
 });
+
+// Issue 14: the Home Assistant Node-RED add-on maps /ssl read-only (its config.yaml: `ssl` without
+// `:rw`) and /share read-write; an error about a folder under /ssl says to write under /share.
+test('a folder that cannot be written: the error says where to write instead (/share for /ssl)', async () => {
+  const { writeElsewhereHint } = await import('../../src/core/acme/storage');
+  assert.match(
+    writeElsewhereHint('/ssl/home.example.com'),
+    /\/ssl is read-only: .*under \/share .*\/share\/ssl\/home\.example\.com/,
+  );
+  assert.match(writeElsewhereHint('/ssl'), /\/share\/ssl\/<name>/);
+  assert.match(writeElsewhereHint('/ssl'), /http: ssl_certificate and ssl_key/);
+  assert.doesNotMatch(writeElsewhereHint('/sslx/a'), /share/);
+  assert.match(writeElsewhereHint('/srv/certs'), /user running Node-RED can write/);
+});

@@ -214,7 +214,7 @@ function withoutTypes(flow: Json[], types: Set<string>): Json[] {
     );
 }
 
-/** Example secrets, as a user would type them, for every account of the flow (per its provider). */
+/** Example secrets, as a user would type them, for every account of the flow (per its provider) and cert-renew's PKCS#12 password. */
 function withSecrets(flow: Json[], providers: Json[]): Json[] {
   const sample: Record<string, string> = {
     token: 'c0ffee00-0000-4000-8000-000000000000',
@@ -222,6 +222,8 @@ function withSecrets(flow: Json[], providers: Json[]): Json[] {
     tsigSecret: Buffer.alloc(32, 7).toString('base64'),
   };
   return flow.map((n) => {
+    // cert-renew's PKCS#12 file takes its password from the node's own credentials.
+    if (n.type === 'cert-renew' && n.pkcs12) return { ...n, credentials: { p12Password: 'example-p12-password' } };
     if (n.type !== 'ddns-account') return n;
     const def = providers.find((p) => p.id === n.provider);
     const keys: string[] = (def?.fields ?? []).filter((f: Json) => f.kind === 'password').map((f: Json) => f.key);

@@ -1,5 +1,5 @@
 /**
- * The Home Assistant entity example (examples/09-home-assistant-entities.json, issue 15): its
+ * The Home Assistant entity example (examples/11-home-assistant-entities.json, issue 15): its
  * wiring (every alert output feeds the problem sensor, the button forces dns-update, each entity
  * node has an entity config of the right kind and device class, all under one device), and its
  * function node "alerts → problem" run in a real Node-RED runtime: alerts of the three nodes switch
@@ -18,7 +18,7 @@ const functionNode = require(join(NODE_RED_PATH, '..', '@node-red', 'nodes', 'co
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const flow = readExample('09-home-assistant-entities.json');
+const flow = readExample('11-home-assistant-entities.json');
 const byId = new Map(flow.map((n) => [n.id, n]));
 const one = (pred: (n: FlowNode) => boolean, what: string): FlowNode => {
   const found = flow.filter(pred);

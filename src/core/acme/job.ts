@@ -8,11 +8,11 @@ import { DdnsError } from '../errors';
 import { describePropagation, waitForPropagation, type PropagationServer } from '../dns/propagation';
 import { parseServer, type DnsServer } from '../dns/transport';
 import type { CertificateJob, KeyType, ManagerDeps } from './manager';
-import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './names';
+import { CA_PRESETS, type CaPreset } from './names';
 
 /** The configuration fields the job is made of ('' = not set). */
 export interface CertJobSettings {
-  ca: 'letsencrypt' | 'letsencrypt-staging' | 'custom';
+  ca: CaPreset | 'custom';
   directoryUrl: string;
   email: string;
   eabKid: string;
@@ -22,6 +22,10 @@ export interface CertJobSettings {
   renewDays?: number;
   profile: string;
   outDir: string;
+  /** Write certificate.p12 too (its password: the node's credentials). */
+  pkcs12?: boolean;
+  /** Write combined.pem too (full chain + key). */
+  combinedPem?: boolean;
 }
 
 /**
@@ -33,15 +37,11 @@ export function certificateJob(
   names: string[],
   eabKey: string | undefined,
   userDir: string,
+  pkcs12Password?: string,
 ): CertificateJob {
   return {
     names,
-    directoryUrl:
-      cfg.ca === 'letsencrypt'
-        ? LETS_ENCRYPT
-        : cfg.ca === 'letsencrypt-staging'
-          ? LETS_ENCRYPT_STAGING
-          : cfg.directoryUrl,
+    directoryUrl: cfg.ca === 'custom' ? cfg.directoryUrl : CA_PRESETS[cfg.ca].url,
     email: cfg.email || undefined,
     eab: cfg.eabKid && eabKey ? { kid: cfg.eabKid, hmacKey: eabKey } : undefined,
     caPem: cfg.caCert || undefined,
@@ -51,6 +51,8 @@ export function certificateJob(
     profile: cfg.profile || undefined,
     outDir: cfg.outDir || join(userDir, 'certificates', names[0].replace(/^\*\./, '_wildcard.')),
     accountDir: join(userDir, 'ddns-acme'),
+    ...(cfg.pkcs12 && pkcs12Password ? { pkcs12Password } : {}),
+    ...(cfg.combinedPem ? { combinedPem: true } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ export function expiryMessage(w: ExpiryWarning, o: { topic: string }): Message {
       notAfter: w.notAfter,
       daysLeft: w.daysLeft,
       expired: w.expired,
+      retrying: w.retrying === true,
       error: w.cause.message,
       code: w.cause.code,
       message: w.message,

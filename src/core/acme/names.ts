@@ -8,6 +8,22 @@ import { badInput } from '../errors';
 export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
+/**
+ * The CA presets of cert-renew (acme.sh wiki "Server", lego's CA table). No Buypass: its free ACME
+ * service ended in October 2025. `eab`: the CA needs External Account Binding (key ID + HMAC key).
+ */
+export const CA_PRESETS = {
+  letsencrypt: { url: LETS_ENCRYPT, eab: false },
+  'letsencrypt-staging': { url: LETS_ENCRYPT_STAGING, eab: false },
+  zerossl: { url: 'https://acme.zerossl.com/v2/DV90', eab: true },
+  google: { url: 'https://dv.acme-v02.api.pki.goog/directory', eab: true },
+  'google-staging': { url: 'https://dv.acme-v02.test-api.pki.goog/directory', eab: true },
+  'sslcom-ecc': { url: 'https://acme.ssl.com/sslcom-dv-ecc', eab: true },
+  'sslcom-rsa': { url: 'https://acme.ssl.com/sslcom-dv-rsa', eab: true },
+} as const;
+export type CaPreset = keyof typeof CA_PRESETS;
+export const CA_CHOICES = [...(Object.keys(CA_PRESETS) as CaPreset[]), 'custom'] as const;
+
 const NAME_RE = /^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
 
 export function validateNames(names: string[]): string[] {

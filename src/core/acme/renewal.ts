@@ -17,6 +17,13 @@
  * - The expiry watch while stopped: at once after the stop, then every interval (at most 24 h), the
  *   certificate on disk is read (neither the CA nor the provider is asked); when it is due for
  *   renewal, or has expired, `onExpiring` gets a warning, at most once per 24 h.
+ * - The expiry alert while renewal is failing but not stopped (Let's Encrypt sends no expiry
+ *   e-mails any more): after a passing failure, when the certificate on disk is due and fewer
+ *   than `expiryAlertDays` (default 7) days are left, `onExpiring` gets a warning, at most once
+ *   per 24 h.
+ * - The next check after a success: the interval; sooner when the CA's ARI answer asked for it
+ *   (its Retry-After, clamped into [1 min, 24 h] as RFC 9773 §4.3 suggests) or when renewal falls
+ *   due before the interval ends (short-lived certificates).
  * - `stop()` clears the timer, aborts the running order and resolves when it has settled.
  */
 import { AlertLatch, type LatchEvent } from '../alert-latch';
@@ -38,6 +45,10 @@ export const RENEW_RETRY: BackoffOptions = { baseMs: 5 * 60_000, capMs: 6 * 3_60
 export const FIRST_CHECK_MS = 2000;
 /** The expiry watch while stopped: at most this long between two looks, and between two warnings. */
 export const EXPIRY_WATCH_MS = 24 * 3_600_000;
+/** The expiry alert while renewal fails: this many days before the end, by default. */
+export const EXPIRY_ALERT_DAYS = 7;
+/** The CA's ARI Retry-After is clamped into this range (RFC 9773 §4.3). */
+export const ARI_RECHECK_MS = { min: 60_000, max: 24 * 3_600_000 };
 
 /** The outcome of one run. */
 export type RunOutcome =
@@ -61,8 +72,10 @@ export interface ExpiryWarning {
   /** Whole days left (negative: expired). */
   daysLeft: number;
   expired: boolean;
-  /** What stopped the renewal. */
+  /** What stopped the renewal (or, with `retrying`, why the last attempt failed). */
   cause: DdnsError;
+  /** Renewal is not stopped: the node keeps trying by itself. */
+  retrying?: boolean;
   /** What is wrong and what to do, in words. */
   message: string;
 }
@@ -94,22 +107,41 @@ export function expiryWarning(
   now: number,
   cause: DdnsError,
   renewDaysBefore?: number,
+  retrying?: { alertDays: number },
 ): ExpiryWarning | null {
   if (!renewalDecision(cert, new Date(now), { renewDaysBefore }).due) return null;
   const left = cert.notAfter.getTime() - now;
+  if (retrying && left > retrying.alertDays * 86_400_000) return null;
   const date = cert.notAfter.toISOString().slice(0, 10);
   const which = `The certificate for ${cert.names.join(', ') || 'your names'}`;
   const when = left <= 0 ? `${which} expired on ${date}` : `${which} runs out in ${duration(left, 'down')} (${date})`;
+  const why = cause.message.replace(/\.$/, '');
   return {
     names: cert.names,
     notAfter: cert.notAfter.toISOString(),
     daysLeft: daysLeft(cert.notAfter, new Date(now)),
     expired: left <= 0,
     cause,
-    message:
-      `${when} and is not being renewed, because renewal stopped: ${cause.message.replace(/\.$/, '')}. ` +
-      'Fix that, then send a message to the cert-renew node (or deploy again) to renew it.',
+    ...(retrying ? { retrying: true } : {}),
+    message: retrying
+      ? `${when} and has not been renewed: the last attempt failed: ${why}. ` +
+        'The node keeps trying by itself; if the error needs you, fix it before the certificate runs out.'
+      : `${when} and is not being renewed, because renewal stopped: ${why}. ` +
+        'Fix that, then send a message to the cert-renew node (or deploy again) to renew it.',
   };
+}
+
+/**
+ * When to check again after a success that renewed nothing, when sooner or other than the
+ * interval: at the CA's ARI Retry-After (clamped), but never after the planned renewal time.
+ */
+export function nextCheckAfter(r: CertificateResult, now: number, intervalMs: number): number | undefined {
+  let next: number | undefined;
+  if (r.ariRetryAfterMs !== undefined && r.ariRetryAfterMs > 0)
+    next = Math.min(ARI_RECHECK_MS.max, Math.max(ARI_RECHECK_MS.min, r.ariRetryAfterMs));
+  const due = r.renewAt ? Date.parse(r.renewAt) - now : NaN;
+  if (!r.renewed && due > 0 && due < (next ?? intervalMs)) next = due + 1000;
+  return next;
 }
 
 export type EnsureFn = (
@@ -140,8 +172,14 @@ export interface RenewalOptions {
   onTimerOutcome?(o: RunOutcome): void;
   /** Why the provider account sends nothing now (its stop), or undefined: checked before an order. */
   accountStopped?: () => DdnsError | undefined;
-  /** While stopped: the certificate on disk runs out soon (at most once per EXPIRY_WATCH_MS). */
+  /**
+   * The certificate on disk runs out soon and renewal has not succeeded: while stopped (when it is
+   * due), or while failing (when it is due and fewer than `expiryAlertDays` are left); at most
+   * once per EXPIRY_WATCH_MS.
+   */
   onExpiring?(w: ExpiryWarning): void;
+  /** Days before the end when failing renewals raise the expiry alert (default EXPIRY_ALERT_DAYS). */
+  expiryAlertDays?: number;
   /** Default: certificateOnDisk(job.outDir). */
   readCertificate?: (job: CertificateJob) => Promise<CertificateOnDisk | null>;
 }
@@ -237,7 +275,9 @@ export class RenewalLoop {
       this.fatal = null;
       this.warnedAt = Number.NEGATIVE_INFINITY;
       const recovered = this.latch.success(this.clock.now());
-      this.sched.plan(0);
+      const next = nextCheckAfter(result, this.clock.now(), this.opts.checkEveryMs);
+      if (next === undefined) this.sched.plan(0);
+      else this.sched.in(next);
       out = { kind: 'ok', result, ...(recovered ? { recovered } : {}) };
     } catch (e) {
       if (this.closed) return (this.last = { kind: 'closed' });
@@ -266,7 +306,28 @@ export class RenewalLoop {
     }
     this.last = out;
     if (origin === 'timer' && !this.closed) this.opts.onTimerOutcome?.(out);
+    if (out.kind === 'failed' && out.retryInMs !== undefined) void this.lookAtExpiry(out.error);
     return out;
+  }
+
+  /** After a passing failure: the expiry alert when the certificate on disk runs out within the alert days. */
+  private async lookAtExpiry(cause: DdnsError): Promise<void> {
+    const o = this.opts;
+    let cert: CertificateOnDisk | null = null;
+    try {
+      cert = await (o.readCertificate ?? ((j: CertificateJob) => certificateOnDisk(j.outDir)))(o.job);
+    } catch {
+      cert = null;
+    }
+    if (this.closed || !cert) return;
+    const now = this.clock.now();
+    const w = expiryWarning(cert, now, cause, o.job.renewDaysBefore, {
+      alertDays: o.expiryAlertDays ?? EXPIRY_ALERT_DAYS,
+    });
+    if (w && now - this.warnedAt >= EXPIRY_WATCH_MS) {
+      this.warnedAt = now;
+      o.onExpiring?.(w);
+    }
   }
 
   /** While stopped: look at the certificate on disk, warn when it runs out soon, look again later. */

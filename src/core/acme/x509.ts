@@ -5,13 +5,13 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 
-interface Tlv {
+export interface Tlv {
   tag: number;
   start: number; // offset of the value
   end: number; // offset after the value
 }
 
-function readTlv(buf: Buffer, pos: number): Tlv {
+export function readTlv(buf: Buffer, pos: number): Tlv {
   const tag = buf[pos];
   let len = buf[pos + 1];
   let off = pos + 2;
@@ -26,7 +26,7 @@ function readTlv(buf: Buffer, pos: number): Tlv {
   return { tag, start: off, end: off + len };
 }
 
-function children(buf: Buffer, parent: Tlv): Tlv[] {
+export function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let p = parent.start; p < parent.end;) {
     const t = readTlv(buf, p);
