@@ -111,6 +111,43 @@ describe('a German editor', { skip }, () => {
       assert.ok(labels.includes('TTL neuer Einträge'), `Cloudflare's TTL field (${labels.join(' | ')})`);
       await s.screenshot('editor-de-account');
       await page.locator('#node-config-dialog-cancel').click();
+      await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
+
+      // An account that sends its password over plain http://: the yellow status of a node using
+      // it names the secret in German (deployed through the admin API, with the password).
+      const res = await s.red.api('/flows', {
+        method: 'POST',
+        headers: { 'Node-RED-Deployment-Type': 'full' },
+        body: [
+          ...FLOWS,
+          {
+            id: 'de-noip',
+            type: 'ddns-account',
+            provider: 'noip',
+            settings: { username: 'alice@example.com', endpoint: 'http://192.0.2.44:8245/nic/update' },
+            credentials: { password: 'N0-ip-Secret' },
+          },
+          {
+            id: 'de-plain',
+            type: 'dns-update',
+            z: 'de-tab',
+            account: 'de-noip',
+            hostnames: 'nas.example.com',
+            x: 340,
+            y: 160,
+            wires: [[], []],
+          },
+        ],
+      });
+      assert.ok(res.status === 200 || res.status === 204, `deploy: ${res.status} ${JSON.stringify(res.body)}`);
+      await s.reload();
+      const plain = await waitFor(
+        () => page.evaluate(() => RED.nodes.node('de-plain')?.status?.text as string | undefined),
+        30_000,
+        100,
+        'the plain-http status',
+      );
+      assert.equal(plain, 'Passwort unverschlüsselt gesendet (http://)');
       assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
     } catch (err) {
       await s.screenshot('editor-de-failed').catch(() => undefined);
