@@ -66,15 +66,17 @@ describe('a German editor', { skip }, () => {
 
   test('shows German dialogs, help, field labels and statuses', { timeout: 90_000 }, async () => {
     const { page } = s;
-    try {
-      // The status of the deployed node, in the runtime's language: the dry run "wrote" the address.
-      const status = await waitFor(
-        () => page.evaluate(() => RED.nodes.node('de-update')?.status?.text as string | undefined),
+    /** The status text a deployed node shows in the editor, once it has one. */
+    const statusOf = (id: string) =>
+      waitFor(
+        () => page.evaluate((nid) => RED.nodes.node(nid)?.status?.text as string | undefined, id),
         30_000,
         100,
-        "dns-update's status",
+        `the status of ${id}`,
       );
-      assert.equal(status, 'Probelauf: home.example.com → 203.0.113.7');
+    try {
+      // The status of the deployed node, in the runtime's language: the dry run "wrote" the address.
+      assert.equal(await statusOf('de-update'), 'Probelauf: home.example.com → 203.0.113.7');
 
       // The node's help panel in the sidebar.
       await page.evaluate(() => RED.sidebar.help.show('dns-update'));
@@ -141,13 +143,7 @@ describe('a German editor', { skip }, () => {
       });
       assert.ok(res.status === 200 || res.status === 204, `deploy: ${res.status} ${JSON.stringify(res.body)}`);
       await s.reload();
-      const plain = await waitFor(
-        () => page.evaluate(() => RED.nodes.node('de-plain')?.status?.text as string | undefined),
-        30_000,
-        100,
-        'the plain-http status',
-      );
-      assert.equal(plain, 'Passwort unverschlüsselt gesendet (http://)');
+      assert.equal(await statusOf('de-plain'), 'Passwort unverschlüsselt gesendet (http://)');
       assert.deepEqual(s.pageErrors, [], 'no script errors in the editor');
     } catch (err) {
       await s.screenshot('editor-de-failed').catch(() => undefined);
