@@ -30,9 +30,11 @@ import {
   plainHttpSecret,
   plainSettings,
   providerCatalog,
+  type PlainHttpSecret,
   secretValues,
   type DdnsAccount,
 } from '../core/update/account';
+import { catalog } from './adapter';
 import type { Red, RedNode } from './red-types';
 
 /** The node's own properties as the editor saves them. */
@@ -61,6 +63,43 @@ function describeIssues(
       return field ? `${field.label}: ${message}` : key ? `${key}: ${message}` : message;
     })
     .join('; ');
+}
+
+/**
+ * A field's label in the runtime's language, as the editor finds it (nodes/ddns-account.html): the
+ * catalog entry `field.<key>` or `field.<key>-N` whose en-US text is the definition's label; else
+ * the definition's English.
+ */
+function fieldLabel(RED: Red, f: { key: string; label: string }): string {
+  const base = `ddns-account.field.${f.key}`;
+  for (let i = 1; i < 40; i++) {
+    const key = i === 1 ? base : `${base}-${i}`;
+    const en = RED._(key, { lng: 'en-US' });
+    if (!en || en.endsWith(key)) break; // no such entry
+    if (en === f.label) return RED._(key);
+  }
+  return f.label;
+}
+
+/**
+ * The status of a node using an account that sends a secret over plain http://, in the runtime's
+ * language: core's English words where a label has no translation.
+ */
+function plainHttpStatus(
+  RED: Red,
+  def: ProviderDefinition,
+  secrets: Record<string, string>,
+  p: PlainHttpSecret,
+): string {
+  const t = catalog(RED, 'ddns-account');
+  const sent = def.fields.filter((f) => f.kind === 'password' && secrets[f.key]);
+  const what = sent
+    .map((f, i) => {
+      const local = fieldLabel(RED, f);
+      return local === f.label ? (p.secrets[i] ?? local) : local;
+    })
+    .join(t('status.and', ' and '));
+  return t(p.loopback ? 'status.plain-http-local' : 'status.plain-http', p.status, { what });
 }
 
 interface AdminResponse {
@@ -124,7 +163,10 @@ export = function register(RED: Red): void {
         );
     }
     // The nodes using the account show node.plainHttp.status.
-    if (!node.configError && def) node.plainHttp = plainHttpSecret(def, settings, secrets, node.label);
+    if (!node.configError && def) {
+      const plain = plainHttpSecret(def, settings, secrets, node.label);
+      node.plainHttp = plain && { ...plain, status: plainHttpStatus(RED, def, secrets, plain) };
+    }
     // Quiet until used, as core's mqtt-broker: an account that no node uses (say, left behind by a
     // deleted example) logs nothing; the first use says what is wrong, once per account and start.
     let told = false;

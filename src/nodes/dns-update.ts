@@ -25,11 +25,11 @@ import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
 import { resultsFailure, ResultsView } from '../core/update/results-view';
-import { resultsOk } from '../core/update/summary';
+import { fillIn, resultsOk, STATUS_TEXTS, type StatusWords } from '../core/update/summary';
 import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
-import { asError, contextStore, fail, stayIdle } from './adapter';
+import { asError, catalog, contextStore, fail, stayIdle } from './adapter';
 import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -150,6 +150,10 @@ export = function register(RED: Red): void {
   /** The engine state of every node, for as long as the process runs: a redeploy must not send the same address again (see contextStore). */
   const processMemory = new Map<string, unknown>();
 
+  /** Status texts in the runtime's language (Node-RED's `lang` setting), English without the catalog. */
+  const t = catalog(RED, 'dns-update');
+  const words: StatusWords = (key, subs) => t(`status.${key}`, fillIn(STATUS_TEXTS[key], subs), subs);
+
   function DnsUpdateNode(this: RedNode, raw: Record<string, unknown>): void {
     RED.nodes.createNode(this, raw);
     const node = this;
@@ -158,7 +162,7 @@ export = function register(RED: Red): void {
       return stayIdle(
         node,
         `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`,
-        'invalid settings',
+        t('status.invalid-config', 'invalid settings'),
       );
     const cfg = parsed.data;
     // The names: fixed at deploy (the list, an environment variable), or read for each msg.
@@ -168,7 +172,7 @@ export = function register(RED: Red): void {
       if (fixedAtDeploy(cfg.hostnamesType))
         configEntries = namesOf(valueAtDeploy(RED, node, cfg.hostnames, cfg.hostnamesType), namesFrom);
     } catch (e) {
-      return stayIdle(node, toDdnsError(e).message, 'invalid host name');
+      return stayIdle(node, toDdnsError(e).message, t('status.invalid-hostname', 'invalid host name'));
     }
     const addressFrom =
       cfg.addressPropertyType === 'msg' && cfg.addressProperty === 'payload'
@@ -179,7 +183,7 @@ export = function register(RED: Red): void {
       return stayIdle(
         node,
         'No provider account is chosen, or it is not deployed: open the node and choose one.',
-        'no account',
+        t('status.no-account', 'no account'),
         { logged: false },
       );
     }
@@ -195,12 +199,19 @@ export = function register(RED: Red): void {
     try {
       provider = account.getProvider();
     } catch (e) {
-      return stayIdle(node, redactor.text(toDdnsError(e).message), 'account settings invalid', { logged: false });
+      return stayIdle(
+        node,
+        redactor.text(toDdnsError(e).message),
+        t('status.account-invalid', 'account settings invalid'),
+        {
+          logged: false,
+        },
+      );
     }
     // A secret over plain http:// (the account logs it once): a yellow status until the first result.
     if (account.plainHttp) node.status({ fill: 'yellow', shape: 'ring', text: account.plainHttp.status });
 
-    const view = new ResultsView((t) => redactor.text(t));
+    const view = new ResultsView((text) => redactor.text(text), words);
     const dryRun = account.providerId === 'dryrun';
     let closed = false;
 
@@ -247,7 +258,11 @@ export = function register(RED: Red): void {
       if (!s) return;
       // A dry run looks different from a real write: blue ring, "dry run:", an arrow for "would set".
       if (dryRun && s.fill === 'green')
-        node.status({ fill: 'blue', shape: 'ring', text: `dry run: ${s.text.replace(' ✓ ', ' → ')}` });
+        node.status({
+          fill: 'blue',
+          shape: 'ring',
+          text: t('status.dry-run', `dry run: ${s.text.replace(' ✓ ', ' → ')}`, { text: s.text.replace(' ✓ ', ' → ') }),
+        });
       else node.status(s);
     }
 
@@ -344,7 +359,11 @@ export = function register(RED: Red): void {
           results.push(...(await engine.reset()));
           // the status no longer shows stops that have been lifted
           if (view.forgetStops())
-            node.status({ fill: 'grey', shape: 'ring', text: 'reset: waiting for the next address' });
+            node.status({
+              fill: 'grey',
+              shape: 'ring',
+              text: t('status.reset', 'reset: waiting for the next address'),
+            });
         }
         for (const g of perName.groups)
           results.push(
@@ -373,7 +392,14 @@ export = function register(RED: Red): void {
           const err = failure(results);
           done(err ?? undefined);
         },
-        (e) => (closed ? done() : fail(node, e, { done, redact: (t) => redactor.text(t), status: 'invalid msg' })),
+        (e) =>
+          closed
+            ? done()
+            : fail(node, e, {
+                done,
+                redact: (text) => redactor.text(text),
+                status: t('status.invalid-msg', 'invalid msg'),
+              }),
       );
     });
 

@@ -95,8 +95,16 @@ export async function waitForEditor(page: Page): Promise<void> {
   );
 }
 
+export interface EditorOptions extends StartOptions {
+  /**
+   * The editor's language as a user sets it (View › Language in the user settings, kept in the
+   * browser's localStorage as `editor-language`), e.g. `de`; default: the browser's (en-US).
+   */
+  editorLanguage?: string;
+}
+
 /** Start an isolated Node-RED (startNodeRed options) and open its editor in headless Chromium. */
-export async function openEditor(opts: StartOptions = {}): Promise<EditorSession> {
+export async function openEditor(opts: EditorOptions = {}): Promise<EditorSession> {
   const red = await startIsolatedNodeRed(opts);
   const profile = mkdtempSync(join(tmpdir(), 'ddns-chromium-'));
   let context: BrowserContext | undefined;
@@ -129,6 +137,16 @@ export async function openEditor(opts: StartOptions = {}): Promise<EditorSession
       blockedRequests.push(url);
       return route.abort('blockedbyclient');
     });
+    if (opts.editorLanguage) {
+      await context.addInitScript(
+        (lang) =>
+          (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem(
+            'editor-language',
+            lang,
+          ),
+        opts.editorLanguage,
+      );
+    }
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
     page.setDefaultTimeout(15_000);

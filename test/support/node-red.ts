@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort, stopProcess } from './ports';
@@ -124,6 +124,24 @@ export interface StartOptions {
   port?: number;
 }
 
+/**
+ * The log lines that say Node-RED is up, in the language it logs in (settings.js `lang`, e.g. `de`):
+ * Node-RED's own runtime catalog of that language, English when it has none.
+ */
+function startedLines(lang: unknown): string[] {
+  const english = ['Server now running', 'Started flows'];
+  if (typeof lang !== 'string' || !/^[a-z]{2}(-[A-Za-z]{2})?$/.test(lang)) return english;
+  try {
+    const runtime = dirname(require.resolve('@node-red/runtime/package.json', { paths: [NODE_RED_PATH] }));
+    const file = [lang, lang.split('-')[0]!].map((l) => join(runtime, 'locales', l, 'runtime.json')).find(existsSync);
+    if (!file) return english;
+    const c = JSON.parse(readFileSync(file, 'utf8'));
+    return [String(c.server['now-running']).split('__')[0]!.trim(), String(c.nodes.flows['started-flows'])];
+  } catch {
+    return english;
+  }
+}
+
 export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNodeRed> {
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'ddns-nr-'));
   const port = opts.port ?? (await freePort());
@@ -153,13 +171,14 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<StartedNode
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const url = `http://127.0.0.1:${port}`;
+  const started = startedLines(opts.settings?.lang);
   await new Promise<void>((resolveStart, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // never leave a process behind
       reject(new Error(`Node-RED did not start within 60 s:\n${out}`));
     }, 60_000);
     const check = setInterval(() => {
-      if (out.includes('Server now running') || out.includes('Started flows')) {
+      if (started.some((line) => out.includes(line))) {
         clearInterval(check);
         clearTimeout(timer);
         resolveStart();

@@ -3,15 +3,18 @@
  * the status line shows, see summary.ts) and the one error text naming every failed result.
  */
 import { familyLabel } from '../address';
-import { statusLine, type StatusLine } from './summary';
+import { englishStatus, statusLine, type StatusLine, type StatusWords } from './summary';
 import type { UpdateResult } from './types';
 
 export class ResultsView {
   /** name → its latest results, one per family */
   readonly last = new Map<string, UpdateResult[]>();
 
-  /** `redact` cleans the status text before it is shortened. */
-  constructor(private readonly redact: (text: string) => string = (t) => t) {}
+  /** `redact` cleans the status text before it is shortened; `words` are its texts in the user's language. */
+  constructor(
+    private readonly redact: (text: string) => string = (t) => t,
+    private readonly words: StatusWords = englishStatus,
+  ) {}
 
   /** Take in new results; the status line to show, or undefined when there is nothing to show. */
   take(results: readonly UpdateResult[]): StatusLine | undefined {
@@ -25,7 +28,7 @@ export class ResultsView {
         [...kept, ...rs].sort((a, b) => a.family.localeCompare(b.family)),
       );
     }
-    return statusLine(this.last, 60, this.redact);
+    return statusLine(this.last, 60, this.redact, this.words);
   }
 
   /** After a reset: forget the stops that have been lifted; true when no result is left to show. */

@@ -35,32 +35,60 @@ function level(r: UpdateResult): Level {
 }
 
 /**
- * The word a short status gives a stop, as core's statuses do (the provider's own code and words
- * are in the msg and the log): documented dyndns2 words in plain English, anything else "refused".
+ * The texts of the status line, in English (`__name__` placeholders, as in Node-RED's message
+ * catalogs): dns-update's catalog holds them under `status.` with the same keys and translations,
+ * and the adapter passes `StatusWords` that look them up in the user's language.
+ *
+ * A stop gets a short word, as core's statuses do (the provider's own code and words are in the msg
+ * and the log): documented dyndns2 words in plain language (`stop.<code>`), anything else `stop.refused`.
  */
-const STOP_WORDS: Record<string, string> = {
-  badauth: 'wrong login',
-  nohost: 'unknown name',
-  notfqdn: 'not a full name',
-  numhost: 'too many names',
-  abuse: 'blocked',
-  badagent: 'client refused',
-  '!donator': 'paid feature',
-  invalid_account: 'account settings',
-};
-const stopWord = (code: string | undefined) => (code && STOP_WORDS[code]) || 'refused';
+export const STATUS_TEXTS = {
+  stopped: 'stopped: __why__',
+  'stop.badauth': 'wrong login',
+  'stop.nohost': 'unknown name',
+  'stop.notfqdn': 'not a full name',
+  'stop.numhost': 'too many names',
+  'stop.abuse': 'blocked',
+  'stop.badagent': 'client refused',
+  'stop.donator': 'paid feature',
+  'stop.invalid_account': 'account settings',
+  'stop.refused': 'refused',
+  failed: 'failed',
+  retry: 'retry __time__',
+  pending: '__address__ at __time__',
+  'kept-temporary': '__family__ kept: temporary address',
+  names: '__n__ names',
+} as const;
+export type StatusKey = keyof typeof STATUS_TEXTS;
+/** A status text by key, with its placeholders filled in (the user's language). */
+export type StatusWords = (key: StatusKey, subs?: Record<string, string | number>) => string;
 
-function mark(r: UpdateResult): string {
-  if (r.stopped) return `stopped: ${stopWord(r.cause ?? r.reason)}`;
-  if (r.status === 'failed')
-    return r.nextRetryAt ? `✗ ${r.reason ?? 'failed'}, retry ${hhmm(r.nextRetryAt)}` : `✗ ${r.reason ?? 'failed'}`;
+/** `__name__` placeholders of `text` filled from `subs` (unknown ones stay). */
+export const fillIn = (text: string, subs: Record<string, string | number> = {}): string =>
+  text.replace(/__([A-Za-z0-9_]+?)__/g, (m, k: string) => (k in subs ? String(subs[k]) : m));
+
+/** The status texts in English. */
+export const englishStatus: StatusWords = (key, subs) => fillIn(STATUS_TEXTS[key], subs);
+
+/** The key of a stop's word: dyndns2's `!donator` is `donator`. */
+function stopKey(code: string | undefined): StatusKey {
+  const k = `stop.${(code ?? '').replace(/^!/, '')}`;
+  return Object.hasOwn(STATUS_TEXTS, k) ? (k as StatusKey) : 'stop.refused';
+}
+
+function mark(r: UpdateResult, w: StatusWords): string {
+  if (r.stopped) return w('stopped', { why: w(stopKey(r.cause ?? r.reason)) });
+  if (r.status === 'failed') {
+    const what = r.reason ?? w('failed');
+    return r.nextRetryAt ? `✗ ${what}, ${w('retry', { time: hhmm(r.nextRetryAt) })}` : `✗ ${what}`;
+  }
   if (r.status === 'skipped')
     return r.nextRetryAt
-      ? `… ${r.address} at ${hhmm(r.nextRetryAt)}`
+      ? `… ${w('pending', { address: r.address, time: hhmm(r.nextRetryAt) })}`
       : r.reason === 'no-address'
         ? ''
         : r.reason === 'temporary-address'
-          ? `${familyLabel(r.family)} kept: temporary address`
+          ? w('kept-temporary', { family: familyLabel(r.family) })
           : `– ${r.reason}`;
   return `✓ ${r.address}`;
 }
@@ -73,6 +101,7 @@ export function statusLine(
   last: ReadonlyMap<string, readonly UpdateResult[]>,
   max = 60,
   redact: (text: string) => string = (t) => t,
+  words: StatusWords = englishStatus,
 ): StatusLine | undefined {
   const names = [...last.keys()];
   if (names.length === 0) return undefined;
@@ -89,7 +118,7 @@ export function statusLine(
     const bad = rs.filter((r) => level(r) > 0);
     const shown = bad.length ? bad : rs;
     if (shown.every((r) => level(r) === 0)) return `${n} ✓ ${shown.map((r) => r.address).join(' ')}`;
-    return `${n} ${shown.map(mark).join(', ')}`;
+    return `${n} ${shown.map((r) => mark(r, words)).join(', ')}`;
   };
   let text: string;
   if (names.length === 1) text = describe(names[0]);
@@ -104,7 +133,7 @@ export function statusLine(
         ),
       ),
     ];
-    text = `${names.length} names ✓ ${addresses.join(' ')}`;
+    text = `${words('names', { n: names.length })} ✓ ${addresses.join(' ')}`;
   } else {
     const fine = names.filter((n) => last.get(n)!.every((r) => level(r) === 0)).length;
     text = `${describe(worstName)} · ${fine}/${names.length} ✓`;
