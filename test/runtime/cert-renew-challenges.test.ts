@@ -6,12 +6,11 @@
  * shim CA of test/support/persist-shim.ts. Node-RED's own Catch, Status and Complete nodes watch.
  * (HTTP-01 on Node-RED's own HTTP server: test/runtime/started-node-red-http01.test.ts.)
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, helperServer } from '../support/node-red';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { freePort, portOpen } from '../support/ports';
@@ -33,6 +32,7 @@ describe('cert-renew node: HTTP-01 and DNS-PERSIST-01, no provider account', { s
   let dir: string;
   let httpPort: number;
 
+  helperServer('ddns-cert-challenges-', (d) => (dir = d));
   before(async () => {
     bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
     httpPort = await freePort();
@@ -40,22 +40,13 @@ describe('cert-renew node: HTTP-01 and DNS-PERSIST-01, no provider account', { s
     persistCa = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, env: { PEBBLE_VA_ALWAYS_VALID: '1' } });
     shim = await startPersistShim(persistCa, bind, 'draft02');
     ({ provider: user } = dnsRig(bind));
-    dir = mkdtempSync(join(tmpdir(), 'ddns-cert-challenges-'));
-    helper.settings({ userDir: dir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
   after(async () => {
-    await helper.stopServer();
-    helper.settings({});
     await shim?.proxy.close();
     await user?.close?.();
     await persistCa?.stop();
     await pebble?.stop();
     await bind?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const at = { z: 'f1', x: 100, y: 100 };

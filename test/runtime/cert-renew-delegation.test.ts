@@ -12,12 +12,11 @@
  * Pebble resolves through a CNAME-following resolver in front of named
  * (test/support/chasing-resolver.ts), as a CA's resolver follows the alias into the other zone.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
-import { helper, nodeModule, waitFor } from '../support/node-red';
+import { helper, nodeModule, waitFor, helperServer } from '../support/node-red';
 import { bindUpdate, skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startChasingResolver } from '../support/chasing-resolver';
@@ -45,6 +44,7 @@ describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhe
   let user: AcmednsUser;
   let dir: string;
 
+  helperServer('ddns-cert-delegation-', (d) => (dir = d));
   before(async () => {
     bind = await startBind([
       {
@@ -68,23 +68,14 @@ describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhe
     duck = await startDuckDns({ token: DUCK_TOKEN, domains: ['myhome'], publish: bind });
     // what the user creates once at No-IP: the alias to the acme-dns account's fulldomain
     bindUpdate(bind, [`update add _acme-challenge.app.${HOME}. 60 CNAME ${user.fulldomain}.`]);
-    dir = mkdtempSync(join(tmpdir(), 'ddns-cert-delegation-'));
-    helper.settings({ userDir: dir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
   after(async () => {
-    await helper.stopServer();
-    helper.settings({});
     await acmedns?.close();
     await duck?.close();
     await noip?.close();
     await pebble?.stop();
     await resolver?.close();
     await bind?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const at = { z: 'f1', x: 100, y: 100 };

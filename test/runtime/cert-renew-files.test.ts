@@ -6,13 +6,12 @@
  * read-only by the test, as root); CA presets that need External Account Binding say where to get
  * the keys.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helper, nodeModule, waitFor } from '../support/node-red';
+import { helper, nodeModule, waitFor, helperServer } from '../support/node-red';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { observe, observerNodes } from '../support/observer';
@@ -29,24 +28,16 @@ describe('cert-renew node: files, expiry alert, read-only folder', { skip }, () 
   let pebble: PebbleServer;
   let dir: string;
 
+  helperServer('ddns-cert-files-', (d) => (dir = d));
   before(async () => {
     bind = await startBind([{ name: ZONE }]);
     blind = await startBind([{ name: ZONE }]); // never gets the TXT records
     pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, validitySeconds: 3 * 86_400 });
-    dir = mkdtempSync(join(tmpdir(), 'ddns-cert-files-'));
-    helper.settings({ userDir: dir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
   after(async () => {
-    await helper.stopServer();
-    helper.settings({});
     await pebble?.stop();
     await blind?.stop();
     await bind?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const at = { z: 'f1', x: 100, y: 100 };

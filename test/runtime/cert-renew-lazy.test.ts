@@ -5,12 +5,11 @@
  * Real Node-RED (node-red-node-test-helper), real Pebble for the directory; the provider account
  * is never used (nothing is due), so it points at a closed loopback port.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join, sep } from 'node:path';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, helperServer } from '../support/node-red';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { observe, observerNodes } from '../support/observer';
 import { selfSignedCertificate } from '../support/openssl';
@@ -24,20 +23,12 @@ describe('cert-renew without acme-client while nothing is due', { skip }, () => 
   let pebble: PebbleServer;
   let dir: string;
 
+  helperServer('ddns-cert-lazy-', (d) => (dir = d));
   before(async () => {
     pebble = await startPebble({ dnsServer: '127.0.0.1:9' });
-    dir = mkdtempSync(join(tmpdir(), 'ddns-cert-lazy-'));
-    helper.settings({ userDir: dir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
   after(async () => {
-    await helper.stopServer();
-    helper.settings({});
     await pebble?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a check of a valid certificate reports "not due" and leaves acme-client unloaded', async () => {

@@ -6,12 +6,11 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
 type AnyMsg = Record<string, any>;
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { helper, nodeModule, waitFor } from '../support/node-red';
+import { helper, nodeModule, waitFor, helperServer } from '../support/node-red';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
 import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startFaultProxy, type FaultProxy } from '../support/acme-fault-proxy';
@@ -28,24 +27,16 @@ describe('cert-renew node', { skip }, () => {
   let proxy: FaultProxy;
   let dir: string;
 
+  helperServer('ddns-cert-node-', (d) => (dir = d));
   before(async () => {
     bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
     pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}` });
     proxy = await startFaultProxy(pebble);
-    dir = mkdtempSync(join(tmpdir(), 'ddns-cert-node-'));
-    helper.settings({ userDir: dir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
   after(async () => {
-    await helper.stopServer();
-    helper.settings({});
     await proxy?.close();
     await pebble?.stop();
     await bind?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const at = { z: 'f1', x: 100, y: 100 };

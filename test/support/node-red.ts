@@ -8,6 +8,7 @@
  *   admin API on a loopback port.
  */
 import assert from 'node:assert/strict';
+import { after, afterEach, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -236,4 +237,27 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * node-red-node-test-helper's server for the enclosing describe block: a user directory of its own
+ * (made before the tests and given to `onDir`, removed after), the server started before and
+ * stopped after, the flows unloaded after each test. Register it before the block's own hooks.
+ */
+export function helperServer(prefix: string, onDir: (dir: string) => void = () => undefined): void {
+  let dir = '';
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    onDir(dir);
+    helper.settings({ userDir: dir });
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    await helper.stopServer();
+    helper.settings({});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 }
