@@ -22,6 +22,7 @@ import { ReachMonitor, type MonitorOutcome } from '../core/reach/monitor';
 import { reachMessages, reachStatus } from '../core/reach/report';
 import { runReach, type ReachRun } from '../core/reach/run';
 import { clip } from '../core/text';
+import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
 import { asError, catalog, fail, stayIdle } from './adapter';
 import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
@@ -145,9 +146,22 @@ export = function register(RED: Red): void {
     /** A configuration that cannot work: say why, then stay idle (every input msg gets the same error). */
     const idle = (reason: string) =>
       stayIdle(node, `${INVALID_CONFIG}: ${reason}`, t('status.invalid-config', 'invalid configuration'));
-    const parsed = configSchema.safeParse(raw);
+    // Host names: the list itself, an environment variable (both read now), or a msg, flow or
+    // global property (read at each run).
+    const namesType = typeField('host names', VALUE_TYPES, 'str').safeParse(raw.namesType);
+    if (!namesType.success) return idle(describeReachIssues(namesType.error));
+    const namesFrom = { value: typeof raw.names === 'string' ? raw.names.trim() : '', type: namesType.data };
+    const parsed = configSchema.safeParse(
+      namesFrom.type === 'str'
+        ? raw
+        : {
+            ...raw,
+            names: namesFrom.type === 'env' ? valueAtDeploy(RED, node, namesFrom.value, 'env') : '',
+          },
+    );
     if (!parsed.success) return idle(describeReachIssues(parsed.error));
     const cfg = parsed.data;
+    const dynamicNames = !fixedAtDeploy(namesFrom.type);
     const externalUrl = (node.credentials?.externalUrl ?? '').trim();
     const redactor = new Redactor();
     try {
@@ -161,14 +175,15 @@ export = function register(RED: Red): void {
         'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
       );
     }
-    if (cfg.interval > 0 && wantNames && !cfg.names.length) {
+    if (cfg.interval > 0 && wantNames && !cfg.names.length && (!dynamicNames || namesFrom.type === 'msg')) {
       return idle('runs on an interval have no message to take names from: enter the host names to check');
     }
     const settings = { ...cfg, externalUrl, redactor, timeoutMs: Math.round(cfg.timeout * 1000) };
 
     /** One run: the input read, the propagation wait (after an update), the checks. */
     async function check(msg: Msg | null, signal: AbortSignal): Promise<ReachRun> {
-      const input = readInput(cfg, msg && msgFields(msg));
+      const names = dynamicNames && (msg || namesFrom.type !== 'msg') ? await namesNow(msg ?? {}) : cfg.names;
+      const input = readInput(names === cfg.names ? cfg : { ...cfg, names }, msg && msgFields(msg));
       node.status({ fill: 'yellow', shape: 'ring', text: t('status.checking', 'checking…') });
       return runReach(settings, input, signal, () =>
         node.status({
@@ -177,6 +192,18 @@ export = function register(RED: Red): void {
           text: t('status.propagating', 'waiting for the update to reach the name servers…'),
         }),
       );
+    }
+
+    /** The names of a msg, flow or global property now (text or a list of texts). */
+    async function namesNow(msg: Msg): Promise<string[]> {
+      const v = await valueFor(RED, node, namesFrom.value, namesFrom.type, msg);
+      if (v === undefined || v === null || v === '') return [];
+      const list = typeof v === 'string' ? v.split(/[\s,;]+/) : Array.isArray(v) ? v : null;
+      if (!list || !list.every((x) => typeof x === 'string'))
+        throw badInput(
+          `${describeProperty(namesFrom.value, namesFrom.type)} must hold host names as text or a list of texts`,
+        );
+      return list.map((x) => x.trim()).filter(Boolean);
     }
 
     // Runs one after another, the interval, and the down/recovered debounce (core/reach/monitor.ts).

@@ -814,7 +814,7 @@ const FILL: Record<string, Filler> = {
   },
   'reachability-check': async (page, type) => {
     await fillName(page, type);
-    await page.locator('#node-input-names').fill('home.example.com');
+    await typedInput(page, 'names').fill('home.example.com');
   },
   'cert-renew': async (page, type) => {
     await fillName(page, type);

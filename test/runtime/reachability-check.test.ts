@@ -330,6 +330,35 @@ test('reachability-check: any msg starts a run, with or without a payload (an in
   }
 });
 
+test('reachability-check: host names from msg, global context or an environment variable (TypedInput, issue 15)', async () => {
+  const port = await freePort();
+  const server = await listenOn(port);
+  process.env.DDNS_TEST_REACH_NAMES = '127.0.0.1';
+  try {
+    const targets = (m: Msg) => m.payload.checks.map((c: Msg) => c.target);
+    let h = await load({ tcpPorts: String(port), names: 'topic', namesType: 'msg' });
+    await h.input({ topic: '127.0.0.1' });
+    assert.equal(h.caught.length, 0, h.caught[0]?.error?.message);
+    assert.deepEqual(targets(h.out[0]), [`127.0.0.1:${port}`]);
+    await h.input({ topic: 42 });
+    assert.match(String(h.caught[0]?.error?.message), /msg\.topic must hold host names/);
+    await unloadFlow();
+
+    h = await load({ tcpPorts: String(port), names: 'DDNS_TEST_REACH_NAMES', namesType: 'env' });
+    await h.input({});
+    assert.deepEqual(targets(h.out[0]), [`127.0.0.1:${port}`]);
+    await unloadFlow();
+
+    h = await load({ tcpPorts: String(port), names: 'reachNames', namesType: 'global' });
+    helper.getNode('w').context().global.set('reachNames', ['127.0.0.1']);
+    await h.input({});
+    assert.deepEqual(targets(h.out[0]), [`127.0.0.1:${port}`]);
+  } finally {
+    delete process.env.DDNS_TEST_REACH_NAMES;
+    await closeServer(server);
+  }
+});
+
 test('reachability-check: an invalid configuration shows a red status and an error; every msg gets it', async () => {
   const cases: Array<[Msg, RegExp]> = [
     [{ names: 'ok.example.com', tcpPorts: '22, 70000' }, /"70000" is not a port number/],
