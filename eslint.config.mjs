@@ -81,6 +81,12 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Editor code shared by the nodes' dialogs (served from resources/): a browser script.
+    files: ['resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly', RED: 'readonly' } },
+    rules: { '@typescript-eslint/no-this-alias': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
