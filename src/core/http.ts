@@ -129,8 +129,21 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = r.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBody = r.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const started = performance.now();
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = r.signal ? AbortSignal.any([r.signal, timeout]) : timeout;
+  // One timer, cleared when the exchange ends (see the finally below). AbortSignal.timeout() kept
+  // its signal, and what listened to it, reachable for the whole timeout however quickly the answer
+  // came (its timer holds it through a WeakRef, which V8's minor GC treats as strong): each request's
+  // objects were copied into the old generation (issue 17: 20.5 → 17.5 MB promoted per 1,000 changes).
+  // Unreferenced like AbortSignal.timeout's: a pending request does not keep the process alive.
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, timeoutMs).unref();
+  const onCallerAbort = () => ctl.abort();
+  r.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (r.signal?.aborted) ctl.abort();
+  const signal = ctl.signal;
   const headers: Record<string, string> = { 'user-agent': r.userAgent ?? USER_AGENT, accept: '*/*', ...r.headers };
   let body: string | undefined;
   if (r.body !== undefined) {
@@ -196,13 +209,16 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
     if (r.signal?.aborted) {
       throw redactor.error(transient(`request to ${where} was cancelled`, { code: 'aborted' }));
     }
-    if (timeout.aborted) {
+    if (timedOut) {
       throw redactor.error(transient(`${where} did not answer within ${timeoutMs} ms`, { code: 'timeout' }));
     }
     const { code, text } = describeNetworkError(e);
     throw redactor.error(
       transient(`${where}: ${text}`, { code, detail: redactor.text(String((e as Error)?.message ?? e)) }),
     );
+  } finally {
+    clearTimeout(timer);
+    r.signal?.removeEventListener('abort', onCallerAbort);
   }
 }
 

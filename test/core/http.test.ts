@@ -52,6 +52,31 @@ test('http: user agent, body, status; body cap; timeout; redacted errors', async
   );
 });
 
+test('http: the caller cancels (before and during the request)', async () => {
+  const srv = await startServer((req, res) => {
+    if (req.path === '/slow') return; // never answers
+    text(res, 'ok');
+  });
+  try {
+    const before = new AbortController();
+    before.abort();
+    await assert.rejects(
+      httpRequest({ url: `${srv.url}/ok`, signal: before.signal }),
+      (e: DdnsError) => e.code === 'aborted' && e.kind === 'transient',
+    );
+    const during = new AbortController();
+    const pending = httpRequest({ url: `${srv.url}/slow`, signal: during.signal, timeoutMs: 60_000 });
+    setTimeout(() => during.abort(), 50);
+    await assert.rejects(pending, (e: DdnsError) => e.code === 'aborted' && /was cancelled/.test(e.message));
+    // the caller's signal outlives the request: nothing is left listening to it
+    const caller = new AbortController();
+    assert.equal((await httpRequest({ url: `${srv.url}/ok`, signal: caller.signal })).body, 'ok');
+    caller.abort();
+  } finally {
+    await srv.close();
+  }
+});
+
 test('http: helpers', () => {
   assert.equal(parseRetryAfter('120'), 120_000);
   assert.equal(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())! > 55_000, true);
