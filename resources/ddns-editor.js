@@ -16,10 +16,11 @@
   /**
    * Host names as a TypedInput on <input id="node-input-KEY"> with <input type="hidden"
    * id="node-input-KEYType">: a list of names (the expand button edits it one name per line), or a
-   * msg, flow or global property, or an environment variable. A list saved one name per line
+   * msg, flow or global property, or an environment variable (`others`: the types offered besides
+   * the list; all four when not given). A list saved one name per line
    * (from a textarea) shows joined by commas: an input field drops line breaks.
    */
-  api.namesInput = function (node, key, label) {
+  api.namesInput = function (node, key, label, others) {
     var field = $('#node-input-' + key);
     if (!node[key + 'Type'] || node[key + 'Type'] === 'str') {
       field.val(split(node[key]).join(', '));
@@ -44,11 +45,7 @@
             });
           },
         },
-        'msg',
-        'flow',
-        'global',
-        'env',
-      ],
+      ].concat(others || ['msg', 'flow', 'global', 'env']),
     });
   };
 

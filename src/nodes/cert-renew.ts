@@ -21,6 +21,7 @@ import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
 import { AccountStoppedError } from '../core/update/gate';
 import { catalog, fail, stayIdle } from './adapter';
+import { typeField, valueAtDeploy } from './typed';
 import { challengeSolver, CHALLENGES, NatFromMsgs, wildcardRefusal } from './cert-challenge';
 import type { ChallengeSolver } from '../core/acme/solver';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
@@ -99,7 +100,14 @@ export = function register(RED: Red): void {
     const redactor = new Redactor([node.credentials?.eabHmacKey, node.credentials?.p12Password]);
     const idle = (reason: string) =>
       stayIdle(node, `${t('errors.invalid-config')}: ${reason}`, t('status.invalid-config'));
-    const parsed = certConfigSchema.safeParse(raw);
+    // The names: the list itself, or an environment variable read now (a certificate's names are fixed).
+    const namesType = typeField('names', ['str', 'env'], 'str').safeParse(raw.namesType);
+    if (!namesType.success) return idle(describe(namesType.error));
+    const parsed = certConfigSchema.safeParse(
+      namesType.data === 'env'
+        ? { ...raw, names: valueAtDeploy(RED, node, String(raw.names ?? '').trim(), 'env') }
+        : raw,
+    );
     if (!parsed.success) return idle(describe(parsed.error));
     const cfg = parsed.data;
     if (cfg.ca !== 'custom' && CA_PRESETS[cfg.ca].eab && !(cfg.eabKid && node.credentials?.eabHmacKey))

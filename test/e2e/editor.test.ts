@@ -826,7 +826,7 @@ const FILL: Record<string, Filler> = {
       { server: '127.0.0.1:53053', zone: 'example.com', keyName: 'ddns-key' },
       { tsigSecret: TSIG_SECRET },
     );
-    await page.locator('#node-input-names').fill('home.example.com');
+    await typedInput(page, 'names').fill('home.example.com');
   },
 };
 

@@ -103,6 +103,24 @@ describe('cert-renew node', { skip }, () => {
     assert.ok(!everything.includes(bind.keys.sha256.secret), 'the TSIG secret never appears');
   });
 
+  test('the names from an environment variable (TypedInput env, issue 15)', async () => {
+    process.env.DDNS_TEST_CERT_NAMES = `env.${ZONE}`;
+    try {
+      await helper.load(
+        nodes,
+        flow({ names: 'DDNS_TEST_CERT_NAMES', namesType: 'env', outDir: join(dir, 'env') }),
+        creds(),
+      );
+      const got: AnyMsg[] = [];
+      helper.getNode('out').on('input', (m: AnyMsg) => got.push(m));
+      helper.getNode('cr').receive({ payload: 'check' });
+      await waitFor(() => got.length === 1, 60_000, 50, 'the certificate');
+      assert.deepEqual(got[0].payload.names, [`env.${ZONE}`]);
+    } finally {
+      delete process.env.DDNS_TEST_CERT_NAMES;
+    }
+  });
+
   test('a provider without TXT support is refused with a clear error', async () => {
     await helper.load(nodes, flow({}, 'dryrun'), {});
     const cr = helper.getNode('cr');
