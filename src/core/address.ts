@@ -7,7 +7,7 @@
  * takes the type and never checks again.
  */
 import ipaddr from 'ipaddr.js';
-import { badInput } from './errors';
+import { badInput, english, say, type Sentence } from './errors';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -49,7 +49,8 @@ export type ParsedAddress<F extends Family = Family> = F extends Family
   : never;
 
 /** What `classify` says: a parsed address, or the text that is none. */
-export type Classification = ParsedAddress | { address: string; family: null; class: 'invalid'; reason: string };
+export type Classification =
+  ParsedAddress | { address: string; family: null; class: 'invalid'; reason: string; said: Sentence };
 
 const V4_RANGES: Array<[string, number, AddressClass, string]> = [
   ['0.0.0.0', 8, 'unspecified', '"this network" (0.0.0.0/8)'],
@@ -111,7 +112,8 @@ export function classify(text: string): Classification {
   const parsed = parseAddress(text);
   if (!parsed) {
     const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-    return { address: text, family: null, class: 'invalid', reason: `"${shown}" is not an IP address` };
+    const said = say('address.not_ip', '"__text__" is not an IP address', { text: shown });
+    return { address: text, family: null, class: 'invalid', reason: english(said), said };
   }
   if (parsed.family === 'ipv4') {
     const a = ipaddr.IPv4.parse(parsed.address);
@@ -157,15 +159,20 @@ function accept<F extends Family>(
   text: string,
   family: F,
   opts: AcceptOptions,
-): { ok: true; parsed: ParsedAddress<F> } | { ok: false; reason: string; class: AddressClass } {
+): { ok: true; parsed: ParsedAddress<F> } | { ok: false; reason: string; said?: Sentence; class: AddressClass } {
   const c = classify(text);
-  if (c.class === 'invalid') return { ok: false, reason: c.reason, class: c.class };
+  if (c.class === 'invalid') return { ok: false, reason: c.reason, said: c.said, class: c.class };
   if (c.family !== family) {
-    return {
-      ok: false,
-      reason: `${c.address} is an ${familyLabel(c.family)} address where an ${familyLabel(family)} address was expected`,
-      class: c.class,
-    };
+    const said = say(
+      'address.wrong_family',
+      '__address__ is an __is__ address where an __wanted__ address was expected',
+      {
+        address: c.address,
+        is: familyLabel(c.family),
+        wanted: familyLabel(family),
+      },
+    );
+    return { ok: false, reason: english(said), said, class: c.class };
   }
   if (c.class === 'public' || (opts.allowNonPublic && c.class !== 'unspecified'))
     return { ok: true, parsed: c as ParsedAddress<F> };
@@ -180,11 +187,21 @@ function accept<F extends Family>(
 export function parsePublishable<F extends Family>(text: unknown, family: F): ParsedAddress<F> {
   if (typeof text !== 'string')
     throw badInput(
-      `The ${familyLabel(family)} address must be text such as ${family === 'ipv4' ? '203.0.113.7' : '2001:db8::7'}.`,
+      say('address.not_text', 'The __family__ address must be text such as __example__.', {
+        family: familyLabel(family),
+        example: family === 'ipv4' ? '203.0.113.7' : '2001:db8::7',
+      }),
       'invalid_address',
     );
   const r = accept(text, family, { allowNonPublic: true });
-  if (!r.ok) throw badInput(`Invalid ${familyLabel(family)} address: ${r.reason}.`, 'invalid_address');
+  if (!r.ok)
+    throw badInput(
+      say('address.invalid', 'Invalid __family__ address: __reason__.', {
+        family: familyLabel(family),
+        reason: r.said ?? r.reason,
+      }),
+      'invalid_address',
+    );
   return r.parsed;
 }
 
@@ -236,18 +253,32 @@ export function parseInterfaceId(text: string, length = 64): InterfaceId {
   checkPrefixLength(length, s);
   if (!s.includes(':') || s.includes('%') || !ipaddr.IPv6.isValid(s))
     throw badInput(
-      `"${clipText(s)}" is not an interface identifier: write the host's own bits as an IPv6 address starting with ::, e.g. ::1234:5678:9abc:def0.`,
+      say(
+        'address.not_host_id',
+        '"__text__" is not an interface identifier: write the host\'s own bits as an IPv6 address starting with ::, e.g. ::1234:5678:9abc:def0.',
+        { text: clipText(s) },
+      ),
       'invalid_host_id',
     );
   const bytes = ipaddr.IPv6.parse(s).toByteArray();
   if (maskBytes(bytes, length).some((b) => b !== 0))
     throw badInput(
-      `The interface identifier ${s} has bits set inside the first ${length} bits, which come from the prefix: write only the host's own bits after ::, e.g. ::1234:5678:9abc:def0 (or give a shorter prefix length with /N).`,
+      say(
+        'address.host_id_prefix_bits',
+        "The interface identifier __id__ has bits set inside the first __length__ bits, which come from the prefix: write only the host's own bits after ::, e.g. ::1234:5678:9abc:def0 (or give a shorter prefix length with /N).",
+        { id: s, length },
+      ),
       'invalid_host_id',
     );
   if (bytes.every((b) => b === 0))
     throw badInput(
-      `The interface identifier ${s} is all zero: that is the prefix itself, not a host.`,
+      say(
+        'address.host_id_zero',
+        'The interface identifier __id__ is all zero: that is the prefix itself, not a host.',
+        {
+          id: s,
+        },
+      ),
       'invalid_host_id',
     );
   return { bytes, length };
@@ -267,7 +298,13 @@ export function eui64FromMac(mac: string): InterfaceId {
       : null;
   if (!hex)
     throw badInput(
-      `"${clipText(mac.trim())}" is not a MAC address: write six pairs of hex digits, e.g. aa:bb:cc:dd:ee:ff.`,
+      say(
+        'address.not_mac',
+        '"__text__" is not a MAC address: write six pairs of hex digits, e.g. aa:bb:cc:dd:ee:ff.',
+        {
+          text: clipText(mac.trim()),
+        },
+      ),
       'invalid_host_id',
     );
   const m = hex.match(/.{2}/g)!.map((h) => parseInt(h, 16));
@@ -291,7 +328,10 @@ export function parseIpv6Prefix(text: string): { address: Ipv6; length: number }
   const addr = m ? parseAddress(m[1]) : null;
   const length = m ? Number(m[2]) : NaN;
   if (!m || !addr || addr.family !== 'ipv6' || length < 1 || length > 128)
-    throw badInput(`"${clipText(s)}" is not an IPv6 prefix such as 2001:db8:1:2::/64.`, 'invalid_address');
+    throw badInput(
+      say('address.not_prefix', '"__text__" is not an IPv6 prefix such as 2001:db8:1:2::/64.', { text: clipText(s) }),
+      'invalid_address',
+    );
   const bytes = maskBytes(ipaddr.IPv6.parse(addr.address).toByteArray(), length);
   return { address: v6FromBytes(bytes).toString() as Ipv6, length };
 }
@@ -299,7 +339,9 @@ export function parseIpv6Prefix(text: string): { address: Ipv6; length: number }
 function checkPrefixLength(length: number, what: string): void {
   if (!Number.isInteger(length) || length < 1 || length > 127)
     throw badInput(
-      `The prefix length of ${clipText(what)} must be a whole number from 1 to 127 (usually 64).`,
+      say('address.prefix_length', 'The prefix length of __what__ must be a whole number from 1 to 127 (usually 64).', {
+        what: clipText(what),
+      }),
       'invalid_host_id',
     );
 }

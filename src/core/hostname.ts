@@ -9,7 +9,7 @@
  * small predicates on a `Hostname` in that provider.
  */
 import { domainToASCII } from 'node:url';
-import { badInput } from './errors';
+import { badInput, say } from './errors';
 
 declare const hostnameBrand: unique symbol;
 /** A normalised host name, made only by this module's parsers. */
@@ -70,6 +70,10 @@ export function parseHostnames(input: string | readonly string[]): Hostname[] {
       if (!names.includes(r.name)) names.push(r.name);
     } else bad.push(r.reason);
   }
-  if (bad.length) throw badInput(`Invalid host name: ${bad.join('; ')}.`, 'invalid_hostname');
+  if (bad.length)
+    throw badInput(
+      say('hostname.invalid', 'Invalid host name: __reasons__.', { reasons: bad.join('; ') }),
+      'invalid_hostname',
+    );
   return names;
 }

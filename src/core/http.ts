@@ -9,7 +9,7 @@
  * carries a token never reaches a log in clear.
  */
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
-import { DdnsError, transient } from './errors';
+import { DdnsError, say, transient, type Sentence } from './errors';
 import { Redactor } from './redact';
 import { serverWait } from './schedule';
 import { USER_AGENT } from './version';
@@ -82,28 +82,34 @@ export async function closeHttpPools(): Promise<void> {
   await Promise.allSettled(all.map((d) => d.close()));
 }
 
-function describeNetworkError(e: unknown): { code: string; text: string } {
+/** Network failures in words (catalog keys `core.http.net.<code>`). */
+export const NETWORK_TEXTS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  ENOTFOUND: 'name not found',
+  EAI_AGAIN: 'name lookup failed (temporary)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable (no route for this address family?)',
+  EADDRNOTAVAIL: 'local address not available',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for an answer',
+  UND_ERR_BODY_TIMEOUT: 'timed out reading the answer',
+  UND_ERR_SOCKET: 'connection closed unexpectedly',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the name',
+};
+
+function describeNetworkError(e: unknown): { code: string; text: string | Sentence } {
   const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'network';
-  const map: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset by the server',
-    ENOTFOUND: 'name not found',
-    EAI_AGAIN: 'name lookup failed (temporary)',
-    ETIMEDOUT: 'connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable (no route for this address family?)',
-    EADDRNOTAVAIL: 'local address not available',
-    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-    UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for an answer',
-    UND_ERR_BODY_TIMEOUT: 'timed out reading the answer',
-    UND_ERR_SOCKET: 'connection closed unexpectedly',
-    CERT_HAS_EXPIRED: 'the server certificate has expired',
-    DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified',
-    ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the name',
+  const known = Object.prototype.hasOwnProperty.call(NETWORK_TEXTS, code);
+  return {
+    code,
+    text: known ? say(`http.net.${code}`, NETWORK_TEXTS[code]) : (err?.cause?.message ?? err?.message ?? String(e)),
   };
-  return { code, text: map[code] ?? err?.cause?.message ?? err?.message ?? String(e) };
 }
 
 /**
@@ -180,17 +186,26 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       // listener it would be an uncaught exception that takes the whole process down.
       res.body.on('error', () => {});
       res.body.destroy();
-      throw transient(`${where} sent an answer of ${declared} bytes, more than the ${maxBody} accepted`, {
-        code: 'body_too_large',
-      });
+      throw transient(
+        say('http.body_declared', '__where__ sent an answer of __bytes__ bytes, more than the __max__ accepted', {
+          where,
+          bytes: declared,
+          max: maxBody,
+        }),
+        { code: 'body_too_large' },
+      );
     }
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       if (size > maxBody) {
         res.body.destroy();
-        throw transient(`${where} sent an answer larger than the ${maxBody} bytes accepted`, {
-          code: 'body_too_large',
-        });
+        throw transient(
+          say('http.body_large', '__where__ sent an answer larger than the __max__ bytes accepted', {
+            where,
+            max: maxBody,
+          }),
+          { code: 'body_too_large' },
+        );
       }
       chunks.push(chunk as Buffer);
     }
@@ -207,14 +222,23 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
   } catch (e) {
     if (e instanceof DdnsError) throw redactor.error(e);
     if (r.signal?.aborted) {
-      throw redactor.error(transient(`request to ${where} was cancelled`, { code: 'aborted' }));
+      throw redactor.error(
+        transient(say('http.cancelled', 'request to __where__ was cancelled', { where }), { code: 'aborted' }),
+      );
     }
     if (timedOut) {
-      throw redactor.error(transient(`${where} did not answer within ${timeoutMs} ms`, { code: 'timeout' }));
+      throw redactor.error(
+        transient(say('http.timeout', '__where__ did not answer within __ms__ ms', { where, ms: timeoutMs }), {
+          code: 'timeout',
+        }),
+      );
     }
     const { code, text } = describeNetworkError(e);
     throw redactor.error(
-      transient(`${where}: ${text}`, { code, detail: redactor.text(String((e as Error)?.message ?? e)) }),
+      transient(say('http.network', '__where__: __reason__', { where, reason: text }), {
+        code,
+        detail: redactor.text(String((e as Error)?.message ?? e)),
+      }),
     );
   } finally {
     clearTimeout(timer);

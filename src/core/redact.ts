@@ -5,6 +5,8 @@
  * patterns that carry secrets in URLs of the providers we talk to (query parameters such as
  * `token=`/`password=`, FreeDNS `/u/<token>/` paths and its v1 `update.php?<token>`, user:pass@).
  */
+import { isSentence, mapSentence, type Sentence } from './errors';
+
 const REDACTED = '***';
 
 const URL_PATTERNS: Array<[RegExp, string]> = [
@@ -53,6 +55,8 @@ export class Redactor {
       if (e.stack) e.stack = this.text(e.stack);
       const d = (e as { detail?: unknown }).detail;
       if (typeof d === 'string') (e as { detail?: string }).detail = this.text(d);
+      const s = (e as { sentence?: unknown }).sentence;
+      if (isSentence(s)) (e as { sentence?: Sentence }).sentence = mapSentence(s, (t) => this.text(t));
     }
     return e;
   }

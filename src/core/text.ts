@@ -3,6 +3,10 @@
 /** `s` cut to at most `n` characters, with an ellipsis when cut. */
 export const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** `__name__` placeholders of `text` filled from `subs` (unknown ones stay): Node-RED's catalog style. */
+export const fillIn = (text: string, subs: Readonly<Record<string, string | number>> = {}): string =>
+  text.replace(/__([A-Za-z0-9_]+?)__/g, (m, k: string) => (k in subs ? String(subs[k]) : m));
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;

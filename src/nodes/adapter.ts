@@ -3,6 +3,7 @@
  * message catalog, a configuration that cannot work (stay idle), failures of an input or a timed
  * run (node.error / done + a red status), warnings said once.
  */
+import { DdnsError, english, flatParams, type Sentence } from '../core/errors';
 import type { StateStore } from '../core/store';
 import { clip } from '../core/text';
 import { WarnOnce } from '../core/warn-once';
@@ -43,10 +44,55 @@ export function catalog(
   RED: Red,
   type: string,
 ): (key: string, fallback?: string, subs?: Record<string, unknown>) => string {
+  runtime = RED;
   return (key, fallback, subs) => {
     const v = RED._(`${type}.${key}`, subs);
     return fallback !== undefined && (!v || v === `${type}.${key}`) ? fallback : v;
   };
+}
+
+/** The runtime the catalogs come from (set by `catalog()`; one runtime per process). */
+let runtime: Red | undefined;
+
+/** Which node set's catalog holds a core sentence (`core.<key>`), by the key's first word. */
+const SENTENCES: Readonly<Record<string, string>> = {
+  acme: 'cert-renew',
+  ip: 'public-ip-watch',
+  reach: 'reachability-check',
+  dns: 'reachability-check',
+};
+
+/** The catalog key of a core sentence: `node-red-contrib-ddns/<set>:core.<key>`. */
+export const sentenceKey = (key: string): string =>
+  `node-red-contrib-ddns/${SENTENCES[key.split('.')[0]] ?? 'ddns-account'}:core.${key}`;
+
+/**
+ * A core sentence in the runtime's language (settings.js `lang`, else the process's locale): the
+ * catalogs' `core.<key>` with its values filled in, or the English wording when the language has
+ * no text for it (or no runtime is loaded).
+ */
+export function spoken(s: Sentence): string {
+  const full = sentenceKey(s.key);
+  const v = runtime?._(full, flatParams(s, spoken));
+  return v && v !== full && !v.endsWith(`core.${s.key}`) ? v : english(s);
+}
+
+/**
+ * A failure's text in the runtime's language: a DdnsError written as a sentence is said from the
+ * catalogs, anything else as it is. `message` is the text to translate (by default the error's
+ * own): what follows the sentence's English in it (an answer, a hint) is kept.
+ */
+export function spokenError(e: unknown, message?: string): string {
+  const text = message ?? asError(e).message;
+  const s = e instanceof DdnsError ? e.sentence : undefined;
+  return s ? relocalized(s, text) : text;
+}
+
+/** `text` (which begins with the English of `s`, maybe redacted) with that beginning in the runtime's language. */
+export function relocalized(s: Sentence, text: string): string {
+  const en = english(s);
+  if (!text.startsWith(en)) return text;
+  return spoken(s) + text.slice(en.length);
 }
 
 /**
@@ -65,6 +111,9 @@ export function stayIdle(node: RedNode, reason: string, status: string, opts: { 
 
 export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
+/** The machine-readable code of a core error, kept on an error rewritten for people. */
+const codeOf = (e: unknown): { code?: string } => (e instanceof DdnsError ? { code: e.code } : {});
+
 export interface FailOptions {
   /** The input's done: the error goes there (Catch nodes see it with the msg); else node.error(err, msg). */
   done?: Done | null;
@@ -77,7 +126,9 @@ export interface FailOptions {
 
 /** An input msg or a timed run failed: red status, then done(err) or node.error(err, msg). Returns the (cleaned) error. */
 export function fail(node: RedNode, e: unknown, o: FailOptions = {}): Error {
-  const err = o.redact ? new Error(o.redact(asError(e).message)) : asError(e);
+  const said = spokenError(e);
+  const text = o.redact ? o.redact(said) : said;
+  const err = text === asError(e).message ? asError(e) : Object.assign(new Error(text), codeOf(e));
   if (o.status !== false && o.status !== undefined) {
     node.status({ fill: 'red', shape: 'ring', text: typeof o.status === 'string' ? o.status : clip(err.message, 60) });
   }

@@ -25,11 +25,12 @@ import type { DnsProvider } from '../core/providers/types';
 import type { Redactor } from '../core/redact';
 import { UpdateEngine } from '../core/update/engine';
 import { resultsFailure, ResultsView } from '../core/update/results-view';
-import { fillIn, resultsOk, STATUS_TEXTS, type StatusWords } from '../core/update/summary';
+import { resultsOk, STATUS_TEXTS, type StatusWords } from '../core/update/summary';
+import { fillIn } from '../core/text';
 import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
-import { asError, catalog, contextStore, fail, stayIdle } from './adapter';
+import { asError, catalog, contextStore, fail, relocalized, stayIdle } from './adapter';
 import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -236,8 +237,9 @@ export = function register(RED: Red): void {
       minIntervalMs: cfg.minInterval * 1000,
       alertAfter: cfg.alertAfter,
       store: contextStore(node, STATE_KEY, cfg.contextStore, processMemory),
-      onResults: (results) => {
+      onResults: (raw) => {
         if (closed) return;
+        const results = said(raw);
         remember(results);
         const msg: Msg = { topic: 'dns-update', payload: { ok: resultsOk(results), results, automatic: true } };
         node.send([msg, null]);
@@ -251,6 +253,13 @@ export = function register(RED: Red): void {
         if (!closed) node.warn(redactor.text(m));
       },
     });
+
+    /** The results as the user reads them: failures in the runtime's language, secrets removed. */
+    function said(results: readonly UpdateResult[]): UpdateResult[] {
+      return results.map(({ sentence, ...r }) =>
+        sentence ? { ...r, message: redactor.text(relocalized(sentence, r.message)) } : r,
+      );
+    }
 
     /** The status line for the last results (secrets removed). */
     function remember(results: readonly UpdateResult[]): void {
@@ -384,8 +393,9 @@ export = function register(RED: Red): void {
         }
         return results;
       })().then(
-        (results) => {
+        (raw) => {
           if (closed) return done();
+          const results = said(raw);
           remember(results);
           msg.payload = { ok: resultsOk(results), results };
           send([msg, null]);

@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDesec } from '../support/contracts/desec';
-import { deployFull, startNodeRed, waitFor, type StartedNodeRed } from '../support/node-red';
+import { deployFull, dnsUpdateBehindHttpIn, startNodeRed, waitFor, type StartedNodeRed } from '../support/node-red';
 
 type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -31,49 +31,8 @@ const settings = {
 // Loopback only, whatever proxy the environment names.
 const env = { NO_PROXY: '127.0.0.1,::1,localhost', no_proxy: '127.0.0.1,::1,localhost' };
 
-function flow(endpoint: string): Msg[] {
-  const z = 'limits';
-  return [
-    { id: z, type: 'tab', label: 'provider limits' },
-    {
-      id: 'acct',
-      type: 'ddns-account',
-      name: 'deSEC',
-      provider: 'desec',
-      settings: { endpoint },
-      credentials: { token: TOKEN },
-    },
-    {
-      id: 'in',
-      type: 'http in',
-      z,
-      name: '',
-      url: '/addr',
-      method: 'post',
-      upload: false,
-      swaggerDoc: '',
-      x: 120,
-      y: 60,
-      wires: [['upd']],
-    },
-    {
-      id: 'upd',
-      type: 'dns-update',
-      z,
-      name: '',
-      account: 'acct',
-      hostnames: 'home.example.com',
-      families: 'ipv4',
-      minInterval: 0,
-      contextStore: 'file',
-      alertAfter: 3,
-      x: 300,
-      y: 60,
-      wires: [['out'], []],
-    },
-    { id: 'out', type: 'http response', z, name: '', statusCode: '', headers: {}, x: 480, y: 60, wires: [] },
-  ];
-}
+const flow = (endpoint: string) =>
+  dnsUpdateBehindHttpIn({ z: 'limits', label: 'provider limits', endpoint, token: TOKEN, contextStore: 'file' });
 
 /** Post one address; the dns-update results of it. */
 async function send(red: StartedNodeRed, ipv4: string): Promise<Msg[]> {

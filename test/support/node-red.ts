@@ -104,6 +104,61 @@ export function httpPostNode(id: string, z: string, url: string, extra: Record<s
   };
 }
 
+/**
+ * A flow that updates home.example.com (IPv4) at deSEC through dns-update behind an `http in` node
+ * (POST /addr with the address as JSON) and an `http response` node: each answer carries the node's
+ * results. The account's endpoint is a loopback server (a contract server or a fault).
+ */
+export function dnsUpdateBehindHttpIn(o: {
+  z: string;
+  label: string;
+  endpoint: string;
+  token: string;
+  contextStore?: string;
+}): Array<Record<string, unknown>> {
+  const z = o.z;
+  return [
+    { id: z, type: 'tab', label: o.label },
+    {
+      id: 'acct',
+      type: 'ddns-account',
+      name: 'deSEC',
+      provider: 'desec',
+      settings: { endpoint: o.endpoint },
+      credentials: { token: o.token },
+    },
+    {
+      id: 'in',
+      type: 'http in',
+      z,
+      name: '',
+      url: '/addr',
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      x: 120,
+      y: 60,
+      wires: [['upd']],
+    },
+    {
+      id: 'upd',
+      type: 'dns-update',
+      z,
+      name: '',
+      account: 'acct',
+      hostnames: 'home.example.com',
+      families: 'ipv4',
+      minInterval: 0,
+      ...(o.contextStore ? { contextStore: o.contextStore } : {}),
+      alertAfter: 3,
+      x: 300,
+      y: 60,
+      wires: [['out'], []],
+    },
+    { id: 'out', type: 'http response', z, name: '', statusCode: '', headers: {}, x: 480, y: 60, wires: [] },
+  ];
+}
+
 export interface StartOptions {
   flows?: object[];
   /** Extra settings.js properties (JSON-serialisable). */

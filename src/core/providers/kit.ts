@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
+import { DdnsError, badInput, fatal, say, toDdnsError, transient, type Sentence } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
@@ -145,7 +145,13 @@ export function zoneFields(o: {
 export function checkSettings<S extends z.ZodType>(schema: S, label: string, settings: unknown): z.infer<S> {
   const r = schema.safeParse(settings);
   if (!r.success)
-    throw badInput(`${label} account: ${r.error.issues.map((i) => i.message).join('; ')}`, 'invalid_settings');
+    throw badInput(
+      say('kit.settings', '__label__ account: __issues__', {
+        label,
+        issues: r.error.issues.map((i) => i.message).join('; '),
+      }),
+      'invalid_settings',
+    );
   return r.data;
 }
 
@@ -194,7 +200,12 @@ export function transportError(e: unknown, redactor: Redactor, prefix?: string):
   const err = toDdnsError(e);
   if (!prefix) return redactor.error(err);
   return redactor.error(
-    transient(`${prefix}${err.message}`, { code: err.code, detail: err.detail, scope: err.scope, cause: e }),
+    transient(say('kit.prefixed', '__prefix____failure__', { prefix, failure: err.sentence ?? err.message }), {
+      code: err.code,
+      detail: err.detail,
+      scope: err.scope,
+      cause: e,
+    }),
   );
 }
 
@@ -257,10 +268,16 @@ export function classifyHttp(res: Pick<HttpResponse, 'status' | 'headers' | 'bod
  */
 export function httpFault(
   res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
-  o: HttpFaultOptions & { name: string; message?: (f: HttpFault) => string },
+  o: HttpFaultOptions & { name: string; message?: (f: HttpFault) => string | Sentence },
 ): DdnsError {
   const f = classifyHttp(res, o);
-  const message = o.message?.(f) ?? `${o.name} sent an unexpected answer (HTTP ${f.status}): ${f.detail}`;
+  const message =
+    o.message?.(f) ??
+    say('kit.unexpected', '__name__ sent an unexpected answer (HTTP __status__): __detail__', {
+      name: o.name,
+      status: f.status,
+      detail: f.detail,
+    });
   return o.redactor.error(
     transient(message, { code: f.code, scope: f.scope, retryAfterMs: f.retryAfterMs, detail: f.detail }),
   );
@@ -279,7 +296,7 @@ export interface AnswerRow<C> {
   /** Earliest retry for transient answers. */
   waitMs?: (c: C) => number | undefined;
   /** What happened and what the user should do (the hint), for this context. */
-  message(c: C): string;
+  message(c: C): string | Sentence;
 }
 
 export type AnswerTable<C, X = object> = Readonly<Record<string, AnswerRow<C> & X>>;
@@ -495,8 +512,15 @@ export function notJsonFault(
     ...o,
     message: (f) =>
       f.class === 'rate_limit'
-        ? `${o.name}'s rate limit was reached (${f.detail}): waiting as ${o.name} asks`
-        : `${o.name} sent an answer that is not its JSON (HTTP ${f.status}): ${f.detail}`,
+        ? say('kit.rate_limit', "__name__'s rate limit was reached (__detail__): waiting as __name__ asks", {
+            name: o.name,
+            detail: f.detail,
+          })
+        : say('kit.not_json', '__name__ sent an answer that is not its JSON (HTTP __status__): __detail__', {
+            name: o.name,
+            status: f.status,
+            detail: f.detail,
+          }),
   });
 }
 
@@ -515,27 +539,56 @@ export function restFailure(
     /** The API's own words for the failure, redacted; undefined when the body is not its JSON. */
     said: string | undefined;
     /** What the user does about the token. */
-    tokenHint: string;
+    tokenHint: string | Sentence;
     /** The name the request was about. */
     subject: string;
     forbiddenScope: 'account' | 'host';
   },
 ): DdnsError {
   const detail = excerpt(res.body, o.redactor);
-  const refusal = (message: string, code: string, scope: 'account' | 'host') =>
+  const refusal = (message: Sentence, code: string, scope: 'account' | 'host') =>
     o.redactor.error(fatal(message, { code: `${o.code}_${code}`, scope, detail }));
   if (o.said !== undefined && res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
     if (res.status === 401)
-      return refusal(`${o.name} refused the token (${o.said}): ${o.tokenHint}`, 'auth', 'account');
+      return refusal(
+        say('kit.token_refused', '__name__ refused the token (__said__): __hint__', {
+          name: o.name,
+          said: o.said,
+          hint: o.tokenHint,
+        }),
+        'auth',
+        'account',
+      );
     if (res.status === 403)
       return refusal(
-        `${o.name} does not let this token change ${o.subject} (${o.said}): ${o.tokenHint}`,
+        say('kit.token_forbidden', '__name__ does not let this token change __subject__ (__said__): __hint__', {
+          name: o.name,
+          subject: o.subject,
+          said: o.said,
+          hint: o.tokenHint,
+        }),
         'forbidden',
         o.forbiddenScope,
       );
     if (res.status === 404)
-      return refusal(`${o.name} does not know the domain or record of ${o.subject} (${o.said})`, 'not_found', 'host');
-    return refusal(`${o.name} refused the change of ${o.subject} (${o.said})`, 'refused', 'host');
+      return refusal(
+        say('kit.not_found', '__name__ does not know the domain or record of __subject__ (__said__)', {
+          name: o.name,
+          subject: o.subject,
+          said: o.said,
+        }),
+        'not_found',
+        'host',
+      );
+    return refusal(
+      say('kit.refused', '__name__ refused the change of __subject__ (__said__)', {
+        name: o.name,
+        subject: o.subject,
+        said: o.said,
+      }),
+      'refused',
+      'host',
+    );
   }
   return notJsonFault(res, o);
 }
@@ -583,7 +636,7 @@ export interface TokenApiOptions {
   header?: string;
   env: ProviderEnv;
   /** What the user does about the token (in 401/403 messages). */
-  tokenHint: string;
+  tokenHint: string | Sentence;
   /** Whose problem a 403 is: the whole token's (`account`) or this name's (`host`). */
   forbiddenScope: 'account' | 'host';
   /** The API's own words in an error answer, unredacted; undefined when it is not its error JSON. */
@@ -661,9 +714,12 @@ export class TokenApi {
   }
 
   /** The fatal error of a name that is in none of the account's domains. */
-  notOwned(host: string, where: string, hint: string): DdnsError {
+  notOwned(host: string, where: string, hint: string | Sentence): DdnsError {
     return this.redactor.error(
-      fatal(`${host} is not in ${where}: ${hint}`, { code: `${this.o.code}_not_owned`, scope: 'host' }),
+      fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
+        code: `${this.o.code}_not_owned`,
+        scope: 'host',
+      }),
     );
   }
 }

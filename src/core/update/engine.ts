@@ -3,7 +3,7 @@
  * registered provider, exactly once, without ever hurting the provider account. Its contract
  * (idempotence, retries, stops, minimum interval, alerts) is in docs/design/architecture.md.
  */
-import { DdnsError, toDdnsError, transient } from '../errors';
+import { DdnsError, say, toDdnsError, transient } from '../errors';
 import { parsePublishable, type AddressSet, type Family, type Ip } from '../address';
 import { normaliseHostname, type Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
@@ -128,7 +128,8 @@ export class UpdateEngine {
       clock: this.clock,
       run: () => this.runDue(),
       onError: (e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`),
-      onStopped: () => new DdnsError('input', 'The update engine is stopped.', { code: 'stopped' }),
+      onStopped: () =>
+        new DdnsError('input', say('update.engine_stopped', 'The update engine is stopped.'), { code: 'stopped' }),
     });
     this.unsubscribe = this.gate.subscribe((stop) => this.onGateChange(stop));
   }
@@ -240,7 +241,9 @@ export class UpdateEngine {
     this.unsubscribe();
     void this.sched.stop();
     this.abort.abort(
-      new DdnsError('transient', 'The update was cancelled because the node stopped.', { code: 'stopped' }),
+      new DdnsError('transient', say('update.cancelled', 'The update was cancelled because the node stopped.'), {
+        code: 'stopped',
+      }),
     );
   }
 
@@ -400,7 +403,13 @@ export class UpdateEngine {
         const a = answer.find((x) => sameName(x.hostname, r.hostname) && x.family === r.family);
         if (!a) {
           lastErr = this.clean(
-            transient(`The provider's answer said nothing about ${r.hostname} (${r.family}).`, { code: 'no_answer' }),
+            transient(
+              say('update.no_answer', "The provider's answer said nothing about __host__ (__family__).", {
+                host: r.hostname,
+                family: r.family,
+              }),
+              { code: 'no_answer' },
+            ),
           );
           out.set(r, this.failed(r, lastErr, ms));
         } else if (a.outcome === 'failed') {
@@ -548,6 +557,7 @@ export class UpdateEngine {
       attempts: r.attempts,
       ms,
       reason: err.code,
+      ...(err.sentence ? { sentence: err.sentence } : {}),
     };
     // The record's state is unknown now: never remembered as done.
     r.confirmed = undefined;

@@ -12,7 +12,7 @@
  * The update engines save both in their state and restore them into a new gate after a redeploy or
  * a restart.
  */
-import { DdnsError } from '../errors';
+import { DdnsError, say } from '../errors';
 import { serial, serverWait } from '../schedule';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import type { StopInfo } from './types';
@@ -93,7 +93,11 @@ export class AccountStoppedError extends DdnsError {
   ) {
     super(
       'fatal',
-      `the provider account "${label}" is stopped after an answer that needs your attention: ${stop.message}`,
+      say(
+        'update.account_stopped',
+        'the provider account "__label__" is stopped after an answer that needs your attention: __reason__',
+        { label, reason: stop.message },
+      ),
       {
         code: 'account_stopped',
         scope: 'account',

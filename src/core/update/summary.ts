@@ -9,7 +9,7 @@
  *   temporary one, green dot when every name is in place.
  */
 import { familyLabel } from '../address';
-import { clip } from '../text';
+import { clip, fillIn } from '../text';
 import type { UpdateResult } from './types';
 
 export function resultsOk(results: readonly UpdateResult[]): boolean {
@@ -62,10 +62,6 @@ export const STATUS_TEXTS = {
 export type StatusKey = keyof typeof STATUS_TEXTS;
 /** A status text by key, with its placeholders filled in (the user's language). */
 export type StatusWords = (key: StatusKey, subs?: Record<string, string | number>) => string;
-
-/** `__name__` placeholders of `text` filled from `subs` (unknown ones stay). */
-export const fillIn = (text: string, subs: Record<string, string | number> = {}): string =>
-  text.replace(/__([A-Za-z0-9_]+?)__/g, (m, k: string) => (k in subs ? String(subs[k]) : m));
 
 /** The status texts in English. */
 export const englishStatus: StatusWords = (key, subs) => fillIn(STATUS_TEXTS[key], subs);

@@ -4,6 +4,7 @@
  * dns-update's outputs, so keep them stable.
  */
 import type { Family } from '../address';
+import type { Sentence } from '../errors';
 import type { AddressSet } from '../address';
 import type { Hostname } from '../hostname';
 
@@ -45,6 +46,8 @@ export interface UpdateResult {
   stopped?: true;
   /** With `stopped`: the code of the fatal answer (e.g. `badauth`). */
   cause?: string;
+  /** For failed: the error as a sentence, which `message` begins with in English (for the adapter to translate; not sent). */
+  sentence?: Sentence;
 }
 
 /** Names and addresses parsed at the boundary (dns-update's input): the engine trusts them. */

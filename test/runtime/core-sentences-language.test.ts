@@ -1,0 +1,84 @@
+/**
+ * The core's errors in the user's language (issue 15): a started Node-RED (red.js) with settings.js
+ * `lang: 'de'`, dns-update behind an `http in` node. A msg whose address is no address fails at the
+ * input (the error reaches a Catch node, as any node error does) and a provider that answers an HTML
+ * 503 page fails the update (the results on output 1): both are said in German from the package's
+ * catalogs (nodes/locales/de, `core.*`), with the values filled in, and the token is in neither.
+ * The provider is deSEC's API address on a loopback server that answers every request with the
+ * kind of HTML error page a proxy sends (https://desec.readthedocs.io/en/latest/dns/rrsets.html
+ * documents JSON answers only; anything else is not its API).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, text } from '../support/http-server';
+import { deployFull, dnsUpdateBehindHttpIn, startNodeRed, waitFor } from '../support/node-red';
+
+type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const TOKEN = 'desecTokenForTheLanguageTest0123';
+// Loopback only, whatever proxy the environment names.
+const env = { NO_PROXY: '127.0.0.1,::1,localhost', no_proxy: '127.0.0.1,::1,localhost' };
+
+function flow(endpoint: string): Array<Record<string, unknown>> {
+  const z = 'lang';
+  return [
+    ...dnsUpdateBehindHttpIn({ z, label: 'language', endpoint, token: TOKEN }),
+    // A failed input: the Catch node's msg (with msg.res of the http in) answers with the error's text.
+    { id: 'catch', type: 'catch', z, name: '', scope: ['upd'], uncaught: false, x: 120, y: 120, wires: [['said']] },
+    {
+      id: 'said',
+      type: 'change',
+      z,
+      name: '',
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }],
+      x: 300,
+      y: 120,
+      wires: [['out']],
+    },
+  ];
+}
+
+test("settings.js lang 'de': the core's errors reach the flow in German, values filled in, the token in none", async () => {
+  const provider = await startServer((_req, res) =>
+    text(res, '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>down</body></html>', 503, {
+      'content-type': 'text/html',
+    }),
+  );
+  const red = await startNodeRed({ settings: { lang: 'de' }, env });
+  try {
+    const started = () => red.log().split(/Started flows|Flows sind gestartet/).length - 1;
+    const before = started();
+    await deployFull(red, flow(`${provider.url}/api/v1`));
+    await waitFor(() => started() > before, 30_000, 25, 'the deployed flows');
+    const post = async (body: unknown) => {
+      const res = await fetch(`${red.url}/addr`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+
+    // A text that is no address: the input fails before anything is sent (address.invalid, its
+    // reason address.not_ip said in German too; the Catch node's msg.error.message is "Error: …").
+    const bad = await post({ ipv4: 'example' });
+    assert.equal(bad.text, 'Error: Ungültige IPv4-Adresse: „example“ ist keine IP-Adresse.');
+    assert.equal(provider.requests.length, 0, 'nothing was sent for a bad input');
+
+    // The provider answers an HTML 503: the result's message is kit.not_json in German.
+    const ok = await post({ ipv4: '203.0.113.7' });
+    assert.equal(ok.status, 200);
+    const [r] = (JSON.parse(ok.text) as Msg).results as Msg[];
+    assert.equal(r.status, 'failed', JSON.stringify(r));
+    assert.match(
+      r.message,
+      /^deSEC hat etwas anderes als sein JSON geantwortet \(HTTP 503\): .*503 Service Unavailable/,
+    );
+    assert.equal(r.reason, 'http_503', 'the machine-readable code stays as it is');
+    assert.ok(provider.requests.length >= 1);
+    assert.doesNotMatch(bad.text + ok.text + red.log(), new RegExp(TOKEN), 'the token is in no text');
+  } finally {
+    await red.stop();
+    await provider.close();
+  }
+});
