@@ -1,6 +1,6 @@
-// The whole test suite: build, then every test under dist/test with Node's test runner on the
-// machine's Node and the devDependency Node-RED (4.1), then the Node-RED runtime tests again with
-// Node-RED 5.x on Node 22 (both installed on demand into .cache/, never as project dependencies).
+// The whole test suite: build, then every test under dist/test with mocha on the machine's Node and
+// the devDependency Node-RED (4.1), then the Node-RED runtime tests again with Node-RED 5.x on
+// Node 22 (both installed on demand into .cache/, never as project dependencies).
 //   node scripts/test.mjs [--no-matrix] [--only <substring>]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -46,21 +46,42 @@ const guardEnv = {
   })(),
 };
 
+// One mocha process per test file, one file after the other: whatever a file starts (servers,
+// Node-RED, timers) ends with its process, and --exit ends it even if a handle stays open (after
+// the after hooks). The reporter (spec) writes each file's counts to DDNS_MOCHA_STATS to add up.
+const mocha = join(root, 'node_modules/mocha/bin/mocha.js');
+const reporter = join(root, 'scripts/mocha-reporter.mjs');
+const stats = join(guardDir, 'stats.json');
+const total = { tests: 0, passes: 0, failures: 0, pending: 0 };
+const failedFiles = [];
+
 function run(label, node, files, env = {}) {
   if (files.length === 0) return 0;
   console.log(`\n=== ${label}: ${files.length} test files ===`);
-  const r = spawnSync(
-    node,
-    [
-      '--test',
-      '--test-concurrency=1',
-      '--test-timeout=180000',
-      '--test-reporter=spec',
-      ...files.map((f) => relative(root, f)),
-    ],
-    { stdio: 'inherit', cwd: root, env: { ...process.env, ...guardEnv, ...env } },
+  const counts = { tests: 0, passes: 0, failures: 0, pending: 0 };
+  let failed = 0;
+  for (const f of files) {
+    const file = relative(root, f);
+    console.log(`\n--- ${file}`);
+    rmSync(stats, { force: true });
+    const r = spawnSync(node, [mocha, '--timeout', '180000', '--reporter', reporter, '--exit', file], {
+      stdio: 'inherit',
+      cwd: root,
+      env: { ...process.env, ...guardEnv, ...env, DDNS_MOCHA_STATS: stats },
+    });
+    // No counts: the file did not run to its end (it could not load, or its process died).
+    const got = existsSync(stats) ? JSON.parse(readFileSync(stats, 'utf8')) : { failures: 1 };
+    for (const k of Object.keys(counts)) counts[k] += got[k] ?? 0;
+    if (r.status !== 0 || got.failures) {
+      failed = 1;
+      failedFiles.push(`${file} (${label})`);
+    }
+  }
+  for (const k of Object.keys(total)) total[k] += counts[k];
+  console.log(
+    `\n=== ${label}: tests ${counts.tests}, passing ${counts.passes}, failing ${counts.failures}, pending ${counts.pending} ===`,
   );
-  return r.status ?? 1;
+  return failed;
 }
 
 // Lint first: ESLint (typescript-eslint; the architecture map as import rules, no cycle), the import
@@ -132,5 +153,7 @@ if (blocked) {
   );
   failed = 1;
 }
+if (failedFiles.length) console.error(`\nFailed test files:\n${failedFiles.map((f) => `  ${f}`).join('\n')}`);
 if (lintFailed) console.error('\nLint failed (see above): npm run lint, npm run format.');
+console.log(`\ntotal: ${total.passes} passed, ${total.failures} failed, ${total.pending} skipped`);
 process.exit(failed || lintFailed ? 1 : 0);

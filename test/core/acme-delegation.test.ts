@@ -6,7 +6,7 @@
  * through a resolver in front of that BIND (test/support/chasing-resolver.ts), so it follows the
  * CNAME into the other zone as Let's Encrypt's resolvers do.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,7 +8,7 @@
  * - badNonce on 50 % of POSTs: every order ends issued or transient, never fatal;
  * - a real invalid challenge (a wrong TXT value) is still the fatal `acme_validation`.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

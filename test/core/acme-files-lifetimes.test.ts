@@ -7,7 +7,7 @@
  * point in the CA's window is chosen once and kept (also across a restart), and its Retry-After
  * sets the next check.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * servers, a TCP connect, a GET of a probe token) and its CGNAT diagnosis stop orders that cannot
  * work before the CA is asked: a fault proxy in front of Pebble counts the newOrder requests.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';

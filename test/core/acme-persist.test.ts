@@ -5,7 +5,7 @@
  * reading that BIND itself. No provider account: the test writes the record once, as the user
  * would; renewals then touch no DNS at all.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

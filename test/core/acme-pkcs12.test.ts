@@ -4,7 +4,7 @@
  * the chain, the key must match the certificate, and a wrong password must be refused by the MAC.
  * The algorithms are read back with `-info` (PBES2/PBKDF2/AES-256-CBC/hmacWithSHA256, MAC SHA-256).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

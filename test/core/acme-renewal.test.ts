@@ -4,7 +4,7 @@
  * attempted but the certificate on disk is still watched, and a warning comes (at most once a
  * day) when it runs out soon. And the account stop checked before an order: the CA is not asked.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
  * mounts made by the test, as root). A failed write leaves the previous certificate untouched and
  * no temporary file behind.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * checked through our propagation wait. Nothing simulated except what Debian's Pebble 2.4 lacks
  * (ARI, profiles, a rate-limited newOrder: test/support/acme-shim.ts).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

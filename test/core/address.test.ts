@@ -3,7 +3,7 @@
  * class), and the boundary parser `parsePublishable` / `parseAddressSet` (an address a name may be
  * given: non-public accepted, 0.0.0.0 and :: refused) whose result the engine and providers trust.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import {
   classify,

@@ -4,7 +4,7 @@
  * (`__name__`) per text, and help panels with the same sections, properties and links. A key added
  * to en-US and not yet translated shows up here as missing (Node-RED would show the English text).
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

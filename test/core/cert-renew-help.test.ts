@@ -4,7 +4,7 @@
  * help's Properties list (a <dt> naming it), and the help says that output 1 also fires with
  * renewed: false (so a reload belongs behind a switch) and what a stop means.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * is stopped with a transient `regex_timeout` error and a ticker keeps ticking meanwhile.
  * (No timing assertion beyond a generous bound: the point is that the loop is never blocked.)
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { closeHttpPools } from '../../src/core/http';
 import type { DdnsError } from '../../src/core/errors';

@@ -3,7 +3,7 @@
  * hedging of a slow source (and closing its request), quorum agreement and disagreement, CGNAT
  * suspicion, cancellation.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import type os from 'node:os';

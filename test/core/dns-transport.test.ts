@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { parseServer, query } from '../../src/core/dns/transport';

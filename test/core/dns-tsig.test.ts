@@ -5,7 +5,7 @@
  * through a loopback relay to `named`, which answered; both messages are kept byte for byte. The
  * live test repeats the same recording against the named of this machine.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { spawn, spawnSync } from 'node:child_process';

@@ -2,7 +2,7 @@
  * The parsed host name: `normaliseHostname` (one name) and `parseHostnames` (a list as typed in a
  * node or sent in msg.hostname), the one place where text becomes a `Hostname`.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { DdnsError } from '../../src/core/errors';
 import { normaliseHostname, parseHostnames, type Hostname } from '../../src/core/hostname';

@@ -1,4 +1,4 @@
-import { after, test } from 'node:test';
+import { after, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { closeHttpPools, excerpt, httpRequest, parseRetryAfter } from '../../src/core/http';
 import { Redactor } from '../../src/core/redact';

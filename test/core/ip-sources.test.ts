@@ -8,7 +8,7 @@
  * - OpenDNS: `dig myip.opendns.com @resolver1.opendns.com` (A / AAAA of the asker)
  * - Google: `dig TXT o-o.myaddr.l.google.com @ns1.google.com` (TXT with the asker's address)
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import type os from 'node:os';
 import { closeHttpPools } from '../../src/core/http';

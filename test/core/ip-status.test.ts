@@ -4,7 +4,7 @@
  * the source-list check of the configuration, and push (router announcements on loopback,
  * interface events by polling) turned into hints.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import type os from 'node:os';
 import type { Family } from '../../src/core/address';

@@ -3,7 +3,7 @@
  * identifier, modified EUI-64 from a MAC: RFC 4291 §2.5.1 and appendix A) and the `name@hostid`
  * syntax of src/core/ip/host-id.ts, as dns-update parses its host names.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import {
   eui64FromMac,

@@ -3,7 +3,7 @@
  * and what the Home Assistant add-on needs: checked locally on the built package.
  */
 import { PROVIDERS } from '../../src/core/providers/registry';
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

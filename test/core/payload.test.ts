@@ -2,7 +2,7 @@
  * public-ip-watch's payload schema (src/core/ip/payload.ts), shared by its writer (the watcher;
  * watcher.test.ts checks real output against it) and its readers (dns-update, reachability-check).
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
 

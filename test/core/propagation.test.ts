@@ -3,7 +3,7 @@
  * (made with `nsupdate -y`, the reference RFC 2136 client), a wait that times out, TXT records for
  * DNS-01 found through the walk, public resolvers included (local stand-ins), and cancellation.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  * queueing pushes apart from plain hints. The requests through Node-RED's HTTP server, with a real
  * confirming check: test/runtime/public-ip-watch.test.ts.
  */
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { closeHttpPools } from '../../src/core/http';
 import { detectRound } from '../../src/core/ip/detector';

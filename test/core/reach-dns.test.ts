@@ -4,7 +4,7 @@
  * second named serving the same zone with the old address), public-resolver and system-resolver
  * checks pointed at local servers (the real public resolvers are never contacted).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
  * a valid leaf, one expiring soon, an expired one, one for another name), the CGNAT/NAT diagnosis
  * from given addresses, and runChecks' validation, concurrency and diagnosis notes.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

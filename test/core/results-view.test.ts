@@ -1,5 +1,5 @@
 /** dns-update's view of its results, free of Node-RED: the last result per name and family, the failure text; the one StateStore. */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { MemoryStore, type StateStore } from '../../src/core/store';
 import { ResultsView, resultsFailure } from '../../src/core/update/results-view';

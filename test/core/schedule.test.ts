@@ -3,7 +3,7 @@
  * loops built on them that live in core (the reachability monitor; the renewal loop:
  * acme-renewal.test.ts).
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../../src/core/alert-latch';
 import { FIRST_RUN_MS, ReachMonitor, type MonitorOutcome } from '../../src/core/reach/monitor';

@@ -17,7 +17,7 @@
  * Replay a run: DDNS_SOAK_SEED=<seed> (printed); DDNS_SOAK_CHANGES=<n> changes the number of changes.
  */
 import { seededRandom } from '../../bench/util';
-import { after, test } from 'node:test';
+import { after, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { DdnsError } from '../../src/core/errors';
 import { closeHttpPools } from '../../src/core/http';

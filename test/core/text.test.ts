@@ -1,5 +1,5 @@
 /** The text helpers people read: clip, and durations in words (one unit, singular or plural, never "1 minutes"). */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { clip, duration } from '../../src/core/text';
 

@@ -3,7 +3,7 @@
  * every call and answers as each test says (the provider contract of src/core/providers/types.ts),
  * and the real dry-run provider.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall, updateRequest } from '../support/parsed';
 import { DdnsError, fatal, transient } from '../../src/core/errors';

@@ -8,7 +8,7 @@
  * a loopback NAT-PMP server that answers like a router, RFC 6886 §3.2:
  * https://www.rfc-editor.org/rfc/rfc6886#section-3.2).
  */
-import { after, test } from 'node:test';
+import { after, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type os from 'node:os';

@@ -6,7 +6,7 @@
  * ddns-account catalog) and the status of a deployed dns-update node are German.
  * Screenshots: test-output/screenshots/editor-de-*.png.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { waitFor } from '../support/node-red';
 import { openEditDialog, openEditor, settle, skipWithoutBrowser, type EditorSession } from './browser';

@@ -18,7 +18,7 @@
  * No internet for npm either: the install is `--offline`, from npm's cache, with the dependency
  * versions of this repository's package-lock.json (pack and install: ../support/packed.ts).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,20 +128,34 @@ describe(
       }
     });
 
-    test('every node type of package.json registers from the installed copy, without error', async (t) => {
-      const mod = (await red!.api(`/nodes/${MODULE}`)).body as Json;
-      assert.equal(mod.version, PKG.version);
-      assert.equal(
-        realpathSync(mod.path),
-        realpathSync(join(userDir, 'node_modules', MODULE)),
-        'loaded from the installed tarball, not the checkout',
-      );
-      const editorHtml = await (await fetch(`${red!.url}/nodes`, { headers: { accept: 'text/html' } })).text();
-      const catalogs = (await (
-        await fetch(`${red!.url}/nodes/messages?lng=en-US`, { headers: { accept: 'application/json' } })
-      ).json()) as Json;
+    describe('every node type of package.json registers from the installed copy, without error', () => {
+      let mod: Json;
+      let editorHtml = '';
+      let catalogs: Json = {};
+      before(async () => {
+        mod = (await red!.api(`/nodes/${MODULE}`)).body as Json;
+        editorHtml = await (await fetch(`${red!.url}/nodes`, { headers: { accept: 'text/html' } })).text();
+        catalogs = (await (
+          await fetch(`${red!.url}/nodes/messages?lng=en-US`, { headers: { accept: 'application/json' } })
+        ).json()) as Json;
+      });
+
+      test('the package: its version, loaded from the installed tarball, its icons served', async () => {
+        assert.equal(mod.version, PKG.version);
+        assert.equal(
+          realpathSync(mod.path),
+          realpathSync(join(userDir, 'node_modules', MODULE)),
+          'loaded from the installed tarball, not the checkout',
+        );
+        const icons: string[] = (await red!.api('/icons')).body[MODULE] ?? [];
+        const shipped = packed.files
+          .filter((f) => f.startsWith('dist/src/nodes/icons/'))
+          .map((f) => f.split('/').pop()!);
+        assert.deepEqual([...icons].sort(), [...shipped].sort(), 'the icons of the package are served');
+      });
+
       for (const type of TYPES) {
-        await t.test(type, () => {
+        test(type, () => {
           const set = (mod.nodes as Json[]).find((s) => s.id === `${MODULE}/${type}`);
           assert.ok(set, `node set ${MODULE}/${type} is known to Node-RED`);
           assert.equal(set.err, undefined, `${type} failed to load: ${set.err}`);
@@ -152,18 +166,22 @@ describe(
           assert.ok(catalogs[`${MODULE}/${type}`], `${type}: its message catalog is served`);
         });
       }
-      const icons: string[] = (await red!.api('/icons')).body[MODULE] ?? [];
-      const shipped = packed.files.filter((f) => f.startsWith('dist/src/nodes/icons/')).map((f) => f.split('/').pop()!);
-      assert.deepEqual([...icons].sort(), [...shipped].sort(), 'the icons of the package are served');
     });
 
-    test('every example is listed under Import › Examples and deploys', { timeout: 90_000 }, async (t) => {
-      const listed = ((await red!.api(`/library/examples/flows/${MODULE}`)).body as Json[]).map((e) => e.fn).sort();
+    describe('every example is listed under Import › Examples and deploys', { timeout: 90_000 }, () => {
       // What each provider keeps as a secret (the runtime's catalog, as the account dialog shows it).
-      const providers = (await red!.api('/ddns/providers')).body as Json[];
-      assert.deepEqual(listed, EXAMPLES, 'Node-RED lists every example of examples/');
+      let providers: Json[] = [];
+      before(async () => {
+        providers = (await red!.api('/ddns/providers')).body as Json[];
+      });
+
+      test('Node-RED lists every example of examples/', async () => {
+        const listed = ((await red!.api(`/library/examples/flows/${MODULE}`)).body as Json[]).map((e) => e.fn).sort();
+        assert.deepEqual(listed, EXAMPLES, 'Node-RED lists every example of examples/');
+      });
+
       for (const name of EXAMPLES) {
-        await t.test(name, async (tt) => {
+        test(name, async (t) => {
           const res = await red!.api(`/library/examples/flows/${MODULE}/${encodeURIComponent(name)}`);
           assert.equal(res.status, 200, `examples/${name}.json is served`);
           const flow = asDeployable(res.body as Json[], name);
@@ -177,7 +195,7 @@ describe(
           const asIs = await deploy(red!, flow);
           assert.doesNotMatch(asIs.log, /Waiting for missing types/, 'every node type resolves');
           if (asIs.errors.length)
-            tt.diagnostic(`as imported, before the credentials are filled in:\n${asIs.errors.join('\n')}`);
+            t.diagnostic(`as imported, before the credentials are filled in:\n${asIs.errors.join('\n')}`);
 
           // Filled in (secrets entered for every account) and without the third-party nodes: this
           // package's nodes must start without any error.
@@ -189,7 +207,7 @@ describe(
             [],
             `examples/${name}.json, credentials filled in: no errors while its nodes start`,
           );
-          if (started.offline.length) tt.diagnostic(`expected without internet:\n${started.offline.join('\n')}`);
+          if (started.offline.length) t.diagnostic(`expected without internet:\n${started.offline.join('\n')}`);
         });
       }
     });

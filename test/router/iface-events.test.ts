@@ -5,7 +5,7 @@
  * `dadfailed` when the peer already holds the address), privacy addresses made from a
  * `mngtmpaddr` address when use_tempaddr=2 (ip-address(8), RFC 8981).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {

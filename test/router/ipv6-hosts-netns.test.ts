@@ -11,7 +11,7 @@
  * outside service alone), the kernel's flags mark the address it saw temporary: this host's name keeps
  * its AAAA, the LAN hosts keep their addresses in the same /64.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import type os from 'node:os';
 import { closeHttpPools } from '../../src/core/http';

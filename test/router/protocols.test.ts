@@ -10,7 +10,7 @@
  *   (device description, URLBase), §3.2.2 (SOAP fault / UPnPError).
  * Plus the parsers of /proc/net/route, `ip -o monitor address` and /proc/net/if_inet6.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type os from 'node:os';

@@ -10,7 +10,7 @@
  * announcements §3.2.1, result 3 §3.5), UPnP IGD WANIPConnection:2 GetExternalIPAddress
  * (https://openconnectivity.org/developer/specifications/upnp-resources/upnp/internet-gateway-device-igd-v-2-0/).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

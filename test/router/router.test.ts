@@ -8,7 +8,7 @@
  * delete §15, ANNOUNCE §14.1), UPnP IGD https://openconnectivity.org/developer/specifications/upnp-resources/upnp/internet-gateway-device-igd-v-2-0/
  * (WANIPConnection:2 GetExternalIPAddress).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

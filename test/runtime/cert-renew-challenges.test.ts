@@ -6,7 +6,7 @@
  * shim CA of test/support/persist-shim.ts. Node-RED's own Catch, Status and Complete nodes watch.
  * (HTTP-01 on Node-RED's own HTTP server: test/runtime/started-node-red-http01.test.ts.)
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 
 import { join } from 'node:path';

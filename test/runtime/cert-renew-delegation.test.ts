@@ -12,7 +12,7 @@
  * Pebble resolves through a CNAME-following resolver in front of named
  * (test/support/chasing-resolver.ts), as a CA's resolver follows the alias into the other zone.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  * read-only by the test, as root); CA presets that need External Account Binding say where to get
  * the keys.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * Real Node-RED (node-red-node-test-helper), real Pebble for the directory; the provider account
  * is never used (nothing is due), so it points at a closed loopback port.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 
 import { join, sep } from 'node:path';

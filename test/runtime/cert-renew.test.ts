@@ -6,7 +6,7 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED messages are untyped
 type AnyMsg = Record<string, any>;
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@
  * - The No-IP contact e-mail (https://www.noip.com/integrate/request, "Setting the Agent"): a value
  *   that is not an e-mail address is refused when the account starts, with a clear error.
  */
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  * (https://www.rfc-editor.org/rfc/rfc2136). The payloads are public-ip-watch's (src/core/ip/payload.ts):
  * a renumbering (a new prefix) moves all three names in one pass.
  */
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { closeHttpPools } from '../../src/core/http';
 import { rfc2136Account, skipWithoutBind, startBind } from '../support/bind';

@@ -13,7 +13,7 @@
  * Catch, Status and Complete are Node-RED's own core nodes. Every test checks that the account's
  * secret appears in no captured log line, status, msg or error.
  */
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  * settings.js `https` function with `httpsRefreshInterval`, and the PKCS#12 example without its
  * password (examples carry no credentials) says what is missing instead of failing silently.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { deployFull, startNodeRed, waitFor } from '../support/node-red';
 import { offlineFlow, readExample } from '../support/examples';

@@ -31,7 +31,7 @@
  * the network guard watches the rest), and packing takes about a second, so it runs in both
  * Node-RED versions of the matrix (scripts/test.mjs).
  */
-import { test, type TestContext } from 'node:test';
+import { test, type TestContext } from '../support/suite';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';

@@ -7,7 +7,7 @@
  * are node-red-contrib-home-assistant-websocket's (0.80.3: its entity-config `haConfig`, sensor
  * `state`/`attributes`); that they resolve and start is tested in test/e2e/ha-addon.test.ts.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { helper, NODE_RED_PATH, waitFor } from '../support/node-red';

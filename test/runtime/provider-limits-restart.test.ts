@@ -11,7 +11,7 @@
  * A started Node-RED (red.js) with the package linked; addresses are posted to an `http in` node
  * wired to dns-update and an `http response` node, so each answer carries the node's results.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -16,7 +16,7 @@
  *   httpNode, which the test helper does not serve: a loopback server hands every request to it.
  * Catch, Status and Complete are Node-RED's own core nodes.
  */
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';

@@ -6,7 +6,7 @@
  * Public resolvers are never asked: DNS checks are pointed at local named instances or disabled.
  * Catch, Status and Complete are Node-RED's own core nodes.
  */
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';

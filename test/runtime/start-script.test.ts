@@ -2,7 +2,7 @@
  * `npm start` on a fresh checkout: Node-RED starts on 127.0.0.1 with this package and the
  * getting-started flow deployed (scripts/start.mjs, run here with a temporary user directory).
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

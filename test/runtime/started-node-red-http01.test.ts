@@ -5,7 +5,7 @@
  * its certificate goes to a loopback sink through Node-RED's core `http request` node. Before and
  * after the order, /.well-known/acme-challenge/ on Node-RED answers 404.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

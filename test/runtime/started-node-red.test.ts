@@ -4,7 +4,7 @@
  * service (answering like api.ipify.org: the address as plain text, https://www.ipify.org/), and the
  * last known address survives a restart of Node-RED in a file context store.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

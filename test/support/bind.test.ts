@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from './suite';
 import assert from 'node:assert/strict';
 import { skipWithoutBind, startBind } from './bind';
 

@@ -9,7 +9,7 @@
  *   other data, signed then altered), `readRRset`/`findZoneAt`, and the rfc2136 provider end to end
  *   with a server that signs its odd answers with the account's key.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as dnsPacket from 'dns-packet';

@@ -11,7 +11,7 @@
  *   into 1 s – 24 h, src/core/schedule.ts serverWait), nothing is sent for the account (scope
  *   `account`) or for that record (scope `host`) before the wait is over.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Family } from '../../../src/core/address';

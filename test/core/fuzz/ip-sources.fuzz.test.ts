@@ -10,7 +10,7 @@
  *   source (text, JSON, regex), and `detect` over them;
  * - through a loopback DNS server: the DNS sources (OpenDNS A/AAAA, Google TXT).
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as dnsPacket from 'dns-packet';

@@ -8,7 +8,7 @@
  *   delete, TXT) through a loopback server answering generated JSON envelopes.
  * RFC 2136 answers are fuzzed with the DNS answers (dns.fuzz.test.ts).
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { AddressSet, Family } from '../../../src/core/address';

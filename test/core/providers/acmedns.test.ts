@@ -4,7 +4,7 @@
  * (headers X-Api-User / X-Api-Key, JSON {subdomain, txt}), the two values kept, the one name an
  * account writes, no delete, TXT only. The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';

@@ -4,7 +4,7 @@
  * openapi/CHANGELOG.md (PUT /control/rewrite/update since v0.107.33). The common behaviours are the
  * conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -13,7 +13,7 @@
  *   the ones reported in e.g. https://github.com/jeessy2/ddns-go/issues/916 and
  *   https://github.com/cloudflare/cloudflare-python/issues/2678.
  */
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { visibleTexts } from '../../support/visible-texts';
 import { providerCall } from '../../support/parsed';

@@ -10,7 +10,7 @@
  * and no secret in any text (messages, error messages, details, stacks, error JSON).
  */
 import { providerCall } from '../../support/parsed';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { DdnsError } from '../../../src/core/errors';
 import { closeHttpPools } from '../../../src/core/http';

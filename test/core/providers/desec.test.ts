@@ -6,7 +6,7 @@
  * domain 2/s, 15/min, 100/h, 300/day; 429 with Retry-After). The common behaviours are the
  * conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

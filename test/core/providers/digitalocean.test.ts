@@ -5,7 +5,7 @@
  * PATCH changes only what it is sent, the name filter takes the full name) and the rate-limit
  * section (429 with `ratelimit-reset`). The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -5,7 +5,7 @@
  * changes only what it is sent) and https://developer.dnsimple.com/v2/#rate-limiting (429 with
  * `X-RateLimit-Reset`). The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

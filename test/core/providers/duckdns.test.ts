@@ -4,7 +4,7 @@
  * answers, clear=true, TXT with txt=/clear=true).
  */
 import { withServer } from '../../support/http-server';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { definition, duckdnsSettings, duckdnsSubName } from '../../../src/core/providers/duckdns';

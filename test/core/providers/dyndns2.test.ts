@@ -6,7 +6,7 @@
  *   system errors returned once)
  */
 import { withServer } from '../../support/http-server';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -7,7 +7,7 @@
  */
 import { withServer } from '../../support/http-server';
 import { createHash } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -11,7 +11,7 @@
  *
  * The engine gets no redactor of its own here, so that each provider's own redaction is tested.
  */
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { updateRequest } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

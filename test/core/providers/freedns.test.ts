@@ -7,7 +7,7 @@
  * `Updated <host> to <ip> in <t> seconds`; see the contract server's header).
  */
 import { withServer } from '../../support/http-server';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { definition, freednsSettings, parseFreeDnsTokens, successAnswer } from '../../../src/core/providers/freedns';

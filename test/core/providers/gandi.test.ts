@@ -5,7 +5,7 @@
  * (personal access tokens, 403 for a domain outside the token's reach). The common behaviours are
  * the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

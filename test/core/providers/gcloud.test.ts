@@ -6,7 +6,7 @@
  * managedZones.list, resourceRecordSets get/create/patch/delete). The common behaviours are the
  * conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -4,7 +4,7 @@
  * that set whole, so the provider sends the set's own TTL back) and the gated account's 403
  * ACCESS_DENIED since May 2024 (qdm12/ddns-updater#707). The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -5,7 +5,7 @@
  * `set_records` keeps the RRset's TTL, `add_records` / `remove_records` change only the values sent.
  * The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

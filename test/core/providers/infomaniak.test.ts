@@ -5,7 +5,7 @@
  * `/1/domain/{id}/dns/record` records by id, `{"result","data","error"}` answers). The common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

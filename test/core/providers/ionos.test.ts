@@ -4,7 +4,7 @@
  * kept by id, PUT resetting what it is not sent, TXT contents answered quoted). The common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -3,7 +3,7 @@
  * kept for a day, capped per key, merged from a saved document at start, and never holding a key
  * (which carries the API token) in clear.
  */
-import { test } from 'node:test';
+import { test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { Ledger } from '../../../src/core/providers/ledger';
 import { MemoryStore } from '../../../src/core/store';

@@ -5,7 +5,7 @@
  * (PUT changes only the fields sent) and https://techdocs.akamai.com/linode-api/reference/errors.
  * The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

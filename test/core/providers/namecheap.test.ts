@@ -3,7 +3,7 @@
  * (https://www.namecheap.com/support/knowledgebase/article.aspx/29/11/how-to-dynamically-update-the-hosts-ip-with-an-http-request/):
  * `host`/`domain`/`password`/`ip` in the query, an XML answer with `<ErrCount>` and `<Err1>`, IPv4 only.
  */
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -4,7 +4,7 @@
  * with codes, full names as `host`, `rrttl` falling back to 7207 when left out). The common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

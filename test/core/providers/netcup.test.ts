@@ -4,7 +4,7 @@
  * infoDnsRecords / updateDnsRecords by record id, logout; errors as status "error" in HTTP 200).
  * The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

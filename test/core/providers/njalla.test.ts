@@ -4,7 +4,7 @@
  * in HTTP 200 answers, `@` for the apex, edit-record changing only what it is sent). The common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -6,7 +6,7 @@
  * sooner than 30 minutes), plus the dyndns2 return codes of https://help.dyn.com/return-codes/.
  */
 import { withServer } from '../../support/http-server';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -5,7 +5,7 @@
  * (records by id, PUT changing only what is sent, changes published by POST …/refresh). The common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

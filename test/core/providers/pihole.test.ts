@@ -5,7 +5,7 @@
  * /api/docs (lines "IP name", added by PUT and removed by DELETE, no edit). The common behaviours
  * are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

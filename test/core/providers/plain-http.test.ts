@@ -3,7 +3,7 @@
  * plainHttpSecret), for every provider of the registry: each address field (`url`) of a provider
  * is where its requests, and so its secrets, go.
  */
-import { test } from 'node:test';
+import { test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { PROVIDERS, providerById } from '../../../src/core/providers/registry';
 import type { ProviderDefinition } from '../../../src/core/providers/types';

@@ -5,7 +5,7 @@
  * one request per second per key (an HTML 503 beyond: nrdcg/porkbun#3). The common behaviours
  * (auth, not owned, 5xx, 429, HTML, huge, timeout, TXT set/delete) are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -4,7 +4,7 @@
  * PATCH with changetype REPLACE; comments kept when absent; TXT contents quoted) and its
  * webserver's JSON errors. The common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

@@ -11,7 +11,7 @@
  * - ALL-INKL (`host`, `myip`/`myip6`), do.de (credentials in the query), selfHost.de (204 = no
  *   change), DNS-O-Matic and OVH DynHost (IPv4 only: IPv6 refused, nothing sent).
  */
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall, updateRequest } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

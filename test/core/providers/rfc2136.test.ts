@@ -6,7 +6,7 @@
  * back from named with dig; the number of UPDATE messages is read from the zone's SOA serial (BIND
  * adds one per applied message).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { visibleTexts } from '../../support/visible-texts';
 import { providerCall, updateRequest } from '../../support/parsed';

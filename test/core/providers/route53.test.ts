@@ -6,7 +6,7 @@
  * signer itself is checked against AWS's test-suite vectors in signing.test.ts; the common
  * behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';

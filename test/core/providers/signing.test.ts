@@ -11,7 +11,7 @@
  * RS256 JWT: the signature verifies with the public key (node:crypto), and the header and claims
  * read back as RFC 7519 says (base64url, no padding).
  */
-import { test } from 'node:test';
+import { test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { amzDate, signJwtRs256, signV4 } from '../../../src/core/providers/signing';

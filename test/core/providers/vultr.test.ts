@@ -4,7 +4,7 @@
  * only what it is sent and answers 204, `""` for the apex, TXT data quoted as lego sends it). The
  * common behaviours are the conformance suite's.
  */
-import { after, test } from 'node:test';
+import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { visibleTexts } from '../../support/visible-texts';
