@@ -12,30 +12,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindUpdate, skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
+import { pebbleJob, skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { dnsRig } from '../support/acme-dns-rig';
 import { startChasingResolver } from '../support/chasing-resolver';
 import type { TestDnsServer } from '../support/dns-server';
+import { failure } from '../support/failure';
 import { delegatedDns, followChallengeAlias } from '../../src/core/acme/delegation';
 import { ensureCertificate } from '../../src/core/acme/manager';
 import { certInfo } from '../../src/core/acme/x509';
-import { DdnsError } from '../../src/core/errors';
 import type { DnsProvider } from '../../src/core/providers/types';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
 const HOME = 'home.test';
 const DELEGATED = 'delegated.test';
-
-/** The error a promise rejects with (a DdnsError). */
-async function failure(p: Promise<unknown>): Promise<DdnsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof DdnsError, String(e));
-    return e;
-  }
-  assert.fail('expected a failure');
-}
 
 describe('challenge delegation with BIND (two zones) and Pebble', { skip }, () => {
   let bind: BindServer;
@@ -147,17 +136,10 @@ describe('challenge delegation with BIND (two zones) and Pebble', { skip }, () =
       lookup: { servers: servers() },
       log: (s) => logs.push(s),
     });
-    const r = await ensureCertificate(
-      {
-        names: [`www.${HOME}`, `*.www.${HOME}`],
-        directoryUrl: pebble.directoryUrl,
-        caPem: pebble.caPem,
-        keyType: 'ecdsa-p256',
-        outDir: join(dir, 'live'),
-        accountDir: join(dir, 'accounts'),
-      },
-      { ...dns, log: (s) => logs.push(s) },
-    );
+    const r = await ensureCertificate(pebbleJob(pebble, dir, [`www.${HOME}`, `*.www.${HOME}`]), {
+      ...dns,
+      log: (s) => logs.push(s),
+    });
     assert.equal(r.renewed, true);
     assert.deepEqual([...certInfo((await import('node:fs')).readFileSync(r.paths.cert, 'utf8')).names].sort(), [
       `*.www.${HOME}`,

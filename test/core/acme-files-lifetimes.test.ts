@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
+import { pebbleJob, skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
 import { startShim } from '../support/acme-shim';
 import { dnsRig } from '../support/acme-dns-rig';
 import { ensureCertificate, type CertificateJob } from '../../src/core/acme/manager';
@@ -33,15 +33,8 @@ describe('certificate files and lifetimes with Pebble and BIND', { skip }, () =>
   let provider: DnsProvider;
   let waitVisible: (name: string, value: string) => Promise<void>;
   let dir: string;
-  const job = (pebble: PebbleServer, over: Partial<CertificateJob> = {}): CertificateJob => ({
-    names: [`plex.${ZONE}`],
-    directoryUrl: pebble.directoryUrl,
-    caPem: pebble.caPem,
-    keyType: 'ecdsa-p256',
-    outDir: join(dir, 'live'),
-    accountDir: join(dir, 'accounts'),
-    ...over,
-  });
+  const job = (pebble: PebbleServer, over: Partial<CertificateJob> = {}) =>
+    pebbleJob(pebble, dir, [`plex.${ZONE}`], over);
 
   before(async () => {
     bind = await startBind([{ name: ZONE }]);

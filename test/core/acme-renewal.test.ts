@@ -15,6 +15,7 @@ import {
   RenewalLoop,
   type CertificateOnDisk,
   type ExpiryWarning,
+  type RenewalOptions,
   type RenewalOutcome,
   type RunOutcome,
 } from '../../src/core/acme/renewal';
@@ -35,6 +36,37 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A loop on `clock` with no job of its own: daily, no check on start, no jitter, no certificate on disk; `over` changes any of it. */
+function loopOn(clock: FakeClock, over: Partial<RenewalOptions>): RenewalLoop {
+  return new RenewalLoop({
+    job: {} as never,
+    provider: {} as never,
+    waitVisible: async () => undefined,
+    checkEveryMs: DAY,
+    checkOnStart: false,
+    clock,
+    random: noJitter,
+    readCertificate: async () => null,
+    ...over,
+  });
+}
+
+/** A daily loop that checks on start and watches `onDisk`, its expiry warnings pushed to `warnings`. */
+function watchingLoop(
+  clock: FakeClock,
+  onDisk: CertificateOnDisk,
+  warnings: ExpiryWarning[],
+  over: Partial<RenewalOptions>,
+): RenewalLoop {
+  return loopOn(clock, {
+    job: { names: onDisk.names, outDir: join(dir, 'unused') } as CertificateJob,
+    checkOnStart: true,
+    readCertificate: async () => onDisk,
+    onExpiring: (w) => warnings.push(w),
+    ...over,
+  });
+}
+
 test('renewal loop: start after 2 s, interval after success, backoff after passing trouble, no order after a fatal answer', async () => {
   const clock = new FakeClock();
   const answers: Array<CertificateResult | Error> = [
@@ -46,14 +78,8 @@ test('renewal loop: start after 2 s, interval after success, backoff after passi
   ];
   const outcomes: RunOutcome[] = [];
   let calls = 0;
-  const loop = new RenewalLoop({
-    job: {} as never,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: 24 * 3_600_000,
+  const loop = loopOn(clock, {
     checkOnStart: true,
-    clock,
-    random: noJitter,
     clean: (t) => t.replace('credentials', '***'),
     ensure: async () => {
       calls++;
@@ -61,7 +87,6 @@ test('renewal loop: start after 2 s, interval after success, backoff after passi
       if (a instanceof Error) throw a;
       return a;
     },
-    readCertificate: async () => null,
     onTimerOutcome: (o) => outcomes.push(o),
   });
   loop.start();
@@ -102,16 +127,10 @@ test('renewal loop: start after 2 s, interval after success, backoff after passi
 test('renewal loop: a check that joins a failing run gets that failure (every caller gets an answer)', async () => {
   const clock = new FakeClock();
   let release!: () => void;
-  const loop = new RenewalLoop({
-    job: {} as never,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: DAY,
-    checkOnStart: false,
-    clock,
+  const loop = loopOn(clock, {
+    random: undefined,
     ensure: () =>
       new Promise((_, reject) => (release = () => reject(transient('the CA is unreachable', { code: 'timeout' })))),
-    readCertificate: async () => null,
   });
   const runs: Array<Promise<RenewalOutcome>> = [loop.check(), loop.check(), loop.check()];
   await new Promise((r) => setImmediate(r));
@@ -134,22 +153,13 @@ test('renewal loop: stopped by a fatal answer, the certificate on disk is still 
   let answer: () => CertificateResult | DdnsError = badauth;
   let calls = 0;
   const warnings: ExpiryWarning[] = [];
-  const loop = new RenewalLoop({
-    job: { names: onDisk.names, outDir: join(dir, 'unused') } as CertificateJob,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: DAY,
-    checkOnStart: true,
-    clock,
-    random: noJitter,
+  const loop = watchingLoop(clock, onDisk, warnings, {
     ensure: async () => {
       calls++;
       const a = answer();
       if (a instanceof Error) throw a;
       return a;
     },
-    readCertificate: async () => onDisk,
-    onExpiring: (w) => warnings.push(w),
   });
   loop.start();
   await clock.advance(FIRST_CHECK_MS);
@@ -240,20 +250,11 @@ test('renewal loop: failing but retrying, the expiry alert comes within the aler
   };
   const warnings: ExpiryWarning[] = [];
   let calls = 0;
-  const loop = new RenewalLoop({
-    job: { names: onDisk.names, outDir: join(dir, 'unused') } as CertificateJob,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: DAY,
-    checkOnStart: true,
-    clock,
-    random: noJitter,
+  const loop = watchingLoop(clock, onDisk, warnings, {
     ensure: async () => {
       calls++;
       throw transient('the TXT record is not visible at the authoritative servers', { code: 'txt_not_visible' });
     },
-    readCertificate: async () => onDisk,
-    onExpiring: (w) => warnings.push(w),
     expiryAlertDays: 7,
   });
   loop.start();
@@ -285,17 +286,7 @@ test('renewal loop: failing but retrying, the expiry alert comes within the aler
 test('renewal loop: after a success the next check follows the ARI Retry-After, or the renewal time when sooner', async () => {
   const clock = new FakeClock();
   let result = { renewed: false, daysLeft: 40, ariRetryAfterMs: 6 * 3_600_000 } as unknown as CertificateResult;
-  const loop = new RenewalLoop({
-    job: {} as never,
-    provider: {} as never,
-    waitVisible: async () => undefined,
-    checkEveryMs: DAY,
-    checkOnStart: false,
-    clock,
-    random: noJitter,
-    ensure: async () => result,
-    readCertificate: async () => null,
-  });
+  const loop = loopOn(clock, { ensure: async () => result });
   await loop.check();
   assert.equal(loop.nextAt, clock.now() + 6 * 3_600_000, "the CA's Retry-After, not the 24 h interval");
   result = { ...result, renewAt: new Date(clock.now() + 2 * 3_600_000).toISOString() };

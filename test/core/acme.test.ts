@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
+import { pebbleJob, skipWithoutPebble, startPebble, type PebbleOptions, type PebbleServer } from '../support/pebble';
 import { startShim } from '../support/acme-shim';
 import { dnsRig } from '../support/acme-dns-rig';
 import { ensureCertificate, type CertificateJob } from '../../src/core/acme/manager';
@@ -30,15 +30,7 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   let provider: DnsProvider;
   let dir: string;
   let waitVisible: (name: string, value: string) => Promise<void>;
-  const job = (over: Partial<CertificateJob> = {}): CertificateJob => ({
-    names: [`www.${ZONE}`, `*.${ZONE}`],
-    directoryUrl: pebble.directoryUrl,
-    caPem: pebble.caPem,
-    keyType: 'ecdsa-p256',
-    outDir: join(dir, 'live'),
-    accountDir: join(dir, 'accounts'),
-    ...over,
-  });
+  const job = (over: Partial<CertificateJob> = {}) => pebbleJob(pebble, dir, [`www.${ZONE}`, `*.${ZONE}`], over);
   const txtLeft = () => [
     ...bind.dig(`_acme-challenge.www.${ZONE}`, 'TXT'),
     ...bind.dig(`_acme-challenge.${ZONE}`, 'TXT'),
@@ -245,69 +237,54 @@ describe('ACME DNS-01 with Pebble and BIND', { skip }, () => {
   });
 });
 
+/**
+ * `fn` with a BIND serving ZONE, a Pebble of its own started with `opts` in front of it, a fresh
+ * directory and the DNS rig; all stopped and removed after.
+ */
+async function withOwnPebble(
+  opts: Omit<PebbleOptions, 'dnsServer'>,
+  prefix: string,
+  fn: (pebble: PebbleServer, dir: string, dns: ReturnType<typeof dnsRig>) => Promise<void>,
+): Promise<void> {
+  const bind = await startBind([{ name: ZONE }]);
+  const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, ...opts });
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dns = dnsRig(bind);
+  try {
+    await fn(pebble, dir, dns);
+  } finally {
+    await dns.provider.close?.();
+    await pebble.stop();
+    await bind.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('External Account Binding (ZeroSSL, Google, private CAs)', { skip }, () => {
   test('a CA that requires EAB: refused without it, issues with it', async () => {
-    const bind = await startBind([{ name: ZONE }]);
     const kid = 'kid-ddns-test';
     const hmacKey = Buffer.from('a-32-byte-secret-for-eab-testing!').toString('base64url');
-    const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, eab: { [kid]: hmacKey } });
-    const dir = mkdtempSync(join(tmpdir(), 'ddns-eab-'));
-    const { provider, waitVisible } = dnsRig(bind);
-    const base: CertificateJob = {
-      names: [`eab.${ZONE}`],
-      directoryUrl: pebble.directoryUrl,
-      caPem: pebble.caPem,
-      keyType: 'ecdsa-p256',
-      outDir: join(dir, 'live'),
-      accountDir: join(dir, 'accounts'),
-    };
-    try {
+    await withOwnPebble({ eab: { [kid]: hmacKey } }, 'ddns-eab-', async (pebble, dir, dns) => {
+      const base = pebbleJob(pebble, dir, [`eab.${ZONE}`]);
       await assert.rejects(
-        ensureCertificate(base, { provider, waitVisible }),
+        ensureCertificate(base, dns),
         (e: DdnsError) => e.kind === 'fatal' && /external account/i.test(e.message),
       );
-      const r = await ensureCertificate(
-        { ...base, accountDir: join(dir, 'accounts-eab'), eab: { kid, hmacKey } },
-        { provider, waitVisible },
-      );
+      const r = await ensureCertificate({ ...base, accountDir: join(dir, 'accounts-eab'), eab: { kid, hmacKey } }, dns);
       assert.equal(r.renewed, true);
-    } finally {
-      await provider.close?.();
-      await pebble.stop();
-      await bind.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('Pebble with its own defaults (5 % badNonce rejections, authorization reuse)', { skip }, () => {
-  test('four orders in a row succeed: acme-client retries a rejected nonce', async () => {
-    const bind = await startBind([{ name: ZONE }]);
-    const pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}`, defaults: true });
-    const dir = mkdtempSync(join(tmpdir(), 'ddns-nonce-'));
-    const { provider, waitVisible } = dnsRig(bind);
-    try {
+  test('four orders in a row succeed: acme-client retries a rejected nonce', () =>
+    withOwnPebble({ defaults: true }, 'ddns-nonce-', async (pebble, dir, dns) => {
       for (let i = 0; i < 4; i++) {
-        const r = await ensureCertificate(
-          {
-            names: [`n${i}.${ZONE}`, `*.${ZONE}`],
-            directoryUrl: pebble.directoryUrl,
-            caPem: pebble.caPem,
-            keyType: 'ecdsa-p256',
-            outDir: join(dir, `live${i}`),
-            accountDir: join(dir, 'accounts'),
-          },
-          { provider, waitVisible },
-        );
+        const job = pebbleJob(pebble, dir, [`n${i}.${ZONE}`, `*.${ZONE}`], { outDir: join(dir, `live${i}`) });
+        const r = await ensureCertificate(job, dns);
         assert.equal(r.renewed, true);
       }
-    } finally {
-      await provider.close?.();
-      await pebble.stop();
-      await bind.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 test('renewal timing: a third of the lifetime by default, days when set, ARI window first', () => {

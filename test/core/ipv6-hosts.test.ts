@@ -16,12 +16,10 @@ import {
 import { addressesPerName, hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
 import ipaddr from 'ipaddr.js';
 import { DdnsError } from '../../src/core/errors';
-import { detectRound } from '../../src/core/ip/detector';
 import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
 import { interfaceSource } from '../../src/core/ip/sources/interface';
 import { AddressStatusView } from '../../src/core/ip/status-view';
-import type { IpSource } from '../../src/core/ip/types';
-import { IpWatcher } from '../../src/core/ip/watcher';
+import { ipv6Watcher, outsideEcho } from '../support/ipv6-watcher';
 
 const v6 = (s: string) => s as Ipv6;
 
@@ -158,20 +156,8 @@ test('ipv6 hosts: the watcher publishes the stable address and its prefix, flags
     },
   });
   // an outside service sees the temporary address connections leave from
-  const outside: IpSource = {
-    id: 'echo',
-    label: 'echo',
-    families: ['ipv6'],
-    kind: 'external',
-    lookup: async () => ({ address: held.find(([, f]) => f === 0x01)![0] }),
-  };
-  let saved: unknown;
-  const w = new IpWatcher({
-    families: 'ipv6',
-    detect: (family, signal, scope) =>
-      detectRound(family, { scope, sources: [eth0, outside], policy: 'first', signal }),
-    store: { load: async () => saved, save: async (v) => void (saved = v) },
-  });
+  const outside = outsideEcho(() => held.find(([, f]) => f === 0x01)![0]);
+  const w = ipv6Watcher([eth0, outside], { keep: true });
   const view = new AddressStatusView(['ipv6']);
   const published: string[] = [];
   try {
@@ -225,24 +211,8 @@ test("ipv6 hosts: with outside services only, a temporary or unverified address 
     ['2a00:1450:1:2:211:22ff:fe33:4455', 0x00],
     ['2a00:1450:1:2:9d3c:11aa:4b2e:7f01', 0x01], // temporary (privacy)
   ];
-  const outside: IpSource = {
-    id: 'echo',
-    label: 'echo',
-    families: ['ipv6'],
-    kind: 'external',
-    lookup: async () => ({ address: seen }),
-  };
-  const w = new IpWatcher({
-    families: 'ipv6',
-    detect: (family, signal, scope) =>
-      detectRound(family, {
-        scope,
-        sources: [outside],
-        policy: 'first',
-        signal,
-        if6Flags: async () => held.map(([a, f]) => line(a, f)).join('\n'),
-      }),
-    store: { load: async () => undefined, save: async () => undefined },
+  const w = ipv6Watcher([outsideEcho(() => seen)], {
+    if6Flags: async () => held.map(([a, f]) => line(a, f)).join('\n'),
   });
   const view = new AddressStatusView(['ipv6']);
   const entries = parseHostEntries(

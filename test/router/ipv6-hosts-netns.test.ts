@@ -15,14 +15,13 @@ import { after, before, test } from '../support/suite';
 import assert from 'node:assert/strict';
 import type os from 'node:os';
 import { closeHttpPools } from '../../src/core/http';
-import { detectRound } from '../../src/core/ip/detector';
 import { parseIf6Flags, interfaceSource } from '../../src/core/ip/sources/interface';
-import type { IpSource } from '../../src/core/ip/types';
-import { IpWatcher } from '../../src/core/ip/watcher';
+import type { IpWatcher } from '../../src/core/ip/watcher';
 import { bindUnavailable, rfc2136Account, startBind } from '../support/bind';
 import { createLinkLab, ipn, leftoverNamespaces, netnsUnavailable, nsExec } from '../support/netns';
 import { helper, nodeModule, waitFor } from '../support/node-red';
 import { observe, observerNodes, type Msg } from '../support/observer';
+import { ipv6Watcher, outsideEcho } from '../support/ipv6-watcher';
 
 const skip = netnsUnavailable({ miniupnpd: false }) ?? bindUnavailable() ?? false;
 
@@ -97,24 +96,12 @@ test(
         readers: { interfaces: () => interfacesOf(ns), if6Flags: async () => if6(ns) },
       });
       // an outside service sees the temporary address that connections leave from
-      const outside: IpSource = {
-        id: 'echo',
-        label: 'echo',
-        families: ['ipv6'],
-        kind: 'external',
-        lookup: async () => {
-          const t = [...temporaries(ns, NEW), ...temporaries(ns, OLD)];
-          t.forEach((a) => seenTemporary.add(a));
-          return { address: t[0] };
-        },
-      };
-      let saved: unknown;
-      w = new IpWatcher({
-        families: 'ipv6',
-        detect: (family, signal, scope) =>
-          detectRound(family, { scope, sources: [eth0, outside], policy: 'first', signal }),
-        store: { load: async () => saved, save: async (v) => void (saved = v) },
+      const outside = outsideEcho(() => {
+        const t = [...temporaries(ns, NEW), ...temporaries(ns, OLD)];
+        t.forEach((a) => seenTemporary.add(a));
+        return t[0];
       });
+      w = ipv6Watcher([eth0, outside], { keep: true });
 
       const { credentials, ...account } = rfc2136Account(bind);
       await helper.load(
@@ -185,18 +172,7 @@ test(
 
       // without the interface source, only the outside service answers: the kernel's flags say that
       // the address it saw is temporary; the LAN hosts keep using its /64, this host's name keeps its AAAA
-      const outsideOnly = new IpWatcher({
-        families: 'ipv6',
-        detect: (family, signal, scope) =>
-          detectRound(family, {
-            scope,
-            sources: [outside],
-            policy: 'first',
-            signal,
-            if6Flags: async () => if6(ns),
-          }),
-        store: { load: async () => undefined, save: async () => undefined },
-      });
+      const outsideOnly = ipv6Watcher([outside], { if6Flags: async () => if6(ns) });
       try {
         const r = await outsideOnly.checkNow();
         assert.ok(seenTemporary.has(r.change!.ipv6!), 'the outside service saw a temporary address');

@@ -8,7 +8,7 @@
  *   namespace (it answers like api.ipify.org: the address as plain text, https://www.ipify.org/);
  *   prints `{ done, url }`.
  * - `answer { text }`: what the outside service answers from now on.
- * - `load { config }`: a flow with public-ip-watch `w` (config merged in) and Catch/Status nodes;
+ * - `load { config }`: a flow with public-ip-watch `w` (config merged in) and Catch/Status/Complete nodes;
  *   prints `{ event: 'loaded' }`, then for as long as it runs, every message as `out` / `alert` /
  *   `caught`, every status as `status`, every warning or error node w logs as `log`.
  * - `input { msg }`: send msg to w.
@@ -21,6 +21,7 @@ import readline from 'node:readline';
 import { closeHttpPools } from '../../src/core/http';
 import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, nodeModule } from '../support/node-red';
+import { publicIpWatchFlow } from '../support/observer';
 
 type Line = Record<string, unknown>;
 type Cmd = { id?: string; op: string; text?: string; config?: Line; msg?: Line };
@@ -41,28 +42,6 @@ function resources(): Record<string, number> {
   return counts;
 }
 
-function flow(config: Line): Line[] {
-  const nodes = [
-    {
-      id: 'w',
-      type: 'public-ip-watch',
-      name: 'watch',
-      families: 'ipv4',
-      emitOnStart: false,
-      interval: 300,
-      wires: [['out'], ['alerts']],
-      ...config,
-    },
-    { id: 'out', type: 'helper' },
-    { id: 'alerts', type: 'helper' },
-    { id: 'catch1', type: 'catch', scope: ['w'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'status1', type: 'status', scope: ['w'], wires: [['statuses']] },
-    { id: 'statuses', type: 'helper' },
-  ];
-  return [{ id: 'f1', type: 'tab', label: 'router' }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
-}
-
 async function handle(c: Cmd, print: (o: Line) => void): Promise<void> {
   switch (c.op) {
     case 'start': {
@@ -77,7 +56,7 @@ async function handle(c: Cmd, print: (o: Line) => void): Promise<void> {
     case 'stats':
       return print({ done: true, outside: outside?.requests.length ?? 0 });
     case 'load': {
-      await helper.load(nodeModule('public-ip-watch'), flow(c.config ?? {}));
+      await helper.load(nodeModule('public-ip-watch'), publicIpWatchFlow(c.config ?? {}, [], 'router'));
       helper.getNode('out').on('input', (m: Line) => print({ event: 'out', payload: m.payload, topic: m.topic }));
       helper.getNode('alerts').on('input', (m: Line) => print({ event: 'alert', payload: m.payload }));
       helper

@@ -26,7 +26,7 @@ import { startServer, text, type TestServer } from '../support/http-server';
 import { helper, loadFlow, nodeModule, unloadFlow, waitFor } from '../support/node-red';
 import { routerSocketOnLoopback } from '../support/ports';
 
-import { observe, observerNodes, type Msg, type Observed } from '../support/observer';
+import { observe, publicIpWatchFlow, type Msg, type Observed } from '../support/observer';
 
 /** One loopback server; each path is one "service" whose answer a test sets. */
 let srv: TestServer;
@@ -67,27 +67,9 @@ after(async () => {
 
 type Harness = Observed;
 
-/** A flow with one public-ip-watch (id `w`) and Node-RED's catch/status/complete nodes watching it. */
-function flowFor(config: Msg, extraFlow: Msg[] = []): Msg[] {
-  const nodes = [
-    {
-      id: 'w',
-      type: 'public-ip-watch',
-      name: 'watch',
-      families: 'ipv4',
-      emitOnStart: false,
-      timeout: 2,
-      hedge: 0.3,
-      interval: 300,
-      ...config,
-      wires: [['out'], ['alerts']],
-    },
-    ...observerNodes('w'),
-    ...extraFlow,
-  ];
-  // Catch, Status and Complete work within a flow (tab).
-  return [{ id: 'f1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
-}
+/** A flow with one public-ip-watch (id `w`, short timeouts) and Node-RED's catch/status/complete nodes watching it. */
+const flowFor = (config: Msg, extraFlow: Msg[] = []): Msg[] =>
+  publicIpWatchFlow({ timeout: 2, hedge: 0.3, ...config }, extraFlow);
 
 async function load(config: Msg, extraFlow: Msg[] = [], credentials: Msg = {}): Promise<Harness> {
   await loadFlow([nodeModule('public-ip-watch'), captureHttpNode], flowFor(config, extraFlow), credentials);

@@ -34,6 +34,29 @@ export function observerNodes(id: string, at: Msg = {}): Msg[] {
   ];
 }
 
+/**
+ * A flow of one tab (Catch, Status and Complete work within a flow) with one public-ip-watch `w`
+ * (IPv4, no output at start, every 300 s; `config` over that) wired to `out` and `alerts`, its
+ * observing nodes, and `extra` beside them.
+ */
+export function publicIpWatchFlow(config: Msg, extra: Msg[] = [], label = 'test'): Msg[] {
+  const nodes = [
+    {
+      id: 'w',
+      type: 'public-ip-watch',
+      name: 'watch',
+      families: 'ipv4',
+      emitOnStart: false,
+      interval: 300,
+      ...config,
+      wires: [['out'], ['alerts']],
+    },
+    ...observerNodes('w'),
+    ...extra,
+  ];
+  return [{ id: 'f1', type: 'tab', label }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
+}
+
 /** Attach to the observing nodes after helper.load() (or a redeploy). */
 export function observe(id: string, timeoutMs = 15_000): Observed {
   const o: Observed = {

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CertificateJob } from '../../src/core/acme/manager';
 import { freePort, stopProcess } from './ports';
 import { newCaArgs, newEcKeyArgs } from './openssl';
 
@@ -42,6 +43,27 @@ export interface PebbleServer {
   issuingRoot(): Promise<string>;
   log(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * A certificate job for `names` against `pebble` (ECDSA P-256): the files in `dir`/live, the
+ * account in `dir`/accounts; `over` changes any of it.
+ */
+export function pebbleJob(
+  pebble: Pick<PebbleServer, 'directoryUrl' | 'caPem'>,
+  dir: string,
+  names: string[],
+  over: Partial<CertificateJob> = {},
+): CertificateJob {
+  return {
+    names,
+    directoryUrl: pebble.directoryUrl,
+    caPem: pebble.caPem,
+    keyType: 'ecdsa-p256',
+    outDir: join(dir, 'live'),
+    accountDir: join(dir, 'accounts'),
+    ...over,
+  };
 }
 
 export function pebbleUnavailable(): string | null {

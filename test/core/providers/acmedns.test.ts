@@ -8,10 +8,10 @@ import { after, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
-import { DdnsError } from '../../../src/core/errors';
 import { definition } from '../../../src/core/providers/acmedns';
 import { startAcmedns, type AcmednsContract, type AcmednsUser } from '../../support/contracts/acmedns';
 import { withServer } from '../../support/http-server';
+import { failure } from '../../support/failure';
 
 after(closeHttpPools);
 
@@ -27,16 +27,6 @@ const settings = (srv: AcmednsContract, u: AcmednsUser, over: Record<string, unk
   ...over,
 });
 const make = (s: Record<string, unknown>) => definition.create(definition.settings.parse(s), {});
-
-async function failure(p: Promise<unknown>): Promise<DdnsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof DdnsError, String(e));
-    return e;
-  }
-  assert.fail('expected a failure');
-}
 
 test('register by POST /register (the curl line of the editor), then update: headers, JSON body, two values kept', () =>
   withServer(startAcmedns({ domain: 'auth.example.net' }), async (srv) => {

@@ -267,22 +267,13 @@ describe('RFC 2136 against a real named', { skip: skipWithoutBind() }, () => {
     assert.equal(byName['f.home.test'].outcome, 'updated', 'the other names still go through');
     assert.deepEqual(bind.dig('f.home.test'), ['192.0.2.22']);
 
-    const notzone = await failure(
-      sendUpdate(
-        server,
-        { zone: 'home.test', adds: [{ name: 'x.example.test', type: 'A', data: '192.0.2.23', ttl: 60 }] },
-        bind.keys.sha256,
-      ),
-    );
+    /** The error of a raw update adding an A record for `name` in `zone`. */
+    const refusal = (zone: string, name: string) =>
+      failure(sendUpdate(server, { zone, adds: [{ name, type: 'A', data: '192.0.2.23', ttl: 60 }] }, bind.keys.sha256));
+    const notzone = await refusal('home.test', 'x.example.test');
     assert.equal(notzone.code, 'notzone');
     assert.equal(notzone.kind, 'fatal');
-    const notauth = await failure(
-      sendUpdate(
-        server,
-        { zone: 'elsewhere.test', adds: [{ name: 'x.elsewhere.test', type: 'A', data: '192.0.2.23', ttl: 60 }] },
-        bind.keys.sha256,
-      ),
-    );
+    const notauth = await refusal('elsewhere.test', 'x.elsewhere.test');
     assert.equal(notauth.code, 'notauth');
     assert.match(notauth.message, /not authoritative for zone elsewhere\.test/);
 

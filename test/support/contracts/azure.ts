@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { json, type RecordedRequest } from '../http-server';
 import type { ContractFailure } from './duckdns';
-import { startFaultyServer } from './rest';
+import { accessTokens, startTokenServer } from './rest';
 
 export interface AzureSet {
   /** Relative name (`@` for the apex). */
@@ -68,8 +68,7 @@ export async function startAzure(opts: {
       z,
       sets.map((s) => ({ ttl: 3600, ...s, etag: etag() })),
     );
-  const valid = new Set<string>();
-  const tokens: string[] = [];
+  const access = accessTokens();
   let url = '';
 
   const tokenEndpoint = (tenant: string, req: RecordedRequest, res: http.ServerResponse) => {
@@ -95,9 +94,7 @@ export async function startAzure(opts: {
       );
     if (f.get('scope') !== `${url}/.default`)
       return aad(400, 'invalid_scope', 1002012, 'The provided value for scope is not valid.');
-    const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.c0ntract.${randomBytes(24).toString('hex')}`;
-    valid.add(token);
-    tokens.push(token);
+    const token = access.issue(`eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.c0ntract.${randomBytes(24).toString('hex')}`);
     return json(res, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
   };
 
@@ -127,9 +124,7 @@ export async function startAzure(opts: {
   const answer = (req: RecordedRequest, res: http.ServerResponse) => {
     const t = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
     if (t && req.method === 'POST') return tokenEndpoint(decodeURIComponent(t[1]), req, res);
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!auth || !valid.has(auth[1]))
-      return ARM(res, 401, 'InvalidAuthenticationToken', 'The access token is invalid.');
+    if (!access.bearer(req)) return ARM(res, 401, 'InvalidAuthenticationToken', 'The access token is invalid.');
     if (req.query.get('api-version') !== '2018-05-01')
       return ARM(
         res,
@@ -234,12 +229,8 @@ export async function startAzure(opts: {
     }
   };
 
-  const srv = await startFaultyServer(answer);
-  url = srv.url;
   return {
-    ...srv,
-    tokens,
-    expireTokens: () => valid.clear(),
+    ...(await startTokenServer(answer, access, (u) => (url = u))),
     find: (zone, name, type) => zones.get(zone)?.find((s) => s.name === name && s.type === type),
   };
 }

@@ -29,7 +29,7 @@ import {
 import { isIP } from 'node:net';
 import { json, type RecordedRequest } from '../http-server';
 import type { ContractFailure } from './duckdns';
-import { startFaultyServer } from './rest';
+import { accessTokens, startTokenServer } from './rest';
 
 const keys = new Map<string, KeyPairKeyObjectResult>();
 
@@ -96,8 +96,7 @@ export async function startGcloud(opts: {
       sets.map((s) => ({ ttl: 300, ...s })),
     );
   for (const d of opts.privateZones ?? []) add(d, 'private', []);
-  const valid = new Set<string>();
-  const tokens: string[] = [];
+  const access = accessTokens();
   let url = '';
 
   const apiError = (res: http.ServerResponse, code: number, message: string, reason: string, status?: string) =>
@@ -146,16 +145,13 @@ export async function startGcloud(opts: {
         { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' },
         400,
       );
-    const token = `ya29.c0ntract-${randomBytes(24).toString('hex')}`;
-    valid.add(token);
-    tokens.push(token);
+    const token = access.issue(`ya29.c0ntract-${randomBytes(24).toString('hex')}`);
     return json(res, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
   };
 
   const answer = (req: RecordedRequest, res: http.ServerResponse) => {
     if (req.path === '/token' && req.method === 'POST') return tokenEndpoint(req, res);
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!auth || !valid.has(auth[1]))
+    if (!access.bearer(req))
       return apiError(
         res,
         401,
@@ -250,12 +246,8 @@ export async function startGcloud(opts: {
     }
   };
 
-  const srv = await startFaultyServer(answer);
-  url = srv.url;
   return {
-    ...srv,
-    tokens,
-    expireTokens: () => valid.clear(),
+    ...(await startTokenServer(answer, access, (u) => (url = u))),
     find: (name, type) => {
       for (const z of zones.values()) {
         const s = z.sets.find((x) => x.name === name && x.type === type);

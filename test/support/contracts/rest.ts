@@ -35,3 +35,38 @@ export async function startFaultyServer<F = ContractFailure>(
     },
   };
 }
+
+/** The access tokens an OAuth contract server (Azure, Google Cloud) gives out: each valid until expireTokens(). */
+export function accessTokens() {
+  const valid = new Set<string>();
+  const tokens: string[] = [];
+  return {
+    /** Every token given out, in order. */
+    tokens,
+    issue: (token: string): string => {
+      valid.add(token);
+      tokens.push(token);
+      return token;
+    },
+    /** Whether the request's `Authorization: Bearer` carries a valid token. */
+    bearer: (req: RecordedRequest): boolean => {
+      const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      return auth !== null && valid.has(auth[1]);
+    },
+    expireTokens: () => valid.clear(),
+  };
+}
+
+/**
+ * startFaultyServer for an OAuth contract: its URL handed to `at` before any request comes (the
+ * token endpoint checks it as the audience), the tokens `access` gives out kept in the contract.
+ */
+export async function startTokenServer(
+  answer: (req: RecordedRequest, res: http.ServerResponse) => void,
+  access: ReturnType<typeof accessTokens>,
+  at: (url: string) => void,
+) {
+  const srv = await startFaultyServer(answer);
+  at(srv.url);
+  return { ...srv, tokens: access.tokens, expireTokens: access.expireTokens };
+}
