@@ -4,7 +4,7 @@
  * (src/nodes/adapter.ts sentenceKey: `core.<key>` of the node set named by the key's first word),
  * with exactly the English's placeholders; and no catalog keeps a sentence the code no longer says.
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

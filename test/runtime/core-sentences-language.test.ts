@@ -8,7 +8,7 @@
  * kind of HTML error page a proxy sends (https://desec.readthedocs.io/en/latest/dns/rrsets.html
  * documents JSON answers only; anything else is not its API).
  */
-import { test } from 'node:test';
+import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { startServer, text } from '../support/http-server';
 import { deployFull, dnsUpdateBehindHttpIn, startNodeRed, waitFor } from '../support/node-red';
