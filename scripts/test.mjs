@@ -24,7 +24,8 @@ function find(dir) {
     })
     .sort();
 }
-const all = find(join(root, 'dist/test')).filter((f) => !only || f.includes(only));
+// --only matches the path below dist/test (not the checkout's own folder name)
+const all = find(join(root, 'dist/test')).filter((f) => !only || relative(join(root, 'dist/test'), f).includes(only));
 // Runtime tests load Node-RED: they run once per Node-RED version of the matrix.
 // Tests that load Node-RED run once per Node-RED version of the matrix: the runtime and browser
 // tests, and the router test that runs public-ip-watch inside a test-made namespace.
