@@ -19,7 +19,7 @@ import { networkInterfaces } from 'node:os';
 import { classify } from '../address';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
-import { DdnsError, fatal, transient } from '../errors';
+import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
 import { diagnoseNat, type NatDiagnosis, type NatEvidence } from '../reach/cgnat';
 import { probeTcp } from '../reach/tcp';
 import { USER_AGENT } from '../version';
@@ -79,10 +79,21 @@ export function ownPortListener(port: number, host?: string): Http01Listener {
           reject(
             fatal(
               e.code === 'EADDRINUSE'
-                ? `HTTP-01: port ${port} is in use by another program, so cert-renew cannot answer the certificate authority there. Stop that program, choose another port (and forward port 80 of the router to it), or use Node-RED's own HTTP server.`
+                ? say(
+                    'acme.http01.port_in_use',
+                    "HTTP-01: port __port__ is in use by another program, so cert-renew cannot answer the certificate authority there. Stop that program, choose another port (and forward port 80 of the router to it), or use Node-RED's own HTTP server.",
+                    { port },
+                  )
                 : e.code === 'EACCES'
-                  ? `HTTP-01: this system does not let Node-RED listen on port ${port} (ports below 1024 need privileges). Choose a port such as 8080 and forward port 80 of the router to it, or use Node-RED's own HTTP server.`
-                  : `HTTP-01: cannot listen on port ${port}: ${e.message}`,
+                  ? say(
+                      'acme.http01.port_denied',
+                      "HTTP-01: this system does not let Node-RED listen on port __port__ (ports below 1024 need privileges). Choose a port such as 8080 and forward port 80 of the router to it, or use Node-RED's own HTTP server.",
+                      { port },
+                    )
+                  : say('acme.http01.listen', 'HTTP-01: cannot listen on port __port__: __reason__', {
+                      port,
+                      reason: e.message,
+                    }),
               { code: 'http01_listen' },
             ),
           ),
@@ -179,7 +190,11 @@ interface Finding {
 /** The NAT diagnosis says no port forward can help: the sentence that stops before the order. */
 const natError = (name: string, nat: NatDiagnosis) =>
   fatal(
-    `HTTP-01 cannot work for ${name}: ${nat.summary}. ${nat.explanation} What you can do: ${nat.advice.join(' ')} Or use DNS-01 with a provider account: it needs no incoming connection.`,
+    say(
+      'acme.http01.cgnat',
+      'HTTP-01 cannot work for __name__: __summary__. __explanation__ What you can do: __advice__ Or use DNS-01 with a provider account: it needs no incoming connection.',
+      { name, summary: nat.summary, explanation: nat.explanation, advice: nat.advice.join(' ') },
+    ),
     { code: 'http01_cgnat' },
   );
 
@@ -199,7 +214,11 @@ export class Http01Solver implements ChallengeSolver {
     if (wildcard)
       throw new DdnsError(
         'input',
-        `${wildcard} is a wildcard name, and certificate authorities issue wildcards only through DNS-01: use the DNS-01 challenge (with a provider account) for it`,
+        say(
+          'acme.http01.wildcard',
+          '__name__ is a wildcard name, and certificate authorities issue wildcards only through DNS-01: use the DNS-01 challenge (with a provider account) for it',
+          { name: wildcard },
+        ),
         { code: 'http01_wildcard' },
       );
     this.store.clear();
@@ -224,9 +243,12 @@ export class Http01Solver implements ChallengeSolver {
 
   async present(a: { challenge: { token?: string }; keyAuthorization: string }): Promise<void> {
     if (!a.challenge.token || !TOKEN.test(a.challenge.token))
-      throw fatal('the certificate authority sent an HTTP-01 challenge without a valid token', {
-        code: 'http01_token',
-      });
+      throw fatal(
+        say('acme.http01.token', 'the certificate authority sent an HTTP-01 challenge without a valid token'),
+        {
+          code: 'http01_token',
+        },
+      );
     this.store.set(a.challenge.token, a.keyAuthorization);
   }
 
@@ -237,10 +259,14 @@ export class Http01Solver implements ChallengeSolver {
     await this.o.listener.close().catch(() => undefined);
   }
 
-  hint(): string | undefined {
+  hint(): Sentence | undefined {
     const bad = this.findings.filter((f) => !f.ok);
     if (!bad.length) return undefined;
-    return `Checked from here before the order: ${bad.map((f) => `${f.name}: ${f.detail}`).join('; ')}. The certificate authority connects to port 80 of the name's public address, which must lead to ${this.o.listener.where}.`;
+    return say(
+      'acme.http01.hint',
+      "Checked from here before the order: __found__. The certificate authority connects to port 80 of the name's public address, which must lead to __where__.",
+      { found: bad.map((f) => `${f.name}: ${f.detail}`).join('; '), where: this.o.listener.where },
+    );
   }
 
   /** The name's addresses, then for each a TCP connect and a GET of the probe token. */
@@ -266,7 +292,11 @@ export class Http01Solver implements ChallengeSolver {
         name,
         ok: false,
         certain: transient(
-          `HTTP-01: ${name} has no A or AAAA record at its authoritative servers, so the certificate authority cannot find this machine. Publish your public address for it first (public-ip-watch → dns-update).`,
+          say(
+            'acme.http01.no_address',
+            'HTTP-01: __name__ has no A or AAAA record at its authoritative servers, so the certificate authority cannot find this machine. Publish your public address for it first (public-ip-watch → dns-update).',
+            { name },
+          ),
           { code: 'http01_no_address' },
         ),
         detail: 'no address',
@@ -327,7 +357,11 @@ export class Http01Solver implements ChallengeSolver {
       return natError(name, diagnoseNat({ publicIpv4: address, wanAddress: this.o.nat?.().wanAddress ?? null }));
     }
     return fatal(
-      `HTTP-01 cannot work for ${name}: it points at ${address}, and ${reason.replace(`${address} is `, 'that is ')}, which the certificate authority on the internet cannot reach. Publish your public address for it (public-ip-watch → dns-update), or use DNS-01.`,
+      say(
+        'acme.http01.unreachable',
+        'HTTP-01 cannot work for __name__: it points at __address__, and __reason__, which the certificate authority on the internet cannot reach. Publish your public address for it (public-ip-watch → dns-update), or use DNS-01.',
+        { name, address, reason: reason.replace(`${address} is `, 'that is ') },
+      ),
       { code: 'http01_unreachable' },
     );
   }

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
-import { fatal, transient } from '../errors';
+import { fatal, say, transient } from '../errors';
 import type { ChallengeSolver, OfferedChallenge, SolverContext } from './solver';
 
 export const PERSIST_LABEL = '_validation-persist';
@@ -144,7 +144,11 @@ export class PersistSolver implements ChallengeSolver {
     const issuers = issuerNames(a.challenge.issuerDomainNames);
     if (!issuers)
       throw fatal(
-        `the certificate authority sent a malformed DNS-PERSIST-01 challenge for ${a.identifier} (issuerDomainNames must list 1 to 10 names)`,
+        say(
+          'acme.persist.malformed',
+          'the certificate authority sent a malformed DNS-PERSIST-01 challenge for __name__ (issuerDomainNames must list 1 to 10 names)',
+          { name: a.identifier },
+        ),
         { code: 'persist_malformed' },
       );
     const missing = await this.check(a.identifier, a.wildcard, issuers, ctx);
@@ -179,7 +183,15 @@ export class PersistSolver implements ChallengeSolver {
     const answered = report.answers.filter((x) => !x.error);
     if (!answered.length)
       throw transient(
-        `DNS-PERSIST-01: the authoritative servers of ${base} could not be asked for ${record.name}: ${report.answers[0]?.error ?? 'none found'}`,
+        say(
+          'acme.persist.not_asked',
+          'DNS-PERSIST-01: the authoritative servers of __name__ could not be asked for __record__: __error__',
+          {
+            name: base,
+            record: record.name,
+            error: report.answers[0]?.error ?? say('acme.persist.none_found', 'none found'),
+          },
+        ),
         { code: 'persist_dns' },
       );
     for (const ans of answered) {
@@ -200,7 +212,17 @@ export class PersistSolver implements ChallengeSolver {
     const list = missing.map((m) => `${m.record.name} TXT "${m.record.value}"`).join(' and ');
     const whys = missing.map((m) => `${m.record.name}: ${m.why}`).join('; ');
     return transient(
-      `DNS-PERSIST-01: create ${missing.length === 1 ? 'this TXT record' : 'these TXT records'} once in your DNS zone (${list}); it stays, and renewals then need no DNS access. Found: ${whys}.`,
+      missing.length === 1
+        ? say(
+            'acme.persist.missing_one',
+            'DNS-PERSIST-01: create this TXT record once in your DNS zone (__records__); it stays, and renewals then need no DNS access. Found: __found__.',
+            { records: list, found: whys },
+          )
+        : say(
+            'acme.persist.missing_many',
+            'DNS-PERSIST-01: create these TXT records once in your DNS zone (__records__); it stays, and renewals then need no DNS access. Found: __found__.',
+            { records: list, found: whys },
+          ),
       { code: 'persist_record_missing' },
     );
   }
