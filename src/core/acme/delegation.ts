@@ -30,7 +30,7 @@ import {
 import type { DnsServer } from '../dns/transport';
 import type { DnsProvider } from '../providers/types';
 import type { ManagerDeps } from './manager';
-import { saidFailure } from './said';
+import { listSaid, saidFailure } from './said';
 
 export interface DelegationLookup {
   /** Servers asked instead of the walk (cert-renew's "DNS servers"): they then serve both zones. */
@@ -121,7 +121,7 @@ export async function followChallengeAlias(
         { code: 'delegation_lookup' },
       );
     }
-    const said = (a: (typeof usable)[number]) => a.cnames?.join(' → ') || 'no CNAME';
+    const said = (a: (typeof usable)[number]) => a.cnames?.join(' → ') ?? '';
     const seen = new Map<string, string[]>();
     for (const a of usable) seen.set(said(a), [...(seen.get(said(a)) ?? []), a.server]);
     if (seen.size > 1)
@@ -129,7 +129,18 @@ export async function followChallengeAlias(
         say(
           'acme.delegation.disagree',
           'the name servers do not agree about __name__ (__answers__): a change that is still spreading? Trying again later.',
-          { name: current, answers: [...seen].map(([v, s]) => `${s.join(', ')}: ${v}`).join('; ') },
+          {
+            name: current,
+            answers: listSaid(
+              [...seen].map(([v, s]) =>
+                say('acme.delegation.answer', '__servers__: __said__', {
+                  servers: s.join(', '),
+                  said: v || say('acme.delegation.no_cname', 'no CNAME'),
+                }),
+              ),
+              'semicolon',
+            ),
+          },
         ),
         { code: 'delegation_disagree' },
       );

@@ -19,10 +19,11 @@ import { networkInterfaces } from 'node:os';
 import { classify } from '../address';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
-import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
+import { DdnsError, english, fatal, say, transient, type Sentence } from '../errors';
 import { diagnoseNat, type NatDiagnosis, type NatEvidence } from '../reach/cgnat';
 import { probeTcp } from '../reach/tcp';
 import { USER_AGENT } from '../version';
+import { listSaid } from './said';
 import type { ChallengeSolver, SolverContext } from './solver';
 
 export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
@@ -121,7 +122,7 @@ function fetchFrom(
   name: string,
   path: string,
   timeoutMs: number,
-): Promise<{ status: number; body: string } | { error: string }> {
+): Promise<{ status: number; body: string } | { error: string | Sentence }> {
   return new Promise((resolve) => {
     const req = http.request({
       host: address,
@@ -133,7 +134,7 @@ function fetchFrom(
     });
     const timer = setTimeout(() => {
       req.destroy();
-      resolve({ error: `no answer within ${timeoutMs} ms` });
+      resolve({ error: say('acme.http01.no_answer', 'no answer within __ms__ ms', { ms: timeoutMs }) });
     }, timeoutMs);
     req.on('response', (res) => {
       let body = '';
@@ -184,7 +185,7 @@ interface Finding {
   ok: boolean;
   /** The CA cannot succeed (an address it cannot reach, CGNAT): stop before ordering. */
   certain?: DdnsError;
-  detail: string;
+  detail: string | Sentence;
 }
 
 /** The NAT diagnosis says no port forward can help: the sentence that stops before the order. */
@@ -235,8 +236,8 @@ export class Http01Solver implements ChallengeSolver {
       if (f.certain) throw f.certain;
       ctx.log(
         f.ok
-          ? `HTTP-01 check of ${f.name}: ${f.detail}`
-          : `HTTP-01 check of ${f.name} from here failed (${f.detail}); ordering all the same, since a router without hairpin NAT fails this check while the internet gets through`,
+          ? `HTTP-01 check of ${f.name}: ${english(f.detail)}`
+          : `HTTP-01 check of ${f.name} from here failed (${english(f.detail)}); ordering all the same, since a router without hairpin NAT fails this check while the internet gets through`,
       );
     }
   }
@@ -265,7 +266,13 @@ export class Http01Solver implements ChallengeSolver {
     return say(
       'acme.http01.hint',
       "Checked from here before the order: __found__. The certificate authority connects to port 80 of the name's public address, which must lead to __where__.",
-      { found: bad.map((f) => `${f.name}: ${f.detail}`).join('; '), where: this.o.listener.where },
+      {
+        found: listSaid(
+          bad.map((f) => say('acme.http01.found', '__name__: __detail__', { name: f.name, detail: f.detail })),
+          'semicolon',
+        ),
+        where: this.o.listener.where,
+      },
     );
   }
 
@@ -287,7 +294,13 @@ export class Http01Solver implements ChallengeSolver {
     const addresses = [...new Set(answers.flatMap((a) => a.values))];
     if (!addresses.length) {
       if (answers.length && answers.every((a) => a.error))
-        return { name, ok: false, detail: `its authoritative servers could not be asked (${answers[0].error})` };
+        return {
+          name,
+          ok: false,
+          detail: say('acme.http01.not_asked', 'its authoritative servers could not be asked (__error__)', {
+            error: answers[0].error ?? '',
+          }),
+        };
       return {
         name,
         ok: false,
@@ -299,11 +312,11 @@ export class Http01Solver implements ChallengeSolver {
           ),
           { code: 'http01_no_address' },
         ),
-        detail: 'no address',
+        detail: say('acme.http01.none', 'no address'),
       };
     }
     const path = `${CHALLENGE_PATH}${probe.token}`;
-    const results: string[] = [];
+    const results: Array<string | Sentence> = [];
     let reached = false;
     let unreachable: DdnsError | undefined;
     let failedV4: string | undefined;
@@ -321,17 +334,34 @@ export class Http01Solver implements ChallengeSolver {
         continue;
       }
       const got = await fetchFrom(address, port, name, path, timeoutMs);
-      if ('error' in got) results.push(`http://${name}${path.slice(0, 40)}… via ${address}: ${got.error}`);
+      if ('error' in got)
+        results.push(
+          say('acme.http01.fetch_failed', '__url__… via __address__: __error__', {
+            url: `http://${name}${path.slice(0, 40)}`,
+            address,
+            error: got.error,
+          }),
+        );
       else if (got.status === 200 && got.body.trim() === probe.value) {
         reached = true;
-        results.push(`port ${port} of ${address} leads to ${this.o.listener.where}`);
+        results.push(
+          say('acme.http01.leads_to', 'port __port__ of __address__ leads to __where__', {
+            port,
+            address,
+            where: this.o.listener.where,
+          }),
+        );
       } else
         results.push(
-          `port ${port} of ${address} answered HTTP ${got.status} with something else: another web server (the router's own page?) gets these requests, not ${this.o.listener.where}`,
+          say(
+            'acme.http01.other_server',
+            "port __port__ of __address__ answered HTTP __status__ with something else: another web server (the router's own page?) gets these requests, not __where__",
+            { port, address, status: got.status, where: this.o.listener.where },
+          ),
         );
     }
-    if (reached) return { name, ok: true, detail: results.join('; ') };
-    if (unreachable) return { name, ok: false, certain: unreachable, detail: results.join('; ') };
+    if (reached) return { name, ok: true, detail: listSaid(results, 'semicolon') };
+    if (unreachable) return { name, ok: false, certain: unreachable, detail: listSaid(results, 'semicolon') };
     if (failedV4) {
       const evidence = { ...this.o.nat?.(), publicIpv4: failedV4 };
       if (!evidence.wanAddress) evidence.wanAddress = localCgnatAddress();
@@ -345,11 +375,11 @@ export class Http01Solver implements ChallengeSolver {
         return {
           name,
           ok: false,
-          detail: results.join('; '),
+          detail: listSaid(results, 'semicolon'),
           certain: natError(name, nat),
         };
     }
-    return { name, ok: false, detail: results.join('; ') };
+    return { name, ok: false, detail: listSaid(results, 'semicolon') };
   }
 
   private unreachable(name: string, address: string, cls: string, reason: string): DdnsError {

@@ -35,3 +35,18 @@ export function saidFailure(e: unknown): string | Sentence {
   if (e instanceof DdnsError) return e.sentence ?? e.message;
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * Items said as one list: `a; b; c` (`semicolon`), `a and b` (`and`), `a or b` (`or`). Plain texts
+ * when there is nothing to translate (one item, or only texts joined by `;`), else a sentence.
+ */
+export function listSaid(items: Array<string | Sentence>, join: 'semicolon' | 'and' | 'or'): string | Sentence {
+  if (items.length === 0) return '';
+  if (items.length === 1) return items[0];
+  if (join === 'semicolon' && items.every((i) => typeof i === 'string')) return items.join('; ');
+  const [first, ...more] = items;
+  const rest = listSaid(more, join);
+  if (join === 'and') return say('acme.list.and', '__first__ and __rest__', { first, rest });
+  if (join === 'or') return say('acme.list.or', '__first__ or __rest__', { first, rest });
+  return say('acme.list.semicolon', '__first__; __rest__', { first, rest });
+}
