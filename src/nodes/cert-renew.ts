@@ -20,7 +20,7 @@ import type { DnsProvider } from '../core/providers/types';
 import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
 import { AccountStoppedError } from '../core/update/gate';
-import { catalog, fail, stayIdle } from './adapter';
+import { catalog, fail, relocalized, spokenError, stayIdle } from './adapter';
 import { typeField, valueAtDeploy } from './typed';
 import { challengeSolver, CHALLENGES, NatFromMsgs, wildcardRefusal } from './cert-challenge';
 import type { ChallengeSolver } from '../core/acme/solver';
@@ -77,7 +77,7 @@ const certConfigSchema = z
     try {
       validateNames(c.names);
     } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['names'], message: (e as Error).message });
+      ctx.addIssue({ code: 'custom', path: ['names'], message: spokenError(e) });
     }
     if (c.challenge === 'dns-01' && !c.account)
       ctx.addIssue({ code: 'custom', path: ['account'], message: 'choose a provider account' });
@@ -142,7 +142,7 @@ export = function register(RED: Red): void {
         provider = account.getProvider();
         txtProvider = challenge ? challenge.getProvider() : provider;
       } catch (e) {
-        return idle(clean((e as Error).message));
+        return idle(clean(spokenError(e)));
       }
       if (!txtProvider.setTxt || !txtProvider.deleteTxt)
         return idle(t(challenge ? 'errors.challenge-no-txt' : 'errors.no-txt'));
@@ -157,7 +157,7 @@ export = function register(RED: Red): void {
       authServers = serverListText(cfg.authServers);
       discovery = serverListText(cfg.discovery);
     } catch (e) {
-      return idle((e as Error).message);
+      return idle(spokenError(e));
     }
     const nat = new NatFromMsgs();
     let solver: ChallengeSolver | undefined;
@@ -207,6 +207,9 @@ export = function register(RED: Red): void {
           })
         : { provider, waitVisible };
 
+    /** A core error as the user reads it: in the runtime's language, secrets removed. */
+    const said = (e: unknown) => clean(spokenError(e));
+
     /** The status while the folder cannot be written (found at deploy), or null. */
     let unwritable: { fill: 'red'; shape: 'dot'; text: string } | null = null;
     const loop = new RenewalLoop({
@@ -253,7 +256,10 @@ export = function register(RED: Red): void {
         return input?.done();
       }
       const err = o.error;
-      const { errMsg, alert } = renewalFailureMessages(alerts ? o : { ...o, failing: undefined }, about);
+      const { errMsg, alert } = renewalFailureMessages(alerts ? o : { ...o, failing: undefined }, {
+        ...about,
+        said: said(err),
+      });
       if (alert) send([null, alert]);
       // The msg Catch nodes get has the same shape for a run a msg asked for (done(err) reports the
       // input msg itself, so it is given the failure's topic and payload) and for a timed run.
@@ -266,14 +272,15 @@ export = function register(RED: Red): void {
       if (err.code === 'account_stopped')
         return t('status.account-stopped', undefined, { account: txtAccount?.label ?? '' });
       if (o.retryInMs !== undefined)
-        return t('status.retry', undefined, { error: clip(err.message, 36), wait: duration(o.retryInMs) });
-      return t('status.stopped', undefined, { error: clip(err.message, 48) });
+        return t('status.retry', undefined, { error: clip(said(err), 36), wait: duration(o.retryInMs) });
+      return t('status.stopped', undefined, { error: clip(said(err), 48) });
     }
 
     /** Renewal is stopped and the certificate runs out soon: an alert, a warning in the log, the status. */
     function warnExpiring(w: ExpiryWarning): void {
-      node.send([null, expiryMessage(w, { topic: cfg.topic })]);
-      node.warn(clean(w.message));
+      const message = clean(w.sentence ? relocalized(w.sentence, w.message) : w.message);
+      node.send([null, expiryMessage(w, { topic: cfg.topic, said: { error: said(w.cause), message } })]);
+      node.warn(message);
       node.status({
         fill: 'red',
         shape: 'dot',
@@ -309,7 +316,7 @@ export = function register(RED: Red): void {
     // said at deploy, with where to write instead, not only when a certificate is due.
     // The red status stays (also over a certificate that is not due yet) until the next deploy.
     checkWritableFolder(job.outDir).catch((e: Error) => {
-      node.error(clean(e.message));
+      node.error(said(e));
       unwritable = {
         fill: 'red',
         shape: 'dot',

@@ -5,9 +5,10 @@
  * DdnsErrors shared with client.ts (which loads acme-client).
  */
 import tls from 'node:tls';
-import { DdnsError, fatal, transient } from '../errors';
+import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
 import type { RenewalWindow } from './timing';
+import { saidFailure } from './said';
 import { ariCertId } from './x509';
 
 /** The CA's directory and the HTTPS trust to use with it. */
@@ -30,36 +31,61 @@ export async function fetchDirectory(directoryUrl: string, caPem?: string): Prom
       maxBodyBytes: 1024 * 1024,
     });
     if (r.status === 429 || r.status >= 500)
-      throw transient(`the certificate authority answered HTTP ${r.status} (temporarily unavailable)`, {
-        code: 'acme_unavailable',
-        retryAfterMs: parseRetryAfter(r.headers['retry-after']),
+      throw transient(
+        say('acme.ca_unavailable', 'the certificate authority answered HTTP __status__ (temporarily unavailable)', {
+          status: r.status,
+        }),
+        {
+          code: 'acme_unavailable',
+          retryAfterMs: parseRetryAfter(r.headers['retry-after']),
+        },
+      );
+    if (r.status !== 200)
+      throw transient(say('acme.directory_http', 'the ACME directory answered HTTP __status__', { status: r.status }), {
+        code: 'acme_error',
       });
-    if (r.status !== 200) throw transient(`the ACME directory answered HTTP ${r.status}`, { code: 'acme_error' });
     const directory = JSON.parse(r.body) as unknown;
     if (!directory || typeof directory !== 'object')
-      throw transient('the ACME directory is not JSON', { code: 'acme_error' });
+      throw transient(say('acme.directory_not_json', 'the ACME directory is not JSON'), { code: 'acme_error' });
     return { directory: directory as Record<string, unknown>, opts: { caPem } };
   } catch (e) {
     throw acmeError(
-      e instanceof SyntaxError ? transient('the ACME directory is not JSON', { code: 'acme_error' }) : e,
-      'opening the ACME account',
+      e instanceof SyntaxError
+        ? transient(say('acme.directory_not_json', 'the ACME directory is not JSON'), { code: 'acme_error' })
+        : e,
+      say('acme.step.open_account', 'opening the ACME account'),
     );
   }
 }
 
-/** acme-client and network errors as DdnsErrors with words a person understands. */
-export function acmeError(e: unknown, what: string): DdnsError {
+/** `step: failure`: what was being done (a step such as "creating the order"), then what went wrong. */
+const stepFailed = (step: string | Sentence, failure: string | Sentence): Sentence =>
+  say('acme.step_failed', '__step__: __failure__', { step, failure });
+
+/** The CA's HTTPS certificate is not trusted. */
+const untrusted = (step: string | Sentence, said: string | Sentence): Sentence =>
+  say(
+    'acme.ca_untrusted',
+    "__step__: the certificate authority's HTTPS certificate is not trusted (__said__). For a private CA, add its root certificate in the node.",
+    { step, said },
+  );
+
+/** The CA cannot be reached. */
+const unreachable = (step: string | Sentence, said: string | Sentence): Sentence =>
+  say('acme.ca_unreachable', '__step__: the certificate authority cannot be reached (__said__)', { step, said });
+
+/**
+ * acme-client and network errors as DdnsErrors with words a person understands. `what`: the step
+ * that failed (a sentence such as "creating the order").
+ */
+export function acmeError(e: unknown, what: string | Sentence): DdnsError {
   if (e instanceof DdnsError) {
     if (e.code === 'acme_rate_limited') return e;
     if (e.code === 'acme_unavailable')
-      return transient(`${what}: ${e.message}`, { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
+      return transient(stepFailed(what, saidFailure(e)), { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
     const tlsProblem = /certificate|self-signed/i.test(e.message);
-    if (tlsProblem)
-      return fatal(
-        `${what}: the certificate authority's HTTPS certificate is not trusted (${e.message}). For a private CA, add its root certificate in the node.`,
-        { code: 'acme_tls', cause: e },
-      );
-    return transient(`${what}: the certificate authority cannot be reached (${e.message})`, {
+    if (tlsProblem) return fatal(untrusted(what, saidFailure(e)), { code: 'acme_tls', cause: e });
+    return transient(unreachable(what, saidFailure(e)), {
       code: 'acme_unreachable',
       retryAfterMs: e.retryAfterMs,
       cause: e,
@@ -68,42 +94,56 @@ export function acmeError(e: unknown, what: string): DdnsError {
   const err = e as { code?: string; message?: string; response?: { status?: number } };
   const msg = err?.message ?? String(e);
   if (/rateLimited/i.test(msg))
-    return transient(`${what}: the certificate authority's rate limit was reached (${msg})`, {
-      code: 'acme_rate_limited',
-      retryAfterMs: 3_600_000,
-    });
+    return transient(
+      say('acme.ca_rate_limit', "__step__: the certificate authority's rate limit was reached (__said__)", {
+        step: what,
+        said: msg,
+      }),
+      {
+        code: 'acme_rate_limited',
+        retryAfterMs: 3_600_000,
+      },
+    );
   if (
     err?.code &&
     /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(err.code)
   ) {
-    return transient(`${what}: the certificate authority cannot be reached (${err.code})`, {
+    return transient(unreachable(what, err.code), {
       code: 'acme_unreachable',
       cause: e,
     });
   }
   if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(err?.code ?? '') || /self.signed|unable to verify/i.test(msg)) {
-    return fatal(
-      `${what}: the certificate authority's HTTPS certificate is not trusted (${msg}). For a private CA, add its root certificate in the node.`,
-      { code: 'acme_tls', cause: e },
-    );
+    return fatal(untrusted(what, msg), { code: 'acme_tls', cause: e });
   }
   // acme-client retries a rejected nonce a few times, then gives up with the CA's detail
   if (/badNonce|anti-replay nonce/i.test(msg)) {
-    return transient(`${what}: the certificate authority rejected the request's nonce again and again (${msg})`, {
-      code: 'acme_bad_nonce',
-      cause: e,
-    });
+    return transient(
+      say(
+        'acme.bad_nonce',
+        "__step__: the certificate authority rejected the request's nonce again and again (__said__)",
+        {
+          step: what,
+          said: msg,
+        },
+      ),
+      { code: 'acme_bad_nonce', cause: e },
+    );
   }
   if (/externalAccountBinding|externalAccountRequired|external account/i.test(msg)) {
     return fatal(
-      `${what}: this certificate authority requires External Account Binding (${msg}). Enter the key ID and HMAC key it gave you in the node.`,
+      say(
+        'acme.eab_required',
+        '__step__: this certificate authority requires External Account Binding (__said__). Enter the key ID and HMAC key it gave you in the node.',
+        { step: what, said: msg },
+      ),
       { code: 'acme_eab_required', cause: e },
     );
   }
   if (/unauthorized|accountDoesNotExist|malformed|rejectedIdentifier|unsupportedIdentifier|caa/i.test(msg)) {
-    return fatal(`${what}: ${msg}`, { code: 'acme_refused', cause: e });
+    return fatal(stepFailed(what, msg), { code: 'acme_refused', cause: e });
   }
-  return transient(`${what}: ${msg}`, { code: 'acme_error', cause: e });
+  return transient(stepFailed(what, msg), { code: 'acme_error', cause: e });
 }
 
 /** The CA's suggested renewal window for a certificate (RFC 9773), or null when not offered. */

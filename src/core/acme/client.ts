@@ -19,13 +19,13 @@
  */
 import * as acme from 'acme-client';
 import { createHash } from 'node:crypto';
-import { DdnsError, fatal, transient } from '../errors';
+import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
 import { sleep } from '../retry';
 import { serverWait } from '../schedule';
-import { duration } from '../text';
 import type { DnsProvider } from '../providers/types';
 import { acmeError, caTrust } from './ari';
+import { spanSaid } from './said';
 import type { ChallengeSolver, OfferedChallenge } from './solver';
 import { ariCertId } from './x509';
 
@@ -93,7 +93,10 @@ function undiciAdapter(policy: CaPolicy) {
         /* not a problem document */
       }
       throw transient(
-        `the certificate authority is rate limiting: ${detail}. Next attempt in ${duration(serverWait(retryAfterMs))}.`,
+        say('acme.rate_limiting', 'the certificate authority is rate limiting: __detail__. Next attempt in __wait__.', {
+          detail,
+          wait: spanSaid(serverWait(retryAfterMs)),
+        }),
         {
           code: 'acme_rate_limited',
           retryAfterMs,
@@ -102,10 +105,12 @@ function undiciAdapter(policy: CaPolicy) {
     }
     if (r.status >= 500) {
       // A passing fault of the CA (or of a proxy in front of it): try again later, never a stop.
-      throw transient(`the certificate authority answered HTTP ${r.status} (temporarily unavailable)`, {
-        code: 'acme_unavailable',
-        retryAfterMs: parseRetryAfter(r.headers['retry-after']),
-      });
+      throw transient(
+        say('acme.ca_unavailable', 'the certificate authority answered HTTP __status__ (temporarily unavailable)', {
+          status: r.status,
+        }),
+        { code: 'acme_unavailable', retryAfterMs: parseRetryAfter(r.headers['retry-after']) },
+      );
     }
     return { data: r.body, status: r.status, statusText: '', headers: r.headers, config, request: {} };
   };
@@ -146,7 +151,11 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
   installInterceptors();
   const origin = originOf(opts.directoryUrl);
   if (!origin)
-    throw new DdnsError('input', `"${opts.directoryUrl}" is not a valid ACME directory URL`, { code: 'invalid_input' });
+    throw new DdnsError(
+      'input',
+      say('acme.bad_directory_url', '"__url__" is not a valid ACME directory URL', { url: opts.directoryUrl }),
+      { code: 'invalid_input' },
+    );
   const policy: CaPolicy = { caPem: opts.caPem };
   policies.set(origin, policy);
   const client = new acme.Client({
@@ -181,7 +190,7 @@ export async function openAccount(opts: AcmeAccountOptions): Promise<AcmeSession
       });
     }
   } catch (e) {
-    throw acmeError(e, 'opening the ACME account');
+    throw acmeError(e, say('acme.step.open_account', 'opening the ACME account'));
   }
   const meta = (directory.meta ?? {}) as { profiles?: Record<string, string> };
   return { client, directory, profiles: meta.profiles ?? {}, opts };
@@ -240,7 +249,7 @@ const POLL = { firstMs: 1000, factor: 1.5, capMs: 10_000, budgetMs: 180_000, fau
 async function pollStatus(
   client: acme.Client,
   url: string,
-  what: string,
+  what: Sentence,
   waiting: string[],
   signal?: AbortSignal,
 ): Promise<AcmeResource> {
@@ -263,7 +272,10 @@ async function pollStatus(
     delay = Math.max(delay, asked ?? 0);
     if (Date.now() - started + delay > POLL.budgetMs) {
       throw transient(
-        `${what}: the certificate authority has not finished after ${Math.round((Date.now() - started) / 1000)} s`,
+        say('acme.pending', '__step__: the certificate authority has not finished after __s__ s', {
+          step: what,
+          s: Math.round((Date.now() - started) / 1000),
+        }),
         { code: 'acme_pending', retryAfterMs: asked },
       );
     }
@@ -286,7 +298,22 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     if (!(o.profile in session.profiles)) {
       const offered = Object.keys(session.profiles);
       throw fatal(
-        `the certificate authority does not offer the profile "${o.profile}"${offered.length ? ` (it offers: ${offered.join(', ')})` : ' (it offers no profiles)'}`,
+        offered.length
+          ? say(
+              'acme.profile_unknown',
+              'the certificate authority does not offer the profile "__profile__" (it offers: __offered__)',
+              {
+                profile: o.profile,
+                offered: offered.join(', '),
+              },
+            )
+          : say(
+              'acme.profile_none',
+              'the certificate authority does not offer the profile "__profile__" (it offers no profiles)',
+              {
+                profile: o.profile,
+              },
+            ),
         { code: 'acme_profile' },
       );
     }
@@ -296,13 +323,13 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   try {
     order = await client.createOrder(req as unknown as Parameters<acme.Client['createOrder']>[0]);
   } catch (e) {
-    throw acmeError(e, 'creating the order');
+    throw acmeError(e, say('acme.step.create_order', 'creating the order'));
   }
   let authzs: acme.Authorization[];
   try {
     authzs = (await client.getAuthorizations(order)).filter((a) => a.status !== 'valid');
   } catch (e) {
-    throw acmeError(e, 'reading the authorizations');
+    throw acmeError(e, say('acme.step.read_authorizations', 'reading the authorizations'));
   }
 
   /** Ask the CA to validate `ch` and wait for its verdict; only its "invalid" is fatal. */
@@ -311,27 +338,62 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     ch: acme.Authorization['challenges'][number],
     shown: string,
     label: string,
-    hint = '',
+    hint?: string | Sentence,
   ) => {
     try {
       await client.completeChallenge(ch);
     } catch (e) {
-      throw acmeError(e, `asking the certificate authority to validate ${shown}`);
+      throw acmeError(
+        e,
+        say('acme.step.ask_validation', 'asking the certificate authority to validate __name__', { name: shown }),
+      );
     }
     // Only the CA's own verdict "invalid" stops for good; any trouble on the way is transient.
-    const now = await pollStatus(client, authz.url, `waiting for the validation of ${shown}`, ['pending'], o.signal);
+    const now = await pollStatus(
+      client,
+      authz.url,
+      say('acme.step.wait_validation', 'waiting for the validation of __name__', { name: shown }),
+      ['pending'],
+      o.signal,
+    );
     if (now.status === 'invalid') {
       const detail =
         now.challenges?.find((c) => c.type === ch.type)?.error?.detail ??
         now.error?.detail ??
-        'the authorization is invalid';
-      throw fatal(`the certificate authority could not validate ${shown} through ${label}: ${detail}${hint}`, {
-        code: 'acme_validation',
-      });
+        say('acme.authz_invalid', 'the authorization is invalid');
+      const said = { name: shown, challenge: label, detail };
+      throw fatal(
+        hint
+          ? say(
+              'acme.validation_hint',
+              'the certificate authority could not validate __name__ through __challenge__: __detail__ __hint__',
+              {
+                ...said,
+                hint,
+              },
+            )
+          : say(
+              'acme.validation',
+              'the certificate authority could not validate __name__ through __challenge__: __detail__',
+              said,
+            ),
+        { code: 'acme_validation' },
+      );
     }
     if (now.status !== 'valid') {
       throw transient(
-        `the authorization of ${shown} is ${now.status ?? 'in an unknown state'}; a new order will be made`,
+        now.status
+          ? say('acme.authz_status', 'the authorization of __name__ is __status__; a new order will be made', {
+              name: shown,
+              status: now.status,
+            })
+          : say(
+              'acme.authz_unknown',
+              'the authorization of __name__ is in an unknown state; a new order will be made',
+              {
+                name: shown,
+              },
+            ),
         { code: `acme_authz_${now.status ?? 'unknown'}` },
       );
     }
@@ -341,9 +403,27 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   const solve = async (authz: acme.Authorization, solver: ChallengeSolver) => {
     const shown = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
     const ch = authz.challenges.find((c) => (c.type as string) === solver.type);
+    const offered = authz.challenges.map((c) => c.type).join(', ');
     if (!ch)
       throw fatal(
-        `the certificate authority offers no ${solver.label} challenge for ${shown} (it offers: ${authz.challenges.map((c) => c.type).join(', ') || 'none'})`,
+        offered
+          ? say(
+              'acme.no_challenge',
+              'the certificate authority offers no __challenge__ challenge for __name__ (it offers: __offered__)',
+              {
+                challenge: solver.label,
+                name: shown,
+                offered,
+              },
+            )
+          : say(
+              'acme.no_challenge_none',
+              'the certificate authority offers no __challenge__ challenge for __name__ (it offers: none)',
+              {
+                challenge: solver.label,
+                name: shown,
+              },
+            ),
         { code: 'acme_no_challenge' },
       );
     const keyAuthorization = solver.type === 'http-01' ? await client.getChallengeKeyAuthorization(ch) : '';
@@ -364,8 +444,7 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
       ctx,
     );
     log(`asking the CA to validate ${shown} through ${solver.label}`);
-    const hint = solver.hint?.();
-    await validate(authz, ch, shown, solver.label, hint ? ` ${hint}` : '');
+    await validate(authz, ch, shown, solver.label, solver.hint?.());
   };
 
   const prove = async (authz: acme.Authorization) => {
@@ -373,12 +452,17 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     const ch = authz.challenges.find((c) => c.type === 'dns-01');
     const shown = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
     if (!ch)
-      throw fatal(`the certificate authority offers no DNS-01 challenge for ${shown}`, { code: 'acme_no_dns01' });
+      throw fatal(
+        say('acme.no_dns01', 'the certificate authority offers no DNS-01 challenge for __name__', { name: shown }),
+        { code: 'acme_no_dns01' },
+      );
     const value = await client.getChallengeKeyAuthorization(ch);
     const name = challengeName(authz.identifier.value);
     const provider = dns.provider;
     if (!provider?.setTxt || !provider.deleteTxt)
-      throw fatal('this provider account cannot set TXT records, which DNS-01 needs', { code: 'no_txt' });
+      throw fatal(say('acme.no_txt', 'this provider account cannot set TXT records, which DNS-01 needs'), {
+        code: 'no_txt',
+      });
     log(`setting TXT ${name} for ${shown}`);
     await provider.setTxt(name, value, o.signal);
     try {
@@ -411,16 +495,44 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
     );
     final = await client.finalizeOrder(order, csr);
   } catch (e) {
-    throw acmeError(e, 'finalizing the order');
+    throw acmeError(e, say('acme.step.finalize', 'finalizing the order'));
   }
   if (final.status !== 'valid') {
-    const now = await pollStatus(client, order.url, 'waiting for the certificate', ['processing', 'ready'], o.signal);
+    const now = await pollStatus(
+      client,
+      order.url,
+      say('acme.step.wait_certificate', 'waiting for the certificate'),
+      ['processing', 'ready'],
+      o.signal,
+    );
     if (now.status !== 'valid') {
+      const status = now.status;
+      const detail = now.error?.detail;
       throw transient(
-        `the certificate authority did not issue the certificate (order ${now.status ?? 'in an unknown state'}${now.error?.detail ? `: ${now.error.detail}` : ''})`,
-        {
-          code: 'acme_order_not_valid',
-        },
+        status
+          ? detail
+            ? say(
+                'acme.order_detail',
+                'the certificate authority did not issue the certificate (order __status__: __detail__)',
+                {
+                  status,
+                  detail,
+                },
+              )
+            : say('acme.order', 'the certificate authority did not issue the certificate (order __status__)', {
+                status,
+              })
+          : detail
+            ? say(
+                'acme.order_unknown_detail',
+                'the certificate authority did not issue the certificate (order in an unknown state: __detail__)',
+                { detail },
+              )
+            : say(
+                'acme.order_unknown',
+                'the certificate authority did not issue the certificate (order in an unknown state)',
+              ),
+        { code: 'acme_order_not_valid' },
       );
     }
     final = { ...(now as unknown as acme.Order), url: order.url };
@@ -428,6 +540,6 @@ export async function orderCertificate(session: AcmeSession, dns: Dns01Hooks, o:
   try {
     return await client.getCertificate(final);
   } catch (e) {
-    throw acmeError(e, 'downloading the certificate');
+    throw acmeError(e, say('acme.step.download', 'downloading the certificate'));
   }
 }

@@ -19,7 +19,7 @@
  * changes on the ACME side: `delegatedDns` returns a provider and a wait for the unchanged
  * DNS-01 code of client.ts.
  */
-import { DdnsError, fatal, transient } from '../errors';
+import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
 import {
   askServer,
   findAuthoritativeServers,
@@ -30,6 +30,7 @@ import {
 import type { DnsServer } from '../dns/transport';
 import type { DnsProvider } from '../providers/types';
 import type { ManagerDeps } from './manager';
+import { listSaid, saidFailure } from './said';
 
 export interface DelegationLookup {
   /** Servers asked instead of the walk (cert-renew's "DNS servers"): they then serve both zones. */
@@ -78,8 +79,14 @@ export async function followChallengeAlias(
 ): Promise<Delegation> {
   const start = normName(name);
   const want = o.expectedTarget ? normName(o.expectedTarget) : undefined;
-  const pointTo = want ?? `a name the challenge account${o.accountLabel ? ` "${o.accountLabel}"` : ''} can write`;
-  const record = `${start}. CNAME ${want ? `${want}.` : `<${pointTo}>`}`;
+  const record: string | Sentence = want
+    ? `${start}. CNAME ${want}.`
+    : o.accountLabel
+      ? say('acme.delegation.record_label', '__name__. CNAME <a name the challenge account "__label__" can write>', {
+          name: start,
+          label: o.accountLabel,
+        })
+      : say('acme.delegation.record', '__name__. CNAME <a name the challenge account can write>', { name: start });
   const chain: string[] = [];
   let current = start;
   for (let hop = 0; hop < MAX_HOPS; hop++) {
@@ -89,7 +96,11 @@ export async function followChallengeAlias(
     } catch (e) {
       if (hop > 0) break; // the target's zone cannot be found: the writing and the wait will say more
       throw transient(
-        `could not find the name servers of ${start} to check its CNAME record (challenge delegation): ${(e as Error).message}`,
+        say(
+          'acme.delegation.no_servers',
+          'could not find the name servers of __name__ to check its CNAME record (challenge delegation): __reason__',
+          { name: start, reason: saidFailure(e) },
+        ),
         { code: 'delegation_lookup' },
       );
     }
@@ -102,16 +113,35 @@ export async function followChallengeAlias(
     if (!usable.length) {
       if (hop > 0) break; // the servers given do not serve the target's zone: the target stays as found
       throw transient(
-        `could not ask the name servers of ${start} for its CNAME record (challenge delegation): ${answers.map((a) => a.error ?? a.server).join('; ')}`,
+        say(
+          'acme.delegation.not_asked',
+          'could not ask the name servers of __name__ for its CNAME record (challenge delegation): __errors__',
+          { name: start, errors: answers.map((a) => a.error ?? a.server).join('; ') },
+        ),
         { code: 'delegation_lookup' },
       );
     }
-    const said = (a: (typeof usable)[number]) => a.cnames?.join(' → ') || 'no CNAME';
+    const said = (a: (typeof usable)[number]) => a.cnames?.join(' → ') ?? '';
     const seen = new Map<string, string[]>();
     for (const a of usable) seen.set(said(a), [...(seen.get(said(a)) ?? []), a.server]);
     if (seen.size > 1)
       throw transient(
-        `the name servers do not agree about ${current} (${[...seen].map(([v, s]) => `${s.join(', ')}: ${v}`).join('; ')}): a change that is still spreading? Trying again later.`,
+        say(
+          'acme.delegation.disagree',
+          'the name servers do not agree about __name__ (__answers__): a change that is still spreading? Trying again later.',
+          {
+            name: current,
+            answers: listSaid(
+              [...seen].map(([v, s]) =>
+                say('acme.delegation.answer', '__servers__: __said__', {
+                  servers: s.join(', '),
+                  said: v || say('acme.delegation.no_cname', 'no CNAME'),
+                }),
+              ),
+              'semicolon',
+            ),
+          },
+        ),
         { code: 'delegation_disagree' },
       );
     const aliases = usable[0].cnames ?? [];
@@ -119,10 +149,12 @@ export async function followChallengeAlias(
     for (const a of aliases) {
       if (a === start || chain.includes(a))
         throw fatal(
-          `the CNAME records of ${start} form a loop (${[start, ...chain, a].join(' → ')}): create ${record}`,
-          {
-            code: 'delegation_loop',
-          },
+          say('acme.delegation.loop', 'the CNAME records of __name__ form a loop (__chain__): create __record__', {
+            name: start,
+            chain: [start, ...chain, a].join(' → '),
+            record,
+          }),
+          { code: 'delegation_loop' },
         );
       chain.push(a);
     }
@@ -130,12 +162,34 @@ export async function followChallengeAlias(
   }
   if (!chain.length)
     throw fatal(
-      `${start} has no CNAME record at the name servers of its zone, so the DNS-01 challenge cannot be handed to the challenge account. Create this record at the DNS host of the name: ${record}`,
+      say(
+        'acme.delegation.missing',
+        '__name__ has no CNAME record at the name servers of its zone, so the DNS-01 challenge cannot be handed to the challenge account. Create this record at the DNS host of the name: __record__',
+        { name: start, record },
+      ),
       { code: 'delegation_missing' },
     );
   if (want && current !== want)
     throw fatal(
-      `${start} points elsewhere: its CNAME leads to ${current}${chain.length > 1 ? ` (through ${chain.slice(0, -1).join(', ')})` : ''}, but the challenge account${o.accountLabel ? ` "${o.accountLabel}"` : ''} writes ${want}. Change the record to: ${record}`,
+      say(
+        'acme.delegation.elsewhere',
+        '__name__ points elsewhere: its CNAME leads to __target__, but __account__ writes __want__. Change the record to: __record__',
+        {
+          name: start,
+          target:
+            chain.length > 1
+              ? say('acme.delegation.through', '__target__ (through __via__)', {
+                  target: current,
+                  via: chain.slice(0, -1).join(', '),
+                })
+              : current,
+          account: o.accountLabel
+            ? say('acme.delegation.account_label', 'the challenge account "__label__"', { label: o.accountLabel })
+            : say('acme.delegation.account', 'the challenge account'),
+          want,
+          record,
+        },
+      ),
       { code: 'delegation_elsewhere' },
     );
   return { name: start, target: current, chain };
@@ -157,7 +211,11 @@ function atTarget(e: unknown, d: Delegation, label: string): unknown {
   if (!(e instanceof DdnsError) || e.kind === 'transient' || e.constructor !== DdnsError) return e;
   return new DdnsError(
     e.kind,
-    `the challenge account "${label}" could not write the TXT record at ${d.target}, where ${d.name} points by CNAME: ${e.message}. Check that ${d.target} is a name this account can write, or point the CNAME to one.`,
+    say(
+      'acme.delegation.write_failed',
+      'the challenge account "__label__" could not write the TXT record at __target__, where __name__ points by CNAME: __failure__. Check that __target__ is a name this account can write, or point the CNAME to one.',
+      { label, target: d.target, name: d.name, failure: saidFailure(e) },
+    ),
     { code: e.code, scope: e.scope, retryAfterMs: e.retryAfterMs, detail: e.detail, cause: e },
   );
 }
@@ -180,7 +238,9 @@ export function delegatedDns(o: DelegatedDnsOptions): {
     txtSerialised: inner.txtSerialised,
     setAddresses: () =>
       Promise.reject(
-        fatal('the challenge account only writes TXT records for certificates', { code: 'delegation_no_addresses' }),
+        fatal(say('acme.delegation.no_addresses', 'the challenge account only writes TXT records for certificates'), {
+          code: 'delegation_no_addresses',
+        }),
       ),
     async setTxt(name, value, signal) {
       const d = await followChallengeAlias(name, {

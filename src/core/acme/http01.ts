@@ -19,10 +19,11 @@ import { networkInterfaces } from 'node:os';
 import { classify } from '../address';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
-import { DdnsError, fatal, transient } from '../errors';
+import { DdnsError, english, fatal, say, transient, type Sentence } from '../errors';
 import { diagnoseNat, type NatDiagnosis, type NatEvidence } from '../reach/cgnat';
 import { probeTcp } from '../reach/tcp';
 import { USER_AGENT } from '../version';
+import { listSaid } from './said';
 import type { ChallengeSolver, SolverContext } from './solver';
 
 export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
@@ -79,10 +80,21 @@ export function ownPortListener(port: number, host?: string): Http01Listener {
           reject(
             fatal(
               e.code === 'EADDRINUSE'
-                ? `HTTP-01: port ${port} is in use by another program, so cert-renew cannot answer the certificate authority there. Stop that program, choose another port (and forward port 80 of the router to it), or use Node-RED's own HTTP server.`
+                ? say(
+                    'acme.http01.port_in_use',
+                    "HTTP-01: port __port__ is in use by another program, so cert-renew cannot answer the certificate authority there. Stop that program, choose another port (and forward port 80 of the router to it), or use Node-RED's own HTTP server.",
+                    { port },
+                  )
                 : e.code === 'EACCES'
-                  ? `HTTP-01: this system does not let Node-RED listen on port ${port} (ports below 1024 need privileges). Choose a port such as 8080 and forward port 80 of the router to it, or use Node-RED's own HTTP server.`
-                  : `HTTP-01: cannot listen on port ${port}: ${e.message}`,
+                  ? say(
+                      'acme.http01.port_denied',
+                      "HTTP-01: this system does not let Node-RED listen on port __port__ (ports below 1024 need privileges). Choose a port such as 8080 and forward port 80 of the router to it, or use Node-RED's own HTTP server.",
+                      { port },
+                    )
+                  : say('acme.http01.listen', 'HTTP-01: cannot listen on port __port__: __reason__', {
+                      port,
+                      reason: e.message,
+                    }),
               { code: 'http01_listen' },
             ),
           ),
@@ -110,7 +122,7 @@ function fetchFrom(
   name: string,
   path: string,
   timeoutMs: number,
-): Promise<{ status: number; body: string } | { error: string }> {
+): Promise<{ status: number; body: string } | { error: string | Sentence }> {
   return new Promise((resolve) => {
     const req = http.request({
       host: address,
@@ -122,7 +134,7 @@ function fetchFrom(
     });
     const timer = setTimeout(() => {
       req.destroy();
-      resolve({ error: `no answer within ${timeoutMs} ms` });
+      resolve({ error: say('acme.http01.no_answer', 'no answer within __ms__ ms', { ms: timeoutMs }) });
     }, timeoutMs);
     req.on('response', (res) => {
       let body = '';
@@ -173,13 +185,17 @@ interface Finding {
   ok: boolean;
   /** The CA cannot succeed (an address it cannot reach, CGNAT): stop before ordering. */
   certain?: DdnsError;
-  detail: string;
+  detail: string | Sentence;
 }
 
 /** The NAT diagnosis says no port forward can help: the sentence that stops before the order. */
 const natError = (name: string, nat: NatDiagnosis) =>
   fatal(
-    `HTTP-01 cannot work for ${name}: ${nat.summary}. ${nat.explanation} What you can do: ${nat.advice.join(' ')} Or use DNS-01 with a provider account: it needs no incoming connection.`,
+    say(
+      'acme.http01.cgnat',
+      'HTTP-01 cannot work for __name__: __summary__. __explanation__ What you can do: __advice__ Or use DNS-01 with a provider account: it needs no incoming connection.',
+      { name, summary: nat.summary, explanation: nat.explanation, advice: nat.advice.join(' ') },
+    ),
     { code: 'http01_cgnat' },
   );
 
@@ -199,7 +215,11 @@ export class Http01Solver implements ChallengeSolver {
     if (wildcard)
       throw new DdnsError(
         'input',
-        `${wildcard} is a wildcard name, and certificate authorities issue wildcards only through DNS-01: use the DNS-01 challenge (with a provider account) for it`,
+        say(
+          'acme.http01.wildcard',
+          '__name__ is a wildcard name, and certificate authorities issue wildcards only through DNS-01: use the DNS-01 challenge (with a provider account) for it',
+          { name: wildcard },
+        ),
         { code: 'http01_wildcard' },
       );
     this.store.clear();
@@ -216,17 +236,20 @@ export class Http01Solver implements ChallengeSolver {
       if (f.certain) throw f.certain;
       ctx.log(
         f.ok
-          ? `HTTP-01 check of ${f.name}: ${f.detail}`
-          : `HTTP-01 check of ${f.name} from here failed (${f.detail}); ordering all the same, since a router without hairpin NAT fails this check while the internet gets through`,
+          ? `HTTP-01 check of ${f.name}: ${english(f.detail)}`
+          : `HTTP-01 check of ${f.name} from here failed (${english(f.detail)}); ordering all the same, since a router without hairpin NAT fails this check while the internet gets through`,
       );
     }
   }
 
   async present(a: { challenge: { token?: string }; keyAuthorization: string }): Promise<void> {
     if (!a.challenge.token || !TOKEN.test(a.challenge.token))
-      throw fatal('the certificate authority sent an HTTP-01 challenge without a valid token', {
-        code: 'http01_token',
-      });
+      throw fatal(
+        say('acme.http01.token', 'the certificate authority sent an HTTP-01 challenge without a valid token'),
+        {
+          code: 'http01_token',
+        },
+      );
     this.store.set(a.challenge.token, a.keyAuthorization);
   }
 
@@ -237,10 +260,20 @@ export class Http01Solver implements ChallengeSolver {
     await this.o.listener.close().catch(() => undefined);
   }
 
-  hint(): string | undefined {
+  hint(): Sentence | undefined {
     const bad = this.findings.filter((f) => !f.ok);
     if (!bad.length) return undefined;
-    return `Checked from here before the order: ${bad.map((f) => `${f.name}: ${f.detail}`).join('; ')}. The certificate authority connects to port 80 of the name's public address, which must lead to ${this.o.listener.where}.`;
+    return say(
+      'acme.http01.hint',
+      "Checked from here before the order: __found__. The certificate authority connects to port 80 of the name's public address, which must lead to __where__.",
+      {
+        found: listSaid(
+          bad.map((f) => say('acme.http01.found', '__name__: __detail__', { name: f.name, detail: f.detail })),
+          'semicolon',
+        ),
+        where: this.o.listener.where,
+      },
+    );
   }
 
   /** The name's addresses, then for each a TCP connect and a GET of the probe token. */
@@ -261,19 +294,29 @@ export class Http01Solver implements ChallengeSolver {
     const addresses = [...new Set(answers.flatMap((a) => a.values))];
     if (!addresses.length) {
       if (answers.length && answers.every((a) => a.error))
-        return { name, ok: false, detail: `its authoritative servers could not be asked (${answers[0].error})` };
+        return {
+          name,
+          ok: false,
+          detail: say('acme.http01.not_asked', 'its authoritative servers could not be asked (__error__)', {
+            error: answers[0].error ?? '',
+          }),
+        };
       return {
         name,
         ok: false,
         certain: transient(
-          `HTTP-01: ${name} has no A or AAAA record at its authoritative servers, so the certificate authority cannot find this machine. Publish your public address for it first (public-ip-watch → dns-update).`,
+          say(
+            'acme.http01.no_address',
+            'HTTP-01: __name__ has no A or AAAA record at its authoritative servers, so the certificate authority cannot find this machine. Publish your public address for it first (public-ip-watch → dns-update).',
+            { name },
+          ),
           { code: 'http01_no_address' },
         ),
-        detail: 'no address',
+        detail: say('acme.http01.none', 'no address'),
       };
     }
     const path = `${CHALLENGE_PATH}${probe.token}`;
-    const results: string[] = [];
+    const results: Array<string | Sentence> = [];
     let reached = false;
     let unreachable: DdnsError | undefined;
     let failedV4: string | undefined;
@@ -291,17 +334,34 @@ export class Http01Solver implements ChallengeSolver {
         continue;
       }
       const got = await fetchFrom(address, port, name, path, timeoutMs);
-      if ('error' in got) results.push(`http://${name}${path.slice(0, 40)}… via ${address}: ${got.error}`);
+      if ('error' in got)
+        results.push(
+          say('acme.http01.fetch_failed', '__url__… via __address__: __error__', {
+            url: `http://${name}${path.slice(0, 40)}`,
+            address,
+            error: got.error,
+          }),
+        );
       else if (got.status === 200 && got.body.trim() === probe.value) {
         reached = true;
-        results.push(`port ${port} of ${address} leads to ${this.o.listener.where}`);
+        results.push(
+          say('acme.http01.leads_to', 'port __port__ of __address__ leads to __where__', {
+            port,
+            address,
+            where: this.o.listener.where,
+          }),
+        );
       } else
         results.push(
-          `port ${port} of ${address} answered HTTP ${got.status} with something else: another web server (the router's own page?) gets these requests, not ${this.o.listener.where}`,
+          say(
+            'acme.http01.other_server',
+            "port __port__ of __address__ answered HTTP __status__ with something else: another web server (the router's own page?) gets these requests, not __where__",
+            { port, address, status: got.status, where: this.o.listener.where },
+          ),
         );
     }
-    if (reached) return { name, ok: true, detail: results.join('; ') };
-    if (unreachable) return { name, ok: false, certain: unreachable, detail: results.join('; ') };
+    if (reached) return { name, ok: true, detail: listSaid(results, 'semicolon') };
+    if (unreachable) return { name, ok: false, certain: unreachable, detail: listSaid(results, 'semicolon') };
     if (failedV4) {
       const evidence = { ...this.o.nat?.(), publicIpv4: failedV4 };
       if (!evidence.wanAddress) evidence.wanAddress = localCgnatAddress();
@@ -315,11 +375,11 @@ export class Http01Solver implements ChallengeSolver {
         return {
           name,
           ok: false,
-          detail: results.join('; '),
+          detail: listSaid(results, 'semicolon'),
           certain: natError(name, nat),
         };
     }
-    return { name, ok: false, detail: results.join('; ') };
+    return { name, ok: false, detail: listSaid(results, 'semicolon') };
   }
 
   private unreachable(name: string, address: string, cls: string, reason: string): DdnsError {
@@ -327,7 +387,11 @@ export class Http01Solver implements ChallengeSolver {
       return natError(name, diagnoseNat({ publicIpv4: address, wanAddress: this.o.nat?.().wanAddress ?? null }));
     }
     return fatal(
-      `HTTP-01 cannot work for ${name}: it points at ${address}, and ${reason.replace(`${address} is `, 'that is ')}, which the certificate authority on the internet cannot reach. Publish your public address for it (public-ip-watch → dns-update), or use DNS-01.`,
+      say(
+        'acme.http01.unreachable',
+        'HTTP-01 cannot work for __name__: it points at __address__, and __reason__, which the certificate authority on the internet cannot reach. Publish your public address for it (public-ip-watch → dns-update), or use DNS-01.',
+        { name, address, reason: reason.replace(`${address} is `, 'that is ') },
+      ),
       { code: 'http01_unreachable' },
     );
   }

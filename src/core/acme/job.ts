@@ -4,7 +4,7 @@
  * authoritative servers give the TXT record.
  */
 import { join } from 'node:path';
-import { DdnsError } from '../errors';
+import { DdnsError, say } from '../errors';
 import { describePropagation, waitForPropagation, type PropagationServer } from '../dns/propagation';
 import { parseServer, type DnsServer } from '../dns/transport';
 import type { CertificateJob, KeyType, ManagerDeps } from './manager';
@@ -109,7 +109,9 @@ export function txtWaiter(o: {
     if (!r.ok)
       throw new DdnsError(
         'transient',
-        `the TXT record is not visible at the authoritative servers: ${describePropagation(r, name)}`,
+        say('acme.txt_not_visible', 'the TXT record is not visible at the authoritative servers: __detail__', {
+          detail: describePropagation(r, name),
+        }),
         { code: 'txt_not_visible' },
       );
   };

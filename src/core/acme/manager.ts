@@ -4,7 +4,7 @@
  * No Node-RED here; the cert-renew node schedules calls and turns results into messages.
  */
 import { join } from 'node:path';
-import { DdnsError } from '../errors';
+import { DdnsError, say } from '../errors';
 import type { DnsProvider } from '../providers/types';
 import { fetchDirectory, renewalInfo, type CaDirectory } from './ari';
 import type { AcmeSession } from './client';
@@ -294,7 +294,9 @@ export async function ensureCertificate(
   }
   const certs = splitPem(chainPem);
   if (certs.length === 0)
-    throw new DdnsError('transient', 'the certificate authority sent no certificate', { code: 'acme_empty' });
+    throw new DdnsError('transient', say('acme.empty', 'the certificate authority sent no certificate'), {
+      code: 'acme_empty',
+    });
   const set: CertificateSet = {
     cert: certs[0],
     chain: certs.slice(1).join(''),

@@ -30,29 +30,36 @@ export function certificateMessages(
 /**
  * A failed run: the msg that goes with the error (the input msg's properties, when a msg asked for
  * the run, with `topic` and `payload: { ok: false, names, error, code, failures, retryable }`), and
- * the `failing` alert, if any.
+ * the `failing` alert, if any. `said`: the error in the user's language (default: the English).
  */
 export function renewalFailureMessages(
   f: { error: DdnsError; failures: number; failing?: LatchEvent<'failing'> },
-  o: { msg: Message; topic: string; names: string[] },
+  o: { msg: Message; topic: string; names: string[]; said?: string },
 ): { errMsg: Message; alert: Message | null } {
   const err = f.error;
+  const error = o.said ?? err.message;
   const payload = {
     ok: false,
     names: o.names,
-    error: err.message,
+    error,
     code: err.code,
     failures: f.failures,
     retryable: err.kind === 'transient',
   };
   const alert = f.failing
-    ? { topic: o.topic, payload: { state: 'failing', names: o.names, error: err.message, since: iso(f.failing.since) } }
+    ? { topic: o.topic, payload: { state: 'failing', names: o.names, error, since: iso(f.failing.since) } }
     : null;
   return { errMsg: { ...o.msg, topic: o.topic, payload }, alert };
 }
 
-/** Output 2 while renewal is stopped and the certificate on disk runs out soon. */
-export function expiryMessage(w: ExpiryWarning, o: { topic: string }): Message {
+/**
+ * Output 2 while renewal is stopped and the certificate on disk runs out soon. `said`: the cause
+ * and the warning in the user's language (default: the English).
+ */
+export function expiryMessage(
+  w: ExpiryWarning,
+  o: { topic: string; said?: { error: string; message: string } },
+): Message {
   return {
     topic: o.topic,
     payload: {
@@ -62,9 +69,9 @@ export function expiryMessage(w: ExpiryWarning, o: { topic: string }): Message {
       daysLeft: w.daysLeft,
       expired: w.expired,
       retrying: w.retrying === true,
-      error: w.cause.message,
+      error: o.said?.error ?? w.cause.message,
       code: w.cause.code,
-      message: w.message,
+      message: o.said?.message ?? w.message,
     },
   };
 }

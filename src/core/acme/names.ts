@@ -3,7 +3,7 @@
  * can be checked without loading the ACME client (which is large: it is loaded only when a
  * cert-renew node actually runs).
  */
-import { badInput } from '../errors';
+import { badInput, say } from '../errors';
 
 export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
@@ -28,12 +28,16 @@ const NAME_RE = /^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 
 export function validateNames(names: string[]): string[] {
   const out = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
-  if (out.length === 0) throw badInput('no certificate names given');
-  if (out.length > 100) throw badInput('at most 100 names per certificate');
+  if (out.length === 0) throw badInput(say('acme.no_names', 'no certificate names given'));
+  if (out.length > 100) throw badInput(say('acme.too_many_names', 'at most 100 names per certificate'));
   for (const n of out)
     if (!NAME_RE.test(n))
       throw badInput(
-        `"${n}" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")`,
+        say(
+          'acme.bad_name',
+          '"__name__" is not a valid certificate name (a fully qualified domain name, optionally starting with "*.")',
+          { name: n },
+        ),
       );
   return out;
 }

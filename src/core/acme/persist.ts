@@ -17,7 +17,8 @@
 import { createHash } from 'node:crypto';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
-import { fatal, transient } from '../errors';
+import { english, fatal, say, transient, type Sentence } from '../errors';
+import { listSaid } from './said';
 import type { ChallengeSolver, OfferedChallenge, SolverContext } from './solver';
 
 export const PERSIST_LABEL = '_validation-persist';
@@ -70,29 +71,36 @@ export function parseIssueValue(text: string): { issuer: string; params: Record<
   return { issuer, params };
 }
 
+/** A verdict against the record: `why` in English, `said` the same as a sentence. */
+const notOk = (said: Sentence): { ok: false; why: string; said: Sentence } => ({ ok: false, why: english(said), said });
+
 /** Whether one of `values` (TXT records at the name) lets this account validate; why not, else. */
 export function matchRecord(
   values: string[],
   want: { issuers: string[]; uri: string; wildcard: boolean; now: number },
-): { ok: true } | { ok: false; why: string } {
+): { ok: true } | { ok: false; why: string; said: Sentence } {
   const parsed = values.map(parseIssueValue).filter((v): v is NonNullable<typeof v> => v !== null);
   const ours = parsed.filter((p) => want.issuers.includes(p.issuer));
-  if (!values.length) return { ok: false, why: 'there is no TXT record there' };
+  if (!values.length) return notOk(say('acme.persist.no_record', 'there is no TXT record there'));
   if (!ours.length)
-    return {
-      ok: false,
-      why: `the TXT records there name ${parsed.map((p) => p.issuer).join(', ') || 'no certificate authority'}, not ${want.issuers.join(' or ')}`,
-    };
+    return notOk(
+      say('acme.persist.other_ca', 'the TXT records there name __named__, not __wanted__', {
+        named: parsed.map((p) => p.issuer).join(', ') || say('acme.persist.no_ca', 'no certificate authority'),
+        wanted: listSaid(want.issuers, 'or'),
+      }),
+    );
   const mine = ours.filter((p) => p.params.accounturi === want.uri);
-  if (!mine.length) return { ok: false, why: 'the record there names another ACME account (accounturi)' };
+  if (!mine.length)
+    return notOk(say('acme.persist.other_account', 'the record there names another ACME account (accounturi)'));
   const live = mine.filter((p) => !p.params.persistuntil || Number(p.params.persistuntil) * 1000 > want.now);
   if (!live.length)
-    return {
-      ok: false,
-      why: `the record there expired (persistUntil ${new Date(Number(mine[0].params.persistuntil) * 1000).toISOString().slice(0, 10)})`,
-    };
+    return notOk(
+      say('acme.persist.expired', 'the record there expired (persistUntil __date__)', {
+        date: new Date(Number(mine[0].params.persistuntil) * 1000).toISOString().slice(0, 10),
+      }),
+    );
   if (want.wildcard && !live.some((p) => p.params.policy?.toLowerCase() === 'wildcard'))
-    return { ok: false, why: 'a wildcard name needs policy=wildcard in the record' };
+    return notOk(say('acme.persist.no_wildcard', 'a wildcard name needs policy=wildcard in the record'));
   return { ok: true };
 }
 
@@ -129,7 +137,7 @@ export class PersistSolver implements ChallengeSolver {
       const base = n.replace(/^\*\./, '');
       bases.set(base, (bases.get(base) ?? false) || n.startsWith('*.'));
     }
-    const missing: Array<{ record: PersistRecord; why: string }> = [];
+    const missing: Array<{ record: PersistRecord; why: Sentence }> = [];
     for (const [base, wildcard] of bases) {
       const r = await this.check(base, wildcard, issuers, ctx);
       if (r) missing.push(r);
@@ -144,7 +152,11 @@ export class PersistSolver implements ChallengeSolver {
     const issuers = issuerNames(a.challenge.issuerDomainNames);
     if (!issuers)
       throw fatal(
-        `the certificate authority sent a malformed DNS-PERSIST-01 challenge for ${a.identifier} (issuerDomainNames must list 1 to 10 names)`,
+        say(
+          'acme.persist.malformed',
+          'the certificate authority sent a malformed DNS-PERSIST-01 challenge for __name__ (issuerDomainNames must list 1 to 10 names)',
+          { name: a.identifier },
+        ),
         { code: 'persist_malformed' },
       );
     const missing = await this.check(a.identifier, a.wildcard, issuers, ctx);
@@ -161,7 +173,7 @@ export class PersistSolver implements ChallengeSolver {
     wildcard: boolean,
     issuers: string[],
     ctx: SolverContext,
-  ): Promise<{ record: PersistRecord; why: string } | null> {
+  ): Promise<{ record: PersistRecord; why: Sentence } | null> {
     // The directory's issuers (-02 §3.2) come first: every challenge of the CA accepts them.
     const advertised = issuerNames(
       (ctx.directory.meta as { issuerDomainNames?: unknown } | undefined)?.issuerDomainNames,
@@ -179,7 +191,15 @@ export class PersistSolver implements ChallengeSolver {
     const answered = report.answers.filter((x) => !x.error);
     if (!answered.length)
       throw transient(
-        `DNS-PERSIST-01: the authoritative servers of ${base} could not be asked for ${record.name}: ${report.answers[0]?.error ?? 'none found'}`,
+        say(
+          'acme.persist.not_asked',
+          'DNS-PERSIST-01: the authoritative servers of __name__ could not be asked for __record__: __error__',
+          {
+            name: base,
+            record: record.name,
+            error: report.answers[0]?.error ?? say('acme.persist.none_found', 'none found'),
+          },
+        ),
         { code: 'persist_dns' },
       );
     for (const ans of answered) {
@@ -188,19 +208,38 @@ export class PersistSolver implements ChallengeSolver {
       );
       const good = verdicts.find((v) => v.ok);
       if (!good) {
-        const bad = verdicts[0] as { why: string };
-        return { record, why: `${ans.nsName ?? ans.server}: ${bad.why}` };
+        const bad = verdicts[0] as { said: Sentence };
+        return {
+          record,
+          why: say('acme.persist.found', '__where__: __why__', { where: ans.nsName ?? ans.server, why: bad.said }),
+        };
       }
     }
     ctx.log(`DNS-PERSIST-01: ${record.name} is in place at ${answered.length} authoritative server(s)`);
     return null;
   }
 
-  private missingError(missing: Array<{ record: PersistRecord; why: string }>) {
-    const list = missing.map((m) => `${m.record.name} TXT "${m.record.value}"`).join(' and ');
-    const whys = missing.map((m) => `${m.record.name}: ${m.why}`).join('; ');
+  private missingError(missing: Array<{ record: PersistRecord; why: Sentence }>) {
+    const list = listSaid(
+      missing.map((m) => `${m.record.name} TXT "${m.record.value}"`),
+      'and',
+    );
+    const whys = listSaid(
+      missing.map((m) => say('acme.persist.found', '__where__: __why__', { where: m.record.name, why: m.why })),
+      'semicolon',
+    );
     return transient(
-      `DNS-PERSIST-01: create ${missing.length === 1 ? 'this TXT record' : 'these TXT records'} once in your DNS zone (${list}); it stays, and renewals then need no DNS access. Found: ${whys}.`,
+      missing.length === 1
+        ? say(
+            'acme.persist.missing_one',
+            'DNS-PERSIST-01: create this TXT record once in your DNS zone (__records__); it stays, and renewals then need no DNS access. Found: __found__.',
+            { records: list, found: whys },
+          )
+        : say(
+            'acme.persist.missing_many',
+            'DNS-PERSIST-01: create these TXT records once in your DNS zone (__records__); it stays, and renewals then need no DNS access. Found: __found__.',
+            { records: list, found: whys },
+          ),
       { code: 'persist_record_missing' },
     );
   }

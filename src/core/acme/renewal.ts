@@ -27,12 +27,12 @@
  * - `stop()` clears the timer, aborts the running order and resolves when it has settled.
  */
 import { AlertLatch, type LatchEvent } from '../alert-latch';
-import { DdnsError, toDdnsError } from '../errors';
+import { DdnsError, english, mapSentence, say, toDdnsError, type Sentence } from '../errors';
 import type { DnsProvider } from '../providers/types';
 import type { BackoffOptions } from '../retry';
 import { Scheduler, systemClock, type Clock } from '../schedule';
-import { duration } from '../text';
 import type { AcmeSession } from './client';
+import { spanSaid } from './said';
 import type { ChallengeSolver } from './solver';
 import type { CertificateJob, CertificateResult, ManagerDeps } from './manager';
 import { readCertificateSet } from './storage';
@@ -78,6 +78,8 @@ export interface ExpiryWarning {
   retrying?: boolean;
   /** What is wrong and what to do, in words. */
   message: string;
+  /** `message` as a sentence (for the adapter to say in the user's language; not sent). */
+  sentence?: Sentence;
 }
 
 /** The certificate as the expiry watch sees it. */
@@ -113,9 +115,31 @@ export function expiryWarning(
   const left = cert.notAfter.getTime() - now;
   if (retrying && left > retrying.alertDays * 86_400_000) return null;
   const date = cert.notAfter.toISOString().slice(0, 10);
-  const which = `The certificate for ${cert.names.join(', ') || 'your names'}`;
-  const when = left <= 0 ? `${which} expired on ${date}` : `${which} runs out in ${duration(left, 'down')} (${date})`;
-  const why = cause.message.replace(/\.$/, '');
+  const names = cert.names.join(', ') || say('acme.expiry.your_names', 'your names');
+  const when =
+    left <= 0
+      ? say('acme.expiry.expired', 'The certificate for __names__ expired on __date__', { names, date })
+      : say('acme.expiry.runs_out', 'The certificate for __names__ runs out in __left__ (__date__)', {
+          names,
+          date,
+          left: spanSaid(left, 'down'),
+        });
+  // The cause without its final full stop: its sentence, when its English is the message and has none.
+  const why =
+    cause.sentence && english(cause.sentence) === cause.message && !cause.message.endsWith('.')
+      ? cause.sentence
+      : cause.message.replace(/\.$/, '');
+  const sentence = retrying
+    ? say(
+        'acme.expiry.retrying',
+        '__when__ and has not been renewed: the last attempt failed: __why__. The node keeps trying by itself; if the error needs you, fix it before the certificate runs out.',
+        { when, why },
+      )
+    : say(
+        'acme.expiry.stopped',
+        '__when__ and is not being renewed, because renewal stopped: __why__. Fix that, then send a message to the cert-renew node (or deploy again) to renew it.',
+        { when, why },
+      );
   return {
     names: cert.names,
     notAfter: cert.notAfter.toISOString(),
@@ -123,11 +147,8 @@ export function expiryWarning(
     expired: left <= 0,
     cause,
     ...(retrying ? { retrying: true } : {}),
-    message: retrying
-      ? `${when} and has not been renewed: the last attempt failed: ${why}. ` +
-        'The node keeps trying by itself; if the error needs you, fix it before the certificate runs out.'
-      : `${when} and is not being renewed, because renewal stopped: ${why}. ` +
-        'Fix that, then send a message to the cert-renew node (or deploy again) to renew it.',
+    message: english(sentence),
+    sentence,
   };
 }
 
@@ -285,6 +306,7 @@ export class RenewalLoop {
       const clean = this.opts.clean ?? ((t: string) => t);
       error.message = clean(error.message);
       if (error.stack) error.stack = clean(error.stack);
+      if (error.sentence) error.sentence = mapSentence(error.sentence, clean);
       const failing = this.latch.failure(this.clock.now());
       let retryInMs: number | undefined;
       if (error.kind === 'transient') {

@@ -4,6 +4,8 @@
  * client.ts asks the solver for each authorization; the manager opens it before the order and
  * closes it after, whatever the outcome.
  */
+import type { Sentence } from '../errors';
+
 export interface SolverContext {
   /** The ACME account URL (RFC 8555 §7.3). */
   accountUrl: string;
@@ -38,5 +40,5 @@ export interface ChallengeSolver {
   /** After the order, issued or not: close what prepare opened. Never throws. */
   finish(): Promise<void>;
   /** What the check before the order found, added to the CA's "invalid" verdict; or undefined. */
-  hint?(): string | undefined;
+  hint?(): string | Sentence | undefined;
 }

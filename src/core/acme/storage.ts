@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DdnsError } from '../errors';
+import { DdnsError, english, say, type Sentence } from '../errors';
 
 export interface CertificateSet {
   cert: string;
@@ -61,20 +61,29 @@ async function writeFileSynced(path: string, data: string | Buffer, mode: number
 
 function diskError(dir: string, e: unknown): DdnsError {
   const code = (e as NodeJS.ErrnoException)?.code ?? 'io';
-  const why: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the filesystem is read-only',
-    ENOSPC: 'the disk is full',
-    ENOTDIR: 'a part of the path is a file, not a directory',
-    ENOENT: 'the directory does not exist',
+  const denied = say('acme.disk.denied', 'permission denied');
+  const why: Record<string, Sentence> = {
+    EACCES: denied,
+    EPERM: denied,
+    EROFS: say('acme.disk.read_only', 'the filesystem is read-only'),
+    ENOSPC: say('acme.disk.full', 'the disk is full'),
+    ENOTDIR: say('acme.disk.not_dir', 'a part of the path is a file, not a directory'),
+    ENOENT: say('acme.disk.no_dir', 'the directory does not exist'),
   };
-  const hint = code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? writeElsewhereHint(dir) : '';
-  return new DdnsError(
-    'fatal',
-    `cannot write the certificate files to ${dir}: ${why[code] ?? (e as Error)?.message ?? code}. The previous certificate is unchanged.${hint}`,
-    { code: `disk_${code}`, cause: e },
-  );
+  const reason = why[code] ?? (e as Error)?.message ?? code;
+  const message =
+    code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+      ? say(
+          'acme.disk.failed_hint',
+          'cannot write the certificate files to __dir__: __reason__. The previous certificate is unchanged. __hint__',
+          { dir, reason, hint: elsewhereSaid(dir) },
+        )
+      : say(
+          'acme.disk.failed',
+          'cannot write the certificate files to __dir__: __reason__. The previous certificate is unchanged.',
+          { dir, reason },
+        );
+  return new DdnsError('fatal', message, { code: `disk_${code}`, cause: e });
 }
 
 /**
@@ -83,12 +92,21 @@ function diskError(dir: string, e: unknown): DdnsError {
  * Assistant itself sees /share too, so its `http:` ssl_certificate / ssl_key can point there.
  */
 export function writeElsewhereHint(dir: string): string {
+  return ` ${english(elsewhereSaid(dir))}`;
+}
+
+/** `writeElsewhereHint` as a sentence (without the leading space). */
+function elsewhereSaid(dir: string): Sentence {
   if (dir === '/ssl' || dir.startsWith('/ssl/'))
-    return (
-      ' In the Home Assistant Node-RED add-on /ssl is read-only: choose a folder under /share instead ' +
-      `(e.g. /share/ssl${dir.slice(4) || '/<name>'}) and point Home Assistant's http: ssl_certificate and ssl_key there.`
+    return say(
+      'acme.disk.ha_ssl',
+      "In the Home Assistant Node-RED add-on /ssl is read-only: choose a folder under /share instead (e.g. __folder__) and point Home Assistant's http: ssl_certificate and ssl_key there.",
+      { folder: `/share/ssl${dir.slice(4) || '/<name>'}` },
     );
-  return ' Choose a folder that the user running Node-RED can write (e.g. one in its user directory).';
+  return say(
+    'acme.disk.elsewhere',
+    'Choose a folder that the user running Node-RED can write (e.g. one in its user directory).',
+  );
 }
 
 /**
