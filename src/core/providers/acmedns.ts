@@ -22,7 +22,7 @@
  *   as Node-RED credentials and redacted from every text.
  */
 import { z } from 'zod';
-import { badInput, fatal } from '../errors';
+import { badInput, fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import { checkSettings, excerpt, httpFault, httpUrl, jsonRequest, requiredText, tokenSetting } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
@@ -65,8 +65,10 @@ export const acmednsSettings = z
   });
 export type AcmednsSettings = z.infer<typeof acmednsSettings>;
 
-export const TXT_ONLY_SENTENCE =
-  'acme-dns holds only the TXT records of ACME DNS-01 challenges: it cannot set the addresses (A/AAAA) of a name. Use the account of the name’s DNS host in dns-update, and this acme-dns account as cert-renew’s challenge account.';
+export const TXT_ONLY_SENTENCE = say(
+  'acmedns.txt_only',
+  'acme-dns holds only the TXT records of ACME DNS-01 challenges: it cannot set the addresses (A/AAAA) of a name. Use the account of the name’s DNS host in dns-update, and this acme-dns account as cert-renew’s challenge account.',
+);
 
 class AcmednsProvider implements DnsProvider {
   readonly id = 'acmedns';
@@ -92,11 +94,18 @@ class AcmednsProvider implements DnsProvider {
   async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
     if (norm(name) !== this.txtTarget)
       throw fatal(
-        `this acme-dns account writes only ${this.txtTarget}, not ${norm(name)}: point the name's _acme-challenge record to ${this.txtTarget} by CNAME (challenge delegation)`,
+        say(
+          'acmedns.other_name',
+          "this acme-dns account writes only __target__, not __name__: point the name's _acme-challenge record to __target__ by CNAME (challenge delegation)",
+          { target: this.txtTarget, name: norm(name) },
+        ),
         { code: 'acmedns_other_name', scope: 'host' },
       );
     if (!TXT_VALUE.test(value))
-      throw badInput('acme-dns stores only 43-character DNS-01 challenge values (base64url)', 'invalid_txt');
+      throw badInput(
+        say('acmedns.invalid_txt', 'acme-dns stores only 43-character DNS-01 challenge values (base64url)'),
+        'invalid_txt',
+      );
     const res = await jsonRequest(
       { name: 'acme-dns', redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
       {
@@ -113,25 +122,41 @@ class AcmednsProvider implements DnsProvider {
     if (res.status === 401 && said.error === 'forbidden')
       throw this.redactor.error(
         fatal(
-          `acme-dns refused the update of ${this.txtTarget} (forbidden): check the username, the password and the subdomain /register gave, and that this address is inside the allowfrom networks given at registration`,
+          say(
+            'acmedns.forbidden',
+            'acme-dns refused the update of __target__ (forbidden): check the username, the password and the subdomain /register gave, and that this address is inside the allowfrom networks given at registration',
+            { target: this.txtTarget },
+          ),
           { code: 'acmedns_forbidden', scope: 'account', detail },
         ),
       );
     if (res.status === 400 && typeof said.error === 'string')
       throw this.redactor.error(
-        fatal(`acme-dns refused the value for ${this.txtTarget} (${said.error})`, {
-          code: `acmedns_${said.error.replace(/[^a-z_]/gi, '').slice(0, 30)}`,
-          scope: 'host',
-          detail,
-        }),
+        fatal(
+          say('acmedns.refused', 'acme-dns refused the value for __target__ (__said__)', {
+            target: this.txtTarget,
+            said: said.error,
+          }),
+          {
+            code: `acmedns_${said.error.replace(/[^a-z_]/gi, '').slice(0, 30)}`,
+            scope: 'host',
+            detail,
+          },
+        ),
       );
     throw httpFault(res, {
       name: 'acme-dns',
       redactor: this.redactor,
       message: (f) =>
         res.status === 200
-          ? `acme-dns answered without the value it stored (HTTP 200): ${f.detail}`
-          : `acme-dns sent an unexpected answer (HTTP ${f.status}): ${f.detail}`,
+          ? say('acmedns.no_value', 'acme-dns answered without the value it stored (HTTP 200): __detail__', {
+              detail: f.detail,
+            })
+          : say('kit.unexpected', '__name__ sent an unexpected answer (HTTP __status__): __detail__', {
+              name: 'acme-dns',
+              status: f.status,
+              detail: f.detail,
+            }),
     });
   }
 
@@ -157,7 +182,8 @@ export type AcmednsRegistration = z.infer<typeof Registration>;
  */
 export async function registerAcmedns(endpoint: string, env: ProviderEnv = {}): Promise<AcmednsRegistration> {
   const url = acmednsSettings.shape.endpoint.safeParse(endpoint);
-  if (!url.success) throw badInput('Enter the address of the acme-dns server (http:// or https://) first.');
+  if (!url.success)
+    throw badInput(say('acmedns.no_server', 'Enter the address of the acme-dns server (http:// or https://) first.'));
   const redactor = new Redactor();
   const res = await jsonRequest(
     { name: 'acme-dns', redactor, env, maxBodyBytes: MAX_BODY },
@@ -170,7 +196,11 @@ export async function registerAcmedns(endpoint: string, env: ProviderEnv = {}): 
   throw httpFault(res, {
     name: 'acme-dns',
     redactor,
-    message: (f) => `the acme-dns server did not register an account (HTTP ${f.status}): ${f.detail}`,
+    message: (f) =>
+      say('acmedns.not_registered', 'the acme-dns server did not register an account (HTTP __status__): __detail__', {
+        status: f.status,
+        detail: f.detail,
+      }),
   });
 }
 

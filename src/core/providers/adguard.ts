@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { parseAddress, type Family } from '../address';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
@@ -116,7 +116,11 @@ class AdguardProvider implements DnsProvider {
     if (!html && (res.status === 401 || res.status === 403))
       throw this.redactor.error(
         fatal(
-          `AdGuard Home refused the user name and password (${said}): check them (the login of the AdGuard Home web interface)`,
+          say(
+            'adguard.auth',
+            'AdGuard Home refused the user name and password (__said__): check them (the login of the AdGuard Home web interface)',
+            { said },
+          ),
           { ...opts, code: 'adguard_auth' },
         ),
       );
@@ -124,8 +128,15 @@ class AdguardProvider implements DnsProvider {
       throw this.redactor.error(
         fatal(
           res.status === 404 || res.status === 405
-            ? `AdGuard Home does not know ${path} (${said}): it needs version 0.107.33 or later`
-            : `AdGuard Home refused the change of ${subject} (${said})`,
+            ? say(
+                'adguard.old_version',
+                'AdGuard Home does not know __path__ (__said__): it needs version 0.107.33 or later',
+                {
+                  path,
+                  said,
+                },
+              )
+            : say('adguard.refused', 'AdGuard Home refused the change of __subject__ (__said__)', { subject, said }),
           { ...opts, code: 'adguard_refused', scope: res.status === 400 ? 'host' : 'account' },
         ),
       );

@@ -26,7 +26,7 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { fatal, transient } from '../errors';
+import { fatal, say, transient } from '../errors';
 import {
   checkSettings,
   eachRecord,
@@ -47,8 +47,10 @@ import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, Record
 export const AZURE_ENDPOINT = 'https://management.azure.com';
 export const AZURE_LOGIN = 'https://login.microsoftonline.com';
 const API = 'api-version=2018-05-01';
-const HINT =
-  'check the tenant, the application (client) id and its client secret (Entra ID › App registrations › Certificates & secrets), and that the app has the DNS Zone Contributor role on the zone';
+const HINT = say(
+  'azure.hint',
+  'check the tenant, the application (client) id and its client secret (Entra ID › App registrations › Certificates & secrets), and that the app has the DNS Zone Contributor role on the zone',
+);
 
 const uuid = (what: string) =>
   z
@@ -153,9 +155,13 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     });
     this.zones = new DomainList({
       fixed: s.zone,
-      account: `any DNS zone of the resource group ${s.resourceGroup}`,
+      account: say('azure.any_zone', 'any DNS zone of the resource group __group__', { group: s.resourceGroup }),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'check the name and the resource group, or set the zone'),
+        this.api.notOwned(
+          host,
+          where,
+          say('azure.check_group', 'check the name and the resource group, or set the zone'),
+        ),
       read: (signal) => this.readZones(signal),
     });
   }
@@ -228,12 +234,17 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     if (!(e instanceof Error) || (e as { code?: string }).code !== 'azure_refused') return e;
     const detail = (e as { detail?: string }).detail ?? '';
     if (!/PreconditionFailed|Precondition Failed/i.test(detail)) return e;
-    return transient(`Azure DNS: the record set of ${name} changed while it was being updated: trying again`, {
-      code: 'azure_conflict',
-      scope: 'host',
-      retryAfterMs: 5_000,
-      detail,
-    });
+    return transient(
+      say('azure.conflict', 'Azure DNS: the record set of __name__ changed while it was being updated: trying again', {
+        name,
+      }),
+      {
+        code: 'azure_conflict',
+        scope: 'host',
+        retryAfterMs: 5_000,
+        detail,
+      },
+    );
   }
 
   /** A name's set of one type (undefined when there is none) and its API path. */
@@ -245,10 +256,16 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     if (res.status === 404) return { path, set: this.missing(res, host) };
     const set = this.api.parse(RecordSet, res);
     if (set.properties.targetResource?.id)
-      throw fatal(`${host} is an alias record set at Azure DNS: it is left as it is (change it in the portal)`, {
-        code: 'azure_alias_record',
-        scope: 'host',
-      });
+      throw fatal(
+        say(
+          'azure.alias',
+          '__host__ is an alias record set at Azure DNS: it is left as it is (change it in the portal)',
+          {
+            host,
+          },
+        ),
+        { code: 'azure_alias_record', scope: 'host' },
+      );
     return { path, set };
   }
 
@@ -259,8 +276,10 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     this.zones.forget();
     throw this.api.notOwned(
       host,
-      `a DNS zone Azure knows (${code ?? 'not found'})`,
-      'check the zone and the resource group',
+      code
+        ? say('azure.known_zone', 'a DNS zone Azure knows (__code__)', { code })
+        : say('azure.known_zone_none', 'a DNS zone Azure knows (not found)'),
+      say('azure.check_zone', 'check the zone and the resource group'),
     );
   }
 

@@ -20,7 +20,7 @@
  *   TXT values of the name stay. ClouDNS's name servers publish within a minute or so.
  */
 import { z } from 'zod';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
@@ -39,7 +39,10 @@ import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const CLOUDNS_ENDPOINT = 'https://api.cloudns.net';
 const TTLS = [60, 300, 900, 1800, 3600, 21600, 43200, 86400, 172800, 259200, 604800, 1209600, 2592000];
-const AUTH_HINT = 'check the API user and its password at cloudns.net › API & Resellers, and its allowed IP addresses';
+const AUTH_HINT = say(
+  'cloudns.hint',
+  'check the API user and its password at cloudns.net › API & Resellers, and its allowed IP addresses',
+);
 
 export const cloudnsSettings = z.object({
   username: z.string({ error: 'Enter the ClouDNS auth-id.' }).trim().min(1, 'Enter the ClouDNS auth-id.'),
@@ -80,11 +83,18 @@ class CloudnsProvider extends RecordsById<CloudnsRecord> {
     this.base = (s.endpoint ?? CLOUDNS_ENDPOINT).replace(/\/+$/, '');
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any zone of this ClouDNS API user',
+      account: say('cloudns.any_zone', 'any zone of this ClouDNS API user'),
       notOwned: (host, where) =>
         this.redactor.error(
           fatal(
-            `${host} is not in ${where}: add the zone at ClouDNS (or give the sub-user access to it), or check the name`,
+            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
+              host,
+              where,
+              hint: say(
+                'cloudns.check_zone',
+                'add the zone at ClouDNS (or give the sub-user access to it), or check the name',
+              ),
+            }),
             {
               code: 'cloudns_not_owned',
               scope: 'host',
@@ -167,14 +177,21 @@ class CloudnsProvider extends RecordsById<CloudnsRecord> {
     const detail = excerpt(res.body, this.redactor);
     if (/auth|password|credential|not allowed|\bip\b/i.test(said))
       return this.redactor.error(
-        fatal(`ClouDNS refused the API user (${words}): ${AUTH_HINT}`, {
-          code: 'cloudns_auth',
-          scope: 'account',
-          detail,
-        }),
+        fatal(
+          say('cloudns.auth', 'ClouDNS refused the API user (__said__): __hint__', { said: words, hint: AUTH_HINT }),
+          {
+            code: 'cloudns_auth',
+            scope: 'account',
+            detail,
+          },
+        ),
       );
     return this.redactor.error(
-      fatal(`ClouDNS refused the change of ${subject} (${words})`, { code: 'cloudns_refused', scope: 'host', detail }),
+      fatal(say('cloudns.refused', 'ClouDNS refused the change of __subject__ (__said__)', { subject, said: words }), {
+        code: 'cloudns_refused',
+        scope: 'host',
+        detail,
+      }),
     );
   }
 

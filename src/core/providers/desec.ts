@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { transient, type DdnsError } from '../errors';
+import { say, transient, type DdnsError } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -52,7 +52,10 @@ export const DESEC_WRITE_LIMITS: ReadonlyArray<readonly [number, number]> = [
   [3_600_000, 100],
   [86_400_000, 300],
 ];
-const TOKEN_HINT = 'check the token at desec.io (Token management); a token with a policy must allow writing this name';
+const TOKEN_HINT = say(
+  'desec.hint',
+  'check the token at desec.io (Token management); a token with a policy must allow writing this name',
+);
 
 export const desecSettings = z.object({
   token: tokenSetting('Enter the deSEC API token.').transform((t) => t.replace(/^token\s+/i, '')),
@@ -189,8 +192,8 @@ class DesecProvider implements DnsProvider {
       if (!domain)
         throw this.api.notOwned(
           host,
-          'any domain of this deSEC account',
-          "check the name, and that the token is this account's",
+          say('desec.any_domain', 'any domain of this deSEC account'),
+          say('desec.check_token', "check the name, and that the token is this account's"),
         );
       this.domains.set(domain.name, domain);
     }
@@ -227,8 +230,11 @@ class DesecProvider implements DnsProvider {
     }
     if (wait > 0) {
       throw transient(
-        `deSEC allows 2 record changes per second, 15 per minute, 100 per hour and 300 per day for each domain: ` +
-          `the change of ${name} waits ${Math.ceil(wait / 1000)} s`,
+        say(
+          'desec.write_budget',
+          'deSEC allows 2 record changes per second, 15 per minute, 100 per hour and 300 per day for each domain: the change of __name__ waits __s__ s',
+          { name, s: Math.ceil(wait / 1000) },
+        ),
         { code: 'desec_write_budget', scope: 'host', retryAfterMs: wait },
       );
     }

@@ -18,6 +18,7 @@
  *   other TXT values of the name stay. DigitalOcean's name servers publish within about a minute.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -35,8 +36,10 @@ import {
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const DIGITALOCEAN_ENDPOINT = 'https://api.digitalocean.com/v2';
-const TOKEN_HINT =
-  'create a personal access token at cloud.digitalocean.com › API with the domain scopes (read, create, update, delete)';
+const TOKEN_HINT = say(
+  'digitalocean.hint',
+  'create a personal access token at cloud.digitalocean.com › API with the domain scopes (read, create, update, delete)',
+);
 
 export const digitaloceanSettings = z.object({
   token: bearerTokenSetting('Enter the DigitalOcean API token.'),
@@ -80,9 +83,13 @@ class DigitaloceanProvider implements DnsProvider {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain of this DigitalOcean account',
+      account: say('digitalocean.any_domain', 'any domain of this DigitalOcean account'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'add the domain under Networking › Domains, or check the name'),
+        this.api.notOwned(
+          host,
+          where,
+          say('digitalocean.check_domain', 'add the domain under Networking › Domains, or check the name'),
+        ),
       read: (signal) => this.accountDomains(signal),
     });
   }

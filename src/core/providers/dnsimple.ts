@@ -21,7 +21,7 @@
  *   TXT values of the name stay; DNSimple may give TXT content back quoted: it is read unquoted.
  */
 import { z } from 'zod';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import {
   bearerTokenSetting,
   blankToUndefined,
@@ -37,7 +37,7 @@ import { createTtl, epochResetWait, RecordsById, saidField, type RecordSet } fro
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const DNSIMPLE_ENDPOINT = 'https://api.dnsimple.com/v2';
-const TOKEN_HINT = 'create an account API token at dnsimple.com › Account › Access tokens';
+const TOKEN_HINT = say('dnsimple.hint', 'create an account API token at dnsimple.com › Account › Access tokens');
 
 export const dnsimpleSettings = z.object({
   token: bearerTokenSetting('Enter the DNSimple API access token.'),
@@ -88,9 +88,13 @@ class DnsimpleProvider extends RecordsById<DnsimpleRecord> {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any zone of this DNSimple account',
+      account: say('dnsimple.any_zone', 'any zone of this DNSimple account'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'add the domain or zone at DNSimple, or check the name and the account id'),
+        this.api.notOwned(
+          host,
+          where,
+          say('dnsimple.check_zone', 'add the domain or zone at DNSimple, or check the name and the account id'),
+        ),
       read: (signal) => this.readZones(signal),
     });
   }
@@ -126,7 +130,11 @@ class DnsimpleProvider extends RecordsById<DnsimpleRecord> {
       if (list.length !== 1)
         throw this.api.redactor.error(
           fatal(
-            `DNSimple: this user token sees ${list.length} accounts: enter the account id, or use an account token`,
+            say(
+              'dnsimple.accounts',
+              'DNSimple: this user token sees __count__ accounts: enter the account id, or use an account token',
+              { count: list.length },
+            ),
             {
               code: 'dnsimple_account',
               scope: 'account',

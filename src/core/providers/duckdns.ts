@@ -16,7 +16,7 @@
  * - No read API exists (a request without an address would update the record), so no getAddresses.
  */
 import { z } from 'zod';
-import { badInput, DdnsError, transient } from '../errors';
+import { badInput, DdnsError, english, say, transient, type Sentence } from '../errors';
 import type { HttpResponse } from '../http';
 import { familyLabel, parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
@@ -53,24 +53,34 @@ export type DuckDnsSettings = z.infer<typeof duckdnsSettings>;
  * `underneath`, names below it (`_acme-challenge.myhome.duckdns.org`) give it too: DuckDNS answers
  * every name under `myhome.duckdns.org` from myhome's records. Returns a reason when not usable.
  */
-export function duckdnsSubName(name: string, underneath = false): { sub: string } | { reason: string } {
+export function duckdnsSubName(name: string, underneath = false): { sub: string } | { reason: string; said: Sentence } {
+  const why = (said: Sentence) => ({ reason: english(said), said });
   const n = name.trim().toLowerCase().replace(/\.$/, '');
   let labels: string[];
   if (n.endsWith(SUFFIX)) labels = n.slice(0, -SUFFIX.length).split('.');
   else if (!n.includes('.')) labels = [n];
-  else return { reason: `"${name}" is not a DuckDNS name: use "myname" or "myname.duckdns.org"` };
+  else
+    return why(
+      say('duckdns.not_duckdns', '"__name__" is not a DuckDNS name: use "myname" or "myname.duckdns.org"', { name }),
+    );
   const sub = labels[labels.length - 1];
   if (!LABEL.test(sub)) {
-    return {
-      reason: `"${name}" is not a DuckDNS name: the name before .duckdns.org may only hold letters, digits and hyphens`,
-    };
+    return why(
+      say(
+        'duckdns.bad_label',
+        '"__name__" is not a DuckDNS name: the name before .duckdns.org may only hold letters, digits and hyphens',
+        { name },
+      ),
+    );
   }
   if (labels.length > 1 && !underneath) {
-    return {
-      reason:
-        `"${name}" cannot have an address of its own at DuckDNS: every name under ${sub}${SUFFIX} ` +
-        `follows ${sub}${SUFFIX}; use "${sub}"`,
-    };
+    return why(
+      say(
+        'duckdns.underneath',
+        '"__name__" cannot have an address of its own at DuckDNS: every name under __domain__ follows __domain__; use "__sub__"',
+        { name, domain: `${sub}${SUFFIX}`, sub },
+      ),
+    );
   }
   return { sub };
 }
@@ -82,8 +92,11 @@ const ANSWERS: AnswerTable<{ fqdn: string }> = {
     code: 'ko',
     scope: 'account',
     message: ({ fqdn }) =>
-      `DuckDNS refused the request for ${fqdn} (KO): check that the token is the one shown at the top of ` +
-      `duckdns.org after signing in, and that ${fqdn} is one of that account's domains`,
+      say(
+        'duckdns.ko',
+        "DuckDNS refused the request for __fqdn__ (KO): check that the token is the one shown at the top of duckdns.org after signing in, and that __fqdn__ is one of that account's domains",
+        { fqdn },
+      ),
   },
 };
 
@@ -121,7 +134,7 @@ class DuckDnsProvider implements DnsProvider {
     for (const hostname of call.hostnames) {
       const name = duckdnsSubName(hostname);
       if ('reason' in name) {
-        const error = badInput(this.redactor.text(name.reason), 'invalid_name');
+        const error = this.redactor.error(badInput(name.said, 'invalid_name'));
         for (const family of families) results.push(failed(hostname, family, error));
         continue;
       }
@@ -145,9 +158,12 @@ class DuckDnsProvider implements DnsProvider {
 
   private async txt(name: string, value: string, clear: boolean, signal?: AbortSignal): Promise<void> {
     const n = duckdnsSubName(name, true);
-    if ('reason' in n) throw badInput(this.redactor.text(n.reason), 'invalid_name');
+    if ('reason' in n) throw this.redactor.error(badInput(n.said, 'invalid_name'));
     if (!/^[\x21-\x7e]{1,255}$/.test(value)) {
-      throw badInput('A DuckDNS TXT value must be 1 to 255 visible ASCII characters without spaces', 'invalid_txt');
+      throw badInput(
+        say('duckdns.invalid_txt', 'A DuckDNS TXT value must be 1 to 255 visible ASCII characters without spaces'),
+        'invalid_txt',
+      );
     }
     const params: Record<string, string> = { domains: n.sub, token: this.token, txt: value };
     if (clear) params.clear = 'true';
@@ -190,12 +206,21 @@ class DuckDnsProvider implements DnsProvider {
       if (state === 'UPDATED' || state === 'NOCHANGE') {
         const got = echo ? parseAddress(echo)?.address : undefined;
         if (got !== want) {
-          const error = transient(
-            this.redactor.text(
-              `DuckDNS answered OK for ${fqdn} but reports ${familyLabel(family)} ` +
-                `${echo ? `"${clip(this.redactor.text(echo), 60)}"` : 'as empty'} instead of ${want}: the address was not taken`,
+          const error = this.redactor.error(
+            transient(
+              echo
+                ? say(
+                    'duckdns.not_taken',
+                    'DuckDNS answered OK for __fqdn__ but reports __family__ "__echo__" instead of __want__: the address was not taken',
+                    { fqdn, family: familyLabel(family), echo: clip(this.redactor.text(echo), 60), want },
+                  )
+                : say(
+                    'duckdns.not_taken_empty',
+                    'DuckDNS answered OK for __fqdn__ but reports __family__ as empty instead of __want__: the address was not taken',
+                    { fqdn, family: familyLabel(family), want },
+                  ),
+              { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
             ),
-            { code: 'address_not_taken', detail: excerpt(res.body, this.redactor) },
           );
           return failed(hostname, family, error);
         }
@@ -220,7 +245,11 @@ class DuckDnsProvider implements DnsProvider {
     return httpFault(res, {
       name: 'DuckDNS',
       redactor: this.redactor,
-      message: (f) => `DuckDNS sent an answer that is neither OK nor KO (HTTP ${f.status}): ${f.detail}`,
+      message: (f) =>
+        say('duckdns.unexpected', 'DuckDNS sent an answer that is neither OK nor KO (HTTP __status__): __detail__', {
+          status: f.status,
+          detail: f.detail,
+        }),
     });
   }
 }

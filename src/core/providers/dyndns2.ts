@@ -22,15 +22,15 @@
  */
 import type { Hostname } from '../hostname';
 import { z } from 'zod';
-import { DdnsError, badInput, fatal, toDdnsError, transient } from '../errors';
+import { DdnsError, badInput, fatal, say, toDdnsError, transient, type Sentence } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
-import { duration } from '../text';
 import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
   blankToUndefined,
+  durationSaid,
   failed,
   excerpt,
   hasAnswer,
@@ -152,14 +152,15 @@ export interface AccountWide {
   accountWide: boolean;
 }
 
-const names = (hosts: string[]) =>
+const names = (hosts: string[]): string | Sentence =>
   hosts.length === 0
-    ? 'the names'
+    ? say('dyndns2.the_names', 'the names')
     : hosts.length <= 3
       ? hosts.join(', ')
-      : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
-const serverTrouble = (what: string) => (c: AnswerContext) =>
-  `${c.name} ${what}; the update is tried again in ${duration(c.flavour.serverTroubleWaitMs)} at the earliest.`;
+      : say('dyndns2.names_more', '__names__ and __more__ more', {
+          names: hosts.slice(0, 3).join(', '),
+          more: hosts.length - 3,
+        });
 
 /**
  * Every answer word of the protocol that is not a success, with what it means for the user.
@@ -171,42 +172,66 @@ export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
     scope: 'account',
     accountWide: true,
     message: (c) =>
-      `${c.name} rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.`,
+      say(
+        'dyndns2.badauth',
+        '__name__ rejected the username or password (badauth). Check both in the account settings; no update is sent until they are changed.',
+        { name: c.name },
+      ),
   },
   '!donator': {
     kind: 'fatal',
     scope: 'account',
     accountWide: true,
     message: (c) =>
-      `${c.name} says this update needs a paid account (!donator). Upgrade the account or remove the feature; no update is sent until the settings are changed.`,
+      say(
+        'dyndns2.donator',
+        '__name__ says this update needs a paid account (!donator). Upgrade the account or remove the feature; no update is sent until the settings are changed.',
+        { name: c.name },
+      ),
   },
   badagent: {
     kind: 'fatal',
     scope: 'account',
     accountWide: true,
     message: (c) =>
-      `${c.name} refused this client (badagent). No update is sent until the configuration changes; please report it at ${PROJECT_ISSUES}.`,
+      say(
+        'dyndns2.badagent',
+        '__name__ refused this client (badagent). No update is sent until the configuration changes; please report it at __issues__.',
+        { name: c.name, issues: PROJECT_ISSUES },
+      ),
   },
   notfqdn: {
     kind: 'fatal',
     scope: 'host',
     accountWide: false,
     message: (c) =>
-      `${c.name} says ${names(c.hosts)} is not a complete host name (notfqdn). Enter the full name, e.g. myhome.example.net; this name is not updated until then.`,
+      say(
+        'dyndns2.notfqdn',
+        '__name__ says __hosts__ is not a complete host name (notfqdn). Enter the full name, e.g. myhome.example.net; this name is not updated until then.',
+        { name: c.name, hosts: names(c.hosts) },
+      ),
   },
   nohost: {
     kind: 'fatal',
     scope: 'host',
     accountWide: false,
     message: (c) =>
-      `${c.name} does not know ${names(c.hosts)} in this account (nohost). Check the spelling, or create the name in the provider's control panel; it is not updated until then.`,
+      say(
+        'dyndns2.nohost',
+        "__name__ does not know __hosts__ in this account (nohost). Check the spelling, or create the name in the provider's control panel; it is not updated until then.",
+        { name: c.name, hosts: names(c.hosts) },
+      ),
   },
   numhost: {
     kind: 'fatal',
     scope: 'host',
     accountWide: false,
     message: (c) =>
-      `${c.name} refused ${names(c.hosts)}: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.`,
+      say(
+        'dyndns2.numhost',
+        '__name__ refused __hosts__: too many names in one update, or a round-robin name that cannot be updated this way (numhost). Change the list of names; they are not updated until then.',
+        { name: c.name, hosts: names(c.hosts) },
+      ),
   },
   abuse: {
     kind: 'fatal',
@@ -214,29 +239,52 @@ export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
     accountWide: false,
     message: (c) =>
       c.flavour.abuseScope === 'account'
-        ? `${c.name} has blocked this account for update abuse (abuse). Unblock it with ${c.name}'s support; no update is sent until the settings are changed.`
-        : `${c.name} has blocked ${names(c.hosts)} for update abuse (abuse). Unblock it in the provider's control panel or with their support; it is not updated until then.`,
+        ? say(
+            'dyndns2.abuse_account',
+            "__name__ has blocked this account for update abuse (abuse). Unblock it with __name__'s support; no update is sent until the settings are changed.",
+            { name: c.name },
+          )
+        : say(
+            'dyndns2.abuse_host',
+            "__name__ has blocked __hosts__ for update abuse (abuse). Unblock it in the provider's control panel or with their support; it is not updated until then.",
+            { name: c.name, hosts: names(c.hosts) },
+          ),
   },
   dnserr: {
     kind: 'transient',
     scope: 'account',
     accountWide: true,
     waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: serverTrouble('reported a DNS error on its side (dnserr)'),
+    message: (c) =>
+      say(
+        'dyndns2.dnserr',
+        '__name__ reported a DNS error on its side (dnserr); the update is tried again in __wait__ at the earliest.',
+        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
+      ),
   },
   '911': {
     kind: 'transient',
     scope: 'account',
     accountWide: true,
     waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: serverTrouble('reported a problem or maintenance on its side (911)'),
+    message: (c) =>
+      say(
+        'dyndns2.911',
+        '__name__ reported a problem or maintenance on its side (911); the update is tried again in __wait__ at the earliest.',
+        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
+      ),
   },
   servererror: {
     kind: 'transient',
     scope: 'account',
     accountWide: true,
     waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: serverTrouble('reported an error on its side (servererror)'),
+    message: (c) =>
+      say(
+        'dyndns2.servererror',
+        '__name__ reported an error on its side (servererror); the update is tried again in __wait__ at the earliest.',
+        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
+      ),
   },
 };
 
@@ -252,6 +300,18 @@ export function parseWait(word: string): { ms: number; words: string } | undefin
 
 const has = hasAnswer;
 
+/** The error text of a No-IP wait instruction (`w<N><s|m|h>`, already checked by parseWait). */
+function waitSaid(name: string, word: string): Sentence {
+  const m = /^w(\d{1,6})([smh])$/i.exec(word)!;
+  const p = { name, n: Number(m[1]), word };
+  const unit = m[2].toLowerCase();
+  if (unit === 's')
+    return say('dyndns2.wait_s', '__name__ asks to wait __n__ seconds before the next update (__word__).', p);
+  if (unit === 'm')
+    return say('dyndns2.wait_m', '__name__ asks to wait __n__ minutes before the next update (__word__).', p);
+  return say('dyndns2.wait_h', '__name__ asks to wait __n__ hours before the next update (__word__).', p);
+}
+
 function answerError(word: string, c: AnswerContext, detail: string, redactor: Redactor): DdnsError {
   return tableError(ANSWERS, word, c, { detail, redactor });
 }
@@ -264,23 +324,30 @@ export const isDyndns2Host = (name: Hostname): boolean => !name.startsWith('*.')
 
 function validateCall(call: ProviderCall, max: number): { hostnames: Hostname[]; addresses: AddressSet } {
   if (!Array.isArray(call.hostnames) || call.hostnames.length === 0)
-    throw badInput('No host name to update was given.', 'no_hostname');
+    throw badInput(say('dyndns2.no_hostname', 'No host name to update was given.'), 'no_hostname');
   if (call.hostnames.length > max) {
     throw badInput(
-      `${call.hostnames.length} names were given for one update; at most ${max} fit in one request.`,
+      say('dyndns2.too_many', '__count__ names were given for one update; at most __max__ fit in one request.', {
+        count: call.hostnames.length,
+        max,
+      }),
       'too_many_hostnames',
     );
   }
   const hostnames: Hostname[] = [];
   for (const n of call.hostnames) {
     if (!isDyndns2Host(n))
-      throw badInput(`"${n}" is not a complete host name such as myhome.example.net.`, 'invalid_hostname');
-    if (hostnames.includes(n)) throw badInput(`${n} is listed twice.`, 'duplicate_hostname');
+      throw badInput(
+        say('dyndns2.not_complete', '"__name__" is not a complete host name such as myhome.example.net.', { name: n }),
+        'invalid_hostname',
+      );
+    if (hostnames.includes(n))
+      throw badInput(say('dyndns2.twice', '__name__ is listed twice.', { name: n }), 'duplicate_hostname');
     hostnames.push(n);
   }
   const addresses = call.addresses;
   if (!addresses.ipv4 && !addresses.ipv6)
-    throw badInput('No address to publish was given (neither IPv4 nor IPv6).', 'no_address');
+    throw badInput(say('dyndns2.no_address', 'No address to publish was given (neither IPv4 nor IPv6).'), 'no_address');
   return { hostnames, addresses };
 }
 
@@ -380,24 +447,36 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   const readable = lines.length > 0 && words.every((w) => known(w) || parseWait(w) !== undefined);
   if ((res.status < 200 || res.status >= 300) && !readable) {
     const location = res.headers.location ? redactor.text(res.headers.location).slice(0, 200) : '';
-    const hint =
-      res.status === 404
-        ? ' Check the server address (endpoint).'
-        : res.status >= 300 && res.status < 400 && location
-          ? ` The server moved to ${location}: use that address as the endpoint.`
-          : '';
+    const moved = res.status >= 300 && res.status < 400 && location;
     throw httpFault(res, {
       name,
       redactor,
       scope: 'account',
-      message: (f) => `${name} answered with HTTP status ${f.status}: ${f.detail}.${hint}`,
+      message: (f) =>
+        res.status === 404
+          ? say(
+              'dyndns2.http_404',
+              '__name__ answered with HTTP status __status__: __detail__. Check the server address (endpoint).',
+              { name, status: f.status, detail: f.detail },
+            )
+          : moved
+            ? say(
+                'dyndns2.http_moved',
+                '__name__ answered with HTTP status __status__: __detail__. The server moved to __location__: use that address as the endpoint.',
+                { name, status: f.status, detail: f.detail, location },
+              )
+            : say('dyndns2.http_status', '__name__ answered with HTTP status __status__: __detail__.', {
+                name,
+                status: f.status,
+                detail: f.detail,
+              }),
     });
   }
   const waitWord = words.find((w) => parseWait(w) !== undefined);
   if (waitWord) {
     const wait = parseWait(waitWord)!;
     throw redactor.error(
-      transient(`${name} asks to wait ${wait.words} before the next update (${waitWord}).`, {
+      transient(waitSaid(name, waitWord), {
         code: 'wait',
         scope: 'account',
         detail,
@@ -411,7 +490,11 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
       redactor,
       scope: 'account',
       unreadableCode: 'bad_answer',
-      message: (f) => `${name} sent an answer that is not a dyndns2 answer: ${f.detail}`,
+      message: (f) =>
+        say('dyndns2.not_dyndns2', '__name__ sent an answer that is not a dyndns2 answer: __detail__', {
+          name,
+          detail: f.detail,
+        }),
     });
   }
   // An answer about the account or the server, wherever it appears, concerns every name.
@@ -421,20 +504,39 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
   if (lines.length === 1 && hostnames.length > 1) {
     if (has(ANSWERS, words[0])) throw answerError(words[0], ctx(hostnames), detail, redactor);
     throw redactor.error(
-      transient(`${name} answered once (${detail}) for ${hostnames.length} names; one answer per name was expected.`, {
-        code: 'bad_answer',
-        scope: 'account',
-        detail,
-      }),
+      transient(
+        say(
+          'dyndns2.answered_once',
+          '__name__ answered once (__detail__) for __count__ names; one answer per name was expected.',
+          {
+            name,
+            detail,
+            count: hostnames.length,
+          },
+        ),
+        {
+          code: 'bad_answer',
+          scope: 'account',
+          detail,
+        },
+      ),
     );
   }
   if (lines.length !== hostnames.length) {
     throw redactor.error(
-      transient(`${name} sent ${lines.length} answer lines for ${hostnames.length} names: ${detail}`, {
-        code: 'bad_answer',
-        scope: 'account',
-        detail,
-      }),
+      transient(
+        say('dyndns2.line_count', '__name__ sent __lines__ answer lines for __count__ names: __detail__', {
+          name,
+          lines: lines.length,
+          count: hostnames.length,
+          detail,
+        }),
+        {
+          code: 'bad_answer',
+          scope: 'account',
+          detail,
+        },
+      ),
     );
   }
   // An account-level abuse block (No-IP) is not per name either.
@@ -455,7 +557,14 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
     const ok = has(SUCCESS, w) ? SUCCESS[w] : undefined;
     if (!ok) {
       const err = redactor.error(
-        transient(`${name} sent an unexpected answer for ${host}: ${shown}`, { code: 'bad_answer', detail: shown }),
+        transient(
+          say('dyndns2.unexpected', '__name__ sent an unexpected answer for __host__: __line__', {
+            name,
+            host,
+            line: shown,
+          }),
+          { code: 'bad_answer', detail: shown },
+        ),
       );
       return each('failed', err.message, err);
     }
@@ -475,7 +584,11 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
       } else {
         const err = redactor.error(
           fatal(
-            `${name} set ${host} to ${got.join(', ')} where ${a.addresses[family]} was sent (${shown}). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.`,
+            say(
+              'dyndns2.address_mismatch',
+              '__name__ set __host__ to __got__ where __sent__ was sent (__line__). The server seems to ignore the address sent (myip); check the server address (endpoint). The name is not updated until the settings change.',
+              { name, host, got: got.join(', '), sent: a.addresses[family]!, line: shown },
+            ),
             { code: 'address_mismatch', scope: 'host', detail: shown },
           ),
         );
@@ -492,7 +605,13 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
 /** The answer for an IPv6 address given to a provider that sets IPv4 only (nothing is sent). */
 export const ipv6Refused = (name: string): DdnsError =>
   badInput(
-    `${name} updates IPv4 addresses (A records) only; choose IPv4 in the node for this account.`,
+    say(
+      'dyndns2.ipv4_only',
+      '__name__ updates IPv4 addresses (A records) only; choose IPv4 in the node for this account.',
+      {
+        name,
+      },
+    ),
     'ipv6_unsupported',
   );
 

@@ -19,7 +19,7 @@
  * - Tokens travel in the URL path: every text that leaves this file went through the Redactor.
  */
 import { z } from 'zod';
-import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
+import { badInput, DdnsError, fatal, say, toDdnsError, transient } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
@@ -144,12 +144,21 @@ const ANSWERS: AnswerTable<{ host: string; type: string; line: string }> = {
     kind: 'fatal',
     scope: 'host',
     message: (c) =>
-      `FreeDNS does not know the token of the ${c.type} record of ${c.host} ("${c.line}"): copy the token again from ${V2_PAGE}`,
+      say(
+        'freedns.unknown_token',
+        'FreeDNS does not know the token of the __type__ record of __host__ ("__line__"): copy the token again from __page__',
+        { type: c.type, host: c.host, line: c.line, page: V2_PAGE },
+      ),
   },
   refused: {
     kind: 'fatal',
     scope: 'host',
-    message: (c) => `FreeDNS refused the update of the ${c.type} record of ${c.host}: "${c.line}"`,
+    message: (c) =>
+      say('freedns.refused', 'FreeDNS refused the update of the __type__ record of __host__: "__line__"', {
+        type: c.type,
+        host: c.host,
+        line: c.line,
+      }),
   },
 };
 
@@ -256,13 +265,26 @@ class FreeDnsProvider implements DnsProvider {
     signal?: AbortSignal,
   ): Promise<RecordResult> {
     const host = normalName(hostname);
-    if (!HOSTNAME.test(host)) throw badInput(this.redactor.text(`"${hostname}" is not a host name`), 'invalid_name');
+    if (!HOSTNAME.test(host))
+      throw badInput(
+        say('freedns.not_host', '"__name__" is not a host name', { name: this.redactor.text(hostname) }),
+        'invalid_name',
+      );
     const token = this.tokenFor(host, family);
     if (!token) {
-      const key = family === 'ipv6' ? `ipv6=<token> (or ${host}/ipv6=<token>)` : `${host}=<token>`;
+      const p = { type: recordType(family), host, page: V2_PAGE };
       throw fatal(
-        `No FreeDNS update token for the ${recordType(family)} record of ${host}: add ${key} to the token field, ` +
-          `with the token of that record from ${V2_PAGE}`,
+        family === 'ipv6'
+          ? say(
+              'freedns.no_token_v6',
+              'No FreeDNS update token for the __type__ record of __host__: add ipv6=<token> (or __host__/ipv6=<token>) to the token field, with the token of that record from __page__',
+              p,
+            )
+          : say(
+              'freedns.no_token_v4',
+              'No FreeDNS update token for the __type__ record of __host__: add __host__=<token> to the token field, with the token of that record from __page__',
+              p,
+            ),
         { code: 'no_token', scope: 'host' },
       );
     }
@@ -284,15 +306,21 @@ class FreeDnsProvider implements DnsProvider {
       if (said.names.length > 0 && !said.names.includes(host)) {
         const other = said.names.join(', ');
         throw fatal(
-          `The FreeDNS token used for the ${type} record of ${host} belongs to another record: FreeDNS answered ` +
-            `about ${other} ("${line}"), which it may have changed. Give ${host} its own token from ${V2_PAGE}; ` +
-            `${host} is not updated until the token is changed`,
+          say(
+            'freedns.other_host',
+            'The FreeDNS token used for the __type__ record of __host__ belongs to another record: FreeDNS answered about __other__ ("__line__"), which it may have changed. Give __host__ its own token from __page__; __host__ is not updated until the token is changed',
+            { type, host, other, line, page: V2_PAGE },
+          ),
           { code: 'token_other_host', scope: 'host', detail },
         );
       }
       if (said.address && said.address !== address) {
         throw transient(
-          `FreeDNS set the ${type} record of ${host} to ${said.address} instead of ${address} (FreeDNS: "${line}")`,
+          say(
+            'freedns.not_taken',
+            'FreeDNS set the __type__ record of __host__ to __got__ instead of __address__ (FreeDNS: "__line__")',
+            { type, host, got: said.address, address, line },
+          ),
           { code: 'address_not_taken', detail },
         );
       }
@@ -322,7 +350,11 @@ class FreeDnsProvider implements DnsProvider {
       name: 'FreeDNS',
       redactor: this.redactor,
       message: (f) =>
-        `FreeDNS sent an unexpected answer for the ${type} record of ${host} (HTTP ${f.status}): ${f.detail}`,
+        say(
+          'freedns.unexpected',
+          'FreeDNS sent an unexpected answer for the __type__ record of __host__ (HTTP __status__): __detail__',
+          { type, host, status: f.status, detail: f.detail },
+        ),
     });
   }
 }

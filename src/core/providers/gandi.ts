@@ -17,6 +17,7 @@
  *   only its own value (the RRset goes with the last value). LiveDNS publishes within a few minutes.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -35,8 +36,10 @@ import {
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const GANDI_ENDPOINT = 'https://api.gandi.net/v5/livedns';
-const TOKEN_HINT =
-  'create a personal access token at admin.gandi.net › Organizations › Personal Access Token with "Manage domain name technical configurations" for this domain';
+const TOKEN_HINT = say(
+  'gandi.hint',
+  'create a personal access token at admin.gandi.net › Organizations › Personal Access Token with "Manage domain name technical configurations" for this domain',
+);
 
 export const gandiSettings = z.object({
   token: bearerTokenSetting('Enter the Gandi personal access token.'),
@@ -73,9 +76,13 @@ class GandiProvider implements DnsProvider {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any LiveDNS domain this Gandi token can see',
+      account: say('gandi.any_domain', 'any LiveDNS domain this Gandi token can see'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'check the name, that the domain uses LiveDNS, and that the token covers it'),
+        this.api.notOwned(
+          host,
+          where,
+          say('gandi.check_domain', 'check the name, that the domain uses LiveDNS, and that the token covers it'),
+        ),
       read: async (signal) => {
         const res = await this.api.call('GET', '/domains?per_page=1000', { subject: 'the domain list', signal });
         return this.api.parse(z.array(z.object({ fqdn: z.string() })), res).map((d) => d.fqdn);

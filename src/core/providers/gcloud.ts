@@ -24,6 +24,7 @@
  *   (the set goes with the last value).
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -47,8 +48,10 @@ import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, Record
 export const GCLOUD_ENDPOINT = 'https://dns.googleapis.com/dns/v1';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 const SCOPE = 'https://www.googleapis.com/auth/ndev.clouddns.readwrite';
-const KEY_HINT =
-  'paste the whole JSON key of a service account (IAM › Service accounts › Keys › Add key › JSON) that has the DNS Administrator role on the project, and check this machine\u2019s clock';
+const KEY_HINT = say(
+  'gcloud.hint',
+  'paste the whole JSON key of a service account (IAM › Service accounts › Keys › Add key › JSON) that has the DNS Administrator role on the project, and check this machine’s clock',
+);
 
 const ServiceAccount = z.object({
   client_email: z.string().min(3),
@@ -150,8 +153,9 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
       onFailure: (res) => res.status === 404 && this.zones.forget(),
     });
     this.zones = new DomainList({
-      account: `any managed zone of the project ${this.project}`,
-      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name and the project, or set the zone'),
+      account: say('gcloud.any_zone', 'any managed zone of the project __project__', { project: this.project }),
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, say('gcloud.check_project', 'check the name and the project, or set the zone')),
       read: (signal) => this.readZones(signal),
     });
   }

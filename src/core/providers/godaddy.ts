@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { DdnsError, fatal } from '../errors';
+import { DdnsError, fatal, say } from '../errors';
 import {
   checkSettings,
   eachRecord,
@@ -41,7 +41,7 @@ import { TxtByEdit } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const GODADDY_ENDPOINT = 'https://api.godaddy.com/v1';
-const TOKEN_HINT = 'check the Production API key and its secret (developer.godaddy.com/keys)';
+const TOKEN_HINT = say('godaddy.hint', 'check the Production API key and its secret (developer.godaddy.com/keys)');
 /** What the editor and the 403 ACCESS_DENIED error say. */
 export const GODADDY_GATED =
   'GoDaddy gates its API for most accounts since 2024 (accounts with fewer than 10 domains get 403 ACCESS_DENIED)';
@@ -89,8 +89,9 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain of this GoDaddy account',
-      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name, or that the domain is at GoDaddy'),
+      account: say('godaddy.any_domain', 'any domain of this GoDaddy account'),
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, say('godaddy.check_domain', 'check the name, or that the domain is at GoDaddy')),
       read: async (signal) => {
         const res = await this.call('GET', '/domains?statuses=ACTIVE&limit=1000', 'the domain list', signal);
         return this.api.parse(z.array(z.object({ domain: z.string() })), res).map((d) => d.domain);
@@ -159,11 +160,17 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
     } catch (e) {
       if (e instanceof DdnsError && e.code === 'godaddy_forbidden' && /ACCESS_DENIED/.test(e.message))
         throw this.api.redactor.error(
-          fatal(`GoDaddy refused this account's API access: ${GODADDY_GATED}; use another DNS host for the name.`, {
-            code: 'godaddy_access_denied',
-            scope: 'account',
-            detail: e.detail,
-          }),
+          fatal(
+            say(
+              'godaddy.access_denied',
+              "GoDaddy refused this account's API access: GoDaddy gates its API for most accounts since 2024 (accounts with fewer than 10 domains get 403 ACCESS_DENIED); use another DNS host for the name.",
+            ),
+            {
+              code: 'godaddy_access_denied',
+              scope: 'account',
+              detail: e.detail,
+            },
+          ),
         );
       throw e;
     }

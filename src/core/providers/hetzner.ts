@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { transient } from '../errors';
+import { say, transient } from '../errors';
 import type { Family } from '../address';
 import {
   bearerTokenSetting,
@@ -47,8 +47,10 @@ export const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 /** How long a write waits for its action to end, and the pauses between polls. */
 export const ACTION_WAIT_MS = 120_000;
 const POLL_MS = [250, 500, 1_000, 2_000, 3_000, 5_000];
-const TOKEN_HINT =
-  'create an API token with Read & Write permission in the Hetzner Console project that holds the zone (Security › API tokens)';
+const TOKEN_HINT = say(
+  'hetzner.hint',
+  'create an API token with Read & Write permission in the Hetzner Console project that holds the zone (Security › API tokens)',
+);
 
 export const hetznerSettings = z.object({
   token: bearerTokenSetting('Enter the Hetzner Cloud API token.'),
@@ -100,9 +102,13 @@ class HetznerProvider implements DnsProvider {
     });
     this.zones = new DomainList({
       fixed: s.domain,
-      account: 'any zone of this Hetzner project',
+      account: say('hetzner.any_zone', 'any zone of this Hetzner project'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'check the name, and that the token is the one of the project holding the zone'),
+        this.api.notOwned(
+          host,
+          where,
+          say('hetzner.check_project', 'check the name, and that the token is the one of the project holding the zone'),
+        ),
       read: (signal) => this.projectZones(signal),
     });
   }
@@ -186,7 +192,11 @@ class HetznerProvider implements DnsProvider {
     for (let i = 0; action.status === 'running'; i++) {
       if (Date.now() - started > ACTION_WAIT_MS) {
         throw transient(
-          `Hetzner accepted the change of ${name} but its action ${action.id} is still running after ${ACTION_WAIT_MS / 1000} s`,
+          say(
+            'hetzner.action_running',
+            'Hetzner accepted the change of __name__ but its action __id__ is still running after __s__ s',
+            { name, id: action.id, s: ACTION_WAIT_MS / 1000 },
+          ),
           { code: 'hetzner_action_running', retryAfterMs: 60_000 },
         );
       }
@@ -195,9 +205,23 @@ class HetznerProvider implements DnsProvider {
       action = this.api.parse(z.object({ action: Action }), poll).action;
     }
     if (action.status === 'success') return;
-    const why = action.error ? `${action.error.code}: ${action.error.message}` : `status ${action.status}`;
+    const why = action.error
+      ? say('hetzner.action_failed', 'Hetzner could not apply the change of __name__ (action __id__, __said__)', {
+          name,
+          id: action.id,
+          said: `${action.error.code}: ${action.error.message}`,
+        })
+      : say(
+          'hetzner.action_status',
+          'Hetzner could not apply the change of __name__ (action __id__, status __status__)',
+          {
+            name,
+            id: action.id,
+            status: action.status,
+          },
+        );
     throw this.api.redactor.error(
-      transient(`Hetzner could not apply the change of ${name} (action ${action.id}, ${why})`, {
+      transient(why, {
         code: action.error ? `hetzner_${action.error.code}` : 'hetzner_action_failed',
       }),
     );

@@ -20,6 +20,7 @@
  *   TXT values of the name stay.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import {
   bearerTokenSetting,
   checkSettings,
@@ -34,7 +35,10 @@ import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const INFOMANIAK_ENDPOINT = 'https://api.infomaniak.com';
 const TTL = { min: 60, max: 86_400, def: 300 };
-const TOKEN_HINT = 'create an API token at manager.infomaniak.com › API tokens with the scope Domain';
+const TOKEN_HINT = say(
+  'infomaniak.hint',
+  'create an API token at manager.infomaniak.com › API tokens with the scope Domain',
+);
 
 export const infomaniakSettings = z.object({
   token: bearerTokenSetting('Enter the Infomaniak API token.'),
@@ -125,8 +129,14 @@ class InfomaniakProvider extends RecordsById<IkRecord> {
       }
       if (id !== undefined) return { domain: c, id };
     }
-    const where = this.s.domain ? `the account's domain ${this.s.domain}` : 'any domain of this Infomaniak account';
-    throw this.api.notOwned(host, where, 'add the domain to the account in the Infomaniak Manager, or check the name');
+    const where = this.s.domain
+      ? say('kit.account_domain', "the account's domain __domain__", { domain: this.s.domain })
+      : say('infomaniak.any_domain', 'any domain of this Infomaniak account');
+    throw this.api.notOwned(
+      host,
+      where,
+      say('infomaniak.check_domain', 'add the domain to the account in the Infomaniak Manager, or check the name'),
+    );
   }
 }
 

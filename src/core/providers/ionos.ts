@@ -17,6 +17,7 @@
  *   records of the name stay. IONOS's name servers serve a change within a few minutes.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -36,7 +37,10 @@ import { addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const IONOS_ENDPOINT = 'https://api.hosting.ionos.com/dns/v1';
-const HINT = 'create an API key at developer.hosting.ionos.com › API keys, and paste it as prefix.secret';
+const HINT = say(
+  'ionos.hint',
+  'create an API key at developer.hosting.ionos.com › API keys, and paste it as prefix.secret',
+);
 
 export const ionosSettings = z.object({
   password: tokenSetting('Enter the IONOS API key (prefix.secret).').regex(
@@ -88,8 +92,9 @@ class IonosProvider implements DnsProvider {
       onFailure: (res) => res.status === 404 && this.zones.forget(),
     });
     this.zones = new DomainList({
-      account: 'any zone of this IONOS account',
-      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name, or add the domain at IONOS'),
+      account: say('ionos.any_zone', 'any zone of this IONOS account'),
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, say('ionos.check_domain', 'check the name, or add the domain at IONOS')),
       read: (signal) => this.readZones(signal),
     });
   }

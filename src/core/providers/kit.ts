@@ -18,6 +18,7 @@ import { DdnsError, badInput, fatal, say, toDdnsError, transient, type Sentence 
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
+import { duration } from '../text';
 import type { Hostname } from '../hostname';
 import { Ledger, ledger } from './ledger';
 import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
@@ -196,7 +197,7 @@ export function firstLine(body: string, redactor: Redactor, max = 200): string {
 }
 
 /** A failure thrown by the HTTP client (timeout, reset, oversized body …), redacted, optionally prefixed. */
-export function transportError(e: unknown, redactor: Redactor, prefix?: string): DdnsError {
+export function transportError(e: unknown, redactor: Redactor, prefix?: string | Sentence): DdnsError {
   const err = toDdnsError(e);
   if (!prefix) return redactor.error(err);
   return redactor.error(
@@ -315,6 +316,33 @@ export function answerError<C>(
   const scope = typeof a.scope === 'function' ? a.scope(c) : a.scope;
   const opts = { code: a.code ?? answer, scope, detail: o.detail, retryAfterMs: a.waitMs?.(c) };
   return o.redactor.error(a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations
+
+/** A duration in the words of text.ts `duration()` ("10 minutes"), as a sentence the adapters can translate. */
+export function durationSaid(ms: number, round: 'up' | 'down' = 'up'): Sentence {
+  const [count, unit] = duration(ms, round).split(' ');
+  const n = Number(count);
+  switch (unit) {
+    case 'second':
+      return say('kit.duration.second', '__n__ second', { n });
+    case 'seconds':
+      return say('kit.duration.seconds', '__n__ seconds', { n });
+    case 'minute':
+      return say('kit.duration.minute', '__n__ minute', { n });
+    case 'minutes':
+      return say('kit.duration.minutes', '__n__ minutes', { n });
+    case 'hour':
+      return say('kit.duration.hour', '__n__ hour', { n });
+    case 'hours':
+      return say('kit.duration.hours', '__n__ hours', { n });
+    case 'day':
+      return say('kit.duration.day', '__n__ day', { n });
+    default:
+      return say('kit.duration.days', '__n__ days', { n });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,7 +742,7 @@ export class TokenApi {
   }
 
   /** The fatal error of a name that is in none of the account's domains. */
-  notOwned(host: string, where: string, hint: string | Sentence): DdnsError {
+  notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError {
     return this.redactor.error(
       fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
         code: `${this.o.code}_not_owned`,
@@ -737,9 +765,9 @@ export class DomainList {
       read(signal?: AbortSignal): Promise<string[]>;
       fixed?: string;
       /** The account's domains in words, e.g. "any domain of this DigitalOcean account". */
-      account: string;
+      account: string | Sentence;
       /** The error of a name in none of them (e.g. TokenApi.notOwned). */
-      notOwned(host: string, where: string): DdnsError;
+      notOwned(host: string, where: string | Sentence): DdnsError;
     },
   ) {}
 
@@ -748,7 +776,11 @@ export class DomainList {
     const host = name.toLowerCase().replace(/\.$/, '');
     if (this.o.fixed) {
       const sub = relativeName(host, this.o.fixed);
-      if (sub === undefined) throw this.o.notOwned(host, `the account's domain ${this.o.fixed}`);
+      if (sub === undefined)
+        throw this.o.notOwned(
+          host,
+          say('kit.account_domain', "the account's domain __domain__", { domain: this.o.fixed }),
+        );
       return { domain: this.o.fixed, sub };
     }
     const find = () => zoneCandidates(host).find((c) => this.domains?.includes(c));

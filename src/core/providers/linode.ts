@@ -21,6 +21,7 @@
  *   Linode provider allows up to 15).
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import {
   bearerTokenSetting,
   checkSettings,
@@ -34,7 +35,10 @@ import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const LINODE_ENDPOINT = 'https://api.linode.com/v4';
-const TOKEN_HINT = 'create a personal access token at cloud.linode.com › Profile › API Tokens with Domains: Read/Write';
+const TOKEN_HINT = say(
+  'linode.hint',
+  'create a personal access token at cloud.linode.com › Profile › API Tokens with Domains: Read/Write',
+);
 
 export const linodeSettings = z.object({
   token: bearerTokenSetting('Enter the Linode personal access token.'),
@@ -80,9 +84,15 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
     this.domains = new DomainList({
-      account: s.domain ? `the account's domain ${s.domain}` : 'any domain of this Linode account',
+      account: s.domain
+        ? say('kit.account_domain', "the account's domain __domain__", { domain: s.domain })
+        : say('linode.any_domain', 'any domain of this Linode account'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'add the domain in the Linode DNS Manager, or check the name'),
+        this.api.notOwned(
+          host,
+          where,
+          say('linode.check_domain', 'add the domain in the Linode DNS Manager, or check the name'),
+        ),
       read: (signal) => this.readDomains(signal),
     });
   }

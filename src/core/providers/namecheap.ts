@@ -11,7 +11,7 @@
  *   says whether the address changed), otherwise `<Err1>` says what: the words are matched here.
  */
 import { z } from 'zod';
-import { badInput, type DdnsError } from '../errors';
+import { badInput, say, type DdnsError } from '../errors';
 import { Redactor } from '../redact';
 import { ipv6Refused } from './dyndns2';
 import {
@@ -55,21 +55,33 @@ const ERRORS: AnswerTable<{ host: string; domain: string }> & Record<string, { m
     kind: 'fatal',
     scope: 'account',
     message: (c) =>
-      `Namecheap refused the Dynamic DNS password of ${c.domain} (Passwords do not match). Copy it again from Domain List → ${c.domain} → Advanced DNS → Dynamic DNS; no update is sent until it is changed.`,
+      say(
+        'namecheap.bad_password',
+        'Namecheap refused the Dynamic DNS password of __domain__ (Passwords do not match). Copy it again from Domain List → __domain__ → Advanced DNS → Dynamic DNS; no update is sent until it is changed.',
+        { domain: c.domain },
+      ),
   },
   no_domain: {
     match: /domain name not found|no domain/i,
     kind: 'fatal',
     scope: 'account',
     message: (c) =>
-      `Namecheap does not know the domain ${c.domain}, or Dynamic DNS is off for it. Check the domain and switch on Dynamic DNS under Advanced DNS; no update is sent until then.`,
+      say(
+        'namecheap.no_domain',
+        'Namecheap does not know the domain __domain__, or Dynamic DNS is off for it. Check the domain and switch on Dynamic DNS under Advanced DNS; no update is sent until then.',
+        { domain: c.domain },
+      ),
   },
   no_record: {
     match: /record not found|no records updated/i,
     kind: 'fatal',
     scope: 'host',
     message: (c) =>
-      `Namecheap has no "A + Dynamic DNS" record "${c.host}" in ${c.domain}. Add it under Advanced DNS → Host records; this name is not updated until then.`,
+      say(
+        'namecheap.no_record',
+        'Namecheap has no "A + Dynamic DNS" record "__host__" in __domain__. Add it under Advanced DNS → Host records; this name is not updated until then.',
+        { host: c.host, domain: c.domain },
+      ),
   },
 };
 
@@ -100,7 +112,13 @@ class NamecheapProvider implements DnsProvider {
           failed(
             hostname,
             'ipv4',
-            badInput(`${hostname} is not in the domain ${this.s.domain} of this account.`, 'invalid_name'),
+            badInput(
+              say('namecheap.not_in_domain', '__host__ is not in the domain __domain__ of this account.', {
+                host: hostname,
+                domain: this.s.domain,
+              }),
+              'invalid_name',
+            ),
           ),
         );
         continue;
@@ -136,7 +154,7 @@ class NamecheapProvider implements DnsProvider {
         redactor: this.redactor,
         scope: 'account',
         unreadableCode: 'bad_answer',
-        message: () => `${NAME} refused the update: ${detail}`,
+        message: () => say('namecheap.refused', '__name__ refused the update: __detail__', { name: NAME, detail }),
       });
     const error = answerError(ERRORS, code, ctx, { detail, redactor: this.redactor });
     if (error.scope === 'account') throw error;

@@ -18,7 +18,7 @@
  *   stay. Namesilo's name servers are slow to publish (15 minutes or more is common).
  */
 import { z } from 'zod';
-import { fatal, transient } from '../errors';
+import { fatal, say, transient } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
@@ -35,7 +35,10 @@ import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const NAMESILO_ENDPOINT = 'https://www.namesilo.com/api';
-const KEY_HINT = 'check the API key at namesilo.com › Account › API Manager (and its allowed IP addresses)';
+const KEY_HINT = say(
+  'namesilo.hint',
+  'check the API key at namesilo.com › Account › API Manager (and its allowed IP addresses)',
+);
 
 export const namesiloSettings = z.object({
   token: tokenSetting('Enter the Namesilo API key.'),
@@ -84,10 +87,17 @@ class NamesiloProvider extends RecordsById<NamesiloRecord> {
     this.base = (s.endpoint ?? NAMESILO_ENDPOINT).replace(/\/+$/, '');
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain of this Namesilo account',
+      account: say('namesilo.any_domain', 'any domain of this Namesilo account'),
       notOwned: (host, where) =>
         this.redactor.error(
-          fatal(`${host} is not in ${where}: check the name`, { code: 'namesilo_not_owned', scope: 'host' }),
+          fatal(
+            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
+              host,
+              where,
+              hint: say('namesilo.check_name', 'check the name'),
+            }),
+            { code: 'namesilo_not_owned', scope: 'host' },
+          ),
         ),
       read: async (signal) => elements(await this.call('listDomains', {}, 'the domain list', signal), 'domain'),
     });
@@ -149,22 +159,49 @@ class NamesiloProvider extends RecordsById<NamesiloRecord> {
         redactor: this.redactor,
         message: (f) =>
           f.class === 'rate_limit'
-            ? `Namesilo's rate limit was reached (${f.detail}): waiting as Namesilo asks`
-            : `Namesilo sent an answer that is not its XML (HTTP ${f.status}): ${f.detail}`,
+            ? say('kit.rate_limit', "__name__'s rate limit was reached (__detail__): waiting as __name__ asks", {
+                name: 'Namesilo',
+                detail: f.detail,
+              })
+            : say('namesilo.not_xml', 'Namesilo sent an answer that is not its XML (HTTP __status__): __detail__', {
+                status: f.status,
+                detail: f.detail,
+              }),
       });
     if (code === '300') return reply!;
     const words = this.redactor.text(element(reply!, 'detail') ?? code);
     const o = { code: `namesilo_${code}`, detail: excerpt(res.body, this.redactor) };
     if (ACCOUNT_CODES.has(code))
       throw this.redactor.error(
-        fatal(`Namesilo refused the key (${code}: ${words}): ${KEY_HINT}`, { ...o, scope: 'account' }),
+        fatal(
+          say('namesilo.auth', 'Namesilo refused the key (__code__: __said__): __hint__', {
+            code,
+            said: words,
+            hint: KEY_HINT,
+          }),
+          { ...o, scope: 'account' },
+        ),
       );
     if (code === '201')
       throw this.redactor.error(
-        transient(`Namesilo had trouble (${code}: ${words}): trying later`, { ...o, scope: 'account' }),
+        transient(
+          say('namesilo.trouble', 'Namesilo had trouble (__code__: __said__): trying later', { code, said: words }),
+          {
+            ...o,
+            scope: 'account',
+          },
+        ),
       );
     throw this.redactor.error(
-      fatal(`Namesilo refused ${operation} for ${subject} (${code}: ${words})`, { ...o, scope: 'host' }),
+      fatal(
+        say('namesilo.refused', 'Namesilo refused __operation__ for __subject__ (__code__: __said__)', {
+          operation,
+          subject,
+          code,
+          said: words,
+        }),
+        { ...o, scope: 'host' },
+      ),
     );
   }
 }

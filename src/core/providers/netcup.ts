@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { fatal, transient, type DdnsError } from '../errors';
+import { fatal, say, transient, type DdnsError } from '../errors';
 import { Redactor } from '../redact';
 import {
   blankToUndefined,
@@ -44,8 +44,10 @@ import { addressField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const NETCUP_ENDPOINT = 'https://ccp.netcup.net/run/webservice/servers/endpoint.php?JSON';
-const HINT =
-  'check the customer number, the API key and the API password (CCP › Master Data › API); the API password is not the account password';
+const HINT = say(
+  'netcup.hint',
+  'check the customer number, the API key and the API password (CCP › Master Data › API); the API password is not the account password',
+);
 
 export const netcupSettings = z.object({
   customerNumber: z.preprocess(
@@ -145,15 +147,28 @@ class NetcupProvider implements DnsProvider {
     const sub = relativeName(fqdn, this.s.domain);
     if (sub === undefined)
       throw this.redactor.error(
-        fatal(`${fqdn} is not in the account's domain ${this.s.domain}: check the name or the domain setting`, {
-          code: 'netcup_not_owned',
-          scope: 'host',
-        }),
+        fatal(
+          say(
+            'netcup.not_owned',
+            "__host__ is not in the account's domain __domain__: check the name or the domain setting",
+            {
+              host: fqdn,
+              domain: this.s.domain,
+            },
+          ),
+          {
+            code: 'netcup_not_owned',
+            scope: 'host',
+          },
+        ),
       );
     const host = sub || '@';
     const data = await act('infoDnsRecords', { domainname: this.s.domain }, fqdn);
     const list = z.object({ dnsrecords: z.array(NcRecord).default([]) }).safeParse(data ?? {});
-    if (!list.success) throw transient('netcup sent records it could not read', { code: 'netcup_unexpected_answer' });
+    if (!list.success)
+      throw transient(say('netcup.unreadable_records', 'netcup sent records it could not read'), {
+        code: 'netcup_unexpected_answer',
+      });
     return { host, records: list.data.dnsrecords.filter((r) => r.type === type && r.hostname.toLowerCase() === host) };
   }
 
@@ -163,7 +178,9 @@ class NetcupProvider implements DnsProvider {
     const login = await this.action('login', { ...auth, apipassword: this.s.password }, 'the login', signal);
     const id = z.object({ apisessionid: z.string().min(1) }).safeParse(login);
     if (!id.success)
-      throw transient('netcup answered the login without a session', { code: 'netcup_unexpected_answer' });
+      throw transient(say('netcup.no_session', 'netcup answered the login without a session'), {
+        code: 'netcup_unexpected_answer',
+      });
     this.redactor = new Redactor([this.s.password, this.s.token, id.data.apisessionid]);
     const param = { ...auth, apisessionid: id.data.apisessionid };
     try {
@@ -189,32 +206,47 @@ class NetcupProvider implements DnsProvider {
     const said = this.redactor.text(words.trim()).slice(0, 300);
     const o = { detail: said };
     if (/180 requests per minute|retry later/i.test(said))
-      return transient(`netcup's rate limit was reached (${said})`, {
+      return transient(say('netcup.rate_limit', "netcup's rate limit was reached (__said__)", { said }), {
         ...o,
         code: 'netcup_rate_limit',
         scope: 'account',
         retryAfterMs: 60_000,
       });
     if (action === 'login')
-      return fatal(`netcup refused the login (${code}: ${said}): ${HINT}`, {
-        ...o,
-        code: 'netcup_auth',
-        scope: 'account',
-      });
+      return fatal(
+        say('netcup.auth', 'netcup refused the login (__code__: __said__): __hint__', { code, said, hint: HINT }),
+        {
+          ...o,
+          code: 'netcup_auth',
+          scope: 'account',
+        },
+      );
     if (code === 5029 || /domain not found/i.test(said))
       return fatal(
-        `netcup does not host the domain ${this.s.domain} of ${subject} (${said}): check the domain setting`,
+        say(
+          'netcup.no_domain',
+          'netcup does not host the domain __domain__ of __subject__ (__said__): check the domain setting',
+          { domain: this.s.domain, subject, said },
+        ),
         {
           ...o,
           code: 'netcup_not_owned',
           scope: 'host',
         },
       );
-    return fatal(`netcup refused ${action} for ${subject} (${code}: ${said})`, {
-      ...o,
-      code: 'netcup_refused',
-      scope: 'host',
-    });
+    return fatal(
+      say('netcup.refused', 'netcup refused __action__ for __subject__ (__code__: __said__)', {
+        action,
+        subject,
+        code,
+        said,
+      }),
+      {
+        ...o,
+        code: 'netcup_refused',
+        scope: 'host',
+      },
+    );
   }
 }
 

@@ -15,7 +15,7 @@
  *   values of the name stay.
  */
 import { z } from 'zod';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import {
   checkSettings,
   excerpt,
@@ -31,7 +31,7 @@ import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const NJALLA_ENDPOINT = 'https://njal.la/api/1/';
 const TTLS = [60, 300, 900, 3600, 10800, 21600, 86400];
-const TOKEN_HINT = 'create an API token at njal.la › Settings › API, limited to this domain';
+const TOKEN_HINT = say('njalla.hint', 'create an API token at njal.la › Settings › API, limited to this domain');
 
 export const njallaSettings = z.object({
   token: tokenSetting('Enter the Njalla API token.').transform((t) => t.replace(/^njalla\s+/i, '')),
@@ -70,8 +70,13 @@ class NjallaProvider extends RecordsById<NjallaRecord> {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain this Njalla token can manage',
-      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name, and that the token covers the domain'),
+      account: say('njalla.any_domain', 'any domain this Njalla token can manage'),
+      notOwned: (host, where) =>
+        this.api.notOwned(
+          host,
+          where,
+          say('njalla.check_token', 'check the name, and that the token covers the domain'),
+        ),
       read: async (signal) => {
         const r = await this.rpc('list-domains', {}, 'the domain list', signal);
         return this.api
@@ -111,16 +116,26 @@ class NjallaProvider extends RecordsById<NjallaRecord> {
       const auth = err.code === 401 || /token|auth/i.test(err.message);
       throw this.api.redactor.error(
         auth
-          ? fatal(`Njalla refused the token (${words}): ${TOKEN_HINT}`, {
-              code: 'njalla_auth',
-              scope: 'account',
-              detail,
-            })
-          : fatal(`Njalla refused ${method} for ${subject} (${words})`, {
-              code: 'njalla_refused',
-              scope: 'host',
-              detail,
-            }),
+          ? fatal(
+              say('njalla.auth', 'Njalla refused the token (__said__): __hint__', { said: words, hint: TOKEN_HINT }),
+              {
+                code: 'njalla_auth',
+                scope: 'account',
+                detail,
+              },
+            )
+          : fatal(
+              say('njalla.refused', 'Njalla refused __method__ for __subject__ (__said__)', {
+                method,
+                subject,
+                said: words,
+              }),
+              {
+                code: 'njalla_refused',
+                scope: 'host',
+                detail,
+              },
+            ),
       );
     }
     const result = z.object({ result: z.unknown() }).safeParse(res.json);

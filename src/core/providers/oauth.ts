@@ -6,7 +6,7 @@
  * account, with the provider's hint; 429, 5xx and answers that are not JSON are transient.
  */
 import { z } from 'zod';
-import { fatal, type DdnsError } from '../errors';
+import { fatal, say, type DdnsError, type Sentence } from '../errors';
 import { Redactor } from '../redact';
 import { jsonRequest, notJsonFault, restFailure, type JsonResponse } from './kit';
 import type { ProviderEnv } from './types';
@@ -23,7 +23,7 @@ export interface OAuthTokenOptions {
   /** The form of one token request (built anew each time: a JWT assertion is short-lived). */
   form(): Record<string, string>;
   /** What the user does about refused credentials. */
-  hint: string;
+  hint: string | Sentence;
   env: ProviderEnv;
   /** The account's secrets (the token and the form's values are added). */
   secrets: string[];
@@ -65,11 +65,18 @@ export class OAuthToken implements TokenSource {
     if (e.success && res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
       const said = redactor.text(`${e.data.error}${e.data.error_description ? `: ${e.data.error_description}` : ''}`);
       throw redactor.error(
-        fatal(`${this.o.name} refused the credentials (${said.slice(0, 300)}): ${this.o.hint}`, {
-          code: `${this.o.code}_auth`,
-          scope: 'account',
-          detail: redactor.text(res.body).slice(0, 300),
-        }),
+        fatal(
+          say('oauth.refused', '__name__ refused the credentials (__said__): __hint__', {
+            name: this.o.name,
+            said: said.slice(0, 300),
+            hint: this.o.hint,
+          }),
+          {
+            code: `${this.o.code}_auth`,
+            scope: 'account',
+            detail: redactor.text(res.body).slice(0, 300),
+          },
+        ),
       );
     }
     throw notJsonFault(res, { name: this.o.name, redactor, scope: 'account' });
@@ -103,7 +110,7 @@ export interface OAuthApiOptions {
   /** The API base URL. */
   base: string;
   /** What the user does about refused credentials or rights (in 401/403 messages). */
-  tokenHint: string;
+  tokenHint: string | Sentence;
   /** Whose problem a 403 is. */
   forbiddenScope: 'account' | 'host';
   /** The API's own words in an error answer; undefined when it is not its error JSON. */
@@ -183,9 +190,12 @@ export class OAuthApi {
   }
 
   /** The fatal error of a name in none of the account's zones. */
-  notOwned(host: string, where: string, hint: string): DdnsError {
+  notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError {
     return this.token.redactor.error(
-      fatal(`${host} is not in ${where}: ${hint}`, { code: `${this.o.code}_not_owned`, scope: 'host' }),
+      fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
+        code: `${this.o.code}_not_owned`,
+        scope: 'host',
+      }),
     );
   }
 }

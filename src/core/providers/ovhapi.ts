@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Family } from '../address';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   blankToUndefined,
@@ -54,8 +54,10 @@ export const OVH_ENDPOINTS = {
   ca: 'https://ca.api.ovh.com/1.0',
   us: 'https://api.us.ovhcloud.com/1.0',
 } as const;
-const HINT =
-  'make the keys at eu.api.ovh.com/createToken (or ca./us.) with GET, POST, PUT and DELETE on /domain/zone/*, and check the region';
+const HINT = say(
+  'ovhapi.hint',
+  'make the keys at eu.api.ovh.com/createToken (or ca./us.) with GET, POST, PUT and DELETE on /domain/zone/*, and check the region',
+);
 const AUTH_CODES = ['INVALID_KEY', 'INVALID_SIGNATURE', 'INVALID_CREDENTIAL', 'NOT_CREDENTIAL'];
 
 /** OVH's request signature: "$1$" + SHA-1 hex of secret+consumer+method+url+body+timestamp. */
@@ -92,13 +94,20 @@ class OvhApiProvider implements DnsProvider {
     this.redactor = new Redactor([s.password, s.token]);
     this.zones = new DomainList({
       fixed: s.domain,
-      account: 'any DNS zone of this OVH account',
+      account: say('ovhapi.any_zone', 'any DNS zone of this OVH account'),
       notOwned: (host, where) =>
         this.redactor.error(
-          fatal(`${host} is not in ${where}: check the name, or that the zone is at OVH`, {
-            code: 'ovh_not_owned',
-            scope: 'host',
-          }),
+          fatal(
+            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
+              host,
+              where,
+              hint: say('ovhapi.check_zone', 'check the name, or that the zone is at OVH'),
+            }),
+            {
+              code: 'ovh_not_owned',
+              scope: 'host',
+            },
+          ),
         ),
       read: async (signal) =>
         this.parse(z.array(z.string()), await this.call('GET', '/domain/zone', 'the zone list', signal)),
@@ -199,7 +208,11 @@ class OvhApiProvider implements DnsProvider {
     const said = e.success ? this.redactor.text(`${e.data.errorCode ?? ''} ${e.data.message}`.trim()) : undefined;
     if (e.success && AUTH_CODES.includes(e.data.errorCode ?? ''))
       throw this.redactor.error(
-        fatal(`OVH refused the keys (${said}): ${HINT}`, { code: 'ovh_auth', scope: 'account', detail: said }),
+        fatal(say('ovhapi.auth', 'OVH refused the keys (__said__): __hint__', { said: said ?? '', hint: HINT }), {
+          code: 'ovh_auth',
+          scope: 'account',
+          detail: said,
+        }),
       );
     throw restFailure(res, {
       name: 'OVH',

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { parseAddress, type Family } from '../address';
-import { fatal } from '../errors';
+import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
@@ -41,7 +41,10 @@ export const piholeSettings = z.object({
 });
 export type PiholeSettings = z.infer<typeof piholeSettings>;
 
-const HINT = 'create an app password at Settings › Web interface / API › Configure app password, and paste it here';
+const HINT = say(
+  'pihole.hint',
+  'create an app password at Settings › Web interface / API › Configure app password, and paste it here',
+);
 const Session = z.object({
   session: z.object({ valid: z.boolean(), sid: z.string().nullish(), message: z.string().nullish() }),
 });
@@ -148,7 +151,10 @@ class PiholeProvider implements DnsProvider {
     if (r.success || res.status === 401)
       throw this.redactor.error(
         fatal(
-          `Pi-hole refused the password (${this.redactor.text(r.data?.session.message ?? `HTTP ${res.status}`)}): ${HINT}`,
+          say('pihole.auth', 'Pi-hole refused the password (__said__): __hint__', {
+            said: this.redactor.text(r.data?.session.message ?? `HTTP ${res.status}`),
+            hint: HINT,
+          }),
           { code: 'pihole_auth', scope: 'account' },
         ),
       );

@@ -22,7 +22,7 @@
  *   name are left alone. Porkbun's minimum TTL is 600 s; its name servers take up to a few minutes.
  */
 import { z } from 'zod';
-import { fatal, type DdnsError } from '../errors';
+import { fatal, say, type DdnsError, type Sentence } from '../errors';
 import type { Family } from '../address';
 import { Redactor } from '../redact';
 import {
@@ -51,7 +51,10 @@ export const PORKBUN_GAP_MS = 1_000;
 /** After Porkbun's HTML 503 (its rate limit), the account waits this long. */
 export const PORKBUN_BUSY_WAIT_MS = 30_000;
 const MAX_BODY = 256 * 1024;
-const KEYS_HINT = 'check the API key (pk1_…) and the secret API key (sk1_…) at porkbun.com/account/api';
+const KEYS_HINT = say(
+  'porkbun.hint',
+  'check the API key (pk1_…) and the secret API key (sk1_…) at porkbun.com/account/api',
+);
 
 export const porkbunSettings = z.object({
   token: tokenSetting('Enter the Porkbun API key (pk1_…).'),
@@ -153,7 +156,11 @@ class PorkbunProvider implements DnsProvider {
     const fixed = this.s.domain ?? zoneCandidates(host).find((c) => this.domains.has(c));
     if (fixed) {
       const sub = relativeName(host, fixed);
-      if (sub === undefined) throw this.notOwned(host, `it is not under the account's domain ${fixed}`);
+      if (sub === undefined)
+        throw this.notOwned(
+          host,
+          say('porkbun.not_under', "it is not under the account's domain __domain__", { domain: fixed }),
+        );
       return { domain: fixed, sub, records: await this.byNameType(fixed, type, sub, name, signal) };
     }
     for (const domain of zoneCandidates(host).reverse()) {
@@ -166,7 +173,7 @@ class PorkbunProvider implements DnsProvider {
         if (!(e instanceof NotThisDomain)) throw e;
       }
     }
-    throw this.notOwned(host, 'none of its parent names is a domain of this Porkbun account');
+    throw this.notOwned(host, say('porkbun.no_parent', 'none of its parent names is a domain of this Porkbun account'));
   }
 
   private async byNameType(
@@ -220,7 +227,7 @@ class PorkbunProvider implements DnsProvider {
     const said = this.redactor.text(message) || `HTTP ${res.status}`;
     if (isBadKey(message) || res.status === 401 || res.status === 403) {
       return this.redactor.error(
-        fatal(`Porkbun refused the API keys (${said}): ${KEYS_HINT}`, {
+        fatal(say('porkbun.auth', 'Porkbun refused the API keys (__said__): __hint__', { said, hint: KEYS_HINT }), {
           code: 'porkbun_auth',
           scope: 'account',
           detail,
@@ -230,21 +237,34 @@ class PorkbunProvider implements DnsProvider {
     if (isNotOptedIn(message)) {
       return this.redactor.error(
         fatal(
-          `Porkbun: API access is off for the domain of ${name} (${said}): switch on "API ACCESS" for it in Domain Management`,
+          say(
+            'porkbun.api_access',
+            'Porkbun: API access is off for the domain of __name__ (__said__): switch on "API ACCESS" for it in Domain Management',
+            { name, said },
+          ),
           { code: 'porkbun_api_access', scope: 'host', detail },
         ),
       );
     }
-    if (isUnknownDomain(message)) return this.notOwned(name, `Porkbun says: ${said}`, detail);
+    if (isUnknownDomain(message))
+      return this.notOwned(name, say('porkbun.says', 'Porkbun says: __said__', { said }), detail);
     return this.redactor.error(
-      fatal(`Porkbun refused the change for ${name}: ${said}`, { code: 'porkbun_error', scope: 'host', detail }),
+      fatal(say('porkbun.refused', 'Porkbun refused the change for __name__: __said__', { name, said }), {
+        code: 'porkbun_error',
+        scope: 'host',
+        detail,
+      }),
     );
   }
 
-  private notOwned(name: string, why: string, detail?: string): DdnsError {
+  private notOwned(name: string, why: Sentence, detail?: string): DdnsError {
     return this.redactor.error(
       fatal(
-        `${name} is not a name of this Porkbun account (${why}): check the name, and that its domain is in this account`,
+        say(
+          'porkbun.not_owned',
+          '__name__ is not a name of this Porkbun account (__why__): check the name, and that its domain is in this account',
+          { name, why },
+        ),
         { code: 'porkbun_not_owned', scope: 'host', detail },
       ),
     );
@@ -259,8 +279,11 @@ class PorkbunProvider implements DnsProvider {
         scope: 'account',
         serverErrorWaitMs: PORKBUN_BUSY_WAIT_MS,
         message: (f) =>
-          `Porkbun is busy or its rate limit (about one request per second per API key) was reached (HTTP 503, ${f.detail}): ` +
-          `next try in ${PORKBUN_BUSY_WAIT_MS / 1000} s or later`,
+          say(
+            'porkbun.busy',
+            'Porkbun is busy or its rate limit (about one request per second per API key) was reached (HTTP 503, __detail__): next try in __s__ s or later',
+            { detail: f.detail, s: PORKBUN_BUSY_WAIT_MS / 1000 },
+          ),
       });
     }
     return notJsonFault(res, { name: 'Porkbun', redactor: this.redactor });

@@ -21,6 +21,7 @@
  *   is live on this server at once; secondaries follow by NOTIFY/AXFR.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import {
   checkSettings,
   httpUrl,
@@ -36,7 +37,7 @@ import {
 import { RRsetProvider, saidField, type RRsetState } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
-const KEY_HINT = 'check api-key in pdns.conf (and that api=yes)';
+const KEY_HINT = say('powerdns.hint', 'check api-key in pdns.conf (and that api=yes)');
 
 export const powerdnsSettings = z.object({
   endpoint: z.preprocess(
@@ -87,8 +88,11 @@ class PowerdnsProvider extends RRsetProvider {
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
     this.domains = new DomainList({
-      account: s.domain ? `the zone ${s.domain}` : `any zone of PowerDNS server ${s.serverId}`,
-      notOwned: (host, where) => this.api.notOwned(host, where, 'create the zone on the server, or check the name'),
+      account: s.domain
+        ? say('powerdns.the_zone', 'the zone __zone__', { zone: s.domain })
+        : say('powerdns.any_zone', 'any zone of PowerDNS server __server__', { server: s.serverId }),
+      notOwned: (host, where) =>
+        this.api.notOwned(host, where, say('powerdns.check_zone', 'create the zone on the server, or check the name')),
       read: async (signal) => {
         const res = await this.api.call('GET', '/zones', { subject: 'the zone list', signal });
         const zones = this.api.parse(z.array(z.object({ id: z.string(), name: z.string() })), res);

@@ -27,7 +27,7 @@ import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
-import { badInput, DdnsError, fatal, toDdnsError, transient } from '../errors';
+import { badInput, DdnsError, fatal, say, toDdnsError, transient } from '../errors';
 import type { Family } from '../address';
 import { Redactor } from '../redact';
 import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '../dns/transport';
@@ -161,7 +161,7 @@ interface Item {
 /** The same error, marked as concerning the whole account (the server or the key). */
 function accountWide(e: DdnsError): DdnsError {
   if (e.scope === 'account') return e;
-  return new DdnsError(e.kind, e.message, {
+  return new DdnsError(e.kind, e.sentence ?? e.message, {
     code: e.code,
     scope: 'account',
     retryAfterMs: e.retryAfterMs,
@@ -226,11 +226,17 @@ class Rfc2136Provider implements DnsProvider {
       const { address } = await dnsPromises.lookup(s.host);
       return { host: address, port: s.port };
     } catch (e) {
-      throw transient(`cannot find the address of DNS server ${this.s.server}: ${(e as Error).message}`, {
-        code: 'server_lookup',
-        scope: 'account',
-        cause: e,
-      });
+      throw transient(
+        say('rfc2136.server_lookup', 'cannot find the address of DNS server __server__: __reason__', {
+          server: this.s.server,
+          reason: (e as Error).message,
+        }),
+        {
+          code: 'server_lookup',
+          scope: 'account',
+          cause: e,
+        },
+      );
     }
   }
 
@@ -239,7 +245,11 @@ class Rfc2136Provider implements DnsProvider {
     if (this.s.zone) {
       if (!inZone(name, this.s.zone))
         throw fatal(
-          `${name} is not inside zone ${this.s.zone} set in the account: check the name, or the zone setting.`,
+          say(
+            'rfc2136.notzone',
+            '__name__ is not inside zone __zone__ set in the account: check the name, or the zone setting.',
+            { name, zone: this.s.zone },
+          ),
           { code: 'notzone' },
         );
       return this.s.zone;
@@ -254,7 +264,11 @@ class Rfc2136Provider implements DnsProvider {
 
   private name(hostname: string): string {
     const n = dnsName(hostname);
-    if (n === null) throw badInput(`"${hostname}" is not a valid DNS name`, 'invalid_hostname');
+    if (n === null)
+      throw badInput(
+        say('rfc2136.invalid_name', '"__name__" is not a valid DNS name', { name: hostname }),
+        'invalid_hostname',
+      );
     return n;
   }
 
@@ -395,7 +409,11 @@ class Rfc2136Provider implements DnsProvider {
       });
       if (current.cname) {
         const err = fatal(
-          `${it.name} is an alias (CNAME) of ${current.cname}: an alias cannot hold an address. Update ${current.cname} instead, or remove the alias.`,
+          say(
+            'rfc2136.cname',
+            '__name__ is an alias (CNAME) of __target__: an alias cannot hold an address. Update __target__ instead, or remove the alias.',
+            { name: it.name, target: current.cname },
+          ),
           { code: 'cname' },
         );
         results.push(failed(it.hostname, it.family, this.redactor.error(err)));
@@ -417,13 +435,24 @@ class Rfc2136Provider implements DnsProvider {
       const server = await this.server();
       const r = await readRRset(server, name, TYPE_OF[family], this.opts(signal));
       if (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN') return r.values;
-      const where = `DNS server ${serverLabel(server)}`;
+      const shown = serverLabel(server);
       if (r.rcode === 'REFUSED')
         throw fatal(
-          `${where} refuses to answer queries for ${name} (REFUSED): check allow-query, or the server address.`,
+          say(
+            'rfc2136.query_refused',
+            'DNS server __server__ refuses to answer queries for __name__ (REFUSED): check allow-query, or the server address.',
+            { server: shown, name },
+          ),
           { code: 'query_refused' },
         );
-      throw transient(`${where} answered ${r.rcode} for ${name}`, { code: r.rcode.toLowerCase() });
+      throw transient(
+        say('rfc2136.rcode', 'DNS server __server__ answered __rcode__ for __name__', {
+          server: shown,
+          rcode: r.rcode,
+          name,
+        }),
+        { code: r.rcode.toLowerCase() },
+      );
     });
   }
 

@@ -28,7 +28,7 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { DdnsError, fatal } from '../errors';
+import { DdnsError, fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   answerError,
@@ -145,71 +145,114 @@ interface Ctx {
   said: string;
 }
 
-const KEY_HINT =
-  'check the access key id and secret access key (IAM › Users › Security credentials) and that this machine\u2019s clock is right';
+const KEY_HINT = say(
+  'route53.hint',
+  'check the access key id and secret access key (IAM › Users › Security credentials) and that this machine’s clock is right',
+);
 const ANSWERS: AnswerTable<Ctx> = {
   InvalidClientTokenId: {
     kind: 'fatal',
     scope: 'account',
     code: 'route53_auth',
-    message: (c) => `Route 53 does not know this access key (${c.said}): ${KEY_HINT}`,
+    message: (c) =>
+      say('route53.unknown_key', 'Route 53 does not know this access key (__said__): __hint__', {
+        said: c.said,
+        hint: KEY_HINT,
+      }),
   },
   SignatureDoesNotMatch: {
     kind: 'fatal',
     scope: 'account',
     code: 'route53_auth',
-    message: (c) => `Route 53 refused the request signature (${c.said}): ${KEY_HINT}`,
+    message: (c) =>
+      say('route53.signature', 'Route 53 refused the request signature (__said__): __hint__', {
+        said: c.said,
+        hint: KEY_HINT,
+      }),
   },
   IncompleteSignature: {
     kind: 'fatal',
     scope: 'account',
     code: 'route53_auth',
-    message: (c) => `Route 53 refused the request signature (${c.said}): ${KEY_HINT}`,
+    message: (c) =>
+      say('route53.signature', 'Route 53 refused the request signature (__said__): __hint__', {
+        said: c.said,
+        hint: KEY_HINT,
+      }),
   },
   MissingAuthenticationToken: {
     kind: 'fatal',
     scope: 'account',
     code: 'route53_auth',
-    message: (c) => `Route 53 found no credentials in the request (${c.said}): ${KEY_HINT}`,
+    message: (c) =>
+      say('route53.no_credentials', 'Route 53 found no credentials in the request (__said__): __hint__', {
+        said: c.said,
+        hint: KEY_HINT,
+      }),
   },
   AccessDenied: {
     kind: 'fatal',
     scope: (c) => (c.subject === 'the hosted zone list' ? 'account' : 'host'),
     code: 'route53_forbidden',
     message: (c) =>
-      `Route 53 does not let this IAM user change ${c.subject} (${c.said}): allow route53:ListResourceRecordSets and route53:ChangeResourceRecordSets on the hosted zone (and route53:ListHostedZonesByName, or set the hosted zone id)`,
+      say(
+        'route53.access_denied',
+        'Route 53 does not let this IAM user change __subject__ (__said__): allow route53:ListResourceRecordSets and route53:ChangeResourceRecordSets on the hosted zone (and route53:ListHostedZonesByName, or set the hosted zone id)',
+        { subject: c.subject, said: c.said },
+      ),
   },
   NoSuchHostedZone: {
     kind: 'fatal',
     scope: 'host',
     code: 'route53_no_zone',
-    message: (c) => `Route 53 has no such hosted zone for ${c.subject} (${c.said}): check the hosted zone id`,
+    message: (c) =>
+      say('route53.no_zone', 'Route 53 has no such hosted zone for __subject__ (__said__): check the hosted zone id', {
+        subject: c.subject,
+        said: c.said,
+      }),
   },
   InvalidChangeBatch: {
     kind: 'fatal',
     scope: 'host',
     code: 'route53_refused',
-    message: (c) => `Route 53 refused the change of ${c.subject} (${c.said})`,
+    message: (c) =>
+      say('route53.refused_change', 'Route 53 refused the change of __subject__ (__said__)', {
+        subject: c.subject,
+        said: c.said,
+      }),
   },
   InvalidInput: {
     kind: 'fatal',
     scope: 'host',
     code: 'route53_refused',
-    message: (c) => `Route 53 refused the request for ${c.subject} (${c.said})`,
+    message: (c) =>
+      say('route53.refused', 'Route 53 refused the request for __subject__ (__said__)', {
+        subject: c.subject,
+        said: c.said,
+      }),
   },
   Throttling: {
     kind: 'transient',
     scope: 'account',
     code: 'route53_throttled',
     waitMs: () => 10_000,
-    message: (c) => `Route 53's request rate limit was reached (${c.said}): waiting`,
+    message: (c) =>
+      say('route53.throttling', "Route 53's request rate limit was reached (__said__): waiting", { said: c.said }),
   },
   PriorRequestNotComplete: {
     kind: 'transient',
     scope: 'host',
     code: 'route53_busy',
     waitMs: () => 10_000,
-    message: (c) => `Route 53 is still applying an earlier change of ${c.subject}'s zone (${c.said}): trying again`,
+    message: (c) =>
+      say(
+        'route53.prior_request',
+        "Route 53 is still applying an earlier change of __subject__'s zone (__said__): trying again",
+        {
+          subject: c.subject,
+          said: c.said,
+        },
+      ),
   },
 };
 
@@ -232,13 +275,20 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
     this.base = (s.endpoint ?? ROUTE53_ENDPOINT).replace(/\/+$/, '');
     this.redactor = new Redactor([s.password]);
     this.zones = new DomainList({
-      account: 'any hosted zone of this AWS account',
+      account: say('route53.any_zone', 'any hosted zone of this AWS account'),
       notOwned: (host, where) =>
         this.redactor.error(
-          fatal(`${host} is not in ${where}: check the name, or set the hosted zone id`, {
-            code: 'route53_not_owned',
-            scope: 'host',
-          }),
+          fatal(
+            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
+              host,
+              where,
+              hint: say('route53.check_zone', 'check the name, or set the hosted zone id'),
+            }),
+            {
+              code: 'route53_not_owned',
+              scope: 'host',
+            },
+          ),
         ),
       read: (signal) => this.readZones(signal),
     });
@@ -321,7 +371,11 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
     if (set?.special)
       throw this.redactor.error(
         fatal(
-          `${host} has a ${type} record with a routing policy or an alias at Route 53: it is left as it is (change it in the console, or use a simple record)`,
+          say(
+            'route53.special_record',
+            '__host__ has a __type__ record with a routing policy or an alias at Route 53: it is left as it is (change it in the console, or use a simple record)',
+            { host, type },
+          ),
           { code: 'route53_special_record', scope: 'host' },
         ),
       );
@@ -410,11 +464,17 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
       );
     if (code !== undefined && res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408)
       throw redactor.error(
-        fatal(`Route 53 refused the request for ${subject} (${code}: ${element(res.body, 'Message') ?? ''})`, {
-          code: 'route53_refused',
-          scope: 'host',
-          detail: redactor.text(res.body).slice(0, 300),
-        }),
+        fatal(
+          say('route53.refused', 'Route 53 refused the request for __subject__ (__said__)', {
+            subject,
+            said: `${code}: ${element(res.body, 'Message') ?? ''}`,
+          }),
+          {
+            code: 'route53_refused',
+            scope: 'host',
+            detail: redactor.text(res.body).slice(0, 300),
+          },
+        ),
       );
     throw notXml(res, redactor);
   }
@@ -431,8 +491,14 @@ const notXml = (res: Parameters<typeof httpFault>[0], redactor: Redactor) =>
     redactor,
     message: (f) =>
       f.class === 'rate_limit'
-        ? `Route 53's rate limit was reached (${f.detail}): waiting as Route 53 asks`
-        : `Route 53 sent an answer that is not its XML (HTTP ${f.status}): ${f.detail}`,
+        ? say('kit.rate_limit', "__name__'s rate limit was reached (__detail__): waiting as __name__ asks", {
+            name: 'Route 53',
+            detail: f.detail,
+          })
+        : say('route53.not_xml', 'Route 53 sent an answer that is not its XML (HTTP __status__): __detail__', {
+            status: f.status,
+            detail: f.detail,
+          }),
   });
 
 export const definition: ProviderDefinition<typeof route53Settings> = {

@@ -21,6 +21,7 @@
  * Spaceship plugin.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import type { Family } from '../address';
 import {
   checkSettings,
@@ -38,8 +39,10 @@ import { OAuthApi, staticKey } from './oauth';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
 export const SPACESHIP_ENDPOINT = 'https://spaceship.dev/api/v1';
-const HINT =
-  'make an API key at spaceship.com › API Manager with dnsRecords read and write (and domains read), and paste its key and secret';
+const HINT = say(
+  'spaceship.hint',
+  'make an API key at spaceship.com › API Manager with dnsRecords read and write (and domains read), and paste its key and secret',
+);
 const PAGE = 500;
 
 export const spaceshipSettings = z.object({
@@ -89,8 +92,13 @@ class SpaceshipProvider implements DnsProvider {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain of this Spaceship account',
-      notOwned: (host, where) => this.api.notOwned(host, where, 'check the name, or that the domain is at Spaceship'),
+      account: say('spaceship.any_domain', 'any domain of this Spaceship account'),
+      notOwned: (host, where) =>
+        this.api.notOwned(
+          host,
+          where,
+          say('spaceship.check_domain', 'check the name, or that the domain is at Spaceship'),
+        ),
       read: async (signal) =>
         (await this.pages(z.object({ name: z.string() }), '/domains', 'the domain list', signal)).map((d) => d.name),
     });

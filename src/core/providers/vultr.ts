@@ -17,6 +17,7 @@
  *   own record is created and deleted by id, the other TXT values of the name stay.
  */
 import { z } from 'zod';
+import { say } from '../errors';
 import {
   bearerTokenSetting,
   checkSettings,
@@ -32,8 +33,10 @@ import { createTtl, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 
 export const VULTR_ENDPOINT = 'https://api.vultr.com/v2';
-const TOKEN_HINT =
-  'check the API key at my.vultr.com › Account › API, and that its Access Control allows the address Node-RED sends from';
+const TOKEN_HINT = say(
+  'vultr.hint',
+  'check the API key at my.vultr.com › Account › API, and that its Access Control allows the address Node-RED sends from',
+);
 
 export const vultrSettings = z.object({
   token: bearerTokenSetting('Enter the Vultr API key.'),
@@ -71,9 +74,13 @@ class VultrProvider extends RecordsById<VultrRecord> {
     });
     this.domains = new DomainList({
       fixed: s.domain,
-      account: 'any domain of this Vultr account',
+      account: say('vultr.any_domain', 'any domain of this Vultr account'),
       notOwned: (host, where) =>
-        this.api.notOwned(host, where, 'add the domain under Network › DNS, or check the name'),
+        this.api.notOwned(
+          host,
+          where,
+          say('vultr.check_domain', 'add the domain under Network › DNS, or check the name'),
+        ),
       read: async (signal) =>
         (await this.pages('/domains', 'domains', z.object({ domain: z.string() }), 'the domain list', signal)).map(
           (d) => d.domain,

@@ -7,7 +7,7 @@
  * another refusal fatal for the name.
  */
 import type { z } from 'zod';
-import { fatal, transient } from '../../errors';
+import { fatal, say, transient, type Sentence } from '../../errors';
 import type { HttpResponse } from '../../http';
 import type { Redactor } from '../../redact';
 import { serverWait } from '../../schedule';
@@ -19,9 +19,10 @@ import { allCodes, AUTH_CODES, describeErrors, Envelope, NOT_FOUND_CODES, type C
 export const RATE_LIMIT_BLOCK_MS = 5 * 60_000;
 const MAX_BODY_BYTES = 256 * 1024;
 
-export const PERMISSION_HINT =
-  'The token needs the permissions Zone · DNS · Edit and Zone · Zone · Read for this domain ' +
-  '(the "Edit zone DNS" template in My Profile › API Tokens gives both).';
+export const PERMISSION_HINT = say(
+  'cloudflare.permission_hint',
+  'The token needs the permissions Zone · DNS · Edit and Zone · Zone · Read for this domain (the "Edit zone DNS" template in My Profile › API Tokens gives both).',
+);
 
 export interface CallOptions {
   query?: Record<string, string>;
@@ -43,7 +44,7 @@ export class CloudflareClient {
   ) {}
 
   async call<S extends z.ZodType>(
-    op: string,
+    op: string | Sentence,
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     schema: S,
@@ -63,12 +64,12 @@ export class CloudflareClient {
         },
       );
     } catch (e) {
-      throw transportError(e, this.redactor, `Cloudflare API, ${op}: `);
+      throw transportError(e, this.redactor, say('cloudflare.prefix', 'Cloudflare API, __op__: ', { op }));
     }
     return this.interpret(op, res, schema);
   }
 
-  private interpret<S extends z.ZodType>(op: string, res: HttpResponse, schema: S): CallResult<z.infer<S>> {
+  private interpret<S extends z.ZodType>(op: string | Sentence, res: HttpResponse, schema: S): CallResult<z.infer<S>> {
     const shown = () => excerpt(res.body, this.redactor);
     let env: z.infer<typeof Envelope> | undefined;
     try {
@@ -92,71 +93,123 @@ export class CloudflareClient {
       throw httpFault(res, {
         ...fault,
         message: (f) =>
-          `Cloudflare's rate limit was reached (${said}) while ${op}: Cloudflare blocks every call of this account for a while; ` +
-          `next try in ${Math.ceil(serverWait(f.retryAfterMs) / 1000)} s`,
+          say(
+            'cloudflare.rate_limit',
+            "Cloudflare's rate limit was reached (__said__) while __op__: Cloudflare blocks every call of this account for a while; next try in __s__ s",
+            { said, op, s: Math.ceil(serverWait(f.retryAfterMs) / 1000) },
+          ),
       });
     }
     const auth = codes.find((c) => AUTH_CODES.has(c));
     if (res.status === 401 || res.status === 403 || (auth !== undefined && res.status < 500)) {
       throw this.redactor.error(
-        fatal(`${authProblem(codes, said, res.status)} ${PERMISSION_HINT}`, {
-          code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
-          scope: 'account',
-          detail: shown(),
-        }),
+        fatal(
+          say('cloudflare.auth', '__problem__ __hint__', {
+            problem: authProblem(codes, said, res.status),
+            hint: PERMISSION_HINT,
+          }),
+          {
+            code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
+            scope: 'account',
+            detail: shown(),
+          },
+        ),
       );
     }
     if (res.status >= 500) {
       throw httpFault(res, {
         ...fault,
-        message: (f) => `Cloudflare API is having trouble (HTTP ${f.status}) while ${op}: ${env ? said : f.detail}`,
+        message: (f) =>
+          say('cloudflare.trouble', 'Cloudflare API is having trouble (HTTP __status__) while __op__: __said__', {
+            status: f.status,
+            op,
+            said: env ? said : f.detail,
+          }),
       });
     }
     if (!env) {
       throw httpFault(res, {
         ...fault,
         message: (f) =>
-          `Cloudflare sent an answer that is not its JSON envelope (HTTP ${f.status}) while ${op}: ${f.detail}`,
+          say(
+            'cloudflare.not_json',
+            'Cloudflare sent an answer that is not its JSON envelope (HTTP __status__) while __op__: __detail__',
+            { status: f.status, op, detail: f.detail },
+          ),
       });
     }
     if (res.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) {
-      throw transient(`Cloudflare does not know the object while ${op} (${said})`, {
-        code: 'cf_not_found',
-        detail: shown(),
-      });
+      throw transient(
+        say('cloudflare.not_found', 'Cloudflare does not know the object while __op__ (__said__)', { op, said }),
+        {
+          code: 'cf_not_found',
+          detail: shown(),
+        },
+      );
     }
     if (res.status >= 400) {
-      throw fatal(`Cloudflare refused ${op}: ${said}`, {
+      throw fatal(say('cloudflare.refused', 'Cloudflare refused __op__: __said__', { op, said }), {
         code: errors[0] ? `cf_${errors[0].code}` : `http_${res.status}`,
         scope: 'host',
         detail: shown(),
       });
     }
     if (!env.success) {
-      throw transient(`Cloudflare reported a failure (HTTP ${res.status}) while ${op}: ${said}`, {
-        code: 'cf_bad_answer',
-        detail: shown(),
-      });
+      throw transient(
+        say('cloudflare.failure', 'Cloudflare reported a failure (HTTP __status__) while __op__: __said__', {
+          status: res.status,
+          op,
+          said,
+        }),
+        {
+          code: 'cf_bad_answer',
+          detail: shown(),
+        },
+      );
     }
     const result = schema.safeParse(env.result);
     if (!result.success) {
-      throw transient(`Cloudflare's answer has an unexpected shape while ${op}: ${shown()}`, {
-        code: 'cf_bad_answer',
-        detail: shown(),
-      });
+      throw transient(
+        say('cloudflare.bad_shape', "Cloudflare's answer has an unexpected shape while __op__: __detail__", {
+          op,
+          detail: shown(),
+        }),
+        {
+          code: 'cf_bad_answer',
+          detail: shown(),
+        },
+      );
     }
     return { result: result.data, info: env.result_info ?? undefined };
   }
 }
 
-function authProblem(codes: number[], said: string, status: number): string {
-  if (codes.includes(9106)) return `No API token reached Cloudflare (${said}).`;
+function authProblem(codes: number[], said: string, status: number): Sentence {
+  if (codes.includes(9106)) return say('cloudflare.no_token', 'No API token reached Cloudflare (__said__).', { said });
   if (codes.includes(6111) || codes.includes(6003)) {
-    return `Cloudflare says the API token is malformed (${said}): paste the API token itself (not the Global API Key).`;
+    return say(
+      'cloudflare.malformed',
+      'Cloudflare says the API token is malformed (__said__): paste the API token itself (not the Global API Key).',
+      { said },
+    );
   }
   if (codes.includes(9109))
-    return `Cloudflare does not accept this API token (${said}): it may have been deleted, rolled or mistyped.`;
+    return say(
+      'cloudflare.not_accepted',
+      'Cloudflare does not accept this API token (__said__): it may have been deleted, rolled or mistyped.',
+      { said },
+    );
   if (status === 403)
-    return `Cloudflare refused the API token (${said}): it lacks a permission for this domain, or it has expired.`;
-  return `Cloudflare refused the API token (${said}): it may have expired or been disabled.`;
+    return say(
+      'cloudflare.forbidden',
+      'Cloudflare refused the API token (__said__): it lacks a permission for this domain, or it has expired.',
+      { said },
+    );
+  return say(
+    'cloudflare.token_refused',
+    'Cloudflare refused the API token (__said__): it may have expired or been disabled.',
+    {
+      said,
+    },
+  );
 }

@@ -14,7 +14,7 @@
  *   RecordResult; problems of the API or the account are thrown. The token never leaves.
  */
 import { z } from 'zod';
-import { badInput, fatal, isDdnsError, toDdnsError } from '../../errors';
+import { badInput, fatal, isDdnsError, say, toDdnsError } from '../../errors';
 import { parseAddress, type Family, type Ip } from '../../address';
 import { Redactor } from '../../redact';
 import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from '../types';
@@ -183,7 +183,7 @@ export class CloudflareProvider implements DnsProvider {
     if (cached?.length === 1) {
       // Known id: one PATCH, nothing else. A stale id answers 404/81044 and withFreshRetry starts over.
       const before = cached[0];
-      const after = await this.patch(zone, `${type} record of ${host}`, before.id, address, signal);
+      const after = await this.patch(zone, type, host, before.id, address, signal);
       this.records.set(key, [after]);
       return sameAddress(before.content, address)
         ? { outcome: 'unchanged', message: `${type} ${address} confirmed${proxyNote(after)}` }
@@ -198,8 +198,11 @@ export class CloudflareProvider implements DnsProvider {
     if (found.length === 0) {
       if (!this.settings.createMissing) {
         throw fatal(
-          `${host} has no ${type} record in the Cloudflare zone ${zone.name}, and "Create missing records" is off: ` +
-            'add the record in the Cloudflare dashboard, or turn the option on',
+          say(
+            'cloudflare.no_record',
+            '__host__ has no __type__ record in the Cloudflare zone __zone__, and "Create missing records" is off: add the record in the Cloudflare dashboard, or turn the option on',
+            { host, type, zone: zone.name },
+          ),
           { code: 'nohost', scope: 'host' },
         );
       }
@@ -222,7 +225,7 @@ export class CloudflareProvider implements DnsProvider {
     let kept = keep;
     const parts: string[] = [];
     if (!sameAddress(keep.content, address)) {
-      kept = await this.patch(zone, `${type} record of ${host}`, keep.id, address, signal);
+      kept = await this.patch(zone, type, host, keep.id, address, signal);
       parts.push(`${type} set to ${address} (was ${keep.content}); TTL, proxy status and comment kept`);
     } else {
       parts.push(`${type} already ${address}`);
@@ -272,7 +275,11 @@ export class CloudflareProvider implements DnsProvider {
 
   private host(name: string): string {
     const ascii = typeof name === 'string' ? asciiName(name) : null;
-    if (!ascii) throw badInput(`"${String(name).slice(0, 80)}" is not a valid DNS name`, 'invalid_hostname');
+    if (!ascii)
+      throw badInput(
+        say('cloudflare.invalid_name', '"__name__" is not a valid DNS name', { name: String(name).slice(0, 80) }),
+        'invalid_hostname',
+      );
     return ascii;
   }
 
@@ -301,7 +308,11 @@ export class CloudflareProvider implements DnsProvider {
     if (!zone) {
       const missing = () =>
         fatal(
-          `the zone "${hint}" set in the account is not in this Cloudflare account, or the API token cannot see it. ${PERMISSION_HINT}`,
+          say(
+            'cloudflare.zone_missing',
+            'the zone "__zone__" set in the account is not in this Cloudflare account, or the API token cannot see it. __hint__',
+            { zone: hint, hint: PERMISSION_HINT },
+          ),
           {
             code: 'cf_zone_not_found',
             scope: 'account',
@@ -309,8 +320,15 @@ export class CloudflareProvider implements DnsProvider {
         );
       if (ZONE_ID.test(hint)) {
         try {
-          const z = (await this.api.call(`reading the zone ${hint}`, 'GET', `/zones/${hint}`, ZoneSchema, { signal }))
-            .result;
+          const z = (
+            await this.api.call(
+              say('cloudflare.op_read_zone', 'reading the zone __zone__', { zone: hint }),
+              'GET',
+              `/zones/${hint}`,
+              ZoneSchema,
+              { signal },
+            )
+          ).result;
           zone = { id: z.id, name: z.name.toLowerCase() };
         } catch (e) {
           throw isDdnsError(e) && e.code === 'cf_not_found' ? missing() : e;
@@ -322,7 +340,13 @@ export class CloudflareProvider implements DnsProvider {
       this.zonesByName.set(hint, zone);
     }
     if (host !== zone.name && !host.endsWith(`.${zone.name}`)) {
-      throw badInput(`${host} is not inside the zone ${zone.name} set in the Cloudflare account`, 'outside_zone');
+      throw badInput(
+        say('cloudflare.outside_zone', '__host__ is not inside the zone __zone__ set in the Cloudflare account', {
+          host,
+          zone: zone.name,
+        }),
+        'outside_zone',
+      );
     }
     return zone;
   }
@@ -342,23 +366,36 @@ export class CloudflareProvider implements DnsProvider {
       misses.push(name);
     }
     throw fatal(
-      `no zone of this Cloudflare account holds ${host} (looked for ${candidates.join(', ')}): add the domain to Cloudflare, ` +
-        `or give the API token access to it. ${PERMISSION_HINT}`,
+      say(
+        'cloudflare.no_zone',
+        'no zone of this Cloudflare account holds __host__ (looked for __candidates__): add the domain to Cloudflare, or give the API token access to it. __hint__',
+        { host, candidates: candidates.join(', '), hint: PERMISSION_HINT },
+      ),
       { code: 'cf_zone_not_found', scope: 'host' },
     );
   }
 
   /** `GET /zones?name=` → the zone of exactly this name, or null. */
   private async lookupZone(name: string, signal?: AbortSignal): Promise<Zone | null> {
-    const { result } = await this.api.call(`looking up the zone ${name}`, 'GET', '/zones', z.array(ZoneSchema), {
-      query: { name, per_page: '50' },
-      signal,
-    });
+    const { result } = await this.api.call(
+      say('cloudflare.op_lookup_zone', 'looking up the zone __zone__', { zone: name }),
+      'GET',
+      '/zones',
+      z.array(ZoneSchema),
+      {
+        query: { name, per_page: '50' },
+        signal,
+      },
+    );
     // A deleted zone is archived and serves nothing; every other status still holds records.
     const matches = result.filter((z) => sameName(z.name, name) && z.status !== 'deleted');
     if (matches.length > 1) {
       throw fatal(
-        `Cloudflare lists ${matches.length} zones named ${name}; set the zone ID in the account to choose one`,
+        say(
+          'cloudflare.ambiguous',
+          'Cloudflare lists __count__ zones named __name__; set the zone ID in the account to choose one',
+          { count: matches.length, name },
+        ),
         {
           code: 'cf_zone_ambiguous',
           scope: 'host',
@@ -374,7 +411,7 @@ export class CloudflareProvider implements DnsProvider {
     const out: CfRecord[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const { result, info } = await this.api.call(
-        `reading the ${type} records of ${host}`,
+        say('cloudflare.op_read_records', 'reading the __type__ records of __host__', { type, host }),
         'GET',
         `/zones/${zone.id}/dns_records`,
         z.array(RecordSchema),
@@ -390,8 +427,15 @@ export class CloudflareProvider implements DnsProvider {
     return out;
   }
 
-  private async patch(zone: Zone, what: string, id: string, address: string, signal?: AbortSignal): Promise<CfRecord> {
-    const op = `updating the ${what}`;
+  private async patch(
+    zone: Zone,
+    type: string,
+    host: string,
+    id: string,
+    address: string,
+    signal?: AbortSignal,
+  ): Promise<CfRecord> {
+    const op = say('cloudflare.op_update', 'updating the __type__ record of __host__', { type, host });
     return (
       await this.api.call(op, 'PATCH', `/zones/${zone.id}/dns_records/${id}`, RecordSchema, {
         body: { content: address },
@@ -401,12 +445,19 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   private async create(zone: Zone, body: Record<string, unknown>, signal?: AbortSignal): Promise<CfRecord> {
-    const op = `creating the ${String(body.type)} record ${String(body.name)}`;
+    const op = say('cloudflare.op_create', 'creating the __type__ record __name__', {
+      type: String(body.type),
+      name: String(body.name),
+    });
     return (await this.api.call(op, 'POST', `/zones/${zone.id}/dns_records`, RecordSchema, { body, signal })).result;
   }
 
   private async remove(zone: Zone, record: CfRecord, signal?: AbortSignal): Promise<void> {
-    const op = `deleting the ${record.type} record ${record.name} (${record.content})`;
+    const op = say('cloudflare.op_delete', 'deleting the __type__ record __name__ (__content__)', {
+      type: record.type,
+      name: record.name,
+      content: record.content,
+    });
     await this.api.call(op, 'DELETE', `/zones/${zone.id}/dns_records/${record.id}`, Deleted, { signal });
   }
 }
@@ -416,6 +467,9 @@ function proxyNote(r: CfRecord): string {
 }
 function checkTxtValue(value: string): void {
   if (typeof value !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(value)) {
-    throw badInput('a TXT value must be 1 to 255 printable ASCII characters', 'invalid_txt');
+    throw badInput(
+      say('cloudflare.invalid_txt', 'a TXT value must be 1 to 255 printable ASCII characters'),
+      'invalid_txt',
+    );
   }
 }
