@@ -10,7 +10,7 @@
  * credential of the node.
  */
 import { z } from 'zod';
-import { parseAddress } from '../core/address';
+import { parseAddress, type Family } from '../core/address';
 import { detectRound } from '../core/ip/detector';
 import { startPush } from '../core/ip/push';
 import { PushEndpoint, pushTokenSchema, type PushEvent, type PushRoutes } from '../core/ip/push-endpoint';
@@ -28,7 +28,7 @@ import { AddressStatusView } from '../core/ip/status-view';
 import type { IpSource } from '../core/ip/types';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
 import { Redactor } from '../core/redact';
-import { asError, catalog, contextStore, stayIdle, warnOnce } from './adapter';
+import { asError, catalog, contextStore, relocalized, spokenError, stayIdle, warnOnce } from './adapter';
 import { pushRoutes, type HttpApp } from './push-http';
 import { blank, boolField, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode, Send } from './red-types';
@@ -129,7 +129,7 @@ export = function register(RED: Red): void {
     try {
       sources = configs.map((s) => buildSource(s));
     } catch (e) {
-      return idle(asError(e).message);
+      return idle(spokenError(e));
     }
     const tracked = familiesOf(cfg.families);
     const local = cfg.localAddress ? parseAddress(cfg.localAddress) : null;
@@ -178,8 +178,9 @@ export = function register(RED: Red): void {
         // Hint checks (router announcements, safety polls, interface events) run quietly.
         checking: (origin) =>
           origin !== 'hint' && node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
-        checked: (r) => {
+        checked: (raw) => {
           if (closing) return;
+          const r = spoken(raw);
           if (view.update(r)) node.status(view.render(r.checkedAt, (w) => t(`status.${w}`)));
           reviewCheck(r, warnings, (address) => t('warn.router-silent', undefined, { address }));
           if (r.origin === 'input') return; // the input handler sends and reports these
@@ -208,8 +209,9 @@ export = function register(RED: Red): void {
       const m = inputSchema.safeParse(msg);
       if (!m.success) return done(new Error(describeIssues(m.error)));
       watcher.checkNow({ force: m.data.force === true }).then(
-        (r) => {
-          if (r.aborted) return done();
+        (raw) => {
+          if (raw.aborted) return done();
+          const r = spoken(raw);
           emitOutputs(r, send, msg);
           done(checkFailure(r) ?? undefined);
         },
@@ -273,6 +275,21 @@ export = function register(RED: Red): void {
     const root = typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/';
     return `${root.replace(/\/+$/, '')}${path}`;
   };
+
+  /** A check's failure reasons (errors, alerts, unanswered hints) in the runtime's language. */
+  function spoken(r: CheckResult): CheckResult {
+    const said = r.said;
+    if (!said) return r;
+    const say = (f: Family, text: string) => (said[f] ? relocalized(said[f], text) : text);
+    const each = (m: Partial<Record<Family, string>>) =>
+      Object.fromEntries(Object.entries(m).map(([f, text]) => [f, say(f as Family, text)]));
+    return {
+      ...r,
+      errors: each(r.errors),
+      unanswered: each(r.unanswered),
+      alerts: r.alerts.map((a) => (a.error === null ? a : { ...a, error: say(a.family, a.error) })),
+    };
+  }
 
   RED.nodes.registerType('public-ip-watch', PublicIpWatchNode, { credentials: { pushToken: { type: 'password' } } });
 };

@@ -10,7 +10,7 @@
  * and the status (core/reach/report.ts), and node.error / done(err).
  */
 import { z } from 'zod';
-import { badInput, isDdnsError } from '../core/errors';
+import { badInput, isDdnsError, say } from '../core/errors';
 import { parseAddress } from '../core/address';
 import { ipWatchPayloadSchema } from '../core/ip/payload';
 import { Redactor } from '../core/redact';
@@ -23,7 +23,7 @@ import { reachMessages, reachStatus } from '../core/reach/report';
 import { runReach, type ReachRun } from '../core/reach/run';
 import { clip } from '../core/text';
 import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
-import { asError, catalog, fail, stayIdle } from './adapter';
+import { asError, catalog, fail, spoken, spokenError, stayIdle } from './adapter';
 import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -167,16 +167,30 @@ export = function register(RED: Red): void {
     try {
       if (externalUrl) parseCheckUrl(externalUrl, redactor);
     } catch (e) {
-      return idle(`external check URL: ${(e as Error).message}`);
+      return idle(
+        spoken(say('reach.external_url_invalid', 'external check URL: __reason__', { reason: spokenError(e) })),
+      );
     }
     const wantNames = cfg.dnsAuthoritative || cfg.dnsPublic || cfg.dnsSystem || cfg.tcpPorts.length > 0;
     if (!wantNames && !cfg.httpUrls.length && !cfg.natDiagnosis && !externalUrl) {
       return idle(
-        'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
+        spoken(
+          say(
+            'reach.nothing_to_check',
+            'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
+          ),
+        ),
       );
     }
     if (cfg.interval > 0 && wantNames && !cfg.names.length && (!dynamicNames || namesFrom.type === 'msg')) {
-      return idle('runs on an interval have no message to take names from: enter the host names to check');
+      return idle(
+        spoken(
+          say(
+            'reach.interval_needs_names',
+            'runs on an interval have no message to take names from: enter the host names to check',
+          ),
+        ),
+      );
     }
     const settings = { ...cfg, externalUrl, redactor, timeoutMs: Math.round(cfg.timeout * 1000) };
 
@@ -201,7 +215,9 @@ export = function register(RED: Red): void {
       const list = typeof v === 'string' ? v.split(/[\s,;]+/) : Array.isArray(v) ? v : null;
       if (!list || !list.every((x) => typeof x === 'string'))
         throw badInput(
-          `${describeProperty(namesFrom.value, namesFrom.type)} must hold host names as text or a list of texts`,
+          say('reach.names_not_text', '__property__ must hold host names as text or a list of texts', {
+            property: describeProperty(namesFrom.value, namesFrom.type),
+          }),
         );
       return list.map((x) => x.trim()).filter(Boolean);
     }
@@ -223,7 +239,7 @@ export = function register(RED: Red): void {
 
     /** A run's outcome as output 1, the alert msg (transitions only) and the error of a transition to down; the status. */
     function present(o: MonitorOutcome<ReachRun>, msg: Msg | null) {
-      const r = reachMessages(o, cfg.topic, msg);
+      const r = reachMessages(o, cfg.topic, msg, spoken);
       node.status(reachStatus(o.report.report, { down: o.down, failures: o.failures, alertAfter: cfg.alertAfter }, t));
       return r;
     }
@@ -232,8 +248,8 @@ export = function register(RED: Red): void {
     const errorStatus = (e: Error) =>
       clip(
         isDdnsError(e) && e.kind === 'input'
-          ? `${t('status.invalid-input', 'invalid input')}: ${e.message}`
-          : e.message,
+          ? `${t('status.invalid-input', 'invalid input')}: ${spokenError(e)}`
+          : spokenError(e),
         60,
       );
 

@@ -17,7 +17,8 @@
  */
 import dns from 'node:dns';
 import type * as dnsPacket from 'dns-packet';
-import { isDdnsError, transient } from '../errors';
+import { english, isDdnsError, say, transient, type Sentence } from '../errors';
+import { listSaid, reasonOf, sentenceOf, type Said } from './said';
 import { parseAddress } from '../address';
 import { parseServer, query, serverLabel, type DnsServer } from './transport';
 
@@ -53,6 +54,19 @@ export interface ServerAnswer {
   errorCode?: string;
   ms: number;
 }
+
+/** The sentences of answers' `error` (which stays English), beside the answers: see answerSaid. */
+const ANSWER_SAID = new WeakMap<object, Sentence>();
+
+/** `a`, with `s` noted as the sentence of its `error` (when it is one). */
+export function withAnswerSaid<T extends object>(a: T, s: Said | undefined): T {
+  const said = sentenceOf(s);
+  if (said) ANSWER_SAID.set(a, said);
+  return a;
+}
+
+/** The sentence of an answer's `error`, for the adapter to say in the user's language. */
+export const answerSaid = (a: object): Sentence | undefined => ANSWER_SAID.get(a);
 
 export interface DiscoveryOptions {
   /** Resolvers used to find the zone and its servers. Default: `dns.getServers()`. */
@@ -123,7 +137,7 @@ export function unreachableIpv6(a: ServerAnswer): boolean {
 }
 
 function cancelled(signal?: AbortSignal) {
-  if (signal?.aborted) throw transient('DNS check cancelled', { code: 'aborted' });
+  if (signal?.aborted) throw transient(say('dns.check_cancelled', 'DNS check cancelled'), { code: 'aborted' });
 }
 
 export interface AskOptions {
@@ -173,24 +187,40 @@ export async function askServer(
       if (soa) out.negativeTtl = Math.min(soa.ttl ?? 0, soa.data.minimum ?? 0);
     }
     if (r.rcode !== 'NOERROR' && r.rcode !== 'NXDOMAIN') {
-      out.error =
+      const said =
         r.rcode === 'REFUSED'
-          ? `${base.server} refused to answer for ${name} (not its zone, or queries not allowed)`
-          : `${base.server} answered ${r.rcode} for ${name}`;
+          ? say(
+              'dns.refused_answer',
+              '__server__ refused to answer for __name__ (not its zone, or queries not allowed)',
+              {
+                server: base.server,
+                name,
+              },
+            )
+          : say('dns.answered_rcode', '__server__ answered __rcode__ for __name__', {
+              server: base.server,
+              rcode: r.rcode,
+              name,
+            });
+      out.error = english(said);
       out.errorCode = r.rcode.toLowerCase();
+      withAnswerSaid(out, said);
     }
     return out;
   } catch (e) {
     if (opts.signal?.aborted) cancelled(opts.signal);
     const err = isDdnsError(e) ? e : transient(String((e as Error)?.message ?? e), { code: 'dns_error' });
-    return {
-      ...base,
-      values: [],
-      ttl: null,
-      error: err.message,
-      errorCode: err.code,
-      ms: Math.round(performance.now() - started),
-    };
+    return withAnswerSaid(
+      {
+        ...base,
+        values: [],
+        ttl: null,
+        error: err.message,
+        errorCode: err.code,
+        ms: Math.round(performance.now() - started),
+      },
+      reasonOf(err),
+    );
   }
 }
 
@@ -201,20 +231,31 @@ export async function askServer(
 async function askDiscovery(name: string, type: dnsPacket.RecordType, o: DiscoveryOptions) {
   const servers = o.discovery?.length ? o.discovery : systemResolvers();
   if (!servers.length)
-    throw transient('this system has no DNS resolver configured; set a discovery resolver', { code: 'no_resolver' });
-  const errors: string[] = [];
+    throw transient(say('dns.no_resolver', 'this system has no DNS resolver configured; set a discovery resolver'), {
+      code: 'no_resolver',
+    });
+  const errors: Said[] = [];
   for (const s of servers) {
     cancelled(o.signal);
     try {
       const r = await query(s, name, type, { recursion: true, timeoutMs: o.timeoutMs ?? 3000, signal: o.signal });
       if (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN') return r;
-      errors.push(`${serverLabel(s)} answered ${r.rcode}`);
+      errors.push(
+        say('dns.server_answered', '__server__ answered __rcode__', { server: serverLabel(s), rcode: r.rcode }),
+      );
     } catch (e) {
       cancelled(o.signal);
-      errors.push((e as Error).message);
+      errors.push(e instanceof Error ? reasonOf(e) : String((e as Error)?.message ?? ''));
     }
   }
-  throw transient(`could not look up ${name} ${type}: ${errors.join('; ')}`, { code: 'discovery_failed' });
+  throw transient(
+    say('dns.lookup_failed', 'could not look up __name__ __type__: __errors__', {
+      name,
+      type,
+      errors: listSaid(errors),
+    }),
+    { code: 'discovery_failed' },
+  );
 }
 
 /** The zone that holds `name`: the closest enclosing name with an SOA record. */
@@ -229,7 +270,9 @@ export async function findZone(name: string, o: DiscoveryOptions = {}): Promise<
     if (auth && inZone(candidate, auth.name) && !r.answers.some((a) => a.type === 'CNAME')) return normName(auth.name);
     candidate = parentOf(candidate);
   }
-  throw transient(`no zone found for ${name}: no SOA record on the way to the root`, { code: 'no_zone' });
+  throw transient(say('dns.no_zone', 'no zone found for __name__: no SOA record on the way to the root', { name }), {
+    code: 'no_zone',
+  });
 }
 
 /** The zone of `name` with its NS names and their addresses. */
@@ -237,7 +280,10 @@ export async function findAuthoritativeServers(name: string, o: DiscoveryOptions
   const zone = await findZone(name, o);
   const r = await askDiscovery(zone || '.', 'NS', o);
   const nsNames = [...new Set(r.answers.filter((a) => a.type === 'NS').map((a) => normName(dataOf(a))))].sort();
-  if (!nsNames.length) throw transient(`the zone ${zone} lists no name servers (NS records)`, { code: 'no_ns' });
+  if (!nsNames.length)
+    throw transient(say('dns.no_ns', 'the zone __zone__ lists no name servers (NS records)', { zone }), {
+      code: 'no_ns',
+    });
   const servers: AuthoritativeServer[] = [];
   const unresolved: string[] = [];
   const port = o.authPort ?? 53;
@@ -261,9 +307,13 @@ export async function findAuthoritativeServers(name: string, o: DiscoveryOptions
     for (const host of addrs) servers.push({ host, port, nsName: ns });
   }
   if (!servers.length)
-    throw transient(`no address found for the name servers of ${zone} (${nsNames.join(', ')})`, {
-      code: 'ns_unresolved',
-    });
+    throw transient(
+      say('dns.ns_unresolved', 'no address found for the name servers of __zone__ (__names__)', {
+        zone,
+        names: nsNames.join(', '),
+      }),
+      { code: 'ns_unresolved' },
+    );
   return { zone, nsNames, servers, unresolved };
 }
 

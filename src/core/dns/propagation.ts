@@ -16,7 +16,7 @@
  *   `timeoutMs` (each query is cut to the time left). Throws only on bad input or when `signal`
  *   is aborted.
  */
-import { badInput, transient } from '../errors';
+import { badInput, say, transient } from '../errors';
 import { sleep } from '../retry';
 import {
   askServer,
@@ -77,10 +77,21 @@ interface Target {
   role: 'authoritative' | 'public';
 }
 
+const waitCancelled = (name: string) =>
+  transient(say('dns.wait_cancelled', 'propagation wait for __name__ cancelled', { name }), { code: 'aborted' });
+
 export async function waitForPropagation(o: PropagationOptions): Promise<PropagationResult> {
-  if (!o.name?.trim()) throw badInput('propagation wait: a name is required');
-  if (!o.expected?.length) throw badInput(`propagation wait for ${o.name}: at least one expected value is required`);
-  if (!(o.timeoutMs > 0)) throw badInput('propagation wait: timeoutMs must be a positive number of milliseconds');
+  if (!o.name?.trim()) throw badInput(say('dns.wait_no_name', 'propagation wait: a name is required'));
+  if (!o.expected?.length)
+    throw badInput(
+      say('dns.wait_no_expected', 'propagation wait for __name__: at least one expected value is required', {
+        name: o.name,
+      }),
+    );
+  if (!(o.timeoutMs > 0))
+    throw badInput(
+      say('dns.wait_bad_timeout', 'propagation wait: timeoutMs must be a positive number of milliseconds'),
+    );
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const left = () => o.timeoutMs - (performance.now() - started);
@@ -99,7 +110,7 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
     targets = [...o.servers.map((server) => ({ server, role: 'authoritative' as const })), ...publicTargets()];
 
   for (;;) {
-    if (o.signal?.aborted) throw transient(`propagation wait for ${o.name} cancelled`, { code: 'aborted' });
+    if (o.signal?.aborted) throw waitCancelled(o.name);
     rounds++;
     const queryTimeoutMs = Math.max(50, Math.min(o.queryTimeoutMs ?? 3000, left()));
     if (!targets) {
@@ -114,7 +125,7 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
         targets = [...z.servers.map((server) => ({ server, role: 'authoritative' as const })), ...publicTargets()];
         walkError = undefined;
       } catch (e) {
-        if (o.signal?.aborted) throw transient(`propagation wait for ${o.name} cancelled`, { code: 'aborted' });
+        if (o.signal?.aborted) throw waitCancelled(o.name);
         walkError = (e as Error).message;
       }
     }
@@ -153,7 +164,7 @@ export async function waitForPropagation(o: PropagationOptions): Promise<Propaga
     try {
       await sleep(wait, o.signal);
     } catch {
-      throw transient(`propagation wait for ${o.name} cancelled`, { code: 'aborted' });
+      throw waitCancelled(o.name);
     }
   }
 }

@@ -11,8 +11,16 @@
  * signal is aborted.
  */
 import dns from 'node:dns';
-import { transient } from '../errors';
-import { askServer, normName, normaliseValue, type RecordKind, type ServerAnswer } from './authoritative';
+import { english, say, transient, type Sentence } from '../errors';
+import {
+  answerSaid,
+  askServer,
+  normName,
+  normaliseValue,
+  withAnswerSaid,
+  type RecordKind,
+  type ServerAnswer,
+} from './authoritative';
 import { parseServer, serverLabel, type DnsServer } from './transport';
 
 /** Cloudflare, Google and Quad9, over IPv4 and IPv6. Editable in the node; never asked by tests. */
@@ -54,7 +62,7 @@ export interface ResolverAnswer extends ServerAnswer {
 }
 
 export function withVerdict(a: ServerAnswer, expected?: string[]): ResolverAnswer {
-  if (!expected?.length || a.error) return { ...a, stale: null };
+  if (!expected?.length || a.error) return withAnswerSaid({ ...a, stale: null }, answerSaid(a));
   const c = compareExpected(a.type, a.values, expected);
   return {
     ...a,
@@ -86,6 +94,8 @@ export async function askPublicResolvers(q: ResolverQuery & { servers?: DnsServe
 
 const NEGATIVE = new Set(['ENODATA', 'ENOTFOUND']);
 
+const CANCELLED = () => transient(say('dns.check_cancelled', 'DNS check cancelled'), { code: 'aborted' });
+
 /** Ask this host's resolver through node:dns. `servers` replaces the configured resolvers. */
 export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer[] }): Promise<ResolverAnswer> {
   const started = performance.now();
@@ -96,7 +106,7 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
   const label = q.servers?.length ? `system (${q.servers.map((s) => serverLabel(s)).join(', ')})` : 'system';
   const base = { server: label, role: 'system' as const, type: q.type };
   const name = normName(q.name);
-  if (q.signal?.aborted) throw transient('DNS check cancelled', { code: 'aborted' });
+  if (q.signal?.aborted) throw CANCELLED();
   const onAbort = () => resolver.cancel();
   q.signal?.addEventListener('abort', onAbort, { once: true });
   let guard: NodeJS.Timeout | undefined;
@@ -124,7 +134,7 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
       q.expected,
     );
   } catch (e) {
-    if (q.signal?.aborted) throw transient('DNS check cancelled', { code: 'aborted' });
+    if (q.signal?.aborted) throw CANCELLED();
     const code = (e as NodeJS.ErrnoException).code ?? 'dns_error';
     const ms = Math.round(performance.now() - started);
     if (NEGATIVE.has(code)) {
@@ -133,22 +143,28 @@ export async function askSystemResolver(q: ResolverQuery & { servers?: DnsServer
         q.expected,
       );
     }
-    const words: Record<string, string> = {
-      ETIMEOUT: `no answer within ${timeoutMs} ms`,
-      ECONNREFUSED: 'connection refused',
-      ESERVFAIL: 'the resolver failed (SERVFAIL)',
-      EREFUSED: 'the resolver refused the query',
-      ECANCELLED: 'cancelled',
+    const words: Record<string, () => Sentence> = {
+      ETIMEOUT: () => say('dns.system_timeout', 'no answer within __ms__ ms', { ms: timeoutMs }),
+      ECONNREFUSED: () => say('dns.system_refused', 'connection refused'),
+      ESERVFAIL: () => say('dns.system_servfail', 'the resolver failed (SERVFAIL)'),
+      EREFUSED: () => say('dns.system_query_refused', 'the resolver refused the query'),
+      ECANCELLED: () => say('dns.system_cancelled', 'cancelled'),
     };
-    return {
-      ...base,
-      values: [],
-      ttl: null,
-      stale: null,
-      error: `system resolver: ${words[code] ?? (e as Error).message}`,
-      errorCode: code.toLowerCase(),
-      ms,
-    };
+    const said = say('dns.system_failed', 'system resolver: __reason__', {
+      reason: words[code]?.() ?? (e as Error).message,
+    });
+    return withAnswerSaid(
+      {
+        ...base,
+        values: [],
+        ttl: null,
+        stale: null,
+        error: english(said),
+        errorCode: code.toLowerCase(),
+        ms,
+      },
+      said,
+    );
   } finally {
     clearTimeout(guard);
     q.signal?.removeEventListener('abort', onAbort);

@@ -11,7 +11,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
-import { transient } from '../errors';
+import { say, transient } from '../errors';
 
 export interface DnsServer {
   host: string; // an IP address
@@ -45,7 +45,7 @@ export const serverLabel = (s: DnsServer) =>
 export const newId = () => randomInt(0, 0x10000);
 
 function aborted() {
-  return transient('DNS query cancelled', { code: 'aborted' });
+  return transient(say('dns.query_cancelled', 'DNS query cancelled'), { code: 'aborted' });
 }
 
 /** Send a raw message over UDP; resolve with the raw answer. */
@@ -72,10 +72,16 @@ export function exchangeUdp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('error', (e) =>
       finish(
-        transient(`DNS server ${serverLabel(server)}: ${e.message}`, {
-          code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
-          cause: e,
-        }),
+        transient(
+          say('dns.server_error', 'DNS server __server__: __reason__', {
+            server: serverLabel(server),
+            reason: e.message,
+          }),
+          {
+            code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
+            cause: e,
+          },
+        ),
       ),
     );
     sock.on('message', (buf, rinfo) => {
@@ -92,15 +98,25 @@ export function exchangeUdp(server: DnsServer, msg: Buffer, opts: ExchangeOption
         (e) =>
           e &&
           finish(
-            transient(`DNS server ${serverLabel(server)}: ${e.message}`, {
-              code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
-            }),
+            transient(
+              say('dns.server_error', 'DNS server __server__: __reason__', {
+                server: serverLabel(server),
+                reason: e.message,
+              }),
+              { code: (e as NodeJS.ErrnoException).code ?? 'dns_error' },
+            ),
           ),
       );
     const total = setTimeout(
       () =>
         finish(
-          transient(`no answer from DNS server ${serverLabel(server)} within ${timeoutMs} ms`, { code: 'timeout' }),
+          transient(
+            say('dns.timeout', 'no answer from DNS server __server__ within __ms__ ms', {
+              server: serverLabel(server),
+              ms: timeoutMs,
+            }),
+            { code: 'timeout' },
+          ),
         ),
       timeoutMs,
     );
@@ -135,9 +151,13 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     const timer = setTimeout(
       () =>
         finish(
-          transient(`no answer from DNS server ${serverLabel(server)} (TCP) within ${timeoutMs} ms`, {
-            code: 'timeout',
-          }),
+          transient(
+            say('dns.tcp_timeout', 'no answer from DNS server __server__ (TCP) within __ms__ ms', {
+              server: serverLabel(server),
+              ms: timeoutMs,
+            }),
+            { code: 'timeout' },
+          ),
         ),
       timeoutMs,
     );
@@ -150,7 +170,10 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
       buf = Buffer.concat([buf, d]);
       if (buf.length > 70_000)
         return finish(
-          transient(`DNS server ${serverLabel(server)} sent an oversized TCP answer`, { code: 'dns_oversize' }),
+          transient(
+            say('dns.oversize', 'DNS server __server__ sent an oversized TCP answer', { server: serverLabel(server) }),
+            { code: 'dns_oversize' },
+          ),
         );
       if (buf.length >= 2) {
         const n = buf.readUInt16BE(0);
@@ -159,17 +182,26 @@ export function exchangeTcp(server: DnsServer, msg: Buffer, opts: ExchangeOption
     });
     sock.on('error', (e) =>
       finish(
-        transient(`DNS server ${serverLabel(server)} (TCP): ${e.message}`, {
-          code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
-          cause: e,
-        }),
+        transient(
+          say('dns.tcp_error', 'DNS server __server__ (TCP): __reason__', {
+            server: serverLabel(server),
+            reason: e.message,
+          }),
+          {
+            code: (e as NodeJS.ErrnoException).code ?? 'dns_error',
+            cause: e,
+          },
+        ),
       ),
     );
     sock.on('close', () =>
       finish(
-        transient(`DNS server ${serverLabel(server)} closed the TCP connection without an answer`, {
-          code: 'dns_closed',
-        }),
+        transient(
+          say('dns.tcp_closed', 'DNS server __server__ closed the TCP connection without an answer', {
+            server: serverLabel(server),
+          }),
+          { code: 'dns_closed' },
+        ),
       ),
     );
   });
@@ -232,10 +264,15 @@ export async function query(
   try {
     dec = dnsPacket.decode(raw);
   } catch (e) {
-    throw transient(`DNS server ${serverLabel(server)} sent an answer that cannot be decoded`, {
-      code: 'dns_malformed',
-      cause: e,
-    });
+    throw transient(
+      say('dns.undecodable', 'DNS server __server__ sent an answer that cannot be decoded', {
+        server: serverLabel(server),
+      }),
+      {
+        code: 'dns_malformed',
+        cause: e,
+      },
+    );
   }
   const rcodeNum = raw.readUInt16BE(2) & 0x0f;
   return {

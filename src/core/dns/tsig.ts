@@ -14,7 +14,7 @@
  * The secret is only ever handed to createHmac: no message or error built here can contain it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badInput, fatal, type DdnsError } from '../errors';
+import { badInput, english, fatal, say, type DdnsError, type Sentence } from '../errors';
 
 export type TsigAlgorithm = 'hmac-sha256' | 'hmac-sha512';
 export const TSIG_ALGORITHMS: readonly TsigAlgorithm[] = ['hmac-sha256', 'hmac-sha512'];
@@ -62,14 +62,27 @@ export function encodeName(name: string): Buffer {
   const parts: Buffer[] = [];
   for (const label of n.split('.')) {
     const b = Buffer.from(label, 'utf8');
-    if (b.length === 0) throw badInput(`"${name}" is not a valid DNS name (empty label)`, 'invalid_name');
+    if (b.length === 0)
+      throw badInput(
+        say('dns.name_empty_label', '"__name__" is not a valid DNS name (empty label)', { name }),
+        'invalid_name',
+      );
     if (b.length > 63)
-      throw badInput(`"${name}" is not a valid DNS name (a label is longer than 63 characters)`, 'invalid_name');
+      throw badInput(
+        say('dns.name_long_label', '"__name__" is not a valid DNS name (a label is longer than 63 characters)', {
+          name,
+        }),
+        'invalid_name',
+      );
     parts.push(Buffer.from([b.length]), b);
   }
   parts.push(Buffer.from([0]));
   const out = Buffer.concat(parts);
-  if (out.length > 255) throw badInput(`"${name}" is not a valid DNS name (longer than 255 bytes)`, 'invalid_name');
+  if (out.length > 255)
+    throw badInput(
+      say('dns.name_too_long', '"__name__" is not a valid DNS name (longer than 255 bytes)', { name }),
+      'invalid_name',
+    );
   return out;
 }
 
@@ -221,7 +234,13 @@ function secretBytes(key: TsigKey): Buffer {
   const s = key.secret.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s)) {
     throw fatal(
-      `the TSIG secret of key "${canonicalName(key.name)}" is not valid base64: copy it exactly from the key file`,
+      say(
+        'dns.tsig_secret_invalid',
+        'the TSIG secret of key "__key__" is not valid base64: copy it exactly from the key file',
+        {
+          key: canonicalName(key.name),
+        },
+      ),
       { code: 'tsig_secret_invalid', scope: 'account' },
     );
   }
@@ -231,10 +250,12 @@ function secretBytes(key: TsigKey): Buffer {
 function algorithmOf(key: TsigKey) {
   const d = DIGEST[key.algorithm];
   if (!d)
-    throw fatal(`unsupported TSIG algorithm "${String(key.algorithm)}": use hmac-sha256 or hmac-sha512`, {
-      code: 'tsig_algorithm',
-      scope: 'account',
-    });
+    throw fatal(
+      say('dns.tsig_algorithm', 'unsupported TSIG algorithm "__algorithm__": use hmac-sha256 or hmac-sha512', {
+        algorithm: String(key.algorithm),
+      }),
+      { code: 'tsig_algorithm', scope: 'account' },
+    );
   return d;
 }
 
@@ -334,7 +355,10 @@ export type TsigCheck =
   /** No TSIG record at all. */
   | { status: 'missing' }
   /** Present but not acceptable (wrong key, bad MAC, time out of range, malformed): `reason` says why. */
-  | { status: 'invalid'; reason: string };
+  | { status: 'invalid'; reason: string; said?: Sentence };
+
+/** An 'invalid' check: `reason` in English, and the sentence it says. */
+const invalid = (said: Sentence): TsigCheck => ({ status: 'invalid', reason: english(said), said });
 
 /**
  * Verify the answer to a request signed with `key` whose MAC was `requestMac`
@@ -350,31 +374,40 @@ export function checkResponse(
   try {
     tsig = parseTsig(response);
   } catch (e) {
-    return { status: 'invalid', reason: `malformed answer (${(e as Error).message})` };
+    return invalid(
+      say('dns.tsig_malformed', 'malformed answer (__reason__)', { reason: String((e as Error).message) }),
+    );
   }
   if (!tsig) return { status: 'missing' };
   const message = withoutTsig(response, tsig);
   if (tsig.keyName !== canonicalName(key.name))
-    return { status: 'invalid', reason: `signed with another key ("${tsig.keyName}")` };
+    return invalid(say('dns.tsig_other_key', 'signed with another key ("__key__")', { key: tsig.keyName }));
   if (tsig.algorithm !== key.algorithm)
-    return { status: 'invalid', reason: `signed with another algorithm (${tsig.algorithm})` };
+    return invalid(
+      say('dns.tsig_other_algorithm', 'signed with another algorithm (__algorithm__)', { algorithm: tsig.algorithm }),
+    );
   if (tsig.mac.length === 0) {
     if (tsig.error === 16 || tsig.error === 17) return { status: 'server-error', tsig, message };
-    return { status: 'invalid', reason: 'the answer carries an empty signature' };
+    return invalid(say('dns.tsig_empty', 'the answer carries an empty signature'));
   }
   const computed = hmac(key, [u16(requestMac.length), requestMac, message, variables(tsig)]);
   if (!macMatches(tsig.mac, computed))
-    return {
-      status: 'invalid',
-      reason: 'its signature does not match (the answer was altered, or it was signed with another secret)',
-    };
+    return invalid(
+      say(
+        'dns.tsig_mismatch',
+        'its signature does not match (the answer was altered, or it was signed with another secret)',
+      ),
+    );
   if (tsig.error === 0) {
     const skew = Math.abs(Math.floor((opts.now ?? Date.now()) / 1000) - tsig.timeSigned);
     if (skew > tsig.fudge)
-      return {
-        status: 'invalid',
-        reason: `its signing time differs from this machine's clock by ${skew} s (allowed: ${tsig.fudge} s)`,
-      };
+      return invalid(
+        say(
+          'dns.tsig_skew',
+          "its signing time differs from this machine's clock by __skew__ s (allowed: __fudge__ s)",
+          { skew, fudge: tsig.fudge },
+        ),
+      );
   }
   return { status: 'verified', tsig, message };
 }
@@ -413,38 +446,60 @@ export function tsigServerError(tsig: TsigRecord, key: TsigKey, server: string, 
   switch (tsig.error) {
     case 16:
       return fatal(
-        `DNS server ${server} rejected the signature made with key "${k}" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (${key.algorithm}) exactly from the server's key definition.`,
+        say(
+          'dns.tsig_badsig',
+          'DNS server __server__ rejected the signature made with key "__key__" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (__algorithm__) exactly from the server\'s key definition.',
+          { server, key: k, algorithm: key.algorithm },
+        ),
         { code: 'tsig_badsig', ...opts },
       );
     case 17:
       return fatal(
-        `DNS server ${server} does not know the key "${k}" with algorithm ${key.algorithm} (BADKEY): check the key name and the algorithm against the server's key definition.`,
+        say(
+          'dns.tsig_badkey',
+          'DNS server __server__ does not know the key "__key__" with algorithm __algorithm__ (BADKEY): check the key name and the algorithm against the server\'s key definition.',
+          { server, key: k, algorithm: key.algorithm },
+        ),
         { code: 'tsig_badkey', ...opts },
       );
     case 18: {
-      let diff = '';
+      let diff: string | Sentence = '';
       const serverTime =
         tsig.otherData.length === 6
           ? tsig.otherData.readUInt16BE(0) * 0x1_0000_0000 + tsig.otherData.readUInt32BE(2)
           : NaN;
       // A 48-bit time can lie beyond the dates JavaScript knows (8.64e15 ms): then it is not shown.
       if (Number.isFinite(new Date(serverTime * 1000).getTime())) {
-        diff = ` (the server's clock says ${new Date(serverTime * 1000).toISOString()}, this machine's ${new Date(now).toISOString()})`;
+        diff = say('dns.tsig_clocks', " (the server's clock says __server__, this machine's __local__)", {
+          server: new Date(serverTime * 1000).toISOString(),
+          local: new Date(now).toISOString(),
+        });
       }
       return fatal(
-        `DNS server ${server} refused the signed update (BADTIME): the server's clock differs by more than ${Math.round(tsig.fudge / 60)} minutes from this machine's${diff}. Set both clocks right (NTP).`,
+        say(
+          'dns.tsig_badtime',
+          "DNS server __server__ refused the signed update (BADTIME): the server's clock differs by more than __minutes__ minutes from this machine's__diff__. Set both clocks right (NTP).",
+          { server, minutes: Math.round(tsig.fudge / 60), diff },
+        ),
         { code: 'tsig_badtime', ...opts },
       );
     }
     case 22:
-      return fatal(`DNS server ${server} refused the truncated signature of key "${k}" (BADTRUNC).`, {
-        code: 'tsig_badtrunc',
-        ...opts,
-      });
+      return fatal(
+        say('dns.tsig_badtrunc', 'DNS server __server__ refused the truncated signature of key "__key__" (BADTRUNC).', {
+          server,
+          key: k,
+        }),
+        { code: 'tsig_badtrunc', ...opts },
+      );
     default:
-      return fatal(`DNS server ${server} reported TSIG error ${tsig.error} for key "${k}".`, {
-        code: `tsig_error_${tsig.error}`,
-        ...opts,
-      });
+      return fatal(
+        say('dns.tsig_error', 'DNS server __server__ reported TSIG error __error__ for key "__key__".', {
+          server,
+          error: tsig.error,
+          key: k,
+        }),
+        { code: `tsig_error_${tsig.error}`, ...opts },
+      );
   }
 }

@@ -20,7 +20,7 @@
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type * as dnsPacket from 'dns-packet';
-import { badInput, fatal, transient, type DdnsError } from '../errors';
+import { badInput, english, fatal, say, transient, type DdnsError } from '../errors';
 import { exchange, newId, query, RCODES, serverLabel, type DnsServer, type ExchangeOptions } from './transport';
 import { canonicalName, checkResponse, encodeName, signRequest, tsigServerError, type TsigKey } from './tsig';
 import { inZone } from './authoritative';
@@ -90,15 +90,16 @@ const u16 = (n: number) => {
 export function encodeRdata(type: UpdateType, data: string): Buffer {
   switch (type) {
     case 'A':
-      if (!net.isIPv4(data)) throw badInput(`"${data}" is not an IPv4 address`, 'invalid_address');
+      if (!net.isIPv4(data))
+        throw badInput(say('dns.not_ipv4', '"__value__" is not an IPv4 address', { value: data }), 'invalid_address');
       return Buffer.from(ipaddr.IPv4.parse(data).toByteArray());
     case 'AAAA':
       if (!net.isIPv6(data) || data.includes('%'))
-        throw badInput(`"${data}" is not an IPv6 address`, 'invalid_address');
+        throw badInput(say('dns.not_ipv6', '"__value__" is not an IPv6 address', { value: data }), 'invalid_address');
       return Buffer.from(ipaddr.IPv6.parse(data).toByteArray());
     case 'TXT': {
       const bytes = Buffer.from(data, 'utf8');
-      if (bytes.length > 60_000) throw badInput('TXT value too long', 'invalid_txt');
+      if (bytes.length > 60_000) throw badInput(say('dns.txt_too_long', 'TXT value too long'), 'invalid_txt');
       const parts: Buffer[] = [];
       for (let i = 0; i === 0 || i < bytes.length; i += 255) {
         const chunk = bytes.subarray(i, i + 255);
@@ -109,7 +110,10 @@ export function encodeRdata(type: UpdateType, data: string): Buffer {
     case 'CNAME':
       return encodeName(data);
     default:
-      throw badInput(`record type ${String(type)} is not supported`, 'invalid_type');
+      throw badInput(
+        say('dns.type_unsupported', 'record type __type__ is not supported', { type: String(type) }),
+        'invalid_type',
+      );
   }
 }
 
@@ -192,12 +196,12 @@ export function buildUpdate(req: UpdateMessage, id: number = newId()): Buffer {
     ...(req.deletes ?? []).map(deleteRecord),
     ...(req.adds ?? []).map((a) => {
       if (!Number.isInteger(a.ttl) || a.ttl < 0 || a.ttl > 0x7fffffff)
-        throw badInput(`invalid TTL ${a.ttl}`, 'invalid_ttl');
+        throw badInput(say('dns.bad_ttl', 'invalid TTL __ttl__', { ttl: String(a.ttl) }), 'invalid_ttl');
       return rr(a.name, TYPE[a.type], CLASS_IN, a.ttl, encodeRdata(a.type, a.data));
     }),
   ];
   if (prereqs.length > 0xffff || updates.length > 0xffff)
-    throw badInput('too many records for one update', 'too_many_records');
+    throw badInput(say('dns.too_many_records', 'too many records for one update'), 'too_many_records');
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(OPCODE_UPDATE << 11, 2);
@@ -211,7 +215,10 @@ export function buildUpdate(req: UpdateMessage, id: number = newId()): Buffer {
   for (const r of [...prereqs, ...updates]) w.record(r);
   const msg = w.done();
   if (msg.length > 65_000)
-    throw badInput('the update is too large for one DNS message: send fewer names at once', 'too_large');
+    throw badInput(
+      say('dns.update_too_large', 'the update is too large for one DNS message: send fewer names at once'),
+      'too_large',
+    );
   return msg;
 }
 
@@ -229,43 +236,73 @@ export interface UpdateContext {
 /** The DdnsError for an UPDATE answer's rcode, or null for NOERROR. */
 export function updateRcodeError(rcode: number, ctx: UpdateContext): DdnsError | null {
   const name = RCODES[rcode] ?? `RCODE${rcode}`;
-  const where = `DNS server ${ctx.server}`;
-  const keyText = ctx.key ? `the key "${canonicalName(ctx.key.name)}"` : 'an unsigned update';
-  const note = ctx.unsigned ? ' (this answer was not signed)' : '';
-  const opts = { detail: name + note };
+  const where = ctx.server;
+  const zone = ctx.zone;
+  const note = ctx.unsigned ? say('dns.unsigned_note', ' (this answer was not signed)') : '';
+  const opts = { detail: name + english(note) };
   switch (name) {
     case 'NOERROR':
       return null;
     case 'REFUSED':
       return ctx.key
         ? fatal(
-            `${where} refused the update of zone ${ctx.zone} (REFUSED): the key is not allowed to update this name: check update-policy (or allow-update) of the zone on the server.${note}`,
+            say(
+              'dns.update_refused',
+              'DNS server __server__ refused the update of zone __zone__ (REFUSED): the key is not allowed to update this name: check update-policy (or allow-update) of the zone on the server.__note__',
+              { server: where, zone, note },
+            ),
             { code: 'refused', ...opts },
           )
         : fatal(
-            `${where} refused ${keyText} of zone ${ctx.zone} (REFUSED): the server probably requires a TSIG key: set the key name and secret, or check allow-update / update-policy of the zone.${note}`,
+            say(
+              'dns.update_refused_unsigned',
+              'DNS server __server__ refused an unsigned update of zone __zone__ (REFUSED): the server probably requires a TSIG key: set the key name and secret, or check allow-update / update-policy of the zone.__note__',
+              { server: where, zone, note },
+            ),
             { code: 'refused', ...opts },
           );
     case 'NOTAUTH':
       return fatal(
-        `${where} is not authoritative for zone ${ctx.zone} (NOTAUTH): check the zone name, and send updates to the zone's primary server.${note}`,
+        say(
+          'dns.update_notauth',
+          "DNS server __server__ is not authoritative for zone __zone__ (NOTAUTH): check the zone name, and send updates to the zone's primary server.__note__",
+          { server: where, zone, note },
+        ),
         { code: 'notauth', ...opts },
       );
     case 'NOTZONE':
-      return fatal(`a name in the update is not inside zone ${ctx.zone} (NOTZONE): check the zone setting.${note}`, {
-        code: 'notzone',
-        ...opts,
-      });
+      return fatal(
+        say(
+          'dns.update_notzone',
+          'a name in the update is not inside zone __zone__ (NOTZONE): check the zone setting.__note__',
+          { zone, note },
+        ),
+        { code: 'notzone', ...opts },
+      );
     case 'FORMERR':
       return fatal(
-        `${where} could not understand the update (FORMERR): it may not support dynamic updates or this key algorithm.${note}`,
+        say(
+          'dns.update_formerr',
+          'DNS server __server__ could not understand the update (FORMERR): it may not support dynamic updates or this key algorithm.__note__',
+          { server: where, note },
+        ),
         { code: 'formerr', ...opts },
       );
     case 'NOTIMP':
-      return fatal(`${where} does not support dynamic updates (NOTIMP).${note}`, { code: 'notimp', ...opts });
+      return fatal(
+        say('dns.update_notimp', 'DNS server __server__ does not support dynamic updates (NOTIMP).__note__', {
+          server: where,
+          note,
+        }),
+        { code: 'notimp', ...opts },
+      );
     case 'SERVFAIL':
       return transient(
-        `${where} failed to apply the update of zone ${ctx.zone} (SERVFAIL): a temporary server problem.${note}`,
+        say(
+          'dns.update_servfail',
+          'DNS server __server__ failed to apply the update of zone __zone__ (SERVFAIL): a temporary server problem.__note__',
+          { server: where, zone, note },
+        ),
         { code: 'servfail', ...opts },
       );
     case 'YXRRSET':
@@ -273,26 +310,41 @@ export function updateRcodeError(rcode: number, ctx: UpdateContext): DdnsError |
     case 'YXDOMAIN':
     case 'NXDOMAIN':
       return transient(
-        `${where} did not apply the update of zone ${ctx.zone}: the records changed in the meantime (${name}, a prerequisite did not hold).${note}`,
+        say(
+          'dns.update_prerequisite',
+          'DNS server __server__ did not apply the update of zone __zone__: the records changed in the meantime (__rcode__, a prerequisite did not hold).__note__',
+          { server: where, zone, rcode: name, note },
+        ),
         { code: name.toLowerCase(), ...opts },
       );
     default:
-      return transient(`${where} answered the update of zone ${ctx.zone} with ${name}.${note}`, {
-        code: name.toLowerCase(),
-        ...opts,
-      });
+      return transient(
+        say('dns.update_rcode', 'DNS server __server__ answered the update of zone __zone__ with __rcode__.__note__', {
+          server: where,
+          zone,
+          rcode: name,
+          note,
+        }),
+        { code: name.toLowerCase(), ...opts },
+      );
   }
 }
 
 /** Judge a raw answer to `request` (signed with `key` and `requestMac` when given). */
 export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer | null, now = Date.now()): void {
   if (raw.length < 12)
-    throw transient(`DNS server ${ctx.server} sent an answer that is too short`, { code: 'dns_malformed' });
+    throw transient(
+      say('dns.answer_too_short', 'DNS server __server__ sent an answer that is too short', { server: ctx.server }),
+      { code: 'dns_malformed' },
+    );
   const flags = raw.readUInt16BE(2);
   if (!(flags & 0x8000) || ((flags >> 11) & 0xf) !== OPCODE_UPDATE) {
-    throw transient(`DNS server ${ctx.server} sent something that is not an answer to an update`, {
-      code: 'dns_malformed',
-    });
+    throw transient(
+      say('dns.not_update_answer', 'DNS server __server__ sent something that is not an answer to an update', {
+        server: ctx.server,
+      }),
+      { code: 'dns_malformed' },
+    );
   }
   const rcode = flags & 0xf;
   if (ctx.key && requestMac) {
@@ -302,13 +354,21 @@ export function judgeAnswer(raw: Buffer, ctx: UpdateContext, requestMac: Buffer 
         throw tsigServerError(check.tsig, ctx.key, ctx.server, now);
       case 'invalid':
         throw transient(
-          `the answer from DNS server ${ctx.server} cannot be trusted: ${check.reason}. The update may or may not have been applied.`,
+          say(
+            'dns.answer_untrusted',
+            'the answer from DNS server __server__ cannot be trusted: __reason__. The update may or may not have been applied.',
+            { server: ctx.server, reason: check.said ?? check.reason },
+          ),
           { code: 'tsig_invalid_answer', scope: 'account' },
         );
       case 'missing':
         if (rcode === 0)
           throw transient(
-            `the answer from DNS server ${ctx.server} is not signed although the update was: it cannot be trusted. The update may or may not have been applied.`,
+            say(
+              'dns.answer_unsigned',
+              'the answer from DNS server __server__ is not signed although the update was: it cannot be trusted. The update may or may not have been applied.',
+              { server: ctx.server },
+            ),
             { code: 'tsig_unsigned_answer', scope: 'account' },
           );
         throw updateRcodeError(rcode, { ...ctx, unsigned: true })!;
@@ -385,13 +445,21 @@ export async function findZoneAt(server: DnsServer, name: string, opts: Exchange
     if (r.rcode === 'NOERROR' && !r.authoritative && referral.length) {
       const ns = referral.map((a) => String((a as { data: unknown }).data)).join(', ');
       throw fatal(
-        `${target} belongs to zone ${owner(referral[0])}, which DNS server ${serverLabel(server)} delegates to other servers (${ns}): send the updates to that zone's primary server.`,
+        say(
+          'dns.zone_delegated',
+          "__name__ belongs to zone __zone__, which DNS server __server__ delegates to other servers (__ns__): send the updates to that zone's primary server.",
+          { name: target, zone: owner(referral[0]), server: serverLabel(server), ns },
+        ),
         { code: 'zone_delegated' },
       );
     }
   }
   throw fatal(
-    `DNS server ${serverLabel(server)} serves no zone that contains ${target}: check the server address, or set the zone.`,
+    say(
+      'dns.zone_not_found',
+      'DNS server __server__ serves no zone that contains __name__: check the server address, or set the zone.',
+      { server: serverLabel(server), name: target },
+    ),
     { code: 'zone_not_found' },
   );
 }

@@ -21,12 +21,13 @@
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { toDdnsError } from '../errors';
+import { english, say } from '../errors';
 import type { Redactor } from '../redact';
 import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from '../address';
-import { claimMatches, describeClaim, type PushClaim } from './push-claim';
+import { claimMatches, claimSaid, type PushClaim } from './push-claim';
 import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
 import { hostFlagsOf, readProcIf6 } from './sources/interface';
+import { andSaid, listSaid, reasonOf, sentenceOf, spacedSaid, type Said } from '../dns/said';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 
 export interface DetectorOptions {
@@ -54,10 +55,18 @@ export const DEFAULT_SOURCE_TIMEOUT_MS = 8000;
 /** How long to wait for aborted lookups to let go before returning anyway. */
 const LET_GO_MS = 1000;
 
+const CANCELLED = () => say('ip.cancelled', 'The address check was cancelled.');
+
+/** A detection's failure: its English text and, when it was written as one, its sentence. */
+function failure(reason: Said): Pick<DetectionResult, 'error' | 'said'> {
+  const said = sentenceOf(reason);
+  return { error: english(reason), ...(said ? { said } : {}) };
+}
+
 type Outcome =
   | { kind: 'valid'; address: string; cls: AddressClass; ms: number }
   | { kind: 'rejected'; address?: string; cls: AddressClass; reason: string; ms: number }
-  | { kind: 'failed'; reason: string; ms: number }
+  | { kind: 'failed'; reason: Said; ms: number }
   | { kind: 'stopped'; ms: number };
 
 interface Attempt {
@@ -94,15 +103,26 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
   const localAddress =
     opts.localAddress && net.isIP(opts.localAddress) === (family === 'ipv4' ? 4 : 6) ? opts.localAddress : undefined;
   const clean = (s: string) => (opts.redactor ? opts.redactor.text(s) : s);
-  const empty = (error: string): DetectionResult => ({ family, address: null, agreedBy: [], reports: [], error });
+  const empty = (error: Said): DetectionResult => ({
+    family,
+    address: null,
+    agreedBy: [],
+    reports: [],
+    ...failure(error),
+  });
 
-  if (sources.length === 0) return empty(`None of the chosen sources can find an ${fam} address.`);
+  if (sources.length === 0)
+    return empty(say('ip.no_source', 'None of the chosen sources can find an __family__ address.', { family: fam }));
   if (q > sources.length) {
     return empty(
-      `${q} sources must agree, but only ${sources.length} of the chosen sources can find an ${fam} address.`,
+      say(
+        'ip.quorum_unreachable',
+        '__quorum__ sources must agree, but only __count__ of the chosen sources can find an __family__ address.',
+        { quorum: q, count: sources.length, family: fam },
+      ),
     );
   }
-  if (opts.signal?.aborted) return empty('The address check was cancelled.');
+  if (opts.signal?.aborted) return empty(CANCELLED());
 
   const master = new AbortController();
   const attempts: Attempt[] = [];
@@ -141,7 +161,11 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
       };
       const timer = setTimeout(() => {
         ctl.abort();
-        end({ kind: 'failed', reason: `no answer within ${timeoutMs} ms`, ms: ms() });
+        end({
+          kind: 'failed',
+          reason: say('ip.source_timeout', 'no answer within __ms__ ms', { ms: timeoutMs }),
+          ms: ms(),
+        });
       }, timeoutMs);
       const onStop = () => {
         ctl.abort();
@@ -160,7 +184,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
       );
       p.then(
         (ans) => end(evaluate(ans, ms())),
-        (e) => end({ kind: 'failed', reason: clean(toDdnsError(e).message), ms: ms() }),
+        (e) => end({ kind: 'failed', reason: reasonOf(e, clean), ms: ms() }),
       );
     });
 
@@ -248,7 +272,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
           error: `answer rejected: ${clean(o.reason)}`,
         };
       case 'failed':
-        return { ...base, ok: false, error: o.reason };
+        return { ...base, ok: false, error: english(o.reason) };
       case 'stopped':
         return {
           ...base,
@@ -264,20 +288,42 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
 
   const result: DetectionResult = { family, address: winner, agreedBy, reports };
   if (!winner) {
-    if (cancelled) result.error = 'The address check was cancelled.';
+    if (cancelled) Object.assign(result, failure(CANCELLED()));
     else {
-      const said = attempts.map((a) => {
-        const o = a.outcome;
-        if (o?.kind === 'valid') return `${a.name} said ${o.address}`;
-        if (o?.kind === 'rejected') return `${a.name}: ${clean(o.reason)}`;
-        if (o?.kind === 'failed') return `${a.name}: ${o.reason}`;
-        return `${a.name}: stopped`;
-      });
-      const what = opts.allowNonPublic ? `an ${fam} address` : `a public ${fam} address`;
-      if (q === 1) result.error = `No source found ${what}. ${said.join('; ')}.`;
-      else if (votes.size > 1)
-        result.error = `The sources did not agree on the ${fam} address (${q} must agree): ${said.join('; ')}.`;
-      else result.error = `Not enough sources confirmed the ${fam} address (${q} must agree): ${said.join('; ')}.`;
+      const said = listSaid(
+        attempts.map((a): Said => {
+          const o = a.outcome;
+          const source = a.name;
+          if (o?.kind === 'valid')
+            return say('ip.source_said', '__source__ said __address__', { source, address: o.address });
+          if (o?.kind === 'rejected' || o?.kind === 'failed') {
+            const reason = o.kind === 'rejected' ? clean(o.reason) : o.reason;
+            return say('ip.source_failed', '__source__: __reason__', { source, reason });
+          }
+          return say('ip.source_stopped', '__source__: stopped', { source });
+        }),
+      );
+      const params = { family: fam, quorum: q, said };
+      Object.assign(
+        result,
+        failure(
+          q === 1
+            ? opts.allowNonPublic
+              ? say('ip.none_found', 'No source found an __family__ address. __said__.', params)
+              : say('ip.none_found_public', 'No source found a public __family__ address. __said__.', params)
+            : votes.size > 1
+              ? say(
+                  'ip.disagreed',
+                  'The sources did not agree on the __family__ address (__quorum__ must agree): __said__.',
+                  params,
+                )
+              : say(
+                  'ip.not_confirmed',
+                  'Not enough sources confirmed the __family__ address (__quorum__ must agree): __said__.',
+                  params,
+                ),
+        ),
+      );
     }
   }
   const cgnat = cgnatCheck(attempts, winner);
@@ -436,7 +482,11 @@ export async function detectRound(family: Family, opts: RoundOptions): Promise<R
           address: null,
           agreedBy: [],
           reports: [],
-          error: `None of the chosen sources on this network can find an ${familyLabel(family)} address.`,
+          ...failure(
+            say('ip.no_local_source', 'None of the chosen sources on this network can find an __family__ address.', {
+              family: familyLabel(family),
+            }),
+          ),
         };
   } else if (!local.length || !outside.length) {
     result = await detect(family, opts);
@@ -508,7 +558,7 @@ async function confirmPush(
 ): Promise<RoundDetection> {
   const reports: SourceReport[] = [];
   let answer: DetectionResult | undefined;
-  const said: string[] = [];
+  const said: Said[] = [];
   for (const group of [local, outside]) {
     if (!group.length) continue;
     const d = await detect(family, { ...opts, sources: group, policy: 'first' });
@@ -517,9 +567,9 @@ async function confirmPush(
       answer = d;
       break;
     }
-    if (d.error) said.push(d.error);
+    if (d.error) said.push(d.said ?? d.error);
   }
-  const pushed = describeClaim(claim);
+  const pushed = claimSaid(claim);
   const ok = claimMatches(family, claim, answer?.address);
   const push: SourceReport = {
     source: PUSH_SOURCE,
@@ -536,10 +586,24 @@ async function confirmPush(
       reports: [push, ...reports],
     };
   const error = answer
-    ? `The router pushed ${pushed}, but ${answer.agreedBy.join(' and ')} said ${answer.address}: the push is not confirmed and changes nothing.`
-    : `The router pushed ${pushed}, but no other source could confirm it, so it changes nothing. ${said.join(' ')}`.trim();
+    ? say(
+        'ip.push_contradicted',
+        'The router pushed __pushed__, but __sources__ said __address__: the push is not confirmed and changes nothing.',
+        { pushed, sources: andSaid(answer.agreedBy), address: answer.address! },
+      )
+    : said.length
+      ? say(
+          'ip.push_unconfirmed_because',
+          'The router pushed __pushed__, but no other source could confirm it, so it changes nothing. __said__',
+          { pushed, said: spacedSaid(said) },
+        )
+      : say(
+          'ip.push_unconfirmed',
+          'The router pushed __pushed__, but no other source could confirm it, so it changes nothing.',
+          { pushed },
+        );
   push.error = answer ? `not confirmed: ${answer.agreedBy.join(' and ')} said ${answer.address}` : 'not confirmed';
-  return { family, address: null, agreedBy: [], reports: [push, ...reports], error };
+  return { family, address: null, agreedBy: [], reports: [push, ...reports], ...failure(error) };
 }
 
 /** The local answer `l` is used when there is one; the outside answer `o` confirms it, contradicts it, or stands in. */
@@ -577,12 +641,24 @@ function combine(
       };
     }
   }
-  if (!r.address)
-    r.error =
-      `Neither this network's own sources nor the outside services found an address. ${l.error ?? ''} ${o.error ?? ''}`.replace(
-        /\s+$/,
-        '',
-      );
+  if (!r.address) {
+    const why = [l, o].filter((x) => x.error).map((x): Said => x.said ?? x.error!);
+    Object.assign(
+      r,
+      failure(
+        why.length === 2
+          ? say(
+              'ip.neither_found',
+              "Neither this network's own sources nor the outside services found an address. __local__ __outside__",
+              { local: why[0], outside: why[1] },
+            )
+          : `Neither this network's own sources nor the outside services found an address. ${l.error ?? ''} ${o.error ?? ''}`.replace(
+              /\s+$/,
+              '',
+            ),
+      ),
+    );
+  }
   // An interface holding a private or CGNAT address while outside services see a public one.
   const locals = l.reports
     .filter((x) => x.address)

@@ -13,7 +13,8 @@
  * `/N` is the prefix length: how many leading bits come from the current prefix (default 64).
  * IPv4 is the same for every name (the router's public address).
  */
-import { badInput, toDdnsError } from '../errors';
+import { badInput, say, toDdnsError } from '../errors';
+import { listSaid, reasonOf, type Said } from '../dns/said';
 import {
   classify,
   eui64FromMac,
@@ -45,13 +46,20 @@ export function parseHostId(text: string): HostId {
   const body = slash < 0 ? s : s.slice(0, slash);
   const lenText = slash < 0 ? undefined : s.slice(slash + 1);
   if (lenText !== undefined && !/^\d{1,3}$/.test(lenText))
-    throw badInput(`"${s}": the prefix length after / must be a number such as 64.`, 'invalid_host_id');
+    throw badInput(
+      say('ip.host_id_length', '"__text__": the prefix length after / must be a number such as 64.', { text: s }),
+      'invalid_host_id',
+    );
   const length = lenText === undefined ? 64 : Number(lenText);
   const mac = /^mac\((.*)\)$/i.exec(body);
   if (mac) {
     if (length !== 64)
       throw badInput(
-        `"${s}": mac(…) gives the last 64 bits (EUI-64), so it needs a /64 prefix, not /${length}.`,
+        say(
+          'ip.host_id_mac_length',
+          '"__text__": mac(…) gives the last 64 bits (EUI-64), so it needs a /64 prefix, not /__length__.',
+          { text: s, length },
+        ),
         'invalid_host_id',
       );
     return { kind: 'mac', text: `mac(${mac[1].trim().toLowerCase()})`, ...eui64FromMac(mac[1]) };
@@ -70,7 +78,7 @@ export function parseHostEntries(input: string | readonly string[]): HostEntry[]
     .flatMap((s) => s.split(/[\s,;]+/))
     .filter((s) => s !== '');
   const out: HostEntry[] = [];
-  const bad: string[] = [];
+  const bad: Said[] = [];
   for (const p of parts) {
     const at = p.indexOf('@');
     const n = normaliseHostname(at < 0 ? p : p.slice(0, at));
@@ -88,9 +96,19 @@ export function parseHostEntries(input: string | readonly string[]): HostEntry[]
     const seen = out.find((x) => x.name === n.name);
     if (!seen) out.push({ name: n.name, hostId });
     else if (describeHostId(seen.hostId) !== describeHostId(hostId))
-      bad.push(`${n.name} is given twice, with ${describeHostId(seen.hostId)} and with ${describeHostId(hostId)}`);
+      bad.push(
+        say('ip.host_twice', '__name__ is given twice, with __first__ and with __second__', {
+          name: n.name,
+          first: hostIdSaid(seen.hostId),
+          second: hostIdSaid(hostId),
+        }),
+      );
   }
-  if (bad.length) throw badInput(`Invalid host name: ${bad.join('; ')}.`, 'invalid_hostname');
+  if (bad.length)
+    throw badInput(
+      say('hostname.invalid', 'Invalid host name: __reasons__.', { reasons: listSaid(bad) }),
+      'invalid_hostname',
+    );
   return out;
 }
 
@@ -98,6 +116,9 @@ export function parseHostEntries(input: string | readonly string[]): HostEntry[]
 export function describeHostId(id: HostId): string {
   return id.kind === 'self' ? "this host's address" : id.text;
 }
+
+/** The same, as the adapter says it in the user's language. */
+const hostIdSaid = (id: HostId): Said => (id.kind === 'self' ? say('ip.host_self', "this host's address") : id.text);
 
 /** Whether any entry has its own identifier (not this host's address). */
 export const hasHostIds = (entries: readonly HostEntry[]): boolean => entries.some((e) => e.hostId.kind !== 'self');
@@ -108,12 +129,20 @@ export const hasHostIds = (entries: readonly HostEntry[]): boolean => entries.so
  */
 export function hostAddress(id: HostId, self: Ipv6 | undefined, prefix: { address: Ipv6; length: number }): Ipv6 {
   if (id.kind === 'self') {
-    if (!self) throw badInput('msg.payload has no IPv6 address of this host, only a prefix.', 'no_address');
+    if (!self)
+      throw badInput(
+        say('ip.no_self_address', 'msg.payload has no IPv6 address of this host, only a prefix.'),
+        'no_address',
+      );
     return self;
   }
   if (prefix.length < id.length)
     throw badInput(
-      `the prefix ${prefix.address}/${prefix.length} is shorter than the /${id.length} that ${id.text} needs.`,
+      say('ip.prefix_too_short', 'the prefix __prefix__ is shorter than the /__length__ that __id__ needs.', {
+        prefix: `${prefix.address}/${prefix.length}`,
+        length: id.length,
+        id: id.text,
+      }),
       'invalid_host_id',
     );
   return withInterfaceId(prefix.address, id);
@@ -179,7 +208,10 @@ export function addressesPerName(
           refuseUnfit(ipv6, opts);
         } catch (err) {
           const who = e.hostId.kind === 'self' ? e.name : `${e.name}@${describeHostId(e.hostId)}`;
-          throw badInput(`${who}: ${toDdnsError(err).message}`, 'invalid_address');
+          throw badInput(
+            say('ip.host_failed', '__host__: __reason__', { host: who, reason: reasonOf(err) }),
+            'invalid_address',
+          );
         }
       }
     }
@@ -207,10 +239,19 @@ function notStable(name: string, address: Ipv6, why: 'temporary' | 'unverified')
 function refuseUnfit(address: Ipv6, opts: PerNameOptions): void {
   const c = classify(address);
   if (c.class === 'link-local')
-    throw badInput(`${c.reason}: it works only on one network link and is never published.`, 'invalid_address');
+    throw badInput(
+      say('ip.link_local', '__reason__: it works only on one network link and is never published.', {
+        reason: c.reason,
+      }),
+      'invalid_address',
+    );
   if (c.class === 'unique-local' && !opts.localDns)
     throw badInput(
-      `${c.reason}: it is not sent to ${opts.provider ?? 'a public DNS provider'}, whose names the whole internet sees; publish unique-local names in a DNS server inside your network (RFC 2136).`,
+      say(
+        'ip.unique_local',
+        '__reason__: it is not sent to __provider__, whose names the whole internet sees; publish unique-local names in a DNS server inside your network (RFC 2136).',
+        { reason: c.reason, provider: opts.provider ?? say('ip.public_provider', 'a public DNS provider') },
+      ),
       'invalid_address',
     );
 }

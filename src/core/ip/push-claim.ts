@@ -13,6 +13,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { Family } from '../address';
+import { english, say, type Sentence } from '../errors';
 
 export interface PushClaim {
   /** The address the router sent (already checked: an address of the family, public unless lab use). */
@@ -25,9 +26,15 @@ export interface PushClaim {
 export type PushClaims = Partial<Record<Family, PushClaim>>;
 
 /** The claim in words: `8.8.4.4`, or `the prefix 2001:db8:1:2::/64` (IPv6 with a prefix). */
-export function describeClaim(claim: PushClaim): string {
-  if (claim.prefix) return `the prefix ${claim.prefix.address}/${claim.prefix.length}`;
-  return claim.address ?? 'nothing';
+export const describeClaim = (claim: PushClaim): string => english(claimSaid(claim));
+
+/** The same, as the adapter says it in the user's language. */
+export function claimSaid(claim: PushClaim): string | Sentence {
+  if (claim.prefix)
+    return say('ip.claim_prefix', 'the prefix __prefix__', {
+      prefix: `${claim.prefix.address}/${claim.prefix.length}`,
+    });
+  return claim.address ?? say('ip.claim_nothing', 'nothing');
 }
 
 /** Does `address` (another source's answer for `family`) confirm the claim? */

@@ -7,6 +7,7 @@
  * detector decides about fallback, hedging and quorum.
  */
 import type { Family } from '../address';
+import type { Sentence } from '../errors';
 import type { Redactor } from '../redact';
 
 export interface SourceContext {
@@ -58,6 +59,8 @@ export interface DetectionResult {
   reports: SourceReport[];
   /** A person-readable reason when address is null. */
   error?: string;
+  /** The same reason as a sentence (its English is `error`), for the adapter to say in the user's language. */
+  said?: Sentence;
   /** Set when a local address (interface/router) is private/CGNAT while outside sources see another. */
   cgnatSuspected?: { localAddress: string; localClass: string; publicAddress: string | null; note: string };
 }

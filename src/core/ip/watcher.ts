@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import { ipv6Prefix, parseAddress, type Family, type Ipv6 } from '../address';
+import { english, say, type Sentence } from '../errors';
+import { reasonOf, sentenceOf, type Said } from '../dns/said';
 import type { DetectScope, Disagreement, Ipv6Stability, RoundDetection } from './detector';
 import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
@@ -112,6 +114,11 @@ export interface CheckResult {
   errors: Partial<Record<Family, string>>;
   /** Hint checks only: families the local sources gave no address for (not a failure). */
   unanswered: Partial<Record<Family, string>>;
+  /**
+   * The reasons of `errors` and `unanswered` as sentences, for the families whose reason was
+   * written as one (its English is the text there): the adapter says them in the user's language.
+   */
+  said?: Partial<Record<Family, Sentence>>;
   /** Consecutive failures per tracked family after this check. */
   failures: Partial<Record<Family, number>>;
   known: KnownAddresses;
@@ -157,13 +164,13 @@ interface QueuedHint {
   run: Promise<CheckResult>;
 }
 
-const failed = (family: Family, error: string): RoundDetection => ({
-  family,
-  address: null,
-  agreedBy: [],
-  reports: [],
-  error,
-});
+const failed = (family: Family, error: Said): RoundDetection => {
+  const said = sentenceOf(error);
+  return { family, address: null, agreedBy: [], reports: [], error: english(error), ...(said ? { said } : {}) };
+};
+
+/** A detection that ended without an address and without a reason. */
+const NO_ADDRESS = () => say('ip.no_address', 'no address found');
 
 /** The /64 network of a canonical IPv6 address (detector output or the store, both parsed). */
 const prefixOf = (a: string | null): string | null => (a === null ? null : ipv6Prefix(a as Ipv6, 64));
@@ -363,8 +370,8 @@ export class IpWatcher {
       detections = await Promise.all(
         families.map((f) =>
           this.opts.detect(f, ac.signal, scope, claims?.[f]).then(
-            (r) => r ?? failed(f, 'no result'),
-            (e: unknown) => failed(f, e instanceof Error ? e.message : String(e)),
+            (r) => r ?? failed(f, say('ip.no_result', 'no result')),
+            (e: unknown) => failed(f, e instanceof Error ? reasonOf(e) : String(e)),
           ),
         ),
       );
@@ -391,6 +398,7 @@ export class IpWatcher {
     const alerts: AlertEvent[] = [];
     const errors: Partial<Record<Family, string>> = {};
     const unanswered: Partial<Record<Family, string>> = {};
+    const said: Partial<Record<Family, Sentence>> = {};
     const found: KnownAddresses = { ipv4: null, ipv6: null };
     const byFamily: Partial<Record<Family, RoundDetection>> = {};
     const at = Date.parse(checkedAt);
@@ -408,10 +416,14 @@ export class IpWatcher {
             error: null,
             since: new Date(ev.since).toISOString(),
           });
-      } else if (origin === 'hint') {
-        unanswered[f] = d.error ?? 'no address found';
       } else {
-        const error = d.error ?? 'no address found';
+        const why = d.error === undefined ? NO_ADDRESS() : d.said && english(d.said) === d.error ? d.said : undefined;
+        if (why) said[f] = why;
+        const error = d.error ?? english(why!);
+        if (origin === 'hint') {
+          unanswered[f] = error;
+          continue;
+        }
         errors[f] = error;
         const ev = this.latches[f].failure(at);
         if (ev)
@@ -489,6 +501,7 @@ export class IpWatcher {
       alerts,
       errors,
       unanswered,
+      ...(Object.keys(said).length ? { said } : {}),
       failures: this.failureCounts(),
       known: this.known,
     };

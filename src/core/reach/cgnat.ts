@@ -15,7 +15,7 @@
  *
  * Pure function, no network. Throws a DdnsError of kind `input` for an address that is not valid.
  */
-import { badInput } from '../errors';
+import { badInput, english, say, type Sentence } from '../errors';
 import { classify, type AddressClass } from '../address';
 
 export interface NatEvidence {
@@ -37,6 +37,8 @@ export interface NatDiagnosis {
   portForwardingPossible: boolean | null;
   /** One line, e.g. "CGNAT: your provider shares one public IPv4 address among many customers". */
   summary: string;
+  /** `summary` as a sentence, for the adapter to say in the user's language (not sent). */
+  said?: Sentence;
   /** What it means, in plain words. */
   explanation: string;
   /** What the user can do, most effective first. */
@@ -56,23 +58,42 @@ const ADVICE_TUNNEL =
 const ADVICE_ISP =
   'Ask your internet provider for a public IPv4 address (sometimes free on request, sometimes a small fee; ask to be taken off "CGNAT" or for a "dedicated/static IP").';
 
-function parseOptional(text: string | null | undefined, what: string, family: 'ipv4' | 'ipv6') {
+function parseOptional(text: string | null | undefined, what: Sentence, family: 'ipv4' | 'ipv6') {
   if (text === undefined || text === null || String(text).trim() === '') return null;
   const c = classify(String(text));
-  if (c.class === 'invalid') throw badInput(`${what}: ${c.reason}`, 'invalid_address');
+  if (c.class === 'invalid')
+    throw badInput(
+      say('reach.nat_bad_address', '__what__: __reason__', { what, reason: c.said ?? c.reason }),
+      'invalid_address',
+    );
   if (c.family !== family)
-    throw badInput(`${what}: ${c.address} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
+    throw badInput(
+      say('reach.expected_wrong_family', '__where__: __address__ is not an __family__ address', {
+        where: what,
+        address: c.address,
+        family: family === 'ipv4' ? 'IPv4' : 'IPv6',
+      }),
+      'invalid_address',
+    );
   return c;
 }
+
+/** The diagnosis's one line, in English and as a sentence. */
+const summed = (said: Sentence) => ({ summary: english(said), said });
 
 const publicLike = (c: AddressClass) => c === 'public' || c === 'documentation';
 
 export function diagnoseNat(e: NatEvidence): NatDiagnosis {
-  const wan = parseOptional(e.wanAddress, 'WAN address', 'ipv4');
-  const pub = parseOptional(e.publicIpv4, 'public IPv4 address', 'ipv4');
-  const v6 = parseOptional(e.publicIpv6, 'public IPv6 address', 'ipv6');
+  const wan = parseOptional(e.wanAddress, say('reach.wan_address', 'WAN address'), 'ipv4');
+  const pub = parseOptional(e.publicIpv4, say('reach.public_ipv4', 'public IPv4 address'), 'ipv4');
+  const v6 = parseOptional(e.publicIpv6, say('reach.public_ipv6', 'public IPv6 address'), 'ipv6');
   if (wan && ['loopback', 'unspecified', 'multicast', 'broadcast'].includes(wan.class)) {
-    throw badInput(`WAN address: ${wan.reason}; that cannot be a router's WAN address`, 'invalid_address');
+    throw badInput(
+      say('reach.wan_impossible', "WAN address: __reason__; that cannot be a router's WAN address", {
+        reason: wan.reason,
+      }),
+      'invalid_address',
+    );
   }
   const base = {
     wanAddress: wan?.address ?? null,
@@ -97,8 +118,12 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       ...base,
       verdict: 'cgnat',
       portForwardingPossible: false,
-      summary:
-        'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
+      ...summed(
+        say(
+          'reach.nat_cgnat',
+          'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
+        ),
+      ),
       explanation: `${evidence}${seen} Connections from the internet to that public address end at your provider's equipment, not at your router, so no port forward can make an IPv4 service reachable, and a DNS name pointing at that address will not lead home.`,
       advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
     };
@@ -110,7 +135,13 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
         ...base,
         verdict: 'double-nat',
         portForwardingPossible: false,
-        summary: `double NAT: your router's WAN address ${wan.address} is private, so it sits behind another router`,
+        ...summed(
+          say(
+            'reach.nat_double',
+            "double NAT: your router's WAN address __address__ is private, so it sits behind another router",
+            { address: wan.address },
+          ),
+        ),
         explanation: `Your router got the private address ${wan.address} from another device (usually the provider's modem-router), which holds the public address.${seen} A port forward on your router alone is not enough: the device in front must forward the port too.`,
         advice: [
           "Put the provider's device in bridge (modem-only) mode, so that your router gets the public address itself.",
@@ -125,7 +156,15 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       ...base,
       verdict: 'cgnat',
       portForwardingPossible: false,
-      summary: `no public address: your router's WAN address ${wan.address} is not a public address`,
+      ...summed(
+        say(
+          'reach.nat_not_public',
+          "no public address: your router's WAN address __address__ is not a public address",
+          {
+            address: wan.address,
+          },
+        ),
+      ),
       explanation: `${wan.reason}; it is not reachable from the internet. Some providers number their carrier-grade NAT from such ranges.${seen} Incoming IPv4 connections cannot reach your router.`,
       advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
     };
@@ -135,7 +174,12 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       ...base,
       verdict: 'in-between',
       portForwardingPossible: null,
-      summary: `something in between: your router has ${wan.address} but the internet sees ${pub.address}`,
+      ...summed(
+        say('reach.nat_in_between', 'something in between: your router has __wan__ but the internet sees __public__', {
+          wan: wan.address,
+          public: pub.address,
+        }),
+      ),
       explanation: `Your router's WAN address ${wan.address} is public, yet outside services see ${pub.address}. Something else carries your traffic: a VPN on this machine or the router, a proxy, a second internet line (multi-WAN / load balancing), or your provider's own NAT. Incoming connections to ${pub.address} may not reach your router.`,
       advice: [
         "If a VPN runs on this machine or the router, the public address is the VPN's: let Node-RED's address lookups bypass the VPN, or use the VPN provider's port forwarding.",
@@ -150,7 +194,9 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
       ...base,
       verdict: 'direct',
       portForwardingPossible: true,
-      summary: `direct: your router holds the public address ${wan.address}`,
+      ...summed(
+        say('reach.nat_direct', 'direct: your router holds the public address __address__', { address: wan.address }),
+      ),
       explanation: `Your router has the public address ${wan.address} itself${pub ? ', the same one the internet sees' : ''}. Port forwards on the router can make a service reachable from the internet.`,
       advice: [
         'If a service is still unreachable: check the port forward on the router, the firewall on the machine running the service, and that the service listens on that port.',
@@ -161,9 +207,15 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
     ...base,
     verdict: 'unknown',
     portForwardingPossible: null,
-    summary: pub
-      ? `public IPv4 is ${pub.address}; the router's WAN address is unknown, so CGNAT cannot be ruled out`
-      : 'not enough information for a NAT diagnosis',
+    ...summed(
+      pub
+        ? say(
+            'reach.nat_unknown',
+            "public IPv4 is __address__; the router's WAN address is unknown, so CGNAT cannot be ruled out",
+            { address: pub.address },
+          )
+        : say('reach.nat_no_information', 'not enough information for a NAT diagnosis'),
+    ),
     explanation: `To tell whether your line is behind CGNAT or double NAT, the router's WAN address is needed (shown on the router's status page, or reported by the router source of public-ip-watch).${seen}`,
     advice: [
       'Enter the WAN address your router shows on its status page, or feed the node from public-ip-watch with the router source enabled.',

@@ -14,13 +14,15 @@
  *   passes when the name has at least one A or AAAA record there.
  */
 import net from 'node:net';
-import { badInput, transient } from '../errors';
+import { badInput, english, say, transient, type Sentence } from '../errors';
+import { reasonOf, sentenceOf, type Said } from '../dns/said';
 import { excerpt, httpRequest } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
 import {
   askAuthoritative,
   findAuthoritativeServers,
+  answerSaid,
   normName,
   unreachableIpv6,
   type AuthoritativeServer,
@@ -47,6 +49,8 @@ export interface Check {
   ok: boolean;
   /** What was found, in words for a person. */
   detail: string;
+  /** `detail` as a sentence, when it was written as one (for the adapter to say in the user's language; not sent). */
+  said?: Sentence;
   ms: number;
   /** Worth a look although the check passed (an old address left beside the new one, a certificate expiring soon). */
   warning?: string;
@@ -102,6 +106,10 @@ export interface Diagnosis {
   nat: NatDiagnosis | null;
   /** What the results suggest, in plain words (stale servers, hairpin NAT, CGNAT consequences). */
   notes: string[];
+  /** `summary` as a sentence, when it was written as one (for the adapter; not sent). */
+  said?: Sentence;
+  /** `notes` as sentences where they were written as one, index by index (for the adapter; not sent). */
+  saidNotes?: Said[];
 }
 
 export interface ReachReport {
@@ -144,21 +152,39 @@ export function checkName(raw: string): string {
   if (ip) return ip.address;
   if (!isHostname(s))
     throw badInput(
-      `"${s.slice(0, 80)}" is not a valid host name (letters, digits and hyphens, separated by dots, e.g. home.example.com)`,
+      say(
+        'reach.bad_name',
+        '"__name__" is not a valid host name (letters, digits and hyphens, separated by dots, e.g. home.example.com)',
+        { name: s.slice(0, 80) },
+      ),
       'invalid_name',
     );
   return normName(s);
 }
 
-function checkExpected(e: ExpectedAddresses | undefined, where: string): ExpectedAddresses {
+function checkExpected(e: ExpectedAddresses | undefined, where: Said): ExpectedAddresses {
   const out: ExpectedAddresses = {};
   for (const fam of ['ipv4', 'ipv6'] as const) {
     const v = e?.[fam];
     if (v === undefined || v === null || v === '') continue;
     const p = parseAddress(String(v));
-    if (!p) throw badInput(`${where}: "${String(v).slice(0, 60)}" is not an IP address`, 'invalid_address');
+    if (!p)
+      throw badInput(
+        say('reach.expected_not_ip', '__where__: "__value__" is not an IP address', {
+          where,
+          value: String(v).slice(0, 60),
+        }),
+        'invalid_address',
+      );
     if (p.family !== fam)
-      throw badInput(`${where}: ${p.address} is not an ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} address`, 'invalid_address');
+      throw badInput(
+        say('reach.expected_wrong_family', '__where__: __address__ is not an __family__ address', {
+          where,
+          address: p.address,
+          family: fam === 'ipv4' ? 'IPv4' : 'IPv6',
+        }),
+        'invalid_address',
+      );
     out[fam] = p.address;
   }
   return out;
@@ -167,6 +193,12 @@ function checkExpected(e: ExpectedAddresses | undefined, where: string): Expecte
 const TYPE: Record<Family, RecordKind> = { ipv4: 'A', ipv6: 'AAAA' };
 const ttlText = (a: ServerAnswer) => (a.ttl !== null ? ` (TTL ${a.ttl} s)` : '');
 const where = (a: ServerAnswer) => (a.nsName ? `${a.nsName} (${a.server})` : a.server);
+
+/** A failed check's fields: `detail` in English and the sentence it says. */
+const told = (s: Sentence | string): { detail: string; said?: Sentence } => {
+  const said = sentenceOf(s);
+  return { detail: english(s), ...(said ? { said } : {}) };
+};
 
 /** A DNS check from one server's answer(s) to one name: one type with expectation, or A+AAAA without. */
 function dnsCheck(
@@ -201,25 +233,39 @@ function dnsCheck(
       kind,
       target,
       ok: true,
-      detail: 'skipped: this computer has no IPv6 connectivity (no route to this IPv6 server)',
+      ...told(
+        say('reach.dns_skipped_ipv6', 'skipped: this computer has no IPv6 connectivity (no route to this IPv6 server)'),
+      ),
       ms,
       data: { ...data, skipped: true },
     };
   }
-  if (failed) return { kind, target, ok: false, detail: failed.error!, ms, data };
+  if (failed) {
+    const s = answerSaid(failed);
+    return { kind, target, ok: false, detail: failed.error!, ...(s ? { said: s } : {}), ms, data };
+  }
   if (kind === 'dns-authoritative' && answers.some((x) => x.authoritative === false)) {
     return {
       kind,
       target,
       ok: false,
-      detail: `${where(a)} answered without authority: it does not serve this zone (lame delegation), so its answer cannot be trusted`,
+      ...told(
+        say(
+          'reach.dns_lame',
+          '__server__ answered without authority: it does not serve this zone (lame delegation), so its answer cannot be trusted',
+          { server: where(a) },
+        ),
+      ),
       ms,
       data,
     };
   }
-  const nothing = a.rcode === 'NXDOMAIN' ? 'the name does not exist (NXDOMAIN)' : `no ${typeText} record`;
+  const nothing =
+    a.rcode === 'NXDOMAIN'
+      ? say('reach.dns_nxdomain', 'the name does not exist (NXDOMAIN)')
+      : say('reach.dns_no_record', 'no __type__ record', { type: typeText });
   if (expected === null) {
-    if (!values.length) return { kind, target, ok: false, detail: nothing, ms, data };
+    if (!values.length) return { kind, target, ok: false, ...told(nothing), ms, data };
     return {
       kind,
       target,
@@ -232,18 +278,24 @@ function dnsCheck(
       data,
     };
   }
-  if (!values.length) return { kind, target, ok: false, detail: `${nothing}; expected ${expected}`, ms, data };
+  if (!values.length) {
+    const s = say('reach.dns_missing', '__nothing__; expected __expected__', { nothing, expected });
+    return { kind, target, ok: false, ...told(s), ms, data };
+  }
   if (a.stale) {
     const cache =
-      a.role === 'authoritative' ? '' : a.ttl !== null ? `; it may keep this answer for up to ${a.ttl} s more` : '';
-    return {
-      kind,
-      target,
-      ok: false,
-      detail: `stale: answers ${values.join(', ')}, expected ${expected}${ttlText(a)}${cache}`,
-      ms,
-      data,
-    };
+      a.role === 'authoritative'
+        ? ''
+        : a.ttl !== null
+          ? say('reach.dns_may_keep', '; it may keep this answer for up to __ttl__ s more', { ttl: a.ttl })
+          : '';
+    const s = say('reach.dns_stale', 'stale: answers __values__, expected __expected____ttl____cache__', {
+      values: values.join(', '),
+      expected,
+      ttl: ttlText(a),
+      cache,
+    });
+    return { kind, target, ok: false, ...told(s), ms, data };
   }
   const check: Check = { kind, target, ok: true, detail: `${expected}${ttlText(a)}`, ms, data };
   if (a.extra?.length)
@@ -252,7 +304,7 @@ function dnsCheck(
 }
 
 function isAborted(signal?: AbortSignal) {
-  if (signal?.aborted) throw transient('reachability check cancelled', { code: 'aborted' });
+  if (signal?.aborted) throw transient(say('reach.cancelled', 'reachability check cancelled'), { code: 'aborted' });
 }
 
 export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
@@ -261,25 +313,35 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
   const timeoutMs = plan.timeoutMs ?? 5000;
   const concurrency = plan.concurrency ?? 4;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 50)
-    throw badInput('the timeout must be at least 50 ms', 'invalid_timeout');
+    throw badInput(say('reach.timeout_too_short', 'the timeout must be at least 50 ms'), 'invalid_timeout');
   if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw badInput('concurrency must be a whole number of at least 1', 'invalid_concurrency');
+    throw badInput(
+      say('reach.bad_concurrency', 'concurrency must be a whole number of at least 1'),
+      'invalid_concurrency',
+    );
   // ---- validate everything before sending anything
   const names = [...new Set((plan.names ?? []).map(checkName))];
-  const expectedAll = checkExpected(plan.expected, 'expected address');
+  const expectedAll = checkExpected(plan.expected, say('reach.expected_address', 'expected address'));
   const expectedByName = new Map<string, ExpectedAddresses>();
   for (const [n, e] of Object.entries(plan.expectedByName ?? {}))
-    expectedByName.set(checkName(n), checkExpected(e, `expected address of ${n}`));
+    expectedByName.set(
+      checkName(n),
+      checkExpected(e, say('reach.expected_address_of', 'expected address of __name__', { name: n })),
+    );
   const ports = plan.tcp?.ports ?? [];
   for (const p of ports)
-    if (!validPort(p)) throw badInput(`"${String(p)}" is not a port number (1-65535)`, 'invalid_port');
+    if (!validPort(p))
+      throw badInput(
+        say('reach.bad_port', '"__port__" is not a port number (1-65535)', { port: String(p) }),
+        'invalid_port',
+      );
   const urls = (plan.http?.urls ?? []).map((u) => parseCheckUrl(u, redactor).href);
   const status = parseStatusSpec(plan.http?.expectStatus);
   const external = plan.externalUrl ? parseCheckUrl(plan.externalUrl, redactor).href : null;
   const dns = plan.dns ?? {};
   const wantDns = dns.authoritative || dns.public || dns.system;
   if ((wantDns || ports.length) && !names.length)
-    throw badInput('no host name to check: set at least one name', 'no_names');
+    throw badInput(say('reach.no_names', 'no host name to check: set at least one name'), 'no_names');
   const expectedFor = (n: string): ExpectedAddresses => expectedByName.get(n) ?? expectedAll;
   let natInput: NatEvidence | null = null;
   if (plan.nat) {
@@ -296,10 +358,14 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
   // ---- build the tasks
   type Task = () => Promise<Check[]>;
   const tasks: Task[] = [];
-  const notes: string[] = [];
+  const notes: Said[] = [];
   const dnsNames = names.filter((n) => !net.isIP(n));
   if (wantDns && dnsNames.length < names.length)
-    notes.push(`DNS checks skip ${names.filter((n) => net.isIP(n)).join(', ')}: an IP address needs no lookup`);
+    notes.push(
+      say('reach.dns_skip_ip', 'DNS checks skip __addresses__: an IP address needs no lookup', {
+        addresses: names.filter((n) => net.isIP(n)).join(', '),
+      }),
+    );
   const questions = (n: string): Array<{ types: RecordKind[]; expected: string | null }> => {
     const e = expectedFor(n);
     const qs = (['ipv4', 'ipv6'] as const).filter((f) => e[f]).map((f) => ({ types: [TYPE[f]], expected: e[f]! }));
@@ -334,7 +400,12 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
                 kind: 'dns-authoritative',
                 target: name,
                 ok: false,
-                detail: `could not find the name servers of ${name}: ${redactor.text((e as Error).message)}`,
+                ...told(
+                  say('reach.dns_no_servers', 'could not find the name servers of __name__: __reason__', {
+                    name,
+                    reason: reasonOf(e, (t) => redactor.text(t)),
+                  }),
+                ),
                 ms: Math.round(performance.now() - t0),
               },
             ];
@@ -364,7 +435,12 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
             kind: 'dns-authoritative',
             target: `${name} @ ${ns}`,
             ok: false,
-            detail: `the name server ${ns} of ${zone} has no address: it cannot answer`,
+            ...told(
+              say('reach.dns_ns_no_address', 'the name server __ns__ of __zone__ has no address: it cannot answer', {
+                ns,
+                zone: String(zone),
+              }),
+            ),
             ms: 0,
           });
         return checks;
@@ -443,7 +519,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
             kind: 'tcp',
             target: `${host}:${port}${family ? ` (IPv${family})` : ''}`,
             ok: r.ok,
-            detail: address !== name ? `${name}: ${r.detail}` : r.detail,
+            ...told(address !== name ? say('reach.named', '__name__: __detail__', { name, detail: r.said }) : r.said),
             ms: r.ms,
             data: {
               host: name,
@@ -475,7 +551,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
           kind: 'http',
           target: r.url,
           ok: r.ok,
-          detail: r.detail,
+          ...told(r.said),
           ms: r.ms,
           ...(r.warning ? { warning: r.warning } : {}),
           data: {
@@ -516,7 +592,12 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
             kind: 'external',
             target,
             ok,
-            detail: `outside check answered ${res.status}: ${said}`,
+            ...told(
+              say('reach.external_answered', 'outside check answered __status__: __answer__', {
+                status: res.status,
+                answer: said,
+              }),
+            ),
             ms: Math.round(res.ms),
             data: { status: res.status },
           },
@@ -528,7 +609,11 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
             kind: 'external',
             target,
             ok: false,
-            detail: `outside check failed: ${redactor.text((e as Error).message)}`,
+            ...told(
+              say('reach.external_failed', 'outside check failed: __reason__', {
+                reason: reasonOf(e, (t) => redactor.text(t)),
+              }),
+            ),
             ms: Math.round(performance.now() - t0),
           },
         ];
@@ -541,7 +626,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
         kind: 'nat',
         target: nat.wanAddress ? `WAN ${nat.wanAddress}` : 'NAT',
         ok: nat.verdict !== 'cgnat',
-        detail: nat.summary,
+        ...told(nat.said ?? nat.summary),
         ms: 0,
         ...(nat.verdict === 'double-nat' || nat.verdict === 'in-between' ? { warning: nat.explanation } : {}),
         data: { verdict: nat.verdict, portForwardingPossible: nat.portForwardingPossible },
@@ -550,7 +635,10 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
   }
   if (!tasks.length)
     throw badInput(
-      'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
+      say(
+        'reach.nothing_to_check',
+        'nothing to check: enable at least one check (DNS, TCP ports, an HTTP URL, an external check URL or the NAT diagnosis)',
+      ),
       'no_checks',
     );
 
@@ -576,15 +664,24 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
  * NAT: each LAN host's address is reachable only where the router lets it in). Says so in the IPv6
  * check's detail and returns one note per such name and port.
  */
-function ipv6Blocked(tcp: Array<{ name: string; port: number; family: 4 | 6 | undefined; check: Check }>): string[] {
-  const notes: string[] = [];
+function ipv6Blocked(tcp: Array<{ name: string; port: number; family: 4 | 6 | undefined; check: Check }>): Said[] {
+  const notes: Said[] = [];
   for (const v6 of tcp) {
     if (v6.family !== 6 || v6.check.ok) continue;
     const v4 = tcp.find((t) => t.family === 4 && t.name === v6.name && t.port === v6.port && t.check.ok);
     if (!v4) continue;
     const addr = typeof v6.check.data?.address === 'string' ? ` (${v6.check.data.address})` : '';
-    const sentence = `${v6.name} port ${v6.port} answers over IPv4 but not over IPv6${addr}: the router's firewall most likely blocks incoming IPv6 connections to this host (routers let them in only per device and port). Allow port ${v6.port} for this device in the router's IPv6 firewall (often called IPv6 port sharing or permit access), or check that the service also listens on IPv6.`;
-    v6.check.detail = `${v6.check.detail}. ${sentence}`;
+    const sentence = say(
+      'reach.ipv6_blocked',
+      "__name__ port __port__ answers over IPv4 but not over IPv6__address__: the router's firewall most likely blocks incoming IPv6 connections to this host (routers let them in only per device and port). Allow port __port__ for this device in the router's IPv6 firewall (often called IPv6 port sharing or permit access), or check that the service also listens on IPv6.",
+      { name: v6.name, port: v6.port, address: addr },
+    );
+    Object.assign(
+      v6.check,
+      told(
+        say('reach.detail_more', '__detail__. __more__', { detail: v6.check.said ?? v6.check.detail, more: sentence }),
+      ),
+    );
     v6.check.data = { ...v6.check.data, ipv6Blocked: true };
     notes.push(sentence);
   }
@@ -592,7 +689,7 @@ function ipv6Blocked(tcp: Array<{ name: string; port: number; family: 4 | 6 | un
 }
 
 /** Turn the results into a few sentences: what is wrong and what it probably means. */
-function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: string[], hasExternal: boolean): Diagnosis {
+function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: Said[], hasExternal: boolean): Diagnosis {
   const failed = checks.filter((c) => !c.ok);
   const dnsKinds = new Set<CheckKind>(['dns-authoritative', 'dns-public', 'dns-system']);
   const stale = failed.filter((c) => dnsKinds.has(c.kind) && c.data?.stale === true);
@@ -600,12 +697,31 @@ function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: string[], ha
   const staleCaches = stale.filter((c) => c.kind !== 'dns-authoritative');
   if (staleAuth.length)
     notes.push(
-      `${staleAuth.length} authoritative server${staleAuth.length > 1 ? 's still answer' : ' still answers'} an old value: the update has not reached ${staleAuth.length > 1 ? 'them' : 'it'} yet (zone transfer pending, or the update went to another server).`,
+      staleAuth.length > 1
+        ? say(
+            'reach.stale_auth_many',
+            '__count__ authoritative servers still answer an old value: the update has not reached them yet (zone transfer pending, or the update went to another server).',
+            { count: staleAuth.length },
+          )
+        : say(
+            'reach.stale_auth_one',
+            '1 authoritative server still answers an old value: the update has not reached it yet (zone transfer pending, or the update went to another server).',
+          ),
     );
   if (staleCaches.length) {
     const maxTtl = Math.max(0, ...staleCaches.map((c) => Number(c.data?.ttl ?? 0)));
     notes.push(
-      `${staleCaches.length} resolver${staleCaches.length > 1 ? 's' : ''} still cache${staleCaches.length > 1 ? '' : 's'} the old value; this clears by itself within ${maxTtl} s (the record's TTL).`,
+      staleCaches.length > 1
+        ? say(
+            'reach.stale_caches_many',
+            "__count__ resolvers still cache the old value; this clears by itself within __ttl__ s (the record's TTL).",
+            { count: staleCaches.length, ttl: maxTtl },
+          )
+        : say(
+            'reach.stale_caches_one',
+            "1 resolver still caches the old value; this clears by itself within __ttl__ s (the record's TTL).",
+            { ttl: maxTtl },
+          ),
     );
   }
   const dnsOk =
@@ -614,25 +730,69 @@ function diagnose(checks: Check[], nat: NatDiagnosis | null, notes: string[], ha
   const serviceFailed = failed.some((c) => (c.kind === 'tcp' && c.data?.ipv6Blocked !== true) || c.kind === 'http');
   if (serviceFailed && nat?.verdict === 'cgnat') {
     notes.push(
-      'The service checks fail as expected behind CGNAT: connections from the internet cannot reach your router over IPv4.',
+      say(
+        'reach.cgnat_services',
+        'The service checks fail as expected behind CGNAT: connections from the internet cannot reach your router over IPv4.',
+      ),
     );
   } else if (serviceFailed && (dnsOk || !checks.some((c) => dnsKinds.has(c.kind)))) {
+    const params = {
+      dns: dnsOk ? say('reach.although_dns_right', ' although DNS is right') : '',
+      outside: hasExternal
+        ? say('reach.see_external', '; see the external check for the view from outside')
+        : say('reach.use_external', '; an external check URL gives the view from outside'),
+    };
     notes.push(
-      `A service did not answer${dnsOk ? ' although DNS is right' : ''}. If this check runs inside your own network, the router may not support hairpin NAT (reaching your own public address from inside), so the result can mislead${hasExternal ? '; see the external check for the view from outside' : '; an external check URL gives the view from outside'}.`,
+      say(
+        'reach.hairpin',
+        'A service did not answer__dns__. If this check runs inside your own network, the router may not support hairpin NAT (reaching your own public address from inside), so the result can mislead__outside__.',
+        params,
+      ),
     );
   }
   if (nat && nat.verdict !== 'direct' && nat.verdict !== 'unknown') notes.push(nat.explanation);
   const skipped = checks.filter((c) => c.data?.skipped === true).length;
   if (skipped)
     notes.push(
-      `${skipped} check${skipped > 1 ? 's were' : ' was'} skipped because this computer has no IPv6 connectivity.`,
+      skipped > 1
+        ? say('reach.skipped_many', '__count__ checks were skipped because this computer has no IPv6 connectivity.', {
+            count: skipped,
+          })
+        : say('reach.skipped_one', '1 check was skipped because this computer has no IPv6 connectivity.'),
     );
   const warnings = checks.filter((c) => c.ok && c.warning).length;
-  let summary: string;
-  if (!failed.length)
-    summary = `all ${checks.length} check${checks.length === 1 ? '' : 's'} passed${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`;
-  else
-    summary = `${failed.length} of ${checks.length} check${checks.length === 1 ? '' : 's'} failed: ${failed[0].target}: ${failed[0].detail}`;
-  if (nat && nat.verdict !== 'direct' && nat.verdict !== 'unknown') summary += `. ${nat.summary}`;
-  return { summary, nat, notes };
+  let summary: Said;
+  if (!failed.length) {
+    const n = checks.length;
+    const w = !warnings
+      ? ''
+      : warnings === 1
+        ? say('reach.one_warning', ' (1 warning)')
+        : say('reach.warnings', ' (__count__ warnings)', { count: warnings });
+    summary =
+      n === 1
+        ? say('reach.passed_one', 'all 1 check passed__warnings__', { warnings: w })
+        : say('reach.passed', 'all __count__ checks passed__warnings__', { count: n, warnings: w });
+  } else {
+    const params = {
+      failed: failed.length,
+      count: checks.length,
+      target: failed[0].target,
+      detail: failed[0].said ?? failed[0].detail,
+    };
+    summary =
+      checks.length === 1
+        ? say('reach.failed_one', '__failed__ of 1 check failed: __target__: __detail__', params)
+        : say('reach.failed', '__failed__ of __count__ checks failed: __target__: __detail__', params);
+  }
+  if (nat && nat.verdict !== 'direct' && nat.verdict !== 'unknown')
+    summary = say('reach.detail_more', '__detail__. __more__', { detail: summary, more: nat.said ?? nat.summary });
+  const said = sentenceOf(summary);
+  return {
+    summary: english(summary),
+    nat,
+    notes: notes.map(english),
+    ...(said ? { said } : {}),
+    ...(notes.some((n) => typeof n !== 'string') ? { saidNotes: notes } : {}),
+  };
 }

@@ -16,7 +16,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { badInput, transient } from '../errors';
+import { badInput, english, say, transient, type Sentence } from '../errors';
+import { listSaid, type Said } from '../dns/said';
 import { Redactor } from '../redact';
 import { USER_AGENT } from '../version';
 
@@ -38,11 +39,19 @@ export function parseStatusSpec(input: string | number | undefined | null): Stat
       ranges.push([Number(m[1]), Number(m[2])]);
     else
       throw badInput(
-        `"${part}" is not an HTTP status: use e.g. 200, 2xx, 200-399 or a comma-separated list`,
+        say(
+          'reach.status_spec',
+          '"__part__" is not an HTTP status: use e.g. 200, 2xx, 200-399 or a comma-separated list',
+          { part },
+        ),
         'invalid_status',
       );
     const last = ranges[ranges.length - 1];
-    if (last[0] < 100 || last[1] > 599) throw badInput(`"${part}" is not an HTTP status (100-599)`, 'invalid_status');
+    if (last[0] < 100 || last[1] > 599)
+      throw badInput(
+        say('reach.status_range', '"__part__" is not an HTTP status (100-599)', { part }),
+        'invalid_status',
+      );
   }
   return { text: raw.replace(/\s+/g, ''), test: (s) => ranges.some(([a, b]) => s >= a && s <= b) };
 }
@@ -54,13 +63,19 @@ export function parseCheckUrl(text: string, redactor = new Redactor()): URL {
     u = new URL(String(text).trim());
   } catch {
     throw badInput(
-      `"${redactor.text(String(text)).slice(0, 100)}" is not a URL (expected e.g. https://home.example.com/)`,
+      say('reach.not_url', '"__text__" is not a URL (expected e.g. https://home.example.com/)', {
+        text: redactor.text(String(text)).slice(0, 100),
+      }),
       'invalid_url',
     );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw badInput(`${redactor.text(u.href)}: only http:// and https:// URLs can be checked`, 'invalid_url');
-  if (!u.hostname) throw badInput(`${redactor.text(u.href)} has no host`, 'invalid_url');
+    throw badInput(
+      say('reach.url_scheme', '__url__: only http:// and https:// URLs can be checked', { url: redactor.text(u.href) }),
+      'invalid_url',
+    );
+  if (!u.hostname)
+    throw badInput(say('reach.url_no_host', '__url__ has no host', { url: redactor.text(u.href) }), 'invalid_url');
   return u;
 }
 
@@ -104,38 +119,54 @@ export interface HttpResult {
   /** `ok`, `status` (unexpected status), `timeout`, `certificate`, or a system error code. */
   code: string;
   detail: string;
+  /** `detail` as a sentence, for the adapter to say in the user's language. */
+  said: Sentence;
   /** Something to look at although the check passed (certificate expiring soon). */
   warning?: string;
   certificate?: CertificateInfo;
   ms: number;
 }
 
-const CERT_WORDS: Record<string, string> = {
-  CERT_HAS_EXPIRED: 'the certificate has expired',
-  CERT_NOT_YET_VALID: 'the certificate is not valid yet (check the clock)',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed, so no browser trusts it',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in a self-signed CA that is not trusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate was issued by a CA that is not trusted here',
-  UNABLE_TO_GET_ISSUER_CERT: 'the issuer of the certificate is unknown',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not match the name',
-  CERT_REVOKED: 'the certificate has been revoked',
-  CERT_SIGNATURE_FAILURE: 'the certificate signature is invalid',
+const CERT_WORDS: Record<string, () => Sentence> = {
+  CERT_HAS_EXPIRED: () => say('reach.cert_expired', 'the certificate has expired'),
+  CERT_NOT_YET_VALID: () => say('reach.cert_not_yet_valid', 'the certificate is not valid yet (check the clock)'),
+  DEPTH_ZERO_SELF_SIGNED_CERT: () =>
+    say('reach.cert_self_signed', 'the certificate is self-signed, so no browser trusts it'),
+  SELF_SIGNED_CERT_IN_CHAIN: () =>
+    say('reach.cert_self_signed_chain', 'the certificate chain ends in a self-signed CA that is not trusted'),
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: () =>
+    say(
+      'reach.cert_unverifiable',
+      'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
+    ),
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: () =>
+    say('reach.cert_untrusted_ca', 'the certificate was issued by a CA that is not trusted here'),
+  UNABLE_TO_GET_ISSUER_CERT: () => say('reach.cert_unknown_issuer', 'the issuer of the certificate is unknown'),
+  ERR_TLS_CERT_ALTNAME_INVALID: () => say('reach.cert_name_mismatch', 'the certificate does not match the name'),
+  CERT_REVOKED: () => say('reach.cert_revoked', 'the certificate has been revoked'),
+  CERT_SIGNATURE_FAILURE: () => say('reach.cert_bad_signature', 'the certificate signature is invalid'),
 };
 
 const isCertError = (code: string) => code in CERT_WORDS || /CERT|SELF_SIGNED|UNABLE_TO_/.test(code);
 
-const NET_WORDS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused: nothing listens there, or the router has no port forward for it',
-  ECONNRESET: 'the connection was reset',
-  ENOTFOUND: 'the name does not resolve',
-  EAI_AGAIN: 'the name could not be looked up right now',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable (no route for this address family)',
-  EPROTO: 'TLS handshake failed (is this really an HTTPS port?)',
-  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (is this really an HTTPS port?)',
+const NET_WORDS: Record<string, () => Sentence> = {
+  ECONNREFUSED: () =>
+    say('reach.http_refused', 'connection refused: nothing listens there, or the router has no port forward for it'),
+  ECONNRESET: () => say('reach.http_reset', 'the connection was reset'),
+  ENOTFOUND: () => say('reach.http_no_name', 'the name does not resolve'),
+  EAI_AGAIN: () => say('reach.http_lookup_failed', 'the name could not be looked up right now'),
+  EHOSTUNREACH: () => say('reach.http_host_unreachable', 'host unreachable'),
+  ENETUNREACH: () => say('reach.http_net_unreachable', 'network unreachable (no route for this address family)'),
+  EPROTO: () => say('reach.http_tls_failed', 'TLS handshake failed (is this really an HTTPS port?)'),
+  ERR_SSL_WRONG_VERSION_NUMBER: () =>
+    say('reach.http_tls_failed', 'TLS handshake failed (is this really an HTTPS port?)'),
 };
+
+/** The problems of a certificate described by describeCert, as a sentence (its English is `problem`). */
+const problemSaid = new WeakMap<CertificateInfo, Said>();
+
+const CANCELLED = () => transient(say('reach.http_cancelled', 'HTTP check cancelled'), { code: 'aborted' });
+const UNKNOWN = () => say('reach.unknown', 'unknown');
 
 const hostOf = (u: URL) => u.hostname.replace(/^\[(.*)\]$/, '$1');
 const name = (o: unknown) => {
@@ -185,11 +216,22 @@ function describeCert(
     trusted,
     fingerprint256: cert.fingerprint256,
   };
-  const problems: string[] = [];
-  if (authError) problems.push(CERT_WORDS[authError] ?? authError);
-  if (identity) problems.push(`it is for ${altNames.join(', ') || info.subject || 'another name'}, not ${host}`);
-  if (days < 0 && authError !== 'CERT_HAS_EXPIRED') problems.push(`it expired on ${info.validTo.slice(0, 10)}`);
-  if (problems.length) info.problem = problems.join('; ');
+  const problems: Said[] = [];
+  if (authError) problems.push(CERT_WORDS[authError]?.() ?? authError);
+  if (identity)
+    problems.push(
+      say('reach.cert_other_name', 'it is for __names__, not __host__', {
+        names: altNames.join(', ') || info.subject || say('reach.cert_another_name', 'another name'),
+        host,
+      }),
+    );
+  if (days < 0 && authError !== 'CERT_HAS_EXPIRED')
+    problems.push(say('reach.cert_expired_on', 'it expired on __date__', { date: info.validTo.slice(0, 10) }));
+  if (problems.length) {
+    const said = listSaid(problems);
+    info.problem = english(said);
+    problemSaid.set(info, said);
+  }
   return info;
 }
 
@@ -244,7 +286,7 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
   const host = hostOf(u);
   const secure = u.protocol === 'https:';
   const port = Number(u.port) || (secure ? 443 : 80);
-  if (p.signal?.aborted) throw transient('HTTP check cancelled', { code: 'aborted' });
+  if (p.signal?.aborted) throw CANCELLED();
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
 
@@ -292,7 +334,7 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
     req.on('error', (e: NodeJS.ErrnoException) => finish({ code: e.code ?? 'error', err: e }));
     req.end();
   });
-  if (raw.code === 'aborted') throw transient('HTTP check cancelled', { code: 'aborted' });
+  if (raw.code === 'aborted') throw CANCELLED();
 
   const ms = elapsed();
   const base = { url: safeUrl, ms };
@@ -302,24 +344,37 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
     let warning: string | undefined;
     if (c && c.daysToExpiry < warnDays)
       warning = `the certificate expires in ${c.daysToExpiry} day${c.daysToExpiry === 1 ? '' : 's'} (${c.validTo.slice(0, 10)}); is automatic renewal working?`;
-    const certText = c ? `; certificate valid for ${c.daysToExpiry} more days, issued by ${c.issuer || 'unknown'}` : '';
+    const cert = c
+      ? say('reach.http_cert_valid', '; certificate valid for __days__ more days, issued by __issuer__', {
+          days: c.daysToExpiry,
+          issuer: c.issuer || UNKNOWN(),
+        })
+      : '';
+    const said = ok
+      ? say('reach.http_answered', 'answered __status____cert__', { status: raw.status, cert })
+      : say('reach.http_unexpected', 'answered __status__, expected __expected____cert__', {
+          status: raw.status,
+          expected: spec.text,
+          cert,
+        });
     return {
       ...base,
       ok,
       status: raw.status,
       code: ok ? 'ok' : 'status',
-      detail: ok ? `answered ${raw.status}${certText}` : `answered ${raw.status}, expected ${spec.text}${certText}`,
+      detail: english(said),
+      said,
       ...(warning ? { warning } : {}),
       ...(c ? { certificate: c } : {}),
     };
   }
   if (raw.code === 'timeout') {
-    return {
-      ...base,
-      ok: false,
-      code: 'timeout',
-      detail: `no answer within ${timeoutMs} ms: the service is not answering, a firewall drops the connection, or (checked from inside your network) the router does not support hairpin NAT`,
-    };
+    const said = say(
+      'reach.http_timeout',
+      'no answer within __ms__ ms: the service is not answering, a firewall drops the connection, or (checked from inside your network) the router does not support hairpin NAT',
+      { ms: timeoutMs },
+    );
+    return { ...base, ok: false, code: 'timeout', detail: english(said), said };
   }
   if (secure && isCertError(raw.code)) {
     const left = Math.max(500, timeoutMs - ms);
@@ -329,17 +384,27 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
       family: p.family,
       signal: p.signal,
     });
-    if (p.signal?.aborted) throw transient('HTTP check cancelled', { code: 'aborted' });
-    const why = cert?.problem ?? CERT_WORDS[raw.code] ?? raw.err?.message ?? raw.code;
+    if (p.signal?.aborted) throw CANCELLED();
+    const why: Said =
+      (cert && (problemSaid.get(cert) ?? cert.problem)) ?? CERT_WORDS[raw.code]?.() ?? raw.err?.message ?? raw.code;
+    const issued = cert
+      ? say('reach.http_cert_issued', ' (issued by __issuer__, valid until __until__)', {
+          issuer: cert.issuer || UNKNOWN(),
+          until: cert.validTo.slice(0, 10),
+        })
+      : '';
+    const said = say('reach.http_cert_problem', 'certificate problem: __why____issued__', { why, issued });
     return {
       ...base,
       ms: elapsed(),
       ok: false,
       code: 'certificate',
-      detail: `certificate problem: ${why}${cert ? ` (issued by ${cert.issuer || 'unknown'}, valid until ${cert.validTo.slice(0, 10)})` : ''}`,
+      detail: english(said),
+      said,
       ...(cert ? { certificate: cert } : {}),
     };
   }
-  const words = NET_WORDS[raw.code] ?? redactor.text(raw.err?.message ?? raw.code);
-  return { ...base, ok: false, code: raw.code, detail: `${u.host}: ${words}` };
+  const words = NET_WORDS[raw.code]?.() ?? redactor.text(raw.err?.message ?? raw.code);
+  const said = say('reach.http_failed', '__host__: __words__', { host: u.host, words });
+  return { ...base, ok: false, code: raw.code, detail: english(said), said };
 }

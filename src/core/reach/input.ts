@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { parseAddress } from '../address';
-import { badInput } from '../errors';
+import { badInput, say } from '../errors';
 import { checkName, type ExpectedAddresses } from './checks';
 
 /** The fields of an incoming msg this node reads, checked (the schemas: the node's input schemas). */
@@ -83,6 +83,8 @@ export function readInput(cfg: ReachDefaults, msg: ReachMsgFields | null): RunIn
     if (!names.length && msg.hostname) names = ([] as string[]).concat(msg.hostname);
   }
   if (wanAddress && parseAddress(wanAddress)?.family !== 'ipv4')
-    throw badInput(`WAN address ${wanAddress} must be an IPv4 address`);
+    throw badInput(
+      say('reach.wan_not_ipv4', 'WAN address __address__ must be an IPv4 address', { address: String(wanAddress) }),
+    );
   return { names, expected, expectedByName, wanAddress, routerNoPublicAddress, updated };
 }

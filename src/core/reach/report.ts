@@ -2,6 +2,8 @@
  * A reachability-check run as messages and a status line, free of Node-RED: output 1 (every run),
  * the alert (transitions only: one `down`, one `recovered`), the error of a transition to down.
  */
+import { english, isSentence, say, type Sentence } from '../errors';
+import type { Said } from '../dns/said';
 import { clip } from '../text';
 import type { Check, ReachReport } from './checks';
 import type { MonitorOutcome } from './monitor';
@@ -15,9 +17,45 @@ export interface ReachMessages {
   downError: Error | null;
 }
 
-/** Output 1 (`msg`, the input msg, gets the payload and topic; null: a new msg), the alert and the down error. */
-export function reachMessages(o: MonitorOutcome<ReachRun>, topic: string, msg: Message | null): ReachMessages {
-  const { report, propagation } = o.report;
+/** How the adapter says a sentence (the runtime's language); the core says English. */
+export type Speak = (s: Sentence) => string;
+
+/**
+ * The report as the user reads it: the texts written as sentences (check details, the summary,
+ * the notes) said by `speak`, the sentences themselves left out.
+ */
+export function spokenReport(report: ReachReport, speak: Speak = english): ReachReport {
+  const said = (text: string, s: Said | undefined) => (isSentence(s) && english(s) === text ? speak(s) : text);
+  const { said: summary, saidNotes, ...diagnosis } = report.diagnosis;
+  const natSaid = (nat: typeof diagnosis.nat) => {
+    if (!nat) return nat;
+    const { said: s, ...rest } = nat;
+    return { ...rest, summary: said(rest.summary, s) };
+  };
+  return {
+    ...report,
+    checks: report.checks.map(({ said: s, ...c }) => ({ ...c, detail: said(c.detail, s) })),
+    diagnosis: {
+      ...diagnosis,
+      nat: natSaid(diagnosis.nat),
+      summary: said(diagnosis.summary, summary),
+      notes: diagnosis.notes.map((n, i) => said(n, saidNotes?.[i])),
+    },
+  };
+}
+
+/**
+ * Output 1 (`msg`, the input msg, gets the payload and topic; null: a new msg), the alert and the
+ * down error, their texts said by `speak` (default: English).
+ */
+export function reachMessages(
+  o: MonitorOutcome<ReachRun>,
+  topic: string,
+  msg: Message | null,
+  speak: Speak = english,
+): ReachMessages {
+  const { propagation } = o.report;
+  const report = spokenReport(o.report.report, speak);
   const checkedAt = new Date(o.at).toISOString();
   const payload: Record<string, unknown> = { ...report, checkedAt };
   if (propagation) payload.propagation = propagation;
@@ -39,7 +77,10 @@ export function reachMessages(o: MonitorOutcome<ReachRun>, topic: string, msg: M
       diagnosis: report.diagnosis,
     },
   };
-  return { out, alert, downError: down ? new Error(`not reachable: ${report.diagnosis.summary}`) : null };
+  const downError = down
+    ? new Error(speak(say('reach.not_reachable', 'not reachable: __summary__', { summary: report.diagnosis.summary })))
+    : null;
+  return { out, alert, downError };
 }
 
 /** A status dot as Node-RED draws it. */

@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 
 export interface RouteEntry {
   iface: string;
@@ -122,7 +122,12 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<Gatewa
   const manual = opts.gateway?.trim();
   if (manual) {
     if (net.isIP(manual) !== 4) {
-      throw transient(`the router address "${manual.slice(0, 60)}" is not an IPv4 address`, { code: 'bad_gateway' });
+      throw transient(
+        say('ip.bad_gateway', 'the router address "__address__" is not an IPv4 address', {
+          address: manual.slice(0, 60),
+        }),
+        { code: 'bad_gateway' },
+      );
     }
     const local = localAddressTowards(manual, readInterfaces());
     return { address: manual, interface: local?.interface, localAddress: local?.address, from: 'config' };
@@ -130,7 +135,10 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<Gatewa
   const text = await (opts.readers?.routes ?? readRoutes)();
   if (text === null) {
     throw transient(
-      "cannot find the router: this system has no /proc/net/route (not Linux?). Enter the router's address (e.g. 192.168.1.1) by hand.",
+      say(
+        'ip.no_route_table',
+        "cannot find the router: this system has no /proc/net/route (not Linux?). Enter the router's address (e.g. 192.168.1.1) by hand.",
+      ),
       { code: 'no_gateway' },
     );
   }
@@ -141,13 +149,21 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<Gatewa
   if (!viaRouter) {
     if (defaults.length) {
       throw transient(
-        `the default route goes straight out of ${defaults[0].iface} without a router (a point-to-point link such as PPPoE): this computer holds the public address itself, so use the network interface source instead of the router`,
+        say(
+          'ip.point_to_point',
+          'the default route goes straight out of __interface__ without a router (a point-to-point link such as PPPoE): this computer holds the public address itself, so use the network interface source instead of the router',
+          { interface: defaults[0].iface },
+        ),
         { code: 'no_gateway' },
       );
     }
-    throw transient('cannot find the router: this computer has no IPv4 default route (is the network up?)', {
-      code: 'no_gateway',
-    });
+    throw transient(
+      say(
+        'ip.no_default_route',
+        'cannot find the router: this computer has no IPv4 default route (is the network up?)',
+      ),
+      { code: 'no_gateway' },
+    );
   }
   const local = localAddressTowards(viaRouter.gateway, readInterfaces(), viaRouter.iface);
   return { address: viaRouter.gateway, interface: viaRouter.iface, localAddress: local?.address, from: 'route' };

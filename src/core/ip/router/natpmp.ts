@@ -15,7 +15,7 @@
  *   NAT, a second router in front of it, or its internet connection is down);
  * - 4 out of resources, 5 unsupported opcode, others → transient errors with the code.
  */
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { RouterNoPublicError } from './no-public';
 import { udpExchange, type RouterQueryOptions, type UdpExchangeResult } from './udp';
 
@@ -87,14 +87,22 @@ export async function natpmpExternalAddress(o: NatPmpOptions): Promise<NatPmpAns
       return { address: p.address!, epoch: p.epoch, ms: r.ms };
     case 1:
       throw transient(
-        `the router at ${o.gateway} does not speak NAT-PMP (it answered "unsupported version"; it may speak PCP)`,
+        say(
+          'ip.natpmp_unsupported',
+          'the router at __gateway__ does not speak NAT-PMP (it answered "unsupported version"; it may speak PCP)',
+          { gateway: o.gateway },
+        ),
         {
           code: 'natpmp_unsupported_version',
         },
       );
     case 2:
       throw transient(
-        `the router at ${o.gateway} refused NAT-PMP (it is switched off or not allowed for this computer in the router's settings)`,
+        say(
+          'ip.natpmp_refused',
+          "the router at __gateway__ refused NAT-PMP (it is switched off or not allowed for this computer in the router's settings)",
+          { gateway: o.gateway },
+        ),
         {
           code: 'natpmp_refused',
         },
@@ -104,11 +112,19 @@ export async function natpmpExternalAddress(o: NatPmpOptions): Promise<NatPmpAns
         'natpmp',
         o.gateway,
         'NAT-PMP result 3 (network failure)',
-        `the router at ${o.gateway} says it has no public address (NAT-PMP "network failure"): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down`,
+        say(
+          'ip.natpmp_no_public',
+          'the router at __gateway__ says it has no public address (NAT-PMP "network failure"): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down',
+          { gateway: o.gateway },
+        ),
       );
     default:
       throw transient(
-        `the router at ${o.gateway} answered NAT-PMP with result ${p.result} (${RESULT_TEXT[p.result] ?? 'unknown'})`,
+        say('ip.natpmp_result', 'the router at __gateway__ answered NAT-PMP with result __result__ (__name__)', {
+          gateway: o.gateway,
+          result: p.result,
+          name: RESULT_TEXT[p.result] ?? 'unknown',
+        }),
         {
           code: `natpmp_${p.result}`,
         },

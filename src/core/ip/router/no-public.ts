@@ -7,7 +7,7 @@
  * router in front of it (double NAT), or its internet connection is down. It is an answer, not
  * a failure to reach the router; callers tell it apart by `code === 'router_no_public'`.
  */
-import { DdnsError } from '../../errors';
+import { DdnsError, type Sentence } from '../../errors';
 
 export type RouterProtocol = 'natpmp' | 'pcp' | 'upnp';
 
@@ -19,7 +19,13 @@ export class RouterNoPublicError extends DdnsError {
   /** The non-public address the router reported, when it gave one (e.g. 100.64.12.34). */
   readonly routerAddress?: string;
 
-  constructor(protocol: RouterProtocol, gateway: string, reported: string, message: string, routerAddress?: string) {
+  constructor(
+    protocol: RouterProtocol,
+    gateway: string,
+    reported: string,
+    message: string | Sentence,
+    routerAddress?: string,
+  ) {
     super('transient', message, { code: 'router_no_public', detail: reported });
     this.name = 'RouterNoPublicError';
     this.protocol = protocol;

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { classify } from '../../address';
 import { RouterNoPublicError } from './no-public';
 import { udpExchange, type RouterQueryOptions } from './udp';
@@ -97,9 +97,12 @@ export function pcpMapRequest(p: {
   externalAddress?: string;
 }): Buffer {
   if (net.isIP(p.clientAddress) !== 4)
-    throw transient(`PCP needs this computer's IPv4 address, got "${p.clientAddress}"`, {
-      code: 'pcp_no_client_address',
-    });
+    throw transient(
+      say('ip.pcp_no_client_address', 'PCP needs this computer\'s IPv4 address, got "__address__"', {
+        address: p.clientAddress,
+      }),
+      { code: 'pcp_no_client_address' },
+    );
   const b = Buffer.alloc(60);
   b[0] = VERSION;
   b[1] = OP_MAP; // R bit 0: a request
@@ -181,9 +184,12 @@ export async function pcpExternalAddress(o: PcpOptions): Promise<PcpAnswer> {
   );
   const r = first.value;
   if ('unsupportedVersion' in r) {
-    throw transient(`the router at ${o.gateway} does not speak PCP (it answered "unsupported version")`, {
-      code: 'pcp_unsupported_version',
-    });
+    throw transient(
+      say('ip.pcp_unsupported', 'the router at __gateway__ does not speak PCP (it answered "unsupported version")', {
+        gateway: o.gateway,
+      }),
+      { code: 'pcp_unsupported_version' },
+    );
   }
   if (r.result !== 0) {
     const name = PCP_RESULTS[r.result] ?? 'unknown';
@@ -192,13 +198,21 @@ export async function pcpExternalAddress(o: PcpOptions): Promise<PcpAnswer> {
         'pcp',
         o.gateway,
         'PCP result 7 (NETWORK_FAILURE)',
-        `the router at ${o.gateway} says it has no public address (PCP NETWORK_FAILURE): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down`,
+        say(
+          'ip.pcp_no_public',
+          'the router at __gateway__ says it has no public address (PCP NETWORK_FAILURE): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down',
+          { gateway: o.gateway },
+        ),
       );
     }
-    throw transient(`the router at ${o.gateway} answered PCP with result ${r.result} (${name})`, {
-      code: `pcp_${r.result}`,
-      detail: name,
-    });
+    throw transient(
+      say('ip.pcp_result', 'the router at __gateway__ answered PCP with result __result__ (__name__)', {
+        gateway: o.gateway,
+        result: r.result,
+        name,
+      }),
+      { code: `pcp_${r.result}`, detail: name },
+    );
   }
   // Delete the probe mapping at once: same nonce, protocol and internal port, lifetime 0.
   let deleted = false;

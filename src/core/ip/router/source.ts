@@ -24,7 +24,8 @@
  * - The router is asked from the interface towards it; the detector's `localAddress` (multi-WAN
  *   sending address) does not apply and is ignored.
  */
-import { transient, toDdnsError } from '../../errors';
+import { english, say, transient, toDdnsError } from '../../errors';
+import { listSaid, reasonOf, type Said } from '../../dns/said';
 import { classify } from '../../address';
 import type { DetectionResult } from '../types';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
@@ -79,6 +80,8 @@ export interface RouterSource extends IpSource {
 }
 
 const NAMES: Record<RouterProtocol, string> = { natpmp: 'NAT-PMP', upnp: 'UPnP', pcp: 'PCP' };
+
+const ROUTER_CANCELLED = () => transient(say('ip.router_cancelled', 'router lookup cancelled'), { code: 'aborted' });
 
 export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource {
   const learned = new Map<string, RouterProtocol>();
@@ -139,7 +142,9 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
     },
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
       if (ctx.family !== 'ipv4')
-        throw transient('the router can only tell its IPv4 address', { code: 'family_unsupported' });
+        throw transient(say('ip.router_ipv4_only', 'the router can only tell its IPv4 address'), {
+          code: 'family_unsupported',
+        });
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       let gw: GatewayInfo;
@@ -159,17 +164,22 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
       }
       const gateway = gw.address;
       const budget = Math.max(1, ctx.timeoutMs);
-      const failures: string[] = [];
+      const failures: Said[] = [];
       let allSilent = true;
       /** The "no public address" error made here from a non-public answer (its evidence is set). */
       let judged: RouterNoPublicError | undefined;
       let list = order(gateway);
       for (let i = 0; i < list.length; i++) {
         const p = list[i];
-        if (ctx.signal.aborted) throw transient('router lookup cancelled', { code: 'aborted' });
+        if (ctx.signal.aborted) throw ROUTER_CANCELLED();
         const left = budget - elapsed();
         if (left < 20) {
-          failures.push(`${NAMES[p]}: no time left`);
+          failures.push(
+            say('ip.source_failed', '__source__: __reason__', {
+              source: NAMES[p],
+              reason: say('ip.no_time_left', 'no time left'),
+            }),
+          );
           continue;
         }
         try {
@@ -216,11 +226,10 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
             throw e;
           }
           const err = toDdnsError(e);
-          if (err.code === 'aborted' || ctx.signal.aborted)
-            throw transient('router lookup cancelled', { code: 'aborted' });
+          if (err.code === 'aborted' || ctx.signal.aborted) throw ROUTER_CANCELLED();
           if (learned.get(gateway) === p) learned.delete(gateway);
           if (err.code !== 'router_timeout') allSilent = false;
-          failures.push(`${NAMES[p]}: ${err.message}`);
+          failures.push(say('ip.source_failed', '__source__: __reason__', { source: NAMES[p], reason: reasonOf(err) }));
           if (p === 'natpmp' && err.code === 'natpmp_unsupported_version' && opts.enablePcp) {
             // The gateway speaks PCP only: ask it next.
             list = [...list.slice(0, i + 1), 'pcp', ...list.slice(i + 1).filter((x) => x !== 'pcp')];
@@ -228,7 +237,15 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
         }
       }
       const hint = allSilent && gw.from === 'route' ? containerHint(gateway, opts.containerProbe) : null;
-      const why = `the router at ${gateway} did not tell its public address (${failures.join('; ')})`;
+      const whySaid = say(
+        'ip.router_no_answer',
+        'the router at __gateway__ did not tell its public address (__failures__)',
+        {
+          gateway,
+          failures: listSaid(failures),
+        },
+      );
+      const why = english(whySaid);
       evidence = {
         gateway,
         protocol: null,
@@ -239,8 +256,13 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
       };
       const advice =
         hint ??
-        'If your router has a setting for UPnP or NAT-PMP (sometimes called "allow apps to open ports"), switch it on, or remove the router source; the other sources carry on.';
-      throw transient(`${why}. ${advice}`, { code: allSilent ? 'router_timeout' : 'router_failed' });
+        say(
+          'ip.router_advice',
+          'If your router has a setting for UPnP or NAT-PMP (sometimes called "allow apps to open ports"), switch it on, or remove the router source; the other sources carry on.',
+        );
+      throw transient(say('ip.router_failed', '__why__. __advice__', { why: whySaid, advice }), {
+        code: allSilent ? 'router_timeout' : 'router_failed',
+      });
     },
   };
 }

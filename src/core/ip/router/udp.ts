@@ -13,7 +13,7 @@
  *   closed before the promise settles; no timer survives.
  */
 import dgram from 'node:dgram';
-import { transient } from '../../errors';
+import { say, transient, type Sentence } from '../../errors';
 
 export interface LocalEnd {
   address: string;
@@ -60,19 +60,23 @@ export interface UdpExchangeResult<T> {
   sends: number;
 }
 
-const NET_ERRORS: Record<string, string> = {
-  EHOSTUNREACH: 'the router cannot be reached (host unreachable)',
-  ENETUNREACH: 'the router cannot be reached (network unreachable)',
-  EADDRNOTAVAIL: 'the local address to send from is not available',
-  EPERM: 'a firewall on this computer blocked the request',
-  EACCES: 'a firewall on this computer blocked the request',
+const NET_ERRORS: Record<string, () => Sentence> = {
+  EHOSTUNREACH: () => say('ip.router_host_unreachable', 'the router cannot be reached (host unreachable)'),
+  ENETUNREACH: () => say('ip.router_net_unreachable', 'the router cannot be reached (network unreachable)'),
+  EADDRNOTAVAIL: () => say('ip.local_address_unavailable', 'the local address to send from is not available'),
+  EPERM: () => say('ip.firewall_blocked', 'a firewall on this computer blocked the request'),
+  EACCES: () => say('ip.firewall_blocked', 'a firewall on this computer blocked the request'),
 };
+
+const cancelledAt = (protocol: string, where: string) =>
+  transient(say('ip.udp_cancelled', '__protocol__ request to __where__ was cancelled', { protocol, where }), {
+    code: 'aborted',
+  });
 
 export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeResult<T>> {
   return new Promise((resolve, reject) => {
     const where = `${o.host}:${o.port}`;
-    if (o.signal?.aborted)
-      return reject(transient(`${o.protocol} request to ${where} was cancelled`, { code: 'aborted' }));
+    if (o.signal?.aborted) return reject(cancelledAt(o.protocol, where));
     const socket = dgram.createSocket('udp4');
     const started = performance.now();
     let retry: NodeJS.Timeout | undefined;
@@ -98,7 +102,7 @@ export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeRes
         settle();
       }
     };
-    const onAbort = () => finish(transient(`${o.protocol} request to ${where} was cancelled`, { code: 'aborted' }));
+    const onAbort = () => finish(cancelledAt(o.protocol, where));
     o.signal?.addEventListener('abort', onAbort, { once: true });
 
     const send = () => {
@@ -115,16 +119,28 @@ export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeRes
       const code = (e as NodeJS.ErrnoException).code ?? 'network';
       if (code === 'ECONNREFUSED') {
         return finish(
-          transient(`the router at ${o.host} does not offer ${o.protocol} (nothing answers on UDP port ${o.port})`, {
-            code: 'router_refused',
-          }),
+          transient(
+            say(
+              'ip.router_refused',
+              'the router at __host__ does not offer __protocol__ (nothing answers on UDP port __port__)',
+              { host: o.host, protocol: o.protocol, port: o.port },
+            ),
+            { code: 'router_refused' },
+          ),
         );
       }
       finish(
-        transient(`${o.protocol} request to ${where} failed: ${NET_ERRORS[code] ?? e.message}`, {
-          code,
-          detail: e.message,
-        }),
+        transient(
+          say('ip.udp_failed', '__protocol__ request to __where__ failed: __reason__', {
+            protocol: o.protocol,
+            where,
+            reason: NET_ERRORS[code]?.() ?? e.message,
+          }),
+          {
+            code,
+            detail: e.message,
+          },
+        ),
       );
     };
 
@@ -144,7 +160,21 @@ export function udpExchange<T>(o: UdpExchangeOptions<T>): Promise<UdpExchangeRes
       () =>
         finish(
           transient(
-            `the router at ${o.host} did not answer ${o.protocol} within ${o.timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'})`,
+            sends === 1
+              ? say(
+                  'ip.router_timeout_one',
+                  'the router at __host__ did not answer __protocol__ within __ms__ ms (1 try)',
+                  {
+                    host: o.host,
+                    protocol: o.protocol,
+                    ms: o.timeoutMs,
+                  },
+                )
+              : say(
+                  'ip.router_timeout',
+                  'the router at __host__ did not answer __protocol__ within __ms__ ms (__tries__ tries)',
+                  { host: o.host, protocol: o.protocol, ms: o.timeoutMs, tries: sends },
+                ),
             {
               code: 'router_timeout',
             },

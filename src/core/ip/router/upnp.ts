@@ -17,7 +17,7 @@
  */
 import dgram from 'node:dgram';
 import { z } from 'zod';
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { excerpt, httpRequest } from '../../http';
 import { USER_AGENT } from '../../version';
 import { classify } from '../../address';
@@ -130,7 +130,7 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
         settle();
       }
     };
-    const onAbort = () => finish(transient('UPnP search was cancelled', { code: 'aborted' }));
+    const onAbort = () => finish(transient(say('ip.upnp_cancelled', 'UPnP search was cancelled'), { code: 'aborted' }));
     if (o.signal?.aborted) return onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -153,7 +153,11 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
     };
 
     socket.on('error', (e) =>
-      finish(transient(`UPnP search failed: ${e.message}`, { code: (e as NodeJS.ErrnoException).code ?? 'network' })),
+      finish(
+        transient(say('ip.upnp_failed', 'UPnP search failed: __reason__', { reason: e.message }), {
+          code: (e as NodeJS.ErrnoException).code ?? 'network',
+        }),
+      ),
     );
     socket.on('message', (msg, from) => {
       if (over) return;
@@ -167,7 +171,11 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
       if (!loc.success || new URL(loc.data).hostname !== o.gateway) {
         return finish(
           transient(
-            `the router at ${o.gateway} gave an unusable UPnP description address (${excerpt(a.location, undefined, 80)}); only http:// addresses on the router itself are accepted`,
+            say(
+              'ip.upnp_bad_location',
+              'the router at __gateway__ gave an unusable UPnP description address (__location__); only http:// addresses on the router itself are accepted',
+              { gateway: o.gateway, location: excerpt(a.location, undefined, 80) },
+            ),
             { code: 'upnp_bad_location' },
           ),
         );
@@ -176,10 +184,18 @@ export function ssdpDiscover(o: UpnpOptions & { timeoutMs: number }): Promise<{ 
     });
     timers.push(
       setTimeout(() => {
-        const other = seenElsewhere ? ` (a UPnP device at ${seenElsewhere} answered, but it is not the router)` : '';
+        const other = seenElsewhere
+          ? say('ip.upnp_other_device', ' (a UPnP device at __address__ answered, but it is not the router)', {
+              address: seenElsewhere,
+            })
+          : '';
         finish(
           transient(
-            `the router at ${o.gateway} did not answer the UPnP search within ${o.timeoutMs} ms${other}; UPnP may be switched off in the router's settings`,
+            say(
+              'ip.upnp_timeout',
+              "the router at __gateway__ did not answer the UPnP search within __ms__ ms__other__; UPnP may be switched off in the router's settings",
+              { gateway: o.gateway, ms: o.timeoutMs, other },
+            ),
             { code: 'router_timeout' },
           ),
         );
@@ -320,15 +336,22 @@ export async function fetchServices(location: string, o: UpnpOptions & { timeout
     signal: o.signal,
   });
   if (res.status !== 200) {
-    throw transient(`the router's UPnP description (${location}) answered HTTP ${res.status}`, {
-      code: `http_${res.status}`,
-      detail: excerpt(res.body),
-    });
+    throw transient(
+      say('ip.upnp_description_status', "the router's UPnP description (__location__) answered HTTP __status__", {
+        location,
+        status: res.status,
+      }),
+      { code: `http_${res.status}`, detail: excerpt(res.body) },
+    );
   }
   const services = parseDescription(res.body, location, o.gateway);
   if (!services.length) {
     throw transient(
-      `the router at ${o.gateway} speaks UPnP but offers no internet connection service (WANIPConnection or WANPPPConnection)`,
+      say(
+        'ip.upnp_no_wan_service',
+        'the router at __gateway__ speaks UPnP but offers no internet connection service (WANIPConnection or WANPPPConnection)',
+        { gateway: o.gateway },
+      ),
       { code: 'upnp_no_wan_service' },
     );
   }
@@ -365,7 +388,7 @@ export async function soapGetExternalIp(
     const what = code
       ? `UPnP error ${excerpt(code, undefined, 10)}${desc ? ` (${excerpt(desc, undefined, 80)})` : ''}`
       : `HTTP ${res.status}`;
-    throw transient(`the router refused GetExternalIPAddress: ${what}`, {
+    throw transient(say('ip.upnp_refused', 'the router refused GetExternalIPAddress: __what__', { what }), {
       code: code && /^\d+$/.test(code) ? `upnp_${code}` : `http_${res.status}`,
       detail: excerpt(res.body),
     });
@@ -373,7 +396,11 @@ export async function soapGetExternalIp(
   const parsed = soapAnswerSchema.safeParse({ NewExternalIPAddress: firstElementText(doc, 'NewExternalIPAddress') });
   if (!parsed.success) {
     throw transient(
-      `the router's GetExternalIPAddress answer has no usable NewExternalIPAddress (${excerpt(res.body, undefined, 80)})`,
+      say(
+        'ip.upnp_bad_answer',
+        "the router's GetExternalIPAddress answer has no usable NewExternalIPAddress (__answer__)",
+        { answer: excerpt(res.body, undefined, 80) },
+      ),
       { code: 'upnp_bad_answer' },
     );
   }
@@ -418,8 +445,20 @@ export async function upnpExternalAddress(o: UpnpOptions): Promise<UpnpAnswer> {
       'upnp',
       o.gateway,
       `UPnP GetExternalIPAddress answered an empty address (${empty.join(', ')})`,
-      `the router at ${o.gateway} says it has no public address (UPnP answered an empty external address): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down`,
+      say(
+        'ip.upnp_no_public',
+        'the router at __gateway__ says it has no public address (UPnP answered an empty external address): your provider probably uses carrier-grade NAT (CGNAT), there is another router in front of it, or its internet connection is down',
+        { gateway: o.gateway },
+      ),
     );
   }
-  throw lastError ?? transient(`the router at ${o.gateway} gave no address over UPnP`, { code: 'upnp_bad_answer' });
+  throw (
+    lastError ??
+    transient(
+      say('ip.upnp_no_address', 'the router at __gateway__ gave no address over UPnP', { gateway: o.gateway }),
+      {
+        code: 'upnp_bad_answer',
+      },
+    )
+  );
 }

@@ -3,7 +3,7 @@
  * `key=value`, of which `ip=` is the address the request came from. Reached by IP literal, so no
  * DNS lookup is needed and the family is fixed by the URL itself.
  */
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { excerpt } from '../../http';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 import { endpointFor, endpointFamilies, getOverFamily, hostOf, labelOf, refuseHtml, type Endpoints } from './common';
@@ -38,9 +38,13 @@ export function cloudflareTraceSource(overrides: Endpoints = {}): IpSource {
       refuseHtml(url, res.body, ctx);
       const ip = parseTrace(res.body);
       if (ip === null) {
-        throw transient(`${hostOf(url)} answered without an "ip=" line: ${excerpt(res.body, ctx.redactor, 80)}`, {
-          code: 'trace_no_ip',
-        });
+        throw transient(
+          say('ip.trace_no_ip', '__host__ answered without an "ip=" line: __answer__', {
+            host: hostOf(url),
+            answer: excerpt(res.body, ctx.redactor, 80),
+          }),
+          { code: 'trace_no_ip' },
+        );
       }
       return { address: ip, info: { host: hostOf(url) } };
     },

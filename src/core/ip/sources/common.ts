@@ -2,7 +2,7 @@
  * Pieces shared by the address sources: one HTTP GET that travels over the lookup's own family,
  * with the source's timeout, signal, local address, redactor and a small body cap.
  */
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { excerpt, httpRequest, type HttpResponse } from '../../http';
 import { familyLabel, type Family } from '../../address';
 import type { SourceContext } from '../types';
@@ -46,10 +46,17 @@ export async function getOverFamily(
     headers: { accept: 'text/plain, application/json;q=0.9, */*;q=0.1' },
   });
   if (res.status < 200 || res.status > 299) {
-    throw transient(`${hostOf(url)} answered HTTP ${res.status}: ${excerpt(res.body, ctx.redactor)}`, {
-      code: `http_${res.status}`,
-      detail: excerpt(res.body, ctx.redactor),
-    });
+    throw transient(
+      say('ip.http_status', '__host__ answered HTTP __status__: __answer__', {
+        host: hostOf(url),
+        status: res.status,
+        answer: excerpt(res.body, ctx.redactor),
+      }),
+      {
+        code: `http_${res.status}`,
+        detail: excerpt(res.body, ctx.redactor),
+      },
+    );
   }
   return res;
 }
@@ -58,7 +65,10 @@ export async function getOverFamily(
 export function refuseHtml(url: string, body: string, ctx: SourceContext): void {
   if (looksLikeHtml(body)) {
     throw transient(
-      `${hostOf(url)} answered with a web page (${excerpt(body, ctx.redactor, 80)}) instead of an address`,
+      say('ip.html_answer', '__host__ answered with a web page (__answer__) instead of an address', {
+        host: hostOf(url),
+        answer: excerpt(body, ctx.redactor, 80),
+      }),
       {
         code: 'html_answer',
       },
@@ -86,6 +96,12 @@ export function labelOf(name: string, e: Endpoints): string {
 /** The endpoint for `family`, or a clear error when the source has none (the detector filters first). */
 export function endpointFor(e: Endpoints, family: Family, name: string): string {
   const url = e[family];
-  if (!url) throw transient(`${name} has no ${familyLabel(family)} service`, { code: 'family_unsupported' });
+  if (!url)
+    throw transient(
+      say('ip.no_family_service', '__name__ has no __family__ service', { name, family: familyLabel(family) }),
+      {
+        code: 'family_unsupported',
+      },
+    );
   return url;
 }

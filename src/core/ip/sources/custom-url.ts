@@ -13,7 +13,7 @@
  */
 import vm from 'node:vm';
 import { z } from 'zod';
-import { badInput, transient } from '../../errors';
+import { badInput, say, transient } from '../../errors';
 import { excerpt } from '../../http';
 import type { Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
@@ -67,7 +67,12 @@ export function boundedMatcher(
 ): (text: string) => string | null {
   const problem = regexProblem(pattern);
   if (problem !== undefined)
-    throw badInput(`the regular expression of the custom URL source is not valid: ${problem}`, 'invalid_regex');
+    throw badInput(
+      say('ip.regex_invalid', 'the regular expression of the custom URL source is not valid: __problem__', {
+        problem,
+      }),
+      'invalid_regex',
+    );
   const sandbox = vm.createContext(Object.assign(Object.create(null) as object, { pattern, body: '' }));
   vm.runInContext('var re = new RegExp(pattern);', sandbox);
   return (text) => {
@@ -77,7 +82,11 @@ export function boundedMatcher(
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
         throw transient(
-          `the regular expression took longer than ${timeoutMs} ms on the answer and was stopped: simplify the pattern (avoid nested repetition such as (a+)+)`,
+          say(
+            'ip.regex_timeout',
+            'the regular expression took longer than __ms__ ms on the answer and was stopped: simplify the pattern (avoid nested repetition such as (a+)+)',
+            { ms: timeoutMs },
+          ),
           { code: 'regex_timeout', cause: e },
         );
       }
@@ -125,14 +134,22 @@ export function customUrlSource(opts: CustomSourceOptions): IpSource {
         try {
           doc = JSON.parse(res.body);
         } catch {
-          throw transient(`${host} did not answer with JSON: ${excerpt(res.body, ctx.redactor, 80)}`, {
-            code: 'not_json',
-          });
+          throw transient(
+            say('ip.not_json', '__host__ did not answer with JSON: __answer__', {
+              host,
+              answer: excerpt(res.body, ctx.redactor, 80),
+            }),
+            { code: 'not_json' },
+          );
         }
         const value = z.string().safeParse(pick(doc, jsonPath));
         if (!value.success) {
           throw transient(
-            `the JSON answer of ${host} has no text at "${jsonPath}": ${excerpt(res.body, ctx.redactor, 80)}`,
+            say('ip.json_path_missing', 'the JSON answer of __host__ has no text at "__path__": __answer__', {
+              host,
+              path: jsonPath,
+              answer: excerpt(res.body, ctx.redactor, 80),
+            }),
             {
               code: 'json_path_missing',
             },
@@ -143,7 +160,10 @@ export function customUrlSource(opts: CustomSourceOptions): IpSource {
       const found = match!(res.body);
       if (found === null)
         throw transient(
-          `the answer of ${host} does not match the regular expression: ${excerpt(res.body, ctx.redactor, 80)}`,
+          say('ip.regex_no_match', 'the answer of __host__ does not match the regular expression: __answer__', {
+            host,
+            answer: excerpt(res.body, ctx.redactor, 80),
+          }),
           { code: 'regex_no_match' },
         );
       return { address: found.trim(), info };

@@ -7,7 +7,7 @@
  * An IPv4 lookup asks the IPv4 server and an IPv6 lookup the IPv6 server, so the answer is the
  * address of the right family. Plain DNS is not encrypted: prefer the HTTPS sources first.
  */
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import { parseServer, query, serverLabel, type DnsServer, type QueryResult } from '../../dns/transport';
 import type { Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
@@ -83,15 +83,30 @@ export function dnsSource(preset: DnsPreset, overrides: Endpoints = {}): IpSourc
         signal: ctx.signal,
         localAddress: ctx.localAddress,
       });
-      const where = `DNS server ${serverLabel(server)}`;
+      const where = serverLabel(server);
       if (res.rcode !== 'NOERROR') {
-        throw transient(`${where} answered ${res.rcode} to ${p.qname} ${type}`, {
-          code: `dns_${res.rcode.toLowerCase()}`,
-        });
+        throw transient(
+          say('ip.dns_rcode', 'DNS server __server__ answered __rcode__ to __name__ __type__', {
+            server: where,
+            rcode: res.rcode,
+            name: p.qname,
+            type,
+          }),
+          {
+            code: `dns_${res.rcode.toLowerCase()}`,
+          },
+        );
       }
       const address = addressFrom(res, p, type);
       if (address === null)
-        throw transient(`${where} gave no ${type} record for ${p.qname}`, { code: 'dns_no_answer' });
+        throw transient(
+          say('ip.dns_no_record', 'DNS server __server__ gave no __type__ record for __name__', {
+            server: where,
+            type,
+            name: p.qname,
+          }),
+          { code: 'dns_no_answer' },
+        );
       return { address, info: { server: serverLabel(server) } };
     },
   };

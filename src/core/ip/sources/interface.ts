@@ -13,7 +13,8 @@
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import ipaddr from 'ipaddr.js';
-import { transient } from '../../errors';
+import { say, transient, type Sentence } from '../../errors';
+import { listSaid } from '../../dns/said';
 import { classify, familyLabel, type Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 
@@ -87,12 +88,16 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
     families: ['ipv4', 'ipv6'],
     kind: 'local',
     async lookup(ctx: SourceContext): Promise<SourceAnswer> {
-      if (ctx.signal.aborted) throw transient('interface lookup cancelled', { code: 'aborted' });
+      if (ctx.signal.aborted)
+        throw transient(say('ip.interface_cancelled', 'interface lookup cancelled'), { code: 'aborted' });
       const all = readInterfaces();
       const names = Object.keys(all);
       if (name && !all[name]) {
         throw transient(
-          `there is no network interface "${name}" right now (this host has: ${names.join(', ') || 'none'})`,
+          say('ip.no_interface', 'there is no network interface "__name__" right now (this host has: __names__)', {
+            name,
+            names: names.join(', ') || say('ip.none', 'none'),
+          }),
           {
             code: 'no_interface',
           },
@@ -100,7 +105,7 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
       }
       const flags =
         ctx.family === 'ipv6' ? parseIf6Flags((await readFlags(ctx.signal)) ?? '') : new Map<string, number>();
-      const skipped: string[] = [];
+      const skipped: Sentence[] = [];
       const usable: Array<{ ifname: string; address: string; cls: string }> = [];
       for (const ifname of name ? [name] : names) {
         for (const info of all[ifname] ?? []) {
@@ -109,7 +114,13 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
           const f = flags.get(`${ifname}|${address}`) ?? 0;
           const bad = flagWords(f).filter((w) => w !== 'temporary' || !opts.allowTemporary);
           if (bad.length) {
-            skipped.push(`${address} on ${ifname} (${bad.join(', ')})`);
+            skipped.push(
+              say('ip.interface_flagged', '__address__ on __interface__ (__flags__)', {
+                address,
+                interface: ifname,
+                flags: bad.join(', '),
+              }),
+            );
             continue;
           }
           usable.push({ ifname, address, cls: classify(address).class });
@@ -120,12 +131,26 @@ export function interfaceSource(opts: InterfaceSourceOptions = {}): IpSource {
         usable.find((u) => ['private', 'cgnat', 'unique-local'].includes(u.cls)) ??
         usable.find((u) => !['link-local', 'loopback'].includes(u.cls));
       if (!pick) {
-        const where = name ? `interface ${name}` : 'any network interface';
-        const why = skipped.length ? ` (skipped: ${skipped.join('; ')})` : '';
-        const seen = usable.length ? `; found only ${usable.map((u) => `${u.address} (${u.cls})`).join(', ')}` : '';
-        throw transient(`no usable ${familyLabel(ctx.family)} address on ${where}${seen}${why}`, {
-          code: 'no_address',
-        });
+        const where = name
+          ? say('ip.on_interface', 'interface __name__', { name })
+          : say('ip.on_any_interface', 'any network interface');
+        const why = skipped.length
+          ? say('ip.interface_skipped', ' (skipped: __skipped__)', { skipped: listSaid(skipped) })
+          : '';
+        const seen = usable.length
+          ? say('ip.interface_found_only', '; found only __addresses__', {
+              addresses: usable.map((u) => `${u.address} (${u.cls})`).join(', '),
+            })
+          : '';
+        throw transient(
+          say('ip.no_usable_address', 'no usable __family__ address on __where____seen____why__', {
+            family: familyLabel(ctx.family),
+            where,
+            seen,
+            why,
+          }),
+          { code: 'no_address' },
+        );
       }
       return { address: pick.address, info: { interface: pick.ifname } };
     },

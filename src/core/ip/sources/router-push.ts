@@ -5,7 +5,7 @@
  * detector it finds nothing (no families) and the list needs another source for every family.
  */
 import { z } from 'zod';
-import { transient } from '../../errors';
+import { say, transient } from '../../errors';
 import type { IpSource } from '../types';
 
 /** Where the endpoint listens (under Node-RED's httpNodeRoot) when the path is left empty. */
@@ -30,6 +30,9 @@ export function routerPushSource(path: string): IpSource {
     label: `router push (${path})`,
     families: [],
     kind: 'local',
-    lookup: () => Promise.reject(transient('the router push answers no lookup', { code: 'family_unsupported' })),
+    lookup: () =>
+      Promise.reject(
+        transient(say('ip.push_no_lookup', 'the router push answers no lookup'), { code: 'family_unsupported' }),
+      ),
   };
 }
