@@ -45,6 +45,8 @@ export type ParsedAddress<F extends Family = Family> = F extends Family
       class: Exclude<AddressClass, 'invalid'>;
       /** A sentence for a person: why this address is (not) acceptable. */
       reason: string;
+      /** The same, to say in the user's language. */
+      said?: Sentence;
     }
   : never;
 
@@ -52,48 +54,79 @@ export type ParsedAddress<F extends Family = Family> = F extends Family
 export type Classification =
   ParsedAddress | { address: string; family: null; class: 'invalid'; reason: string; said: Sentence };
 
-const V4_RANGES: Array<[string, number, AddressClass, string]> = [
-  ['0.0.0.0', 8, 'unspecified', '"this network" (0.0.0.0/8)'],
-  ['10.0.0.0', 8, 'private', 'a private address (10.0.0.0/8)'],
-  [
-    '100.64.0.0',
-    10,
-    'cgnat',
-    'a carrier-grade NAT address (100.64.0.0/10): your ISP shares one public address among many customers',
-  ],
-  ['127.0.0.0', 8, 'loopback', 'a loopback address (127.0.0.0/8)'],
-  ['169.254.0.0', 16, 'link-local', 'a link-local address (169.254.0.0/16)'],
-  ['172.16.0.0', 12, 'private', 'a private address (172.16.0.0/12)'],
-  ['192.0.0.0', 24, 'reserved', 'an IETF protocol assignment (192.0.0.0/24)'],
-  ['192.0.2.0', 24, 'documentation', 'a documentation address (192.0.2.0/24)'],
-  ['192.88.99.0', 24, 'reserved', 'a deprecated 6to4 relay address (192.88.99.0/24)'],
-  ['192.168.0.0', 16, 'private', 'a private address (192.168.0.0/16)'],
-  ['198.18.0.0', 15, 'reserved', 'a benchmarking address (198.18.0.0/15)'],
-  ['198.51.100.0', 24, 'documentation', 'a documentation address (198.51.100.0/24)'],
-  ['203.0.113.0', 24, 'documentation', 'a documentation address (203.0.113.0/24)'],
-  ['224.0.0.0', 4, 'multicast', 'a multicast address (224.0.0.0/4)'],
-  ['255.255.255.255', 32, 'broadcast', 'the broadcast address'],
-  ['240.0.0.0', 4, 'reserved', 'a reserved address (240.0.0.0/4)'],
+/** What an address range is, in words (`__cidr__`: the range, or the address for a single one). */
+const RANGE_WORDS = {
+  this_network: say('address.range.this_network', '"this network" (__cidr__)'),
+  private: say('address.range.private', 'a private address (__cidr__)'),
+  cgnat: say(
+    'address.range.cgnat',
+    'a carrier-grade NAT address (__cidr__): your ISP shares one public address among many customers',
+  ),
+  loopback: say('address.range.loopback', 'a loopback address (__cidr__)'),
+  link_local: say('address.range.link_local', 'a link-local address (__cidr__)'),
+  ietf: say('address.range.ietf', 'an IETF protocol assignment (__cidr__)'),
+  documentation: say('address.range.documentation', 'a documentation address (__cidr__)'),
+  relay_6to4: say('address.range.relay_6to4', 'a deprecated 6to4 relay address (__cidr__)'),
+  benchmarking: say('address.range.benchmarking', 'a benchmarking address (__cidr__)'),
+  multicast: say('address.range.multicast', 'a multicast address (__cidr__)'),
+  broadcast: say('address.range.broadcast', 'the broadcast address'),
+  reserved: say('address.range.reserved', 'a reserved address (__cidr__)'),
+  unspecified: say('address.range.unspecified', 'the unspecified address (__cidr__)'),
+  loopback_one: say('address.range.loopback_one', 'the loopback address (__cidr__)'),
+  v4_mapped: say('address.range.v4_mapped', 'an IPv4-mapped address (__cidr__)'),
+  nat64: say('address.range.nat64', 'a NAT64 address (__cidr__)'),
+  nat64_local: say('address.range.nat64_local', 'a local-use NAT64 address (__cidr__)'),
+  discard: say('address.range.discard', 'a discard-only address (__cidr__)'),
+  six_to_four: say('address.range.six_to_four', 'a 6to4 address (__cidr__)'),
+  unique_local: say(
+    'address.range.unique_local',
+    'a unique-local address (__cidr__), reachable only inside your network',
+  ),
+};
+type RangeWords = keyof typeof RANGE_WORDS;
+
+const V4_RANGES: Array<[string, number, AddressClass, RangeWords]> = [
+  ['0.0.0.0', 8, 'unspecified', 'this_network'],
+  ['10.0.0.0', 8, 'private', 'private'],
+  ['100.64.0.0', 10, 'cgnat', 'cgnat'],
+  ['127.0.0.0', 8, 'loopback', 'loopback'],
+  ['169.254.0.0', 16, 'link-local', 'link_local'],
+  ['172.16.0.0', 12, 'private', 'private'],
+  ['192.0.0.0', 24, 'reserved', 'ietf'],
+  ['192.0.2.0', 24, 'documentation', 'documentation'],
+  ['192.88.99.0', 24, 'reserved', 'relay_6to4'],
+  ['192.168.0.0', 16, 'private', 'private'],
+  ['198.18.0.0', 15, 'reserved', 'benchmarking'],
+  ['198.51.100.0', 24, 'documentation', 'documentation'],
+  ['203.0.113.0', 24, 'documentation', 'documentation'],
+  ['224.0.0.0', 4, 'multicast', 'multicast'],
+  ['255.255.255.255', 32, 'broadcast', 'broadcast'],
+  ['240.0.0.0', 4, 'reserved', 'reserved'],
 ];
 
-const V6_RANGES: Array<[string, number, AddressClass, string]> = [
-  ['::', 128, 'unspecified', 'the unspecified address (::)'],
-  ['::1', 128, 'loopback', 'the loopback address (::1)'],
-  ['::ffff:0:0', 96, 'reserved', 'an IPv4-mapped address (::ffff:0:0/96)'],
-  ['64:ff9b::', 96, 'reserved', 'a NAT64 address (64:ff9b::/96)'],
-  ['64:ff9b:1::', 48, 'reserved', 'a local-use NAT64 address (64:ff9b:1::/48)'],
-  ['100::', 64, 'reserved', 'a discard-only address (100::/64)'],
-  ['2001::', 23, 'reserved', 'an IETF protocol assignment (2001::/23)'],
-  ['2001:db8::', 32, 'documentation', 'a documentation address (2001:db8::/32)'],
-  ['2002::', 16, 'reserved', 'a 6to4 address (2002::/16)'],
-  ['3fff::', 20, 'documentation', 'a documentation address (3fff::/20)'],
-  ['fc00::', 7, 'unique-local', 'a unique-local address (fc00::/7), reachable only inside your network'],
-  ['fe80::', 10, 'link-local', 'a link-local address (fe80::/10)'],
-  ['ff00::', 8, 'multicast', 'a multicast address (ff00::/8)'],
+const V6_RANGES: Array<[string, number, AddressClass, RangeWords]> = [
+  ['::', 128, 'unspecified', 'unspecified'],
+  ['::1', 128, 'loopback', 'loopback_one'],
+  ['::ffff:0:0', 96, 'reserved', 'v4_mapped'],
+  ['64:ff9b::', 96, 'reserved', 'nat64'],
+  ['64:ff9b:1::', 48, 'reserved', 'nat64_local'],
+  ['100::', 64, 'reserved', 'discard'],
+  ['2001::', 23, 'reserved', 'ietf'],
+  ['2001:db8::', 32, 'documentation', 'documentation'],
+  ['2002::', 16, 'reserved', 'six_to_four'],
+  ['3fff::', 20, 'documentation', 'documentation'],
+  ['fc00::', 7, 'unique-local', 'unique_local'],
+  ['fe80::', 10, 'link-local', 'link_local'],
+  ['ff00::', 8, 'multicast', 'multicast'],
 ];
 
-const v4 = V4_RANGES.map(([a, p, c, r]) => [ipaddr.IPv4.parse(a), p, c, r] as const);
-const v6 = V6_RANGES.map(([a, p, c, r]) => [ipaddr.IPv6.parse(a), p, c, r] as const);
+/** The words of range `w` with its CIDR (a single address: the address). */
+const rangeSaid = (w: RangeWords, net: string, p: number): Sentence => ({
+  ...RANGE_WORDS[w],
+  params: { cidr: p === 128 ? net : `${net}/${p}` },
+});
+const v4 = V4_RANGES.map(([a, p, c, w]) => [ipaddr.IPv4.parse(a), p, c, rangeSaid(w, a, p)] as const);
+const v6 = V6_RANGES.map(([a, p, c, w]) => [ipaddr.IPv6.parse(a), p, c, rangeSaid(w, a, p)] as const);
 
 /** Strict parse: dotted-quad IPv4 (no octal, no short forms) or IPv6 (no zone id). */
 export function parseAddress(
@@ -115,26 +148,29 @@ export function classify(text: string): Classification {
     const said = say('address.not_ip', '"__text__" is not an IP address', { text: shown });
     return { address: text, family: null, class: 'invalid', reason: english(said), said };
   }
+  // `said` is not enumerable: a parsed address copied into a msg or compared stays what it was.
+  const is = (c: AddressClass, said: Sentence): ParsedAddress =>
+    Object.defineProperty({ ...parsed, class: c as ParsedAddress['class'], reason: english(said) }, 'said', {
+      value: said,
+    }) as ParsedAddress;
+  const range = (c: AddressClass, r: Sentence) =>
+    is(c, say('address.is', '__address__ is __range__', { address: parsed.address, range: r }));
   if (parsed.family === 'ipv4') {
     const a = ipaddr.IPv4.parse(parsed.address);
-    for (const [net, p, c, r] of v4)
-      if (a.match(net, p))
-        return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
+    for (const [net, p, c, r] of v4) if (a.match(net, p)) return range(c, r);
   } else {
     const a = ipaddr.IPv6.parse(parsed.address);
-    for (const [net, p, c, r] of v6)
-      if (a.match(net, p))
-        return { ...parsed, class: c as ParsedAddress['class'], reason: `${parsed.address} is ${r}` };
+    for (const [net, p, c, r] of v6) if (a.match(net, p)) return range(c, r);
     // Global unicast is 2000::/3 only
-    if (!a.match(ipaddr.IPv6.parse('2000::'), 3)) {
-      return {
-        ...parsed,
-        class: 'reserved',
-        reason: `${parsed.address} is outside the global unicast range (2000::/3)`,
-      };
-    }
+    if (!a.match(ipaddr.IPv6.parse('2000::'), 3))
+      return is(
+        'reserved',
+        say('address.not_unicast', '__address__ is outside the global unicast range (2000::/3)', {
+          address: parsed.address,
+        }),
+      );
   }
-  return { ...parsed, class: 'public', reason: `${parsed.address} is a public address` };
+  return is('public', say('address.public', '__address__ is a public address', { address: parsed.address }));
 }
 
 export interface AcceptOptions {
@@ -150,7 +186,9 @@ export function acceptAddress<F extends Family>(
   text: string,
   family: F,
   opts: AcceptOptions = {},
-): { ok: true; address: Ip<F>; class: AddressClass } | { ok: false; reason: string; class: AddressClass } {
+):
+  | { ok: true; address: Ip<F>; class: AddressClass }
+  | { ok: false; reason: string; said?: Sentence; class: AddressClass } {
   const r = accept(text, family, opts);
   return r.ok ? { ok: true, address: r.parsed.address as Ip<F>, class: r.parsed.class } : r;
 }
@@ -176,7 +214,8 @@ function accept<F extends Family>(
   }
   if (c.class === 'public' || (opts.allowNonPublic && c.class !== 'unspecified'))
     return { ok: true, parsed: c as ParsedAddress<F> };
-  return { ok: false, reason: `${c.reason}, not a public address`, class: c.class };
+  const said = say('address.not_public', '__reason__, not a public address', { reason: c.said ?? c.reason });
+  return { ok: false, reason: english(said), said, class: c.class };
 }
 
 /**

@@ -4,6 +4,7 @@
  * run (node.error / done + a red status), warnings said once.
  */
 import { DdnsError, english, flatParams, type Sentence } from '../core/errors';
+import { phraseOf } from '../core/said';
 import type { StateStore } from '../core/store';
 import { clip } from '../core/text';
 import { WarnOnce } from '../core/warn-once';
@@ -86,6 +87,14 @@ export function spokenError(e: unknown, message?: string): string {
   const text = message ?? asError(e).message;
   const s = e instanceof DdnsError ? e.sentence : undefined;
   return s ? relocalized(s, text) : text;
+}
+
+/** A fixed text given by the core's `phrase()` (a schema's message) in the runtime's language; any other text as it is. */
+export function spokenText(text: string): string {
+  const s = phraseOf(text);
+  if (!s) return text;
+  // the text had its full stop cut (a list of issues): cut the translation's too
+  return s.en === text ? spoken(s) : spoken(s).replace(/[.。]$/, '');
 }
 
 /** `text` (which begins with the English of `s`, maybe redacted) with that beginning in the runtime's language. */

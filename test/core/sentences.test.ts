@@ -1,5 +1,6 @@
 /**
- * The core's sentences in the user's language (issue 15): every `say('<key>', '<English>', …)` in
+ * The core's sentences in the user's language (issue 15): every `say('<key>', '<English>', …)` (and
+ * `phrase('<key>', '<English>')`, src/core/said.ts) in
  * src/ has a text in every shipped language, in the catalog the adapters read it from
  * (src/nodes/adapter.ts sentenceKey: `core.<key>` of the node set named by the key's first word),
  * with exactly the English's placeholders; and no catalog keeps a sentence the code no longer says.
@@ -26,7 +27,7 @@ function sources(dir: string): string[] {
 /** key → English, from every say() of src/ whose key and English are literals. */
 function saidInCode(): Map<string, string> {
   const out = new Map<string, string>();
-  const call = /\bsay\(\s*'([a-z0-9_.]+)',\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")/g;
+  const call = /\b(?:say|phrase)\(\s*'([a-z0-9_.]+)',\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")/g;
   for (const file of sources(join(ROOT, 'src'))) {
     for (const m of readFileSync(file, 'utf8').matchAll(call)) {
       const en = (m[2] ?? m[3]).replace(/\\(.)/g, '$1');

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { DdnsError, fatal, say, transient, type Sentence } from '../errors';
 import { httpRequest, parseRetryAfter } from '../http';
 import type { RenewalWindow } from './timing';
-import { saidFailure } from './said';
+import { failureSaid } from '../said';
 import { ariCertId } from './x509';
 
 /** The CA's directory and the HTTPS trust to use with it. */
@@ -82,10 +82,10 @@ export function acmeError(e: unknown, what: string | Sentence): DdnsError {
   if (e instanceof DdnsError) {
     if (e.code === 'acme_rate_limited') return e;
     if (e.code === 'acme_unavailable')
-      return transient(stepFailed(what, saidFailure(e)), { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
+      return transient(stepFailed(what, failureSaid(e)), { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
     const tlsProblem = /certificate|self-signed/i.test(e.message);
-    if (tlsProblem) return fatal(untrusted(what, saidFailure(e)), { code: 'acme_tls', cause: e });
-    return transient(unreachable(what, saidFailure(e)), {
+    if (tlsProblem) return fatal(untrusted(what, failureSaid(e)), { code: 'acme_tls', cause: e });
+    return transient(unreachable(what, failureSaid(e)), {
       code: 'acme_unreachable',
       retryAfterMs: e.retryAfterMs,
       cause: e,

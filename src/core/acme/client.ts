@@ -25,7 +25,7 @@ import { sleep } from '../retry';
 import { serverWait } from '../schedule';
 import type { DnsProvider } from '../providers/types';
 import { acmeError, caTrust } from './ari';
-import { spanSaid } from './said';
+import { durationSaid } from '../said';
 import type { ChallengeSolver, OfferedChallenge } from './solver';
 import { ariCertId } from './x509';
 
@@ -95,7 +95,7 @@ function undiciAdapter(policy: CaPolicy) {
       throw transient(
         say('acme.rate_limiting', 'the certificate authority is rate limiting: __detail__. Next attempt in __wait__.', {
           detail,
-          wait: spanSaid(serverWait(retryAfterMs)),
+          wait: durationSaid(serverWait(retryAfterMs)),
         }),
         {
           code: 'acme_rate_limited',

@@ -30,7 +30,7 @@ import {
 import type { DnsServer } from '../dns/transport';
 import type { DnsProvider } from '../providers/types';
 import type { ManagerDeps } from './manager';
-import { listSaid, saidFailure } from './said';
+import { failureSaid, listSaid } from '../said';
 
 export interface DelegationLookup {
   /** Servers asked instead of the walk (cert-renew's "DNS servers"): they then serve both zones. */
@@ -99,7 +99,7 @@ export async function followChallengeAlias(
         say(
           'acme.delegation.no_servers',
           'could not find the name servers of __name__ to check its CNAME record (challenge delegation): __reason__',
-          { name: start, reason: saidFailure(e) },
+          { name: start, reason: failureSaid(e) },
         ),
         { code: 'delegation_lookup' },
       );
@@ -214,7 +214,7 @@ function atTarget(e: unknown, d: Delegation, label: string): unknown {
     say(
       'acme.delegation.write_failed',
       'the challenge account "__label__" could not write the TXT record at __target__, where __name__ points by CNAME: __failure__. Check that __target__ is a name this account can write, or point the CNAME to one.',
-      { label, target: d.target, name: d.name, failure: saidFailure(e) },
+      { label, target: d.target, name: d.name, failure: failureSaid(e) },
     ),
     { code: e.code, scope: e.scope, retryAfterMs: e.retryAfterMs, detail: e.detail, cause: e },
   );

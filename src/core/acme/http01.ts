@@ -23,7 +23,7 @@ import { DdnsError, english, fatal, say, transient, type Sentence } from '../err
 import { diagnoseNat, type NatDiagnosis, type NatEvidence } from '../reach/cgnat';
 import { probeTcp } from '../reach/tcp';
 import { USER_AGENT } from '../version';
-import { listSaid } from './said';
+import { listSaid } from '../said';
 import type { ChallengeSolver, SolverContext } from './solver';
 
 export const CHALLENGE_PATH = '/.well-known/acme-challenge/';

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { askAuthoritative } from '../dns/authoritative';
 import type { DnsServer } from '../dns/transport';
 import { english, fatal, say, transient, type Sentence } from '../errors';
-import { listSaid } from './said';
+import { listSaid } from '../said';
 import type { ChallengeSolver, OfferedChallenge, SolverContext } from './solver';
 
 export const PERSIST_LABEL = '_validation-persist';

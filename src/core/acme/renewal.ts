@@ -32,7 +32,7 @@ import type { DnsProvider } from '../providers/types';
 import type { BackoffOptions } from '../retry';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import type { AcmeSession } from './client';
-import { spanSaid } from './said';
+import { durationSaid } from '../said';
 import type { ChallengeSolver } from './solver';
 import type { CertificateJob, CertificateResult, ManagerDeps } from './manager';
 import { readCertificateSet } from './storage';
@@ -122,7 +122,7 @@ export function expiryWarning(
       : say('acme.expiry.runs_out', 'The certificate for __names__ runs out in __left__ (__date__)', {
           names,
           date,
-          left: spanSaid(left, 'down'),
+          left: durationSaid(left, 'down'),
         });
   // The cause without its final full stop: its sentence, when its English is the message and has none.
   const why =

@@ -18,7 +18,7 @@
 import dns from 'node:dns';
 import type * as dnsPacket from 'dns-packet';
 import { english, isDdnsError, say, transient, type Sentence } from '../errors';
-import { listSaid, reasonOf, sentenceOf, type Said } from './said';
+import { failureSaid, listSaid, type Said, sentenceOf } from '../said';
 import { parseAddress } from '../address';
 import { parseServer, query, serverLabel, type DnsServer } from './transport';
 
@@ -219,7 +219,7 @@ export async function askServer(
         errorCode: err.code,
         ms: Math.round(performance.now() - started),
       },
-      reasonOf(err),
+      failureSaid(err),
     );
   }
 }
@@ -245,7 +245,7 @@ async function askDiscovery(name: string, type: dnsPacket.RecordType, o: Discove
       );
     } catch (e) {
       cancelled(o.signal);
-      errors.push(e instanceof Error ? reasonOf(e) : String((e as Error)?.message ?? ''));
+      errors.push(e instanceof Error ? failureSaid(e) : String((e as Error)?.message ?? ''));
     }
   }
   throw transient(

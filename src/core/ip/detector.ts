@@ -21,13 +21,13 @@
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { english, say } from '../errors';
+import { english, mapSentence, say } from '../errors';
 import type { Redactor } from '../redact';
 import { acceptAddress, classify, familyLabel, type AddressClass, type Family } from '../address';
 import { claimMatches, claimSaid, type PushClaim } from './push-claim';
 import { cgnatFromRouter, type RouterEvidence, type RouterSource } from './router/source';
 import { hostFlagsOf, readProcIf6 } from './sources/interface';
-import { andSaid, listSaid, reasonOf, sentenceOf, spacedSaid, type Said } from '../dns/said';
+import { failureSaid, listSaid, type Said, sentenceOf } from '../said';
 import type { DetectionResult, IpSource, SourceAnswer, SourceReport } from './types';
 
 export interface DetectorOptions {
@@ -65,7 +65,7 @@ function failure(reason: Said): Pick<DetectionResult, 'error' | 'said'> {
 
 type Outcome =
   | { kind: 'valid'; address: string; cls: AddressClass; ms: number }
-  | { kind: 'rejected'; address?: string; cls: AddressClass; reason: string; ms: number }
+  | { kind: 'rejected'; address?: string; cls: AddressClass; reason: Said; ms: number }
   | { kind: 'failed'; reason: Said; ms: number }
   | { kind: 'stopped'; ms: number };
 
@@ -103,6 +103,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
   const localAddress =
     opts.localAddress && net.isIP(opts.localAddress) === (family === 'ipv4' ? 4 : 6) ? opts.localAddress : undefined;
   const clean = (s: string) => (opts.redactor ? opts.redactor.text(s) : s);
+  const cleanSaid = (s: Said): Said => (typeof s === 'string' ? clean(s) : mapSentence(s, clean));
   const empty = (error: Said): DetectionResult => ({
     family,
     address: null,
@@ -143,7 +144,13 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
     const c = classify(ans.address);
     const acc = acceptAddress(ans.address, family, { allowNonPublic: opts.allowNonPublic });
     if (acc.ok) return { kind: 'valid', address: acc.address, cls: acc.class, ms };
-    return { kind: 'rejected', address: c.family ? c.address : undefined, cls: c.class, reason: acc.reason, ms };
+    return {
+      kind: 'rejected',
+      address: c.family ? c.address : undefined,
+      cls: c.class,
+      reason: acc.said ?? acc.reason,
+      ms,
+    };
   };
 
   const run = (a: Attempt, source: IpSource): Promise<Outcome> =>
@@ -184,7 +191,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
       );
       p.then(
         (ans) => end(evaluate(ans, ms())),
-        (e) => end({ kind: 'failed', reason: reasonOf(e, clean), ms: ms() }),
+        (e) => end({ kind: 'failed', reason: failureSaid(e, clean), ms: ms() }),
       );
     });
 
@@ -269,7 +276,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
           ...base,
           ok: false,
           ...(o.address ? { address: o.address } : {}),
-          error: `answer rejected: ${clean(o.reason)}`,
+          error: `answer rejected: ${clean(english(o.reason))}`,
         };
       case 'failed':
         return { ...base, ok: false, error: english(o.reason) };
@@ -297,7 +304,7 @@ export async function detect(family: Family, opts: DetectorOptions): Promise<Det
           if (o?.kind === 'valid')
             return say('ip.source_said', '__source__ said __address__', { source, address: o.address });
           if (o?.kind === 'rejected' || o?.kind === 'failed') {
-            const reason = o.kind === 'rejected' ? clean(o.reason) : o.reason;
+            const reason = o.kind === 'rejected' ? cleanSaid(o.reason) : o.reason;
             return say('ip.source_failed', '__source__: __reason__', { source, reason });
           }
           return say('ip.source_stopped', '__source__: stopped', { source });
@@ -589,13 +596,13 @@ async function confirmPush(
     ? say(
         'ip.push_contradicted',
         'The router pushed __pushed__, but __sources__ said __address__: the push is not confirmed and changes nothing.',
-        { pushed, sources: andSaid(answer.agreedBy), address: answer.address! },
+        { pushed, sources: listSaid(answer.agreedBy, 'and'), address: answer.address! },
       )
     : said.length
       ? say(
           'ip.push_unconfirmed_because',
           'The router pushed __pushed__, but no other source could confirm it, so it changes nothing. __said__',
-          { pushed, said: spacedSaid(said) },
+          { pushed, said: listSaid(said, 'space') },
         )
       : say(
           'ip.push_unconfirmed',

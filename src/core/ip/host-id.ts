@@ -14,7 +14,7 @@
  * IPv4 is the same for every name (the router's public address).
  */
 import { badInput, say, toDdnsError } from '../errors';
-import { listSaid, reasonOf, type Said } from '../dns/said';
+import { failureSaid, listSaid, type Said } from '../said';
 import {
   classify,
   eui64FromMac,
@@ -209,7 +209,7 @@ export function addressesPerName(
         } catch (err) {
           const who = e.hostId.kind === 'self' ? e.name : `${e.name}@${describeHostId(e.hostId)}`;
           throw badInput(
-            say('ip.host_failed', '__host__: __reason__', { host: who, reason: reasonOf(err) }),
+            say('ip.host_failed', '__host__: __reason__', { host: who, reason: failureSaid(err) }),
             'invalid_address',
           );
         }
@@ -241,7 +241,7 @@ function refuseUnfit(address: Ipv6, opts: PerNameOptions): void {
   if (c.class === 'link-local')
     throw badInput(
       say('ip.link_local', '__reason__: it works only on one network link and is never published.', {
-        reason: c.reason,
+        reason: c.said ?? c.reason,
       }),
       'invalid_address',
     );
@@ -250,7 +250,7 @@ function refuseUnfit(address: Ipv6, opts: PerNameOptions): void {
       say(
         'ip.unique_local',
         '__reason__: it is not sent to __provider__, whose names the whole internet sees; publish unique-local names in a DNS server inside your network (RFC 2136).',
-        { reason: c.reason, provider: opts.provider ?? say('ip.public_provider', 'a public DNS provider') },
+        { reason: c.said ?? c.reason, provider: opts.provider ?? say('ip.public_provider', 'a public DNS provider') },
       ),
       'invalid_address',
     );

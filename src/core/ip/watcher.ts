@@ -8,7 +8,7 @@ import { AlertLatch, DEFAULT_ALERT_AFTER } from '../alert-latch';
 import { Scheduler, systemClock, type Clock } from '../schedule';
 import { ipv6Prefix, parseAddress, type Family, type Ipv6 } from '../address';
 import { english, say, type Sentence } from '../errors';
-import { reasonOf, sentenceOf, type Said } from '../dns/said';
+import { failureSaid, type Said, sentenceOf } from '../said';
 import type { DetectScope, Disagreement, Ipv6Stability, RoundDetection } from './detector';
 import type { PushClaim, PushClaims } from './push-claim';
 import type { DetectionResult, SourceReport } from './types';
@@ -371,7 +371,7 @@ export class IpWatcher {
         families.map((f) =>
           this.opts.detect(f, ac.signal, scope, claims?.[f]).then(
             (r) => r ?? failed(f, say('ip.no_result', 'no result')),
-            (e: unknown) => failed(f, e instanceof Error ? reasonOf(e) : String(e)),
+            (e: unknown) => failed(f, e instanceof Error ? failureSaid(e) : String(e)),
           ),
         ),
       );

@@ -30,7 +30,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '
 import {
   answerError as tableError,
   blankToUndefined,
-  durationSaid,
   failed,
   excerpt,
   hasAnswer,
@@ -39,6 +38,7 @@ import {
   providerRequest,
   type AnswerTable,
 } from './kit';
+import { durationSaid } from '../said';
 import type {
   AddressSet,
   DnsProvider,

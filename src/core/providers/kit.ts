@@ -18,7 +18,6 @@ import { DdnsError, badInput, fatal, say, toDdnsError, transient, type Sentence 
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
-import { duration } from '../text';
 import type { Hostname } from '../hostname';
 import { Ledger, ledger } from './ledger';
 import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
@@ -316,33 +315,6 @@ export function answerError<C>(
   const scope = typeof a.scope === 'function' ? a.scope(c) : a.scope;
   const opts = { code: a.code ?? answer, scope, detail: o.detail, retryAfterMs: a.waitMs?.(c) };
   return o.redactor.error(a.kind === 'fatal' ? fatal(a.message(c), opts) : transient(a.message(c), opts));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Durations
-
-/** A duration in the words of text.ts `duration()` ("10 minutes"), as a sentence the adapters can translate. */
-export function durationSaid(ms: number, round: 'up' | 'down' = 'up'): Sentence {
-  const [count, unit] = duration(ms, round).split(' ');
-  const n = Number(count);
-  switch (unit) {
-    case 'second':
-      return say('kit.duration.second', '__n__ second', { n });
-    case 'seconds':
-      return say('kit.duration.seconds', '__n__ seconds', { n });
-    case 'minute':
-      return say('kit.duration.minute', '__n__ minute', { n });
-    case 'minutes':
-      return say('kit.duration.minutes', '__n__ minutes', { n });
-    case 'hour':
-      return say('kit.duration.hour', '__n__ hour', { n });
-    case 'hours':
-      return say('kit.duration.hours', '__n__ hours', { n });
-    case 'day':
-      return say('kit.duration.day', '__n__ day', { n });
-    default:
-      return say('kit.duration.days', '__n__ days', { n });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

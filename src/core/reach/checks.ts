@@ -15,7 +15,7 @@
  */
 import net from 'node:net';
 import { badInput, english, say, transient, type Sentence } from '../errors';
-import { reasonOf, sentenceOf, type Said } from '../dns/said';
+import { failureSaid, type Said, sentenceOf } from '../said';
 import { excerpt, httpRequest } from '../http';
 import { parseAddress, type Family } from '../address';
 import { Redactor } from '../redact';
@@ -403,7 +403,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
                 ...told(
                   say('reach.dns_no_servers', 'could not find the name servers of __name__: __reason__', {
                     name,
-                    reason: reasonOf(e, (t) => redactor.text(t)),
+                    reason: failureSaid(e, (t) => redactor.text(t)),
                   }),
                 ),
                 ms: Math.round(performance.now() - t0),
@@ -611,7 +611,7 @@ export async function runChecks(plan: ReachPlan): Promise<ReachReport> {
             ok: false,
             ...told(
               say('reach.external_failed', 'outside check failed: __reason__', {
-                reason: reasonOf(e, (t) => redactor.text(t)),
+                reason: failureSaid(e, (t) => redactor.text(t)),
               }),
             ),
             ms: Math.round(performance.now() - t0),

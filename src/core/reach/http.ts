@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { badInput, english, say, transient, type Sentence } from '../errors';
-import { listSaid, type Said } from '../dns/said';
+import { listSaid, type Said } from '../said';
 import { Redactor } from '../redact';
 import { USER_AGENT } from '../version';
 

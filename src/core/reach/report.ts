@@ -3,7 +3,7 @@
  * the alert (transitions only: one `down`, one `recovered`), the error of a transition to down.
  */
 import { english, isSentence, say, type Sentence } from '../errors';
-import type { Said } from '../dns/said';
+import type { Said } from '../said';
 import { clip } from '../text';
 import type { Check, ReachReport } from './checks';
 import type { MonitorOutcome } from './monitor';

@@ -25,7 +25,7 @@
  *   sending address) does not apply and is ignored.
  */
 import { english, say, transient, toDdnsError } from '../../errors';
-import { listSaid, reasonOf, type Said } from '../../dns/said';
+import { failureSaid, listSaid, type Said } from '../../said';
 import { classify } from '../../address';
 import type { DetectionResult } from '../types';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
@@ -229,7 +229,9 @@ export function createRouterSource(opts: RouterSourceOptions = {}): RouterSource
           if (err.code === 'aborted' || ctx.signal.aborted) throw ROUTER_CANCELLED();
           if (learned.get(gateway) === p) learned.delete(gateway);
           if (err.code !== 'router_timeout') allSilent = false;
-          failures.push(say('ip.source_failed', '__source__: __reason__', { source: NAMES[p], reason: reasonOf(err) }));
+          failures.push(
+            say('ip.source_failed', '__source__: __reason__', { source: NAMES[p], reason: failureSaid(err) }),
+          );
           if (p === 'natpmp' && err.code === 'natpmp_unsupported_version' && opts.enablePcp) {
             // The gateway speaks PCP only: ask it next.
             list = [...list.slice(0, i + 1), 'pcp', ...list.slice(i + 1).filter((x) => x !== 'pcp')];

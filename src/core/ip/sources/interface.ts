@@ -14,7 +14,7 @@ import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import ipaddr from 'ipaddr.js';
 import { say, transient, type Sentence } from '../../errors';
-import { listSaid } from '../../dns/said';
+import { listSaid } from '../../said';
 import { classify, familyLabel, type Family } from '../../address';
 import type { IpSource, SourceAnswer, SourceContext } from '../types';
 
