@@ -24,15 +24,16 @@ import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
+  DomainList,
   excerpt,
+  jsonRequest,
+  type JsonResponse,
   notJsonFault,
+  notOwnedError,
   optionalDomain,
   optionalEndpoint,
-  jsonRequest,
   tokenSetting,
   ttlSetting,
-  DomainList,
-  type JsonResponse,
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -85,21 +86,12 @@ class CloudnsProvider extends RecordsById<CloudnsRecord> {
       fixed: s.domain,
       account: say('cloudns.any_zone', 'any zone of this ClouDNS API user'),
       notOwned: (host, where) =>
-        this.redactor.error(
-          fatal(
-            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
-              host,
-              where,
-              hint: say(
-                'cloudns.check_zone',
-                'add the zone at ClouDNS (or give the sub-user access to it), or check the name',
-              ),
-            }),
-            {
-              code: 'cloudns_not_owned',
-              scope: 'host',
-            },
-          ),
+        notOwnedError(
+          this.redactor,
+          'cloudns_not_owned',
+          host,
+          where,
+          say('cloudns.check_zone', 'add the zone at ClouDNS (or give the sub-user access to it), or check the name'),
         ),
       read: (signal) => this.zones(signal),
     });

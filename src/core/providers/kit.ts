@@ -508,6 +508,25 @@ export function notJsonFault(
   res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
   o: HttpFaultOptions & { name: string },
 ) {
+  return notProtocolFault(res, {
+    ...o,
+    other: (f) =>
+      say('kit.not_json', '__name__ sent an answer that is not its JSON (HTTP __status__): __detail__', {
+        name: o.name,
+        status: f.status,
+        detail: f.detail,
+      }),
+  });
+}
+
+/**
+ * The transient DdnsError for an answer that is not the API's protocol: a rate limit in the kit's
+ * words (waiting as the provider asks), anything else in `other`'s (e.g. "not its XML").
+ */
+export function notProtocolFault(
+  res: Pick<HttpResponse, 'status' | 'headers' | 'body'>,
+  o: HttpFaultOptions & { name: string; other: (f: HttpFault) => Sentence },
+) {
   return httpFault(res, {
     ...o,
     message: (f) =>
@@ -516,11 +535,7 @@ export function notJsonFault(
             name: o.name,
             detail: f.detail,
           })
-        : say('kit.not_json', '__name__ sent an answer that is not its JSON (HTTP __status__): __detail__', {
-            name: o.name,
-            status: f.status,
-            detail: f.detail,
-          }),
+        : o.other(f),
   });
 }
 
@@ -549,46 +564,23 @@ export function restFailure(
   const refusal = (message: Sentence, code: string, scope: 'account' | 'host') =>
     o.redactor.error(fatal(message, { code: `${o.code}_${code}`, scope, detail }));
   if (o.said !== undefined && res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+    // the values every refusal may name (a sentence uses the ones it names)
+    const v = { name: o.name, subject: o.subject, said: o.said, hint: o.tokenHint };
     if (res.status === 401)
-      return refusal(
-        say('kit.token_refused', '__name__ refused the token (__said__): __hint__', {
-          name: o.name,
-          said: o.said,
-          hint: o.tokenHint,
-        }),
-        'auth',
-        'account',
-      );
+      return refusal(say('kit.token_refused', '__name__ refused the token (__said__): __hint__', v), 'auth', 'account');
     if (res.status === 403)
       return refusal(
-        say('kit.token_forbidden', '__name__ does not let this token change __subject__ (__said__): __hint__', {
-          name: o.name,
-          subject: o.subject,
-          said: o.said,
-          hint: o.tokenHint,
-        }),
+        say('kit.token_forbidden', '__name__ does not let this token change __subject__ (__said__): __hint__', v),
         'forbidden',
         o.forbiddenScope,
       );
     if (res.status === 404)
       return refusal(
-        say('kit.not_found', '__name__ does not know the domain or record of __subject__ (__said__)', {
-          name: o.name,
-          subject: o.subject,
-          said: o.said,
-        }),
+        say('kit.not_found', '__name__ does not know the domain or record of __subject__ (__said__)', v),
         'not_found',
         'host',
       );
-    return refusal(
-      say('kit.refused', '__name__ refused the change of __subject__ (__said__)', {
-        name: o.name,
-        subject: o.subject,
-        said: o.said,
-      }),
-      'refused',
-      'host',
-    );
+    return refusal(say('kit.refused', '__name__ refused the change of __subject__ (__said__)', v), 'refused', 'host');
   }
   return notJsonFault(res, o);
 }
@@ -715,13 +707,24 @@ export class TokenApi {
 
   /** The fatal error of a name that is in none of the account's domains. */
   notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError {
-    return this.redactor.error(
-      fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
-        code: `${this.o.code}_not_owned`,
-        scope: 'host',
-      }),
-    );
+    return notOwnedError(this.redactor, `${this.o.code}_not_owned`, host, where, hint);
   }
+}
+
+/** The fatal error (code `code`, this name only) of a name that is in none of `where`: what to do in `hint`. */
+export function notOwnedError(
+  redactor: Redactor,
+  code: string,
+  host: string,
+  where: string | Sentence,
+  hint: string | Sentence,
+): DdnsError {
+  return redactor.error(
+    fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
+      code,
+      scope: 'host',
+    }),
+  );
 }
 
 /**

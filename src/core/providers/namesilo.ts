@@ -22,14 +22,15 @@ import { fatal, say, transient } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
+  DomainList,
   excerpt,
-  httpFault,
   jsonRequest,
+  notOwnedError,
+  notProtocolFault,
   optionalDomain,
   optionalEndpoint,
   tokenSetting,
   ttlSetting,
-  DomainList,
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -89,16 +90,7 @@ class NamesiloProvider extends RecordsById<NamesiloRecord> {
       fixed: s.domain,
       account: say('namesilo.any_domain', 'any domain of this Namesilo account'),
       notOwned: (host, where) =>
-        this.redactor.error(
-          fatal(
-            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
-              host,
-              where,
-              hint: say('namesilo.check_name', 'check the name'),
-            }),
-            { code: 'namesilo_not_owned', scope: 'host' },
-          ),
-        ),
+        notOwnedError(this.redactor, 'namesilo_not_owned', host, where, say('namesilo.check_name', 'check the name')),
       read: async (signal) => elements(await this.call('listDomains', {}, 'the domain list', signal), 'domain'),
     });
   }
@@ -154,19 +146,14 @@ class NamesiloProvider extends RecordsById<NamesiloRecord> {
     const reply = elements(res.body, 'reply')[0];
     const code = reply === undefined ? undefined : element(reply, 'code');
     if (res.status < 200 || res.status >= 300 || code === undefined)
-      throw httpFault(res, {
+      throw notProtocolFault(res, {
         name: 'Namesilo',
         redactor: this.redactor,
-        message: (f) =>
-          f.class === 'rate_limit'
-            ? say('kit.rate_limit', "__name__'s rate limit was reached (__detail__): waiting as __name__ asks", {
-                name: 'Namesilo',
-                detail: f.detail,
-              })
-            : say('namesilo.not_xml', 'Namesilo sent an answer that is not its XML (HTTP __status__): __detail__', {
-                status: f.status,
-                detail: f.detail,
-              }),
+        other: (f) =>
+          say('namesilo.not_xml', 'Namesilo sent an answer that is not its XML (HTTP __status__): __detail__', {
+            status: f.status,
+            detail: f.detail,
+          }),
       });
     if (code === '300') return reply!;
     const words = this.redactor.text(element(reply!, 'detail') ?? code);

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { fatal, say, type DdnsError, type Sentence } from '../errors';
 import { Redactor } from '../redact';
-import { jsonRequest, notJsonFault, restFailure, type JsonResponse } from './kit';
+import { jsonRequest, type JsonResponse, notJsonFault, notOwnedError, restFailure } from './kit';
 import type { ProviderEnv } from './types';
 
 const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().optional() });
@@ -191,11 +191,6 @@ export class OAuthApi {
 
   /** The fatal error of a name in none of the account's zones. */
   notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError {
-    return this.token.redactor.error(
-      fatal(say('kit.not_owned', '__host__ is not in __where__: __hint__', { host, where, hint }), {
-        code: `${this.o.code}_not_owned`,
-        scope: 'host',
-      }),
-    );
+    return notOwnedError(this.token.redactor, `${this.o.code}_not_owned`, host, where, hint);
   }
 }

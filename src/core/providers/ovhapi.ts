@@ -32,20 +32,21 @@ import { Redactor } from '../redact';
 import {
   blankToUndefined,
   checkSettings,
-  convergeRecords,
   convergedResult,
+  convergeRecords,
+  DomainList,
   eachRecord,
   jsonRequest,
+  type JsonResponse,
   notJsonFault,
+  notOwnedError,
   recordType,
-  restFailure,
   requiredText,
+  restFailure,
   tokenSetting,
   unquoteTxt,
-  DomainList,
   zoneFields,
   zoneSettingsShape,
-  type JsonResponse,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 
@@ -96,18 +97,12 @@ class OvhApiProvider implements DnsProvider {
       fixed: s.domain,
       account: say('ovhapi.any_zone', 'any DNS zone of this OVH account'),
       notOwned: (host, where) =>
-        this.redactor.error(
-          fatal(
-            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
-              host,
-              where,
-              hint: say('ovhapi.check_zone', 'check the name, or that the zone is at OVH'),
-            }),
-            {
-              code: 'ovh_not_owned',
-              scope: 'host',
-            },
-          ),
+        notOwnedError(
+          this.redactor,
+          'ovh_not_owned',
+          host,
+          where,
+          say('ovhapi.check_zone', 'check the name, or that the zone is at OVH'),
         ),
       read: async (signal) =>
         this.parse(z.array(z.string()), await this.call('GET', '/domain/zone', 'the zone list', signal)),

@@ -32,11 +32,16 @@ import { DdnsError, fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   answerError,
+  type AnswerRow,
+  type AnswerTable,
   checkSettings,
+  DomainList,
   editTxtValues,
   failed,
   hasAnswer,
   httpFault,
+  notOwnedError,
+  notProtocolFault,
   optionalEndpoint,
   providerRequest,
   quoteTxt,
@@ -46,8 +51,6 @@ import {
   transportError,
   ttlSetting,
   unquoteTxt,
-  DomainList,
-  type AnswerTable,
 } from './kit';
 import { signV4 } from './signing';
 import { TxtByEdit, addressField, ttlField } from './rrset';
@@ -149,6 +152,19 @@ const KEY_HINT = say(
   'route53.hint',
   'check the access key id and secret access key (IAM › Users › Security credentials) and that this machine’s clock is right',
 );
+
+/** A request signature Route 53 refused (two codes, one meaning). */
+const BAD_SIGNATURE: AnswerRow<Ctx> = {
+  kind: 'fatal',
+  scope: 'account',
+  code: 'route53_auth',
+  message: (c) =>
+    say('route53.signature', 'Route 53 refused the request signature (__said__): __hint__', {
+      said: c.said,
+      hint: KEY_HINT,
+    }),
+};
+
 const ANSWERS: AnswerTable<Ctx> = {
   InvalidClientTokenId: {
     kind: 'fatal',
@@ -160,26 +176,8 @@ const ANSWERS: AnswerTable<Ctx> = {
         hint: KEY_HINT,
       }),
   },
-  SignatureDoesNotMatch: {
-    kind: 'fatal',
-    scope: 'account',
-    code: 'route53_auth',
-    message: (c) =>
-      say('route53.signature', 'Route 53 refused the request signature (__said__): __hint__', {
-        said: c.said,
-        hint: KEY_HINT,
-      }),
-  },
-  IncompleteSignature: {
-    kind: 'fatal',
-    scope: 'account',
-    code: 'route53_auth',
-    message: (c) =>
-      say('route53.signature', 'Route 53 refused the request signature (__said__): __hint__', {
-        said: c.said,
-        hint: KEY_HINT,
-      }),
-  },
+  SignatureDoesNotMatch: BAD_SIGNATURE,
+  IncompleteSignature: BAD_SIGNATURE,
   MissingAuthenticationToken: {
     kind: 'fatal',
     scope: 'account',
@@ -277,18 +275,12 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
     this.zones = new DomainList({
       account: say('route53.any_zone', 'any hosted zone of this AWS account'),
       notOwned: (host, where) =>
-        this.redactor.error(
-          fatal(
-            say('kit.not_owned', '__host__ is not in __where__: __hint__', {
-              host,
-              where,
-              hint: say('route53.check_zone', 'check the name, or set the hosted zone id'),
-            }),
-            {
-              code: 'route53_not_owned',
-              scope: 'host',
-            },
-          ),
+        notOwnedError(
+          this.redactor,
+          'route53_not_owned',
+          host,
+          where,
+          say('route53.check_zone', 'check the name, or set the hosted zone id'),
         ),
       read: (signal) => this.readZones(signal),
     });
@@ -486,19 +478,14 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
 
 /** The transient error of an answer that is not Route 53's XML (or an HTTP failure without it). */
 const notXml = (res: Parameters<typeof httpFault>[0], redactor: Redactor) =>
-  httpFault(res, {
+  notProtocolFault(res, {
     name: 'Route 53',
     redactor,
-    message: (f) =>
-      f.class === 'rate_limit'
-        ? say('kit.rate_limit', "__name__'s rate limit was reached (__detail__): waiting as __name__ asks", {
-            name: 'Route 53',
-            detail: f.detail,
-          })
-        : say('route53.not_xml', 'Route 53 sent an answer that is not its XML (HTTP __status__): __detail__', {
-            status: f.status,
-            detail: f.detail,
-          }),
+    other: (f) =>
+      say('route53.not_xml', 'Route 53 sent an answer that is not its XML (HTTP __status__): __detail__', {
+        status: f.status,
+        detail: f.detail,
+      }),
   });
 
 export const definition: ProviderDefinition<typeof route53Settings> = {
