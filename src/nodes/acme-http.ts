@@ -12,6 +12,8 @@
 import { answerFrom, CHALLENGE_PATH, type Http01Listener, type TokenStore } from '../core/acme/http01';
 import type { HttpApp } from './push-http';
 import type { Red } from './red-types';
+import { say } from '../core/errors';
+import { spoken } from './adapter';
 
 const active = new WeakMap<HttpApp, Set<TokenStore>>();
 
@@ -44,8 +46,12 @@ export function nodeRedListener(RED: Red): Http01Listener | { error: string } {
   if (s.httpNodeRoot !== false && atRoot(s.httpNodeRoot) && typeof apps.httpNode?.use === 'function') {
     if (s.httpNodeAuth)
       return {
-        error:
-          "Node-RED asks for a password on its HTTP endpoints (httpNodeAuth in settings.js), which the certificate authority cannot give: choose HTTP-01 on a port of cert-renew's own",
+        error: spoken(
+          say(
+            'node.http01_node_auth',
+            "Node-RED asks for a password on its HTTP endpoints (httpNodeAuth in settings.js), which the certificate authority cannot give: choose HTTP-01 on a port of cert-renew's own",
+          ),
+        ),
       };
     app = apps.httpNode;
   } else if (s.httpAdminRoot !== false && atRoot(s.httpAdminRoot)) {
@@ -54,7 +60,13 @@ export function nodeRedListener(RED: Red): Http01Listener | { error: string } {
   }
   if (!app)
     return {
-      error: `the certificate authority asks for /.well-known/acme-challenge/ at the root of the web server, but Node-RED serves its HTTP endpoints under ${String(s.httpNodeRoot)} and its editor under ${String(s.httpAdminRoot ?? '/')}: choose HTTP-01 on a port of cert-renew's own, or set httpNodeRoot to "/"`,
+      error: spoken(
+        say(
+          'node.http01_not_root',
+          'the certificate authority asks for /.well-known/acme-challenge/ at the root of the web server, but Node-RED serves its HTTP endpoints under __nodeRoot__ and its editor under __adminRoot__: choose HTTP-01 on a port of cert-renew\'s own, or set httpNodeRoot to "/"',
+          { nodeRoot: String(s.httpNodeRoot), adminRoot: String(s.httpAdminRoot ?? '/') },
+        ),
+      ),
     };
   const stores = storesOf(app);
   let mine: TokenStore | null = null;

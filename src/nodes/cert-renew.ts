@@ -20,12 +20,13 @@ import type { DnsProvider } from '../core/providers/types';
 import { clip, duration } from '../core/text';
 import type { DdnsAccount } from '../core/update/account';
 import { AccountStoppedError } from '../core/update/gate';
-import { catalog, fail, relocalized, spokenError, stayIdle } from './adapter';
+import { catalog, fail, relocalized, spokenError, spokenText, stayIdle } from './adapter';
 import { typeField, valueAtDeploy } from './typed';
 import { challengeSolver, CHALLENGES, NatFromMsgs, wildcardRefusal } from './cert-challenge';
 import type { ChallengeSolver } from '../core/acme/solver';
 import { blank, boolField, numberField, optionalNumberField, textField } from './config-fields';
 import type { Done, Msg, Red, RedNode, Send } from './red-types';
+import { phrase } from '../core/said';
 
 const text = textField;
 
@@ -38,15 +39,18 @@ const certConfigSchema = z
     http01Port: numberField('HTTP-01 port', 1, 65535, 80, true),
     names: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
-      z.array(z.string()).min(1, 'enter at least one name'),
+      z.array(z.string()).min(1, phrase('node.enter_least_name', 'enter at least one name')),
     ),
     ca: z.enum(CA_CHOICES).default('letsencrypt-staging'),
     directoryUrl: text(),
-    email: text().refine((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'the e-mail address is not valid'),
+    email: text().refine(
+      (s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s),
+      phrase('node.mail_address_not_valid', 'the e-mail address is not valid'),
+    ),
     eabKid: text(),
     caCert: text().refine(
       (s) => s === '' || s.includes('-----BEGIN CERTIFICATE-----'),
-      'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)',
+      phrase('node.ca_certificate_must_pem', 'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)'),
     ),
     keyType: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']).default('ecdsa-p256'),
     pinKey: boolField(false),
@@ -69,9 +73,17 @@ const certConfigSchema = z
       try {
         const u = new URL(c.directoryUrl);
         if (u.protocol !== 'https:')
-          ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'the ACME directory URL must use https://' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['directoryUrl'],
+            message: phrase('node.acme_directory_url_must', 'the ACME directory URL must use https://'),
+          });
       } catch {
-        ctx.addIssue({ code: 'custom', path: ['directoryUrl'], message: 'enter the ACME directory URL of your CA' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['directoryUrl'],
+          message: phrase('node.enter_acme_directory_url', 'enter the ACME directory URL of your CA'),
+        });
       }
     }
     try {
@@ -80,15 +92,21 @@ const certConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['names'], message: spokenError(e) });
     }
     if (c.challenge === 'dns-01' && !c.account)
-      ctx.addIssue({ code: 'custom', path: ['account'], message: 'choose a provider account' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: phrase('node.choose_provider_account', 'choose a provider account'),
+      });
     const wildcard = wildcardRefusal(c.challenge, c.names);
     if (wildcard) ctx.addIssue({ code: 'custom', path: ['names'], message: wildcard });
   });
 
-const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
+const inputSchema = z.looseObject({
+  force: z.boolean({ error: phrase('node.msg_force_must_true_false', 'msg.force must be true or false') }).optional(),
+});
 
 function describe(e: z.ZodError): string {
-  return e.issues.map((i) => i.message).join('; ');
+  return e.issues.map((i) => spokenText(i.message)).join('; ');
 }
 
 export = function register(RED: Red): void {

@@ -3,6 +3,7 @@
  * strings, empty fields as '' (meaning "the default"). Shared by every node of the package.
  */
 import { z } from 'zod';
+import { phrase } from '../core/said';
 
 export const blank = (v: unknown): boolean => v === '' || v === undefined || v === null;
 
@@ -44,4 +45,7 @@ export const listField = () =>
 
 /** The name of a context store from settings.js ('' = the default store). */
 export const contextStoreField = () =>
-  textField().refine((s) => /^[A-Za-z0-9_]*$/.test(s), 'context store names contain only letters, digits and _');
+  textField().refine(
+    (s) => /^[A-Za-z0-9_]*$/.test(s),
+    phrase('node.context_store_names_contain', 'context store names contain only letters, digits and _'),
+  );

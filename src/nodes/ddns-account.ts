@@ -19,7 +19,7 @@
  * The editor gets the providers' field descriptions from GET /ddns/providers (never a secret).
  */
 import { z } from 'zod';
-import { DdnsError, badInput, toDdnsError } from '../core/errors';
+import { DdnsError, badInput, say, toDdnsError } from '../core/errors';
 import { registerAcmedns } from '../core/providers/acmedns';
 import { providerById, type ProviderDefinition } from '../core/providers/registry';
 import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
@@ -34,24 +34,31 @@ import {
   secretValues,
   type DdnsAccount,
 } from '../core/update/account';
-import { catalog } from './adapter';
+import { catalog, spoken, spokenError, spokenText } from './adapter';
 import type { Red, RedNode } from './red-types';
+import { phrase } from '../core/said';
 
 /** The node's own properties as the editor saves them. */
 const accountConfigSchema = z.object({
-  name: z.preprocess((v) => (v === null ? undefined : v), z.string({ error: 'the name must be text' }).optional()),
+  name: z.preprocess(
+    (v) => (v === null ? undefined : v),
+    z.string({ error: phrase('node.name_must_text', 'the name must be text') }).optional(),
+  ),
   provider: z.preprocess(
     (v) => (v === null || v === undefined ? '' : v),
-    z.string({ error: 'the provider must be a provider id' }),
+    z.string({ error: phrase('node.provider_must_provider_id', 'the provider must be a provider id') }),
   ),
   settings: z.preprocess(
     (v) => (v === null || v === undefined || v === '' ? {} : v),
-    z.record(z.string(), z.unknown(), { error: 'the provider settings must be an object' }),
+    z.record(z.string(), z.unknown(), {
+      error: phrase('node.provider_settings_must_object', 'the provider settings must be an object'),
+    }),
   ),
 });
 
 /** A zod error as sentences naming the fields by their labels (values are never shown). */
 function describeIssues(
+  RED: Red,
   def: ProviderDefinition,
   issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
 ): string {
@@ -59,8 +66,8 @@ function describeIssues(
     .map((i) => {
       const key = String(i.path[0] ?? '');
       const field = def.fields.find((f) => f.key === key);
-      const message = i.message.replace(/\.$/, '');
-      return field ? `${field.label}: ${message}` : key ? `${key}: ${message}` : message;
+      const message = spokenText(i.message.replace(/\.$/, ''));
+      return field ? `${fieldLabel(RED, field)}: ${message}` : key ? `${key}: ${message}` : message;
     })
     .join('; ');
 }
@@ -149,17 +156,38 @@ export = function register(RED: Red): void {
 
     let parsed: unknown;
     if (!cfg.success) {
-      node.configError = `The account settings are damaged: ${cfg.error.issues.map((i) => i.message).join('; ')}. Open the account and save it again.`;
+      node.configError = spoken(
+        say(
+          'node.account_damaged',
+          'The account settings are damaged: __issues__. Open the account and save it again.',
+          {
+            issues: cfg.error.issues.map((i) => spokenText(i.message)).join('; '),
+          },
+        ),
+      );
     } else if (!def) {
-      node.configError = providerId
-        ? `The provider "${providerId}" is not known to this version of node-red-contrib-ddns.`
-        : 'No provider is chosen in the account settings.';
+      node.configError = spoken(
+        providerId
+          ? say(
+              'node.unknown_provider',
+              'The provider "__provider__" is not known to this version of node-red-contrib-ddns.',
+              {
+                provider: providerId,
+              },
+            )
+          : say('node.no_provider', 'No provider is chosen in the account settings.'),
+      );
     } else {
       const r = def.settings.safeParse({ ...settings, ...secrets });
       if (r.success) parsed = r.data;
       else
         node.configError = node.redactor.text(
-          `The ${def.label} account settings are not valid: ${describeIssues(def, r.error.issues)}.`,
+          spoken(
+            say('node.account_invalid', 'The __label__ account settings are not valid: __issues__.', {
+              label: def.label,
+              issues: describeIssues(RED, def, r.error.issues),
+            }),
+          ),
         );
     }
     // The nodes using the account show node.plainHttp.status.
@@ -181,7 +209,10 @@ export = function register(RED: Red): void {
     node.getProvider = () => {
       tellOnce();
       if (node.configError || !def)
-        throw badInput(node.configError ?? 'The account is not configured.', 'invalid_account');
+        throw badInput(
+          node.configError ?? spoken(say('node.account_not_configured', 'The account is not configured.')),
+          'invalid_account',
+        );
       if (!provider) {
         try {
           provider = guardProvider(def.create(parsed, {}), node.gate, {
@@ -189,8 +220,14 @@ export = function register(RED: Red): void {
             redact: (t) => node.redactor.text(t),
           });
         } catch (e) {
-          const msg = e instanceof DdnsError ? e.message : e instanceof Error ? e.message : String(e);
-          throw badInput(node.redactor.text(`The ${def.label} account could not be set up: ${msg}`), 'invalid_account');
+          const msg = e instanceof DdnsError ? spokenError(e) : e instanceof Error ? e.message : String(e);
+          const text = spoken(
+            say('node.account_setup_failed', 'The __label__ account could not be set up: __failure__', {
+              label: def.label,
+              failure: msg,
+            }),
+          );
+          throw badInput(node.redactor.text(text), 'invalid_account');
         }
       }
       return provider;

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { toDdnsError } from '../core/errors';
+import { say, toDdnsError } from '../core/errors';
 import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family } from '../core/address';
 import {
   addressesPerName,
@@ -30,9 +30,10 @@ import { fillIn } from '../core/text';
 import type { AccountAlert, SkipReason, UpdateResult } from '../core/update/types';
 import type { DdnsAccount } from '../core/update/account';
 import { blank, contextStoreField, numberField } from './config-fields';
-import { asError, catalog, contextStore, fail, relocalized, stayIdle } from './adapter';
+import { asError, catalog, contextStore, fail, relocalized, spoken, spokenText, stayIdle } from './adapter';
 import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
 import type { Msg, Red, RedNode } from './red-types';
+import { phrase } from '../core/said';
 
 /** Context key of the engine's state. */
 const STATE_KEY = 'ddnsUpdate';
@@ -44,8 +45,13 @@ type Families = 'auto' | 'ipv4' | 'ipv6' | 'both';
 /** The node's configuration as the editor saves it (numbers may arrive as strings). */
 const configSchema = z.object({
   name: z.string().optional(),
-  account: z.string({ error: 'choose a provider account' }).min(1, 'choose a provider account'),
-  hostnames: z.preprocess((v) => (blank(v) ? '' : v), z.string({ error: 'host names must be text' })),
+  account: z
+    .string({ error: phrase('node.choose_provider_account', 'choose a provider account') })
+    .min(1, phrase('node.choose_provider_account', 'choose a provider account')),
+  hostnames: z.preprocess(
+    (v) => (blank(v) ? '' : v),
+    z.string({ error: phrase('node.host_names_must_text', 'host names must be text') }),
+  ),
   /** Where the names come from: the list itself (`str`), or msg, flow, global or an environment variable. */
   hostnamesType: typeField('host names', VALUE_TYPES, 'str'),
   /** Where an input's addresses are read (default msg.payload). */
@@ -53,7 +59,11 @@ const configSchema = z.object({
   addressPropertyType: typeField('address from', ['msg', 'flow', 'global'], 'msg'),
   families: z.preprocess(
     (v) => (blank(v) ? undefined : v),
-    z.enum(['auto', 'ipv4', 'ipv6', 'both'], { error: 'families must be auto, ipv4, ipv6 or both' }).default('auto'),
+    z
+      .enum(['auto', 'ipv4', 'ipv6', 'both'], {
+        error: phrase('node.families_must_auto_ipv4', 'families must be auto, ipv4, ipv6 or both'),
+      })
+      .default('auto'),
   ),
   /** Seconds between two writes of the same record. */
   minInterval: numberField('minimum interval', 0, 86_400, 60),
@@ -65,16 +75,21 @@ const configSchema = z.object({
 const inputSchema = z.looseObject({
   payload: z
     .union([z.string(), ipWatchPayloadSchema.pick({ ipv4: true, ipv6: true, ipv6Prefix: true, ipv6Stability: true })], {
-      error: 'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
+      error: phrase(
+        'node.msg_payload_must_ipv4_ipv6',
+        'msg.payload must be { ipv4, ipv6 } (what public-ip-watch sends) or one address as text',
+      ),
     })
     .optional()
     .nullable(),
-  hostname: z.string({ error: 'msg.hostname must be text' }).optional(),
+  hostname: z.string({ error: phrase('node.msg_hostname_must_text', 'msg.hostname must be text') }).optional(),
   hostnames: z
-    .union([z.string(), z.array(z.string())], { error: 'msg.hostnames must be text or a list of texts' })
+    .union([z.string(), z.array(z.string())], {
+      error: phrase('node.msg_hostnames_must_text_list', 'msg.hostnames must be text or a list of texts'),
+    })
     .optional(),
-  force: z.boolean({ error: 'msg.force must be true or false' }).optional(),
-  reset: z.boolean({ error: 'msg.reset must be true or false' }).optional(),
+  force: z.boolean({ error: phrase('node.msg_force_must_true_false', 'msg.force must be true or false') }).optional(),
+  reset: z.boolean({ error: phrase('node.msg_reset_must_true_false', 'msg.reset must be true or false') }).optional(),
 });
 
 /**
@@ -110,7 +125,8 @@ function describeIssues(e: z.ZodError): string {
         i.path[0] === 'reset'
           ? `msg.${path}`
           : path;
-      return where && !i.message.includes(where) ? `${where}: ${i.message}` : i.message;
+      const message = spokenText(i.message);
+      return where && !i.message.includes(where) ? `${where}: ${message}` : message;
     })
     .join('; ');
 }
@@ -162,7 +178,11 @@ export = function register(RED: Red): void {
     if (!parsed.success)
       return stayIdle(
         node,
-        `The dns-update settings are not valid: ${describeIssues(parsed.error)}.`,
+        spoken(
+          say('node.dns_update_invalid', 'The dns-update settings are not valid: __issues__.', {
+            issues: describeIssues(parsed.error),
+          }),
+        ),
         t('status.invalid-config', 'invalid settings'),
       );
     const cfg = parsed.data;
@@ -183,7 +203,9 @@ export = function register(RED: Red): void {
     if (!account || typeof account.getProvider !== 'function') {
       return stayIdle(
         node,
-        'No provider account is chosen, or it is not deployed: open the node and choose one.',
+        spoken(
+          say('node.no_account', 'No provider account is chosen, or it is not deployed: open the node and choose one.'),
+        ),
         t('status.no-account', 'no account'),
         { logged: false },
       );
@@ -193,7 +215,13 @@ export = function register(RED: Red): void {
     if (account.definition?.txtOnly)
       return stayIdle(
         node,
-        `The account "${account.label}" (${account.definition.label}) holds only the TXT records of certificate challenges: it cannot set the addresses (A/AAAA) of a name. Choose the account of the name's DNS host here, and use this one as cert-renew's challenge account.`,
+        spoken(
+          say(
+            'node.txt_only_account',
+            'The account "__account__" (__provider__) holds only the TXT records of certificate challenges: it cannot set the addresses (A/AAAA) of a name. Choose the account of the name\'s DNS host here, and use this one as cert-renew\'s challenge account.',
+            { account: account.label, provider: account.definition.label },
+          ),
+        ),
         'TXT-only account',
       );
     let provider: DnsProvider;

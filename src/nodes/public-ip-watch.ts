@@ -28,10 +28,11 @@ import { AddressStatusView } from '../core/ip/status-view';
 import type { IpSource } from '../core/ip/types';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
 import { Redactor } from '../core/redact';
-import { asError, catalog, contextStore, relocalized, spokenError, stayIdle, warnOnce } from './adapter';
+import { asError, catalog, contextStore, relocalized, spokenError, spokenText, stayIdle, warnOnce } from './adapter';
 import { pushRoutes, type HttpApp } from './push-http';
 import { blank, boolField, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode, Send } from './red-types';
+import { phrase } from '../core/said';
 
 /** Context key of the last known addresses. */
 const STATE_KEY = 'lastAddresses';
@@ -40,10 +41,18 @@ const STATE_KEY = 'lastAddresses';
 const watchConfigSchema = z
   .object({
     name: z.string().optional(),
-    families: z.enum(['ipv4', 'ipv6', 'both'], { error: 'families must be ipv4, ipv6 or both' }).default('ipv4'),
+    families: z
+      .enum(['ipv4', 'ipv6', 'both'], {
+        error: phrase('node.families_must_ipv4_ipv6', 'families must be ipv4, ipv6 or both'),
+      })
+      .default('ipv4'),
     /** Empty: the recommended list (DEFAULT_SOURCES). */
     sources: z.preprocess((v) => (blank(v) ? [] : v), z.array(sourceConfigSchema)),
-    policy: z.enum(['first', 'quorum'], { error: 'policy must be "first" or "quorum"' }).default('first'),
+    policy: z
+      .enum(['first', 'quorum'], {
+        error: phrase('node.policy_must_first_quorum', 'policy must be "first" or "quorum"'),
+      })
+      .default('first'),
     quorum: numberField('quorum', 2, 10, 2, true),
     /** Seconds between checks; the 30 s floor protects the user from being banned by the services. */
     interval: numberField('interval (seconds)', 30, 86_400, 300),
@@ -56,7 +65,7 @@ const watchConfigSchema = z
       .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
       .refine(
         (s) => s === '' || parseAddress(s) !== null,
-        'local address must be an IPv4 or IPv6 address of this host',
+        phrase('node.local_address_must_ipv4', 'local address must be an IPv4 or IPv6 address of this host'),
       ),
     emitOnStart: boolField(true),
     store: contextStoreField(),
@@ -74,7 +83,9 @@ const watchConfigSchema = z
   });
 
 /** An input msg: any msg triggers a check; `force` must be a boolean when present. */
-const inputSchema = z.looseObject({ force: z.boolean({ error: 'msg.force must be true or false' }).optional() });
+const inputSchema = z.looseObject({
+  force: z.boolean({ error: phrase('node.msg_force_must_true_false', 'msg.force must be true or false') }).optional(),
+});
 
 /** Zod issues in words: top-level messages name their field; a source is named by its position. */
 function describeIssues(e: z.ZodError): string {
@@ -84,7 +95,7 @@ function describeIssues(e: z.ZodError): string {
       const message =
         i.code === 'invalid_union' && Array.isArray(options)
           ? `is not a known source type (one of ${options.join(', ')})`
-          : i.message;
+          : spokenText(i.message);
       if (i.path[0] === 'sources' && typeof i.path[1] === 'number') {
         const field = i.path.slice(2).join('.');
         return `source ${i.path[1] + 1}${field ? ` (${field})` : ''}: ${message}`;
@@ -139,7 +150,7 @@ export = function register(RED: Red): void {
     if (pushCfg) {
       if (!node.credentials?.pushToken) return idle(t('errors.push-token-missing'));
       const token = pushTokenSchema.safeParse(node.credentials.pushToken);
-      if (!token.success) return idle(token.error.issues[0].message);
+      if (!token.success) return idle(spokenText(token.error.issues[0].message));
       const app = RED.settings.httpNodeRoot === false ? undefined : (RED as { httpNode?: HttpApp }).httpNode;
       const routes = app && typeof app.use === 'function' ? pushRoutes(app) : null;
       const holder = routes?.takenBy(pushCfg.path, node.id);

@@ -23,9 +23,10 @@ import { reachMessages, reachStatus } from '../core/reach/report';
 import { runReach, type ReachRun } from '../core/reach/run';
 import { clip } from '../core/text';
 import { describeProperty, fixedAtDeploy, typeField, valueAtDeploy, valueFor, VALUE_TYPES } from './typed';
-import { asError, catalog, fail, spoken, spokenError, stayIdle } from './adapter';
+import { asError, catalog, fail, spoken, spokenError, spokenText, stayIdle } from './adapter';
 import { blank, boolField, listField, numberField, textField } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
+import { phrase } from '../core/said';
 
 const listOf = listField();
 const text = textField();
@@ -69,7 +70,9 @@ const configSchema = z
     authPort: numberField('authoritative port', 1, 65535, 53, true),
     tcpPorts: listOf,
     tcpFamily: z
-      .enum(['any', 'ipv4', 'ipv6', 'both'], { error: 'IP version must be any, ipv4, ipv6 or both' })
+      .enum(['any', 'ipv4', 'ipv6', 'both'], {
+        error: phrase('node.ip_version_must_any', 'IP version must be any, ipv4, ipv6 or both'),
+      })
       .default('any'),
     httpUrls: listOf,
     httpStatus: text,
@@ -97,8 +100,12 @@ const addressOrNull = (label: string) =>
         ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 60)}" is not an IP address` });
     });
 const resultSchema = z.looseObject({
-  hostname: z.string({ error: 'msg.payload.results[]: hostname must be a string' }),
-  family: z.enum(['ipv4', 'ipv6'], { error: 'msg.payload.results[]: family must be ipv4 or ipv6' }),
+  hostname: z.string({
+    error: phrase('node.msg_payload_results_hostname_must', 'msg.payload.results[]: hostname must be a string'),
+  }),
+  family: z.enum(['ipv4', 'ipv6'], {
+    error: phrase('node.msg_payload_results_family_must', 'msg.payload.results[]: family must be ipv4 or ipv6'),
+  }),
   address: addressOrNull('msg.payload.results[].address'),
   status: z.string().optional(),
 });
@@ -110,7 +117,9 @@ const resultSchema = z.looseObject({
 const inputSchema = z.looseObject({
   payload: z.unknown().optional(),
   hostname: z
-    .union([z.string(), z.array(z.string())], { error: 'msg.hostname must be a name or a list of names' })
+    .union([z.string(), z.array(z.string())], {
+      error: phrase('node.msg_hostname_must_name_list', 'msg.hostname must be a name or a list of names'),
+    })
     .optional(),
   wanAddress: addressOrNull('msg.wanAddress'),
 });
@@ -119,19 +128,23 @@ const payloadSchema = z.looseObject({
   ipv4: addressOrNull('msg.payload.ipv4'),
   ipv6: addressOrNull('msg.payload.ipv6'),
   wanAddress: addressOrNull('msg.payload.wanAddress'),
-  results: z.array(resultSchema, { error: 'msg.payload.results must be a list of dns-update results' }).optional(),
+  results: z
+    .array(resultSchema, {
+      error: phrase('node.msg_payload_results_must_list', 'msg.payload.results must be a list of dns-update results'),
+    })
+    .optional(),
   cgnat: ipWatchPayloadSchema.shape.cgnat,
 });
 
 /** The fields of an incoming msg this node reads, checked. Throws on bad input. */
 function msgFields(msg: Msg): ReachMsgFields {
   const m = inputSchema.safeParse(msg);
-  if (!m.success) throw badInput(describeReachIssues(m.error));
+  if (!m.success) throw badInput(describeReachIssues(m.error, spokenText));
   const p =
     m.data.payload !== null && typeof m.data.payload === 'object' && !Array.isArray(m.data.payload)
       ? payloadSchema.safeParse(m.data.payload)
       : null;
-  if (p && !p.success) throw badInput(describeReachIssues(p.error));
+  if (p && !p.success) throw badInput(describeReachIssues(p.error, spokenText));
   return { wanAddress: m.data.wanAddress, hostname: m.data.hostname, payload: p?.data };
 }
 
@@ -149,7 +162,7 @@ export = function register(RED: Red): void {
     // Host names: the list itself, an environment variable (both read now), or a msg, flow or
     // global property (read at each run).
     const namesType = typeField('host names', VALUE_TYPES, 'str').safeParse(raw.namesType);
-    if (!namesType.success) return idle(describeReachIssues(namesType.error));
+    if (!namesType.success) return idle(describeReachIssues(namesType.error, spokenText));
     const namesFrom = { value: typeof raw.names === 'string' ? raw.names.trim() : '', type: namesType.data };
     const parsed = configSchema.safeParse(
       namesFrom.type === 'str'
@@ -159,7 +172,7 @@ export = function register(RED: Red): void {
             names: namesFrom.type === 'env' ? valueAtDeploy(RED, node, namesFrom.value, 'env') : '',
           },
     );
-    if (!parsed.success) return idle(describeReachIssues(parsed.error));
+    if (!parsed.success) return idle(describeReachIssues(parsed.error, spokenText));
     const cfg = parsed.data;
     const dynamicNames = !fixedAtDeploy(namesFrom.type);
     const externalUrl = (node.credentials?.externalUrl ?? '').trim();

@@ -6,7 +6,8 @@
  * catalogs (nodes/locales/de, `core.*`), with the values filled in, and the token is in neither.
  * The provider is deSEC's API address on a loopback server that answers every request with the
  * kind of HTML error page a proxy sends (https://desec.readthedocs.io/en/latest/dns/rrsets.html
- * documents JSON answers only; anything else is not its API).
+ * documents JSON answers only; anything else is not its API). A DuckDNS account without its token,
+ * used by a second dns-update, logs its config error in German too.
  */
 import { test } from '../support/suite';
 import assert from 'node:assert/strict';
@@ -34,6 +35,22 @@ function flow(endpoint: string): Array<Record<string, unknown>> {
       x: 300,
       y: 120,
       wires: [['out']],
+    },
+    // A DuckDNS account without its token, used by a second dns-update: its config error is logged.
+    { id: 'duck', type: 'ddns-account', name: '', provider: 'duckdns', settings: {}, credentials: {} },
+    {
+      id: 'upd-duck',
+      type: 'dns-update',
+      z,
+      name: '',
+      account: 'duck',
+      hostnames: 'myhome.duckdns.org',
+      families: 'ipv4',
+      minInterval: 0,
+      alertAfter: 3,
+      x: 300,
+      y: 180,
+      wires: [[], []],
     },
   ];
 }
@@ -77,6 +94,12 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
     assert.equal(r.reason, 'http_503', 'the machine-readable code stays as it is');
     assert.ok(provider.requests.length >= 1);
     assert.doesNotMatch(bad.text + ok.text + red.log(), new RegExp(TOKEN), 'the token is in no text');
+
+    // The account without its token: the config error (the adapter's sentence, the field's label and
+    // the schema's message) is logged in German, the English nowhere.
+    const invalid = 'Die Einstellungen des Kontos DuckDNS sind ungültig: Token: Das DuckDNS-Token fehlt.';
+    await waitFor(() => red.log().includes(invalid), 10_000, 25, 'the German config error');
+    assert.doesNotMatch(red.log(), /account settings are not valid|DuckDNS token is required/);
   } finally {
     await red.stop();
     await provider.close();

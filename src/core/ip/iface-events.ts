@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { toDdnsError, transient, type DdnsError } from '../errors';
 import { classify, type AddressClass, type Family } from '../address';
 import { IFA_F, parseIf6Flags } from './sources/interface';
+import { phrase } from '../said';
 
 export const DEFAULT_POLL_MS = 2000;
 export const DEFAULT_DAD_RECHECK_MS = 500;
@@ -43,7 +44,9 @@ export const interfaceWatchOptionsSchema = z.object({
       .string()
       .trim()
       .max(64)
-      .regex(/^[^\s/]+$/, { message: 'an interface name has no spaces or slashes' })
+      .regex(/^[^\s/]+$/, {
+        message: phrase('ip.interface_name_no_slashes', 'an interface name has no spaces or slashes'),
+      })
       .optional(),
   ),
   allowTemporary: z.boolean().optional(),

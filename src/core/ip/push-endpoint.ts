@@ -36,6 +36,7 @@ import { acceptAddress, familyLabel, parseAddress, type Family } from '../addres
 import { systemClock, type Clock } from '../schedule';
 import { claimMatches, describeClaim, type PushClaim, type PushClaims } from './push-claim';
 import type { CheckResult, KnownAddresses } from './watcher';
+import { phrase } from '../said';
 
 export interface PushRequest {
   method: string;
@@ -79,13 +80,15 @@ export const DEFAULT_ANSWER_WITHIN_MS = 20_000;
 
 /** The token: what routers can send unescaped in a URL (the Fritz!Box escapes nothing). */
 export const pushTokenSchema = z
-  .string({ error: 'the push token must be text' })
+  .string({ error: phrase('ip.push_token_must_text', 'the push token must be text') })
   .regex(/^[A-Za-z0-9._~-]*$/, {
-    message:
+    message: phrase(
+      'ip.push_token_may_hold',
       'the push token may hold only letters, digits and . _ ~ - (routers such as the Fritz!Box put it into the URL without escaping it)',
+    ),
   })
-  .min(12, { message: 'the push token must have at least 12 characters' })
-  .max(200, { message: 'the push token must have at most 200 characters' });
+  .min(12, { message: phrase('ip.push_token_min', 'the push token must have at least 12 characters') })
+  .max(200, { message: phrase('ip.push_token_max', 'the push token must have at most 200 characters') });
 
 export interface PushEndpointOptions {
   token: string;

@@ -26,6 +26,7 @@ import { badInput, fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import { checkSettings, excerpt, httpFault, httpUrl, jsonRequest, requiredText, tokenSetting } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const NAME = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$/i;
@@ -41,17 +42,30 @@ export const acmednsSettings = z
   .object({
     endpoint: z.preprocess(
       (v) => (typeof v === 'string' ? v.trim().replace(/\/+$/, '') : v),
-      httpUrl('Enter the address of the acme-dns server (http:// or https://).'),
+      httpUrl(
+        phrase('acmedns.enter_address_acme_dns', 'Enter the address of the acme-dns server (http:// or https://).'),
+      ),
     ),
-    apiUser: tokenSetting('Enter the username that /register gave.'),
-    password: tokenSetting('Enter the password (API key) that /register gave.'),
-    fulldomain: requiredText('Enter the fulldomain that /register gave.').refine(
+    apiUser: tokenSetting(phrase('acmedns.enter_username_that_register', 'Enter the username that /register gave.')),
+    password: tokenSetting(
+      phrase('acmedns.enter_password_api_key', 'Enter the password (API key) that /register gave.'),
+    ),
+    fulldomain: requiredText(
+      phrase('acmedns.enter_fulldomain_that_register', 'Enter the fulldomain that /register gave.'),
+    ).refine(
       (s) => NAME.test(norm(s)),
-      'The fulldomain must be a DNS name such as 8e57….auth.example.org.',
+      phrase('acmedns.fulldomain_must_dns_name', 'The fulldomain must be a DNS name such as 8e57….auth.example.org.'),
     ),
     subdomain: z.preprocess(
       (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-      z.string().trim().regex(LABEL, 'The subdomain is one DNS label (letters, digits, hyphens).').optional(),
+      z
+        .string()
+        .trim()
+        .regex(
+          LABEL,
+          phrase('acmedns.subdomain_dns_label_letters', 'The subdomain is one DNS label (letters, digits, hyphens).'),
+        )
+        .optional(),
     ),
   })
   .superRefine((s, ctx) => {

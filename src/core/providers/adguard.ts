@@ -32,11 +32,20 @@ import {
   type JsonResponse,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const adguardSettings = z.object({
-  endpoint: httpUrl('The AdGuard Home address must be an http:// or https:// URL, such as http://192.168.1.2:3000.'),
-  username: z.string({ error: 'Enter the AdGuard Home user name.' }).trim().min(1, 'Enter the AdGuard Home user name.'),
-  password: tokenSetting('Enter the AdGuard Home password.'),
+  endpoint: httpUrl(
+    phrase(
+      'adguard.adguard_home_address_must',
+      'The AdGuard Home address must be an http:// or https:// URL, such as http://192.168.1.2:3000.',
+    ),
+  ),
+  username: z
+    .string({ error: phrase('adguard.enter_adguard_home_user', 'Enter the AdGuard Home user name.') })
+    .trim()
+    .min(1, phrase('adguard.enter_adguard_home_user', 'Enter the AdGuard Home user name.')),
+  password: tokenSetting(phrase('adguard.enter_adguard_home_password', 'Enter the AdGuard Home password.')),
 });
 export type AdguardSettings = z.infer<typeof adguardSettings>;
 

@@ -43,6 +43,7 @@ import {
 import { OAuthApi, OAuthToken } from './oauth';
 import { TxtByEdit, addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const AZURE_ENDPOINT = 'https://management.azure.com';
 export const AZURE_LOGIN = 'https://login.microsoftonline.com';
@@ -60,20 +61,30 @@ const uuid = (what: string) =>
 
 export const azureSettings = z.object({
   tenant: z
-    .string({ error: 'Enter the tenant (directory) id.' })
+    .string({ error: phrase('azure.enter_tenant_directory_id', 'Enter the tenant (directory) id.') })
     .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'The tenant is its id (a GUID) or its domain.'),
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/,
+      phrase('azure.tenant_id_guid_domain', 'The tenant is its id (a GUID) or its domain.'),
+    ),
   clientId: uuid('application (client) id'),
-  password: tokenSetting('Enter the client secret.'),
+  password: tokenSetting(phrase('azure.enter_client_secret', 'Enter the client secret.')),
   subscriptionId: uuid('subscription id'),
   resourceGroup: z
-    .string({ error: 'Enter the resource group.' })
+    .string({ error: phrase('azure.enter_resource_group', 'Enter the resource group.') })
     .trim()
-    .regex(/^[-\w._()]{1,90}$/, 'The resource group is a name of letters, digits, - _ . ( ).'),
+    .regex(
+      /^[-\w._()]{1,90}$/,
+      phrase('azure.resource_group_name_letters', 'The resource group is a name of letters, digits, - _ . ( ).'),
+    ),
   zone: optionalDomain(),
   ttl: ttlSetting('Azure DNS', 1, 2_147_483_647, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
-  authorityHost: optionalEndpoint('The login address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
+  authorityHost: optionalEndpoint(
+    phrase('azure.login_address_must_http', 'The login address must be an http:// or https:// URL.'),
+  ),
 });
 export type AzureSettings = z.infer<typeof azureSettings>;
 

@@ -37,6 +37,7 @@ import {
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const CLOUDNS_ENDPOINT = 'https://api.cloudns.net';
 const TTLS = [60, 300, 900, 1800, 3600, 21600, 43200, 86400, 172800, 259200, 604800, 1209600, 2592000];
@@ -46,15 +47,20 @@ const AUTH_HINT = say(
 );
 
 export const cloudnsSettings = z.object({
-  username: z.string({ error: 'Enter the ClouDNS auth-id.' }).trim().min(1, 'Enter the ClouDNS auth-id.'),
+  username: z
+    .string({ error: phrase('cloudns.enter_cloudns_auth_id', 'Enter the ClouDNS auth-id.') })
+    .trim()
+    .min(1, phrase('cloudns.enter_cloudns_auth_id', 'Enter the ClouDNS auth-id.')),
   userKind: z.preprocess(
     (v) => (v === '' || v === null ? undefined : v),
     z.enum(['auth-id', 'sub-auth-id', 'sub-auth-user']).default('auth-id'),
   ),
-  password: tokenSetting('Enter the ClouDNS API password.'),
+  password: tokenSetting(phrase('cloudns.enter_cloudns_api_password', 'Enter the ClouDNS API password.')),
   domain: optionalDomain(),
   ttl: ttlSetting('ClouDNS', 60, 2_592_000, 3600),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type CloudnsSettings = z.infer<typeof cloudnsSettings>;
 

@@ -43,6 +43,7 @@ import {
 } from './kit';
 import { ledger } from './ledger';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const DESEC_ENDPOINT = 'https://desec.io/api/v1';
 /** deSEC's RRset write limits per domain (dns_api_per_domain_expensive): [window ms, writes]. */
@@ -58,8 +59,12 @@ const TOKEN_HINT = say(
 );
 
 export const desecSettings = z.object({
-  token: tokenSetting('Enter the deSEC API token.').transform((t) => t.replace(/^token\s+/i, '')),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  token: tokenSetting(phrase('desec.enter_desec_api_token', 'Enter the deSEC API token.')).transform((t) =>
+    t.replace(/^token\s+/i, ''),
+  ),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type DesecSettings = z.infer<typeof desecSettings>;
 

@@ -34,6 +34,7 @@ import {
   zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const DIGITALOCEAN_ENDPOINT = 'https://api.digitalocean.com/v2';
 const TOKEN_HINT = say(
@@ -42,7 +43,7 @@ const TOKEN_HINT = say(
 );
 
 export const digitaloceanSettings = z.object({
-  token: bearerTokenSetting('Enter the DigitalOcean API token.'),
+  token: bearerTokenSetting(phrase('digitalocean.enter_digitalocean_api_token', 'Enter the DigitalOcean API token.')),
   ...zoneSettingsShape('DigitalOcean', { min: 30, max: 86_400, def: 1800 }),
 });
 export type DigitaloceanSettings = z.infer<typeof digitaloceanSettings>;

@@ -35,23 +35,32 @@ import {
 } from './kit';
 import { createTtl, epochResetWait, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const DNSIMPLE_ENDPOINT = 'https://api.dnsimple.com/v2';
 const TOKEN_HINT = say('dnsimple.hint', 'create an account API token at dnsimple.com › Account › Access tokens');
 
 export const dnsimpleSettings = z.object({
-  token: bearerTokenSetting('Enter the DNSimple API access token.'),
+  token: bearerTokenSetting(phrase('dnsimple.enter_dnsimple_api_access', 'Enter the DNSimple API access token.')),
   accountId: z.preprocess(
     blankToUndefined,
     z.coerce
       .string()
       .trim()
-      .regex(/^\d+$/, 'The DNSimple account id is a number (shown in the address of the account\u2019s pages).')
+      .regex(
+        /^\d+$/,
+        phrase(
+          'dnsimple.dnsimple_account_id_number',
+          'The DNSimple account id is a number (shown in the address of the account\u2019s pages).',
+        ),
+      )
       .optional(),
   ),
   domain: optionalDomain(),
   ttl: ttlSetting('DNSimple', 60, 86_400, 3600),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type DnsimpleSettings = z.infer<typeof dnsimpleSettings>;
 

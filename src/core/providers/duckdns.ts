@@ -35,6 +35,7 @@ import {
   type AnswerTable,
 } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const DUCKDNS_ENDPOINT = 'https://www.duckdns.org';
 const SUFFIX = '.duckdns.org';
@@ -43,8 +44,13 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_BODY = 16 * 1024;
 
 export const duckdnsSettings = z.object({
-  token: tokenSetting('The DuckDNS token is required.').regex(/^\S+$/, 'The DuckDNS token cannot contain spaces.'),
-  endpoint: optionalEndpoint('The endpoint must be an http:// or https:// URL.'),
+  token: tokenSetting(phrase('duckdns.duckdns_token_required', 'The DuckDNS token is required.')).regex(
+    /^\S+$/,
+    phrase('duckdns.duckdns_token_cannot_contain', 'The DuckDNS token cannot contain spaces.'),
+  ),
+  endpoint: optionalEndpoint(
+    phrase('duckdns.endpoint_must_http_https', 'The endpoint must be an http:// or https:// URL.'),
+  ),
 });
 export type DuckDnsSettings = z.infer<typeof duckdnsSettings>;
 

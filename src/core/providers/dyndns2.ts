@@ -38,7 +38,7 @@ import {
   providerRequest,
   type AnswerTable,
 } from './kit';
-import { durationSaid } from '../said';
+import { durationSaid, phrase } from '../said';
 import type {
   AddressSet,
   DnsProvider,
@@ -68,7 +68,12 @@ const MAX_ANSWER_BYTES = 16 * 1024;
 export type AgentFormat = 'contact' | 'dyn';
 
 /** A contact e-mail as No-IP's format needs it (one word, no spaces); the settings check it. */
-export const contactEmail = z.email({ error: 'Enter an e-mail address such as you@example.com (or leave it empty).' });
+export const contactEmail = z.email({
+  error: phrase(
+    'dyndns2.enter_mail_address_you',
+    'Enter an e-mail address such as you@example.com (or leave it empty).',
+  ),
+});
 
 /**
  * The User-Agent for `format`: `contact` defaults to the project's address (PROJECT_CONTACT); `os`
@@ -716,16 +721,18 @@ export function createDyndns2Provider(o: Dyndns2Options): DnsProvider {
 // ---------------------------------------------------------------------------------------------
 // Settings shared by the dyndns2 providers
 
-const endpointUrl = httpUrl('Enter a web address starting with https:// (or http://).');
+const endpointUrl = httpUrl(
+  phrase('dyndns2.enter_web_address_starting', 'Enter a web address starting with https:// (or http://).'),
+);
 
 /** Username, password and an optional endpoint override (default: the provider's real server). */
 export const accountSettings = z.object({
   username: z
     .string()
     .trim()
-    .min(1, 'Enter the username.')
-    .refine((s) => !s.includes(':'), 'A username cannot contain ":".'),
-  password: z.string().min(1, 'Enter the password.'),
+    .min(1, phrase('dyndns2.enter_username', 'Enter the username.'))
+    .refine((s) => !s.includes(':'), phrase('dyndns2.username_cannot_contain', 'A username cannot contain ":".')),
+  password: z.string().min(1, phrase('dyndns2.enter_password', 'Enter the password.')),
   endpoint: z.preprocess(blankToUndefined, endpointUrl.optional()),
 });
 export type AccountSettings = z.infer<typeof accountSettings>;
@@ -837,7 +844,7 @@ export function dyndns2Member(o: MemberText & { username: string }): ProviderDef
 
 /** A key (or token) alone, with the optional endpoint and contact: providers without a username. */
 export const keySettings = z.object({
-  password: z.string().trim().min(1, 'Enter the key.'),
+  password: z.string().trim().min(1, phrase('dyndns2.enter_key', 'Enter the key.')),
   endpoint: accountSettings.shape.endpoint,
   contact: contactSetting,
 });

@@ -36,6 +36,7 @@ import {
   type AnswerTable,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const FREEDNS_ENDPOINT = 'https://sync.afraid.org';
 export const FREEDNS_ENDPOINT_V6 = 'https://v6.sync.afraid.org';
@@ -123,11 +124,13 @@ export function parseFreeDnsTokens(text: string): { tokens: FreeDnsToken[] } | {
   return { tokens };
 }
 
-const optionalUrl = optionalEndpoint('The endpoint must be an http:// or https:// URL.');
+const optionalUrl = optionalEndpoint(
+  phrase('duckdns.endpoint_must_http_https', 'The endpoint must be an http:// or https:// URL.'),
+);
 
 export const freednsSettings = z.object({
   token: z
-    .string({ error: 'The FreeDNS update token is required.' })
+    .string({ error: phrase('freedns.freedns_update_token_required', 'The FreeDNS update token is required.') })
     .trim()
     .superRefine((v, ctx) => {
       const r = parseFreeDnsTokens(v);

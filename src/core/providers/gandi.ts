@@ -34,6 +34,7 @@ import {
   zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const GANDI_ENDPOINT = 'https://api.gandi.net/v5/livedns';
 const TOKEN_HINT = say(
@@ -42,7 +43,7 @@ const TOKEN_HINT = say(
 );
 
 export const gandiSettings = z.object({
-  token: bearerTokenSetting('Enter the Gandi personal access token.'),
+  token: bearerTokenSetting(phrase('gandi.enter_gandi_personal_access', 'Enter the Gandi personal access token.')),
   ...zoneSettingsShape('Gandi', { min: 300, max: 2_592_000, def: 300 }),
 });
 export type GandiSettings = z.infer<typeof gandiSettings>;

@@ -44,6 +44,7 @@ import { OAuthApi, OAuthToken } from './oauth';
 import { signJwtRs256 } from './signing';
 import { TxtByEdit, addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const GCLOUD_ENDPOINT = 'https://dns.googleapis.com/dns/v1';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
@@ -75,18 +76,33 @@ const optionalName = (re: RegExp, message: string) =>
 
 export const gcloudSettings = z
   .object({
-    password: tokenSetting('Paste the service account\u2019s JSON key.').refine(
+    password: tokenSetting(
+      phrase('gcloud.paste_service_account_s', 'Paste the service account\u2019s JSON key.'),
+    ).refine(
       (s) => readKey(s) !== undefined,
-      'The key must be the service account\u2019s whole JSON file (with client_email and private_key).',
+      phrase(
+        'gcloud.key_must_service_account',
+        'The key must be the service account\u2019s whole JSON file (with client_email and private_key).',
+      ),
     ),
-    project: optionalName(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, 'The project id is such as my-project-123.'),
-    zone: optionalName(/^[a-z][a-z0-9-]{0,62}$/, 'The zone is its Cloud DNS name, such as example-com.'),
+    project: optionalName(
+      /^[a-z][a-z0-9-]{4,61}[a-z0-9]$/,
+      phrase('gcloud.project_id_my_project', 'The project id is such as my-project-123.'),
+    ),
+    zone: optionalName(
+      /^[a-z][a-z0-9-]{0,62}$/,
+      phrase('gcloud.zone_cloud_dns_name', 'The zone is its Cloud DNS name, such as example-com.'),
+    ),
     ttl: ttlSetting('Google Cloud DNS', 1, 86_400 * 7, 300),
-    endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
-    tokenEndpoint: optionalEndpoint('The token address must be an http:// or https:// URL.'),
+    endpoint: optionalEndpoint(
+      phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+    ),
+    tokenEndpoint: optionalEndpoint(
+      phrase('gcloud.token_address_must_http', 'The token address must be an http:// or https:// URL.'),
+    ),
   })
   .refine((s) => s.project !== undefined || readKey(s.password)?.project_id !== undefined, {
-    message: 'Enter the project id (the key names none).',
+    message: phrase('gcloud.enter_project_id_key', 'Enter the project id (the key names none).'),
     path: ['project'],
   });
 export type GcloudSettings = z.infer<typeof gcloudSettings>;

@@ -39,6 +39,7 @@ import {
 } from './kit';
 import { TxtByEdit } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const GODADDY_ENDPOINT = 'https://api.godaddy.com/v1';
 const TOKEN_HINT = say('godaddy.hint', 'check the Production API key and its secret (developer.godaddy.com/keys)');
@@ -47,8 +48,8 @@ export const GODADDY_GATED =
   'GoDaddy gates its API for most accounts since 2024 (accounts with fewer than 10 domains get 403 ACCESS_DENIED)';
 
 export const godaddySettings = z.object({
-  apiKey: requiredText('Enter the GoDaddy API key.'),
-  password: tokenSetting('Enter the secret of the GoDaddy API key.'),
+  apiKey: requiredText(phrase('godaddy.enter_godaddy_api_key', 'Enter the GoDaddy API key.')),
+  password: tokenSetting(phrase('godaddy.enter_secret_godaddy_api', 'Enter the secret of the GoDaddy API key.')),
   ...zoneSettingsShape('GoDaddy', { min: 600, max: 604_800, def: 600 }),
 });
 export type GodaddySettings = z.infer<typeof godaddySettings>;

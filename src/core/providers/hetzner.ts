@@ -42,6 +42,7 @@ import {
   zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 /** How long a write waits for its action to end, and the pauses between polls. */
@@ -53,7 +54,7 @@ const TOKEN_HINT = say(
 );
 
 export const hetznerSettings = z.object({
-  token: bearerTokenSetting('Enter the Hetzner Cloud API token.'),
+  token: bearerTokenSetting(phrase('hetzner.enter_hetzner_cloud_api', 'Enter the Hetzner Cloud API token.')),
   ...zoneSettingsShape('Hetzner', { min: 60, max: 2_147_483_647, def: 300 }),
 });
 export type HetznerSettings = z.infer<typeof hetznerSettings>;

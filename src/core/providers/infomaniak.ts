@@ -32,6 +32,7 @@ import {
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const INFOMANIAK_ENDPOINT = 'https://api.infomaniak.com';
 const TTL = { min: 60, max: 86_400, def: 300 };
@@ -41,7 +42,7 @@ const TOKEN_HINT = say(
 );
 
 export const infomaniakSettings = z.object({
-  token: bearerTokenSetting('Enter the Infomaniak API token.'),
+  token: bearerTokenSetting(phrase('infomaniak.enter_infomaniak_api_token', 'Enter the Infomaniak API token.')),
   ...zoneSettingsShape('Infomaniak', TTL),
 });
 export type InfomaniakSettings = z.infer<typeof infomaniakSettings>;

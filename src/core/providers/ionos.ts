@@ -35,6 +35,7 @@ import {
 import { OAuthApi, staticKey } from './oauth';
 import { addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const IONOS_ENDPOINT = 'https://api.hosting.ionos.com/dns/v1';
 const HINT = say(
@@ -43,13 +44,18 @@ const HINT = say(
 );
 
 export const ionosSettings = z.object({
-  password: tokenSetting('Enter the IONOS API key (prefix.secret).').regex(
+  password: tokenSetting(phrase('ionos.enter_ionos_api_key', 'Enter the IONOS API key (prefix.secret).')).regex(
     /^[^.\s]+\.[^.\s]+$/,
-    'The IONOS API key is its public prefix and its secret joined by a dot: prefix.secret.',
+    phrase(
+      'ionos.ionos_api_key_public',
+      'The IONOS API key is its public prefix and its secret joined by a dot: prefix.secret.',
+    ),
   ),
   domain: optionalDomain(),
   ttl: ttlSetting('IONOS', 60, 86_400, 3600),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type IonosSettings = z.infer<typeof ionosSettings>;
 

@@ -21,6 +21,7 @@ import { parseAddress, type Family, type Ip } from '../address';
 import type { Hostname } from '../hostname';
 import { Ledger, ledger } from './ledger';
 import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
+import { phrase } from '../said';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -39,7 +40,7 @@ export function httpUrl(error: string) {
     .url({ protocol: /^https?$/, error })
     .refine(
       (s) => !URL.canParse(s) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s),
-      'Put the username and password in their own fields, not in the address.',
+      phrase('kit.put_username_password_own', 'Put the username and password in their own fields, not in the address.'),
     );
 }
 
@@ -75,7 +76,10 @@ export function optionalDomain() {
       .trim()
       .toLowerCase()
       .transform((s) => s.replace(/\.$/, ''))
-      .refine((s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s), 'The domain must be a name such as example.com.')
+      .refine(
+        (s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s),
+        phrase('kit.domain_must_name_example', 'The domain must be a name such as example.com.'),
+      )
       .optional(),
   );
 }
@@ -85,8 +89,8 @@ export function ttlSetting(provider: string, min: number, max: number, def: numb
   return z.preprocess(
     numberInput,
     z
-      .number({ error: 'The TTL must be a number of seconds.' })
-      .int('The TTL must be a whole number of seconds.')
+      .number({ error: phrase('kit.ttl_must_number_seconds', 'The TTL must be a number of seconds.') })
+      .int(phrase('kit.ttl_must_whole_number', 'The TTL must be a whole number of seconds.'))
       .min(min, `${provider} accepts TTLs of ${min} seconds or more.`)
       .max(max, `The TTL must be at most ${max} seconds.`)
       .default(def),
@@ -101,7 +105,9 @@ export function zoneSettingsShape(provider: string, ttl: { min: number; max: num
   return {
     domain: optionalDomain(),
     ttl: ttlSetting(provider, ttl.min, ttl.max, ttl.def),
-    endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+    endpoint: optionalEndpoint(
+      phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+    ),
   };
 }
 

@@ -33,6 +33,7 @@ import {
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const LINODE_ENDPOINT = 'https://api.linode.com/v4';
 const TOKEN_HINT = say(
@@ -41,10 +42,12 @@ const TOKEN_HINT = say(
 );
 
 export const linodeSettings = z.object({
-  token: bearerTokenSetting('Enter the Linode personal access token.'),
+  token: bearerTokenSetting(phrase('linode.enter_linode_personal_access', 'Enter the Linode personal access token.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Linode', 30, 2_419_200, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type LinodeSettings = z.infer<typeof linodeSettings>;
 

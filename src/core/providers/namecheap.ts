@@ -25,6 +25,7 @@ import {
   type AnswerTable,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const NAMECHEAP_ENDPOINT = 'https://dynamicdns.park-your-domain.com/update';
 const NAME = 'Namecheap';
@@ -33,12 +34,19 @@ const MAX_BODY = 16 * 1024;
 
 const settings = z.object({
   domain: z
-    .string({ error: 'Enter the domain, e.g. example.com.' })
+    .string({ error: phrase('namecheap.enter_domain_example_com', 'Enter the domain, e.g. example.com.') })
     .trim()
     .toLowerCase()
-    .regex(/^(?:[a-z0-9-]+\.)+[a-z0-9-]+$/, 'Enter the domain, e.g. example.com.'),
-  password: tokenSetting('Enter the Dynamic DNS password of the domain.'),
-  endpoint: optionalEndpoint('The endpoint must be an http:// or https:// URL.'),
+    .regex(
+      /^(?:[a-z0-9-]+\.)+[a-z0-9-]+$/,
+      phrase('namecheap.enter_domain_example_com', 'Enter the domain, e.g. example.com.'),
+    ),
+  password: tokenSetting(
+    phrase('namecheap.enter_dynamic_dns_password', 'Enter the Dynamic DNS password of the domain.'),
+  ),
+  endpoint: optionalEndpoint(
+    phrase('duckdns.endpoint_must_http_https', 'The endpoint must be an http:// or https:// URL.'),
+  ),
 });
 type Settings = z.infer<typeof settings>;
 

@@ -34,6 +34,7 @@ import {
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const NAMESILO_ENDPOINT = 'https://www.namesilo.com/api';
 const KEY_HINT = say(
@@ -42,10 +43,12 @@ const KEY_HINT = say(
 );
 
 export const namesiloSettings = z.object({
-  token: tokenSetting('Enter the Namesilo API key.'),
+  token: tokenSetting(phrase('namesilo.enter_namesilo_api_key', 'Enter the Namesilo API key.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Namesilo', 3600, 2_592_000, 7207),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type NamesiloSettings = z.infer<typeof namesiloSettings>;
 

@@ -42,6 +42,7 @@ import {
 } from './kit';
 import { addressField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const NETCUP_ENDPOINT = 'https://ccp.netcup.net/run/webservice/servers/endpoint.php?JSON';
 const HINT = say(
@@ -53,14 +54,20 @@ export const netcupSettings = z.object({
   customerNumber: z.preprocess(
     (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),
     z
-      .string({ error: 'Enter the netcup customer number.' })
+      .string({ error: phrase('netcup.enter_netcup_customer_number', 'Enter the netcup customer number.') })
       .trim()
-      .regex(/^\d+$/, 'The customer number is digits only.'),
+      .regex(/^\d+$/, phrase('netcup.customer_number_digits_only', 'The customer number is digits only.')),
   ),
-  token: tokenSetting('Enter the netcup API key.'),
-  password: tokenSetting('Enter the netcup API password.'),
-  domain: optionalDomain().pipe(z.string({ error: 'Enter the domain as netcup lists it, e.g. example.com.' })),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  token: tokenSetting(phrase('netcup.enter_netcup_api_key', 'Enter the netcup API key.')),
+  password: tokenSetting(phrase('netcup.enter_netcup_api_password', 'Enter the netcup API password.')),
+  domain: optionalDomain().pipe(
+    z.string({
+      error: phrase('netcup.enter_domain_netcup_lists', 'Enter the domain as netcup lists it, e.g. example.com.'),
+    }),
+  ),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type NetcupSettings = z.infer<typeof netcupSettings>;
 

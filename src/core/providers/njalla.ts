@@ -28,16 +28,21 @@ import {
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const NJALLA_ENDPOINT = 'https://njal.la/api/1/';
 const TTLS = [60, 300, 900, 3600, 10800, 21600, 86400];
 const TOKEN_HINT = say('njalla.hint', 'create an API token at njal.la › Settings › API, limited to this domain');
 
 export const njallaSettings = z.object({
-  token: tokenSetting('Enter the Njalla API token.').transform((t) => t.replace(/^njalla\s+/i, '')),
+  token: tokenSetting(phrase('njalla.enter_njalla_api_token', 'Enter the Njalla API token.')).transform((t) =>
+    t.replace(/^njalla\s+/i, ''),
+  ),
   domain: optionalDomain(),
   ttl: ttlSetting('Njalla', 60, 86_400, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type NjallaSettings = z.infer<typeof njallaSettings>;
 

@@ -49,6 +49,7 @@ import {
   zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const OVH_ENDPOINTS = {
   eu: 'https://eu.api.ovh.com/1.0',
@@ -68,9 +69,9 @@ export function ovhSignature(secret: string, consumer: string, method: string, u
 
 export const ovhApiSettings = z.object({
   region: z.preprocess(blankToUndefined, z.enum(['eu', 'ca', 'us']).default('eu')),
-  applicationKey: requiredText('Enter the OVH application key.'),
-  password: tokenSetting('Enter the OVH application secret.'),
-  token: tokenSetting('Enter the OVH consumer key.'),
+  applicationKey: requiredText(phrase('ovhapi.enter_ovh_application_key', 'Enter the OVH application key.')),
+  password: tokenSetting(phrase('ovhapi.enter_ovh_application_secret', 'Enter the OVH application secret.')),
+  token: tokenSetting(phrase('ovhapi.enter_ovh_consumer_key', 'Enter the OVH consumer key.')),
   ...zoneSettingsShape('OVH', { min: 60, max: 86_400, def: 3600 }),
 });
 export type OvhApiSettings = z.infer<typeof ovhApiSettings>;

@@ -34,10 +34,16 @@ import {
   type JsonResponse,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const piholeSettings = z.object({
-  endpoint: httpUrl('The Pi-hole address must be an http:// or https:// URL, such as http://pi.hole.'),
-  password: tokenSetting('Enter the Pi-hole app password.'),
+  endpoint: httpUrl(
+    phrase(
+      'pihole.pi_hole_address_must',
+      'The Pi-hole address must be an http:// or https:// URL, such as http://pi.hole.',
+    ),
+  ),
+  password: tokenSetting(phrase('pihole.enter_pi_hole_app', 'Enter the Pi-hole app password.')),
 });
 export type PiholeSettings = z.infer<typeof piholeSettings>;
 

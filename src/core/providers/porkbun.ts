@@ -44,6 +44,7 @@ import {
   zoneSettingsShape,
 } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const PORKBUN_ENDPOINT = 'https://api.porkbun.com/api/json/v3';
 /** Porkbun allows about one request per second per API key. */
@@ -57,8 +58,8 @@ const KEYS_HINT = say(
 );
 
 export const porkbunSettings = z.object({
-  token: tokenSetting('Enter the Porkbun API key (pk1_…).'),
-  password: tokenSetting('Enter the Porkbun secret API key (sk1_…).'),
+  token: tokenSetting(phrase('porkbun.enter_porkbun_api_key', 'Enter the Porkbun API key (pk1_…).')),
+  password: tokenSetting(phrase('porkbun.enter_porkbun_secret_api', 'Enter the Porkbun secret API key (sk1_…).')),
   ...zoneSettingsShape('Porkbun', { min: 600, max: 86_400, def: 600 }),
 });
 export type PorkbunSettings = z.infer<typeof porkbunSettings>;

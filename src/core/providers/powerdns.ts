@@ -36,15 +36,21 @@ import {
 } from './kit';
 import { RRsetProvider, saidField, type RRsetState } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 const KEY_HINT = say('powerdns.hint', 'check api-key in pdns.conf (and that api=yes)');
 
 export const powerdnsSettings = z.object({
   endpoint: z.preprocess(
     blankToUndefined,
-    httpUrl('Enter the address of the PowerDNS webserver, e.g. http://192.168.1.2:8081.'),
+    httpUrl(
+      phrase(
+        'powerdns.enter_address_powerdns_webserver',
+        'Enter the address of the PowerDNS webserver, e.g. http://192.168.1.2:8081.',
+      ),
+    ),
   ),
-  token: tokenSetting('Enter the PowerDNS API key.'),
+  token: tokenSetting(phrase('powerdns.enter_powerdns_api_key', 'Enter the PowerDNS API key.')),
   serverId: z.preprocess(blankToUndefined, z.string().trim().min(1).default('localhost')),
   domain: optionalDomain(),
   ttl: ttlSetting('PowerDNS', 1, 604_800, 300),

@@ -36,6 +36,7 @@ import { inZone } from '../dns/authoritative';
 import { findZoneAt, readRRset, sendUpdate, type Prereq, type UpdateOptions, type UpdateMessage } from '../dns/update';
 import { blankToUndefined, boolSetting, checkSettings, failed, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 /** Names per call: one UPDATE message per zone carries them all (TCP when large, names compressed). */
 const MAX_HOSTS_PER_CALL = 1000;
@@ -65,12 +66,23 @@ function validServer(text: string): boolean {
 export const rfc2136Settings = z
   .object({
     server: z
-      .string({ error: 'enter the DNS server (its name or address, optionally with :port)' })
+      .string({
+        error: phrase(
+          'rfc2136.enter_dns_server_name',
+          'enter the DNS server (its name or address, optionally with :port)',
+        ),
+      })
       .trim()
-      .min(1, 'enter the DNS server (its name or address, optionally with :port)')
+      .min(
+        1,
+        phrase('rfc2136.enter_dns_server_name', 'enter the DNS server (its name or address, optionally with :port)'),
+      )
       .refine(
         validServer,
-        'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)',
+        phrase(
+          'rfc2136.dns_server_must_host',
+          'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)',
+        ),
       ),
     zone: z.preprocess(
       blankToUndefined,
@@ -78,7 +90,11 @@ export const rfc2136Settings = z
         .string()
         .transform((s, ctx) => {
           const n = dnsName(s);
-          if (n === null) ctx.addIssue({ code: 'custom', message: 'the zone must be a domain such as example.com' });
+          if (n === null)
+            ctx.addIssue({
+              code: 'custom',
+              message: phrase('rfc2136.zone_must_domain_example', 'the zone must be a domain such as example.com'),
+            });
           return n ?? '';
         })
         .optional(),
@@ -90,7 +106,10 @@ export const rfc2136Settings = z
         .transform((s, ctx) => {
           const n = dnsName(s);
           if (n === null)
-            ctx.addIssue({ code: 'custom', message: 'the key name must look like a DNS name, e.g. ddns-key' });
+            ctx.addIssue({
+              code: 'custom',
+              message: phrase('rfc2136.key_name_must_look', 'the key name must look like a DNS name, e.g. ddns-key'),
+            });
           return n ?? '';
         })
         .optional(),
@@ -103,7 +122,9 @@ export const rfc2136Settings = z
         return a.startsWith('hmac-') ? a : `hmac-${a}`;
       },
       z
-        .enum(['hmac-sha256', 'hmac-sha512'], { error: 'the TSIG algorithm must be hmac-sha256 or hmac-sha512' })
+        .enum(['hmac-sha256', 'hmac-sha512'], {
+          error: phrase('rfc2136.tsig_algorithm_must_hmac', 'the TSIG algorithm must be hmac-sha256 or hmac-sha512'),
+        })
         .default('hmac-sha256'),
     ),
     tsigSecret: z.preprocess(
@@ -122,23 +143,29 @@ export const rfc2136Settings = z
         .string()
         .regex(
           /^[A-Za-z0-9+/]+={0,2}$/,
-          'the TSIG secret must be the base64 text of the key (the "secret" line of the key file)',
+          phrase(
+            'rfc2136.tsig_secret_must_base64',
+            'the TSIG secret must be the base64 text of the key (the "secret" line of the key file)',
+          ),
         )
         .optional(),
     ),
     ttl: z.preprocess(
       numberInput,
       z
-        .number({ error: 'the TTL must be a number of seconds' })
-        .int('the TTL must be a whole number of seconds')
-        .min(0, 'the TTL cannot be negative')
-        .max(604_800, 'the TTL must be at most 604800 seconds (a week)')
+        .number({ error: phrase('cloudflare.ttl_must_number_seconds', 'the TTL must be a number of seconds') })
+        .int(phrase('cloudflare.ttl_must_whole_number', 'the TTL must be a whole number of seconds'))
+        .min(0, phrase('rfc2136.ttl_cannot_negative', 'the TTL cannot be negative'))
+        .max(604_800, phrase('rfc2136.ttl_must_most_604800', 'the TTL must be at most 604800 seconds (a week)'))
         .default(60),
     ),
     tcp: boolSetting(false),
   })
   .refine((s) => (s.keyName === undefined) === (s.tsigSecret === undefined), {
-    message: 'enter both the TSIG key name and its secret (or neither, for a server that accepts unsigned updates)',
+    message: phrase(
+      'rfc2136.enter_both_tsig_key',
+      'enter both the TSIG key name and its secret (or neither, for a server that accepts unsigned updates)',
+    ),
     path: ['tsigSecret'],
   });
 export type Rfc2136Settings = z.infer<typeof rfc2136Settings>;

@@ -55,25 +55,34 @@ import {
 import { signV4 } from './signing';
 import { TxtByEdit, addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com';
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
 export const route53Settings = z.object({
   accessKeyId: z
-    .string({ error: 'Enter the AWS access key id.' })
+    .string({ error: phrase('route53.enter_aws_access_key', 'Enter the AWS access key id.') })
     .trim()
-    .regex(/^[A-Z0-9]{16,128}$/, 'The access key id is letters and digits, such as AKIAIOSFODNN7EXAMPLE.'),
-  password: tokenSetting('Enter the AWS secret access key.'),
+    .regex(
+      /^[A-Z0-9]{16,128}$/,
+      phrase('route53.access_key_id_letters', 'The access key id is letters and digits, such as AKIAIOSFODNN7EXAMPLE.'),
+    ),
+  password: tokenSetting(phrase('route53.enter_aws_secret_access', 'Enter the AWS secret access key.')),
   zoneId: z.preprocess(
     (v) => (typeof v === 'string' ? v.trim().replace(/^\/?hostedzone\//, '') || undefined : (v ?? undefined)),
     z
       .string()
-      .regex(/^[A-Z0-9]{1,32}$/, 'The hosted zone id is letters and digits, such as Z1D633PJN98FT9.')
+      .regex(
+        /^[A-Z0-9]{1,32}$/,
+        phrase('route53.hosted_zone_id_letters', 'The hosted zone id is letters and digits, such as Z1D633PJN98FT9.'),
+      )
       .optional(),
   ),
   ttl: ttlSetting('Route 53', 1, 604_800, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type Route53Settings = z.infer<typeof route53Settings>;
 

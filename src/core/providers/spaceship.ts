@@ -37,6 +37,7 @@ import {
 } from './kit';
 import { OAuthApi, staticKey } from './oauth';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { phrase } from '../said';
 
 export const SPACESHIP_ENDPOINT = 'https://spaceship.dev/api/v1';
 const HINT = say(
@@ -46,8 +47,8 @@ const HINT = say(
 const PAGE = 500;
 
 export const spaceshipSettings = z.object({
-  apiKey: requiredText('Enter the Spaceship API key.'),
-  password: tokenSetting('Enter the Spaceship API secret.'),
+  apiKey: requiredText(phrase('spaceship.enter_spaceship_api_key', 'Enter the Spaceship API key.')),
+  password: tokenSetting(phrase('spaceship.enter_spaceship_api_secret', 'Enter the Spaceship API secret.')),
   ...zoneSettingsShape('Spaceship', { min: 60, max: 3600, def: 3600 }),
 });
 export type SpaceshipSettings = z.infer<typeof spaceshipSettings>;

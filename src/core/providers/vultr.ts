@@ -31,6 +31,7 @@ import {
 } from './kit';
 import { createTtl, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
+import { phrase } from '../said';
 
 export const VULTR_ENDPOINT = 'https://api.vultr.com/v2';
 const TOKEN_HINT = say(
@@ -39,10 +40,12 @@ const TOKEN_HINT = say(
 );
 
 export const vultrSettings = z.object({
-  token: bearerTokenSetting('Enter the Vultr API key.'),
+  token: bearerTokenSetting(phrase('vultr.enter_vultr_api_key', 'Enter the Vultr API key.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Vultr', 30, 86_400, 300),
-  endpoint: optionalEndpoint('The API address must be an http:// or https:// URL.'),
+  endpoint: optionalEndpoint(
+    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
+  ),
 });
 export type VultrSettings = z.infer<typeof vultrSettings>;
 

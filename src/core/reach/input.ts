@@ -24,10 +24,12 @@ export interface ReachMsgFields {
 }
 
 /** Zod issues in words; an issue whose message does not name its field gets the field's path. */
-export function describeReachIssues(e: z.ZodError): string {
+export function describeReachIssues(e: z.ZodError, said: (text: string) => string = (t) => t): string {
   return e.issues
     .map((i) =>
-      i.path.length && !i.message.includes(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message,
+      i.path.length && !i.message.includes(String(i.path[0]))
+        ? `${i.path.join('.')}: ${said(i.message)}`
+        : said(i.message),
     )
     .join('; ');
 }

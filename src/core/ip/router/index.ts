@@ -16,6 +16,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_FOLLOW_UP_MS, DEFAULT_SAFETY_POLL_MS } from './announcements';
 import { DEFAULT_PROTOCOL_TIMEOUT_MS } from './source';
+import { phrase } from '../../said';
 
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -24,7 +25,9 @@ const gatewaySchema = z.preprocess(
   z
     .string()
     .trim()
-    .refine((s) => net.isIP(s) === 4, { message: "must be the router's IPv4 address, e.g. 192.168.1.1" })
+    .refine((s) => net.isIP(s) === 4, {
+      message: phrase('ip.must_router_s_ipv4', "must be the router's IPv4 address, e.g. 192.168.1.1"),
+    })
     .optional(),
 );
 
@@ -43,7 +46,9 @@ export const routerWatchOptionsSchema = z.object({
   safetyPollMs: z
     .number()
     .int()
-    .refine((n) => n === 0 || (n >= 5_000 && n <= 3_600_000), { message: 'must be 0 (off) or between 5 s and 1 hour' })
+    .refine((n) => n === 0 || (n >= 5_000 && n <= 3_600_000), {
+      message: phrase('ip.must_0_off_between', 'must be 0 (off) or between 5 s and 1 hour'),
+    })
     .default(DEFAULT_SAFETY_POLL_MS),
   debounceMs: z.number().int().min(0).max(5_000).default(DEFAULT_DEBOUNCE_MS),
   followUpMs: z.number().int().min(0).max(60_000).default(DEFAULT_FOLLOW_UP_MS),

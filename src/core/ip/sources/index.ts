@@ -17,11 +17,15 @@ import { DNS_PRESETS, dnsSource } from './dns-based';
 import { PLAIN_PRESETS, plainTextSource } from './https-plain';
 import { interfaceSource } from './interface';
 import { DEFAULT_PUSH_PATH, pushPathSchema, routerPushSource } from './router-push';
+import { phrase } from '../../said';
 
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optional = <T extends z.ZodType>(s: T) => z.preprocess(blankIsUnset, s.optional());
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be a full http:// or https:// URL' });
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: phrase('ip.must_full_http_https', 'must be a full http:// or https:// URL'),
+});
 
 /** "host", "host:port" or "[v6]:port", where host is an IP address of `family`. */
 const dnsServer = (family: Family) =>
@@ -52,12 +56,17 @@ const toBool = (v: unknown) =>
   blankIsUnset(v) === undefined ? undefined : v === 'true' ? true : v === 'false' ? false : v;
 const udpPort = z.preprocess(
   toNumber,
-  z.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65_535).optional(),
+  z
+    .number({ error: phrase('ip.must_port_number', 'must be a port number') })
+    .int(phrase('ip.must_port_number', 'must be a port number'))
+    .min(1)
+    .max(65_535)
+    .optional(),
 );
 const ipv4Text = z
   .string()
   .trim()
-  .refine((s) => net.isIP(s) === 4, { message: 'must be an IPv4 address' });
+  .refine((s) => net.isIP(s) === 4, { message: phrase('ip.must_ipv4_address', 'must be an IPv4 address') });
 
 /** Default safety poll of the router source, seconds. */
 export const DEFAULT_ROUTER_SAFETY_POLL_S = DEFAULT_SAFETY_POLL_MS / 1000;
@@ -71,13 +80,16 @@ export const DEFAULT_ROUTER_SAFETY_POLL_S = DEFAULT_SAFETY_POLL_MS / 1000;
 const routerSchema = z.object({
   type: z.literal('router'),
   gateway: routerSourceOptionsSchema.shape.gateway,
-  enablePcp: z.preprocess(toBool, z.boolean({ error: 'must be true or false' }).optional()),
+  enablePcp: z.preprocess(
+    toBool,
+    z.boolean({ error: phrase('ip.must_true_false', 'must be true or false') }).optional(),
+  ),
   safetyPoll: z.preprocess(
     toNumber,
     z
-      .number({ error: 'the safety poll must be a number of seconds' })
+      .number({ error: phrase('ip.safety_poll_must_number', 'the safety poll must be a number of seconds') })
       .refine((n) => n === 0 || (n >= 5 && n <= 3600), {
-        message: 'the safety poll must be 0 (off) or between 5 and 3600 seconds',
+        message: phrase('ip.safety_poll_must_0', 'the safety poll must be 0 (off) or between 5 and 3600 seconds'),
       })
       .optional(),
   ),
@@ -101,15 +113,22 @@ const customSchema = z
     url: httpUrl,
     format: z.enum(['text', 'json', 'regex']).default('text'),
     jsonPath: optional(z.string().trim().max(200)),
-    regex: optional(z.string().max(500).refine(validRegex, { message: 'is not a valid regular expression' })),
+    regex: optional(
+      z
+        .string()
+        .max(500)
+        .refine(validRegex, {
+          message: phrase('ip.not_valid_regular_expression', 'is not a valid regular expression'),
+        }),
+    ),
     family: optional(z.enum(['ipv4', 'ipv6', 'any'])),
   })
   .refine((c) => c.format !== 'json' || !!c.jsonPath, {
-    message: 'a JSON path (e.g. data.ip) is needed for the JSON format',
+    message: phrase('ip.json_path_data_ip', 'a JSON path (e.g. data.ip) is needed for the JSON format'),
     path: ['jsonPath'],
   })
   .refine((c) => c.format !== 'regex' || !!c.regex, {
-    message: 'a regular expression is needed for the regex format',
+    message: phrase('ip.regular_expression_needed_regex', 'a regular expression is needed for the regex format'),
     path: ['regex'],
   });
 
@@ -122,7 +141,13 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('google-dns'), ...servers }),
   z.object({
     type: z.literal('interface'),
-    interface: optional(z.string().trim().max(64).regex(/^\S+$/, { message: 'an interface name has no spaces' })),
+    interface: optional(
+      z
+        .string()
+        .trim()
+        .max(64)
+        .regex(/^\S+$/, { message: phrase('ip.interface_name_no_spaces', 'an interface name has no spaces') }),
+    ),
     allowTemporary: z.boolean().optional(),
   }),
   routerSchema,

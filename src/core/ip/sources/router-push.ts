@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { say, transient } from '../../errors';
 import type { IpSource } from '../types';
+import { phrase } from '../../said';
 
 /** Where the endpoint listens (under Node-RED's httpNodeRoot) when the path is left empty. */
 export const DEFAULT_PUSH_PATH = '/ddns/push';
@@ -17,11 +18,19 @@ export const pushPathSchema = z
   .trim()
   .transform((s) => (s.startsWith('/') ? s : `/${s}`).replace(/\/+$/, ''))
   .refine((s) => /^(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$/.test(s), {
-    message: 'the push path must look like /ddns/push (letters, digits and . _ ~ - between slashes)',
+    message: phrase(
+      'ip.push_path_must_look',
+      'the push path must look like /ddns/push (letters, digits and . _ ~ - between slashes)',
+    ),
   })
-  .refine((s) => s.length <= 100, { message: 'the push path must have at most 100 characters' })
+  .refine((s) => s.length <= 100, {
+    message: phrase('ip.push_path_must_have', 'the push path must have at most 100 characters'),
+  })
   .refine((s) => !/\/nic\/update$/i.test(s), {
-    message: 'leave /nic/update out of the push path: the endpoint answers at the path and at <path>/nic/update',
+    message: phrase(
+      'ip.leave_nic_update_out',
+      'leave /nic/update out of the push path: the endpoint answers at the path and at <path>/nic/update',
+    ),
   });
 
 export function routerPushSource(path: string): IpSource {

@@ -11,6 +11,7 @@ import { blankToUndefined, boolSetting, httpUrl, numberInput, tokenSetting } fro
 import type { ProviderDefinition } from '../types';
 import { asciiName, ZONE_ID } from './models';
 import { CloudflareProvider } from './reconcile';
+import { phrase } from '../../said';
 
 export { asciiName, zoneCandidates } from './models';
 export { RATE_LIMIT_BLOCK_MS } from './client';
@@ -19,7 +20,9 @@ export { CloudflareProvider } from './reconcile';
 export const CLOUDFLARE_ENDPOINT = 'https://api.cloudflare.com/client/v4';
 
 export const cloudflareSettings = z.object({
-  token: tokenSetting('enter the Cloudflare API token').transform((t) => t.replace(/^bearer\s+/i, '')),
+  token: tokenSetting(phrase('cloudflare.enter_cloudflare_api_token', 'enter the Cloudflare API token')).transform(
+    (t) => t.replace(/^bearer\s+/i, ''),
+  ),
   zone: z.preprocess(
     blankToUndefined,
     z
@@ -29,7 +32,7 @@ export const cloudflareSettings = z.object({
       .transform((s) => s.replace(/\.$/, ''))
       .refine(
         (s) => ZONE_ID.test(s) || asciiName(s) !== null,
-        'the zone must be a domain such as example.com, or a zone ID',
+        phrase('cloudflare.zone_must_domain_example', 'the zone must be a domain such as example.com, or a zone ID'),
       )
       .optional(),
   ),
@@ -37,18 +40,20 @@ export const cloudflareSettings = z.object({
   ttl: z.preprocess(
     numberInput,
     z
-      .number({ error: 'the TTL must be a number of seconds' })
-      .int('the TTL must be a whole number of seconds')
+      .number({ error: phrase('cloudflare.ttl_must_number_seconds', 'the TTL must be a number of seconds') })
+      .int(phrase('cloudflare.ttl_must_whole_number', 'the TTL must be a whole number of seconds'))
       .refine(
         (t) => t === 1 || (t >= 60 && t <= 86_400),
-        'the TTL must be 1 (automatic) or between 60 and 86400 seconds',
+        phrase('cloudflare.ttl_must_1_automatic', 'the TTL must be 1 (automatic) or between 60 and 86400 seconds'),
       )
       .default(1),
   ),
   proxied: boolSetting(false),
   endpoint: z.preprocess(
     blankToUndefined,
-    httpUrl('the API address must be an http(s) URL').default(CLOUDFLARE_ENDPOINT),
+    httpUrl(phrase('cloudflare.api_address_must_http', 'the API address must be an http(s) URL')).default(
+      CLOUDFLARE_ENDPOINT,
+    ),
   ),
 });
 export type CloudflareSettings = z.infer<typeof cloudflareSettings>;
