@@ -22,10 +22,16 @@ const env = { NO_PROXY: '127.0.0.1,::1,localhost', no_proxy: '127.0.0.1,::1,loca
 
 function flow(endpoint: string): Array<Record<string, unknown>> {
   const z = 'lang';
+  const nodes = dnsUpdateBehindHttpIn({ z, label: 'language', endpoint, token: TOKEN });
+  const copy = (id: string, over: Record<string, unknown>) => ({ ...nodes.find((n) => n.id === id), ...over });
   return [
-    ...dnsUpdateBehindHttpIn({ z, label: 'language', endpoint, token: TOKEN }),
-    // A failed input: the Catch node's msg (with msg.res of the http in) answers with the error's text.
-    { id: 'catch', type: 'catch', z, name: '', scope: ['upd'], uncaught: false, x: 120, y: 120, wires: [['said']] },
+    ...nodes,
+    // POST /bad: a second dns-update whose failed inputs a Catch node answers with the error's text
+    // (the Catch msg keeps msg.res of the http in). A failed update at /addr also reaches Catch nodes
+    // after its results went out, so /addr has none (one answer per request).
+    copy('in', { id: 'in2', url: '/bad', y: 120, wires: [['upd2']] }),
+    copy('upd', { id: 'upd2', y: 120 }),
+    { id: 'catch', type: 'catch', z, name: '', scope: ['upd2'], uncaught: false, x: 120, y: 160, wires: [['said']] },
     {
       id: 'said',
       type: 'change',
@@ -33,7 +39,7 @@ function flow(endpoint: string): Array<Record<string, unknown>> {
       name: '',
       rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }],
       x: 300,
-      y: 120,
+      y: 160,
       wires: [['out']],
     },
     // A DuckDNS account without its token, used by a second dns-update: its config error is logged.
@@ -67,8 +73,8 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
     const before = started();
     await deployFull(red, flow(`${provider.url}/api/v1`));
     await waitFor(() => started() > before, 30_000, 25, 'the deployed flows');
-    const post = async (body: unknown) => {
-      const res = await fetch(`${red.url}/addr`, {
+    const post = async (body: unknown, path = '/addr') => {
+      const res = await fetch(`${red.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -78,7 +84,7 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
 
     // A text that is no address: the input fails before anything is sent (address.invalid, its
     // reason address.not_ip said in German too; the Catch node's msg.error.message is "Error: …").
-    const bad = await post({ ipv4: 'example' });
+    const bad = await post({ ipv4: 'example' }, '/bad');
     assert.equal(bad.text, 'Error: Ungültige IPv4-Adresse: „example“ ist keine IP-Adresse.');
     assert.equal(provider.requests.length, 0, 'nothing was sent for a bad input');
 
@@ -100,6 +106,7 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
     const invalid = 'Die Einstellungen des Kontos DuckDNS sind ungültig: Token: Das DuckDNS-Token fehlt.';
     await waitFor(() => red.log().includes(invalid), 10_000, 25, 'the German config error');
     assert.doesNotMatch(red.log(), /account settings are not valid|DuckDNS token is required/);
+    assert.doesNotMatch(red.log(), /ERR_HTTP_HEADERS_SENT/, 'one answer per request');
   } finally {
     await red.stop();
     await provider.close();
