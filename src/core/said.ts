@@ -68,24 +68,43 @@ export function failureSaid(e: unknown, clean: (text: string) => string = (t) =>
 /** The sentence of a reason, when it is one. */
 export const sentenceOf = (s: Said | undefined): Sentence | undefined => (isSentence(s) ? s : undefined);
 
-/** English texts said through `phrase()`, with their catalog keys. */
+/** English texts said through `phrase()`: template → key, and the templates with values as patterns. */
 const PHRASES = new Map<string, string>();
+const PATTERNS = new Map<string, { key: string; re: RegExp; names: string[] }>();
 
 /**
- * A fixed text that must stay a plain string (a zod schema's message, a table of texts): its
- * English, registered under `key` so that the adapters can say it in the user's language
- * (`phraseOf`). Use `say()` wherever a sentence can be passed instead.
+ * A text that must stay a plain string (a zod schema's message, a table of texts): its English
+ * (with `__name__` placeholders filled in from `values`), registered under `key` so that the
+ * adapters can say it in the user's language (`phraseOf`). Use `say()` wherever a sentence can be
+ * passed instead.
  */
-export function phrase(key: string, en: string): string {
+export function phrase(key: string, en: string, values?: Record<string, string | number>): string {
   PHRASES.set(en, key);
-  return en;
+  if (values && !PATTERNS.has(en)) {
+    const names: string[] = [];
+    const body = en
+      .split(/(__[A-Za-z0-9_]+?__)/)
+      .map((part) => {
+        const m = /^__([A-Za-z0-9_]+?)__$/.exec(part);
+        if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(m[1]);
+        return '(.+?)';
+      })
+      .join('');
+    PATTERNS.set(en, { key, re: new RegExp(`^${body}$`, 's'), names });
+  }
+  return values ? english(say(key, en, values)) : en;
 }
 
 /** The sentence of a text given by `phrase()` (also when its trailing full stop was cut), if it is one. */
 export function phraseOf(text: string): Sentence | undefined {
   for (const en of [text, `${text}.`]) {
     const key = PHRASES.get(en);
-    if (key !== undefined) return say(key, en);
+    if (key !== undefined && !PATTERNS.has(en)) return say(key, en);
+    for (const [template, p] of PATTERNS) {
+      const m = p.re.exec(en);
+      if (m) return say(p.key, template, Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]])));
+    }
   }
   return undefined;
 }

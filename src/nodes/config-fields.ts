@@ -10,10 +10,10 @@ export const blank = (v: unknown): boolean => v === '' || v === undefined || v =
 const toNumber = (v: unknown) => (blank(v) ? undefined : typeof v === 'string' ? Number(v.trim()) : v);
 
 function numberIn(label: string, min: number, max: number, integer: boolean) {
-  const n = z.number({ error: `${label} must be a number` });
-  return (integer ? n.int(`${label} must be a whole number`) : n)
-    .min(min, `${label} must be at least ${min}`)
-    .max(max, `${label} must be at most ${max}`);
+  const n = z.number({ error: phrase('node.number', '__label__ must be a number', { label }) });
+  return (integer ? n.int(phrase('node.whole_number', '__label__ must be a whole number', { label })) : n)
+    .min(min, phrase('node.at_least', '__label__ must be at least __min__', { label, min }))
+    .max(max, phrase('node.at_most', '__label__ must be at most __max__', { label, max }));
 }
 
 /** A number within [min, max]; empty means `def`. */

@@ -28,7 +28,18 @@ import { AddressStatusView } from '../core/ip/status-view';
 import type { IpSource } from '../core/ip/types';
 import { familiesOf, IpWatcher, type CheckResult, type KnownAddresses } from '../core/ip/watcher';
 import { Redactor } from '../core/redact';
-import { asError, catalog, contextStore, relocalized, spokenError, spokenText, stayIdle, warnOnce } from './adapter';
+import {
+  asError,
+  catalog,
+  contextStore,
+  relocalized,
+  spoken,
+  spokenError,
+  spokenText,
+  stayIdle,
+  warnOnce,
+} from './adapter';
+import { say } from '../core/errors';
 import { pushRoutes, type HttpApp } from './push-http';
 import { blank, boolField, contextStoreField, numberField } from './config-fields';
 import type { Msg, Red, RedNode, Send } from './red-types';
@@ -94,11 +105,20 @@ function describeIssues(e: z.ZodError): string {
       const options = (i as { options?: unknown[] }).options;
       const message =
         i.code === 'invalid_union' && Array.isArray(options)
-          ? `is not a known source type (one of ${options.join(', ')})`
+          ? spoken(
+              say('node.unknown_source', 'is not a known source type (one of __types__)', {
+                types: options.join(', '),
+              }),
+            )
           : spokenText(i.message);
       if (i.path[0] === 'sources' && typeof i.path[1] === 'number') {
         const field = i.path.slice(2).join('.');
-        return `source ${i.path[1] + 1}${field ? ` (${field})` : ''}: ${message}`;
+        const v = { n: i.path[1] + 1, field, message };
+        return spoken(
+          field
+            ? say('node.source_field_issue', 'source __n__ (__field__): __message__', v)
+            : say('node.source_issue', 'source __n__: __message__', v),
+        );
       }
       return message;
     })

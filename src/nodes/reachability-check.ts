@@ -39,7 +39,11 @@ function serverList(label: string) {
       if (!parseAddress(srv.host) || !(Number.isInteger(srv.port) && srv.port! >= 1 && srv.port! <= 65535)) {
         ctx.addIssue({
           code: 'custom',
-          message: `${label}: "${s}" is not an IP address with an optional port (e.g. 192.0.2.53, [2001:db8::53]:5353)`,
+          message: phrase(
+            'node.not_server',
+            '__label__: "__text__" is not an IP address with an optional port (e.g. 192.0.2.53, [2001:db8::53]:5353)',
+            { label, text: s },
+          ),
         });
         return z.NEVER;
       }
@@ -93,11 +97,19 @@ const configSchema = z
 /** An address field of the msg (as in public-ip-watch's payload: text or null), checked. */
 const addressOrNull = (label: string) =>
   z
-    .union([z.null(), z.string()], { error: `${label} must be an IP address (text) or null` })
+    .union([z.null(), z.string()], {
+      error: phrase('node.address_or_null', '__label__ must be an IP address (text) or null', { label }),
+    })
     .optional()
     .superRefine((v, ctx) => {
       if (typeof v === 'string' && v !== '' && !parseAddress(v))
-        ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 60)}" is not an IP address` });
+        ctx.addIssue({
+          code: 'custom',
+          message: phrase('node.not_address', '__label__: "__text__" is not an IP address', {
+            label,
+            text: v.slice(0, 60),
+          }),
+        });
     });
 const resultSchema = z.looseObject({
   hostname: z.string({

@@ -4,6 +4,7 @@
  * are fixed at deploy, `msg`, `flow` and `global` are read for each input msg.
  */
 import { z } from 'zod';
+import { phrase } from '../core/said';
 import { blank } from './config-fields';
 import type { Msg, Red, RedNode } from './red-types';
 
@@ -14,7 +15,12 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 export const typeField = <T extends ValueType>(label: string, types: readonly [T, ...T[]], def: T) =>
   z.preprocess(
     (v) => (blank(v) ? def : v),
-    z.enum(types, { error: `${label}: the type must be one of ${types.join(', ')}` }),
+    z.enum(types, {
+      error: phrase('node.type_one_of', '__label__: the type must be one of __types__', {
+        label,
+        types: types.join(', '),
+      }),
+    }),
   );
 
 /** Whether the value is known at deploy (the text itself, or an environment variable). */

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { english, flatParams, mapSentence, say } from '../../src/core/errors';
+import { phrase, phraseOf } from '../../src/core/said';
 import { NETWORK_TEXTS } from '../../src/core/http';
 import { Redactor } from '../../src/core/redact';
 import { sentenceKey } from '../../src/nodes/adapter';
@@ -98,4 +99,17 @@ test('a sentence: its English fills in values and inner sentences; redaction rea
   const r = mapSentence(s, (t) => new Redactor(['SECRET']).text(t));
   assert.equal(english(r), 'https://x.test/u/***/: connection refused');
   assert.equal(english('plain text'), 'plain text');
+});
+
+test('a phrase with values: the filled English is a plain string, and phraseOf gives back its sentence', () => {
+  const text = phrase('node.at_least', '__label__ must be at least __min__', { label: 'Interval (s)', min: 30 });
+  assert.equal(text, 'Interval (s) must be at least 30');
+  assert.deepEqual(
+    phraseOf(text),
+    say('node.at_least', '__label__ must be at least __min__', { label: 'Interval (s)', min: '30' }),
+  );
+  // a list of issues cuts the full stop: still found
+  const ttl = phrase('kit.ttl_max', 'The TTL must be at most __max__ seconds.', { max: 86400 });
+  assert.equal(phraseOf(ttl.replace(/\.$/, ''))?.key, 'kit.ttl_max');
+  assert.equal(phraseOf('some other text'), undefined);
 });

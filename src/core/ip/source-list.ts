@@ -5,6 +5,7 @@
  * Used by public-ip-watch's configuration check.
  */
 import { familyLabel, type Family } from '../address';
+import { phrase } from '../said';
 import { buildSource, type SourceConfig } from './sources';
 
 export interface SourceListIssue {
@@ -21,7 +22,10 @@ export function sourceListIssues(
   const issues: SourceListIssue[] = [];
   const pushes = configs.filter((s) => s.type === 'router-push').length;
   if (pushes > 1)
-    issues.push({ path: 'sources', message: `the list holds ${pushes} router pushes; one node has one push endpoint` });
+    issues.push({
+      path: 'sources',
+      message: phrase('ip.pushes', 'the list holds __n__ router pushes; one node has one push endpoint', { n: pushes }),
+    });
   for (const f of families) {
     let local = 0;
     let outside = 0;
@@ -41,19 +45,37 @@ export function sourceListIssues(
       issues.push({
         path: 'sources',
         message: pushes
-          ? `no source in the list can confirm a pushed ${familyLabel(f)} address (the router push needs one beside it: the home router, a network interface or an outside service)`
-          : `no source in the list can find an ${familyLabel(f)} address`,
+          ? phrase(
+              'ip.no_confirming_source',
+              'no source in the list can confirm a pushed __family__ address (the router push needs one beside it: the home router, a network interface or an outside service)',
+              { family: familyLabel(f) },
+            )
+          : phrase('ip.list_no_source', 'no source in the list can find an __family__ address', {
+              family: familyLabel(f),
+            }),
       });
     else if (policy === 'quorum' && local > 0 && outside > 0 && quorum > outside) {
       // Local answers (router, interface) are confirmed by the outside services; they do not vote.
       issues.push({
         path: 'quorum',
-        message: `quorum ${quorum} is more than the ${outside} outside services that can confirm the ${familyLabel(f)} address (the router and network interface answers are confirmed by them, they do not vote)`,
+        message: phrase(
+          'ip.quorum_outside',
+          'quorum __quorum__ is more than the __n__ outside services that can confirm the __family__ address (the router and network interface answers are confirmed by them, they do not vote)',
+          { quorum, n: outside, family: familyLabel(f) },
+        ),
       });
     } else if (policy === 'quorum' && quorum > able) {
       issues.push({
         path: 'quorum',
-        message: `quorum ${quorum} is more than the ${able} sources that can find an ${familyLabel(f)} address`,
+        message: phrase(
+          'ip.quorum_able',
+          'quorum __quorum__ is more than the __n__ sources that can find an __family__ address',
+          {
+            quorum,
+            n: able,
+            family: familyLabel(f),
+          },
+        ),
       });
     }
   }

@@ -74,7 +74,13 @@ export const acmednsSettings = z
       ctx.addIssue({
         code: 'custom',
         path: ['subdomain'],
-        message: `The subdomain must be the first label of the fulldomain (${first}).`,
+        message: phrase(
+          'acmedns.subdomain_first',
+          'The subdomain must be the first label of the fulldomain (__first__).',
+          {
+            first,
+          },
+        ),
       });
   });
 export type AcmednsSettings = z.infer<typeof acmednsSettings>;

@@ -55,9 +55,12 @@ const HINT = say(
 
 const uuid = (what: string) =>
   z
-    .string({ error: `Enter the ${what}.` })
+    .string({ error: phrase('azure.enter', 'Enter the __what__.', { what }) })
     .trim()
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `The ${what} is a GUID.`);
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+      phrase('azure.guid', 'The __what__ is a GUID.', { what }),
+    );
 
 export const azureSettings = z.object({
   tenant: z

@@ -91,8 +91,8 @@ export function ttlSetting(provider: string, min: number, max: number, def: numb
     z
       .number({ error: phrase('kit.ttl_must_number_seconds', 'The TTL must be a number of seconds.') })
       .int(phrase('kit.ttl_must_whole_number', 'The TTL must be a whole number of seconds.'))
-      .min(min, `${provider} accepts TTLs of ${min} seconds or more.`)
-      .max(max, `The TTL must be at most ${max} seconds.`)
+      .min(min, phrase('kit.ttl_min', '__provider__ accepts TTLs of __min__ seconds or more.', { provider, min }))
+      .max(max, phrase('kit.ttl_max', 'The TTL must be at most __max__ seconds.', { max }))
       .default(def),
   );
 }

@@ -19,7 +19,10 @@ export function reachConfigIssues(c: {
     });
   for (const p of c.tcpPorts) {
     if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
-      issues.push({ path: 'tcpPorts', message: `"${p}" is not a port number (1-65535)` });
+      issues.push({
+        path: 'tcpPorts',
+        message: phrase('reach.not_port', '"__port__" is not a port number (1-65535)', { port: p }),
+      });
   }
   for (const n of c.names) {
     try {
