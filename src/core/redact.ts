@@ -48,6 +48,11 @@ export class Redactor {
     return out;
   }
 
+  /** A sentence with every text value redacted. */
+  sentence(s: Sentence): Sentence {
+    return mapSentence(s, (t) => this.text(t));
+  }
+
   /** The same, applied to an Error's message and stack in place; returns the error. */
   error<E>(e: E): E {
     if (e instanceof Error) {
@@ -56,7 +61,7 @@ export class Redactor {
       const d = (e as { detail?: unknown }).detail;
       if (typeof d === 'string') (e as { detail?: string }).detail = this.text(d);
       const s = (e as { sentence?: unknown }).sentence;
-      if (isSentence(s)) (e as { sentence?: Sentence }).sentence = mapSentence(s, (t) => this.text(t));
+      if (isSentence(s)) (e as { sentence?: Sentence }).sentence = this.sentence(s);
     }
     return e;
   }

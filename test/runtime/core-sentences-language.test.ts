@@ -31,6 +31,10 @@ function flow(endpoint: string): Array<Record<string, unknown>> {
     // after its results went out, so /addr has none (one answer per request).
     copy('in', { id: 'in2', url: '/bad', y: 120, wires: [['upd2']] }),
     copy('upd', { id: 'upd2', y: 120 }),
+    // POST /dry: a dry-run account: a success is said in German too.
+    { id: 'dry', type: 'ddns-account', name: '', provider: 'dryrun', settings: {}, credentials: {} },
+    copy('in', { id: 'in3', url: '/dry', y: 220, wires: [['upd3']] }),
+    copy('upd', { id: 'upd3', account: 'dry', y: 220 }),
     { id: 'catch', type: 'catch', z, name: '', scope: ['upd2'], uncaught: false, x: 120, y: 160, wires: [['said']] },
     {
       id: 'said',
@@ -100,6 +104,15 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
     assert.equal(r.reason, 'http_503', 'the machine-readable code stays as it is');
     assert.ok(provider.requests.length >= 1);
     assert.doesNotMatch(bad.text + ok.text + red.log(), new RegExp(TOKEN), 'the token is in no text');
+
+    // A success, in German: the dry run's result.
+    const dry = JSON.parse((await post({ ipv4: '203.0.113.7' }, '/dry')).text) as Msg;
+    assert.equal(dry.results[0].status, 'updated');
+    assert.equal(
+      dry.results[0].message,
+      'Probelauf: Der A-Eintrag von home.example.com würde auf 203.0.113.7 gesetzt (nichts gesendet)',
+    );
+    assert.equal(dry.results[0].sentence, undefined, 'the sentence itself stays inside');
 
     // The account without its token: the config error (the adapter's sentence, the field's label and
     // the schema's message) is logged in German, the English nowhere.

@@ -29,16 +29,19 @@ import type { Family } from '../address';
 import { fatal, say, transient } from '../errors';
 import {
   checkSettings,
+  DomainList,
   eachRecord,
   editTxtValues,
+  hasAlready,
+  type JsonResponse,
+  messageOf,
   optionalDomain,
   optionalEndpoint,
   recordType,
   sameAddress,
   tokenSetting,
   ttlSetting,
-  DomainList,
-  type JsonResponse,
+  writtenSaid,
 } from './kit';
 import { OAuthApi, OAuthToken } from './oauth';
 import { TxtByEdit, addressField, ttlField } from './rrset';
@@ -190,14 +193,16 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `Azure DNS already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'Azure DNS', type, address, host: hostname })),
         };
       await this.write(path, hostname, type, set, [address], call.signal);
       return {
         hostname,
         family,
         outcome: 'updated',
-        message: `Azure DNS ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+        ...messageOf(
+          writtenSaid(set ? 'updated' : 'created', { provider: 'Azure DNS', type, address, host: hostname }),
+        ),
       };
     });
   }

@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import type { Family } from '../address';
-import { recordType, records } from './kit';
+import { say } from '../errors';
+import { messageOf, records, recordType } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, RecordResult } from './types';
 
 export const dryrunSettings = z.object({});
@@ -30,7 +31,17 @@ export class DryRunProvider implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `dry run: the ${type} record of ${hostname} already holds ${address} (nothing sent)`,
+          ...messageOf(
+            say(
+              'dryrun.unchanged',
+              'dry run: the __type__ record of __host__ already holds __address__ (nothing sent)',
+              {
+                type,
+                host: hostname,
+                address,
+              },
+            ),
+          ),
         });
       } else {
         this.records.set(key, address);
@@ -38,7 +49,17 @@ export class DryRunProvider implements DnsProvider {
           hostname,
           family,
           outcome: 'updated',
-          message: `dry run: would set the ${type} record of ${hostname} to ${address} (nothing sent)`,
+          ...messageOf(
+            say(
+              'dryrun.would_set',
+              'dry run: would set the __type__ record of __host__ to __address__ (nothing sent)',
+              {
+                type,
+                host: hostname,
+                address,
+              },
+            ),
+          ),
         });
       }
     }

@@ -20,16 +20,19 @@ import { z } from 'zod';
 import { say } from '../errors';
 import type { Family } from '../address';
 import {
+  bearerTokenSetting,
   checkSettings,
+  DomainList,
   eachRecord,
   editTxtValues,
+  hasAlready,
+  messageOf,
   quoteTxt,
   recordType,
   sameAddress,
-  bearerTokenSetting,
-  unquoteTxt,
-  DomainList,
   TokenApi,
+  unquoteTxt,
+  writtenSaid,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -101,7 +104,7 @@ class GandiProvider implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `Gandi already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'Gandi', type, address, host: hostname })),
         };
       const body = { rrset_values: [address], rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
       await this.api.call('PUT', path, { body, subject: hostname, signal: call.signal });
@@ -109,7 +112,7 @@ class GandiProvider implements DnsProvider {
         hostname,
         family,
         outcome: 'updated',
-        message: `Gandi ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+        ...messageOf(writtenSaid(set ? 'updated' : 'created', { provider: 'Gandi', type, address, host: hostname })),
       };
     });
   }

@@ -27,9 +27,13 @@ import { z } from 'zod';
 import { say } from '../errors';
 import type { Family } from '../address';
 import {
+  blankToUndefined,
   checkSettings,
+  DomainList,
   eachRecord,
   editTxtValues,
+  hasAlready,
+  messageOf,
   optionalEndpoint,
   quoteTxt,
   recordType,
@@ -37,8 +41,7 @@ import {
   tokenSetting,
   ttlSetting,
   unquoteTxt,
-  blankToUndefined,
-  DomainList,
+  writtenSaid,
 } from './kit';
 import { OAuthApi, OAuthToken } from './oauth';
 import { signJwtRs256 } from './signing';
@@ -185,14 +188,16 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `Google Cloud DNS already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'Google Cloud DNS', type, address, host: hostname })),
         };
       await this.write(path, hostname, type, set, [address], call.signal);
       return {
         hostname,
         family,
         outcome: 'updated',
-        message: `Google Cloud DNS ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+        ...messageOf(
+          writtenSaid(set ? 'updated' : 'created', { provider: 'Google Cloud DNS', type, address, host: hostname }),
+        ),
       };
     });
   }

@@ -25,17 +25,20 @@ import type { Family } from '../address';
 import { DdnsError, fatal, say } from '../errors';
 import {
   checkSettings,
+  DomainList,
   eachRecord,
   editTxtValues,
+  hasAlready,
+  type JsonResponse,
+  messageOf,
   recordType,
-  sameAddress,
   requiredText,
-  tokenSetting,
-  DomainList,
+  sameAddress,
   TokenApi,
+  tokenSetting,
+  writtenSaid,
   zoneFields,
   zoneSettingsShape,
-  type JsonResponse,
 } from './kit';
 import { TxtByEdit } from './rrset';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
@@ -109,11 +112,16 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `GoDaddy already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'GoDaddy', type, address, host: hostname })),
         };
       await this.call('PUT', path, hostname, call.signal, [{ data: address, ttl: set[0]?.ttl ?? this.s.ttl }]);
       const verb = set.length ? 'updated' : 'created';
-      return { hostname, family, outcome: 'updated', message: `GoDaddy ${verb} ${type} ${hostname} → ${address}` };
+      return {
+        hostname,
+        family,
+        outcome: 'updated',
+        ...messageOf(writtenSaid(verb, { provider: 'GoDaddy', type, address, host: hostname })),
+      };
     });
   }
 

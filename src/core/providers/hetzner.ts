@@ -31,13 +31,16 @@ import {
   checkSettings,
   DomainList,
   eachRecord,
+  hasAlready,
+  type JsonResponse,
+  messageOf,
   quoteTxt,
   rateLimitResetWait,
   recordType,
   sameAddress,
   TokenApi,
   unquoteTxt,
-  type JsonResponse,
+  writtenSaid,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -124,7 +127,7 @@ class HetznerProvider implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `Hetzner already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'Hetzner', type, address, host: hostname })),
         };
       if (set) {
         const comment = set.records[0]?.comment;
@@ -142,7 +145,7 @@ class HetznerProvider implements DnsProvider {
         hostname,
         family,
         outcome: 'updated',
-        message: `Hetzner ${set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+        ...messageOf(writtenSaid(set ? 'updated' : 'created', { provider: 'Hetzner', type, address, host: hostname })),
       };
     });
   }

@@ -9,13 +9,16 @@
  */
 import type { Family } from '../address';
 import {
-  convergeRecords,
   convergedResult,
+  convergeRecords,
   eachRecord,
   editTxtValues,
+  hasAlready,
+  type JsonResponse,
+  messageOf,
   recordType,
   sameAddress,
-  type JsonResponse,
+  writtenSaid,
 } from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
 
@@ -129,7 +132,7 @@ export abstract class RRsetProvider implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `${this.label} already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: this.label, type, address, host: hostname })),
         };
       await this.write(hostname, type, [address], set?.ttl, call.signal);
       const verb = set ? 'updated' : 'created';
@@ -137,7 +140,7 @@ export abstract class RRsetProvider implements DnsProvider {
         hostname,
         family,
         outcome: 'updated',
-        message: `${this.label} ${verb} ${type} ${hostname} → ${address}`,
+        ...messageOf(writtenSaid(verb, { provider: this.label, type, address, host: hostname })),
       };
     });
   }

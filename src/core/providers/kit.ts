@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { DdnsError, badInput, fatal, say, toDdnsError, transient, type Sentence } from '../errors';
+import { DdnsError, badInput, english, fatal, say, toDdnsError, transient, type Sentence } from '../errors';
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
@@ -451,6 +451,34 @@ export async function convergeRecords<R>(
   return { change, removed: extra.length };
 }
 
+/** A result's message written as a sentence: its English, and the sentence the adapters say. */
+export const messageOf = (sentence: Sentence): Pick<RecordResult, 'message' | 'said'> => ({
+  message: english(sentence),
+  said: sentence,
+});
+
+/** A record's result whose message is a sentence (said in the user's language by the adapters). */
+export function said(
+  hostname: string,
+  family: Family,
+  outcome: RecordResult['outcome'],
+  sentence: Sentence,
+): RecordResult {
+  return { hostname, family, outcome, message: english(sentence), said: sentence };
+}
+
+type Written = { provider: string; type: string; address: string; host: string };
+
+/** "<provider> already has A 203.0.113.7 for home.example.com". */
+export const hasAlready = (v: Written): Sentence =>
+  say('kit.has_already', '__provider__ already has __type__ __address__ for __host__', v);
+
+/** "<provider> created|updated A home.example.com → 203.0.113.7". */
+export const writtenSaid = (verb: 'created' | 'updated', v: Written): Sentence =>
+  verb === 'created'
+    ? say('kit.created', '__provider__ created __type__ __host__ → __address__', v)
+    : say('kit.updated', '__provider__ updated __type__ __host__ → __address__', v);
+
 /** The RecordResult of a convergence, in the same words for every provider. */
 export function convergedResult(
   provider: string,
@@ -460,21 +488,18 @@ export function convergedResult(
   c: Convergence,
 ): RecordResult {
   const type = recordType(family);
-  if (c.change === 'none' && c.removed === 0)
-    return {
-      hostname,
-      family,
-      outcome: 'unchanged',
-      message: `${provider} already has ${type} ${address} for ${hostname}`,
-    };
-  const verb = c.change === 'created' ? 'created' : 'updated';
-  const dropped = c.removed ? ` (removed ${c.removed} other ${type} record${c.removed > 1 ? 's' : ''})` : '';
-  return {
+  const v = { provider, type, address, host: hostname, n: c.removed };
+  if (c.change === 'none' && c.removed === 0) return said(hostname, family, 'unchanged', hasAlready(v));
+  const done = c.change === 'created' ? writtenSaid('created', v) : writtenSaid('updated', v);
+  if (!c.removed) return said(hostname, family, 'updated', done);
+  return said(
     hostname,
     family,
-    outcome: 'updated',
-    message: `${provider} ${verb} ${type} ${hostname} → ${address}${dropped}`,
-  };
+    'updated',
+    c.removed > 1
+      ? say('kit.removed_others', '__done__ (removed __n__ other __type__ records)', { ...v, done })
+      : say('kit.removed_other', '__done__ (removed 1 other __type__ record)', { ...v, done }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

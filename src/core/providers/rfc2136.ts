@@ -34,7 +34,7 @@ import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '
 import { encodeName, type TsigKey } from '../dns/tsig';
 import { inZone } from '../dns/authoritative';
 import { findZoneAt, readRRset, sendUpdate, type Prereq, type UpdateOptions, type UpdateMessage } from '../dns/update';
-import { blankToUndefined, boolSetting, checkSettings, failed, numberInput } from './kit';
+import { blankToUndefined, boolSetting, checkSettings, failed, messageOf, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 import { phrase } from '../said';
 
@@ -408,12 +408,16 @@ class Rfc2136Provider implements DnsProvider {
       return { results, updated: 0, stop: err.scope === 'account' ? err : null };
     }
     for (const it of items) {
-      const was = it.previous.length ? `was ${[...it.previous].sort().join(', ')}` : 'new record';
+      const v = { type: it.type, name: it.name, address: it.address, was: [...it.previous].sort().join(', ') };
       results.push({
         hostname: it.hostname,
         family: it.family,
         outcome: 'updated',
-        message: `${it.type} record of ${it.name} set to ${it.address} (${was})`,
+        ...messageOf(
+          it.previous.length
+            ? say('rfc2136.set_was', '__type__ record of __name__ set to __address__ (was __was__)', v)
+            : say('rfc2136.set_new', '__type__ record of __name__ set to __address__ (new record)', v),
+        ),
       });
     }
     return { results, updated: items.length, stop: null };
@@ -449,7 +453,13 @@ class Rfc2136Provider implements DnsProvider {
           hostname: it.hostname,
           family: it.family,
           outcome: 'unchanged',
-          message: `${it.type} record of ${it.name} already holds ${it.address}`,
+          ...messageOf(
+            say('rfc2136.holds', '__type__ record of __name__ already holds __address__', {
+              type: it.type,
+              name: it.name,
+              address: it.address,
+            }),
+          ),
         });
       } else rest.push({ ...it, previous: current.values });
     }

@@ -38,8 +38,10 @@ import {
   DomainList,
   editTxtValues,
   failed,
+  hasAlready,
   hasAnswer,
   httpFault,
+  messageOf,
   notOwnedError,
   notProtocolFault,
   optionalEndpoint,
@@ -51,6 +53,7 @@ import {
   transportError,
   ttlSetting,
   unquoteTxt,
+  writtenSaid,
 } from './kit';
 import { signV4 } from './signing';
 import { TxtByEdit, addressField, ttlField } from './rrset';
@@ -324,7 +327,7 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
           hostname,
           family,
           outcome: 'unchanged',
-          message: `Route 53 already has ${type} ${address} for ${hostname}`,
+          ...messageOf(hasAlready({ provider: 'Route 53', type, address, host: hostname })),
         });
         continue;
       }
@@ -333,7 +336,9 @@ class Route53Provider extends TxtByEdit implements DnsProvider {
         hostname,
         family,
         outcome: 'updated',
-        message: `Route 53 ${r.set ? 'updated' : 'created'} ${type} ${hostname} → ${address}`,
+        ...messageOf(
+          writtenSaid(r.set ? 'updated' : 'created', { provider: 'Route 53', type, address, host: hostname }),
+        ),
       });
     }
     if (changes.length) await this.change(zone, hostname, changes, call.signal);

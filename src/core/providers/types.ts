@@ -28,6 +28,8 @@ export interface RecordResult {
   outcome: Outcome;
   /** The provider's answer in words a person understands, e.g. `good 8.8.8.8: record updated`. */
   message: string;
+  /** The message as a sentence to say in the user's language (see kit.ts `said`), when written as one. */
+  said?: import('../errors').Sentence;
   /** Present when outcome is `failed`. */
   error?: import('../errors').DdnsError;
 }

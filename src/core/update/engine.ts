@@ -3,7 +3,7 @@
  * registered provider, exactly once, without ever hurting the provider account. Its contract
  * (idempotence, retries, stops, minimum interval, alerts) is in docs/design/architecture.md.
  */
-import { DdnsError, say, toDdnsError, transient } from '../errors';
+import { DdnsError, english, say, toDdnsError, transient, type Sentence } from '../errors';
 import { parsePublishable, type AddressSet, type Family, type Ip } from '../address';
 import { normaliseHostname, type Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
@@ -417,7 +417,17 @@ export class UpdateEngine {
           out.set(r, this.failed(r, lastErr, ms, a.message));
         } else {
           anyOk = true;
-          out.set(r, this.succeeded(r, a.outcome, this.redactor.text(a.message), ms, true));
+          out.set(
+            r,
+            this.succeeded(
+              r,
+              a.outcome,
+              this.redactor.text(a.message),
+              ms,
+              true,
+              a.said && this.redactor.sentence(a.said),
+            ),
+          );
         }
       }
       if (anyOk) this.callSucceeded();
@@ -469,16 +479,12 @@ export class UpdateEngine {
       const normalised = held.map((h) => h.trim().toLowerCase());
       if (normalised.length === 1 && normalised[0] === r.desired!.toLowerCase()) {
         this.callSucceeded();
-        out.set(
-          r,
-          this.succeeded(
-            r,
-            'unchanged',
-            `${r.hostname} already holds ${r.desired} (read from the provider): nothing written.`,
-            ms,
-            false,
-          ),
+        const read = say(
+          'update.read_unchanged',
+          '__host__ already holds __address__ (read from the provider): nothing written.',
+          { host: r.hostname, address: r.desired! },
         );
+        out.set(r, this.succeeded(r, 'unchanged', english(read), ms, false, read));
       } else rest.push(r);
     }
     return rest;
@@ -516,6 +522,7 @@ export class UpdateEngine {
     message: string,
     ms: number,
     written: boolean,
+    sentence?: Sentence,
   ): UpdateResult {
     const now = this.clock.now();
     const address = r.desired!;
@@ -527,6 +534,7 @@ export class UpdateEngine {
       message,
       attempts: r.attempts,
       ms,
+      ...(sentence ? { sentence } : {}),
     };
     r.confirmed = { address, at: now };
     this.doc!.records[r.key] = { address, at: now };
