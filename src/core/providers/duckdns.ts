@@ -23,16 +23,17 @@ import { Redactor } from '../redact';
 import { clip } from '../text';
 import {
   answerError,
+  type AnswerTable,
   checkSettings,
-  failed,
   excerpt,
+  failed,
   firstLine,
   hasAnswer,
   httpFault,
   optionalEndpoint,
   providerRequest,
+  said,
   tokenSetting,
-  type AnswerTable,
 } from './kit';
 import type { AddressSet, DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 import { phrase } from '../said';
@@ -231,11 +232,32 @@ class DuckDnsProvider implements DnsProvider {
           return failed(hostname, family, error);
         }
         return state === 'UPDATED'
-          ? { hostname, family, outcome: 'updated', message: `DuckDNS updated ${fqdn} to ${want}${together}` }
-          : { hostname, family, outcome: 'unchanged', message: `DuckDNS already had ${want} for ${fqdn} (no change)` };
+          ? said(
+              hostname,
+              family,
+              'updated',
+              together
+                ? say(
+                    'duckdns.updated_both',
+                    'DuckDNS updated __fqdn__ to __want__ (both addresses went in one request; DuckDNS reports them together)',
+                    { fqdn, want },
+                  )
+                : say('duckdns.updated', 'DuckDNS updated __fqdn__ to __want__', { fqdn, want }),
+            )
+          : said(
+              hostname,
+              family,
+              'unchanged',
+              say('duckdns.unchanged', 'DuckDNS already had __want__ for __fqdn__ (no change)', { fqdn, want }),
+            );
       }
       // A plain OK (a compatible server that ignores verbose): accepted, change unknown.
-      return { hostname, family, outcome: 'updated', message: `DuckDNS accepted ${want} for ${fqdn}` };
+      return said(
+        hostname,
+        family,
+        'updated',
+        say('duckdns.accepted', 'DuckDNS accepted __want__ for __fqdn__', { fqdn, want }),
+      );
     });
   }
 

@@ -29,14 +29,15 @@ import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
+  type AnswerTable,
   blankToUndefined,
-  failed,
   excerpt,
+  failed,
   hasAnswer,
   httpFault,
   httpUrl,
+  messageOf,
   providerRequest,
-  type AnswerTable,
 } from './kit';
 import { durationSaid, phrase } from '../said';
 import type {
@@ -421,9 +422,9 @@ export interface AnswerInput {
   redactor: Redactor;
 }
 
-const SUCCESS: Record<string, { outcome: 'updated' | 'unchanged'; says: string }> = {
-  good: { outcome: 'updated', says: 'record updated' },
-  nochg: { outcome: 'unchanged', says: 'the record already held this address' },
+const SUCCESS: Record<string, { outcome: 'updated' | 'unchanged'; says: Sentence }> = {
+  good: { outcome: 'updated', says: say('dyndns2.good', 'record updated') },
+  nochg: { outcome: 'unchanged', says: say('dyndns2.nochg', 'the record already held this address') },
 };
 
 /**
@@ -582,7 +583,12 @@ export function interpretAnswer(a: AnswerInput): RecordResult[] {
     for (const family of families) {
       const got = echoed.filter((p) => p.family === family).map((p) => p.address);
       if (got.length === 0 || got.includes(a.addresses[family]!)) {
-        out.push({ hostname: host, family, outcome: ok.outcome, message: `${shown}: ${ok.says}` });
+        out.push({
+          hostname: host,
+          family,
+          outcome: ok.outcome,
+          ...messageOf(say('dyndns2.answer', '__answer__: __says__', { answer: shown, says: ok.says })),
+        });
       } else if (got.some((g) => g === '127.0.0.1')) {
         // Dyn's signal for a refused client: the update was ignored.
         throw answerError('badagent', ctx(hostnames), detail, redactor);

@@ -161,9 +161,16 @@ describe('dyndns2 protocol pieces', () => {
 
 describe('dyndns2 answer table', () => {
   test('good and nochg, with and without the address', () => {
-    assert.deepEqual(answer(`good ${V4}`), [
-      { hostname: 'a.example.net', family: 'ipv4', outcome: 'updated', message: `good ${V4}: record updated` },
-    ]);
+    const [good, ...more] = answer(`good ${V4}`);
+    const { said, ...plain } = good;
+    assert.deepEqual(more, []);
+    assert.deepEqual(plain, {
+      hostname: 'a.example.net',
+      family: 'ipv4',
+      outcome: 'updated',
+      message: `good ${V4}: record updated`,
+    });
+    assert.equal(said?.key, 'dyndns2.answer', 'the message as a sentence, to say in the user language');
     assert.equal(answer(`nochg ${V4}\r\n`)[0].outcome, 'unchanged');
     assert.equal(answer('good')[0].outcome, 'updated');
     assert.equal(answer('NOCHG')[0].outcome, 'unchanged');
