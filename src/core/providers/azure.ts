@@ -32,16 +32,13 @@ import {
   DomainList,
   eachRecord,
   editTxtValues,
-  hasAlready,
+  holdOnly,
   type JsonResponse,
-  messageOf,
   optionalDomain,
   optionalEndpoint,
   recordType,
-  sameAddress,
   tokenSetting,
   ttlSetting,
-  writtenSaid,
 } from './kit';
 import { OAuthApi, OAuthToken } from './oauth';
 import { TxtByEdit, addressField, ttlField } from './rrset';
@@ -187,23 +184,17 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     return eachRecord(call, async ({ hostname, family, address }) => {
       const type = recordType(family);
       const { path, set } = await this.read(hostname, type, call.signal);
-      const values = valuesOf(type, set);
-      if (values.length === 1 && sameAddress(values[0], address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: 'Azure DNS', type, address, host: hostname })),
-        };
-      await this.write(path, hostname, type, set, [address], call.signal);
-      return {
+      return holdOnly({
+        provider: 'Azure DNS',
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(
-          writtenSaid(set ? 'updated' : 'created', { provider: 'Azure DNS', type, address, host: hostname }),
-        ),
-      };
+        address,
+        held: valuesOf(type, set),
+        write: async () => {
+          await this.write(path, hostname, type, set, [address], call.signal);
+          return set ? 'updated' : 'created';
+        },
+      });
     });
   }
 

@@ -25,14 +25,11 @@ import {
   DomainList,
   eachRecord,
   editTxtValues,
-  hasAlready,
-  messageOf,
+  holdOnly,
   quoteTxt,
   recordType,
-  sameAddress,
   TokenApi,
   unquoteTxt,
-  writtenSaid,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -96,24 +93,19 @@ class GandiProvider implements DnsProvider {
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {
     return eachRecord(call, async ({ hostname, family, address }) => {
-      const type = recordType(family);
-      const { path, set } = await this.read(hostname, type, call.signal);
-      const values = set?.rrset_values ?? [];
-      if (values.length === 1 && sameAddress(values[0], address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: 'Gandi', type, address, host: hostname })),
-        };
-      const body = { rrset_values: [address], rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
-      await this.api.call('PUT', path, { body, subject: hostname, signal: call.signal });
-      return {
+      const { path, set } = await this.read(hostname, recordType(family), call.signal);
+      return holdOnly({
+        provider: 'Gandi',
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(writtenSaid(set ? 'updated' : 'created', { provider: 'Gandi', type, address, host: hostname })),
-      };
+        address,
+        held: set?.rrset_values ?? [],
+        write: async () => {
+          const body = { rrset_values: [address], rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
+          await this.api.call('PUT', path, { body, subject: hostname, signal: call.signal });
+          return set ? 'updated' : 'created';
+        },
+      });
     });
   }
 

@@ -32,16 +32,13 @@ import {
   DomainList,
   eachRecord,
   editTxtValues,
-  hasAlready,
-  messageOf,
+  holdOnly,
   optionalEndpoint,
   quoteTxt,
   recordType,
-  sameAddress,
   tokenSetting,
   ttlSetting,
   unquoteTxt,
-  writtenSaid,
 } from './kit';
 import { OAuthApi, OAuthToken } from './oauth';
 import { signJwtRs256 } from './signing';
@@ -183,22 +180,17 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
     return eachRecord(call, async ({ hostname, family, address }) => {
       const type = recordType(family);
       const { path, set } = await this.read(hostname, type, call.signal);
-      if (set?.rrdatas.length === 1 && sameAddress(set.rrdatas[0], address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: 'Google Cloud DNS', type, address, host: hostname })),
-        };
-      await this.write(path, hostname, type, set, [address], call.signal);
-      return {
+      return holdOnly({
+        provider: 'Google Cloud DNS',
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(
-          writtenSaid(set ? 'updated' : 'created', { provider: 'Google Cloud DNS', type, address, host: hostname }),
-        ),
-      };
+        address,
+        held: set?.rrdatas ?? [],
+        write: async () => {
+          await this.write(path, hostname, type, set, [address], call.signal);
+          return set ? 'updated' : 'created';
+        },
+      });
     });
   }
 

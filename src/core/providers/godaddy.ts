@@ -28,15 +28,12 @@ import {
   DomainList,
   eachRecord,
   editTxtValues,
-  hasAlready,
+  holdOnly,
   type JsonResponse,
-  messageOf,
   recordType,
   requiredText,
-  sameAddress,
   TokenApi,
   tokenSetting,
-  writtenSaid,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -105,23 +102,19 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {
     return eachRecord(call, async ({ hostname, family, address }) => {
-      const type = recordType(family);
-      const { path, set } = await this.read(hostname, type, call.signal);
-      if (set.length === 1 && sameAddress(set[0].data, address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: 'GoDaddy', type, address, host: hostname })),
-        };
-      await this.call('PUT', path, hostname, call.signal, [{ data: address, ttl: set[0]?.ttl ?? this.s.ttl }]);
-      const verb = set.length ? 'updated' : 'created';
-      return {
+      const { path, set } = await this.read(hostname, recordType(family), call.signal);
+      const held = set.map((r) => r.data);
+      return holdOnly({
+        provider: 'GoDaddy',
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(writtenSaid(verb, { provider: 'GoDaddy', type, address, host: hostname })),
-      };
+        address,
+        held,
+        write: async () => {
+          await this.call('PUT', path, hostname, call.signal, [{ data: address, ttl: set[0]?.ttl ?? this.s.ttl }]);
+          return set.length ? 'updated' : 'created';
+        },
+      });
     });
   }
 

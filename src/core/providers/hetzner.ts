@@ -31,16 +31,13 @@ import {
   checkSettings,
   DomainList,
   eachRecord,
-  hasAlready,
+  holdOnly,
   type JsonResponse,
-  messageOf,
   quoteTxt,
   rateLimitResetWait,
   recordType,
-  sameAddress,
   TokenApi,
   unquoteTxt,
-  writtenSaid,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -122,31 +119,29 @@ class HetznerProvider implements DnsProvider {
       const type = recordType(family);
       const { zone, sub, path, set } = await this.read(hostname, type, call.signal);
       const o = { subject: hostname, signal: call.signal };
-      if (set?.records.length === 1 && sameAddress(set.records[0].value, address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: 'Hetzner', type, address, host: hostname })),
-        };
-      if (set) {
-        const comment = set.records[0]?.comment;
-        const body = { records: [{ value: address, ...(comment ? { comment } : {}) }] };
-        await this.act(
-          await this.api.call('POST', `${path}/actions/set_records`, { ...o, body }),
-          hostname,
-          call.signal,
-        );
-      } else {
-        const body = { name: sub || '@', type, ttl: this.s.ttl, records: [{ value: address }] };
-        await this.act(await this.api.call('POST', `/zones/${zone}/rrsets`, { ...o, body }), hostname, call.signal);
-      }
-      return {
+      const held = set?.records.map((r) => r.value) ?? [];
+      return holdOnly({
+        provider: 'Hetzner',
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(writtenSaid(set ? 'updated' : 'created', { provider: 'Hetzner', type, address, host: hostname })),
-      };
+        address,
+        held,
+        write: async () => {
+          if (set) {
+            const comment = set.records[0]?.comment;
+            const body = { records: [{ value: address, ...(comment ? { comment } : {}) }] };
+            await this.act(
+              await this.api.call('POST', `${path}/actions/set_records`, { ...o, body }),
+              hostname,
+              call.signal,
+            );
+          } else {
+            const body = { name: sub || '@', type, ttl: this.s.ttl, records: [{ value: address }] };
+            await this.act(await this.api.call('POST', `/zones/${zone}/rrsets`, { ...o, body }), hostname, call.signal);
+          }
+          return set ? 'updated' : 'created';
+        },
+      });
     });
   }
 

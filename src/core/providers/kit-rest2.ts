@@ -13,12 +13,9 @@ import {
   convergeRecords,
   eachRecord,
   editTxtValues,
-  hasAlready,
+  holdOnly,
   type JsonResponse,
-  messageOf,
   recordType,
-  sameAddress,
-  writtenSaid,
 } from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
 
@@ -127,21 +124,17 @@ export abstract class RRsetProvider implements DnsProvider {
     return eachRecord(call, async ({ hostname, family, address }) => {
       const type = recordType(family);
       const set = await this.read(hostname, type, call.signal);
-      if (set?.values.length === 1 && sameAddress(set.values[0], address))
-        return {
-          hostname,
-          family,
-          outcome: 'unchanged',
-          ...messageOf(hasAlready({ provider: this.label, type, address, host: hostname })),
-        };
-      await this.write(hostname, type, [address], set?.ttl, call.signal);
-      const verb = set ? 'updated' : 'created';
-      return {
+      return holdOnly({
+        provider: this.label,
         hostname,
         family,
-        outcome: 'updated',
-        ...messageOf(writtenSaid(verb, { provider: this.label, type, address, host: hostname })),
-      };
+        address,
+        held: set?.values ?? [],
+        write: async () => {
+          await this.write(hostname, type, [address], set?.ttl, call.signal);
+          return set ? 'updated' : 'created';
+        },
+      });
     });
   }
 

@@ -67,8 +67,14 @@ export function boolSetting(def: boolean) {
   return z.preprocess(boolInput, z.boolean().default(def));
 }
 
-/** An optional domain (zone) name such as example.com: lower case, without the final dot. */
-export function optionalDomain() {
+/**
+ * An optional domain (zone) name such as example.com: lower case, without the final dot; `accept`
+ * and `message` for a provider that takes more (Cloudflare: a zone ID too).
+ */
+export function optionalDomain(
+  accept: (s: string) => boolean = (s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s),
+  message = phrase('kit.domain_must_name_example', 'The domain must be a name such as example.com.'),
+) {
   return z.preprocess(
     blankToUndefined,
     z
@@ -76,10 +82,7 @@ export function optionalDomain() {
       .trim()
       .toLowerCase()
       .transform((s) => s.replace(/\.$/, ''))
-      .refine(
-        (s) => /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(s),
-        phrase('kit.domain_must_name_example', 'The domain must be a name such as example.com.'),
-      )
+      .refine(accept, message)
       .optional(),
   );
 }
@@ -456,6 +459,24 @@ export const messageOf = (sentence: Sentence): Pick<RecordResult, 'message' | 's
   message: english(sentence),
   said: sentence,
 });
+
+/**
+ * One address record made to hold exactly `address`: `unchanged` when the values read (`held`) are
+ * that address alone, else `write` (which says whether it created or replaced the set) and `updated`.
+ */
+export async function holdOnly(o: {
+  provider: string;
+  hostname: string;
+  family: Family;
+  address: string;
+  held: readonly string[];
+  write: () => Promise<'created' | 'updated'>;
+}): Promise<RecordResult> {
+  const v = { provider: o.provider, type: recordType(o.family), address: o.address, host: o.hostname };
+  if (o.held.length === 1 && sameAddress(o.held[0], o.address))
+    return said(o.hostname, o.family, 'unchanged', hasAlready(v));
+  return said(o.hostname, o.family, 'updated', writtenSaid(await o.write(), v));
+}
 
 /** A record's result whose message is a sentence (said in the user's language by the adapters). */
 export function said(

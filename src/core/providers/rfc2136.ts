@@ -57,6 +57,20 @@ export function dnsName(text: string): string | null {
   return ascii;
 }
 
+/** An optional DNS name setting (a zone, a key name), normalised by `dnsName`; `message` when it is none. */
+const dnsNameSetting = (message: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((s, ctx) => {
+        const n = dnsName(s);
+        if (n === null) ctx.addIssue({ code: 'custom', message });
+        return n ?? '';
+      })
+      .optional(),
+  );
+
 function validServer(text: string): boolean {
   const s = parseServer(text);
   if (!Number.isInteger(s.port) || s.port! < 1 || s.port! > 65535) return false;
@@ -84,35 +98,9 @@ export const rfc2136Settings = z
           'the DNS server must be a host name or an IP address, optionally with :port (IPv6 in brackets: [2001:db8::1]:53)',
         ),
       ),
-    zone: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .transform((s, ctx) => {
-          const n = dnsName(s);
-          if (n === null)
-            ctx.addIssue({
-              code: 'custom',
-              message: phrase('rfc2136.zone_must_domain_example', 'the zone must be a domain such as example.com'),
-            });
-          return n ?? '';
-        })
-        .optional(),
-    ),
-    keyName: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .transform((s, ctx) => {
-          const n = dnsName(s);
-          if (n === null)
-            ctx.addIssue({
-              code: 'custom',
-              message: phrase('rfc2136.key_name_must_look', 'the key name must look like a DNS name, e.g. ddns-key'),
-            });
-          return n ?? '';
-        })
-        .optional(),
+    zone: dnsNameSetting(phrase('rfc2136.zone_must_domain_example', 'the zone must be a domain such as example.com')),
+    keyName: dnsNameSetting(
+      phrase('rfc2136.key_name_must_look', 'the key name must look like a DNS name, e.g. ddns-key'),
     ),
     algorithm: z.preprocess(
       (v) => {

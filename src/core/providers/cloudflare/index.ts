@@ -7,7 +7,7 @@
  * - reconcile.ts: the DnsProvider (zone lookup, converging a name's records, TXT set/delete).
  */
 import { z } from 'zod';
-import { blankToUndefined, boolSetting, httpUrl, numberInput, tokenSetting } from '../kit';
+import { blankToUndefined, boolSetting, httpUrl, numberInput, optionalDomain, tokenSetting } from '../kit';
 import type { ProviderDefinition } from '../types';
 import { asciiName, ZONE_ID } from './models';
 import { CloudflareProvider } from './reconcile';
@@ -23,18 +23,9 @@ export const cloudflareSettings = z.object({
   token: tokenSetting(phrase('cloudflare.enter_cloudflare_api_token', 'enter the Cloudflare API token')).transform(
     (t) => t.replace(/^bearer\s+/i, ''),
   ),
-  zone: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .toLowerCase()
-      .transform((s) => s.replace(/\.$/, ''))
-      .refine(
-        (s) => ZONE_ID.test(s) || asciiName(s) !== null,
-        phrase('cloudflare.zone_must_domain_example', 'the zone must be a domain such as example.com, or a zone ID'),
-      )
-      .optional(),
+  zone: optionalDomain(
+    (s) => ZONE_ID.test(s) || asciiName(s) !== null,
+    phrase('cloudflare.zone_must_domain_example', 'the zone must be a domain such as example.com, or a zone ID'),
   ),
   createMissing: boolSetting(true),
   ttl: z.preprocess(
