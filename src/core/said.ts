@@ -9,28 +9,22 @@ import { duration } from './text';
 /** A reason or a value: plain text (a provider's own words, an address) or a sentence. */
 export type Said = string | Sentence;
 
+/** The words of `duration()`'s units, `__n__` the count. */
+const UNIT_WORDS: Readonly<Record<string, Sentence>> = {
+  second: say('time.second', '__n__ second'),
+  seconds: say('time.seconds', '__n__ seconds'),
+  minute: say('time.minute', '__n__ minute'),
+  minutes: say('time.minutes', '__n__ minutes'),
+  hour: say('time.hour', '__n__ hour'),
+  hours: say('time.hours', '__n__ hours'),
+  day: say('time.day', '__n__ day'),
+  days: say('time.days', '__n__ days'),
+};
+
 /** `duration(ms, round)` ("3 days") as a sentence: the same English, said in the user's language. */
 export function durationSaid(ms: number, round: 'up' | 'down' = 'up'): Sentence {
   const [count, unit] = duration(ms, round).split(' ');
-  const n = Number(count);
-  switch (unit) {
-    case 'second':
-      return say('time.second', '__n__ second', { n });
-    case 'seconds':
-      return say('time.seconds', '__n__ seconds', { n });
-    case 'minute':
-      return say('time.minute', '__n__ minute', { n });
-    case 'minutes':
-      return say('time.minutes', '__n__ minutes', { n });
-    case 'hour':
-      return say('time.hour', '__n__ hour', { n });
-    case 'hours':
-      return say('time.hours', '__n__ hours', { n });
-    case 'day':
-      return say('time.day', '__n__ day', { n });
-    default:
-      return say('time.days', '__n__ days', { n });
-  }
+  return { ...(UNIT_WORDS[unit] ?? UNIT_WORDS.days), params: { n: Number(count) } };
 }
 
 /**

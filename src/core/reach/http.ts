@@ -127,39 +127,44 @@ export interface HttpResult {
   ms: number;
 }
 
-const CERT_WORDS: Record<string, () => Sentence> = {
-  CERT_HAS_EXPIRED: () => say('reach.cert_expired', 'the certificate has expired'),
-  CERT_NOT_YET_VALID: () => say('reach.cert_not_yet_valid', 'the certificate is not valid yet (check the clock)'),
-  DEPTH_ZERO_SELF_SIGNED_CERT: () =>
-    say('reach.cert_self_signed', 'the certificate is self-signed, so no browser trusts it'),
-  SELF_SIGNED_CERT_IN_CHAIN: () =>
-    say('reach.cert_self_signed_chain', 'the certificate chain ends in a self-signed CA that is not trusted'),
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: () =>
-    say(
-      'reach.cert_unverifiable',
-      'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
-    ),
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: () =>
-    say('reach.cert_untrusted_ca', 'the certificate was issued by a CA that is not trusted here'),
-  UNABLE_TO_GET_ISSUER_CERT: () => say('reach.cert_unknown_issuer', 'the issuer of the certificate is unknown'),
-  ERR_TLS_CERT_ALTNAME_INVALID: () => say('reach.cert_name_mismatch', 'the certificate does not match the name'),
-  CERT_REVOKED: () => say('reach.cert_revoked', 'the certificate has been revoked'),
-  CERT_SIGNATURE_FAILURE: () => say('reach.cert_bad_signature', 'the certificate signature is invalid'),
+const CERT_WORDS: Record<string, Sentence> = {
+  CERT_HAS_EXPIRED: say('reach.cert_expired', 'the certificate has expired'),
+  CERT_NOT_YET_VALID: say('reach.cert_not_yet_valid', 'the certificate is not valid yet (check the clock)'),
+  DEPTH_ZERO_SELF_SIGNED_CERT: say('reach.cert_self_signed', 'the certificate is self-signed, so no browser trusts it'),
+  SELF_SIGNED_CERT_IN_CHAIN: say(
+    'reach.cert_self_signed_chain',
+    'the certificate chain ends in a self-signed CA that is not trusted',
+  ),
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: say(
+    'reach.cert_unverifiable',
+    'the certificate cannot be verified (unknown issuer, or the server does not send the intermediate certificate)',
+  ),
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: say(
+    'reach.cert_untrusted_ca',
+    'the certificate was issued by a CA that is not trusted here',
+  ),
+  UNABLE_TO_GET_ISSUER_CERT: say('reach.cert_unknown_issuer', 'the issuer of the certificate is unknown'),
+  ERR_TLS_CERT_ALTNAME_INVALID: say('reach.cert_name_mismatch', 'the certificate does not match the name'),
+  CERT_REVOKED: say('reach.cert_revoked', 'the certificate has been revoked'),
+  CERT_SIGNATURE_FAILURE: say('reach.cert_bad_signature', 'the certificate signature is invalid'),
 };
 
 const isCertError = (code: string) => code in CERT_WORDS || /CERT|SELF_SIGNED|UNABLE_TO_/.test(code);
 
-const NET_WORDS: Record<string, () => Sentence> = {
-  ECONNREFUSED: () =>
-    say('reach.http_refused', 'connection refused: nothing listens there, or the router has no port forward for it'),
-  ECONNRESET: () => say('reach.http_reset', 'the connection was reset'),
-  ENOTFOUND: () => say('reach.http_no_name', 'the name does not resolve'),
-  EAI_AGAIN: () => say('reach.http_lookup_failed', 'the name could not be looked up right now'),
-  EHOSTUNREACH: () => say('reach.http_host_unreachable', 'host unreachable'),
-  ENETUNREACH: () => say('reach.http_net_unreachable', 'network unreachable (no route for this address family)'),
-  EPROTO: () => say('reach.http_tls_failed', 'TLS handshake failed (is this really an HTTPS port?)'),
-  ERR_SSL_WRONG_VERSION_NUMBER: () =>
-    say('reach.http_tls_failed', 'TLS handshake failed (is this really an HTTPS port?)'),
+const TLS_FAILED = say('reach.http_tls_failed', 'TLS handshake failed (is this really an HTTPS port?)');
+
+const NET_WORDS: Record<string, Sentence> = {
+  ECONNREFUSED: say(
+    'reach.http_refused',
+    'connection refused: nothing listens there, or the router has no port forward for it',
+  ),
+  ECONNRESET: say('reach.http_reset', 'the connection was reset'),
+  ENOTFOUND: say('reach.http_no_name', 'the name does not resolve'),
+  EAI_AGAIN: say('reach.http_lookup_failed', 'the name could not be looked up right now'),
+  EHOSTUNREACH: say('reach.http_host_unreachable', 'host unreachable'),
+  ENETUNREACH: say('reach.http_net_unreachable', 'network unreachable (no route for this address family)'),
+  EPROTO: TLS_FAILED,
+  ERR_SSL_WRONG_VERSION_NUMBER: TLS_FAILED,
 };
 
 /** The problems of a certificate described by describeCert, as a sentence (its English is `problem`). */
@@ -217,7 +222,7 @@ function describeCert(
     fingerprint256: cert.fingerprint256,
   };
   const problems: Said[] = [];
-  if (authError) problems.push(CERT_WORDS[authError]?.() ?? authError);
+  if (authError) problems.push(CERT_WORDS[authError] ?? authError);
   if (identity)
     problems.push(
       say('reach.cert_other_name', 'it is for __names__, not __host__', {
@@ -386,7 +391,7 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
     });
     if (p.signal?.aborted) throw CANCELLED();
     const why: Said =
-      (cert && (problemSaid.get(cert) ?? cert.problem)) ?? CERT_WORDS[raw.code]?.() ?? raw.err?.message ?? raw.code;
+      (cert && (problemSaid.get(cert) ?? cert.problem)) ?? CERT_WORDS[raw.code] ?? raw.err?.message ?? raw.code;
     const issued = cert
       ? say('reach.http_cert_issued', ' (issued by __issuer__, valid until __until__)', {
           issuer: cert.issuer || UNKNOWN(),
@@ -404,7 +409,7 @@ export async function probeHttp(p: HttpProbe): Promise<HttpResult> {
       ...(cert ? { certificate: cert } : {}),
     };
   }
-  const words = NET_WORDS[raw.code]?.() ?? redactor.text(raw.err?.message ?? raw.code);
+  const words = NET_WORDS[raw.code] ?? redactor.text(raw.err?.message ?? raw.code);
   const said = say('reach.http_failed', '__host__: __words__', { host: u.host, words });
   return { ...base, ok: false, code: raw.code, detail: english(said), said };
 }
