@@ -94,7 +94,7 @@ export function spokenText(text: string): string {
   const s = phraseOf(text);
   if (!s) return text;
   // the text had its full stop cut (a list of issues): cut the translation's too
-  return s.en === text ? spoken(s) : spoken(s).replace(/[.。]$/, '');
+  return english(s) === text ? spoken(s) : spoken(s).replace(/[.。]$/, '');
 }
 
 /** `text` (which begins with the English of `s`, maybe redacted) with that beginning in the runtime's language. */

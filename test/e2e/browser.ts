@@ -202,6 +202,26 @@ export async function openEditDialog(page: Page, id: string): Promise<void> {
   await settle(page);
 }
 
+/**
+ * Open a config node's dialog from the pencil button beside its select (`#node-input-btn-<prop>-add`).
+ * The button gets its handler while the node's dialog finishes preparing (a busy browser can be a
+ * moment late), so a click that opened nothing is repeated, a few times at most.
+ */
+export async function openConfigDialog(page: Page, property: string): Promise<void> {
+  const ok = page.locator('#node-config-dialog-ok');
+  for (let i = 0; ; i++) {
+    if (i > 0 && (await ok.isVisible())) break; // it opened just after the wait gave up
+    await page.locator(`#node-input-btn-${property}-add`).click();
+    try {
+      await ok.waitFor({ state: 'visible', timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (i >= 3) throw e;
+    }
+  }
+  await page.waitForFunction(() => !$('.red-ui-tray').is(':animated'));
+}
+
 export async function clickDone(page: Page): Promise<void> {
   await page.locator('#node-dialog-ok').click();
   await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });

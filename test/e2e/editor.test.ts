@@ -26,6 +26,7 @@ import {
   deploy,
   dropFromPalette,
   nodeState,
+  openConfigDialog,
   openEditDialog,
   openEditor,
   SCREENSHOT_DIR,
@@ -659,8 +660,7 @@ describe('the Node-RED editor in a real browser', { skip }, () => {
         ],
       );
       await openEditDialog(page, 'reg-cert');
-      await page.locator('#node-input-btn-challengeAccount-add').click();
-      await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+      await openConfigDialog(page, 'challengeAccount');
       await page.waitForFunction(() => $('#node-config-input-provider option[value="acmedns"]').length > 0);
       await page.locator('#node-config-input-provider').selectOption('acmedns');
       await page.locator('#ddns-account-setting-endpoint').fill('https://auth.example.org');
@@ -714,8 +714,7 @@ async function addAccount(
   fields: Record<string, string> = {},
   secrets: Record<string, string> = {},
 ): Promise<void> {
-  await page.locator('#node-input-btn-account-add').click();
-  await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+  await openConfigDialog(page, 'account');
   await page.waitForFunction((p) => $(`#node-config-input-provider option[value="${p}"]`).length > 0, provider);
   if (provider === 'rfc2136') {
     // Some 40 providers: the search box narrows the list and picks the one match (issue 13).

@@ -79,9 +79,10 @@ export class Ledger {
     const doc = LedgerDoc.safeParse(raw);
     if (doc.success) {
       for (const [id, saved] of Object.entries(doc.data.keys)) {
-        const list = this.times.get(id) ?? [];
+        // The list itself is kept (a write in flight moves its own time in it when its answer comes).
+        const list = this.prune(id);
         const merged = [...new Set([...list, ...saved.filter((t) => Number.isFinite(t))])].sort((a, b) => a - b);
-        this.times.set(id, merged.slice(-KEEP_COUNT));
+        list.splice(0, list.length, ...merged.slice(-KEEP_COUNT));
         this.prune(id);
       }
     }

@@ -53,3 +53,16 @@ test('a saved document that is not a ledger is ignored', async () => {
   await l.attach(store);
   assert.deepEqual(l.snapshot(), { v: 1, keys: {} });
 });
+
+test('a store attached while a write is in flight: the write still moves its time to its answer', async () => {
+  let now = 1_000_000_000_000;
+  const l = new Ledger(() => now);
+  const write = l.record(KEY);
+  // A second dns-update node attaches its store (with a time of its own) before the answer comes.
+  const saved = new MemoryStore<ReturnType<Ledger['snapshot']>>();
+  await saved.save({ v: 1, keys: { [Ledger.id(KEY)]: [now - 5_000] } });
+  await l.attach(saved);
+  now += 700;
+  write.done();
+  assert.deepEqual(l.history(KEY), [now - 5_700, now], 'the saved time, and the write at its answer');
+});
