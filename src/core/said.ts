@@ -90,6 +90,12 @@ export function phrase(key: string, en: string, values?: Record<string, string |
   return values ? english(say(key, en, values)) : en;
 }
 
+/** A value read back from a phrase's text: a phrase itself (a field's label) is its sentence, said in the same language. */
+function phraseValue(v: string): string | Sentence {
+  const key = PHRASES.get(v);
+  return key !== undefined && !PATTERNS.has(v) ? say(key, v) : v;
+}
+
 /** The sentence of a text given by `phrase()` (also when its trailing full stop was cut), if it is one. */
 export function phraseOf(text: string): Sentence | undefined {
   for (const en of [text, `${text}.`]) {
@@ -97,7 +103,7 @@ export function phraseOf(text: string): Sentence | undefined {
     if (key !== undefined && !PATTERNS.has(en)) return say(key, en);
     for (const [template, p] of PATTERNS) {
       const m = p.re.exec(en);
-      if (m) return say(p.key, template, Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]])));
+      if (m) return say(p.key, template, Object.fromEntries(p.names.map((n, i) => [n, phraseValue(m[i + 1])])));
     }
   }
   return undefined;

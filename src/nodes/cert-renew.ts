@@ -36,7 +36,7 @@ const certConfigSchema = z
     /** Challenge delegation: the account that writes the TXT records where _acme-challenge points by CNAME. */
     challengeAccount: text(),
     challenge: z.enum(CHALLENGES).default('dns-01'),
-    http01Port: numberField('HTTP-01 port', 1, 65535, 80, true),
+    http01Port: numberField(phrase('node.field_http_01_port', 'HTTP-01 port'), 1, 65535, 80, true),
     names: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v),
       z.array(z.string()).min(1, phrase('node.enter_least_name', 'enter at least one name')),
@@ -54,19 +54,19 @@ const certConfigSchema = z
     ),
     keyType: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-4096']).default('ecdsa-p256'),
     pinKey: boolField(false),
-    renewDays: optionalNumberField('renew days', 1, 365),
+    renewDays: optionalNumberField(phrase('node.field_renew_days', 'renew days'), 1, 365),
     profile: text(),
     outDir: text(),
-    propagationTimeout: numberField('propagation timeout', 10, 3600, 300),
+    propagationTimeout: numberField(phrase('node.field_propagation_timeout', 'propagation timeout'), 10, 3600, 300),
     authServers: text(),
     discovery: text(),
-    checkHours: numberField('check interval', 1, 24 * 7, 24),
+    checkHours: numberField(phrase('node.field_check_interval', 'check interval'), 1, 24 * 7, 24),
     checkOnStart: boolField(true),
     output: z.enum(['issued', 'always']).default('issued'),
     topic: z.preprocess((v) => (blank(v) ? 'certificate' : v), z.string()),
     pkcs12: boolField(false),
     combinedPem: boolField(false),
-    expiryDays: numberField('expiry alert days', 1, 60, 7),
+    expiryDays: numberField(phrase('node.field_expiry_alert_days', 'expiry alert days'), 1, 60, 7),
   })
   .superRefine((c, ctx) => {
     if (c.ca === 'custom') {

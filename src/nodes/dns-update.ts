@@ -66,9 +66,9 @@ const configSchema = z.object({
       .default('auto'),
   ),
   /** Seconds between two writes of the same record. */
-  minInterval: numberField('minimum interval', 0, 86_400, 60),
+  minInterval: numberField(phrase('node.field_minimum_interval', 'minimum interval'), 0, 86_400, 60),
   contextStore: contextStoreField(),
-  alertAfter: numberField('alert after', 1, 1000, 3, true),
+  alertAfter: numberField(phrase('node.field_alert_after', 'alert after'), 1, 1000, 3, true),
 });
 
 /** An input msg. The payload is public-ip-watch's (or `{ ipv4?, ipv6? }`, or one address as text). */

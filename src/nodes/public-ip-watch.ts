@@ -64,13 +64,13 @@ const watchConfigSchema = z
         error: phrase('node.policy_must_first_quorum', 'policy must be "first" or "quorum"'),
       })
       .default('first'),
-    quorum: numberField('quorum', 2, 10, 2, true),
+    quorum: numberField(phrase('node.field_quorum', 'quorum'), 2, 10, 2, true),
     /** Seconds between checks; the 30 s floor protects the user from being banned by the services. */
-    interval: numberField('interval (seconds)', 30, 86_400, 300),
+    interval: numberField(phrase('node.field_interval_seconds', 'interval (seconds)'), 30, 86_400, 300),
     /** Seconds per source attempt. */
-    timeout: numberField('timeout (seconds)', 1, 120, 8),
+    timeout: numberField(phrase('node.field_timeout_seconds', 'timeout (seconds)'), 1, 120, 8),
     /** Seconds before the next source is started while one is slow. */
-    hedge: numberField('hedge delay (seconds)', 0, 60, 1.5),
+    hedge: numberField(phrase('node.field_hedge_delay_seconds', 'hedge delay (seconds)'), 0, 60, 1.5),
     allowNonPublic: boolField(false),
     localAddress: z
       .preprocess((v) => (blank(v) ? '' : v), z.string().trim())
@@ -80,7 +80,7 @@ const watchConfigSchema = z
       ),
     emitOnStart: boolField(true),
     store: contextStoreField(),
-    alertAfter: numberField('alert after', 1, 1000, 3, true),
+    alertAfter: numberField(phrase('node.field_alert_after', 'alert after'), 1, 1000, 3, true),
     topic: z.preprocess((v) => (blank(v) ? 'public-ip' : v), z.string()),
   })
   .superRefine((c, ctx) => {

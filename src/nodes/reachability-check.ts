@@ -71,7 +71,7 @@ const configSchema = z
     publicResolvers: serverList('public resolvers'),
     discovery: serverList('discovery resolvers'),
     authServers: serverList('authoritative servers'),
-    authPort: numberField('authoritative port', 1, 65535, 53, true),
+    authPort: numberField(phrase('node.field_authoritative_port', 'authoritative port'), 1, 65535, 53, true),
     tcpPorts: listOf,
     tcpFamily: z
       .enum(['any', 'ipv4', 'ipv6', 'both'], {
@@ -80,14 +80,14 @@ const configSchema = z
       .default('any'),
     httpUrls: listOf,
     httpStatus: text,
-    certWarnDays: numberField('certificate warning', 0, 365, 14, true),
+    certWarnDays: numberField(phrase('node.field_certificate_warning', 'certificate warning'), 0, 365, 14, true),
     natDiagnosis: boolField(true),
     wanAddress: optionalAddress('WAN address', 'ipv4'),
-    propagationWait: numberField('propagation wait', 0, 3600, 0),
-    interval: numberField('interval', 0, 86_400, 0),
-    timeout: numberField('timeout', 0.1, 120, 5),
-    concurrency: numberField('concurrency', 1, 32, 4, true),
-    alertAfter: numberField('alert after', 1, 1000, 2, true),
+    propagationWait: numberField(phrase('node.field_propagation_wait', 'propagation wait'), 0, 3600, 0),
+    interval: numberField(phrase('node.field_interval', 'interval'), 0, 86_400, 0),
+    timeout: numberField(phrase('node.field_timeout', 'timeout'), 0.1, 120, 5),
+    concurrency: numberField(phrase('node.field_concurrency', 'concurrency'), 1, 32, 4, true),
+    alertAfter: numberField(phrase('node.field_alert_after', 'alert after'), 1, 1000, 2, true),
     topic: z.preprocess((v) => (blank(v) ? 'reachability' : v), z.string()),
   })
   .superRefine((c, ctx) => {

@@ -21,6 +21,7 @@ import {
   httpFault,
   optionalEndpoint,
   providerRequest,
+  said,
   tokenSetting,
   type AnswerTable,
 } from './kit';
@@ -135,7 +136,16 @@ class NamecheapProvider implements DnsProvider {
       out.push(
         error
           ? failed(hostname, 'ipv4', error)
-          : { hostname, family: 'ipv4', outcome: 'updated', message: `${NAME}: ${hostname} set to ${ip}` },
+          : said(
+              hostname,
+              'ipv4',
+              'updated',
+              say('namecheap.set', '__name__: __host__ set to __address__', {
+                name: NAME,
+                host: hostname,
+                address: ip,
+              }),
+            ),
       );
     }
     return out;

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { visibleTexts } from '../../support/visible-texts';
 import { providerCall } from '../../support/parsed';
 import { closeHttpPools } from '../../../src/core/http';
-import { DdnsError } from '../../../src/core/errors';
+import { DdnsError, english } from '../../../src/core/errors';
 import {
   asciiName,
   cloudflareSettings,
@@ -228,6 +228,9 @@ describe('cloudflare: updates', () => {
       assert.equal(r.outcome, 'updated');
       assert.match(r.message, /created with 203\.0\.113\.9 \(TTL 120 s, proxied\)/);
       assert.match(r.message, /proxied: DNS shows Cloudflare's addresses, confirmed through the API/);
+      // The same words as a sentence, said in the user's language by dns-update (issue 15).
+      assert.equal(r.said?.key, 'cloudflare.created');
+      assert.equal(english(r.said!), r.message);
       const post = cf.requests.at(-1)!;
       assert.equal(post.method, 'POST');
       const body = JSON.parse(post.body);

@@ -14,11 +14,11 @@
  *   RecordResult; problems of the API or the account are thrown. The token never leaves.
  */
 import { z } from 'zod';
-import { badInput, fatal, isDdnsError, say, toDdnsError } from '../../errors';
+import { badInput, fatal, isDdnsError, say, toDdnsError, type Sentence } from '../../errors';
 import { parseAddress, type Family, type Ip } from '../../address';
 import { Redactor } from '../../redact';
 import type { DnsProvider, ProviderCall, ProviderEnv, RecordResult } from '../types';
-import { failed, records, recordType } from '../kit';
+import { failed, records, recordType, said } from '../kit';
 import { CloudflareClient, PERMISSION_HINT } from './client';
 import {
   asciiName,
@@ -55,7 +55,8 @@ export interface CloudflareOptions {
 
 interface Converged {
   outcome: 'updated' | 'unchanged';
-  message: string;
+  /** What was done, said in the user's language by the adapters. */
+  said: Sentence;
 }
 
 export class CloudflareProvider implements DnsProvider {
@@ -156,7 +157,7 @@ export class CloudflareProvider implements DnsProvider {
     try {
       const host = this.host(hostname);
       const done = await this.withFreshRetry(host, () => this.converge(host, recordType(family), address, signal));
-      return { hostname, family, outcome: done.outcome, message: this.redactor.text(done.message) };
+      return said(hostname, family, done.outcome, this.redactor.sentence(done.said));
     } catch (e) {
       const err = this.redactor.error(toDdnsError(e));
       if (err.scope === 'account' || (err.kind === 'transient' && err.code !== 'cf_not_found')) throw err;
@@ -186,11 +187,15 @@ export class CloudflareProvider implements DnsProvider {
       const after = await this.patch(zone, type, host, before.id, address, signal);
       this.records.set(key, [after]);
       return sameAddress(before.content, address)
-        ? { outcome: 'unchanged', message: `${type} ${address} confirmed${proxyNote(after)}` }
-        : {
-            outcome: 'updated',
-            message: `${type} set to ${address} (was ${before.content}); TTL, proxy status and comment kept${proxyNote(after)}`,
-          };
+        ? {
+            outcome: 'unchanged',
+            said: say('cloudflare.confirmed', '__type__ __address__ confirmed__proxy__', {
+              type,
+              address,
+              proxy: proxyNote(after),
+            }),
+          }
+        : { outcome: 'updated', said: setTo(type, address, before.content, proxyNote(after)) };
     }
 
     this.records.delete(key);
@@ -213,33 +218,49 @@ export class CloudflareProvider implements DnsProvider {
         signal,
       );
       this.records.set(key, [made]);
-      const ttlText = ttl === 1 ? 'automatic TTL' : `TTL ${ttl} s`;
       return {
         outcome: 'updated',
-        message: `${type} record created with ${address} (${ttlText}, ${proxied ? 'proxied' : 'not proxied'})${proxyNote(made)}`,
+        said: say('cloudflare.created', '__type__ record created with __address__ (__ttl__, __proxied__)__proxy__', {
+          type,
+          address,
+          ttl:
+            ttl === 1 ? say('cloudflare.ttl_auto', 'automatic TTL') : say('cloudflare.ttl', 'TTL __ttl__ s', { ttl }),
+          proxied: proxied ? say('cloudflare.proxied', 'proxied') : say('cloudflare.not_proxied', 'not proxied'),
+          proxy: proxyNote(made),
+        }),
       };
     }
 
     const keep = found.find((r) => sameAddress(r.content, address)) ?? found[0];
     const extras = found.filter((r) => r !== keep);
     let kept = keep;
-    const parts: string[] = [];
-    if (!sameAddress(keep.content, address)) {
-      kept = await this.patch(zone, type, host, keep.id, address, signal);
-      parts.push(`${type} set to ${address} (was ${keep.content}); TTL, proxy status and comment kept`);
-    } else {
-      parts.push(`${type} already ${address}`);
-    }
+    if (!sameAddress(keep.content, address)) kept = await this.patch(zone, type, host, keep.id, address, signal);
     for (const x of extras) await this.remove(zone, x, signal);
-    if (extras.length > 0) {
-      const n = extras.length;
-      parts.push(
-        `removed ${n} other ${type} record${n > 1 ? 's' : ''} (${extras.map((x) => x.content).join(', ')}) so that the name holds one address`,
-      );
-    }
     this.records.set(key, [kept]);
-    const changed = kept !== keep || extras.length > 0;
-    return { outcome: changed ? 'updated' : 'unchanged', message: parts.join('; ') + proxyNote(kept) };
+    const edited = kept !== keep;
+    const change = (proxy: Sentence | '') =>
+      edited
+        ? setTo(type, address, keep.content, proxy)
+        : say('cloudflare.already', '__type__ already __address____proxy__', { type, address, proxy });
+    const proxy = proxyNote(kept);
+    if (extras.length === 0) return { outcome: edited ? 'updated' : 'unchanged', said: change(proxy) };
+    const v = { type, n: extras.length, addresses: extras.map((x) => x.content).join(', ') };
+    const removed =
+      extras.length > 1
+        ? say(
+            'cloudflare.removed_many',
+            'removed __n__ other __type__ records (__addresses__) so that the name holds one address',
+            v,
+          )
+        : say(
+            'cloudflare.removed_one',
+            'removed 1 other __type__ record (__addresses__) so that the name holds one address',
+            v,
+          );
+    return {
+      outcome: 'updated',
+      said: say('cloudflare.and', '__change__; __removed____proxy__', { change: change(''), removed, proxy }),
+    };
   }
 
   /** Runs `fn`; when it fails with "not found" while cached ids were used, forgets them and runs it once more. */
@@ -462,9 +483,22 @@ export class CloudflareProvider implements DnsProvider {
   }
 }
 
-function proxyNote(r: CfRecord): string {
-  return r.proxied ? "; proxied: DNS shows Cloudflare's addresses, confirmed through the API" : '';
+/** The note of a proxied record (what DNS answers is not the address), or nothing. */
+function proxyNote(r: CfRecord): Sentence | '' {
+  return r.proxied
+    ? say('cloudflare.proxied_note', "; proxied: DNS shows Cloudflare's addresses, confirmed through the API")
+    : '';
 }
+
+/** "A set to 203.0.113.7 (was 198.51.100.1); TTL, proxy status and comment kept". */
+const setTo = (type: string, address: string, before: string, proxy: Sentence | ''): Sentence =>
+  say('cloudflare.set', '__type__ set to __address__ (was __before__); TTL, proxy status and comment kept__proxy__', {
+    type,
+    address,
+    before,
+    proxy,
+  });
+
 function checkTxtValue(value: string): void {
   if (typeof value !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(value)) {
     throw badInput(
