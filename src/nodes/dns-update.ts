@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { say, toDdnsError } from '../core/errors';
+import { english, say, toDdnsError, type Sentence } from '../core/errors';
 import { parseAddressSet, parseIpv6Prefix, type AddressSet, type Family } from '../core/address';
 import {
   addressesPerName,
@@ -157,10 +157,11 @@ function pickAddresses(
   return { addresses: picked, missing, prefix };
 }
 
-/** A skipped result: the name keeps its record of `family`. */
-function keeps(hostname: string, family: Family, message: string, temporary = false): UpdateResult {
+/** A skipped result: the name keeps its record of `family` (`said`: why, in the user's language). */
+function keeps(hostname: string, family: Family, said: Sentence, temporary = false): UpdateResult {
   const reason: SkipReason = temporary ? 'temporary-address' : 'no-address';
-  return { hostname, family, status: 'skipped', address: '', message, attempts: 0, ms: 0, reason };
+  const message = english(said);
+  return { hostname, family, status: 'skipped', address: '', message, sentence: said, attempts: 0, ms: 0, reason };
 }
 
 export = function register(RED: Red): void {
@@ -407,14 +408,17 @@ export = function register(RED: Red): void {
             ...(await engine.update({ hostnames: g.names, addresses: g.addresses, force: input.force === true })),
           );
         if (!hasAddress && input.force === true) results.push(...(await engine.rewrite(names)));
-        for (const k of perName.kept) results.push(keeps(k.name, k.family, k.message, k.temporary));
+        for (const k of perName.kept) results.push(keeps(k.name, k.family, k.said, k.temporary));
         for (const { name: hostname } of hasAddress ? entries : []) {
           for (const family of missing) {
             results.push(
               keeps(
                 hostname,
                 family,
-                `msg.payload has no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address: ${hostname} keeps its record.`,
+                say('node.no_family_kept', 'msg.payload has no __family__ address: __name__ keeps its record.', {
+                  family: family === 'ipv4' ? 'IPv4' : 'IPv6',
+                  name: hostname,
+                }),
               ),
             );
           }

@@ -19,7 +19,7 @@ import { ensureCertificate, type CertificateJob } from '../../src/core/acme/mana
 import { Http01Solver, ownPortListener, TokenStore, answerFrom } from '../../src/core/acme/http01';
 import { certInfo } from '../../src/core/acme/x509';
 import { readCertificateSet } from '../../src/core/acme/storage';
-import type { DdnsError } from '../../src/core/errors';
+import type { DdnsError, Sentence } from '../../src/core/errors';
 import type { NatEvidence } from '../../src/core/reach/cgnat';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
@@ -127,6 +127,9 @@ describe('HTTP-01 with Pebble and BIND', { skip }, () => {
     await assert.rejects(run([`lan.${ZONE}`], solver(), 'lan'), (e: DdnsError) => {
       assert.equal(e.code, 'http01_unreachable');
       assert.match(e.message, /points at 192\.168\.1\.20, and that is a private address/);
+      // The same as a sentence in the user's language: "that is" + the address's range (issue 15).
+      assert.equal(e.sentence?.key, 'acme.http01.unreachable');
+      assert.equal((e.sentence?.params.reason as Sentence | undefined)?.key, 'acme.http01.that_is');
       return true;
     });
     assert.equal(proxy.seen.newOrder, 0);

@@ -15,7 +15,7 @@ import {
 } from '../../src/core/address';
 import { addressesPerName, hostAddress, parseHostEntries, parseHostId } from '../../src/core/ip/host-id';
 import ipaddr from 'ipaddr.js';
-import { DdnsError } from '../../src/core/errors';
+import { DdnsError, english } from '../../src/core/errors';
 import { ipWatchPayloadSchema } from '../../src/core/ip/payload';
 import { interfaceSource } from '../../src/core/ip/sources/interface';
 import { AddressStatusView } from '../../src/core/ip/status-view';
@@ -245,7 +245,7 @@ test("ipv6 hosts: with outside services only, a temporary or unverified address 
     assert.equal(p1.kept.length, 1);
     assert.equal(p1.kept[0].name, 'home.example.com');
     assert.match(
-      p1.kept[0].message,
+      english(p1.kept[0].said),
       /^home\.example\.com keeps its AAAA record: 2a00:1450:1:2:9d3c:11aa:4b2e:7f01 is this computer's temporary \(privacy\) IPv6 address.*Add the "network interface" source/,
     );
 
@@ -255,7 +255,10 @@ test("ipv6 hosts: with outside services only, a temporary or unverified address 
     assert.equal(r2.change?.ipv6Stability, 'unverified');
     view.update(r2);
     assert.match(view.render(r2.checkedAt, (x) => x).text, /\(unverified\)/);
-    assert.match(publish(r2.change!).kept[0].message, /seen only by outside services and is not on this computer's/);
+    assert.match(
+      english(publish(r2.change!).kept[0].said),
+      /seen only by outside services and is not on this computer's/,
+    );
 
     // 3. this host holds the address it is seen with, without the temporary flag (no privacy addresses): stable
     held = [['2a00:1450:1:2:aaaa:bbbb:cccc:dddd', 0x00]];

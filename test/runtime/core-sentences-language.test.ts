@@ -34,7 +34,7 @@ function flow(endpoint: string): Array<Record<string, unknown>> {
     // POST /dry: a dry-run account: a success is said in German too.
     { id: 'dry', type: 'ddns-account', name: '', provider: 'dryrun', settings: {}, credentials: {} },
     copy('in', { id: 'in3', url: '/dry', y: 220, wires: [['upd3']] }),
-    copy('upd', { id: 'upd3', account: 'dry', y: 220 }),
+    copy('upd', { id: 'upd3', account: 'dry', families: 'both', y: 220 }),
     { id: 'catch', type: 'catch', z, name: '', scope: ['upd2'], uncaught: false, x: 120, y: 160, wires: [['said']] },
     {
       id: 'said',
@@ -113,6 +113,12 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
       'Probelauf: Der A-Eintrag von home.example.com würde auf 203.0.113.7 gesetzt (nichts gesendet)',
     );
     assert.equal(dry.results[0].sentence, undefined, 'the sentence itself stays inside');
+    // A name kept as it is (no IPv6 address in the msg), in German too.
+    assert.equal(dry.results[1].status, 'skipped');
+    assert.equal(
+      dry.results[1].message,
+      'msg.payload enthält keine IPv6-Adresse: home.example.com behält seinen Eintrag.',
+    );
 
     // The account without its token: the config error (the adapter's sentence, the field's label and
     // the schema's message) is logged in German, the English nowhere.

@@ -323,8 +323,8 @@ export class Http01Solver implements ChallengeSolver {
     for (const address of addresses) {
       const c = classify(address);
       if (c.class === 'cgnat' || UNREACHABLE.has(c.class)) {
-        unreachable ??= this.unreachable(name, address, c.class, c.reason);
-        results.push(c.reason);
+        unreachable ??= this.unreachable(name, address, c.class, c.said ?? c.reason);
+        results.push(c.said ?? c.reason);
         continue;
       }
       const tcp = await probeTcp({ host: address, port, timeoutMs, signal });
@@ -382,7 +382,7 @@ export class Http01Solver implements ChallengeSolver {
     return { name, ok: false, detail: listSaid(results, 'semicolon') };
   }
 
-  private unreachable(name: string, address: string, cls: string, reason: string): DdnsError {
+  private unreachable(name: string, address: string, cls: string, reason: string | Sentence): DdnsError {
     if (cls === 'cgnat') {
       return natError(name, diagnoseNat({ publicIpv4: address, wanAddress: this.o.nat?.().wanAddress ?? null }));
     }
@@ -390,9 +390,22 @@ export class Http01Solver implements ChallengeSolver {
       say(
         'acme.http01.unreachable',
         'HTTP-01 cannot work for __name__: it points at __address__, and __reason__, which the certificate authority on the internet cannot reach. Publish your public address for it (public-ip-watch → dns-update), or use DNS-01.',
-        { name, address, reason: reason.replace(`${address} is `, 'that is ') },
+        { name, address, reason: thatIs(reason, address) },
       ),
       { code: 'http01_unreachable' },
     );
   }
+}
+
+/**
+ * "203.0.113.7 is a private address (RFC 1918)" said after the address itself was named: "that is a
+ * private address (RFC 1918)".
+ */
+function thatIs(reason: string | Sentence, address: string): string | Sentence {
+  if (typeof reason === 'string') return reason.replace(`${address} is `, 'that is ');
+  if (reason.key === 'address.is' && reason.params.range !== undefined)
+    return say('acme.http01.that_is', 'that is __range__', { range: reason.params.range });
+  if (reason.key === 'address.not_unicast')
+    return say('acme.http01.that_outside', 'that is outside the global unicast range (2000::/3)');
+  return reason;
 }

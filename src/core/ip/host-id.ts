@@ -13,7 +13,7 @@
  * `/N` is the prefix length: how many leading bits come from the current prefix (default 64).
  * IPv4 is the same for every name (the router's public address).
  */
-import { badInput, say, toDdnsError } from '../errors';
+import { badInput, say, toDdnsError, type Sentence } from '../errors';
 import { failureSaid, listSaid, type Said } from '../said';
 import {
   classify,
@@ -164,7 +164,7 @@ export interface PerNameOptions {
 export interface PerName {
   groups: Array<{ names: Hostname[]; addresses: AddressSet }>;
   /** `temporary`: the name's address would be a temporary (or unverified) one of this host's. */
-  kept: Array<{ name: Hostname; family: Family; message: string; temporary?: true }>;
+  kept: Array<{ name: Hostname; family: Family; said: Sentence; temporary?: true }>;
 }
 
 /**
@@ -193,13 +193,17 @@ export function addressesPerName(
         kept.push({
           name: e.name,
           family: 'ipv6',
-          message: `msg.payload has only an IPv6 prefix, not this host's address: ${e.name} keeps its AAAA record.`,
+          said: say(
+            'ip.prefix_only_kept',
+            "msg.payload has only an IPv6 prefix, not this host's address: __name__ keeps its AAAA record.",
+            { name: e.name },
+          ),
         });
       else if (e.hostId.kind === 'self' && unstable)
         kept.push({
           name: e.name,
           family: 'ipv6',
-          message: notStable(e.name, addresses.ipv6!, unstable),
+          said: notStable(e.name, addresses.ipv6!, unstable),
           temporary: true,
         });
       else {
@@ -227,12 +231,24 @@ export function addressesPerName(
   return { groups: [...groups.values()], kept };
 }
 
-function notStable(name: string, address: Ipv6, why: 'temporary' | 'unverified'): string {
+function notStable(name: string, address: Ipv6, why: 'temporary' | 'unverified'): Sentence {
   const seen =
     why === 'temporary'
-      ? `${address} is this computer's temporary (privacy) IPv6 address, the one outside services see because connections leave from it; it changes daily.`
-      : `${address} was seen only by outside services and is not on this computer's network interfaces: it may be a temporary (privacy) address, which changes daily.`;
-  return `${name} keeps its AAAA record: ${seen} Add the "network interface" source to public-ip-watch so that this computer's stable address is published, or give the name a host identifier (${name}@::1234 or ${name}@mac(…)) to build its address on the prefix.`;
+      ? say(
+          'ip.temporary_seen',
+          "__address__ is this computer's temporary (privacy) IPv6 address, the one outside services see because connections leave from it; it changes daily.",
+          { address },
+        )
+      : say(
+          'ip.outside_seen',
+          "__address__ was seen only by outside services and is not on this computer's network interfaces: it may be a temporary (privacy) address, which changes daily.",
+          { address },
+        );
+  return say(
+    'ip.unstable_kept',
+    '__name__ keeps its AAAA record: __seen__ Add the "network interface" source to public-ip-watch so that this computer\'s stable address is published, or give the name a host identifier (__name__@::1234 or __name__@mac(…)) to build its address on the prefix.',
+    { name, seen },
+  );
 }
 
 /** Never a link-local address in DNS; a unique-local one only to a DNS server inside the network. */
