@@ -278,8 +278,8 @@ export = function register(RED: Red): void {
       onAlert: (a: AccountAlert) => {
         if (!closed) node.send([null, { topic: 'dns-update/alert', payload: a }]);
       },
-      onWarning: (m) => {
-        if (!closed) node.warn(redactor.text(m));
+      onWarning: (_m, said) => {
+        if (!closed) node.warn(redactor.text(spoken(said)));
       },
     });
 

@@ -8,6 +8,7 @@ import { parsePublishable, type AddressSet, type Family, type Ip } from '../addr
 import { normaliseHostname, type Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
+import { failureSaid } from '../said';
 import { AlertLatch, DEFAULT_ALERT_AFTER, type LatchEvent } from '../alert-latch';
 import type { BackoffOptions } from '../retry';
 import { MAX_SERVER_WAIT_MS, Scheduler, retryDelay, serverWait, systemClock, type Clock } from '../schedule';
@@ -52,7 +53,8 @@ export interface UpdateEngineOptions {
   onResults?: (results: UpdateResult[]) => void;
   onAlert?: (alert: AccountAlert) => void;
   /** Problems that are not update failures (the store could not be read or written). */
-  onWarning?: (message: string) => void;
+  /** A warning for the log: its English text and the same as a sentence (for the user's language), secrets removed. */
+  onWarning?: (message: string, said: Sentence) => void;
   /** Second line of defence: every text the engine produces goes through it. */
   redactor?: Redactor;
 }
@@ -127,7 +129,8 @@ export class UpdateEngine {
     this.sched = new Scheduler({
       clock: this.clock,
       run: () => this.runDue(),
-      onError: (e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`),
+      onError: (e) =>
+        this.warn(say('update.auto_failed', 'automatic update failed: __error__', { error: failureSaid(e) })),
       onStopped: () =>
         new DdnsError('input', say('update.engine_stopped', 'The update engine is stopped.'), { code: 'stopped' }),
     });
@@ -730,7 +733,9 @@ export class UpdateEngine {
       this.arm();
       await this.persist();
       if (results.length && !this.stopped) this.opts.onResults?.(results);
-    }).catch((e) => this.warn(`automatic update failed: ${toDdnsError(e).message}`));
+    }).catch((e) =>
+      this.warn(say('update.auto_failed', 'automatic update failed: __error__', { error: failureSaid(e) })),
+    );
   }
 
   // ---------------------------------------------------------------- state
@@ -763,7 +768,11 @@ export class UpdateEngine {
     try {
       raw = await this.store.load();
     } catch (e) {
-      this.warn(`could not read the saved update state (${toDdnsError(e).message}); starting without it`);
+      this.warn(
+        say('update.state_unread', 'could not read the saved update state (__error__); starting without it', {
+          error: failureSaid(e),
+        }),
+      );
     }
     const { doc, note, lifted } = adoptState(raw, this.opts.accountKey, this.opts.configKey);
     if (note) this.warn(note);
@@ -788,7 +797,8 @@ export class UpdateEngine {
       if (r) restored.push(r);
       else dropped = true;
     }
-    if (dropped) this.warn('a saved pending update could not be read and has been dropped');
+    if (dropped)
+      this.warn(say('update.pending_dropped', 'a saved pending update could not be read and has been dropped'));
     return restored;
   }
 
@@ -847,7 +857,11 @@ export class UpdateEngine {
       await this.store.save(this.doc);
     } catch (e) {
       this.warn(
-        `could not save the update state (${toDdnsError(e).message}); after a restart, names may be sent once more`,
+        say(
+          'update.state_unsaved',
+          'could not save the update state (__error__); after a restart, names may be sent once more',
+          { error: failureSaid(e) },
+        ),
       );
     }
   }
@@ -862,8 +876,10 @@ export class UpdateEngine {
     }
   }
 
-  private warn(message: string): void {
-    if (!this.stopped) this.opts.onWarning?.(this.redactor.text(message));
+  private warn(said: Sentence): void {
+    if (this.stopped) return;
+    const clean = this.redactor.sentence(said);
+    this.opts.onWarning?.(english(clean), clean);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

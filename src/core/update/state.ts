@@ -25,6 +25,7 @@
  */
 import { z } from 'zod';
 import type { StopInfo } from './types';
+import { say, type Sentence } from '../errors';
 
 const stopSchema = z.object({ code: z.string(), message: z.string(), since: z.number() });
 const time = z.number().finite();
@@ -76,7 +77,7 @@ export function emptyState(accountKey: string, configKey?: string): StateDoc {
 export interface Adopted {
   doc: StateDoc;
   /** Why a stored document was not used (for a warning), when there was one. */
-  note?: string;
+  note?: Sentence;
   /**
    * The account stop this caller's own request caused, dropped because the caller's configuration
    * changed: the account gate is lifted when this stop is what blocks it.
@@ -99,7 +100,7 @@ export function adoptState(raw: unknown, accountKey: string, configKey?: string)
     if (!old.success)
       return {
         doc: emptyState(accountKey, configKey),
-        note: 'the saved update state was unreadable and has been reset',
+        note: say('update.state_reset', 'the saved update state was unreadable and has been reset'),
       };
     const { account, hosts } = old.data.stops;
     doc = {
