@@ -438,29 +438,35 @@ export function verifyRequest(msg: Buffer, key: TsigKey, opts: { now?: number } 
 
 /**
  * A server's TSIG error (BADSIG, BADKEY, BADTIME, BADTRUNC) as a fatal DdnsError in plain words:
- * the user must fix the key or the clock. `server` is a label such as `192.0.2.53:53`.
+ * the user must fix the key or the clock. `server` is a label such as `192.0.2.53:53`. The code of
+ * a named error is its name (`tsig_badsig`), of another one its number (`tsig_error_<n>`).
  */
 export function tsigServerError(tsig: TsigRecord, key: TsigKey, server: string, now = Date.now()): DdnsError {
+  const named = tsig.error !== 0 ? TSIG_ERRORS[tsig.error] : undefined;
+  return fatal(tsigRefusal(tsig, key, server, now), {
+    code: named ? `tsig_${named.toLowerCase()}` : `tsig_error_${tsig.error}`,
+    scope: 'account',
+    detail: `NOTAUTH/${TSIG_ERRORS[tsig.error] ?? tsig.error}`,
+  });
+}
+
+/** What a server's TSIG error means, and what the user can do about it. */
+function tsigRefusal(tsig: TsigRecord, key: TsigKey, server: string, now: number): Sentence {
   const k = canonicalName(key.name);
-  const opts = { scope: 'account' as const, detail: `NOTAUTH/${TSIG_ERRORS[tsig.error] ?? tsig.error}` };
+  // BADSIG and BADKEY: the key does not match the server's definition of it
+  const keyValues = { server, key: k, algorithm: key.algorithm };
   switch (tsig.error) {
     case 16:
-      return fatal(
-        say(
-          'dns.tsig_badsig',
-          'DNS server __server__ rejected the signature made with key "__key__" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (__algorithm__) exactly from the server\'s key definition.',
-          { server, key: k, algorithm: key.algorithm },
-        ),
-        { code: 'tsig_badsig', ...opts },
+      return say(
+        'dns.tsig_badsig',
+        'DNS server __server__ rejected the signature made with key "__key__" (BADSIG): wrong TSIG secret or algorithm. Copy the secret and the algorithm (__algorithm__) exactly from the server\'s key definition.',
+        keyValues,
       );
     case 17:
-      return fatal(
-        say(
-          'dns.tsig_badkey',
-          'DNS server __server__ does not know the key "__key__" with algorithm __algorithm__ (BADKEY): check the key name and the algorithm against the server\'s key definition.',
-          { server, key: k, algorithm: key.algorithm },
-        ),
-        { code: 'tsig_badkey', ...opts },
+      return say(
+        'dns.tsig_badkey',
+        'DNS server __server__ does not know the key "__key__" with algorithm __algorithm__ (BADKEY): check the key name and the algorithm against the server\'s key definition.',
+        keyValues,
       );
     case 18: {
       let diff: string | Sentence = '';
@@ -475,31 +481,23 @@ export function tsigServerError(tsig: TsigRecord, key: TsigKey, server: string, 
           local: new Date(now).toISOString(),
         });
       }
-      return fatal(
-        say(
-          'dns.tsig_badtime',
-          "DNS server __server__ refused the signed update (BADTIME): the server's clock differs by more than __minutes__ minutes from this machine's__diff__. Set both clocks right (NTP).",
-          { server, minutes: Math.round(tsig.fudge / 60), diff },
-        ),
-        { code: 'tsig_badtime', ...opts },
+      return say(
+        'dns.tsig_badtime',
+        "DNS server __server__ refused the signed update (BADTIME): the server's clock differs by more than __minutes__ minutes from this machine's__diff__. Set both clocks right (NTP).",
+        { server, minutes: Math.round(tsig.fudge / 60), diff },
       );
     }
     case 22:
-      return fatal(
-        say('dns.tsig_badtrunc', 'DNS server __server__ refused the truncated signature of key "__key__" (BADTRUNC).', {
-          server,
-          key: k,
-        }),
-        { code: 'tsig_badtrunc', ...opts },
+      return say(
+        'dns.tsig_badtrunc',
+        'DNS server __server__ refused the truncated signature of key "__key__" (BADTRUNC).',
+        { server, key: k },
       );
     default:
-      return fatal(
-        say('dns.tsig_error', 'DNS server __server__ reported TSIG error __error__ for key "__key__".', {
-          server,
-          error: tsig.error,
-          key: k,
-        }),
-        { code: `tsig_error_${tsig.error}`, ...opts },
-      );
+      return say('dns.tsig_error', 'DNS server __server__ reported TSIG error __error__ for key "__key__".', {
+        server,
+        error: tsig.error,
+        key: k,
+      });
   }
 }

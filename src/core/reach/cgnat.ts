@@ -102,6 +102,18 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
     publicIpv6: v6?.address ?? null,
   };
   const seen = pub ? ` The internet sees you as ${pub.address}.` : '';
+  /**
+   * Incoming IPv4 cannot reach the router (CGNAT, or a WAN address that is not public): no port
+   * forward helps, the advice is the ways around it.
+   */
+  const noIncomingIpv4 = (said: Sentence, explanation: string): NatDiagnosis => ({
+    ...base,
+    verdict: 'cgnat',
+    portForwardingPossible: false,
+    ...summed(said),
+    explanation,
+    advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
+  });
 
   if (
     wan?.class === 'cgnat' ||
@@ -114,19 +126,13 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
         : pub?.class === 'cgnat'
           ? `The address ${pub.address} is in 100.64.0.0/10, the range providers use for carrier-grade NAT.`
           : 'Your router reports that it has no public address of its own.';
-    return {
-      ...base,
-      verdict: 'cgnat',
-      portForwardingPossible: false,
-      ...summed(
-        say(
-          'reach.nat_cgnat',
-          'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
-        ),
+    return noIncomingIpv4(
+      say(
+        'reach.nat_cgnat',
+        'CGNAT: your provider shares one public IPv4 address among many customers; incoming IPv4 connections cannot reach you',
       ),
-      explanation: `${evidence}${seen} Connections from the internet to that public address end at your provider's equipment, not at your router, so no port forward can make an IPv4 service reachable, and a DNS name pointing at that address will not lead home.`,
-      advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
-    };
+      `${evidence}${seen} Connections from the internet to that public address end at your provider's equipment, not at your router, so no port forward can make an IPv4 service reachable, and a DNS name pointing at that address will not lead home.`,
+    );
   }
   if (wan && !publicLike(wan.class)) {
     const isPrivate = wan.class === 'private' || wan.class === 'link-local' || wan.class === 'unique-local';
@@ -152,22 +158,12 @@ export function diagnoseNat(e: NatEvidence): NatDiagnosis {
         ],
       };
     }
-    return {
-      ...base,
-      verdict: 'cgnat',
-      portForwardingPossible: false,
-      ...summed(
-        say(
-          'reach.nat_not_public',
-          "no public address: your router's WAN address __address__ is not a public address",
-          {
-            address: wan.address,
-          },
-        ),
-      ),
-      explanation: `${wan.reason}; it is not reachable from the internet. Some providers number their carrier-grade NAT from such ranges.${seen} Incoming IPv4 connections cannot reach your router.`,
-      advice: [ADVICE_ISP, ADVICE_IPV6(base.publicIpv6), ADVICE_TUNNEL],
-    };
+    return noIncomingIpv4(
+      say('reach.nat_not_public', "no public address: your router's WAN address __address__ is not a public address", {
+        address: wan.address,
+      }),
+      `${wan.reason}; it is not reachable from the internet. Some providers number their carrier-grade NAT from such ranges.${seen} Incoming IPv4 connections cannot reach your router.`,
+    );
   }
   if (wan && pub && wan.address !== pub.address) {
     return {
