@@ -211,7 +211,7 @@ export = function register(RED: Red): void {
           origin !== 'hint' && node.status({ fill: 'blue', shape: 'ring', text: t('status.checking') }),
         checked: (raw) => {
           if (closing) return;
-          const r = spoken(raw);
+          const r = resultSpoken(raw);
           if (view.update(r)) node.status(view.render(r.checkedAt, (w) => t(`status.${w}`)));
           reviewCheck(r, warnings, (address) => t('warn.router-silent', undefined, { address }));
           if (r.origin === 'input') return; // the input handler sends and reports these
@@ -220,7 +220,7 @@ export = function register(RED: Red): void {
           const err = checkFailure(r);
           if (err) node.error(err, { topic, payload: failurePayload(r) });
         },
-        warning: (m) => node.warn(m),
+        warning: (_m, said) => node.warn(spoken(said)),
       },
     });
 
@@ -242,7 +242,7 @@ export = function register(RED: Red): void {
       watcher.checkNow({ force: m.data.force === true }).then(
         (raw) => {
           if (raw.aborted) return done();
-          const r = spoken(raw);
+          const r = resultSpoken(raw);
           emitOutputs(r, send, msg);
           done(checkFailure(r) ?? undefined);
         },
@@ -308,7 +308,7 @@ export = function register(RED: Red): void {
   };
 
   /** A check's failure reasons (errors, alerts, unanswered hints) in the runtime's language. */
-  function spoken(r: CheckResult): CheckResult {
+  function resultSpoken(r: CheckResult): CheckResult {
     const said = r.said;
     if (!said) return r;
     const say = (f: Family, text: string) => (said[f] ? relocalized(said[f], text) : text);

@@ -132,7 +132,8 @@ export interface WatcherEvents {
   /** A check has finished (every origin, not for aborted checks). */
   checked?(result: CheckResult): void;
   /** Something the user should know that is not a detection failure (store errors). */
-  warning?(message: string): void;
+  /** A warning for the log: its English text, and the same as a sentence for the user's language. */
+  warning?(message: string, said: Sentence): void;
 }
 
 export interface WatcherOptions {
@@ -218,7 +219,7 @@ export class IpWatcher {
       backoff: { baseMs: this.minIntervalMs, capMs: this.intervalMs, random: this.random },
       minDelayMs: this.minIntervalMs,
       random: this.random,
-      onError: (e) => this.warn(`the timed check failed: ${e instanceof Error ? e.message : String(e)}`),
+      onError: (e) => this.warn(say('ip.timed_failed', 'the timed check failed: __error__', { error: failureSaid(e) })),
     });
   }
 
@@ -311,7 +312,7 @@ export class IpWatcher {
         if (raw === undefined || raw === null) return;
         const parsed = knownAddressesSchema.safeParse(raw);
         if (!parsed.success) {
-          this.warn('the stored last known addresses are not readable and were ignored');
+          this.warn(say('ip.known_unreadable', 'the stored last known addresses are not readable and were ignored'));
           return;
         }
         for (const f of ['ipv4', 'ipv6'] as const) {
@@ -320,7 +321,9 @@ export class IpWatcher {
           this.knownAddresses[f] = p && p.family === f ? p.address : null;
         }
       } catch (e) {
-        this.warn(`could not read the last known addresses: ${e instanceof Error ? e.message : String(e)}`);
+        this.warn(
+          say('ip.known_unread', 'could not read the last known addresses: __error__', { error: failureSaid(e) }),
+        );
       }
     })();
     return this.ready;
@@ -487,7 +490,9 @@ export class IpWatcher {
       try {
         await this.opts.store.save(this.known);
       } catch (e) {
-        this.warn(`could not save the last known addresses: ${e instanceof Error ? e.message : String(e)}`);
+        this.warn(
+          say('ip.known_unsaved', 'could not save the last known addresses: __error__', { error: failureSaid(e) }),
+        );
       }
     }
 
@@ -512,8 +517,8 @@ export class IpWatcher {
     return this.sched.plan(Math.max(...this.families.map((f) => this.latches[f].failures)));
   }
 
-  private warn(message: string): void {
-    this.emit(() => this.events.warning?.(message));
+  private warn(said: Sentence): void {
+    this.emit(() => this.events.warning?.(english(said), said));
   }
 
   /** Listener errors must not break the loop. */
@@ -522,7 +527,8 @@ export class IpWatcher {
       fn();
     } catch (e) {
       try {
-        this.events.warning?.(`listener failed: ${e instanceof Error ? e.message : String(e)}`);
+        const said = say('ip.listener_failed', 'listener failed: __error__', { error: failureSaid(e) });
+        this.events.warning?.(english(said), said);
       } catch {
         /* nothing more to do */
       }
