@@ -25,24 +25,22 @@
  *   change within about a minute.
  */
 import { z } from 'zod';
-import type { Family } from '../address';
 import { fatal, say, transient } from '../errors';
 import {
   checkSettings,
   DomainList,
-  eachRecord,
-  editTxtValues,
-  holdOnly,
   type JsonResponse,
   optionalDomain,
   optionalEndpoint,
-  recordType,
   tokenSetting,
   ttlSetting,
+  WholeSets,
+  type WholeSet,
 } from './kit';
+import { createTtl } from './kit-rest2';
 import { OAuthApi, OAuthToken } from './oauth';
-import { TxtByEdit, addressField, ttlField } from './rrset';
-import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { addressField, ttlField } from './rrset';
+import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
 export const AZURE_ENDPOINT = 'https://management.azure.com';
@@ -126,9 +124,8 @@ const valuesOf = (type: string, set: RecordSet | undefined): string[] =>
         ? (set.properties.AAAARecords ?? []).map((r) => r.ipv6Address)
         : (set.properties.TXTRecords ?? []).map((r) => r.value.join(''));
 
-class AzureProvider extends TxtByEdit implements DnsProvider {
+class AzureProvider extends WholeSets implements DnsProvider {
   readonly id = 'azure';
-  readonly maxHostsPerCall = 10;
   private readonly api: OAuthApi;
   private readonly zones: DomainList;
   private readonly group: string;
@@ -137,7 +134,7 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     private readonly s: AzureSettings,
     env: ProviderEnv,
   ) {
-    super();
+    super('Azure DNS');
     const endpoint = (s.endpoint ?? AZURE_ENDPOINT).replace(/\/+$/, '');
     const token = new OAuthToken({
       name: 'Azure',
@@ -180,40 +177,20 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     });
   }
 
-  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    return eachRecord(call, async ({ hostname, family, address }) => {
-      const type = recordType(family);
-      const { path, set } = await this.read(hostname, type, call.signal);
-      return holdOnly({
-        provider: 'Azure DNS',
-        hostname,
-        family,
-        address,
-        held: valuesOf(type, set),
-        write: async () => {
-          await this.write(path, hostname, type, set, [address], call.signal);
-          return set ? 'updated' : 'created';
-        },
-      });
-    });
-  }
-
-  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
-    const type = recordType(family);
-    return valuesOf(type, (await this.read(hostname, type, signal)).set);
-  }
-
-  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
-    const { path, set } = await this.read(name, 'TXT', signal);
-    const after = editTxtValues(valuesOf('TXT', set), value, op);
-    if (!after) return;
-    if (after.length === 0)
-      await this.api.call('DELETE', path, {
-        subject: name,
-        signal,
-        headers: set?.etag ? { 'if-match': set.etag } : {},
-      });
-    else await this.write(path, name, 'TXT', set, after, signal, 60);
+  /** A name's set of one type; a new set gets the account's TTL (60 s for an ACME TXT value). */
+  protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<WholeSet> {
+    const { path, set } = await this.read(name, type, signal);
+    return {
+      values: valuesOf(type, set),
+      exists: set !== undefined,
+      replace: (values) => this.write(path, name, type, set, values, signal, createTtl(type, this.s.ttl)),
+      remove: () =>
+        this.api.call('DELETE', path, {
+          subject: name,
+          signal,
+          headers: set?.etag ? { 'if-match': set.etag } : {},
+        }),
+    };
   }
 
   /** PUT the whole set: its own TTL and metadata kept (If-Match its etag), or a new one (If-None-Match: *). */
@@ -223,8 +200,8 @@ class AzureProvider extends TxtByEdit implements DnsProvider {
     type: string,
     set: RecordSet | undefined,
     values: string[],
-    signal?: AbortSignal,
-    newTtl = this.s.ttl,
+    signal: AbortSignal | undefined,
+    newTtl: number,
   ): Promise<void> {
     const properties = {
       TTL: set?.properties.TTL ?? newTtl,

@@ -36,7 +36,7 @@ import {
   records,
   relativeName,
   sameAddress,
-  tokenSetting,
+  tokenScheme,
   unquoteTxt,
   zoneCandidates,
   TokenApi,
@@ -53,15 +53,14 @@ export const DESEC_WRITE_LIMITS: ReadonlyArray<readonly [number, number]> = [
   [3_600_000, 100],
   [86_400_000, 300],
 ];
+const TOKEN = tokenScheme('Token');
 const TOKEN_HINT = say(
   'desec.hint',
   'check the token at desec.io (Token management); a token with a policy must allow writing this name',
 );
 
 export const desecSettings = z.object({
-  token: tokenSetting(phrase('desec.enter_desec_api_token', 'Enter the deSEC API token.')).transform((t) =>
-    t.replace(/^token\s+/i, ''),
-  ),
+  token: TOKEN.setting(phrase('desec.enter_desec_api_token', 'Enter the deSEC API token.')),
   endpoint: optionalEndpoint(
     phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
   ),
@@ -109,7 +108,7 @@ class DesecProvider implements DnsProvider {
       code: 'desec',
       base: s.endpoint ?? DESEC_ENDPOINT,
       token: s.token,
-      authorization: (t) => `Token ${t}`,
+      authorization: TOKEN.authorization,
       env,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'host',

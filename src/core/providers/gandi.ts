@@ -18,22 +18,17 @@
  */
 import { z } from 'zod';
 import { say } from '../errors';
-import type { Family } from '../address';
 import {
   bearerTokenSetting,
   checkSettings,
   DomainList,
-  eachRecord,
-  editTxtValues,
-  holdOnly,
-  quoteTxt,
-  recordType,
   TokenApi,
-  unquoteTxt,
+  WholeSets,
+  type WholeSet,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
-import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
 export const GANDI_ENDPOINT = 'https://api.gandi.net/v5/livedns';
@@ -49,11 +44,9 @@ export const gandiSettings = z.object({
 export type GandiSettings = z.infer<typeof gandiSettings>;
 
 const RRset = z.object({ rrset_values: z.array(z.string()), rrset_ttl: z.number().optional() });
-type RRset = z.infer<typeof RRset>;
 
-class GandiProvider implements DnsProvider {
+class GandiProvider extends WholeSets implements DnsProvider {
   readonly id = 'gandi';
-  readonly maxHostsPerCall = 10;
   private readonly api: TokenApi;
   private readonly domains: DomainList;
 
@@ -61,6 +54,7 @@ class GandiProvider implements DnsProvider {
     private readonly s: GandiSettings,
     env: ProviderEnv,
   ) {
+    super('Gandi', 'quoted');
     this.api = new TokenApi({
       name: 'Gandi',
       code: 'gandi',
@@ -91,53 +85,21 @@ class GandiProvider implements DnsProvider {
     });
   }
 
-  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    return eachRecord(call, async ({ hostname, family, address }) => {
-      const { path, set } = await this.read(hostname, recordType(family), call.signal);
-      return holdOnly({
-        provider: 'Gandi',
-        hostname,
-        family,
-        address,
-        held: set?.rrset_values ?? [],
-        write: async () => {
-          const body = { rrset_values: [address], rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
-          await this.api.call('PUT', path, { body, subject: hostname, signal: call.signal });
-          return set ? 'updated' : 'created';
-        },
-      });
-    });
-  }
-
-  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
-    return (await this.read(hostname, recordType(family), signal)).set?.rrset_values ?? [];
-  }
-
-  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'add', signal);
-  }
-
-  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.changeTxt(name, value, 'remove', signal);
-  }
-
-  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
-    const { path, set } = await this.read(name, 'TXT', signal);
-    const after = editTxtValues((set?.rrset_values ?? []).map(unquoteTxt), value, op);
-    if (!after) return;
-    if (after.length === 0) await this.api.call('DELETE', path, { subject: name, signal });
-    else {
-      const body = { rrset_values: after.map(quoteTxt), rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
-      await this.api.call('PUT', path, { body, subject: name, signal });
-    }
-  }
-
-  /** The RRset of one type of a name (undefined when there is none), and its API path. */
-  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set?: RRset }> {
+  /** The RRset of one type of a name (none when there is none): a PUT of its path replaces it, keeping its TTL. */
+  protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<WholeSet> {
     const { domain, sub } = await this.domains.require(name, signal);
     const path = `/domains/${domain}/records/${encodeURIComponent(sub || '@')}/${type}`;
     const res = await this.api.call('GET', path, { subject: name, signal, missingIsAnswer: true });
-    return { path, set: res.status === 404 ? undefined : this.api.parse(RRset, res) };
+    const set = res.status === 404 ? undefined : this.api.parse(RRset, res);
+    return {
+      values: set?.rrset_values ?? [],
+      exists: set !== undefined,
+      replace: (values) => {
+        const body = { rrset_values: values, rrset_ttl: set?.rrset_ttl ?? this.s.ttl };
+        return this.api.call('PUT', path, { body, subject: name, signal });
+      },
+      remove: () => this.api.call('DELETE', path, { subject: name, signal }),
+    };
   }
 }
 

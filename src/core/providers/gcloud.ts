@@ -25,25 +25,21 @@
  */
 import { z } from 'zod';
 import { say } from '../errors';
-import type { Family } from '../address';
 import {
   blankToUndefined,
   checkSettings,
-  DomainList,
-  eachRecord,
-  editTxtValues,
-  holdOnly,
+  DomainIds,
   optionalEndpoint,
-  quoteTxt,
-  recordType,
   tokenSetting,
   ttlSetting,
-  unquoteTxt,
+  WholeSets,
+  type WholeSet,
 } from './kit';
+import { createTtl } from './kit-rest2';
 import { OAuthApi, OAuthToken } from './oauth';
 import { signJwtRs256 } from './signing';
-import { TxtByEdit, addressField, ttlField } from './rrset';
-import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import { addressField, ttlField } from './rrset';
+import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
 export const GCLOUD_ENDPOINT = 'https://dns.googleapis.com/dns/v1';
@@ -113,7 +109,6 @@ const RRset = z.object({
   ttl: z.number().optional(),
   rrdatas: z.array(z.string()),
 });
-type RRset = z.infer<typeof RRset>;
 const Zones = z.object({
   managedZones: z
     .array(z.object({ name: z.string(), dnsName: z.string(), visibility: z.string().optional() }))
@@ -122,20 +117,19 @@ const Zones = z.object({
 });
 const ApiError = z.object({ error: z.object({ message: z.string(), status: z.string().optional() }) });
 
-class GcloudProvider extends TxtByEdit implements DnsProvider {
+class GcloudProvider extends WholeSets implements DnsProvider {
   readonly id = 'gcloud';
-  readonly maxHostsPerCall = 10;
   private readonly key: ServiceAccount;
   private readonly project: string;
   private readonly api: OAuthApi;
-  private readonly zones: DomainList;
-  private zoneNames = new Map<string, string>();
+  /** The project's zones by domain, each with its name in Cloud DNS. */
+  private readonly zones: DomainIds<string>;
 
   constructor(
     private readonly s: GcloudSettings,
     env: ProviderEnv,
   ) {
-    super();
+    super('Google Cloud DNS', 'quoted');
     this.key = readKey(s.password)!;
     this.project = s.project ?? this.key.project_id ?? '';
     const url = s.tokenEndpoint ?? GOOGLE_TOKEN_URI;
@@ -168,7 +162,7 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
       },
       onFailure: (res) => res.status === 404 && this.zones.forget(),
     });
-    this.zones = new DomainList({
+    this.zones = new DomainIds({
       account: say('gcloud.any_zone', 'any managed zone of the project __project__', { project: this.project }),
       notOwned: (host, where) =>
         this.api.notOwned(host, where, say('gcloud.check_project', 'check the name and the project, or set the zone')),
@@ -176,68 +170,31 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
     });
   }
 
-  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    return eachRecord(call, async ({ hostname, family, address }) => {
-      const type = recordType(family);
-      const { path, set } = await this.read(hostname, type, call.signal);
-      return holdOnly({
-        provider: 'Google Cloud DNS',
-        hostname,
-        family,
-        address,
-        held: set?.rrdatas ?? [],
-        write: async () => {
-          await this.write(path, hostname, type, set, [address], call.signal);
-          return set ? 'updated' : 'created';
-        },
-      });
-    });
-  }
-
-  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
-    return (await this.read(hostname, recordType(family), signal)).set?.rrdatas ?? [];
-  }
-
-  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
-    const { path, set } = await this.read(name, 'TXT', signal);
-    const after = editTxtValues((set?.rrdatas ?? []).map(unquoteTxt), value, op);
-    if (!after) return;
-    if (after.length === 0) await this.api.call('DELETE', path, { subject: name, signal });
-    else await this.write(path, name, 'TXT', set, after.map(quoteTxt), signal, 60);
-  }
-
-  /** PATCH a set that exists (its own TTL kept), POST a new one (the account's TTL, or `newTtl`). */
-  private async write(
-    path: string,
-    name: string,
-    type: string,
-    set: RRset | undefined,
-    rrdatas: string[],
-    signal?: AbortSignal,
-    newTtl = this.s.ttl,
-  ): Promise<void> {
-    const fqdn = `${name.toLowerCase().replace(/\.$/, '')}.`;
-    const body = { name: fqdn, type, ttl: set?.ttl ?? newTtl, rrdatas };
-    if (set) await this.api.call('PATCH', path, { body, subject: name, signal });
-    else await this.api.call('POST', path.replace(/\/[^/]+\/[^/]+$/, ''), { body, subject: name, signal });
-  }
-
-  /** A name's set of one type (undefined when there is none) and its API path. */
-  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set?: RRset }> {
+  /**
+   * A name's set of one type: PATCH its path replaces it (its own TTL kept), POST to its zone's
+   * rrsets creates it with the account's TTL (60 s for an ACME TXT value).
+   */
+  protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<WholeSet> {
     const host = name.toLowerCase().replace(/\.$/, '');
-    const zone = this.s.zone ?? (await this.zoneOf(host, signal));
+    const zone = this.s.zone ?? (await this.zones.require(host, signal)).id;
     const path = `/projects/${this.project}/managedZones/${zone}/rrsets/${encodeURIComponent(`${host}.`)}/${type}`;
     const res = await this.api.call('GET', path, { subject: host, signal, missingIsAnswer: true });
-    return { path, set: res.status === 404 ? undefined : this.api.parse(RRset, res) };
+    const set = res.status === 404 ? undefined : this.api.parse(RRset, res);
+    const o = { subject: name, signal };
+    return {
+      values: set?.rrdatas ?? [],
+      exists: set !== undefined,
+      replace: (rrdatas) => {
+        const body = { name: `${host}.`, type, ttl: set?.ttl ?? createTtl(type, this.s.ttl), rrdatas };
+        if (set) return this.api.call('PATCH', path, { ...o, body });
+        return this.api.call('POST', path.replace(/\/[^/]+\/[^/]+$/, ''), { ...o, body });
+      },
+      remove: () => this.api.call('DELETE', path, o),
+    };
   }
 
-  private async zoneOf(host: string, signal?: AbortSignal): Promise<string> {
-    const { domain } = await this.zones.require(host, signal);
-    return this.zoneNames.get(domain)!;
-  }
-
-  /** The project's managed zones, every page; remembers their names. */
-  private async readZones(signal?: AbortSignal): Promise<string[]> {
+  /** The project's managed zones (every page) by domain, with their names: a public zone before a private one. */
+  private async readZones(signal?: AbortSignal): Promise<Array<{ name: string; id: string }>> {
     const pub = new Map<string, string>();
     const priv = new Map<string, string>();
     let page = '';
@@ -254,8 +211,7 @@ class GcloudProvider extends TxtByEdit implements DnsProvider {
       page = list.nextPageToken;
     }
     for (const [d, n] of priv) if (!pub.has(d)) pub.set(d, n);
-    this.zoneNames = pub;
-    return [...pub.keys()];
+    return [...pub].map(([name, id]) => ({ name, id }));
   }
 }
 

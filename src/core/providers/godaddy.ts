@@ -21,24 +21,20 @@
  *   set deleted with its last value). GoDaddy's name servers serve a change within a few minutes.
  */
 import { z } from 'zod';
-import type { Family } from '../address';
 import { DdnsError, fatal, say } from '../errors';
 import {
   checkSettings,
   DomainList,
-  eachRecord,
-  editTxtValues,
-  holdOnly,
   type JsonResponse,
-  recordType,
   requiredText,
   TokenApi,
   tokenSetting,
+  WholeSets,
+  type WholeSet,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
-import { TxtByEdit } from './rrset';
-import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
+import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
 export const GODADDY_ENDPOINT = 'https://api.godaddy.com/v1';
@@ -55,12 +51,10 @@ export const godaddySettings = z.object({
 export type GodaddySettings = z.infer<typeof godaddySettings>;
 
 const GdRecord = z.object({ data: z.string(), ttl: z.number().optional() });
-type GdRecord = z.infer<typeof GdRecord>;
 const ApiError = z.object({ code: z.string(), message: z.string().optional() });
 
-class GodaddyProvider extends TxtByEdit implements DnsProvider {
+class GodaddyProvider extends WholeSets implements DnsProvider {
   readonly id = 'godaddy';
-  readonly maxHostsPerCall = 10;
   private readonly api: TokenApi;
   private readonly domains: DomainList;
 
@@ -68,7 +62,7 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
     private readonly s: GodaddySettings,
     env: ProviderEnv,
   ) {
-    super();
+    super('GoDaddy');
     this.api = new TokenApi({
       name: 'GoDaddy',
       code: 'godaddy',
@@ -100,53 +94,25 @@ class GodaddyProvider extends TxtByEdit implements DnsProvider {
     });
   }
 
-  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    return eachRecord(call, async ({ hostname, family, address }) => {
-      const { path, set } = await this.read(hostname, recordType(family), call.signal);
-      const held = set.map((r) => r.data);
-      return holdOnly({
-        provider: 'GoDaddy',
-        hostname,
-        family,
-        address,
-        held,
-        write: async () => {
-          await this.call('PUT', path, hostname, call.signal, [{ data: address, ttl: set[0]?.ttl ?? this.s.ttl }]);
-          return set.length ? 'updated' : 'created';
-        },
-      });
-    });
-  }
-
-  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
-    return (await this.read(hostname, recordType(family), signal)).set.map((r) => r.data);
-  }
-
-  protected async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
-    const { path, set } = await this.read(name, 'TXT', signal);
-    const after = editTxtValues(
-      set.map((r) => r.data),
-      value,
-      op,
-    );
-    if (!after) return;
-    const ttl = set[0]?.ttl ?? this.s.ttl;
-    if (after.length === 0) await this.call('DELETE', path, name, signal);
-    else
-      await this.call(
-        'PUT',
-        path,
-        name,
-        signal,
-        after.map((data) => ({ data, ttl })),
-      );
-  }
-
-  /** The record set of one type of a name (empty when there is none), and its API path. */
-  private async read(name: string, type: string, signal?: AbortSignal): Promise<{ path: string; set: GdRecord[] }> {
+  /** The record set of one type of a name (empty when there is none): a PUT of its path replaces it, keeping its TTL. */
+  protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<WholeSet> {
     const { domain, sub } = await this.domains.require(name, signal);
     const path = `/domains/${domain}/records/${type}/${encodeURIComponent(sub || '@')}`;
-    return { path, set: this.api.parse(z.array(GdRecord), await this.call('GET', path, name, signal)) };
+    const set = this.api.parse(z.array(GdRecord), await this.call('GET', path, name, signal));
+    const ttl = set[0]?.ttl ?? this.s.ttl;
+    return {
+      values: set.map((r) => r.data),
+      exists: set.length > 0,
+      replace: (values) =>
+        this.call(
+          'PUT',
+          path,
+          name,
+          signal,
+          values.map((data) => ({ data, ttl })),
+        ),
+      remove: () => this.call('DELETE', path, name, signal),
+    };
   }
 
   /** One API call; the gated account's 403 ACCESS_DENIED becomes the account error that says so. */

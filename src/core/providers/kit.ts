@@ -827,5 +827,133 @@ export class DomainList {
 
 /** A token setting that also takes the token pasted with its `Bearer ` prefix. */
 export function bearerTokenSetting(required: string) {
-  return tokenSetting(required).transform((t) => t.replace(/^bearer\s+/i, ''));
+  return tokenScheme('Bearer').setting(required);
+}
+
+/**
+ * A token sent as `Authorization: <scheme> <token>` (deSEC's `Token`, Njalla's `Njalla`): its
+ * `setting` also takes the token pasted with the scheme word (as `bearerTokenSetting` does with
+ * `Bearer`), `authorization` is TokenApi's header value.
+ */
+export function tokenScheme(scheme: string) {
+  const word = new RegExp(`^${scheme}\\s+`, 'i');
+  return {
+    setting: (required: string) => tokenSetting(required).transform((t) => t.replace(word, '')),
+    authorization: (token: string) => `${scheme} ${token}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Record sets replaced whole (Azure, Google Cloud, Gandi, GoDaddy, PowerDNS …)
+
+/** One name's records of one type as the API keeps them, one set, and how to replace or delete that set whole. */
+export interface WholeSet {
+  /** Its values as the API gives them (a TXT value quoted where the API quotes it); none when there is no set. */
+  values: readonly string[];
+  /** Whether the set exists: writing it then replaces it, else creates it. */
+  exists: boolean;
+  /** The set becomes exactly `values`, keeping its own TTL (a new set gets the provider's). */
+  replace(values: string[]): Promise<unknown>;
+  /** The set goes (a TXT set after its last value). */
+  remove(): Promise<unknown>;
+}
+
+/**
+ * The whole DnsProvider of an API that keeps a name's records of one type as one set, read first
+ * and replaced whole (`lookup` says how for one name and type): an address is written only when
+ * the set is not exactly that address (`holdOnly`); a TXT value is added to or removed from the
+ * set with the other values kept, and the set goes with its last value.
+ */
+export abstract class WholeSets {
+  abstract readonly id: string;
+  readonly maxHostsPerCall: number = 10;
+
+  constructor(
+    /** The provider's name in result messages. */
+    protected readonly label: string,
+    /** How the API keeps a TXT value: as a quoted character string (`"v"`), or as it is. */
+    private readonly txt: 'quoted' | 'plain' = 'plain',
+  ) {}
+
+  /** The set of `type` of `name`; fatal, host scope, when the name is in none of the account's zones. */
+  protected abstract lookup(name: string, type: 'A' | 'AAAA' | 'TXT', signal?: AbortSignal): Promise<WholeSet>;
+
+  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
+    return eachRecord(call, async ({ hostname, family, address }) => {
+      const set = await this.lookup(hostname, recordType(family), call.signal);
+      return holdOnly({
+        provider: this.label,
+        hostname,
+        family,
+        address,
+        held: set.values,
+        write: async () => {
+          await set.replace([address]);
+          return set.exists ? 'updated' : 'created';
+        },
+      });
+    });
+  }
+
+  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
+    return [...(await this.lookup(hostname, recordType(family), signal)).values];
+  }
+
+  async setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.editTxt(name, value, 'add', signal);
+  }
+
+  async deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.editTxt(name, value, 'remove', signal);
+  }
+
+  private async editTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
+    const set = await this.lookup(name, 'TXT', signal);
+    const quoted = this.txt === 'quoted';
+    const after = editTxtValues(quoted ? set.values.map(unquoteTxt) : set.values, value, op);
+    if (!after) return;
+    if (after.length === 0) await set.remove();
+    else await set.replace(quoted ? after.map(quoteTxt) : after);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Domains kept by id (Linode, PowerDNS …)
+
+/**
+ * The account's domains with the id each has in the API's paths: a DomainList that reads them with
+ * their ids and, with a domain setting (`only`), keeps that one alone (its id is read all the same).
+ */
+export class DomainIds<I> {
+  private readonly ids = new Map<string, I>();
+  private readonly list: DomainList;
+
+  constructor(o: {
+    read(signal?: AbortSignal): Promise<Array<{ name: string; id: I }>>;
+    only?: string;
+    /** The domains a name may be in, in words (the domain setting's, or any of the account's). */
+    account: string | Sentence;
+    notOwned(host: string, where: string | Sentence): DdnsError;
+  }) {
+    this.list = new DomainList({
+      account: o.account,
+      notOwned: o.notOwned,
+      read: async (signal) => {
+        const found = await o.read(signal);
+        this.ids.clear();
+        for (const d of found) this.ids.set(d.name.toLowerCase().replace(/\.$/, ''), d.id);
+        return [...this.ids.keys()].filter((d) => !o.only || d === o.only);
+      },
+    });
+  }
+
+  /** The domain of `name`, its id, and the name relative to it (`''` for the apex); fatal (host) when none. */
+  async require(name: string, signal?: AbortSignal): Promise<{ domain: string; id: I; sub: string }> {
+    const { domain, sub } = await this.list.require(name, signal);
+    return { domain, id: this.ids.get(domain)!, sub };
+  }
+
+  forget(): void {
+    this.list.forget();
+  }
 }

@@ -28,7 +28,7 @@ import {
   optionalDomain,
   optionalEndpoint,
   ttlSetting,
-  DomainList,
+  DomainIds,
   TokenApi,
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
@@ -61,9 +61,7 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
   readonly id = 'linode';
   protected readonly label = 'Linode';
   private readonly api: TokenApi;
-  private readonly domains: DomainList;
-  /** Domain name → id, from the last read of the domain list. */
-  private readonly ids = new Map<string, number>();
+  private readonly domains: DomainIds<number>;
 
   constructor(
     private readonly s: LinodeSettings,
@@ -86,7 +84,8 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
       },
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
-    this.domains = new DomainList({
+    this.domains = new DomainIds({
+      only: s.domain,
       account: s.domain
         ? say('kit.account_domain', "the account's domain __domain__", { domain: s.domain })
         : say('linode.any_domain', 'any domain of this Linode account'),
@@ -96,7 +95,11 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
           where,
           say('linode.check_domain', 'add the domain in the Linode DNS Manager, or check the name'),
         ),
-      read: (signal) => this.readDomains(signal),
+      read: async (signal) =>
+        (await this.pages('/domains', LinodeDomain, 'the domain list', signal)).map((d) => ({
+          name: d.domain,
+          id: d.id,
+        })),
     });
   }
 
@@ -105,8 +108,8 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
   }
 
   protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<RecordSet<LinodeRecord>> {
-    const { domain, sub } = await this.domains.require(name, signal);
-    const path = `/domains/${this.ids.get(domain)}/records`;
+    const { id, sub } = await this.domains.require(name, signal);
+    const path = `/domains/${id}/records`;
     const all = await this.pages(path, LinodeRecord, name, signal);
     const o = { subject: name, signal };
     return {
@@ -119,14 +122,6 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
       edit: (r, target) => this.api.call('PUT', `${path}/${r.id}`, { ...o, body: { target } }),
       remove: (r) => this.api.call('DELETE', `${path}/${r.id}`, o),
     };
-  }
-
-  /** The account's domains (only the domain setting's when given), their ids remembered. */
-  private async readDomains(signal?: AbortSignal): Promise<string[]> {
-    const found = await this.pages('/domains', LinodeDomain, 'the domain list', signal);
-    this.ids.clear();
-    for (const d of found) this.ids.set(d.domain.toLowerCase(), d.id);
-    return [...this.ids.keys()].filter((d) => !this.s.domain || d === this.s.domain);
   }
 
   /** Every page of a list. */

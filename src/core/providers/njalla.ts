@@ -21,7 +21,7 @@ import {
   excerpt,
   optionalDomain,
   optionalEndpoint,
-  tokenSetting,
+  tokenScheme,
   ttlSetting,
   DomainList,
   TokenApi,
@@ -32,12 +32,11 @@ import { phrase } from '../said';
 
 export const NJALLA_ENDPOINT = 'https://njal.la/api/1/';
 const TTLS = [60, 300, 900, 3600, 10800, 21600, 86400];
+const TOKEN = tokenScheme('Njalla');
 const TOKEN_HINT = say('njalla.hint', 'create an API token at njal.la › Settings › API, limited to this domain');
 
 export const njallaSettings = z.object({
-  token: tokenSetting(phrase('njalla.enter_njalla_api_token', 'Enter the Njalla API token.')).transform((t) =>
-    t.replace(/^njalla\s+/i, ''),
-  ),
+  token: TOKEN.setting(phrase('njalla.enter_njalla_api_token', 'Enter the Njalla API token.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Njalla', 60, 86_400, 300),
   endpoint: optionalEndpoint(
@@ -67,7 +66,7 @@ class NjallaProvider extends RecordsById<NjallaRecord> {
       code: 'njalla',
       base: s.endpoint ?? NJALLA_ENDPOINT,
       token: s.token,
-      authorization: (t) => `Njalla ${t}`,
+      authorization: TOKEN.authorization,
       env,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',

@@ -26,16 +26,16 @@ import {
   checkSettings,
   httpUrl,
   optionalDomain,
-  quoteTxt,
   tokenSetting,
   ttlSetting,
-  unquoteTxt,
   blankToUndefined,
-  DomainList,
+  DomainIds,
   TokenApi,
+  WholeSets,
+  type WholeSet,
 } from './kit';
-import { RRsetProvider, saidField, type RRsetState } from './kit-rest2';
-import type { ProviderDefinition, ProviderEnv } from './types';
+import { saidField } from './kit-rest2';
+import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
 const KEY_HINT = say('powerdns.hint', 'check api-key in pdns.conf (and that api=yes)');
@@ -63,23 +63,19 @@ const RRset = z.object({
   ttl: z.number(),
   records: z.array(z.object({ content: z.string(), disabled: z.boolean().optional() })),
 });
-type RRset = z.infer<typeof RRset>;
 
 const dot = (name: string) => `${name}.`;
 
-class PowerdnsProvider extends RRsetProvider {
+class PowerdnsProvider extends WholeSets implements DnsProvider {
   readonly id = 'powerdns';
-  protected readonly label = 'PowerDNS';
   private readonly api: TokenApi;
-  private readonly domains: DomainList;
-  /** Zone name (no final dot) → the zone's id in paths. */
-  private readonly ids = new Map<string, string>();
+  private readonly domains: DomainIds<string>;
 
   constructor(
     private readonly s: PowerdnsSettings,
     env: ProviderEnv,
   ) {
-    super();
+    super('PowerDNS', 'quoted');
     const root = s.endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
     this.api = new TokenApi({
       name: 'PowerDNS',
@@ -93,7 +89,8 @@ class PowerdnsProvider extends RRsetProvider {
       said: saidField('error'),
       onFailure: (res) => res.status === 404 && this.domains.forget(),
     });
-    this.domains = new DomainList({
+    this.domains = new DomainIds({
+      only: s.domain,
       account: s.domain
         ? say('powerdns.the_zone', 'the zone __zone__', { zone: s.domain })
         : say('powerdns.any_zone', 'any zone of PowerDNS server __server__', { server: s.serverId }),
@@ -101,55 +98,38 @@ class PowerdnsProvider extends RRsetProvider {
         this.api.notOwned(host, where, say('powerdns.check_zone', 'create the zone on the server, or check the name')),
       read: async (signal) => {
         const res = await this.api.call('GET', '/zones', { subject: 'the zone list', signal });
-        const zones = this.api.parse(z.array(z.object({ id: z.string(), name: z.string() })), res);
-        this.ids.clear();
-        for (const zone of zones) this.ids.set(zone.name.toLowerCase().replace(/\.$/, ''), zone.id);
-        return [...this.ids.keys()].filter((d) => !s.domain || d === s.domain);
+        return this.api.parse(z.array(z.object({ id: z.string(), name: z.string() })), res);
       },
     });
   }
 
-  protected async read(name: string, type: string, signal?: AbortSignal): Promise<RRsetState | undefined> {
-    const set = (await this.rrset(name, type, signal)).set;
-    if (!set) return undefined;
-    const live = set.records.filter((r) => !r.disabled).map((r) => r.content);
-    return { values: type === 'TXT' ? live.map(unquoteTxt) : live, ttl: set.ttl };
-  }
-
-  /** The RRset becomes exactly `values` (enabled), with its own TTL (or the account's when new). */
-  protected async write(name: string, type: string, values: string[], ttl: number | undefined, signal?: AbortSignal) {
-    const { path } = await this.rrset(name, type, signal, false);
-    const rrset = {
-      name: dot(name),
-      type,
-      ttl: ttl ?? this.s.ttl,
-      changetype: 'REPLACE',
-      records: values.map((v) => ({ content: type === 'TXT' ? quoteTxt(v) : v, disabled: false })),
-    };
-    await this.api.call('PATCH', path, { body: { rrsets: [rrset] }, subject: name, signal });
-  }
-
-  protected async remove(name: string, type: string, signal?: AbortSignal): Promise<void> {
-    const { path } = await this.rrset(name, type, signal, false);
-    const body = { rrsets: [{ name: dot(name), type, changetype: 'DELETE' }] };
-    await this.api.call('PATCH', path, { body, subject: name, signal });
-  }
-
-  /** The RRset of one type of a name (undefined when there is none), and its zone's path. */
-  private async rrset(
-    name: string,
-    type: string,
-    signal?: AbortSignal,
-    fetch = true,
-  ): Promise<{ path: string; set?: RRset }> {
+  /**
+   * The RRset of one type of a name, read from its zone (servers before 4.9 send the whole zone:
+   * the RRset is picked out of it); a PATCH of the zone replaces or deletes it. Disabled records
+   * are not its values (a write replaces them); it keeps its own TTL, a new one gets the account's.
+   */
+  protected async lookup(name: string, type: string, signal?: AbortSignal): Promise<WholeSet> {
     const host = name.toLowerCase().replace(/\.$/, '');
-    const { domain } = await this.domains.require(host, signal);
-    const path = `/zones/${encodeURIComponent(this.ids.get(domain)!)}`;
-    if (!fetch) return { path };
+    const { id } = await this.domains.require(host, signal);
+    const path = `/zones/${encodeURIComponent(id)}`;
     const q = new URLSearchParams({ rrset_name: dot(host), rrset_type: type });
     const res = await this.api.call('GET', `${path}?${q.toString()}`, { subject: host, signal });
     const zone = this.api.parse(z.object({ rrsets: z.array(RRset) }), res);
-    return { path, set: zone.rrsets.find((r) => r.type === type && r.name.toLowerCase() === dot(host)) };
+    const set = zone.rrsets.find((r) => r.type === type && r.name.toLowerCase() === dot(host));
+    const patch = (rrset: object) => this.api.call('PATCH', path, { body: { rrsets: [rrset] }, subject: name, signal });
+    return {
+      values: set?.records.filter((r) => !r.disabled).map((r) => r.content) ?? [],
+      exists: set !== undefined,
+      replace: (values) =>
+        patch({
+          name: dot(name),
+          type,
+          ttl: set?.ttl ?? this.s.ttl,
+          changetype: 'REPLACE',
+          records: values.map((content) => ({ content, disabled: false })),
+        }),
+      remove: () => patch({ name: dot(name), type, changetype: 'DELETE' }),
+    };
   }
 }
 
