@@ -24,16 +24,15 @@ import { fatal, say } from '../errors';
 import { Redactor } from '../redact';
 import {
   checkSettings,
+  choiceField,
   DomainList,
   excerpt,
   jsonRequest,
   type JsonResponse,
   notJsonFault,
   notOwnedError,
-  optionalDomain,
-  optionalEndpoint,
   tokenSetting,
-  ttlSetting,
+  zoneSettingsShape,
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -56,11 +55,7 @@ export const cloudnsSettings = z.object({
     z.enum(['auth-id', 'sub-auth-id', 'sub-auth-user']).default('auth-id'),
   ),
   password: tokenSetting(phrase('cloudns.enter_cloudns_api_password', 'Enter the ClouDNS API password.')),
-  domain: optionalDomain(),
-  ttl: ttlSetting('ClouDNS', 60, 2_592_000, 3600),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  ...zoneSettingsShape('ClouDNS', { min: 60, max: 2_592_000, def: 3600 }),
 });
 export type CloudnsSettings = z.infer<typeof cloudnsSettings>;
 
@@ -206,18 +201,16 @@ export const definition: ProviderDefinition<typeof cloudnsSettings> = {
   label: 'ClouDNS',
   settings: cloudnsSettings,
   fields: [
-    {
-      key: 'userKind',
-      label: 'API user',
-      kind: 'select',
-      options: [
-        { value: 'auth-id', label: 'API user (auth-id)' },
-        { value: 'sub-auth-id', label: 'API sub-user (sub-auth-id)' },
-        { value: 'sub-auth-user', label: 'API sub-user by name (sub-auth-user)' },
+    choiceField(
+      'userKind',
+      'API user',
+      [
+        ['auth-id', 'API user (auth-id)'],
+        ['sub-auth-id', 'API sub-user (sub-auth-id)'],
+        ['sub-auth-user', 'API sub-user by name (sub-auth-user)'],
       ],
-      default: 'auth-id',
-      help: 'A sub-user limited to your zone is the least privilege (cloudns.net › API & Resellers › Add sub-user).',
-    },
+      'A sub-user limited to your zone is the least privilege (cloudns.net › API & Resellers › Add sub-user).',
+    ),
     { key: 'username', label: 'Id or name', kind: 'text', required: true, placeholder: '1234' },
     {
       key: 'password',

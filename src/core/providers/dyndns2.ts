@@ -29,6 +29,7 @@ import { Redactor } from '../redact';
 import { PACKAGE_NAME, PACKAGE_VERSION, PROJECT_CONTACT, PROJECT_ISSUES } from '../version';
 import {
   answerError as tableError,
+  type AnswerRow,
   type AnswerTable,
   blankToUndefined,
   excerpt,
@@ -169,6 +170,23 @@ const names = (hosts: string[]): string | Sentence =>
         });
 
 /**
+ * A trouble on the provider's side (`dnserr`, `911`, `servererror`): transient for the whole
+ * account, tried again after the flavour's `serverTroubleWaitMs`; `message` words it with the
+ * provider's name and that wait.
+ */
+function serverTrouble(
+  message: (v: { name: string; wait: Sentence }) => Sentence,
+): AnswerRow<AnswerContext> & AccountWide {
+  return {
+    kind: 'transient',
+    scope: 'account',
+    accountWide: true,
+    waitMs: (c) => c.flavour.serverTroubleWaitMs,
+    message: (c) => message({ name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) }),
+  };
+}
+
+/**
  * Every answer word of the protocol that is not a success, with what it means for the user.
  * Codes of the DdnsErrors are these words.
  */
@@ -256,42 +274,27 @@ export const ANSWERS: AnswerTable<AnswerContext, AccountWide> = {
             { name: c.name, hosts: names(c.hosts) },
           ),
   },
-  dnserr: {
-    kind: 'transient',
-    scope: 'account',
-    accountWide: true,
-    waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: (c) =>
-      say(
-        'dyndns2.dnserr',
-        '__name__ reported a DNS error on its side (dnserr); the update is tried again in __wait__ at the earliest.',
-        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
-      ),
-  },
-  '911': {
-    kind: 'transient',
-    scope: 'account',
-    accountWide: true,
-    waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: (c) =>
-      say(
-        'dyndns2.911',
-        '__name__ reported a problem or maintenance on its side (911); the update is tried again in __wait__ at the earliest.',
-        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
-      ),
-  },
-  servererror: {
-    kind: 'transient',
-    scope: 'account',
-    accountWide: true,
-    waitMs: (c) => c.flavour.serverTroubleWaitMs,
-    message: (c) =>
-      say(
-        'dyndns2.servererror',
-        '__name__ reported an error on its side (servererror); the update is tried again in __wait__ at the earliest.',
-        { name: c.name, wait: durationSaid(c.flavour.serverTroubleWaitMs) },
-      ),
-  },
+  dnserr: serverTrouble((v) =>
+    say(
+      'dyndns2.dnserr',
+      '__name__ reported a DNS error on its side (dnserr); the update is tried again in __wait__ at the earliest.',
+      v,
+    ),
+  ),
+  '911': serverTrouble((v) =>
+    say(
+      'dyndns2.911',
+      '__name__ reported a problem or maintenance on its side (911); the update is tried again in __wait__ at the earliest.',
+      v,
+    ),
+  ),
+  servererror: serverTrouble((v) =>
+    say(
+      'dyndns2.servererror',
+      '__name__ reported an error on its side (servererror); the update is tried again in __wait__ at the earliest.',
+      v,
+    ),
+  ),
 };
 
 const WAIT_UNITS = { s: [1000, 'seconds'], m: [MINUTE, 'minutes'], h: [60 * MINUTE, 'hours'] } as const;

@@ -11,17 +11,12 @@
  * - User-Agent: Dynu asks for `[DEVICE-MODEL-MAKE-VERSION]` without a stricter form; No-IP's form
  *   (client, version, contact e-mail) is sent, the contact overridable by the account.
  */
-import { dyndns2Member, type Dyndns2Flavour } from './dyndns2';
+import { dyndns2Member, presetFlavour } from './dyndns2';
 
 export const DYNU_ENDPOINT = 'https://api.dynu.com/nic/update';
 
-export const dynuFlavour: Dyndns2Flavour = {
-  id: 'dynu',
-  name: 'Dynu',
-  dualStack: 'dynu',
-  serverTroubleWaitMs: 10 * 60_000,
-  abuseScope: 'host',
-};
+/** Dynu waits the preset's 10 minutes after server trouble, and its `abuse` blocks the host (the preset's too). */
+export const dynuFlavour = presetFlavour({ id: 'dynu', name: 'Dynu', dualStack: 'dynu' });
 
 export const definition = dyndns2Member({
   flavour: dynuFlavour,

@@ -24,13 +24,12 @@ import {
   convergeRecords,
   convergedResult,
   eachRecord,
-  optionalDomain,
-  optionalEndpoint,
   recordType,
   tokenSetting,
-  ttlSetting,
   unquoteTxt,
-  DomainList,
+  withDomains,
+  zoneSettingsShape,
+  type DomainList,
 } from './kit';
 import { OAuthApi, staticKey } from './oauth';
 import { addressField, ttlField } from './rrset';
@@ -51,11 +50,7 @@ export const ionosSettings = z.object({
       'The IONOS API key is its public prefix and its secret joined by a dot: prefix.secret.',
     ),
   ),
-  domain: optionalDomain(),
-  ttl: ttlSetting('IONOS', 60, 86_400, 3600),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  ...zoneSettingsShape('IONOS', { min: 60, max: 86_400, def: 3600 }),
 });
 export type IonosSettings = z.infer<typeof ionosSettings>;
 
@@ -83,26 +78,30 @@ class IonosProvider implements DnsProvider {
     private readonly s: IonosSettings,
     env: ProviderEnv,
   ) {
-    this.api = new OAuthApi(staticKey(s.password), {
-      name: 'IONOS',
-      code: 'ionos',
-      base: s.endpoint ?? IONOS_ENDPOINT,
-      env,
-      tokenHint: HINT,
-      forbiddenScope: 'account',
-      authHeaders: (key) => ({ 'x-api-key': key }),
-      said: (json) => {
-        const e = ApiErrors.safeParse(json);
-        return e.success ? e.data.map((x) => `${x.code}: ${x.message ?? ''}`).join('; ') : undefined;
+    const c = withDomains(
+      (onFailure) =>
+        new OAuthApi(staticKey(s.password), {
+          name: 'IONOS',
+          code: 'ionos',
+          base: s.endpoint ?? IONOS_ENDPOINT,
+          env,
+          tokenHint: HINT,
+          forbiddenScope: 'account',
+          authHeaders: (key) => ({ 'x-api-key': key }),
+          said: (json) => {
+            const e = ApiErrors.safeParse(json);
+            return e.success ? e.data.map((x) => `${x.code}: ${x.message ?? ''}`).join('; ') : undefined;
+          },
+          onFailure,
+        }),
+      {
+        account: say('ionos.any_zone', 'any zone of this IONOS account'),
+        hint: say('ionos.check_domain', 'check the name, or add the domain at IONOS'),
+        read: (signal) => this.readZones(signal),
       },
-      onFailure: (res) => res.status === 404 && this.zones.forget(),
-    });
-    this.zones = new DomainList({
-      account: say('ionos.any_zone', 'any zone of this IONOS account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(host, where, say('ionos.check_domain', 'check the name, or add the domain at IONOS')),
-      read: (signal) => this.readZones(signal),
-    });
+    );
+    this.api = c.api;
+    this.zones = c.domains;
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {

@@ -24,6 +24,59 @@ import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './t
 import { phrase } from '../said';
 
 // ---------------------------------------------------------------------------------------------
+// Zone APIs: the API address setting, drop-down fields, a client with the account's domains
+
+/** The API address of a zone API (an override for testing): empty means the provider's own server. */
+export function apiEndpoint() {
+  return optionalEndpoint(phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'));
+}
+
+/**
+ * A drop-down field of the account dialog: its options each `[value, label]`, or a value that is
+ * its own label; the first option is the default.
+ */
+export function choiceField(
+  key: string,
+  label: string,
+  options: ReadonlyArray<string | readonly [value: string, label: string]>,
+  help: string,
+): ProviderField {
+  const list = options.map((o) => (typeof o === 'string' ? { value: o, label: o } : { value: o[0], label: o[1] }));
+  return { key, label, kind: 'select', options: list, default: list[0].value, help };
+}
+
+/**
+ * A zone API's client (TokenApi, OAuthApi…) and the account's domains, wired together: `client`
+ * gets the `onFailure` that forgets the domains when the API answers 404 (a domain removed since:
+ * they are read again for the next name), and a name in none of them is the client's `notOwned`
+ * error with `hint`.
+ */
+export function withDomains<
+  A extends { notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError },
+>(
+  client: (onFailure: (res: JsonResponse) => void) => A,
+  o: {
+    fixed?: string;
+    /** The account's domains in words, e.g. "any zone of this IONOS account". */
+    account: string | Sentence;
+    /** What to do about a name in none of them. */
+    hint: string | Sentence;
+    read(signal?: AbortSignal): Promise<string[]>;
+  },
+): { api: A; domains: DomainList } {
+  const domains: DomainList = new DomainList({
+    fixed: o.fixed,
+    account: o.account,
+    notOwned: (host, where) => api.notOwned(host, where, o.hint),
+    read: o.read,
+  });
+  const api = client((res) => {
+    if (res.status === 404) domains.forget();
+  });
+  return { api, domains };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Settings
 
 /** An empty editor field (``, blanks, null) means "not set". */
@@ -108,9 +161,7 @@ export function zoneSettingsShape(provider: string, ttl: { min: number; max: num
   return {
     domain: optionalDomain(),
     ttl: ttlSetting(provider, ttl.min, ttl.max, ttl.def),
-    endpoint: optionalEndpoint(
-      phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-    ),
+    endpoint: apiEndpoint(),
   };
 }
 

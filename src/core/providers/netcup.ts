@@ -27,6 +27,7 @@ import type { Family } from '../address';
 import { fatal, say, transient, type DdnsError } from '../errors';
 import { Redactor } from '../redact';
 import {
+  apiEndpoint,
   blankToUndefined,
   checkSettings,
   convergeRecords,
@@ -35,7 +36,6 @@ import {
   jsonRequest,
   notJsonFault,
   optionalDomain,
-  optionalEndpoint,
   recordType,
   relativeName,
   tokenSetting,
@@ -65,9 +65,7 @@ export const netcupSettings = z.object({
       error: phrase('netcup.enter_domain_netcup_lists', 'Enter the domain as netcup lists it, e.g. example.com.'),
     }),
   ),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type NetcupSettings = z.infer<typeof netcupSettings>;
 

@@ -32,6 +32,7 @@ import { Redactor } from '../redact';
 import {
   blankToUndefined,
   checkSettings,
+  choiceField,
   convergedResult,
   convergeRecords,
   DomainList,
@@ -227,18 +228,16 @@ export const definition: ProviderDefinition<typeof ovhApiSettings> = {
   label: 'OVHcloud DNS (API)',
   settings: ovhApiSettings,
   fields: [
-    {
-      key: 'region',
-      label: 'API region',
-      kind: 'select',
-      options: [
-        { value: 'eu', label: 'OVHcloud Europe (eu.api.ovh.com)' },
-        { value: 'ca', label: 'OVHcloud Canada (ca.api.ovh.com)' },
-        { value: 'us', label: 'OVHcloud US (api.us.ovhcloud.com)' },
+    choiceField(
+      'region',
+      'API region',
+      [
+        ['eu', 'OVHcloud Europe (eu.api.ovh.com)'],
+        ['ca', 'OVHcloud Canada (ca.api.ovh.com)'],
+        ['us', 'OVHcloud US (api.us.ovhcloud.com)'],
       ],
-      default: 'eu',
-      help: 'Where the account lives; the keys are made on that region\u2019s /createToken page.',
-    },
+      'Where the account lives; the keys are made on that region\u2019s /createToken page.',
+    ),
     {
       key: 'applicationKey',
       label: 'Application key',

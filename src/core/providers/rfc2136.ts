@@ -34,7 +34,7 @@ import { parseServer, serverLabel, type DnsServer, type ExchangeOptions } from '
 import { encodeName, type TsigKey } from '../dns/tsig';
 import { inZone } from '../dns/authoritative';
 import { findZoneAt, readRRset, sendUpdate, type Prereq, type UpdateOptions, type UpdateMessage } from '../dns/update';
-import { blankToUndefined, boolSetting, checkSettings, failed, messageOf, numberInput } from './kit';
+import { blankToUndefined, boolSetting, checkSettings, choiceField, failed, messageOf, numberInput } from './kit';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
 import { phrase } from '../said';
 
@@ -528,17 +528,12 @@ export const definition: ProviderDefinition<typeof rfc2136Settings> = {
       placeholder: 'ddns-key',
       help: 'The name of the key in the server configuration (key "ddns-key" { … }).',
     },
-    {
-      key: 'algorithm',
-      label: 'Algorithm',
-      kind: 'select',
-      options: [
-        { value: 'hmac-sha256', label: 'hmac-sha256' },
-        { value: 'hmac-sha512', label: 'hmac-sha512' },
-      ],
-      default: 'hmac-sha256',
-      help: 'The algorithm of the key, as in its definition on the server.',
-    },
+    choiceField(
+      'algorithm',
+      'Algorithm',
+      ['hmac-sha256', 'hmac-sha512'],
+      'The algorithm of the key, as in its definition on the server.',
+    ),
     {
       key: 'tsigSecret',
       label: 'TSIG secret',

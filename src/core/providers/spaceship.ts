@@ -31,7 +31,8 @@ import {
   recordType,
   requiredText,
   tokenSetting,
-  DomainList,
+  withDomains,
+  type DomainList,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -75,34 +76,36 @@ class SpaceshipProvider implements DnsProvider {
     private readonly s: SpaceshipSettings,
     env: ProviderEnv,
   ) {
-    this.api = new OAuthApi(staticKey(s.password), {
-      name: 'Spaceship',
-      code: 'spaceship',
-      base: s.endpoint ?? SPACESHIP_ENDPOINT,
-      env,
-      tokenHint: HINT,
-      forbiddenScope: 'account',
-      authHeaders: (secret) => ({ 'x-api-key': s.apiKey, 'x-api-secret': secret }),
-      said: (json) => {
-        const e = ApiError.safeParse(json);
-        if (!e.success || (!e.data.detail && !e.data.data)) return undefined;
-        const fields = (e.data.data ?? []).map((d) => (d.field ? `${d.field}: ${d.details ?? ''}` : (d.details ?? '')));
-        return [e.data.detail, ...fields].filter(Boolean).join('; ');
+    const c = withDomains(
+      (onFailure) =>
+        new OAuthApi(staticKey(s.password), {
+          name: 'Spaceship',
+          code: 'spaceship',
+          base: s.endpoint ?? SPACESHIP_ENDPOINT,
+          env,
+          tokenHint: HINT,
+          forbiddenScope: 'account',
+          authHeaders: (secret) => ({ 'x-api-key': s.apiKey, 'x-api-secret': secret }),
+          said: (json) => {
+            const e = ApiError.safeParse(json);
+            if (!e.success || (!e.data.detail && !e.data.data)) return undefined;
+            const fields = (e.data.data ?? []).map((d) =>
+              d.field ? `${d.field}: ${d.details ?? ''}` : (d.details ?? ''),
+            );
+            return [e.data.detail, ...fields].filter(Boolean).join('; ');
+          },
+          onFailure,
+        }),
+      {
+        fixed: s.domain,
+        account: say('spaceship.any_domain', 'any domain of this Spaceship account'),
+        hint: say('spaceship.check_domain', 'check the name, or that the domain is at Spaceship'),
+        read: async (signal) =>
+          (await this.pages(z.object({ name: z.string() }), '/domains', 'the domain list', signal)).map((d) => d.name),
       },
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('spaceship.any_domain', 'any domain of this Spaceship account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('spaceship.check_domain', 'check the name, or that the domain is at Spaceship'),
-        ),
-      read: async (signal) =>
-        (await this.pages(z.object({ name: z.string() }), '/domains', 'the domain list', signal)).map((d) => d.name),
-    });
+    );
+    this.api = c.api;
+    this.domains = c.domains;
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {
