@@ -11,11 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bindUpdate, skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { pebbleJob, skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
-import { dnsRig } from '../support/acme-dns-rig';
-import { startChasingResolver } from '../support/chasing-resolver';
-import type { TestDnsServer } from '../support/dns-server';
+import { bindUpdate, skipWithoutBind, type BindServer } from '../support/bind';
+import { pebbleJob, skipWithoutPebble, type PebbleServer } from '../support/pebble';
+import { DELEGATED, dnsRig, HOME, startDelegationLab, type AcmeLab } from '../support/acme-dns-rig';
 import { failure } from '../support/failure';
 import { delegatedDns, followChallengeAlias } from '../../src/core/acme/delegation';
 import { ensureCertificate } from '../../src/core/acme/manager';
@@ -23,44 +21,31 @@ import { certInfo } from '../../src/core/acme/x509';
 import type { DnsProvider } from '../../src/core/providers/types';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
-const HOME = 'home.test';
-const DELEGATED = 'delegated.test';
 
 describe('challenge delegation with BIND (two zones) and Pebble', { skip }, () => {
+  let lab: AcmeLab;
   let bind: BindServer;
   let pebble: PebbleServer;
-  let resolver: TestDnsServer;
   let rig: ReturnType<typeof dnsRig>;
   let dir: string;
   const servers = () => [{ host: '127.0.0.1', port: bind.port }];
 
   before(async () => {
-    bind = await startBind([
-      {
-        name: HOME,
-        records: [
-          'www 60 IN A 127.0.0.1',
-          `_acme-challenge.www 60 IN CNAME www.${DELEGATED}.`,
-          `_acme-challenge.chain 60 IN CNAME hop.${DELEGATED}.`,
-          `_acme-challenge.away 60 IN CNAME x.elsewhere.example.`,
-          `_acme-challenge.loop 60 IN CNAME loop2.${DELEGATED}.`,
-        ],
-      },
-      {
-        name: DELEGATED,
-        records: [`hop 60 IN CNAME end.${DELEGATED}.`, `loop2 60 IN CNAME _acme-challenge.loop.${HOME}.`],
-      },
-    ]);
-    resolver = await startChasingResolver(bind);
-    pebble = await startPebble({ dnsServer: resolver.address });
+    lab = await startDelegationLab({
+      home: [
+        `_acme-challenge.chain 60 IN CNAME hop.${DELEGATED}.`,
+        `_acme-challenge.away 60 IN CNAME x.elsewhere.example.`,
+        `_acme-challenge.loop 60 IN CNAME loop2.${DELEGATED}.`,
+      ],
+      delegated: [`hop 60 IN CNAME end.${DELEGATED}.`, `loop2 60 IN CNAME _acme-challenge.loop.${HOME}.`],
+    });
+    ({ bind, pebble } = lab);
     rig = dnsRig(bind);
     dir = mkdtempSync(join(tmpdir(), 'ddns-delegation-'));
   });
   after(async () => {
     await rig?.provider.close?.();
-    await pebble?.stop();
-    await resolver?.close();
-    await bind?.stop();
+    await lab?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -15,12 +15,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  createRouterLab,
+  CGNAT,
+  closeNsLab,
   ipn,
-  leftoverNamespaces,
+  PUBLIC_1,
+  PUBLIC_2,
   sh,
   skipWithoutNetns,
-  spawnInNs,
+  startRouterLabClient,
   type NsChild,
   type NsTask,
   type RouterLab,
@@ -28,9 +30,6 @@ import {
 
 const RUNNER = join(__dirname, 'public-ip-watch-client.js');
 const skip = skipWithoutNetns();
-const PUBLIC_1 = '192.0.3.7';
-const PUBLIC_2 = '192.0.3.8';
-const CGNAT = '100.64.7.7';
 /** What outside services see behind the provider's CGNAT. */
 const CGNAT_POOL = '192.0.3.50';
 /** A public address the client itself gets (as on a PPPoE link). */
@@ -73,19 +72,13 @@ describe('public-ip-watch with a real router (miniupnpd) in network namespaces',
   let outsideUrl = '';
 
   before(async () => {
-    lab = await createRouterLab({ wanAddress: PUBLIC_1 });
-    await lab.startMiniupnpd();
-    client = spawnInNs(lab.client, RUNNER);
+    ({ lab, client } = await startRouterLabClient(RUNNER, PUBLIC_1));
     const started = await client.request({ op: 'start' }, 60_000);
     assert.equal(typeof started.url, 'string', JSON.stringify(started) + client.stderr());
     outsideUrl = `${started.url as string}/ip`;
   });
 
-  after(async () => {
-    await client?.stop();
-    await lab?.close();
-    assert.deepEqual(leftoverNamespaces(), [], 'no namespace of this run is left behind');
-  });
+  after(() => closeNsLab(client, lab));
 
   const outsideRequests = async () => (await client.request({ op: 'stats' })).outside as number;
   const router = (extra: Line = {}) => ({ type: 'router', safetyPoll: '600', ...extra }); // a long safety poll: changes come by announcement

@@ -13,21 +13,20 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  createRouterLab,
-  leftoverNamespaces,
+  CGNAT,
+  closeNsLab,
+  PUBLIC_1,
+  PUBLIC_2,
+  PUBLIC_3,
   sh,
   skipWithoutNetns,
-  spawnInNs,
+  startRouterLabClient,
   type NsChild,
   type RouterLab,
 } from '../support/netns';
 
 const CLIENT = join(__dirname, 'client.js');
 const skip = skipWithoutNetns();
-const PUBLIC_1 = '192.0.3.7';
-const PUBLIC_2 = '192.0.3.8';
-const PUBLIC_3 = '192.0.3.9';
-const CGNAT = '100.64.7.7';
 
 type Line = Record<string, unknown>;
 
@@ -37,16 +36,10 @@ describe('router source with a real miniupnpd', { skip }, () => {
   let client: NsChild;
 
   before(async () => {
-    lab = await createRouterLab({ wanAddress: PUBLIC_1 });
-    await lab.startMiniupnpd();
-    client = spawnInNs(lab.client, CLIENT);
+    ({ lab, client } = await startRouterLabClient(CLIENT, PUBLIC_1));
   });
 
-  after(async () => {
-    await client?.stop();
-    await lab?.close();
-    assert.deepEqual(leftoverNamespaces(), [], 'no namespace of this run is left behind');
-  });
+  after(() => closeNsLab(client, lab));
 
   const run = (cmd: Record<string, unknown>, timeoutMs?: number) => client.request(cmd, timeoutMs);
 

@@ -17,27 +17,23 @@ import assert from 'node:assert/strict';
 
 import { join } from 'node:path';
 import { helper, nodeModule, waitFor, helperServer } from '../support/node-red';
-import { bindUpdate, skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
-import { startChasingResolver } from '../support/chasing-resolver';
-import type { TestDnsServer } from '../support/dns-server';
+import { bindUpdate, skipWithoutBind, type BindServer } from '../support/bind';
+import { skipWithoutPebble } from '../support/pebble';
+import { DELEGATED, HOME, startDelegationLab, type AcmeLab } from '../support/acme-dns-rig';
 import { startDyndns2, type Dyndns2Server } from '../support/contracts/dyndns2';
 import { startAcmedns, type AcmednsContract, type AcmednsUser } from '../support/contracts/acmedns';
 import { startDuckDns, type DuckDnsContract } from '../support/contracts/duckdns';
-import { observe, observerNodes } from '../support/observer';
+import { certRenewFlow, observe } from '../support/observer';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
-const HOME = 'home.test';
-const DELEGATED = 'delegated.test';
 const ACMEDNS_ZONE = 'acmedns.test';
 const NOIP_PASSWORD = 'n0ip-passw0rd-for-delegation';
 const DUCK_TOKEN = 'a1b2c3d4-duck-t0ken-for-delegation-000';
 const nodes = [nodeModule('ddns-account'), nodeModule('cert-renew'), nodeModule('dns-update')];
 
 describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhere)', { skip }, () => {
+  let lab: AcmeLab;
   let bind: BindServer;
-  let resolver: TestDnsServer;
-  let pebble: PebbleServer;
   let noip: Dyndns2Server;
   let acmedns: AcmednsContract;
   let duck: DuckDnsContract;
@@ -46,22 +42,14 @@ describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhe
 
   helperServer('ddns-cert-delegation-', (d) => (dir = d));
   before(async () => {
-    bind = await startBind([
-      {
-        name: HOME,
-        records: [
-          'www 60 IN A 127.0.0.1',
-          `_acme-challenge.www 60 IN CNAME www.${DELEGATED}.`,
-          `_acme-challenge.other 60 IN CNAME www.${DELEGATED}.`,
-          `_acme-challenge.duck 60 IN CNAME myhome.duckdns.org.`,
-        ],
-      },
-      { name: DELEGATED },
-      { name: 'duckdns.org' },
-      { name: ACMEDNS_ZONE },
-    ]);
-    resolver = await startChasingResolver(bind);
-    pebble = await startPebble({ dnsServer: resolver.address });
+    lab = await startDelegationLab({
+      home: [
+        `_acme-challenge.other 60 IN CNAME www.${DELEGATED}.`,
+        `_acme-challenge.duck 60 IN CNAME myhome.duckdns.org.`,
+      ],
+      more: [{ name: 'duckdns.org' }, { name: ACMEDNS_ZONE }],
+    });
+    bind = lab.bind;
     noip = await startDyndns2({ flavour: 'noip', users: { alice: NOIP_PASSWORD }, hosts: [`www.${HOME}`] });
     acmedns = await startAcmedns({ domain: ACMEDNS_ZONE, publish: bind });
     user = acmedns.register();
@@ -73,52 +61,44 @@ describe('cert-renew with challenge delegation (No-IP names, TXT written elsewhe
     await acmedns?.close();
     await duck?.close();
     await noip?.close();
-    await pebble?.stop();
-    await resolver?.close();
-    await bind?.stop();
+    await lab?.close();
   });
 
-  const at = { z: 'f1', x: 100, y: 100 };
-  const flow = (over: Record<string, unknown>) => [
-    { id: 'f1', type: 'tab', label: 'certificates' },
-    {
-      id: 'acc-noip',
-      type: 'ddns-account',
-      name: 'No-IP',
-      provider: 'noip',
-      settings: { username: 'alice', endpoint: noip.url },
-    },
-    {
-      id: 'acc-zone',
-      type: 'ddns-account',
-      name: 'delegated zone',
-      provider: 'rfc2136',
-      settings: { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' },
-    },
-    {
-      id: 'acc-acme',
-      type: 'ddns-account',
-      name: 'acme-dns',
-      provider: 'acmedns',
-      settings: { endpoint: acmedns.url, fulldomain: user.fulldomain },
-    },
-    { id: 'acc-duck', type: 'ddns-account', name: 'DuckDNS', provider: 'duckdns', settings: { endpoint: duck.url } },
-    {
-      id: 'cr',
-      type: 'cert-renew',
-      ...at,
-      account: 'acc-noip',
-      ca: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caCert: pebble.caPem,
-      checkOnStart: false,
-      propagationTimeout: 30,
-      authServers: `127.0.0.1:${bind.port}`,
-      wires: [['out'], ['alerts']],
-      ...over,
-    },
-    ...observerNodes('cr', at),
-  ];
+  const flow = (over: Record<string, unknown>) =>
+    certRenewFlow(
+      lab,
+      [
+        {
+          id: 'acc-noip',
+          type: 'ddns-account',
+          name: 'No-IP',
+          provider: 'noip',
+          settings: { username: 'alice', endpoint: noip.url },
+        },
+        {
+          id: 'acc-zone',
+          type: 'ddns-account',
+          name: 'delegated zone',
+          provider: 'rfc2136',
+          settings: { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' },
+        },
+        {
+          id: 'acc-acme',
+          type: 'ddns-account',
+          name: 'acme-dns',
+          provider: 'acmedns',
+          settings: { endpoint: acmedns.url, fulldomain: user.fulldomain },
+        },
+        {
+          id: 'acc-duck',
+          type: 'ddns-account',
+          name: 'DuckDNS',
+          provider: 'duckdns',
+          settings: { endpoint: duck.url },
+        },
+      ],
+      { account: 'acc-noip', ...over },
+    );
   const creds = () => ({
     'acc-noip': { password: NOIP_PASSWORD },
     'acc-zone': { tsigSecret: bind.keys.sha256.secret },

@@ -12,9 +12,10 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { helper, nodeModule, waitFor, helperServer } from '../support/node-red';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
-import { skipWithoutPebble, startPebble, type PebbleServer } from '../support/pebble';
+import { skipWithoutPebble } from '../support/pebble';
+import { startAcmeLab, type AcmeLab } from '../support/acme-dns-rig';
 import { startFaultProxy, type FaultProxy } from '../support/acme-fault-proxy';
-import { observe, observerNodes } from '../support/observer';
+import { certRenewFlow, observe } from '../support/observer';
 import { selfSignedCertificate } from '../support/openssl';
 
 const skip = skipWithoutBind() || skipWithoutPebble();
@@ -22,54 +23,39 @@ const ZONE = 'home.test';
 const nodes = [nodeModule('ddns-account'), nodeModule('cert-renew')];
 
 describe('cert-renew node', { skip }, () => {
+  let lab: AcmeLab;
   let bind: BindServer;
-  let pebble: PebbleServer;
   let proxy: FaultProxy;
   let dir: string;
 
   helperServer('ddns-cert-node-', (d) => (dir = d));
   before(async () => {
-    bind = await startBind([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
-    pebble = await startPebble({ dnsServer: `127.0.0.1:${bind.port}` });
-    proxy = await startFaultProxy(pebble);
+    lab = await startAcmeLab([{ name: ZONE, records: ['www 60 IN A 127.0.0.1'] }]);
+    bind = lab.bind;
+    proxy = await startFaultProxy(lab.pebble);
   });
   after(async () => {
     await proxy?.close();
-    await pebble?.stop();
-    await bind?.stop();
+    await lab?.close();
   });
 
-  const at = { z: 'f1', x: 100, y: 100 };
-  const flow = (over: Record<string, unknown> = {}, provider = 'rfc2136') => [
-    { id: 'f1', type: 'tab', label: 'certificates' },
-    {
-      id: 'acc',
-      type: 'ddns-account',
-      name: 'bind',
-      provider,
-      settings:
-        provider === 'rfc2136'
-          ? { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' }
-          : {},
-    },
-    {
-      id: 'cr',
-      type: 'cert-renew',
-      ...at,
-      account: 'acc',
-      names: `www.${ZONE}, *.${ZONE}`,
-      ca: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caCert: pebble.caPem,
-      outDir: join(dir, 'out'),
-      checkOnStart: false,
-      propagationTimeout: 30,
-      authServers: `127.0.0.1:${bind.port}`,
-      wires: [['out'], ['alerts']],
-      ...over,
-    },
-    ...observerNodes('cr', at),
-  ];
+  const flow = (over: Record<string, unknown> = {}, provider = 'rfc2136') =>
+    certRenewFlow(
+      lab,
+      [
+        {
+          id: 'acc',
+          type: 'ddns-account',
+          name: 'bind',
+          provider,
+          settings:
+            provider === 'rfc2136'
+              ? { server: `127.0.0.1:${bind.port}`, keyName: bind.keys.sha256.name, algorithm: 'hmac-sha256' }
+              : {},
+        },
+      ],
+      { account: 'acc', names: `www.${ZONE}, *.${ZONE}`, outDir: join(dir, 'out'), ...over },
+    );
   const creds = () => ({ acc: { tsigSecret: bind.keys.sha256.secret } });
 
   test('issues on input, then reports "not due"; files and status; no secret anywhere', async () => {

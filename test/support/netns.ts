@@ -16,6 +16,7 @@
  * Needs root, iproute2, nft and /usr/sbin/miniupnpd; `netnsUnavailable()` says what is missing.
  * With DDNS_REQUIRE_REAL=1 (CI) a missing piece is an error instead of a skip.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -296,6 +297,12 @@ export function spawnInNs(ns: string, script: string): NsChild {
 
 // ---- the router lab ----
 
+/** WAN addresses the router tests give the lab: "public" ones (see above) and a CGNAT one. */
+export const PUBLIC_1 = '192.0.3.7';
+export const PUBLIC_2 = '192.0.3.8';
+export const PUBLIC_3 = '192.0.3.9';
+export const CGNAT = '100.64.7.7';
+
 export interface RouterLabOptions {
   /** The router's WAN address, e.g. 192.0.3.7 (public) or 100.64.7.7 (CGNAT). */
   wanAddress: string;
@@ -525,4 +532,32 @@ export async function createLinkLab(): Promise<{ host: string; peer: string; clo
       deleteNamespace(peer);
     },
   };
+}
+
+/**
+ * A router lab (miniupnpd running, WAN address `wanAddress`) and one node process running `script`
+ * in its client namespace, which serves every command of a test file; end them with `closeNsLab`.
+ */
+export async function startRouterLabClient(
+  script: string,
+  wanAddress: string,
+): Promise<{ lab: RouterLab; client: NsChild }> {
+  const lab = await createRouterLab({ wanAddress });
+  try {
+    await lab.startMiniupnpd();
+    return { lab, client: spawnInNs(lab.client, script) };
+  } catch (e) {
+    await lab.close();
+    throw e;
+  }
+}
+
+/** Stop `client` and close `lab` (either is missing when its start failed), then no namespace of this run may be left. */
+export async function closeNsLab(
+  client: NsChild | undefined,
+  lab: { close(): Promise<void> } | undefined,
+): Promise<void> {
+  await client?.stop();
+  await lab?.close();
+  assert.deepEqual(leftoverNamespaces(), [], 'no namespace of this run is left behind');
 }

@@ -57,6 +57,38 @@ export function publicIpWatchFlow(config: Msg, extra: Msg[] = [], label = 'test'
   return [{ id: 'f1', type: 'tab', label }, ...nodes.map((n) => ({ z: 'f1', ...n }))];
 }
 
+/**
+ * A flow of one tab with `accounts` (ddns-account config nodes) and one cert-renew `cr` against a
+ * test CA and DNS server (`lab`: the custom CA is its Pebble, propagation is checked at its named;
+ * no check at start, a 30 s propagation timeout; `config` over that) wired to `out` and `alerts`,
+ * and its observing nodes.
+ */
+export function certRenewFlow(
+  lab: { pebble: { directoryUrl: string; caPem: string }; bind: { port: number } },
+  accounts: Msg[],
+  config: Msg,
+): Msg[] {
+  const at = { z: 'f1', x: 100, y: 100 };
+  return [
+    { id: 'f1', type: 'tab', label: 'certificates' },
+    ...accounts,
+    {
+      id: 'cr',
+      type: 'cert-renew',
+      ...at,
+      ca: 'custom',
+      directoryUrl: lab.pebble.directoryUrl,
+      caCert: lab.pebble.caPem,
+      checkOnStart: false,
+      propagationTimeout: 30,
+      authServers: `127.0.0.1:${lab.bind.port}`,
+      wires: [['out'], ['alerts']],
+      ...config,
+    },
+    ...observerNodes('cr', at),
+  ];
+}
+
 /** Attach to the observing nodes after helper.load() (or a redeploy). */
 export function observe(id: string, timeoutMs = 15_000): Observed {
   const o: Observed = {

@@ -14,6 +14,7 @@ import { definition } from '../../../src/core/providers/gandi';
 import type { DnsProvider } from '../../../src/core/providers/types';
 import { startGandi, type GandiContract } from '../../support/contracts/gandi';
 import { withServer } from '../../support/http-server';
+import { checkKeptTtl } from '../../support/own-txt';
 
 after(closeHttpPools);
 
@@ -40,25 +41,22 @@ test('a PUT sends the RRset\u2019s own TTL back (Gandi would reset it to 10800);
         ],
       },
     }),
-    async (g) => {
-      const r = await set(make(g, { ttl: 600 }), ['example.com'], { ipv4: '203.0.113.7', ipv6: '2001:db8::7' });
-      assert.deepEqual(
-        r.map((x) => x.outcome),
-        ['updated', 'updated'],
-      );
-      assert.deepEqual(g.find('example.com', '@', 'A'), {
-        rrset_name: '@',
-        rrset_type: 'A',
-        rrset_ttl: 1200,
-        rrset_values: ['203.0.113.7'],
-      });
-      assert.equal(g.find('example.com', '@', 'AAAA')?.rrset_ttl, 600);
-      assert.ok(g.find('example.com', '@', 'MX'));
-      const writes = g.requests.filter((q) => q.method !== 'GET').length;
-      const again = await set(make(g), ['example.com'], { ipv4: '203.0.113.7' });
-      assert.equal(again[0].outcome, 'unchanged');
-      assert.equal(g.requests.filter((q) => q.method !== 'GET').length, writes, 'nothing written twice');
-    },
+    (g) =>
+      checkKeptTtl({
+        set: (addresses, round) => set(round === 'first' ? make(g, { ttl: 600 }) : make(g), ['example.com'], addresses),
+        again: 'ipv4',
+        held: (type) => g.find('example.com', '@', type),
+        holding: (type, address, ttl) => ({
+          rrset_name: '@',
+          rrset_type: type,
+          rrset_ttl: ttl,
+          rrset_values: [address],
+        }),
+        keptTtl: 1200,
+        newTtl: 600,
+        writes: () => g.requests.filter((q) => q.method !== 'GET').length,
+        check: () => assert.ok(g.find('example.com', '@', 'MX')),
+      }),
   ));
 
 test('a domain the token may not manage stops that name only; the domain setting picks the zone without a list', () =>
