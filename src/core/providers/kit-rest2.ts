@@ -12,8 +12,6 @@ import {
   convergedResult,
   convergeRecords,
   eachRecord,
-  editTxtValues,
-  holdOnly,
   type JsonResponse,
   recordType,
 } from './kit';
@@ -90,74 +88,6 @@ export const epochResetWait =
     const reset = Number(res.headers[header]);
     return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : fallbackMs;
   };
-
-/** One name's RRset of one type: its values as the user reads them (TXT unquoted) and its TTL. */
-export interface RRsetState {
-  values: string[];
-  ttl?: number;
-}
-
-/**
- * The whole DnsProvider for APIs that keep records as RRsets (name and type) replaced whole
- * (PowerDNS …): read first, write only when the RRset is not exactly the address, send the RRset's
- * own TTL back (a new one gets the account's), TXT values added and removed one by one.
- */
-export abstract class RRsetProvider implements DnsProvider {
-  abstract readonly id: string;
-  readonly maxHostsPerCall: number = 10;
-  protected abstract readonly label: string;
-
-  /** The RRset (undefined when there is none); fatal, host scope, when the name is in no zone. */
-  protected abstract read(name: string, type: string, signal?: AbortSignal): Promise<RRsetState | undefined>;
-  /** The RRset becomes exactly `values` (TXT values unquoted: the provider quotes them) with `ttl`. */
-  protected abstract write(
-    name: string,
-    type: string,
-    values: string[],
-    ttl: number | undefined,
-    signal?: AbortSignal,
-  ): Promise<void>;
-  /** The RRset goes. */
-  protected abstract remove(name: string, type: string, signal?: AbortSignal): Promise<void>;
-
-  setAddresses(call: ProviderCall): Promise<RecordResult[]> {
-    return eachRecord(call, async ({ hostname, family, address }) => {
-      const type = recordType(family);
-      const set = await this.read(hostname, type, call.signal);
-      return holdOnly({
-        provider: this.label,
-        hostname,
-        family,
-        address,
-        held: set?.values ?? [],
-        write: async () => {
-          await this.write(hostname, type, [address], set?.ttl, call.signal);
-          return set ? 'updated' : 'created';
-        },
-      });
-    });
-  }
-
-  async getAddresses(hostname: string, family: Family, signal?: AbortSignal): Promise<string[]> {
-    return (await this.read(hostname, recordType(family), signal))?.values ?? [];
-  }
-
-  setTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    return this.changeTxt(name, value, 'add', signal);
-  }
-
-  deleteTxt(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    return this.changeTxt(name, value, 'remove', signal);
-  }
-
-  private async changeTxt(name: string, value: string, op: 'add' | 'remove', signal?: AbortSignal): Promise<void> {
-    const set = await this.read(name, 'TXT', signal);
-    const after = editTxtValues(set?.values ?? [], value, op);
-    if (!after) return;
-    if (after.length === 0) await this.remove(name, 'TXT', signal);
-    else await this.write(name, 'TXT', after, set?.ttl, signal);
-  }
-}
 
 /** A TTL rounded up to the next of the values a provider accepts (`steps` ascending; the last when above all). */
 export const roundUpTtl = (steps: readonly number[], ttl: number): number =>
