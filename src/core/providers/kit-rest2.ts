@@ -8,13 +8,7 @@
  * - TXT (ACME DNS-01): its own value is created once and deleted by id; the other values stay.
  */
 import type { Family } from '../address';
-import {
-  convergedResult,
-  convergeRecords,
-  eachRecord,
-  type JsonResponse,
-  recordType,
-} from './kit';
+import { convergedResult, convergeRecords, eachRecord, type JsonResponse, recordType } from './kit';
 import type { DnsProvider, ProviderCall, RecordResult } from './types';
 
 /** A TokenApi `said` that reads the API's words from one string field of its error JSON (`error`, `message`). */
