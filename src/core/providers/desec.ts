@@ -30,11 +30,13 @@ import {
   checkSettings,
   editTxtValues,
   failed,
+  hasAlready,
   optionalEndpoint,
   quoteTxt,
   recordType,
   records,
   relativeName,
+  said,
   sameAddress,
   tokenScheme,
   unquoteTxt,
@@ -138,18 +140,20 @@ class DesecProvider implements DnsProvider {
           changes.push({ subname: sub, type, records: [address], ...(now ? {} : { ttl: domain.minimum_ttl ?? 3600 }) });
         }
         if (changes.length) await this.patch(domain.name, changes, hostname, call.signal);
-        const together = changes.length === 2 ? ' (A and AAAA in one request)' : '';
+        const together = changes.length === 2 ? say('desec.together', ' (A and AAAA in one request)') : '';
         for (const { family, address } of wanted) {
           const type = recordType(family);
-          const changed = changes.some((c) => c.type === type);
-          results.push({
-            hostname,
-            family,
-            outcome: changed ? 'updated' : 'unchanged',
-            message: changed
-              ? `deSEC set ${type} ${hostname} to ${address}${together}`
-              : `deSEC already has ${type} ${address} for ${hostname}`,
-          });
+          const v = { provider: 'deSEC', type, address, host: hostname };
+          results.push(
+            changes.some((c) => c.type === type)
+              ? said(
+                  hostname,
+                  family,
+                  'updated',
+                  say('desec.set', 'deSEC set __type__ __host__ to __address____together__', { ...v, together }),
+                )
+              : said(hostname, family, 'unchanged', hasAlready(v)),
+          );
         }
       } catch (e) {
         const err = e as DdnsError;
