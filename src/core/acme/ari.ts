@@ -74,6 +74,9 @@ const untrusted = (step: string | Sentence, said: string | Sentence): Sentence =
 const unreachable = (step: string | Sentence, said: string | Sentence): Sentence =>
   say('acme.ca_unreachable', '__step__: the certificate authority cannot be reached (__said__)', { step, said });
 
+/** Node's codes of a server certificate that is not trusted (expired, self-signed, unknown issuer, wrong name). */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ERR_TLS/;
+
 /**
  * acme-client and network errors as DdnsErrors with words a person understands. `what`: the step
  * that failed (a sentence such as "creating the order").
@@ -83,8 +86,9 @@ export function acmeError(e: unknown, what: string | Sentence): DdnsError {
     if (e.code === 'acme_rate_limited') return e;
     if (e.code === 'acme_unavailable')
       return transient(stepFailed(what, failureSaid(e)), { code: e.code, retryAfterMs: e.retryAfterMs, cause: e });
-    const tlsProblem = /certificate|self-signed/i.test(e.message);
-    if (tlsProblem) return fatal(untrusted(what, failureSaid(e)), { code: 'acme_tls', cause: e });
+    // Told by the TLS error's code (core/http keeps it), never by words of the message: a CA whose
+    // host is "certificates.home.lan" that times out is not a trust problem.
+    if (TLS_CODE.test(e.code)) return fatal(untrusted(what, failureSaid(e)), { code: 'acme_tls', cause: e });
     return transient(unreachable(what, failureSaid(e)), {
       code: 'acme_unreachable',
       retryAfterMs: e.retryAfterMs,
