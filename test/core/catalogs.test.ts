@@ -8,10 +8,13 @@ import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PROVIDERS } from '../../src/core/providers/registry';
+import { allProviders } from '../../src/core/providers/registry';
 import { STATUS_TEXTS, statusLine, type StatusWords } from '../../src/core/update/summary';
 import { fillIn } from '../../src/core/text';
 import type { UpdateResult } from '../../src/core/update/types';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 const LOCALES = join(resolve(__dirname, '../../..'), 'nodes', 'locales');
 const BASE = 'en-US';

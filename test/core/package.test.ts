@@ -2,12 +2,15 @@
  * The flow library's package rules (what `node-red-dev validate` checks, which needs the internet)
  * and what the Home Assistant add-on needs: checked locally on the built package.
  */
-import { PROVIDERS } from '../../src/core/providers/registry';
+import { allProviders } from '../../src/core/providers/registry';
 import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 const root = resolve(__dirname, '../../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { describePropagation, waitForPropagation } from '../../src/core/dns/propagation';
 import type { DdnsError } from '../../src/core/errors';
 import { txtWait } from '../../src/core/acme/job';
-import { PROVIDERS, providerById } from '../../src/core/providers/registry';
+import { allProviders, providerById } from '../../src/core/providers/registry';
 import { skipWithoutBind, startBind, type BindServer } from '../support/bind';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 const skip = skipWithoutBind();
 

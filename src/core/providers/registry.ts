@@ -1,113 +1,88 @@
 /**
  * Provider registry: provider id → label, editor fields, zod settings schema and factory.
- * Adding a provider is adding one file under providers/ and one line in PROVIDERS.
+ * Adding a provider is adding one file under providers/ and one line in LOADERS.
+ *
+ * A provider's module is loaded when it is first asked for (issue 17): a Node-RED whose accounts
+ * use DuckDNS loads DuckDNS, not the other 47 (about 5 MB of code in a bare process). The editor's
+ * provider list (`allProviders()`) loads them all, when the editor asks for it.
  *
  * The contract types (ProviderDefinition, ProviderField, SECRET_KEYS) live in ./types, so that
  * provider files never import this file (no import cycle).
  */
 import type { ProviderDefinition } from './types';
-import * as dryrun from './dryrun';
-import * as duckdns from './duckdns';
-import * as freedns from './freedns';
-import * as dyndns2 from './dyndns2';
-import * as noip from './noip';
-import * as dynu from './dynu';
-import * as dyndns from './dyndns';
-import * as cloudflare from './cloudflare/index';
-import * as rfc2136 from './rfc2136';
-import * as he from './he';
-import * as strato from './strato';
-import * as allinkl from './allinkl';
-import * as selfhost from './selfhost';
-import * as dynv6 from './dynv6';
-import * as zoneedit from './zoneedit';
-import * as changeip from './changeip';
-import * as loopia from './loopia';
-import * as dnsomatic from './dnsomatic';
-import * as ydns from './ydns';
-import * as dnshome from './dnshome';
-import * as dode from './dode';
-import * as ipv64 from './ipv64';
-import * as ovh from './ovh';
-import * as namecheap from './namecheap';
-import * as porkbun from './porkbun';
-import * as desec from './desec';
-import * as digitalocean from './digitalocean';
-import * as gandi from './gandi';
-import * as hetzner from './hetzner';
-import * as route53 from './route53';
-import * as gcloud from './gcloud';
-import * as azure from './azure';
-import * as pihole from './pihole';
-import * as adguard from './adguard';
-import * as ionos from './ionos';
-import * as linode from './linode';
-import * as infomaniak from './infomaniak';
-import * as vultr from './vultr';
-import * as dnsimple from './dnsimple';
-import * as powerdns from './powerdns';
-import * as cloudns from './cloudns';
-import * as njalla from './njalla';
-import * as namesilo from './namesilo';
-import * as godaddy from './godaddy';
-import * as spaceship from './spaceship';
-import * as ovhapi from './ovhapi';
-import * as netcup from './netcup';
-import * as acmedns from './acmedns';
 
-export const PROVIDERS: ProviderDefinition[] = [
-  dryrun.definition,
-  duckdns.definition,
-  freedns.definition,
-  dyndns2.definition,
-  noip.definition,
-  dynu.definition,
-  dyndns.definition,
-  cloudflare.definition,
-  rfc2136.definition,
-  he.definition,
-  strato.definition,
-  allinkl.definition,
-  selfhost.definition,
-  dynv6.definition,
-  zoneedit.definition,
-  changeip.definition,
-  loopia.definition,
-  dnsomatic.definition,
-  ydns.definition,
-  dnshome.definition,
-  dode.definition,
-  ipv64.definition,
-  ovh.definition,
-  namecheap.definition,
-  porkbun.definition,
-  desec.definition,
-  digitalocean.definition,
-  gandi.definition,
-  hetzner.definition,
-  route53.definition,
-  gcloud.definition,
-  azure.definition,
-  pihole.definition,
-  adguard.definition,
-  ionos.definition,
-  linode.definition,
-  vultr.definition,
-  dnsimple.definition,
-  powerdns.definition,
-  cloudns.definition,
-  njalla.definition,
-  namesilo.definition,
-  godaddy.definition,
-  spaceship.definition,
-  ovhapi.definition,
-  netcup.definition,
-  infomaniak.definition,
-  acmedns.definition,
+type Loader = () => { definition: ProviderDefinition };
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const LOADERS: ReadonlyArray<readonly [string, Loader]> = [
+  ['dryrun', () => require('./dryrun')],
+  ['duckdns', () => require('./duckdns')],
+  ['freedns', () => require('./freedns')],
+  ['dyndns2', () => require('./dyndns2')],
+  ['noip', () => require('./noip')],
+  ['dynu', () => require('./dynu')],
+  ['dyndns', () => require('./dyndns')],
+  ['cloudflare', () => require('./cloudflare/index')],
+  ['rfc2136', () => require('./rfc2136')],
+  ['he', () => require('./he')],
+  ['strato', () => require('./strato')],
+  ['allinkl', () => require('./allinkl')],
+  ['selfhost', () => require('./selfhost')],
+  ['dynv6', () => require('./dynv6')],
+  ['zoneedit', () => require('./zoneedit')],
+  ['changeip', () => require('./changeip')],
+  ['loopia', () => require('./loopia')],
+  ['dnsomatic', () => require('./dnsomatic')],
+  ['ydns', () => require('./ydns')],
+  ['dnshome', () => require('./dnshome')],
+  ['dode', () => require('./dode')],
+  ['ipv64', () => require('./ipv64')],
+  ['ovh-dynhost', () => require('./ovh')],
+  ['namecheap', () => require('./namecheap')],
+  ['porkbun', () => require('./porkbun')],
+  ['desec', () => require('./desec')],
+  ['digitalocean', () => require('./digitalocean')],
+  ['gandi', () => require('./gandi')],
+  ['hetzner', () => require('./hetzner')],
+  ['route53', () => require('./route53')],
+  ['gcloud', () => require('./gcloud')],
+  ['azure', () => require('./azure')],
+  ['pihole', () => require('./pihole')],
+  ['adguard', () => require('./adguard')],
+  ['ionos', () => require('./ionos')],
+  ['linode', () => require('./linode')],
+  ['vultr', () => require('./vultr')],
+  ['dnsimple', () => require('./dnsimple')],
+  ['powerdns', () => require('./powerdns')],
+  ['cloudns', () => require('./cloudns')],
+  ['njalla', () => require('./njalla')],
+  ['namesilo', () => require('./namesilo')],
+  ['godaddy', () => require('./godaddy')],
+  ['spaceship', () => require('./spaceship')],
+  ['ovhapi', () => require('./ovhapi')],
+  ['netcup', () => require('./netcup')],
+  ['infomaniak', () => require('./infomaniak')],
+  ['acmedns', () => require('./acmedns')],
 ];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The ids of every provider, in the order the editor lists them, without loading any. */
+export const PROVIDER_IDS: readonly string[] = LOADERS.map(([id]) => id);
+
+function load([id, loader]: readonly [string, Loader]): ProviderDefinition {
+  const def = loader().definition;
+  if (def.id !== id) throw new Error(`provider registry: ${id} loads the definition of ${def.id}`);
+  return def;
+}
+
+/** Every provider's definition (loads every provider module). */
+export function allProviders(): ProviderDefinition[] {
+  return LOADERS.map(load);
+}
 
 export function providerById(id: string): ProviderDefinition | undefined {
-  return PROVIDERS.find((p) => p.id === id);
+  const entry = LOADERS.find(([known]) => known === id);
+  return entry ? load(entry) : undefined;
 }
 
 export { SECRET_KEYS, type SecretKey, type ProviderDefinition, type ProviderField } from './types';

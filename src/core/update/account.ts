@@ -13,7 +13,7 @@
  */
 import { createHash, scryptSync } from 'node:crypto';
 import { classify } from '../address';
-import { PROVIDERS } from '../providers/registry';
+import { allProviders } from '../providers/registry';
 import { SECRET_KEYS, type ProviderDefinition } from '../providers/types';
 import type { DnsProvider } from '../providers/types';
 import type { Redactor } from '../redact';
@@ -50,7 +50,7 @@ export interface DdnsAccount {
 
 /** The provider list for the editor: descriptions only, never a value of a secret. */
 export function providerCatalog() {
-  return PROVIDERS.map((p) => ({
+  return allProviders().map((p) => ({
     id: p.id,
     label: p.label,
     group: p.group,

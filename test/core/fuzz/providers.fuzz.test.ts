@@ -37,7 +37,7 @@ import {
   unquoteTxt,
   zoneCandidates,
 } from '../../../src/core/providers/cloudflare/models';
-import { PROVIDERS } from '../../../src/core/providers/registry';
+import { allProviders } from '../../../src/core/providers/registry';
 import type { DnsProvider, RecordResult } from '../../../src/core/providers/types';
 import { hostname } from '../../support/parsed';
 import {
@@ -52,6 +52,9 @@ import {
   wordy,
 } from './fuzz';
 import { httpAnswer, startAnswering, type AnsweringServer } from './wire';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 let srv: AnsweringServer;
 before(async () => {

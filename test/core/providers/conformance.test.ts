@@ -14,7 +14,7 @@ import { after, describe, test } from '../../support/suite';
 import assert from 'node:assert/strict';
 import { DdnsError } from '../../../src/core/errors';
 import { closeHttpPools } from '../../../src/core/http';
-import { PROVIDERS } from '../../../src/core/providers/registry';
+import { allProviders } from '../../../src/core/providers/registry';
 import {
   SECRET_KEYS,
   type DnsProvider,
@@ -29,6 +29,9 @@ import {
   type Harness,
   type Rig,
 } from '../../support/conformance/harnesses';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 after(closeHttpPools);
 

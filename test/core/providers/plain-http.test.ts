@@ -5,9 +5,12 @@
  */
 import { test } from '../../support/suite';
 import assert from 'node:assert/strict';
-import { PROVIDERS, providerById } from '../../../src/core/providers/registry';
+import { allProviders, providerById } from '../../../src/core/providers/registry';
 import type { ProviderDefinition } from '../../../src/core/providers/types';
 import { plainHttpSecret } from '../../../src/core/update/account';
+
+/** Every provider of the registry (each module loaded). */
+const PROVIDERS = allProviders();
 
 const SECRET = 'S3cret-value-0123456789';
 /** Every secret field of the provider, set. */

@@ -1,5 +1,5 @@
 /**
- * How to exercise each provider of PROVIDERS for the conformance suite
+ * How to exercise each provider of the registry (allProviders()) for the conformance suite
  * (test/core/providers/conformance.test.ts, modelled on libdns's libdnstest): per provider, how to
  * start its contract server, the account settings that work, how to make the server produce each
  * fault, and which behaviours do not apply (always with the reason).
