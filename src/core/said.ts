@@ -90,9 +90,12 @@ export function phrase(key: string, en: string, values?: Record<string, string |
   return values ? english(say(key, en, values)) : en;
 }
 
-/** A value read back from a phrase's text: a phrase itself (a field's label) is its sentence, said in the same language. */
-function phraseValue(v: string): string | Sentence {
-  const key = PHRASES.get(v);
+/**
+ * A value read back from a phrase's text. A field's label (`__label__`, itself a phrase) is its
+ * sentence, said in the same language; any other value (a number, the user's own text) stays as it is.
+ */
+function phraseValue(name: string, v: string): string | Sentence {
+  const key = name === 'label' ? PHRASES.get(v) : undefined;
   return key !== undefined && !PATTERNS.has(v) ? say(key, v) : v;
 }
 
@@ -103,7 +106,7 @@ export function phraseOf(text: string): Sentence | undefined {
     if (key !== undefined && !PATTERNS.has(en)) return say(key, en);
     for (const [template, p] of PATTERNS) {
       const m = p.re.exec(en);
-      if (m) return say(p.key, template, Object.fromEntries(p.names.map((n, i) => [n, phraseValue(m[i + 1])])));
+      if (m) return say(p.key, template, Object.fromEntries(p.names.map((n, i) => [n, phraseValue(n, m[i + 1])])));
     }
   }
   return undefined;

@@ -131,8 +131,10 @@ export interface WatcherEvents {
   checking?(origin: CheckOrigin): void;
   /** A check has finished (every origin, not for aborted checks). */
   checked?(result: CheckResult): void;
-  /** Something the user should know that is not a detection failure (store errors). */
-  /** A warning for the log: its English text, and the same as a sentence for the user's language. */
+  /**
+   * Something the user should know that is not a detection failure (store errors), for the log: its
+   * English text, and the same as a sentence for the user's language.
+   */
   warning?(message: string, said: Sentence): void;
 }
 

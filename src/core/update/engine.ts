@@ -52,8 +52,10 @@ export interface UpdateEngineOptions {
   /** Results of writes the engine made on its own (retries, delayed writes). */
   onResults?: (results: UpdateResult[]) => void;
   onAlert?: (alert: AccountAlert) => void;
-  /** Problems that are not update failures (the store could not be read or written). */
-  /** A warning for the log: its English text and the same as a sentence (for the user's language), secrets removed. */
+  /**
+   * Problems that are not update failures (the store could not be read or written), for the log:
+   * the English text and the same as a sentence (for the user's language), secrets removed.
+   */
   onWarning?: (message: string, said: Sentence) => void;
   /** Second line of defence: every text the engine produces goes through it. */
   redactor?: Redactor;
