@@ -1,5 +1,7 @@
 import { after, test } from '../support/suite';
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { closeHttpPools, excerpt, httpRequest, parseRetryAfter } from '../../src/core/http';
 import { Redactor } from '../../src/core/redact';
 import { DdnsError } from '../../src/core/errors';
@@ -87,3 +89,57 @@ test('http: helpers', () => {
   );
   assert.equal(excerpt('https://x/u/TOKEN/?a=1', new Redactor()), 'https://x/u/***/?a=1');
 });
+
+test(
+  'http: HTTP_PROXY from the environment is used; noProxy goes direct; a proxy that never answers times out',
+  { timeout: 60_000 },
+  async () => {
+    // A forward proxy on loopback: undici's proxy agent tunnels with CONNECT (RFC 9110 §9.3.6), also
+    // to an http:// target. `silent` accepts the CONNECT and never answers it.
+    const seen: string[] = [];
+    let silent = false;
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    const sockets = new Set<Socket>(); // a CONNECT's socket leaves the server's own bookkeeping
+    proxy.on('connection', (socket: Socket) => sockets.add(socket));
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      seen.push(`CONNECT ${req.url}`);
+      if (silent) return;
+      const [host, port] = (req.url ?? '').split(':');
+      const up = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client);
+        client.pipe(up);
+      });
+      up.on('error', () => client.destroy());
+      client.on('error', () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const srv = await startServer((req, res) => text(res, `through ${req.path}`));
+    const saved = { ...process.env };
+    try {
+      for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'])
+        delete process.env[k];
+      process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const r = await httpRequest({ url: `${srv.url}/via?x=1` });
+      assert.equal(r.body, 'through /via');
+      assert.deepEqual(seen, [`CONNECT ${new URL(srv.url).host}`], 'the request went through the proxy');
+      const direct = await httpRequest({ url: `${srv.url}/direct`, noProxy: true });
+      assert.equal(direct.body, 'through /direct');
+      assert.equal(seen.length, 1, 'a noProxy request does not go through the proxy');
+
+      silent = true;
+      await closeHttpPools(); // a new tunnel for the next request
+      await assert.rejects(httpRequest({ url: `${srv.url}/late`, timeoutMs: 500 }), (e: DdnsError) => {
+        assert.equal(e.code, 'timeout');
+        return true;
+      });
+    } finally {
+      process.env = saved;
+      await closeHttpPools();
+      for (const socket of sockets) socket.destroy();
+      await srv.close();
+      await new Promise((r) => proxy.close(r));
+    }
+  },
+);
