@@ -213,6 +213,7 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       },
       () => undefined,
     );
+    // (race subscribes to both: a later abort, while the body is read, is never an unhandled rejection)
     const res = await Promise.race([pending, whenAborted(signal)]);
     const chunks: Buffer[] = [];
     let size = 0;

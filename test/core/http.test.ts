@@ -19,6 +19,7 @@ test('http: user agent, body, status; body cap; timeout; redacted errors', async
       return void res.end();
     }
     if (req.path === '/slow') return; // never answers
+    if (req.path === '/stalls') return void res.writeHead(200, { 'content-length': '100' }).write('part'); // body never ends
     text(res, 'hello', 201, { 'retry-after': '7' });
   });
   try {
@@ -35,6 +36,11 @@ test('http: user agent, body, status; body cap; timeout; redacted errors', async
     await assert.rejects(
       httpRequest({ url: `${srv.url}/chunked-big`, maxBodyBytes: 1000 }),
       (e: DdnsError) => e.code === 'body_too_large',
+    );
+    // The headers came, the body stalls: the same timeout, and nothing is left unhandled.
+    await assert.rejects(
+      httpRequest({ url: `${srv.url}/stalls`, timeoutMs: 300 }),
+      (e: DdnsError) => e.code === 'timeout' && e.kind === 'transient',
     );
     await assert.rejects(
       httpRequest({ url: `${srv.url}/slow`, timeoutMs: 300 }),
@@ -57,6 +63,7 @@ test('http: user agent, body, status; body cap; timeout; redacted errors', async
 test('http: the caller cancels (before and during the request)', async () => {
   const srv = await startServer((req, res) => {
     if (req.path === '/slow') return; // never answers
+    if (req.path === '/stalls') return void res.writeHead(200, { 'content-length': '100' }).write('part'); // body never ends
     text(res, 'ok');
   });
   try {
