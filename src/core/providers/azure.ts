@@ -36,6 +36,7 @@ import {
   ttlSetting,
   WholeSets,
   type WholeSet,
+  apiEndpoint,
 } from './kit';
 import { createTtl } from './kit-rest2';
 import { OAuthApi, OAuthToken } from './oauth';
@@ -80,9 +81,7 @@ export const azureSettings = z.object({
     ),
   zone: optionalDomain(),
   ttl: ttlSetting('Azure DNS', 1, 2_147_483_647, 300),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
   authorityHost: optionalEndpoint(
     phrase('azure.login_address_must_http', 'The login address must be an http:// or https:// URL.'),
   ),

@@ -31,7 +31,6 @@ import {
   editTxtValues,
   failed,
   hasAlready,
-  optionalEndpoint,
   quoteTxt,
   recordType,
   records,
@@ -42,6 +41,7 @@ import {
   unquoteTxt,
   zoneCandidates,
   TokenApi,
+  apiEndpoint,
 } from './kit';
 import { ledger } from './ledger';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
@@ -63,9 +63,7 @@ const TOKEN_HINT = say(
 
 export const desecSettings = z.object({
   token: TOKEN.setting(phrase('desec.enter_desec_api_token', 'Enter the deSEC API token.')),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type DesecSettings = z.infer<typeof desecSettings>;
 

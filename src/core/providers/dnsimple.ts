@@ -27,11 +27,11 @@ import {
   blankToUndefined,
   checkSettings,
   optionalDomain,
-  optionalEndpoint,
   ttlSetting,
   unquoteTxt,
   DomainList,
   TokenApi,
+  apiEndpoint,
 } from './kit';
 import { createTtl, epochResetWait, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -58,9 +58,7 @@ export const dnsimpleSettings = z.object({
   ),
   domain: optionalDomain(),
   ttl: ttlSetting('DNSimple', 60, 86_400, 3600),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type DnsimpleSettings = z.infer<typeof dnsimpleSettings>;
 

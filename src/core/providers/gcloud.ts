@@ -34,6 +34,7 @@ import {
   ttlSetting,
   WholeSets,
   type WholeSet,
+  apiEndpoint,
 } from './kit';
 import { createTtl } from './kit-rest2';
 import { OAuthApi, OAuthToken } from './oauth';
@@ -90,9 +91,7 @@ export const gcloudSettings = z
       phrase('gcloud.zone_cloud_dns_name', 'The zone is its Cloud DNS name, such as example-com.'),
     ),
     ttl: ttlSetting('Google Cloud DNS', 1, 86_400 * 7, 300),
-    endpoint: optionalEndpoint(
-      phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-    ),
+    endpoint: apiEndpoint(),
     tokenEndpoint: optionalEndpoint(
       phrase('gcloud.token_address_must_http', 'The token address must be an http:// or https:// URL.'),
     ),

@@ -28,7 +28,7 @@ import { phrase } from '../said';
 
 /** The API address of a zone API (an override for testing): empty means the provider's own server. */
 export function apiEndpoint() {
-  return optionalEndpoint(phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'));
+  return optionalEndpoint(phrase('kit.api_address_must_http', 'The API address must be an http:// or https:// URL.'));
 }
 
 /**

@@ -22,15 +22,7 @@
  */
 import { z } from 'zod';
 import { say } from '../errors';
-import {
-  bearerTokenSetting,
-  checkSettings,
-  optionalDomain,
-  optionalEndpoint,
-  ttlSetting,
-  DomainIds,
-  TokenApi,
-} from './kit';
+import { bearerTokenSetting, checkSettings, optionalDomain, ttlSetting, DomainIds, TokenApi, apiEndpoint } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
@@ -45,9 +37,7 @@ export const linodeSettings = z.object({
   token: bearerTokenSetting(phrase('linode.enter_linode_personal_access', 'Enter the Linode personal access token.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Linode', 30, 2_419_200, 300),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type LinodeSettings = z.infer<typeof linodeSettings>;
 

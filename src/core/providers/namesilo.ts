@@ -28,9 +28,9 @@ import {
   notOwnedError,
   notProtocolFault,
   optionalDomain,
-  optionalEndpoint,
   tokenSetting,
   ttlSetting,
+  apiEndpoint,
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -46,9 +46,7 @@ export const namesiloSettings = z.object({
   token: tokenSetting(phrase('namesilo.enter_namesilo_api_key', 'Enter the Namesilo API key.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Namesilo', 3600, 2_592_000, 7207),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type NamesiloSettings = z.infer<typeof namesiloSettings>;
 

@@ -20,11 +20,11 @@ import {
   checkSettings,
   excerpt,
   optionalDomain,
-  optionalEndpoint,
   tokenScheme,
   ttlSetting,
   DomainList,
   TokenApi,
+  apiEndpoint,
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -39,9 +39,7 @@ export const njallaSettings = z.object({
   token: TOKEN.setting(phrase('njalla.enter_njalla_api_token', 'Enter the Njalla API token.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Njalla', 60, 86_400, 300),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type NjallaSettings = z.infer<typeof njallaSettings>;
 

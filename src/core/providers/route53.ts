@@ -44,7 +44,6 @@ import {
   messageOf,
   notOwnedError,
   notProtocolFault,
-  optionalEndpoint,
   providerRequest,
   quoteTxt,
   recordType,
@@ -54,6 +53,7 @@ import {
   ttlSetting,
   unquoteTxt,
   writtenSaid,
+  apiEndpoint,
 } from './kit';
 import { signV4 } from './signing';
 import { TxtByEdit, addressField, ttlField } from './rrset';
@@ -83,9 +83,7 @@ export const route53Settings = z.object({
       .optional(),
   ),
   ttl: ttlSetting('Route 53', 1, 604_800, 300),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type Route53Settings = z.infer<typeof route53Settings>;
 

@@ -22,12 +22,12 @@ import {
   bearerTokenSetting,
   checkSettings,
   optionalDomain,
-  optionalEndpoint,
   quoteTxt,
   ttlSetting,
   unquoteTxt,
   DomainList,
   TokenApi,
+  apiEndpoint,
 } from './kit';
 import { createTtl, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -43,9 +43,7 @@ export const vultrSettings = z.object({
   token: bearerTokenSetting(phrase('vultr.enter_vultr_api_key', 'Enter the Vultr API key.')),
   domain: optionalDomain(),
   ttl: ttlSetting('Vultr', 30, 86_400, 300),
-  endpoint: optionalEndpoint(
-    phrase('azure.api_address_must_http', 'The API address must be an http:// or https:// URL.'),
-  ),
+  endpoint: apiEndpoint(),
 });
 export type VultrSettings = z.infer<typeof vultrSettings>;
 
