@@ -74,6 +74,9 @@ test("settings.js lang 'de': the core's errors reach the flow in German, values 
   const red = await startNodeRed({ settings: { lang: 'de' }, env });
   try {
     const started = () => red.log().split(/Started flows|Flows sind gestartet/).length - 1;
+    // startNodeRed may return on "Server now running" before the first flows are logged as started:
+    // count from after that line, or it would be taken for the deploy's.
+    await waitFor(() => started() > 0, 30_000, 25, 'the first flows');
     const before = started();
     await deployFull(red, flow(`${provider.url}/api/v1`));
     await waitFor(() => started() > before, 30_000, 25, 'the deployed flows');

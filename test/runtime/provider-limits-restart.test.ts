@@ -81,6 +81,9 @@ test("deSEC's write budget survives a restart: the 16th write of a minute never 
     const first = await startNodeRed({ userDir, settings, env });
     try {
       const started = () => first.log().split('Started flows').length - 1;
+      // startNodeRed may return on "Server now running" before the first flows are logged as started:
+      // count from after that line, or it would be taken for the deploy's.
+      await waitFor(() => started() > 0, 30_000, 25, 'the first flows');
       const before = started();
       await deployFull(first, flow(`${desec.url}/api/v1`));
       await waitFor(() => started() > before, 30_000, 25, 'the deployed flows');
