@@ -27,21 +27,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { say, transient, type DdnsError } from '../errors';
 import type { Family } from '../address';
 import {
+  accountApi,
+  apiEndpoint,
   checkSettings,
   editTxtValues,
   failed,
   hasAlready,
   quoteTxt,
-  recordType,
   records,
+  recordType,
   relativeName,
   said,
   sameAddress,
+  type TokenApi,
   tokenScheme,
   unquoteTxt,
   zoneCandidates,
-  TokenApi,
-  apiEndpoint,
 } from './kit';
 import { ledger } from './ledger';
 import type { DnsProvider, ProviderCall, ProviderDefinition, ProviderEnv, RecordResult } from './types';
@@ -103,13 +104,11 @@ class DesecProvider implements DnsProvider {
     private readonly s: DesecSettings,
     env: ProviderEnv,
   ) {
-    this.api = new TokenApi({
+    this.api = accountApi(s, env, {
       name: 'deSEC',
       code: 'desec',
-      base: s.endpoint ?? DESEC_ENDPOINT,
-      token: s.token,
+      endpoint: DESEC_ENDPOINT,
       authorization: TOKEN.authorization,
-      env,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'host',
       said: (json) => {

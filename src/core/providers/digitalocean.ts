@@ -21,15 +21,16 @@ import { z } from 'zod';
 import { say } from '../errors';
 import type { Family } from '../address';
 import {
+  accountZoneApi,
+  bearerTokenSetting,
   checkSettings,
-  convergeRecords,
   convergedResult,
+  convergeRecords,
+  type DomainList,
   eachRecord,
   rateLimitResetWait,
   recordType,
-  bearerTokenSetting,
-  DomainList,
-  TokenApi,
+  type TokenApi,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -67,12 +68,10 @@ class DigitaloceanProvider implements DnsProvider {
     private readonly s: DigitaloceanSettings,
     env: ProviderEnv,
   ) {
-    this.api = new TokenApi({
+    ({ api: this.api, domains: this.domains } = accountZoneApi(s, env, {
       name: 'DigitalOcean',
       code: 'do',
-      base: s.endpoint ?? DIGITALOCEAN_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: DIGITALOCEAN_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
       said: (json) => {
@@ -80,19 +79,12 @@ class DigitaloceanProvider implements DnsProvider {
         return e.success ? `${e.data.id}: ${e.data.message ?? ''}` : undefined;
       },
       rateLimitWaitMs: (res) => rateLimitResetWait(res, 60_000),
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('digitalocean.any_domain', 'any domain of this DigitalOcean account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('digitalocean.check_domain', 'add the domain under Networking › Domains, or check the name'),
-        ),
-      read: (signal) => this.accountDomains(signal),
-    });
+      domains: {
+        account: say('digitalocean.any_domain', 'any domain of this DigitalOcean account'),
+        hint: say('digitalocean.check_domain', 'add the domain under Networking › Domains, or check the name'),
+        read: (signal) => this.accountDomains(signal),
+      },
+    }));
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {

@@ -23,15 +23,14 @@
 import { z } from 'zod';
 import { fatal, say } from '../errors';
 import {
+  accountZoneApi,
   bearerTokenSetting,
   blankToUndefined,
   checkSettings,
-  optionalDomain,
-  ttlSetting,
+  type DomainList,
+  type TokenApi,
   unquoteTxt,
-  DomainList,
-  TokenApi,
-  apiEndpoint,
+  zoneSettingsShape,
 } from './kit';
 import { createTtl, epochResetWait, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -56,9 +55,7 @@ export const dnsimpleSettings = z.object({
       )
       .optional(),
   ),
-  domain: optionalDomain(),
-  ttl: ttlSetting('DNSimple', 60, 86_400, 3600),
-  endpoint: apiEndpoint(),
+  ...zoneSettingsShape('DNSimple', { min: 60, max: 86_400, def: 3600 }),
 });
 export type DnsimpleSettings = z.infer<typeof dnsimpleSettings>;
 
@@ -81,29 +78,20 @@ class DnsimpleProvider extends RecordsById<DnsimpleRecord> {
   ) {
     super();
     this.account = s.accountId;
-    this.api = new TokenApi({
+    ({ api: this.api, domains: this.domains } = accountZoneApi(s, env, {
       name: 'DNSimple',
       code: 'dnsimple',
-      base: s.endpoint ?? DNSIMPLE_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: DNSIMPLE_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
       said: saidField('message'),
       rateLimitWaitMs: epochResetWait('x-ratelimit-reset'),
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('dnsimple.any_zone', 'any zone of this DNSimple account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('dnsimple.check_zone', 'add the domain or zone at DNSimple, or check the name and the account id'),
-        ),
-      read: (signal) => this.readZones(signal),
-    });
+      domains: {
+        account: say('dnsimple.any_zone', 'any zone of this DNSimple account'),
+        hint: say('dnsimple.check_zone', 'add the domain or zone at DNSimple, or check the name and the account id'),
+        read: (signal) => this.readZones(signal),
+      },
+    }));
   }
 
   protected content(r: DnsimpleRecord): string {

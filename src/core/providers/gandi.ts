@@ -19,12 +19,13 @@
 import { z } from 'zod';
 import { say } from '../errors';
 import {
+  accountZoneApi,
   bearerTokenSetting,
   checkSettings,
-  DomainList,
-  TokenApi,
-  WholeSets,
+  type DomainList,
+  type TokenApi,
   type WholeSet,
+  WholeSets,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -55,34 +56,25 @@ class GandiProvider extends WholeSets implements DnsProvider {
     env: ProviderEnv,
   ) {
     super('Gandi', 'quoted');
-    this.api = new TokenApi({
+    ({ api: this.api, domains: this.domains } = accountZoneApi(s, env, {
       name: 'Gandi',
       code: 'gandi',
-      base: s.endpoint ?? GANDI_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: GANDI_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'host',
       said: (json) => {
         const e = z.object({ message: z.string() }).safeParse(json);
         return e.success ? e.data.message : undefined;
       },
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('gandi.any_domain', 'any LiveDNS domain this Gandi token can see'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('gandi.check_domain', 'check the name, that the domain uses LiveDNS, and that the token covers it'),
-        ),
-      read: async (signal) => {
-        const res = await this.api.call('GET', '/domains?per_page=1000', { subject: 'the domain list', signal });
-        return this.api.parse(z.array(z.object({ fqdn: z.string() })), res).map((d) => d.fqdn);
+      domains: {
+        account: say('gandi.any_domain', 'any LiveDNS domain this Gandi token can see'),
+        hint: say('gandi.check_domain', 'check the name, that the domain uses LiveDNS, and that the token covers it'),
+        read: async (signal) => {
+          const res = await this.api.call('GET', '/domains?per_page=1000', { subject: 'the domain list', signal });
+          return this.api.parse(z.array(z.object({ fqdn: z.string() })), res).map((d) => d.fqdn);
+        },
       },
-    });
+    }));
   }
 
   /** The RRset of one type of a name (none when there is none): a PUT of its path replaces it, keeping its TTL. */

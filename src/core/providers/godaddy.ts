@@ -24,13 +24,14 @@ import { z } from 'zod';
 import { DdnsError, fatal, say } from '../errors';
 import {
   checkSettings,
-  DomainList,
+  type DomainList,
   type JsonResponse,
   requiredText,
   TokenApi,
   tokenSetting,
-  WholeSets,
   type WholeSet,
+  WholeSets,
+  withDomains,
   zoneFields,
   zoneSettingsShape,
 } from './kit';
@@ -63,35 +64,37 @@ class GodaddyProvider extends WholeSets implements DnsProvider {
     env: ProviderEnv,
   ) {
     super('GoDaddy');
-    this.api = new TokenApi({
-      name: 'GoDaddy',
-      code: 'godaddy',
-      base: s.endpoint ?? GODADDY_ENDPOINT,
-      token: s.password,
-      authorization: (secret) => `sso-key ${s.apiKey}:${secret}`,
-      env,
-      tokenHint: TOKEN_HINT,
-      forbiddenScope: 'account',
-      said: (json) => {
-        const e = ApiError.safeParse(json);
-        return e.success ? `${e.data.code}: ${e.data.message ?? ''}` : undefined;
+    ({ api: this.api, domains: this.domains } = withDomains(
+      (onFailure) =>
+        new TokenApi({
+          name: 'GoDaddy',
+          code: 'godaddy',
+          base: s.endpoint ?? GODADDY_ENDPOINT,
+          token: s.password,
+          authorization: (secret) => `sso-key ${s.apiKey}:${secret}`,
+          env,
+          tokenHint: TOKEN_HINT,
+          forbiddenScope: 'account',
+          said: (json) => {
+            const e = ApiError.safeParse(json);
+            return e.success ? `${e.data.code}: ${e.data.message ?? ''}` : undefined;
+          },
+          rateLimitWaitMs: (res) => {
+            const wait = z.object({ retryAfterSec: z.number() }).safeParse(res.json);
+            return wait.success ? wait.data.retryAfterSec * 1000 : 60_000;
+          },
+          onFailure,
+        }),
+      {
+        fixed: s.domain,
+        account: say('godaddy.any_domain', 'any domain of this GoDaddy account'),
+        hint: say('godaddy.check_domain', 'check the name, or that the domain is at GoDaddy'),
+        read: async (signal) => {
+          const res = await this.call('GET', '/domains?statuses=ACTIVE&limit=1000', 'the domain list', signal);
+          return this.api.parse(z.array(z.object({ domain: z.string() })), res).map((d) => d.domain);
+        },
       },
-      rateLimitWaitMs: (res) => {
-        const wait = z.object({ retryAfterSec: z.number() }).safeParse(res.json);
-        return wait.success ? wait.data.retryAfterSec * 1000 : 60_000;
-      },
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('godaddy.any_domain', 'any domain of this GoDaddy account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(host, where, say('godaddy.check_domain', 'check the name, or that the domain is at GoDaddy')),
-      read: async (signal) => {
-        const res = await this.call('GET', '/domains?statuses=ACTIVE&limit=1000', 'the domain list', signal);
-        return this.api.parse(z.array(z.object({ domain: z.string() })), res).map((d) => d.domain);
-      },
-    });
+    ));
   }
 
   /** The record set of one type of a name (empty when there is none): a PUT of its path replaces it, keeping its TTL. */

@@ -27,16 +27,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { say, transient } from '../errors';
 import type { Family } from '../address';
 import {
+  accountZoneApi,
   bearerTokenSetting,
   checkSettings,
-  DomainList,
+  type DomainList,
   eachRecord,
   holdOnly,
   type JsonResponse,
   quoteTxt,
   rateLimitResetWait,
   recordType,
-  TokenApi,
+  type TokenApi,
   unquoteTxt,
   zoneFields,
   zoneSettingsShape,
@@ -86,12 +87,10 @@ class HetznerProvider implements DnsProvider {
     private readonly s: HetznerSettings,
     env: ProviderEnv,
   ) {
-    this.api = new TokenApi({
+    ({ api: this.api, domains: this.zones } = accountZoneApi(s, env, {
       name: 'Hetzner',
       code: 'hetzner',
-      base: s.endpoint ?? HETZNER_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: HETZNER_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
       said: (json) => {
@@ -99,19 +98,15 @@ class HetznerProvider implements DnsProvider {
         return e.success ? `${e.data.error.code}: ${e.data.error.message}` : undefined;
       },
       rateLimitWaitMs: (res) => rateLimitResetWait(res, 60_000),
-      onFailure: (res) => res.status === 404 && this.zones.forget(),
-    });
-    this.zones = new DomainList({
-      fixed: s.domain,
-      account: say('hetzner.any_zone', 'any zone of this Hetzner project'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('hetzner.check_project', 'check the name, and that the token is the one of the project holding the zone'),
+      domains: {
+        account: say('hetzner.any_zone', 'any zone of this Hetzner project'),
+        hint: say(
+          'hetzner.check_project',
+          'check the name, and that the token is the one of the project holding the zone',
         ),
-      read: (signal) => this.projectZones(signal),
-    });
+        read: (signal) => this.projectZones(signal),
+      },
+    }));
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {

@@ -78,7 +78,7 @@ class IonosProvider implements DnsProvider {
     private readonly s: IonosSettings,
     env: ProviderEnv,
   ) {
-    const c = withDomains(
+    ({ api: this.api, domains: this.zones } = withDomains(
       (onFailure) =>
         new OAuthApi(staticKey(s.password), {
           name: 'IONOS',
@@ -99,9 +99,7 @@ class IonosProvider implements DnsProvider {
         hint: say('ionos.check_domain', 'check the name, or add the domain at IONOS'),
         read: (signal) => this.readZones(signal),
       },
-    );
-    this.api = c.api;
-    this.zones = c.domains;
+    ));
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {

@@ -45,35 +45,66 @@ export function choiceField(
   return { key, label, kind: 'select', options: list, default: list[0].value, help };
 }
 
+/** A zone API's client (TokenApi, OAuthApi…): its error for a name in none of the account's domains. */
+interface NotOwning {
+  notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError;
+}
+
 /**
- * A zone API's client (TokenApi, OAuthApi…) and the account's domains, wired together: `client`
- * gets the `onFailure` that forgets the domains when the API answers 404 (a domain removed since:
- * they are read again for the next name), and a name in none of them is the client's `notOwned`
- * error with `hint`.
+ * A zone API's client and the account's domains (`list` makes them, given the error of a name in
+ * none of them), wired together: `client` gets the `onFailure` that forgets the domains when the
+ * API answers 404 (a domain removed since: they are read again for the next name), and a name in
+ * none of them is the client's `notOwned` error with `hint`.
  */
-export function withDomains<
-  A extends { notOwned(host: string, where: string | Sentence, hint: string | Sentence): DdnsError },
->(
+function wiredDomains<A extends NotOwning, L extends { forget(): void }>(
   client: (onFailure: (res: JsonResponse) => void) => A,
-  o: {
-    fixed?: string;
-    /** The account's domains in words, e.g. "any zone of this IONOS account". */
-    account: string | Sentence;
-    /** What to do about a name in none of them. */
-    hint: string | Sentence;
-    read(signal?: AbortSignal): Promise<string[]>;
-  },
-): { api: A; domains: DomainList } {
-  const domains: DomainList = new DomainList({
-    fixed: o.fixed,
-    account: o.account,
-    notOwned: (host, where) => api.notOwned(host, where, o.hint),
-    read: o.read,
-  });
+  hint: string | Sentence,
+  list: (notOwned: (host: string, where: string | Sentence) => DdnsError) => L,
+): { api: A; domains: L } {
+  const domains = list((host, where) => api.notOwned(host, where, hint));
   const api = client((res) => {
     if (res.status === 404) domains.forget();
   });
   return { api, domains };
+}
+
+/** What a zone API's domains are, in words, and where they come from. */
+interface DomainsOptions<D> {
+  /** The account's domains in words, e.g. "any zone of this IONOS account". */
+  account: string | Sentence;
+  /** What to do about a name in none of them. */
+  hint: string | Sentence;
+  read(signal?: AbortSignal): Promise<D[]>;
+}
+
+/**
+ * A zone API's client (TokenApi, OAuthApi…) and the account's domains (a DomainList; `fixed`, the
+ * account's domain setting, is then the only one), wired together (`wiredDomains`).
+ */
+export function withDomains<A extends NotOwning>(
+  client: (onFailure: (res: JsonResponse) => void) => A,
+  o: DomainsOptions<string> & { fixed?: string },
+): { api: A; domains: DomainList } {
+  return wiredDomains(
+    client,
+    o.hint,
+    (notOwned) => new DomainList({ fixed: o.fixed, account: o.account, notOwned, read: o.read }),
+  );
+}
+
+/**
+ * `withDomains` for an API that keeps domains by id (a DomainIds; `only`, the account's domain
+ * setting, is then the only one kept, its id read all the same).
+ */
+export function withDomainIds<A extends NotOwning, I>(
+  client: (onFailure: (res: JsonResponse) => void) => A,
+  o: DomainsOptions<{ name: string; id: I }> & { only?: string },
+): { api: A; domains: DomainIds<I> } {
+  return wiredDomains(
+    client,
+    o.hint,
+    (notOwned) => new DomainIds<I>({ only: o.only, account: o.account, notOwned, read: o.read }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,6 +782,31 @@ export interface TokenApiOptions {
 export function rateLimitResetWait(res: Pick<HttpResponse, 'headers'>, fallbackMs: number, now = Date.now()): number {
   const reset = Number(res.headers['ratelimit-reset']);
   return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : fallbackMs;
+}
+
+/**
+ * TokenApi's options for an account whose settings hold the token and the API address override
+ * (`endpoint`: the provider's own address, used when the account sets none).
+ */
+export type AccountApiOptions = Omit<TokenApiOptions, 'base' | 'token' | 'env'> & { endpoint: string };
+
+/** The TokenApi of an account: its token, and its API address (the override, else the provider's own). */
+export function accountApi(s: { token: string; endpoint?: string }, env: ProviderEnv, o: AccountApiOptions): TokenApi {
+  const { endpoint, ...api } = o;
+  return new TokenApi({ ...api, base: s.endpoint ?? endpoint, token: s.token, env });
+}
+
+/**
+ * An account's TokenApi (`accountApi`) and its domains (`withDomains`: forgotten on a 404; the
+ * account's domain setting, when set, is the only one).
+ */
+export function accountZoneApi(
+  s: { token: string; endpoint?: string; domain?: string },
+  env: ProviderEnv,
+  o: Omit<AccountApiOptions, 'onFailure'> & { domains: DomainsOptions<string> },
+): { api: TokenApi; domains: DomainList } {
+  const { domains, ...api } = o;
+  return withDomains((onFailure) => accountApi(s, env, { ...api, onFailure }), { ...domains, fixed: s.domain });
 }
 
 /** One client of a token-authenticated JSON API: requests, answer schemas and failures in the kit's words. */

@@ -17,14 +17,16 @@
 import { z } from 'zod';
 import { fatal, say } from '../errors';
 import {
+  accountApi,
+  apiEndpoint,
   checkSettings,
+  type DomainList,
   excerpt,
   optionalDomain,
+  type TokenApi,
   tokenScheme,
   ttlSetting,
-  DomainList,
-  TokenApi,
-  apiEndpoint,
+  withDomains,
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -59,33 +61,30 @@ class NjallaProvider extends RecordsById<NjallaRecord> {
     env: ProviderEnv,
   ) {
     super();
-    this.api = new TokenApi({
-      name: 'Njalla',
-      code: 'njalla',
-      base: s.endpoint ?? NJALLA_ENDPOINT,
-      token: s.token,
-      authorization: TOKEN.authorization,
-      env,
-      tokenHint: TOKEN_HINT,
-      forbiddenScope: 'account',
-      said: (json) => rpcError(json)?.message,
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('njalla.any_domain', 'any domain this Njalla token can manage'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('njalla.check_token', 'check the name, and that the token covers the domain'),
-        ),
-      read: async (signal) => {
-        const r = await this.rpc('list-domains', {}, 'the domain list', signal);
-        return this.api
-          .parse(z.object({ domains: z.array(z.object({ name: z.string() })) }), r)
-          .domains.map((d) => d.name);
+    // Njalla answers every call HTTP 200, its errors inside: the domains are not forgotten on a 404.
+    ({ api: this.api, domains: this.domains } = withDomains(
+      () =>
+        accountApi(s, env, {
+          name: 'Njalla',
+          code: 'njalla',
+          endpoint: NJALLA_ENDPOINT,
+          authorization: TOKEN.authorization,
+          tokenHint: TOKEN_HINT,
+          forbiddenScope: 'account',
+          said: (json) => rpcError(json)?.message,
+        }),
+      {
+        fixed: s.domain,
+        account: say('njalla.any_domain', 'any domain this Njalla token can manage'),
+        hint: say('njalla.check_token', 'check the name, and that the token covers the domain'),
+        read: async (signal) => {
+          const r = await this.rpc('list-domains', {}, 'the domain list', signal);
+          return this.api
+            .parse(z.object({ domains: z.array(z.object({ name: z.string() })) }), r)
+            .domains.map((d) => d.name);
+        },
       },
-    });
+    ));
   }
 
   protected content(r: NjallaRecord): string {

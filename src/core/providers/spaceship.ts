@@ -76,7 +76,7 @@ class SpaceshipProvider implements DnsProvider {
     private readonly s: SpaceshipSettings,
     env: ProviderEnv,
   ) {
-    const c = withDomains(
+    ({ api: this.api, domains: this.domains } = withDomains(
       (onFailure) =>
         new OAuthApi(staticKey(s.password), {
           name: 'Spaceship',
@@ -103,9 +103,7 @@ class SpaceshipProvider implements DnsProvider {
         read: async (signal) =>
           (await this.pages(z.object({ name: z.string() }), '/domains', 'the domain list', signal)).map((d) => d.name),
       },
-    );
-    this.api = c.api;
-    this.domains = c.domains;
+    ));
   }
 
   setAddresses(call: ProviderCall): Promise<RecordResult[]> {

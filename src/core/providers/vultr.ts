@@ -19,15 +19,14 @@
 import { z } from 'zod';
 import { say } from '../errors';
 import {
+  accountZoneApi,
   bearerTokenSetting,
   checkSettings,
-  optionalDomain,
+  type DomainList,
   quoteTxt,
-  ttlSetting,
+  type TokenApi,
   unquoteTxt,
-  DomainList,
-  TokenApi,
-  apiEndpoint,
+  zoneSettingsShape,
 } from './kit';
 import { createTtl, RecordsById, saidField, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -41,9 +40,7 @@ const TOKEN_HINT = say(
 
 export const vultrSettings = z.object({
   token: bearerTokenSetting(phrase('vultr.enter_vultr_api_key', 'Enter the Vultr API key.')),
-  domain: optionalDomain(),
-  ttl: ttlSetting('Vultr', 30, 86_400, 300),
-  endpoint: apiEndpoint(),
+  ...zoneSettingsShape('Vultr', { min: 30, max: 86_400, def: 300 }),
 });
 export type VultrSettings = z.infer<typeof vultrSettings>;
 
@@ -62,31 +59,22 @@ class VultrProvider extends RecordsById<VultrRecord> {
     env: ProviderEnv,
   ) {
     super();
-    this.api = new TokenApi({
+    ({ api: this.api, domains: this.domains } = accountZoneApi(s, env, {
       name: 'Vultr',
       code: 'vultr',
-      base: s.endpoint ?? VULTR_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: VULTR_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
       said: saidField('error'),
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainList({
-      fixed: s.domain,
-      account: say('vultr.any_domain', 'any domain of this Vultr account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('vultr.check_domain', 'add the domain under Network › DNS, or check the name'),
-        ),
-      read: async (signal) =>
-        (await this.pages('/domains', 'domains', z.object({ domain: z.string() }), 'the domain list', signal)).map(
-          (d) => d.domain,
-        ),
-    });
+      domains: {
+        account: say('vultr.any_domain', 'any domain of this Vultr account'),
+        hint: say('vultr.check_domain', 'add the domain under Network › DNS, or check the name'),
+        read: async (signal) =>
+          (await this.pages('/domains', 'domains', z.object({ domain: z.string() }), 'the domain list', signal)).map(
+            (d) => d.domain,
+          ),
+      },
+    }));
   }
 
   protected content(r: VultrRecord): string {
