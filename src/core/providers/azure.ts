@@ -28,7 +28,7 @@ import { z } from 'zod';
 import { fatal, say, transient } from '../errors';
 import {
   checkSettings,
-  DomainList,
+  type DomainList,
   type JsonResponse,
   optionalDomain,
   optionalEndpoint,
@@ -37,9 +37,10 @@ import {
   WholeSets,
   type WholeSet,
   apiEndpoint,
+  withDomains,
 } from './kit';
 import { createTtl } from './kit-rest2';
-import { OAuthApi, OAuthToken } from './oauth';
+import { oauthApi, type OAuthApi } from './oauth';
 import { addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
@@ -135,45 +136,40 @@ class AzureProvider extends WholeSets implements DnsProvider {
   ) {
     super('Azure DNS');
     const endpoint = (s.endpoint ?? AZURE_ENDPOINT).replace(/\/+$/, '');
-    const token = new OAuthToken({
-      name: 'Azure',
-      code: 'azure',
-      url: `${(s.authorityHost ?? AZURE_LOGIN).replace(/\/+$/, '')}/${encodeURIComponent(s.tenant)}/oauth2/v2.0/token`,
-      env,
-      hint: HINT,
-      secrets: [s.password],
-      form: () => ({
-        grant_type: 'client_credentials',
-        client_id: s.clientId,
-        client_secret: s.password,
-        scope: `${new URL(endpoint).origin}/.default`,
-      }),
-    });
     this.group = `/subscriptions/${s.subscriptionId}/resourceGroups/${encodeURIComponent(s.resourceGroup)}/providers/Microsoft.Network/dnsZones`;
-    this.api = new OAuthApi(token, {
-      name: 'Azure DNS',
-      code: 'azure',
-      base: endpoint,
-      env,
-      tokenHint: HINT,
-      forbiddenScope: 'host',
-      said: (json) => {
-        const e = ApiError.safeParse(json);
-        return e.success ? `${e.data.error.code}: ${e.data.error.message ?? ''}` : undefined;
+    ({ api: this.api, domains: this.zones } = withDomains(
+      (onFailure) =>
+        oauthApi({
+          name: 'Azure DNS',
+          code: 'azure',
+          base: endpoint,
+          env,
+          hint: HINT,
+          token: {
+            name: 'Azure',
+            url: `${(s.authorityHost ?? AZURE_LOGIN).replace(/\/+$/, '')}/${encodeURIComponent(s.tenant)}/oauth2/v2.0/token`,
+            secrets: [s.password],
+            form: () => ({
+              grant_type: 'client_credentials',
+              client_id: s.clientId,
+              client_secret: s.password,
+              scope: `${new URL(endpoint).origin}/.default`,
+            }),
+          },
+          forbiddenScope: 'host',
+          said: (json) => {
+            const e = ApiError.safeParse(json);
+            return e.success ? `${e.data.error.code}: ${e.data.error.message ?? ''}` : undefined;
+          },
+          onFailure,
+        }),
+      {
+        fixed: s.zone,
+        account: say('azure.any_zone', 'any DNS zone of the resource group __group__', { group: s.resourceGroup }),
+        hint: say('azure.check_group', 'check the name and the resource group, or set the zone'),
+        read: (signal) => this.readZones(signal),
       },
-      onFailure: (res) => res.status === 404 && this.zones.forget(),
-    });
-    this.zones = new DomainList({
-      fixed: s.zone,
-      account: say('azure.any_zone', 'any DNS zone of the resource group __group__', { group: s.resourceGroup }),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('azure.check_group', 'check the name and the resource group, or set the zone'),
-        ),
-      read: (signal) => this.readZones(signal),
-    });
+    ));
   }
 
   /** A name's set of one type; a new set gets the account's TTL (60 s for an ACME TXT value). */

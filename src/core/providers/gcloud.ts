@@ -28,16 +28,17 @@ import { say } from '../errors';
 import {
   blankToUndefined,
   checkSettings,
-  DomainIds,
+  type DomainIds,
   optionalEndpoint,
   tokenSetting,
   ttlSetting,
   WholeSets,
   type WholeSet,
   apiEndpoint,
+  withDomainIds,
 } from './kit';
 import { createTtl } from './kit-rest2';
-import { OAuthApi, OAuthToken } from './oauth';
+import { oauthApi, type OAuthApi } from './oauth';
 import { signJwtRs256 } from './signing';
 import { addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
@@ -132,41 +133,39 @@ class GcloudProvider extends WholeSets implements DnsProvider {
     this.key = readKey(s.password)!;
     this.project = s.project ?? this.key.project_id ?? '';
     const url = s.tokenEndpoint ?? GOOGLE_TOKEN_URI;
-    const token = new OAuthToken({
-      name: 'Google Cloud DNS',
-      code: 'gcloud',
-      url,
-      env,
-      hint: KEY_HINT,
-      secrets: [s.password, this.key.private_key, this.key.private_key_id ?? ''],
-      form: () => {
-        const iat = Math.floor(Date.now() / 1000);
-        const claims = { iss: this.key.client_email, scope: SCOPE, aud: url, iat, exp: iat + 3600 };
-        return {
-          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-          assertion: signJwtRs256(claims, this.key.private_key, this.key.private_key_id),
-        };
+    ({ api: this.api, domains: this.zones } = withDomainIds(
+      (onFailure) =>
+        oauthApi({
+          name: 'Google Cloud DNS',
+          code: 'gcloud',
+          base: s.endpoint ?? GCLOUD_ENDPOINT,
+          env,
+          hint: KEY_HINT,
+          token: {
+            url,
+            secrets: [s.password, this.key.private_key, this.key.private_key_id ?? ''],
+            form: () => {
+              const iat = Math.floor(Date.now() / 1000);
+              const claims = { iss: this.key.client_email, scope: SCOPE, aud: url, iat, exp: iat + 3600 };
+              return {
+                grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+                assertion: signJwtRs256(claims, this.key.private_key, this.key.private_key_id),
+              };
+            },
+          },
+          forbiddenScope: 'host',
+          said: (json) => {
+            const e = ApiError.safeParse(json);
+            return e.success ? e.data.error.message : undefined;
+          },
+          onFailure,
+        }),
+      {
+        account: say('gcloud.any_zone', 'any managed zone of the project __project__', { project: this.project }),
+        hint: say('gcloud.check_project', 'check the name and the project, or set the zone'),
+        read: (signal) => this.readZones(signal),
       },
-    });
-    this.api = new OAuthApi(token, {
-      name: 'Google Cloud DNS',
-      code: 'gcloud',
-      base: s.endpoint ?? GCLOUD_ENDPOINT,
-      env,
-      tokenHint: KEY_HINT,
-      forbiddenScope: 'host',
-      said: (json) => {
-        const e = ApiError.safeParse(json);
-        return e.success ? e.data.error.message : undefined;
-      },
-      onFailure: (res) => res.status === 404 && this.zones.forget(),
-    });
-    this.zones = new DomainIds({
-      account: say('gcloud.any_zone', 'any managed zone of the project __project__', { project: this.project }),
-      notOwned: (host, where) =>
-        this.api.notOwned(host, where, say('gcloud.check_project', 'check the name and the project, or set the zone')),
-      read: (signal) => this.readZones(signal),
-    });
+    ));
   }
 
   /**

@@ -28,7 +28,8 @@ import {
   zoneCandidates,
   zoneFields,
   zoneSettingsShape,
-  TokenApi,
+  type TokenApi,
+  accountApi,
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -75,12 +76,10 @@ class InfomaniakProvider extends RecordsById<IkRecord> {
     env: ProviderEnv,
   ) {
     super();
-    this.api = new TokenApi({
+    this.api = accountApi(s, env, {
       name: 'Infomaniak',
       code: 'infomaniak',
-      base: s.endpoint ?? INFOMANIAK_ENDPOINT,
-      token: s.token,
-      env,
+      endpoint: INFOMANIAK_ENDPOINT,
       tokenHint: TOKEN_HINT,
       forbiddenScope: 'account',
       said: (json) => {

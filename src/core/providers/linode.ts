@@ -22,7 +22,17 @@
  */
 import { z } from 'zod';
 import { say } from '../errors';
-import { bearerTokenSetting, checkSettings, optionalDomain, ttlSetting, DomainIds, TokenApi, apiEndpoint } from './kit';
+import {
+  bearerTokenSetting,
+  checkSettings,
+  optionalDomain,
+  ttlSetting,
+  type DomainIds,
+  type TokenApi,
+  apiEndpoint,
+  accountApi,
+  withDomainIds,
+} from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
@@ -58,39 +68,35 @@ class LinodeProvider extends RecordsById<LinodeRecord> {
     env: ProviderEnv,
   ) {
     super();
-    this.api = new TokenApi({
-      name: 'Linode',
-      code: 'linode',
-      base: s.endpoint ?? LINODE_ENDPOINT,
-      token: s.token,
-      env,
-      tokenHint: TOKEN_HINT,
-      forbiddenScope: 'account',
-      said: (json) => {
-        const e = ApiErrors.safeParse(json);
-        return e.success
-          ? e.data.errors.map((x) => (x.field ? `${x.field}: ${x.reason}` : x.reason)).join('; ')
-          : undefined;
+    ({ api: this.api, domains: this.domains } = withDomainIds(
+      (onFailure) =>
+        accountApi(s, env, {
+          name: 'Linode',
+          code: 'linode',
+          endpoint: LINODE_ENDPOINT,
+          tokenHint: TOKEN_HINT,
+          forbiddenScope: 'account',
+          said: (json) => {
+            const e = ApiErrors.safeParse(json);
+            return e.success
+              ? e.data.errors.map((x) => (x.field ? `${x.field}: ${x.reason}` : x.reason)).join('; ')
+              : undefined;
+          },
+          onFailure,
+        }),
+      {
+        only: s.domain,
+        account: s.domain
+          ? say('kit.account_domain', "the account's domain __domain__", { domain: s.domain })
+          : say('linode.any_domain', 'any domain of this Linode account'),
+        hint: say('linode.check_domain', 'add the domain in the Linode DNS Manager, or check the name'),
+        read: async (signal) =>
+          (await this.pages('/domains', LinodeDomain, 'the domain list', signal)).map((d) => ({
+            name: d.domain,
+            id: d.id,
+          })),
       },
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainIds({
-      only: s.domain,
-      account: s.domain
-        ? say('kit.account_domain', "the account's domain __domain__", { domain: s.domain })
-        : say('linode.any_domain', 'any domain of this Linode account'),
-      notOwned: (host, where) =>
-        this.api.notOwned(
-          host,
-          where,
-          say('linode.check_domain', 'add the domain in the Linode DNS Manager, or check the name'),
-        ),
-      read: async (signal) =>
-        (await this.pages('/domains', LinodeDomain, 'the domain list', signal)).map((d) => ({
-          name: d.domain,
-          id: d.id,
-        })),
-    });
+    ));
   }
 
   protected content(r: LinodeRecord): string {

@@ -194,3 +194,19 @@ export class OAuthApi {
     return notOwnedError(this.token.redactor, `${this.o.code}_not_owned`, host, where, hint);
   }
 }
+
+/**
+ * The API of a provider that signs in with OAuth and the token it is called with, alike in code,
+ * environment and hint (what the user does about refused credentials or rights): `token` says how
+ * the token is asked for (its `name` in messages, default the API's).
+ */
+export function oauthApi(
+  o: Omit<OAuthApiOptions, 'tokenHint'> & {
+    hint: string | Sentence;
+    token: Pick<OAuthTokenOptions, 'url' | 'form' | 'secrets'> & { name?: string };
+  },
+): OAuthApi {
+  const { hint, token, ...api } = o;
+  const source = new OAuthToken({ name: api.name, code: api.code, env: api.env, hint, ...token });
+  return new OAuthApi(source, { ...api, tokenHint: hint });
+}

@@ -29,10 +29,11 @@ import {
   tokenSetting,
   ttlSetting,
   blankToUndefined,
-  DomainIds,
+  type DomainIds,
   TokenApi,
   WholeSets,
   type WholeSet,
+  withDomainIds,
 } from './kit';
 import { saidField } from './kit-rest2';
 import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
@@ -77,30 +78,32 @@ class PowerdnsProvider extends WholeSets implements DnsProvider {
   ) {
     super('PowerDNS', 'quoted');
     const root = s.endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-    this.api = new TokenApi({
-      name: 'PowerDNS',
-      code: 'powerdns',
-      base: `${root}/api/v1/servers/${encodeURIComponent(s.serverId)}`,
-      header: 'x-api-key',
-      token: s.token,
-      env,
-      tokenHint: KEY_HINT,
-      forbiddenScope: 'account',
-      said: saidField('error'),
-      onFailure: (res) => res.status === 404 && this.domains.forget(),
-    });
-    this.domains = new DomainIds({
-      only: s.domain,
-      account: s.domain
-        ? say('powerdns.the_zone', 'the zone __zone__', { zone: s.domain })
-        : say('powerdns.any_zone', 'any zone of PowerDNS server __server__', { server: s.serverId }),
-      notOwned: (host, where) =>
-        this.api.notOwned(host, where, say('powerdns.check_zone', 'create the zone on the server, or check the name')),
-      read: async (signal) => {
-        const res = await this.api.call('GET', '/zones', { subject: 'the zone list', signal });
-        return this.api.parse(z.array(z.object({ id: z.string(), name: z.string() })), res);
+    ({ api: this.api, domains: this.domains } = withDomainIds(
+      (onFailure) =>
+        new TokenApi({
+          name: 'PowerDNS',
+          code: 'powerdns',
+          base: `${root}/api/v1/servers/${encodeURIComponent(s.serverId)}`,
+          header: 'x-api-key',
+          token: s.token,
+          env,
+          tokenHint: KEY_HINT,
+          forbiddenScope: 'account',
+          said: saidField('error'),
+          onFailure,
+        }),
+      {
+        only: s.domain,
+        account: s.domain
+          ? say('powerdns.the_zone', 'the zone __zone__', { zone: s.domain })
+          : say('powerdns.any_zone', 'any zone of PowerDNS server __server__', { server: s.serverId }),
+        hint: say('powerdns.check_zone', 'create the zone on the server, or check the name'),
+        read: async (signal) => {
+          const res = await this.api.call('GET', '/zones', { subject: 'the zone list', signal });
+          return this.api.parse(z.array(z.object({ id: z.string(), name: z.string() })), res);
+        },
       },
-    });
+    ));
   }
 
   /**
