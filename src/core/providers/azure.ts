@@ -31,17 +31,13 @@ import {
   type DomainList,
   type JsonResponse,
   optionalDomain,
-  optionalEndpoint,
   tokenSetting,
-  ttlSetting,
   WholeSets,
   type WholeSet,
-  apiEndpoint,
   withDomains,
 } from './kit';
 import { createTtl } from './kit-rest2';
-import { oauthApi, type OAuthApi } from './oauth';
-import { addressField, ttlField } from './rrset';
+import { oauthAccount, oauthApi, type OAuthApi } from './oauth';
 import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
@@ -62,6 +58,20 @@ const uuid = (what: string) =>
       phrase('azure.guid', 'The __what__ is a GUID.', { what }),
     );
 
+/** The TTL, the API address (Resource Manager) and the login address (Entra ID) of another cloud. */
+const account = oauthAccount({
+  provider: 'Azure DNS',
+  maxTtl: 2_147_483_647,
+  api: { url: AZURE_ENDPOINT, help: 'Leave empty for Azure itself (another cloud: its Resource Manager address).' },
+  signIn: {
+    key: 'authorityHost',
+    label: 'Login address',
+    url: AZURE_LOGIN,
+    help: 'Leave empty for Azure itself (another cloud: its Entra ID login address).',
+    error: phrase('azure.login_address_must_http', 'The login address must be an http:// or https:// URL.'),
+  },
+});
+
 export const azureSettings = z.object({
   tenant: z
     .string({ error: phrase('azure.enter_tenant_directory_id', 'Enter the tenant (directory) id.') })
@@ -81,11 +91,7 @@ export const azureSettings = z.object({
       phrase('azure.resource_group_name_letters', 'The resource group is a name of letters, digits, - _ . ( ).'),
     ),
   zone: optionalDomain(),
-  ttl: ttlSetting('Azure DNS', 1, 2_147_483_647, 300),
-  endpoint: apiEndpoint(),
-  authorityHost: optionalEndpoint(
-    phrase('azure.login_address_must_http', 'The login address must be an http:// or https:// URL.'),
-  ),
+  ...account.shape,
 });
 export type AzureSettings = z.infer<typeof azureSettings>;
 
@@ -135,7 +141,8 @@ class AzureProvider extends WholeSets implements DnsProvider {
     env: ProviderEnv,
   ) {
     super('Azure DNS');
-    const endpoint = (s.endpoint ?? AZURE_ENDPOINT).replace(/\/+$/, '');
+    const urls = account.urls(s);
+    const endpoint = urls.api.replace(/\/+$/, '');
     this.group = `/subscriptions/${s.subscriptionId}/resourceGroups/${encodeURIComponent(s.resourceGroup)}/providers/Microsoft.Network/dnsZones`;
     ({ api: this.api, domains: this.zones } = withDomains(
       (onFailure) =>
@@ -147,7 +154,7 @@ class AzureProvider extends WholeSets implements DnsProvider {
           hint: HINT,
           token: {
             name: 'Azure',
-            url: `${(s.authorityHost ?? AZURE_LOGIN).replace(/\/+$/, '')}/${encodeURIComponent(s.tenant)}/oauth2/v2.0/token`,
+            url: `${urls.signIn.replace(/\/+$/, '')}/${encodeURIComponent(s.tenant)}/oauth2/v2.0/token`,
             secrets: [s.password],
             form: () => ({
               grant_type: 'client_credentials',
@@ -315,19 +322,7 @@ export const definition: ProviderDefinition<typeof azureSettings> = {
       placeholder: 'example.com',
       help: 'Optional: the DNS zone. Left empty, it is found from the resource group\u2019s zones.',
     },
-    ttlField(300),
-    addressField(
-      'endpoint',
-      'API address',
-      AZURE_ENDPOINT,
-      'Leave empty for Azure itself (another cloud: its Resource Manager address).',
-    ),
-    addressField(
-      'authorityHost',
-      'Login address',
-      AZURE_LOGIN,
-      'Leave empty for Azure itself (another cloud: its Entra ID login address).',
-    ),
+    ...account.fields,
   ],
   txt: true,
   group: 'cloud',

@@ -29,18 +29,14 @@ import {
   blankToUndefined,
   checkSettings,
   type DomainIds,
-  optionalEndpoint,
   tokenSetting,
-  ttlSetting,
   WholeSets,
   type WholeSet,
-  apiEndpoint,
   withDomainIds,
 } from './kit';
 import { createTtl } from './kit-rest2';
-import { oauthApi, type OAuthApi } from './oauth';
+import { oauthAccount, oauthApi, type OAuthApi } from './oauth';
 import { signJwtRs256 } from './signing';
-import { addressField, ttlField } from './rrset';
 import type { DnsProvider, ProviderDefinition, ProviderEnv } from './types';
 import { phrase } from '../said';
 
@@ -72,6 +68,20 @@ const readKey = (s: string): ServiceAccount | undefined => {
 const optionalName = (re: RegExp, message: string) =>
   z.preprocess(blankToUndefined, z.string().trim().regex(re, message).optional());
 
+/** The TTL and the API and token addresses (for testing). */
+const account = oauthAccount({
+  provider: 'Google Cloud DNS',
+  maxTtl: 86_400 * 7,
+  api: { url: GCLOUD_ENDPOINT, help: 'Leave empty for Google itself; change only for testing.' },
+  signIn: {
+    key: 'tokenEndpoint',
+    label: 'Token address',
+    url: GOOGLE_TOKEN_URI,
+    help: 'Leave empty for Google itself; change only for testing.',
+    error: phrase('gcloud.token_address_must_http', 'The token address must be an http:// or https:// URL.'),
+  },
+});
+
 export const gcloudSettings = z
   .object({
     password: tokenSetting(
@@ -91,11 +101,7 @@ export const gcloudSettings = z
       /^[a-z][a-z0-9-]{0,62}$/,
       phrase('gcloud.zone_cloud_dns_name', 'The zone is its Cloud DNS name, such as example-com.'),
     ),
-    ttl: ttlSetting('Google Cloud DNS', 1, 86_400 * 7, 300),
-    endpoint: apiEndpoint(),
-    tokenEndpoint: optionalEndpoint(
-      phrase('gcloud.token_address_must_http', 'The token address must be an http:// or https:// URL.'),
-    ),
+    ...account.shape,
   })
   .refine((s) => s.project !== undefined || readKey(s.password)?.project_id !== undefined, {
     message: phrase('gcloud.enter_project_id_key', 'Enter the project id (the key names none).'),
@@ -132,13 +138,13 @@ class GcloudProvider extends WholeSets implements DnsProvider {
     super('Google Cloud DNS', 'quoted');
     this.key = readKey(s.password)!;
     this.project = s.project ?? this.key.project_id ?? '';
-    const url = s.tokenEndpoint ?? GOOGLE_TOKEN_URI;
+    const { api: base, signIn: url } = account.urls(s);
     ({ api: this.api, domains: this.zones } = withDomainIds(
       (onFailure) =>
         oauthApi({
           name: 'Google Cloud DNS',
           code: 'gcloud',
-          base: s.endpoint ?? GCLOUD_ENDPOINT,
+          base,
           env,
           hint: KEY_HINT,
           token: {
@@ -240,14 +246,7 @@ export const definition: ProviderDefinition<typeof gcloudSettings> = {
       placeholder: 'example-com',
       help: 'Optional: the zone\u2019s name in Cloud DNS (not its domain). Left empty, it is found from the project\u2019s zones.',
     },
-    ttlField(300),
-    addressField('endpoint', 'API address', GCLOUD_ENDPOINT, 'Leave empty for Google itself; change only for testing.'),
-    addressField(
-      'tokenEndpoint',
-      'Token address',
-      GOOGLE_TOKEN_URI,
-      'Leave empty for Google itself; change only for testing.',
-    ),
+    ...account.fields,
   ],
   txt: true,
   group: 'cloud',

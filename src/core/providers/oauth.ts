@@ -4,12 +4,23 @@
  * answer `{access_token, expires_in, token_type}` kept until a minute before it expires. An error
  * answer `{error, error_description}` (RFC 6749 §5.2) is the credentials' fault: fatal for the
  * account, with the provider's hint; 429, 5xx and answers that are not JSON are transient.
+ * `oauthApi` builds such a provider's API with its token, `oauthAccount` its TTL and address settings.
  */
 import { z } from 'zod';
 import { fatal, say, type DdnsError, type Sentence } from '../errors';
 import { Redactor } from '../redact';
-import { jsonRequest, type JsonResponse, notJsonFault, notOwnedError, restFailure } from './kit';
-import type { ProviderEnv } from './types';
+import {
+  apiEndpoint,
+  jsonRequest,
+  type JsonResponse,
+  notJsonFault,
+  notOwnedError,
+  optionalEndpoint,
+  restFailure,
+  ttlSetting,
+} from './kit';
+import { addressField, ttlField } from './rrset';
+import type { ProviderEnv, ProviderField } from './types';
 
 const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().optional() });
 const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
@@ -209,4 +220,33 @@ export function oauthApi(
   const { hint, token, ...api } = o;
   const source = new OAuthToken({ name: api.name, code: api.code, env: api.env, hint, ...token });
   return new OAuthApi(source, { ...api, tokenHint: hint });
+}
+
+/**
+ * What the account of an OAuth zone provider (Azure DNS, Google Cloud DNS) has besides its
+ * credentials and zone, from one description: the TTL of the records it creates (1 s to `maxTtl`,
+ * 300 by default), the API address and the sign-in address (setting `signIn.key`: a login host or a
+ * token URL), each empty for the provider's own. `shape` is their settings, `fields` their dialog
+ * fields, `urls` an account's addresses with the provider's own for those left empty.
+ */
+export function oauthAccount<K extends string>(o: {
+  provider: string;
+  maxTtl: number;
+  api: { url: string; help: string };
+  signIn: { key: K; label: string; url: string; help: string; error: string };
+}) {
+  const signIn = { [o.signIn.key]: optionalEndpoint(o.signIn.error) } as Record<K, ReturnType<typeof optionalEndpoint>>;
+  const fields: ProviderField[] = [
+    ttlField(300),
+    addressField('endpoint', 'API address', o.api.url, o.api.help),
+    addressField(o.signIn.key, o.signIn.label, o.signIn.url, o.signIn.help),
+  ];
+  return {
+    shape: { ttl: ttlSetting(o.provider, 1, o.maxTtl, 300), endpoint: apiEndpoint(), ...signIn },
+    fields,
+    urls: (s: { endpoint?: string } & Partial<Record<K, string>>) => ({
+      api: s.endpoint ?? o.api.url,
+      signIn: s[o.signIn.key] ?? o.signIn.url,
+    }),
+  };
 }
