@@ -4,7 +4,8 @@
  * - TXT (every provider with `definition.txt`; the server holds another TXT value at the name):
  *   setTxt twice makes one record of its own value, deleteTxt takes away only that value;
  * - addresses (the providers that edit a record in place; the server holds an A record of its own
- *   TTL at the name): an update keeps the record's TTL, and the same addresses again write nothing.
+ *   TTL at the name): an update keeps the record's TTL, and the same addresses again write nothing;
+ *   `keptTtlRecords` is what a server of single records starts with for it.
  */
 import assert from 'node:assert/strict';
 import type { DnsProvider, RecordResult } from '../../src/core/providers/types';
@@ -25,6 +26,20 @@ export async function checkOwnTxt(
 
 type Addresses = { ipv4?: string; ipv6?: string };
 const BOTH: Addresses = { ipv4: '203.0.113.7', ipv6: '2001:db8::7' };
+
+/**
+ * What a server that keeps records one by one holds at the name before `checkKeptTtl`, in its own
+ * form (`a` makes an A record, given its TTL or none for the server's default): an A of its own TTL
+ * (`keptTtl`: the update keeps it), a second A (the update removes it) and `other`, a record of
+ * another type (left alone).
+ */
+export function keptTtlRecords<R>(
+  keptTtl: number,
+  a: (address: string, ttl: { ttl?: number }) => NoInfer<R>,
+  other: NoInfer<R>,
+): R[] {
+  return [a('192.0.2.1', { ttl: keptTtl }), a('192.0.2.2', {}), other];
+}
 
 /**
  * Setting A and AAAA updates both: the A holds the new address with its own TTL (`keptTtl`), the new

@@ -15,7 +15,7 @@ import { definition } from '../../../src/core/providers/infomaniak';
 import type { DnsProvider } from '../../../src/core/providers/types';
 import { startInfomaniak, type InfomaniakContract } from '../../support/contracts/infomaniak';
 import { withServer } from '../../support/http-server';
-import { checkKeptTtl, checkOwnTxt } from '../../support/own-txt';
+import { checkKeptTtl, checkOwnTxt, keptTtlRecords } from '../../support/own-txt';
 
 after(closeHttpPools);
 
@@ -37,11 +37,11 @@ test('an edit keeps the record\u2019s TTL; a duplicate A goes; the apex is "@"; 
     startInfomaniak({
       token: TOKEN,
       domains: {
-        'example.com': [
-          { type: 'A', source: '@', target: '192.0.2.1', ttl: 7200 },
-          { type: 'A', source: '@', target: '192.0.2.2' },
-          { type: 'MX', source: '@', target: '10 mail.example.com' },
-        ],
+        'example.com': keptTtlRecords(7200, (target, ttl) => ({ type: 'A', source: '@', target, ...ttl }), {
+          type: 'MX',
+          source: '@',
+          target: '10 mail.example.com',
+        }),
       },
     }),
     (ik) =>

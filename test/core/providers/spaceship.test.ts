@@ -13,7 +13,7 @@ import { definition } from '../../../src/core/providers/spaceship';
 import type { DnsProvider } from '../../../src/core/providers/types';
 import { startSpaceship, type SpaceshipContract } from '../../support/contracts/spaceship';
 import { withServer } from '../../support/http-server';
-import { checkKeptTtl } from '../../support/own-txt';
+import { checkKeptTtl, keptTtlRecords } from '../../support/own-txt';
 
 after(closeHttpPools);
 
@@ -39,11 +39,11 @@ test('a changed address is the new record put with the old TTL and the old one d
       key: KEY,
       secret: SECRET,
       domains: {
-        'example.com': [
-          { type: 'A', name: 'home', address: '192.0.2.1', ttl: 600 },
-          { type: 'A', name: 'home', address: '192.0.2.2' },
-          { type: 'TXT', name: 'home', value: 'v=spf1 -all' },
-        ],
+        'example.com': keptTtlRecords(600, (address, ttl) => ({ type: 'A', name: 'home', address, ...ttl }), {
+          type: 'TXT',
+          name: 'home',
+          value: 'v=spf1 -all',
+        }),
       },
     }),
     (sp) =>
