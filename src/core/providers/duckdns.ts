@@ -120,17 +120,14 @@ class DuckDnsProvider implements DnsProvider {
   readonly id = 'duckdns';
   readonly maxHostsPerCall = 1;
   readonly txtSerialised = true;
-  private readonly token: string;
-  private readonly base: string;
   private readonly redactor: Redactor;
 
   constructor(
-    settings: DuckDnsSettings,
+    /** As parsed by `duckdnsSettings`: the token is trimmed and checked there, once. */
+    private readonly s: DuckDnsSettings,
     private readonly env: ProviderEnv,
   ) {
-    this.token = settings.token.trim();
-    this.base = settings.endpoint || DUCKDNS_ENDPOINT;
-    this.redactor = new Redactor([this.token]);
+    this.redactor = new Redactor([s.token]);
   }
 
   async setAddresses(call: ProviderCall): Promise<RecordResult[]> {
@@ -145,7 +142,7 @@ class DuckDnsProvider implements DnsProvider {
         for (const family of families) results.push(failed(hostname, family, error));
         continue;
       }
-      const params: Record<string, string> = { domains: name.sub, token: this.token };
+      const params: Record<string, string> = { domains: name.sub, token: this.s.token };
       if (addresses.ipv4) params.ip = addresses.ipv4;
       if (addresses.ipv6) params.ipv6 = addresses.ipv6;
       params.verbose = 'true';
@@ -172,7 +169,7 @@ class DuckDnsProvider implements DnsProvider {
         'invalid_txt',
       );
     }
-    const params: Record<string, string> = { domains: n.sub, token: this.token, txt: value };
+    const params: Record<string, string> = { domains: n.sub, token: this.s.token, txt: value };
     if (clear) params.clear = 'true';
     const res = await this.get(params, signal);
     const first = firstLine(res.body, this.redactor);
@@ -181,7 +178,7 @@ class DuckDnsProvider implements DnsProvider {
   }
 
   private async get(params: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
-    const u = updateUrl(this.base);
+    const u = updateUrl(this.s.endpoint || DUCKDNS_ENDPOINT);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
     return providerRequest(
       { redactor: this.redactor, env: this.env, maxBodyBytes: MAX_BODY },
