@@ -14,9 +14,9 @@ import { packPackage } from '../test/support/packed';
 import { startPebble } from '../test/support/pebble';
 import { selfSignedCertificate } from '../test/support/openssl';
 import { oursFlows, routerPush } from './clients';
-import { startNodeRed, type BenchNodeRed } from './node-red';
+import { fullGcFlow, startNodeRed, type BenchNodeRed } from './node-red';
 import { IpService } from './servers';
-import { log, median, onCleanup, rssBytes, sleep, tempDir } from './util';
+import { log, median, onCleanup, rssBytes, rssParts, sleep, tempDir, type RssParts } from './util';
 
 export interface MemoryFigures {
   aloneMb: number[];
@@ -24,6 +24,8 @@ export interface MemoryFigures {
   coreIdleMb: number[];
   withMb: number[];
   marginalMb: number;
+  /** Where each process's RSS lies when the idle samples were taken (alone, with, core). */
+  idleParts: Array<RssParts | null>;
   afterChanges: {
     changes: number;
     answered: number;
@@ -32,7 +34,14 @@ export interface MemoryFigures {
     /** Node-RED without the package after the same requests through core nodes, and ours minus it. */
     coreMb: number[];
     marginalVsCoreMb: number;
+    parts: Array<RssParts | null>;
   }[];
+  /**
+   * After the last changes, once every process has run a full garbage collection (V8 keeps its
+   * grown young generation and the garbage of a burst until a collection of its own choosing):
+   * RSS of alone, with, core (MB) and where it lies. What the package still holds then is retained.
+   */
+  afterFullGc: { mb: number[]; parts: Array<RssParts | null> };
 }
 
 const mb = (b: number | null) => (b === null ? NaN : b / 1e6);
@@ -116,15 +125,16 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
   );
   for (const n of flows) if (n.type !== 'tab' && n.type !== 'ddns-account') Object.assign(n, { x: 100, y: 100 });
 
-  const alone = await startNodeRed('Node-RED alone', { withPackage: false });
+  const alone = await startNodeRed('Node-RED alone', { withPackage: false, fullGc: true });
   onCleanup('Node-RED alone', () => alone.stop());
-  const core = await startNodeRed('Node-RED, core nodes', { withPackage: false });
+  const core = await startNodeRed('Node-RED, core nodes', { withPackage: false, fullGc: true });
   onCleanup('Node-RED, core nodes', () => core.stop());
-  const ours = await startNodeRed('Node-RED + packed package', { withPackage: false, packed: tgz });
+  const ours = await startNodeRed('Node-RED + packed package', { withPackage: false, packed: tgz, fullGc: true });
   onCleanup('Node-RED + packed package', () => ours.stop());
-  await ours.deploy(flows);
-  await alone.deploy([{ id: 'bench-tab', type: 'tab', label: 'bench' }]);
-  await core.deploy(coreFlow(`${push.path}/nic/update`, ipService.url(ip)));
+  // each process also gets the bench's full-GC endpoint (the same three core nodes in each)
+  await ours.deploy([...flows, ...fullGcFlow('bench-tab')]);
+  await alone.deploy([{ id: 'bench-tab', type: 'tab', label: 'bench' }, ...fullGcFlow('bench-tab')]);
+  await core.deploy([...coreFlow(`${push.path}/nic/update`, ipService.url(ip)), ...fullGcFlow('bench-tab')]);
   log(`memory: both deployed; idle ${o.idleMs / 1000} s`);
   await sleep(o.idleMs);
   const both: Array<[string, BenchNodeRed]> = [
@@ -133,6 +143,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     ['core', core],
   ];
   const [a, w, c] = await samples(both, 3, 5_000);
+  const idleParts = both.map(([, p]) => rssParts(p.proc.pid));
   // The lower of the two processes without the package: one of them often still holds start-up
   // memory V8 has not given back (seen: 112 against 87 MB); the lower baseline never flatters.
   const marginal = median(w) - Math.min(median(a), median(c));
@@ -152,6 +163,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     }
     await sleep(10_000);
     const [a2, w2, c2] = await samples(both, 3, 5_000);
+    const parts = both.map(([, p]) => rssParts(p.proc.pid));
     afterChanges.push({
       changes: done,
       answered,
@@ -159,12 +171,21 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
       marginalMb: median(w2) - median(a2),
       coreMb: c2,
       marginalVsCoreMb: median(w2) - median(c2),
+      parts,
     });
     log(
       `memory: after ${done} changes (${answered} answered good/nochg; ${((Date.now() - t0) / 1000).toFixed(0)} s) with ${w2.map((x) => x.toFixed(1)).join('/')} MB`,
     );
   }
-  return { aloneMb: a, coreIdleMb: c, withMb: w, marginalMb: marginal, afterChanges };
+  // last, so that it changes none of the figures above
+  for (const [, p] of both) await p.fullGc();
+  await sleep(5_000);
+  const afterFullGc = {
+    mb: both.map(([, p]) => mb(rssBytes(p.proc.pid))),
+    parts: both.map(([, p]) => rssParts(p.proc.pid)),
+  };
+  log(`memory: after a full GC: ${afterFullGc.mb.map((x) => x.toFixed(1)).join(' / ')} MB (alone / with / core)`);
+  return { aloneMb: a, coreIdleMb: c, withMb: w, marginalMb: marginal, idleParts, afterChanges, afterFullGc };
 }
 
 /** The same traffic through core nodes: the router's request → the what's-my-IP URL → its answer sent back. */
@@ -216,5 +237,26 @@ export function memoryReport(f: MemoryFigures): string {
         ),
       ];
     }),
+    `| then a full GC in each process (alone / with / core); retained by the changes = with after it − with idle (not a goal) | ${f.afterFullGc.mb.map((x) => x.toFixed(1)).join(' / ')} | ${(f.afterFullGc.mb[1] - median(f.withMb)).toFixed(1)} | |`,
+    '',
+    "Where the RSS lies (MB, /proc/PID/smaps): malloc heaps of threads other than the main one (V8's compilers,",
+    "libuv's pool; glibc keeps what they free resident), the main malloc heap, other anonymous memory (V8's heap",
+    'pages, code), mapped files.',
+    '',
+    '| when | process | thread arenas | main malloc | other anonymous | files |',
+    '|---|---|---|---|---|---|',
+    ...partsRows('idle', f.idleParts),
+    ...f.afterChanges.flatMap((c) => partsRows(`after ${c.changes} changes`, c.parts)),
+    ...partsRows('then a full GC', f.afterFullGc.parts),
   ].join('\n');
+}
+
+function partsRows(when: string, parts: Array<RssParts | null>): string[] {
+  const mbOf = (b: number) => (b / 1e6).toFixed(1);
+  return ['alone', 'with the package', 'core-nodes flow'].map((label, k) => {
+    const p = parts[k];
+    return p
+      ? `| ${when} | ${label} | ${mbOf(p.threadArenas)} | ${mbOf(p.mainMalloc)} | ${mbOf(p.anon)} | ${mbOf(p.files)} |`
+      : `| ${when} | ${label} | – | – | – | – |`;
+  });
 }

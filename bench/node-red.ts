@@ -21,7 +21,36 @@ export interface BenchNodeRed {
   proc: Managed;
   /** POST /flows (full deployment), credentials inline in the nodes. */
   deploy(flows: object[]): Promise<void>;
+  /**
+   * Only when started with `fullGc` and with `fullGcFlow()` deployed: a full garbage collection
+   * (twice), then answers.
+   */
+  fullGc(): Promise<void>;
   stop(): Promise<void>;
+}
+
+const FULL_GC_PATH = '/bench/full-gc';
+
+/**
+ * The bench's own endpoint for a full garbage collection (`GET /bench/full-gc`): http in → a
+ * function that calls the process's gc (handed in by the settings) → http response. Deployed in
+ * every process the memory bench compares, so that each carries the same three core nodes.
+ */
+export function fullGcFlow(z: string): object[] {
+  return [
+    { id: `${z}-gc-in`, type: 'http in', z, url: FULL_GC_PATH, method: 'get', x: 100, y: 300, wires: [[`${z}-gc-fn`]] },
+    {
+      id: `${z}-gc-fn`,
+      type: 'function',
+      z,
+      func: "global.get('benchFullGc')();\nmsg.payload = 'done';\nreturn msg;",
+      outputs: 1,
+      x: 300,
+      y: 300,
+      wires: [[`${z}-gc-out`]],
+    },
+    { id: `${z}-gc-out`, type: 'http response', z, x: 500, y: 300, wires: [] },
+  ];
 }
 
 /**
@@ -30,7 +59,7 @@ export interface BenchNodeRed {
  */
 export async function startNodeRed(
   name: string,
-  opts: { withPackage: boolean; packed?: string },
+  opts: { withPackage: boolean; packed?: string; fullGc?: boolean },
 ): Promise<BenchNodeRed> {
   const userDir = tempDir('nr');
   const port = await freePort();
@@ -48,11 +77,22 @@ export async function startNodeRed(
     editorTheme: { tours: false, projects: { enabled: false } },
     logging: { console: { level: 'warn', metrics: false, audit: false } },
   };
-  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  // fullGc: the process runs with --expose-gc and hands gc to fullGcFlow()'s function node
+  const gcContext = opts.fullGc
+    ? 'module.exports.functionGlobalContext = { benchFullGc: () => { global.gc(); global.gc(); } };\n'
+    : '';
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n${gcContext}`);
   const proc = launch(
     name,
     process.execPath,
-    [join(NODE_RED_PATH, 'red.js'), '-u', userDir, '-s', join(userDir, 'settings.js')],
+    [
+      ...(opts.fullGc ? ['--expose-gc'] : []),
+      join(NODE_RED_PATH, 'red.js'),
+      '-u',
+      userDir,
+      '-s',
+      join(userDir, 'settings.js'),
+    ],
     {
       env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
     },
@@ -85,6 +125,10 @@ export async function startNodeRed(
       });
       if (res.status !== 204 && res.status !== 200)
         throw new Error(`${name}: deploy answered ${res.status}: ${await res.text()}`);
+    },
+    fullGc: async () => {
+      const res = await fetch(`${url}${FULL_GC_PATH}`);
+      if (res.status !== 200) throw new Error(`${name}: ${FULL_GC_PATH} answered ${res.status}: ${await res.text()}`);
     },
     stop: () => proc.stop(10_000),
   };

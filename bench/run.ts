@@ -26,6 +26,7 @@ import { checkEnvironment, describeMachine, describeMissing } from './env';
 import { REPO_ROOT, startNodeRed } from './node-red';
 import { certHeadline, certSection, renderReport, scaleHeadline, scaleSection } from './report';
 import { measureScale } from './scale';
+import { httpArenaReport, measureHttpArena } from './http-arena';
 import { measureMemory, memoryReport } from './memory';
 import { DnsProxy, countHolding, preset } from './dns-relay';
 import { ROUTER_START, routerUnavailable, startRouterClient, type RouterClient } from './router';
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       // 1,000 changes take about a minute: the quick run makes them too
       args.quick ? { idleMs: 30_000, changes: [1000] } : { idleMs: 120_000, changes: [50, 1000] },
     );
-    process.stdout.write(`${memoryReport(f)}\n`);
+    process.stdout.write(`${memoryReport(f)}\n\n${httpArenaReport(measureHttpArena())}\n`);
     await cleanupAll();
     return;
   }

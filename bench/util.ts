@@ -216,6 +216,46 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
+/**
+ * A process's resident memory by where it lies (/proc/PID/smaps), in bytes: `threadArenas`, the
+ * malloc heaps of threads other than the main one (glibc maps each at a 64 MiB boundary; V8's
+ * compiler threads and libuv's pool allocate there, and what they free stays resident until the
+ * top of the heap is free); `mainMalloc`, the main thread's malloc heap (`[heap]`); `anon`, other
+ * anonymous memory (V8's heap pages, code, stacks); `files`, mapped files (node, libraries).
+ */
+export interface RssParts {
+  threadArenas: number;
+  mainMalloc: number;
+  anon: number;
+  files: number;
+}
+
+export function rssParts(pid: number): RssParts | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const parts: RssParts = { threadArenas: 0, mainMalloc: 0, anon: 0, files: 0 };
+  let where: keyof RssParts = 'anon';
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const [start, end, perms, name] = [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`), m[3], m[4]];
+      const arena = 64n << 20n;
+      if (name === '[heap]') where = 'mainMalloc';
+      else if (name && !name.startsWith('[')) where = 'files';
+      else if (!name && perms === 'rw-p' && start % arena === 0n && end - start <= arena) where = 'threadArenas';
+      else where = 'anon';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) parts[where] += Number(r[1]) * 1024;
+  }
+  return parts;
+}
+
 export interface Listening {
   port: number;
   /** Close the server and every open connection. */
