@@ -59,25 +59,27 @@ export function canonicalName(name: string): string {
 export function encodeName(name: string): Buffer {
   const n = name.trim().replace(/\.$/, '');
   if (n === '') return Buffer.from([0]);
-  const parts: Buffer[] = [];
+  // one buffer: a length byte before each label where the text has its dot, and the final zero
+  const out = Buffer.allocUnsafe(Buffer.byteLength(n, 'utf8') + 2);
+  let at = 0;
   for (const label of n.split('.')) {
-    const b = Buffer.from(label, 'utf8');
-    if (b.length === 0)
+    const len = out.write(label, at + 1, 'utf8');
+    if (len === 0)
       throw badInput(
         say('dns.name_empty_label', '"__name__" is not a valid DNS name (empty label)', { name }),
         'invalid_name',
       );
-    if (b.length > 63)
+    if (len > 63)
       throw badInput(
         say('dns.name_long_label', '"__name__" is not a valid DNS name (a label is longer than 63 characters)', {
           name,
         }),
         'invalid_name',
       );
-    parts.push(Buffer.from([b.length]), b);
+    out[at] = len;
+    at += len + 1;
   }
-  parts.push(Buffer.from([0]));
-  const out = Buffer.concat(parts);
+  out[at] = 0;
   if (out.length > 255)
     throw badInput(
       say('dns.name_too_long', '"__name__" is not a valid DNS name (longer than 255 bytes)', { name }),

@@ -119,7 +119,8 @@ export function encodeRdata(type: UpdateType, data: string): Buffer {
 
 /** A record before its owner name is placed in the message. */
 interface Rr {
-  name: string;
+  /** The owner name's wire form (validated). */
+  wire: Buffer;
   rest: Buffer;
 }
 
@@ -129,9 +130,11 @@ function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffe
   head.writeUInt16BE(klass, 2);
   head.writeUInt32BE(ttl >>> 0, 4);
   head.writeUInt16BE(rdata.length, 8);
-  encodeName(name); // validates
-  return { name, rest: Buffer.concat([head, rdata]) };
+  return { wire: encodeName(name), rest: Buffer.concat([head, rdata]) };
 }
+
+const ZERO = Buffer.from([0]);
+const asciiLower = (t: string) => t.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 
 /** Writes a message front to back, owner names compressed against the names already written. */
 class MessageWriter {
@@ -145,21 +148,24 @@ class MessageWriter {
   }
 
   name(name: string): void {
-    const wire = encodeName(name);
-    const labels: Buffer[] = [];
-    for (let i = 0; wire[i] !== 0; i += wire[i] + 1) labels.push(wire.subarray(i, i + wire[i] + 1));
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = Buffer.concat(labels.slice(i)).toString('latin1').toLowerCase();
+    this.wireName(encodeName(name));
+  }
+
+  /** A name in wire form; the key of a suffix is its bytes with ASCII letters in lower case (RFC 4343). */
+  private wireName(wire: Buffer): void {
+    const text = asciiLower(wire.toString('latin1'));
+    for (let i = 0; wire[i] !== 0; i += wire[i] + 1) {
+      const suffix = text.slice(i);
       const at = this.suffixes.get(suffix);
       if (at !== undefined) return this.put(u16(0xc000 | at));
       if (this.length < 0x4000) this.suffixes.set(suffix, this.length);
-      this.put(labels[i]);
+      this.put(wire.subarray(i, i + wire[i] + 1));
     }
-    this.put(Buffer.from([0]));
+    this.put(ZERO);
   }
 
   record(r: Rr): void {
-    this.name(r.name);
+    this.wireName(r.wire);
     this.put(r.rest);
   }
 

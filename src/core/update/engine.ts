@@ -404,8 +404,14 @@ export class UpdateEngine {
       const ms = this.clock.now() - t0;
       let anyOk = false;
       let lastErr: DdnsError | undefined;
+      // the provider's answer by name and family, the first for each (one pass: a call can hold 1,000 names)
+      const answered = new Map<string, RecordResult>();
+      for (const x of answer) {
+        const k = `${answerName(x.hostname)}|${x.family}`;
+        if (!answered.has(k)) answered.set(k, x);
+      }
       for (const r of live) {
-        const a = answer.find((x) => sameName(x.hostname, r.hostname) && x.family === r.family);
+        const a = answered.get(`${r.hostname}|${r.family}`);
         if (!a) {
           lastErr = this.clean(
             transient(
@@ -893,8 +899,9 @@ export class UpdateEngine {
 const iso = (ms: number) =>
   new Date(Number.isFinite(ms) ? Math.min(Math.max(ms, -8.64e15), 8.64e15) : 8.64e15).toISOString();
 
-function sameName(a: string, b: string): boolean {
-  return a.trim().toLowerCase().replace(/\.$/, '') === b;
+/** A name as the provider's answer gives it, in the form the engine keeps (trimmed, lower case, no final dot). */
+function answerName(a: string): string {
+  return a.trim().toLowerCase().replace(/\.$/, '');
 }
 
 /** A stop holds the record: its pending write waits for the stop to be lifted, keeping a retry time. */
