@@ -19,7 +19,7 @@
  * The editor gets the providers' field descriptions from GET /ddns/providers (never a secret).
  */
 import { z } from 'zod';
-import { DdnsError, badInput, say, toDdnsError } from '../core/errors';
+import { badInput, say, toDdnsError } from '../core/errors';
 import { registerAcmedns } from '../core/providers/acmedns';
 import { providerById, type ProviderDefinition } from '../core/providers/registry';
 import { SECRET_KEYS, type DnsProvider } from '../core/providers/types';
@@ -220,7 +220,7 @@ export = function register(RED: Red): void {
             redact: (t) => node.redactor.text(t),
           });
         } catch (e) {
-          const msg = e instanceof DdnsError ? spokenError(e) : e instanceof Error ? e.message : String(e);
+          const msg = spokenError(e);
           const text = spoken(
             say('node.account_setup_failed', 'The __label__ account could not be set up: __failure__', {
               label: def.label,
