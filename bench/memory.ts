@@ -143,7 +143,8 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     ['core', core],
   ];
   const [a, w, c] = await samples(both, 3, 5_000);
-  const idleParts = both.map(([, p]) => rssParts(p.proc.pid));
+  const partsOfAll = () => both.map(([, p]) => rssParts(p.proc.pid));
+  const idleParts = partsOfAll();
   // The lower of the two processes without the package: one of them often still holds start-up
   // memory V8 has not given back (seen: 112 against 87 MB); the lower baseline never flatters.
   const marginal = median(w) - Math.min(median(a), median(c));
@@ -163,7 +164,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     }
     await sleep(10_000);
     const [a2, w2, c2] = await samples(both, 3, 5_000);
-    const parts = both.map(([, p]) => rssParts(p.proc.pid));
+    const parts = partsOfAll();
     afterChanges.push({
       changes: done,
       answered,
@@ -182,7 +183,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
   await sleep(5_000);
   const afterFullGc = {
     mb: both.map(([, p]) => mb(rssBytes(p.proc.pid))),
-    parts: both.map(([, p]) => rssParts(p.proc.pid)),
+    parts: partsOfAll(),
   };
   log(`memory: after a full GC: ${afterFullGc.mb.map((x) => x.toFixed(1)).join(' / ')} MB (alone / with / core)`);
   return { aloneMb: a, coreIdleMb: c, withMb: w, marginalMb: marginal, idleParts, afterChanges, afterFullGc };

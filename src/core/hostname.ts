@@ -21,6 +21,14 @@ export type Hostname = string & { readonly [hostnameBrand]: true };
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * The form two DNS names are compared in, without checking either: trimmed, lower case, no final
+ * dot (a name as an API or a provider's answer gives it, against a parsed Hostname or a domain).
+ */
+export function nameKey(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, '');
+}
+
 /** The normalised name, or why it is not a usable host name. */
 export function normaliseHostname(
   input: string,

@@ -18,7 +18,7 @@ import { DdnsError, badInput, english, fatal, say, toDdnsError, transient, type 
 import { excerpt, httpRequest, parseRetryAfter, type HttpRequest, type HttpResponse } from '../http';
 import { Redactor } from '../redact';
 import { parseAddress, type Family, type Ip } from '../address';
-import type { Hostname } from '../hostname';
+import { nameKey, type Hostname } from '../hostname';
 import { Ledger, ledger } from './ledger';
 import type { ProviderCall, ProviderEnv, ProviderField, RecordResult } from './types';
 import { phrase } from '../said';
@@ -907,7 +907,7 @@ export class DomainList {
 
   /** The domain of `name` and the name relative to it (`''` for the apex); fatal (host) when none. */
   async require(name: string, signal?: AbortSignal): Promise<{ domain: string; sub: string }> {
-    const host = name.toLowerCase().replace(/\.$/, '');
+    const host = nameKey(name);
     if (this.o.fixed) {
       const sub = relativeName(host, this.o.fixed);
       if (sub === undefined)
@@ -920,7 +920,7 @@ export class DomainList {
     const find = () => zoneCandidates(host).find((c) => this.domains?.includes(c));
     let domain = find();
     if (!domain) {
-      this.domains = (await this.o.read(signal)).map((d) => d.toLowerCase().replace(/\.$/, ''));
+      this.domains = (await this.o.read(signal)).map(nameKey);
       domain = find();
     }
     if (!domain) throw this.o.notOwned(host, this.o.account);
@@ -1048,7 +1048,7 @@ export class DomainIds<I> {
       read: async (signal) => {
         const found = await o.read(signal);
         this.ids.clear();
-        for (const d of found) this.ids.set(d.name.toLowerCase().replace(/\.$/, ''), d.id);
+        for (const d of found) this.ids.set(nameKey(d.name), d.id);
         return [...this.ids.keys()].filter((d) => !o.only || d === o.only);
       },
     });

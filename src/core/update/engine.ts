@@ -5,7 +5,7 @@
  */
 import { DdnsError, english, say, toDdnsError, transient, type Sentence } from '../errors';
 import { parsePublishable, type AddressSet, type Family, type Ip } from '../address';
-import { normaliseHostname, type Hostname } from '../hostname';
+import { nameKey, normaliseHostname, type Hostname } from '../hostname';
 import type { DnsProvider, RecordResult } from '../providers/types';
 import { Redactor } from '../redact';
 import { failureSaid } from '../said';
@@ -131,8 +131,7 @@ export class UpdateEngine {
     this.sched = new Scheduler({
       clock: this.clock,
       run: () => this.runDue(),
-      onError: (e) =>
-        this.warn(say('update.auto_failed', 'automatic update failed: __error__', { error: failureSaid(e) })),
+      onError: (e) => this.autoFailed(e),
       onStopped: () =>
         new DdnsError('input', say('update.engine_stopped', 'The update engine is stopped.'), { code: 'stopped' }),
     });
@@ -407,7 +406,7 @@ export class UpdateEngine {
       // the provider's answer by name and family, the first for each (one pass: a call can hold 1,000 names)
       const answered = new Map<string, RecordResult>();
       for (const x of answer) {
-        const k = `${answerName(x.hostname)}|${x.family}`;
+        const k = `${nameKey(x.hostname)}|${x.family}`;
         if (!answered.has(k)) answered.set(k, x);
       }
       for (const r of live) {
@@ -741,9 +740,7 @@ export class UpdateEngine {
       this.arm();
       await this.persist();
       if (results.length && !this.stopped) this.opts.onResults?.(results);
-    }).catch((e) =>
-      this.warn(say('update.auto_failed', 'automatic update failed: __error__', { error: failureSaid(e) })),
-    );
+    }).catch((e) => this.autoFailed(e));
   }
 
   // ---------------------------------------------------------------- state
@@ -884,6 +881,11 @@ export class UpdateEngine {
     }
   }
 
+  /** A write the engine made on its own (a retry, a delayed write) failed outside of any result. */
+  private autoFailed(e: unknown): void {
+    this.warn(say('update.auto_failed', 'automatic update failed: __error__', { error: failureSaid(e) }));
+  }
+
   private warn(said: Sentence): void {
     if (this.stopped) return;
     const clean = this.redactor.sentence(said);
@@ -898,11 +900,6 @@ export class UpdateEngine {
 /** An ISO time; a time beyond what Date can show (never expected: waits are clamped) shows as the latest one. */
 const iso = (ms: number) =>
   new Date(Number.isFinite(ms) ? Math.min(Math.max(ms, -8.64e15), 8.64e15) : 8.64e15).toISOString();
-
-/** A name as the provider's answer gives it, in the form the engine keeps (trimmed, lower case, no final dot). */
-function answerName(a: string): string {
-  return a.trim().toLowerCase().replace(/\.$/, '');
-}
 
 /** A stop holds the record: its pending write waits for the stop to be lifted, keeping a retry time. */
 function hold(r: Rec): void {
