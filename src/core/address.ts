@@ -141,7 +141,26 @@ export function parseAddress(
   return null;
 }
 
+/**
+ * What `text` is (see `Classification`). Each change of address asks this several times of the same
+ * text (the detector's answers, the engine's input, the msg), so the answers for the last texts are
+ * kept: the same frozen object each time, not a new parse, sentence and copy per question.
+ */
 export function classify(text: string): Classification {
+  const known = classified.get(text);
+  if (known) return known;
+  const c = Object.freeze(classifyNew(text));
+  if (text.length > 64) return c; // no address is this long: not worth keeping (nor an answer's garbage)
+  if (classified.size >= CLASSIFIED_KEPT) classified.delete(classified.keys().next().value as string);
+  classified.set(text, c);
+  return c;
+}
+
+/** How many texts `classify` keeps the answer of (the oldest is dropped first). */
+const CLASSIFIED_KEPT = 64;
+const classified = new Map<string, Classification>();
+
+function classifyNew(text: string): Classification {
   const parsed = parseAddress(text);
   if (!parsed) {
     const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;

@@ -47,10 +47,55 @@ export function catalog(
 ): (key: string, fallback?: string, subs?: Record<string, unknown>) => string {
   runtime = RED;
   return (key, fallback, subs) => {
-    const v = RED._(`${type}.${key}`, subs);
+    const v = translated(RED, `${type}.${key}`, subs);
     return fallback !== undefined && (!v || v === `${type}.${key}`) ? fallback : v;
   };
 }
+
+/**
+ * `RED._(key, subs)`, each catalog text looked up once (`textOf`) and its values put in at each
+ * call (`filled`). i18next's lookup and interpolation allocate some kB per call, and every change
+ * of address says the same sentences again (status lines, results). `count` and `context` choose
+ * among a text's forms in i18next: a call with either goes to i18next every time.
+ */
+function translated(RED: Red, key: string, subs?: Record<string, unknown>): string {
+  const names = subs ? Object.keys(subs) : [];
+  if (pickFormBy(names)) return RED._(key, subs);
+  const text = textOf(RED, key, names);
+  return text === null ? key : filled(text, names, subs ?? {});
+}
+
+const pickFormBy = (names: readonly string[]) => names.includes('count') || names.includes('context');
+
+/**
+ * The catalog text of `key` with a mark in place of each of the values `names`, or null when the
+ * catalogs have no text for it (in English the core's sentences have none: the code holds their
+ * English), asked of i18next once per runtime. The runtime loads a node set's catalogs before its
+ * nodes run.
+ */
+function textOf(RED: Red, key: string, names: readonly string[]): string | null {
+  let texts = TEXTS.get(RED);
+  if (!texts) TEXTS.set(RED, (texts = new Map()));
+  const id = `${key}\n${names.join(',')}`;
+  let text = texts.get(id);
+  if (text === undefined) {
+    text = RED._(key, Object.fromEntries(names.map((n, i) => [n, `\uE000${i}\uE001`])));
+    if (!text || text === key || text.endsWith(key.slice(key.indexOf(':') + 1))) text = null;
+    texts.set(id, text);
+  }
+  return text;
+}
+
+/** `text` with its marks replaced by the values, as i18next does with Node-RED's `escapeValue: false`: as they are, `null` and `undefined` as nothing. */
+const filled = (text: string, names: readonly string[], subs: Record<string, unknown>) =>
+  text.replace(MARK, (_, i: string) => {
+    const v = subs[names[Number(i)]];
+    return v === null || v === undefined ? '' : String(v);
+  });
+
+/** Each runtime's catalog texts with marks in place of their values, or null: no text (see `textOf`). */
+const TEXTS = new WeakMap<Red, Map<string, string | null>>();
+const MARK = /\uE000(\d+)\uE001/g;
 
 /** The runtime the catalogs come from (set by `catalog()`; one runtime per process). */
 let runtime: Red | undefined;
@@ -73,9 +118,20 @@ export const sentenceKey = (key: string): string =>
  * no text for it (or no runtime is loaded).
  */
 export function spoken(s: Sentence): string {
+  return inLanguage(s) ?? english(s);
+}
+
+/** A core sentence from the runtime's catalogs, or undefined when they have no text for it. */
+function inLanguage(s: Sentence): string | undefined {
+  if (!runtime) return undefined;
   const full = sentenceKey(s.key);
-  const v = runtime?._(full, flatParams(s, spoken));
-  return v && v !== full && !v.endsWith(`core.${s.key}`) ? v : english(s);
+  const names = Object.keys(s.params);
+  if (pickFormBy(names)) {
+    const v = runtime._(full, flatParams(s, spoken));
+    return v && v !== full && !v.endsWith(`core.${s.key}`) ? v : undefined;
+  }
+  const text = textOf(runtime, full, names);
+  return text === null ? undefined : filled(text, names, flatParams(s, spoken));
 }
 
 /**
@@ -101,7 +157,8 @@ export function spokenText(text: string): string {
 export function relocalized(s: Sentence, text: string): string {
   const en = english(s);
   if (!text.startsWith(en)) return text;
-  return spoken(s) + text.slice(en.length);
+  const said = inLanguage(s);
+  return said === undefined ? text : said + text.slice(en.length);
 }
 
 /**

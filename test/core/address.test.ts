@@ -35,6 +35,20 @@ test('classify: a parsed address carries its family and class; text that is none
   assert.deepEqual([bad.family, bad.class, bad.address], [null, 'invalid', 'nonsense']);
 });
 
+test('classify: the same text asked again gets the same frozen answer; a long text is not kept', () => {
+  const a = classify(' 203.0.113.9 ');
+  assert.equal(classify(' 203.0.113.9 '), a);
+  assert.ok(Object.isFrozen(a));
+  assert.deepEqual({ ...a }, { address: '203.0.113.9', family: 'ipv4', class: 'documentation', reason: a.reason });
+  assert.equal(a.said?.key, 'address.is', 'the sentence is kept (not enumerable)');
+  const long = 'x'.repeat(65);
+  assert.notEqual(classify(long), classify(long));
+  assert.equal(classify(long).class, 'invalid');
+  // more texts than are kept: each still classified right
+  for (let i = 0; i < 200; i++) assert.equal(classify(`198.51.100.${i}`).address, `198.51.100.${i}`);
+  assert.equal(classify(' 203.0.113.9 ').address, '203.0.113.9');
+});
+
 test('parsePublishable: non-public accepted, unspecified refused, family checked, text only', () => {
   const p = parsePublishable(' 192.168.1.10 ', 'ipv4');
   assert.deepEqual(p, {

@@ -9,7 +9,8 @@ import { test } from '../support/suite';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/node-red';
-import { catalog, spokenText } from '../../src/nodes/adapter';
+import { catalog, spoken, spokenText } from '../../src/nodes/adapter';
+import { say, type SentenceValue } from '../../src/core/errors';
 import { phrase } from '../../src/core/said';
 import type { Red } from '../../src/nodes/red-types';
 import { numberField } from '../../src/nodes/config-fields';
@@ -52,4 +53,30 @@ test("a number field's message names the field in German too", async () => {
   const message = r.error!.issues[0]!.message;
   assert.equal(message, 'minimum interval must be at least 0');
   assert.equal(spokenText(message), 'Mindestabstand muss mindestens 0 sein');
+});
+
+test('a catalog text is looked up once and filled in at each call; values go in as they are', async () => {
+  await german();
+  const asked: string[] = [];
+  catalog(
+    {
+      _: (key: string, subs?: Record<string, unknown>) => (asked.push(key), i18n._(key, subs)),
+    } as unknown as Red,
+    'ddns-account',
+  );
+  const ttl = (max: SentenceValue) => spoken(say('kit.ttl_max', 'The TTL must be at most __max__ seconds.', { max }));
+  assert.equal(ttl(600), 'Die TTL darf höchstens 600 Sekunden betragen.');
+  // i18next would see no placeholder in a value either (Node-RED: escapeValue false); `$&` is no pattern here
+  assert.equal(ttl('$& __max__'), 'Die TTL darf höchstens $& __max__ Sekunden betragen.');
+  assert.equal(asked.length, 1, 'one lookup for both');
+  // `count` chooses among a text's forms in i18next: asked every time
+  const t = (n: number) => spoken(say('kit.ttl_max', 'The TTL must be at most __max__ seconds.', { max: n, count: n }));
+  assert.equal(t(5), 'Die TTL darf höchstens 5 Sekunden betragen.');
+  assert.equal(t(6), 'Die TTL darf höchstens 6 Sekunden betragen.');
+  assert.equal(asked.length, 3);
+  // a key without a text (every core sentence in English) is said in English, and not asked again
+  const missing = (what: string) => spoken(say('kit.no_such_sentence', 'No such __what__.', { what }));
+  assert.equal(missing('sentence'), 'No such sentence.');
+  assert.equal(missing('text'), 'No such text.');
+  assert.equal(asked.length, 4);
 });
