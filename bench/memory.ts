@@ -14,9 +14,15 @@ import { packPackage } from '../test/support/packed';
 import { startPebble } from '../test/support/pebble';
 import { selfSignedCertificate } from '../test/support/openssl';
 import { oursFlows, routerPush } from './clients';
-import { fullGcFlow, startNodeRed, type BenchNodeRed } from './node-red';
+import { fullGcFlow, startNodeRed, type BenchNodeRed, type HeapSpaces } from './node-red';
 import { IpService } from './servers';
 import { log, median, onCleanup, rssBytes, rssParts, sleep, tempDir, type RssParts } from './util';
+
+/** Where a process's RSS lies (smaps), and V8's young and old generation then (MB committed). */
+export interface Where {
+  rss: RssParts | null;
+  heap: HeapSpaces | null;
+}
 
 export interface MemoryFigures {
   aloneMb: number[];
@@ -25,7 +31,7 @@ export interface MemoryFigures {
   withMb: number[];
   marginalMb: number;
   /** Where each process's RSS lies when the idle samples were taken (alone, with, core). */
-  idleParts: Array<RssParts | null>;
+  idleParts: Where[];
   afterChanges: {
     changes: number;
     answered: number;
@@ -34,14 +40,14 @@ export interface MemoryFigures {
     /** Node-RED without the package after the same requests through core nodes, and ours minus it. */
     coreMb: number[];
     marginalVsCoreMb: number;
-    parts: Array<RssParts | null>;
+    parts: Where[];
   }[];
   /**
    * After the last changes, once every process has run a full garbage collection (V8 keeps its
    * grown young generation and the garbage of a burst until a collection of its own choosing):
    * RSS of alone, with, core (MB) and where it lies. What the package still holds then is retained.
    */
-  afterFullGc: { mb: number[]; parts: Array<RssParts | null> };
+  afterFullGc: { mb: number[]; parts: Where[] };
 }
 
 const mb = (b: number | null) => (b === null ? NaN : b / 1e6);
@@ -143,8 +149,9 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     ['core', core],
   ];
   const [a, w, c] = await samples(both, 3, 5_000);
-  const partsOfAll = () => both.map(([, p]) => rssParts(p.proc.pid));
-  const idleParts = partsOfAll();
+  const partsOfAll = () =>
+    Promise.all(both.map(async ([, p]) => ({ rss: rssParts(p.proc.pid), heap: await p.heap().catch(() => null) })));
+  const idleParts = await partsOfAll();
   // The lower of the two processes without the package: one of them often still holds start-up
   // memory V8 has not given back (seen: 112 against 87 MB); the lower baseline never flatters.
   const marginal = median(w) - Math.min(median(a), median(c));
@@ -164,7 +171,7 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     }
     await sleep(10_000);
     const [a2, w2, c2] = await samples(both, 3, 5_000);
-    const parts = partsOfAll();
+    const parts = await partsOfAll();
     afterChanges.push({
       changes: done,
       answered,
@@ -179,11 +186,12 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     );
   }
   // last, so that it changes none of the figures above
-  for (const [, p] of both) await p.fullGc();
+  const heaps: Array<HeapSpaces | null> = [];
+  for (const [, p] of both) heaps.push(await p.fullGc().catch(() => null));
   await sleep(5_000);
   const afterFullGc = {
     mb: both.map(([, p]) => mb(rssBytes(p.proc.pid))),
-    parts: partsOfAll(),
+    parts: both.map(([, p], k) => ({ rss: rssParts(p.proc.pid), heap: heaps[k] })),
   };
   log(`memory: after a full GC: ${afterFullGc.mb.map((x) => x.toFixed(1)).join(' / ')} MB (alone / with / core)`);
   return { aloneMb: a, coreIdleMb: c, withMb: w, marginalMb: marginal, idleParts, afterChanges, afterFullGc };
@@ -207,7 +215,12 @@ export function memoryReport(f: MemoryFigures): string {
   const row = (label: string, xs: number[], m: number, goal: string) =>
     `| ${label} | ${xs.map((x) => x.toFixed(1)).join(' / ')} | ${m.toFixed(1)} | ${goal} |`;
   const judge = (m: number, limit: number) => `≤ ${limit} MB: ${m <= limit ? 'met' : 'NOT met'}`;
+  // glibc's malloc settings change where freed memory goes (see bench/README.md): say when a run had any
+  const tunables = process.env.GLIBC_TUNABLES
+    ? [`Every process of this run had GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}.`, '']
+    : [];
   return [
+    ...tunables,
     '| Node-RED, packed package, one of each node | RSS samples (MB) | marginal (MB, medians) | goal (issue 17) |',
     '|---|---|---|---|',
     row('Node-RED alone, idle', f.aloneMb, 0, ''),
@@ -242,22 +255,23 @@ export function memoryReport(f: MemoryFigures): string {
     '',
     "Where the RSS lies (MB, /proc/PID/smaps): malloc heaps of threads other than the main one (V8's compilers,",
     "libuv's pool; glibc keeps what they free resident), the main malloc heap, other anonymous memory (V8's heap",
-    'pages, code), mapped files.',
+    "pages, code), mapped files; and of V8's heap (in the other anonymous memory) the young generation, which V8",
+    'grows under a burst of allocation and shrinks when it chooses, and the old generation (MB committed).',
     '',
-    '| when | process | thread arenas | main malloc | other anonymous | files |',
-    '|---|---|---|---|---|---|',
+    '| when | process | thread arenas | main malloc | other anonymous | files | V8 young generation | V8 old generation |',
+    '|---|---|---|---|---|---|---|---|',
     ...partsRows('idle', f.idleParts),
     ...f.afterChanges.flatMap((c) => partsRows(`after ${c.changes} changes`, c.parts)),
     ...partsRows('then a full GC', f.afterFullGc.parts),
   ].join('\n');
 }
 
-function partsRows(when: string, parts: Array<RssParts | null>): string[] {
+function partsRows(when: string, parts: Where[]): string[] {
   const mbOf = (b: number) => (b / 1e6).toFixed(1);
   return ['alone', 'with the package', 'core-nodes flow'].map((label, k) => {
-    const p = parts[k];
-    return p
-      ? `| ${when} | ${label} | ${mbOf(p.threadArenas)} | ${mbOf(p.mainMalloc)} | ${mbOf(p.anon)} | ${mbOf(p.files)} |`
-      : `| ${when} | ${label} | – | – | – | – |`;
+    const { rss: p, heap: h } = parts[k];
+    const rss = p ? [p.threadArenas, p.mainMalloc, p.anon, p.files].map(mbOf) : ['–', '–', '–', '–'];
+    const heap = h ? [h.young, h.old].map((x) => x.toFixed(1)) : ['–', '–'];
+    return `| ${when} | ${label} | ${[...rss, ...heap].join(' | ')} |`;
   });
 }

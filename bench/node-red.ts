@@ -23,27 +23,45 @@ export interface BenchNodeRed {
   deploy(flows: object[]): Promise<void>;
   /**
    * Only when started with `fullGc` and with `fullGcFlow()` deployed: a full garbage collection
-   * (twice), then answers.
+   * (twice), then the size of V8's heap spaces.
    */
-  fullGc(): Promise<void>;
+  fullGc(): Promise<HeapSpaces>;
+  /** Only as `fullGc`: the size of V8's heap spaces now, without a collection. */
+  heap(): Promise<HeapSpaces>;
   stop(): Promise<void>;
 }
 
-const FULL_GC_PATH = '/bench/full-gc';
+/** V8's heap, MB committed (`v8.getHeapSpaceStatistics()` space_size): the young generation and the rest. */
+export interface HeapSpaces {
+  young: number;
+  old: number;
+}
+
+const BENCH_PATH = '/bench';
 
 /**
- * The bench's own endpoint for a full garbage collection (`GET /bench/full-gc`): http in → a
- * function that calls the process's gc (handed in by the settings) → http response. Deployed in
- * every process the memory bench compares, so that each carries the same three core nodes.
+ * The bench's own endpoints, deployed in every process the memory bench compares so that each
+ * carries the same three core nodes: http in (`GET /bench/full-gc`: a full garbage collection, then
+ * the heap's spaces; `GET /bench/heap`: the spaces only) → a function that calls what the settings
+ * hand in → http response.
  */
 export function fullGcFlow(z: string): object[] {
   return [
-    { id: `${z}-gc-in`, type: 'http in', z, url: FULL_GC_PATH, method: 'get', x: 100, y: 300, wires: [[`${z}-gc-fn`]] },
+    {
+      id: `${z}-gc-in`,
+      type: 'http in',
+      z,
+      url: `${BENCH_PATH}/:what`,
+      method: 'get',
+      x: 100,
+      y: 300,
+      wires: [[`${z}-gc-fn`]],
+    },
     {
       id: `${z}-gc-fn`,
       type: 'function',
       z,
-      func: "global.get('benchFullGc')();\nmsg.payload = 'done';\nreturn msg;",
+      func: "if (msg.req.params.what === 'full-gc') global.get('benchFullGc')();\nmsg.payload = global.get('benchHeap')();\nreturn msg;",
       outputs: 1,
       x: 300,
       y: 300,
@@ -79,7 +97,14 @@ export async function startNodeRed(
   };
   // fullGc: the process runs with --expose-gc and hands gc to fullGcFlow()'s function node
   const gcContext = opts.fullGc
-    ? 'module.exports.functionGlobalContext = { benchFullGc: () => { global.gc(); global.gc(); } };\n'
+    ? `module.exports.functionGlobalContext = {
+  benchFullGc: () => { global.gc(); global.gc(); },
+  benchHeap: () => {
+    const mb = (names) => require('v8').getHeapSpaceStatistics()
+      .filter((s) => names.includes(s.space_name)).reduce((n, s) => n + s.space_size / 1e6, 0);
+    return { young: mb(['new_space', 'new_large_object_space']), old: mb(['old_space', 'large_object_space', 'code_space', 'code_large_object_space']) };
+  },
+};\n`
     : '';
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n${gcContext}`);
   const proc = launch(
@@ -110,6 +135,12 @@ export async function startNodeRed(
     90_000,
     200,
   );
+  const benchGet = async (what: string): Promise<HeapSpaces> => {
+    const res = await fetch(`${url}${BENCH_PATH}/${what}`);
+    if (res.status !== 200)
+      throw new Error(`${name}: ${BENCH_PATH}/${what} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as HeapSpaces;
+  };
   if (!up) {
     await proc.stop();
     throw new Error(`${name} did not start within 90 s:\n${proc.output()}`);
@@ -126,10 +157,8 @@ export async function startNodeRed(
       if (res.status !== 204 && res.status !== 200)
         throw new Error(`${name}: deploy answered ${res.status}: ${await res.text()}`);
     },
-    fullGc: async () => {
-      const res = await fetch(`${url}${FULL_GC_PATH}`);
-      if (res.status !== 200) throw new Error(`${name}: ${FULL_GC_PATH} answered ${res.status}: ${await res.text()}`);
-    },
+    fullGc: () => benchGet('full-gc'),
+    heap: () => benchGet('heap'),
     stop: () => proc.stop(10_000),
   };
 }
