@@ -186,8 +186,8 @@ export async function measureMemory(o: { idleMs: number; changes: number[] }): P
     );
   }
   // last, so that it changes none of the figures above
-  const heaps: Array<HeapSpaces | null> = [];
-  for (const [, p] of both) heaps.push(await p.fullGc().catch(() => null));
+  const heaps: HeapSpaces[] = [];
+  for (const [, p] of both) heaps.push(await p.fullGc());
   await sleep(5_000);
   const afterFullGc = {
     mb: both.map(([, p]) => mb(rssBytes(p.proc.pid))),
