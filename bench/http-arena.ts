@@ -2,9 +2,9 @@
  * `--only memory`, last table: what the package's HTTP client leaves resident in a bare Node.js
  * process. Run as a child (`node dist/bench/http-arena.js [V8 flags]`): N requests through
  * core/http.ts (undici) to a loopback server, then the RSS and its thread arenas (bench/util.ts
- * rssParts) as one JSON line. undici parses HTTP/1 with llhttp compiled to WebAssembly; once its
- * functions are hot V8 recompiles them with TurboFan on a background thread, whose malloc heap
- * (glibc) keeps much of that memory resident. `--liftoff-only` keeps V8 from that recompilation:
+ * rssParts) as one JSON line. undici parses HTTP/1 with llhttp compiled to WebAssembly; V8
+ * recompiles it with TurboFan on a background thread, often at the first request already, and that
+ * thread's malloc heap (glibc) keeps much of the compiler's memory resident (RESULTS.md §7d). `--liftoff-only` keeps V8 from that recompilation:
  * the difference is its share. Node-RED's core nodes use node:http, whose parser is native.
  */
 import { execFileSync } from 'node:child_process';

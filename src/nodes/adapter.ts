@@ -80,11 +80,14 @@ function textOf(RED: Red, key: string, names: readonly string[]): string | null 
   let text = texts.get(id);
   if (text === undefined) {
     text = RED._(key, Object.fromEntries(names.map((n, i) => [n, `\uE000${i}\uE001`])));
-    if (!text || text === key || text.endsWith(key.slice(key.indexOf(':') + 1))) text = null;
+    if (noText(text, key)) text = null;
     texts.set(id, text);
   }
   return text;
 }
+
+/** Whether i18next's answer for `key` is no text: empty, or the key itself (without its namespace). */
+const noText = (text: string, key: string) => !text || text === key || text.endsWith(key.slice(key.indexOf(':') + 1));
 
 /** `text` with its marks replaced by the values, as i18next does with Node-RED's `escapeValue: false`: as they are, `null` and `undefined` as nothing. */
 const filled = (text: string, names: readonly string[], subs: Record<string, unknown>) =>
@@ -128,7 +131,7 @@ function inLanguage(s: Sentence): string | undefined {
   const names = Object.keys(s.params);
   if (pickFormBy(names)) {
     const v = runtime._(full, flatParams(s, spoken));
-    return v && v !== full && !v.endsWith(`core.${s.key}`) ? v : undefined;
+    return noText(v, full) ? undefined : v;
   }
   const text = textOf(runtime, full, names);
   return text === null ? undefined : filled(text, names, flatParams(s, spoken));

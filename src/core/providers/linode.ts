@@ -25,13 +25,11 @@ import { say } from '../errors';
 import {
   bearerTokenSetting,
   checkSettings,
-  optionalDomain,
-  ttlSetting,
   type DomainIds,
   type TokenApi,
-  apiEndpoint,
   accountApi,
   withDomainIds,
+  zoneSettingsShape,
 } from './kit';
 import { createTtl, RecordsById, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -45,9 +43,7 @@ const TOKEN_HINT = say(
 
 export const linodeSettings = z.object({
   token: bearerTokenSetting(phrase('linode.enter_linode_personal_access', 'Enter the Linode personal access token.')),
-  domain: optionalDomain(),
-  ttl: ttlSetting('Linode', 30, 2_419_200, 300),
-  endpoint: apiEndpoint(),
+  ...zoneSettingsShape('Linode', { min: 30, max: 2_419_200, def: 300 }),
 });
 export type LinodeSettings = z.infer<typeof linodeSettings>;
 

@@ -18,15 +18,13 @@ import { z } from 'zod';
 import { fatal, say } from '../errors';
 import {
   accountApi,
-  apiEndpoint,
   checkSettings,
   type DomainList,
   excerpt,
-  optionalDomain,
   type TokenApi,
   tokenScheme,
-  ttlSetting,
   withDomains,
+  zoneSettingsShape,
 } from './kit';
 import { createTtl, RecordsById, roundUpTtl, type RecordSet } from './kit-rest2';
 import type { ProviderDefinition, ProviderEnv } from './types';
@@ -39,9 +37,7 @@ const TOKEN_HINT = say('njalla.hint', 'create an API token at njal.la › Settin
 
 export const njallaSettings = z.object({
   token: TOKEN.setting(phrase('njalla.enter_njalla_api_token', 'Enter the Njalla API token.')),
-  domain: optionalDomain(),
-  ttl: ttlSetting('Njalla', 60, 86_400, 300),
-  endpoint: apiEndpoint(),
+  ...zoneSettingsShape('Njalla', { min: 60, max: 86_400, def: 300 }),
 });
 export type NjallaSettings = z.infer<typeof njallaSettings>;
 
